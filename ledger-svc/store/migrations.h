@@ -1,0 +1,12 @@
+#pragma once
+
+#include <vector>
+
+#include "libs/db/migrations.h"
+
+namespace kelola::ledger {
+
+// ledger-svc's schema, in version order. Applied at start.
+std::vector<db::Migration> Migrations();
+
+}  // namespace kelola::ledger

@@ -1,0 +1,158 @@
+#pragma once
+
+// The storage layer shared by every service: one small interface, two drivers
+// (SQLite embedded, PostgreSQL through libpq). SQL is written once with `?`
+// placeholders; the PostgreSQL driver rewrites them to `$1, $2, ...`.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace kelola::db {
+
+enum class Dialect { kSqlite, kPostgres };
+
+// Binary data, distinct from text so that drivers can bind it as a blob/bytea.
+struct Bytes {
+  std::string data;
+  bool operator==(const Bytes& other) const { return data == other.data; }
+};
+
+// A bound parameter or a result cell.
+using Value = std::variant<std::monostate, int64_t, double, std::string, Bytes>;
+
+inline Value Null() { return std::monostate{}; }
+
+// One row of a result. Columns are addressed by position, in SELECT order.
+//
+// Cell types: SQLite returns the stored type. PostgreSQL (text result format) returns
+// int64 for int2/int4/int8, double for float4/float8, int64 0/1 for bool, Bytes for
+// bytea and text for everything else (numeric, timestamps, ...). The getters convert
+// between these where it makes sense (e.g. GetInt parses a text cell); NULL reads as
+// 0 / "" / false.
+class Row {
+ public:
+  explicit Row(std::vector<Value> cells) : cells_(std::move(cells)) {}
+
+  size_t size() const { return cells_.size(); }
+  bool IsNull(size_t i) const;
+  // Integer cell; text cells holding digits are parsed (PostgreSQL returns text).
+  int64_t GetInt(size_t i) const;
+  double GetDouble(size_t i) const;
+  std::string GetText(size_t i) const;
+  std::string GetBytes(size_t i) const;
+  // 0/1 integers, and PostgreSQL's "t"/"f" text.
+  bool GetBool(size_t i) const;
+  std::optional<int64_t> GetOptionalInt(size_t i) const;
+  std::optional<double> GetOptionalDouble(size_t i) const;
+  std::optional<std::string> GetOptionalText(size_t i) const;
+  std::optional<std::string> GetOptionalBytes(size_t i) const;
+  // The raw cell. An index past the last column is a programming error and aborts.
+  const Value& cell(size_t i) const;
+
+ private:
+  std::vector<Value> cells_;
+};
+
+using Rows = std::vector<Row>;
+
+// Work inside one database transaction. Obtained only from Database::InTransaction.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // Runs a statement that returns rows.
+  virtual absl::StatusOr<Rows> Query(absl::string_view sql,
+                                     const std::vector<Value>& params = {}) = 0;
+  // Runs a statement and returns the number of rows it changed.
+  virtual absl::StatusOr<int64_t> Execute(absl::string_view sql,
+                                          const std::vector<Value>& params = {}) = 0;
+  // Runs several `;`-separated statements without parameters (migration scripts). The
+  // script must not contain BEGIN/COMMIT of its own.
+  virtual absl::Status ExecuteScript(absl::string_view sql) = 0;
+  // Convenience: the first row of a query, or NOT_FOUND when there is none.
+  absl::StatusOr<Row> QueryOne(absl::string_view sql, const std::vector<Value>& params = {});
+
+  virtual Dialect dialect() const = 0;
+
+  // Registers a function to run after this transaction commits (not after a rollback or
+  // a retried attempt). Used to wake event watchers once their events are visible.
+  void AfterCommit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
+  std::vector<std::function<void()>> TakeAfterCommit() { return std::move(after_commit_); }
+
+ private:
+  std::vector<std::function<void()>> after_commit_;
+};
+
+struct TransactionOptions {
+  // Read-only transactions may run concurrently with writers (SQLite WAL readers,
+  // PostgreSQL READ ONLY).
+  bool read_only = false;
+  // PostgreSQL only: SERIALIZABLE instead of READ COMMITTED.
+  bool serializable = false;
+  // How many times a transaction that failed with a retryable conflict (SQLite BUSY,
+  // PostgreSQL serialization failure or deadlock) is run again before giving up.
+  int max_attempts = 8;
+};
+
+// The function passed to InTransaction. Returning a non-OK status rolls back.
+using TransactionFn = std::function<absl::Status(Transaction&)>;
+
+class Database {
+ public:
+  virtual ~Database() = default;
+
+  // Runs `fn` in a transaction; commits when it returns OK. On a retryable conflict the
+  // whole function is run again (so it must not have side effects outside the
+  // transaction other than AfterCommit callbacks). Errors from the database are
+  // returned as UNAVAILABLE (connection, no free connection within acquire_timeout),
+  // ABORTED (conflict after all retries), ALREADY_EXISTS (unique violation, the message
+  // names the constraint), FAILED_PRECONDITION (other integrity constraints: foreign
+  // key, check, not null) or INTERNAL (bad SQL, wrong parameter count; the message holds
+  // the database's text). A non-OK status returned by `fn` is passed through unchanged
+  // after the rollback.
+  //
+  // Thread-safe. Do not call InTransaction from inside `fn` on the same Database: the
+  // nested call needs a second connection (and, on SQLite, the write lock the outer
+  // transaction holds), so it can block until acquire_timeout.
+  virtual absl::Status InTransaction(const TransactionFn& fn,
+                                     const TransactionOptions& options = {}) = 0;
+
+  // Cheap liveness probe used by health checks.
+  virtual absl::Status Ping() = 0;
+
+  virtual Dialect dialect() const = 0;
+};
+
+struct DatabaseOptions {
+  // Connections kept open. SQLite in-memory databases always use one connection.
+  int pool_size = 8;
+  // How long a caller waits for a free connection before UNAVAILABLE.
+  absl::Duration acquire_timeout = absl::Seconds(5);
+  // SQLite: how long a statement waits on a locked database before reporting BUSY.
+  absl::Duration busy_timeout = absl::Seconds(5);
+  // SQLite: PRAGMA synchronous value. FULL keeps every acknowledged commit across
+  // process crashes and power loss.
+  std::string sqlite_synchronous = "FULL";
+  // PostgreSQL: timeout for establishing a connection.
+  absl::Duration connect_timeout = absl::Seconds(5);
+};
+
+// Opens a database from a URL:
+//   sqlite:PATH            a file (created if missing), WAL mode
+//   sqlite::memory:        a private in-memory database (tests)
+//   postgres://... or postgresql://...   a libpq connection URI
+// A malformed URL is INVALID_ARGUMENT; an unreachable server is UNAVAILABLE.
+absl::StatusOr<std::unique_ptr<Database>> Open(absl::string_view url,
+                                               const DatabaseOptions& options = {});
+
+}  // namespace kelola::db

@@ -1,0 +1,109 @@
+#include "libs/server/startup.h"
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "grpc/support/log.h"
+#include "libs/config/config.h"
+#include "libs/log/log.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:0", "gRPC listen address HOST:PORT (port 0 = any)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HTTP address HOST:PORT for /metrics and /healthz; empty = off");
+ABSL_FLAG(std::string, log_level, "info", "lowest log level written: debug, info, warn, error");
+ABSL_FLAG(int, max_message_bytes, 4 * 1024 * 1024, "largest gRPC message accepted or sent");
+ABSL_FLAG(int, max_threads, 64, "gRPC handler threads");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "how long in-flight calls may run after SIGTERM");
+
+namespace kelola::server {
+namespace {
+
+// gRPC's own log lines become JSON lines like ours.
+void GrpcLogToJson(gpr_log_func_args* args) {
+  const log::Level level = args->severity == GPR_LOG_SEVERITY_ERROR  ? log::Level::kWarn
+                           : args->severity == GPR_LOG_SEVERITY_INFO ? log::Level::kInfo
+                                                                     : log::Level::kDebug;
+  log::Write(level, args->message,
+             {{"source", "grpc"}, {"at", absl::StrCat(args->file, ":", args->line)}});
+}
+
+}  // namespace
+
+ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
+                          absl::string_view usage) {
+  config::ParseFlags(argc, argv, usage);
+  log::Level level;
+  if (!log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    config::Die("--log_level", absl::InvalidArgumentError(
+                                   absl::StrCat("'", absl::GetFlag(FLAGS_log_level),
+                                                "' is not one of debug, info, warn, error")));
+  }
+  log::Init(service_name, level);
+  gpr_set_log_function(GrpcLogToJson);
+
+  ServerOptions options;
+  options.service_name = std::string(service_name);
+  auto listen = config::ParseHostPort(absl::GetFlag(FLAGS_listen));
+  if (!listen.ok()) config::Die("--listen", listen.status());
+  options.listen = *listen;
+  if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
+    auto metrics = config::ParseHostPort(absl::GetFlag(FLAGS_metrics_listen));
+    if (!metrics.ok()) config::Die("--metrics_listen", metrics.status());
+    options.metrics_listen = *metrics;
+  }
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  if (options.max_message_bytes < 1024) {
+    config::Die("--max_message_bytes", absl::InvalidArgumentError("must be at least 1024"));
+  }
+  options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  if (options.max_threads < 2) {
+    config::Die("--max_threads", absl::InvalidArgumentError("must be at least 2"));
+  }
+  options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  if (options.shutdown_grace < absl::ZeroDuration()) {
+    config::Die("--shutdown_grace", absl::InvalidArgumentError("must not be negative"));
+  }
+  return options;
+}
+
+std::unique_ptr<db::Database> OpenDatabaseOrDie(absl::string_view setting, const std::string& url,
+                                                const std::vector<db::Migration>& migrations) {
+  if (url.empty()) config::Die(setting, absl::InvalidArgumentError("a database URL is required"));
+  auto db = db::Open(url);
+  if (!db.ok()) config::Die(setting, db.status());
+  if (absl::Status migrated = db::ApplyMigrations(**db, migrations); !migrated.ok()) {
+    config::Die(setting, absl::Status(migrated.code(),
+                                      absl::StrCat("migrations failed: ", migrated.message())));
+  }
+  return *std::move(db);
+}
+
+std::shared_ptr<grpc::Channel> PeerChannelOrDie(absl::string_view setting,
+                                                const std::string& target) {
+  if (target.empty())
+    config::Die(setting, absl::InvalidArgumentError("a peer address is required"));
+  grpc::ChannelArguments args;
+  args.SetLoadBalancingPolicyName("round_robin");
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+int ServeUntilSignal(const ServerOptions& options, metrics::Registry* registry,
+                     const std::vector<grpc::Service*>& services, ReadinessCheck readiness,
+                     const std::vector<std::function<void()>>& on_shutdown) {
+  auto host = ServiceHost::Start(options, registry, services, std::move(readiness));
+  if (!host.ok()) config::Die("--listen", host.status());
+  for (const auto& hook : on_shutdown) (*host)->OnShutdown(hook);
+  log::Info("listening",
+            {{"grpc", absl::StrCat(options.listen.host, ":", (*host)->port())},
+             {"metrics", options.metrics_listen ? absl::StrCat(options.metrics_listen->host, ":",
+                                                               (*host)->metrics_port())
+                                                : "off"}});
+  const int signal = WaitForTerminationSignal();
+  log::Info("shutting down", {{"signal", absl::StrCat(signal)}});
+  (*host)->Shutdown();
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace kelola::server

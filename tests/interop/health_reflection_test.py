@@ -10,6 +10,7 @@ loopback ports, then checks through the standard protocols only:
 The protocol messages are built from their descriptors at run time, so the test carries no
 generated code of ours.
 """
+import json
 import os
 import signal
 import socket
@@ -177,7 +178,37 @@ class SuiteTest(unittest.TestCase):
                 defined = {f"{fp.package}.{svc.name}" for fp in protos for svc in fp.service}
                 self.assertIn(symbol, defined)
 
-    def test_2_sigterm_stops_every_service_cleanly(self):
+    def test_2_command_line_client_calls_and_decodes_errors(self):
+        tool = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "kelola-call")
+        addr = f"127.0.0.1:{self.ports['customer-svc']}"
+        self.wait_serving("customer-svc")
+
+        def run(*args):
+            return subprocess.run(["/usr/bin/python3", tool, addr, *args],
+                                  capture_output=True, text=True, timeout=30)
+
+        listed = run("list")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertIn("kelola.customer.v1.CustomerService", listed.stdout.split())
+        described = run("describe", "kelola.events.v1.EventService")
+        self.assertIn("rpc WatchEvents(kelola.events.v1.WatchEventsRequest) returns (stream "
+                      "kelola.events.v1.WatchEventsResponse)", described.stdout)
+        # An idle stream: heartbeats until the client's deadline, then a clean end.
+        watched = run("call", "kelola.events.v1.EventService/WatchEvents", "{}", "--timeout", "6")
+        self.assertEqual(watched.returncode, 0, watched.stderr)
+        self.assertIn('"heartbeat"', watched.stdout)
+        # A refused request: the standard error details name the field and the reason.
+        bad = run("call", "kelola.events.v1.EventService/WatchEvents", '{"afterSequence": "-1"}')
+        self.assertEqual(bad.returncode, 1)
+        error = json.loads(bad.stderr)
+        self.assertEqual(error["code"], "INVALID_ARGUMENT")
+        kinds = {d["@type"]: d for d in error["details"]}
+        self.assertEqual(kinds["google.rpc.ErrorInfo"]["reason"], "INVALID_ARGUMENT")
+        self.assertEqual(kinds["google.rpc.ErrorInfo"]["domain"], "events.kelola.id")
+        self.assertEqual(kinds["google.rpc.BadRequest"]["fieldViolations"][0]["field"],
+                         "after_sequence")
+
+    def test_3_sigterm_stops_every_service_cleanly(self):
         for name in ["gateway", "report-svc", "customer-svc", "ledger-svc"]:
             with self.subTest(service=name):
                 proc = self.procs[name]

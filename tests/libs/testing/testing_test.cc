@@ -205,6 +205,20 @@ TEST(RedisServerTest, StartPingStopRestart) {
   ASSERT_OK(r.Ping());
 }
 
+TEST(ServersTest, MissingBinariesAreFailedPreconditionNamingThePackage) {
+  kt::PostgresServerOptions pg_options;
+  pg_options.bin_dir = "/nonexistent/postgresql/bin";
+  absl::StatusOr<std::unique_ptr<kt::PostgresServer>> pg = kt::PostgresServer::Start(pg_options);
+  EXPECT_TRUE(absl::IsFailedPrecondition(pg.status())) << pg.status();
+  EXPECT_TRUE(absl::StrContains(pg.status().message(), "postgresql")) << pg.status();
+
+  kt::RedisServerOptions redis_options;
+  redis_options.binary = "kelola-no-such-redis-server";
+  absl::StatusOr<std::unique_ptr<kt::RedisServer>> redis = kt::RedisServer::Start(redis_options);
+  EXPECT_TRUE(absl::IsFailedPrecondition(redis.status())) << redis.status();
+  EXPECT_TRUE(absl::StrContains(redis.status().message(), "redis-server")) << redis.status();
+}
+
 TEST(PostgresServerTest, StartCreateDatabaseConnect) {
   const absl::Time start = absl::Now();
   absl::StatusOr<std::unique_ptr<kt::PostgresServer>> pg = kt::PostgresServer::Start();

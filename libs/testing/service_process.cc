@@ -1,0 +1,109 @@
+#include "libs/testing/service_process.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/testing/free_port.h"
+
+namespace kelola::testing {
+
+absl::Status WaitForServing(const std::string& address, absl::Duration timeout) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  const absl::Time deadline = absl::Now() + timeout;
+  std::string last = "no answer";
+  while (absl::Now() < deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = stub->Check(&context, {}, &response);
+    if (status.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      return absl::OkStatus();
+    }
+    last = status.ok() ? "NOT_SERVING" : status.error_message();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(address, " not SERVING: ", last));
+}
+
+absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
+    ServiceProcessOptions options) {
+  if (options.log_dir.empty()) return absl::InvalidArgumentError("log_dir is required");
+  auto port = PickFreePort();
+  if (!port.ok()) return port.status();
+  std::unique_ptr<ServiceProcess> service(new ServiceProcess(std::move(options), *port));
+  if (absl::Status launched = service->Launch(); !launched.ok()) return launched;
+  return service;
+}
+
+ServiceProcess::~ServiceProcess() {
+  if (process_ != nullptr) process_->Stop(SIGKILL);
+}
+
+std::string ServiceProcess::address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+absl::Status ServiceProcess::Launch() {
+  const char* build_dir = std::getenv("KELOLA_BUILD_DIR");
+  if (build_dir == nullptr) {
+    return absl::FailedPreconditionError("KELOLA_BUILD_DIR is not set (run the tests via ctest)");
+  }
+  ProcessOptions process;
+  process.argv = {absl::StrCat(build_dir, "/", options_.name, "/", options_.name),
+                  absl::StrCat("--listen=", address())};
+  process.argv.insert(process.argv.end(), options_.args.begin(), options_.args.end());
+  process.log_path = absl::StrCat(options_.log_dir, "/", options_.name, ".log");
+  auto started = Process::Start(std::move(process));
+  if (!started.ok()) return started.status();
+  process_ = *std::move(started);
+  return WaitServing();
+}
+
+absl::Status ServiceProcess::WaitServing() {
+  const absl::Time deadline = absl::Now() + options_.ready_timeout;
+  while (absl::Now() < deadline) {
+    if (!process_->IsRunning()) {
+      return absl::UnavailableError(
+          absl::StrCat(options_.name, " exited at start: ", process_->LogTail(1024)));
+    }
+    if (WaitForServing(address(), absl::Milliseconds(500)).ok()) return absl::OkStatus();
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat(options_.name, " not SERVING in time: ", process_->LogTail(1024)));
+}
+
+absl::Status ServiceProcess::Kill() {
+  if (process_ == nullptr) return absl::OkStatus();
+  process_->Stop(SIGKILL);
+  process_.reset();
+  return absl::OkStatus();
+}
+
+absl::Status ServiceProcess::Stop() {
+  if (process_ == nullptr) return absl::OkStatus();
+  ExitStatus exit = process_->Stop(SIGTERM);
+  process_.reset();
+  if (!exit.success()) {
+    return absl::FailedPreconditionError(absl::StrCat(options_.name, " stopped with exit code ",
+                                                      exit.exit_code, " signal ", exit.signal));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ServiceProcess::Restart() {
+  if (process_ != nullptr) return absl::FailedPreconditionError("still running");
+  return Launch();
+}
+
+bool ServiceProcess::IsRunning() { return process_ != nullptr && process_->IsRunning(); }
+
+std::string ServiceProcess::LogTail(size_t max_bytes) const {
+  return process_ != nullptr ? process_->LogTail(max_bytes) : "";
+}
+
+}  // namespace kelola::testing

@@ -3,12 +3,100 @@
 #include "libs/events/outbox.h"
 
 namespace kelola::customer {
+namespace {
+
+// The directory: one row per customer with the columns that lists, filters, sorts and
+// duplicate checks need, and the whole resource as a serialized
+// kelola.customer.v1.Customer in `data` (stats excluded; they live in customer_stats).
+//
+// Duplicate prevention (C6) is enforced by unique indexes on `*_dedupe` columns: they
+// hold the normalized phone/email while the customer counts for duplicate checks (active,
+// not created or updated with allow_duplicate), and NULL otherwise. NULLs never conflict
+// in a unique index, on SQLite and on PostgreSQL alike.
+db::Migration CustomerDirectory(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "customer directory";
+  m.sqlite = R"sql(
+CREATE TABLE tenant_settings (
+  tenant_id TEXT PRIMARY KEY,
+  settings BLOB NOT NULL,
+  version BIGINT NOT NULL,
+  update_time_micros BIGINT NOT NULL);
+CREATE TABLE customers (
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  display_name TEXT NOT NULL,
+  name_folded TEXT NOT NULL,
+  name_sort_key TEXT NOT NULL,
+  email_normalized TEXT,
+  email_dedupe TEXT,
+  category_id TEXT,
+  consent_granted INTEGER NOT NULL DEFAULT 0,
+  birthday_month INTEGER,
+  birthday_day INTEGER,
+  merged_into TEXT,
+  create_time_micros BIGINT NOT NULL,
+  update_time_micros BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, customer_id));
+CREATE UNIQUE INDEX customers_email_dedupe ON customers (tenant_id, email_dedupe);
+CREATE INDEX customers_by_name ON customers (tenant_id, state, name_sort_key, customer_id);
+CREATE INDEX customers_by_created ON customers (tenant_id, state, create_time_micros, customer_id);
+CREATE INDEX customers_by_category ON customers (tenant_id, category_id, state);
+CREATE INDEX customers_by_birthday ON customers (tenant_id, birthday_month, birthday_day);
+CREATE TABLE customer_phones (
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  e164 TEXT NOT NULL,
+  national_number TEXT NOT NULL,
+  e164_dedupe TEXT,
+  PRIMARY KEY (tenant_id, customer_id, position));
+CREATE UNIQUE INDEX customer_phones_dedupe ON customer_phones (tenant_id, e164_dedupe);
+CREATE INDEX customer_phones_by_e164 ON customer_phones (tenant_id, e164);
+CREATE TABLE categories (
+  tenant_id TEXT NOT NULL,
+  category_id TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  name_folded TEXT NOT NULL,
+  member_discount_bps INTEGER NOT NULL DEFAULT 0,
+  version BIGINT NOT NULL,
+  create_time_micros BIGINT NOT NULL,
+  update_time_micros BIGINT NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, category_id));
+CREATE UNIQUE INDEX categories_by_name ON categories (tenant_id, name_folded);
+CREATE TABLE price_list_entries (
+  tenant_id TEXT NOT NULL,
+  category_id TEXT NOT NULL,
+  sku TEXT NOT NULL,
+  price_minor BIGINT NOT NULL,
+  currency_code TEXT NOT NULL,
+  update_time_micros BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, category_id, sku));
+CREATE TABLE idempotency_keys (
+  tenant_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  response BLOB NOT NULL,
+  create_time_micros BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, scope, request_id));
+)sql";
+  return m;
+}
+
+}  // namespace
 
 std::vector<db::Migration> Migrations() {
   return {
       events::OutboxMigration(1),
       // Position in ledger-svc's event stream, for the per-customer stats projection.
-      events::CursorMigration(2),
+      events::CursorMigration(2), CustomerDirectory(3),
+      // Versions 4-19: directory features; 20-39: search, lists and stats projection.
   };
 }
 

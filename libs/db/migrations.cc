@@ -1,5 +1,6 @@
 #include "libs/db/migrations.h"
 
+#include <cctype>
 #include <cstdint>
 #include <string>
 
@@ -25,6 +26,27 @@ constexpr char kCreateTable[] =
 absl::Status LockMigrations(Transaction& tx) {
   if (tx.dialect() != Dialect::kPostgres) return absl::OkStatus();
   return tx.Query("SELECT pg_advisory_xact_lock(?)", {kMigrationLockKey}).status();
+}
+
+// PostgreSQL spelling of a script written for SQLite: the only type name that differs
+// in our schemas is BLOB (bytea).
+std::string PostgresSpelling(const std::string& sqlite) {
+  std::string out;
+  out.reserve(sqlite.size());
+  for (size_t i = 0; i < sqlite.size();) {
+    const bool word_start = i == 0 || !(std::isalnum(static_cast<unsigned char>(sqlite[i - 1])) ||
+                                        sqlite[i - 1] == '_');
+    const bool word_end =
+        i + 4 >= sqlite.size() ||
+        !(std::isalnum(static_cast<unsigned char>(sqlite[i + 4])) || sqlite[i + 4] == '_');
+    if (word_start && word_end && sqlite.compare(i, 4, "BLOB") == 0) {
+      out += "BYTEA";
+      i += 4;
+    } else {
+      out += sqlite[i++];
+    }
+  }
+  return out;
 }
 
 absl::Status CheckNotNewer(Transaction& tx, int64_t known) {
@@ -84,8 +106,9 @@ absl::Status ApplyMigrations(Database& db, const std::vector<Migration>& migrati
           tx.Query("SELECT 1 FROM schema_migrations WHERE version = ?", {int64_t{m.version}});
       if (!done.ok()) return done.status();
       if (!done->empty()) return absl::OkStatus();
-      const std::string& script =
-          tx.dialect() == Dialect::kPostgres && !m.postgres.empty() ? m.postgres : m.sqlite;
+      const std::string script = tx.dialect() != Dialect::kPostgres ? m.sqlite
+                                 : m.postgres.empty()               ? PostgresSpelling(m.sqlite)
+                                                                    : m.postgres;
       if (absl::Status s = tx.ExecuteScript(script); !s.ok()) return Annotate(s, m);
       absl::StatusOr<int64_t> inserted =
           tx.Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

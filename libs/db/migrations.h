@@ -14,7 +14,7 @@ struct Migration {
   int version = 0;       // strictly increasing, starting at 1
   std::string name;      // short description, stored with the applied version
   std::string sqlite;    // statements for SQLite (may hold several, separated by ';')
-  std::string postgres;  // statements for PostgreSQL; empty = same as `sqlite`
+  std::string postgres;  // statements for PostgreSQL; empty = `sqlite` with BLOB spelled BYTEA
 };
 
 // Applies, in version order, every migration not yet recorded in the

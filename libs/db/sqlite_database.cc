@@ -402,7 +402,41 @@ class SqliteDatabase final : public Database {
     bool held_ = false;
   };
 
+  // The SqliteDatabase objects whose transaction is running on this thread, and whether
+  // that transaction writes. Used to refuse nested calls that could only deadlock.
+  struct Active {
+    const SqliteDatabase* db;
+    bool write;
+  };
+  static std::vector<Active>& ActiveOnThisThread() {
+    thread_local std::vector<Active> active;
+    return active;
+  }
+  class ActiveGuard {
+   public:
+    ActiveGuard(const SqliteDatabase* db, bool write) {
+      ActiveOnThisThread().push_back({db, write});
+    }
+    ~ActiveGuard() { ActiveOnThisThread().pop_back(); }
+    ActiveGuard(const ActiveGuard&) = delete;
+    ActiveGuard& operator=(const ActiveGuard&) = delete;
+  };
+
+  absl::Status CheckNotNested(bool write) const {
+    for (const Active& a : ActiveOnThisThread()) {
+      if (a.db != this) continue;
+      // In memory there is one connection; on a file, one writer.
+      if (memory_ || (write && a.write)) {
+        return absl::InternalError(
+            "sqlite: InTransaction called from inside a transaction on the same database; "
+            "this would deadlock (one connection in memory, one writer on a file)");
+      }
+    }
+    return absl::OkStatus();
+  }
+
   AttemptResult Attempt(const TransactionFn& fn, const TransactionOptions& options) {
+    if (absl::Status s = CheckNotNested(!options.read_only); !s.ok()) return {s};
     WriterLock writer(this);
     if (!options.read_only && !writer.Acquire(options_.busy_timeout)) {
       return {absl::AbortedError("sqlite: another write transaction of this process held the "
@@ -421,7 +455,10 @@ class SqliteDatabase final : public Database {
     if (!s.ok()) return {s, retryable};
 
     SqliteTransaction tx(&conn, options.read_only);
-    s = fn(tx);
+    {
+      ActiveGuard active(this, !options.read_only);
+      s = fn(tx);
+    }
     if (!s.ok()) {
       conn.RollbackIfOpen();
       return {s, tx.conflict()};

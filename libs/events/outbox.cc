@@ -11,21 +11,6 @@ db::Migration OutboxMigration(int version) {
   m.name = "event outbox";
   m.sqlite = R"sql(
 CREATE TABLE events (
-  sequence INTEGER PRIMARY KEY,
-  tenant_id TEXT NOT NULL,
-  type TEXT NOT NULL,
-  aggregate_type TEXT NOT NULL,
-  aggregate_id TEXT NOT NULL,
-  aggregate_version INTEGER NOT NULL,
-  occur_time_micros INTEGER NOT NULL,
-  payload BLOB NOT NULL,
-  request_id TEXT NOT NULL,
-  principal TEXT NOT NULL);
-CREATE TABLE event_sequence (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
-INSERT INTO event_sequence (id, value) VALUES (1, 0);
-)sql";
-  m.postgres = R"sql(
-CREATE TABLE events (
   sequence BIGINT PRIMARY KEY,
   tenant_id TEXT NOT NULL,
   type TEXT NOT NULL,
@@ -33,7 +18,7 @@ CREATE TABLE events (
   aggregate_id TEXT NOT NULL,
   aggregate_version BIGINT NOT NULL,
   occur_time_micros BIGINT NOT NULL,
-  payload BYTEA NOT NULL,
+  payload BLOB NOT NULL,
   request_id TEXT NOT NULL,
   principal TEXT NOT NULL);
 CREATE TABLE event_sequence (id INTEGER PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL);

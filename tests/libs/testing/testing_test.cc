@@ -175,7 +175,6 @@ TEST(ProcessTest, RunsAsAnotherUserWhenRoot) {
 
 TEST(RedisServerTest, StartPingStopRestart) {
   absl::StatusOr<std::unique_ptr<kt::RedisServer>> redis = kt::RedisServer::Start();
-  if (absl::IsFailedPrecondition(redis.status())) GTEST_SKIP() << redis.status();
   ASSERT_TRUE(redis.ok()) << redis.status();
   kt::RedisServer& r = **redis;
   EXPECT_EQ(r.url(), absl::StrCat("redis://127.0.0.1:", r.port()));
@@ -222,7 +221,6 @@ TEST(ServersTest, MissingBinariesAreFailedPreconditionNamingThePackage) {
 TEST(PostgresServerTest, StartCreateDatabaseConnect) {
   const absl::Time start = absl::Now();
   absl::StatusOr<std::unique_ptr<kt::PostgresServer>> pg = kt::PostgresServer::Start();
-  if (absl::IsFailedPrecondition(pg.status())) GTEST_SKIP() << pg.status();
   ASSERT_TRUE(pg.ok()) << pg.status();
   std::fprintf(stderr, "postgres started in %s\n",
                absl::FormatDuration(absl::Now() - start).c_str());

@@ -59,7 +59,9 @@ absl::StatusOr<int64_t> EventConsumer::LoadCursor(db::Database& db, const std::s
 }
 
 absl::Status EventConsumer::Apply(const type::v1::Event& event) {
+  bool applied_now = false;
   absl::Status status = db_.InTransaction([&](db::Transaction& tx) -> absl::Status {
+    applied_now = false;
     // Locks the cursor row so that two replicas never apply the same event.
     const char* select =
         tx.dialect() == db::Dialect::kPostgres
@@ -74,11 +76,15 @@ absl::Status EventConsumer::Apply(const type::v1::Event& event) {
         tx.Execute("UPDATE consumer_cursors SET sequence = ? WHERE consumer = ? AND producer = ?",
                    {event.sequence(), options_.consumer, options_.producer});
     if (!updated.ok()) return updated.status();
+    applied_now = true;
     return absl::OkStatus();
   });
   if (status.ok()) {
-    absl::MutexLock lock(&applied_mu_);
-    applied_ = std::max(applied_, event.sequence());
+    {
+      absl::MutexLock lock(&applied_mu_);
+      applied_ = std::max(applied_, event.sequence());
+    }
+    if (applied_now && options_.on_applied) options_.on_applied(event);
   }
   return status;
 }

@@ -137,6 +137,7 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
     options.min_backoff = absl::Milliseconds(20);
     options.max_backoff = absl::Milliseconds(200);
     options.max_batch = 16;
+    options.on_applied = [this](const type::v1::Event&) { on_applied_calls_.fetch_add(1); };
     return std::make_unique<EventConsumer>(
         *consumer_db_, Channel(), options,
         [this](db::Transaction& tx, const type::v1::Event& event) -> absl::Status {
@@ -181,6 +182,7 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::atomic<int> produced_{0};
+  std::atomic<int> on_applied_calls_{0};
   absl::Mutex seen_mu_;
   std::vector<int64_t> seen_ ABSL_GUARDED_BY(seen_mu_);
 };
@@ -235,6 +237,7 @@ TEST_P(EventsTest, ConsumerRestartNeitherLosesNorRepeats) {
   ASSERT_TRUE(second->WaitForApplied(60, absl::Seconds(30)));
   second->Stop();
   ExpectAppliedExactlyOnce(60);
+  EXPECT_EQ(on_applied_calls_.load(), 60);  // once per applied event, never for skipped ones
 }
 
 TEST_P(EventsTest, ProducerRestartAndDroppedStreamsResume) {

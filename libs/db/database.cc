@@ -8,6 +8,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -212,4 +213,19 @@ absl::Status RunWithRetries(const TransactionOptions& options,
 }
 
 }  // namespace internal
+namespace {
+constexpr char kConflictPayload[] = "kelola.db/conflict";
+}  // namespace
+
+absl::Status ConflictError(absl::string_view message) {
+  absl::Status status = absl::AbortedError(message);
+  status.SetPayload(kConflictPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsConflict(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kAborted &&
+         status.GetPayload(kConflictPayload).has_value();
+}
+
 }  // namespace kelola::db

@@ -147,6 +147,13 @@ struct DatabaseOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
 };
 
+// A conflict between concurrent transactions (SQLite BUSY/LOCKED, PostgreSQL serialization
+// failure or deadlock): ABORTED, marked so that it can be told apart from a caller's own
+// ABORTED (e.g. a stale etag). InTransaction retries these by itself; code that catches
+// statement errors (savepoints) must pass them on.
+absl::Status ConflictError(absl::string_view message);
+bool IsConflict(const absl::Status& status);
+
 // Opens a database from a URL:
 //   sqlite:PATH            a file (created if missing), WAL mode
 //   sqlite::memory:        a private in-memory database (tests)

@@ -70,7 +70,7 @@ absl::Status PgStatus(PGconn* conn, const PGresult* res, absl::string_view sql, 
   }
   if (state == "40001" || state == "40P01") {
     info->retryable = true;
-    return absl::AbortedError(absl::StrCat("postgres: ", msg, " [", state, "]"));
+    return ConflictError(absl::StrCat("postgres: ", msg, " [", state, "]"));
   }
   if (state == "23505") {
     const char* constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
@@ -91,7 +91,7 @@ absl::Status PgStatus(PGconn* conn, const PGresult* res, absl::string_view sql, 
     // The schema changed under a prepared statement: drop the cache and run again.
     info->stale_statements = true;
     info->retryable = true;
-    return absl::AbortedError(absl::StrCat("postgres: ", msg, " [", state, "]"));
+    return ConflictError(absl::StrCat("postgres: ", msg, " [", state, "]"));
   }
   return absl::InternalError(absl::StrCat("postgres: ", msg, " [", state.empty() ? "?" : state,
                                           "] (in: ", internal::SqlForMessage(sql), ")"));
@@ -448,7 +448,7 @@ class PostgresDatabase final : public Database {
       // A statement failed but `fn` ignored the error: the transaction is dead.
       Rollback(conn);
       if (info.retryable) {
-        return {absl::AbortedError("postgres: transaction aborted by a conflict"), true};
+        return {ConflictError("postgres: transaction aborted by a conflict"), true};
       }
       return {absl::InternalError(
           "postgres: a statement failed earlier in the transaction and the error was ignored; "

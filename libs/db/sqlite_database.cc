@@ -35,7 +35,7 @@ absl::Status SqliteStatus(sqlite3* db, int rc, absl::string_view sql, bool* retr
   const std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   if (IsRetryable(rc) || IsRetryable(code)) {
     if (retryable != nullptr) *retryable = true;
-    return absl::AbortedError(absl::StrCat("sqlite: ", msg));
+    return ConflictError(absl::StrCat("sqlite: ", msg));
   }
   switch (code) {
     case SQLITE_CONSTRAINT_UNIQUE:
@@ -439,8 +439,8 @@ class SqliteDatabase final : public Database {
     if (absl::Status s = CheckNotNested(!options.read_only); !s.ok()) return {s};
     WriterLock writer(this);
     if (!options.read_only && !writer.Acquire(options_.busy_timeout)) {
-      return {absl::AbortedError("sqlite: another write transaction of this process held the "
-                                 "write lock for longer than busy_timeout"),
+      return {ConflictError("sqlite: another write transaction of this process held the "
+                            "write lock for longer than busy_timeout"),
               /*retryable=*/true};
     }
     absl::StatusOr<internal::ConnectionPool<SqliteConnection>::Lease> lease =

@@ -1,0 +1,63 @@
+#pragma once
+
+// Group commit: concurrent writers share one database transaction, and so one durable
+// commit (one fsync on SQLite, one WAL flush on PostgreSQL), instead of paying for one
+// each. Every submitted function runs inside its own SAVEPOINT of the shared
+// transaction, so a function that fails is rolled back alone and its caller gets its
+// error; the others commit. No caller is answered before the commit of its batch has
+// returned, so an acknowledged write is as durable as with InTransaction.
+//
+// One batch is in flight at a time: while it commits, new submissions queue up and form
+// the next batch. Under load batches grow by themselves; a lone caller pays no wait.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/db/database.h"
+
+namespace kelola::db {
+
+struct GroupCommitOptions {
+  int max_batch = 128;  // functions per shared transaction
+};
+
+class GroupCommitter {
+ public:
+  explicit GroupCommitter(Database& db, GroupCommitOptions options = {})
+      : db_(db), options_(options) {}
+
+  // Runs `fn` in a shared transaction and returns once that transaction committed (OK or
+  // fn's own error) or failed. The same rules as Database::InTransaction apply: fn may be
+  // run more than once (a batch that hits a retryable conflict is run again as a whole),
+  // so it keeps side effects to AfterCommit callbacks, which run only for functions whose
+  // savepoint was kept, after the commit.
+  absl::Status Run(const TransactionFn& fn);
+
+  // Batches committed so far, and functions in them. For metrics and benchmarks.
+  int64_t batches() const;
+  int64_t functions() const;
+
+ private:
+  struct Request {
+    const TransactionFn* fn = nullptr;
+    absl::Status status;
+    bool done = false;
+  };
+  // Runs one batch as leader; fills each request's status.
+  void RunBatch(std::vector<Request*>& batch);
+
+  Database& db_;
+  GroupCommitOptions options_;
+  mutable absl::Mutex mu_;
+  std::deque<Request*> queue_ ABSL_GUARDED_BY(mu_);
+  bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t functions_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace kelola::db

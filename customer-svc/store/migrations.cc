@@ -89,13 +89,55 @@ CREATE TABLE idempotency_keys (
   return m;
 }
 
+// Directory features beyond migration 3 (owned by the directory store):
+// - customers.duplicate_allowed: the customer was created or last given its phones/email
+//   with allow_duplicate (C6), so its *_dedupe columns stay NULL even while active;
+// - idempotency_keys.subject_id: the customer a remembered response is about, so that
+//   erasure (C17) can scrub personal data from remembered responses too;
+// - tenant_category_seed: a tenant's default categories were created once (C9), so that a
+//   deleted default category is not created again;
+// - consent_history: every marketing consent decision (C17), for ExportCustomerData;
+// - erasure_audit: who erased which customer, when and why (no personal data).
+db::Migration DirectoryFeatures(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "directory features";
+  m.sqlite = R"sql(
+ALTER TABLE customers ADD COLUMN duplicate_allowed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE idempotency_keys ADD COLUMN subject_id TEXT;
+CREATE INDEX idempotency_keys_by_subject ON idempotency_keys (tenant_id, subject_id);
+CREATE TABLE tenant_category_seed (
+  tenant_id TEXT PRIMARY KEY,
+  create_time_micros BIGINT NOT NULL);
+CREATE TABLE consent_history (
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  position BIGINT NOT NULL,
+  state INTEGER NOT NULL,
+  consent_time_micros BIGINT NOT NULL,
+  source TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  record_time_micros BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, customer_id, position));
+CREATE TABLE erasure_audit (
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  erase_time_micros BIGINT NOT NULL,
+  principal TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, customer_id));
+)sql";
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
   return {
       events::OutboxMigration(1),
       // Position in ledger-svc's event stream, for the per-customer stats projection.
-      events::CursorMigration(2), CustomerDirectory(3),
+      events::CursorMigration(2), CustomerDirectory(3), DirectoryFeatures(4),
       // Versions 4-19: directory features; 20-39: search, lists and stats projection.
   };
 }

@@ -1,0 +1,54 @@
+#pragma once
+
+// What every directory handler does the same way: read the tenant, map the status.
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "grpcpp/support/status.h"
+#include "libs/errors/errors.h"
+
+namespace kelola::customer::api {
+
+inline constexpr char kErrorDomain[] = "customer.kelola.id";
+
+// The one absl -> gRPC conversion of the service.
+inline grpc::Status ToGrpc(const absl::Status& status) {
+  return errors::ToGrpcStatus(status, kErrorDomain);
+}
+
+inline google::protobuf::Timestamp ToProto(absl::Time t) {
+  google::protobuf::Timestamp out;
+  const int64_t micros = absl::ToUnixMicros(t);
+  int64_t seconds = micros / 1000000;
+  int64_t rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  out.set_seconds(seconds);
+  out.set_nanos(static_cast<int32_t>(rest * 1000));
+  return out;
+}
+
+inline absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+inline absl::Status NotFound(absl::string_view reason, absl::string_view what,
+                             absl::string_view id_key, absl::string_view id) {
+  return errors::Error(absl::StatusCode::kNotFound, reason, absl::StrCat(what, " not found"),
+                       {{std::string(id_key), std::string(id)}});
+}
+
+inline absl::Status InvalidField(absl::string_view field, absl::string_view description) {
+  errors::FieldErrors e;
+  e.Add(std::string(field), std::string(description));
+  return e.ToStatus();
+}
+
+}  // namespace kelola::customer::api

@@ -1,0 +1,1464 @@
+#include "customer-svc/store/customer_query.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "customer-svc/domain/list_filter.h"
+#include "customer-svc/domain/list_page_token.h"
+#include "customer-svc/domain/search_text.h"
+#include "kelola/customer/v1/customer.pb.h"
+#include "libs/errors/errors.h"
+#include "libs/text/normalize.h"
+#include "libs/text/trigram.h"
+
+namespace kelola::customer::store {
+namespace {
+
+using db::Value;
+using domain::ListFilter;
+using domain::ListOrder;
+using domain::SortField;
+
+constexpr int64_t kNoActivityAscKey = std::numeric_limits<int64_t>::max();
+constexpr int64_t kNoActivityDescKey = std::numeric_limits<int64_t>::min();
+constexpr int kStateActive = v1::CUSTOMER_STATE_ACTIVE;
+constexpr int kStateArchived = v1::CUSTOMER_STATE_ARCHIVED;
+constexpr int kStateMerged = v1::CUSTOMER_STATE_MERGED;
+constexpr int kStateErased = v1::CUSTOMER_STATE_ERASED;
+// Upper bound for prefix ranges over UTF-8 text compared bytewise: U+10FFFF.
+constexpr char kMaxCodePoint[] = "\xf4\x8f\xbf\xbf";
+constexpr int kMaxQueryChars = 200;
+constexpr int kTermsPerWord = 32;
+constexpr int kPrefixTermsScanned = 200;
+
+std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+
+bool IsPg(const db::Transaction& tx) { return tx.dialect() == db::Dialect::kPostgres; }
+// Bytewise comparison of text on PostgreSQL (SQLite's default BINARY already is).
+const char* CollC(const db::Transaction& tx) { return IsPg(tx) ? " COLLATE \"C\"" : ""; }
+// Our search tables' ids are COLLATE "C" on PostgreSQL; joined to customers (default
+// collation) they must compare in the default collation so the customers primary key is used.
+const char* CollDefault(const db::Transaction& tx) {
+  return IsPg(tx) ? " COLLATE \"default\"" : "";
+}
+
+// --- Migrations ---
+
+std::string StatsMigrationSql(bool pg) {
+  const std::string c = pg ? " COLLATE \"C\"" : "";
+  std::string sql = R"sql(
+CREATE TABLE customer_stats (
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  total_spent_minor BIGINT NOT NULL DEFAULT 0,
+  transaction_count BIGINT NOT NULL DEFAULT 0,
+  balance_minor BIGINT NOT NULL DEFAULT 0,
+  first_purchase_micros BIGINT,
+  last_purchase_micros BIGINT,
+  last_activity_micros BIGINT,
+  activity_asc_key BIGINT NOT NULL,
+  activity_desc_key BIGINT NOT NULL,
+  ledger_version BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (tenant_id, customer_id));
+)sql";
+  const std::vector<std::pair<std::string, std::string>> stats_indexes = {
+      {"spent_asc", "total_spent_minor"},   {"spent_desc", "total_spent_minor DESC"},
+      {"balance_asc", "balance_minor"},     {"balance_desc", "balance_minor DESC"},
+      {"activity_asc", "activity_asc_key"}, {"activity_desc", "activity_desc_key DESC"}};
+  for (const auto& [name, column] : stats_indexes) {
+    absl::StrAppend(&sql, "CREATE INDEX customer_stats_", name, " ON customer_stats (tenant_id, ",
+                    column, ", customer_id", c, ");\n");
+  }
+  // top_spender_percent: count and rank only the customers with purchases.
+  absl::StrAppend(&sql,
+                  "CREATE INDEX customer_stats_buyers ON customer_stats (tenant_id, "
+                  "total_spent_minor DESC) WHERE transaction_count > 0;\n");
+  // Sorts over customers columns. SQLite uses migration 3's customers_by_name and
+  // customers_by_created for the ascending orders; PostgreSQL needs "C" collation indexes.
+  absl::StrAppend(&sql,
+                  "CREATE INDEX customers_query_name_desc ON customers (tenant_id, state, "
+                  "name_sort_key",
+                  c, " DESC, customer_id", c, ");\n",
+                  "CREATE INDEX customers_query_created_desc ON customers (tenant_id, state, "
+                  "create_time_micros DESC, customer_id",
+                  c, ");\n");
+  if (pg) {
+    absl::StrAppend(&sql,
+                    "CREATE INDEX customers_query_name_asc ON customers (tenant_id, state, "
+                    "name_sort_key COLLATE \"C\", customer_id COLLATE \"C\");\n"
+                    "CREATE INDEX customers_query_created_asc ON customers (tenant_id, state, "
+                    "create_time_micros, customer_id COLLATE \"C\");\n");
+  }
+  return sql;
+}
+
+std::string SearchMigrationSql(bool pg) {
+  const std::string c = pg ? " COLLATE \"C\"" : "";
+  const std::string without_rowid = pg ? "" : " WITHOUT ROWID";
+  return absl::StrCat(R"sql(
+CREATE TABLE customer_query_docs (
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  consent_state INTEGER NOT NULL DEFAULT 0,
+  name_words TEXT NOT NULL,
+  company_words TEXT NOT NULL,
+  phones TEXT NOT NULL,
+  email TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, customer_id));
+CREATE TABLE search_terms (
+  tenant_id TEXT NOT NULL,
+  term TEXT)sql",
+                      c, R"sql( NOT NULL,
+  customer_id TEXT)sql",
+                      c, R"sql( NOT NULL,
+  PRIMARY KEY (tenant_id, term, customer_id)))sql",
+                      without_rowid, R"sql(;
+CREATE TABLE search_vocab (
+  tenant_id TEXT NOT NULL,
+  term TEXT)sql",
+                      c, R"sql( NOT NULL,
+  PRIMARY KEY (tenant_id, term)))sql",
+                      without_rowid, R"sql(;
+CREATE TABLE search_vocab_grams (
+  tenant_id TEXT NOT NULL,
+  gram TEXT)sql",
+                      c, R"sql( NOT NULL,
+  term TEXT)sql",
+                      c, R"sql( NOT NULL,
+  PRIMARY KEY (tenant_id, gram, term)))sql",
+                      without_rowid, R"sql(;
+CREATE TABLE search_phones (
+  tenant_id TEXT NOT NULL,
+  whole INTEGER NOT NULL,
+  suffix TEXT)sql",
+                      c, R"sql( NOT NULL,
+  customer_id TEXT)sql",
+                      c, R"sql( NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, whole, suffix, customer_id, position)))sql",
+                      without_rowid, R"sql(;
+CREATE TABLE search_emails (
+  tenant_id TEXT NOT NULL,
+  email TEXT)sql",
+                      c, R"sql( NOT NULL,
+  customer_id TEXT)sql",
+                      c, R"sql( NOT NULL,
+  PRIMARY KEY (tenant_id, email, customer_id)))sql",
+                      without_rowid, ";\n");
+}
+
+// --- Small helpers ---
+
+std::optional<int64_t> OptMicros(const std::optional<absl::Time>& t) {
+  if (!t) return std::nullopt;
+  return absl::ToUnixMicros(*t);
+}
+
+Value OptValue(const std::optional<int64_t>& v) {
+  if (!v) return db::Null();
+  return *v;
+}
+
+std::optional<absl::Time> OptTime(const db::Row& row, size_t i) {
+  auto v = row.GetOptionalInt(i);
+  if (!v) return std::nullopt;
+  return absl::FromUnixMicros(*v);
+}
+
+// Reads the 7 stats columns starting at `i`: total, count, balance, first, last purchase,
+// last activity, ledger version.
+CustomerStatsRecord StatsFromRow(const db::Row& row, size_t i) {
+  CustomerStatsRecord s;
+  s.total_spent_minor = row.GetInt(i);
+  s.transaction_count = row.GetInt(i + 1);
+  s.balance_minor = row.GetInt(i + 2);
+  s.first_purchase_time = OptTime(row, i + 3);
+  s.last_purchase_time = OptTime(row, i + 4);
+  s.last_activity_time = OptTime(row, i + 5);
+  s.ledger_version = row.GetInt(i + 6);
+  return s;
+}
+
+constexpr char kStatsColumns[] =
+    "s.total_spent_minor, s.transaction_count, s.balance_minor, s.first_purchase_micros, "
+    "s.last_purchase_micros, s.last_activity_micros, s.ledger_version";
+
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) absl::StrAppend(&out, i == 0 ? "?" : ", ?");
+  return out;
+}
+
+std::string DoubleBits(double d) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &d, sizeof(bits));
+  return absl::StrCat(bits);
+}
+
+bool ParseDoubleBits(const std::string& s, double* d) {
+  uint64_t bits = 0;
+  if (!absl::SimpleAtoi(s, &bits)) return false;
+  std::memcpy(d, &bits, sizeof(bits));
+  return std::isfinite(*d);
+}
+
+absl::Status InvalidToken() {
+  return errors::Error(absl::StatusCode::kInvalidArgument, domain::kReasonPageTokenInvalid,
+                       "page_token is invalid", {}, {{"page_token", "malformed"}});
+}
+
+// Which states a listing shows: a `state` term, else ACTIVE (+ ARCHIVED when asked).
+std::vector<int64_t> StatesOf(const ListFilter& filter, bool show_archived) {
+  if (filter.state) return {*filter.state};
+  if (show_archived) return {kStateActive, kStateArchived};
+  return {kStateActive};
+}
+
+// --- Filter SQL (aliases: c = customers, s = customer_stats) ---
+
+struct FilterContext {
+  int64_t now_micros = 0;
+  // top_spender_percent: the total_spent a customer needs; nullopt = nobody qualifies.
+  std::optional<int64_t> top_threshold;
+};
+
+const char* SqlOp(domain::CompareOp op) {
+  switch (op) {
+    case domain::CompareOp::kEq:
+      return " = ";
+    case domain::CompareOp::kNe:
+      return " <> ";
+    case domain::CompareOp::kGt:
+      return " > ";
+    case domain::CompareOp::kGe:
+      return " >= ";
+    case domain::CompareOp::kLt:
+      return " < ";
+    case domain::CompareOp::kLe:
+      return " <= ";
+  }
+  return " = ";
+}
+
+void AppendStates(const std::vector<int64_t>& states, std::string* sql,
+                  std::vector<Value>* params) {
+  if (states.size() == 1) {
+    absl::StrAppend(sql, " AND c.state = ?");
+  } else {
+    absl::StrAppend(sql, " AND c.state IN (", Placeholders(states.size()), ")");
+  }
+  for (int64_t s : states) params->push_back(s);
+}
+
+void AppendFilter(const ListFilter& f, const FilterContext& ctx, std::string* sql,
+                  std::vector<Value>* params) {
+  if (f.category) {
+    if (f.category->id.empty()) {
+      absl::StrAppend(sql, f.category->equal
+                               ? " AND (c.category_id IS NULL OR c.category_id = '')"
+                               : " AND (c.category_id IS NOT NULL AND c.category_id <> '')");
+    } else if (f.category->equal) {
+      absl::StrAppend(sql, " AND c.category_id = ?");
+      params->push_back(f.category->id);
+    } else {
+      absl::StrAppend(sql, " AND (c.category_id IS NULL OR c.category_id <> ?)");
+      params->push_back(f.category->id);
+    }
+  }
+  for (const auto& b : f.create_time) {
+    absl::StrAppend(sql, " AND c.create_time_micros", SqlOp(b.op), "?");
+    params->push_back(absl::ToUnixMicros(b.value));
+  }
+  if (f.has_balance) {
+    absl::StrAppend(sql, *f.has_balance ? " AND s.balance_minor > 0" : " AND s.balance_minor <= 0");
+  }
+  if (f.no_transactions) {
+    // No sales means nothing spent: the implied total_spent = 0 lets a total_spent sort
+    // seek to its range instead of scanning past every buyer.
+    absl::StrAppend(sql, *f.no_transactions
+                             ? " AND s.transaction_count = 0 AND s.total_spent_minor = 0"
+                             : " AND s.transaction_count > 0");
+  }
+  for (const auto& b : f.total_spent) {
+    absl::StrAppend(sql, " AND s.total_spent_minor", SqlOp(b.op), "?");
+    params->push_back(b.value);
+  }
+  if (f.top_spender_percent) {
+    if (ctx.top_threshold) {
+      absl::StrAppend(sql, " AND s.transaction_count > 0 AND s.total_spent_minor >= ?");
+      params->push_back(*ctx.top_threshold);
+    } else {
+      absl::StrAppend(sql, " AND 1 = 0");
+    }
+  }
+  constexpr int64_t kDayMicros = int64_t{86400} * 1000000;
+  // The activity key columns restate the condition so that an activity sort seeks to it.
+  if (f.active_within_days) {
+    const int64_t since = ctx.now_micros - *f.active_within_days * kDayMicros;
+    absl::StrAppend(sql,
+                    " AND s.last_activity_micros >= ? AND s.activity_desc_key >= ? AND "
+                    "s.activity_asc_key >= ?");
+    params->insert(params->end(), {since, since, since});
+  }
+  if (f.inactive_for_days) {
+    const int64_t since = ctx.now_micros - *f.inactive_for_days * kDayMicros;
+    absl::StrAppend(sql,
+                    " AND (s.last_activity_micros IS NULL OR s.last_activity_micros < ?)"
+                    " AND s.activity_desc_key < ? AND c.create_time_micros < ?");
+    params->insert(params->end(), {since, since, since});
+  }
+  if (f.consent) {
+    if (*f.consent == v1::MARKETING_CONSENT_STATE_GRANTED) {
+      absl::StrAppend(sql, " AND c.consent_granted = 1");
+    } else {
+      // customers.consent_granted is a flag; WITHDRAWN vs UNSPECIFIED comes from our docs.
+      absl::StrAppend(sql,
+                      " AND c.consent_granted = 0 AND COALESCE((SELECT d.consent_state FROM "
+                      "customer_query_docs d WHERE d.tenant_id = c.tenant_id AND d.customer_id = "
+                      "c.customer_id), 0) = ?");
+      params->push_back(static_cast<int64_t>(*f.consent));
+    }
+  }
+}
+
+// The "now" and top-spender threshold of a listing: computed on the first page, carried in
+// the token afterwards so that every page applies the same conditions.
+absl::StatusOr<FilterContext> FirstPageContext(db::Transaction& tx, absl::string_view tenant,
+                                               const ListFilter& filter, absl::Time now) {
+  FilterContext ctx;
+  ctx.now_micros = absl::ToUnixMicros(now);
+  if (filter.top_spender_percent) {
+    auto count = tx.QueryOne(
+        "SELECT COUNT(*) FROM customer_stats WHERE tenant_id = ? AND transaction_count > 0",
+        {std::string(tenant)});
+    if (!count.ok()) return count.status();
+    const int64_t m = count->GetInt(0);
+    if (m > 0) {
+      const int64_t k = (m * *filter.top_spender_percent + 99) / 100;
+      auto rows = tx.Query(
+          "SELECT total_spent_minor FROM customer_stats WHERE tenant_id = ? AND "
+          "transaction_count > 0 ORDER BY total_spent_minor DESC LIMIT 1 OFFSET ?",
+          {std::string(tenant), k - 1});
+      if (!rows.ok()) return rows.status();
+      if (!rows->empty()) ctx.top_threshold = (*rows)[0].GetInt(0);
+    }
+  }
+  return ctx;
+}
+
+std::vector<std::string> ContextValues(const FilterContext& ctx) {
+  return {absl::StrCat(ctx.now_micros), ctx.top_threshold ? absl::StrCat(*ctx.top_threshold) : ""};
+}
+
+bool ContextFromValues(const std::vector<std::string>& v, FilterContext* ctx) {
+  if (v.size() < 2 || !absl::SimpleAtoi(v[0], &ctx->now_micros)) return false;
+  if (!v[1].empty()) {
+    int64_t t = 0;
+    if (!absl::SimpleAtoi(v[1], &t)) return false;
+    ctx->top_threshold = t;
+  }
+  return true;
+}
+
+// --- Index documents ---
+
+// The posting key of a whole folded field: '=' never occurs inside a word.
+std::string WholeKey(absl::string_view words) { return absl::StrCat("=", words); }
+bool IsWholeKey(absl::string_view term) { return !term.empty() && term[0] == '='; }
+
+struct Doc {
+  int consent_state = 0;
+  std::string name_words;     // folded words of display_name, in order, space-separated
+  std::string company_words;  // the same for company_name
+  std::string phones;         // "position,e164,national" joined by ';'
+  std::string email;          // folded
+
+  std::set<std::string> Terms() const {
+    std::set<std::string> out;
+    for (absl::string_view w : absl::StrSplit(name_words, ' ', absl::SkipEmpty())) {
+      out.emplace(w);
+    }
+    for (absl::string_view w : absl::StrSplit(company_words, ' ', absl::SkipEmpty())) {
+      out.emplace(w);
+    }
+    // Whole-field keys, so that an exact full name is found however common its words.
+    if (!name_words.empty()) out.insert(WholeKey(name_words));
+    if (!company_words.empty()) out.insert(WholeKey(company_words));
+    return out;
+  }
+};
+
+struct DocPhone {
+  int position = 0;
+  std::string e164;
+  std::string national;
+};
+
+std::vector<DocPhone> ParsePhones(absl::string_view phones) {
+  std::vector<DocPhone> out;
+  for (absl::string_view entry : absl::StrSplit(phones, ';', absl::SkipEmpty())) {
+    std::vector<std::string> parts = absl::StrSplit(entry, ',');
+    if (parts.size() != 3) continue;
+    DocPhone p;
+    if (!absl::SimpleAtoi(parts[0], &p.position)) continue;
+    p.e164 = parts[1];
+    p.national = parts[2];
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::string JoinWords(absl::string_view text) {
+  return absl::StrJoin(domain::SearchWords(text::FoldForMatch(Sv(text))), " ");
+}
+
+absl::StatusOr<std::optional<Doc>> ReadDoc(db::Transaction& tx, const std::string& tenant,
+                                           const std::string& id) {
+  auto rows = tx.Query(
+      "SELECT consent_state, name_words, company_words, phones, email FROM customer_query_docs "
+      "WHERE tenant_id = ? AND customer_id = ?",
+      {tenant, id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<Doc>();
+  const db::Row& r = (*rows)[0];
+  Doc d;
+  d.consent_state = static_cast<int>(r.GetInt(0));
+  d.name_words = r.GetText(1);
+  d.company_words = r.GetText(2);
+  d.phones = r.GetText(3);
+  d.email = r.GetText(4);
+  return std::optional<Doc>(std::move(d));
+}
+
+int64_t TermLockKey(absl::string_view tenant, absl::string_view term) {
+  return static_cast<int64_t>(domain::StableHash(absl::StrCat(tenant, "\x1f", term)));
+}
+
+// Moves the index entries of one customer from `old_doc` to `new_doc`.
+absl::Status ApplyDoc(db::Transaction& tx, const std::string& tenant, const std::string& id,
+                      const Doc& old_doc, const Doc& new_doc) {
+  const std::set<std::string> old_terms = old_doc.Terms();
+  const std::set<std::string> new_terms = new_doc.Terms();
+  std::vector<std::string> added, removed;
+  std::set_difference(new_terms.begin(), new_terms.end(), old_terms.begin(), old_terms.end(),
+                      std::back_inserter(added));
+  std::set_difference(old_terms.begin(), old_terms.end(), new_terms.begin(), new_terms.end(),
+                      std::back_inserter(removed));
+  if (IsPg(tx) && (!added.empty() || !removed.empty())) {
+    // Vocabulary entries are shared between customers: adding a posting takes a shared
+    // lock on the term, removing the last posting (and then the vocabulary entry) an
+    // exclusive one, so a concurrent add never loses its vocabulary entry. Keys in order.
+    std::vector<std::pair<int64_t, bool>> locks;
+    for (const auto& t : added) locks.emplace_back(TermLockKey(tenant, t), false);
+    for (const auto& t : removed) locks.emplace_back(TermLockKey(tenant, t), true);
+    std::sort(locks.begin(), locks.end());
+    for (const auto& [key, exclusive] : locks) {
+      auto r = tx.Query(
+          exclusive ? "SELECT pg_advisory_xact_lock(?)" : "SELECT pg_advisory_xact_lock_shared(?)",
+          {key});
+      if (!r.ok()) return r.status();
+    }
+  }
+  for (const auto& term : removed) {
+    auto n =
+        tx.Execute("DELETE FROM search_terms WHERE tenant_id = ? AND term = ? AND customer_id = ?",
+                   {tenant, term, id});
+    if (!n.ok()) return n.status();
+    auto left = tx.Query("SELECT 1 FROM search_terms WHERE tenant_id = ? AND term = ? LIMIT 1",
+                         {tenant, term});
+    if (!left.ok()) return left.status();
+    if (!left->empty() || IsWholeKey(term)) continue;
+    n = tx.Execute("DELETE FROM search_vocab WHERE tenant_id = ? AND term = ?", {tenant, term});
+    if (!n.ok()) return n.status();
+    for (const auto& gram : text::Trigrams(term)) {
+      n = tx.Execute("DELETE FROM search_vocab_grams WHERE tenant_id = ? AND gram = ? AND term = ?",
+                     {tenant, gram, term});
+      if (!n.ok()) return n.status();
+    }
+  }
+  for (const auto& term : added) {
+    auto n = tx.Execute(
+        "INSERT INTO search_terms (tenant_id, term, customer_id) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        {tenant, term, id});
+    if (!n.ok()) return n.status();
+    if (IsWholeKey(term)) continue;
+    n = tx.Execute(
+        "INSERT INTO search_vocab (tenant_id, term) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        {tenant, term});
+    if (!n.ok()) return n.status();
+    if (*n == 0) continue;
+    for (const auto& gram : text::Trigrams(term)) {
+      auto g = tx.Execute(
+          "INSERT INTO search_vocab_grams (tenant_id, gram, term) VALUES (?, ?, ?) "
+          "ON CONFLICT DO NOTHING",
+          {tenant, gram, term});
+      if (!g.ok()) return g.status();
+    }
+  }
+  if (old_doc.phones != new_doc.phones) {
+    // Rows are deleted by their keys (from the old document), never by a scan.
+    for (const DocPhone& p : ParsePhones(old_doc.phones)) {
+      for (size_t i = 0; i + phone::kMinSearchKeyDigits <= p.national.size(); ++i) {
+        auto n = tx.Execute(
+            "DELETE FROM search_phones WHERE tenant_id = ? AND whole = ? AND suffix = ? AND "
+            "customer_id = ? AND position = ?",
+            {tenant, static_cast<int64_t>(i == 0), p.national.substr(i), id,
+             static_cast<int64_t>(p.position)});
+        if (!n.ok()) return n.status();
+      }
+    }
+    absl::StatusOr<int64_t> n;
+    // Every suffix of at least three digits of the national number: a substring query is a
+    // prefix range over suffixes; `whole` marks the number itself (prefix matches).
+    for (const DocPhone& p : ParsePhones(new_doc.phones)) {
+      for (size_t i = 0; i + phone::kMinSearchKeyDigits <= p.national.size(); ++i) {
+        n = tx.Execute(
+            "INSERT INTO search_phones (tenant_id, whole, suffix, customer_id, position) VALUES "
+            "(?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            {tenant, static_cast<int64_t>(i == 0), p.national.substr(i), id,
+             static_cast<int64_t>(p.position)});
+        if (!n.ok()) return n.status();
+      }
+    }
+  }
+  if (old_doc.email != new_doc.email) {
+    if (!old_doc.email.empty()) {
+      auto n = tx.Execute(
+          "DELETE FROM search_emails WHERE tenant_id = ? AND email = ? AND customer_id = ?",
+          {tenant, old_doc.email, id});
+      if (!n.ok()) return n.status();
+    }
+    if (!new_doc.email.empty()) {
+      auto n =
+          tx.Execute("INSERT INTO search_emails (tenant_id, email, customer_id) VALUES (?, ?, ?)",
+                     {tenant, new_doc.email, id});
+      if (!n.ok()) return n.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+// --- Search scoring ---
+
+struct FieldScore {
+  double score = 0;
+  bool exact = false;
+};
+
+// Every query word must match a word of the field; the score is the mean of the best
+// word scores, 1 when the field equals the query.
+FieldScore ScoreWords(const std::vector<std::string>& query_words, absl::string_view field_words,
+                      double threshold) {
+  FieldScore out;
+  if (query_words.empty() || field_words.empty()) return out;
+  if (absl::StrJoin(query_words, " ") == field_words) return {1.0, true};
+  std::vector<std::string> words = absl::StrSplit(field_words, ' ', absl::SkipEmpty());
+  double sum = 0;
+  for (const auto& q : query_words) {
+    double best = 0;
+    for (const auto& w : words) best = std::max(best, domain::WordScore(q, w, threshold));
+    if (best <= 0) return out;
+    sum += best;
+  }
+  out.score = std::min(0.99, sum / static_cast<double>(query_words.size()));
+  return out;
+}
+
+FieldScore ScorePhone(const std::vector<std::string>& keys, const std::string& national) {
+  FieldScore best;
+  for (const auto& key : keys) {
+    const double ratio = static_cast<double>(key.size()) / static_cast<double>(national.size());
+    FieldScore s;
+    if (national == key) {
+      s = {1.0, true};
+    } else if (national.compare(0, key.size(), key) == 0) {
+      s = {0.75 + 0.2 * ratio, false};
+    } else if (national.find(key) != std::string::npos) {
+      s = {0.5 + 0.2 * ratio, false};
+    }
+    if (s.score > best.score) best = s;
+  }
+  return best;
+}
+
+FieldScore ScoreEmail(const std::string& query, const std::string& email) {
+  if (query.empty() || email.empty()) return {};
+  if (email == query) return {1.0, true};
+  if (email.compare(0, query.size(), query) == 0) {
+    return {0.6 + 0.3 * static_cast<double>(query.size()) / static_cast<double>(email.size()),
+            false};
+  }
+  return {};
+}
+
+struct TermCandidate {
+  std::string term;
+  double score = 0;
+};
+
+}  // namespace
+
+// --- Migrations ---
+
+std::vector<db::Migration> CustomerQueryMigrations() {
+  db::Migration stats;
+  stats.version = 20;
+  stats.name = "customer stats projection and list sort indexes";
+  stats.sqlite = StatsMigrationSql(false);
+  stats.postgres = StatsMigrationSql(true);
+  db::Migration search;
+  search.version = 21;
+  search.name = "customer search index";
+  search.sqlite = SearchMigrationSql(false);
+  search.postgres = SearchMigrationSql(true);
+  return {stats, search};
+}
+
+// --- Stats ---
+
+absl::StatusOr<bool> UpsertStats(db::Transaction& tx, absl::string_view tenant,
+                                 absl::string_view customer_id, const CustomerStatsRecord& stats) {
+  const auto activity = OptMicros(stats.last_activity_time);
+  auto n = tx.Execute(
+      "INSERT INTO customer_stats (tenant_id, customer_id, total_spent_minor, transaction_count, "
+      "balance_minor, first_purchase_micros, last_purchase_micros, last_activity_micros, "
+      "activity_asc_key, activity_desc_key, ledger_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?) ON CONFLICT (tenant_id, customer_id) DO UPDATE SET "
+      "total_spent_minor = excluded.total_spent_minor, "
+      "transaction_count = excluded.transaction_count, balance_minor = excluded.balance_minor, "
+      "first_purchase_micros = excluded.first_purchase_micros, "
+      "last_purchase_micros = excluded.last_purchase_micros, "
+      "last_activity_micros = excluded.last_activity_micros, "
+      "activity_asc_key = excluded.activity_asc_key, "
+      "activity_desc_key = excluded.activity_desc_key, ledger_version = excluded.ledger_version "
+      "WHERE customer_stats.ledger_version < excluded.ledger_version",
+      {std::string(tenant), std::string(customer_id), stats.total_spent_minor,
+       stats.transaction_count, stats.balance_minor, OptValue(OptMicros(stats.first_purchase_time)),
+       OptValue(OptMicros(stats.last_purchase_time)), OptValue(activity),
+       activity ? *activity : kNoActivityAscKey, activity ? *activity : kNoActivityDescKey,
+       stats.ledger_version});
+  if (!n.ok()) return n.status();
+  return *n > 0;
+}
+
+absl::StatusOr<std::optional<CustomerStatsRecord>> GetStats(db::Transaction& tx,
+                                                            absl::string_view tenant,
+                                                            absl::string_view customer_id) {
+  auto rows = tx.Query(absl::StrCat("SELECT ", kStatsColumns,
+                                    " FROM customer_stats s WHERE s.tenant_id = ? AND "
+                                    "s.customer_id = ?"),
+                       {std::string(tenant), std::string(customer_id)});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<CustomerStatsRecord>();
+  return std::optional<CustomerStatsRecord>(StatsFromRow((*rows)[0], 0));
+}
+
+// --- Index maintenance ---
+
+absl::Status IndexCustomer(db::Transaction& tx, absl::string_view tenant_view,
+                           absl::string_view id_view) {
+  const std::string tenant(tenant_view), id(id_view);
+  auto rows = tx.Query(
+      "SELECT state, display_name, data FROM customers WHERE tenant_id = ? AND customer_id = ?",
+      {tenant, id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return RemoveFromIndex(tx, tenant, id);
+  const int state = static_cast<int>((*rows)[0].GetInt(0));
+  auto stats = tx.Execute(
+      "INSERT INTO customer_stats (tenant_id, customer_id, activity_asc_key, activity_desc_key) "
+      "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      {tenant, id, kNoActivityAscKey, kNoActivityDescKey});
+  if (!stats.ok()) return stats.status();
+  if (state == kStateMerged || state == kStateErased) return RemoveFromIndex(tx, tenant, id);
+
+  v1::Customer customer;
+  if (!customer.ParseFromString((*rows)[0].GetBytes(2))) {
+    return absl::InternalError(absl::StrCat("customer ", id, ": corrupt data"));
+  }
+  Doc doc;
+  doc.consent_state = customer.marketing_consent().state();
+  doc.name_words = JoinWords((*rows)[0].GetText(1));
+  doc.company_words = JoinWords(customer.company_name());
+  doc.email = text::FoldForMatch(Sv(customer.email()));
+  auto phones = tx.Query(
+      "SELECT position, e164, national_number FROM customer_phones WHERE tenant_id = ? AND "
+      "customer_id = ? ORDER BY position",
+      {tenant, id});
+  if (!phones.ok()) return phones.status();
+  std::vector<std::string> entries;
+  for (const auto& p : *phones) {
+    entries.push_back(absl::StrCat(p.GetInt(0), ",", p.GetText(1), ",", p.GetText(2)));
+  }
+  doc.phones = absl::StrJoin(entries, ";");
+
+  auto old_doc = ReadDoc(tx, tenant, id);
+  if (!old_doc.ok()) return old_doc.status();
+  if (absl::Status s = ApplyDoc(tx, tenant, id, old_doc->value_or(Doc{}), doc); !s.ok()) return s;
+  auto n = tx.Execute(
+      "INSERT INTO customer_query_docs (tenant_id, customer_id, consent_state, name_words, "
+      "company_words, phones, email) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, "
+      "customer_id) DO UPDATE SET consent_state = excluded.consent_state, name_words = "
+      "excluded.name_words, company_words = excluded.company_words, phones = excluded.phones, "
+      "email = excluded.email",
+      {tenant, id, static_cast<int64_t>(doc.consent_state), doc.name_words, doc.company_words,
+       doc.phones, doc.email});
+  return n.status();
+}
+
+absl::Status RemoveFromIndex(db::Transaction& tx, absl::string_view tenant_view,
+                             absl::string_view id_view) {
+  const std::string tenant(tenant_view), id(id_view);
+  auto old_doc = ReadDoc(tx, tenant, id);
+  if (!old_doc.ok()) return old_doc.status();
+  if (!old_doc->has_value()) return absl::OkStatus();
+  if (absl::Status s = ApplyDoc(tx, tenant, id, **old_doc, Doc{}); !s.ok()) return s;
+  auto n = tx.Execute("DELETE FROM customer_query_docs WHERE tenant_id = ? AND customer_id = ?",
+                      {tenant, id});
+  return n.status();
+}
+
+// --- CustomerQuery ---
+
+CustomerQuery::CustomerQuery(const Clock& clock, CustomerQueryOptions options)
+    : clock_(clock), options_(options) {}
+
+namespace {
+
+struct SortSpec {
+  bool customers_driven = true;  // key column in customers (else customer_stats)
+  bool text_key = false;
+  std::string key;    // e.g. "c.name_sort_key"
+  std::string id;     // "c.customer_id" or "s.customer_id"
+  std::string index;  // SQLite INDEXED BY
+};
+
+SortSpec SortOf(const ListOrder& order) {
+  SortSpec s;
+  switch (order.field) {
+    case SortField::kDisplayName:
+      s.text_key = true;
+      s.key = "c.name_sort_key";
+      s.index = order.descending ? "customers_query_name_desc" : "customers_by_name";
+      break;
+    case SortField::kCreateTime:
+      s.key = "c.create_time_micros";
+      s.index = order.descending ? "customers_query_created_desc" : "customers_by_created";
+      break;
+    case SortField::kTotalSpent:
+      s.customers_driven = false;
+      s.key = "s.total_spent_minor";
+      s.index = order.descending ? "customer_stats_spent_desc" : "customer_stats_spent_asc";
+      break;
+    case SortField::kBalance:
+      s.customers_driven = false;
+      s.key = "s.balance_minor";
+      s.index = order.descending ? "customer_stats_balance_desc" : "customer_stats_balance_asc";
+      break;
+    case SortField::kLastActivityTime:
+      s.customers_driven = false;
+      s.key = order.descending ? "s.activity_desc_key" : "s.activity_asc_key";
+      s.index = order.descending ? "customer_stats_activity_desc" : "customer_stats_activity_asc";
+      break;
+  }
+  s.id = s.customers_driven ? "c.customer_id" : "s.customer_id";
+  return s;
+}
+
+struct ListRow {
+  ListItem item;
+  std::string text_key;
+  int64_t int_key = 0;
+};
+
+// true if a sorts before b.
+bool Before(const ListRow& a, const ListRow& b, bool text_key, bool descending) {
+  int cmp = 0;
+  if (text_key) {
+    cmp = a.text_key.compare(b.text_key);
+  } else {
+    cmp = a.int_key < b.int_key ? -1 : (a.int_key > b.int_key ? 1 : 0);
+  }
+  if (cmp != 0) return descending ? cmp > 0 : cmp < 0;
+  return a.item.customer_id < b.item.customer_id;
+}
+
+}  // namespace
+
+absl::StatusOr<ListPage> CustomerQuery::List(db::Transaction& tx, absl::string_view tenant_view,
+                                             const ListSpec& spec) const {
+  const std::string tenant(tenant_view);
+  auto filter = domain::ParseListFilter(spec.filter);
+  if (!filter.ok()) return filter.status();
+  auto order = domain::ParseListOrder(spec.order_by);
+  if (!order.ok()) return order.status();
+  auto page_size =
+      domain::ListPageSize(spec.page_size, domain::kListDefaultPageSize, domain::kListMaxPageSize);
+  if (!page_size.ok()) return page_size.status();
+  const std::vector<int64_t> states = StatesOf(*filter, spec.show_archived);
+  const std::string binding = absl::StrCat("list\x1f", filter->Canonical(), "\x1f",
+                                           order->Canonical(), "\x1f", absl::StrJoin(states, ","));
+  const SortSpec sort = SortOf(*order);
+
+  FilterContext ctx;
+  std::optional<std::pair<std::string, std::string>> after;  // last key, last id
+  if (!spec.page_token.empty()) {
+    auto values = domain::DecodeKeysetToken(spec.page_token, "list", tenant, binding);
+    if (!values.ok()) return values.status();
+    if (values->size() != 4 || !ContextFromValues(*values, &ctx)) return InvalidToken();
+    after.emplace((*values)[2], (*values)[3]);
+    int64_t unused = 0;
+    if (!sort.text_key && !absl::SimpleAtoi(after->first, &unused)) return InvalidToken();
+  } else {
+    auto first = FirstPageContext(tx, tenant, *filter, clock_.Now());
+    if (!first.ok()) return first.status();
+    ctx = *first;
+  }
+
+  const bool pg = IsPg(tx);
+  const std::string coll = CollC(tx);
+  const char* dir = order->descending ? " DESC" : "";
+  auto run = [&](const std::vector<int64_t>& query_states) -> absl::StatusOr<std::vector<ListRow>> {
+    std::vector<Value> params;
+    std::string sql =
+        absl::StrCat("SELECT c.customer_id, c.data, ", kStatsColumns, ", ", sort.key, " FROM ");
+    const std::string indexed = pg ? "" : absl::StrCat(" INDEXED BY ", sort.index);
+    if (sort.customers_driven) {
+      absl::StrAppend(&sql, "customers c", indexed,
+                      " CROSS JOIN customer_stats s WHERE c.tenant_id = ? AND s.tenant_id = "
+                      "c.tenant_id AND s.customer_id = c.customer_id");
+    } else {
+      absl::StrAppend(&sql, "customer_stats s", indexed,
+                      " CROSS JOIN customers c WHERE s.tenant_id = ? AND c.tenant_id = "
+                      "s.tenant_id AND c.customer_id = s.customer_id");
+    }
+    params.push_back(tenant);
+    AppendStates(query_states, &sql, &params);
+    AppendFilter(*filter, ctx, &sql, &params);
+    if (after) {
+      Value key = after->first;
+      if (!sort.text_key) {
+        int64_t k = 0;
+        absl::SimpleAtoi(after->first, &k);
+        key = k;
+      }
+      const char* op_eq = order->descending ? " <= ?" : " >= ?";
+      const char* op = order->descending ? " < ?" : " > ?";
+      const std::string k = absl::StrCat(sort.key, sort.text_key ? coll : "");
+      absl::StrAppend(&sql, " AND ", k, op_eq, " AND (", k, op, " OR ", sort.id, coll, " > ?)");
+      params.push_back(key);
+      params.push_back(key);
+      params.push_back(after->second);
+    }
+    absl::StrAppend(&sql, " ORDER BY ", sort.key, sort.text_key ? coll : "", dir, ", ", sort.id,
+                    coll, " LIMIT ?");
+    params.push_back(static_cast<int64_t>(*page_size + 1));
+    auto rows = tx.Query(sql, params);
+    if (!rows.ok()) return rows.status();
+    std::vector<ListRow> out;
+    out.reserve(rows->size());
+    for (const auto& r : *rows) {
+      ListRow row;
+      row.item.customer_id = r.GetText(0);
+      row.item.data = r.GetBytes(1);
+      row.item.stats = StatsFromRow(r, 2);
+      if (sort.text_key) {
+        row.text_key = r.GetText(9);
+      } else {
+        row.int_key = r.GetInt(9);
+      }
+      out.push_back(std::move(row));
+    }
+    return out;
+  };
+
+  std::vector<ListRow> rows;
+  if (sort.customers_driven && states.size() > 1) {
+    // One index range per state (each in sort order), merged here.
+    for (int64_t state : states) {
+      auto part = run({state});
+      if (!part.ok()) return part.status();
+      rows.insert(rows.end(), std::make_move_iterator(part->begin()),
+                  std::make_move_iterator(part->end()));
+    }
+    std::sort(rows.begin(), rows.end(), [&](const ListRow& a, const ListRow& b) {
+      return Before(a, b, sort.text_key, order->descending);
+    });
+  } else {
+    auto all = run(states);
+    if (!all.ok()) return all.status();
+    rows = *std::move(all);
+  }
+
+  ListPage page;
+  const bool more = static_cast<int>(rows.size()) > *page_size;
+  if (more) rows.resize(*page_size);
+  if (more && !rows.empty()) {
+    std::vector<std::string> values = ContextValues(ctx);
+    const ListRow& last = rows.back();
+    values.push_back(sort.text_key ? last.text_key : absl::StrCat(last.int_key));
+    values.push_back(last.item.customer_id);
+    page.next_page_token = domain::EncodeKeysetToken("list", tenant, binding, values);
+  }
+  for (auto& r : rows) page.items.push_back(std::move(r.item));
+
+  if (spec.want_total_size) {
+    std::vector<Value> params = {tenant};
+    std::string sql =
+        "SELECT COUNT(*) FROM customers c CROSS JOIN customer_stats s WHERE c.tenant_id = ? AND "
+        "s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id";
+    AppendStates(states, &sql, &params);
+    AppendFilter(*filter, ctx, &sql, &params);
+    auto count = tx.QueryOne(sql, params);
+    if (!count.ok()) return count.status();
+    page.total_size = count->GetInt(0);
+  }
+  return page;
+}
+
+// --- Search ---
+
+namespace {
+
+struct SearchContext {
+  db::Transaction& tx;
+  const std::string& tenant;
+  const std::vector<int64_t>& states;
+  const ListFilter& filter;
+  const FilterContext& ctx;
+  double threshold;
+};
+
+// Customer ids from `table` p (with p.customer_id) whose customer passes the state and
+// filter, for the condition `where` on p, in (order) order, at most `limit`.
+absl::StatusOr<std::vector<std::string>> Postings(const SearchContext& sc, absl::string_view table,
+                                                  absl::string_view where,
+                                                  std::vector<Value> where_params,
+                                                  absl::string_view order, int64_t limit) {
+  std::vector<Value> params = {sc.tenant};
+  for (auto& v : where_params) params.push_back(std::move(v));
+  std::string sql = absl::StrCat(
+      "SELECT p.customer_id FROM ", table,
+      " p CROSS JOIN customers c CROSS JOIN customer_stats s WHERE p.tenant_id = ? AND ", where,
+      " AND c.tenant_id = p.tenant_id AND c.customer_id = p.customer_id", CollDefault(sc.tx),
+      " AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id");
+  AppendStates(sc.states, &sql, &params);
+  AppendFilter(sc.filter, sc.ctx, &sql, &params);
+  absl::StrAppend(&sql, " ORDER BY ", order, " LIMIT ?");
+  params.push_back(limit);
+  auto rows = sc.tx.Query(sql, params);
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> out;
+  out.reserve(rows->size());
+  for (const auto& r : *rows) out.push_back(r.GetText(0));
+  return out;
+}
+
+// Vocabulary words that query word `q` may mean, best first (at most kTermsPerWord).
+absl::StatusOr<std::vector<TermCandidate>> CandidateTerms(const SearchContext& sc,
+                                                          const std::string& q) {
+  std::map<std::string, double> scored;
+  auto prefix = sc.tx.Query(
+      "SELECT term FROM search_vocab WHERE tenant_id = ? AND term >= ? AND term < ? ORDER BY "
+      "term LIMIT ?",
+      {sc.tenant, q, absl::StrCat(q, kMaxCodePoint), static_cast<int64_t>(kPrefixTermsScanned)});
+  if (!prefix.ok()) return prefix.status();
+  for (const auto& r : *prefix) {
+    std::string term = r.GetText(0);
+    const double s = domain::WordScore(q, term, sc.threshold);
+    if (s > 0) scored[term] = s;
+  }
+  if (domain::CodePoints(q) >= 3) {
+    // Substring and spelling-variant matches through the trigrams of vocabulary words. The
+    // word-start trigram ("  x") would select every word with the same first letter; it is
+    // left out of the query and added back in the similarity below.
+    const std::vector<std::string> grams = text::Trigrams(q);
+    std::vector<Value> params = {sc.tenant};
+    std::vector<std::string> used;
+    for (const auto& g : grams) {
+      if (g.compare(0, 2, "  ") == 0) continue;
+      used.push_back(g);
+      params.push_back(g);
+    }
+    if (!used.empty()) {
+      auto rows = sc.tx.Query(absl::StrCat("SELECT term, COUNT(*) FROM search_vocab_grams WHERE "
+                                           "tenant_id = ? AND gram IN (",
+                                           Placeholders(used.size()), ") GROUP BY term"),
+                              params);
+      if (!rows.ok()) return rows.status();
+      const double query_grams = static_cast<double>(grams.size());
+      for (const auto& r : *rows) {
+        std::string term = r.GetText(0);
+        if (scored.count(term) > 0) continue;
+        const double common_upper = static_cast<double>(r.GetInt(1)) + 1;
+        // Jaccard <= common / |query grams|: skip words that cannot reach the threshold
+        // unless they contain the query.
+        if (common_upper < sc.threshold * query_grams && term.find(q) == std::string::npos) {
+          continue;
+        }
+        const double s = domain::WordScore(q, term, sc.threshold);
+        if (s > 0) scored[term] = s;
+      }
+    }
+  }
+  std::vector<TermCandidate> out;
+  for (auto& [term, score] : scored) out.push_back({term, score});
+  std::sort(out.begin(), out.end(), [](const TermCandidate& a, const TermCandidate& b) {
+    if (a.score != b.score) return a.score > b.score;
+    return a.term < b.term;
+  });
+  if (out.size() > kTermsPerWord) out.resize(kTermsPerWord);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::string_view tenant_view,
+                                                 const SearchOptions& options) const {
+  const std::string tenant(tenant_view);
+  auto trimmed = text::TrimmedName(Sv(options.query), kMaxQueryChars);
+  if (!trimmed.ok()) {
+    return errors::Error(absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
+                         "query must hold 1-200 characters", {},
+                         {{"query", "must hold 1-200 characters of text"}});
+  }
+  auto filter = domain::ParseListFilter(options.filter);
+  if (!filter.ok()) return filter.status();
+  auto page_size = domain::ListPageSize(options.page_size, domain::kSearchDefaultPageSize,
+                                        domain::kSearchMaxPageSize);
+  if (!page_size.ok()) return page_size.status();
+  const std::vector<int64_t> states = StatesOf(*filter, options.show_archived);
+  const std::string folded = text::FoldForMatch(Sv(*trimmed));
+  const std::string binding =
+      absl::StrCat("search\x1f", folded, "\x1f", filter->Canonical(), "\x1f",
+                   absl::StrJoin(states, ","), "\x1f", options.phone_region);
+
+  FilterContext ctx;
+  std::optional<std::pair<double, std::string>> after;
+  if (!options.page_token.empty()) {
+    auto values = domain::DecodeKeysetToken(options.page_token, "search", tenant, binding);
+    if (!values.ok()) return values.status();
+    double score = 0;
+    if (values->size() != 4 || !ContextFromValues(*values, &ctx) ||
+        !ParseDoubleBits((*values)[2], &score)) {
+      return InvalidToken();
+    }
+    after.emplace(score, (*values)[3]);
+  } else {
+    auto first = FirstPageContext(tx, tenant, *filter, clock_.Now());
+    if (!first.ok()) return first.status();
+    ctx = *first;
+  }
+  const SearchContext sc{tx, tenant, states, *filter, ctx, options_.name_similarity_threshold};
+  const std::string coll = CollC(tx);
+
+  // 1. Candidates, each source bounded.
+  std::vector<std::string> candidates;
+  absl::flat_hash_set<std::string> seen;
+  auto add = [&](const std::vector<std::string>& ids) {
+    for (const auto& id : ids) {
+      if (seen.insert(id).second) candidates.push_back(id);
+    }
+  };
+  const int budget = options_.search_candidates;
+  const std::vector<std::string> keys = phones_.SearchKeys(Sv(*trimmed), Sv(options.phone_region));
+  for (const auto& key : keys) {
+    for (int64_t whole : {1, 0}) {
+      auto ids = Postings(sc, "search_phones", "p.whole = ? AND p.suffix >= ? AND p.suffix < ?",
+                          {whole, key, absl::StrCat(key, ":")},
+                          absl::StrCat("p.suffix", coll, ", p.customer_id", coll), budget);
+      if (!ids.ok()) return ids.status();
+      add(*ids);
+    }
+  }
+  const std::vector<std::string> words = domain::SearchWords(folded);
+  if (keys.empty() && !words.empty()) {
+    // Names: the query word with the fewest postings drives; its candidate vocabulary words
+    // are visited best first, each contributing its postings in customer_id order.
+    std::vector<std::vector<TermCandidate>> terms_per_word;
+    size_t driver = 0;
+    int64_t driver_postings = std::numeric_limits<int64_t>::max();
+    for (size_t i = 0; i < words.size(); ++i) {
+      auto terms = CandidateTerms(sc, words[i]);
+      if (!terms.ok()) return terms.status();
+      int64_t postings = 0;
+      for (size_t t = 0; t < terms->size() && t < 4; ++t) {
+        auto count = tx.QueryOne(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM search_terms WHERE tenant_id = ? AND term = ? "
+            "LIMIT 1001) x",
+            {tenant, (*terms)[t].term});
+        if (!count.ok()) return count.status();
+        postings += count->GetInt(0);
+      }
+      if (words.size() > 1 && postings < driver_postings) {
+        driver = i;
+        driver_postings = postings;
+      }
+      terms_per_word.push_back(*std::move(terms));
+    }
+    int remaining = words.size() > 1 ? budget * 2 : budget;
+    // Exact whole names (display or company) first, however common their words are.
+    auto exact = Postings(sc, "search_terms", "p.term = ?", {WholeKey(absl::StrJoin(words, " "))},
+                          absl::StrCat("p.customer_id", coll), budget);
+    if (!exact.ok()) return exact.status();
+    add(*exact);
+    for (const auto& term : terms_per_word[driver]) {
+      if (remaining <= 0) break;
+      auto ids = Postings(sc, "search_terms", "p.term = ?", {term.term},
+                          absl::StrCat("p.customer_id", coll), remaining);
+      if (!ids.ok()) return ids.status();
+      remaining -= static_cast<int>(ids->size());
+      add(*ids);
+    }
+  }
+  if (keys.empty() && folded.find(' ') == std::string::npos && folded.size() >= 2) {
+    auto ids = Postings(sc, "search_emails", "p.email >= ? AND p.email < ?",
+                        {folded, absl::StrCat(folded, kMaxCodePoint)},
+                        absl::StrCat("p.email", coll, ", p.customer_id", coll), budget);
+    if (!ids.ok()) return ids.status();
+    add(*ids);
+  }
+
+  // 2. Score every candidate from its index document (no customer data read yet).
+  std::vector<SearchHit> hits;
+  constexpr size_t kChunk = 500;
+  for (size_t begin = 0; begin < candidates.size(); begin += kChunk) {
+    const size_t end = std::min(candidates.size(), begin + kChunk);
+    std::vector<Value> params = {tenant};
+    for (size_t i = begin; i < end; ++i) params.push_back(candidates[i]);
+    auto rows =
+        tx.Query(absl::StrCat("SELECT customer_id, name_words, company_words, phones, email "
+                              "FROM customer_query_docs WHERE tenant_id = ? AND "
+                              "customer_id IN (",
+                              Placeholders(end - begin), ")"),
+                 params);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) {
+      SearchHit hit;
+      hit.customer_id = r.GetText(0);
+      std::vector<SearchMatchInfo> matches;
+      const FieldScore name = ScoreWords(words, r.GetText(1), sc.threshold);
+      if (name.score > 0) {
+        matches.push_back({v1::SEARCH_FIELD_DISPLAY_NAME, "", name.exact, name.score});
+      }
+      const FieldScore company = ScoreWords(words, r.GetText(2), sc.threshold);
+      if (company.score > 0) {
+        matches.push_back({v1::SEARCH_FIELD_COMPANY_NAME, "", company.exact, company.score});
+      }
+      for (const DocPhone& p : ParsePhones(r.GetText(3))) {
+        const FieldScore ps = ScorePhone(keys, p.national);
+        if (ps.score > 0) {
+          matches.push_back(
+              {p.position == 0 ? v1::SEARCH_FIELD_PHONE : v1::SEARCH_FIELD_ADDITIONAL_PHONE, p.e164,
+               ps.exact, ps.score});
+        }
+      }
+      if (keys.empty()) {
+        const FieldScore es = ScoreEmail(folded, r.GetText(4));
+        if (es.score > 0) {
+          matches.push_back({v1::SEARCH_FIELD_EMAIL, r.GetText(4), es.exact, es.score});
+        }
+      }
+      if (matches.empty()) continue;
+      std::sort(matches.begin(), matches.end(),
+                [](const SearchMatchInfo& a, const SearchMatchInfo& b) {
+                  if (a.score != b.score) return a.score > b.score;
+                  return a.field < b.field;
+                });
+      hit.score = matches[0].score;
+      hit.matches = std::move(matches);
+      hits.push_back(std::move(hit));
+    }
+  }
+  std::sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) {
+    if (a.score != b.score) return a.score > b.score;
+    return a.customer_id < b.customer_id;
+  });
+  if (after) {
+    hits.erase(std::remove_if(hits.begin(), hits.end(),
+                              [&](const SearchHit& h) {
+                                return h.score > after->first ||
+                                       (h.score == after->first && h.customer_id <= after->second);
+                              }),
+               hits.end());
+  }
+  SearchPage page;
+  if (static_cast<int>(hits.size()) > *page_size) {
+    hits.resize(*page_size);
+    std::vector<std::string> values = ContextValues(ctx);
+    values.push_back(DoubleBits(hits.back().score));
+    values.push_back(hits.back().customer_id);
+    page.next_page_token = domain::EncodeKeysetToken("search", tenant, binding, values);
+  }
+  // 3. The page's customers and stats; names as stored for the matches.
+  if (!hits.empty()) {
+    std::vector<Value> params = {tenant};
+    for (const auto& h : hits) params.push_back(h.customer_id);
+    auto rows = tx.Query(absl::StrCat("SELECT c.customer_id, c.data, ", kStatsColumns,
+                                      ", c.display_name FROM customers c CROSS JOIN "
+                                      "customer_stats s WHERE c.tenant_id = ? AND c.customer_id "
+                                      "IN (",
+                                      Placeholders(hits.size()),
+                                      ") AND s.tenant_id = c.tenant_id AND s.customer_id = "
+                                      "c.customer_id"),
+                         params);
+    if (!rows.ok()) return rows.status();
+    absl::flat_hash_map<std::string, const db::Row*> by_id;
+    for (const auto& r : *rows) by_id[r.GetText(0)] = &r;
+    for (auto& h : hits) {
+      auto it = by_id.find(h.customer_id);
+      if (it == by_id.end()) continue;
+      const db::Row& r = *it->second;
+      h.data = r.GetBytes(1);
+      h.stats = StatsFromRow(r, 2);
+      v1::Customer customer;
+      bool parsed = false;
+      for (auto& m : h.matches) {
+        if (m.field == v1::SEARCH_FIELD_DISPLAY_NAME) m.value = r.GetText(9);
+        if (m.field == v1::SEARCH_FIELD_COMPANY_NAME) {
+          if (!parsed) parsed = customer.ParseFromString(h.data);
+          m.value = customer.company_name();
+        }
+      }
+    }
+  }
+  page.hits = std::move(hits);
+  return page;
+}
+
+// --- Duplicates ---
+
+absl::StatusOr<DuplicatePage> CustomerQuery::FindDuplicates(db::Transaction& tx,
+                                                            absl::string_view tenant_view,
+                                                            const DuplicateOptions& options) const {
+  const std::string tenant(tenant_view);
+  if (!(options.min_score >= 0 && options.min_score <= 1)) {
+    return errors::Error(absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
+                         "min_score must be within 0-1", {}, {{"min_score", "must be within 0-1"}});
+  }
+  const double min_score = options.min_score == 0 ? 0.6 : options.min_score;
+  auto page_size = domain::ListPageSize(options.page_size, 50, 200);
+  if (!page_size.ok()) return page_size.status();
+  const std::vector<int64_t> states = options.show_archived
+                                          ? std::vector<int64_t>{kStateActive, kStateArchived}
+                                          : std::vector<int64_t>{kStateActive};
+  const std::string binding =
+      absl::StrCat("dups\x1f", options.customer_id, "\x1f", DoubleBits(min_score), "\x1f",
+                   absl::StrJoin(states, ","));
+  std::optional<std::tuple<double, std::string, std::string>> after;
+  if (!options.page_token.empty()) {
+    auto values = domain::DecodeKeysetToken(options.page_token, "dups", tenant, binding);
+    if (!values.ok()) return values.status();
+    double score = 0;
+    if (values->size() != 3 || !ParseDoubleBits((*values)[0], &score)) return InvalidToken();
+    after.emplace(score, (*values)[1], (*values)[2]);
+  }
+  if (!options.customer_id.empty()) {
+    auto rows = tx.Query("SELECT 1 FROM customers WHERE tenant_id = ? AND customer_id = ?",
+                         {tenant, options.customer_id});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) {
+      return errors::Error(absl::StatusCode::kNotFound, "CUSTOMER_NOT_FOUND",
+                           absl::StrCat("customer ", options.customer_id, " not found"),
+                           {{"customer_id", options.customer_id}});
+    }
+  }
+
+  // Candidate pairs (low id, high id) -> reasons found so far.
+  std::map<std::pair<std::string, std::string>, std::set<int>> pairs;
+  auto add_pair = [&](const std::string& a, const std::string& b, int reason) {
+    if (a == b) return;
+    auto& reasons = a < b ? pairs[{a, b}] : pairs[{b, a}];
+    if (reason != 0) reasons.insert(reason);
+  };
+  const bool one = !options.customer_id.empty();
+  {
+    std::vector<Value> params = {tenant};
+    if (one) params.push_back(options.customer_id);
+    auto rows = tx.Query(
+        absl::StrCat("SELECT a.customer_id, b.customer_id FROM customer_phones a CROSS JOIN "
+                     "customer_phones b WHERE a.tenant_id = ?",
+                     one ? " AND a.customer_id = ?" : "",
+                     " AND b.tenant_id = a.tenant_id AND b.e164 = a.e164 AND b.customer_id <> "
+                     "a.customer_id"),
+        params);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows)
+      add_pair(r.GetText(0), r.GetText(1), v1::DUPLICATE_REASON_SAME_PHONE);
+  }
+  {
+    std::vector<Value> params = {tenant};
+    if (one) params.push_back(options.customer_id);
+    auto rows = tx.Query(
+        absl::StrCat("SELECT a.customer_id, b.customer_id FROM search_emails a CROSS JOIN "
+                     "search_emails b WHERE a.tenant_id = ?",
+                     one ? " AND a.customer_id = ?" : "",
+                     " AND b.tenant_id = a.tenant_id AND b.email = a.email AND b.customer_id <> "
+                     "a.customer_id"),
+        params);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows)
+      add_pair(r.GetText(0), r.GetText(1), v1::DUPLICATE_REASON_SAME_EMAIL);
+  }
+  // Name candidates: customers sharing a word. For one customer, its words and their
+  // spelling variants; for the whole tenant, words held by at most kBlock customers.
+  constexpr int64_t kBlock = 64;
+  if (one) {
+    auto doc = ReadDoc(tx, tenant, options.customer_id);
+    if (!doc.ok()) return doc.status();
+    if (doc->has_value()) {
+      const ListFilter no_filter;
+      const FilterContext no_ctx;
+      const SearchContext sc{tx,        tenant, states,
+                             no_filter, no_ctx, options_.name_similarity_threshold};
+      for (const auto& word : (*doc)->Terms()) {
+        auto terms = IsWholeKey(word) ? absl::StatusOr<std::vector<TermCandidate>>(
+                                            std::vector<TermCandidate>{{word, 1.0}})
+                                      : CandidateTerms(sc, word);
+        if (!terms.ok()) return terms.status();
+        for (const auto& t : *terms) {
+          auto ids = Postings(sc, "search_terms", "p.term = ?", {t.term},
+                              absl::StrCat("p.customer_id", CollC(tx)), 200);
+          if (!ids.ok()) return ids.status();
+          for (const auto& id : *ids) add_pair(options.customer_id, id, 0);
+        }
+      }
+    }
+  } else {
+    auto rows = tx.Query(
+        "SELECT t.term, t.customer_id FROM search_terms t WHERE t.tenant_id = ? AND t.term IN "
+        "(SELECT term FROM search_terms WHERE tenant_id = ? GROUP BY term HAVING COUNT(*) "
+        "BETWEEN 2 AND ?) ORDER BY t.term, t.customer_id",
+        {tenant, tenant, kBlock});
+    if (!rows.ok()) return rows.status();
+    std::map<std::string, std::vector<std::string>> groups;
+    for (const auto& r : *rows) groups[r.GetText(0)].push_back(r.GetText(1));
+    for (const auto& [term, ids] : groups) {
+      for (size_t i = 0; i < ids.size(); ++i) {
+        for (size_t j = i + 1; j < ids.size(); ++j) add_pair(ids[i], ids[j], 0);
+      }
+    }
+  }
+
+  // Details of every customer involved.
+  struct Info {
+    int state = 0;
+    std::string name;
+    int64_t create_micros = 0;
+    std::string data;
+  };
+  std::set<std::string> ids;
+  for (const auto& [pair, reasons] : pairs) {
+    ids.insert(pair.first);
+    ids.insert(pair.second);
+  }
+  absl::flat_hash_map<std::string, Info> info;
+  std::vector<std::string> id_list(ids.begin(), ids.end());
+  for (size_t begin = 0; begin < id_list.size(); begin += 500) {
+    const size_t end = std::min(id_list.size(), begin + 500);
+    std::vector<Value> params = {tenant};
+    for (size_t i = begin; i < end; ++i) params.push_back(id_list[i]);
+    auto rows =
+        tx.Query(absl::StrCat("SELECT customer_id, state, name_folded, create_time_micros, "
+                              "data FROM customers WHERE tenant_id = ? AND customer_id IN (",
+                              Placeholders(end - begin), ")"),
+                 params);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) {
+      info[r.GetText(0)] = {static_cast<int>(r.GetInt(1)), r.GetText(2), r.GetInt(3),
+                            r.GetBytes(4)};
+    }
+  }
+  auto listed = [&](const std::string& id) -> const Info* {
+    auto it = info.find(id);
+    if (it == info.end()) return nullptr;
+    if (std::find(states.begin(), states.end(), it->second.state) == states.end()) return nullptr;
+    return &it->second;
+  };
+
+  struct Scored {
+    double score;
+    std::string lo, hi;
+    std::vector<v1::DuplicateReason> reasons;
+  };
+  std::vector<Scored> scored;
+  // std::map: references stay valid while it grows.
+  std::map<std::string, std::vector<std::string>> grams_cache;
+  auto grams_of = [&](const std::string& id,
+                      const std::string& name) -> const std::vector<std::string>& {
+    auto it = grams_cache.find(id);
+    if (it == grams_cache.end()) {
+      it = grams_cache.emplace(id, text::Trigrams(domain::StripHonorifics(name))).first;
+    }
+    return it->second;
+  };
+  for (const auto& [pair, found] : pairs) {
+    const Info* a = listed(pair.first);
+    const Info* b = listed(pair.second);
+    if (a == nullptr || b == nullptr) continue;
+    std::set<int> reasons = found;
+    const double sim =
+        text::TrigramSetSimilarity(grams_of(pair.first, a->name), grams_of(pair.second, b->name));
+    if (sim >= options_.duplicate_name_threshold) reasons.insert(v1::DUPLICATE_REASON_SIMILAR_NAME);
+    if (reasons.empty()) continue;
+    const bool contact = reasons.count(v1::DUPLICATE_REASON_SAME_PHONE) > 0 ||
+                         reasons.count(v1::DUPLICATE_REASON_SAME_EMAIL) > 0;
+    const double score = contact ? 1.0 : sim;
+    if (score < min_score) continue;
+    Scored s{score, pair.first, pair.second, {}};
+    for (int r : reasons) s.reasons.push_back(static_cast<v1::DuplicateReason>(r));
+    scored.push_back(std::move(s));
+  }
+  std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.lo != b.lo) return a.lo < b.lo;
+    return a.hi < b.hi;
+  });
+  if (after) {
+    const auto& [score, lo, hi] = *after;
+    scored.erase(std::remove_if(scored.begin(), scored.end(),
+                                [&](const Scored& s) {
+                                  if (s.score != score) return s.score > score;
+                                  return std::tie(s.lo, s.hi) <= std::tie(lo, hi);
+                                }),
+                 scored.end());
+  }
+  DuplicatePage page;
+  if (static_cast<int>(scored.size()) > *page_size) {
+    scored.resize(*page_size);
+    page.next_page_token = domain::EncodeKeysetToken(
+        "dups", tenant, binding,
+        {DoubleBits(scored.back().score), scored.back().lo, scored.back().hi});
+  }
+  for (auto& s : scored) {
+    const Info& a = info[s.lo];
+    const Info& b = info[s.hi];
+    const bool a_first = std::tie(a.create_micros, s.lo) <= std::tie(b.create_micros, s.hi);
+    DuplicatePairInfo p;
+    p.first_id = a_first ? s.lo : s.hi;
+    p.second_id = a_first ? s.hi : s.lo;
+    p.first_data = a_first ? a.data : b.data;
+    p.second_data = a_first ? b.data : a.data;
+    p.score = s.score;
+    p.reasons = std::move(s.reasons);
+    page.pairs.push_back(std::move(p));
+  }
+  return page;
+}
+
+}  // namespace kelola::customer::store

@@ -1,0 +1,184 @@
+#pragma once
+
+// The query side of the customer directory (C7 customer side, C11, C12, C13): the
+// per-customer ledger stats projection, the quick-search index, filtered and sorted
+// lists with keyset page tokens, and duplicate candidates. Same SQL shape and the same
+// results on SQLite and PostgreSQL; see docs/decisions/customer-search.md.
+//
+// Tables (migrations 20-21, CustomerQueryMigrations()): customer_stats,
+// customer_query_docs, search_terms, search_vocab, search_vocab_grams, search_phones,
+// search_emails; plus sort indexes on customers.
+//
+// Contract with the directory: every write of a customer row (create, update, archive,
+// restore, merge, erase, delete) calls IndexCustomer (or RemoveFromIndex after a delete)
+// in the same transaction. IndexCustomer also creates the customer's customer_stats row
+// (zeros) so that lists can join it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "kelola/customer/v1/customer_service.pb.h"
+#include "libs/clock/clock.h"
+#include "libs/db/database.h"
+#include "libs/db/migrations.h"
+#include "libs/phone/phone_normalizer.h"
+
+namespace kelola::customer::store {
+
+// Migrations 20 (stats projection and sort indexes) and 21 (search index). The lead
+// appends them to customer-svc's list after the directory's own migrations.
+std::vector<db::Migration> CustomerQueryMigrations();
+
+// Per-customer ledger statistics (C12, C13), as projected from ledger events.
+struct CustomerStatsRecord {
+  int64_t total_spent_minor = 0;
+  int64_t transaction_count = 0;
+  int64_t balance_minor = 0;
+  std::optional<absl::Time> first_purchase_time;
+  std::optional<absl::Time> last_purchase_time;
+  std::optional<absl::Time> last_activity_time;
+  int64_t ledger_version = 0;
+};
+
+// Writes the stats of a customer if `stats.ledger_version` is newer than the stored one
+// (or none is stored). Returns whether it was applied; older or equal versions are
+// ignored (never go backwards).
+absl::StatusOr<bool> UpsertStats(db::Transaction& tx, absl::string_view tenant,
+                                 absl::string_view customer_id, const CustomerStatsRecord& stats);
+
+// The stored stats, or nullopt.
+absl::StatusOr<std::optional<CustomerStatsRecord>> GetStats(db::Transaction& tx,
+                                                            absl::string_view tenant,
+                                                            absl::string_view customer_id);
+
+// (Re)builds the search entries of one customer from its customers / customer_phones rows:
+// name and company words, phones, email. MERGED and ERASED customers (and missing rows)
+// are removed from the index. Ensures a customer_stats row exists.
+absl::Status IndexCustomer(db::Transaction& tx, absl::string_view tenant,
+                           absl::string_view customer_id);
+
+// Removes every search entry of a customer (erase, delete). Stats rows stay (the ledger
+// keeps the id).
+absl::Status RemoveFromIndex(db::Transaction& tx, absl::string_view tenant,
+                             absl::string_view customer_id);
+
+// --- Search (C11) ---
+
+struct SearchOptions {
+  std::string query;                // 1-200 code points after trimming
+  int page_size = 0;                // 0 -> 20, above 100 -> 100
+  std::string page_token;           // from SearchPage::next_page_token
+  std::string filter;               // ListCustomersRequest.filter grammar
+  bool show_archived = false;       // include ARCHIVED
+  std::string phone_region = "ID";  // the tenant's default phone region (ID, TH)
+};
+
+struct SearchMatchInfo {
+  v1::SearchField field = v1::SEARCH_FIELD_UNSPECIFIED;
+  std::string value;  // display name, company name, phone E.164 or email as stored
+  bool exact = false;
+  double score = 0;
+};
+
+struct SearchHit {
+  std::string customer_id;
+  double score = 0;                      // (0, 1]
+  std::vector<SearchMatchInfo> matches;  // best first
+  std::string data;                      // serialized v1::Customer (without stats)
+  CustomerStatsRecord stats;
+};
+
+struct SearchPage {
+  std::vector<SearchHit> hits;
+  std::string next_page_token;
+};
+
+// --- Lists (C12, C13) ---
+
+struct ListSpec {
+  std::string filter;    // AIP-160 subset (customer-svc/domain/list_filter.h)
+  std::string order_by;  // "display_name" (default), "total_spent desc", ...
+  int page_size = 0;     // 0 -> 50, above 500 -> 500, negative -> INVALID_ARGUMENT
+  std::string page_token;
+  bool show_archived = false;
+  bool want_total_size = false;  // also count every matching customer (costs a scan)
+};
+
+struct ListItem {
+  std::string customer_id;
+  std::string data;  // serialized v1::Customer (without stats)
+  CustomerStatsRecord stats;
+};
+
+struct ListPage {
+  std::vector<ListItem> items;
+  std::string next_page_token;
+  std::optional<int64_t> total_size;  // when ListSpec::want_total_size
+};
+
+// --- Duplicates (C7) ---
+
+struct DuplicateOptions {
+  std::string customer_id;  // only pairs with this customer; empty = all
+  double min_score = 0;     // 0 -> 0.6; outside [0, 1] -> INVALID_ARGUMENT
+  bool show_archived = false;
+  int page_size = 0;  // 0 -> 50, above 200 -> 200
+  std::string page_token;
+};
+
+struct DuplicatePairInfo {
+  std::string first_id;  // created first: the suggested survivor
+  std::string second_id;
+  std::string first_data;  // serialized v1::Customer
+  std::string second_data;
+  double score = 0;
+  std::vector<v1::DuplicateReason> reasons;
+};
+
+struct DuplicatePage {
+  std::vector<DuplicatePairInfo> pairs;
+  std::string next_page_token;
+};
+
+struct CustomerQueryOptions {
+  // Names whose word trigram similarity reaches this match a query word (typos).
+  double name_similarity_threshold = 0.3;
+  // Two customers' names at least this similar are SIMILAR_NAME duplicates.
+  double duplicate_name_threshold = 0.5;
+  // Bound on the customers one search scores (see the decision record).
+  int search_candidates = 120;
+};
+
+// The read side. Thread-safe (no mutable state); time comes from `clock`.
+class CustomerQuery {
+ public:
+  explicit CustomerQuery(const Clock& clock, CustomerQueryOptions options = {});
+
+  // Quick search over names, phones and email. Errors: INVALID_ARGUMENT (empty or too long
+  // query, negative page_size), INVALID_FILTER, PAGE_TOKEN_MISMATCH, PAGE_TOKEN_INVALID.
+  absl::StatusOr<SearchPage> Search(db::Transaction& tx, absl::string_view tenant,
+                                    const SearchOptions& options) const;
+
+  // Filtered, sorted, keyset-paginated list. Errors: INVALID_FILTER, INVALID_ORDER_BY,
+  // PAGE_TOKEN_MISMATCH, PAGE_TOKEN_INVALID, INVALID_ARGUMENT (negative page_size).
+  absl::StatusOr<ListPage> List(db::Transaction& tx, absl::string_view tenant,
+                                const ListSpec& spec) const;
+
+  // Likely duplicate pairs, score desc then ids. Errors: INVALID_ARGUMENT (min_score),
+  // PAGE_TOKEN_*, NOT_FOUND CUSTOMER_NOT_FOUND (customer_id unknown).
+  absl::StatusOr<DuplicatePage> FindDuplicates(db::Transaction& tx, absl::string_view tenant,
+                                               const DuplicateOptions& options) const;
+
+ private:
+  const Clock& clock_;
+  CustomerQueryOptions options_;
+  phone::PhoneNormalizer phones_;
+};
+
+}  // namespace kelola::customer::store

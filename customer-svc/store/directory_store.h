@@ -1,0 +1,197 @@
+#pragma once
+
+// The customer directory's repository (customers, phones, categories, price lists, tenant
+// settings, consent history, idempotency records), as a unit of work: handlers run their
+// reads and writes in one DirectoryTx, so that a change, its duplicate checks, its limit
+// check, its events (outbox) and its idempotency record commit together or not at all.
+//
+// Duplicate prevention (C6) is enforced by the unique indexes on customers.email_dedupe and
+// customer_phones.e164_dedupe (migration 3). Writes check first so that the usual case gets
+// a precise error; a concurrent writer that slips past the check makes the insert fail with
+// a unique violation, which Write() maps to the same CUSTOMER_DUPLICATE error by looking up
+// the conflicting row after the rollback.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "kelola/customer/v1/category.pb.h"
+#include "kelola/customer/v1/customer.pb.h"
+#include "kelola/customer/v1/tenant.pb.h"
+#include "kelola/type/v1/event.pb.h"
+#include "libs/clock/clock.h"
+#include "libs/db/database.h"
+#include "libs/events/outbox.h"
+
+namespace kelola::customer::store {
+
+struct StoredCustomer {
+  v1::Customer customer;  // as saved (etag, times and state included; no stats)
+  int64_t version = 0;
+  bool duplicate_allowed = false;
+};
+
+// What a write stores about a customer. The store derives the index columns from it:
+// name_folded, name_sort_key (in `collation_locale`), email, birthday, consent, and the
+// *_dedupe columns (set only while the customer is ACTIVE and !duplicate_allowed).
+struct CustomerRecord {
+  v1::Customer customer;
+  int64_t version = 0;
+  bool duplicate_allowed = false;
+  std::string collation_locale = "id";
+};
+
+struct StoredSettings {
+  v1::TenantSettings settings;  // defaults when none are stored
+  int64_t version = 0;          // 0 = defaults, nothing stored
+};
+
+struct StoredCategory {
+  v1::Category category;  // as saved (customer_count and price_list_entry_count not set)
+  int64_t version = 0;
+};
+
+struct ConsentRecord {
+  v1::MarketingConsent consent;
+  std::string principal;
+  absl::Time record_time;
+};
+
+struct BirthdayRow {
+  v1::Customer customer;
+};
+
+// One transaction of the directory for one tenant. Obtained from DirectoryStore only.
+class DirectoryTx {
+ public:
+  virtual ~DirectoryTx() = default;
+
+  virtual const std::string& tenant_id() const = 0;
+  virtual absl::Time now() const = 0;
+
+  // Tenant settings (defaults when none are stored).
+  virtual absl::StatusOr<StoredSettings> Settings() = 0;
+  virtual absl::Status PutSettings(const v1::TenantSettings& settings, int64_t version) = 0;
+
+  // Customers.
+  virtual absl::StatusOr<std::optional<StoredCustomer>> FindCustomer(absl::string_view id) = 0;
+  // ALREADY_EXISTS CUSTOMER_DUPLICATE (metadata existing_customer_id, existing_display_name,
+  // field, value) when another customer counted for duplicate checks has one of the phones
+  // or the email of `customer`.
+  virtual absl::Status CheckDuplicates(const v1::Customer& customer) = 0;
+  virtual absl::Status InsertCustomer(const CustomerRecord& record) = 0;
+  // Replaces the row and the phones of record.customer.customer_id.
+  virtual absl::Status UpdateCustomer(const CustomerRecord& record) = 0;
+  // Customers counted toward the plan limit (C16): ACTIVE, ARCHIVED, MERGING. With `lock`
+  // the tenant's settings row is locked first, so that concurrent creates count in turn.
+  virtual absl::StatusOr<int64_t> CountLimitedCustomers(bool lock) = 0;
+  // Active customers with a birthday on one of the (month, day) pairs.
+  virtual absl::StatusOr<std::vector<v1::Customer>> BirthdayCandidates(
+      const std::vector<std::pair<int, int>>& month_days) = 0;
+
+  // Consent history (C17).
+  virtual absl::Status AddConsent(absl::string_view customer_id,
+                                  const v1::MarketingConsent& consent) = 0;
+  virtual absl::StatusOr<std::vector<ConsentRecord>> ConsentHistory(
+      absl::string_view customer_id) = 0;
+
+  // Erasure (C17): removes the consent history, rewrites the customer's earlier event
+  // payloads and remembered responses without personal data (`anonymized` replaces the
+  // customer in them), and records the audit row.
+  virtual absl::Status EraseTraces(const v1::Customer& anonymized, absl::string_view reason) = 0;
+  // The customer's own events, oldest first.
+  virtual absl::StatusOr<std::vector<type::v1::Event>> CustomerEvents(
+      absl::string_view customer_id) = 0;
+
+  // The customer the idempotency record of this write is about (erasure scrubs it).
+  virtual void SetIdempotencySubject(absl::string_view customer_id) = 0;
+
+  // Categories (C9). EnsureDefaultCategories creates the default set once per tenant.
+  virtual absl::StatusOr<bool> DefaultCategoriesSeeded() = 0;
+  virtual absl::Status EnsureDefaultCategories() = 0;
+  virtual absl::StatusOr<std::optional<StoredCategory>> FindCategory(absl::string_view id) = 0;
+  virtual absl::StatusOr<std::optional<StoredCategory>> FindCategoryByName(
+      absl::string_view name_folded) = 0;
+  virtual absl::StatusOr<std::vector<StoredCategory>> ListCategories() = 0;
+  virtual absl::Status InsertCategory(const StoredCategory& category) = 0;
+  virtual absl::Status UpdateCategory(const StoredCategory& category) = 0;
+  // Deletes the category and its price list.
+  virtual absl::Status DeleteCategory(absl::string_view id) = 0;
+  // Customers (any state but MERGED/ERASED) assigned to the category.
+  virtual absl::StatusOr<std::vector<StoredCustomer>> CustomersInCategory(absl::string_view id) = 0;
+  virtual absl::StatusOr<int64_t> CountCustomersInCategory(absl::string_view id) = 0;
+
+  // Price lists (C10).
+  virtual absl::Status PutPriceEntry(absl::string_view category_id,
+                                     const v1::PriceListEntry& entry) = 0;
+  virtual absl::StatusOr<int64_t> DeletePriceEntries(absl::string_view category_id,
+                                                     const std::vector<std::string>& skus) = 0;
+  virtual absl::StatusOr<std::vector<v1::PriceListEntry>> PriceEntries(
+      absl::string_view category_id) = 0;
+  virtual absl::StatusOr<std::optional<v1::PriceListEntry>> FindPriceEntry(
+      absl::string_view category_id, absl::string_view sku) = 0;
+  virtual absl::StatusOr<int64_t> CountPriceEntries(absl::string_view category_id) = 0;
+  virtual absl::StatusOr<int64_t> CountAllPriceEntries() = 0;
+
+  // Appends an event to the outbox (same transaction).
+  virtual absl::Status Emit(absl::string_view aggregate_type, absl::string_view aggregate_id,
+                            int64_t aggregate_version,
+                            const google::protobuf::Message& payload) = 0;
+};
+
+// Who writes, and the idempotency key of the write (AIP-155).
+struct WriteOptions {
+  std::string principal;
+  std::string request_id;  // for events
+  // Idempotency: when `idempotency_key` is not empty, the first successful write stores
+  // `response` under (tenant, scope, key) with `request_hash`; a later write with the same
+  // key and hash returns that response without running the function; with another hash it
+  // fails with ALREADY_EXISTS REQUEST_ID_REUSED.
+  std::string scope;
+  std::string idempotency_key;
+  std::string request_hash;
+  // Further keys checked and recorded the same way (e.g. a client-supplied customer id).
+  std::vector<std::pair<std::string, std::string>> extra_keys;  // (scope, key)
+};
+
+using TxFn = std::function<absl::Status(DirectoryTx&)>;
+
+class DirectoryStore {
+ public:
+  virtual ~DirectoryStore() = default;
+  // Runs `fn` in a write transaction for `tenant_id` (see WriteOptions). `response` is
+  // filled by `fn` (or from the idempotency record on a replay).
+  virtual absl::Status Write(absl::string_view tenant_id, const WriteOptions& options,
+                             const TxFn& fn, google::protobuf::Message* response) = 0;
+  // Runs `fn` in a read-only transaction.
+  virtual absl::Status Read(absl::string_view tenant_id, const TxFn& fn) = 0;
+};
+
+// Called in the writing transaction after every write of a customer row and its phones
+// (create, update, archive, restore, consent, erase, category reassignment), e.g. to keep
+// the search index of customer_query.h in step (its IndexCustomer has this signature).
+// A non-OK status rolls the write back.
+using CustomerWrittenHook = std::function<absl::Status(
+    db::Transaction& tx, absl::string_view tenant_id, absl::string_view customer_id)>;
+
+struct DirectoryStoreOptions {
+  CustomerWrittenHook on_customer_written;  // optional
+};
+
+// The SQL implementation over libs/db (SQLite and PostgreSQL).
+std::unique_ptr<DirectoryStore> NewSqlDirectoryStore(db::Database& db, const Clock& clock,
+                                                     const events::Outbox& outbox,
+                                                     DirectoryStoreOptions options = {});
+
+// A stable fingerprint of a request (deterministic serialization, hashed), for idempotency.
+std::string RequestFingerprint(const google::protobuf::Message& request);
+
+}  // namespace kelola::customer::store

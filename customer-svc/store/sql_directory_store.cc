@@ -1,0 +1,807 @@
+// The SQL implementation of DirectoryStore over libs/db (SQLite and PostgreSQL): the same
+// statements on both, `?` placeholders, dialect-specific only for row locks.
+
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "customer-svc/domain/tenant_rules.h"
+#include "customer-svc/store/directory_store.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/time_util.h"
+#include "kelola/customer/v1/events.pb.h"
+#include "libs/errors/errors.h"
+#include "libs/phone/phone_normalizer.h"
+#include "libs/text/collation.h"
+#include "libs/text/normalize.h"
+
+namespace kelola::customer::store {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return TimeUtil::TimestampToMicroseconds(t);
+}
+
+db::Value TextOrNull(const std::string& s) {
+  if (s.empty()) return db::Null();
+  return s;
+}
+
+std::string Placeholders(size_t n) {
+  std::vector<std::string> q(n, "?");
+  return absl::StrJoin(q, ", ");
+}
+
+// The phones of a customer with the request field path each came from.
+struct PhoneRef {
+  std::string e164;
+  std::string national;
+  std::string field;
+};
+
+std::vector<PhoneRef> PhonesOf(const v1::Customer& c) {
+  std::vector<PhoneRef> out;
+  // The national significant number (no country code, no trunk 0), which quick search
+  // matches partial digits against.
+  auto national = [](const std::string& e164) {
+    static const phone::PhoneNormalizer* normalizer = [] {
+      phone::PhoneNormalizerOptions options;
+      options.require_valid = false;
+      return new phone::PhoneNormalizer(options);
+    }();
+    auto parsed = normalizer->Normalize(e164, "ID");  // a '+' number keeps its own region
+    if (parsed.ok()) return parsed->national_significant_number;
+    return e164.size() > 1 ? e164.substr(1) : e164;
+  };
+  if (c.has_phone() && !c.phone().e164().empty()) {
+    out.push_back({c.phone().e164(), national(c.phone().e164()), "customer.phone"});
+  }
+  for (int i = 0; i < c.additional_phones_size(); ++i) {
+    const auto& p = c.additional_phones(i);
+    if (p.e164().empty()) continue;
+    out.push_back(
+        {p.e164(), national(p.e164()), absl::StrCat("customer.additional_phones[", i, "]")});
+  }
+  return out;
+}
+
+bool CountsForDuplicates(const CustomerRecord& r) {
+  return r.customer.state() == v1::CUSTOMER_STATE_ACTIVE && !r.duplicate_allowed;
+}
+
+// Finds another counted customer holding one of the phones or the email.
+absl::Status FindConflict(db::Transaction& tx, const std::string& tenant,
+                          const v1::Customer& customer) {
+  const auto phones = PhonesOf(customer);
+  if (!phones.empty()) {
+    std::vector<db::Value> params = {tenant, customer.customer_id()};
+    for (const auto& p : phones) params.push_back(p.e164);
+    auto rows =
+        tx.Query(absl::StrCat("SELECT p.customer_id, p.e164, c.display_name FROM customer_phones p "
+                              "JOIN customers c ON c.tenant_id = p.tenant_id AND c.customer_id = "
+                              "p.customer_id WHERE p.tenant_id = ? AND p.customer_id <> ? AND "
+                              "p.e164_dedupe IN (",
+                              Placeholders(phones.size()), ") ORDER BY p.customer_id LIMIT 1"),
+                 params);
+    if (!rows.ok()) return rows.status();
+    if (!rows->empty()) {
+      const std::string e164 = (*rows)[0].GetText(1);
+      std::string field = "customer.phone";
+      for (const auto& p : phones) {
+        if (p.e164 == e164) {
+          field = p.field;
+          break;
+        }
+      }
+      return errors::Error(
+          absl::StatusCode::kAlreadyExists, "CUSTOMER_DUPLICATE",
+          absl::StrCat("customer already exists: ", (*rows)[0].GetText(0), " has the phone ", e164),
+          {{"existing_customer_id", (*rows)[0].GetText(0)},
+           {"existing_display_name", (*rows)[0].GetText(2)},
+           {"field", field},
+           {"value", e164}});
+    }
+  }
+  if (!customer.email().empty()) {
+    auto rows = tx.Query(
+        "SELECT customer_id, display_name FROM customers WHERE tenant_id = ? AND "
+        "email_dedupe = ? AND customer_id <> ? LIMIT 1",
+        {tenant, customer.email(), customer.customer_id()});
+    if (!rows.ok()) return rows.status();
+    if (!rows->empty()) {
+      return errors::Error(absl::StatusCode::kAlreadyExists, "CUSTOMER_DUPLICATE",
+                           absl::StrCat("customer already exists: ", (*rows)[0].GetText(0),
+                                        " has the e-mail ", customer.email()),
+                           {{"existing_customer_id", (*rows)[0].GetText(0)},
+                            {"existing_display_name", (*rows)[0].GetText(1)},
+                            {"field", "customer.email"},
+                            {"value", customer.email()}});
+    }
+  }
+  return absl::OkStatus();
+}
+
+class SqlDirectoryTx final : public DirectoryTx {
+ public:
+  SqlDirectoryTx(db::Transaction& tx, std::string tenant, absl::Time now,
+                 const events::Outbox& outbox, const WriteOptions* options,
+                 std::optional<v1::Customer>* probe, const DirectoryStoreOptions* store_options)
+      : store_options_(store_options),
+        tx_(tx),
+        tenant_(std::move(tenant)),
+        now_(now),
+        outbox_(outbox),
+        options_(options),
+        probe_(probe) {}
+
+  const std::string& tenant_id() const override { return tenant_; }
+  absl::Time now() const override { return now_; }
+
+  absl::StatusOr<StoredSettings> Settings() override {
+    auto rows =
+        tx_.Query("SELECT settings, version FROM tenant_settings WHERE tenant_id = ?", {tenant_});
+    if (!rows.ok()) return rows.status();
+    StoredSettings out;
+    if (rows->empty()) {
+      out.settings.set_tenant_id(tenant_);
+      out.settings.set_default_phone_region("ID");
+      out.settings.set_currency_code("IDR");
+      out.settings.set_time_zone("Asia/Jakarta");
+      out.settings.set_language_code("id");
+      return out;
+    }
+    if (!out.settings.ParseFromString((*rows)[0].GetBytes(0))) {
+      return absl::InternalError("corrupt tenant settings");
+    }
+    out.version = (*rows)[0].GetInt(1);
+    return out;
+  }
+
+  absl::Status PutSettings(const v1::TenantSettings& settings, int64_t version) override {
+    auto n = tx_.Execute(
+        "INSERT INTO tenant_settings (tenant_id, settings, version, update_time_micros) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET settings = "
+        "excluded.settings, version = excluded.version, update_time_micros = "
+        "excluded.update_time_micros",
+        {tenant_, db::Bytes{settings.SerializeAsString()}, version, absl::ToUnixMicros(now_)});
+    return n.status();
+  }
+
+  absl::StatusOr<std::optional<StoredCustomer>> FindCustomer(absl::string_view id) override {
+    auto rows = tx_.Query(
+        "SELECT data, version, duplicate_allowed FROM customers WHERE tenant_id = ? AND "
+        "customer_id = ?",
+        {tenant_, std::string(id)});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return std::optional<StoredCustomer>();
+    StoredCustomer out;
+    if (!out.customer.ParseFromString((*rows)[0].GetBytes(0))) {
+      return absl::InternalError("corrupt customer row");
+    }
+    out.version = (*rows)[0].GetInt(1);
+    out.duplicate_allowed = (*rows)[0].GetBool(2);
+    return std::optional<StoredCustomer>(std::move(out));
+  }
+
+  absl::Status CheckDuplicates(const v1::Customer& customer) override {
+    return FindConflict(tx_, tenant_, customer);
+  }
+
+  absl::Status InsertCustomer(const CustomerRecord& r) override {
+    if (probe_ != nullptr && CountsForDuplicates(r)) *probe_ = r.customer;
+    auto params = RowParams(r);
+    auto n = tx_.Execute(
+        "INSERT INTO customers (tenant_id, customer_id, state, display_name, name_folded, "
+        "name_sort_key, email_normalized, email_dedupe, category_id, consent_granted, "
+        "birthday_month, birthday_day, merged_into, create_time_micros, update_time_micros, "
+        "version, data, duplicate_allowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?)",
+        params);
+    if (!n.ok()) return n.status();
+    return WritePhones(r);
+  }
+
+  absl::Status UpdateCustomer(const CustomerRecord& r) override {
+    if (probe_ != nullptr && CountsForDuplicates(r)) *probe_ = r.customer;
+    // Phones first: old rows go before new ones take their dedupe values.
+    auto deleted =
+        tx_.Execute("DELETE FROM customer_phones WHERE tenant_id = ? AND customer_id = ?",
+                    {tenant_, r.customer.customer_id()});
+    if (!deleted.ok()) return deleted.status();
+    auto p = RowParams(r);
+    // Reorder for UPDATE: SET columns..., WHERE tenant_id, customer_id.
+    std::vector<db::Value> params(p.begin() + 2, p.end());
+    params.push_back(p[0]);
+    params.push_back(p[1]);
+    auto n = tx_.Execute(
+        "UPDATE customers SET state = ?, display_name = ?, name_folded = ?, name_sort_key = ?, "
+        "email_normalized = ?, email_dedupe = ?, category_id = ?, consent_granted = ?, "
+        "birthday_month = ?, birthday_day = ?, merged_into = ?, create_time_micros = ?, "
+        "update_time_micros = ?, version = ?, data = ?, duplicate_allowed = ? WHERE tenant_id "
+        "= ? AND customer_id = ?",
+        params);
+    if (!n.ok()) return n.status();
+    if (*n != 1) return absl::NotFoundError("customer row vanished");
+    return WritePhones(r);
+  }
+
+  absl::StatusOr<int64_t> CountLimitedCustomers(bool lock) override {
+    if (lock && tx_.dialect() == db::Dialect::kPostgres) {
+      auto locked = tx_.Query("SELECT version FROM tenant_settings WHERE tenant_id = ? FOR UPDATE",
+                              {tenant_});
+      if (!locked.ok()) return locked.status();
+    }
+    auto row =
+        tx_.QueryOne("SELECT COUNT(*) FROM customers WHERE tenant_id = ? AND state IN (?, ?, ?)",
+                     {tenant_, static_cast<int64_t>(v1::CUSTOMER_STATE_ACTIVE),
+                      static_cast<int64_t>(v1::CUSTOMER_STATE_ARCHIVED),
+                      static_cast<int64_t>(v1::CUSTOMER_STATE_MERGING)});
+    if (!row.ok()) return row.status();
+    return row->GetInt(0);
+  }
+
+  absl::StatusOr<std::vector<v1::Customer>> BirthdayCandidates(
+      const std::vector<std::pair<int, int>>& month_days) override {
+    std::vector<v1::Customer> out;
+    if (month_days.empty()) return out;
+    std::vector<int64_t> months;
+    for (const auto& [m, d] : month_days) {
+      if (months.empty() || months.back() != m) months.push_back(m);
+    }
+    std::vector<db::Value> params = {tenant_, static_cast<int64_t>(v1::CUSTOMER_STATE_ACTIVE)};
+    for (int64_t m : months) params.push_back(m);
+    auto rows = tx_.Query(
+        absl::StrCat("SELECT data, birthday_month, birthday_day FROM customers WHERE tenant_id "
+                     "= ? AND state = ? AND birthday_month IN (",
+                     Placeholders(months.size()), ")"),
+        params);
+    if (!rows.ok()) return rows.status();
+    for (const auto& row : *rows) {
+      const std::pair<int, int> md(static_cast<int>(row.GetInt(1)),
+                                   static_cast<int>(row.GetInt(2)));
+      if (!std::binary_search(month_days.begin(), month_days.end(), md)) continue;
+      v1::Customer c;
+      if (!c.ParseFromString(row.GetBytes(0))) return absl::InternalError("corrupt customer row");
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  absl::Status AddConsent(absl::string_view customer_id,
+                          const v1::MarketingConsent& consent) override {
+    auto next = tx_.QueryOne(
+        "SELECT COALESCE(MAX(position), 0) + 1 FROM consent_history WHERE tenant_id = ? AND "
+        "customer_id = ?",
+        {tenant_, std::string(customer_id)});
+    if (!next.ok()) return next.status();
+    auto n = tx_.Execute(
+        "INSERT INTO consent_history (tenant_id, customer_id, position, state, "
+        "consent_time_micros, source, principal, record_time_micros) VALUES (?, ?, ?, ?, ?, ?, "
+        "?, ?)",
+        {tenant_, std::string(customer_id), next->GetInt(0), static_cast<int64_t>(consent.state()),
+         Micros(consent.consent_time()), consent.source(),
+         options_ ? options_->principal : std::string(), absl::ToUnixMicros(now_)});
+    return n.status();
+  }
+
+  absl::StatusOr<std::vector<ConsentRecord>> ConsentHistory(
+      absl::string_view customer_id) override {
+    auto rows = tx_.Query(
+        "SELECT state, consent_time_micros, source, principal, record_time_micros FROM "
+        "consent_history WHERE tenant_id = ? AND customer_id = ? ORDER BY position",
+        {tenant_, std::string(customer_id)});
+    if (!rows.ok()) return rows.status();
+    std::vector<ConsentRecord> out;
+    for (const auto& row : *rows) {
+      ConsentRecord r;
+      r.consent.set_state(static_cast<v1::MarketingConsentState>(row.GetInt(0)));
+      *r.consent.mutable_consent_time() = TimeUtil::MicrosecondsToTimestamp(row.GetInt(1));
+      r.consent.set_source(row.GetText(2));
+      r.principal = row.GetText(3);
+      r.record_time = absl::FromUnixMicros(row.GetInt(4));
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  absl::Status EraseTraces(const v1::Customer& anonymized, absl::string_view reason) override {
+    const std::string id = anonymized.customer_id();
+    // Remembered responses of earlier writes: every customer write response has the
+    // customer in field 1, so one anonymized CreateCustomerResponse fits them all.
+    v1::CustomerCreated scrubbed_response;  // field 1 = Customer, like the responses
+    *scrubbed_response.mutable_customer() = anonymized;
+    auto scrubbed = tx_.Execute(
+        "UPDATE idempotency_keys SET response = ? WHERE tenant_id = ? AND subject_id = ?",
+        {db::Bytes{scrubbed_response.SerializeAsString()}, tenant_, id});
+    if (!scrubbed.ok()) return scrubbed.status();
+    auto n = tx_.Execute("DELETE FROM consent_history WHERE tenant_id = ? AND customer_id = ?",
+                         {tenant_, id});
+    if (!n.ok()) return n.status();
+    // Earlier events must not bring the personal data back on replay.
+    auto rows = tx_.Query(
+        "SELECT sequence, type FROM events WHERE tenant_id = ? AND aggregate_type = 'customer' "
+        "AND aggregate_id = ?",
+        {tenant_, id});
+    if (!rows.ok()) return rows.status();
+    for (const auto& row : *rows) {
+      const std::string type = row.GetText(1);
+      std::string payload;
+      if (type == v1::CustomerCreated::descriptor()->full_name()) {
+        v1::CustomerCreated e;
+        e.mutable_customer()->set_customer_id(id);
+        payload = e.SerializeAsString();
+      } else if (type == v1::CustomerUpdated::descriptor()->full_name()) {
+        v1::CustomerUpdated e;
+        e.mutable_customer()->set_customer_id(id);
+        payload = e.SerializeAsString();
+      } else if (type == v1::CustomerMarketingConsentChanged::descriptor()->full_name()) {
+        v1::CustomerMarketingConsentChanged e;
+        e.set_customer_id(id);
+        payload = e.SerializeAsString();
+      } else {
+        continue;  // the other customer events carry ids only
+      }
+      auto u = tx_.Execute("UPDATE events SET payload = ? WHERE sequence = ?",
+                           {db::Bytes{payload}, row.GetInt(0)});
+      if (!u.ok()) return u.status();
+    }
+    auto audit = tx_.Execute(
+        "INSERT INTO erasure_audit (tenant_id, customer_id, erase_time_micros, principal, "
+        "reason, request_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, customer_id) DO "
+        "NOTHING",
+        {tenant_, id, absl::ToUnixMicros(now_), options_ ? options_->principal : std::string(),
+         std::string(reason), options_ ? options_->request_id : std::string()});
+    return audit.status();
+  }
+
+  absl::StatusOr<std::vector<type::v1::Event>> CustomerEvents(
+      absl::string_view customer_id) override {
+    auto rows = tx_.Query(
+        "SELECT sequence, type, aggregate_version, occur_time_micros, payload, request_id, "
+        "principal FROM events WHERE tenant_id = ? AND aggregate_type = 'customer' AND "
+        "aggregate_id = ? ORDER BY sequence",
+        {tenant_, std::string(customer_id)});
+    if (!rows.ok()) return rows.status();
+    std::vector<type::v1::Event> out;
+    for (const auto& row : *rows) {
+      type::v1::Event& e = out.emplace_back();
+      e.set_sequence(row.GetInt(0));
+      e.set_tenant_id(tenant_);
+      e.set_type(row.GetText(1));
+      e.set_aggregate_type("customer");
+      e.set_aggregate_id(std::string(customer_id));
+      e.set_aggregate_version(row.GetInt(2));
+      *e.mutable_occur_time() = TimeUtil::MicrosecondsToTimestamp(row.GetInt(3));
+      e.mutable_payload()->set_type_url(absl::StrCat("type.googleapis.com/", e.type()));
+      e.mutable_payload()->set_value(row.GetBytes(4));
+      e.set_request_id(row.GetText(5));
+      e.set_principal(row.GetText(6));
+    }
+    return out;
+  }
+
+  void SetIdempotencySubject(absl::string_view customer_id) override {
+    subject_ = std::string(customer_id);
+  }
+  const std::string& subject() const { return subject_; }
+
+  absl::StatusOr<bool> DefaultCategoriesSeeded() override {
+    auto rows = tx_.Query("SELECT 1 FROM tenant_category_seed WHERE tenant_id = ?", {tenant_});
+    if (!rows.ok()) return rows.status();
+    return !rows->empty();
+  }
+
+  absl::Status EnsureDefaultCategories() override {
+    auto seeded = tx_.Execute(
+        "INSERT INTO tenant_category_seed (tenant_id, create_time_micros) VALUES (?, ?) ON "
+        "CONFLICT (tenant_id) DO NOTHING",
+        {tenant_, absl::ToUnixMicros(now_)});
+    if (!seeded.ok()) return seeded.status();
+    if (*seeded == 0) return absl::OkStatus();
+    for (const auto& d : domain::DefaultCategories()) {
+      StoredCategory c;
+      c.version = 1;
+      c.category.set_category_id(d.id);
+      c.category.set_display_name(d.name);
+      *c.category.mutable_create_time() =
+          TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now_));
+      *c.category.mutable_update_time() = c.category.create_time();
+      c.category.set_etag("v1");
+      auto n = tx_.Execute(
+          "INSERT INTO categories (tenant_id, category_id, display_name, name_folded, "
+          "member_discount_bps, version, create_time_micros, update_time_micros, data) VALUES "
+          "(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+          CategoryParams(c));
+      if (!n.ok()) return n.status();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::optional<StoredCategory>> FindCategory(absl::string_view id) override {
+    return OneCategory("category_id", std::string(id));
+  }
+  absl::StatusOr<std::optional<StoredCategory>> FindCategoryByName(
+      absl::string_view name_folded) override {
+    return OneCategory("name_folded", std::string(name_folded));
+  }
+
+  absl::StatusOr<std::vector<StoredCategory>> ListCategories() override {
+    auto rows = tx_.Query(
+        "SELECT data, version FROM categories WHERE tenant_id = ? ORDER BY name_folded, "
+        "category_id",
+        {tenant_});
+    if (!rows.ok()) return rows.status();
+    std::vector<StoredCategory> out;
+    for (const auto& row : *rows) {
+      StoredCategory c;
+      if (!c.category.ParseFromString(row.GetBytes(0))) {
+        return absl::InternalError("corrupt category row");
+      }
+      c.version = row.GetInt(1);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  absl::Status InsertCategory(const StoredCategory& c) override {
+    auto n = tx_.Execute(
+        "INSERT INTO categories (tenant_id, category_id, display_name, name_folded, "
+        "member_discount_bps, version, create_time_micros, update_time_micros, data) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        CategoryParams(c));
+    return n.status();
+  }
+
+  absl::Status UpdateCategory(const StoredCategory& c) override {
+    auto p = CategoryParams(c);
+    std::vector<db::Value> params(p.begin() + 2, p.end());
+    params.push_back(p[0]);
+    params.push_back(p[1]);
+    auto n = tx_.Execute(
+        "UPDATE categories SET display_name = ?, name_folded = ?, member_discount_bps = ?, "
+        "version = ?, create_time_micros = ?, update_time_micros = ?, data = ? WHERE "
+        "tenant_id = ? AND category_id = ?",
+        params);
+    return n.status();
+  }
+
+  absl::Status DeleteCategory(absl::string_view id) override {
+    auto n = tx_.Execute("DELETE FROM price_list_entries WHERE tenant_id = ? AND category_id = ?",
+                         {tenant_, std::string(id)});
+    if (!n.ok()) return n.status();
+    n = tx_.Execute("DELETE FROM categories WHERE tenant_id = ? AND category_id = ?",
+                    {tenant_, std::string(id)});
+    return n.status();
+  }
+
+  absl::StatusOr<std::vector<StoredCustomer>> CustomersInCategory(absl::string_view id) override {
+    auto rows = tx_.Query(
+        "SELECT data, version, duplicate_allowed FROM customers WHERE tenant_id = ? AND "
+        "category_id = ? AND state IN (?, ?, ?) ORDER BY customer_id",
+        {tenant_, std::string(id), static_cast<int64_t>(v1::CUSTOMER_STATE_ACTIVE),
+         static_cast<int64_t>(v1::CUSTOMER_STATE_ARCHIVED),
+         static_cast<int64_t>(v1::CUSTOMER_STATE_MERGING)});
+    if (!rows.ok()) return rows.status();
+    std::vector<StoredCustomer> out;
+    for (const auto& row : *rows) {
+      StoredCustomer c;
+      if (!c.customer.ParseFromString(row.GetBytes(0))) {
+        return absl::InternalError("corrupt customer row");
+      }
+      c.version = row.GetInt(1);
+      c.duplicate_allowed = row.GetBool(2);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  absl::StatusOr<int64_t> CountCustomersInCategory(absl::string_view id) override {
+    auto row = tx_.QueryOne(
+        "SELECT COUNT(*) FROM customers WHERE tenant_id = ? AND category_id = ? AND state IN "
+        "(?, ?, ?)",
+        {tenant_, std::string(id), static_cast<int64_t>(v1::CUSTOMER_STATE_ACTIVE),
+         static_cast<int64_t>(v1::CUSTOMER_STATE_ARCHIVED),
+         static_cast<int64_t>(v1::CUSTOMER_STATE_MERGING)});
+    if (!row.ok()) return row.status();
+    return row->GetInt(0);
+  }
+
+  absl::Status PutPriceEntry(absl::string_view category_id,
+                             const v1::PriceListEntry& entry) override {
+    auto n = tx_.Execute(
+        "INSERT INTO price_list_entries (tenant_id, category_id, sku, price_minor, "
+        "currency_code, update_time_micros) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, "
+        "category_id, sku) DO UPDATE SET price_minor = excluded.price_minor, currency_code = "
+        "excluded.currency_code, update_time_micros = excluded.update_time_micros",
+        {tenant_, std::string(category_id), entry.sku(), entry.price().amount_minor(),
+         entry.price().currency_code(), Micros(entry.update_time())});
+    return n.status();
+  }
+
+  absl::StatusOr<int64_t> DeletePriceEntries(absl::string_view category_id,
+                                             const std::vector<std::string>& skus) override {
+    int64_t total = 0;
+    for (const auto& sku : skus) {
+      auto n = tx_.Execute(
+          "DELETE FROM price_list_entries WHERE tenant_id = ? AND category_id = ? AND sku = ?",
+          {tenant_, std::string(category_id), sku});
+      if (!n.ok()) return n.status();
+      total += *n;
+    }
+    return total;
+  }
+
+  absl::StatusOr<std::vector<v1::PriceListEntry>> PriceEntries(
+      absl::string_view category_id) override {
+    auto rows = tx_.Query(
+        "SELECT sku, price_minor, currency_code, update_time_micros FROM price_list_entries "
+        "WHERE tenant_id = ? AND category_id = ? ORDER BY sku",
+        {tenant_, std::string(category_id)});
+    if (!rows.ok()) return rows.status();
+    std::vector<v1::PriceListEntry> out;
+    for (const auto& row : *rows) out.push_back(EntryFromRow(row));
+    return out;
+  }
+
+  absl::StatusOr<std::optional<v1::PriceListEntry>> FindPriceEntry(absl::string_view category_id,
+                                                                   absl::string_view sku) override {
+    auto rows = tx_.Query(
+        "SELECT sku, price_minor, currency_code, update_time_micros FROM price_list_entries "
+        "WHERE tenant_id = ? AND category_id = ? AND sku = ?",
+        {tenant_, std::string(category_id), std::string(sku)});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return std::optional<v1::PriceListEntry>();
+    return std::optional<v1::PriceListEntry>(EntryFromRow((*rows)[0]));
+  }
+
+  absl::StatusOr<int64_t> CountPriceEntries(absl::string_view category_id) override {
+    auto row = tx_.QueryOne(
+        "SELECT COUNT(*) FROM price_list_entries WHERE tenant_id = ? AND category_id = ?",
+        {tenant_, std::string(category_id)});
+    if (!row.ok()) return row.status();
+    return row->GetInt(0);
+  }
+
+  absl::StatusOr<int64_t> CountAllPriceEntries() override {
+    auto row =
+        tx_.QueryOne("SELECT COUNT(*) FROM price_list_entries WHERE tenant_id = ?", {tenant_});
+    if (!row.ok()) return row.status();
+    return row->GetInt(0);
+  }
+
+  absl::Status Emit(absl::string_view aggregate_type, absl::string_view aggregate_id,
+                    int64_t aggregate_version, const google::protobuf::Message& payload) override {
+    events::NewEvent e;
+    e.tenant_id = tenant_;
+    e.aggregate_type = std::string(aggregate_type);
+    e.aggregate_id = std::string(aggregate_id);
+    e.aggregate_version = aggregate_version;
+    e.payload = &payload;
+    if (options_ != nullptr) {
+      e.request_id = options_->request_id;
+      e.principal = options_->principal;
+    }
+    return outbox_.Append(tx_, e).status();
+  }
+
+ private:
+  std::vector<db::Value> RowParams(const CustomerRecord& r) {
+    const v1::Customer& c = r.customer;
+    const bool counted = CountsForDuplicates(r);
+    const bool has_birthday = c.has_birthday() && c.birthday().month() != 0;
+    return {
+        tenant_,
+        c.customer_id(),
+        static_cast<int64_t>(c.state()),
+        c.display_name(),
+        text::FoldForMatch(Sv(c.display_name())),
+        text::CollationKey(Sv(c.display_name()), Sv(r.collation_locale)),
+        TextOrNull(c.email()),
+        counted ? TextOrNull(c.email()) : db::Null(),
+        TextOrNull(c.category_id()),
+        static_cast<int64_t>(c.marketing_consent().state() == v1::MARKETING_CONSENT_STATE_GRANTED),
+        has_birthday ? db::Value(static_cast<int64_t>(c.birthday().month())) : db::Null(),
+        has_birthday ? db::Value(static_cast<int64_t>(c.birthday().day())) : db::Null(),
+        TextOrNull(c.merged_into_customer_id()),
+        Micros(c.create_time()),
+        Micros(c.update_time()),
+        r.version,
+        db::Bytes{c.SerializeAsString()},
+        static_cast<int64_t>(r.duplicate_allowed)};
+  }
+
+  absl::Status WritePhones(const CustomerRecord& r) {
+    absl::Status written = InsertPhones(r);
+    if (!written.ok() || store_options_ == nullptr || !store_options_->on_customer_written) {
+      return written;
+    }
+    return store_options_->on_customer_written(tx_, tenant_, r.customer.customer_id());
+  }
+
+  absl::Status InsertPhones(const CustomerRecord& r) {
+    const bool counted = CountsForDuplicates(r);
+    int64_t position = 0;
+    for (const auto& p : PhonesOf(r.customer)) {
+      auto n = tx_.Execute(
+          "INSERT INTO customer_phones (tenant_id, customer_id, position, e164, "
+          "national_number, e164_dedupe) VALUES (?, ?, ?, ?, ?, ?)",
+          {tenant_, r.customer.customer_id(), position++, p.e164, p.national,
+           counted ? db::Value(p.e164) : db::Null()});
+      if (!n.ok()) return n.status();
+    }
+    return absl::OkStatus();
+  }
+
+  std::vector<db::Value> CategoryParams(const StoredCategory& c) {
+    return {tenant_,
+            c.category.category_id(),
+            c.category.display_name(),
+            text::FoldForMatch(Sv(c.category.display_name())),
+            static_cast<int64_t>(c.category.member_discount_basis_points()),
+            c.version,
+            Micros(c.category.create_time()),
+            Micros(c.category.update_time()),
+            db::Bytes{c.category.SerializeAsString()}};
+  }
+
+  absl::StatusOr<std::optional<StoredCategory>> OneCategory(const char* column,
+                                                            const std::string& value) {
+    auto rows = tx_.Query(absl::StrCat("SELECT data, version FROM categories WHERE tenant_id = "
+                                       "? AND ",
+                                       column, " = ?"),
+                          {tenant_, value});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return std::optional<StoredCategory>();
+    StoredCategory c;
+    if (!c.category.ParseFromString((*rows)[0].GetBytes(0))) {
+      return absl::InternalError("corrupt category row");
+    }
+    c.version = (*rows)[0].GetInt(1);
+    return std::optional<StoredCategory>(std::move(c));
+  }
+
+  static v1::PriceListEntry EntryFromRow(const db::Row& row) {
+    v1::PriceListEntry e;
+    e.set_sku(row.GetText(0));
+    e.mutable_price()->set_amount_minor(row.GetInt(1));
+    e.mutable_price()->set_currency_code(row.GetText(2));
+    *e.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.GetInt(3));
+    return e;
+  }
+
+  const DirectoryStoreOptions* store_options_;
+  db::Transaction& tx_;
+  std::string tenant_;
+  absl::Time now_;
+  const events::Outbox& outbox_;
+  const WriteOptions* options_;
+  std::optional<v1::Customer>* probe_;
+  std::string subject_;
+};
+
+class SqlDirectoryStore final : public DirectoryStore {
+ public:
+  SqlDirectoryStore(db::Database& db, const Clock& clock, const events::Outbox& outbox,
+                    DirectoryStoreOptions options)
+      : db_(db), clock_(clock), outbox_(outbox), options_(std::move(options)) {}
+
+  absl::Status Write(absl::string_view tenant_id, const WriteOptions& options, const TxFn& fn,
+                     google::protobuf::Message* response) override {
+    const std::string tenant(tenant_id);
+    std::vector<std::pair<std::string, std::string>> keys;
+    if (!options.idempotency_key.empty()) keys.emplace_back(options.scope, options.idempotency_key);
+    for (const auto& k : options.extra_keys) keys.push_back(k);
+
+    absl::Status status;
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      std::optional<v1::Customer> probe;
+      status = db_.InTransaction([&](db::Transaction& t) -> absl::Status {
+        probe.reset();
+        if (response != nullptr) response->Clear();
+        // A replay of an earlier write?
+        for (const auto& [scope, key] : keys) {
+          auto rows = t.Query(
+              "SELECT request_hash, response FROM idempotency_keys WHERE tenant_id = ? AND "
+              "scope = ? AND request_id = ?",
+              {tenant, scope, key});
+          if (!rows.ok()) return rows.status();
+          if (rows->empty()) continue;
+          if ((*rows)[0].GetText(0) != options.request_hash) {
+            const bool is_request_id = key == options.idempotency_key && scope == options.scope;
+            return errors::Error(
+                absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
+                is_request_id ? "this request_id was used for a different request"
+                              : "this id was already used by a different request",
+                {{"field", is_request_id ? "request_id" : scope.substr(scope.rfind('.') + 1)},
+                 {"value", key}});
+          }
+          if (response != nullptr && !response->ParseFromString((*rows)[0].GetBytes(1))) {
+            return absl::InternalError("corrupt idempotency record");
+          }
+          return absl::OkStatus();
+        }
+        SqlDirectoryTx tx(t, tenant, clock_.Now(), outbox_, &options, &probe, &options_);
+        absl::Status s = fn(tx);
+        if (!s.ok()) return s;
+        for (const auto& [scope, key] : keys) {
+          auto n = t.Execute(
+              "INSERT INTO idempotency_keys (tenant_id, scope, request_id, request_hash, "
+              "response, create_time_micros, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+              {tenant, scope, key, options.request_hash,
+               db::Bytes{response != nullptr ? response->SerializeAsString() : std::string()},
+               absl::ToUnixMicros(tx.now()), TextOrNull(tx.subject())});
+          if (!n.ok()) return n.status();
+        }
+        return absl::OkStatus();
+      });
+      if (status.ok() || !absl::IsAlreadyExists(status) ||
+          errors::Reason(status) != "ALREADY_EXISTS") {
+        return status;
+      }
+      // A unique violation from the database: a concurrent writer won a race.
+      const std::string message(status.message());
+      if (absl::StrContains(message, "dedupe") && probe.has_value()) {
+        absl::Status conflict = Read(
+            tenant, [&](DirectoryTx& tx) -> absl::Status { return tx.CheckDuplicates(*probe); });
+        if (!conflict.ok()) return conflict;
+      }
+      // Otherwise (idempotency key or id taken concurrently, or the conflicting writer has
+      // gone again): run again; the checks inside now see the committed winner.
+    }
+    return errors::Error(absl::StatusCode::kAborted, "CONCURRENT_MODIFICATION",
+                         "concurrent changes kept conflicting; retry");
+  }
+
+  absl::Status Read(absl::string_view tenant_id, const TxFn& fn) override {
+    db::TransactionOptions options;
+    options.read_only = true;
+    return db_.InTransaction(
+        [&](db::Transaction& t) -> absl::Status {
+          SqlDirectoryTx tx(t, std::string(tenant_id), clock_.Now(), outbox_, nullptr, nullptr,
+                            &options_);
+          return fn(tx);
+        },
+        options);
+  }
+
+ private:
+  db::Database& db_;
+  const Clock& clock_;
+  const events::Outbox& outbox_;
+  DirectoryStoreOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<DirectoryStore> NewSqlDirectoryStore(db::Database& db, const Clock& clock,
+                                                     const events::Outbox& outbox,
+                                                     DirectoryStoreOptions options) {
+  return std::make_unique<SqlDirectoryStore>(db, clock, outbox, std::move(options));
+}
+
+std::string RequestFingerprint(const google::protobuf::Message& request) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  // Two 64-bit FNV-1a hashes with different offsets: 128 bits, stable across builds.
+  uint64_t a = 14695981039346656037ULL, b = 0x84222325cbf29ce4ULL;
+  for (unsigned char c : bytes) {
+    a = (a ^ c) * 1099511628211ULL;
+    b = (b ^ c) * 0x100000001b3ULL;
+    b ^= b >> 29;
+  }
+  return absl::StrCat(absl::Hex(a, absl::kZeroPad16), absl::Hex(b, absl::kZeroPad16),
+                      absl::Hex(bytes.size()));
+}
+
+}  // namespace kelola::customer::store

@@ -1,0 +1,150 @@
+#include "tests/customer-svc/api/api_fixture.h"
+
+#include "absl/strings/str_cat.h"
+#include "customer-svc/store/migrations.h"
+#include "libs/db/migrations.h"
+#include "libs/testing/postgres_server.h"
+
+namespace kelola::customer::testing_support {
+namespace {
+
+testing::PostgresServer* postgres = nullptr;
+
+class PostgresEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    auto server = testing::PostgresServer::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    postgres = server_.get();
+  }
+  void TearDown() override {
+    postgres = nullptr;
+    server_.reset();
+  }
+
+ private:
+  std::unique_ptr<testing::PostgresServer> server_;
+};
+
+const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
+
+}  // namespace
+
+void DirectoryApiTest::SetUp() {
+  auto dir = testing::TempDir::Create("kelola-customer-api");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  dir_ = *std::move(dir);
+  if (GetParam() == "sqlite") {
+    db_url_ = absl::StrCat("sqlite:", dir_->path(), "/customers.db");
+  } else {
+    ASSERT_NE(postgres, nullptr);
+    auto created = postgres->CreateUniqueDatabase("customers");
+    ASSERT_TRUE(created.ok()) << created.status();
+    db_url_ = *created;
+  }
+  auto db = db::Open(db_url_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  db_ = *std::move(db);
+  ASSERT_TRUE(db::ApplyMigrations(*db_, Migrations()).ok());
+
+  outbox_ = std::make_unique<events::Outbox>(clock_, &notifier_);
+  const uint32_t seed[] = {1, 2, 3, 4};
+  ids_ = std::make_unique<ids::IdGenerator>(clock_, seed);
+  store_ = store::NewSqlDirectoryStore(*db_, clock_, *outbox_);
+  customer_service_ = std::make_unique<api::CustomerServiceImpl>(*store_, clock_, *ids_, phones_);
+  category_service_ = std::make_unique<api::CategoryServiceImpl>(*store_, *ids_);
+  tenant_service_ = std::make_unique<api::TenantServiceImpl>(*store_);
+  internal_service_ = std::make_unique<api::CustomerInternalServiceImpl>(*store_);
+
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(customer_service_.get());
+  builder.RegisterService(category_service_.get());
+  builder.RegisterService(tenant_service_.get());
+  builder.RegisterService(internal_service_.get());
+  server_ = builder.BuildAndStart();
+  ASSERT_NE(server_, nullptr);
+  ASSERT_GT(port, 0);
+  channel_ =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  customers_ = v1::CustomerService::NewStub(channel_);
+  categories_ = v1::CategoryService::NewStub(channel_);
+  tenants_ = v1::TenantService::NewStub(channel_);
+  internal_ = v1::CustomerInternalService::NewStub(channel_);
+}
+
+void DirectoryApiTest::TearDown() {
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+    server_->Wait();
+  }
+  notifier_.Shutdown();
+}
+
+std::unique_ptr<grpc::ClientContext> DirectoryApiTest::Ctx(const std::string& tenant) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!tenant.empty()) ctx->AddMetadata("x-kelola-tenant", tenant);
+  ctx->AddMetadata("x-kelola-principal", "tester");
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  return ctx;
+}
+
+grpc::Status DirectoryApiTest::Create(const v1::CreateCustomerRequest& request, v1::Customer* out,
+                                      const std::string& tenant) {
+  v1::CreateCustomerResponse response;
+  grpc::Status status = customers_->CreateCustomer(Ctx(tenant).get(), request, &response);
+  if (out != nullptr) *out = response.customer();
+  return status;
+}
+
+v1::Customer DirectoryApiTest::MustCreate(const std::string& name, const std::string& phone,
+                                          const std::string& email, const std::string& tenant) {
+  v1::CreateCustomerRequest request;
+  request.mutable_customer()->set_display_name(name);
+  if (!phone.empty()) request.mutable_customer()->mutable_phone()->set_raw(phone);
+  request.mutable_customer()->set_email(email);
+  v1::Customer out;
+  grpc::Status status = Create(request, &out, tenant);
+  EXPECT_TRUE(status.ok()) << status.error_message() << " " << Decode(status);
+  return out;
+}
+
+void DirectoryApiTest::SetSettings(const v1::TenantSettings& settings,
+                                   const std::vector<std::string>& paths,
+                                   const std::string& tenant) {
+  v1::UpdateTenantSettingsRequest request;
+  *request.mutable_settings() = settings;
+  for (const auto& p : paths) request.mutable_update_mask()->add_paths(p);
+  v1::UpdateTenantSettingsResponse response;
+  grpc::Status status = tenants_->UpdateTenantSettings(Ctx(tenant).get(), request, &response);
+  ASSERT_TRUE(status.ok()) << Decode(status);
+}
+
+int64_t DirectoryApiTest::CountRows(const std::string& sql, const std::vector<db::Value>& params) {
+  int64_t n = -1;
+  absl::Status status = db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    auto row = tx.QueryOne(sql, params);
+    if (!row.ok()) return row.status();
+    n = row->GetInt(0);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  return n;
+}
+
+int64_t DirectoryApiTest::CountEvents(const std::string& type) {
+  return CountRows("SELECT COUNT(*) FROM events WHERE type = ?",
+                   {absl::StrCat("kelola.customer.v1.", type)});
+}
+
+absl::Status Decode(const grpc::Status& status) { return errors::FromGrpcStatus(status); }
+
+std::vector<std::string> ViolationFields(const grpc::Status& status) {
+  std::vector<std::string> out;
+  for (const auto& v : errors::Violations(Decode(status))) out.push_back(v.field);
+  return out;
+}
+
+}  // namespace kelola::customer::testing_support

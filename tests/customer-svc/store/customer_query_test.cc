@@ -1,0 +1,917 @@
+// The query side of customer-svc (C7 customer side, C11-C13) against real databases: a
+// SQLite file and a fresh PostgreSQL database per test, with the same fixture and the same
+// expectations. Fixture customers are written straight into the migration-3 tables.
+
+#include "customer-svc/store/customer_query.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "customer-svc/domain/list_filter.h"
+#include "customer-svc/store/migrations.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kelola/customer/v1/customer.pb.h"
+#include "libs/clock/clock.h"
+#include "libs/db/database.h"
+#include "libs/db/migrations.h"
+#include "libs/errors/errors.h"
+#include "libs/phone/phone_normalizer.h"
+#include "libs/testing/postgres_server.h"
+#include "libs/testing/temp_dir.h"
+#include "libs/text/collation.h"
+#include "libs/text/normalize.h"
+
+// Fixtures are aggregates whose trailing members keep their defaults.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace kelola::customer::store {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+
+testing::PostgresServer* postgres = nullptr;
+
+class PostgresEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    auto server = testing::PostgresServer::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    postgres = server_.get();
+  }
+  void TearDown() override {
+    postgres = nullptr;
+    server_.reset();
+  }
+
+ private:
+  std::unique_ptr<testing::PostgresServer> server_;
+};
+
+const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
+
+std::string_view Sv(const std::string& s) { return s; }
+
+const absl::Time kNow = absl::FromUnixSeconds(1767225600);  // 2026-01-01T00:00:00Z
+
+struct Fixture {
+  std::string id;
+  std::string name;
+  std::vector<std::string> phones;  // as typed
+  std::string email;
+  int state = 1;
+  std::string category;
+  int days_ago = 100;  // created
+  std::string company;
+  int consent = 0;
+  std::string locale = "id";
+  std::string region = "ID";
+};
+
+std::unique_ptr<db::Database> OpenDatabase(const std::string& driver, testing::TempDir& dir,
+                                           const std::string& name) {
+  std::string url;
+  if (driver == "sqlite") {
+    url = absl::StrCat("sqlite:", dir.path(), "/", name, ".db");
+  } else {
+    auto created = postgres->CreateUniqueDatabase("query");
+    EXPECT_TRUE(created.ok()) << created.status();
+    if (!created.ok()) return nullptr;
+    url = *created;
+  }
+  db::DatabaseOptions options;
+  options.sqlite_synchronous = "NORMAL";
+  auto db = db::Open(url, options);
+  EXPECT_TRUE(db.ok()) << db.status();
+  if (!db.ok()) return nullptr;
+  std::vector<db::Migration> migrations = Migrations();
+  for (auto& m : CustomerQueryMigrations()) migrations.push_back(std::move(m));
+  absl::Status applied = db::ApplyMigrations(**db, migrations);
+  EXPECT_TRUE(applied.ok()) << applied;
+  return *std::move(db);
+}
+
+absl::Status Insert(db::Transaction& tx, const std::string& tenant, const Fixture& f) {
+  static const phone::PhoneNormalizer* const kPhones = new phone::PhoneNormalizer();
+  v1::Customer c;
+  c.set_customer_id(f.id);
+  c.set_display_name(f.name);
+  c.set_email(f.email);
+  c.set_company_name(f.company);
+  c.set_category_id(f.category);
+  c.set_state(static_cast<v1::CustomerState>(f.state));
+  c.mutable_marketing_consent()->set_state(static_cast<v1::MarketingConsentState>(f.consent));
+  const int64_t created = absl::ToUnixMicros(kNow - absl::Hours(24 * f.days_ago));
+  std::vector<phone::NormalizedPhone> normalized;
+  for (size_t i = 0; i < f.phones.size(); ++i) {
+    auto p = kPhones->Normalize(f.phones[i], f.region);
+    if (!p.ok()) return p.status();
+    normalized.push_back(*p);
+    v1::Phone* out = i == 0 ? c.mutable_phone() : c.add_additional_phones();
+    out->set_raw(f.phones[i]);
+    out->set_e164(p->e164);
+  }
+  auto n = tx.Execute(
+      "INSERT INTO customers (tenant_id, customer_id, state, display_name, name_folded, "
+      "name_sort_key, email_normalized, email_dedupe, category_id, consent_granted, "
+      "birthday_month, birthday_day, merged_into, create_time_micros, update_time_micros, "
+      "version, data) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, NULL, ?, ?, 1, ?)",
+      {tenant, f.id, static_cast<int64_t>(f.state), f.name, text::FoldForMatch(Sv(f.name)),
+       text::CollationKey(Sv(f.name), Sv(f.locale)),
+       f.email.empty() ? db::Null() : db::Value(f.email),
+       f.category.empty() ? db::Null() : db::Value(f.category),
+       static_cast<int64_t>(f.consent == 1), created, created, db::Bytes{c.SerializeAsString()}});
+  if (!n.ok()) return n.status();
+  for (size_t i = 0; i < normalized.size(); ++i) {
+    n = tx.Execute(
+        "INSERT INTO customer_phones (tenant_id, customer_id, position, e164, national_number, "
+        "e164_dedupe) VALUES (?, ?, ?, ?, ?, NULL)",
+        {tenant, f.id, static_cast<int64_t>(i), normalized[i].e164,
+         normalized[i].national_significant_number});
+    if (!n.ok()) return n.status();
+  }
+  return IndexCustomer(tx, tenant, f.id);
+}
+
+CustomerStatsRecord Stats(int64_t spent, int64_t count, int64_t balance,
+                          std::optional<int> activity_days_ago, int64_t version = 1) {
+  CustomerStatsRecord s;
+  s.total_spent_minor = spent;
+  s.transaction_count = count;
+  s.balance_minor = balance;
+  if (activity_days_ago) {
+    s.last_activity_time = kNow - absl::Hours(24 * *activity_days_ago);
+    s.last_purchase_time = s.last_activity_time;
+    s.first_purchase_time = kNow - absl::Hours(24 * 400);
+  }
+  s.ledger_version = version;
+  return s;
+}
+
+// The shared fixture of tenant "t1" (Indonesia) plus a few for "t2" and a Thai tenant.
+std::vector<Fixture> SearchFixture() {
+  return {
+      {"c01", "Budi Santoso", {"0812-3456-789"}, "budi.santoso@gmail.com", 1, "retail", 300},
+      {"c02",
+       "Siti Nurhaliza",
+       {"0813 9876 5432", "021 555 0123"},
+       "siti@yahoo.co.id",
+       1,
+       "vip",
+       200},
+      {"c03", "Débora Simanjuntak", {"0857-1111-2222"}, "", 1, "wholesale", 150},
+      {"c04", "Agus Salim", {"0811 2222 3333"}, "agus@example.id", 2, "retail", 120},
+      {"c05", "Budiman Hartono", {"0878 4444 5555"}, "", 1, "", 90, "Toko Maju Jaya"},
+      {"c06", "Bu Ani Wijaya", {"0819 6666 7777"}, "", 4, "", 80},
+      {"c07", "Rina Kusuma", {"0815 8888 9999"}, "", 5, "", 70},
+      {"c08", "Budi Santosa", {"0812 0000 1111"}, "", 1, "", 60},
+  };
+}
+
+std::vector<Fixture> ThaiFixture() {
+  Fixture a{"t01", "สมชาย ใจดี", {"081 234 5678"}, "", 1, "", 50};
+  a.locale = "th";
+  a.region = "TH";
+  Fixture b{"t02", "ณัฐวุฒิ ศรีสุข", {"089 765 4321"}, "", 1, "", 40};
+  b.locale = "th";
+  b.region = "TH";
+  Fixture c{"t03", "เกษม สุขใจ", {"086 111 2233"}, "", 1, "", 30};
+  c.locale = "th";
+  c.region = "TH";
+  return {a, b, c};
+}
+
+class CustomerQueryTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto dir = testing::TempDir::Create("kelola-query");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = *std::move(dir);
+    db_ = OpenDatabase(GetParam(), *dir_, "customers");
+    ASSERT_NE(db_, nullptr);
+    query_ = std::make_unique<CustomerQuery>(clock_);
+  }
+
+  void Seed(const std::string& tenant, const std::vector<Fixture>& fixtures) {
+    absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
+      for (const auto& f : fixtures) {
+        if (absl::Status st = Insert(tx, tenant, f); !st.ok()) return st;
+      }
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
+  }
+
+  void SetStats(const std::string& tenant, const std::string& id, const CustomerStatsRecord& st) {
+    absl::Status s = db_->InTransaction(
+        [&](db::Transaction& tx) { return UpsertStats(tx, tenant, id, st).status(); });
+    ASSERT_TRUE(s.ok()) << s;
+  }
+
+  absl::StatusOr<SearchPage> Search(const std::string& query, SearchOptions options = {},
+                                    const std::string& tenant = "t1") {
+    options.query = query;
+    absl::StatusOr<SearchPage> out;
+    absl::Status s = db_->InTransaction(
+        [&](db::Transaction& tx) {
+          out = query_->Search(tx, tenant, options);
+          return absl::OkStatus();
+        },
+        {.read_only = true});
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  std::vector<std::string> SearchIds(const std::string& query, SearchOptions options = {},
+                                     const std::string& tenant = "t1") {
+    auto page = Search(query, options, tenant);
+    EXPECT_TRUE(page.ok()) << query << ": " << page.status();
+    std::vector<std::string> ids;
+    if (page.ok()) {
+      for (const auto& h : page->hits) ids.push_back(h.customer_id);
+    }
+    return ids;
+  }
+
+  absl::StatusOr<ListPage> List(const ListSpec& spec, const std::string& tenant = "t1") {
+    absl::StatusOr<ListPage> out;
+    absl::Status s = db_->InTransaction(
+        [&](db::Transaction& tx) {
+          out = query_->List(tx, tenant, spec);
+          return absl::OkStatus();
+        },
+        {.read_only = true});
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  std::vector<std::string> ListIds(const std::string& filter, const std::string& order_by = "",
+                                   bool show_archived = false) {
+    ListSpec spec;
+    spec.filter = filter;
+    spec.order_by = order_by;
+    spec.show_archived = show_archived;
+    auto page = List(spec);
+    EXPECT_TRUE(page.ok()) << filter << " / " << order_by << ": " << page.status();
+    std::vector<std::string> ids;
+    if (page.ok()) {
+      for (const auto& i : page->items) ids.push_back(i.customer_id);
+    }
+    return ids;
+  }
+
+  // Every page of a listing, following tokens.
+  std::vector<std::string> AllPages(ListSpec spec) {
+    std::vector<std::string> ids;
+    for (int guard = 0; guard < 100; ++guard) {
+      auto page = List(spec);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      for (const auto& i : page->items) ids.push_back(i.customer_id);
+      if (page->next_page_token.empty()) break;
+      spec.page_token = page->next_page_token;
+    }
+    return ids;
+  }
+
+  std::unique_ptr<testing::TempDir> dir_;
+  std::unique_ptr<db::Database> db_;
+  FakeClock clock_{kNow};
+  std::unique_ptr<CustomerQuery> query_;
+};
+
+// --- Search (C11) ---
+
+TEST_P(CustomerQueryTest, PhoneMatchesHoweverTyped) {
+  Seed("t1", SearchFixture());
+  for (const std::string q : {"0812-3456-789", "+62 812 3456 789", "628123456789", "08123456789",
+                              "(0812) 3456 789", "0812.3456.789"}) {
+    auto page = Search(q);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_FALSE(page->hits.empty()) << q;
+    EXPECT_EQ(page->hits[0].customer_id, "c01") << q;
+    EXPECT_EQ(page->hits[0].score, 1.0) << q;
+    EXPECT_EQ(page->hits[0].matches[0].field, v1::SEARCH_FIELD_PHONE) << q;
+    EXPECT_TRUE(page->hits[0].matches[0].exact) << q;
+    EXPECT_EQ(page->hits[0].matches[0].value, "+628123456789") << q;
+  }
+  // Partial digits, typed from the start or from the middle.
+  EXPECT_EQ(SearchIds("0812-345")[0], "c01");
+  EXPECT_EQ(SearchIds("62812345")[0], "c01");
+  EXPECT_THAT(SearchIds("3456"), ElementsAre("c01"));
+  EXPECT_THAT(SearchIds("6789"), ElementsAre("c01"));
+  // "812" is in both 0812 numbers; prefix matches rank above, ties by id.
+  EXPECT_THAT(SearchIds("0812"), ElementsAre("c01", "c08"));
+  // An additional phone.
+  auto page = Search("021 555 0123");
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->hits.size(), 1u);
+  EXPECT_EQ(page->hits[0].customer_id, "c02");
+  EXPECT_EQ(page->hits[0].matches[0].field, v1::SEARCH_FIELD_ADDITIONAL_PHONE);
+  // Fewer than three digits: no phone keys, and no name matches either.
+  EXPECT_TRUE(SearchIds("08").empty());
+}
+
+TEST_P(CustomerQueryTest, ThaiPhonesAndThaiSubstrings) {
+  Seed("th", ThaiFixture());
+  SearchOptions th;
+  th.phone_region = "TH";
+  for (const std::string q : {"081 234 5678", "+66 81 234 5678", "0812345678", "66812345678",
+                              "+66 81 234", "081-234", "๐๘๑ ๒๓๔"}) {
+    auto ids = SearchIds(q, th, "th");
+    ASSERT_FALSE(ids.empty()) << q;
+    EXPECT_EQ(ids[0], "t01") << q;
+  }
+  // Thai names match on any part of a word (no spaces between Thai words).
+  EXPECT_THAT(SearchIds("ชาย", th, "th"), ElementsAre("t01"));
+  EXPECT_THAT(SearchIds("สมชาย", th, "th"), ElementsAre("t01"));
+  EXPECT_THAT(SearchIds("ใจดี", th, "th"), ElementsAre("t01"));
+  EXPECT_THAT(SearchIds("วุฒิ", th, "th"), ElementsAre("t02"));
+  // A word that starts with the query ranks above one that only contains it.
+  EXPECT_THAT(SearchIds("สุข", th, "th"), ElementsAre("t03", "t02"));
+  EXPECT_THAT(SearchIds("สมชาย ใจดี", th, "th"), ElementsAre("t01"));
+  // Prefix of a Thai word while typing (two code points).
+  EXPECT_THAT(SearchIds("สม", th, "th"), ElementsAre("t01"));
+}
+
+TEST_P(CustomerQueryTest, NamesTolerateCaseAccentsSpacesAndTypos) {
+  Seed("t1", SearchFixture());
+  // Exact full name first; the one-letter variant "Budi Santosa" next.
+  EXPECT_THAT(SearchIds("Budi Santoso"), ElementsAre("c01", "c08"));
+  EXPECT_THAT(SearchIds("BUDI   SANTOSO  "), ElementsAre("c01", "c08"));
+  EXPECT_THAT(SearchIds("budi santosa"), ElementsAre("c08", "c01"));
+  auto page = Search("Budi Santoso");
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->hits[0].score, 1.0);
+  EXPECT_TRUE(page->hits[0].matches[0].exact);
+  EXPECT_EQ(page->hits[0].matches[0].field, v1::SEARCH_FIELD_DISPLAY_NAME);
+  EXPECT_LT(page->hits[1].score, 1.0);
+  // Accents: folded away in both directions.
+  EXPECT_THAT(SearchIds("debora"), ElementsAre("c03"));
+  EXPECT_THAT(SearchIds("DÉBORA simanjuntak"), ElementsAre("c03"));
+  // One-letter typos.
+  EXPECT_THAT(SearchIds("Simanjuntek"), ElementsAre("c03"));
+  EXPECT_THAT(SearchIds("Nurhalizah"), ElementsAre("c02"));
+  EXPECT_THAT(SearchIds("siti nurhaliza"), ElementsAre("c02"));
+  // Prefix while typing: "budi" exact words before "budiman".
+  EXPECT_THAT(SearchIds("bud"), ElementsAre("c01", "c08", "c05"));
+  EXPECT_THAT(SearchIds("budi"), ElementsAre("c01", "c08", "c05"));
+  // Company name.
+  page = Search("toko maju");
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->hits.size(), 1u);
+  EXPECT_EQ(page->hits[0].customer_id, "c05");
+  EXPECT_EQ(page->hits[0].matches[0].field, v1::SEARCH_FIELD_COMPANY_NAME);
+  // Nothing similar.
+  EXPECT_TRUE(SearchIds("zzzz").empty());
+}
+
+TEST_P(CustomerQueryTest, EmailMatchesCaseInsensitivePrefix) {
+  Seed("t1", SearchFixture());
+  auto page = Search("BUDI.SANTOSO@GMAIL.COM");
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->hits.size(), 1u);
+  EXPECT_EQ(page->hits[0].matches[0].field, v1::SEARCH_FIELD_EMAIL);
+  EXPECT_TRUE(page->hits[0].matches[0].exact);
+  EXPECT_THAT(SearchIds("siti@ya"), ElementsAre("c02"));
+  // A name query also finds the email that starts with it, ranked by the best field.
+  page = Search("siti");
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->hits.size(), 1u);
+  EXPECT_EQ(page->hits[0].matches.size(), 2u);
+  EXPECT_EQ(page->hits[0].matches[0].field, v1::SEARCH_FIELD_DISPLAY_NAME);
+  EXPECT_EQ(page->hits[0].matches[1].field, v1::SEARCH_FIELD_EMAIL);
+}
+
+TEST_P(CustomerQueryTest, ArchivedHiddenUnlessAskedMergedAndErasedNever) {
+  Seed("t1", SearchFixture());
+  EXPECT_TRUE(SearchIds("agus").empty());
+  SearchOptions archived;
+  archived.show_archived = true;
+  EXPECT_THAT(SearchIds("agus", archived), ElementsAre("c04"));
+  EXPECT_THAT(SearchIds("0811 2222 3333", archived), ElementsAre("c04"));
+  // Merged (c06) and erased (c07) are not in the index at all.
+  EXPECT_TRUE(SearchIds("ani wijaya", archived).empty());
+  EXPECT_TRUE(SearchIds("rina", archived).empty());
+  EXPECT_TRUE(SearchIds("0815 8888 9999", archived).empty());
+  // Restoring c04 (state change + IndexCustomer) makes it visible by default.
+  absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
+    auto n = tx.Execute(
+        "UPDATE customers SET state = 1 WHERE tenant_id = 't1' AND customer_id = "
+        "'c04'");
+    if (!n.ok()) return n.status();
+    return IndexCustomer(tx, "t1", "c04");
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(SearchIds("agus"), ElementsAre("c04"));
+}
+
+TEST_P(CustomerQueryTest, ReindexAndRemoveFollowChanges) {
+  Seed("t1", SearchFixture());
+  absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
+    v1::Customer c;
+    c.set_customer_id("c01");
+    c.set_display_name("Bambang Pamungkas");
+    auto n = tx.Execute(
+        "UPDATE customers SET display_name = ?, name_folded = ?, data = ? WHERE tenant_id = 't1' "
+        "AND customer_id = 'c01'",
+        {c.display_name(), text::FoldForMatch("Bambang Pamungkas"),
+         db::Bytes{c.SerializeAsString()}});
+    if (!n.ok()) return n.status();
+    n = tx.Execute("DELETE FROM customer_phones WHERE tenant_id = 't1' AND customer_id = 'c01'");
+    if (!n.ok()) return n.status();
+    return IndexCustomer(tx, "t1", "c01");
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(SearchIds("budi"), ElementsAre("c08", "c05"));
+  EXPECT_THAT(SearchIds("bambang"), ElementsAre("c01"));
+  EXPECT_TRUE(SearchIds("0812-3456-789").empty());
+  EXPECT_TRUE(SearchIds("budi.santoso@gmail.com").empty());
+  s = db_->InTransaction([&](db::Transaction& tx) { return RemoveFromIndex(tx, "t1", "c01"); });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(SearchIds("bambang").empty());
+  // The vocabulary keeps no word of a removed customer (erasure, C17).
+  s = db_->InTransaction([&](db::Transaction& tx) {
+    auto rows = tx.Query("SELECT COUNT(*) FROM search_vocab WHERE term = 'bambang'");
+    if (!rows.ok()) return rows.status();
+    EXPECT_EQ((*rows)[0].GetInt(0), 0);
+    rows = tx.Query("SELECT COUNT(*) FROM search_vocab_grams WHERE term = 'bambang'");
+    if (!rows.ok()) return rows.status();
+    EXPECT_EQ((*rows)[0].GetInt(0), 0);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+}
+
+TEST_P(CustomerQueryTest, TenantsAreIsolated) {
+  Seed("t1", SearchFixture());
+  Seed("t2", {{"x01", "Budi Lain", {"0812-3456-789"}, "budi.santoso@gmail.com"}});
+  EXPECT_THAT(SearchIds("0812-3456-789", {}, "t2"), ElementsAre("x01"));
+  EXPECT_THAT(SearchIds("budi", {}, "t2"), ElementsAre("x01"));
+  EXPECT_THAT(SearchIds("budi.santoso@gmail.com"), ElementsAre("c01"));
+  EXPECT_THAT(ListIds(""), ElementsAre("c08", "c01", "c05", "c03", "c02"));
+}
+
+TEST_P(CustomerQueryTest, SearchPagesAndTokens) {
+  std::vector<Fixture> many;
+  for (int i = 0; i < 25; ++i) {
+    many.push_back({absl::StrCat("m", i < 10 ? "0" : "", i),
+                    absl::StrCat("Dewi Lestari ", i),
+                    {},
+                    "",
+                    1,
+                    "",
+                    10});
+  }
+  Seed("t1", many);
+  SearchOptions options;
+  options.page_size = 10;
+  std::vector<std::string> all;
+  std::string token;
+  for (int p = 0; p < 5; ++p) {
+    options.page_token = token;
+    auto page = Search("dewi", options);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& h : page->hits) all.push_back(h.customer_id);
+    token = page->next_page_token;
+    if (token.empty()) break;
+  }
+  std::vector<std::string> sorted = all;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(all, sorted);  // equal scores: customer_id order
+  EXPECT_EQ(all.size(), 25u);
+  // A token of one query refused for another.
+  options.page_size = 10;
+  options.page_token = "";
+  auto first = Search("dewi", options);
+  ASSERT_TRUE(first.ok());
+  options.page_token = first->next_page_token;
+  auto other = Search("lestari", options);
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(errors::Reason(other.status()), "PAGE_TOKEN_MISMATCH");
+  // Empty query.
+  auto empty = Search("   ");
+  EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(CustomerQueryTest, SearchWithFilter) {
+  Seed("t1", SearchFixture());
+  SearchOptions options;
+  options.filter = "category_id = \"retail\"";
+  options.show_archived = true;
+  EXPECT_THAT(SearchIds("budi", options), ElementsAre("c01"));
+  options.filter = "category_id = ";
+  EXPECT_EQ(errors::Reason(Search("budi", options).status()), "INVALID_FILTER");
+}
+
+// --- Stats projection ---
+
+TEST_P(CustomerQueryTest, StatsNeverGoBackwards) {
+  Seed("t1", SearchFixture());
+  absl::StatusOr<bool> applied;
+  auto upsert = [&](const CustomerStatsRecord& st) {
+    absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
+      applied = UpsertStats(tx, "t1", "c01", st);
+      return applied.status();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return *applied;
+  };
+  EXPECT_TRUE(upsert(Stats(1000, 1, 500, 3, 5)));
+  EXPECT_FALSE(upsert(Stats(9, 9, 9, 1, 4)));  // older
+  EXPECT_FALSE(upsert(Stats(9, 9, 9, 1, 5)));  // same version
+  EXPECT_TRUE(upsert(Stats(2000, 2, 0, 1, 6)));
+  absl::StatusOr<std::optional<CustomerStatsRecord>> got;
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) {
+                   got = GetStats(tx, "t1", "c01");
+                   return got.status();
+                 })
+                  .ok());
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->total_spent_minor, 2000);
+  EXPECT_EQ((*got)->transaction_count, 2);
+  EXPECT_EQ((*got)->ledger_version, 6);
+  EXPECT_EQ((*got)->last_activity_time, kNow - absl::Hours(24));
+  // Stats of a customer not yet indexed are kept too (events may arrive first).
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) {
+                   return UpsertStats(tx, "t1", "later", Stats(1, 1, 1, 1)).status();
+                 })
+                  .ok());
+}
+
+// --- Lists (C12, C13) ---
+
+class ListTest : public CustomerQueryTest {
+ protected:
+  void SetUp() override {
+    CustomerQueryTest::SetUp();
+    Seed("t1", {
+                   {"a1", "Budi Santoso", {}, "", 1, "retail", 300, "", 1},
+                   {"a2", "adi Nugroho", {}, "", 1, "wholesale", 200, "", 2},
+                   {"a3", "Ádi Pratama", {}, "", 1, "retail", 100},
+                   {"a4", "Adi Pratama", {}, "", 1, "vip", 50, "", 1},
+                   {"a5", "Çahya Putri", {}, "", 1, "", 20},
+                   {"a6", "Zainal Abidin", {}, "", 2, "retail", 10},
+                   {"a7", "Eko Prasetyo", {}, "", 1, "wholesale", 5},
+               });
+    SetStats("t1", "a1", Stats(500000, 10, 0, 2));      // big spender, recent
+    SetStats("t1", "a2", Stats(120000, 3, 25000, 45));  // owes, inactive 45 days
+    SetStats("t1", "a3", Stats(90000, 2, 10000, 100));  // owes, inactive 100 days
+    SetStats("t1", "a4", Stats(0, 0, 0, std::nullopt));
+    SetStats("t1", "a5", Stats(0, 0, -5000, 10));  // credit, payment only
+    SetStats("t1", "a6", Stats(700000, 20, 1000, 1));
+    // a7: no stats beyond the zero row that IndexCustomer made.
+  }
+};
+
+TEST_P(ListTest, DefaultOrderIsUnicodeNameAToZ) {
+  // Case and accents only break ties: adi < Adi < Ádi < Budi < Çahya < Eko.
+  EXPECT_THAT(ListIds(""), ElementsAre("a2", "a4", "a3", "a1", "a5", "a7"));
+  EXPECT_THAT(ListIds("", "display_name desc"), ElementsAre("a7", "a5", "a1", "a3", "a4", "a2"));
+  EXPECT_THAT(ListIds("", "display_name", true),
+              ElementsAre("a2", "a4", "a3", "a1", "a5", "a7", "a6"));
+}
+
+TEST_P(ListTest, ThaiCollationOrder) {
+  Seed("th", ThaiFixture());
+  ListSpec spec;
+  auto page = List(spec, "th");
+  ASSERT_TRUE(page.ok());
+  std::vector<std::string> ids;
+  for (const auto& i : page->items) ids.push_back(i.customer_id);
+  // เกษม sorts under ก (leading vowel reordered), so before ณัฐวุฒิ and สมชาย.
+  EXPECT_THAT(ids, ElementsAre("t03", "t02", "t01"));
+}
+
+TEST_P(ListTest, EachSort) {
+  EXPECT_THAT(ListIds("", "create_time"), ElementsAre("a1", "a2", "a3", "a4", "a5", "a7"));
+  EXPECT_THAT(ListIds("", "create_time desc"), ElementsAre("a7", "a5", "a4", "a3", "a2", "a1"));
+  EXPECT_THAT(ListIds("", "total_spent desc"), ElementsAre("a1", "a2", "a3", "a4", "a5", "a7"));
+  EXPECT_THAT(ListIds("", "total_spent"), ElementsAre("a4", "a5", "a7", "a3", "a2", "a1"));
+  EXPECT_THAT(ListIds("", "balance desc"), ElementsAre("a2", "a3", "a1", "a4", "a7", "a5"));
+  EXPECT_THAT(ListIds("", "balance"), ElementsAre("a5", "a1", "a4", "a7", "a3", "a2"));
+  // Customers without activity last in both directions.
+  EXPECT_THAT(ListIds("", "last_activity_time desc"),
+              ElementsAre("a1", "a5", "a2", "a3", "a4", "a7"));
+  EXPECT_THAT(ListIds("", "last_activity_time"), ElementsAre("a3", "a2", "a5", "a1", "a4", "a7"));
+  EXPECT_THAT(ListIds("", "total_spent desc", true),
+              ElementsAre("a6", "a1", "a2", "a3", "a4", "a5", "a7"));
+}
+
+TEST_P(ListTest, EachFilterAndCombinations) {
+  EXPECT_THAT(ListIds("category_id = \"retail\""), ElementsAre("a3", "a1"));
+  EXPECT_THAT(ListIds("category_id != \"retail\""), ElementsAre("a2", "a4", "a5", "a7"));
+  EXPECT_THAT(ListIds("category_id = \"\""), ElementsAre("a5"));
+  EXPECT_THAT(ListIds("state = ARCHIVED"), ElementsAre("a6"));
+  EXPECT_THAT(ListIds("has_balance = true"), ElementsAre("a2", "a3"));
+  EXPECT_THAT(ListIds("has_balance = false"), ElementsAre("a4", "a1", "a5", "a7"));
+  EXPECT_THAT(ListIds("no_transactions = true"), ElementsAre("a4", "a5", "a7"));
+  EXPECT_THAT(ListIds("no_transactions = false"), ElementsAre("a2", "a3", "a1"));
+  EXPECT_THAT(ListIds("total_spent >= 100000"), ElementsAre("a2", "a1"));
+  EXPECT_THAT(ListIds("total_spent > 0 AND total_spent < 200000"), ElementsAre("a2", "a3"));
+  // Top 25% of the tenant's 4 customers with purchases (a6 700000, a1, a2, a3) = 1: a6,
+  // which is archived, so the default list shows nobody; 50% = a6, a1.
+  EXPECT_THAT(ListIds("top_spender_percent = 25"), ElementsAre());
+  EXPECT_THAT(ListIds("top_spender_percent = 50"), ElementsAre("a1"));
+  EXPECT_THAT(ListIds("top_spender_percent = 50", "", true), ElementsAre("a1", "a6"));
+  EXPECT_THAT(ListIds("active_within_days = 30"), ElementsAre("a1", "a5"));
+  EXPECT_THAT(ListIds("inactive_for_days = 30"), ElementsAre("a2", "a4", "a3"));
+  // a4 has no activity but was created only 50 days ago.
+  EXPECT_THAT(ListIds("inactive_for_days = 60"), ElementsAre("a3"));
+  EXPECT_THAT(ListIds("consent = GRANTED"), ElementsAre("a4", "a1"));
+  EXPECT_THAT(ListIds("consent = WITHDRAWN"), ElementsAre("a2"));
+  EXPECT_THAT(ListIds("consent = UNSPECIFIED"), ElementsAre("a3", "a5", "a7"));
+  EXPECT_THAT(ListIds("create_time >= \"2025-09-01T00:00:00+07:00\" AND create_time < "
+                      "\"2025-12-01T00:00:00Z\""),
+              ElementsAre("a4", "a3"));
+  EXPECT_THAT(ListIds("category_id = \"wholesale\" AND has_balance = true AND "
+                      "inactive_for_days = 30",
+                      "balance desc"),
+              ElementsAre("a2"));
+  EXPECT_THAT(ListIds("no_transactions = true AND category_id != \"vip\"", "create_time desc"),
+              ElementsAre("a7", "a5"));
+  // Time moves: "now" comes from the injected clock.
+  clock_.Advance(absl::Hours(24 * 30));
+  EXPECT_THAT(ListIds("active_within_days = 30"), ElementsAre());
+}
+
+TEST_P(ListTest, TotalSizeCountsEveryPage) {
+  ListSpec spec;
+  spec.filter = "no_transactions = true";
+  spec.page_size = 2;
+  spec.want_total_size = true;
+  auto page = List(spec);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->total_size, 3);
+}
+
+TEST_P(ListTest, MalformedFiltersAndOrdersAreRefused) {
+  for (const std::string f :
+       {"category_id", "category_id = retail", "state = GONE", "has_balance = yes",
+        "total_spent >= \"100\"", "top_spender_percent = 0", "top_spender_percent = 101",
+        "active_within_days = -1", "nosuch = 1", "has_balance = true has_balance = false",
+        "has_balance = true AND has_balance = true", "has_balance = true OR no_transactions = true",
+        "create_time >= \"yesterday\"", "create_time = \"2025-01-01T00:00:00Z\"",
+        "category_id = \"x", "consent = YES", "has_balance = true AND",
+        "total_spent > 1 AND total_spent < 5 AND total_spent < 3", "has_balance ! true"}) {
+    ListSpec spec;
+    spec.filter = f;
+    auto page = List(spec);
+    ASSERT_FALSE(page.ok()) << f;
+    EXPECT_EQ(page.status().code(), absl::StatusCode::kInvalidArgument) << f;
+    EXPECT_EQ(errors::Reason(page.status()), "INVALID_FILTER") << f;
+    auto violations = errors::Violations(page.status());
+    ASSERT_EQ(violations.size(), 1u) << f;
+    EXPECT_EQ(violations[0].field, "filter") << f;
+    EXPECT_EQ(errors::GetMetadata(page.status()).count("position"), 1u) << f;
+  }
+  ListSpec spec;
+  spec.filter = "has_balance = true AND nosuch = 1";
+  EXPECT_EQ(errors::GetMetadata(List(spec).status())["position"], "23");
+  for (const std::string o : {"name", "total_spent downward", "display_name asc extra"}) {
+    ListSpec bad;
+    bad.order_by = o;
+    auto page = List(bad);
+    EXPECT_EQ(errors::Reason(page.status()), "INVALID_ORDER_BY") << o;
+    EXPECT_EQ(errors::Violations(page.status())[0].field, "order_by") << o;
+  }
+  ListSpec negative;
+  negative.page_size = -1;
+  EXPECT_EQ(List(negative).status().code(), absl::StatusCode::kInvalidArgument);
+  ListSpec huge;
+  huge.page_size = 100000;  // lowered to the maximum (contract: AIP-158)
+  EXPECT_TRUE(List(huge).ok());
+}
+
+TEST_P(ListTest, PageTokensAreBoundAndStableUnderInserts) {
+  for (const std::string order : {"display_name", "display_name desc", "create_time desc",
+                                  "total_spent desc", "balance", "last_activity_time"}) {
+    for (bool archived : {false, true}) {
+      ListSpec spec;
+      spec.order_by = order;
+      spec.show_archived = archived;
+      spec.page_size = 2;
+      const std::vector<std::string> expected = ListIds("", order, archived);
+      EXPECT_EQ(AllPages(spec), expected) << order << " " << archived;
+    }
+  }
+  // Insert customers between pages: rows before the cursor are not returned, rows after it
+  // are, and nothing that existed is skipped or repeated.
+  ListSpec spec;
+  spec.page_size = 2;
+  auto first = List(spec);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->items.size(), 2u);  // a2, a4
+  Seed("t1", {{"n1", "Aaron Before", {}, "", 1, "", 1}, {"n2", "Yusuf After", {}, "", 1, "", 1}});
+  std::vector<std::string> ids = {first->items[0].customer_id, first->items[1].customer_id};
+  spec.page_token = first->next_page_token;
+  for (int guard = 0; guard < 10 && !spec.page_token.empty(); ++guard) {
+    auto page = List(spec);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& i : page->items) ids.push_back(i.customer_id);
+    spec.page_token = page->next_page_token;
+    if (guard == 0) {
+      Seed("t1",
+           {{"n3", "Abdul Early", {}, "", 1, "", 1}, {"n4", "Zulkifli Late", {}, "", 1, "", 1}});
+    }
+  }
+  EXPECT_THAT(ids, ElementsAre("a2", "a4", "a3", "a1", "a5", "a7", "n2", "n4"));
+
+  // A token used with another filter, order or state is refused; garbage is invalid.
+  ListSpec a;
+  a.page_size = 2;
+  a.filter = "has_balance = false";
+  auto page = List(a);
+  ASSERT_TRUE(page.ok());
+  ASSERT_FALSE(page->next_page_token.empty());
+  ListSpec b = a;
+  b.page_token = page->next_page_token;
+  b.filter = "has_balance = true";
+  EXPECT_EQ(errors::Reason(List(b).status()), "PAGE_TOKEN_MISMATCH");
+  b.filter = a.filter;
+  b.order_by = "create_time";
+  EXPECT_EQ(errors::Reason(List(b).status()), "PAGE_TOKEN_MISMATCH");
+  b.order_by = "";
+  b.show_archived = true;
+  EXPECT_EQ(errors::Reason(List(b).status()), "PAGE_TOKEN_MISMATCH");
+  b.show_archived = false;
+  b.filter = "  has_balance   =  false ";  // same filter, other spacing: accepted
+  EXPECT_TRUE(List(b).ok());
+  EXPECT_EQ(List(b, "t2").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(errors::Reason(List(b, "t2").status()), "PAGE_TOKEN_INVALID");
+  b.page_token = "garbage!";
+  EXPECT_EQ(errors::Reason(List(b).status()), "PAGE_TOKEN_INVALID");
+}
+
+// --- Duplicates (C7) ---
+
+TEST_P(CustomerQueryTest, FindDuplicates) {
+  Seed("t1", {
+                 {"d1", "Budi Santoso", {"0812-3456-789"}, "budi@x.id", 1, "", 30},
+                 {"d2", "Pak Budi Santosa", {"+62 812 3456 789"}, "", 1, "", 20},
+                 {"d3", "Siti Aminah", {}, "BUDI@X.ID", 1, "", 10},
+                 {"d4", "Siti Aminah", {}, "", 1, "", 5},
+                 {"d5", "Joko Widodo", {}, "", 1, "", 4},
+                 {"d6", "Siti Aminah", {}, "", 2, "", 3},
+             });
+  absl::StatusOr<DuplicatePage> page;
+  auto find = [&](DuplicateOptions options) {
+    absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
+      page = query_->FindDuplicates(tx, "t1", options);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok());
+    EXPECT_TRUE(page.ok()) << page.status();
+    std::vector<std::string> out;
+    if (!page.ok()) return out;
+    for (const auto& p : page->pairs) {
+      std::vector<std::string> reasons;
+      for (auto r : p.reasons) reasons.push_back(v1::DuplicateReason_Name(r));
+      out.push_back(absl::StrCat(p.first_id, "-", p.second_id, ":", absl::StrJoin(reasons, ",")));
+    }
+    return out;
+  };
+  EXPECT_THAT(
+      find({}),
+      ElementsAre("d1-d2:DUPLICATE_REASON_SAME_PHONE,DUPLICATE_REASON_SIMILAR_NAME",
+                  "d1-d3:DUPLICATE_REASON_SAME_EMAIL", "d3-d4:DUPLICATE_REASON_SIMILAR_NAME"));
+  DuplicateOptions archived;
+  archived.show_archived = true;
+  EXPECT_EQ(find(archived).size(), 5u);
+  DuplicateOptions one;
+  one.customer_id = "d4";
+  EXPECT_THAT(find(one), ElementsAre("d3-d4:DUPLICATE_REASON_SIMILAR_NAME"));
+  DuplicateOptions paged;
+  paged.page_size = 1;
+  auto p1 = find(paged);
+  paged.page_token = page->next_page_token;
+  auto p2 = find(paged);
+  paged.page_token = page->next_page_token;
+  auto p3 = find(paged);
+  EXPECT_EQ(p1.size() + p2.size() + p3.size(), 3u);
+  EXPECT_TRUE(page->next_page_token.empty());
+  DuplicateOptions bad;
+  bad.min_score = 1.5;
+  absl::Status s = db_->InTransaction(
+      [&](db::Transaction& tx) { return query_->FindDuplicates(tx, "t1", bad).status(); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  DuplicateOptions missing;
+  missing.customer_id = "nope";
+  s = db_->InTransaction(
+      [&](db::Transaction& tx) { return query_->FindDuplicates(tx, "t1", missing).status(); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, CustomerQueryTest, ::testing::Values("sqlite", "postgres"));
+INSTANTIATE_TEST_SUITE_P(Drivers, ListTest, ::testing::Values("sqlite", "postgres"));
+
+// --- Same results on both drivers ---
+
+TEST(CustomerQueryDriversTest, IdenticalResultsOnBothDrivers) {
+  auto dir = testing::TempDir::Create("kelola-query-both");
+  ASSERT_TRUE(dir.ok());
+  FakeClock clock(kNow);
+  CustomerQuery query(clock);
+  std::vector<std::string> outputs;
+  for (const std::string driver : {"sqlite", "postgres"}) {
+    auto db = OpenDatabase(driver, **dir, "both");
+    ASSERT_NE(db, nullptr);
+    std::vector<Fixture> fixtures = SearchFixture();
+    // Many similar names, so that ranking ties and fuzzy candidates matter.
+    const char* first[] = {"Budi", "Budiman", "Bude", "Siti", "Sity", "Dewi", "Dewa", "Ani"};
+    const char* last[] = {"Santoso", "Santosa", "Susanto", "Wijaya", "Widjaja", "Lestari"};
+    int n = 0;
+    for (const char* f : first) {
+      for (const char* l : last) {
+        ++n;
+        fixtures.push_back({absl::StrCat("g", n < 10 ? "0" : "", n),
+                            absl::StrCat(f, " ", l),
+                            {absl::StrCat("0812 77", n < 10 ? "0" : "", n, " 1234")},
+                            absl::StrCat(f, ".", l, "@mail.id"),
+                            n % 7 == 0 ? 2 : 1,
+                            n % 3 == 0 ? "retail" : "",
+                            n % 40});
+      }
+    }
+    ASSERT_TRUE(db->InTransaction([&](db::Transaction& tx) {
+                    for (const auto& f : fixtures) {
+                      if (absl::Status s = Insert(tx, "t1", f); !s.ok()) return s;
+                    }
+                    for (int i = 1; i <= n; ++i) {
+                      auto st = UpsertStats(tx, "t1", absl::StrCat("g", i < 10 ? "0" : "", i),
+                                            Stats((i * 7919) % 100 * 1000, i % 4, (i % 5 - 2) * 100,
+                                                  i % 6 == 0 ? std::optional<int>() : i % 50));
+                      if (!st.ok()) return st.status();
+                    }
+                    return absl::OkStatus();
+                  }).ok());
+    std::string out;
+    ASSERT_TRUE(db->InTransaction([&](db::Transaction& tx) {
+                    for (const std::string q :
+                         {"budi", "bud", "santosa", "budi santoso", "wijaja", "sity", "dewi l",
+                          "0812", "0812 77", "1234", "+62 812", "budi.s", "ani", "an"}) {
+                      for (bool archived : {false, true}) {
+                        SearchOptions o;
+                        o.query = q;
+                        o.show_archived = archived;
+                        o.page_size = 100;
+                        auto page = query.Search(tx, "t1", o);
+                        if (!page.ok()) return page.status();
+                        absl::StrAppend(&out, q, archived, ":");
+                        for (const auto& h : page->hits) {
+                          absl::StrAppend(&out, h.customer_id, "/", h.score, "/",
+                                          h.matches[0].field, ",");
+                        }
+                        absl::StrAppend(&out, "\n");
+                      }
+                    }
+                    for (const std::string order :
+                         {"display_name", "display_name desc", "create_time", "total_spent desc",
+                          "balance desc", "last_activity_time desc", "last_activity_time"}) {
+                      for (const std::string filter :
+                           {"", "has_balance = true", "top_spender_percent = 20",
+                            "category_id = \"retail\" AND no_transactions = false",
+                            "inactive_for_days = 20"}) {
+                        ListSpec spec;
+                        spec.order_by = order;
+                        spec.filter = filter;
+                        spec.page_size = 7;
+                        spec.show_archived = true;
+                        absl::StrAppend(&out, order, "|", filter, ":");
+                        for (int p = 0; p < 20; ++p) {
+                          auto page = query.List(tx, "t1", spec);
+                          if (!page.ok()) return page.status();
+                          for (const auto& i : page->items)
+                            absl::StrAppend(&out, i.customer_id, ",");
+                          if (page->next_page_token.empty()) break;
+                          spec.page_token = page->next_page_token;
+                        }
+                        absl::StrAppend(&out, "\n");
+                      }
+                    }
+                    DuplicateOptions d;
+                    d.page_size = 200;
+                    d.min_score = 0.5;
+                    auto dups = query.FindDuplicates(tx, "t1", d);
+                    if (!dups.ok()) return dups.status();
+                    for (const auto& p : dups->pairs) {
+                      absl::StrAppend(&out, p.first_id, "-", p.second_id, "/", p.score, ",");
+                    }
+                    return absl::OkStatus();
+                  }).ok());
+    outputs.push_back(out);
+  }
+  ASSERT_EQ(outputs.size(), 2u);
+  EXPECT_EQ(outputs[0], outputs[1]);
+  EXPECT_GT(outputs[0].size(), 2000u);
+}
+
+}  // namespace
+}  // namespace kelola::customer::store

@@ -4,8 +4,13 @@
 #include "absl/flags/flag.h"
 #include "kelola/ledger/v1/ledger_internal_service.grpc.pb.h"
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
+#include "ledger-svc/api/grpc_customer_directory.h"
+#include "ledger-svc/api/ledger_service.h"
+#include "ledger-svc/store/ledger_store.h"
 #include "ledger-svc/store/migrations.h"
+#include "libs/clock/clock.h"
 #include "libs/events/event_service.h"
+#include "libs/ids/ids.h"
 #include "libs/server/startup.h"
 
 ABSL_FLAG(std::string, db, "", "database URL: sqlite:PATH, sqlite::memory: or postgres://...");
@@ -18,13 +23,18 @@ int main(int argc, char** argv) {
   auto db = kelola::server::OpenDatabaseOrDie("--db", absl::GetFlag(FLAGS_db),
                                               kelola::ledger::Migrations());
   auto customer = kelola::server::PeerChannelOrDie("--customer", absl::GetFlag(FLAGS_customer));
-  (void)customer;  // the sale check will call it
 
+  const kelola::Clock& clock = kelola::RealClock::Get();
+  const auto seed = kelola::ids::IdGenerator::OsSeed();
+  kelola::ids::IdGenerator ids(clock, seed);
   kelola::metrics::Registry registry;
   kelola::events::EventNotifier notifier;
   kelola::events::EventServiceImpl event_service(*db, notifier);
-  // The ledger's RPCs: answered UNIMPLEMENTED by the generated bases until they land.
-  kelola::ledger::v1::LedgerService::Service ledger_service;
+  kelola::ledger::GrpcCustomerDirectory directory(customer);
+  kelola::ledger::LedgerStore store(*db, clock, ids, &notifier);
+  kelola::ledger::LedgerServiceImpl ledger_service(store, directory, clock);
+  // The internal protocols (seal, merge) land with the cross-service work: answered
+  // UNIMPLEMENTED by the generated base until then.
   kelola::ledger::v1::LedgerInternalService::Service internal_service;
 
   return kelola::server::ServeUntilSignal(

@@ -3,10 +3,124 @@
 #include "libs/events/outbox.h"
 
 namespace kelola::ledger {
+namespace {
+
+// The ledger: entries are only ever inserted. Derived amounts (paid, refunded,
+// outstanding, credit) are sums over the entries; customer_ledgers is the per-customer
+// projection maintained in the same transaction as each entry.
+db::Migration LedgerTables(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "ledger entries, idempotency keys, customer ledgers, credit limits";
+  m.sqlite = R"sql(
+CREATE TABLE ledger_counters (
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, name));
+CREATE TABLE idempotency_keys (
+  tenant_id TEXT NOT NULL,
+  rpc TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  request BLOB NOT NULL,
+  response BLOB,
+  create_time_micros BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, rpc, request_id));
+CREATE TABLE sales (
+  tenant_id TEXT NOT NULL,
+  sale_id TEXT NOT NULL,
+  number BIGINT NOT NULL,
+  customer_id TEXT NOT NULL,
+  store_id TEXT NOT NULL,
+  total BIGINT NOT NULL,
+  sale_time_micros BIGINT NOT NULL,
+  due_date TEXT,
+  record BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, sale_id),
+  UNIQUE (tenant_id, number));
+CREATE INDEX sales_by_customer ON sales (tenant_id, customer_id, sale_time_micros, number);
+CREATE INDEX sales_by_time ON sales (tenant_id, sale_time_micros, number);
+CREATE TABLE payments (
+  tenant_id TEXT NOT NULL,
+  payment_id TEXT NOT NULL,
+  number BIGINT NOT NULL,
+  customer_id TEXT NOT NULL,
+  store_id TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  method INTEGER NOT NULL,
+  origin INTEGER NOT NULL,
+  sale_id TEXT NOT NULL,
+  received_time_micros BIGINT NOT NULL,
+  record BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, payment_id),
+  UNIQUE (tenant_id, number));
+CREATE INDEX payments_by_customer ON payments (tenant_id, customer_id, received_time_micros, number);
+CREATE INDEX payments_by_time ON payments (tenant_id, received_time_micros, number);
+CREATE TABLE allocations (
+  tenant_id TEXT NOT NULL,
+  allocation_id TEXT NOT NULL,
+  entry_seq BIGINT NOT NULL,
+  sale_id TEXT NOT NULL,
+  payment_id TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  kind INTEGER NOT NULL,
+  refund_id TEXT NOT NULL,
+  payout INTEGER NOT NULL,
+  create_time_micros BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, allocation_id));
+CREATE INDEX allocations_by_sale ON allocations (tenant_id, sale_id, entry_seq);
+CREATE INDEX allocations_by_payment ON allocations (tenant_id, payment_id, entry_seq);
+CREATE TABLE refunds (
+  tenant_id TEXT NOT NULL,
+  refund_id TEXT NOT NULL,
+  entry_seq BIGINT NOT NULL,
+  sale_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  refund_time_micros BIGINT NOT NULL,
+  record BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, refund_id));
+CREATE INDEX refunds_by_sale ON refunds (tenant_id, sale_id, entry_seq);
+CREATE TABLE voids (
+  tenant_id TEXT NOT NULL,
+  entity TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  void_time_micros BIGINT NOT NULL,
+  record BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, entity, entity_id));
+CREATE TABLE customer_ledgers (
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  ledger_version BIGINT NOT NULL,
+  balance BIGINT NOT NULL,
+  credit BIGINT NOT NULL,
+  category_id TEXT NOT NULL DEFAULT '',
+  stats BLOB,
+  PRIMARY KEY (tenant_id, customer_id));
+CREATE INDEX customer_ledgers_by_balance ON customer_ledgers (tenant_id, balance);
+CREATE TABLE credit_limits (
+  tenant_id TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  limit_minor BIGINT NOT NULL,
+  update_time_micros BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  deleted INTEGER NOT NULL,
+  record BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, subject, subject_id));
+)sql";
+  return m;
+}
+
+}  // namespace
 
 std::vector<db::Migration> Migrations() {
   return {
       events::OutboxMigration(1),
+      LedgerTables(2),
   };
 }
 

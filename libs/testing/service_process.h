@@ -30,6 +30,8 @@ class ServiceProcess {
 
   std::string address() const;  // "127.0.0.1:PORT"
   int port() const { return port_; }
+  // The process id while running, else 0 (for /proc readings in benchmarks).
+  pid_t pid() const { return process_ != nullptr ? process_->pid() : 0; }
 
   // SIGKILL: a crash. The process is gone when this returns.
   absl::Status Kill();

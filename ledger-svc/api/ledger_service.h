@@ -1,0 +1,87 @@
+#pragma once
+
+// kelola.ledger.v1.LedgerService: parses and validates requests, asks customer-svc
+// (CustomerDirectory) where a write needs it, calls the store and converts its status
+// once, with errors::ToGrpcStatus(status, "ledger.kelola.id").
+//
+// Tenant currency and time zone: customer-svc's TenantService will be the source. Until
+// it is, the currency comes from the request header `x-kelola-currency` (IDR or THB;
+// default IDR) and the time zone from `x-kelola-time-zone` (IANA name; default
+// Asia/Jakarta). See docs/decisions/ledger-model.md.
+
+#include "kelola/ledger/v1/ledger_service.grpc.pb.h"
+#include "ledger-svc/domain/customer_directory.h"
+#include "ledger-svc/store/ledger_store.h"
+#include "libs/clock/clock.h"
+
+namespace kelola::ledger {
+
+inline constexpr char kCurrencyHeader[] = "x-kelola-currency";
+inline constexpr char kTimeZoneHeader[] = "x-kelola-time-zone";
+inline constexpr char kErrorDomain[] = "ledger.kelola.id";
+
+struct LedgerServiceOptions {
+  // How far in the future of the server clock a client time may be.
+  absl::Duration future_tolerance = absl::Minutes(5);
+};
+
+class LedgerServiceImpl final : public v1::LedgerService::Service {
+ public:
+  LedgerServiceImpl(LedgerStore& store, CustomerDirectory& directory, const Clock& clock,
+                    LedgerServiceOptions options = {})
+      : store_(store), directory_(directory), clock_(clock), options_(options) {}
+
+  grpc::Status RecordSale(grpc::ServerContext* context, const v1::RecordSaleRequest* request,
+                          v1::RecordSaleResponse* response) override;
+  grpc::Status GetSale(grpc::ServerContext* context, const v1::GetSaleRequest* request,
+                       v1::GetSaleResponse* response) override;
+  grpc::Status ListSales(grpc::ServerContext* context, const v1::ListSalesRequest* request,
+                         v1::ListSalesResponse* response) override;
+  grpc::Status VoidSale(grpc::ServerContext* context, const v1::VoidSaleRequest* request,
+                        v1::VoidSaleResponse* response) override;
+  grpc::Status RefundSale(grpc::ServerContext* context, const v1::RefundSaleRequest* request,
+                          v1::RefundSaleResponse* response) override;
+  grpc::Status RecordPayment(grpc::ServerContext* context, const v1::RecordPaymentRequest* request,
+                             v1::RecordPaymentResponse* response) override;
+  grpc::Status GetPayment(grpc::ServerContext* context, const v1::GetPaymentRequest* request,
+                          v1::GetPaymentResponse* response) override;
+  grpc::Status ListPayments(grpc::ServerContext* context, const v1::ListPaymentsRequest* request,
+                            v1::ListPaymentsResponse* response) override;
+  grpc::Status VoidPayment(grpc::ServerContext* context, const v1::VoidPaymentRequest* request,
+                           v1::VoidPaymentResponse* response) override;
+  grpc::Status ApplyCredit(grpc::ServerContext* context, const v1::ApplyCreditRequest* request,
+                           v1::ApplyCreditResponse* response) override;
+  grpc::Status GetBalance(grpc::ServerContext* context, const v1::GetBalanceRequest* request,
+                          v1::GetBalanceResponse* response) override;
+  grpc::Status BatchGetBalances(grpc::ServerContext* context,
+                                const v1::BatchGetBalancesRequest* request,
+                                v1::BatchGetBalancesResponse* response) override;
+  grpc::Status ListReceivables(grpc::ServerContext* context,
+                               const v1::ListReceivablesRequest* request,
+                               v1::ListReceivablesResponse* response) override;
+  grpc::Status GetCustomerLedgerStats(grpc::ServerContext* context,
+                                      const v1::GetCustomerLedgerStatsRequest* request,
+                                      v1::GetCustomerLedgerStatsResponse* response) override;
+  grpc::Status SetCreditLimit(grpc::ServerContext* context,
+                              const v1::SetCreditLimitRequest* request,
+                              v1::SetCreditLimitResponse* response) override;
+  grpc::Status DeleteCreditLimit(grpc::ServerContext* context,
+                                 const v1::DeleteCreditLimitRequest* request,
+                                 v1::DeleteCreditLimitResponse* response) override;
+  grpc::Status GetCreditLimit(grpc::ServerContext* context,
+                              const v1::GetCreditLimitRequest* request,
+                              v1::GetCreditLimitResponse* response) override;
+  grpc::Status ListCreditLimits(grpc::ServerContext* context,
+                                const v1::ListCreditLimitsRequest* request,
+                                v1::ListCreditLimitsResponse* response) override;
+
+ private:
+  absl::StatusOr<LedgerContext> Context(const grpc::ServerContext& context) const;
+
+  LedgerStore& store_;
+  CustomerDirectory& directory_;
+  const Clock& clock_;
+  LedgerServiceOptions options_;
+};
+
+}  // namespace kelola::ledger

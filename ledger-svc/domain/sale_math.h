@@ -1,0 +1,84 @@
+#pragma once
+
+// Pure money rules of the ledger (L1, L8, L12): line amounts, totals, derived sale
+// amounts and status, overdue days and oldest-first allocation. No gRPC, no SQL.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+
+namespace kelola::ledger {
+
+// Sale statuses, numbered as kelola.ledger.v1.SaleStatus.
+enum class SaleStatus { kUnpaid = 1, kPartial = 2, kPaid = 3, kRefunded = 4, kVoided = 5 };
+
+// One line as given by the client, in minor units.
+struct LineInput {
+  int64_t quantity_milli = 0;
+  int64_t unit_price = 0;
+  int64_t line_discount = 0;
+};
+
+// round_half_up(quantity_milli * unit_price / 1000) - line_discount, overflow-checked
+// (INVALID_ARGUMENT AMOUNT_OVERFLOW). Inputs must already be non-negative.
+absl::StatusOr<int64_t> LineAmount(const LineInput& line);
+// The gross amount of a line, before its discount.
+absl::StatusOr<int64_t> LineGross(int64_t quantity_milli, int64_t unit_price);
+
+struct SaleTotals {
+  std::vector<int64_t> line_amounts;
+  int64_t subtotal = 0;
+  int64_t total = 0;  // subtotal - order_discount
+};
+// Line amounts, subtotal and total (AMOUNT_OVERFLOW on overflow).
+absl::StatusOr<SaleTotals> ComputeTotals(const std::vector<LineInput>& lines,
+                                         int64_t order_discount);
+
+// Overflow-checked sum and difference of minor units (AMOUNT_OVERFLOW).
+absl::StatusOr<int64_t> CheckedAdd(int64_t a, int64_t b);
+absl::StatusOr<int64_t> CheckedSub(int64_t a, int64_t b);
+
+// The amounts of a sale derived from its entries.
+struct SaleAmounts {
+  int64_t total = 0;
+  int64_t paid = 0;      // sum of allocation entries
+  int64_t refunded = 0;  // sum of refunds
+  bool voided = false;
+
+  int64_t net_total() const { return voided ? 0 : total - refunded; }
+  int64_t outstanding() const {
+    if (voided) return 0;
+    const int64_t o = total - refunded - paid;
+    return o > 0 ? o : 0;
+  }
+  SaleStatus status() const;
+};
+
+// today - due_date when something is outstanding and today is after the due date.
+int32_t DaysOverdue(const std::optional<absl::CivilDay>& due_date, int64_t outstanding,
+                    absl::CivilDay today);
+
+// An open sale as seen by the automatic allocator.
+struct OpenSale {
+  std::string sale_id;
+  int64_t outstanding = 0;
+};
+
+struct PlannedAllocation {
+  std::string sale_id;
+  int64_t amount = 0;
+};
+
+// Allocates up to `amount` to `open_sales` in the given order (callers pass oldest
+// first), each at most its outstanding amount. The rest is amount - sum(result).
+std::vector<PlannedAllocation> AllocateOldestFirst(int64_t amount,
+                                                   const std::vector<OpenSale>& open_sales);
+
+// total_spent / count rounded half up; 0 when count is 0.
+int64_t AverageOrder(int64_t total_spent, int64_t count);
+
+}  // namespace kelola::ledger

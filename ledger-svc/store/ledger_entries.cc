@@ -1,0 +1,495 @@
+#include "ledger-svc/store/ledger_entries.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace kelola::ledger::entries {
+
+absl::Status Err(absl::StatusCode code, absl::string_view reason, absl::string_view message,
+                 const errors::Metadata& metadata,
+                 const std::vector<errors::FieldViolation>& fields) {
+  return errors::Error(code, reason, message, metadata, fields);
+}
+
+type::v1::Money M(int64_t amount, const std::string& currency) {
+  type::v1::Money m;
+  m.set_amount_minor(amount);
+  m.set_currency_code(currency);
+  return m;
+}
+
+void SetTime(google::protobuf::Timestamp* ts, int64_t micros) {
+  ts->set_seconds(micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000));
+  ts->set_nanos(static_cast<int32_t>((micros - ts->seconds() * 1000000) * 1000));
+}
+
+int64_t Micros(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000000 + ts.nanos() / 1000;
+}
+
+std::string DayText(absl::CivilDay day) {
+  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
+}
+
+std::optional<absl::CivilDay> ParseDay(absl::string_view text) {
+  absl::CivilDay day;
+  if (text.empty() || !absl::ParseCivilTime(text, &day)) return std::nullopt;
+  return day;
+}
+
+type::v1::Date ToDate(absl::CivilDay day) {
+  type::v1::Date d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
+int64_t DayStartMicros(absl::CivilDay day, absl::TimeZone tz) {
+  return absl::ToUnixMicros(absl::FromCivil(day, tz));
+}
+
+SaleFacts SaleFactsFromRow(const Row& row) {
+  SaleFacts f;
+  f.record.ParseFromString(row.GetBytes(0));
+  f.amounts.paid = row.GetInt(1);
+  f.amounts.refunded = row.GetInt(2);
+  f.amounts.voided = row.GetInt(3) > 0;
+  f.sale_time_micros = row.GetInt(4);
+  f.due = ParseDay(row.GetText(6));
+  f.amounts.total = row.GetInt(7);
+  return f;
+}
+
+PaymentFacts PaymentFactsFromRow(const Row& row) {
+  PaymentFacts f;
+  f.record.ParseFromString(row.GetBytes(0));
+  f.allocated = row.GetInt(1);
+  f.returned = row.GetInt(2);
+  f.voided = row.GetInt(3) > 0;
+  f.amount = row.GetInt(6);
+  return f;
+}
+
+absl::StatusOr<v1::VoidInfo> LoadVoidInfo(Transaction& tx, const std::string& tenant,
+                                          absl::string_view entity, const std::string& id) {
+  LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne("SELECT record FROM voids WHERE tenant_id = ? AND "
+                                           "entity = ? AND entity_id = ?",
+                                           {tenant, std::string(entity), id}));
+  v1::VoidInfo info;
+  info.ParseFromString(row.GetBytes(0));
+  return info;
+}
+
+absl::StatusOr<std::vector<v1::Allocation>> LoadAllocations(Transaction& tx,
+                                                            const LedgerContext& ctx,
+                                                            absl::string_view column,
+                                                            const std::string& id) {
+  LEDGER_ASSIGN_OR_RETURN(
+      rows, tx.Query(absl::StrCat("SELECT a.allocation_id, a.sale_id, s.number, a.payment_id, "
+                                  "p.number, p.method, a.amount, a.kind, a.refund_id, "
+                                  "a.create_time_micros, a.created_by, a.request_id "
+                                  "FROM allocations a JOIN sales s ON s.tenant_id = a.tenant_id "
+                                  "AND s.sale_id = a.sale_id JOIN payments p ON p.tenant_id = "
+                                  "a.tenant_id AND p.payment_id = a.payment_id "
+                                  "WHERE a.tenant_id = ? AND a.",
+                                  column, " = ? ORDER BY a.entry_seq"),
+                     {ctx.tenant_id, id}));
+  std::vector<v1::Allocation> out;
+  for (const Row& row : rows) {
+    v1::Allocation a;
+    a.set_allocation_id(row.GetText(0));
+    a.set_sale_id(row.GetText(1));
+    a.set_sale_number(row.GetInt(2));
+    a.set_payment_id(row.GetText(3));
+    a.set_payment_number(row.GetInt(4));
+    a.set_payment_method(static_cast<v1::PaymentMethod>(row.GetInt(5)));
+    *a.mutable_amount() = M(row.GetInt(6), ctx.currency);
+    a.set_kind(static_cast<v1::AllocationKind>(row.GetInt(7)));
+    a.set_refund_id(row.GetText(8));
+    SetTime(a.mutable_create_time(), row.GetInt(9));
+    a.set_created_by(row.GetText(10));
+    a.set_request_id(row.GetText(11));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Refund>> LoadRefunds(Transaction& tx, const LedgerContext& ctx,
+                                                    const std::string& sale_id) {
+  LEDGER_ASSIGN_OR_RETURN(rows, tx.Query("SELECT record FROM refunds WHERE tenant_id = ? AND "
+                                         "sale_id = ? ORDER BY entry_seq",
+                                         {ctx.tenant_id, sale_id}));
+  std::vector<v1::Refund> out;
+  for (const Row& row : rows) {
+    v1::Refund r;
+    r.ParseFromString(row.GetBytes(0));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// A full Sale message from its facts.
+absl::StatusOr<v1::Sale> BuildSale(Transaction& tx, const LedgerContext& ctx, const SaleFacts& f,
+                                   v1::SaleView view, absl::CivilDay today) {
+  v1::Sale sale = f.record;
+  const std::string& cur = ctx.currency;
+  *sale.mutable_paid_amount() = M(f.amounts.paid, cur);
+  *sale.mutable_refunded_amount() = M(f.amounts.refunded, cur);
+  *sale.mutable_net_total() = M(f.amounts.net_total(), cur);
+  *sale.mutable_outstanding() = M(f.amounts.outstanding(), cur);
+  sale.set_status(static_cast<v1::SaleStatus>(f.amounts.status()));
+  sale.set_days_overdue(DaysOverdue(f.due, f.amounts.outstanding(), today));
+  if (f.amounts.refunded != 0 || view == v1::SALE_VIEW_FULL) {
+    LEDGER_ASSIGN_OR_RETURN(refunds, LoadRefunds(tx, ctx, sale.sale_id()));
+    for (const v1::Refund& r : refunds) {
+      for (const v1::RefundItem& item : r.items()) {
+        if (item.item_index() >= 0 && item.item_index() < sale.items_size()) {
+          auto* line = sale.mutable_items(item.item_index());
+          line->set_refunded_quantity_milli(line->refunded_quantity_milli() +
+                                            item.quantity_milli());
+        }
+      }
+      if (view == v1::SALE_VIEW_FULL) *sale.add_refunds() = r;
+    }
+  }
+  if (view == v1::SALE_VIEW_FULL) {
+    LEDGER_ASSIGN_OR_RETURN(allocations, LoadAllocations(tx, ctx, "sale_id", sale.sale_id()));
+    for (auto& a : allocations) *sale.add_allocations() = std::move(a);
+  }
+  if (f.amounts.voided) {
+    LEDGER_ASSIGN_OR_RETURN(info, LoadVoidInfo(tx, ctx.tenant_id, "sale", sale.sale_id()));
+    *sale.mutable_void_info() = std::move(info);
+  }
+  return sale;
+}
+
+absl::StatusOr<v1::Payment> BuildPayment(Transaction& tx, const LedgerContext& ctx,
+                                         const PaymentFacts& f) {
+  v1::Payment p = f.record;
+  const std::string& cur = ctx.currency;
+  LEDGER_ASSIGN_OR_RETURN(allocations, LoadAllocations(tx, ctx, "payment_id", p.payment_id()));
+  for (auto& a : allocations) *p.add_allocations() = std::move(a);
+  *p.mutable_allocated_amount() = M(f.allocated, cur);
+  *p.mutable_returned_amount() = M(f.returned, cur);
+  *p.mutable_unallocated_amount() = M(f.unallocated(), cur);
+  p.set_status(f.voided ? v1::PAYMENT_STATUS_VOIDED : v1::PAYMENT_STATUS_ACTIVE);
+  if (f.voided) {
+    LEDGER_ASSIGN_OR_RETURN(info, LoadVoidInfo(tx, ctx.tenant_id, "payment", p.payment_id()));
+    *p.mutable_void_info() = std::move(info);
+  }
+  return p;
+}
+
+absl::StatusOr<std::optional<SaleFacts>> FindSale(Transaction& tx, const LedgerContext& ctx,
+                                                  const std::string& sale_id) {
+  LEDGER_ASSIGN_OR_RETURN(
+      rows, tx.Query(absl::StrCat(kSaleSelect, " WHERE s.tenant_id = ? AND s.sale_id = ?"),
+                     {ctx.tenant_id, sale_id}));
+  if (rows.empty()) return std::optional<SaleFacts>();
+  return std::optional<SaleFacts>(SaleFactsFromRow(rows[0]));
+}
+
+absl::StatusOr<SaleFacts> GetSaleFacts(Transaction& tx, const LedgerContext& ctx,
+                                       const std::string& sale_id) {
+  LEDGER_ASSIGN_OR_RETURN(found, FindSale(tx, ctx, sale_id));
+  if (!found.has_value()) {
+    return Err(absl::StatusCode::kNotFound, "SALE_NOT_FOUND", "sale not found",
+               {{"sale_id", sale_id}});
+  }
+  return *std::move(found);
+}
+
+absl::StatusOr<std::optional<PaymentFacts>> FindPayment(Transaction& tx, const LedgerContext& ctx,
+                                                        const std::string& payment_id) {
+  LEDGER_ASSIGN_OR_RETURN(
+      rows, tx.Query(absl::StrCat(kPaymentSelect, " WHERE p.tenant_id = ? AND p.payment_id = ?"),
+                     {ctx.tenant_id, payment_id}));
+  if (rows.empty()) return std::optional<PaymentFacts>();
+  return std::optional<PaymentFacts>(PaymentFactsFromRow(rows[0]));
+}
+
+absl::StatusOr<PaymentFacts> GetPaymentFacts(Transaction& tx, const LedgerContext& ctx,
+                                             const std::string& payment_id) {
+  LEDGER_ASSIGN_OR_RETURN(found, FindPayment(tx, ctx, payment_id));
+  if (!found.has_value()) {
+    return Err(absl::StatusCode::kNotFound, "PAYMENT_NOT_FOUND", "payment not found",
+               {{"payment_id", payment_id}});
+  }
+  return *std::move(found);
+}
+
+absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const LedgerContext& ctx,
+                                                     const std::string& customer_id,
+                                                     int64_t version, absl::CivilDay today) {
+  const std::string& cur = ctx.currency;
+  v1::CustomerLedgerStats st;
+  st.set_customer_id(customer_id);
+  st.set_ledger_version(version);
+  *st.mutable_as_of_date() = ToDate(today);
+  LEDGER_ASSIGN_OR_RETURN(
+      sales, tx.Query(absl::StrCat(kSaleSelect, " WHERE s.tenant_id = ? AND s.customer_id = ?"),
+                      {ctx.tenant_id, customer_id}));
+  int64_t total_spent = 0, count = 0, balance = 0, overdue = 0, open = 0;
+  int32_t days_overdue = 0;
+  std::optional<absl::CivilDay> earliest_due;
+  std::optional<int64_t> oldest_open, first, last, last_activity;
+  auto touch = [&](int64_t micros) {
+    if (!last_activity || micros > *last_activity) last_activity = micros;
+  };
+  for (const Row& row : sales) {
+    SaleFacts f = SaleFactsFromRow(row);
+    touch(f.sale_time_micros);
+    if (f.amounts.voided) continue;
+    LEDGER_ASSIGN_OR_RETURN(spent, CheckedAdd(total_spent, f.amounts.net_total()));
+    total_spent = spent;
+    ++count;
+    if (!first || f.sale_time_micros < *first) first = f.sale_time_micros;
+    if (!last || f.sale_time_micros > *last) last = f.sale_time_micros;
+    const int64_t out = f.amounts.outstanding();
+    if (out <= 0) continue;
+    LEDGER_ASSIGN_OR_RETURN(b, CheckedAdd(balance, out));
+    balance = b;
+    ++open;
+    if (!oldest_open || f.sale_time_micros < *oldest_open) oldest_open = f.sale_time_micros;
+    if (f.due && (!earliest_due || *f.due < *earliest_due)) earliest_due = f.due;
+    const int32_t d = DaysOverdue(f.due, out, today);
+    if (d > 0) {
+      overdue += out;
+      days_overdue = std::max(days_overdue, d);
+    }
+  }
+  LEDGER_ASSIGN_OR_RETURN(
+      payments,
+      tx.Query(absl::StrCat(kPaymentSelect, " WHERE p.tenant_id = ? AND p.customer_id = ?"),
+               {ctx.tenant_id, customer_id}));
+  int64_t credit = 0, total_paid = 0, payment_count = 0;
+  std::optional<int64_t> last_payment;
+  for (const Row& row : payments) {
+    PaymentFacts f = PaymentFactsFromRow(row);
+    const int64_t received = row.GetInt(4);
+    touch(received);
+    if (f.voided) continue;
+    credit += f.unallocated();
+    total_paid += f.amount - f.returned;
+    ++payment_count;
+    if (f.record.origin() == v1::PAYMENT_ORIGIN_PAYMENT &&
+        (!last_payment || received > *last_payment)) {
+      last_payment = received;
+    }
+  }
+  LEDGER_ASSIGN_OR_RETURN(
+      times, tx.QueryOne("SELECT (SELECT MAX(refund_time_micros) FROM refunds WHERE tenant_id = "
+                         "? AND customer_id = ?), (SELECT MAX(void_time_micros) FROM voids "
+                         "WHERE tenant_id = ? AND customer_id = ?)",
+                         {ctx.tenant_id, customer_id, ctx.tenant_id, customer_id}));
+  if (auto t = times.GetOptionalInt(0)) touch(*t);
+  if (auto t = times.GetOptionalInt(1)) touch(*t);
+
+  *st.mutable_total_spent() = M(total_spent, cur);
+  st.set_transaction_count(count);
+  *st.mutable_average_order() = M(AverageOrder(total_spent, count), cur);
+  *st.mutable_balance() = M(balance, cur);
+  *st.mutable_credit() = M(credit, cur);
+  *st.mutable_overdue_amount() = M(overdue, cur);
+  st.set_days_overdue(days_overdue);
+  if (earliest_due) *st.mutable_earliest_open_due_date() = ToDate(*earliest_due);
+  if (oldest_open) SetTime(st.mutable_oldest_open_sale_time(), *oldest_open);
+  st.set_open_sale_count(open);
+  if (first) SetTime(st.mutable_first_purchase_time(), *first);
+  if (last) SetTime(st.mutable_last_purchase_time(), *last);
+  if (last_payment) SetTime(st.mutable_last_payment_time(), *last_payment);
+  if (last_activity) SetTime(st.mutable_last_activity_time(), *last_activity);
+  *st.mutable_total_paid() = M(total_paid, cur);
+  st.set_payment_count(payment_count);
+  st.set_has_history(!sales.empty() || !payments.empty());
+  return st;
+}
+
+// Locks the customer's ledger row (creating it), so that writes of one customer
+// serialize on both drivers.
+absl::StatusOr<CustomerRow> LockCustomer(Transaction& tx, const LedgerContext& ctx,
+                                         const std::string& customer_id) {
+  LEDGER_RETURN_IF_ERROR(tx.Execute("INSERT INTO customer_ledgers (tenant_id, customer_id, "
+                                    "ledger_version, balance, credit, stats) VALUES "
+                                    "(?, ?, 0, 0, 0, NULL) ON CONFLICT (tenant_id, customer_id) "
+                                    "DO NOTHING",
+                                    {ctx.tenant_id, customer_id})
+                             .status());
+  LEDGER_ASSIGN_OR_RETURN(
+      row, tx.QueryOne("UPDATE customer_ledgers SET ledger_version = ledger_version WHERE "
+                       "tenant_id = ? AND customer_id = ? RETURNING ledger_version, balance, "
+                       "credit",
+                       {ctx.tenant_id, customer_id}));
+  return CustomerRow{row.GetInt(0), row.GetInt(1), row.GetInt(2)};
+}
+
+// Recomputes and stores the customer's statistics at version + 1.
+absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(Transaction& tx, const LedgerContext& ctx,
+                                                     const std::string& customer_id,
+                                                     const CustomerRow& before,
+                                                     absl::CivilDay today) {
+  LEDGER_ASSIGN_OR_RETURN(st, ComputeStats(tx, ctx, customer_id, before.version + 1, today));
+  LEDGER_RETURN_IF_ERROR(
+      tx.Execute("UPDATE customer_ledgers SET ledger_version = ?, balance = ?, credit = ?, "
+                 "stats = ? WHERE tenant_id = ? AND customer_id = ?",
+                 {st.ledger_version(), st.balance().amount_minor(), st.credit().amount_minor(),
+                  Bytes{st.SerializeAsString()}, ctx.tenant_id, customer_id})
+          .status());
+  return st;
+}
+
+absl::StatusOr<int64_t> NextCounter(Transaction& tx, const std::string& tenant,
+                                    absl::string_view name) {
+  LEDGER_RETURN_IF_ERROR(tx.Execute("INSERT INTO ledger_counters (tenant_id, name, value) "
+                                    "VALUES (?, ?, 0) ON CONFLICT (tenant_id, name) DO NOTHING",
+                                    {tenant, std::string(name)})
+                             .status());
+  LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne("UPDATE ledger_counters SET value = value + 1 WHERE "
+                                           "tenant_id = ? AND name = ? RETURNING value",
+                                           {tenant, std::string(name)}));
+  return row.GetInt(0);
+}
+
+v1::SalePosition Position(const v1::Sale& sale) {
+  v1::SalePosition p;
+  p.set_sale_id(sale.sale_id());
+  p.set_number(sale.number());
+  p.set_customer_id(sale.customer_id());
+  p.set_store_id(sale.store_id());
+  *p.mutable_sale_time() = sale.sale_time();
+  if (sale.has_due_date()) *p.mutable_due_date() = sale.due_date();
+  *p.mutable_net_total() = sale.net_total();
+  *p.mutable_paid_amount() = sale.paid_amount();
+  *p.mutable_outstanding() = sale.outstanding();
+  p.set_status(sale.status());
+  return p;
+}
+
+// Inserts one allocation entry.
+absl::Status InsertAllocation(Transaction& tx, const LedgerContext& ctx, ids::IdGenerator& ids,
+                              int64_t now_micros, const std::string& request_id,
+                              const std::string& sale_id, const std::string& payment_id,
+                              int64_t amount, v1::AllocationKind kind, const std::string& refund_id,
+                              bool payout, std::string* id_out) {
+  LEDGER_ASSIGN_OR_RETURN(seq, NextCounter(tx, ctx.tenant_id, "allocation"));
+  const std::string id = ids.NewId();
+  if (id_out != nullptr) *id_out = id;
+  return tx
+      .Execute(
+          "INSERT INTO allocations (tenant_id, allocation_id, entry_seq, sale_id, "
+          "payment_id, amount, kind, refund_id, payout, create_time_micros, created_by, "
+          "request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {ctx.tenant_id, id, seq, sale_id, payment_id, amount, static_cast<int64_t>(kind),
+           refund_id, static_cast<int64_t>(payout ? 1 : 0), now_micros, ctx.principal, request_id})
+      .status();
+}
+
+absl::Status InsertVoid(Transaction& tx, const LedgerContext& ctx, absl::string_view entity,
+                        const std::string& id, const std::string& customer_id,
+                        const v1::VoidInfo& info) {
+  return tx
+      .Execute(
+          "INSERT INTO voids (tenant_id, entity, entity_id, customer_id, void_time_micros, "
+          "record) VALUES (?, ?, ?, ?, ?, ?)",
+          {ctx.tenant_id, std::string(entity), id, customer_id, Micros(info.void_time()),
+           Bytes{info.SerializeAsString()}})
+      .status();
+}
+
+// Net amount each payment has allocated to a sale (positive only), in entry order.
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> NetAllocationsBySale(
+    Transaction& tx, const LedgerContext& ctx, const std::string& sale_id) {
+  LEDGER_ASSIGN_OR_RETURN(
+      rows, tx.Query("SELECT payment_id, SUM(amount), MIN(entry_seq) FROM allocations WHERE "
+                     "tenant_id = ? AND sale_id = ? GROUP BY payment_id ORDER BY MIN(entry_seq)",
+                     {ctx.tenant_id, sale_id}));
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const Row& row : rows) {
+    if (row.GetInt(1) > 0) out.emplace_back(row.GetText(0), row.GetInt(1));
+  }
+  return out;
+}
+
+// Open sales of a customer, oldest first.
+absl::StatusOr<std::vector<OpenSale>> OpenSales(Transaction& tx, const LedgerContext& ctx,
+                                                const std::string& customer_id) {
+  LEDGER_ASSIGN_OR_RETURN(
+      rows,
+      tx.Query(absl::StrCat("SELECT sale_id, ", kSaleOutstanding, " FROM (", kSaleSelect,
+                            " WHERE s.tenant_id = ? AND s.customer_id = ?) d WHERE ",
+                            kSaleOutstanding, " > 0 ORDER BY sale_time_micros ASC, number ASC"),
+               {ctx.tenant_id, customer_id}));
+  std::vector<OpenSale> out;
+  for (const Row& row : rows) out.push_back({row.GetText(0), row.GetInt(1)});
+  return out;
+}
+
+// Active payments of a customer holding credit, oldest first.
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CreditSources(
+    Transaction& tx, const LedgerContext& ctx, const std::string& customer_id) {
+  LEDGER_ASSIGN_OR_RETURN(
+      rows, tx.Query(absl::StrCat(
+                         "SELECT payment_id, ", kPaymentUnallocated, " FROM (", kPaymentSelect,
+                         " WHERE p.tenant_id = ? AND p.customer_id = ?) d WHERE ",
+                         kPaymentUnallocated, " > 0 ORDER BY received_time_micros ASC, number ASC"),
+                     {ctx.tenant_id, customer_id}));
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const Row& row : rows) out.emplace_back(row.GetText(0), row.GetInt(1));
+  return out;
+}
+
+absl::Status AppendEvent(const events::Outbox& outbox, Transaction& tx, const LedgerContext& ctx,
+                         const std::string& customer_id, int64_t version,
+                         const std::string& walk_in_sale_id, int64_t walk_in_version,
+                         const google::protobuf::Message& payload, const std::string& request_id) {
+  events::NewEvent e;
+  e.tenant_id = ctx.tenant_id;
+  if (!customer_id.empty()) {
+    e.aggregate_type = "customer";
+    e.aggregate_id = customer_id;
+    e.aggregate_version = version;
+  } else {
+    e.aggregate_type = "sale";
+    e.aggregate_id = walk_in_sale_id;
+    e.aggregate_version = walk_in_version;
+  }
+  e.payload = &payload;
+  e.request_id = request_id;
+  e.principal = ctx.principal;
+  return outbox.Append(tx, e).status();
+}
+
+std::string Fingerprint(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+// The effective credit limit of a customer: its own, else its category's.
+absl::StatusOr<std::optional<int64_t>> EffectiveLimit(Transaction& tx, const LedgerContext& ctx,
+                                                      const std::string& customer_id,
+                                                      const std::string& category_id) {
+  LEDGER_ASSIGN_OR_RETURN(
+      rows, tx.Query("SELECT subject, limit_minor FROM credit_limits WHERE tenant_id = ? AND "
+                     "deleted = 0 AND ((subject = 'customer' AND subject_id = ?) OR "
+                     "(subject = 'category' AND subject_id = ?))",
+                     {ctx.tenant_id, customer_id, category_id}));
+  std::optional<int64_t> own, category;
+  for (const Row& row : rows) {
+    if (row.GetText(0) == "customer") own = row.GetInt(1);
+    if (row.GetText(0) == "category" && !category_id.empty()) category = row.GetInt(1);
+  }
+  if (own) return own;
+  return category;
+}
+
+}  // namespace kelola::ledger::entries

@@ -1,0 +1,271 @@
+#pragma once
+
+// Internal to ledger-svc/store: the SQL over the ledger's entries shared by the writes
+// (ledger_store.cc) and the reads (ledger_reads.cc) of LedgerStore. Derived amounts are
+// sums over insert-only entries, computed in SQL; see docs/decisions/ledger-model.md.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "kelola/ledger/v1/events.pb.h"
+#include "kelola/ledger/v1/ledger_service.pb.h"
+#include "ledger-svc/domain/sale_math.h"
+#include "ledger-svc/store/ledger_store.h"
+#include "libs/db/database.h"
+#include "libs/errors/errors.h"
+#include "libs/events/outbox.h"
+#include "libs/ids/ids.h"
+
+#define LEDGER_RETURN_IF_ERROR(expr) \
+  do {                               \
+    absl::Status _st = (expr);       \
+    if (!_st.ok()) return _st;       \
+  } while (0)
+
+#define LEDGER_ASSIGN_OR_RETURN(lhs, expr)      \
+  auto lhs##_or = (expr);                       \
+  if (!lhs##_or.ok()) return lhs##_or.status(); \
+  auto lhs = *std::move(lhs##_or)
+
+namespace kelola::ledger::entries {
+
+using db::Bytes;
+using db::Row;
+using db::Transaction;
+using db::Value;
+
+inline constexpr char kSaleSelect[] =
+    "SELECT s.record, "
+    "COALESCE((SELECT SUM(a.amount) FROM allocations a WHERE a.tenant_id = s.tenant_id "
+    "AND a.sale_id = s.sale_id), 0) AS paid, "
+    "COALESCE((SELECT SUM(r.amount) FROM refunds r WHERE r.tenant_id = s.tenant_id "
+    "AND r.sale_id = s.sale_id), 0) AS refunded, "
+    "(SELECT COUNT(*) FROM voids v WHERE v.tenant_id = s.tenant_id AND v.entity = 'sale' "
+    "AND v.entity_id = s.sale_id) AS voided, "
+    "s.sale_time_micros, s.number, s.due_date, s.total, s.customer_id, s.store_id, s.sale_id "
+    "FROM sales s";
+
+// Column expressions over kSaleSelect's derived table.
+inline constexpr char kSaleOutstanding[] =
+    "(CASE WHEN voided > 0 THEN 0 WHEN total - refunded - paid > 0 THEN total - refunded - paid "
+    "ELSE 0 END)";
+
+inline constexpr char kSaleStatus[] =
+    "(CASE WHEN voided > 0 THEN 5 WHEN total - refunded <= 0 AND refunded > 0 THEN 4 "
+    "WHEN total - refunded - paid <= 0 THEN 3 WHEN paid <= 0 THEN 1 ELSE 2 END)";
+
+inline constexpr char kPaymentSelect[] =
+    "SELECT p.record, "
+    "COALESCE((SELECT SUM(a.amount) FROM allocations a WHERE a.tenant_id = p.tenant_id "
+    "AND a.payment_id = p.payment_id), 0) AS allocated, "
+    "COALESCE((SELECT SUM(0 - a.amount) FROM allocations a WHERE a.tenant_id = p.tenant_id "
+    "AND a.payment_id = p.payment_id AND a.payout = 1), 0) AS returned, "
+    "(SELECT COUNT(*) FROM voids v WHERE v.tenant_id = p.tenant_id AND v.entity = 'payment' "
+    "AND v.entity_id = p.payment_id) AS voided, "
+    "p.received_time_micros, p.number, p.amount, p.method, p.origin, p.store_id, p.customer_id, "
+    "p.payment_id FROM payments p";
+
+inline constexpr char kPaymentUnallocated[] =
+    "(CASE WHEN voided > 0 THEN 0 ELSE amount - allocated - returned END)";
+
+// A sale's stored record and the amounts derived from its entries.
+struct SaleFacts {
+  v1::Sale record;
+  SaleAmounts amounts;
+  int64_t sale_time_micros = 0;
+  std::optional<absl::CivilDay> due;
+};
+
+// A payment's stored record and the amounts derived from its entries.
+struct PaymentFacts {
+  v1::Payment record;
+  int64_t amount = 0;
+  int64_t allocated = 0;
+  int64_t returned = 0;
+  bool voided = false;
+  int64_t unallocated() const { return voided ? 0 : amount - allocated - returned; }
+};
+
+// A customer's ledger row as locked at the start of a write.
+struct CustomerRow {
+  int64_t version = 0;
+  int64_t balance = 0;
+  int64_t credit = 0;
+};
+
+// An error with a kelola.ledger.v1.ErrorReason name (errors::Error).
+absl::Status Err(absl::StatusCode code, absl::string_view reason, absl::string_view message,
+                 const errors::Metadata& metadata = {},
+                 const std::vector<errors::FieldViolation>& fields = {});
+
+// Money in the tenant's currency.
+type::v1::Money M(int64_t amount, const std::string& currency);
+
+// Timestamps are stored as Unix microseconds.
+void SetTime(google::protobuf::Timestamp* ts, int64_t micros);
+
+int64_t Micros(const google::protobuf::Timestamp& ts);
+
+// Dates are stored as "YYYY-MM-DD" (tenant's calendar).
+std::string DayText(absl::CivilDay day);
+
+std::optional<absl::CivilDay> ParseDay(absl::string_view text);
+
+type::v1::Date ToDate(absl::CivilDay day);
+
+// The first instant of `day` in `tz`.
+int64_t DayStartMicros(absl::CivilDay day, absl::TimeZone tz);
+
+// Rows of kSaleSelect / kPaymentSelect.
+SaleFacts SaleFactsFromRow(const Row& row);
+
+PaymentFacts PaymentFactsFromRow(const Row& row);
+
+absl::StatusOr<v1::VoidInfo> LoadVoidInfo(Transaction& tx, const std::string& tenant,
+                                          absl::string_view entity, const std::string& id);
+
+absl::StatusOr<std::vector<v1::Allocation>> LoadAllocations(Transaction& tx,
+                                                            const LedgerContext& ctx,
+                                                            absl::string_view column,
+                                                            const std::string& id);
+
+absl::StatusOr<std::vector<v1::Refund>> LoadRefunds(Transaction& tx, const LedgerContext& ctx,
+                                                    const std::string& sale_id);
+
+// A full Sale message from its facts.
+absl::StatusOr<v1::Sale> BuildSale(Transaction& tx, const LedgerContext& ctx, const SaleFacts& f,
+                                   v1::SaleView view, absl::CivilDay today);
+
+absl::StatusOr<v1::Payment> BuildPayment(Transaction& tx, const LedgerContext& ctx,
+                                         const PaymentFacts& f);
+
+// Find*: nullopt when absent; Get*: NOT_FOUND SALE_NOT_FOUND / PAYMENT_NOT_FOUND.
+absl::StatusOr<std::optional<SaleFacts>> FindSale(Transaction& tx, const LedgerContext& ctx,
+                                                  const std::string& sale_id);
+
+absl::StatusOr<SaleFacts> GetSaleFacts(Transaction& tx, const LedgerContext& ctx,
+                                       const std::string& sale_id);
+
+absl::StatusOr<std::optional<PaymentFacts>> FindPayment(Transaction& tx, const LedgerContext& ctx,
+                                                        const std::string& payment_id);
+
+absl::StatusOr<PaymentFacts> GetPaymentFacts(Transaction& tx, const LedgerContext& ctx,
+                                             const std::string& payment_id);
+
+// A customer's statistics computed from its entries, as of `today`.
+absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const LedgerContext& ctx,
+                                                     const std::string& customer_id,
+                                                     int64_t version, absl::CivilDay today);
+
+// Locks the customer's ledger row (creating it), so that writes of one customer
+// serialize on both drivers.
+absl::StatusOr<CustomerRow> LockCustomer(Transaction& tx, const LedgerContext& ctx,
+                                         const std::string& customer_id);
+
+// Recomputes and stores the customer's statistics at version + 1.
+absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(Transaction& tx, const LedgerContext& ctx,
+                                                     const std::string& customer_id,
+                                                     const CustomerRow& before,
+                                                     absl::CivilDay today);
+
+// The next value of a per-tenant counter (sale and payment numbers, entry order).
+absl::StatusOr<int64_t> NextCounter(Transaction& tx, const std::string& tenant,
+                                    absl::string_view name);
+
+// A sale's amounts for event payloads.
+v1::SalePosition Position(const v1::Sale& sale);
+
+// Inserts one allocation entry.
+absl::Status InsertAllocation(Transaction& tx, const LedgerContext& ctx, ids::IdGenerator& ids,
+                              int64_t now_micros, const std::string& request_id,
+                              const std::string& sale_id, const std::string& payment_id,
+                              int64_t amount, v1::AllocationKind kind,
+                              const std::string& refund_id = "", bool payout = false,
+                              std::string* id_out = nullptr);
+
+absl::Status InsertVoid(Transaction& tx, const LedgerContext& ctx, absl::string_view entity,
+                        const std::string& id, const std::string& customer_id,
+                        const v1::VoidInfo& info);
+
+// Net amount each payment has allocated to a sale (positive only), in entry order.
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> NetAllocationsBySale(
+    Transaction& tx, const LedgerContext& ctx, const std::string& sale_id);
+
+// Open sales of a customer, oldest first.
+absl::StatusOr<std::vector<OpenSale>> OpenSales(Transaction& tx, const LedgerContext& ctx,
+                                                const std::string& customer_id);
+
+// Active payments of a customer holding credit, oldest first.
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CreditSources(
+    Transaction& tx, const LedgerContext& ctx, const std::string& customer_id);
+
+// Appends the change's event: aggregate customer (version = ledger version), or for a
+// walk-in sale aggregate sale with `walk_in_version`.
+absl::Status AppendEvent(const events::Outbox& outbox, Transaction& tx, const LedgerContext& ctx,
+                         const std::string& customer_id, int64_t version,
+                         const std::string& walk_in_sale_id, int64_t walk_in_version,
+                         const google::protobuf::Message& payload, const std::string& request_id);
+
+// Deterministic serialization: what "the same request" means for idempotency.
+std::string Fingerprint(const google::protobuf::Message& m);
+
+// The effective credit limit of a customer: its own, else its category's.
+absl::StatusOr<std::optional<int64_t>> EffectiveLimit(Transaction& tx, const LedgerContext& ctx,
+                                                      const std::string& customer_id,
+                                                      const std::string& category_id);
+
+// Runs a write under its request_id: a stored response is returned as is; otherwise
+// `body` runs and its response is stored with the key, in the same transaction.
+template <typename Response>
+absl::StatusOr<Response> RunIdempotent(
+    db::Database& db, const LedgerContext& ctx, absl::string_view rpc,
+    const std::string& request_id, const std::string& fingerprint, int64_t now_micros,
+    const std::function<absl::Status(Transaction&, Response&)>& body) {
+  Response out;
+  absl::Status status = db.InTransaction([&](Transaction& tx) -> absl::Status {
+    out.Clear();
+    LEDGER_ASSIGN_OR_RETURN(
+        claimed,
+        tx.Execute("INSERT INTO idempotency_keys (tenant_id, rpc, request_id, request, "
+                   "response, create_time_micros) VALUES (?, ?, ?, ?, NULL, ?) "
+                   "ON CONFLICT (tenant_id, rpc, request_id) DO NOTHING",
+                   {ctx.tenant_id, std::string(rpc), request_id, Bytes{fingerprint}, now_micros}));
+    if (claimed == 0) {
+      LEDGER_ASSIGN_OR_RETURN(
+          row, tx.QueryOne("SELECT request, response FROM idempotency_keys WHERE tenant_id = ? "
+                           "AND rpc = ? AND request_id = ?",
+                           {ctx.tenant_id, std::string(rpc), request_id}));
+      if (row.GetBytes(0) != fingerprint) {
+        return Err(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
+                   "request_id was already used for a different request",
+                   {{"request_id", request_id}});
+      }
+      if (!out.ParseFromString(row.GetBytes(1))) {
+        return absl::InternalError("stored response unreadable");
+      }
+      return absl::OkStatus();
+    }
+    LEDGER_RETURN_IF_ERROR(body(tx, out));
+    return tx
+        .Execute(
+            "UPDATE idempotency_keys SET response = ? WHERE tenant_id = ? AND rpc = ? AND "
+            "request_id = ?",
+            {Bytes{out.SerializeAsString()}, ctx.tenant_id, std::string(rpc), request_id})
+        .status();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+}  // namespace kelola::ledger::entries

@@ -1,0 +1,984 @@
+#include "ledger-svc/store/ledger_store.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "kelola/ledger/v1/events.pb.h"
+#include "ledger-svc/domain/listing.h"
+#include "ledger-svc/domain/sale_math.h"
+#include "ledger-svc/store/ledger_entries.h"
+#include "libs/errors/errors.h"
+
+namespace kelola::ledger {
+
+using entries::AppendEvent;
+using entries::BuildPayment;
+using entries::BuildSale;
+using entries::BumpCustomer;
+using entries::Bytes;
+using entries::ComputeStats;
+using entries::CreditSources;
+using entries::CustomerRow;
+using entries::DayStartMicros;
+using entries::DayText;
+using entries::EffectiveLimit;
+using entries::Err;
+using entries::FindPayment;
+using entries::FindSale;
+using entries::Fingerprint;
+using entries::GetPaymentFacts;
+using entries::GetSaleFacts;
+using entries::InsertAllocation;
+using entries::InsertVoid;
+using entries::kPaymentSelect;
+using entries::kPaymentUnallocated;
+using entries::kSaleOutstanding;
+using entries::kSaleSelect;
+using entries::kSaleStatus;
+using entries::LoadAllocations;
+using entries::LoadRefunds;
+using entries::LoadVoidInfo;
+using entries::LockCustomer;
+using entries::M;
+using entries::Micros;
+using entries::NetAllocationsBySale;
+using entries::NextCounter;
+using entries::OpenSales;
+using entries::ParseDay;
+using entries::PaymentFacts;
+using entries::PaymentFactsFromRow;
+using entries::Position;
+using entries::Row;
+using entries::RunIdempotent;
+using entries::SaleFacts;
+using entries::SaleFactsFromRow;
+using entries::SetTime;
+using entries::ToDate;
+using entries::Transaction;
+using entries::Value;
+
+absl::CivilDay LedgerStore::Today(const LedgerContext& ctx) const {
+  return absl::ToCivilDay(clock_.Now(), ctx.time_zone);
+}
+
+absl::StatusOr<std::optional<std::string>> LedgerStore::FindReplay(const LedgerContext& ctx,
+                                                                   absl::string_view rpc,
+                                                                   const std::string& request_id,
+                                                                   const std::string& fingerprint) {
+  std::optional<std::string> out;
+  db::TransactionOptions options;
+  options.read_only = true;
+  absl::Status status = db_.InTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        out.reset();
+        LEDGER_ASSIGN_OR_RETURN(
+            rows, tx.Query("SELECT request, response FROM idempotency_keys WHERE tenant_id = ? "
+                           "AND rpc = ? AND request_id = ?",
+                           {ctx.tenant_id, std::string(rpc), request_id}));
+        if (rows.empty() || rows[0].IsNull(1)) return absl::OkStatus();
+        if (rows[0].GetBytes(0) != fingerprint) {
+          return Err(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
+                     "request_id was already used for a different request",
+                     {{"request_id", request_id}});
+        }
+        out = rows[0].GetBytes(1);
+        return absl::OkStatus();
+      },
+      options);
+  if (!status.ok()) return status;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------
+// RecordSale
+
+absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerContext& ctx,
+                                                               const v1::RecordSaleRequest& req,
+                                                               const std::string& category_id) {
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  const absl::CivilDay today = Today(ctx);
+  auto result = RunIdempotent<v1::RecordSaleResponse>(
+      db_, ctx, "RecordSale", req.request_id(), Fingerprint(req), now,
+      [&](Transaction& tx, v1::RecordSaleResponse& out) -> absl::Status {
+        const std::string& cur = ctx.currency;
+        const std::string& customer = req.customer_id();
+        std::string sale_id = req.sale_id();
+        if (!sale_id.empty()) {
+          LEDGER_ASSIGN_OR_RETURN(existing, FindSale(tx, ctx, sale_id));
+          if (existing.has_value()) {
+            return Err(absl::StatusCode::kAlreadyExists, "SALE_ID_EXISTS",
+                       "a sale with this sale_id exists", {{"sale_id", sale_id}});
+          }
+        } else {
+          sale_id = ids_.NewId();
+        }
+        std::vector<LineInput> lines;
+        for (const auto& item : req.items()) {
+          lines.push_back({item.quantity_milli(), item.unit_price().amount_minor(),
+                           item.line_discount().amount_minor()});
+        }
+        LEDGER_ASSIGN_OR_RETURN(totals, ComputeTotals(lines, req.order_discount().amount_minor()));
+        const int64_t paid_now = req.amount_paid_now().amount_minor();
+        const int64_t apply_credit = req.apply_credit().amount_minor();
+        const int64_t unpaid = totals.total - paid_now - apply_credit;
+        CustomerRow before;
+        if (!customer.empty()) {
+          LEDGER_ASSIGN_OR_RETURN(row, LockCustomer(tx, ctx, customer));
+          before = row;
+          // The category as customer-svc reported it now, for receivables by category.
+          LEDGER_RETURN_IF_ERROR(tx.Execute("UPDATE customer_ledgers SET category_id = ? WHERE "
+                                            "tenant_id = ? AND customer_id = ?",
+                                            {category_id, ctx.tenant_id, customer})
+                                     .status());
+          if (unpaid > 0) {
+            LEDGER_ASSIGN_OR_RETURN(limit, EffectiveLimit(tx, ctx, customer, category_id));
+            LEDGER_ASSIGN_OR_RETURN(new_balance, CheckedAdd(before.balance, unpaid));
+            if (limit.has_value() && new_balance > *limit) {
+              return Err(absl::StatusCode::kFailedPrecondition, "CREDIT_LIMIT_EXCEEDED",
+                         "the sale would take the customer's balance above the credit limit",
+                         {{"limit", absl::StrCat(*limit)},
+                          {"balance", absl::StrCat(before.balance)},
+                          {"attempted", absl::StrCat(unpaid)},
+                          {"currency_code", cur}});
+            }
+          }
+        }
+        std::vector<std::pair<std::string, int64_t>> credit_plan;
+        if (apply_credit > 0) {
+          LEDGER_ASSIGN_OR_RETURN(sources, CreditSources(tx, ctx, customer));
+          int64_t left = apply_credit;
+          int64_t available = 0;
+          for (const auto& [payment_id, credit] : sources) {
+            available += credit;
+            if (left <= 0) continue;
+            const int64_t take = std::min(left, credit);
+            credit_plan.emplace_back(payment_id, take);
+            left -= take;
+          }
+          if (left > 0) {
+            return Err(
+                absl::StatusCode::kFailedPrecondition, "INSUFFICIENT_CREDIT",
+                "apply_credit is more than the customer's credit",
+                {{"credit", absl::StrCat(available)}, {"attempted", absl::StrCat(apply_credit)}});
+          }
+        }
+        LEDGER_ASSIGN_OR_RETURN(number, NextCounter(tx, ctx.tenant_id, "sale"));
+        const int64_t sale_time = req.has_sale_time() ? Micros(req.sale_time()) : now;
+
+        v1::Sale record;
+        record.set_sale_id(sale_id);
+        record.set_number(number);
+        record.set_customer_id(customer);
+        record.set_store_id(req.store_id());
+        for (int i = 0; i < req.items_size(); ++i) {
+          v1::SaleItem* item = record.add_items();
+          *item = req.items(i);
+          item->set_refunded_quantity_milli(0);
+          *item->mutable_unit_price() = M(req.items(i).unit_price().amount_minor(), cur);
+          *item->mutable_line_discount() = M(req.items(i).line_discount().amount_minor(), cur);
+          *item->mutable_line_amount() = M(totals.line_amounts[i], cur);
+        }
+        *record.mutable_subtotal() = M(totals.subtotal, cur);
+        *record.mutable_order_discount() = M(req.order_discount().amount_minor(), cur);
+        *record.mutable_total() = M(totals.total, cur);
+        SetTime(record.mutable_sale_time(), sale_time);
+        if (req.has_due_date()) *record.mutable_due_date() = req.due_date();
+        record.set_note(req.note());
+        record.set_external_reference(req.external_reference());
+        record.set_request_id(req.request_id());
+        record.set_recorded_by(ctx.principal);
+        SetTime(record.mutable_record_time(), now);
+        std::string payment_id;
+        if (paid_now > 0) {
+          payment_id = ids_.NewId();
+          record.set_sale_payment_id(payment_id);
+        }
+        std::string due_text;
+        if (req.has_due_date()) {
+          due_text = absl::StrFormat("%04d-%02d-%02d", req.due_date().year(),
+                                     req.due_date().month(), req.due_date().day());
+        }
+        LEDGER_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO sales (tenant_id, sale_id, number, customer_id, store_id, "
+                       "total, sale_time_micros, due_date, record) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                       "?, ?)",
+                       {ctx.tenant_id, sale_id, number, customer, req.store_id(), totals.total,
+                        sale_time, due_text.empty() ? db::Null() : Value(due_text),
+                        Bytes{record.SerializeAsString()}})
+                .status());
+        if (paid_now > 0) {
+          LEDGER_ASSIGN_OR_RETURN(pnumber, NextCounter(tx, ctx.tenant_id, "payment"));
+          v1::Payment p;
+          p.set_payment_id(payment_id);
+          p.set_number(pnumber);
+          p.set_customer_id(customer);
+          p.set_store_id(req.store_id());
+          *p.mutable_amount() = M(paid_now, cur);
+          p.set_method(req.payment_method());
+          p.set_method_detail(req.payment_method_detail());
+          p.set_reference(req.payment_reference());
+          SetTime(p.mutable_received_time(), sale_time);
+          p.set_origin(v1::PAYMENT_ORIGIN_SALE);
+          p.set_sale_id(sale_id);
+          p.set_request_id(req.request_id());
+          p.set_recorded_by(ctx.principal);
+          SetTime(p.mutable_record_time(), now);
+          LEDGER_RETURN_IF_ERROR(
+              tx.Execute("INSERT INTO payments (tenant_id, payment_id, number, customer_id, "
+                         "store_id, amount, method, origin, sale_id, received_time_micros, "
+                         "record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         {ctx.tenant_id, payment_id, pnumber, customer, req.store_id(), paid_now,
+                          static_cast<int64_t>(p.method()),
+                          static_cast<int64_t>(v1::PAYMENT_ORIGIN_SALE), sale_id, sale_time,
+                          Bytes{p.SerializeAsString()}})
+                  .status());
+          LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(), sale_id,
+                                                  payment_id, paid_now,
+                                                  v1::ALLOCATION_KIND_SALE_PAYMENT));
+        }
+        for (const auto& [source, amount] : credit_plan) {
+          LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(), sale_id,
+                                                  source, amount, v1::ALLOCATION_KIND_CREDIT));
+        }
+        LEDGER_ASSIGN_OR_RETURN(facts, GetSaleFacts(tx, ctx, sale_id));
+        LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, facts, v1::SALE_VIEW_FULL, today));
+        *out.mutable_sale() = sale;
+        if (paid_now > 0) {
+          LEDGER_ASSIGN_OR_RETURN(pf, GetPaymentFacts(tx, ctx, payment_id));
+          LEDGER_ASSIGN_OR_RETURN(payment, BuildPayment(tx, ctx, pf));
+          *out.mutable_sale_payment() = std::move(payment);
+        }
+        v1::SaleRecorded event;
+        event.set_customer_id(customer);
+        if (!customer.empty()) {
+          LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today));
+          out.set_ledger_version(stats.ledger_version());
+          *out.mutable_customer_stats() = stats;
+          event.set_ledger_version(stats.ledger_version());
+          *event.mutable_stats() = stats;
+        }
+        *event.mutable_sale() = out.sale();
+        if (out.has_sale_payment()) *event.mutable_sale_payment() = out.sale_payment();
+        *event.add_affected_sales() = Position(out.sale());
+        return AppendEvent(outbox_, tx, ctx, customer, out.ledger_version(), sale_id, 1, event,
+                           req.request_id());
+      });
+  // A concurrent sale with the same client-chosen sale_id won the primary key.
+  if (!result.ok() && result.status().code() == absl::StatusCode::kAlreadyExists &&
+      errors::Reason(result.status()) == "ALREADY_EXISTS" && !req.sale_id().empty()) {
+    return Err(absl::StatusCode::kAlreadyExists, "SALE_ID_EXISTS",
+               "a sale with this sale_id exists", {{"sale_id", req.sale_id()}});
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------
+// RecordPayment
+
+absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
+    const LedgerContext& ctx, const v1::RecordPaymentRequest& req) {
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  const absl::CivilDay today = Today(ctx);
+  return RunIdempotent<v1::RecordPaymentResponse>(
+      db_, ctx, "RecordPayment", req.request_id(), Fingerprint(req), now,
+      [&](Transaction& tx, v1::RecordPaymentResponse& out) -> absl::Status {
+        const std::string& cur = ctx.currency;
+        const std::string& customer = req.customer_id();
+        std::string payment_id = req.payment_id();
+        if (!payment_id.empty()) {
+          LEDGER_ASSIGN_OR_RETURN(existing, FindPayment(tx, ctx, payment_id));
+          if (existing.has_value()) {
+            return Err(absl::StatusCode::kAlreadyExists, "PAYMENT_ID_EXISTS",
+                       "a payment with this payment_id exists", {{"payment_id", payment_id}});
+          }
+        } else {
+          payment_id = ids_.NewId();
+        }
+        LEDGER_ASSIGN_OR_RETURN(before, LockCustomer(tx, ctx, customer));
+        const int64_t amount = req.amount().amount_minor();
+        std::vector<PlannedAllocation> plan;
+        int64_t owed = before.balance;
+        if (req.allocations_size() > 0) {
+          owed = 0;
+          errors::FieldErrors foreign;
+          for (int i = 0; i < req.allocations_size(); ++i) {
+            const auto& target = req.allocations(i);
+            LEDGER_ASSIGN_OR_RETURN(found, FindSale(tx, ctx, target.sale_id()));
+            if (!found.has_value() || found->record.customer_id() != customer) {
+              foreign.Add(absl::StrCat("allocations[", i, "].sale_id"),
+                          "not a sale of this customer");
+              continue;
+            }
+            const int64_t outstanding = found->amounts.outstanding();
+            if (target.amount().amount_minor() > outstanding) {
+              return Err(absl::StatusCode::kFailedPrecondition, "ALLOCATION_EXCEEDS_OUTSTANDING",
+                         "an allocation is more than the sale owes",
+                         {{"sale_id", target.sale_id()},
+                          {"outstanding", absl::StrCat(outstanding)},
+                          {"attempted", absl::StrCat(target.amount().amount_minor())}},
+                         {{absl::StrCat("allocations[", i, "].amount"),
+                           absl::StrCat("above the sale's outstanding amount ", outstanding)}});
+            }
+            owed += outstanding;
+            plan.push_back({target.sale_id(), target.amount().amount_minor()});
+          }
+          if (!foreign.empty()) return foreign.ToStatus("ALLOCATION_FOREIGN_SALE");
+        } else {
+          LEDGER_ASSIGN_OR_RETURN(open, OpenSales(tx, ctx, customer));
+          plan = AllocateOldestFirst(amount, open);
+        }
+        int64_t allocated = 0;
+        for (const auto& p : plan) allocated += p.amount;
+        const int64_t excess = amount - allocated;
+        if (excess > 0 && !req.keep_excess_as_credit()) {
+          return Err(absl::StatusCode::kFailedPrecondition, "OVERPAYMENT",
+                     "the payment is more than the customer owes; set keep_excess_as_credit to "
+                     "keep the rest as credit",
+                     {{"outstanding", absl::StrCat(owed)},
+                      {"attempted", absl::StrCat(amount)},
+                      {"excess", absl::StrCat(excess)}});
+        }
+        LEDGER_ASSIGN_OR_RETURN(number, NextCounter(tx, ctx.tenant_id, "payment"));
+        const int64_t received = req.has_received_time() ? Micros(req.received_time()) : now;
+        v1::Payment p;
+        p.set_payment_id(payment_id);
+        p.set_number(number);
+        p.set_customer_id(customer);
+        p.set_store_id(req.store_id());
+        *p.mutable_amount() = M(amount, cur);
+        p.set_method(req.method());
+        p.set_method_detail(req.method_detail());
+        p.set_reference(req.reference());
+        SetTime(p.mutable_received_time(), received);
+        p.set_note(req.note());
+        p.set_origin(v1::PAYMENT_ORIGIN_PAYMENT);
+        p.set_request_id(req.request_id());
+        p.set_recorded_by(ctx.principal);
+        SetTime(p.mutable_record_time(), now);
+        LEDGER_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO payments (tenant_id, payment_id, number, customer_id, "
+                       "store_id, amount, method, origin, sale_id, received_time_micros, record) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)",
+                       {ctx.tenant_id, payment_id, number, customer, req.store_id(), amount,
+                        static_cast<int64_t>(req.method()),
+                        static_cast<int64_t>(v1::PAYMENT_ORIGIN_PAYMENT), received,
+                        Bytes{p.SerializeAsString()}})
+                .status());
+        for (const auto& a : plan) {
+          LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(), a.sale_id,
+                                                  payment_id, a.amount,
+                                                  v1::ALLOCATION_KIND_PAYMENT));
+        }
+        LEDGER_ASSIGN_OR_RETURN(pf, GetPaymentFacts(tx, ctx, payment_id));
+        LEDGER_ASSIGN_OR_RETURN(payment, BuildPayment(tx, ctx, pf));
+        *out.mutable_payment() = std::move(payment);
+        v1::PaymentRecorded event;
+        for (const auto& a : plan) {
+          LEDGER_ASSIGN_OR_RETURN(sf, GetSaleFacts(tx, ctx, a.sale_id));
+          LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, sf, v1::SALE_VIEW_BASIC, today));
+          *event.add_affected_sales() = Position(sale);
+          *out.add_allocated_sales() = std::move(sale);
+        }
+        LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today));
+        out.set_ledger_version(stats.ledger_version());
+        *out.mutable_customer_stats() = stats;
+        event.set_customer_id(customer);
+        event.set_ledger_version(stats.ledger_version());
+        *event.mutable_stats() = stats;
+        *event.mutable_payment() = out.payment();
+        return AppendEvent(outbox_, tx, ctx, customer, stats.ledger_version(), "", 0, event,
+                           req.request_id());
+      });
+}
+
+// ---------------------------------------------------------------------------------
+// ApplyCredit
+
+absl::StatusOr<v1::ApplyCreditResponse> LedgerStore::ApplyCredit(
+    const LedgerContext& ctx, const v1::ApplyCreditRequest& req) {
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  const absl::CivilDay today = Today(ctx);
+  return RunIdempotent<v1::ApplyCreditResponse>(
+      db_, ctx, "ApplyCredit", req.request_id(), Fingerprint(req), now,
+      [&](Transaction& tx, v1::ApplyCreditResponse& out) -> absl::Status {
+        const std::string& customer = req.customer_id();
+        LEDGER_ASSIGN_OR_RETURN(before, LockCustomer(tx, ctx, customer));
+        LEDGER_ASSIGN_OR_RETURN(sources, CreditSources(tx, ctx, customer));
+        int64_t credit = 0;
+        for (const auto& source : sources) credit += source.second;
+        std::vector<PlannedAllocation> plan;
+        if (req.allocations_size() > 0) {
+          errors::FieldErrors foreign;
+          int64_t wanted = 0;
+          for (int i = 0; i < req.allocations_size(); ++i) {
+            const auto& target = req.allocations(i);
+            LEDGER_ASSIGN_OR_RETURN(found, FindSale(tx, ctx, target.sale_id()));
+            if (!found.has_value() || found->record.customer_id() != customer) {
+              foreign.Add(absl::StrCat("allocations[", i, "].sale_id"),
+                          "not a sale of this customer");
+              continue;
+            }
+            const int64_t outstanding = found->amounts.outstanding();
+            if (target.amount().amount_minor() > outstanding) {
+              return Err(
+                  absl::StatusCode::kFailedPrecondition, "ALLOCATION_EXCEEDS_OUTSTANDING",
+                  "an allocation is more than the sale owes",
+                  {{"sale_id", target.sale_id()}, {"outstanding", absl::StrCat(outstanding)}},
+                  {{absl::StrCat("allocations[", i, "].amount"),
+                    "above the sale's outstanding amount"}});
+            }
+            wanted += target.amount().amount_minor();
+            plan.push_back({target.sale_id(), target.amount().amount_minor()});
+          }
+          if (!foreign.empty()) return foreign.ToStatus("ALLOCATION_FOREIGN_SALE");
+          if (wanted > credit) {
+            return Err(absl::StatusCode::kFailedPrecondition, "INSUFFICIENT_CREDIT",
+                       "the allocations are more than the customer's credit",
+                       {{"credit", absl::StrCat(credit)}, {"attempted", absl::StrCat(wanted)}});
+          }
+        } else {
+          int64_t budget = credit;
+          if (req.has_max_amount()) budget = std::min(budget, req.max_amount().amount_minor());
+          LEDGER_ASSIGN_OR_RETURN(open, OpenSales(tx, ctx, customer));
+          plan = AllocateOldestFirst(budget, open);
+        }
+        int64_t applied = 0;
+        std::set<std::string> created;
+        // Take credit from the oldest payments first.
+        size_t source = 0;
+        int64_t source_left = sources.empty() ? 0 : sources[0].second;
+        for (const auto& target : plan) {
+          int64_t left = target.amount;
+          while (left > 0 && source < sources.size()) {
+            const int64_t take = std::min(left, source_left);
+            if (take > 0) {
+              std::string id;
+              LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(),
+                                                      target.sale_id, sources[source].first, take,
+                                                      v1::ALLOCATION_KIND_CREDIT, "", false, &id));
+              created.insert(id);
+              left -= take;
+              source_left -= take;
+              applied += take;
+            }
+            if (source_left == 0 && ++source < sources.size()) source_left = sources[source].second;
+          }
+        }
+        *out.mutable_applied_amount() = M(applied, ctx.currency);
+        if (applied == 0) {
+          out.set_ledger_version(before.version);
+          LEDGER_ASSIGN_OR_RETURN(st, ComputeStats(tx, ctx, customer, before.version, today));
+          *out.mutable_customer_stats() = std::move(st);
+          return absl::OkStatus();
+        }
+        v1::CreditApplied event;
+        for (const auto& target : plan) {
+          LEDGER_ASSIGN_OR_RETURN(sf, GetSaleFacts(tx, ctx, target.sale_id));
+          LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, sf, v1::SALE_VIEW_FULL, today));
+          for (const auto& a : sale.allocations()) {
+            if (created.count(a.allocation_id()) > 0) *out.add_allocations() = a;
+          }
+          sale.clear_allocations();
+          sale.clear_refunds();
+          *event.add_affected_sales() = Position(sale);
+          *out.add_affected_sales() = std::move(sale);
+        }
+        LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today));
+        out.set_ledger_version(stats.ledger_version());
+        *out.mutable_customer_stats() = stats;
+        event.set_customer_id(customer);
+        event.set_ledger_version(stats.ledger_version());
+        *event.mutable_stats() = stats;
+        *event.mutable_allocations() = out.allocations();
+        return AppendEvent(outbox_, tx, ctx, customer, stats.ledger_version(), "", 0, event,
+                           req.request_id());
+      });
+}
+
+// ---------------------------------------------------------------------------------
+// VoidSale
+
+absl::StatusOr<v1::VoidSaleResponse> LedgerStore::VoidSale(const LedgerContext& ctx,
+                                                           const v1::VoidSaleRequest& req) {
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  const absl::CivilDay today = Today(ctx);
+  return RunIdempotent<v1::VoidSaleResponse>(
+      db_, ctx, "VoidSale", req.request_id(), Fingerprint(req), now,
+      [&](Transaction& tx, v1::VoidSaleResponse& out) -> absl::Status {
+        LEDGER_ASSIGN_OR_RETURN(pre, GetSaleFacts(tx, ctx, req.sale_id()));
+        const std::string customer = pre.record.customer_id();
+        CustomerRow before;
+        if (!customer.empty()) {
+          LEDGER_ASSIGN_OR_RETURN(row, LockCustomer(tx, ctx, customer));
+          before = row;
+        }
+        LEDGER_ASSIGN_OR_RETURN(facts, GetSaleFacts(tx, ctx, req.sale_id()));
+        if (facts.amounts.voided) {
+          return Err(absl::StatusCode::kFailedPrecondition, "SALE_VOIDED",
+                     "the sale is already voided", {{"sale_id", req.sale_id()}});
+        }
+        const std::string& own_payment = facts.record.sale_payment_id();
+        LEDGER_ASSIGN_OR_RETURN(net, NetAllocationsBySale(tx, ctx, req.sale_id()));
+        int64_t released_credit = 0;
+        for (const auto& [payment_id, amount] : net) {
+          if (payment_id != own_payment) released_credit += amount;
+        }
+        if (released_credit > 0 && !req.release_payments_as_credit()) {
+          return Err(absl::StatusCode::kFailedPrecondition, "SALE_HAS_PAYMENTS",
+                     "later payments or credit are allocated to the sale; set "
+                     "release_payments_as_credit to keep them as customer credit",
+                     {{"sale_id", req.sale_id()}, {"allocated", absl::StrCat(released_credit)}});
+        }
+        for (const auto& [payment_id, amount] : net) {
+          LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(),
+                                                  req.sale_id(), payment_id, -amount,
+                                                  v1::ALLOCATION_KIND_SALE_VOID_RELEASE));
+        }
+        v1::VoidInfo info;
+        info.set_reason(req.reason());
+        SetTime(info.mutable_void_time(), now);
+        info.set_voided_by(ctx.principal);
+        info.set_request_id(req.request_id());
+        LEDGER_RETURN_IF_ERROR(InsertVoid(tx, ctx, "sale", req.sale_id(), customer, info));
+        std::vector<std::string> other_sales;
+        if (!own_payment.empty()) {
+          LEDGER_ASSIGN_OR_RETURN(pf, GetPaymentFacts(tx, ctx, own_payment));
+          if (!pf.voided) {
+            LEDGER_RETURN_IF_ERROR(InsertVoid(tx, ctx, "payment", own_payment, customer, info));
+            // Credit of the sale's payment (from a refund kept as credit) may have been
+            // applied to other sales: those allocations go with the voided payment.
+            LEDGER_ASSIGN_OR_RETURN(
+                rows, tx.Query("SELECT sale_id, SUM(amount), MIN(entry_seq) FROM allocations "
+                               "WHERE tenant_id = ? AND payment_id = ? AND sale_id <> ? GROUP "
+                               "BY sale_id ORDER BY MIN(entry_seq)",
+                               {ctx.tenant_id, own_payment, req.sale_id()}));
+            for (const Row& row : rows) {
+              if (row.GetInt(1) <= 0) continue;
+              other_sales.push_back(row.GetText(0));
+              LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(),
+                                                      row.GetText(0), own_payment, -row.GetInt(1),
+                                                      v1::ALLOCATION_KIND_PAYMENT_VOID_RELEASE));
+            }
+          }
+          LEDGER_ASSIGN_OR_RETURN(pf2, GetPaymentFacts(tx, ctx, own_payment));
+          LEDGER_ASSIGN_OR_RETURN(payment, BuildPayment(tx, ctx, pf2));
+          *out.mutable_sale_payment() = std::move(payment);
+        }
+        LEDGER_ASSIGN_OR_RETURN(after, GetSaleFacts(tx, ctx, req.sale_id()));
+        LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, after, v1::SALE_VIEW_FULL, today));
+        *out.mutable_sale() = std::move(sale);
+        *out.mutable_released_credit() = M(released_credit, ctx.currency);
+        v1::SaleVoided event;
+        event.set_customer_id(customer);
+        int64_t walk_in_version = 0;
+        if (!customer.empty()) {
+          LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today));
+          out.set_ledger_version(stats.ledger_version());
+          *out.mutable_customer_stats() = stats;
+          event.set_ledger_version(stats.ledger_version());
+          *event.mutable_stats() = stats;
+        } else {
+          walk_in_version = 2 + out.sale().refunds_size();
+        }
+        *event.mutable_sale() = out.sale();
+        if (out.has_sale_payment()) *event.mutable_sale_payment() = out.sale_payment();
+        *event.mutable_released_credit() = out.released_credit();
+        *event.add_affected_sales() = Position(out.sale());
+        for (const std::string& other : other_sales) {
+          LEDGER_ASSIGN_OR_RETURN(of, GetSaleFacts(tx, ctx, other));
+          LEDGER_ASSIGN_OR_RETURN(other_sale, BuildSale(tx, ctx, of, v1::SALE_VIEW_BASIC, today));
+          *event.add_affected_sales() = Position(other_sale);
+        }
+        return AppendEvent(outbox_, tx, ctx, customer, out.ledger_version(), req.sale_id(),
+                           walk_in_version, event, req.request_id());
+      });
+}
+
+// ---------------------------------------------------------------------------------
+// VoidPayment
+
+absl::StatusOr<v1::VoidPaymentResponse> LedgerStore::VoidPayment(
+    const LedgerContext& ctx, const v1::VoidPaymentRequest& req) {
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  const absl::CivilDay today = Today(ctx);
+  return RunIdempotent<v1::VoidPaymentResponse>(
+      db_, ctx, "VoidPayment", req.request_id(), Fingerprint(req), now,
+      [&](Transaction& tx, v1::VoidPaymentResponse& out) -> absl::Status {
+        LEDGER_ASSIGN_OR_RETURN(pre, GetPaymentFacts(tx, ctx, req.payment_id()));
+        const std::string customer = pre.record.customer_id();
+        if (customer.empty()) {
+          return Err(absl::StatusCode::kFailedPrecondition, "WALK_IN_SALE_PAYMENT",
+                     "the payment of a walk-in sale cannot be voided alone; void the sale",
+                     {{"sale_id", pre.record.sale_id()}});
+        }
+        LEDGER_ASSIGN_OR_RETURN(before, LockCustomer(tx, ctx, customer));
+        LEDGER_ASSIGN_OR_RETURN(pf, GetPaymentFacts(tx, ctx, req.payment_id()));
+        if (pf.voided) {
+          return Err(absl::StatusCode::kFailedPrecondition, "PAYMENT_VOIDED",
+                     "the payment is already voided", {{"payment_id", req.payment_id()}});
+        }
+        if (pf.returned > 0) {
+          return Err(absl::StatusCode::kFailedPrecondition, "PAYMENT_HAS_REFUNDS",
+                     "part of the payment was paid back by a refund",
+                     {{"payment_id", req.payment_id()}});
+        }
+        LEDGER_ASSIGN_OR_RETURN(
+            rows, tx.Query("SELECT sale_id, SUM(amount), MIN(entry_seq) FROM allocations WHERE "
+                           "tenant_id = ? AND payment_id = ? GROUP BY sale_id ORDER BY "
+                           "MIN(entry_seq)",
+                           {ctx.tenant_id, req.payment_id()}));
+        std::vector<std::string> affected;
+        for (const Row& row : rows) {
+          if (row.GetInt(1) <= 0) continue;
+          affected.push_back(row.GetText(0));
+          LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(),
+                                                  row.GetText(0), req.payment_id(), -row.GetInt(1),
+                                                  v1::ALLOCATION_KIND_PAYMENT_VOID_RELEASE));
+        }
+        v1::VoidInfo info;
+        info.set_reason(req.reason());
+        SetTime(info.mutable_void_time(), now);
+        info.set_voided_by(ctx.principal);
+        info.set_request_id(req.request_id());
+        LEDGER_RETURN_IF_ERROR(InsertVoid(tx, ctx, "payment", req.payment_id(), customer, info));
+        LEDGER_ASSIGN_OR_RETURN(after, GetPaymentFacts(tx, ctx, req.payment_id()));
+        LEDGER_ASSIGN_OR_RETURN(payment, BuildPayment(tx, ctx, after));
+        *out.mutable_payment() = std::move(payment);
+        v1::PaymentVoided event;
+        for (const std::string& sale_id : affected) {
+          LEDGER_ASSIGN_OR_RETURN(sf, GetSaleFacts(tx, ctx, sale_id));
+          LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, sf, v1::SALE_VIEW_BASIC, today));
+          *event.add_affected_sales() = Position(sale);
+          *out.add_affected_sales() = std::move(sale);
+        }
+        LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today));
+        out.set_ledger_version(stats.ledger_version());
+        *out.mutable_customer_stats() = stats;
+        event.set_customer_id(customer);
+        event.set_ledger_version(stats.ledger_version());
+        *event.mutable_stats() = stats;
+        *event.mutable_payment() = out.payment();
+        return AppendEvent(outbox_, tx, ctx, customer, stats.ledger_version(), "", 0, event,
+                           req.request_id());
+      });
+}
+
+// ---------------------------------------------------------------------------------
+// RefundSale
+
+absl::StatusOr<v1::RefundSaleResponse> LedgerStore::RefundSale(const LedgerContext& ctx,
+                                                               const v1::RefundSaleRequest& req) {
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  const absl::CivilDay today = Today(ctx);
+  return RunIdempotent<v1::RefundSaleResponse>(
+      db_, ctx, "RefundSale", req.request_id(), Fingerprint(req), now,
+      [&](Transaction& tx, v1::RefundSaleResponse& out) -> absl::Status {
+        LEDGER_ASSIGN_OR_RETURN(pre, GetSaleFacts(tx, ctx, req.sale_id()));
+        const std::string customer = pre.record.customer_id();
+        const bool credit_settlement = req.settlement() == v1::REFUND_SETTLEMENT_CREDIT;
+        if (customer.empty() && credit_settlement) {
+          return Err(absl::StatusCode::kInvalidArgument, "CUSTOMER_REQUIRED",
+                     "a walk-in sale cannot be refunded as customer credit", {},
+                     {{"settlement", "CREDIT needs a customer"}});
+        }
+        CustomerRow before;
+        if (!customer.empty()) {
+          LEDGER_ASSIGN_OR_RETURN(row, LockCustomer(tx, ctx, customer));
+          before = row;
+        }
+        LEDGER_ASSIGN_OR_RETURN(facts, GetSaleFacts(tx, ctx, req.sale_id()));
+        if (facts.amounts.voided) {
+          return Err(absl::StatusCode::kFailedPrecondition, "SALE_VOIDED", "the sale is voided",
+                     {{"sale_id", req.sale_id()}});
+        }
+        const int64_t amount = req.amount().amount_minor();
+        const int64_t refundable = facts.amounts.net_total();
+        if (amount > refundable) {
+          return Err(
+              absl::StatusCode::kFailedPrecondition, "REFUND_EXCEEDS_SALE",
+              "the refund is more than the sale's net total",
+              {{"refundable", absl::StrCat(refundable)}, {"attempted", absl::StrCat(amount)}});
+        }
+        // Returned quantities against what is left on each line.
+        LEDGER_ASSIGN_OR_RETURN(current, BuildSale(tx, ctx, facts, v1::SALE_VIEW_BASIC, today));
+        errors::FieldErrors fields;
+        for (int i = 0; i < req.items_size(); ++i) {
+          const auto& item = req.items(i);
+          if (item.item_index() < 0 || item.item_index() >= current.items_size()) {
+            fields.Add(absl::StrCat("items[", i, "].item_index"), "no such line in the sale");
+            continue;
+          }
+          const auto& line = current.items(item.item_index());
+          if (item.quantity_milli() > line.quantity_milli() - line.refunded_quantity_milli()) {
+            fields.Add(absl::StrCat("items[", i, "].quantity_milli"),
+                       "more than is left to refund on the line");
+          }
+        }
+        if (!fields.empty()) return fields.ToStatus();
+        const int64_t outstanding = facts.amounts.outstanding();
+        const int64_t debt_reduction = std::min(amount, outstanding);
+        const int64_t returned = amount - debt_reduction;
+        const std::string refund_id = ids_.NewId();
+        if (returned > 0) {
+          LEDGER_ASSIGN_OR_RETURN(net, NetAllocationsBySale(tx, ctx, req.sale_id()));
+          int64_t left = returned;
+          for (auto it = net.rbegin(); it != net.rend() && left > 0; ++it) {
+            const int64_t take = std::min(left, it->second);
+            LEDGER_RETURN_IF_ERROR(InsertAllocation(
+                tx, ctx, ids_, now, req.request_id(), req.sale_id(), it->first, -take,
+                v1::ALLOCATION_KIND_REFUND_RELEASE, refund_id, !credit_settlement));
+            left -= take;
+          }
+        }
+        v1::Refund refund;
+        refund.set_refund_id(refund_id);
+        refund.set_sale_id(req.sale_id());
+        refund.set_customer_id(customer);
+        refund.set_store_id(req.store_id().empty() ? facts.record.store_id() : req.store_id());
+        *refund.mutable_amount() = M(amount, ctx.currency);
+        *refund.mutable_debt_reduction() = M(debt_reduction, ctx.currency);
+        *refund.mutable_returned_amount() = M(returned, ctx.currency);
+        refund.set_settlement(credit_settlement ? v1::REFUND_SETTLEMENT_CREDIT
+                                                : v1::REFUND_SETTLEMENT_PAY_OUT);
+        if (!credit_settlement) {
+          refund.set_payout_method(req.payout_method() == v1::PAYMENT_METHOD_UNSPECIFIED
+                                       ? v1::PAYMENT_METHOD_CASH
+                                       : req.payout_method());
+        }
+        *refund.mutable_items() = req.items();
+        refund.set_reason(req.reason());
+        const int64_t refund_time = req.has_refund_time() ? Micros(req.refund_time()) : now;
+        if (refund_time < facts.sale_time_micros) {
+          return Err(absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
+                     "refund_time is before the sale", {},
+                     {{"refund_time", "before the sale_time"}});
+        }
+        SetTime(refund.mutable_refund_time(), refund_time);
+        refund.set_recorded_by(ctx.principal);
+        SetTime(refund.mutable_record_time(), now);
+        refund.set_request_id(req.request_id());
+        LEDGER_ASSIGN_OR_RETURN(seq, NextCounter(tx, ctx.tenant_id, "refund"));
+        LEDGER_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO refunds (tenant_id, refund_id, entry_seq, sale_id, "
+                       "customer_id, amount, refund_time_micros, record) VALUES (?, ?, ?, ?, ?, "
+                       "?, ?, ?)",
+                       {ctx.tenant_id, refund_id, seq, req.sale_id(), customer, amount, refund_time,
+                        Bytes{refund.SerializeAsString()}})
+                .status());
+        *out.mutable_refund() = refund;
+        LEDGER_ASSIGN_OR_RETURN(after, GetSaleFacts(tx, ctx, req.sale_id()));
+        LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, after, v1::SALE_VIEW_FULL, today));
+        *out.mutable_sale() = std::move(sale);
+        v1::SaleRefunded event;
+        event.set_customer_id(customer);
+        int64_t walk_in_version = 0;
+        if (!customer.empty()) {
+          LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today));
+          out.set_ledger_version(stats.ledger_version());
+          *out.mutable_customer_stats() = stats;
+          event.set_ledger_version(stats.ledger_version());
+          *event.mutable_stats() = stats;
+        } else {
+          walk_in_version = 1 + out.sale().refunds_size();
+        }
+        *event.mutable_refund() = refund;
+        *event.mutable_sale() = out.sale();
+        *event.add_affected_sales() = Position(out.sale());
+        return AppendEvent(outbox_, tx, ctx, customer, out.ledger_version(), req.sale_id(),
+                           walk_in_version, event, req.request_id());
+      });
+}
+
+// ---------------------------------------------------------------------------------
+// Credit limits
+
+namespace {
+
+std::pair<std::string, std::string> Subject(const v1::CreditLimit& limit) {
+  if (limit.subject_case() == v1::CreditLimit::kCategoryId) {
+    return {"category", limit.category_id()};
+  }
+  return {"customer", limit.customer_id()};
+}
+
+absl::Status EmitLimitChange(const events::Outbox& outbox, Transaction& tx,
+                             const LedgerContext& ctx, const std::string& subject,
+                             const std::string& subject_id, int64_t version,
+                             const v1::CreditLimit* limit, const std::string& request_id) {
+  v1::CreditLimitChanged event;
+  if (subject == "customer") {
+    event.set_customer_id(subject_id);
+  } else {
+    event.set_category_id(subject_id);
+  }
+  if (limit != nullptr) *event.mutable_credit_limit() = *limit;
+  events::NewEvent e;
+  e.tenant_id = ctx.tenant_id;
+  e.aggregate_type = "credit_limit";
+  e.aggregate_id = absl::StrCat(subject, ":", subject_id);
+  e.aggregate_version = version;
+  e.payload = &event;
+  e.request_id = request_id;
+  e.principal = ctx.principal;
+  return outbox.Append(tx, e).status();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::SetCreditLimitResponse> LedgerStore::SetCreditLimit(
+    const LedgerContext& ctx, const v1::SetCreditLimitRequest& req) {
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  return RunIdempotent<v1::SetCreditLimitResponse>(
+      db_, ctx, "SetCreditLimit", req.request_id(), Fingerprint(req), now,
+      [&](Transaction& tx, v1::SetCreditLimitResponse& out) -> absl::Status {
+        const auto [subject, subject_id] = Subject(req.credit_limit());
+        v1::CreditLimit limit;
+        if (subject == "customer") {
+          limit.set_customer_id(subject_id);
+        } else {
+          limit.set_category_id(subject_id);
+        }
+        *limit.mutable_limit() = M(req.credit_limit().limit().amount_minor(), ctx.currency);
+        limit.set_update_by(ctx.principal);
+        SetTime(limit.mutable_update_time(), now);
+        LEDGER_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO credit_limits (tenant_id, subject, subject_id, limit_minor, "
+                       "update_time_micros, version, deleted, record) VALUES (?, ?, ?, ?, ?, 1, "
+                       "0, ?) ON CONFLICT (tenant_id, subject, subject_id) DO UPDATE SET "
+                       "limit_minor = excluded.limit_minor, update_time_micros = "
+                       "excluded.update_time_micros, version = credit_limits.version + 1, "
+                       "deleted = 0, record = excluded.record",
+                       {ctx.tenant_id, subject, subject_id, limit.limit().amount_minor(), now,
+                        Bytes{limit.SerializeAsString()}})
+                .status());
+        LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne("SELECT version FROM credit_limits WHERE "
+                                                 "tenant_id = ? AND subject = ? AND "
+                                                 "subject_id = ?",
+                                                 {ctx.tenant_id, subject, subject_id}));
+        *out.mutable_credit_limit() = limit;
+        return EmitLimitChange(outbox_, tx, ctx, subject, subject_id, row.GetInt(0), &limit,
+                               req.request_id());
+      });
+}
+
+absl::StatusOr<v1::DeleteCreditLimitResponse> LedgerStore::DeleteCreditLimit(
+    const LedgerContext& ctx, const v1::DeleteCreditLimitRequest& req) {
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  return RunIdempotent<v1::DeleteCreditLimitResponse>(
+      db_, ctx, "DeleteCreditLimit", req.request_id(), Fingerprint(req), now,
+      [&](Transaction& tx, v1::DeleteCreditLimitResponse& out) -> absl::Status {
+        const std::string subject = req.subject_case() == v1::DeleteCreditLimitRequest::kCategoryId
+                                        ? "category"
+                                        : "customer";
+        const std::string subject_id =
+            subject == "category" ? req.category_id() : req.customer_id();
+        LEDGER_ASSIGN_OR_RETURN(
+            changed, tx.Execute("UPDATE credit_limits SET deleted = 1, version = version + 1, "
+                                "update_time_micros = ? WHERE tenant_id = ? AND subject = ? AND "
+                                "subject_id = ? AND deleted = 0",
+                                {now, ctx.tenant_id, subject, subject_id}));
+        out.set_existed(changed > 0);
+        if (changed == 0) return absl::OkStatus();
+        LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne("SELECT version FROM credit_limits WHERE "
+                                                 "tenant_id = ? AND subject = ? AND "
+                                                 "subject_id = ?",
+                                                 {ctx.tenant_id, subject, subject_id}));
+        return EmitLimitChange(outbox_, tx, ctx, subject, subject_id, row.GetInt(0), nullptr,
+                               req.request_id());
+      });
+}
+
+absl::StatusOr<std::optional<v1::CreditLimit>> LedgerStore::FindCreditLimit(
+    const LedgerContext& ctx, absl::string_view subject, const std::string& subject_id) {
+  std::optional<v1::CreditLimit> out;
+  db::TransactionOptions options;
+  options.read_only = true;
+  absl::Status status = db_.InTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        out.reset();
+        LEDGER_ASSIGN_OR_RETURN(
+            rows, tx.Query("SELECT record FROM credit_limits WHERE tenant_id = ? AND subject = ? "
+                           "AND subject_id = ? AND deleted = 0",
+                           {ctx.tenant_id, std::string(subject), subject_id}));
+        if (rows.empty()) return absl::OkStatus();
+        v1::CreditLimit limit;
+        limit.ParseFromString(rows[0].GetBytes(0));
+        out = std::move(limit);
+        return absl::OkStatus();
+      },
+      options);
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<v1::ListCreditLimitsResponse> LedgerStore::ListCreditLimits(
+    const LedgerContext& ctx, const v1::ListCreditLimitsRequest& req) {
+  LEDGER_ASSIGN_OR_RETURN(page_size, PageSize(req.page_size()));
+  LEDGER_ASSIGN_OR_RETURN(terms, ParseFilter(req.filter()));
+  std::string where = "tenant_id = ? AND deleted = 0";
+  std::vector<Value> params = {ctx.tenant_id};
+  for (const FilterTerm& t : terms) {
+    if (t.field == "subject" && t.op == "=" && (t.value == "CUSTOMER" || t.value == "CATEGORY")) {
+      where += " AND subject = ?";
+      params.push_back(std::string(t.value == "CUSTOMER" ? "customer" : "category"));
+    } else {
+      return FilterError(t, "unsupported term");
+    }
+  }
+  const bool by_limit = req.order_by() == "limit desc";
+  if (!req.order_by().empty() && !by_limit && req.order_by() != "update_time desc") {
+    return Err(absl::StatusCode::kInvalidArgument, "INVALID_ORDER_BY", "unsupported order_by", {},
+               {{"order_by", "use \"update_time desc\" or \"limit desc\""}});
+  }
+  const std::string key_col = by_limit ? "limit_minor" : "update_time_micros";
+  const std::string binding =
+      absl::StrCat(ctx.tenant_id, "|ListCreditLimits|", req.filter(), "|", req.order_by());
+  if (!req.page_token().empty()) {
+    LEDGER_ASSIGN_OR_RETURN(keys, DecodePageToken(req.page_token(), binding));
+    int64_t key = 0;
+    if (keys.size() != 3 || !absl::SimpleAtoi(keys[0], &key)) {
+      return Err(absl::StatusCode::kInvalidArgument, "PAGE_TOKEN_INVALID", "bad page_token");
+    }
+    where += absl::StrCat(" AND (", key_col, " < ? OR (", key_col,
+                          " = ? AND (subject_id > ? OR (subject_id = ? AND subject > ?))))");
+    params.insert(params.end(), {key, key, keys[1], keys[1], keys[2]});
+  }
+  v1::ListCreditLimitsResponse out;
+  db::TransactionOptions options;
+  options.read_only = true;
+  absl::Status status = db_.InTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        out.Clear();
+        std::vector<Value> p = params;
+        p.push_back(static_cast<int64_t>(page_size + 1));
+        LEDGER_ASSIGN_OR_RETURN(
+            rows, tx.Query(absl::StrCat("SELECT record, ", key_col,
+                                        ", subject_id, subject FROM credit_limits WHERE ", where,
+                                        " ORDER BY ", key_col,
+                                        " DESC, subject_id ASC, subject ASC LIMIT ?"),
+                           p));
+        for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
+          rows[i].GetBytes(0);
+          out.add_credit_limits()->ParseFromString(rows[i].GetBytes(0));
+        }
+        if (static_cast<int>(rows.size()) > page_size) {
+          const Row& last = rows[page_size - 1];
+          out.set_next_page_token(EncodePageToken(
+              binding, {absl::StrCat(last.GetInt(1)), last.GetText(2), last.GetText(3)}));
+        }
+        return absl::OkStatus();
+      },
+      options);
+  if (!status.ok()) return status;
+  return out;
+}
+
+}  // namespace kelola::ledger

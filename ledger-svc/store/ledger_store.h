@@ -1,0 +1,96 @@
+#pragma once
+
+// The ledger's repository: every write is one database transaction that checks the
+// request_id, appends the new entries (never updating an entry in place), recomputes
+// the customer's statistics with ledger_version + 1 and appends the event to the
+// outbox. Requests reaching the store are already validated field by field
+// (api/ledger_service.cc); the store checks what needs the database (existence,
+// outstanding amounts, credit, limits).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "kelola/ledger/v1/ledger_service.pb.h"
+#include "libs/clock/clock.h"
+#include "libs/db/database.h"
+#include "libs/events/outbox.h"
+#include "libs/ids/ids.h"
+
+namespace kelola::ledger {
+
+// Who writes, for which tenant, in which currency and calendar.
+struct LedgerContext {
+  std::string tenant_id;
+  std::string principal;
+  std::string currency = "IDR";
+  absl::TimeZone time_zone;
+};
+
+class LedgerStore {
+ public:
+  LedgerStore(db::Database& db, const Clock& clock, ids::IdGenerator& ids,
+              events::EventNotifier* notifier)
+      : db_(db), clock_(clock), ids_(ids), outbox_(clock, notifier) {}
+
+  // The stored response of an earlier write with this request_id, if any (nullopt when
+  // none); ALREADY_EXISTS REQUEST_ID_REUSED when its content differed. `rpc` names the
+  // method; `fingerprint` is the deterministic serialization of the request.
+  absl::StatusOr<std::optional<std::string>> FindReplay(const LedgerContext& ctx,
+                                                        absl::string_view rpc,
+                                                        const std::string& request_id,
+                                                        const std::string& fingerprint);
+
+  // `category_id`: the customer's category as customer-svc reported it (for limits).
+  absl::StatusOr<v1::RecordSaleResponse> RecordSale(const LedgerContext& ctx,
+                                                    const v1::RecordSaleRequest& request,
+                                                    const std::string& category_id);
+  absl::StatusOr<v1::RecordPaymentResponse> RecordPayment(const LedgerContext& ctx,
+                                                          const v1::RecordPaymentRequest& request);
+  absl::StatusOr<v1::ApplyCreditResponse> ApplyCredit(const LedgerContext& ctx,
+                                                      const v1::ApplyCreditRequest& request);
+  absl::StatusOr<v1::VoidSaleResponse> VoidSale(const LedgerContext& ctx,
+                                                const v1::VoidSaleRequest& request);
+  absl::StatusOr<v1::VoidPaymentResponse> VoidPayment(const LedgerContext& ctx,
+                                                      const v1::VoidPaymentRequest& request);
+  absl::StatusOr<v1::RefundSaleResponse> RefundSale(const LedgerContext& ctx,
+                                                    const v1::RefundSaleRequest& request);
+  absl::StatusOr<v1::SetCreditLimitResponse> SetCreditLimit(
+      const LedgerContext& ctx, const v1::SetCreditLimitRequest& request);
+  absl::StatusOr<v1::DeleteCreditLimitResponse> DeleteCreditLimit(
+      const LedgerContext& ctx, const v1::DeleteCreditLimitRequest& request);
+
+  absl::StatusOr<v1::Sale> GetSale(const LedgerContext& ctx, const std::string& sale_id,
+                                   v1::SaleView view);
+  absl::StatusOr<v1::Payment> GetPayment(const LedgerContext& ctx, const std::string& payment_id);
+  absl::StatusOr<v1::ListSalesResponse> ListSales(const LedgerContext& ctx,
+                                                  const v1::ListSalesRequest& request);
+  absl::StatusOr<v1::ListPaymentsResponse> ListPayments(const LedgerContext& ctx,
+                                                        const v1::ListPaymentsRequest& request);
+  // Balances of several customers in one snapshot, in request order.
+  absl::StatusOr<std::vector<v1::CustomerBalance>> GetBalances(
+      const LedgerContext& ctx, const std::vector<std::string>& customer_ids);
+  absl::StatusOr<v1::CustomerLedgerStats> GetStats(const LedgerContext& ctx,
+                                                   const std::string& customer_id);
+  absl::StatusOr<v1::ListReceivablesResponse> ListReceivables(
+      const LedgerContext& ctx, const v1::ListReceivablesRequest& request);
+  // The subject's own limit (nullopt when none).
+  absl::StatusOr<std::optional<v1::CreditLimit>> FindCreditLimit(const LedgerContext& ctx,
+                                                                 absl::string_view subject,
+                                                                 const std::string& subject_id);
+  absl::StatusOr<v1::ListCreditLimitsResponse> ListCreditLimits(
+      const LedgerContext& ctx, const v1::ListCreditLimitsRequest& request);
+
+ private:
+  absl::CivilDay Today(const LedgerContext& ctx) const;
+
+  db::Database& db_;
+  const Clock& clock_;
+  ids::IdGenerator& ids_;
+  events::Outbox outbox_;
+};
+
+}  // namespace kelola::ledger

@@ -9,12 +9,17 @@
 #include "ledger-svc/store/ledger_store.h"
 #include "ledger-svc/store/migrations.h"
 #include "libs/clock/clock.h"
+#include "libs/config/config.h"
+#include "libs/db/group_commit.h"
 #include "libs/events/event_service.h"
 #include "libs/ids/ids.h"
 #include "libs/server/startup.h"
 
 ABSL_FLAG(std::string, db, "", "database URL: sqlite:PATH, sqlite::memory: or postgres://...");
 ABSL_FLAG(std::string, customer, "", "customer-svc address (HOST:PORT, dns:///..., ipv4:...)");
+ABSL_FLAG(bool, group_commit, true,
+          "share one durable commit among concurrent writes (never acknowledged before it)");
+ABSL_FLAG(int, group_commit_max_batch, 128, "most writes in one shared commit");
 
 int main(int argc, char** argv) {
   kelola::server::BlockTerminationSignals();
@@ -31,7 +36,15 @@ int main(int argc, char** argv) {
   kelola::events::EventNotifier notifier;
   kelola::events::EventServiceImpl event_service(*db, notifier);
   kelola::ledger::GrpcCustomerDirectory directory(customer);
-  kelola::ledger::LedgerStore store(*db, clock, ids, &notifier);
+  kelola::db::GroupCommitOptions batching;
+  batching.max_batch = absl::GetFlag(FLAGS_group_commit_max_batch);
+  if (batching.max_batch < 1) {
+    kelola::config::Die("--group_commit_max_batch",
+                        absl::InvalidArgumentError("must be 1 or more"));
+  }
+  kelola::db::GroupCommitter group_commit(*db, batching);
+  kelola::ledger::LedgerStore store(*db, clock, ids, &notifier,
+                                    absl::GetFlag(FLAGS_group_commit) ? &group_commit : nullptr);
   kelola::ledger::LedgerServiceImpl ledger_service(store, directory, clock);
   // The internal protocols (seal, merge) land with the cross-service work: answered
   // UNIMPLEMENTED by the generated base until then.

@@ -229,11 +229,11 @@ absl::StatusOr<std::optional<int64_t>> EffectiveLimit(Transaction& tx, const Led
 // `body` runs and its response is stored with the key, in the same transaction.
 template <typename Response>
 absl::StatusOr<Response> RunIdempotent(
-    db::Database& db, const LedgerContext& ctx, absl::string_view rpc,
+    db::TransactionRunner& writer, const LedgerContext& ctx, absl::string_view rpc,
     const std::string& request_id, const std::string& fingerprint, int64_t now_micros,
     const std::function<absl::Status(Transaction&, Response&)>& body) {
   Response out;
-  absl::Status status = db.InTransaction([&](Transaction& tx) -> absl::Status {
+  absl::Status status = writer.Run([&](Transaction& tx) -> absl::Status {
     out.Clear();
     LEDGER_ASSIGN_OR_RETURN(
         claimed,

@@ -106,7 +106,7 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   auto result = RunIdempotent<v1::RecordSaleResponse>(
-      db_, ctx, "RecordSale", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "RecordSale", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::RecordSaleResponse& out) -> absl::Status {
         const std::string& cur = ctx.currency;
         const std::string& customer = req.customer_id();
@@ -288,7 +288,7 @@ absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   return RunIdempotent<v1::RecordPaymentResponse>(
-      db_, ctx, "RecordPayment", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "RecordPayment", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::RecordPaymentResponse& out) -> absl::Status {
         const std::string& cur = ctx.currency;
         const std::string& customer = req.customer_id();
@@ -407,7 +407,7 @@ absl::StatusOr<v1::ApplyCreditResponse> LedgerStore::ApplyCredit(
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   return RunIdempotent<v1::ApplyCreditResponse>(
-      db_, ctx, "ApplyCredit", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "ApplyCredit", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::ApplyCreditResponse& out) -> absl::Status {
         const std::string& customer = req.customer_id();
         LEDGER_ASSIGN_OR_RETURN(before, LockCustomer(tx, ctx, customer));
@@ -511,7 +511,7 @@ absl::StatusOr<v1::VoidSaleResponse> LedgerStore::VoidSale(const LedgerContext& 
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   return RunIdempotent<v1::VoidSaleResponse>(
-      db_, ctx, "VoidSale", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "VoidSale", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::VoidSaleResponse& out) -> absl::Status {
         LEDGER_ASSIGN_OR_RETURN(pre, GetSaleFacts(tx, ctx, req.sale_id()));
         const std::string customer = pre.record.customer_id();
@@ -610,7 +610,7 @@ absl::StatusOr<v1::VoidPaymentResponse> LedgerStore::VoidPayment(
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   return RunIdempotent<v1::VoidPaymentResponse>(
-      db_, ctx, "VoidPayment", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "VoidPayment", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::VoidPaymentResponse& out) -> absl::Status {
         LEDGER_ASSIGN_OR_RETURN(pre, GetPaymentFacts(tx, ctx, req.payment_id()));
         const std::string customer = pre.record.customer_id();
@@ -679,7 +679,7 @@ absl::StatusOr<v1::RefundSaleResponse> LedgerStore::RefundSale(const LedgerConte
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   return RunIdempotent<v1::RefundSaleResponse>(
-      db_, ctx, "RefundSale", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "RefundSale", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::RefundSaleResponse& out) -> absl::Status {
         LEDGER_ASSIGN_OR_RETURN(pre, GetSaleFacts(tx, ctx, req.sale_id()));
         const std::string customer = pre.record.customer_id();
@@ -837,7 +837,7 @@ absl::StatusOr<v1::SetCreditLimitResponse> LedgerStore::SetCreditLimit(
     const LedgerContext& ctx, const v1::SetCreditLimitRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   return RunIdempotent<v1::SetCreditLimitResponse>(
-      db_, ctx, "SetCreditLimit", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "SetCreditLimit", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::SetCreditLimitResponse& out) -> absl::Status {
         const auto [subject, subject_id] = Subject(req.credit_limit());
         v1::CreditLimit limit;
@@ -873,7 +873,7 @@ absl::StatusOr<v1::DeleteCreditLimitResponse> LedgerStore::DeleteCreditLimit(
     const LedgerContext& ctx, const v1::DeleteCreditLimitRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   return RunIdempotent<v1::DeleteCreditLimitResponse>(
-      db_, ctx, "DeleteCreditLimit", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "DeleteCreditLimit", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::DeleteCreditLimitResponse& out) -> absl::Status {
         const std::string subject = req.subject_case() == v1::DeleteCreditLimitRequest::kCategoryId
                                         ? "category"

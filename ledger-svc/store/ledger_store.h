@@ -32,9 +32,16 @@ struct LedgerContext {
 
 class LedgerStore {
  public:
+  // Writes go through `writer` (e.g. a db::GroupCommitter over `db`); nullptr = one
+  // transaction per write on `db`. Reads use `db` directly.
   LedgerStore(db::Database& db, const Clock& clock, ids::IdGenerator& ids,
-              events::EventNotifier* notifier)
-      : db_(db), clock_(clock), ids_(ids), outbox_(clock, notifier) {}
+              events::EventNotifier* notifier, db::TransactionRunner* writer = nullptr)
+      : db_(db),
+        direct_(db),
+        writer_(writer != nullptr ? *writer : direct_),
+        clock_(clock),
+        ids_(ids),
+        outbox_(clock, notifier) {}
 
   // The stored response of an earlier write with this request_id, if any (nullopt when
   // none); ALREADY_EXISTS REQUEST_ID_REUSED when its content differed. `rpc` names the
@@ -88,6 +95,8 @@ class LedgerStore {
   absl::CivilDay Today(const LedgerContext& ctx) const;
 
   db::Database& db_;
+  db::DirectRunner direct_;
+  db::TransactionRunner& writer_;
   const Clock& clock_;
   ids::IdGenerator& ids_;
   events::Outbox outbox_;

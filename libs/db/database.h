@@ -133,6 +133,25 @@ class Database {
   virtual Dialect dialect() const = 0;
 };
 
+// Runs transaction functions for writers: the database itself (one transaction each) or a
+// db::GroupCommitter (shared transactions). Writers take a runner, so that batching is a
+// choice made where the service is wired, not in the writer's code.
+class TransactionRunner {
+ public:
+  virtual ~TransactionRunner() = default;
+  virtual absl::Status Run(const TransactionFn& fn) = 0;
+};
+
+// One transaction per function, straight on the database.
+class DirectRunner final : public TransactionRunner {
+ public:
+  explicit DirectRunner(Database& db) : db_(db) {}
+  absl::Status Run(const TransactionFn& fn) override { return db_.InTransaction(fn); }
+
+ private:
+  Database& db_;
+};
+
 struct DatabaseOptions {
   // Connections kept open. SQLite in-memory databases always use one connection.
   int pool_size = 8;

@@ -26,7 +26,7 @@ struct GroupCommitOptions {
   int max_batch = 128;  // functions per shared transaction
 };
 
-class GroupCommitter {
+class GroupCommitter final : public TransactionRunner {
  public:
   explicit GroupCommitter(Database& db, GroupCommitOptions options = {})
       : db_(db), options_(options) {}
@@ -36,7 +36,7 @@ class GroupCommitter {
   // run more than once (a batch that hits a retryable conflict is run again as a whole),
   // so it keeps side effects to AfterCommit callbacks, which run only for functions whose
   // savepoint was kept, after the commit.
-  absl::Status Run(const TransactionFn& fn);
+  absl::Status Run(const TransactionFn& fn) override;
 
   // Batches committed so far, and functions in them. For metrics and benchmarks.
   int64_t batches() const;

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
@@ -18,6 +19,7 @@
 #include "ledger-svc/store/migrations.h"
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
+#include "libs/db/group_commit.h"
 #include "libs/db/migrations.h"
 #include "libs/errors/errors.h"
 #include "libs/events/outbox.h"
@@ -119,7 +121,7 @@ class LedgerServiceTest : public ::testing::TestWithParam<std::string> {
     auto dir = testing::TempDir::Create("kelola-ledger");
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = *std::move(dir);
-    if (GetParam() == "sqlite") {
+    if (absl::StartsWith(GetParam(), "sqlite")) {
       url_ = absl::StrCat("sqlite:", dir_->path(), "/ledger.db");
     } else {
       auto created = postgres->CreateUniqueDatabase("ledger");
@@ -137,7 +139,12 @@ class LedgerServiceTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
     ASSERT_TRUE(db::ApplyMigrations(*db_, Migrations()).ok());
-    store_ = std::make_unique<LedgerStore>(*db_, clock_, ids_, &notifier_);
+    // "..._group_commit" runs every write through a GroupCommitter, as ledger-svc does.
+    group_commit_.reset();
+    if (absl::EndsWith(GetParam(), "_group_commit")) {
+      group_commit_ = std::make_unique<db::GroupCommitter>(*db_);
+    }
+    store_ = std::make_unique<LedgerStore>(*db_, clock_, ids_, &notifier_, group_commit_.get());
     service_ = std::make_unique<LedgerServiceImpl>(*store_, directory_, clock_);
     grpc::ServerBuilder builder;
     int port = 0;
@@ -158,6 +165,7 @@ class LedgerServiceTest : public ::testing::TestWithParam<std::string> {
     stub_.reset();
     service_.reset();
     store_.reset();
+    group_commit_.reset();
     db_.reset();
   }
 
@@ -264,6 +272,7 @@ class LedgerServiceTest : public ::testing::TestWithParam<std::string> {
   events::EventNotifier notifier_;
   FakeDirectory directory_;
   std::unique_ptr<db::Database> db_;
+  std::unique_ptr<db::GroupCommitter> group_commit_;
   std::unique_ptr<LedgerStore> store_;
   std::unique_ptr<LedgerServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -1333,7 +1342,9 @@ TEST_P(LedgerServiceTest, OverdueFilterAndPaymentPages) {
   EXPECT_EQ(seen, (std::vector<std::string>{"p0", "p1", "p2", "p3", "p4"}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Drivers, LedgerServiceTest, ::testing::Values("sqlite", "postgres"),
+INSTANTIATE_TEST_SUITE_P(Drivers, LedgerServiceTest,
+                         ::testing::Values("sqlite", "postgres", "sqlite_group_commit",
+                                           "postgres_group_commit"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -65,18 +65,17 @@ SyntheticCustomer CustomerData::Make(int64_t index) const {
         absl::StrCat(kThGiven[g % Size(kThGiven)], " ", kThFamily[f % Size(kThFamily)]);
     const std::string prefix = kThMobilePrefixes[(h >> 8) % Size(kThMobilePrefixes)];
     const std::string digits = absl::StrFormat("%07d", scrambled % 10000000ULL);
+    // The data set is one shop's customers in Indonesia, so Thai numbers are typed with
+    // their country code, in the ways people write it.
     switch (style) {
       case 0:
-        out.phone = absl::StrCat("0", prefix, digits);
+        out.phone = absl::StrCat("+66", prefix, digits);
         break;
       case 1:
-        out.phone = absl::StrCat("0", prefix, "-", digits.substr(0, 3), "-", digits.substr(3));
-        break;
-      case 2:
-        out.phone = absl::StrCat("+66 ", prefix, " ", digits.substr(0, 3), " ", digits.substr(3));
+        out.phone = absl::StrCat("+66-", prefix, "-", digits.substr(0, 3), "-", digits.substr(3));
         break;
       default:
-        out.phone = absl::StrCat("66", prefix, digits);
+        out.phone = absl::StrCat("+66 ", prefix, " ", digits.substr(0, 3), " ", digits.substr(3));
     }
     if (Mix(h + 4) % 3 != 0) {
       out.email = absl::StrCat("customer", index, "@", kThEmailDomains[(h >> 16) % 3]);

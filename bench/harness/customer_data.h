@@ -12,8 +12,8 @@ namespace kelola::bench {
 
 struct SyntheticCustomer {
   std::string display_name;
-  std::string phone;   // as typed, e.g. "0812-3456-7890" or "+66 81 234 5678"
-  std::string region;  // "ID" or "TH": the tenant region the phone was typed for
+  std::string phone;   // as typed in an Indonesian shop, e.g. "0812-3456-7890", "+66 81 234 5678"
+  std::string region;  // "ID" or "TH": the customer's country
   std::string email;   // empty for about a third of customers
 };
 

@@ -67,7 +67,8 @@ LoadResult RunClients(int clients, int64_t total_operations, absl::Duration max_
         if (index >= total_operations) break;
         const absl::Time begin = absl::Now();
         absl::Status status = op(c, index);
-        local.push_back(absl::Now() - begin);
+        // Only successful operations count toward throughput and latency.
+        if (status.ok()) local.push_back(absl::Now() - begin);
         if (!status.ok()) {
           if (errors.fetch_add(1) == 0) {
             absl::MutexLock lock(&error_mu);

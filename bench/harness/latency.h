@@ -38,7 +38,7 @@ class LatencyRecorder {
 
 struct LoadResult {
   int clients = 0;
-  int64_t operations = 0;
+  int64_t operations = 0;  // successful ones; errors are counted apart
   int64_t errors = 0;
   std::string first_error;
   absl::Duration elapsed;

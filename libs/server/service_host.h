@@ -37,7 +37,7 @@ struct ServerOptions {
   absl::Duration keepalive_time = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(10);
   absl::Duration shutdown_grace = absl::Seconds(10);  // in-flight calls get this long to end
-  int max_threads = 64;                               // handler threads (sync server pool)
+  int max_threads = 256;                              // handler threads (sync server pool)
   absl::Duration readiness_interval = absl::Seconds(1);
 };
 

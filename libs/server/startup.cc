@@ -11,7 +11,8 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "HTTP address HOST:PORT for /metrics and /healthz; empty = off");
 ABSL_FLAG(std::string, log_level, "info", "lowest log level written: debug, info, warn, error");
 ABSL_FLAG(int, max_message_bytes, 4 * 1024 * 1024, "largest gRPC message accepted or sent");
-ABSL_FLAG(int, max_threads, 64, "gRPC handler threads");
+ABSL_FLAG(int, max_threads, 256,
+          "gRPC handler threads: calls in flight at once (each holds one while it runs)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "how long in-flight calls may run after SIGTERM");
 

@@ -27,7 +27,8 @@ TEST(CustomerDataTest, PhonesAreValidAndUniqueEmailsUnique) {
   const int n = 20000;
   for (int64_t i = 0; i < n; ++i) {
     SyntheticCustomer customer = data.Make(i);
-    auto normalized = normalizer.Normalize(customer.phone, customer.region);
+    // Every phone is valid for an Indonesian tenant, Thai ones through their +66.
+    auto normalized = normalizer.Normalize(customer.phone, "ID");
     ASSERT_TRUE(normalized.ok()) << customer.phone << ": " << normalized.status();
     EXPECT_TRUE(phones.insert(normalized->e164).second) << customer.phone;
     if (!customer.email.empty()) {

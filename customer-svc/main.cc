@@ -3,11 +3,15 @@
 #include "absl/flags/flag.h"
 #include "customer-svc/api/category_service_impl.h"
 #include "customer-svc/api/customer_internal_service_impl.h"
-#include "customer-svc/api/customer_service_impl.h"
+#include "customer-svc/api/customer_query_handlers.h"
+#include "customer-svc/api/customer_service.h"
 #include "customer-svc/api/tenant_service_impl.h"
+#include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/directory_store.h"
+#include "customer-svc/store/ledger_stats_feed.h"
 #include "customer-svc/store/migrations.h"
 #include "libs/clock/clock.h"
+#include "libs/events/event_consumer.h"
 #include "libs/events/event_service.h"
 #include "libs/ids/ids.h"
 #include "libs/phone/phone_normalizer.h"
@@ -23,7 +27,6 @@ int main(int argc, char** argv) {
   auto db = kelola::server::OpenDatabaseOrDie("--db", absl::GetFlag(FLAGS_db),
                                               kelola::customer::Migrations());
   auto ledger = kelola::server::PeerChannelOrDie("--ledger", absl::GetFlag(FLAGS_ledger));
-  (void)ledger;  // the stats feed and the delete and merge protocols will call it
 
   const kelola::Clock& clock = kelola::RealClock::Get();
   const auto seed = kelola::ids::IdGenerator::OsSeed();
@@ -33,17 +36,33 @@ int main(int argc, char** argv) {
   kelola::events::EventNotifier notifier;
   kelola::events::Outbox outbox(clock, &notifier);
   kelola::events::EventServiceImpl event_service(*db, notifier);
-  auto directory = kelola::customer::store::NewSqlDirectoryStore(*db, clock, outbox);
+  // Every write of a customer keeps its search index entries in the same transaction.
+  kelola::customer::store::DirectoryStoreOptions directory_options;
+  directory_options.on_customer_written = kelola::customer::store::IndexCustomer;
+  auto directory =
+      kelola::customer::store::NewSqlDirectoryStore(*db, clock, outbox, directory_options);
+  kelola::customer::store::CustomerQuery query(clock);
+  kelola::customer::api::CustomerQueryHandlers queries(*directory, query);
 
-  // The directory's RPCs. Lists, search, duplicates, import/export, delete and merge are
-  // still answered UNIMPLEMENTED by the generated base of CustomerServiceImpl.
-  kelola::customer::api::CustomerServiceImpl customer_service(*directory, clock, ids, phones);
+  kelola::customer::api::CustomerImporter importer(*directory, ids, phones);
+  kelola::customer::api::CustomerExporter exporter(*db, query, *directory, clock);
+  // Delete and merge are still answered UNIMPLEMENTED by the generated base.
+  kelola::customer::api::CustomerService customer_service(*directory, clock, ids, phones, queries,
+                                                          importer, exporter);
   kelola::customer::api::CategoryServiceImpl category_service(*directory, ids);
   kelola::customer::api::TenantServiceImpl tenant_service(*directory);
   kelola::customer::api::CustomerInternalServiceImpl internal_service(*directory);
 
+  // The stats feed: ledger events keep the customer_stats projection (filters, sorts).
+  kelola::events::ConsumerOptions feed_options;
+  feed_options.consumer = kelola::customer::store::kLedgerStatsConsumer;
+  feed_options.producer = kelola::customer::store::kLedgerProducer;
+  kelola::events::EventConsumer stats_feed(*db, ledger, feed_options,
+                                           kelola::customer::store::ApplyLedgerEvent);
+  stats_feed.Start();
+
   return kelola::server::ServeUntilSignal(
       options, &registry,
       {&customer_service, &category_service, &tenant_service, &internal_service, &event_service},
-      [&] { return db->Ping(); }, {[&] { notifier.Shutdown(); }});
+      [&] { return db->Ping(); }, {[&] { notifier.Shutdown(); }, [&] { stats_feed.Stop(); }});
 }

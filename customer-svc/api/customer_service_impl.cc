@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
+#include "customer-svc/api/customer_writes.h"
 #include "customer-svc/api/handler_support.h"
 #include "customer-svc/domain/birthdays.h"
 #include "customer-svc/domain/customer_rules.h"
@@ -35,15 +36,6 @@ std::string CanonicalId(absl::string_view id) {
   const std::string_view view(id.data(), id.size());
   if (ids::IsValidId(view)) return absl::AsciiStrToLower(id);
   return std::string(id);
-}
-
-absl::StatusOr<absl::TimeZone> TenantZone(const v1::TenantSettings& settings) {
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone(settings.time_zone(), &tz)) {
-    return absl::InternalError(
-        absl::StrCat("tenant time zone not loadable: ", settings.time_zone()));
-  }
-  return tz;
 }
 
 absl::StatusOr<StoredCustomer> MustFind(DirectoryTx& tx, absl::string_view id) {
@@ -73,49 +65,6 @@ absl::Status CheckChangeable(const Customer& c, bool erased_ok = false) {
     default:
       return absl::OkStatus();
   }
-}
-
-CustomerRecord Record(const Customer& c, int64_t version, bool duplicate_allowed,
-                      const v1::TenantSettings& settings) {
-  CustomerRecord r;
-  r.customer = c;
-  r.version = version;
-  r.duplicate_allowed = duplicate_allowed;
-  r.collation_locale = domain::CollationLocale(settings.default_phone_region());
-  return r;
-}
-
-// Stamps a new version on `c`.
-void Stamp(Customer& c, int64_t version, absl::Time now) {
-  c.set_etag(domain::EtagFor(version));
-  *c.mutable_update_time() = ToProto(now);
-}
-
-// Checks category_id against the tenant's categories, recording a violation.
-absl::Status CheckCategory(DirectoryTx& tx, const std::string& category_id,
-                           errors::FieldErrors& errors) {
-  if (category_id.empty()) return absl::OkStatus();
-  auto seeded = tx.DefaultCategoriesSeeded();
-  if (!seeded.ok()) return seeded.status();
-  if (!*seeded) {
-    absl::Status s = tx.EnsureDefaultCategories();
-    if (!s.ok()) return s;
-  }
-  auto found = tx.FindCategory(category_id);
-  if (!found.ok()) return found.status();
-  if (!found->has_value()) errors.Add("customer.category_id", "no such category");
-  return absl::OkStatus();
-}
-
-bool ContactChanged(const Customer& a, const Customer& b) {
-  auto phones = [](const Customer& c) {
-    std::vector<std::string> out;
-    if (c.has_phone()) out.push_back(c.phone().e164());
-    for (const auto& p : c.additional_phones()) out.push_back(p.e164());
-    std::sort(out.begin(), out.end());
-    return out;
-  };
-  return a.email() != b.email() || phones(a) != phones(b);
 }
 
 std::string Fingerprint(google::protobuf::Message& copy) {
@@ -251,49 +200,11 @@ grpc::Status CustomerServiceImpl::CreateCustomer(grpc::ServerContext* context,
         if (!errors.empty()) return domain::ToValidationStatus(errors);
 
         const std::string id = given_id.empty() ? ids_.NewId() : given_id;
-        auto existing = tx.FindCustomer(id);
-        if (!existing.ok()) return existing.status();
-        if (existing->has_value()) {
-          return errors::Error(absl::StatusCode::kAlreadyExists, "CUSTOMER_ID_EXISTS",
-                               "a customer with this id already exists", {{"customer_id", id}});
-        }
-        customer.set_customer_id(id);
-
-        // C16: the plan limit, counted inside this transaction.
-        const int64_t limit = settings->settings.customer_limit();
-        if (limit > 0) {
-          auto count = tx.CountLimitedCustomers(/*lock=*/true);
-          if (!count.ok()) return count.status();
-          if (*count >= limit) {
-            return errors::Error(
-                absl::StatusCode::kResourceExhausted, "CUSTOMER_LIMIT_REACHED",
-                absl::StrCat("the plan allows ", limit,
-                             " customers and all are in use: archive is not enough, erase or "
-                             "merge customers or upgrade the plan"),
-                {{"limit", absl::StrCat(limit)}, {"count", absl::StrCat(*count)}});
-          }
-        }
-        // C6: duplicates (the unique indexes back this check up under races).
-        if (!request->allow_duplicate()) {
-          if (auto s = tx.CheckDuplicates(customer); !s.ok()) return s;
-        }
-
-        customer.set_state(v1::CUSTOMER_STATE_ACTIVE);
-        *customer.mutable_create_time() = ToProto(tx.now());
-        Stamp(customer, 1, tx.now());
-        if (auto s = tx.InsertCustomer(
-                Record(customer, 1, request->allow_duplicate(), settings->settings));
-            !s.ok()) {
-          return s;
-        }
-        if (customer.marketing_consent().state() != v1::MARKETING_CONSENT_STATE_UNSPECIFIED) {
-          if (auto s = tx.AddConsent(id, customer.marketing_consent()); !s.ok()) return s;
-        }
-        v1::CustomerCreated event;
-        *event.mutable_customer() = customer;
-        if (auto s = tx.Emit("customer", id, 1, event); !s.ok()) return s;
+        auto created = InsertNewCustomer(tx, settings->settings, std::move(customer), id,
+                                         request->allow_duplicate(), std::nullopt);
+        if (!created.ok()) return created.status();
         tx.SetIdempotencySubject(id);
-        *response->mutable_customer() = customer;
+        *response->mutable_customer() = *std::move(created);
         return absl::OkStatus();
       },
       response);
@@ -394,53 +305,10 @@ grpc::Status CustomerServiceImpl::UpdateCustomer(grpc::ServerContext* context,
         }
         if (!errors.empty()) return domain::ToValidationStatus(errors);
 
-        // Output-only fields stay as they are.
-        const Customer& before = current->customer;
-        next.set_customer_id(before.customer_id());
-        next.set_state(before.state());
-        next.set_merged_into_customer_id(before.merged_into_customer_id());
-        *next.mutable_marketing_consent() = before.marketing_consent();
-        if (!before.has_marketing_consent()) next.clear_marketing_consent();
-        if (before.has_create_time()) *next.mutable_create_time() = before.create_time();
-        if (before.has_archive_time()) *next.mutable_archive_time() = before.archive_time();
-        next.set_etag(before.etag());
-        if (before.has_update_time()) *next.mutable_update_time() = before.update_time();
-
-        const std::vector<std::string> changed = domain::ChangedPaths(before, next);
-        if (changed.empty()) {
-          *response->mutable_customer() = before;  // nothing to do: same etag, no event
-          return absl::OkStatus();
-        }
-        const bool contact_changed = ContactChanged(before, next);
-        bool duplicate_allowed = current->duplicate_allowed;
-        if (request->allow_duplicate()) {
-          duplicate_allowed = true;
-        } else if (contact_changed) {
-          duplicate_allowed = false;
-        }
-        if (!duplicate_allowed && next.state() == v1::CUSTOMER_STATE_ACTIVE &&
-            (contact_changed || current->duplicate_allowed)) {
-          if (auto s = tx.CheckDuplicates(next); !s.ok()) return s;
-        }
-        const int64_t version = current->version + 1;
-        Stamp(next, version, tx.now());
-        if (auto s =
-                tx.UpdateCustomer(Record(next, version, duplicate_allowed, settings->settings));
-            !s.ok()) {
-          return s;
-        }
-        v1::CustomerUpdated event;
-        *event.mutable_customer() = next;
-        for (const auto& p : changed) event.mutable_changed_fields()->add_paths(p);
-        if (auto s = tx.Emit("customer", id, version, event); !s.ok()) return s;
-        if (before.category_id() != next.category_id()) {
-          v1::CustomerCategoryChanged cc;
-          cc.set_customer_id(id);
-          cc.set_old_category_id(before.category_id());
-          cc.set_new_category_id(next.category_id());
-          if (auto s = tx.Emit("customer", id, version, cc); !s.ok()) return s;
-        }
-        *response->mutable_customer() = next;
+        auto saved = SaveCustomerChanges(tx, settings->settings, *current, std::move(next),
+                                         request->allow_duplicate());
+        if (!saved.ok()) return saved.status();
+        *response->mutable_customer() = *std::move(saved);
         return absl::OkStatus();
       },
       response);
@@ -490,7 +358,7 @@ absl::Status ChangeState(store::DirectoryStore& store, const server::RequestCont
         const int64_t version = current->version + 1;
         Stamp(c, version, tx.now());
         if (auto s = tx.UpdateCustomer(
-                Record(c, version, current->duplicate_allowed, settings->settings));
+                RecordFor(c, version, current->duplicate_allowed, settings->settings));
             !s.ok()) {
           return s;
         }
@@ -577,7 +445,7 @@ grpc::Status CustomerServiceImpl::SetMarketingConsent(grpc::ServerContext* conte
         const int64_t version = current->version + 1;
         Stamp(c, version, tx.now());
         if (auto s = tx.UpdateCustomer(
-                Record(c, version, current->duplicate_allowed, settings->settings));
+                RecordFor(c, version, current->duplicate_allowed, settings->settings));
             !s.ok()) {
           return s;
         }
@@ -627,7 +495,7 @@ grpc::Status CustomerServiceImpl::EraseCustomer(grpc::ServerContext* context,
         *c.mutable_erase_time() = ToProto(tx.now());
         const int64_t version = current->version + 1;
         Stamp(c, version, tx.now());
-        if (auto s = tx.UpdateCustomer(Record(c, version, false, settings->settings)); !s.ok()) {
+        if (auto s = tx.UpdateCustomer(RecordFor(c, version, false, settings->settings)); !s.ok()) {
           return s;
         }
         if (auto s = tx.EraseTraces(c, *reason); !s.ok()) return s;

@@ -343,11 +343,10 @@ absl::StatusOr<FilterContext> FirstPageContext(db::Transaction& tx, absl::string
   FilterContext ctx;
   ctx.now_micros = absl::ToUnixMicros(now);
   if (filter.top_spender_percent) {
-    auto count = tx.QueryOne(
-        "SELECT COUNT(*) FROM customer_stats WHERE tenant_id = ? AND transaction_count > 0",
-        {std::string(tenant)});
+    auto count = tx.Query("SELECT buyers FROM customer_stats_summary WHERE tenant_id = ?",
+                          {std::string(tenant)});
     if (!count.ok()) return count.status();
-    const int64_t m = count->GetInt(0);
+    const int64_t m = count->empty() ? 0 : (*count)[0].GetInt(0);
     if (m > 0) {
       const int64_t k = (m * *filter.top_spender_percent + 99) / 100;
       auto rows = tx.Query(
@@ -491,24 +490,47 @@ absl::Status ApplyDoc(db::Transaction& tx, const std::string& tenant, const std:
       if (!n.ok()) return n.status();
     }
   }
-  for (const auto& term : added) {
-    auto n = tx.Execute(
-        "INSERT INTO search_terms (tenant_id, term, customer_id) VALUES (?, ?, ?) "
-        "ON CONFLICT DO NOTHING",
-        {tenant, term, id});
+  // Additions in few statements (multi-row VALUES; RETURNING tells which words are new
+  // to the vocabulary, whose trigrams are then added).
+  if (!added.empty()) {
+    std::vector<Value> params;
+    std::vector<std::string> rows;
+    std::vector<Value> vocab_params;
+    std::vector<std::string> vocab_rows;
+    for (const auto& term : added) {
+      rows.push_back("(?, ?, ?)");
+      params.insert(params.end(), {tenant, term, id});
+      if (IsWholeKey(term)) continue;
+      vocab_rows.push_back("(?, ?)");
+      vocab_params.insert(vocab_params.end(), {tenant, term});
+    }
+    auto n = tx.Execute(absl::StrCat("INSERT INTO search_terms (tenant_id, term, customer_id) "
+                                     "VALUES ",
+                                     absl::StrJoin(rows, ", "), " ON CONFLICT DO NOTHING"),
+                        params);
     if (!n.ok()) return n.status();
-    if (IsWholeKey(term)) continue;
-    n = tx.Execute(
-        "INSERT INTO search_vocab (tenant_id, term) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        {tenant, term});
-    if (!n.ok()) return n.status();
-    if (*n == 0) continue;
-    for (const auto& gram : text::Trigrams(term)) {
-      auto g = tx.Execute(
-          "INSERT INTO search_vocab_grams (tenant_id, gram, term) VALUES (?, ?, ?) "
-          "ON CONFLICT DO NOTHING",
-          {tenant, gram, term});
-      if (!g.ok()) return g.status();
+    if (!vocab_rows.empty()) {
+      auto fresh = tx.Query(
+          absl::StrCat("INSERT INTO search_vocab (tenant_id, term) VALUES ",
+                       absl::StrJoin(vocab_rows, ", "), " ON CONFLICT DO NOTHING RETURNING term"),
+          vocab_params);
+      if (!fresh.ok()) return fresh.status();
+      std::vector<Value> gram_params;
+      std::vector<std::string> gram_rows;
+      for (const auto& r : *fresh) {
+        const std::string term = r.GetText(0);
+        for (const auto& gram : text::Trigrams(term)) {
+          gram_rows.push_back("(?, ?, ?)");
+          gram_params.insert(gram_params.end(), {tenant, gram, term});
+        }
+      }
+      if (!gram_rows.empty()) {
+        n = tx.Execute(absl::StrCat("INSERT INTO search_vocab_grams (tenant_id, gram, term) "
+                                    "VALUES ",
+                                    absl::StrJoin(gram_rows, ", "), " ON CONFLICT DO NOTHING"),
+                       gram_params);
+        if (!n.ok()) return n.status();
+      }
     }
   }
   if (old_doc.phones != new_doc.phones) {
@@ -523,18 +545,23 @@ absl::Status ApplyDoc(db::Transaction& tx, const std::string& tenant, const std:
         if (!n.ok()) return n.status();
       }
     }
-    absl::StatusOr<int64_t> n;
     // Every suffix of at least three digits of the national number: a substring query is a
     // prefix range over suffixes; `whole` marks the number itself (prefix matches).
+    std::vector<Value> params;
+    std::vector<std::string> rows;
     for (const DocPhone& p : ParsePhones(new_doc.phones)) {
       for (size_t i = 0; i + phone::kMinSearchKeyDigits <= p.national.size(); ++i) {
-        n = tx.Execute(
-            "INSERT INTO search_phones (tenant_id, whole, suffix, customer_id, position) VALUES "
-            "(?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            {tenant, static_cast<int64_t>(i == 0), p.national.substr(i), id,
-             static_cast<int64_t>(p.position)});
-        if (!n.ok()) return n.status();
+        rows.push_back("(?, ?, ?, ?, ?)");
+        params.insert(params.end(), {tenant, static_cast<int64_t>(i == 0), p.national.substr(i), id,
+                                     static_cast<int64_t>(p.position)});
       }
+    }
+    if (!rows.empty()) {
+      auto n = tx.Execute(absl::StrCat("INSERT INTO search_phones (tenant_id, whole, suffix, "
+                                       "customer_id, position) VALUES ",
+                                       absl::StrJoin(rows, ", "), " ON CONFLICT DO NOTHING"),
+                          params);
+      if (!n.ok()) return n.status();
     }
   }
   if (old_doc.email != new_doc.email) {
@@ -627,13 +654,30 @@ std::vector<db::Migration> CustomerQueryMigrations() {
   search.name = "customer search index";
   search.sqlite = SearchMigrationSql(false);
   search.postgres = SearchMigrationSql(true);
-  return {stats, search};
+  db::Migration buyers;
+  buyers.version = 22;
+  buyers.name = "customers with purchases per tenant";
+  buyers.sqlite = R"sql(
+CREATE TABLE customer_stats_summary (
+  tenant_id TEXT NOT NULL PRIMARY KEY,
+  buyers BIGINT NOT NULL);
+INSERT INTO customer_stats_summary (tenant_id, buyers)
+  SELECT tenant_id, COUNT(*) FROM customer_stats WHERE transaction_count > 0 GROUP BY tenant_id;
+)sql";
+  return {stats, search, buyers};
 }
 
 // --- Stats ---
 
 absl::StatusOr<bool> UpsertStats(db::Transaction& tx, absl::string_view tenant,
                                  absl::string_view customer_id, const CustomerStatsRecord& stats) {
+  // The per-tenant number of customers with purchases (for top_spender_percent) follows
+  // every change of "has purchases".
+  auto old = tx.Query(
+      "SELECT transaction_count FROM customer_stats WHERE tenant_id = ? AND customer_id = ?",
+      {std::string(tenant), std::string(customer_id)});
+  if (!old.ok()) return old.status();
+  const bool was_buyer = !old->empty() && (*old)[0].GetInt(0) > 0;
   const auto activity = OptMicros(stats.last_activity_time);
   auto n = tx.Execute(
       "INSERT INTO customer_stats (tenant_id, customer_id, total_spent_minor, transaction_count, "
@@ -654,7 +698,16 @@ absl::StatusOr<bool> UpsertStats(db::Transaction& tx, absl::string_view tenant,
        activity ? *activity : kNoActivityAscKey, activity ? *activity : kNoActivityDescKey,
        stats.ledger_version});
   if (!n.ok()) return n.status();
-  return *n > 0;
+  if (*n == 0) return false;
+  const bool is_buyer = stats.transaction_count > 0;
+  if (is_buyer != was_buyer) {
+    auto m = tx.Execute(
+        "INSERT INTO customer_stats_summary (tenant_id, buyers) VALUES (?, ?) ON CONFLICT "
+        "(tenant_id) DO UPDATE SET buyers = customer_stats_summary.buyers + excluded.buyers",
+        {std::string(tenant), int64_t{is_buyer ? 1 : -1}});
+    if (!m.ok()) return m.status();
+  }
+  return true;
 }
 
 absl::StatusOr<std::optional<CustomerStatsRecord>> GetStats(db::Transaction& tx,
@@ -935,6 +988,15 @@ absl::StatusOr<ListPage> CustomerQuery::List(db::Transaction& tx, absl::string_v
 
 namespace {
 
+// A search hit's position in the requested order.
+struct Ranked {
+  double score = 0;
+  std::string text_key;
+  int64_t int_key = 0;
+  std::string id;
+  size_t index = 0;  // into the hits
+};
+
 struct SearchContext {
   db::Transaction& tx;
   const std::string& tenant;
@@ -966,6 +1028,39 @@ absl::StatusOr<std::vector<std::string>> Postings(const SearchContext& sc, absl:
   std::vector<std::string> out;
   out.reserve(rows->size());
   for (const auto& r : *rows) out.push_back(r.GetText(0));
+  return out;
+}
+
+// Postings of several search_terms words in one statement: for each word, at most `limit`
+// customer ids (passing state and filter) in customer_id order; result i for terms[i].
+absl::StatusOr<std::vector<std::vector<std::string>>> TermPostings(
+    const SearchContext& sc, const std::vector<std::string>& terms, int64_t limit) {
+  std::vector<std::vector<std::string>> out(terms.size());
+  if (terms.empty()) return out;
+  std::vector<Value> params;
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    std::string sql = absl::StrCat(
+        "SELECT ", i, " AS k, t", i,
+        ".customer_id FROM (SELECT p.customer_id FROM search_terms p "
+        "CROSS JOIN customers c CROSS JOIN customer_stats s WHERE p.tenant_id = ? AND p.term = ? "
+        "AND c.tenant_id = p.tenant_id AND c.customer_id = p.customer_id",
+        CollDefault(sc.tx), " AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id");
+    params.push_back(sc.tenant);
+    params.push_back(terms[i]);
+    AppendStates(sc.states, &sql, &params);
+    AppendFilter(sc.filter, sc.ctx, &sql, &params);
+    absl::StrAppend(&sql, " ORDER BY p.customer_id LIMIT ?) t", i);
+    params.push_back(limit);
+    parts.push_back(std::move(sql));
+  }
+  auto rows = sc.tx.Query(
+      absl::StrCat(absl::StrJoin(parts, " UNION ALL "), " ORDER BY k, customer_id"), params);
+  if (!rows.ok()) return rows.status();
+  for (const auto& r : *rows) {
+    const int64_t k = r.GetInt(0);
+    if (k >= 0 && k < static_cast<int64_t>(out.size())) out[k].push_back(r.GetText(1));
+  }
   return out;
 }
 
@@ -1044,21 +1139,31 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
   if (!page_size.ok()) return page_size.status();
   const std::vector<int64_t> states = StatesOf(*filter, options.show_archived);
   const std::string folded = text::FoldForMatch(Sv(*trimmed));
-  const std::string binding =
-      absl::StrCat("search\x1f", folded, "\x1f", filter->Canonical(), "\x1f",
-                   absl::StrJoin(states, ","), "\x1f", options.phone_region);
+  // Relevance (empty order_by) or one of the list orders over the matching customers.
+  std::optional<ListOrder> order;
+  if (!options.order_by.empty()) {
+    auto parsed = domain::ParseListOrder(options.order_by);
+    if (!parsed.ok()) return parsed.status();
+    order = *parsed;
+  }
+  const std::string binding = absl::StrCat(
+      "search\x1f", folded, "\x1f", filter->Canonical(), "\x1f", absl::StrJoin(states, ","), "\x1f",
+      options.phone_region, "\x1f", order ? order->Canonical() : "relevance");
 
   FilterContext ctx;
-  std::optional<std::pair<double, std::string>> after;
+  // The last hit of the previous page: relevance score or sort key, and id.
+  std::optional<Ranked> after;
   if (!options.page_token.empty()) {
     auto values = domain::DecodeKeysetToken(options.page_token, "search", tenant, binding);
     if (!values.ok()) return values.status();
-    double score = 0;
-    if (values->size() != 4 || !ContextFromValues(*values, &ctx) ||
-        !ParseDoubleBits((*values)[2], &score)) {
-      return InvalidToken();
-    }
-    after.emplace(score, (*values)[3]);
+    Ranked last;
+    bool ok = values->size() == 4 && ContextFromValues(*values, &ctx);
+    if (ok && !order) ok = ParseDoubleBits((*values)[2], &last.score);
+    if (ok && order && !SortOf(*order).text_key) ok = absl::SimpleAtoi((*values)[2], &last.int_key);
+    if (!ok) return InvalidToken();
+    last.text_key = (*values)[2];
+    last.id = (*values)[3];
+    after = std::move(last);
   } else {
     auto first = FirstPageContext(tx, tenant, *filter, clock_.Now());
     if (!first.ok()) return first.status();
@@ -1096,34 +1201,57 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
     for (size_t i = 0; i < words.size(); ++i) {
       auto terms = CandidateTerms(sc, words[i]);
       if (!terms.ok()) return terms.status();
-      int64_t postings = 0;
-      for (size_t t = 0; t < terms->size() && t < 4; ++t) {
-        auto count = tx.QueryOne(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM search_terms WHERE tenant_id = ? AND term = ? "
-            "LIMIT 1001) x",
-            {tenant, (*terms)[t].term});
-        if (!count.ok()) return count.status();
-        postings += count->GetInt(0);
-      }
-      if (words.size() > 1 && postings < driver_postings) {
-        driver = i;
-        driver_postings = postings;
+      if (words.size() > 1) {
+        // How common the word's best readings are (bounded count), to pick the driver.
+        std::vector<Value> params = {tenant};
+        const size_t n = std::min<size_t>(terms->size(), 4);
+        for (size_t t = 0; t < n; ++t) params.push_back((*terms)[t].term);
+        int64_t postings = 0;
+        if (n > 0) {
+          auto count = tx.QueryOne(
+              absl::StrCat("SELECT COUNT(*) FROM (SELECT 1 FROM search_terms WHERE tenant_id = ? "
+                           "AND term IN (",
+                           Placeholders(n), ") LIMIT 4004) x"),
+              params);
+          if (!count.ok()) return count.status();
+          postings = count->GetInt(0);
+        }
+        if (postings < driver_postings) {
+          driver = i;
+          driver_postings = postings;
+        }
       }
       terms_per_word.push_back(*std::move(terms));
     }
-    int remaining = words.size() > 1 ? budget * 2 : budget;
-    // Exact whole names (display or company) first, however common their words are.
-    auto exact = Postings(sc, "search_terms", "p.term = ?", {WholeKey(absl::StrJoin(words, " "))},
-                          absl::StrCat("p.customer_id", coll), budget);
-    if (!exact.ok()) return exact.status();
-    add(*exact);
-    for (const auto& term : terms_per_word[driver]) {
-      if (remaining <= 0) break;
-      auto ids = Postings(sc, "search_terms", "p.term = ?", {term.term},
-                          absl::StrCat("p.customer_id", coll), remaining);
-      if (!ids.ok()) return ids.status();
-      remaining -= static_cast<int>(ids->size());
-      add(*ids);
+    // Exact whole names (display or company) first, however common their words are; then
+    // the driver's readings, best first, until the budget is spent. Readings are fetched in
+    // growing groups (one statement each): common words fill the budget in the first group.
+    const int limit = words.size() > 1 ? budget * 2 : budget;
+    const std::vector<TermCandidate>& readings = terms_per_word[driver];
+    int remaining = limit;
+    size_t next = 0;
+    for (size_t group = 4; remaining > 0 && (next == 0 || next < readings.size()); group *= 2) {
+      std::vector<std::string> terms;
+      if (next == 0) terms.push_back(WholeKey(absl::StrJoin(words, " ")));
+      const size_t first = next;
+      for (; next < readings.size() && next < first + group; ++next) {
+        terms.push_back(readings[next].term);
+      }
+      auto postings = TermPostings(sc, terms, remaining);
+      if (!postings.ok()) return postings.status();
+      for (size_t i = 0; i < postings->size(); ++i) {
+        std::vector<std::string>& ids = (*postings)[i];
+        if (first == 0 && i == 0) {  // the whole-name key: its own budget
+          if (static_cast<int>(ids.size()) > budget) ids.resize(budget);
+          add(ids);
+          continue;
+        }
+        if (remaining <= 0) break;
+        if (static_cast<int>(ids.size()) > remaining) ids.resize(remaining);
+        remaining -= static_cast<int>(ids.size());
+        add(ids);
+      }
+      if (next >= readings.size()) break;
     }
   }
   if (keys.empty() && folded.find(' ') == std::string::npos && folded.size() >= 2) {
@@ -1185,25 +1313,76 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
       hits.push_back(std::move(hit));
     }
   }
-  std::sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) {
-    if (a.score != b.score) return a.score > b.score;
-    return a.customer_id < b.customer_id;
-  });
+  // Order: relevance, or the requested list order (keys read for the scored hits only).
+  std::vector<Ranked> ranked(hits.size());
+  for (size_t i = 0; i < hits.size(); ++i) {
+    ranked[i].score = hits[i].score;
+    ranked[i].id = hits[i].customer_id;
+    ranked[i].index = i;
+  }
+  std::optional<SortSpec> sort;
+  if (order) {
+    sort = SortOf(*order);
+    absl::flat_hash_map<std::string, Ranked*> by_id;
+    for (auto& r : ranked) by_id[r.id] = &r;
+    for (size_t begin = 0; begin < ranked.size(); begin += kChunk) {
+      const size_t end = std::min(ranked.size(), begin + kChunk);
+      std::vector<Value> params = {tenant};
+      for (size_t i = begin; i < end; ++i) params.push_back(ranked[i].id);
+      auto rows = tx.Query(
+          absl::StrCat("SELECT c.customer_id, ", sort->key,
+                       " FROM customers c CROSS JOIN customer_stats s WHERE c.tenant_id = ? AND "
+                       "c.customer_id IN (",
+                       Placeholders(end - begin),
+                       ") AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id"),
+          params);
+      if (!rows.ok()) return rows.status();
+      for (const auto& r : *rows) {
+        Ranked* target = by_id[r.GetText(0)];
+        if (sort->text_key) {
+          target->text_key = r.GetText(1);
+        } else {
+          target->int_key = r.GetInt(1);
+        }
+      }
+    }
+  }
+  auto before = [&](const Ranked& a, const Ranked& b) {
+    if (!order) {
+      if (a.score != b.score) return a.score > b.score;
+      return a.id < b.id;
+    }
+    int cmp = 0;
+    if (sort->text_key) {
+      cmp = a.text_key.compare(b.text_key);
+    } else {
+      cmp = a.int_key < b.int_key ? -1 : (a.int_key > b.int_key ? 1 : 0);
+    }
+    if (cmp != 0) return order->descending ? cmp > 0 : cmp < 0;
+    return a.id < b.id;
+  };
+  std::sort(ranked.begin(), ranked.end(), before);
   if (after) {
-    hits.erase(std::remove_if(hits.begin(), hits.end(),
-                              [&](const SearchHit& h) {
-                                return h.score > after->first ||
-                                       (h.score == after->first && h.customer_id <= after->second);
-                              }),
-               hits.end());
+    ranked.erase(std::remove_if(ranked.begin(), ranked.end(),
+                                [&](const Ranked& r) { return !before(*after, r); }),
+                 ranked.end());
   }
   SearchPage page;
-  if (static_cast<int>(hits.size()) > *page_size) {
-    hits.resize(*page_size);
+  if (static_cast<int>(ranked.size()) > *page_size) {
+    ranked.resize(*page_size);
+    const Ranked& last = ranked.back();
     std::vector<std::string> values = ContextValues(ctx);
-    values.push_back(DoubleBits(hits.back().score));
-    values.push_back(hits.back().customer_id);
+    values.push_back(!order           ? DoubleBits(last.score)
+                     : sort->text_key ? last.text_key
+                                      : absl::StrCat(last.int_key));
+    values.push_back(last.id);
     page.next_page_token = domain::EncodeKeysetToken("search", tenant, binding, values);
+  }
+  {
+    std::vector<SearchHit> ordered;
+    ordered.reserve(ranked.size());
+    for (const Ranked& r : ranked) ordered.push_back(std::move(hits[r.index]));
+    hits = std::move(ordered);
   }
   // 3. The page's customers and stats; names as stored for the matches.
   if (!hits.empty()) {
@@ -1302,18 +1481,27 @@ absl::StatusOr<DuplicatePage> CustomerQuery::FindDuplicates(db::Transaction& tx,
       add_pair(r.GetText(0), r.GetText(1), v1::DUPLICATE_REASON_SAME_PHONE);
   }
   {
+    // Same email: for one customer, a lookup by its folded email; else a self-join.
     std::vector<Value> params = {tenant};
-    if (one) params.push_back(options.customer_id);
+    std::string where = " AND a.email <> ''";
+    if (one) {
+      auto doc = ReadDoc(tx, tenant, options.customer_id);
+      if (!doc.ok()) return doc.status();
+      where = " AND a.email = ? AND a.customer_id = ?";
+      params.push_back(doc->has_value() ? (*doc)->email : std::string());
+      params.push_back(options.customer_id);
+    }
     auto rows = tx.Query(
         absl::StrCat("SELECT a.customer_id, b.customer_id FROM search_emails a CROSS JOIN "
                      "search_emails b WHERE a.tenant_id = ?",
-                     one ? " AND a.customer_id = ?" : "",
+                     where,
                      " AND b.tenant_id = a.tenant_id AND b.email = a.email AND b.customer_id <> "
                      "a.customer_id"),
         params);
     if (!rows.ok()) return rows.status();
-    for (const auto& r : *rows)
+    for (const auto& r : *rows) {
       add_pair(r.GetText(0), r.GetText(1), v1::DUPLICATE_REASON_SAME_EMAIL);
+    }
   }
   // Name candidates: customers sharing a word. For one customer, its words and their
   // spelling variants; for the whole tenant, words held by at most kBlock customers.

@@ -5,7 +5,7 @@
 // lists with keyset page tokens, and duplicate candidates. Same SQL shape and the same
 // results on SQLite and PostgreSQL; see docs/decisions/customer-search.md.
 //
-// Tables (migrations 20-21, CustomerQueryMigrations()): customer_stats,
+// Tables (migrations 20-22, CustomerQueryMigrations()): customer_stats, customer_stats_summary,
 // customer_query_docs, search_terms, search_vocab, search_vocab_grams, search_phones,
 // search_emails; plus sort indexes on customers.
 //
@@ -31,8 +31,8 @@
 
 namespace kelola::customer::store {
 
-// Migrations 20 (stats projection and sort indexes) and 21 (search index). The lead
-// appends them to customer-svc's list after the directory's own migrations.
+// Migrations 20 (stats projection and sort indexes), 21 (search index) and 22 (buyers per
+// tenant), appended to customer-svc's list after the directory's own migrations.
 std::vector<db::Migration> CustomerQueryMigrations();
 
 // Per-customer ledger statistics (C12, C13), as projected from ledger events.
@@ -48,7 +48,7 @@ struct CustomerStatsRecord {
 
 // Writes the stats of a customer if `stats.ledger_version` is newer than the stored one
 // (or none is stored). Returns whether it was applied; older or equal versions are
-// ignored (never go backwards).
+// ignored (never go backwards). Keeps the tenant's count of customers with purchases.
 absl::StatusOr<bool> UpsertStats(db::Transaction& tx, absl::string_view tenant,
                                  absl::string_view customer_id, const CustomerStatsRecord& stats);
 
@@ -75,6 +75,7 @@ struct SearchOptions {
   int page_size = 0;                // 0 -> 20, above 100 -> 100
   std::string page_token;           // from SearchPage::next_page_token
   std::string filter;               // ListCustomersRequest.filter grammar
+  std::string order_by;             // empty: relevance; else one of ListCustomersRequest.order_by
   bool show_archived = false;       // include ARCHIVED
   std::string phone_region = "ID";  // the tenant's default phone region (ID, TH)
 };
@@ -160,8 +161,9 @@ class CustomerQuery {
  public:
   explicit CustomerQuery(const Clock& clock, CustomerQueryOptions options = {});
 
-  // Quick search over names, phones and email. Errors: INVALID_ARGUMENT (empty or too long
-  // query, negative page_size), INVALID_FILTER, PAGE_TOKEN_MISMATCH, PAGE_TOKEN_INVALID.
+  // Quick search over names, phones and email, by relevance or in a list order. Errors:
+  // INVALID_ARGUMENT (empty or too long query, negative page_size), INVALID_FILTER,
+  // INVALID_ORDER_BY, PAGE_TOKEN_MISMATCH, PAGE_TOKEN_INVALID.
   absl::StatusOr<SearchPage> Search(db::Transaction& tx, absl::string_view tenant,
                                     const SearchOptions& options) const;
 

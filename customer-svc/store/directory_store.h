@@ -75,6 +75,9 @@ class DirectoryTx {
   virtual ~DirectoryTx() = default;
 
   virtual const std::string& tenant_id() const = 0;
+  // The database transaction underneath, for other store components (the query side)
+  // that read or write in the same unit of work.
+  virtual db::Transaction& transaction() = 0;
   virtual absl::Time now() const = 0;
 
   // Tenant settings (defaults when none are stored).
@@ -113,6 +116,19 @@ class DirectoryTx {
 
   // The customer the idempotency record of this write is about (erasure scrubs it).
   virtual void SetIdempotencySubject(absl::string_view customer_id) = 0;
+
+  // Runs `fn` inside a SAVEPOINT of this transaction: when `fn` fails, everything it wrote is
+  // rolled back (the rest of the transaction stays) and its status is returned. For imports,
+  // which apply many rows per transaction, each row on its own.
+  virtual absl::Status InSavepoint(const std::function<absl::Status()>& fn) = 0;
+
+  // Remembered keys of the tenant outside the write's own idempotency record (e.g. the
+  // fingerprint of an imported row): the customer a key was recorded for, or nullopt.
+  virtual absl::StatusOr<std::optional<std::string>> FindKeySubject(absl::string_view scope,
+                                                                    absl::string_view key) = 0;
+  // Records (or re-points) `key` in `scope` to `customer_id`.
+  virtual absl::Status PutKeySubject(absl::string_view scope, absl::string_view key,
+                                     absl::string_view customer_id) = 0;
 
   // Categories (C9). EnsureDefaultCategories creates the default set once per tenant.
   virtual absl::StatusOr<bool> DefaultCategoriesSeeded() = 0;

@@ -1,5 +1,6 @@
 #include "customer-svc/store/migrations.h"
 
+#include "customer-svc/store/customer_query.h"
 #include "libs/events/outbox.h"
 
 namespace kelola::customer {
@@ -134,12 +135,17 @@ CREATE TABLE erasure_audit (
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
-  return {
+  std::vector<db::Migration> all = {
       events::OutboxMigration(1),
       // Position in ledger-svc's event stream, for the per-customer stats projection.
-      events::CursorMigration(2), CustomerDirectory(3), DirectoryFeatures(4),
-      // Versions 4-19: directory features; 20-39: search, lists and stats projection.
+      events::CursorMigration(2),
+      // Versions 3-19: the directory.
+      CustomerDirectory(3),
+      DirectoryFeatures(4),
   };
+  // Versions 20-39: search index, stats projection and list indexes (customer_query.h).
+  for (db::Migration& m : store::CustomerQueryMigrations()) all.push_back(std::move(m));
+  return all;
 }
 
 }  // namespace kelola::customer

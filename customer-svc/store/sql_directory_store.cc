@@ -141,6 +141,7 @@ class SqlDirectoryTx final : public DirectoryTx {
         probe_(probe) {}
 
   const std::string& tenant_id() const override { return tenant_; }
+  db::Transaction& transaction() override { return tx_; }
   absl::Time now() const override { return now_; }
 
   absl::StatusOr<StoredSettings> Settings() override {
@@ -575,6 +576,48 @@ class SqlDirectoryTx final : public DirectoryTx {
     return row->GetInt(0);
   }
 
+  absl::Status InSavepoint(const std::function<absl::Status()>& fn) override {
+    // One fixed name per nesting depth, so that the statements stay in the driver's cache
+    // of prepared statements (a new name per row would fill it).
+    const std::string name = absl::StrCat("dir_sp", savepoint_depth_);
+    if (auto s = tx_.Execute(absl::StrCat("SAVEPOINT ", name)).status(); !s.ok()) return s;
+    ++savepoint_depth_;
+    absl::Status status = fn();
+    --savepoint_depth_;
+    if (!status.ok()) {
+      if (auto s = tx_.Execute(absl::StrCat("ROLLBACK TO SAVEPOINT ", name)).status(); !s.ok()) {
+        return s;
+      }
+    }
+    if (auto s = tx_.Execute(absl::StrCat("RELEASE SAVEPOINT ", name)).status(); !s.ok()) {
+      return s;
+    }
+    return status;
+  }
+
+  absl::StatusOr<std::optional<std::string>> FindKeySubject(absl::string_view scope,
+                                                            absl::string_view key) override {
+    auto rows = tx_.Query(
+        "SELECT subject_id FROM idempotency_keys WHERE tenant_id = ? AND scope = ? AND "
+        "request_id = ?",
+        {tenant_, std::string(scope), std::string(key)});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return std::optional<std::string>();
+    return std::optional<std::string>((*rows)[0].GetText(0));
+  }
+
+  absl::Status PutKeySubject(absl::string_view scope, absl::string_view key,
+                             absl::string_view customer_id) override {
+    return tx_
+        .Execute(
+            "INSERT INTO idempotency_keys (tenant_id, scope, request_id, request_hash, response, "
+            "create_time_micros, subject_id) VALUES (?, ?, ?, '', ?, ?, ?) ON CONFLICT "
+            "(tenant_id, scope, request_id) DO UPDATE SET subject_id = excluded.subject_id",
+            {tenant_, std::string(scope), std::string(key), db::Bytes{std::string()},
+             absl::ToUnixMicros(now_), std::string(customer_id)})
+        .status();
+  }
+
   absl::Status Emit(absl::string_view aggregate_type, absl::string_view aggregate_id,
                     int64_t aggregate_version, const google::protobuf::Message& payload) override {
     events::NewEvent e;
@@ -683,6 +726,7 @@ class SqlDirectoryTx final : public DirectoryTx {
   const WriteOptions* options_;
   std::optional<v1::Customer>* probe_;
   std::string subject_;
+  int savepoint_depth_ = 0;
 };
 
 class SqlDirectoryStore final : public DirectoryStore {

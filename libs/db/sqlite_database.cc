@@ -133,6 +133,9 @@ class SqliteConnection {
     pragmas.push_back(
         absl::StrCat("PRAGMA synchronous=", absl::AsciiStrToUpper(options.sqlite_synchronous)));
     pragmas.push_back("PRAGMA foreign_keys=ON");
+    // Statement journals of SAVEPOINTs (group commit, imports) in memory, not in a temp
+    // file created and deleted per statement.
+    pragmas.push_back("PRAGMA temp_store=MEMORY");
     for (const std::string& pragma : pragmas) {
       if (absl::Status s = conn->Exec(pragma, nullptr); !s.ok()) {
         return absl::Status(s.code(), absl::StrCat("cannot open \"", path, "\": ", s.message()));

@@ -51,8 +51,16 @@ void DirectoryApiTest::SetUp() {
   outbox_ = std::make_unique<events::Outbox>(clock_, &notifier_);
   const uint32_t seed[] = {1, 2, 3, 4};
   ids_ = std::make_unique<ids::IdGenerator>(clock_, seed);
-  store_ = store::NewSqlDirectoryStore(*db_, clock_, *outbox_);
-  customer_service_ = std::make_unique<api::CustomerServiceImpl>(*store_, clock_, *ids_, phones_);
+  // Wired as in customer-svc's main: every write keeps the search index in step.
+  store::DirectoryStoreOptions options;
+  options.on_customer_written = store::IndexCustomer;
+  store_ = store::NewSqlDirectoryStore(*db_, clock_, *outbox_, options);
+  query_ = std::make_unique<store::CustomerQuery>(clock_);
+  queries_ = std::make_unique<api::CustomerQueryHandlers>(*store_, *query_);
+  base_importer_ = std::make_unique<api::CustomerImporter>(*store_, *ids_, phones_);
+  base_exporter_ = std::make_unique<api::CustomerExporter>(*db_, *query_, *store_, clock_);
+  customer_service_ = std::make_unique<api::CustomerService>(
+      *store_, clock_, *ids_, phones_, *queries_, *base_importer_, *base_exporter_);
   category_service_ = std::make_unique<api::CategoryServiceImpl>(*store_, *ids_);
   tenant_service_ = std::make_unique<api::TenantServiceImpl>(*store_);
   internal_service_ = std::make_unique<api::CustomerInternalServiceImpl>(*store_);

@@ -9,8 +9,10 @@
 
 #include "customer-svc/api/category_service_impl.h"
 #include "customer-svc/api/customer_internal_service_impl.h"
-#include "customer-svc/api/customer_service_impl.h"
+#include "customer-svc/api/customer_query_handlers.h"
+#include "customer-svc/api/customer_service.h"
 #include "customer-svc/api/tenant_service_impl.h"
+#include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/directory_store.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -54,7 +56,11 @@ class DirectoryApiTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<ids::IdGenerator> ids_;
   phone::PhoneNormalizer phones_;
   std::unique_ptr<store::DirectoryStore> store_;
-  std::unique_ptr<api::CustomerServiceImpl> customer_service_;
+  std::unique_ptr<store::CustomerQuery> query_;
+  std::unique_ptr<api::CustomerQueryHandlers> queries_;
+  std::unique_ptr<api::CustomerImporter> base_importer_;
+  std::unique_ptr<api::CustomerExporter> base_exporter_;
+  std::unique_ptr<api::CustomerService> customer_service_;
   std::unique_ptr<api::CategoryServiceImpl> category_service_;
   std::unique_ptr<api::TenantServiceImpl> tenant_service_;
   std::unique_ptr<api::CustomerInternalServiceImpl> internal_service_;

@@ -731,13 +731,6 @@ TEST_P(CustomerServiceTest, UpdateRetriesReplayAndMergedCustomersPointToTheSurvi
   EXPECT_EQ(errors::Reason(Decode(merged)), "CUSTOMER_MERGED");
 }
 
-TEST_P(CustomerServiceTest, OtherComponentsRpcsStayUnimplemented) {
-  v1::ListCustomersRequest list;
-  v1::ListCustomersResponse listed;
-  EXPECT_EQ(customers_->ListCustomers(Ctx().get(), list, &listed).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
-}
-
 INSTANTIATE_TEST_SUITE_P(Drivers, CustomerServiceTest, ::testing::Values("sqlite", "postgres"));
 
 }  // namespace

@@ -1,0 +1,59 @@
+#pragma once
+
+// The writes of one customer inside a DirectoryTx, shared by CreateCustomer / UpdateCustomer
+// and the CSV import (C14), so that an imported row is checked and recorded exactly like a
+// customer created or updated through the API: plan limit (C16), duplicates (C6), events.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "customer-svc/store/directory_store.h"
+#include "kelola/customer/v1/customer.pb.h"
+#include "kelola/customer/v1/tenant.pb.h"
+#include "libs/errors/errors.h"
+
+namespace kelola::customer::api {
+
+// The tenant's time zone; INTERNAL when it cannot be loaded.
+absl::StatusOr<absl::TimeZone> TenantZone(const v1::TenantSettings& settings);
+
+// Checks category_id against the tenant's categories (seeding the defaults first),
+// recording a violation under "customer.category_id".
+absl::Status CheckCategory(store::DirectoryTx& tx, const std::string& category_id,
+                           errors::FieldErrors& errors);
+
+// The record the store writes for `c`, collated in the tenant's language.
+store::CustomerRecord RecordFor(const v1::Customer& c, int64_t version, bool duplicate_allowed,
+                                const v1::TenantSettings& settings);
+
+// Stamps a new version on `c` (etag, update_time).
+void Stamp(v1::Customer& c, int64_t version, absl::Time now);
+
+// Whether the phones (E.164) or the e-mail differ.
+bool ContactChanged(const v1::Customer& a, const v1::Customer& b);
+
+// Inserts `customer` (validated by domain::NormalizeCustomer) as a new ACTIVE customer with
+// id `id`: ALREADY_EXISTS CUSTOMER_ID_EXISTS when the id is taken, RESOURCE_EXHAUSTED
+// CUSTOMER_LIMIT_REACHED at the plan limit, ALREADY_EXISTS CUSTOMER_DUPLICATE unless
+// `allow_duplicate`. Records the consent and emits CustomerCreated. `limited_count`, when
+// given, is the number of customers counted toward the limit (a caller inserting many rows
+// in one transaction counts once); otherwise it is counted here. Returns the stored customer.
+absl::StatusOr<v1::Customer> InsertNewCustomer(store::DirectoryTx& tx,
+                                               const v1::TenantSettings& settings,
+                                               v1::Customer customer, const std::string& id,
+                                               bool allow_duplicate,
+                                               std::optional<int64_t> limited_count);
+
+// Saves `next` (validated) over `current`: output-only fields are taken from `current`;
+// nothing is written when no data field changed (then `current` is returned). Checks
+// duplicates when the contact changed, emits CustomerUpdated (and CustomerCategoryChanged).
+absl::StatusOr<v1::Customer> SaveCustomerChanges(store::DirectoryTx& tx,
+                                                 const v1::TenantSettings& settings,
+                                                 const store::StoredCustomer& current,
+                                                 v1::Customer next, bool allow_duplicate);
+
+}  // namespace kelola::customer::api

@@ -1,0 +1,89 @@
+#include "customer-svc/store/ledger_stats_feed.h"
+
+#include "absl/time/time.h"
+#include "customer-svc/store/customer_query.h"
+#include "kelola/ledger/v1/events.pb.h"
+
+namespace kelola::customer::store {
+namespace {
+
+std::optional<absl::Time> Time(bool has, const google::protobuf::Timestamp& t) {
+  if (!has) return std::nullopt;
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+CustomerStatsRecord ToRecord(const ledger::v1::CustomerLedgerStats& s, int64_t version) {
+  CustomerStatsRecord r;
+  r.total_spent_minor = s.total_spent().amount_minor();
+  r.transaction_count = s.transaction_count();
+  r.balance_minor = s.balance().amount_minor();
+  r.first_purchase_time = Time(s.has_first_purchase_time(), s.first_purchase_time());
+  r.last_purchase_time = Time(s.has_last_purchase_time(), s.last_purchase_time());
+  r.last_activity_time = Time(s.has_last_activity_time(), s.last_activity_time());
+  r.ledger_version = version;
+  return r;
+}
+
+absl::Status Upsert(db::Transaction& tx, const std::string& tenant, const std::string& customer,
+                    int64_t version, const ledger::v1::CustomerLedgerStats& stats) {
+  if (customer.empty()) return absl::OkStatus();  // a walk-in sale
+  return UpsertStats(tx, tenant, customer, ToRecord(stats, version)).status();
+}
+
+// The per-customer events share their first three fields: customer_id, ledger_version,
+// stats (see protos/kelola/ledger/v1/events.proto).
+template <typename T>
+absl::Status ApplyCustomerChange(db::Transaction& tx, const type::v1::Event& event) {
+  T change;
+  if (!event.payload().UnpackTo(&change)) {
+    return absl::InvalidArgumentError("unreadable ledger event payload: " + event.type());
+  }
+  return Upsert(tx, event.tenant_id(), change.customer_id(), change.ledger_version(),
+                change.stats());
+}
+
+}  // namespace
+
+absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event) {
+  const std::string& type = event.type();
+  if (type == "kelola.ledger.v1.SaleRecorded") {
+    return ApplyCustomerChange<ledger::v1::SaleRecorded>(tx, event);
+  }
+  if (type == "kelola.ledger.v1.PaymentRecorded") {
+    return ApplyCustomerChange<ledger::v1::PaymentRecorded>(tx, event);
+  }
+  if (type == "kelola.ledger.v1.SaleVoided") {
+    return ApplyCustomerChange<ledger::v1::SaleVoided>(tx, event);
+  }
+  if (type == "kelola.ledger.v1.PaymentVoided") {
+    return ApplyCustomerChange<ledger::v1::PaymentVoided>(tx, event);
+  }
+  if (type == "kelola.ledger.v1.SaleRefunded") {
+    return ApplyCustomerChange<ledger::v1::SaleRefunded>(tx, event);
+  }
+  if (type == "kelola.ledger.v1.CreditApplied") {
+    return ApplyCustomerChange<ledger::v1::CreditApplied>(tx, event);
+  }
+  if (type == "kelola.ledger.v1.CustomerSealed") {
+    return ApplyCustomerChange<ledger::v1::CustomerSealed>(tx, event);
+  }
+  if (type == "kelola.ledger.v1.CustomerUnsealed") {
+    return ApplyCustomerChange<ledger::v1::CustomerUnsealed>(tx, event);
+  }
+  if (type == "kelola.ledger.v1.CustomerReassigned") {
+    ledger::v1::CustomerReassigned moved;
+    if (!event.payload().UnpackTo(&moved)) {
+      return absl::InvalidArgumentError("unreadable ledger event payload: " + type);
+    }
+    if (auto s = Upsert(tx, event.tenant_id(), moved.customer_id(), moved.ledger_version(),
+                        moved.stats());
+        !s.ok()) {
+      return s;
+    }
+    return Upsert(tx, event.tenant_id(), moved.source_customer_id(), moved.source_ledger_version(),
+                  moved.source_stats());
+  }
+  return absl::OkStatus();  // credit limits and other events carry no customer stats
+}
+
+}  // namespace kelola::customer::store

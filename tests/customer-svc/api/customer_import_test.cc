@@ -1,0 +1,311 @@
+// CustomerService.ImportCustomers (C14) through gRPC on SQLite and PostgreSQL.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/customer-svc/api/import_export_fixture.h"
+
+namespace kelola::customer::testing_support {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::HasSubstr;
+
+class CustomerImportTest : public ImportExportTest {
+ protected:
+  int64_t Customers() { return CountRows("SELECT COUNT(*) FROM customers"); }
+  int64_t AllEvents() { return CountRows("SELECT COUNT(*) FROM events"); }
+};
+
+const v1::Customer* ByName(const std::vector<v1::Customer>& all, const std::string& name) {
+  for (const auto& c : all) {
+    if (c.display_name() == name) return &c;
+  }
+  return nullptr;
+}
+
+TEST_P(CustomerImportTest, IndonesianHeadersBomQuotedFieldsAndLeadingZeros) {
+  const std::string csv =
+      "\xEF\xBB\xBFNama,No HP,Email,Alamat,Kategori,Tanggal Lahir,Catatan\r\n"
+      "Siti Nurhaliza,081234567890,siti@example.co.id,\"Jl. Merdeka 1, RT 02\nBandung\","
+      "VIP,17/08/1990,\"suka \"\"kopi\"\"\"\r\n"
+      "Budi Santoso,0857-1234-5678,,,,,\r\n";
+  // Tiny chunks split the BOM, quotes and multi-byte characters.
+  ImportResult r = Import(csv, {}, 7);
+  ASSERT_TRUE(r.status.ok()) << Decode(r.status);
+  EXPECT_EQ(r.response.row_count(), 2);
+  EXPECT_EQ(r.response.created_count(), 2);
+  EXPECT_EQ(r.response.failed_count(), 0) << r.response.DebugString();
+  EXPECT_EQ(r.response.applied_column_mappings(0).field(), v1::CUSTOMER_COLUMN_DISPLAY_NAME);
+  EXPECT_EQ(r.response.applied_column_mappings(1).field(), v1::CUSTOMER_COLUMN_PHONE);
+
+  auto all = AllCustomers();
+  const v1::Customer* siti = ByName(all, "Siti Nurhaliza");
+  ASSERT_NE(siti, nullptr);
+  EXPECT_EQ(siti->phone().raw(), "081234567890");
+  EXPECT_EQ(siti->phone().e164(), "+6281234567890");
+  EXPECT_EQ(siti->address().text(), "Jl. Merdeka 1, RT 02\nBandung");
+  EXPECT_EQ(siti->category_id(), "vip");
+  EXPECT_EQ(siti->birthday().year(), 1990);
+  EXPECT_EQ(siti->birthday().month(), 8);
+  EXPECT_EQ(siti->notes(), "suka \"kopi\"");
+  const v1::Customer* budi = ByName(all, "Budi Santoso");
+  ASSERT_NE(budi, nullptr);
+  EXPECT_EQ(budi->phone().raw(), "0857-1234-5678");
+  EXPECT_EQ(CountEvents("CustomerCreated"), 2);
+}
+
+TEST_P(CustomerImportTest, ThaiHeadersWithoutBomAndBuddhistEraYears) {
+  v1::TenantSettings settings;
+  settings.set_default_phone_region("TH");
+  settings.set_time_zone("Asia/Bangkok");
+  SetSettings(settings, {"default_phone_region", "time_zone"});
+  const std::string csv =
+      "ชื่อ;เบอร์โทร;อีเมล;ที่อยู่;บริษัท;หมายเหตุ;วันเกิด\n"
+      "สมชาย ใจดี;0812345678;somchai@example.co.th;12 ถนนสุขุมวิท;ร้านสมชาย;ลูกค้าประจำ;"
+      "15/04/2533\n";
+  ImportResult r = Import(csv);
+  ASSERT_TRUE(r.status.ok()) << Decode(r.status);
+  EXPECT_EQ(r.response.created_count(), 1) << r.response.DebugString();
+  auto all = AllCustomers();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].display_name(), "สมชาย ใจดี");
+  EXPECT_EQ(all[0].phone().raw(), "0812345678");
+  EXPECT_EQ(all[0].phone().e164(), "+66812345678");
+  EXPECT_EQ(all[0].company_name(), "ร้านสมชาย");
+  EXPECT_EQ(all[0].birthday().year(), 1990);
+}
+
+TEST_P(CustomerImportTest, BadRowsAreReportedWithLineAndColumnAndGoodRowsApplied) {
+  const std::string csv =
+      "Name,Phone,Email,Category,Birthday,Notes\n"                      // line 1
+      "Ani,081299990001,ani@example.com,,,\"baris satu\nbaris dua\"\n"  // lines 2-3
+      ",0813111111,,,,\n"                                               // line 4: no name
+      "Dewi,0813222222,not-an-email,,,\n"                               // line 5
+      "Eko,12,,,,\n"                                                    // line 6
+      "Fajar,0813333333,,Platinum,,\n"                                  // line 7
+      "Gita,0813444444,,,31/02/1990,\n"                                 // line 8
+      "Hadi,0813555555,hadi@example.com,Retail,1985-03-04,\n";          // line 9: fine
+  const int64_t events_before = AllEvents();
+  ImportResult r = Import(csv);
+  ASSERT_TRUE(r.status.ok()) << Decode(r.status);
+  EXPECT_EQ(r.response.row_count(), 8 - 1);
+  EXPECT_EQ(r.response.created_count(), 2);
+  EXPECT_EQ(r.response.failed_count(), 5) << r.response.DebugString();
+  std::vector<std::tuple<int64_t, std::string, std::string>> got;
+  for (const auto& e : r.response.row_errors()) {
+    EXPECT_EQ(e.outcome(), v1::IMPORT_ROW_OUTCOME_FAILED);
+    got.emplace_back(e.line(), e.column(), e.reason());
+  }
+  EXPECT_THAT(got, ElementsAre(std::make_tuple(4, "Name", "MISSING_NAME"),
+                               std::make_tuple(5, "Email", "INVALID_EMAIL"),
+                               std::make_tuple(6, "Phone", "INVALID_PHONE"),
+                               std::make_tuple(7, "Category", "UNKNOWN_CATEGORY"),
+                               std::make_tuple(8, "Birthday", "INVALID_BIRTHDAY")));
+  EXPECT_EQ(r.response.row_errors(1).field(), v1::CUSTOMER_COLUMN_EMAIL);
+  // Only the good row left anything behind: one customer, its phone, its event.
+  EXPECT_EQ(Customers(), 2);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customer_phones"), 2);
+  EXPECT_EQ(AllEvents() - events_before, 2);
+  const auto all = AllCustomers();
+  ASSERT_NE(ByName(all, "Ani"), nullptr);
+  EXPECT_EQ(ByName(all, "Ani")->notes(), "baris satu\nbaris dua");
+  ASSERT_NE(ByName(all, "Hadi"), nullptr);
+  EXPECT_EQ(ByName(all, "Hadi")->category_id(), "retail");
+}
+
+TEST_P(CustomerImportTest, DryRunReportsButWritesNothing) {
+  MustCreate("Rina", "081299990000");
+  const int64_t events_before = AllEvents();
+  const std::string csv =
+      "Nama,Telepon\n"
+      "Rina Wati,081299990000\n"  // matches Rina, differs: skipped
+      "Rina,081299990000\n"       // the same data: unchanged
+      "Sari,081288880000\n"       // new
+      "Sari,081288880000\n"       // the same as the row above: unchanged
+      ",081277770000\n";          // fails
+  v1::ImportCustomersHeader header;
+  header.set_dry_run(true);
+  ImportResult r = Import(csv, header);
+  ASSERT_TRUE(r.status.ok()) << Decode(r.status);
+  EXPECT_TRUE(r.response.dry_run());
+  EXPECT_EQ(r.response.created_count(), 1);
+  EXPECT_EQ(r.response.skipped_count(), 1);
+  EXPECT_EQ(r.response.unchanged_count(), 2);
+  EXPECT_EQ(r.response.failed_count(), 1);
+  EXPECT_EQ(Customers(), 1);
+  EXPECT_EQ(AllEvents(), events_before);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM idempotency_keys WHERE scope = 'ImportCustomers.row'"),
+            0);
+}
+
+TEST_P(CustomerImportTest, DuplicatesAreSkippedOrUpdatedByChoice) {
+  v1::Customer existing = MustCreate("Wayan", "081311112222", "wayan@example.com");
+  const std::string csv =
+      "Nama,Telepon,Email,Perusahaan\n"
+      "Wayan Sudarma,081311112222,,Toko Bali\n";
+  ImportResult skip = Import(csv);
+  ASSERT_TRUE(skip.status.ok()) << Decode(skip.status);
+  EXPECT_EQ(skip.response.skipped_count(), 1);
+  ASSERT_EQ(skip.response.row_errors_size(), 1);
+  EXPECT_EQ(skip.response.row_errors(0).outcome(), v1::IMPORT_ROW_OUTCOME_SKIPPED);
+  EXPECT_EQ(skip.response.row_errors(0).reason(), "CUSTOMER_DUPLICATE");
+  EXPECT_EQ(skip.response.row_errors(0).existing_customer_id(), existing.customer_id());
+  EXPECT_EQ(skip.response.row_errors(0).line(), 2);
+  EXPECT_EQ(AllCustomers()[0].company_name(), "");
+
+  v1::ImportCustomersHeader header;
+  header.set_on_duplicate(v1::IMPORT_DUPLICATE_POLICY_UPDATE);
+  header.set_request_id("import-1");
+  ImportResult update = Import(csv, header);
+  ASSERT_TRUE(update.status.ok()) << Decode(update.status);
+  EXPECT_EQ(update.response.updated_count(), 1);
+  auto all = AllCustomers();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].display_name(), "Wayan Sudarma");
+  EXPECT_EQ(all[0].company_name(), "Toko Bali");
+  EXPECT_EQ(all[0].email(), "wayan@example.com");  // empty cell: kept
+  EXPECT_EQ(CountEvents("CustomerUpdated"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM events WHERE request_id = 'import-1'"), 1);
+}
+
+TEST_P(CustomerImportTest, ReimportingTheSameFileChangesNothing) {
+  const std::string csv =
+      "Nama,No HP,Email,Kota\n"
+      "Agus,081377778888,,Surabaya\n"
+      "Bu Tini (tanpa kontak),,,Malang\n"
+      "Citra,,citra@example.com,\n";
+  ImportResult first = Import(csv);
+  ASSERT_TRUE(first.status.ok()) << Decode(first.status);
+  EXPECT_EQ(first.response.created_count(), 3);
+  const int64_t events = AllEvents();
+  for (auto policy : {v1::IMPORT_DUPLICATE_POLICY_SKIP, v1::IMPORT_DUPLICATE_POLICY_UPDATE}) {
+    v1::ImportCustomersHeader header;
+    header.set_on_duplicate(policy);
+    ImportResult again = Import(csv, header);
+    ASSERT_TRUE(again.status.ok()) << Decode(again.status);
+    EXPECT_EQ(again.response.unchanged_count(), 3) << again.response.DebugString();
+    EXPECT_EQ(again.response.created_count(), 0);
+    EXPECT_EQ(again.response.row_errors_size(), 0);
+  }
+  EXPECT_EQ(Customers(), 3);
+  EXPECT_EQ(AllEvents(), events);
+}
+
+TEST_P(CustomerImportTest, MatchedRowOnlyAddsPhonesAndFailsAloneOnAnotherCustomersPhone) {
+  MustCreate("Joko", "081400000001", "joko@example.com");
+  MustCreate("Lina", "081400000002");
+  const std::string csv =
+      "Name,Email,Phone 2\n"
+      "Joko,joko@example.com,081400000002\n"   // Lina's phone: must fail, Joko unchanged
+      "Joko,joko@example.com,081400000003\n";  // a new phone: added
+  v1::ImportCustomersHeader header;
+  header.set_on_duplicate(v1::IMPORT_DUPLICATE_POLICY_UPDATE);
+  ImportResult r = Import(csv, header);
+  ASSERT_TRUE(r.status.ok()) << Decode(r.status);
+  EXPECT_EQ(r.response.failed_count(), 1) << r.response.DebugString();
+  EXPECT_EQ(r.response.updated_count(), 1);
+  ASSERT_GE(r.response.row_errors_size(), 1);
+  EXPECT_EQ(r.response.row_errors(0).line(), 2);
+  EXPECT_EQ(r.response.row_errors(0).reason(), "CUSTOMER_DUPLICATE");
+  auto all = AllCustomers();
+  const v1::Customer* joko = ByName(all, "Joko");
+  ASSERT_NE(joko, nullptr);
+  EXPECT_EQ(joko->phone().e164(), "+6281400000001");
+  ASSERT_EQ(joko->additional_phones_size(), 1);
+  EXPECT_EQ(joko->additional_phones(0).e164(), "+6281400000003");
+}
+
+TEST_P(CustomerImportTest, HeaderProblemsFailTheCall) {
+  ImportResult no_name = Import("Telepon,Email\n0812,a@b.co\n");
+  EXPECT_EQ(no_name.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolationFields(no_name.status), ::testing::Contains("header.column_mappings"));
+
+  v1::ImportCustomersHeader header;
+  auto* m = header.add_column_mappings();
+  m->set_column("Pelanggan");
+  m->set_field(v1::CUSTOMER_COLUMN_DISPLAY_NAME);
+  ImportResult mapped = Import("Pelanggan,Kontak\nPutu,081299998888\n", header);
+  ASSERT_TRUE(mapped.status.ok()) << Decode(mapped.status);
+  EXPECT_EQ(mapped.response.created_count(), 1);
+
+  v1::ImportCustomersHeader bad;
+  auto* e = bad.add_column_mappings();
+  e->set_column("Saldo");
+  e->set_field(v1::CUSTOMER_COLUMN_BALANCE);
+  ImportResult export_only = Import("Nama,Saldo\nX,1\n", bad);
+  EXPECT_EQ(export_only.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  ImportResult not_utf8 = Import("Nama\n\xff\xfe\n");
+  EXPECT_EQ(not_utf8.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(errors::Reason(Decode(not_utf8.status)), "IMPORT_FILE_INVALID");
+
+  // No header message at all.
+  v1::ImportCustomersResponse response;
+  auto ctx = Ctx();
+  auto stream = customers_->ImportCustomers(ctx.get(), &response);
+  v1::ImportCustomersRequest chunk;
+  chunk.set_chunk("Nama\nX\n");
+  stream->Write(chunk);
+  stream->WritesDone();
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(errors::Reason(Decode(status)), "IMPORT_HEADER_MISSING");
+}
+
+TEST_P(CustomerImportTest, LimitsOnRowsAndBytesAreNamed) {
+  // Rows without a name fail cheaply: the limits are what is tested here.
+  std::string many = "Nama,Catatan\n";
+  for (int i = 0; i < 5001; ++i) absl::StrAppend(&many, ",", i, "\n");
+  ImportResult rows = Import(many);
+  EXPECT_EQ(rows.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  absl::Status decoded = Decode(rows.status);
+  EXPECT_EQ(errors::Reason(decoded), "IMPORT_TOO_LARGE");
+  EXPECT_EQ(errors::GetMetadata(decoded)["limit"], "max_rows");
+  EXPECT_EQ(errors::GetMetadata(decoded)["max_rows"], "5000");
+
+  std::string big = "Nama,Catatan\n";
+  const std::string notes(3000, 'x');
+  for (int i = 0; i < 400; ++i) absl::StrAppend(&big, ",", notes, "\n");
+  ImportResult bytes = Import(big, {}, 1 << 20);
+  EXPECT_EQ(bytes.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(errors::GetMetadata(Decode(bytes.status))["limit"], "max_bytes");
+}
+
+TEST_P(CustomerImportTest, CustomerLimitFailsTheRowsBeyondIt) {
+  v1::TenantSettings settings;
+  settings.set_customer_limit(3);
+  SetSettings(settings, {"customer_limit"});
+  MustCreate("Pertama", "081500000001");
+  const std::string csv =
+      "Nama,Telepon\nA,081500000002\nB,081500000003\nC,081500000004\nD,081500000005\n";
+  ImportResult r = Import(csv);
+  ASSERT_TRUE(r.status.ok()) << Decode(r.status);
+  EXPECT_EQ(r.response.created_count(), 2);
+  EXPECT_EQ(r.response.failed_count(), 2);
+  for (const auto& e : r.response.row_errors()) EXPECT_EQ(e.reason(), "CUSTOMER_LIMIT_REACHED");
+  EXPECT_EQ(Customers(), 3);
+}
+
+TEST_P(CustomerImportTest, RowsAcrossManyBatchesAndChunks) {
+  std::string csv = "Nama,Telepon\n";
+  for (int i = 0; i < 230; ++i) {
+    absl::StrAppend(&csv, "Pelanggan ", i, ",0816", absl::Dec(i, absl::kZeroPad7), "\n");
+  }
+  absl::StrAppend(&csv, ",0816\n");  // a bad last row
+  ImportResult r = Import(csv, {}, 333);
+  ASSERT_TRUE(r.status.ok()) << Decode(r.status);
+  EXPECT_EQ(r.response.created_count(), 230);
+  EXPECT_EQ(r.response.failed_count(), 1);
+  EXPECT_EQ(r.response.row_errors(0).line(), 232);
+  EXPECT_EQ(Customers(), 230);
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, CustomerImportTest, ::testing::Values("sqlite", "postgres"));
+
+}  // namespace
+}  // namespace kelola::customer::testing_support

@@ -1,0 +1,54 @@
+#pragma once
+
+// DirectoryApiTest plus the import and export handlers on a server of their own, over a
+// directory store that keeps the search/list index in step (as customer-svc/main.cc does).
+// The `customers_` stub talks to that server.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "customer-svc/api/customer_export.h"
+#include "customer-svc/api/customer_import.h"
+#include "customer-svc/store/customer_query.h"
+#include "tests/customer-svc/api/api_fixture.h"
+
+namespace kelola::customer::testing_support {
+
+struct ImportResult {
+  grpc::Status status;
+  v1::ImportCustomersResponse response;
+};
+
+struct ExportResult {
+  grpc::Status status;
+  std::string bytes;
+  int messages = 0;
+  int64_t row_count = -1;
+  std::string content_type;
+  std::string file_name;
+};
+
+class ImportExportTest : public DirectoryApiTest {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  // The importer's limits (small, so that the limit tests stay fast).
+  virtual api::ImportLimits Limits() const;
+
+  // Streams `csv` in chunks of `chunk_bytes` after `header`.
+  ImportResult Import(const std::string& csv, v1::ImportCustomersHeader header = {},
+                      size_t chunk_bytes = 1 << 16, const std::string& tenant = "t1");
+  ExportResult Export(const v1::ExportCustomersRequest& request, const std::string& tenant = "t1");
+  std::vector<v1::Customer> AllCustomers(const std::string& tenant = "t1");
+
+  std::unique_ptr<store::DirectoryStore> indexed_store_;
+  std::unique_ptr<store::CustomerQuery> io_query_;
+  std::unique_ptr<api::CustomerImporter> importer_;
+  std::unique_ptr<api::CustomerExporter> exporter_;
+  std::unique_ptr<api::CustomerQueryHandlers> io_queries_;
+  std::unique_ptr<api::CustomerService> io_service_;
+  std::unique_ptr<grpc::Server> io_server_;
+};
+
+}  // namespace kelola::customer::testing_support

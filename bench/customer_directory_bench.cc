@@ -335,8 +335,14 @@ int Main(int argc, char** argv) {
   auto dir = testing::TempDir::Create("kelola-bench-customers");
   if (!dir.ok()) return 1;
   const int64_t n = absl::GetFlag(FLAGS_customers);
-  Report report("customer_directory", absl::StrCat("customer-svc with ", n, " customers"),
-                absl::StrCat("build/bench/customer_directory_bench --customers=", n));
+  const std::string drivers = absl::GetFlag(FLAGS_drivers);
+  std::string name = absl::StrCat("customer_directory_", drivers);
+  for (char& c : name) {
+    if (c == ',') c = '_';
+  }
+  Report report(
+      name, absl::StrCat("customer-svc with ", n, " customers (", drivers, ")"),
+      absl::StrCat("build/bench/customer_directory_bench --customers=", n, " --drivers=", drivers));
   std::unique_ptr<testing::PostgresServer> postgres;
   for (const std::string& driver :
        std::vector<std::string>(absl::StrSplit(absl::GetFlag(FLAGS_drivers), ','))) {

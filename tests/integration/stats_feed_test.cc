@@ -15,7 +15,7 @@
 #include "kelola/customer/v1/customer_service.grpc.pb.h"
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
 #include "libs/testing/free_port.h"
-#include "libs/testing/postgres_server.h"
+#include "libs/testing/postgres_environment.h"
 #include "libs/testing/process.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/temp_dir.h"
@@ -25,27 +25,6 @@ namespace {
 
 namespace cv1 = kelola::customer::v1;
 namespace lv1 = kelola::ledger::v1;
-
-PostgresServer* postgres = nullptr;
-
-class PostgresEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    auto server = PostgresServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    postgres = server_.get();
-  }
-  void TearDown() override {
-    postgres = nullptr;
-    server_.reset();
-  }
-
- private:
-  std::unique_ptr<PostgresServer> server_;
-};
-
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
 
 std::unique_ptr<grpc::ClientContext> Ctx() {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -72,8 +51,8 @@ class StatsFeedTest : public ::testing::TestWithParam<std::string> {
       customer_db = absl::StrCat("sqlite:", dir_->path(), "/customers.db");
       ledger_db = absl::StrCat("sqlite:", dir_->path(), "/ledger.db");
     } else {
-      auto c = postgres->CreateUniqueDatabase("customers");
-      auto l = postgres->CreateUniqueDatabase("ledger");
+      auto c = SharedPostgres()->CreateUniqueDatabase("customers");
+      auto l = SharedPostgres()->CreateUniqueDatabase("ledger");
       ASSERT_TRUE(c.ok() && l.ok());
       customer_db = *c;
       ledger_db = *l;

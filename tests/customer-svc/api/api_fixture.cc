@@ -3,33 +3,10 @@
 #include "absl/strings/str_cat.h"
 #include "customer-svc/store/migrations.h"
 #include "libs/db/migrations.h"
-#include "libs/testing/postgres_server.h"
+#include "libs/testing/postgres_environment.h"
 
 namespace kelola::customer::testing_support {
-namespace {
-
-testing::PostgresServer* postgres = nullptr;
-
-class PostgresEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    auto server = testing::PostgresServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    postgres = server_.get();
-  }
-  void TearDown() override {
-    postgres = nullptr;
-    server_.reset();
-  }
-
- private:
-  std::unique_ptr<testing::PostgresServer> server_;
-};
-
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
-
-}  // namespace
+namespace {}  // namespace
 
 void DirectoryApiTest::SetUp() {
   auto dir = testing::TempDir::Create("kelola-customer-api");
@@ -38,8 +15,8 @@ void DirectoryApiTest::SetUp() {
   if (GetParam() == "sqlite") {
     db_url_ = absl::StrCat("sqlite:", dir_->path(), "/customers.db");
   } else {
-    ASSERT_NE(postgres, nullptr);
-    auto created = postgres->CreateUniqueDatabase("customers");
+    ASSERT_NE(testing::SharedPostgres(), nullptr);
+    auto created = testing::SharedPostgres()->CreateUniqueDatabase("customers");
     ASSERT_TRUE(created.ok()) << created.status();
     db_url_ = *created;
   }

@@ -23,7 +23,7 @@
 #include "libs/db/migrations.h"
 #include "libs/errors/errors.h"
 #include "libs/phone/phone_normalizer.h"
-#include "libs/testing/postgres_server.h"
+#include "libs/testing/postgres_environment.h"
 #include "libs/testing/temp_dir.h"
 #include "libs/text/collation.h"
 #include "libs/text/normalize.h"
@@ -36,27 +36,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
-
-testing::PostgresServer* postgres = nullptr;
-
-class PostgresEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    auto server = testing::PostgresServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    postgres = server_.get();
-  }
-  void TearDown() override {
-    postgres = nullptr;
-    server_.reset();
-  }
-
- private:
-  std::unique_ptr<testing::PostgresServer> server_;
-};
-
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
 
 std::string_view Sv(const std::string& s) { return s; }
 
@@ -82,7 +61,7 @@ std::unique_ptr<db::Database> OpenDatabase(const std::string& driver, testing::T
   if (driver == "sqlite") {
     url = absl::StrCat("sqlite:", dir.path(), "/", name, ".db");
   } else {
-    auto created = postgres->CreateUniqueDatabase("query");
+    auto created = testing::SharedPostgres()->CreateUniqueDatabase("query");
     EXPECT_TRUE(created.ok()) << created.status();
     if (!created.ok()) return nullptr;
     url = *created;

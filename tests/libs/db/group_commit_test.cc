@@ -8,32 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "libs/db/migrations.h"
-#include "libs/testing/postgres_server.h"
+#include "libs/testing/postgres_environment.h"
 #include "libs/testing/temp_dir.h"
 
 namespace kelola::db {
 namespace {
-
-testing::PostgresServer* postgres = nullptr;
-
-class PostgresEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    auto server = testing::PostgresServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    postgres = server_.get();
-  }
-  void TearDown() override {
-    postgres = nullptr;
-    server_.reset();
-  }
-
- private:
-  std::unique_ptr<testing::PostgresServer> server_;
-};
-
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
 
 class GroupCommitTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -45,7 +24,7 @@ class GroupCommitTest : public ::testing::TestWithParam<std::string> {
       dir_ = *std::move(dir);
       url = absl::StrCat("sqlite:", dir_->path(), "/gc.db");
     } else {
-      auto created = postgres->CreateUniqueDatabase("gc");
+      auto created = testing::SharedPostgres()->CreateUniqueDatabase("gc");
       ASSERT_TRUE(created.ok()) << created.status();
       url = *created;
     }

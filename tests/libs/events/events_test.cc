@@ -17,7 +17,7 @@
 #include "libs/events/event_consumer.h"
 #include "libs/events/event_service.h"
 #include "libs/events/outbox.h"
-#include "libs/testing/postgres_server.h"
+#include "libs/testing/postgres_environment.h"
 #include "libs/testing/temp_dir.h"
 
 namespace kelola::events {
@@ -25,27 +25,6 @@ namespace {
 
 using kelola::events::v1::WatchEventsRequest;
 using kelola::events::v1::WatchEventsResponse;
-
-testing::PostgresServer* postgres = nullptr;
-
-class PostgresEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    auto server = testing::PostgresServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    postgres = server_.get();
-  }
-  void TearDown() override {
-    postgres = nullptr;
-    server_.reset();
-  }
-
- private:
-  std::unique_ptr<testing::PostgresServer> server_;
-};
-
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
 
 db::Migration AppliedTable(int version) {
   db::Migration m;
@@ -81,7 +60,7 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
     if (GetParam() == "sqlite") {
       url = absl::StrCat("sqlite:", dir_->path(), "/", name, ".db");
     } else {
-      auto created = postgres->CreateUniqueDatabase(name);
+      auto created = testing::SharedPostgres()->CreateUniqueDatabase(name);
       EXPECT_TRUE(created.ok()) << created.status();
       if (!created.ok()) return nullptr;
       url = *created;

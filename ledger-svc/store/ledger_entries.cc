@@ -1,6 +1,7 @@
 #include "ledger-svc/store/ledger_entries.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -223,6 +224,34 @@ absl::StatusOr<PaymentFacts> GetPaymentFacts(Transaction& tx, const LedgerContex
   return *std::move(found);
 }
 
+namespace {
+
+// ComputeStats' view of a customer's sales and payments: the derived amounts of
+// kSaleSelect / kPaymentSelect without the record blobs.
+constexpr char kStatsSalesSql[] =
+    "SELECT "
+    "COALESCE((SELECT SUM(a.amount) FROM allocations a WHERE a.tenant_id = s.tenant_id "
+    "AND a.sale_id = s.sale_id), 0), "
+    "COALESCE((SELECT SUM(r.amount) FROM refunds r WHERE r.tenant_id = s.tenant_id "
+    "AND r.sale_id = s.sale_id), 0), "
+    "(SELECT COUNT(*) FROM voids v WHERE v.tenant_id = s.tenant_id AND v.entity = 'sale' "
+    "AND v.entity_id = s.sale_id), "
+    "s.sale_time_micros, s.due_date, s.total FROM sales s "
+    "WHERE s.tenant_id = ? AND s.customer_id = ?";
+
+constexpr char kStatsPaymentsSql[] =
+    "SELECT "
+    "COALESCE((SELECT SUM(a.amount) FROM allocations a WHERE a.tenant_id = p.tenant_id "
+    "AND a.payment_id = p.payment_id), 0), "
+    "COALESCE((SELECT SUM(0 - a.amount) FROM allocations a WHERE a.tenant_id = p.tenant_id "
+    "AND a.payment_id = p.payment_id AND a.payout = 1), 0), "
+    "(SELECT COUNT(*) FROM voids v WHERE v.tenant_id = p.tenant_id AND v.entity = 'payment' "
+    "AND v.entity_id = p.payment_id), "
+    "p.received_time_micros, p.amount, p.origin FROM payments p "
+    "WHERE p.tenant_id = ? AND p.customer_id = ?";
+
+}  // namespace
+
 absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const LedgerContext& ctx,
                                                      const std::string& customer_id,
                                                      int64_t version, absl::CivilDay today) {
@@ -231,9 +260,9 @@ absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const Ledg
   st.set_customer_id(customer_id);
   st.set_ledger_version(version);
   *st.mutable_as_of_date() = ToDate(today);
-  LEDGER_ASSIGN_OR_RETURN(
-      sales, tx.Query(absl::StrCat(kSaleSelect, " WHERE s.tenant_id = ? AND s.customer_id = ?"),
-                      {ctx.tenant_id, customer_id}));
+  // Only the amounts and times: no record blobs are read or parsed (this runs in every
+  // write of the customer).
+  LEDGER_ASSIGN_OR_RETURN(sales, tx.Query(kStatsSalesSql, {ctx.tenant_id, customer_id}));
   int64_t total_spent = 0, count = 0, balance = 0, overdue = 0, open = 0;
   int32_t days_overdue = 0;
   std::optional<absl::CivilDay> earliest_due;
@@ -242,7 +271,13 @@ absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const Ledg
     if (!last_activity || micros > *last_activity) last_activity = micros;
   };
   for (const Row& row : sales) {
-    SaleFacts f = SaleFactsFromRow(row);
+    SaleFacts f;
+    f.amounts.paid = row.GetInt(0);
+    f.amounts.refunded = row.GetInt(1);
+    f.amounts.voided = row.GetInt(2) > 0;
+    f.sale_time_micros = row.GetInt(3);
+    if (!row.IsNull(4)) f.due = ParseDay(row.GetText(4));
+    f.amounts.total = row.GetInt(5);
     touch(f.sale_time_micros);
     if (f.amounts.voided) continue;
     LEDGER_ASSIGN_OR_RETURN(spent, CheckedAdd(total_spent, f.amounts.net_total()));
@@ -263,21 +298,22 @@ absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const Ledg
       days_overdue = std::max(days_overdue, d);
     }
   }
-  LEDGER_ASSIGN_OR_RETURN(
-      payments,
-      tx.Query(absl::StrCat(kPaymentSelect, " WHERE p.tenant_id = ? AND p.customer_id = ?"),
-               {ctx.tenant_id, customer_id}));
+  LEDGER_ASSIGN_OR_RETURN(payments, tx.Query(kStatsPaymentsSql, {ctx.tenant_id, customer_id}));
   int64_t credit = 0, total_paid = 0, payment_count = 0;
   std::optional<int64_t> last_payment;
   for (const Row& row : payments) {
-    PaymentFacts f = PaymentFactsFromRow(row);
-    const int64_t received = row.GetInt(4);
+    PaymentFacts f;
+    f.allocated = row.GetInt(0);
+    f.returned = row.GetInt(1);
+    f.voided = row.GetInt(2) > 0;
+    const int64_t received = row.GetInt(3);
+    f.amount = row.GetInt(4);
     touch(received);
     if (f.voided) continue;
     credit += f.unallocated();
     total_paid += f.amount - f.returned;
     ++payment_count;
-    if (f.record.origin() == v1::PAYMENT_ORIGIN_PAYMENT &&
+    if (row.GetInt(5) == v1::PAYMENT_ORIGIN_PAYMENT &&
         (!last_payment || received > *last_payment)) {
       last_payment = received;
     }
@@ -311,29 +347,160 @@ absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const Ledg
 }
 
 // Locks the customer's ledger row (creating it), so that writes of one customer
-// serialize on both drivers.
+// serialize on both drivers. One statement: an upsert whose DO UPDATE takes the row lock
+// (PostgreSQL) like an UPDATE would.
 absl::StatusOr<CustomerRow> LockCustomer(Transaction& tx, const LedgerContext& ctx,
-                                         const std::string& customer_id) {
-  LEDGER_RETURN_IF_ERROR(tx.Execute("INSERT INTO customer_ledgers (tenant_id, customer_id, "
-                                    "ledger_version, balance, credit, stats) VALUES "
-                                    "(?, ?, 0, 0, 0, NULL) ON CONFLICT (tenant_id, customer_id) "
-                                    "DO NOTHING",
-                                    {ctx.tenant_id, customer_id})
-                             .status());
-  LEDGER_ASSIGN_OR_RETURN(
-      row, tx.QueryOne("UPDATE customer_ledgers SET ledger_version = ledger_version WHERE "
-                       "tenant_id = ? AND customer_id = ? RETURNING ledger_version, balance, "
-                       "credit",
-                       {ctx.tenant_id, customer_id}));
-  return CustomerRow{row.GetInt(0), row.GetInt(1), row.GetInt(2)};
+                                         const std::string& customer_id,
+                                         const std::string* category_id) {
+  absl::StatusOr<Row> row =
+      category_id == nullptr
+          ? tx.QueryOne(
+                "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, "
+                "balance, credit, stats) VALUES (?, ?, 0, 0, 0, NULL) ON CONFLICT "
+                "(tenant_id, customer_id) DO UPDATE SET ledger_version = "
+                "customer_ledgers.ledger_version RETURNING ledger_version, balance, "
+                "credit, stats",
+                {ctx.tenant_id, customer_id})
+          : tx.QueryOne(
+                "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, "
+                "balance, credit, category_id, stats) VALUES (?, ?, 0, 0, 0, ?, NULL) ON "
+                "CONFLICT (tenant_id, customer_id) DO UPDATE SET category_id = "
+                "excluded.category_id RETURNING ledger_version, balance, credit, stats",
+                {ctx.tenant_id, customer_id, *category_id});
+  if (!row.ok()) return row.status();
+  return CustomerRow{row->GetInt(0), row->GetInt(1), row->GetInt(2),
+                     row->IsNull(3) ? std::string() : row->GetBytes(3)};
 }
 
-// Recomputes and stores the customer's statistics at version + 1.
+std::optional<v1::CustomerLedgerStats> ApplyStatsDelta(const v1::CustomerLedgerStats& stats,
+                                                       const StatsDelta& delta, int64_t version,
+                                                       absl::CivilDay today,
+                                                       const std::string& currency) {
+  v1::CustomerLedgerStats st = stats;
+  auto opt_time = [](bool has, const google::protobuf::Timestamp& ts) {
+    return has ? std::optional<int64_t>(Micros(ts)) : std::nullopt;
+  };
+  std::optional<int64_t> first = opt_time(st.has_first_purchase_time(), st.first_purchase_time());
+  std::optional<int64_t> last = opt_time(st.has_last_purchase_time(), st.last_purchase_time());
+  std::optional<int64_t> last_payment =
+      opt_time(st.has_last_payment_time(), st.last_payment_time());
+  std::optional<int64_t> last_activity =
+      opt_time(st.has_last_activity_time(), st.last_activity_time());
+  std::optional<int64_t> oldest_open =
+      opt_time(st.has_oldest_open_sale_time(), st.oldest_open_sale_time());
+  std::optional<absl::CivilDay> earliest_due;
+  if (st.has_earliest_open_due_date()) {
+    earliest_due =
+        absl::CivilDay(st.earliest_open_due_date().year(), st.earliest_open_due_date().month(),
+                       st.earliest_open_due_date().day());
+  }
+  int64_t total_spent = st.total_spent().amount_minor();
+  int64_t count = st.transaction_count();
+  int64_t balance = st.balance().amount_minor();
+  int64_t credit = st.credit().amount_minor();
+  int64_t overdue = st.overdue_amount().amount_minor();
+  int32_t days_overdue = st.days_overdue();
+  int64_t open = st.open_sale_count();
+  int64_t total_paid = st.total_paid().amount_minor();
+  int64_t payment_count = st.payment_count();
+  auto touch = [&](int64_t micros) {
+    if (!last_activity || micros > *last_activity) last_activity = micros;
+  };
+
+  // Existing sales paid by this write: only the running sums change, unless a sale that
+  // closes is the one a minimum or maximum came from (then the other open sales decide).
+  for (const StatsDelta::PaidSale& p : delta.paid_sales) {
+    if (p.after < 0 || p.before < p.after) return std::nullopt;
+    const int32_t d = DaysOverdue(p.due, p.before, today);
+    if (p.after == 0) {
+      if (!oldest_open || p.time_micros <= *oldest_open) return std::nullopt;
+      if (p.due && (!earliest_due || *p.due <= *earliest_due)) return std::nullopt;
+      if (d > 0 && d >= days_overdue) return std::nullopt;
+      --open;
+    }
+    balance -= p.before - p.after;
+    if (d > 0) overdue -= p.before - p.after;
+  }
+  for (const StatsDelta::NewSale& s : delta.new_sales) {
+    touch(s.time_micros);
+    absl::StatusOr<int64_t> spent = CheckedAdd(total_spent, s.net_total);
+    if (!spent.ok()) return std::nullopt;
+    total_spent = *spent;
+    ++count;
+    if (!first || s.time_micros < *first) first = s.time_micros;
+    if (!last || s.time_micros > *last) last = s.time_micros;
+    if (s.outstanding <= 0) continue;
+    absl::StatusOr<int64_t> b = CheckedAdd(balance, s.outstanding);
+    if (!b.ok()) return std::nullopt;
+    balance = *b;
+    ++open;
+    if (!oldest_open || s.time_micros < *oldest_open) oldest_open = s.time_micros;
+    if (s.due && (!earliest_due || *s.due < *earliest_due)) earliest_due = s.due;
+    const int32_t d = DaysOverdue(s.due, s.outstanding, today);
+    if (d > 0) {
+      overdue += s.outstanding;
+      days_overdue = std::max(days_overdue, d);
+    }
+  }
+  for (const StatsDelta::NewPayment& p : delta.new_payments) {
+    touch(p.received_micros);
+    credit += p.unallocated;
+    total_paid += p.amount;
+    ++payment_count;
+    if (p.origin_payment && (!last_payment || p.received_micros > *last_payment)) {
+      last_payment = p.received_micros;
+    }
+  }
+  credit -= delta.credit_used;
+
+  st.set_ledger_version(version);
+  *st.mutable_as_of_date() = ToDate(today);
+  *st.mutable_total_spent() = M(total_spent, currency);
+  st.set_transaction_count(count);
+  *st.mutable_average_order() = M(AverageOrder(total_spent, count), currency);
+  *st.mutable_balance() = M(balance, currency);
+  *st.mutable_credit() = M(credit, currency);
+  *st.mutable_overdue_amount() = M(overdue, currency);
+  st.set_days_overdue(days_overdue);
+  st.clear_earliest_open_due_date();
+  if (earliest_due) *st.mutable_earliest_open_due_date() = ToDate(*earliest_due);
+  st.clear_oldest_open_sale_time();
+  if (oldest_open) SetTime(st.mutable_oldest_open_sale_time(), *oldest_open);
+  st.set_open_sale_count(open);
+  if (first) SetTime(st.mutable_first_purchase_time(), *first);
+  if (last) SetTime(st.mutable_last_purchase_time(), *last);
+  if (last_payment) SetTime(st.mutable_last_payment_time(), *last_payment);
+  if (last_activity) SetTime(st.mutable_last_activity_time(), *last_activity);
+  *st.mutable_total_paid() = M(total_paid, currency);
+  st.set_payment_count(payment_count);
+  st.set_has_history(st.has_history() || !delta.new_sales.empty() || !delta.new_payments.empty());
+  return st;
+}
+
 absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(Transaction& tx, const LedgerContext& ctx,
                                                      const std::string& customer_id,
                                                      const CustomerRow& before,
-                                                     absl::CivilDay today) {
-  LEDGER_ASSIGN_OR_RETURN(st, ComputeStats(tx, ctx, customer_id, before.version + 1, today));
+                                                     absl::CivilDay today,
+                                                     const StatsDelta* delta) {
+  std::optional<v1::CustomerLedgerStats> applied;
+  if (delta != nullptr && !before.stats.empty()) {
+    v1::CustomerLedgerStats stored;
+    const type::v1::Date today_date = ToDate(today);
+    if (stored.ParseFromString(before.stats) && stored.ledger_version() == before.version &&
+        stored.as_of_date().year() == today_date.year() &&
+        stored.as_of_date().month() == today_date.month() &&
+        stored.as_of_date().day() == today_date.day()) {
+      applied = ApplyStatsDelta(stored, *delta, before.version + 1, today, ctx.currency);
+    }
+  }
+  v1::CustomerLedgerStats st;
+  if (applied.has_value()) {
+    st = *std::move(applied);
+  } else {
+    LEDGER_ASSIGN_OR_RETURN(computed,
+                            ComputeStats(tx, ctx, customer_id, before.version + 1, today));
+    st = std::move(computed);
+  }
   LEDGER_RETURN_IF_ERROR(
       tx.Execute("UPDATE customer_ledgers SET ledger_version = ?, balance = ?, credit = ?, "
                  "stats = ? WHERE tenant_id = ? AND customer_id = ?",
@@ -345,13 +512,11 @@ absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(Transaction& tx, const Ledg
 
 absl::StatusOr<int64_t> NextCounter(Transaction& tx, const std::string& tenant,
                                     absl::string_view name) {
-  LEDGER_RETURN_IF_ERROR(tx.Execute("INSERT INTO ledger_counters (tenant_id, name, value) "
-                                    "VALUES (?, ?, 0) ON CONFLICT (tenant_id, name) DO NOTHING",
-                                    {tenant, std::string(name)})
-                             .status());
-  LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne("UPDATE ledger_counters SET value = value + 1 WHERE "
-                                           "tenant_id = ? AND name = ? RETURNING value",
-                                           {tenant, std::string(name)}));
+  LEDGER_ASSIGN_OR_RETURN(
+      row, tx.QueryOne("INSERT INTO ledger_counters (tenant_id, name, value) VALUES (?, ?, 1) "
+                       "ON CONFLICT (tenant_id, name) DO UPDATE SET value = "
+                       "ledger_counters.value + 1 RETURNING value",
+                       {tenant, std::string(name)}));
   return row.GetInt(0);
 }
 
@@ -415,17 +580,43 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> NetAllocationsBySal
   return out;
 }
 
-// Open sales of a customer, oldest first.
+// Open sales of a customer, oldest first; with `cover`, only the oldest ones whose
+// outstanding amounts reach it (read in pages along sales_by_customer, so a payment does
+// not compute the outstanding amount of every sale of the customer).
 absl::StatusOr<std::vector<OpenSale>> OpenSales(Transaction& tx, const LedgerContext& ctx,
-                                                const std::string& customer_id) {
-  LEDGER_ASSIGN_OR_RETURN(
-      rows,
-      tx.Query(absl::StrCat("SELECT sale_id, ", kSaleOutstanding, " FROM (", kSaleSelect,
-                            " WHERE s.tenant_id = ? AND s.customer_id = ?) d WHERE ",
-                            kSaleOutstanding, " > 0 ORDER BY sale_time_micros ASC, number ASC"),
-               {ctx.tenant_id, customer_id}));
+                                                const std::string& customer_id,
+                                                std::optional<int64_t> cover) {
   std::vector<OpenSale> out;
-  for (const Row& row : rows) out.push_back({row.GetText(0), row.GetInt(1)});
+  if (!cover.has_value()) {
+    LEDGER_ASSIGN_OR_RETURN(
+        rows,
+        tx.Query(absl::StrCat("SELECT sale_id, ", kSaleOutstanding, " FROM (", kSaleSelect,
+                              " WHERE s.tenant_id = ? AND s.customer_id = ?) d WHERE ",
+                              kSaleOutstanding, " > 0 ORDER BY sale_time_micros ASC, number ASC"),
+                 {ctx.tenant_id, customer_id}));
+    for (const Row& row : rows) out.push_back({row.GetText(0), row.GetInt(1)});
+    return out;
+  }
+  constexpr int64_t kPage = 8;
+  static const std::string kPageSql = absl::StrCat(
+      "SELECT sale_id, ", kSaleOutstanding, ", sale_time_micros, number FROM (", kSaleSelect,
+      " WHERE s.tenant_id = ? AND s.customer_id = ? AND (s.sale_time_micros > ? OR "
+      "(s.sale_time_micros = ? AND s.number > ?))) d WHERE ",
+      kSaleOutstanding, " > 0 ORDER BY sale_time_micros ASC, number ASC LIMIT ?");
+  int64_t after_time = std::numeric_limits<int64_t>::min();
+  int64_t after_number = std::numeric_limits<int64_t>::min();
+  int64_t covered = 0;
+  while (covered < *cover) {
+    LEDGER_ASSIGN_OR_RETURN(rows, tx.Query(kPageSql, {ctx.tenant_id, customer_id, after_time,
+                                                      after_time, after_number, kPage}));
+    for (const Row& row : rows) {
+      out.push_back({row.GetText(0), row.GetInt(1)});
+      covered += row.GetInt(1);
+      after_time = row.GetInt(2);
+      after_number = row.GetInt(3);
+    }
+    if (static_cast<int64_t>(rows.size()) < kPage) break;
+  }
   return out;
 }
 

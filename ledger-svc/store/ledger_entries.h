@@ -102,7 +102,46 @@ struct CustomerRow {
   int64_t version = 0;
   int64_t balance = 0;
   int64_t credit = 0;
+  // The stored statistics (serialized CustomerLedgerStats) at `version`; empty when none.
+  std::string stats;
 };
+
+// What a write added to a customer's ledger, for updating the stored statistics without
+// reading the customer's history (StatsDelta is applied only when the stored statistics
+// are of this version and of today; otherwise, or when a change needs the other open
+// sales, e.g. the oldest open sale got paid, the statistics are recomputed).
+struct StatsDelta {
+  struct NewSale {
+    int64_t net_total = 0;
+    int64_t time_micros = 0;
+    std::optional<absl::CivilDay> due;
+    int64_t outstanding = 0;  // after this write
+  };
+  struct NewPayment {
+    int64_t amount = 0;
+    int64_t received_micros = 0;
+    bool origin_payment = false;  // PAYMENT_ORIGIN_PAYMENT (counts as last_payment)
+    int64_t unallocated = 0;      // its credit after this write
+  };
+  // An existing sale that this write paid (part of).
+  struct PaidSale {
+    int64_t time_micros = 0;
+    std::optional<absl::CivilDay> due;
+    int64_t before = 0;  // outstanding before the write
+    int64_t after = 0;   // and after
+  };
+  std::vector<NewSale> new_sales;
+  std::vector<NewPayment> new_payments;
+  std::vector<PaidSale> paid_sales;
+  int64_t credit_used = 0;  // credit of existing payments allocated by this write
+};
+
+// `stats` with `delta` applied, as of `today` at `version`; nullopt when the delta cannot
+// be applied exactly (the caller recomputes).
+std::optional<v1::CustomerLedgerStats> ApplyStatsDelta(const v1::CustomerLedgerStats& stats,
+                                                       const StatsDelta& delta, int64_t version,
+                                                       absl::CivilDay today,
+                                                       const std::string& currency);
 
 // An error with a kelola.ledger.v1.ErrorReason name (errors::Error).
 absl::Status Err(absl::StatusCode code, absl::string_view reason, absl::string_view message,
@@ -169,15 +208,19 @@ absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const Ledg
                                                      int64_t version, absl::CivilDay today);
 
 // Locks the customer's ledger row (creating it), so that writes of one customer
-// serialize on both drivers.
+// serialize on both drivers. With `category_id`, also stores the customer's category as
+// customer-svc reported it (RecordSale).
 absl::StatusOr<CustomerRow> LockCustomer(Transaction& tx, const LedgerContext& ctx,
-                                         const std::string& customer_id);
+                                         const std::string& customer_id,
+                                         const std::string* category_id = nullptr);
 
-// Recomputes and stores the customer's statistics at version + 1.
+// Stores the customer's statistics at version + 1: the stored ones with `delta` applied
+// when possible (see StatsDelta), else recomputed from the entries.
 absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(Transaction& tx, const LedgerContext& ctx,
                                                      const std::string& customer_id,
                                                      const CustomerRow& before,
-                                                     absl::CivilDay today);
+                                                     absl::CivilDay today,
+                                                     const StatsDelta* delta = nullptr);
 
 // The next value of a per-tenant counter (sale and payment numbers, entry order).
 absl::StatusOr<int64_t> NextCounter(Transaction& tx, const std::string& tenant,
@@ -202,9 +245,11 @@ absl::Status InsertVoid(Transaction& tx, const LedgerContext& ctx, absl::string_
 absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> NetAllocationsBySale(
     Transaction& tx, const LedgerContext& ctx, const std::string& sale_id);
 
-// Open sales of a customer, oldest first.
+// Open sales of a customer, oldest first; with `cover`, only as many of the oldest as
+// it takes for their outstanding amounts to reach `cover` (all when they do not).
 absl::StatusOr<std::vector<OpenSale>> OpenSales(Transaction& tx, const LedgerContext& ctx,
-                                                const std::string& customer_id);
+                                                const std::string& customer_id,
+                                                std::optional<int64_t> cover = std::nullopt);
 
 // Active payments of a customer holding credit, oldest first.
 absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CreditSources(

@@ -61,6 +61,7 @@ using entries::RunIdempotent;
 using entries::SaleFacts;
 using entries::SaleFactsFromRow;
 using entries::SetTime;
+using entries::StatsDelta;
 using entries::ToDate;
 using entries::Transaction;
 using entries::Value;
@@ -131,13 +132,10 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
         const int64_t unpaid = totals.total - paid_now - apply_credit;
         CustomerRow before;
         if (!customer.empty()) {
-          LEDGER_ASSIGN_OR_RETURN(row, LockCustomer(tx, ctx, customer));
+          // Also stores the category as customer-svc reported it now, for receivables by
+          // category.
+          LEDGER_ASSIGN_OR_RETURN(row, LockCustomer(tx, ctx, customer, &category_id));
           before = row;
-          // The category as customer-svc reported it now, for receivables by category.
-          LEDGER_RETURN_IF_ERROR(tx.Execute("UPDATE customer_ledgers SET category_id = ? WHERE "
-                                            "tenant_id = ? AND customer_id = ?",
-                                            {category_id, ctx.tenant_id, customer})
-                                     .status());
           if (unpaid > 0) {
             LEDGER_ASSIGN_OR_RETURN(limit, EffectiveLimit(tx, ctx, customer, category_id));
             LEDGER_ASSIGN_OR_RETURN(new_balance, CheckedAdd(before.balance, unpaid));
@@ -214,9 +212,9 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
                         sale_time, due_text.empty() ? db::Null() : Value(due_text),
                         Bytes{record.SerializeAsString()}})
                 .status());
+        v1::Payment p;  // the payment made with the sale
         if (paid_now > 0) {
           LEDGER_ASSIGN_OR_RETURN(pnumber, NextCounter(tx, ctx.tenant_id, "payment"));
-          v1::Payment p;
           p.set_payment_id(payment_id);
           p.set_number(pnumber);
           p.set_customer_id(customer);
@@ -248,18 +246,41 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
           LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(), sale_id,
                                                   source, amount, v1::ALLOCATION_KIND_CREDIT));
         }
-        LEDGER_ASSIGN_OR_RETURN(facts, GetSaleFacts(tx, ctx, sale_id));
-        LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, facts, v1::SALE_VIEW_FULL, today));
+        // The new sale's facts are known without reading them back: paid by the payment made
+        // with it and the credit applied; no refunds, no void. Without refunds, the FULL view
+        // is the BASIC one plus the allocations.
+        SaleFacts facts;
+        facts.record = record;
+        facts.amounts.total = totals.total;
+        facts.amounts.paid = paid_now + apply_credit;
+        facts.sale_time_micros = sale_time;
+        if (req.has_due_date()) {
+          facts.due =
+              absl::CivilDay(req.due_date().year(), req.due_date().month(), req.due_date().day());
+        }
+        LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, facts, v1::SALE_VIEW_BASIC, today));
+        LEDGER_ASSIGN_OR_RETURN(allocations, LoadAllocations(tx, ctx, "sale_id", sale_id));
+        for (auto& a : allocations) *sale.add_allocations() = std::move(a);
         *out.mutable_sale() = sale;
+        StatsDelta delta;
+        delta.new_sales.push_back({facts.amounts.net_total(), facts.sale_time_micros, facts.due,
+                                   facts.amounts.outstanding()});
+        delta.credit_used = apply_credit;
         if (paid_now > 0) {
-          LEDGER_ASSIGN_OR_RETURN(pf, GetPaymentFacts(tx, ctx, payment_id));
+          PaymentFacts pf;  // new, allocated in full to the sale
+          pf.record = p;
+          pf.amount = paid_now;
+          pf.allocated = paid_now;
+          delta.new_payments.push_back({pf.amount - pf.returned, sale_time,
+                                        pf.record.origin() == v1::PAYMENT_ORIGIN_PAYMENT,
+                                        pf.unallocated()});
           LEDGER_ASSIGN_OR_RETURN(payment, BuildPayment(tx, ctx, pf));
           *out.mutable_sale_payment() = std::move(payment);
         }
         v1::SaleRecorded event;
         event.set_customer_id(customer);
         if (!customer.empty()) {
-          LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today));
+          LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today, &delta));
           out.set_ledger_version(stats.ledger_version());
           *out.mutable_customer_stats() = stats;
           event.set_ledger_version(stats.ledger_version());
@@ -332,7 +353,7 @@ absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
           }
           if (!foreign.empty()) return foreign.ToStatus("ALLOCATION_FOREIGN_SALE");
         } else {
-          LEDGER_ASSIGN_OR_RETURN(open, OpenSales(tx, ctx, customer));
+          LEDGER_ASSIGN_OR_RETURN(open, OpenSales(tx, ctx, customer, amount));
           plan = AllocateOldestFirst(amount, open);
         }
         int64_t allocated = 0;
@@ -377,17 +398,30 @@ absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
                                                   payment_id, a.amount,
                                                   v1::ALLOCATION_KIND_PAYMENT));
         }
-        LEDGER_ASSIGN_OR_RETURN(pf, GetPaymentFacts(tx, ctx, payment_id));
+        PaymentFacts pf;  // new: allocated as planned, nothing returned, not voided
+        pf.record = p;
+        pf.amount = amount;
+        pf.allocated = allocated;
         LEDGER_ASSIGN_OR_RETURN(payment, BuildPayment(tx, ctx, pf));
         *out.mutable_payment() = std::move(payment);
         v1::PaymentRecorded event;
+        StatsDelta delta;
+        delta.new_payments.push_back({pf.amount - pf.returned, received, true, pf.unallocated()});
+        std::set<std::string> paid_ids;
+        bool exact_delta = true;
         for (const auto& a : plan) {
           LEDGER_ASSIGN_OR_RETURN(sf, GetSaleFacts(tx, ctx, a.sale_id));
+          // Outstanding before = after + this allocation (a sale named twice: recompute).
+          if (!paid_ids.insert(a.sale_id).second) exact_delta = false;
+          delta.paid_sales.push_back({sf.sale_time_micros, sf.due,
+                                      sf.amounts.outstanding() + a.amount,
+                                      sf.amounts.outstanding()});
           LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, sf, v1::SALE_VIEW_BASIC, today));
           *event.add_affected_sales() = Position(sale);
           *out.add_allocated_sales() = std::move(sale);
         }
-        LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today));
+        LEDGER_ASSIGN_OR_RETURN(
+            stats, BumpCustomer(tx, ctx, customer, before, today, exact_delta ? &delta : nullptr));
         out.set_ledger_version(stats.ledger_version());
         *out.mutable_customer_stats() = stats;
         event.set_customer_id(customer);
@@ -447,7 +481,7 @@ absl::StatusOr<v1::ApplyCreditResponse> LedgerStore::ApplyCredit(
         } else {
           int64_t budget = credit;
           if (req.has_max_amount()) budget = std::min(budget, req.max_amount().amount_minor());
-          LEDGER_ASSIGN_OR_RETURN(open, OpenSales(tx, ctx, customer));
+          LEDGER_ASSIGN_OR_RETURN(open, OpenSales(tx, ctx, customer, budget));
           plan = AllocateOldestFirst(budget, open);
         }
         int64_t applied = 0;

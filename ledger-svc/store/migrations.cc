@@ -115,12 +115,26 @@ CREATE TABLE credit_limits (
   return m;
 }
 
+// Every per-customer lookup of the write path goes through an index: the latest refund
+// and void time of a customer (statistics) scanned the tenant's refunds and voids.
+db::Migration CustomerIndexes(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "refunds and voids by customer";
+  m.sqlite = R"sql(
+CREATE INDEX refunds_by_customer ON refunds (tenant_id, customer_id, refund_time_micros);
+CREATE INDEX voids_by_customer ON voids (tenant_id, customer_id, void_time_micros);
+)sql";
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
   return {
       events::OutboxMigration(1),
       LedgerTables(2),
+      CustomerIndexes(3),
   };
 }
 

@@ -1216,6 +1216,140 @@ TEST_P(LedgerServiceTest, StatisticsFollowTheEntries) {
   EXPECT_FALSE(empty.has_history());
 }
 
+// Sales and payments update the stored statistics incrementally (the other writes, and
+// changes that move a minimum, recompute them): after every step of a mix of sales
+// (overdue, paid, on credit, with credit applied), payments (oldest first, explicit,
+// closing the oldest sale, with excess kept as credit), a refund, voids and a payment
+// void, the stored statistics equal a full recomputation from the entries.
+TEST_P(LedgerServiceTest, IncrementalStatisticsEqualARecomputation) {
+  const std::string c = "cust-mix";
+  const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), absl::FixedTimeZone(7 * 3600));
+  auto check = [&](const v1::CustomerLedgerStats& stored, const std::string& step) {
+    const v1::CustomerLedgerStats computed = Stats(c);
+    EXPECT_EQ(stored.DebugString(), computed.DebugString()) << step;
+  };
+  auto sale = [&](const std::string& id, int64_t total, int64_t paid, int days_ago,
+                  int due_after_days, int64_t apply_credit = 0) {
+    v1::RecordSaleRequest r = SaleRequest(id, c, total, paid);
+    *r.mutable_sale_time() = Ts(clock_.Now() - absl::Hours(24 * days_ago));
+    if (due_after_days >= 0) {
+      const absl::CivilDay due = today - days_ago + due_after_days;
+      r.mutable_due_date()->set_year(static_cast<int32_t>(due.year()));
+      r.mutable_due_date()->set_month(due.month());
+      r.mutable_due_date()->set_day(due.day());
+    }
+    if (apply_credit > 0) *r.mutable_apply_credit() = Idr(apply_credit);
+    v1::RecordSaleResponse resp;
+    auto ctx = Ctx();
+    grpc::Status st = stub_->RecordSale(ctx.get(), r, &resp);
+    EXPECT_TRUE(st.ok()) << id << ": " << st.error_message();
+    // The response (built without reading the new sale back) equals a read of it.
+    v1::GetSaleRequest get;
+    get.set_sale_id(resp.sale().sale_id());
+    get.set_view(v1::SALE_VIEW_FULL);
+    v1::GetSaleResponse got;
+    auto c = Ctx();
+    EXPECT_TRUE(stub_->GetSale(c.get(), get, &got).ok());
+    EXPECT_EQ(resp.sale().DebugString(), got.sale().DebugString()) << id;
+    if (resp.has_sale_payment()) {
+      v1::GetPaymentRequest gp;
+      gp.set_payment_id(resp.sale_payment().payment_id());
+      v1::GetPaymentResponse gotp;
+      auto c2 = Ctx();
+      EXPECT_TRUE(stub_->GetPayment(c2.get(), gp, &gotp).ok());
+      EXPECT_EQ(resp.sale_payment().DebugString(), gotp.payment().DebugString()) << id;
+    }
+    clock_.Advance(absl::Minutes(1));
+    check(resp.customer_stats(), id);
+    return resp;
+  };
+  auto pay = [&](const std::string& id, int64_t amount, bool keep_excess,
+                 std::vector<std::pair<std::string, int64_t>> allocations = {}) {
+    v1::RecordPaymentResponse resp;
+    grpc::Status st = Pay(id, c, amount, &resp, keep_excess, std::move(allocations));
+    EXPECT_TRUE(st.ok()) << id << ": " << st.error_message();
+    v1::GetPaymentRequest gp;
+    gp.set_payment_id(resp.payment().payment_id());
+    v1::GetPaymentResponse got;
+    auto ctx = Ctx();
+    EXPECT_TRUE(stub_->GetPayment(ctx.get(), gp, &got).ok());
+    EXPECT_EQ(resp.payment().DebugString(), got.payment().DebugString()) << id;
+    check(resp.customer_stats(), id);
+    return resp;
+  };
+
+  auto s1 = sale("s1", 5000, 1000, 40, 10);               // overdue 30 days
+  auto s2 = sale("s2", 3000, 0, 20, 5);                   // overdue 15 days
+  sale("s3", 2000, 2000, 0, -1);                          // paid in full
+  auto s4 = sale("s4", 4000, 0, 0, 30);                   // not due yet
+  pay("p1", 500, false);                                  // part of s1, still open
+  pay("p2", 3000, false, {{s2.sale().sale_id(), 3000}});  // closes s2 (not the oldest)
+  auto p3 = pay("p3", 10000, true);  // closes s1 (the oldest) and s4; 2500 credit
+  EXPECT_EQ(p3.customer_stats().credit().amount_minor(), 2500);
+  EXPECT_EQ(p3.customer_stats().open_sale_count(), 0);
+  auto s5 = sale("s5", 3000, 0, 2, 1, 2000);  // credit applied, 1000 owed, overdue 1 day
+  EXPECT_EQ(s5.customer_stats().balance().amount_minor(), 1000);
+  sale("s6", 1500, 500, 1, 0);  // overdue, the newest
+  pay("p4", 200, false);        // part of s5
+
+  // A refund, a sale void, a payment void: recomputed, still equal.
+  v1::RefundSaleRequest rf;
+  rf.set_request_id("rf");
+  rf.set_sale_id(s5.sale().sale_id());
+  *rf.mutable_amount() = Idr(300);
+  rf.set_reason("returned goods");
+  v1::RefundSaleResponse rfr;
+  auto c1 = Ctx();
+  ASSERT_TRUE(stub_->RefundSale(c1.get(), rf, &rfr).ok());
+  clock_.Advance(absl::Minutes(1));
+  check(rfr.customer_stats(), "refund");
+  v1::VoidPaymentRequest vp;
+  vp.set_request_id("vp");
+  vp.set_payment_id(p3.payment().payment_id());
+  vp.set_reason("bounced");
+  v1::VoidPaymentResponse vpr;
+  auto c2 = Ctx();
+  ASSERT_TRUE(stub_->VoidPayment(c2.get(), vp, &vpr).ok());
+  clock_.Advance(absl::Minutes(1));
+  check(vpr.customer_stats(), "void payment");
+  v1::VoidSaleRequest vs;
+  vs.set_request_id("vs");
+  vs.set_sale_id(s2.sale().sale_id());
+  vs.set_reason("mistake");
+  vs.set_release_payments_as_credit(true);
+  v1::VoidSaleResponse vsr;
+  auto c3 = Ctx();
+  ASSERT_TRUE(stub_->VoidSale(c3.get(), vs, &vsr).ok());
+  clock_.Advance(absl::Minutes(1));
+  check(vsr.customer_stats(), "void sale");
+  // Incremental again on top of recomputed statistics.
+  sale("s7", 700, 0, 0, -1);
+  pay("p5", 100, false);
+  pay("p6", 50000, true);  // pays everything, the rest is credit
+}
+
+// Oldest-first allocation reads the open sales in pages (of 8) until the payment is
+// covered: a payment over more than a page of sales takes them in order.
+TEST_P(LedgerServiceTest, OldestFirstAllocationCrossesPages) {
+  std::vector<std::string> sales;
+  for (int i = 0; i < 12; ++i) {
+    sales.push_back(Sale(absl::StrCat("s", i), "cust-pages", 100, 0).sale().sale_id());
+  }
+  v1::RecordPaymentResponse pay;
+  ASSERT_TRUE(Pay("p1", "cust-pages", 1050, &pay).ok());
+  ASSERT_EQ(pay.allocated_sales_size(), 11);
+  for (int i = 0; i < 11; ++i) EXPECT_EQ(pay.allocated_sales(i).sale_id(), sales[i]) << i;
+  EXPECT_EQ(pay.allocated_sales(10).outstanding().amount_minor(), 50);
+  EXPECT_EQ(pay.customer_stats().balance().amount_minor(), 150);
+  EXPECT_EQ(pay.customer_stats().open_sale_count(), 2);
+  EXPECT_EQ(pay.customer_stats().DebugString(), Stats("cust-pages").DebugString());
+  // More than is owed, kept as credit: every open sale is read.
+  ASSERT_TRUE(Pay("p2", "cust-pages", 1000, &pay, true).ok());
+  EXPECT_EQ(pay.allocated_sales_size(), 2);
+  EXPECT_EQ(pay.customer_stats().credit().amount_minor(), 850);
+  EXPECT_EQ(pay.customer_stats().balance().amount_minor(), 0);
+}
+
 TEST_P(LedgerServiceTest, MalformedIdsAndLimits) {
   v1::GetSaleRequest get;
   get.set_sale_id("not/an id");

@@ -20,6 +20,14 @@ grpc::Status ToGrpc(const absl::Status& status) {
   return errors::ToGrpcStatus(status, kErrorDomain);
 }
 
+// The store's answer as the call's response, or its error as the call's status.
+template <typename Response>
+grpc::Status Respond(absl::StatusOr<Response> out, Response* response) {
+  if (!out.ok()) return ToGrpc(out.status());
+  *response = *std::move(out);
+  return grpc::Status::OK;
+}
+
 std::string HeaderValue(const grpc::ServerContext& context, const std::string& key) {
   const auto& md = context.client_metadata();
   auto it = md.find(key);
@@ -307,10 +315,7 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
     if (!check.ok()) return ToGrpc(check.status());
     category = check->category_id;
   }
-  auto out = store_.RecordSale(*ctx, *req, category);
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
+  return Respond(store_.RecordSale(*ctx, *req, category), response);
 }
 
 grpc::Status LedgerServiceImpl::GetSale(grpc::ServerContext* context, const v1::GetSaleRequest* req,
@@ -338,10 +343,7 @@ grpc::Status LedgerServiceImpl::ListSales(grpc::ServerContext* context,
   CheckId(fields, "customer_id", req->customer_id(), false);
   if (!v1::SaleView_IsValid(req->view())) fields.Add("view", "unknown view");
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
-  auto out = store_.ListSales(*ctx, *req);
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
+  return Respond(store_.ListSales(*ctx, *req), response);
 }
 
 grpc::Status LedgerServiceImpl::VoidSale(grpc::ServerContext* context,
@@ -354,10 +356,7 @@ grpc::Status LedgerServiceImpl::VoidSale(grpc::ServerContext* context,
   CheckId(fields, "sale_id", req->sale_id(), true);
   CheckLength(fields, "reason", req->reason(), 500, true);
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
-  auto out = store_.VoidSale(*ctx, *req);
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
+  return Respond(store_.VoidSale(*ctx, *req), response);
 }
 
 grpc::Status LedgerServiceImpl::RefundSale(grpc::ServerContext* context,
@@ -393,10 +392,7 @@ grpc::Status LedgerServiceImpl::RefundSale(grpc::ServerContext* context,
             options_.future_tolerance);
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
   if (auto st = money.CurrencyStatus(); !st.ok()) return ToGrpc(st);
-  auto out = store_.RefundSale(*ctx, *req);
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
+  return Respond(store_.RefundSale(*ctx, *req), response);
 }
 
 grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
@@ -449,10 +445,7 @@ grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
   if (!check.ok() && errors::Reason(check.status()) != "CUSTOMER_ARCHIVED") {
     return ToGrpc(check.status());  // archived customers may pay
   }
-  auto out = store_.RecordPayment(*ctx, *req);
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
+  return Respond(store_.RecordPayment(*ctx, *req), response);
 }
 
 grpc::Status LedgerServiceImpl::GetPayment(grpc::ServerContext* context,
@@ -477,10 +470,7 @@ grpc::Status LedgerServiceImpl::ListPayments(grpc::ServerContext* context,
   errors::FieldErrors fields;
   CheckId(fields, "customer_id", req->customer_id(), false);
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
-  auto out = store_.ListPayments(*ctx, *req);
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
+  return Respond(store_.ListPayments(*ctx, *req), response);
 }
 
 grpc::Status LedgerServiceImpl::VoidPayment(grpc::ServerContext* context,
@@ -493,10 +483,7 @@ grpc::Status LedgerServiceImpl::VoidPayment(grpc::ServerContext* context,
   CheckId(fields, "payment_id", req->payment_id(), true);
   CheckLength(fields, "reason", req->reason(), 500, true);
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
-  auto out = store_.VoidPayment(*ctx, *req);
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
+  return Respond(store_.VoidPayment(*ctx, *req), response);
 }
 
 grpc::Status LedgerServiceImpl::ApplyCredit(grpc::ServerContext* context,
@@ -522,10 +509,7 @@ grpc::Status LedgerServiceImpl::ApplyCredit(grpc::ServerContext* context,
   money.Check("max_amount", req->has_max_amount(), req->max_amount(), MoneyChecker::kZeroOrMore);
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
   if (auto st = money.CurrencyStatus(); !st.ok()) return ToGrpc(st);
-  auto out = store_.ApplyCredit(*ctx, *req);
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
+  return Respond(store_.ApplyCredit(*ctx, *req), response);
 }
 
 grpc::Status LedgerServiceImpl::GetBalance(grpc::ServerContext* context,
@@ -566,10 +550,7 @@ grpc::Status LedgerServiceImpl::ListReceivables(grpc::ServerContext* context,
                                                 v1::ListReceivablesResponse* response) {
   auto ctx = Context(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
-  auto out = store_.ListReceivables(*ctx, *req);
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
+  return Respond(store_.ListReceivables(*ctx, *req), response);
 }
 
 grpc::Status LedgerServiceImpl::GetCustomerLedgerStats(
@@ -618,10 +599,7 @@ grpc::Status LedgerServiceImpl::SetCreditLimit(grpc::ServerContext* context,
       return ToGrpc(check.status());
     }
   }
-  auto out = store_.SetCreditLimit(*ctx, *req);
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
+  return Respond(store_.SetCreditLimit(*ctx, *req), response);
 }
 
 grpc::Status LedgerServiceImpl::DeleteCreditLimit(grpc::ServerContext* context,
@@ -639,10 +617,7 @@ grpc::Status LedgerServiceImpl::DeleteCreditLimit(grpc::ServerContext* context,
     fields.Add("subject", "customer_id or category_id is required");
   }
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
-  auto out = store_.DeleteCreditLimit(*ctx, *req);
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
+  return Respond(store_.DeleteCreditLimit(*ctx, *req), response);
 }
 
 grpc::Status LedgerServiceImpl::GetCreditLimit(grpc::ServerContext* context,
@@ -711,10 +686,7 @@ grpc::Status LedgerServiceImpl::ListCreditLimits(grpc::ServerContext* context,
                                                  v1::ListCreditLimitsResponse* response) {
   auto ctx = Context(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
-  auto out = store_.ListCreditLimits(*ctx, *req);
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
+  return Respond(store_.ListCreditLimits(*ctx, *req), response);
 }
 
 }  // namespace kelola::ledger

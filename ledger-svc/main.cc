@@ -2,9 +2,8 @@
 // object graph.
 
 #include "absl/flags/flag.h"
-#include "kelola/ledger/v1/ledger_internal_service.grpc.pb.h"
-#include "kelola/ledger/v1/ledger_service.grpc.pb.h"
 #include "ledger-svc/api/grpc_customer_directory.h"
+#include "ledger-svc/api/ledger_internal_service.h"
 #include "ledger-svc/api/ledger_service.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "ledger-svc/store/migrations.h"
@@ -46,9 +45,7 @@ int main(int argc, char** argv) {
   kelola::ledger::LedgerStore store(*db, clock, ids, &notifier,
                                     absl::GetFlag(FLAGS_group_commit) ? &group_commit : nullptr);
   kelola::ledger::LedgerServiceImpl ledger_service(store, directory, clock);
-  // The internal protocols (seal, merge) land with the cross-service work: answered
-  // UNIMPLEMENTED by the generated base until then.
-  kelola::ledger::v1::LedgerInternalService::Service internal_service;
+  kelola::ledger::LedgerInternalServiceImpl internal_service(store);
 
   return kelola::server::ServeUntilSignal(
       options, &registry, {&ledger_service, &internal_service, &event_service},

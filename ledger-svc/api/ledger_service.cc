@@ -8,6 +8,7 @@
 #include "absl/time/civil_time.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "ledger-svc/api/request_support.h"
 #include "ledger-svc/domain/sale_math.h"
 #include "libs/errors/errors.h"
 #include "libs/money/money.h"
@@ -16,62 +17,12 @@
 namespace kelola::ledger {
 namespace {
 
-grpc::Status ToGrpc(const absl::Status& status) {
-  return errors::ToGrpcStatus(status, kErrorDomain);
-}
-
-// The store's answer as the call's response, or its error as the call's status.
-template <typename Response>
-grpc::Status Respond(absl::StatusOr<Response> out, Response* response) {
-  if (!out.ok()) return ToGrpc(out.status());
-  *response = *std::move(out);
-  return grpc::Status::OK;
-}
-
-std::string HeaderValue(const grpc::ServerContext& context, const std::string& key) {
-  const auto& md = context.client_metadata();
-  auto it = md.find(key);
-  if (it == md.end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
-bool IsIdChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-';
-}
-
-// 1–64 characters of [A-Za-z0-9_-].
-bool IsValidEntityId(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!IsIdChar(c)) return false;
-  }
-  return true;
-}
-
-void CheckRequestId(errors::FieldErrors& fields, const std::string& id) {
-  bool ok = !id.empty() && id.size() <= 100;
-  for (char c : id) ok = ok && c >= 0x20 && c < 0x7f;
-  if (!ok) fields.Add("request_id", "required: 1-100 printable ASCII characters");
-}
-
-void CheckId(errors::FieldErrors& fields, const std::string& field, const std::string& id,
-             bool required) {
-  if (id.empty()) {
-    if (required) fields.Add(field, "required");
-    return;
-  }
-  if (!IsValidEntityId(id)) fields.Add(field, "must be 1-64 characters of [A-Za-z0-9_-]");
-}
-
-void CheckLength(errors::FieldErrors& fields, const std::string& field, const std::string& text,
-                 size_t max, bool required = false) {
-  if (required && text.empty()) {
-    fields.Add(field, "required");
-  } else if (text.size() > max) {
-    fields.Add(field, absl::StrCat("at most ", max, " characters"));
-  }
-}
+using api::CheckId;
+using api::CheckLength;
+using api::CheckRequestId;
+using api::IsValidEntityId;
+using api::Respond;
+using api::ToGrpc;
 
 // Money checks: the currency part is collected apart, so that a currency mismatch is
 // reported with its own reason.
@@ -181,30 +132,7 @@ absl::Status TooMany(absl::string_view field, int max) {
 }  // namespace
 
 absl::StatusOr<LedgerContext> LedgerServiceImpl::Context(const grpc::ServerContext& context) const {
-  auto rc = server::ReadRequestContext(context);
-  if (!rc.ok()) return rc.status();
-  LedgerContext ctx;
-  ctx.tenant_id = rc->tenant_id;
-  ctx.principal = rc->principal;
-  const std::string currency = HeaderValue(context, kCurrencyHeader);
-  if (!currency.empty()) {
-    if (currency != "IDR" && currency != "THB") {
-      return errors::Error(absl::StatusCode::kInvalidArgument, "CURRENCY_MISMATCH",
-                           "tenant currency must be IDR or THB", {{"currency_code", currency}});
-    }
-    ctx.currency = currency;
-  }
-  std::string zone = HeaderValue(context, kTimeZoneHeader);
-  if (zone.empty()) zone = "Asia/Jakarta";
-  if (!absl::LoadTimeZone(zone, &ctx.time_zone)) {
-    if (zone == "Asia/Jakarta" || zone == "Asia/Bangkok") {
-      ctx.time_zone = absl::FixedTimeZone(7 * 3600);  // no tzdata installed
-    } else {
-      return errors::Error(absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
-                           "unknown time zone", {{"time_zone", zone}});
-    }
-  }
-  return ctx;
+  return api::ReadLedgerContext(context);
 }
 
 // ---------------------------------------------------------------------------------

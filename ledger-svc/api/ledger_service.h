@@ -10,15 +10,12 @@
 // Asia/Jakarta). See docs/decisions/ledger-model.md.
 
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
+#include "ledger-svc/api/request_support.h"
 #include "ledger-svc/domain/customer_directory.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "libs/clock/clock.h"
 
 namespace kelola::ledger {
-
-inline constexpr char kCurrencyHeader[] = "x-kelola-currency";
-inline constexpr char kTimeZoneHeader[] = "x-kelola-time-zone";
-inline constexpr char kErrorDomain[] = "ledger.kelola.id";
 
 struct LedgerServiceOptions {
   // How far in the future of the server clock a client time may be.

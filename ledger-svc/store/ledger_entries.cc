@@ -349,9 +349,9 @@ absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const Ledg
 // Locks the customer's ledger row (creating it), so that writes of one customer
 // serialize on both drivers. One statement: an upsert whose DO UPDATE takes the row lock
 // (PostgreSQL) like an UPDATE would.
-absl::StatusOr<CustomerRow> LockCustomer(Transaction& tx, const LedgerContext& ctx,
-                                         const std::string& customer_id,
-                                         const std::string* category_id) {
+absl::StatusOr<CustomerRow> LockCustomerRow(Transaction& tx, const LedgerContext& ctx,
+                                            const std::string& customer_id,
+                                            const std::string* category_id) {
   absl::StatusOr<Row> row =
       category_id == nullptr
           ? tx.QueryOne(
@@ -359,17 +359,59 @@ absl::StatusOr<CustomerRow> LockCustomer(Transaction& tx, const LedgerContext& c
                 "balance, credit, stats) VALUES (?, ?, 0, 0, 0, NULL) ON CONFLICT "
                 "(tenant_id, customer_id) DO UPDATE SET ledger_version = "
                 "customer_ledgers.ledger_version RETURNING ledger_version, balance, "
-                "credit, stats",
+                "credit, stats, seal_id, merged_into",
                 {ctx.tenant_id, customer_id})
           : tx.QueryOne(
                 "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, "
                 "balance, credit, category_id, stats) VALUES (?, ?, 0, 0, 0, ?, NULL) ON "
                 "CONFLICT (tenant_id, customer_id) DO UPDATE SET category_id = "
-                "excluded.category_id RETURNING ledger_version, balance, credit, stats",
+                "excluded.category_id RETURNING ledger_version, balance, credit, stats, "
+                "seal_id, merged_into",
                 {ctx.tenant_id, customer_id, *category_id});
   if (!row.ok()) return row.status();
-  return CustomerRow{row->GetInt(0), row->GetInt(1), row->GetInt(2),
-                     row->IsNull(3) ? std::string() : row->GetBytes(3)};
+  return CustomerRow{row->GetInt(0),
+                     row->GetInt(1),
+                     row->GetInt(2),
+                     row->IsNull(3) ? std::string() : row->GetBytes(3),
+                     row->IsNull(4) ? std::string() : row->GetText(4),
+                     row->IsNull(5) ? std::string() : row->GetText(5)};
+}
+
+absl::Status CheckOpen(const CustomerRow& row, const std::string& customer_id) {
+  if (!row.merged_into.empty()) {
+    return Err(absl::StatusCode::kFailedPrecondition, "CUSTOMER_MERGED",
+               "the customer was merged into another; record this for the survivor",
+               {{"customer_id", customer_id}, {"merged_into_customer_id", row.merged_into}});
+  }
+  if (!row.seal_id.empty()) {
+    return Err(absl::StatusCode::kFailedPrecondition, "CUSTOMER_SEALED", "the customer was deleted",
+               {{"customer_id", customer_id}, {"seal_id", row.seal_id}});
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CustomerRow> LockCustomer(Transaction& tx, const LedgerContext& ctx,
+                                         const std::string& customer_id,
+                                         const std::string* category_id) {
+  LEDGER_ASSIGN_OR_RETURN(row, LockCustomerRow(tx, ctx, customer_id, category_id));
+  LEDGER_RETURN_IF_ERROR(CheckOpen(row, customer_id));
+  return row;
+}
+
+absl::StatusOr<CustomerRow> ReadCustomerRow(Transaction& tx, const LedgerContext& ctx,
+                                            const std::string& customer_id) {
+  LEDGER_ASSIGN_OR_RETURN(
+      rows, tx.Query("SELECT ledger_version, balance, credit, seal_id, merged_into FROM "
+                     "customer_ledgers WHERE tenant_id = ? AND customer_id = ?",
+                     {ctx.tenant_id, customer_id}));
+  CustomerRow out;
+  if (rows.empty()) return out;
+  out.version = rows[0].GetInt(0);
+  out.balance = rows[0].GetInt(1);
+  out.credit = rows[0].GetInt(2);
+  if (!rows[0].IsNull(3)) out.seal_id = rows[0].GetText(3);
+  if (!rows[0].IsNull(4)) out.merged_into = rows[0].GetText(4);
+  return out;
 }
 
 std::optional<v1::CustomerLedgerStats> ApplyStatsDelta(const v1::CustomerLedgerStats& stats,
@@ -681,6 +723,28 @@ absl::StatusOr<std::optional<int64_t>> EffectiveLimit(Transaction& tx, const Led
   }
   if (own) return own;
   return category;
+}
+
+absl::Status AppendLimitEvent(const events::Outbox& outbox, Transaction& tx,
+                              const LedgerContext& ctx, const std::string& subject,
+                              const std::string& subject_id, int64_t version,
+                              const v1::CreditLimit* limit, const std::string& request_id) {
+  v1::CreditLimitChanged event;
+  if (subject == "customer") {
+    event.set_customer_id(subject_id);
+  } else {
+    event.set_category_id(subject_id);
+  }
+  if (limit != nullptr) *event.mutable_credit_limit() = *limit;
+  events::NewEvent e;
+  e.tenant_id = ctx.tenant_id;
+  e.aggregate_type = "credit_limit";
+  e.aggregate_id = absl::StrCat(subject, ":", subject_id);
+  e.aggregate_version = version;
+  e.payload = &event;
+  e.request_id = request_id;
+  e.principal = ctx.principal;
+  return outbox.Append(tx, e).status();
 }
 
 }  // namespace kelola::ledger::entries

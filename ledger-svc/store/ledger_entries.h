@@ -104,6 +104,10 @@ struct CustomerRow {
   int64_t credit = 0;
   // The stored statistics (serialized CustomerLedgerStats) at `version`; empty when none.
   std::string stats;
+  // The delete operation that sealed the customer (C4); empty when not sealed.
+  std::string seal_id;
+  // The survivor the customer was merged into (C7); empty when not merged.
+  std::string merged_into;
 };
 
 // What a write added to a customer's ledger, for updating the stored statistics without
@@ -208,11 +212,25 @@ absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const Ledg
                                                      int64_t version, absl::CivilDay today);
 
 // Locks the customer's ledger row (creating it), so that writes of one customer
-// serialize on both drivers. With `category_id`, also stores the customer's category as
-// customer-svc reported it (RecordSale).
+// serialize on both drivers, and refuses a sealed (FAILED_PRECONDITION CUSTOMER_SEALED) or
+// merged (CUSTOMER_MERGED) customer: no entry is ever added for them. With `category_id`,
+// also stores the customer's category as customer-svc reported it (RecordSale).
 absl::StatusOr<CustomerRow> LockCustomer(Transaction& tx, const LedgerContext& ctx,
                                          const std::string& customer_id,
                                          const std::string* category_id = nullptr);
+
+// LockCustomer without the refusal, for the protocols that seal, unseal and merge.
+absl::StatusOr<CustomerRow> LockCustomerRow(Transaction& tx, const LedgerContext& ctx,
+                                            const std::string& customer_id,
+                                            const std::string* category_id = nullptr);
+
+// OK when entries may be added for the customer, else CUSTOMER_SEALED / CUSTOMER_MERGED.
+absl::Status CheckOpen(const CustomerRow& row, const std::string& customer_id);
+
+// The customer's seal and merge marks as statistics show them (sealed,
+// merged_into_customer_id), read without locking; all empty when the customer has no row.
+absl::StatusOr<CustomerRow> ReadCustomerRow(Transaction& tx, const LedgerContext& ctx,
+                                            const std::string& customer_id);
 
 // Stores the customer's statistics at version + 1: the stored ones with `delta` applied
 // when possible (see StatsDelta), else recomputed from the entries.
@@ -261,6 +279,13 @@ absl::Status AppendEvent(const events::Outbox& outbox, Transaction& tx, const Le
                          const std::string& customer_id, int64_t version,
                          const std::string& walk_in_sale_id, int64_t walk_in_version,
                          const google::protobuf::Message& payload, const std::string& request_id);
+
+// Appends CreditLimitChanged for a limit set (`limit`) or removed (nullptr); `subject` is
+// "customer" or "category", `version` the limit's version.
+absl::Status AppendLimitEvent(const events::Outbox& outbox, Transaction& tx,
+                              const LedgerContext& ctx, const std::string& subject,
+                              const std::string& subject_id, int64_t version,
+                              const v1::CreditLimit* limit, const std::string& request_id);
 
 // Deterministic serialization: what "the same request" means for idempotency.
 std::string Fingerprint(const google::protobuf::Message& m);

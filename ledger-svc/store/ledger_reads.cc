@@ -364,11 +364,8 @@ absl::StatusOr<std::vector<v1::CustomerBalance>> LedgerStore::GetBalances(
         for (const std::string& id : customer_ids) {
           auto it = done.find(id);
           if (it == done.end()) {
-            LEDGER_ASSIGN_OR_RETURN(
-                rows, tx.Query("SELECT ledger_version FROM customer_ledgers WHERE tenant_id = ? "
-                               "AND customer_id = ?",
-                               {ctx.tenant_id, id}));
-            const int64_t version = rows.empty() ? 0 : rows[0].GetInt(0);
+            LEDGER_ASSIGN_OR_RETURN(row, entries::ReadCustomerRow(tx, ctx, id));
+            const int64_t version = row.version;
             LEDGER_ASSIGN_OR_RETURN(st, ComputeStats(tx, ctx, id, version, today));
             v1::CustomerBalance b;
             b.set_customer_id(id);
@@ -379,6 +376,8 @@ absl::StatusOr<std::vector<v1::CustomerBalance>> LedgerStore::GetBalances(
             b.set_open_sale_count(st.open_sale_count());
             b.set_ledger_version(version);
             *b.mutable_as_of_date() = ToDate(today);
+            b.set_merged_into_customer_id(row.merged_into);
+            b.set_sealed(!row.seal_id.empty());
             it = done.emplace(id, std::move(b)).first;
           }
           out.push_back(it->second);
@@ -398,12 +397,10 @@ absl::StatusOr<v1::CustomerLedgerStats> LedgerStore::GetStats(const LedgerContex
   options.read_only = true;
   absl::Status status = db_.InTransaction(
       [&](Transaction& tx) -> absl::Status {
-        LEDGER_ASSIGN_OR_RETURN(
-            rows, tx.Query("SELECT ledger_version FROM customer_ledgers WHERE tenant_id = ? AND "
-                           "customer_id = ?",
-                           {ctx.tenant_id, customer_id}));
-        const int64_t version = rows.empty() ? 0 : rows[0].GetInt(0);
-        LEDGER_ASSIGN_OR_RETURN(st, ComputeStats(tx, ctx, customer_id, version, today));
+        LEDGER_ASSIGN_OR_RETURN(row, entries::ReadCustomerRow(tx, ctx, customer_id));
+        LEDGER_ASSIGN_OR_RETURN(st, ComputeStats(tx, ctx, customer_id, row.version, today));
+        st.set_merged_into_customer_id(row.merged_into);
+        st.set_sealed(!row.seal_id.empty());
         out = std::move(st);
         return absl::OkStatus();
       },

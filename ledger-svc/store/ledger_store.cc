@@ -843,28 +843,6 @@ std::pair<std::string, std::string> Subject(const v1::CreditLimit& limit) {
   return {"customer", limit.customer_id()};
 }
 
-absl::Status EmitLimitChange(const events::Outbox& outbox, Transaction& tx,
-                             const LedgerContext& ctx, const std::string& subject,
-                             const std::string& subject_id, int64_t version,
-                             const v1::CreditLimit* limit, const std::string& request_id) {
-  v1::CreditLimitChanged event;
-  if (subject == "customer") {
-    event.set_customer_id(subject_id);
-  } else {
-    event.set_category_id(subject_id);
-  }
-  if (limit != nullptr) *event.mutable_credit_limit() = *limit;
-  events::NewEvent e;
-  e.tenant_id = ctx.tenant_id;
-  e.aggregate_type = "credit_limit";
-  e.aggregate_id = absl::StrCat(subject, ":", subject_id);
-  e.aggregate_version = version;
-  e.payload = &event;
-  e.request_id = request_id;
-  e.principal = ctx.principal;
-  return outbox.Append(tx, e).status();
-}
-
 }  // namespace
 
 absl::StatusOr<v1::SetCreditLimitResponse> LedgerStore::SetCreditLimit(
@@ -874,6 +852,10 @@ absl::StatusOr<v1::SetCreditLimitResponse> LedgerStore::SetCreditLimit(
       writer_, ctx, "SetCreditLimit", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::SetCreditLimitResponse& out) -> absl::Status {
         const auto [subject, subject_id] = Subject(req.credit_limit());
+        if (subject == "customer") {  // no limit for a deleted or merged customer
+          LEDGER_ASSIGN_OR_RETURN(row, LockCustomer(tx, ctx, subject_id));
+          (void)row;
+        }
         v1::CreditLimit limit;
         if (subject == "customer") {
           limit.set_customer_id(subject_id);
@@ -898,8 +880,8 @@ absl::StatusOr<v1::SetCreditLimitResponse> LedgerStore::SetCreditLimit(
                                                  "subject_id = ?",
                                                  {ctx.tenant_id, subject, subject_id}));
         *out.mutable_credit_limit() = limit;
-        return EmitLimitChange(outbox_, tx, ctx, subject, subject_id, row.GetInt(0), &limit,
-                               req.request_id());
+        return entries::AppendLimitEvent(outbox_, tx, ctx, subject, subject_id, row.GetInt(0),
+                                         &limit, req.request_id());
       });
 }
 
@@ -925,8 +907,8 @@ absl::StatusOr<v1::DeleteCreditLimitResponse> LedgerStore::DeleteCreditLimit(
                                                  "tenant_id = ? AND subject = ? AND "
                                                  "subject_id = ?",
                                                  {ctx.tenant_id, subject, subject_id}));
-        return EmitLimitChange(outbox_, tx, ctx, subject, subject_id, row.GetInt(0), nullptr,
-                               req.request_id());
+        return entries::AppendLimitEvent(outbox_, tx, ctx, subject, subject_id, row.GetInt(0),
+                                         nullptr, req.request_id());
       });
 }
 

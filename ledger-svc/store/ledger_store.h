@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "kelola/ledger/v1/ledger_internal_service.pb.h"
 #include "kelola/ledger/v1/ledger_service.pb.h"
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
@@ -69,6 +70,15 @@ class LedgerStore {
       const LedgerContext& ctx, const v1::SetCreditLimitRequest& request);
   absl::StatusOr<v1::DeleteCreditLimitResponse> DeleteCreditLimit(
       const LedgerContext& ctx, const v1::DeleteCreditLimitRequest& request);
+
+  // The ledger's side of customer-svc's delete (C4) and merge (C7) protocols
+  // (LedgerInternalService; customer_protocols.cc).
+  absl::StatusOr<v1::SealCustomerResponse> SealCustomer(const LedgerContext& ctx,
+                                                        const v1::SealCustomerRequest& request);
+  absl::StatusOr<v1::UnsealCustomerResponse> UnsealCustomer(
+      const LedgerContext& ctx, const v1::UnsealCustomerRequest& request);
+  absl::StatusOr<v1::ReassignCustomerHistoryResponse> ReassignCustomerHistory(
+      const LedgerContext& ctx, const v1::ReassignCustomerHistoryRequest& request);
 
   absl::StatusOr<v1::Sale> GetSale(const LedgerContext& ctx, const std::string& sale_id,
                                    v1::SaleView view);

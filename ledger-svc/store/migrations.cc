@@ -128,6 +128,25 @@ CREATE INDEX voids_by_customer ON voids (tenant_id, customer_id, void_time_micro
   return m;
 }
 
+// The cross-service protocols of customer-svc (C4 delete, C7 merge):
+// - customer_ledgers.seal_id: the delete operation that sealed the customer (no entry may
+//   be added from then on); NULL when not sealed;
+// - customer_ledgers.merged_into: the survivor the customer's history moved to;
+// - sales/payments.reassigned_from: the customer an entry belonged to before a merge
+//   moved it (the entry's customer_id names the survivor).
+db::Migration CustomerProtocols(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "seals and merges";
+  m.sqlite = R"sql(
+ALTER TABLE customer_ledgers ADD COLUMN seal_id TEXT;
+ALTER TABLE customer_ledgers ADD COLUMN merged_into TEXT;
+ALTER TABLE sales ADD COLUMN reassigned_from TEXT;
+ALTER TABLE payments ADD COLUMN reassigned_from TEXT;
+)sql";
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
@@ -135,6 +154,7 @@ std::vector<db::Migration> Migrations() {
       events::OutboxMigration(1),
       LedgerTables(2),
       CustomerIndexes(3),
+      CustomerProtocols(4),
   };
 }
 

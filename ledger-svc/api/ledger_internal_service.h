@@ -1,0 +1,33 @@
+#pragma once
+
+// kelola.ledger.v1.LedgerInternalService: the ledger's side of customer-svc's delete (C4)
+// and merge (C7) protocols. Validates the operation ids and calls the store
+// (store/customer_protocols.cc), which does each step in one idempotent transaction.
+//
+// Caller authentication (only customer-svc may call) belongs to the internal-credential
+// work of the gateway (G4); until then the service is reachable only inside the cluster
+// network, like every other internal port. See docs/decisions/customer-delete-and-merge.md.
+
+#include "kelola/ledger/v1/ledger_internal_service.grpc.pb.h"
+#include "ledger-svc/store/ledger_store.h"
+
+namespace kelola::ledger {
+
+class LedgerInternalServiceImpl final : public v1::LedgerInternalService::Service {
+ public:
+  explicit LedgerInternalServiceImpl(LedgerStore& store) : store_(store) {}
+
+  grpc::Status SealCustomer(grpc::ServerContext* context, const v1::SealCustomerRequest* request,
+                            v1::SealCustomerResponse* response) override;
+  grpc::Status UnsealCustomer(grpc::ServerContext* context,
+                              const v1::UnsealCustomerRequest* request,
+                              v1::UnsealCustomerResponse* response) override;
+  grpc::Status ReassignCustomerHistory(grpc::ServerContext* context,
+                                       const v1::ReassignCustomerHistoryRequest* request,
+                                       v1::ReassignCustomerHistoryResponse* response) override;
+
+ private:
+  LedgerStore& store_;
+};
+
+}  // namespace kelola::ledger

@@ -5,6 +5,7 @@
 #include "customer-svc/api/customer_internal_service_impl.h"
 #include "customer-svc/api/customer_query_handlers.h"
 #include "customer-svc/api/customer_service.h"
+#include "customer-svc/api/grpc_ledger_protocol.h"
 #include "customer-svc/api/tenant_service_impl.h"
 #include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/directory_store.h"
@@ -15,10 +16,15 @@
 #include "libs/events/event_service.h"
 #include "libs/ids/ids.h"
 #include "libs/phone/phone_normalizer.h"
+#include "libs/server/periodic_task.h"
 #include "libs/server/startup.h"
 
 ABSL_FLAG(std::string, db, "", "database URL: sqlite:PATH, sqlite::memory: or postgres://...");
 ABSL_FLAG(std::string, ledger, "", "ledger-svc address (HOST:PORT, dns:///..., ipv4:...)");
+ABSL_FLAG(absl::Duration, resume_interval, absl::Seconds(2),
+          "how often unfinished merges and abandoned deletes are resumed");
+ABSL_FLAG(absl::Duration, abandoned_delete_after, absl::Minutes(2),
+          "age after which a delete stuck between the ledger seal and the row removal is undone");
 
 int main(int argc, char** argv) {
   kelola::server::BlockTerminationSignals();
@@ -46,9 +52,21 @@ int main(int argc, char** argv) {
 
   kelola::customer::api::CustomerImporter importer(*directory, ids, phones);
   kelola::customer::api::CustomerExporter exporter(*db, query, *directory, clock);
-  // Delete and merge are still answered UNIMPLEMENTED by the generated base.
+  // Delete (C4) and merge (C7) run their protocols with ledger-svc; what a crash or an
+  // unreachable ledger leaves unfinished is resumed in the background.
+  kelola::customer::api::GrpcLedgerProtocol ledger_protocol(ledger);
+  kelola::customer::api::CustomerDeletionOptions deletion_options;
+  deletion_options.stale_after = absl::GetFlag(FLAGS_abandoned_delete_after);
+  kelola::customer::api::CustomerDeletion deletion(*directory, ledger_protocol, ids, clock,
+                                                   deletion_options);
+  kelola::customer::api::CustomerMergeSaga merges(*directory, ledger_protocol, ids, clock);
+  kelola::server::PeriodicTask resumer(absl::GetFlag(FLAGS_resume_interval), [&] {
+    (void)merges.ResumeOpen();
+    (void)deletion.ResumeStale();
+  });
+  resumer.Start();
   kelola::customer::api::CustomerService customer_service(*directory, clock, ids, phones, queries,
-                                                          importer, exporter);
+                                                          importer, exporter, deletion, merges);
   kelola::customer::api::CategoryServiceImpl category_service(*directory, ids);
   kelola::customer::api::TenantServiceImpl tenant_service(*directory);
   kelola::customer::api::CustomerInternalServiceImpl internal_service(*directory);
@@ -64,5 +82,6 @@ int main(int argc, char** argv) {
   return kelola::server::ServeUntilSignal(
       options, &registry,
       {&customer_service, &category_service, &tenant_service, &internal_service, &event_service},
-      [&] { return db->Ping(); }, {[&] { notifier.Shutdown(); }, [&] { stats_feed.Stop(); }});
+      [&] { return db->Ping(); },
+      {[&] { notifier.Shutdown(); }, [&] { stats_feed.Stop(); }, [&] { resumer.Stop(); }});
 }

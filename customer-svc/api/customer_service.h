@@ -1,13 +1,17 @@
 #pragma once
 
 // The complete kelola.customer.v1.CustomerService as served: the directory handlers of
-// CustomerServiceImpl plus the query side (lists, search, duplicates), CSV import and
-// CSV/PDF export, each delegated to its own class.
+// CustomerServiceImpl plus the query side (lists, search, duplicates), CSV import,
+// CSV/PDF export, delete (C4) and merge (C7), each delegated to its own class.
 
+#include "customer-svc/api/customer_deletion.h"
 #include "customer-svc/api/customer_export.h"
 #include "customer-svc/api/customer_import.h"
+#include "customer-svc/api/customer_merge_saga.h"
 #include "customer-svc/api/customer_query_handlers.h"
 #include "customer-svc/api/customer_service_impl.h"
+#include "customer-svc/api/handler_support.h"
+#include "libs/server/request_context.h"
 
 namespace kelola::customer::api {
 
@@ -15,11 +19,14 @@ class CustomerService final : public CustomerServiceImpl {
  public:
   CustomerService(store::DirectoryStore& store, const Clock& clock, ids::IdGenerator& ids,
                   const phone::PhoneNormalizer& phones, const CustomerQueryHandlers& queries,
-                  CustomerImporter& importer, CustomerExporter& exporter)
+                  CustomerImporter& importer, CustomerExporter& exporter,
+                  CustomerDeletion& deletion, CustomerMergeSaga& merges)
       : CustomerServiceImpl(store, clock, ids, phones),
         queries_(queries),
         importer_(importer),
-        exporter_(exporter) {}
+        exporter_(exporter),
+        deletion_(deletion),
+        merges_(merges) {}
 
   grpc::Status ListCustomers(grpc::ServerContext* context, const v1::ListCustomersRequest* request,
                              v1::ListCustomersResponse* response) override {
@@ -45,11 +52,40 @@ class CustomerService final : public CustomerServiceImpl {
                                grpc::ServerWriter<v1::ExportCustomersResponse>* writer) override {
     return exporter_.Export(context, request, writer);
   }
+  grpc::Status DeleteCustomer(grpc::ServerContext* context,
+                              const v1::DeleteCustomerRequest* request,
+                              v1::DeleteCustomerResponse* /*response*/) override {
+    auto rc = server::ReadRequestContext(*context);
+    if (!rc.ok()) return ToGrpc(rc.status());
+    return ToGrpc(deletion_.Delete(*rc, *request));
+  }
+  grpc::Status MergeCustomers(grpc::ServerContext* context,
+                              const v1::MergeCustomersRequest* request,
+                              v1::MergeCustomersResponse* response) override {
+    auto rc = server::ReadRequestContext(*context);
+    if (!rc.ok()) return ToGrpc(rc.status());
+    auto op = merges_.Merge(*rc, *request);
+    if (!op.ok()) return ToGrpc(op.status());
+    *response->mutable_merge_operation() = *std::move(op);
+    return grpc::Status::OK;
+  }
+  grpc::Status GetMergeOperation(grpc::ServerContext* context,
+                                 const v1::GetMergeOperationRequest* request,
+                                 v1::GetMergeOperationResponse* response) override {
+    auto rc = server::ReadRequestContext(*context);
+    if (!rc.ok()) return ToGrpc(rc.status());
+    auto op = merges_.Get(*rc, request->merge_operation_id());
+    if (!op.ok()) return ToGrpc(op.status());
+    *response->mutable_merge_operation() = *std::move(op);
+    return grpc::Status::OK;
+  }
 
  private:
   const CustomerQueryHandlers& queries_;
   CustomerImporter& importer_;
   CustomerExporter& exporter_;
+  CustomerDeletion& deletion_;
+  CustomerMergeSaga& merges_;
 };
 
 }  // namespace kelola::customer::api

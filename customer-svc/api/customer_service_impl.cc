@@ -31,60 +31,6 @@ using store::DirectoryTx;
 using store::StoredCustomer;
 using v1::Customer;
 
-// Client-supplied UUIDs are stored in lower case; other ids are looked up as given.
-std::string CanonicalId(absl::string_view id) {
-  const std::string_view view(id.data(), id.size());
-  if (ids::IsValidId(view)) return absl::AsciiStrToLower(id);
-  return std::string(id);
-}
-
-absl::StatusOr<StoredCustomer> MustFind(DirectoryTx& tx, absl::string_view id) {
-  auto found = tx.FindCustomer(id);
-  if (!found.ok()) return found.status();
-  if (!found->has_value()) {
-    return NotFound("CUSTOMER_NOT_FOUND", "customer", "customer_id", id);
-  }
-  return **found;
-}
-
-// The states in which a customer's data may not change.
-absl::Status CheckChangeable(const Customer& c, bool erased_ok = false) {
-  switch (c.state()) {
-    case v1::CUSTOMER_STATE_MERGED:
-      return errors::Error(
-          absl::StatusCode::kFailedPrecondition, "CUSTOMER_MERGED",
-          absl::StrCat("the customer was merged into ", c.merged_into_customer_id()),
-          {{"merged_into_customer_id", c.merged_into_customer_id()}});
-    case v1::CUSTOMER_STATE_MERGING:
-      return errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_MERGE_IN_PROGRESS",
-                           "the customer is being merged", {});
-    case v1::CUSTOMER_STATE_ERASED:
-      if (erased_ok) return absl::OkStatus();
-      return errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_ERASED",
-                           "the customer's personal data was erased", {});
-    default:
-      return absl::OkStatus();
-  }
-}
-
-std::string Fingerprint(google::protobuf::Message& copy) {
-  // request_id is the key, not part of the content.
-  const auto* field = copy.GetDescriptor()->FindFieldByName("request_id");
-  if (field != nullptr) copy.GetReflection()->ClearField(&copy, field);
-  return store::RequestFingerprint(copy);
-}
-
-store::WriteOptions Options(const server::RequestContext& rc, absl::string_view scope,
-                            absl::string_view request_id, const std::string& hash) {
-  store::WriteOptions o;
-  o.principal = rc.principal;
-  o.request_id = request_id.empty() ? rc.request_id : std::string(request_id);
-  o.scope = std::string(scope);
-  o.idempotency_key = std::string(request_id);
-  o.request_hash = hash;
-  return o;
-}
-
 // A JSON string literal (UTF-8 passes through; quotes, backslashes, controls escaped).
 std::string JsonString(absl::string_view text) {
   std::string out = "\"";

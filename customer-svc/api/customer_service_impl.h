@@ -2,8 +2,8 @@
 
 // gRPC handlers of kelola.customer.v1.CustomerService for the directory: create, read,
 // update, archive/restore, consent, erasure, data export, upcoming birthdays and price
-// quotes. Lists, search, duplicates, import/export, delete and merge are other components'
-// and stay UNIMPLEMENTED here (this class does not override them).
+// quotes. Lists, search, duplicates, import/export, delete and merge are other classes'
+// (served together by CustomerService, customer_service.h).
 
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/customer_service.grpc.pb.h"

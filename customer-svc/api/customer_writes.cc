@@ -3,17 +3,74 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "customer-svc/api/handler_support.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/domain/tenant_rules.h"
 #include "kelola/customer/v1/events.pb.h"
+#include "libs/ids/ids.h"
 
 namespace kelola::customer::api {
 
 using store::CustomerRecord;
 using store::DirectoryTx;
+using store::StoredCustomer;
 using v1::Customer;
+
+std::string CanonicalId(absl::string_view id) {
+  const std::string_view view(id.data(), id.size());
+  if (ids::IsValidId(view)) return absl::AsciiStrToLower(id);
+  return std::string(id);
+}
+
+absl::StatusOr<StoredCustomer> MustFind(DirectoryTx& tx, absl::string_view id) {
+  auto found = tx.FindCustomer(id);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) {
+    return NotFound("CUSTOMER_NOT_FOUND", "customer", "customer_id", id);
+  }
+  return **found;
+}
+
+absl::Status CheckChangeable(const Customer& c, bool erased_ok) {
+  switch (c.state()) {
+    case v1::CUSTOMER_STATE_MERGED:
+      return errors::Error(
+          absl::StatusCode::kFailedPrecondition, "CUSTOMER_MERGED",
+          absl::StrCat("the customer was merged into ", c.merged_into_customer_id()),
+          {{"customer_id", c.customer_id()},
+           {"merged_into_customer_id", c.merged_into_customer_id()}});
+    case v1::CUSTOMER_STATE_MERGING:
+      return errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_MERGE_IN_PROGRESS",
+                           "the customer is being merged", {{"customer_id", c.customer_id()}});
+    case v1::CUSTOMER_STATE_ERASED:
+      if (erased_ok) return absl::OkStatus();
+      return errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_ERASED",
+                           "the customer's personal data was erased",
+                           {{"customer_id", c.customer_id()}});
+    default:
+      return absl::OkStatus();
+  }
+}
+
+std::string Fingerprint(google::protobuf::Message& copy) {
+  // request_id is the key, not part of the content.
+  const auto* field = copy.GetDescriptor()->FindFieldByName("request_id");
+  if (field != nullptr) copy.GetReflection()->ClearField(&copy, field);
+  return store::RequestFingerprint(copy);
+}
+
+store::WriteOptions Options(const server::RequestContext& rc, absl::string_view scope,
+                            absl::string_view request_id, const std::string& hash) {
+  store::WriteOptions o;
+  o.principal = rc.principal;
+  o.request_id = request_id.empty() ? rc.request_id : std::string(request_id);
+  o.scope = std::string(scope);
+  o.idempotency_key = std::string(request_id);
+  o.request_hash = hash;
+  return o;
+}
 
 absl::StatusOr<absl::TimeZone> TenantZone(const v1::TenantSettings& settings) {
   absl::TimeZone tz;
@@ -74,6 +131,13 @@ absl::StatusOr<Customer> InsertNewCustomer(DirectoryTx& tx, const v1::TenantSett
   if (existing->has_value()) {
     return errors::Error(absl::StatusCode::kAlreadyExists, "CUSTOMER_ID_EXISTS",
                          "a customer with this id already exists", {{"customer_id", id}});
+  }
+  auto deleted = tx.IsDeleted(id);
+  if (!deleted.ok()) return deleted.status();
+  if (*deleted) {
+    return errors::Error(absl::StatusCode::kAlreadyExists, "CUSTOMER_ID_EXISTS",
+                         "this id belonged to a deleted customer; ids are never reused",
+                         {{"customer_id", id}});
   }
   customer.set_customer_id(id);
 

@@ -15,8 +15,27 @@
 #include "kelola/customer/v1/customer.pb.h"
 #include "kelola/customer/v1/tenant.pb.h"
 #include "libs/errors/errors.h"
+#include "libs/server/request_context.h"
 
 namespace kelola::customer::api {
+
+// Client-supplied UUIDs are stored in lower case; other ids are looked up as given.
+std::string CanonicalId(absl::string_view id);
+
+// The customer, or NOT_FOUND CUSTOMER_NOT_FOUND (metadata customer_id).
+absl::StatusOr<store::StoredCustomer> MustFind(store::DirectoryTx& tx, absl::string_view id);
+
+// OK unless the customer's state forbids changing its data: MERGED (CUSTOMER_MERGED),
+// MERGING (CUSTOMER_MERGE_IN_PROGRESS), ERASED (CUSTOMER_ERASED, unless `erased_ok`).
+absl::Status CheckChangeable(const v1::Customer& c, bool erased_ok = false);
+
+// The idempotency fingerprint of a request: its content without request_id. Clears
+// request_id in `copy`.
+std::string Fingerprint(google::protobuf::Message& copy);
+
+// WriteOptions of a handler's write: who, and the idempotency key in `scope`.
+store::WriteOptions Options(const server::RequestContext& rc, absl::string_view scope,
+                            absl::string_view request_id, const std::string& hash);
 
 // The tenant's time zone; INTERNAL when it cannot be loaded.
 absl::StatusOr<absl::TimeZone> TenantZone(const v1::TenantSettings& settings);

@@ -731,7 +731,12 @@ absl::Status IndexCustomer(db::Transaction& tx, absl::string_view tenant_view,
       "SELECT state, display_name, data FROM customers WHERE tenant_id = ? AND customer_id = ?",
       {tenant, id});
   if (!rows.ok()) return rows.status();
-  if (rows->empty()) return RemoveFromIndex(tx, tenant, id);
+  if (rows->empty()) {  // deleted (C4): nothing of it stays
+    if (absl::Status s = RemoveFromIndex(tx, tenant, id); !s.ok()) return s;
+    return tx
+        .Execute("DELETE FROM customer_stats WHERE tenant_id = ? AND customer_id = ?", {tenant, id})
+        .status();
+  }
   const int state = static_cast<int>((*rows)[0].GetInt(0));
   auto stats = tx.Execute(
       "INSERT INTO customer_stats (tenant_id, customer_id, activity_asc_key, activity_desc_key) "

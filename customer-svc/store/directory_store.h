@@ -93,6 +93,11 @@ class DirectoryTx {
   virtual absl::Status InsertCustomer(const CustomerRecord& record) = 0;
   // Replaces the row and the phones of record.customer.customer_id.
   virtual absl::Status UpdateCustomer(const CustomerRecord& record) = 0;
+  // Deletes the customer for good (C4): its row, phones and consent history (and, through
+  // the write hook, its search and stats entries), and records the id as deleted.
+  virtual absl::Status DeleteCustomer(absl::string_view id) = 0;
+  // Whether the id belonged to a deleted customer (ids are never reused).
+  virtual absl::StatusOr<bool> IsDeleted(absl::string_view id) = 0;
   // Customers counted toward the plan limit (C16): ACTIVE, ARCHIVED, MERGING. With `lock`
   // the tenant's settings row is locked first, so that concurrent creates count in turn.
   virtual absl::StatusOr<int64_t> CountLimitedCustomers(bool lock) = 0;

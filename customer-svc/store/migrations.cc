@@ -132,6 +132,49 @@ CREATE TABLE erasure_audit (
   return m;
 }
 
+// The cross-service operations (store/customer_operations.h):
+// - deleted_customers: ids deleted for good (C4), never reused, with who and when;
+// - pending_deletes: a delete between sealing in ledger-svc and removing the row here;
+// - merge_operations: the merge saga's operation rows (C7), also its audit record;
+// - customers_by_merged_into: the MERGED pointers to a customer, re-pointed by a merge.
+db::Migration CustomerOperations(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "deletes and merges";
+  m.sqlite = R"sql(
+CREATE TABLE deleted_customers (
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  delete_time_micros BIGINT NOT NULL,
+  principal TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, customer_id));
+CREATE TABLE pending_deletes (
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  seal_id TEXT NOT NULL,
+  create_time_micros BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, customer_id));
+CREATE INDEX pending_deletes_by_time ON pending_deletes (create_time_micros);
+CREATE TABLE merge_operations (
+  tenant_id TEXT NOT NULL,
+  merge_operation_id TEXT NOT NULL,
+  source_customer_id TEXT NOT NULL,
+  target_customer_id TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  previous_source_state INTEGER NOT NULL,
+  create_time_micros BIGINT NOT NULL,
+  update_time_micros BIGINT NOT NULL,
+  record BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, merge_operation_id));
+CREATE INDEX merge_operations_by_state ON merge_operations (state, update_time_micros);
+CREATE INDEX merge_operations_by_source ON merge_operations (tenant_id, source_customer_id);
+CREATE INDEX merge_operations_by_target ON merge_operations (tenant_id, target_customer_id, state);
+CREATE INDEX customers_by_merged_into ON customers (tenant_id, merged_into);
+)sql";
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
@@ -142,6 +185,7 @@ std::vector<db::Migration> Migrations() {
       // Versions 3-19: the directory.
       CustomerDirectory(3),
       DirectoryFeatures(4),
+      CustomerOperations(5),
   };
   // Versions 20-39: search index, stats projection and list indexes (customer_query.h).
   for (db::Migration& m : store::CustomerQueryMigrations()) all.push_back(std::move(m));

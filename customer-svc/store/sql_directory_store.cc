@@ -232,6 +232,31 @@ class SqlDirectoryTx final : public DirectoryTx {
     return WritePhones(r);
   }
 
+  absl::Status DeleteCustomer(absl::string_view id_view) override {
+    const std::string id(id_view);
+    for (const char* table : {"customer_phones", "consent_history", "customers"}) {
+      auto n = tx_.Execute(
+          absl::StrCat("DELETE FROM ", table, " WHERE tenant_id = ? AND customer_id = ?"),
+          {tenant_, id});
+      if (!n.ok()) return n.status();
+    }
+    auto n = tx_.Execute(
+        "INSERT INTO deleted_customers (tenant_id, customer_id, delete_time_micros, principal, "
+        "request_id) VALUES (?, ?, ?, ?, ?)",
+        {tenant_, id, absl::ToUnixMicros(now_), options_ ? options_->principal : std::string(),
+         options_ ? options_->request_id : std::string()});
+    if (!n.ok()) return n.status();
+    if (store_options_ == nullptr || !store_options_->on_customer_written) return absl::OkStatus();
+    return store_options_->on_customer_written(tx_, tenant_, id);
+  }
+
+  absl::StatusOr<bool> IsDeleted(absl::string_view id) override {
+    auto rows = tx_.Query("SELECT 1 FROM deleted_customers WHERE tenant_id = ? AND customer_id = ?",
+                          {tenant_, std::string(id)});
+    if (!rows.ok()) return rows.status();
+    return !rows->empty();
+  }
+
   absl::StatusOr<int64_t> CountLimitedCustomers(bool lock) override {
     if (lock && tx_.dialect() == db::Dialect::kPostgres) {
       auto locked = tx_.Query("SELECT version FROM tenant_settings WHERE tenant_id = ? FOR UPDATE",

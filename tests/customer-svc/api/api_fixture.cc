@@ -6,7 +6,78 @@
 #include "libs/testing/postgres_environment.h"
 
 namespace kelola::customer::testing_support {
-namespace {}  // namespace
+
+absl::Status ScriptedLedger::Seal(const std::string& tenant, const std::string& seal_id,
+                                  const std::string& customer_id) {
+  absl::MutexLock lock(&mu_);
+  if (!seal_failures_.empty()) {
+    absl::Status s = seal_failures_.front();
+    seal_failures_.pop_front();
+    return s;
+  }
+  if (with_history_.count(customer_id) > 0) {
+    return errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_HAS_HISTORY",
+                         "has history", {{"sale_count", "1"}, {"payment_count", "0"}});
+  }
+  auto it = seals_.find(customer_id);
+  if (it != seals_.end() && it->second != seal_id) {
+    return errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_SEALED", "sealed",
+                         {{"seal_id", it->second}});
+  }
+  seals_[customer_id] = seal_id;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> ScriptedLedger::Unseal(const std::string& tenant, const std::string& seal_id,
+                                            const std::string& customer_id) {
+  absl::MutexLock lock(&mu_);
+  ++unseal_calls_;
+  auto it = seals_.find(customer_id);
+  if (it == seals_.end()) return false;
+  if (it->second != seal_id) {
+    return errors::Error(absl::StatusCode::kFailedPrecondition, "SEAL_MISMATCH", "other seal");
+  }
+  seals_.erase(it);
+  return true;
+}
+
+absl::Status ScriptedLedger::Reassign(const std::string& tenant, const std::string& operation_id,
+                                      const std::string& source, const std::string& target) {
+  absl::MutexLock lock(&mu_);
+  ++reassign_calls_;
+  if (!reassign_failures_.empty()) {
+    absl::Status s = reassign_failures_.front();
+    reassign_failures_.pop_front();
+    return s;
+  }
+  merged_.insert(source);
+  return absl::OkStatus();
+}
+
+void ScriptedLedger::AddHistory(const std::string& customer_id) {
+  absl::MutexLock lock(&mu_);
+  with_history_.insert(customer_id);
+}
+void ScriptedLedger::FailNextSeal(absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  seal_failures_.push_back(std::move(status));
+}
+void ScriptedLedger::FailNextReassign(absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  reassign_failures_.push_back(std::move(status));
+}
+std::map<std::string, std::string> ScriptedLedger::seals() const {
+  absl::MutexLock lock(&mu_);
+  return seals_;
+}
+int ScriptedLedger::reassign_calls() const {
+  absl::MutexLock lock(&mu_);
+  return reassign_calls_;
+}
+int ScriptedLedger::unseal_calls() const {
+  absl::MutexLock lock(&mu_);
+  return unseal_calls_;
+}
 
 void DirectoryApiTest::SetUp() {
   auto dir = testing::TempDir::Create("kelola-customer-api");
@@ -36,8 +107,11 @@ void DirectoryApiTest::SetUp() {
   queries_ = std::make_unique<api::CustomerQueryHandlers>(*store_, *query_);
   base_importer_ = std::make_unique<api::CustomerImporter>(*store_, *ids_, phones_);
   base_exporter_ = std::make_unique<api::CustomerExporter>(*db_, *query_, *store_, clock_);
-  customer_service_ = std::make_unique<api::CustomerService>(
-      *store_, clock_, *ids_, phones_, *queries_, *base_importer_, *base_exporter_);
+  deletion_ = std::make_unique<api::CustomerDeletion>(*store_, ledger_, *ids_, clock_);
+  merges_ = std::make_unique<api::CustomerMergeSaga>(*store_, ledger_, *ids_, clock_);
+  customer_service_ = std::make_unique<api::CustomerService>(*store_, clock_, *ids_, phones_,
+                                                             *queries_, *base_importer_,
+                                                             *base_exporter_, *deletion_, *merges_);
   category_service_ = std::make_unique<api::CategoryServiceImpl>(*store_, *ids_);
   tenant_service_ = std::make_unique<api::TenantServiceImpl>(*store_);
   internal_service_ = std::make_unique<api::CustomerInternalServiceImpl>(*store_);

@@ -4,13 +4,18 @@
 // loopback port, over a real database: a SQLite file or a fresh PostgreSQL database. Tests
 // are parameterized by driver name ("sqlite", "postgres").
 
+#include <deque>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "customer-svc/api/category_service_impl.h"
 #include "customer-svc/api/customer_internal_service_impl.h"
 #include "customer-svc/api/customer_query_handlers.h"
 #include "customer-svc/api/customer_service.h"
+#include "customer-svc/api/ledger_protocol.h"
 #include "customer-svc/api/tenant_service_impl.h"
 #include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/directory_store.h"
@@ -26,6 +31,38 @@
 #include "libs/testing/temp_dir.h"
 
 namespace kelola::customer::testing_support {
+
+// ledger-svc's side of delete and merge, scripted: a unit-test double for the saga logic
+// (the real protocol runs in tests/integration/customer_protocols_test.cc). Customers in
+// `with_history` refuse a seal; queued failures are returned by the next calls.
+class ScriptedLedger final : public api::LedgerProtocol {
+ public:
+  absl::Status Seal(const std::string& tenant, const std::string& seal_id,
+                    const std::string& customer_id) override;
+  absl::StatusOr<bool> Unseal(const std::string& tenant, const std::string& seal_id,
+                              const std::string& customer_id) override;
+  absl::Status Reassign(const std::string& tenant, const std::string& operation_id,
+                        const std::string& source, const std::string& target) override;
+
+  void AddHistory(const std::string& customer_id);
+  // The next Seal / Reassign calls fail with these, in order.
+  void FailNextSeal(absl::Status status);
+  void FailNextReassign(absl::Status status);
+  // customer -> seal_id of the seals in place.
+  std::map<std::string, std::string> seals() const;
+  int reassign_calls() const;
+  int unseal_calls() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::set<std::string> with_history_;
+  std::map<std::string, std::string> seals_;
+  std::set<std::string> merged_;
+  std::deque<absl::Status> seal_failures_;
+  std::deque<absl::Status> reassign_failures_;
+  int reassign_calls_ = 0;
+  int unseal_calls_ = 0;
+};
 
 class DirectoryApiTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -60,6 +97,9 @@ class DirectoryApiTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<api::CustomerQueryHandlers> queries_;
   std::unique_ptr<api::CustomerImporter> base_importer_;
   std::unique_ptr<api::CustomerExporter> base_exporter_;
+  ScriptedLedger ledger_;
+  std::unique_ptr<api::CustomerDeletion> deletion_;
+  std::unique_ptr<api::CustomerMergeSaga> merges_;
   std::unique_ptr<api::CustomerService> customer_service_;
   std::unique_ptr<api::CategoryServiceImpl> category_service_;
   std::unique_ptr<api::TenantServiceImpl> tenant_service_;

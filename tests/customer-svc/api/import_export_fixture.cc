@@ -14,8 +14,9 @@ void ImportExportTest::SetUp() {
   importer_ = std::make_unique<api::CustomerImporter>(*indexed_store_, *ids_, phones_, Limits());
   exporter_ = std::make_unique<api::CustomerExporter>(*db_, *io_query_, *indexed_store_, clock_);
   io_queries_ = std::make_unique<api::CustomerQueryHandlers>(*indexed_store_, *io_query_);
-  io_service_ = std::make_unique<api::CustomerService>(*indexed_store_, clock_, *ids_, phones_,
-                                                       *io_queries_, *importer_, *exporter_);
+  io_service_ =
+      std::make_unique<api::CustomerService>(*indexed_store_, clock_, *ids_, phones_, *io_queries_,
+                                             *importer_, *exporter_, *deletion_, *merges_);
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

@@ -1,0 +1,162 @@
+#include "customer-svc/store/customer_operations.h"
+
+#include "google/protobuf/util/time_util.h"
+
+namespace kelola::customer::store {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr int64_t kPending = v1::MERGE_OPERATION_STATE_PENDING;
+constexpr int64_t kLedgerMoved = v1::MERGE_OPERATION_STATE_LEDGER_MOVED;
+
+absl::StatusOr<MergeOperationRecord> RecordFromRow(const db::Row& row) {
+  MergeOperationRecord r;
+  if (!r.operation.ParseFromString(row.GetBytes(0))) {
+    return absl::InternalError("corrupt merge operation row");
+  }
+  r.previous_source_state = static_cast<v1::CustomerState>(row.GetInt(1));
+  return r;
+}
+
+}  // namespace
+
+absl::Status InsertMergeOperation(db::Transaction& tx, const std::string& tenant,
+                                  const MergeOperationRecord& r) {
+  const v1::MergeOperation& op = r.operation;
+  return tx
+      .Execute(
+          "INSERT INTO merge_operations (tenant_id, merge_operation_id, source_customer_id, "
+          "target_customer_id, state, previous_source_state, create_time_micros, "
+          "update_time_micros, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {tenant, op.merge_operation_id(), op.source_customer_id(), op.target_customer_id(),
+           static_cast<int64_t>(op.state()), static_cast<int64_t>(r.previous_source_state),
+           TimeUtil::TimestampToMicroseconds(op.create_time()),
+           TimeUtil::TimestampToMicroseconds(op.update_time()), db::Bytes{op.SerializeAsString()}})
+      .status();
+}
+
+absl::StatusOr<std::optional<MergeOperationRecord>> FindMergeOperation(db::Transaction& tx,
+                                                                       const std::string& tenant,
+                                                                       const std::string& id) {
+  auto rows = tx.Query(
+      "SELECT record, previous_source_state FROM merge_operations WHERE tenant_id = ? AND "
+      "merge_operation_id = ?",
+      {tenant, id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<MergeOperationRecord>();
+  auto r = RecordFromRow((*rows)[0]);
+  if (!r.ok()) return r.status();
+  return std::optional<MergeOperationRecord>(*std::move(r));
+}
+
+absl::StatusOr<bool> AdvanceMergeOperation(db::Transaction& tx, const std::string& tenant,
+                                           v1::MergeOperationState from,
+                                           const v1::MergeOperation& op) {
+  auto n = tx.Execute(
+      "UPDATE merge_operations SET state = ?, update_time_micros = ?, record = ? WHERE "
+      "tenant_id = ? AND merge_operation_id = ? AND state = ?",
+      {static_cast<int64_t>(op.state()), TimeUtil::TimestampToMicroseconds(op.update_time()),
+       db::Bytes{op.SerializeAsString()}, tenant, op.merge_operation_id(),
+       static_cast<int64_t>(from)});
+  if (!n.ok()) return n.status();
+  return *n == 1;
+}
+
+absl::StatusOr<bool> HasOpenMergeInto(db::Transaction& tx, const std::string& tenant,
+                                      const std::string& customer_id) {
+  auto rows = tx.Query(
+      "SELECT 1 FROM merge_operations WHERE tenant_id = ? AND target_customer_id = ? AND state "
+      "IN (?, ?) LIMIT 1",
+      {tenant, customer_id, kPending, kLedgerMoved});
+  if (!rows.ok()) return rows.status();
+  return !rows->empty();
+}
+
+absl::StatusOr<std::vector<v1::MergeOperation>> MergeOperationsOf(db::Transaction& tx,
+                                                                  const std::string& tenant,
+                                                                  const std::string& customer_id) {
+  auto rows = tx.Query(
+      "SELECT record, previous_source_state FROM merge_operations WHERE tenant_id = ? AND "
+      "(source_customer_id = ? OR target_customer_id = ?) ORDER BY create_time_micros, "
+      "merge_operation_id",
+      {tenant, customer_id, customer_id});
+  if (!rows.ok()) return rows.status();
+  std::vector<v1::MergeOperation> out;
+  for (const auto& row : *rows) {
+    auto r = RecordFromRow(row);
+    if (!r.ok()) return r.status();
+    out.push_back(std::move(r->operation));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> CustomersMergedInto(db::Transaction& tx,
+                                                             const std::string& tenant,
+                                                             const std::string& customer_id) {
+  auto rows = tx.Query(
+      "SELECT customer_id FROM customers WHERE tenant_id = ? AND merged_into = ? AND state = ? "
+      "ORDER BY customer_id",
+      {tenant, customer_id, static_cast<int64_t>(v1::CUSTOMER_STATE_MERGED)});
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> out;
+  for (const auto& row : *rows) out.push_back(row.GetText(0));
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> PendingDeleteSeal(db::Transaction& tx,
+                                                             const std::string& tenant,
+                                                             const std::string& customer_id) {
+  auto rows =
+      tx.Query("SELECT seal_id FROM pending_deletes WHERE tenant_id = ? AND customer_id = ?",
+               {tenant, customer_id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<std::string>();
+  return std::optional<std::string>((*rows)[0].GetText(0));
+}
+
+absl::Status PutPendingDelete(db::Transaction& tx, const std::string& tenant,
+                              const std::string& customer_id, const std::string& seal_id,
+                              absl::Time now) {
+  return tx
+      .Execute(
+          "INSERT INTO pending_deletes (tenant_id, customer_id, seal_id, create_time_micros) "
+          "VALUES (?, ?, ?, ?)",
+          {tenant, customer_id, seal_id, absl::ToUnixMicros(now)})
+      .status();
+}
+
+absl::Status RemovePendingDelete(db::Transaction& tx, const std::string& tenant,
+                                 const std::string& customer_id, const std::string& seal_id) {
+  return tx
+      .Execute(
+          "DELETE FROM pending_deletes WHERE tenant_id = ? AND customer_id = ? AND seal_id = ?",
+          {tenant, customer_id, seal_id})
+      .status();
+}
+
+absl::StatusOr<std::vector<OpenOperation>> OpenMergeOperations(db::Transaction& tx, int limit) {
+  auto rows = tx.Query(
+      "SELECT tenant_id, merge_operation_id FROM merge_operations WHERE state IN (?, ?) ORDER BY "
+      "update_time_micros LIMIT ?",
+      {kPending, kLedgerMoved, static_cast<int64_t>(limit)});
+  if (!rows.ok()) return rows.status();
+  std::vector<OpenOperation> out;
+  for (const auto& row : *rows) out.push_back({row.GetText(0), row.GetText(1), ""});
+  return out;
+}
+
+absl::StatusOr<std::vector<OpenOperation>> StalePendingDeletes(db::Transaction& tx,
+                                                               absl::Time created_before,
+                                                               int limit) {
+  auto rows = tx.Query(
+      "SELECT tenant_id, seal_id, customer_id FROM pending_deletes WHERE create_time_micros < ? "
+      "ORDER BY create_time_micros LIMIT ?",
+      {absl::ToUnixMicros(created_before), static_cast<int64_t>(limit)});
+  if (!rows.ok()) return rows.status();
+  std::vector<OpenOperation> out;
+  for (const auto& row : *rows) out.push_back({row.GetText(0), row.GetText(1), row.GetText(2)});
+  return out;
+}
+
+}  // namespace kelola::customer::store

@@ -1,0 +1,86 @@
+#pragma once
+
+// The records of customer-svc's cross-service operations (ARCHITECTURE.md "Cross-service
+// protocols"), kept in the directory's database so that a crash or an unreachable
+// ledger-svc never leaves one half done:
+// - merge operations (C7): the saga's pending-operation row; PENDING -> LEDGER_MOVED ->
+//   SUCCEEDED, or PENDING -> FAILED. Every step advances the row only from the state it
+//   read (AdvanceMergeOperation), so a step that two runners attempt happens once.
+// - pending deletes (C4): a delete between sealing the customer in the ledger and removing
+//   it here; a pending delete left behind by a crash is undone (unsealed) later.
+// Functions over the caller's transaction; tenant-scoped except the Open*/Stale* scans.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "kelola/customer/v1/customer.pb.h"
+#include "kelola/customer/v1/customer_service.pb.h"
+#include "libs/db/database.h"
+
+namespace kelola::customer::store {
+
+struct MergeOperationRecord {
+  v1::MergeOperation operation;
+  // The source's state before it became MERGING, restored when the merge fails.
+  v1::CustomerState previous_source_state = v1::CUSTOMER_STATE_UNSPECIFIED;
+};
+
+absl::Status InsertMergeOperation(db::Transaction& tx, const std::string& tenant,
+                                  const MergeOperationRecord& record);
+
+absl::StatusOr<std::optional<MergeOperationRecord>> FindMergeOperation(db::Transaction& tx,
+                                                                       const std::string& tenant,
+                                                                       const std::string& id);
+
+// Stores `operation` (its new state and times) if the stored operation is still in state
+// `from`; false (nothing written) when another runner moved it on first.
+absl::StatusOr<bool> AdvanceMergeOperation(db::Transaction& tx, const std::string& tenant,
+                                           v1::MergeOperationState from,
+                                           const v1::MergeOperation& operation);
+
+// Whether an unfinished merge (PENDING or LEDGER_MOVED) has `customer_id` as its target.
+absl::StatusOr<bool> HasOpenMergeInto(db::Transaction& tx, const std::string& tenant,
+                                      const std::string& customer_id);
+
+// The merges with `customer_id` as source or target, oldest first.
+absl::StatusOr<std::vector<v1::MergeOperation>> MergeOperationsOf(db::Transaction& tx,
+                                                                  const std::string& tenant,
+                                                                  const std::string& customer_id);
+
+// Ids of the customers that are MERGED pointers to `customer_id`.
+absl::StatusOr<std::vector<std::string>> CustomersMergedInto(db::Transaction& tx,
+                                                             const std::string& tenant,
+                                                             const std::string& customer_id);
+
+// The seal_id of the customer's pending delete, if one is in progress.
+absl::StatusOr<std::optional<std::string>> PendingDeleteSeal(db::Transaction& tx,
+                                                             const std::string& tenant,
+                                                             const std::string& customer_id);
+
+absl::Status PutPendingDelete(db::Transaction& tx, const std::string& tenant,
+                              const std::string& customer_id, const std::string& seal_id,
+                              absl::Time now);
+
+absl::Status RemovePendingDelete(db::Transaction& tx, const std::string& tenant,
+                                 const std::string& customer_id, const std::string& seal_id);
+
+// Work to resume, across tenants.
+struct OpenOperation {
+  std::string tenant_id;
+  std::string id;           // merge_operation_id, or the seal_id of a pending delete
+  std::string customer_id;  // pending deletes: the customer
+};
+
+// Unfinished merges, oldest first.
+absl::StatusOr<std::vector<OpenOperation>> OpenMergeOperations(db::Transaction& tx, int limit);
+
+// Pending deletes recorded before `created_before`, oldest first.
+absl::StatusOr<std::vector<OpenOperation>> StalePendingDeletes(db::Transaction& tx,
+                                                               absl::Time created_before,
+                                                               int limit);
+
+}  // namespace kelola::customer::store

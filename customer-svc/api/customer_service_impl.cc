@@ -17,6 +17,7 @@
 #include "customer-svc/domain/paging.h"
 #include "customer-svc/domain/pricing.h"
 #include "customer-svc/domain/tenant_rules.h"
+#include "customer-svc/store/customer_operations.h"
 #include "google/protobuf/util/json_util.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/money/money.h"
@@ -486,6 +487,21 @@ grpc::Status CustomerServiceImpl::ExportCustomerData(grpc::ServerContext* contex
           JsonString(absl::FormatTime(absl::RFC3339_full, r.record_time, absl::UTCTimeZone())),
           "}"));
     }
+    // Customers merged into this one (their pointers) and the merges it took part in.
+    auto merged = store::CustomersMergedInto(tx.transaction(), tx.tenant_id(), id);
+    if (!merged.ok()) return merged.status();
+    std::vector<std::string> merged_json;
+    for (const std::string& m : *merged) merged_json.push_back(JsonString(m));
+    auto operations = store::MergeOperationsOf(tx.transaction(), tx.tenant_id(), id);
+    if (!operations.ok()) return operations.status();
+    std::vector<std::string> operation_json;
+    for (const auto& op : *operations) {
+      std::string j;
+      if (auto s = google::protobuf::util::MessageToJsonString(op, &j, json); !s.ok()) {
+        return absl::InternalError(std::string(s.message()));
+      }
+      operation_json.push_back(std::move(j));
+    }
     auto events = tx.CustomerEvents(id);
     if (!events.ok()) return events.status();
     std::vector<std::string> event_json;
@@ -500,9 +516,9 @@ grpc::Status CustomerServiceImpl::ExportCustomerData(grpc::ServerContext* contex
     const std::string generated = absl::FormatTime(absl::RFC3339_full, now, absl::UTCTimeZone());
     response->set_data(absl::StrCat(
         "{\"customer\":", customer_json, ",\"consent_history\":[", absl::StrJoin(consents, ","),
-        "],\"merged_customers\":[],\"merge_operations\":[],"
-        "\"events\":[",
-        absl::StrJoin(event_json, ","), "],\"generate_time\":\"", generated, "\"}"));
+        "],\"merged_customers\":[", absl::StrJoin(merged_json, ","), "],\"merge_operations\":[",
+        absl::StrJoin(operation_json, ","), "],\"events\":[", absl::StrJoin(event_json, ","),
+        "],\"generate_time\":\"", generated, "\"}"));
     response->set_content_type("application/json");
     response->set_file_name(absl::StrCat("customer-", id, ".json"));
     *response->mutable_generate_time() = ToProto(now);

@@ -234,6 +234,16 @@ TEST_P(CustomerDeleteMergeTest, MergeMovesDataAndLeavesAPointer) {
   EXPECT_EQ(customers_->GetMergeOperation(Ctx("t2").get(), get, &got).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
+  // The survivor's data export names what was merged into it.
+  v1::ExportCustomerDataRequest export_request;
+  export_request.set_customer_id(target.customer_id());
+  v1::ExportCustomerDataResponse exported;
+  ASSERT_TRUE(customers_->ExportCustomerData(Ctx().get(), export_request, &exported).ok());
+  EXPECT_TRUE(absl::StrContains(
+      exported.data(), absl::StrCat("\"merged_customers\":[\"", source.customer_id(), "\"]")))
+      << exported.data();
+  EXPECT_TRUE(absl::StrContains(exported.data(), op.merge_operation_id()));
+
   // The pointer is read-only; it cannot be merged or deleted again.
   const grpc::Status twice = Merge(source.customer_id(), target.customer_id());
   EXPECT_EQ(Reason(twice), "CUSTOMER_MERGED");

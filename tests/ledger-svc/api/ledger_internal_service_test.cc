@@ -2,96 +2,36 @@
 // ARCHITECTURE.md "Cross-service protocols") through a real in-process gRPC server on a
 // loopback port, next to LedgerService on the same server, against real databases
 // (SQLite file and PostgreSQL, each with and without group commit). customer-svc is
-// replaced by a fake CustomerDirectory; everything else is the production object graph.
-
-#include "ledger-svc/api/ledger_internal_service.h"
+// replaced by a fake CustomerDirectory; everything else is the production object graph
+// (tests/ledger-svc/api/ledger_api_fixture.h).
 
 #include <atomic>
 #include <iostream>
 #include <map>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "kelola/ledger/v1/events.pb.h"
-#include "ledger-svc/api/ledger_service.h"
-#include "ledger-svc/store/ledger_store.h"
-#include "ledger-svc/store/migrations.h"
-#include "libs/clock/clock.h"
-#include "libs/db/database.h"
-#include "libs/db/group_commit.h"
-#include "libs/db/migrations.h"
-#include "libs/errors/errors.h"
-#include "libs/events/outbox.h"
-#include "libs/ids/ids.h"
-#include "libs/testing/postgres_environment.h"
-#include "libs/testing/temp_dir.h"
+#include "tests/ledger-svc/api/ledger_api_fixture.h"
 
-namespace kelola::ledger {
+namespace kelola::ledger::testing_support {
 namespace {
 
 using google::protobuf::util::MessageDifferencer;
-using v1::LedgerInternalService;
-using v1::LedgerService;
 
 constexpr char kDomain[] = "ledger.kelola.id";
 
-// customer-svc stand-in: every customer is active (the ledger's own refusals are what
-// these tests are about).
-class FakeDirectory final : public CustomerDirectory {
- public:
-  absl::StatusOr<CustomerCheck> CheckForSale(absl::string_view tenant_id,
-                                             absl::string_view customer_id) override {
-    return CustomerCheck{""};
-  }
-};
-
-type::v1::Money Idr(int64_t amount) {
-  type::v1::Money m;
-  m.set_amount_minor(amount);
-  m.set_currency_code("IDR");
-  return m;
-}
-
 int64_t Micros(const google::protobuf::Timestamp& ts) {
   return ts.seconds() * 1000000 + ts.nanos() / 1000;
-}
-
-// A failed call as the client sees it: code, ErrorInfo (reason, domain, metadata) and the
-// BadRequest's fields.
-struct Err {
-  grpc::StatusCode code = grpc::StatusCode::OK;
-  std::string reason;
-  std::string domain;
-  std::set<std::string> fields;
-  errors::Metadata metadata;
-};
-
-Err Decode(const grpc::Status& status) {
-  absl::Status s = errors::FromGrpcStatus(status);
-  Err e;
-  e.code = status.error_code();
-  e.reason = errors::Reason(s);
-  e.metadata = errors::GetMetadata(s);
-  for (const auto& v : errors::Violations(s)) e.fields.insert(v.field);
-  google::rpc::Status details;
-  if (details.ParseFromString(status.error_details())) {
-    for (const auto& any : details.details()) {
-      google::rpc::ErrorInfo info;
-      if (any.UnpackTo(&info)) e.domain = info.domain();
-    }
-  }
-  return e;
 }
 
 // Expects `status` to be a ledger error with `code` and `reason`; returns it decoded.
@@ -107,67 +47,11 @@ bool Same(const google::protobuf::Message& a, const google::protobuf::Message& b
   return MessageDifferencer::Equals(a, b);
 }
 
-class LedgerInternalServiceTest : public ::testing::TestWithParam<std::string> {
+// Calls come from customer-svc. The fixture's FakeDirectory is left as it is: every customer
+// is active (the ledger's own refusals are what these tests are about).
+class LedgerInternalServiceTest : public LedgerApiTest {
  protected:
-  void SetUp() override {
-    auto dir = testing::TempDir::Create("kelola-ledger-internal");
-    ASSERT_TRUE(dir.ok()) << dir.status();
-    dir_ = *std::move(dir);
-    if (absl::StartsWith(GetParam(), "sqlite")) {
-      url_ = absl::StrCat("sqlite:", dir_->path(), "/ledger.db");
-    } else {
-      ASSERT_NE(testing::SharedPostgres(), nullptr);
-      auto created = testing::SharedPostgres()->CreateUniqueDatabase("ledger");
-      ASSERT_TRUE(created.ok()) << created.status();
-      url_ = *created;
-    }
-    db::DatabaseOptions options;
-    auto db = db::Open(url_, options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    ASSERT_TRUE(db::ApplyMigrations(*db_, Migrations()).ok());
-    // "..._group_commit" runs every write through a GroupCommitter, as ledger-svc does.
-    if (absl::EndsWith(GetParam(), "_group_commit")) {
-      group_commit_ = std::make_unique<db::GroupCommitter>(*db_);
-    }
-    store_ = std::make_unique<LedgerStore>(*db_, clock_, ids_, &notifier_, group_commit_.get());
-    service_ = std::make_unique<LedgerServiceImpl>(*store_, directory_, clock_);
-    internal_service_ = std::make_unique<LedgerInternalServiceImpl>(*store_);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    builder.RegisterService(internal_service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    auto channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
-    ledger_ = LedgerService::NewStub(channel);
-    internal_ = LedgerInternalService::NewStub(channel);
-  }
-
-  void TearDown() override {
-    if (server_) {
-      server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
-      server_->Wait();
-    }
-    server_.reset();
-    ledger_.reset();
-    internal_.reset();
-    internal_service_.reset();
-    service_.reset();
-    store_.reset();
-    group_commit_.reset();
-    db_.reset();
-  }
-
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& tenant = "t1") {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!tenant.empty()) ctx->AddMetadata("x-kelola-tenant", tenant);
-    ctx->AddMetadata("x-kelola-principal", "customer-svc");
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    return ctx;
-  }
+  LedgerInternalServiceTest() : LedgerApiTest("customer-svc") {}
 
   // --- LedgerInternalService -------------------------------------------------------
 
@@ -205,66 +89,7 @@ class LedgerInternalServiceTest : public ::testing::TestWithParam<std::string> {
     return internal_->ReassignCustomerHistory(ctx.get(), r, resp != nullptr ? resp : &ignored);
   }
 
-  // --- LedgerService ---------------------------------------------------------------
-
-  static v1::RecordSaleRequest SaleRequest(const std::string& request_id,
-                                           const std::string& customer, int64_t total,
-                                           int64_t paid) {
-    v1::RecordSaleRequest r;
-    r.set_request_id(request_id);
-    r.set_customer_id(customer);
-    r.set_store_id("store-1");
-    auto* item = r.add_items();
-    item->set_sku("SKU-1");
-    item->set_name("Beras 5kg");
-    item->set_quantity_milli(1000);
-    *item->mutable_unit_price() = Idr(total);
-    *r.mutable_total() = Idr(total);
-    if (paid > 0) {
-      *r.mutable_amount_paid_now() = Idr(paid);
-      r.set_payment_method(v1::PAYMENT_METHOD_CASH);
-    }
-    return r;
-  }
-
-  grpc::Status TrySale(const std::string& request_id, const std::string& customer, int64_t total,
-                       int64_t paid, v1::RecordSaleResponse* resp = nullptr,
-                       const std::string& tenant = "t1") {
-    v1::RecordSaleResponse ignored;
-    auto ctx = Ctx(tenant);
-    return ledger_->RecordSale(ctx.get(), SaleRequest(request_id, customer, total, paid),
-                               resp != nullptr ? resp : &ignored);
-  }
-
-  v1::RecordSaleResponse Sale(const std::string& request_id, const std::string& customer,
-                              int64_t total, int64_t paid, const std::string& tenant = "t1") {
-    v1::RecordSaleResponse resp;
-    grpc::Status s = TrySale(request_id, customer, total, paid, &resp, tenant);
-    EXPECT_TRUE(s.ok()) << request_id << ": " << s.error_message();
-    clock_.Advance(absl::Minutes(1));  // distinct times, for ordering
-    return resp;
-  }
-
-  grpc::Status Pay(const std::string& request_id, const std::string& customer, int64_t amount,
-                   v1::RecordPaymentResponse* resp = nullptr, bool keep_excess = false,
-                   std::vector<std::pair<std::string, int64_t>> allocations = {}) {
-    v1::RecordPaymentRequest r;
-    r.set_request_id(request_id);
-    r.set_customer_id(customer);
-    *r.mutable_amount() = Idr(amount);
-    r.set_method(v1::PAYMENT_METHOD_QRIS);
-    r.set_keep_excess_as_credit(keep_excess);
-    for (const auto& [sale, a] : allocations) {
-      auto* t = r.add_allocations();
-      t->set_sale_id(sale);
-      *t->mutable_amount() = Idr(a);
-    }
-    v1::RecordPaymentResponse ignored;
-    auto ctx = Ctx();
-    grpc::Status s = ledger_->RecordPayment(ctx.get(), r, resp != nullptr ? resp : &ignored);
-    clock_.Advance(absl::Minutes(1));
-    return s;
-  }
+  // --- LedgerService (beyond the fixture's) ---------------------------------------
 
   grpc::Status SetLimit(const std::string& request_id, const std::string& customer, int64_t limit) {
     v1::SetCreditLimitRequest r;
@@ -284,26 +109,6 @@ class LedgerInternalServiceTest : public ::testing::TestWithParam<std::string> {
     v1::ApplyCreditResponse ignored;
     auto ctx = Ctx();
     return ledger_->ApplyCredit(ctx.get(), r, resp != nullptr ? resp : &ignored);
-  }
-
-  v1::CustomerBalance Balance(const std::string& customer, const std::string& tenant = "t1") {
-    v1::GetBalanceRequest r;
-    r.set_customer_id(customer);
-    v1::GetBalanceResponse resp;
-    auto ctx = Ctx(tenant);
-    grpc::Status s = ledger_->GetBalance(ctx.get(), r, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.balance();
-  }
-
-  v1::CustomerLedgerStats Stats(const std::string& customer, const std::string& tenant = "t1") {
-    v1::GetCustomerLedgerStatsRequest r;
-    r.set_customer_id(customer);
-    v1::GetCustomerLedgerStatsResponse resp;
-    auto ctx = Ctx(tenant);
-    grpc::Status s = ledger_->GetCustomerLedgerStats(ctx.get(), r, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.stats();
   }
 
   std::vector<v1::Sale> Sales(const std::string& customer, const std::string& tenant = "t1") {
@@ -340,19 +145,6 @@ class LedgerInternalServiceTest : public ::testing::TestWithParam<std::string> {
     return resp;
   }
 
-  // The outbox as written by the store (the event stream's source).
-  std::vector<type::v1::Event> Events() {
-    std::vector<type::v1::Event> out;
-    absl::Status s = db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
-      auto events = events::ReadEvents(tx, 0, 10000);
-      if (!events.ok()) return events.status();
-      out = *std::move(events);
-      return absl::OkStatus();
-    });
-    EXPECT_TRUE(s.ok()) << s;
-    return out;
-  }
-
   std::vector<type::v1::Event> EventsOfType(const std::string& type) {
     std::vector<type::v1::Event> out;
     for (auto& e : Events()) {
@@ -369,21 +161,6 @@ class LedgerInternalServiceTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(Same(returned, computed)) << what << "\nreturned: " << returned.DebugString()
                                           << "\ncomputed: " << computed.DebugString();
   }
-
-  std::unique_ptr<testing::TempDir> dir_;
-  std::string url_;
-  FakeClock clock_;
-  ids::IdGenerator ids_{clock_, std::vector<uint32_t>{1, 2, 3}};
-  events::EventNotifier notifier_;
-  FakeDirectory directory_;
-  std::unique_ptr<db::Database> db_;
-  std::unique_ptr<db::GroupCommitter> group_commit_;
-  std::unique_ptr<LedgerStore> store_;
-  std::unique_ptr<LedgerServiceImpl> service_;
-  std::unique_ptr<LedgerInternalServiceImpl> internal_service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<LedgerService::Stub> ledger_;
-  std::unique_ptr<LedgerInternalService::Stub> internal_;
 };
 
 // ---------------------------------------------------------------------------------
@@ -1287,4 +1064,4 @@ INSTANTIATE_TEST_SUITE_P(Drivers, LedgerInternalServiceTest,
                          [](const auto& info) { return info.param; });
 
 }  // namespace
-}  // namespace kelola::ledger
+}  // namespace kelola::ledger::testing_support

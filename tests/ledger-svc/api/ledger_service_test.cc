@@ -1,282 +1,38 @@
 // LedgerService through a real in-process gRPC server on a loopback port, against real
-// databases (SQLite file and PostgreSQL). customer-svc is replaced by a fake
-// CustomerDirectory; everything else is the production object graph.
-
-#include "ledger-svc/api/ledger_service.h"
+// databases (SQLite file and PostgreSQL, each with and without group commit). customer-svc
+// is replaced by a fake CustomerDirectory; everything else is the production object graph
+// (tests/ledger-svc/api/ledger_api_fixture.h).
 
 #include <atomic>
-#include <map>
-#include <set>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "kelola/ledger/v1/events.pb.h"
-#include "ledger-svc/store/ledger_store.h"
-#include "ledger-svc/store/migrations.h"
-#include "libs/clock/clock.h"
-#include "libs/db/database.h"
-#include "libs/db/group_commit.h"
-#include "libs/db/migrations.h"
 #include "libs/errors/errors.h"
-#include "libs/events/outbox.h"
-#include "libs/ids/ids.h"
-#include "libs/testing/postgres_server.h"
-#include "libs/testing/temp_dir.h"
+#include "tests/ledger-svc/api/ledger_api_fixture.h"
 
-namespace kelola::ledger {
+namespace kelola::ledger::testing_support {
 namespace {
 
-using v1::LedgerService;
-
-testing::PostgresServer* postgres = nullptr;
-
-class PostgresEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    auto server = testing::PostgresServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    postgres = server_.get();
-  }
-  void TearDown() override {
-    postgres = nullptr;
-    server_.reset();
-  }
-
- private:
-  std::unique_ptr<testing::PostgresServer> server_;
-};
-
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
-
-// customer-svc stand-in: customers are active unless told otherwise.
-class FakeDirectory final : public CustomerDirectory {
- public:
-  absl::StatusOr<CustomerCheck> CheckForSale(absl::string_view tenant_id,
-                                             absl::string_view customer_id) override {
-    absl::MutexLock lock(&mu_);
-    ++calls_;
-    if (unavailable_) {
-      return errors::Error(absl::StatusCode::kUnavailable, "CUSTOMER_SERVICE_UNAVAILABLE", "down");
-    }
-    auto it = refusals_.find(std::string(customer_id));
-    if (it != refusals_.end()) return it->second;
-    return CustomerCheck{categories_[std::string(customer_id)]};
-  }
-  void Refuse(const std::string& id, absl::Status status) {
-    absl::MutexLock lock(&mu_);
-    refusals_[id] = std::move(status);
-  }
-  void SetCategory(const std::string& id, const std::string& category) {
-    absl::MutexLock lock(&mu_);
-    categories_[id] = category;
-  }
-  void SetUnavailable(bool v) {
-    absl::MutexLock lock(&mu_);
-    unavailable_ = v;
-  }
-
- private:
-  absl::Mutex mu_;
-  int calls_ = 0;
-  bool unavailable_ = false;
-  std::map<std::string, absl::Status> refusals_;
-  std::map<std::string, std::string> categories_;
-};
-
-type::v1::Money Idr(int64_t amount) {
-  type::v1::Money m;
-  m.set_amount_minor(amount);
-  m.set_currency_code("IDR");
-  return m;
-}
-
-google::protobuf::Timestamp Ts(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  return ts;
-}
-
-struct Err {
-  grpc::StatusCode code;
-  std::string reason;
-  std::set<std::string> fields;
-  errors::Metadata metadata;
-};
-
-Err Decode(const grpc::Status& status) {
-  absl::Status s = errors::FromGrpcStatus(status);
-  Err e{status.error_code(), errors::Reason(s), {}, errors::GetMetadata(s)};
-  for (const auto& v : errors::Violations(s)) e.fields.insert(v.field);
-  return e;
-}
-
-class LedgerServiceTest : public ::testing::TestWithParam<std::string> {
+class LedgerServiceTest : public LedgerApiTest {
  protected:
-  void SetUp() override {
-    auto dir = testing::TempDir::Create("kelola-ledger");
-    ASSERT_TRUE(dir.ok()) << dir.status();
-    dir_ = *std::move(dir);
-    if (absl::StartsWith(GetParam(), "sqlite")) {
-      url_ = absl::StrCat("sqlite:", dir_->path(), "/ledger.db");
-    } else {
-      auto created = postgres->CreateUniqueDatabase("ledger");
-      ASSERT_TRUE(created.ok()) << created.status();
-      url_ = *created;
-    }
-    Start();
-  }
-
-  void TearDown() override { Stop(); }
-
-  void Start() {
-    db::DatabaseOptions options;
-    auto db = db::Open(url_, options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    ASSERT_TRUE(db::ApplyMigrations(*db_, Migrations()).ok());
-    // "..._group_commit" runs every write through a GroupCommitter, as ledger-svc does.
-    group_commit_.reset();
-    if (absl::EndsWith(GetParam(), "_group_commit")) {
-      group_commit_ = std::make_unique<db::GroupCommitter>(*db_);
-    }
-    store_ = std::make_unique<LedgerStore>(*db_, clock_, ids_, &notifier_, group_commit_.get());
-    service_ = std::make_unique<LedgerServiceImpl>(*store_, directory_, clock_);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = LedgerService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
-  }
-
-  void Stop() {
-    if (server_) {
-      server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
-      server_->Wait();
-    }
-    server_.reset();
-    stub_.reset();
-    service_.reset();
-    store_.reset();
-    group_commit_.reset();
-    db_.reset();
-  }
-
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& tenant = "t1") {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!tenant.empty()) ctx->AddMetadata("x-kelola-tenant", tenant);
-    ctx->AddMetadata("x-kelola-principal", "cashier-1");
-    return ctx;
-  }
-
-  v1::RecordSaleRequest SaleRequest(const std::string& request_id, const std::string& customer,
-                                    int64_t total, int64_t paid) {
-    v1::RecordSaleRequest r;
-    r.set_request_id(request_id);
-    r.set_customer_id(customer);
-    r.set_store_id("store-1");
-    auto* item = r.add_items();
-    item->set_sku("SKU-1");
-    item->set_name("Beras 5kg");
-    item->set_quantity_milli(1000);
-    *item->mutable_unit_price() = Idr(total);
-    *r.mutable_total() = Idr(total);
-    if (paid > 0) {
-      *r.mutable_amount_paid_now() = Idr(paid);
-      r.set_payment_method(v1::PAYMENT_METHOD_CASH);
-    }
-    return r;
-  }
-
-  v1::RecordSaleResponse Sale(const std::string& request_id, const std::string& customer,
-                              int64_t total, int64_t paid, const std::string& tenant = "t1") {
-    v1::RecordSaleResponse resp;
-    auto ctx = Ctx(tenant);
-    grpc::Status s =
-        stub_->RecordSale(ctx.get(), SaleRequest(request_id, customer, total, paid), &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    clock_.Advance(absl::Minutes(1));  // distinct sale times, for ordering
-    return resp;
-  }
-
-  grpc::Status Pay(const std::string& request_id, const std::string& customer, int64_t amount,
-                   v1::RecordPaymentResponse* resp, bool keep_excess = false,
-                   std::vector<std::pair<std::string, int64_t>> allocations = {}) {
-    v1::RecordPaymentRequest r;
-    r.set_request_id(request_id);
-    r.set_customer_id(customer);
-    *r.mutable_amount() = Idr(amount);
-    r.set_method(v1::PAYMENT_METHOD_QRIS);
-    r.set_keep_excess_as_credit(keep_excess);
-    for (const auto& [sale, a] : allocations) {
-      auto* t = r.add_allocations();
-      t->set_sale_id(sale);
-      *t->mutable_amount() = Idr(a);
-    }
-    auto ctx = Ctx();
-    grpc::Status s = stub_->RecordPayment(ctx.get(), r, resp);
-    clock_.Advance(absl::Minutes(1));
-    return s;
-  }
-
-  v1::CustomerBalance Balance(const std::string& customer) {
-    v1::GetBalanceRequest r;
-    r.set_customer_id(customer);
-    v1::GetBalanceResponse resp;
-    auto ctx = Ctx();
-    EXPECT_TRUE(stub_->GetBalance(ctx.get(), r, &resp).ok());
-    return resp.balance();
-  }
-
-  v1::CustomerLedgerStats Stats(const std::string& customer) {
-    v1::GetCustomerLedgerStatsRequest r;
-    r.set_customer_id(customer);
-    v1::GetCustomerLedgerStatsResponse resp;
-    auto ctx = Ctx();
-    EXPECT_TRUE(stub_->GetCustomerLedgerStats(ctx.get(), r, &resp).ok());
-    return resp.stats();
-  }
+  LedgerServiceTest() : LedgerApiTest("cashier-1") {}
 
   int SaleCount(const std::string& tenant = "t1") {
     v1::ListSalesRequest r;
     r.set_page_size(200);
     v1::ListSalesResponse resp;
     auto ctx = Ctx(tenant);
-    EXPECT_TRUE(stub_->ListSales(ctx.get(), r, &resp).ok());
+    EXPECT_TRUE(ledger_->ListSales(ctx.get(), r, &resp).ok());
     return resp.sales_size();
   }
-
-  std::vector<type::v1::Event> Events() {
-    std::vector<type::v1::Event> out;
-    absl::Status s = db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
-      auto events = events::ReadEvents(tx, 0, 1000);
-      if (!events.ok()) return events.status();
-      out = *std::move(events);
-      return absl::OkStatus();
-    });
-    EXPECT_TRUE(s.ok()) << s;
-    return out;
-  }
-
-  std::unique_ptr<testing::TempDir> dir_;
-  std::string url_;
-  FakeClock clock_;
-  ids::IdGenerator ids_{clock_, std::vector<uint32_t>{1, 2, 3}};
-  events::EventNotifier notifier_;
-  FakeDirectory directory_;
-  std::unique_ptr<db::Database> db_;
-  std::unique_ptr<db::GroupCommitter> group_commit_;
-  std::unique_ptr<LedgerStore> store_;
-  std::unique_ptr<LedgerServiceImpl> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<LedgerService::Stub> stub_;
 };
 
 // ---------------------------------------------------------------------------------
@@ -300,7 +56,7 @@ TEST_P(LedgerServiceTest, RecordSaleComputesTotalsStatusAndStats) {
   r.set_payment_method(v1::PAYMENT_METHOD_CASH);
   v1::RecordSaleResponse resp;
   auto ctx = Ctx();
-  ASSERT_TRUE(stub_->RecordSale(ctx.get(), r, &resp).ok());
+  ASSERT_TRUE(ledger_->RecordSale(ctx.get(), r, &resp).ok());
   const v1::Sale& sale = resp.sale();
   EXPECT_EQ(sale.number(), 1);
   EXPECT_EQ(sale.items(0).line_amount().amount_minor(), 15000);
@@ -324,7 +80,7 @@ TEST_P(LedgerServiceTest, RecordSaleComputesTotalsStatusAndStats) {
   get.set_sale_id(sale.sale_id());
   v1::GetSaleResponse got;
   auto ctx2 = Ctx();
-  ASSERT_TRUE(stub_->GetSale(ctx2.get(), get, &got).ok());
+  ASSERT_TRUE(ledger_->GetSale(ctx2.get(), get, &got).ok());
   EXPECT_EQ(got.sale().outstanding().amount_minor(), 20000);
   EXPECT_EQ(got.sale().items_size(), 2);
   EXPECT_EQ(got.sale().allocations_size(), 1);
@@ -338,7 +94,7 @@ TEST_P(LedgerServiceTest, RecordSaleComputesTotalsStatusAndStats) {
 TEST_P(LedgerServiceTest, WalkInSalesMustBePaidInFull) {
   v1::RecordSaleResponse resp;
   auto ctx = Ctx();
-  Err e = Decode(stub_->RecordSale(ctx.get(), SaleRequest("w1", "", 1000, 400), &resp));
+  Err e = Decode(ledger_->RecordSale(ctx.get(), SaleRequest("w1", "", 1000, 400), &resp));
   EXPECT_EQ(e.code, grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(e.reason, "CUSTOMER_REQUIRED");
   auto paid = Sale("w2", "", 1000, 1000);
@@ -353,7 +109,7 @@ TEST_P(LedgerServiceTest, TotalMismatchIsRefused) {
   *r.mutable_total() = Idr(999);
   v1::RecordSaleResponse resp;
   auto ctx = Ctx();
-  Err e = Decode(stub_->RecordSale(ctx.get(), r, &resp));
+  Err e = Decode(ledger_->RecordSale(ctx.get(), r, &resp));
   EXPECT_EQ(e.code, grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(e.reason, "TOTAL_MISMATCH");
   EXPECT_EQ(e.metadata["computed_total"], "1000");
@@ -376,7 +132,7 @@ TEST_P(LedgerServiceTest, BadSaleInputNamesEveryFieldAndWritesNothing) {
   r.mutable_due_date()->set_day(30);
   v1::RecordSaleResponse resp;
   auto ctx = Ctx();
-  Err e = Decode(stub_->RecordSale(ctx.get(), r, &resp));
+  Err e = Decode(ledger_->RecordSale(ctx.get(), r, &resp));
   EXPECT_EQ(e.code, grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(e.reason, "INVALID_ARGUMENT");
   for (const char* field :
@@ -389,11 +145,11 @@ TEST_P(LedgerServiceTest, BadSaleInputNamesEveryFieldAndWritesNothing) {
   v1::RecordSaleRequest empty = SaleRequest("e1", "cust-1", 0, 0);
   empty.clear_items();
   auto ctx2 = Ctx();
-  Err e2 = Decode(stub_->RecordSale(ctx2.get(), empty, &resp));
+  Err e2 = Decode(ledger_->RecordSale(ctx2.get(), empty, &resp));
   EXPECT_EQ(e2.fields.count("items"), 1u);
   // Paying more than the total.
   auto ctx3 = Ctx();
-  Err e3 = Decode(stub_->RecordSale(ctx3.get(), SaleRequest("e2", "cust-1", 100, 200), &resp));
+  Err e3 = Decode(ledger_->RecordSale(ctx3.get(), SaleRequest("e2", "cust-1", 100, 200), &resp));
   EXPECT_EQ(e3.fields.count("amount_paid_now"), 1u);
   EXPECT_EQ(SaleCount(), 0);
   EXPECT_TRUE(Events().empty());
@@ -404,7 +160,7 @@ TEST_P(LedgerServiceTest, CurrencyComesFromTheTenantAndMismatchesAreRefused) {
   v1::RecordSaleResponse resp;
   auto ctx = Ctx();
   ctx->AddMetadata("x-kelola-currency", "THB");
-  Err e = Decode(stub_->RecordSale(ctx.get(), r, &resp));
+  Err e = Decode(ledger_->RecordSale(ctx.get(), r, &resp));
   EXPECT_EQ(e.reason, "CURRENCY_MISMATCH");
   EXPECT_EQ(e.fields.count("items[0].unit_price.currency_code"), 1u);
   EXPECT_EQ(e.fields.count("total.currency_code"), 1u);
@@ -413,7 +169,7 @@ TEST_P(LedgerServiceTest, CurrencyComesFromTheTenantAndMismatchesAreRefused) {
   }
   auto ctx2 = Ctx();
   ctx2->AddMetadata("x-kelola-currency", "THB");
-  ASSERT_TRUE(stub_->RecordSale(ctx2.get(), r, &resp).ok());
+  ASSERT_TRUE(ledger_->RecordSale(ctx2.get(), r, &resp).ok());
   EXPECT_EQ(resp.sale().total().currency_code(), "THB");
 }
 
@@ -425,7 +181,7 @@ TEST_P(LedgerServiceTest, OverflowIsInvalidArgument) {
   *item->mutable_unit_price() = Idr(INT64_MAX);
   v1::RecordSaleResponse resp;
   auto ctx = Ctx();
-  Err e = Decode(stub_->RecordSale(ctx.get(), r, &resp));
+  Err e = Decode(ledger_->RecordSale(ctx.get(), r, &resp));
   EXPECT_EQ(e.code, grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(e.reason, "AMOUNT_OVERFLOW");
 }
@@ -436,15 +192,15 @@ TEST_P(LedgerServiceTest, CustomerCheckRefusesUnknownArchivedAndUnavailable) {
                     errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_ARCHIVED", "x"));
   v1::RecordSaleResponse resp;
   auto c1 = Ctx();
-  EXPECT_EQ(Decode(stub_->RecordSale(c1.get(), SaleRequest("k1", "gone", 100, 0), &resp)).reason,
+  EXPECT_EQ(Decode(ledger_->RecordSale(c1.get(), SaleRequest("k1", "gone", 100, 0), &resp)).reason,
             "CUSTOMER_NOT_FOUND");
   auto c2 = Ctx();
-  Err archived = Decode(stub_->RecordSale(c2.get(), SaleRequest("k2", "arch", 100, 0), &resp));
+  Err archived = Decode(ledger_->RecordSale(c2.get(), SaleRequest("k2", "arch", 100, 0), &resp));
   EXPECT_EQ(archived.code, grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(archived.reason, "CUSTOMER_ARCHIVED");
   directory_.SetUnavailable(true);
   auto c3 = Ctx();
-  Err down = Decode(stub_->RecordSale(c3.get(), SaleRequest("k3", "cust-1", 100, 0), &resp));
+  Err down = Decode(ledger_->RecordSale(c3.get(), SaleRequest("k3", "cust-1", 100, 0), &resp));
   EXPECT_EQ(down.code, grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(down.reason, "CUSTOMER_SERVICE_UNAVAILABLE");
   // Walk-in sales do not ask customer-svc.
@@ -460,10 +216,10 @@ TEST_P(LedgerServiceTest, ReplayReturnsTheOriginalResponseAndReuseIsRefused) {
   Sale("other", "cust-1", 50, 0);
   v1::RecordSaleResponse again;
   auto ctx = Ctx();
-  ASSERT_TRUE(stub_->RecordSale(ctx.get(), SaleRequest("same", "cust-1", 1000, 0), &again).ok());
+  ASSERT_TRUE(ledger_->RecordSale(ctx.get(), SaleRequest("same", "cust-1", 1000, 0), &again).ok());
   EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
   auto ctx2 = Ctx();
-  Err e = Decode(stub_->RecordSale(ctx2.get(), SaleRequest("same", "cust-1", 1001, 0), &again));
+  Err e = Decode(ledger_->RecordSale(ctx2.get(), SaleRequest("same", "cust-1", 1001, 0), &again));
   EXPECT_EQ(e.code, grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(e.reason, "REQUEST_ID_REUSED");
   EXPECT_EQ(SaleCount(), 2);
@@ -487,12 +243,12 @@ TEST_P(LedgerServiceTest, ReplayDaysLaterIgnoresClockDependentChecks) {
   r.mutable_due_date()->set_day(today.day());
   v1::RecordSaleResponse first, again;
   auto c1 = Ctx();
-  ASSERT_TRUE(stub_->RecordSale(c1.get(), r, &first).ok());
+  ASSERT_TRUE(ledger_->RecordSale(c1.get(), r, &first).ok());
   // Three days later the device re-syncs; customer-svc is down by now, too.
   clock_.Advance(absl::Hours(72));
   directory_.SetUnavailable(true);
   auto c2 = Ctx();
-  ASSERT_TRUE(stub_->RecordSale(c2.get(), r, &again).ok());
+  ASSERT_TRUE(ledger_->RecordSale(c2.get(), r, &again).ok());
   EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
   EXPECT_EQ(SaleCount(), 1);
 }
@@ -505,7 +261,7 @@ TEST_P(LedgerServiceTest, ConcurrentDuplicatesRecordOneSale) {
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       auto ctx = Ctx();
-      statuses[i] = stub_->RecordSale(ctx.get(), request, &responses[i]);
+      statuses[i] = ledger_->RecordSale(ctx.get(), request, &responses[i]);
     });
   }
   for (auto& t : threads) t.join();
@@ -525,7 +281,8 @@ TEST_P(LedgerServiceTest, ReplayWorksAfterReopeningTheDatabase) {
   Start();
   v1::RecordSaleResponse again;
   auto ctx = Ctx();
-  ASSERT_TRUE(stub_->RecordSale(ctx.get(), SaleRequest("persist", "cust-1", 777, 0), &again).ok());
+  ASSERT_TRUE(
+      ledger_->RecordSale(ctx.get(), SaleRequest("persist", "cust-1", 777, 0), &again).ok());
   EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
   EXPECT_EQ(SaleCount(), 1);
   EXPECT_EQ(Stats("cust-1").ledger_version(), 1);
@@ -569,26 +326,26 @@ TEST_P(LedgerServiceTest, PaymentsAllocateOldestFirstAndRefuseOverpayment) {
   *r.mutable_apply_credit() = Idr(500);
   v1::RecordSaleResponse sale;
   auto ctx = Ctx();
-  ASSERT_TRUE(stub_->RecordSale(ctx.get(), r, &sale).ok());
+  ASSERT_TRUE(ledger_->RecordSale(ctx.get(), r, &sale).ok());
   EXPECT_EQ(sale.sale().outstanding().amount_minor(), 300);
   EXPECT_EQ(sale.sale().allocations(0).kind(), v1::ALLOCATION_KIND_CREDIT);
   EXPECT_EQ(sale.customer_stats().credit().amount_minor(), 0);
   v1::RecordSaleRequest r2 = SaleRequest("s5", "cust-1", 800, 0);
   *r2.mutable_apply_credit() = Idr(1);
   auto ctx2 = Ctx();
-  EXPECT_EQ(Decode(stub_->RecordSale(ctx2.get(), r2, &sale)).reason, "INSUFFICIENT_CREDIT");
+  EXPECT_EQ(Decode(ledger_->RecordSale(ctx2.get(), r2, &sale)).reason, "INSUFFICIENT_CREDIT");
 
   // Payment history, newest first.
   v1::ListPaymentsRequest list;
   list.set_customer_id("cust-1");
   v1::ListPaymentsResponse payments;
   auto ctx3 = Ctx();
-  ASSERT_TRUE(stub_->ListPayments(ctx3.get(), list, &payments).ok());
+  ASSERT_TRUE(ledger_->ListPayments(ctx3.get(), list, &payments).ok());
   ASSERT_EQ(payments.payments_size(), 3);  // p3, p1 and the payment made with s2
   EXPECT_EQ(payments.payments(0).request_id(), "p3");
   list.set_filter("origin = PAYMENT");
   auto ctx4 = Ctx();
-  ASSERT_TRUE(stub_->ListPayments(ctx4.get(), list, &payments).ok());
+  ASSERT_TRUE(ledger_->ListPayments(ctx4.get(), list, &payments).ok());
   EXPECT_EQ(payments.payments_size(), 2);
 }
 
@@ -622,7 +379,7 @@ TEST_P(LedgerServiceTest, BadPaymentInputNamesEveryField) {
   *r.mutable_received_time() = Ts(clock_.Now() + absl::Hours(1));
   v1::RecordPaymentResponse resp;
   auto ctx = Ctx();
-  Err e = Decode(stub_->RecordPayment(ctx.get(), r, &resp));
+  Err e = Decode(ledger_->RecordPayment(ctx.get(), r, &resp));
   EXPECT_EQ(e.code, grpc::StatusCode::INVALID_ARGUMENT);
   for (const char* field : {"request_id", "payment_id", "customer_id", "amount.amount_minor",
                             "method", "received_time"}) {
@@ -647,13 +404,13 @@ TEST_P(LedgerServiceTest, BalancesStayExactThroughVoidsAndRefunds) {
   vp.set_reason("recorded twice");
   v1::VoidPaymentResponse vpr;
   auto c1 = Ctx();
-  ASSERT_TRUE(stub_->VoidPayment(c1.get(), vp, &vpr).ok());
+  ASSERT_TRUE(ledger_->VoidPayment(c1.get(), vp, &vpr).ok());
   EXPECT_EQ(vpr.payment().status(), v1::PAYMENT_STATUS_VOIDED);
   EXPECT_EQ(vpr.payment().void_info().voided_by(), "cashier-1");
   EXPECT_EQ(vpr.affected_sales_size(), 2);
   EXPECT_EQ(vpr.customer_stats().balance().amount_minor(), 13000);
   auto c1b = Ctx();
-  EXPECT_EQ(Decode(stub_->VoidPayment(
+  EXPECT_EQ(Decode(ledger_->VoidPayment(
                        c1b.get(),
                        [&] {
                          auto again = vp;
@@ -674,7 +431,7 @@ TEST_P(LedgerServiceTest, BalancesStayExactThroughVoidsAndRefunds) {
   rf.mutable_items(0)->set_quantity_milli(500);
   v1::RefundSaleResponse rfr;
   auto c2 = Ctx();
-  ASSERT_TRUE(stub_->RefundSale(c2.get(), rf, &rfr).ok());
+  ASSERT_TRUE(ledger_->RefundSale(c2.get(), rf, &rfr).ok());
   EXPECT_EQ(rfr.refund().debt_reduction().amount_minor(), 3000);
   EXPECT_EQ(rfr.refund().returned_amount().amount_minor(), 0);
   EXPECT_EQ(rfr.sale().outstanding().amount_minor(), 2000);
@@ -690,7 +447,7 @@ TEST_P(LedgerServiceTest, BalancesStayExactThroughVoidsAndRefunds) {
   *rf.mutable_amount() = Idr(2500);
   rf.set_settlement(v1::REFUND_SETTLEMENT_CREDIT);
   auto c3 = Ctx();
-  ASSERT_TRUE(stub_->RefundSale(c3.get(), rf, &rfr).ok());
+  ASSERT_TRUE(ledger_->RefundSale(c3.get(), rf, &rfr).ok());
   EXPECT_EQ(rfr.refund().returned_amount().amount_minor(), 2500);
   EXPECT_EQ(rfr.sale().status(), v1::SALE_STATUS_PAID);
   EXPECT_EQ(rfr.customer_stats().credit().amount_minor(), 2500);
@@ -698,7 +455,7 @@ TEST_P(LedgerServiceTest, BalancesStayExactThroughVoidsAndRefunds) {
   rf.set_request_id("rf3");
   *rf.mutable_amount() = Idr(100000);
   auto c4 = Ctx();
-  Err exceeds = Decode(stub_->RefundSale(c4.get(), rf, &rfr));
+  Err exceeds = Decode(ledger_->RefundSale(c4.get(), rf, &rfr));
   EXPECT_EQ(exceeds.reason, "REFUND_EXCEEDS_SALE");
   EXPECT_EQ(exceeds.metadata["refundable"], "7500");
 
@@ -709,7 +466,7 @@ TEST_P(LedgerServiceTest, BalancesStayExactThroughVoidsAndRefunds) {
   vs.set_reason("wrong customer");
   v1::VoidSaleResponse vsr;
   auto c5 = Ctx();
-  ASSERT_TRUE(stub_->VoidSale(c5.get(), vs, &vsr).ok());
+  ASSERT_TRUE(ledger_->VoidSale(c5.get(), vs, &vsr).ok());
   EXPECT_EQ(vsr.sale().status(), v1::SALE_STATUS_VOIDED);
   EXPECT_EQ(vsr.sale().void_info().reason(), "wrong customer");
   EXPECT_EQ(vsr.customer_stats().balance().amount_minor(), 0);
@@ -720,11 +477,11 @@ TEST_P(LedgerServiceTest, BalancesStayExactThroughVoidsAndRefunds) {
   vs.set_request_id("vs2");
   vs.set_sale_id(s1.sale().sale_id());
   auto c6 = Ctx();
-  EXPECT_EQ(Decode(stub_->VoidSale(c6.get(), vs, &vsr)).reason, "SALE_HAS_PAYMENTS");
+  EXPECT_EQ(Decode(ledger_->VoidSale(c6.get(), vs, &vsr)).reason, "SALE_HAS_PAYMENTS");
   vs.set_request_id("vs3");
   vs.set_release_payments_as_credit(true);
   auto c7 = Ctx();
-  ASSERT_TRUE(stub_->VoidSale(c7.get(), vs, &vsr).ok());
+  ASSERT_TRUE(ledger_->VoidSale(c7.get(), vs, &vsr).ok());
   EXPECT_EQ(vsr.sale_payment().status(), v1::PAYMENT_STATUS_VOIDED);
   // p2 had 5500 left on s1 after the refund released 2500 of it as credit.
   EXPECT_EQ(vsr.released_credit().amount_minor(), 5500);
@@ -753,7 +510,7 @@ TEST_P(LedgerServiceTest, EventsFollowEveryChangeInOrderWithVersions) {
   vs.set_release_payments_as_credit(true);
   v1::VoidSaleResponse vsr;
   auto ctx = Ctx();
-  ASSERT_TRUE(stub_->VoidSale(ctx.get(), vs, &vsr).ok());
+  ASSERT_TRUE(ledger_->VoidSale(ctx.get(), vs, &vsr).ok());
 
   auto events = Events();
   ASSERT_EQ(events.size(), 4u);
@@ -797,7 +554,7 @@ TEST_P(LedgerServiceTest, ListSalesPagesNewestFirstAndFilters) {
   for (int page = 0; page < 5; ++page) {
     v1::ListSalesResponse resp;
     auto ctx = Ctx();
-    ASSERT_TRUE(stub_->ListSales(ctx.get(), r, &resp).ok());
+    ASSERT_TRUE(ledger_->ListSales(ctx.get(), r, &resp).ok());
     for (const auto& s : resp.sales()) seen.push_back(s.sale_id());
     if (resp.next_page_token().empty()) break;
     r.set_page_token(resp.next_page_token());
@@ -809,34 +566,34 @@ TEST_P(LedgerServiceTest, ListSalesPagesNewestFirstAndFilters) {
   f.set_filter("status = UNPAID");
   v1::ListSalesResponse resp;
   auto c2 = Ctx();
-  ASSERT_TRUE(stub_->ListSales(c2.get(), f, &resp).ok());
+  ASSERT_TRUE(ledger_->ListSales(c2.get(), f, &resp).ok());
   EXPECT_EQ(resp.sales_size(), 3);
   f.set_filter("open = false AND store_id = \"store-1\"");
   auto c3 = Ctx();
-  ASSERT_TRUE(stub_->ListSales(c3.get(), f, &resp).ok());
+  ASSERT_TRUE(ledger_->ListSales(c3.get(), f, &resp).ok());
   EXPECT_EQ(resp.sales_size(), 2);
   const std::string today = absl::FormatTime("%Y-%m-%d", clock_.Now(), absl::FixedTimeZone(25200));
   f.set_filter(absl::StrCat("sale_date >= \"", today, "\" AND sale_date <= \"", today, "\""));
   auto c4 = Ctx();
-  ASSERT_TRUE(stub_->ListSales(c4.get(), f, &resp).ok());
+  ASSERT_TRUE(ledger_->ListSales(c4.get(), f, &resp).ok());
   EXPECT_EQ(resp.sales_size(), 5);
   f.set_filter("sale_date < \"2000-01-01\"");
   auto c5 = Ctx();
-  ASSERT_TRUE(stub_->ListSales(c5.get(), f, &resp).ok());
+  ASSERT_TRUE(ledger_->ListSales(c5.get(), f, &resp).ok());
   EXPECT_EQ(resp.sales_size(), 0);
   f.set_filter("colour = RED");
   auto c6 = Ctx();
-  EXPECT_EQ(Decode(stub_->ListSales(c6.get(), f, &resp)).reason, "INVALID_FILTER");
+  EXPECT_EQ(Decode(ledger_->ListSales(c6.get(), f, &resp)).reason, "INVALID_FILTER");
   f.set_filter("");
   f.set_order_by("price");
   auto c7 = Ctx();
-  EXPECT_EQ(Decode(stub_->ListSales(c7.get(), f, &resp)).reason, "INVALID_ORDER_BY");
+  EXPECT_EQ(Decode(ledger_->ListSales(c7.get(), f, &resp)).reason, "INVALID_ORDER_BY");
   // A token from another listing.
   v1::ListSalesRequest mismatch;
   mismatch.set_customer_id("cust-2");
   mismatch.set_page_token(r.page_token());
   auto c8 = Ctx();
-  EXPECT_EQ(Decode(stub_->ListSales(c8.get(), mismatch, &resp)).reason, "PAGE_TOKEN_MISMATCH");
+  EXPECT_EQ(Decode(ledger_->ListSales(c8.get(), mismatch, &resp)).reason, "PAGE_TOKEN_MISMATCH");
 }
 
 // ---------------------------------------------------------------------------------
@@ -851,7 +608,7 @@ TEST_P(LedgerServiceTest, OverdueAmountsAndReceivables) {
   r.mutable_due_date()->set_day(due.day());
   v1::RecordSaleResponse resp;
   auto ctx = Ctx();
-  ASSERT_TRUE(stub_->RecordSale(ctx.get(), r, &resp).ok());
+  ASSERT_TRUE(ledger_->RecordSale(ctx.get(), r, &resp).ok());
   directory_.SetCategory("cust-2", "wholesale");
   Sale("b1", "cust-2", 5000, 0);
   Sale("b2", "cust-3", 300, 0);
@@ -867,7 +624,7 @@ TEST_P(LedgerServiceTest, OverdueAmountsAndReceivables) {
   for (const char* id : {"cust-2", "never-seen", "cust-2"}) batch.add_customer_ids(id);
   v1::BatchGetBalancesResponse batch_resp;
   auto c2 = Ctx();
-  ASSERT_TRUE(stub_->BatchGetBalances(c2.get(), batch, &batch_resp).ok());
+  ASSERT_TRUE(ledger_->BatchGetBalances(c2.get(), batch, &batch_resp).ok());
   ASSERT_EQ(batch_resp.balances_size(), 3);
   EXPECT_EQ(batch_resp.balances(0).balance().amount_minor(), 5000);
   EXPECT_EQ(batch_resp.balances(1).balance().amount_minor(), 0);
@@ -877,7 +634,7 @@ TEST_P(LedgerServiceTest, OverdueAmountsAndReceivables) {
   lr.set_page_size(2);
   v1::ListReceivablesResponse rec;
   auto c3 = Ctx();
-  ASSERT_TRUE(stub_->ListReceivables(c3.get(), lr, &rec).ok());
+  ASSERT_TRUE(ledger_->ListReceivables(c3.get(), lr, &rec).ok());
   EXPECT_EQ(rec.customer_count(), 3);
   EXPECT_EQ(rec.total_balance().amount_minor(), 6300);
   EXPECT_EQ(rec.total_overdue_amount().amount_minor(), 1000);
@@ -886,7 +643,7 @@ TEST_P(LedgerServiceTest, OverdueAmountsAndReceivables) {
   EXPECT_EQ(rec.receivables(1).customer_id(), "cust-1");
   lr.set_page_token(rec.next_page_token());
   auto c4 = Ctx();
-  ASSERT_TRUE(stub_->ListReceivables(c4.get(), lr, &rec).ok());
+  ASSERT_TRUE(ledger_->ListReceivables(c4.get(), lr, &rec).ok());
   ASSERT_EQ(rec.receivables_size(), 1);
   EXPECT_EQ(rec.receivables(0).customer_id(), "cust-3");
   EXPECT_TRUE(rec.next_page_token().empty());
@@ -894,15 +651,15 @@ TEST_P(LedgerServiceTest, OverdueAmountsAndReceivables) {
   v1::ListReceivablesRequest oldest;
   oldest.set_order_by("oldest_open_sale_time asc");
   auto c5 = Ctx();
-  ASSERT_TRUE(stub_->ListReceivables(c5.get(), oldest, &rec).ok());
+  ASSERT_TRUE(ledger_->ListReceivables(c5.get(), oldest, &rec).ok());
   EXPECT_EQ(rec.receivables(0).customer_id(), "cust-1");
   oldest.set_filter("overdue = true");
   auto c6 = Ctx();
-  ASSERT_TRUE(stub_->ListReceivables(c6.get(), oldest, &rec).ok());
+  ASSERT_TRUE(ledger_->ListReceivables(c6.get(), oldest, &rec).ok());
   EXPECT_EQ(rec.customer_count(), 1);
   oldest.set_filter("category_id = \"wholesale\"");
   auto c7 = Ctx();
-  ASSERT_TRUE(stub_->ListReceivables(c7.get(), oldest, &rec).ok());
+  ASSERT_TRUE(ledger_->ListReceivables(c7.get(), oldest, &rec).ok());
   ASSERT_EQ(rec.customer_count(), 1);
   EXPECT_EQ(rec.receivables(0).customer_id(), "cust-2");
   EXPECT_EQ(rec.total_balance().amount_minor(), 5000);
@@ -919,12 +676,12 @@ TEST_P(LedgerServiceTest, CreditLimitsRefuseSalesAboveThem) {
   *set.mutable_credit_limit()->mutable_limit() = Idr(1000);
   v1::SetCreditLimitResponse set_resp;
   auto c1 = Ctx();
-  ASSERT_TRUE(stub_->SetCreditLimit(c1.get(), set, &set_resp).ok());
+  ASSERT_TRUE(ledger_->SetCreditLimit(c1.get(), set, &set_resp).ok());
   EXPECT_EQ(set_resp.credit_limit().update_by(), "cashier-1");
 
   v1::RecordSaleResponse resp;
   auto c2 = Ctx();
-  Err e = Decode(stub_->RecordSale(c2.get(), SaleRequest("s1", "cust-1", 500, 0), &resp));
+  Err e = Decode(ledger_->RecordSale(c2.get(), SaleRequest("s1", "cust-1", 500, 0), &resp));
   EXPECT_EQ(e.code, grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(e.reason, "CREDIT_LIMIT_EXCEEDED");
   EXPECT_EQ(e.metadata["limit"], "1000");
@@ -940,29 +697,29 @@ TEST_P(LedgerServiceTest, CreditLimitsRefuseSalesAboveThem) {
   set.mutable_credit_limit()->set_category_id("wholesale");
   *set.mutable_credit_limit()->mutable_limit() = Idr(0);
   auto c3 = Ctx();
-  ASSERT_TRUE(stub_->SetCreditLimit(c3.get(), set, &set_resp).ok());
+  ASSERT_TRUE(ledger_->SetCreditLimit(c3.get(), set, &set_resp).ok());
   auto c4 = Ctx();
-  EXPECT_EQ(Decode(stub_->RecordSale(c4.get(), SaleRequest("s3", "cust-2", 1, 0), &resp)).reason,
+  EXPECT_EQ(Decode(ledger_->RecordSale(c4.get(), SaleRequest("s3", "cust-2", 1, 0), &resp)).reason,
             "CREDIT_LIMIT_EXCEEDED");
 
   v1::GetCreditLimitRequest get;
   get.set_customer_id("cust-2");
   v1::GetCreditLimitResponse got;
   auto c5 = Ctx();
-  ASSERT_TRUE(stub_->GetCreditLimit(c5.get(), get, &got).ok());
+  ASSERT_TRUE(ledger_->GetCreditLimit(c5.get(), get, &got).ok());
   EXPECT_EQ(got.effective_source(), v1::CREDIT_LIMIT_SOURCE_CATEGORY);
   EXPECT_EQ(got.category_id(), "wholesale");
   EXPECT_EQ(got.available_credit().amount_minor(), 0);
   get.set_customer_id("cust-1");
   auto c6 = Ctx();
-  ASSERT_TRUE(stub_->GetCreditLimit(c6.get(), get, &got).ok());
+  ASSERT_TRUE(ledger_->GetCreditLimit(c6.get(), get, &got).ok());
   EXPECT_EQ(got.effective_source(), v1::CREDIT_LIMIT_SOURCE_CUSTOMER);
   EXPECT_EQ(got.balance().amount_minor(), 1000);
 
   v1::ListCreditLimitsRequest list;
   v1::ListCreditLimitsResponse limits;
   auto c7 = Ctx();
-  ASSERT_TRUE(stub_->ListCreditLimits(c7.get(), list, &limits).ok());
+  ASSERT_TRUE(ledger_->ListCreditLimits(c7.get(), list, &limits).ok());
   EXPECT_EQ(limits.credit_limits_size(), 2);
 
   v1::DeleteCreditLimitRequest del;
@@ -970,11 +727,11 @@ TEST_P(LedgerServiceTest, CreditLimitsRefuseSalesAboveThem) {
   del.set_category_id("wholesale");
   v1::DeleteCreditLimitResponse del_resp;
   auto c8 = Ctx();
-  ASSERT_TRUE(stub_->DeleteCreditLimit(c8.get(), del, &del_resp).ok());
+  ASSERT_TRUE(ledger_->DeleteCreditLimit(c8.get(), del, &del_resp).ok());
   EXPECT_TRUE(del_resp.existed());
   del.set_request_id("del2");
   auto c9 = Ctx();
-  ASSERT_TRUE(stub_->DeleteCreditLimit(c9.get(), del, &del_resp).ok());
+  ASSERT_TRUE(ledger_->DeleteCreditLimit(c9.get(), del, &del_resp).ok());
   EXPECT_FALSE(del_resp.existed());
   Sale("s4", "cust-2", 1, 0);
 
@@ -982,7 +739,7 @@ TEST_P(LedgerServiceTest, CreditLimitsRefuseSalesAboveThem) {
   bad.set_request_id("lim3");
   *bad.mutable_credit_limit()->mutable_limit() = Idr(-5);
   auto c10 = Ctx();
-  Err be = Decode(stub_->SetCreditLimit(c10.get(), bad, &set_resp));
+  Err be = Decode(ledger_->SetCreditLimit(c10.get(), bad, &set_resp));
   EXPECT_EQ(be.fields.count("credit_limit.subject"), 1u);
   EXPECT_EQ(be.fields.count("credit_limit.limit.amount_minor"), 1u);
 }
@@ -996,16 +753,16 @@ TEST_P(LedgerServiceTest, OtherTenantsSeeNothing) {
   get.set_sale_id(sale.sale().sale_id());
   v1::GetSaleResponse got;
   auto c1 = Ctx("t2");
-  Err e = Decode(stub_->GetSale(c1.get(), get, &got));
+  Err e = Decode(ledger_->GetSale(c1.get(), get, &got));
   EXPECT_EQ(e.code, grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(e.reason, "SALE_NOT_FOUND");
   v1::GetPaymentRequest gp;
   gp.set_payment_id(sale.sale_payment().payment_id());
   v1::GetPaymentResponse gpr;
   auto c2 = Ctx("t2");
-  EXPECT_EQ(Decode(stub_->GetPayment(c2.get(), gp, &gpr)).reason, "PAYMENT_NOT_FOUND");
+  EXPECT_EQ(Decode(ledger_->GetPayment(c2.get(), gp, &gpr)).reason, "PAYMENT_NOT_FOUND");
   auto c3 = Ctx("t1");
-  ASSERT_TRUE(stub_->GetPayment(c3.get(), gp, &gpr).ok());
+  ASSERT_TRUE(ledger_->GetPayment(c3.get(), gp, &gpr).ok());
   EXPECT_EQ(gpr.payment().sale_id(), sale.sale().sale_id());
   v1::VoidSaleRequest vs;
   vs.set_request_id("x");
@@ -1013,16 +770,17 @@ TEST_P(LedgerServiceTest, OtherTenantsSeeNothing) {
   vs.set_reason("r");
   v1::VoidSaleResponse vsr;
   auto c4 = Ctx("t2");
-  EXPECT_EQ(Decode(stub_->VoidSale(c4.get(), vs, &vsr)).code, grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Decode(ledger_->VoidSale(c4.get(), vs, &vsr)).code, grpc::StatusCode::NOT_FOUND);
   v1::GetBalanceRequest gb;
   gb.set_customer_id("cust-1");
   v1::GetBalanceResponse gbr;
   auto c5 = Ctx("t2");
-  ASSERT_TRUE(stub_->GetBalance(c5.get(), gb, &gbr).ok());
+  ASSERT_TRUE(ledger_->GetBalance(c5.get(), gb, &gbr).ok());
   EXPECT_EQ(gbr.balance().balance().amount_minor(), 0);
   EXPECT_EQ(SaleCount("t2"), 0);
   auto c6 = Ctx("");
-  EXPECT_EQ(stub_->GetBalance(c6.get(), gb, &gbr).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ledger_->GetBalance(c6.get(), gb, &gbr).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_P(LedgerServiceTest, ApplyCreditPaysOpenSalesOldestFirst) {
@@ -1035,7 +793,7 @@ TEST_P(LedgerServiceTest, ApplyCreditPaysOpenSalesOldestFirst) {
   r.set_customer_id("cust-1");
   v1::ApplyCreditResponse resp;
   auto c1 = Ctx();
-  ASSERT_TRUE(stub_->ApplyCredit(c1.get(), r, &resp).ok());
+  ASSERT_TRUE(ledger_->ApplyCredit(c1.get(), r, &resp).ok());
   EXPECT_EQ(resp.applied_amount().amount_minor(), 1500);
   ASSERT_EQ(resp.allocations_size(), 2);
   EXPECT_EQ(resp.allocations(0).sale_id(), s1.sale().sale_id());
@@ -1048,7 +806,7 @@ TEST_P(LedgerServiceTest, ApplyCreditPaysOpenSalesOldestFirst) {
   // Nothing left to apply: succeeds, applies nothing, version unchanged.
   r.set_request_id("ac2");
   auto c2 = Ctx();
-  ASSERT_TRUE(stub_->ApplyCredit(c2.get(), r, &resp).ok());
+  ASSERT_TRUE(ledger_->ApplyCredit(c2.get(), r, &resp).ok());
   EXPECT_EQ(resp.applied_amount().amount_minor(), 0);
   EXPECT_EQ(resp.ledger_version(), 4);
   // Explicit allocation above the credit.
@@ -1057,7 +815,7 @@ TEST_P(LedgerServiceTest, ApplyCreditPaysOpenSalesOldestFirst) {
   t->set_sale_id(s2.sale().sale_id());
   *t->mutable_amount() = Idr(100);
   auto c3 = Ctx();
-  EXPECT_EQ(Decode(stub_->ApplyCredit(c3.get(), r, &resp)).reason, "INSUFFICIENT_CREDIT");
+  EXPECT_EQ(Decode(ledger_->ApplyCredit(c3.get(), r, &resp)).reason, "INSUFFICIENT_CREDIT");
   auto events = Events();
   EXPECT_EQ(events.back().type(), "kelola.ledger.v1.CreditApplied");
 }
@@ -1075,7 +833,7 @@ TEST_P(LedgerServiceTest, ConcurrentPaymentsNeverOverAllocate) {
       r.set_method(v1::PAYMENT_METHOD_CASH);
       v1::RecordPaymentResponse resp;
       auto ctx = Ctx();
-      grpc::Status s = stub_->RecordPayment(ctx.get(), r, &resp);
+      grpc::Status s = ledger_->RecordPayment(ctx.get(), r, &resp);
       if (s.ok()) ok.fetch_add(1);
       if (Decode(s).reason == "OVERPAYMENT") overpaid.fetch_add(1);
     });
@@ -1102,11 +860,11 @@ TEST_P(LedgerServiceTest, ClientIdsAndWalkInCorrections) {
   r.set_sale_id("pos-7-0001");
   v1::RecordSaleResponse sale;
   auto c1 = Ctx();
-  ASSERT_TRUE(stub_->RecordSale(c1.get(), r, &sale).ok());
+  ASSERT_TRUE(ledger_->RecordSale(c1.get(), r, &sale).ok());
   EXPECT_EQ(sale.sale().sale_id(), "pos-7-0001");
   r.set_request_id("c2");
   auto c2 = Ctx();
-  Err exists = Decode(stub_->RecordSale(c2.get(), r, &sale));
+  Err exists = Decode(ledger_->RecordSale(c2.get(), r, &sale));
   EXPECT_EQ(exists.code, grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(exists.reason, "SALE_ID_EXISTS");
 
@@ -1117,7 +875,7 @@ TEST_P(LedgerServiceTest, ClientIdsAndWalkInCorrections) {
   vp.set_reason("mistake");
   v1::VoidPaymentResponse vpr;
   auto c3 = Ctx();
-  EXPECT_EQ(Decode(stub_->VoidPayment(c3.get(), vp, &vpr)).reason, "WALK_IN_SALE_PAYMENT");
+  EXPECT_EQ(Decode(ledger_->VoidPayment(c3.get(), vp, &vpr)).reason, "WALK_IN_SALE_PAYMENT");
 
   // A walk-in refund cannot become credit, and cannot predate the sale.
   v1::RefundSaleRequest rf;
@@ -1128,20 +886,21 @@ TEST_P(LedgerServiceTest, ClientIdsAndWalkInCorrections) {
   rf.set_settlement(v1::REFUND_SETTLEMENT_CREDIT);
   v1::RefundSaleResponse rfr;
   auto c4 = Ctx();
-  EXPECT_EQ(Decode(stub_->RefundSale(c4.get(), rf, &rfr)).reason, "CUSTOMER_REQUIRED");
+  EXPECT_EQ(Decode(ledger_->RefundSale(c4.get(), rf, &rfr)).reason, "CUSTOMER_REQUIRED");
   rf.set_settlement(v1::REFUND_SETTLEMENT_PAY_OUT);
   *rf.mutable_refund_time() = Ts(clock_.Now() - absl::Hours(48));
   auto c5 = Ctx();
-  Err early = Decode(stub_->RefundSale(c5.get(), rf, &rfr));
+  Err early = Decode(ledger_->RefundSale(c5.get(), rf, &rfr));
   EXPECT_EQ(early.fields.count("refund_time"), 1u);
   rf.clear_refund_time();
   rf.add_items()->set_item_index(3);
   rf.mutable_items(0)->set_quantity_milli(1);
   auto c6 = Ctx();
-  EXPECT_EQ(Decode(stub_->RefundSale(c6.get(), rf, &rfr)).fields.count("items[0].item_index"), 1u);
+  EXPECT_EQ(Decode(ledger_->RefundSale(c6.get(), rf, &rfr)).fields.count("items[0].item_index"),
+            1u);
   rf.clear_items();
   auto c7 = Ctx();
-  ASSERT_TRUE(stub_->RefundSale(c7.get(), rf, &rfr).ok());
+  ASSERT_TRUE(ledger_->RefundSale(c7.get(), rf, &rfr).ok());
   EXPECT_EQ(rfr.refund().returned_amount().amount_minor(), 400);
   EXPECT_EQ(rfr.refund().payout_method(), v1::PAYMENT_METHOD_CASH);
   EXPECT_EQ(rfr.sale().net_total().amount_minor(), 600);
@@ -1150,7 +909,7 @@ TEST_P(LedgerServiceTest, ClientIdsAndWalkInCorrections) {
   gp.set_payment_id(sale.sale_payment().payment_id());
   v1::GetPaymentResponse gpr;
   auto c8 = Ctx();
-  ASSERT_TRUE(stub_->GetPayment(c8.get(), gp, &gpr).ok());
+  ASSERT_TRUE(ledger_->GetPayment(c8.get(), gp, &gpr).ok());
   EXPECT_EQ(gpr.payment().returned_amount().amount_minor(), 400);
   EXPECT_EQ(gpr.payment().unallocated_amount().amount_minor(), 0);
   auto events = Events();
@@ -1195,12 +954,12 @@ TEST_P(LedgerServiceTest, StatisticsFollowTheEntries) {
   vp.set_reason("bounced transfer");
   v1::VoidPaymentResponse vpr;
   auto c1 = Ctx();
-  ASSERT_TRUE(stub_->VoidPayment(c1.get(), vp, &vpr).ok());
+  ASSERT_TRUE(ledger_->VoidPayment(c1.get(), vp, &vpr).ok());
   v1::GetSaleRequest get;
   get.set_sale_id(s2.sale().sale_id());
   v1::GetSaleResponse got;
   auto c2 = Ctx();
-  ASSERT_TRUE(stub_->GetSale(c2.get(), get, &got).ok());
+  ASSERT_TRUE(ledger_->GetSale(c2.get(), get, &got).ok());
   ASSERT_EQ(got.sale().allocations_size(), 2);
   EXPECT_EQ(got.sale().allocations(1).kind(), v1::ALLOCATION_KIND_PAYMENT_VOID_RELEASE);
   EXPECT_EQ(got.sale().allocations(1).amount().amount_minor(), -1000);
@@ -1241,7 +1000,7 @@ TEST_P(LedgerServiceTest, IncrementalStatisticsEqualARecomputation) {
     if (apply_credit > 0) *r.mutable_apply_credit() = Idr(apply_credit);
     v1::RecordSaleResponse resp;
     auto ctx = Ctx();
-    grpc::Status st = stub_->RecordSale(ctx.get(), r, &resp);
+    grpc::Status st = ledger_->RecordSale(ctx.get(), r, &resp);
     EXPECT_TRUE(st.ok()) << id << ": " << st.error_message();
     // The response (built without reading the new sale back) equals a read of it.
     v1::GetSaleRequest get;
@@ -1249,14 +1008,14 @@ TEST_P(LedgerServiceTest, IncrementalStatisticsEqualARecomputation) {
     get.set_view(v1::SALE_VIEW_FULL);
     v1::GetSaleResponse got;
     auto c = Ctx();
-    EXPECT_TRUE(stub_->GetSale(c.get(), get, &got).ok());
+    EXPECT_TRUE(ledger_->GetSale(c.get(), get, &got).ok());
     EXPECT_EQ(resp.sale().DebugString(), got.sale().DebugString()) << id;
     if (resp.has_sale_payment()) {
       v1::GetPaymentRequest gp;
       gp.set_payment_id(resp.sale_payment().payment_id());
       v1::GetPaymentResponse gotp;
       auto c2 = Ctx();
-      EXPECT_TRUE(stub_->GetPayment(c2.get(), gp, &gotp).ok());
+      EXPECT_TRUE(ledger_->GetPayment(c2.get(), gp, &gotp).ok());
       EXPECT_EQ(resp.sale_payment().DebugString(), gotp.payment().DebugString()) << id;
     }
     clock_.Advance(absl::Minutes(1));
@@ -1272,7 +1031,7 @@ TEST_P(LedgerServiceTest, IncrementalStatisticsEqualARecomputation) {
     gp.set_payment_id(resp.payment().payment_id());
     v1::GetPaymentResponse got;
     auto ctx = Ctx();
-    EXPECT_TRUE(stub_->GetPayment(ctx.get(), gp, &got).ok());
+    EXPECT_TRUE(ledger_->GetPayment(ctx.get(), gp, &got).ok());
     EXPECT_EQ(resp.payment().DebugString(), got.payment().DebugString()) << id;
     check(resp.customer_stats(), id);
     return resp;
@@ -1300,7 +1059,7 @@ TEST_P(LedgerServiceTest, IncrementalStatisticsEqualARecomputation) {
   rf.set_reason("returned goods");
   v1::RefundSaleResponse rfr;
   auto c1 = Ctx();
-  ASSERT_TRUE(stub_->RefundSale(c1.get(), rf, &rfr).ok());
+  ASSERT_TRUE(ledger_->RefundSale(c1.get(), rf, &rfr).ok());
   clock_.Advance(absl::Minutes(1));
   check(rfr.customer_stats(), "refund");
   v1::VoidPaymentRequest vp;
@@ -1309,7 +1068,7 @@ TEST_P(LedgerServiceTest, IncrementalStatisticsEqualARecomputation) {
   vp.set_reason("bounced");
   v1::VoidPaymentResponse vpr;
   auto c2 = Ctx();
-  ASSERT_TRUE(stub_->VoidPayment(c2.get(), vp, &vpr).ok());
+  ASSERT_TRUE(ledger_->VoidPayment(c2.get(), vp, &vpr).ok());
   clock_.Advance(absl::Minutes(1));
   check(vpr.customer_stats(), "void payment");
   v1::VoidSaleRequest vs;
@@ -1319,7 +1078,7 @@ TEST_P(LedgerServiceTest, IncrementalStatisticsEqualARecomputation) {
   vs.set_release_payments_as_credit(true);
   v1::VoidSaleResponse vsr;
   auto c3 = Ctx();
-  ASSERT_TRUE(stub_->VoidSale(c3.get(), vs, &vsr).ok());
+  ASSERT_TRUE(ledger_->VoidSale(c3.get(), vs, &vsr).ok());
   clock_.Advance(absl::Minutes(1));
   check(vsr.customer_stats(), "void sale");
   // Incremental again on top of recomputed statistics.
@@ -1355,46 +1114,46 @@ TEST_P(LedgerServiceTest, MalformedIdsAndLimits) {
   get.set_sale_id("not/an id");
   v1::GetSaleResponse got;
   auto c1 = Ctx();
-  Err e1 = Decode(stub_->GetSale(c1.get(), get, &got));
+  Err e1 = Decode(ledger_->GetSale(c1.get(), get, &got));
   EXPECT_EQ(e1.code, grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(e1.fields.count("sale_id"), 1u);
   get.set_sale_id("unknown-sale");
   auto c2 = Ctx();
-  EXPECT_EQ(Decode(stub_->GetSale(c2.get(), get, &got)).reason, "SALE_NOT_FOUND");
+  EXPECT_EQ(Decode(ledger_->GetSale(c2.get(), get, &got)).reason, "SALE_NOT_FOUND");
 
   v1::VoidSaleRequest vs;
   v1::VoidSaleResponse vsr;
   auto c3 = Ctx();
-  Err e3 = Decode(stub_->VoidSale(c3.get(), vs, &vsr));
+  Err e3 = Decode(ledger_->VoidSale(c3.get(), vs, &vsr));
   for (const char* f : {"request_id", "sale_id", "reason"}) EXPECT_EQ(e3.fields.count(f), 1u);
 
   v1::BatchGetBalancesRequest batch;
   for (int i = 0; i < 101; ++i) batch.add_customer_ids(absl::StrCat("c", i));
   v1::BatchGetBalancesResponse batch_resp;
   auto c4 = Ctx();
-  Err e4 = Decode(stub_->BatchGetBalances(c4.get(), batch, &batch_resp));
+  Err e4 = Decode(ledger_->BatchGetBalances(c4.get(), batch, &batch_resp));
   EXPECT_EQ(e4.code, grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(e4.reason, "TOO_MANY_ITEMS");
   batch.Clear();
   auto c5 = Ctx();
-  EXPECT_EQ(Decode(stub_->BatchGetBalances(c5.get(), batch, &batch_resp)).code,
+  EXPECT_EQ(Decode(ledger_->BatchGetBalances(c5.get(), batch, &batch_resp)).code,
             grpc::StatusCode::INVALID_ARGUMENT);
 
   v1::RecordSaleRequest big = SaleRequest("big", "", 0, 0);
   for (int i = 0; i < 500; ++i) *big.add_items() = big.items(0);
   v1::RecordSaleResponse resp;
   auto c6 = Ctx();
-  EXPECT_EQ(Decode(stub_->RecordSale(c6.get(), big, &resp)).reason, "TOO_MANY_ITEMS");
+  EXPECT_EQ(Decode(ledger_->RecordSale(c6.get(), big, &resp)).reason, "TOO_MANY_ITEMS");
 
   v1::ListSalesRequest list;
   list.set_page_size(-1);
   v1::ListSalesResponse sales;
   auto c7 = Ctx();
-  EXPECT_EQ(Decode(stub_->ListSales(c7.get(), list, &sales)).fields.count("page_size"), 1u);
+  EXPECT_EQ(Decode(ledger_->ListSales(c7.get(), list, &sales)).fields.count("page_size"), 1u);
   list.set_page_size(0);
   list.set_page_token("garbage");
   auto c8 = Ctx();
-  EXPECT_EQ(Decode(stub_->ListSales(c8.get(), list, &sales)).reason, "PAGE_TOKEN_INVALID");
+  EXPECT_EQ(Decode(ledger_->ListSales(c8.get(), list, &sales)).reason, "PAGE_TOKEN_INVALID");
   EXPECT_EQ(SaleCount(), 0);
 }
 
@@ -1410,13 +1169,13 @@ TEST_P(LedgerServiceTest, VoidingASaleTakesCreditAppliedFromItsPaymentBack) {
   rf.set_settlement(v1::REFUND_SETTLEMENT_CREDIT);
   v1::RefundSaleResponse rfr;
   auto c1 = Ctx();
-  ASSERT_TRUE(stub_->RefundSale(c1.get(), rf, &rfr).ok());
+  ASSERT_TRUE(ledger_->RefundSale(c1.get(), rf, &rfr).ok());
   v1::ApplyCreditRequest ac;
   ac.set_request_id("ac");
   ac.set_customer_id("cust-1");
   v1::ApplyCreditResponse acr;
   auto c2 = Ctx();
-  ASSERT_TRUE(stub_->ApplyCredit(c2.get(), ac, &acr).ok());
+  ASSERT_TRUE(ledger_->ApplyCredit(c2.get(), ac, &acr).ok());
   EXPECT_EQ(acr.applied_amount().amount_minor(), 300);
   EXPECT_EQ(Balance("cust-1").balance().amount_minor(), 0);
   EXPECT_EQ(Balance("cust-1").credit().amount_minor(), 100);
@@ -1427,7 +1186,7 @@ TEST_P(LedgerServiceTest, VoidingASaleTakesCreditAppliedFromItsPaymentBack) {
   vs.set_reason("wrong sale");
   v1::VoidSaleResponse vsr;
   auto c3 = Ctx();
-  ASSERT_TRUE(stub_->VoidSale(c3.get(), vs, &vsr).ok());
+  ASSERT_TRUE(ledger_->VoidSale(c3.get(), vs, &vsr).ok());
   EXPECT_EQ(vsr.customer_stats().balance().amount_minor(), 300);
   EXPECT_EQ(vsr.customer_stats().credit().amount_minor(), 0);
   v1::SaleVoided event;
@@ -1445,7 +1204,7 @@ TEST_P(LedgerServiceTest, OverdueFilterAndPaymentPages) {
   r.mutable_due_date()->set_day(today.day());
   v1::RecordSaleResponse resp;
   auto c1 = Ctx();
-  ASSERT_TRUE(stub_->RecordSale(c1.get(), r, &resp).ok());
+  ASSERT_TRUE(ledger_->RecordSale(c1.get(), r, &resp).ok());
   Sale("nodue", "cust-1", 1000, 0);
   clock_.Advance(absl::Hours(48));
   v1::ListSalesRequest list;
@@ -1453,7 +1212,7 @@ TEST_P(LedgerServiceTest, OverdueFilterAndPaymentPages) {
   list.set_filter("overdue = true");
   v1::ListSalesResponse sales;
   auto c2 = Ctx();
-  ASSERT_TRUE(stub_->ListSales(c2.get(), list, &sales).ok());
+  ASSERT_TRUE(ledger_->ListSales(c2.get(), list, &sales).ok());
   ASSERT_EQ(sales.sales_size(), 1);
   EXPECT_EQ(sales.sales(0).request_id(), "due");
   EXPECT_EQ(sales.sales(0).days_overdue(), 2);
@@ -1468,7 +1227,7 @@ TEST_P(LedgerServiceTest, OverdueFilterAndPaymentPages) {
   for (int page = 0; page < 5; ++page) {
     v1::ListPaymentsResponse payments;
     auto ctx = Ctx();
-    ASSERT_TRUE(stub_->ListPayments(ctx.get(), pl, &payments).ok());
+    ASSERT_TRUE(ledger_->ListPayments(ctx.get(), pl, &payments).ok());
     for (const auto& p : payments.payments()) seen.push_back(p.request_id());
     if (payments.next_page_token().empty()) break;
     pl.set_page_token(payments.next_page_token());
@@ -1482,4 +1241,4 @@ INSTANTIATE_TEST_SUITE_P(Drivers, LedgerServiceTest,
                          [](const auto& info) { return info.param; });
 
 }  // namespace
-}  // namespace kelola::ledger
+}  // namespace kelola::ledger::testing_support

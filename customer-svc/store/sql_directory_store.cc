@@ -50,13 +50,8 @@ std::vector<PhoneRef> PhonesOf(const v1::Customer& c) {
   // The national significant number (no country code, no trunk 0), which quick search
   // matches partial digits against.
   auto national = [](const std::string& e164) {
-    static const phone::PhoneNormalizer* normalizer = [] {
-      phone::PhoneNormalizerOptions options;
-      options.require_valid = false;
-      return new phone::PhoneNormalizer(options);
-    }();
-    auto parsed = normalizer->Normalize(e164, "ID");  // a '+' number keeps its own region
-    if (parsed.ok()) return parsed->national_significant_number;
+    std::string nsn = phone::NationalSignificantNumber(e164);
+    if (!nsn.empty()) return nsn;
     return e164.size() > 1 ? e164.substr(1) : e164;
   };
   if (c.has_phone() && !c.phone().e164().empty()) {

@@ -162,6 +162,13 @@ struct DatabaseOptions {
   // SQLite: PRAGMA synchronous value. FULL keeps every acknowledged commit across
   // process crashes and power loss.
   std::string sqlite_synchronous = "FULL";
+  // SQLite: page cache per connection (PRAGMA cache_size), in MiB. SQLite's own default
+  // (2 MiB) makes every index lookup of a large directory a read from the OS page cache.
+  int sqlite_cache_mib = 32;
+  // SQLite: WAL pages after which a commit copies the WAL back into the database (PRAGMA
+  // wal_autocheckpoint). Larger than SQLite's default (1000), so that index pages every
+  // write touches are copied once per checkpoint rather than many times.
+  int sqlite_wal_autocheckpoint_pages = 10000;
   // PostgreSQL: timeout for establishing a connection.
   absl::Duration connect_timeout = absl::Seconds(5);
 };

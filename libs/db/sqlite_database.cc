@@ -133,6 +133,9 @@ class SqliteConnection {
     pragmas.push_back(
         absl::StrCat("PRAGMA synchronous=", absl::AsciiStrToUpper(options.sqlite_synchronous)));
     pragmas.push_back("PRAGMA foreign_keys=ON");
+    pragmas.push_back(absl::StrCat("PRAGMA cache_size=-", options.sqlite_cache_mib * 1024));
+    pragmas.push_back(
+        absl::StrCat("PRAGMA wal_autocheckpoint=", options.sqlite_wal_autocheckpoint_pages));
     // Statement journals of SAVEPOINTs (group commit, imports) in memory, not in a temp
     // file created and deleted per statement.
     pragmas.push_back("PRAGMA temp_store=MEMORY");

@@ -23,6 +23,23 @@ using ::i18n::phonenumbers::PhoneNumberUtil;
 
 constexpr char kUnknownRegion[] = "ZZ";
 
+// Country calling codes are prefix-free: the first 1-3 digits that name one win. Returns
+// their length (0 when none) and the code's main region.
+size_t CountryCodeLength(const std::string& digits, std::string* region) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  for (size_t n = 1; n <= 3 && n <= digits.size(); ++n) {
+    int code = 0;
+    if (!absl::SimpleAtoi(digits.substr(0, n), &code)) return 0;
+    std::string candidate;
+    util.GetRegionCodeForCountryCode(code, &candidate);
+    if (candidate != kUnknownRegion) {
+      *region = candidate;
+      return n;
+    }
+  }
+  return 0;
+}
+
 absl::Status Invalid(absl::string_view message) {
   return errors::Error(absl::StatusCode::kInvalidArgument, kReasonPhoneInvalid, message);
 }
@@ -174,20 +191,8 @@ std::vector<std::string> PhoneNormalizer::SearchKeys(std::string_view query,
 
   std::string key;
   if (plus) {
-    // Country calling codes are prefix-free: the first 1-3 digits that name one win.
-    size_t cc_length = 0;
     std::string cc_region;
-    for (size_t n = 1; n <= 3 && n <= digits.size(); ++n) {
-      int code = 0;
-      if (!absl::SimpleAtoi(digits.substr(0, n), &code)) return {};
-      std::string candidate;
-      util.GetRegionCodeForCountryCode(code, &candidate);
-      if (candidate != kUnknownRegion) {
-        cc_length = n;
-        cc_region = candidate;
-        break;
-      }
-    }
+    const size_t cc_length = CountryCodeLength(digits, &cc_region);
     if (cc_length == 0) return {};
     key = digits.substr(cc_length);
     std::string trunk = TrunkPrefix(cc_region);
@@ -208,6 +213,18 @@ std::vector<std::string> PhoneNormalizer::SearchKeys(std::string_view query,
   }
   if (key.size() < kMinSearchKeyDigits) return {};
   return {std::move(key)};
+}
+
+std::string NationalSignificantNumber(std::string_view e164) {
+  if (e164.size() < 2 || e164[0] != '+') return "";
+  const std::string digits(e164.substr(1));
+  for (char c : digits) {
+    if (c < '0' || c > '9') return "";
+  }
+  std::string region;
+  const size_t cc_length = CountryCodeLength(digits, &region);
+  if (cc_length == 0) return "";
+  return digits.substr(cc_length);
 }
 
 }  // namespace kelola::phone

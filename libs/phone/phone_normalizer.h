@@ -82,4 +82,9 @@ class PhoneNormalizer {
   PhoneNormalizerOptions options_;
 };
 
+// The national significant number of a stored E.164 number ("+628123456789" ->
+// "8123456789"), by removing its country calling code, without parsing it again; "" when
+// `e164` is not '+' and digits starting with a known country calling code.
+std::string NationalSignificantNumber(std::string_view e164);
+
 }  // namespace kelola::phone

@@ -174,3 +174,30 @@ TEST_F(PhoneNormalizerTest, SearchKeysTooShortOrIncomplete) {
 
 }  // namespace
 }  // namespace kelola::phone
+
+namespace kelola::phone {
+namespace {
+
+TEST(NationalSignificantNumberTest, StripsTheCountryCallingCodeOfStoredNumbers) {
+  EXPECT_EQ(NationalSignificantNumber("+628123456789"), "8123456789");
+  EXPECT_EQ(NationalSignificantNumber("+66812345678"), "812345678");
+  EXPECT_EQ(NationalSignificantNumber("+12025550123"), "2025550123");     // 1 digit
+  EXPECT_EQ(NationalSignificantNumber("+3903612345678"), "03612345678");  // Italy keeps its 0
+  EXPECT_EQ(NationalSignificantNumber("+8801712345678"), "1712345678");   // 3 digits
+  // Agrees with a full parse for what the directory stores.
+  PhoneNormalizer normalizer;
+  const std::pair<const char*, const char*> typed[] = {
+      {"0812-3456-789", "ID"}, {"+62 21 555 0123", "ID"}, {"081 234 5678", "TH"}};
+  for (const auto& [raw, region] : typed) {
+    auto parsed = normalizer.Normalize(raw, region);
+    ASSERT_TRUE(parsed.ok()) << raw;
+    EXPECT_EQ(NationalSignificantNumber(parsed->e164), parsed->national_significant_number);
+  }
+  EXPECT_EQ(NationalSignificantNumber(""), "");
+  EXPECT_EQ(NationalSignificantNumber("628123"), "");
+  EXPECT_EQ(NationalSignificantNumber("+62x"), "");
+  EXPECT_EQ(NationalSignificantNumber("+"), "");
+}
+
+}  // namespace
+}  // namespace kelola::phone

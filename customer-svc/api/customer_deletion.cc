@@ -78,12 +78,16 @@ absl::Status CustomerDeletion::Delete(const server::RequestContext& rc,
   // 1. Check and record the pending delete.
   const std::string seal_id = ids_.NewId();
   bool replayed = false;
+  LedgerTenant ledger_tenant;
   store::WriteOptions pending_options = options;
   pending_options.idempotency_key.clear();
   absl::Status status = store_.Write(
       tenant, pending_options,
       [&](store::DirectoryTx& tx) -> absl::Status {
         replayed = false;
+        auto settings = tx.Settings();
+        if (!settings.ok()) return settings.status();
+        ledger_tenant = LedgerTenantOf(tenant, settings->settings);
         if (!request.request_id().empty()) {
           auto subject = tx.FindKeySubject(kScope, request.request_id());
           if (!subject.ok()) return subject.status();
@@ -113,11 +117,11 @@ absl::Status CustomerDeletion::Delete(const server::RequestContext& rc,
   if (!status.ok() || replayed) return status;
 
   // 2. Seal in the ledger.
-  absl::Status sealed = ledger_.Seal(tenant, seal_id, id);
+  absl::Status sealed = ledger_.Seal(ledger_tenant, seal_id, id);
   if (!sealed.ok()) {
     // A refusal changed nothing in the ledger; no answer may have sealed: undo either way.
     // If the undo fails too, ResumeStale undoes it later.
-    (void)Undo(tenant, id, seal_id);
+    (void)Undo(ledger_tenant, id, seal_id);
     return IsTransient(sealed) ? LedgerUnavailable(sealed) : SealRefusal(sealed, id);
   }
 
@@ -130,20 +134,25 @@ absl::Status CustomerDeletion::Delete(const server::RequestContext& rc,
         auto current = MustFind(tx, id);
         if (!current.ok()) return current.status();
         if (auto s = CheckDeletable(tx, *current, request.etag()); !s.ok()) return s;
-        if (auto s = tx.DeleteCustomer(id); !s.ok()) return s;
-        if (auto s = store::RemovePendingDelete(tx.transaction(), tenant, id, seal_id); !s.ok()) {
-          return s;
+        // A delete that took longer than --abandoned_delete_after was undone meanwhile.
+        auto pending = store::RemovePendingDelete(tx.transaction(), tenant, id, seal_id);
+        if (!pending.ok()) return pending.status();
+        if (!*pending) {
+          return errors::Error(absl::StatusCode::kAborted, "CONCURRENT_MODIFICATION",
+                               "the delete took too long and was undone; retry",
+                               {{"customer_id", id}});
         }
+        if (auto s = tx.DeleteCustomer(id); !s.ok()) return s;
         v1::CustomerDeleted event;
         event.set_customer_id(id);
         return tx.Emit("customer", id, current->version + 1, event);
       },
       &response);
-  if (!status.ok()) (void)Undo(tenant, id, seal_id);
+  if (!status.ok()) (void)Undo(ledger_tenant, id, seal_id);
   return status;
 }
 
-absl::Status CustomerDeletion::Undo(const std::string& tenant, const std::string& customer_id,
+absl::Status CustomerDeletion::Undo(const LedgerTenant& tenant, const std::string& customer_id,
                                     const std::string& seal_id) {
   auto unsealed = ledger_.Unseal(tenant, seal_id, customer_id);
   // SEAL_MISMATCH: the customer is sealed by another delete, not by this one.
@@ -151,9 +160,10 @@ absl::Status CustomerDeletion::Undo(const std::string& tenant, const std::string
     return unsealed.status();
   }
   return store_.Write(
-      tenant, store::WriteOptions{},
+      tenant.tenant_id, store::WriteOptions{},
       [&](store::DirectoryTx& tx) -> absl::Status {
-        return store::RemovePendingDelete(tx.transaction(), tenant, customer_id, seal_id);
+        return store::RemovePendingDelete(tx.transaction(), tenant.tenant_id, customer_id, seal_id)
+            .status();
       },
       nullptr);
 }
@@ -170,7 +180,8 @@ absl::Status CustomerDeletion::ResumeStale() {
   if (!status.ok()) return status;
   absl::Status first;
   for (const auto& op : stale) {
-    absl::Status undone = Undo(op.tenant_id, op.customer_id, op.id);
+    auto tenant = LoadLedgerTenant(store_, op.tenant_id);
+    absl::Status undone = tenant.ok() ? Undo(*tenant, op.customer_id, op.id) : tenant.status();
     if (first.ok()) first = undone;
   }
   return first;

@@ -40,7 +40,7 @@ class CustomerDeletion {
 
  private:
   // Unseals and forgets the pending delete; OK when both happened.
-  absl::Status Undo(const std::string& tenant, const std::string& customer_id,
+  absl::Status Undo(const LedgerTenant& tenant, const std::string& customer_id,
                     const std::string& seal_id);
 
   store::DirectoryStore& store_;

@@ -164,13 +164,15 @@ absl::StatusOr<MergeOperation> CustomerMergeSaga::Load(const std::string& tenant
 
 absl::StatusOr<MergeOperation> CustomerMergeSaga::Drive(const std::string& tenant,
                                                         const std::string& id) {
+  auto ledger_tenant = LoadLedgerTenant(store_, tenant);
+  if (!ledger_tenant.ok()) return ledger_tenant.status();
   // At most: the ledger step, then finalizing; a step another runner took is re-read.
   for (int step = 0; step < 4; ++step) {
     auto op = Load(tenant, id);
     if (!op.ok()) return op.status();
     if (op->state() == v1::MERGE_OPERATION_STATE_PENDING) {
       absl::Status moved =
-          ledger_.Reassign(tenant, id, op->source_customer_id(), op->target_customer_id());
+          ledger_.Reassign(*ledger_tenant, id, op->source_customer_id(), op->target_customer_id());
       if (moved.ok()) {
         if (auto s = MarkLedgerMoved(tenant, *op); !s.ok()) return s;
       } else if (IsTransient(moved)) {

@@ -7,45 +7,32 @@
 
 namespace kelola::customer::api {
 
-bool IsTransient(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kCancelled:
-    case absl::StatusCode::kUnknown:
-    case absl::StatusCode::kInternal:
-    case absl::StatusCode::kResourceExhausted:
-    case absl::StatusCode::kUnimplemented:
-      return true;
-    default:
-      return false;
-  }
-}
-
 GrpcLedgerProtocol::GrpcLedgerProtocol(std::shared_ptr<grpc::Channel> channel,
                                        absl::Duration timeout)
     : stub_(ledger::v1::LedgerInternalService::NewStub(channel)), timeout_(timeout) {}
 
-std::unique_ptr<grpc::ClientContext> GrpcLedgerProtocol::Context(
-    const std::string& tenant_id) const {
+std::unique_ptr<grpc::ClientContext> GrpcLedgerProtocol::Context(const LedgerTenant& tenant) const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
-  context->AddMetadata(server::kTenantHeader, tenant_id);
+  context->AddMetadata(server::kTenantHeader, tenant.tenant_id);
+  // ledger-svc's tenant currency and calendar (see ledger-svc/api/ledger_service.h).
+  if (!tenant.currency_code.empty())
+    context->AddMetadata("x-kelola-currency", tenant.currency_code);
+  if (!tenant.time_zone.empty()) context->AddMetadata("x-kelola-time-zone", tenant.time_zone);
   context->AddMetadata(server::kPrincipalHeader, "customer-svc");
   return context;
 }
 
-absl::Status GrpcLedgerProtocol::Seal(const std::string& tenant_id, const std::string& seal_id,
+absl::Status GrpcLedgerProtocol::Seal(const LedgerTenant& tenant, const std::string& seal_id,
                                       const std::string& customer_id) {
   ledger::v1::SealCustomerRequest request;
   request.set_seal_id(seal_id);
   request.set_customer_id(customer_id);
   ledger::v1::SealCustomerResponse response;
-  return errors::FromGrpcStatus(stub_->SealCustomer(Context(tenant_id).get(), request, &response));
+  return errors::FromGrpcStatus(stub_->SealCustomer(Context(tenant).get(), request, &response));
 }
 
-absl::StatusOr<bool> GrpcLedgerProtocol::Unseal(const std::string& tenant_id,
+absl::StatusOr<bool> GrpcLedgerProtocol::Unseal(const LedgerTenant& tenant,
                                                 const std::string& seal_id,
                                                 const std::string& customer_id) {
   ledger::v1::UnsealCustomerRequest request;
@@ -53,12 +40,12 @@ absl::StatusOr<bool> GrpcLedgerProtocol::Unseal(const std::string& tenant_id,
   request.set_customer_id(customer_id);
   ledger::v1::UnsealCustomerResponse response;
   absl::Status status =
-      errors::FromGrpcStatus(stub_->UnsealCustomer(Context(tenant_id).get(), request, &response));
+      errors::FromGrpcStatus(stub_->UnsealCustomer(Context(tenant).get(), request, &response));
   if (!status.ok()) return status;
   return response.was_sealed();
 }
 
-absl::Status GrpcLedgerProtocol::Reassign(const std::string& tenant_id,
+absl::Status GrpcLedgerProtocol::Reassign(const LedgerTenant& tenant,
                                           const std::string& operation_id,
                                           const std::string& source_customer_id,
                                           const std::string& target_customer_id) {
@@ -68,7 +55,7 @@ absl::Status GrpcLedgerProtocol::Reassign(const std::string& tenant_id,
   request.set_target_customer_id(target_customer_id);
   ledger::v1::ReassignCustomerHistoryResponse response;
   return errors::FromGrpcStatus(
-      stub_->ReassignCustomerHistory(Context(tenant_id).get(), request, &response));
+      stub_->ReassignCustomerHistory(Context(tenant).get(), request, &response));
 }
 
 }  // namespace kelola::customer::api

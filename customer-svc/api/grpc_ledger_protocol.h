@@ -17,16 +17,16 @@ class GrpcLedgerProtocol final : public LedgerProtocol {
   explicit GrpcLedgerProtocol(std::shared_ptr<grpc::Channel> channel,
                               absl::Duration timeout = absl::Seconds(5));
 
-  absl::Status Seal(const std::string& tenant_id, const std::string& seal_id,
+  absl::Status Seal(const LedgerTenant& tenant, const std::string& seal_id,
                     const std::string& customer_id) override;
-  absl::StatusOr<bool> Unseal(const std::string& tenant_id, const std::string& seal_id,
+  absl::StatusOr<bool> Unseal(const LedgerTenant& tenant, const std::string& seal_id,
                               const std::string& customer_id) override;
-  absl::Status Reassign(const std::string& tenant_id, const std::string& operation_id,
+  absl::Status Reassign(const LedgerTenant& tenant, const std::string& operation_id,
                         const std::string& source_customer_id,
                         const std::string& target_customer_id) override;
 
  private:
-  std::unique_ptr<grpc::ClientContext> Context(const std::string& tenant_id) const;
+  std::unique_ptr<grpc::ClientContext> Context(const LedgerTenant& tenant) const;
 
   std::unique_ptr<ledger::v1::LedgerInternalService::Stub> stub_;
   absl::Duration timeout_;

@@ -126,13 +126,14 @@ absl::Status PutPendingDelete(db::Transaction& tx, const std::string& tenant,
       .status();
 }
 
-absl::Status RemovePendingDelete(db::Transaction& tx, const std::string& tenant,
-                                 const std::string& customer_id, const std::string& seal_id) {
-  return tx
-      .Execute(
-          "DELETE FROM pending_deletes WHERE tenant_id = ? AND customer_id = ? AND seal_id = ?",
-          {tenant, customer_id, seal_id})
-      .status();
+absl::StatusOr<bool> RemovePendingDelete(db::Transaction& tx, const std::string& tenant,
+                                         const std::string& customer_id,
+                                         const std::string& seal_id) {
+  auto n = tx.Execute(
+      "DELETE FROM pending_deletes WHERE tenant_id = ? AND customer_id = ? AND seal_id = ?",
+      {tenant, customer_id, seal_id});
+  if (!n.ok()) return n.status();
+  return *n > 0;
 }
 
 absl::StatusOr<std::vector<OpenOperation>> OpenMergeOperations(db::Transaction& tx, int limit) {

@@ -65,8 +65,10 @@ absl::Status PutPendingDelete(db::Transaction& tx, const std::string& tenant,
                               const std::string& customer_id, const std::string& seal_id,
                               absl::Time now);
 
-absl::Status RemovePendingDelete(db::Transaction& tx, const std::string& tenant,
-                                 const std::string& customer_id, const std::string& seal_id);
+// Whether the pending delete was there (false: it was abandoned and undone meanwhile).
+absl::StatusOr<bool> RemovePendingDelete(db::Transaction& tx, const std::string& tenant,
+                                         const std::string& customer_id,
+                                         const std::string& seal_id);
 
 // Work to resume, across tenants.
 struct OpenOperation {

@@ -66,14 +66,17 @@ absl::StatusOr<std::vector<std::string>> MoveEntries(Transaction& tx, const Ledg
       return absl::InternalError(absl::StrCat("unreadable ", table, " record"));
     }
     record.set_customer_id(target);
-    record.set_reassigned_from_customer_id(source);
+    // The first owner stays named through chains of merges (A -> B -> C names A).
+    if (record.reassigned_from_customer_id().empty()) {
+      record.set_reassigned_from_customer_id(source);
+    }
     LEDGER_RETURN_IF_ERROR(
-        tx.Execute(
-              absl::StrCat("UPDATE ", table,
-                           " SET customer_id = ?, reassigned_from = ?, record = ? WHERE "
-                           "tenant_id = ? AND ",
-                           id_column, " = ?"),
-              {target, source, Bytes{record.SerializeAsString()}, ctx.tenant_id, row.GetText(0)})
+        tx.Execute(absl::StrCat("UPDATE ", table,
+                                " SET customer_id = ?, reassigned_from = ?, record = ? WHERE "
+                                "tenant_id = ? AND ",
+                                id_column, " = ?"),
+                   {target, record.reassigned_from_customer_id(), Bytes{record.SerializeAsString()},
+                    ctx.tenant_id, row.GetText(0)})
             .status());
     moved.push_back(row.GetText(0));
   }

@@ -7,9 +7,10 @@
 
 namespace kelola::customer::testing_support {
 
-absl::Status ScriptedLedger::Seal(const std::string& tenant, const std::string& seal_id,
+absl::Status ScriptedLedger::Seal(const api::LedgerTenant& tenant, const std::string& seal_id,
                                   const std::string& customer_id) {
   absl::MutexLock lock(&mu_);
+  last_tenant_ = tenant;
   if (!seal_failures_.empty()) {
     absl::Status s = seal_failures_.front();
     seal_failures_.pop_front();
@@ -28,7 +29,8 @@ absl::Status ScriptedLedger::Seal(const std::string& tenant, const std::string& 
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> ScriptedLedger::Unseal(const std::string& tenant, const std::string& seal_id,
+absl::StatusOr<bool> ScriptedLedger::Unseal(const api::LedgerTenant& tenant,
+                                            const std::string& seal_id,
                                             const std::string& customer_id) {
   absl::MutexLock lock(&mu_);
   ++unseal_calls_;
@@ -41,9 +43,11 @@ absl::StatusOr<bool> ScriptedLedger::Unseal(const std::string& tenant, const std
   return true;
 }
 
-absl::Status ScriptedLedger::Reassign(const std::string& tenant, const std::string& operation_id,
-                                      const std::string& source, const std::string& target) {
+absl::Status ScriptedLedger::Reassign(const api::LedgerTenant& tenant,
+                                      const std::string& operation_id, const std::string& source,
+                                      const std::string& target) {
   absl::MutexLock lock(&mu_);
+  last_tenant_ = tenant;
   ++reassign_calls_;
   if (!reassign_failures_.empty()) {
     absl::Status s = reassign_failures_.front();
@@ -73,6 +77,10 @@ std::map<std::string, std::string> ScriptedLedger::seals() const {
 int ScriptedLedger::reassign_calls() const {
   absl::MutexLock lock(&mu_);
   return reassign_calls_;
+}
+api::LedgerTenant ScriptedLedger::last_tenant() const {
+  absl::MutexLock lock(&mu_);
+  return last_tenant_;
 }
 int ScriptedLedger::unseal_calls() const {
   absl::MutexLock lock(&mu_);

@@ -37,11 +37,11 @@ namespace kelola::customer::testing_support {
 // `with_history` refuse a seal; queued failures are returned by the next calls.
 class ScriptedLedger final : public api::LedgerProtocol {
  public:
-  absl::Status Seal(const std::string& tenant, const std::string& seal_id,
+  absl::Status Seal(const api::LedgerTenant& tenant, const std::string& seal_id,
                     const std::string& customer_id) override;
-  absl::StatusOr<bool> Unseal(const std::string& tenant, const std::string& seal_id,
+  absl::StatusOr<bool> Unseal(const api::LedgerTenant& tenant, const std::string& seal_id,
                               const std::string& customer_id) override;
-  absl::Status Reassign(const std::string& tenant, const std::string& operation_id,
+  absl::Status Reassign(const api::LedgerTenant& tenant, const std::string& operation_id,
                         const std::string& source, const std::string& target) override;
 
   void AddHistory(const std::string& customer_id);
@@ -51,6 +51,8 @@ class ScriptedLedger final : public api::LedgerProtocol {
   // customer -> seal_id of the seals in place.
   std::map<std::string, std::string> seals() const;
   int reassign_calls() const;
+  // The tenant of the latest call.
+  api::LedgerTenant last_tenant() const;
   int unseal_calls() const;
 
  private:
@@ -62,6 +64,7 @@ class ScriptedLedger final : public api::LedgerProtocol {
   std::deque<absl::Status> reassign_failures_;
   int reassign_calls_ = 0;
   int unseal_calls_ = 0;
+  api::LedgerTenant last_tenant_;
 };
 
 class DirectoryApiTest : public ::testing::TestWithParam<std::string> {

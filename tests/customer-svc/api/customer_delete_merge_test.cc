@@ -3,6 +3,8 @@
 // checks, tombstones, data merge, failure and resumption. The protocols against the real
 // ledger-svc, with races and kill -9, are in tests/integration/customer_protocols_test.cc.
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/customer-svc/api/api_fixture.h"
@@ -152,7 +154,8 @@ TEST_P(CustomerDeleteMergeTest, StaleEtagAndBadInputSealNothing) {
 TEST_P(CustomerDeleteMergeTest, AbandonedDeleteIsUndone) {
   // A crash between the seal and the row removal leaves a pending delete and a seal.
   const v1::Customer c = MustCreate("Ketut");
-  ASSERT_TRUE(ledger_.Seal("t1", "seal-1", c.customer_id()).ok());
+  ASSERT_TRUE(
+      ledger_.Seal(api::LedgerTenant{"t1", "IDR", "Asia/Jakarta"}, "seal-1", c.customer_id()).ok());
   absl::Status put = db_->InTransaction([&](db::Transaction& tx) {
     return tx
         .Execute(
@@ -332,6 +335,74 @@ TEST_P(CustomerDeleteMergeTest, EarlierPointersFollowTheSurvivor) {
   EXPECT_EQ(Get(b.customer_id()).merged_into_customer_id(), c.customer_id());
   const v1::Customer survivor = Get(c.customer_id());
   EXPECT_EQ(survivor.additional_phones_size(), 2);  // B's own, and A's that B had received
+}
+
+TEST_P(CustomerDeleteMergeTest, LedgerCallsCarryTheTenantsCurrencyAndCalendar) {
+  v1::TenantSettings thai;
+  thai.set_currency_code("THB");
+  thai.set_time_zone("Asia/Bangkok");
+  thai.set_default_phone_region("TH");
+  SetSettings(thai, {"currency_code", "time_zone", "default_phone_region"});
+  const v1::Customer a = MustCreate("สมชาย ใจดี", "081 234 5678");
+  const v1::Customer b = MustCreate("สมชาย", "089 876 5432");
+  ASSERT_TRUE(Merge(a.customer_id(), b.customer_id()).ok());
+  EXPECT_EQ(ledger_.last_tenant().tenant_id, "t1");
+  EXPECT_EQ(ledger_.last_tenant().currency_code, "THB");
+  EXPECT_EQ(ledger_.last_tenant().time_zone, "Asia/Bangkok");
+  const v1::Customer c = MustCreate("สมหญิง");
+  ASSERT_TRUE(Delete(c.customer_id()).ok());
+  EXPECT_EQ(ledger_.last_tenant().currency_code, "THB");
+}
+
+TEST_P(CustomerDeleteMergeTest, AnErasedTargetTakesNoDataAndTheSourceIsErasedToo) {
+  const v1::Customer target = MustCreate("Yanti", "0812-9100-0001");
+  const v1::Customer source = MustCreate("Yanti K", "0812-9100-0002", "yanti@example.id");
+  ledger_.FailNextReassign(absl::UnavailableError("down"));
+  v1::MergeOperation op;
+  ASSERT_TRUE(Merge(source.customer_id(), target.customer_id(), &op).ok());
+  ASSERT_EQ(op.state(), v1::MERGE_OPERATION_STATE_PENDING);
+  v1::EraseCustomerRequest erase;
+  erase.set_customer_id(target.customer_id());
+  erase.set_reason("customer request");
+  v1::EraseCustomerResponse erased;
+  ASSERT_TRUE(customers_->EraseCustomer(Ctx().get(), erase, &erased).ok());
+  ASSERT_TRUE(merges_->ResumeOpen().ok());
+  const v1::Customer survivor = Get(target.customer_id());
+  EXPECT_EQ(survivor.state(), v1::CUSTOMER_STATE_ERASED);
+  EXPECT_EQ(survivor.email(), "");
+  EXPECT_EQ(survivor.additional_phones_size(), 0);
+  const v1::Customer pointer = Get(source.customer_id());
+  EXPECT_EQ(pointer.state(), v1::CUSTOMER_STATE_MERGED);
+  EXPECT_EQ(pointer.merged_into_customer_id(), target.customer_id());
+  EXPECT_EQ(pointer.email(), "");
+  EXPECT_NE(pointer.display_name(), "Yanti K");
+  EXPECT_TRUE(SearchIds("Yanti").empty());
+}
+
+TEST_P(CustomerDeleteMergeTest, AFailedMergeRestoresASourceWhosePhoneWasTakenAsAnAllowedDuplicate) {
+  const v1::Customer target = MustCreate("Joko", "0812-9200-0001");
+  const v1::Customer source = MustCreate("Joko W", "0812-9200-0002");
+  ledger_.FailNextReassign(absl::UnavailableError("down"));
+  v1::MergeOperation op;
+  ASSERT_TRUE(Merge(source.customer_id(), target.customer_id(), &op).ok());
+  ASSERT_EQ(op.state(), v1::MERGE_OPERATION_STATE_PENDING);
+  // While the source is merging its phone is free, and someone takes it.
+  const v1::Customer newcomer = MustCreate("Joko Widodo", "0812-9200-0002");
+  ledger_.FailNextReassign(errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_SEALED",
+                                         "the target was deleted"));
+  ASSERT_TRUE(merges_->ResumeOpen().ok());
+  const v1::Customer back = Get(source.customer_id());
+  EXPECT_EQ(back.state(), v1::CUSTOMER_STATE_ACTIVE);
+  EXPECT_EQ(back.phone().e164(), "+6281292000002");
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customers WHERE customer_id = ? AND "
+                      "duplicate_allowed = 1",
+                      {source.customer_id()}),
+            1);
+  std::vector<std::string> found = SearchIds("0812-9200-0002");
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> both = {source.customer_id(), newcomer.customer_id()};
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(found, both);
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, CustomerDeleteMergeTest, ::testing::Values("sqlite", "postgres"));

@@ -1058,6 +1058,21 @@ TEST_P(LedgerInternalServiceTest, TenantIsRequiredAndScopesEverything) {
   EXPECT_EQ(Balance("cust-1", "t1").merged_into_customer_id(), "cust-2");
 }
 
+TEST_P(LedgerInternalServiceTest, MovedEntriesNameTheirFirstOwnerThroughChainsOfMerges) {
+  Sale("a-sale", "cust-a", 10000, 0);
+  Sale("b-sale", "cust-b", 20000, 0);
+  ASSERT_TRUE(Reassign("merge-ab", "cust-a", "cust-b").ok());
+  ASSERT_TRUE(Reassign("merge-bc", "cust-b", "cust-c").ok());
+  std::map<std::string, std::string> first_owner;
+  for (const v1::Sale& sale : Sales("cust-c")) {
+    EXPECT_EQ(sale.customer_id(), "cust-c");
+    first_owner[sale.request_id()] = sale.reassigned_from_customer_id();
+  }
+  EXPECT_EQ(first_owner["a-sale"], "cust-a");
+  EXPECT_EQ(first_owner["b-sale"], "cust-b");
+  EXPECT_EQ(Stats("cust-c").balance().amount_minor(), 30000);
+}
+
 INSTANTIATE_TEST_SUITE_P(Drivers, LedgerInternalServiceTest,
                          ::testing::Values("sqlite", "postgres", "sqlite_group_commit",
                                            "postgres_group_commit"),

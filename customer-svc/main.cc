@@ -12,6 +12,7 @@
 #include "customer-svc/store/ledger_stats_feed.h"
 #include "customer-svc/store/migrations.h"
 #include "libs/clock/clock.h"
+#include "libs/db/group_commit.h"
 #include "libs/events/event_consumer.h"
 #include "libs/events/event_service.h"
 #include "libs/ids/ids.h"
@@ -21,6 +22,8 @@
 
 ABSL_FLAG(std::string, db, "", "database URL: sqlite:PATH, sqlite::memory: or postgres://...");
 ABSL_FLAG(std::string, ledger, "", "ledger-svc address (HOST:PORT, dns:///..., ipv4:...)");
+ABSL_FLAG(bool, group_commit, true,
+          "share one durable commit among concurrent writes (never acknowledged before it)");
 ABSL_FLAG(absl::Duration, resume_interval, absl::Seconds(2),
           "how often unfinished merges and abandoned deletes are resumed");
 ABSL_FLAG(absl::Duration, abandoned_delete_after, absl::Minutes(2),
@@ -45,6 +48,8 @@ int main(int argc, char** argv) {
   // Every write of a customer keeps its search index entries in the same transaction.
   kelola::customer::store::DirectoryStoreOptions directory_options;
   directory_options.on_customer_written = kelola::customer::store::IndexCustomer;
+  kelola::db::GroupCommitter group_commit(*db);
+  if (absl::GetFlag(FLAGS_group_commit)) directory_options.writer = &group_commit;
   auto directory =
       kelola::customer::store::NewSqlDirectoryStore(*db, clock, outbox, directory_options);
   kelola::customer::store::CustomerQuery query(clock);

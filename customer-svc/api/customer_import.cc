@@ -708,6 +708,7 @@ grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
   store::WriteOptions write_options;
   write_options.principal = rc->principal;
   write_options.request_id = options.request_id().empty() ? rc->request_id : options.request_id();
+  write_options.own_transaction = true;  // a batch of rows: its own commit
 
   response->Clear();
   response->set_dry_run(options.dry_run());

@@ -181,6 +181,10 @@ struct WriteOptions {
   std::string request_hash;
   // Further keys checked and recorded the same way (e.g. a client-supplied customer id).
   std::vector<std::pair<std::string, std::string>> extra_keys;  // (scope, key)
+  // A large write (an import batch) commits in a transaction of its own instead of sharing
+  // one with concurrent writes (DirectoryStoreOptions::writer), so that they do not wait
+  // for it.
+  bool own_transaction = false;
 };
 
 using TxFn = std::function<absl::Status(DirectoryTx&)>;
@@ -205,6 +209,9 @@ using CustomerWrittenHook = std::function<absl::Status(
 
 struct DirectoryStoreOptions {
   CustomerWrittenHook on_customer_written;  // optional
+  // Runs the write transactions, e.g. a db::GroupCommitter so that concurrent writes share
+  // one durable commit; nullptr = one transaction per write.
+  db::TransactionRunner* writer = nullptr;
 };
 
 // The SQL implementation over libs/db (SQLite and PostgreSQL).

@@ -765,7 +765,8 @@ class SqlDirectoryStore final : public DirectoryStore {
     absl::Status status;
     for (int attempt = 0; attempt < 4; ++attempt) {
       std::optional<v1::Customer> probe;
-      status = db_.InTransaction([&](db::Transaction& t) -> absl::Status {
+      const bool shared = options_.writer != nullptr && !options.own_transaction;
+      const db::TransactionFn attempt_fn = [&](db::Transaction& t) -> absl::Status {
         probe.reset();
         if (response != nullptr) response->Clear();
         // A replay of an earlier write?
@@ -803,7 +804,8 @@ class SqlDirectoryStore final : public DirectoryStore {
           if (!n.ok()) return n.status();
         }
         return absl::OkStatus();
-      });
+      };
+      status = shared ? options_.writer->Run(attempt_fn) : db_.InTransaction(attempt_fn);
       if (status.ok() || !absl::IsAlreadyExists(status) ||
           errors::Reason(status) != "ALREADY_EXISTS") {
         return status;

@@ -1,5 +1,6 @@
 #include "tests/customer-svc/api/api_fixture.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "customer-svc/store/migrations.h"
 #include "libs/db/migrations.h"
@@ -91,7 +92,7 @@ void DirectoryApiTest::SetUp() {
   auto dir = testing::TempDir::Create("kelola-customer-api");
   ASSERT_TRUE(dir.ok()) << dir.status();
   dir_ = *std::move(dir);
-  if (GetParam() == "sqlite") {
+  if (absl::StartsWith(GetParam(), "sqlite")) {
     db_url_ = absl::StrCat("sqlite:", dir_->path(), "/customers.db");
   } else {
     ASSERT_NE(testing::SharedPostgres(), nullptr);
@@ -110,6 +111,11 @@ void DirectoryApiTest::SetUp() {
   // Wired as in customer-svc's main: every write keeps the search index in step.
   store::DirectoryStoreOptions options;
   options.on_customer_written = store::IndexCustomer;
+  // "..._group_commit": writes share commits through a GroupCommitter, as in customer-svc.
+  if (absl::EndsWith(GetParam(), "_group_commit")) {
+    group_commit_ = std::make_unique<db::GroupCommitter>(*db_);
+    options.writer = group_commit_.get();
+  }
   store_ = store::NewSqlDirectoryStore(*db_, clock_, *outbox_, options);
   query_ = std::make_unique<store::CustomerQuery>(clock_);
   queries_ = std::make_unique<api::CustomerQueryHandlers>(*store_, *query_);

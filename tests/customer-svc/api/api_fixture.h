@@ -2,7 +2,8 @@
 
 // A real customer-svc directory (store + handlers) behind an in-process gRPC server on a
 // loopback port, over a real database: a SQLite file or a fresh PostgreSQL database. Tests
-// are parameterized by driver name ("sqlite", "postgres").
+// are parameterized by driver name ("sqlite", "postgres"), optionally with writes through a
+// GroupCommitter as customer-svc runs them ("sqlite_group_commit", "postgres_group_commit").
 
 #include <deque>
 #include <map>
@@ -24,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
+#include "libs/db/group_commit.h"
 #include "libs/errors/errors.h"
 #include "libs/events/outbox.h"
 #include "libs/ids/ids.h"
@@ -95,6 +97,7 @@ class DirectoryApiTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<events::Outbox> outbox_;
   std::unique_ptr<ids::IdGenerator> ids_;
   phone::PhoneNormalizer phones_;
+  std::unique_ptr<db::GroupCommitter> group_commit_;
   std::unique_ptr<store::DirectoryStore> store_;
   std::unique_ptr<store::CustomerQuery> query_;
   std::unique_ptr<api::CustomerQueryHandlers> queries_;

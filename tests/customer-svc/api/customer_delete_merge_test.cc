@@ -405,7 +405,9 @@ TEST_P(CustomerDeleteMergeTest, AFailedMergeRestoresASourceWhosePhoneWasTakenAsA
   EXPECT_EQ(found, both);
 }
 
-INSTANTIATE_TEST_SUITE_P(Drivers, CustomerDeleteMergeTest, ::testing::Values("sqlite", "postgres"));
+INSTANTIATE_TEST_SUITE_P(Drivers, CustomerDeleteMergeTest,
+                         ::testing::Values("sqlite", "postgres", "sqlite_group_commit",
+                                           "postgres_group_commit"));
 
 }  // namespace
 }  // namespace kelola::customer::testing_support

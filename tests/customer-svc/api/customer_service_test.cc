@@ -731,7 +731,9 @@ TEST_P(CustomerServiceTest, UpdateRetriesReplayAndMergedCustomersPointToTheSurvi
   EXPECT_EQ(errors::Reason(Decode(merged)), "CUSTOMER_MERGED");
 }
 
-INSTANTIATE_TEST_SUITE_P(Drivers, CustomerServiceTest, ::testing::Values("sqlite", "postgres"));
+INSTANTIATE_TEST_SUITE_P(Drivers, CustomerServiceTest,
+                         ::testing::Values("sqlite", "postgres", "sqlite_group_commit",
+                                           "postgres_group_commit"));
 
 }  // namespace
 }  // namespace kelola::customer::testing_support

@@ -23,6 +23,7 @@
 #include "customer-svc/domain/search_text.h"
 #include "kelola/customer/v1/customer.pb.h"
 #include "libs/errors/errors.h"
+#include "libs/phone/phone_normalizer.h"
 #include "libs/text/normalize.h"
 #include "libs/text/trigram.h"
 
@@ -725,19 +726,26 @@ absl::StatusOr<std::optional<CustomerStatsRecord>> GetStats(db::Transaction& tx,
 // --- Index maintenance ---
 
 absl::Status IndexCustomer(db::Transaction& tx, absl::string_view tenant_view,
-                           absl::string_view id_view) {
+                           absl::string_view id_view, const v1::Customer* written) {
   const std::string tenant(tenant_view), id(id_view);
-  auto rows = tx.Query(
-      "SELECT state, display_name, data FROM customers WHERE tenant_id = ? AND customer_id = ?",
-      {tenant, id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) {  // deleted (C4): nothing of it stays
-    if (absl::Status s = RemoveFromIndex(tx, tenant, id); !s.ok()) return s;
-    return tx
-        .Execute("DELETE FROM customer_stats WHERE tenant_id = ? AND customer_id = ?", {tenant, id})
-        .status();
+  v1::Customer loaded;
+  if (written == nullptr) {
+    auto rows = tx.Query("SELECT data FROM customers WHERE tenant_id = ? AND customer_id = ?",
+                         {tenant, id});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) {  // deleted (C4): nothing of it stays
+      if (absl::Status s = RemoveFromIndex(tx, tenant, id); !s.ok()) return s;
+      return tx
+          .Execute("DELETE FROM customer_stats WHERE tenant_id = ? AND customer_id = ?",
+                   {tenant, id})
+          .status();
+    }
+    if (!loaded.ParseFromString((*rows)[0].GetBytes(0))) {
+      return absl::InternalError(absl::StrCat("customer ", id, ": corrupt data"));
+    }
   }
-  const int state = static_cast<int>((*rows)[0].GetInt(0));
+  const v1::Customer& customer = written != nullptr ? *written : loaded;
+  const int state = static_cast<int>(customer.state());
   auto stats = tx.Execute(
       "INSERT INTO customer_stats (tenant_id, customer_id, activity_asc_key, activity_desc_key) "
       "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -745,24 +753,20 @@ absl::Status IndexCustomer(db::Transaction& tx, absl::string_view tenant_view,
   if (!stats.ok()) return stats.status();
   if (state == kStateMerged || state == kStateErased) return RemoveFromIndex(tx, tenant, id);
 
-  v1::Customer customer;
-  if (!customer.ParseFromString((*rows)[0].GetBytes(2))) {
-    return absl::InternalError(absl::StrCat("customer ", id, ": corrupt data"));
-  }
   Doc doc;
   doc.consent_state = customer.marketing_consent().state();
-  doc.name_words = JoinWords((*rows)[0].GetText(1));
+  doc.name_words = JoinWords(customer.display_name());
   doc.company_words = JoinWords(customer.company_name());
   doc.email = text::FoldForMatch(Sv(customer.email()));
-  auto phones = tx.Query(
-      "SELECT position, e164, national_number FROM customer_phones WHERE tenant_id = ? AND "
-      "customer_id = ? ORDER BY position",
-      {tenant, id});
-  if (!phones.ok()) return phones.status();
+  // The phones in the order the directory stores them (primary first).
   std::vector<std::string> entries;
-  for (const auto& p : *phones) {
-    entries.push_back(absl::StrCat(p.GetInt(0), ",", p.GetText(1), ",", p.GetText(2)));
-  }
+  auto add_phone = [&](const std::string& e164) {
+    if (e164.empty()) return;
+    entries.push_back(
+        absl::StrCat(entries.size(), ",", e164, ",", phone::SearchableNationalNumber(e164)));
+  };
+  if (customer.has_phone()) add_phone(customer.phone().e164());
+  for (const auto& p : customer.additional_phones()) add_phone(p.e164());
   doc.phones = absl::StrJoin(entries, ";");
 
   auto old_doc = ReadDoc(tx, tenant, id);

@@ -57,11 +57,12 @@ absl::StatusOr<std::optional<CustomerStatsRecord>> GetStats(db::Transaction& tx,
                                                             absl::string_view tenant,
                                                             absl::string_view customer_id);
 
-// (Re)builds the search entries of one customer from its customers / customer_phones rows:
-// name and company words, phones, email. MERGED and ERASED customers (and missing rows)
-// are removed from the index. Ensures a customer_stats row exists.
+// (Re)builds the search entries of one customer: name and company words, phones, email.
+// From `written` (the customer as just written, phones included) when given, else from its
+// customers / customer_phones rows. MERGED and ERASED customers (and missing rows) are
+// removed from the index. Ensures a customer_stats row exists.
 absl::Status IndexCustomer(db::Transaction& tx, absl::string_view tenant,
-                           absl::string_view customer_id);
+                           absl::string_view customer_id, const v1::Customer* written = nullptr);
 
 // Removes every search entry of a customer (erase, delete). Stats rows stay (the ledger
 // keeps the id).

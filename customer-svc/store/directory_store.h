@@ -201,11 +201,13 @@ class DirectoryStore {
 };
 
 // Called in the writing transaction after every write of a customer row and its phones
-// (create, update, archive, restore, consent, erase, category reassignment), e.g. to keep
-// the search index of customer_query.h in step (its IndexCustomer has this signature).
-// A non-OK status rolls the write back.
-using CustomerWrittenHook = std::function<absl::Status(
-    db::Transaction& tx, absl::string_view tenant_id, absl::string_view customer_id)>;
+// (create, update, archive, restore, consent, erase, category reassignment, merge) with the
+// customer as written, and after a delete with nullptr, e.g. to keep the search index of
+// customer_query.h in step (its IndexCustomer has this signature). A non-OK status rolls
+// the write back.
+using CustomerWrittenHook =
+    std::function<absl::Status(db::Transaction& tx, absl::string_view tenant_id,
+                               absl::string_view customer_id, const v1::Customer* written)>;
 
 struct DirectoryStoreOptions {
   CustomerWrittenHook on_customer_written;  // optional

@@ -49,11 +49,7 @@ std::vector<PhoneRef> PhonesOf(const v1::Customer& c) {
   std::vector<PhoneRef> out;
   // The national significant number (no country code, no trunk 0), which quick search
   // matches partial digits against.
-  auto national = [](const std::string& e164) {
-    std::string nsn = phone::NationalSignificantNumber(e164);
-    if (!nsn.empty()) return nsn;
-    return e164.size() > 1 ? e164.substr(1) : e164;
-  };
+  auto national = [](const std::string& e164) { return phone::SearchableNationalNumber(e164); };
   if (c.has_phone() && !c.phone().e164().empty()) {
     out.push_back({c.phone().e164(), national(c.phone().e164()), "customer.phone"});
   }
@@ -242,7 +238,7 @@ class SqlDirectoryTx final : public DirectoryTx {
          options_ ? options_->request_id : std::string()});
     if (!n.ok()) return n.status();
     if (store_options_ == nullptr || !store_options_->on_customer_written) return absl::OkStatus();
-    return store_options_->on_customer_written(tx_, tenant_, id);
+    return store_options_->on_customer_written(tx_, tenant_, id, nullptr);
   }
 
   absl::StatusOr<bool> IsDeleted(absl::string_view id) override {
@@ -684,7 +680,7 @@ class SqlDirectoryTx final : public DirectoryTx {
     if (!written.ok() || store_options_ == nullptr || !store_options_->on_customer_written) {
       return written;
     }
-    return store_options_->on_customer_written(tx_, tenant_, r.customer.customer_id());
+    return store_options_->on_customer_written(tx_, tenant_, r.customer.customer_id(), &r.customer);
   }
 
   absl::Status InsertPhones(const CustomerRecord& r) {

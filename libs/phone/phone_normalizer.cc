@@ -227,4 +227,10 @@ std::string NationalSignificantNumber(std::string_view e164) {
   return digits.substr(cc_length);
 }
 
+std::string SearchableNationalNumber(std::string_view e164) {
+  std::string nsn = NationalSignificantNumber(e164);
+  if (!nsn.empty()) return nsn;
+  return std::string(e164.size() > 1 ? e164.substr(1) : e164);
+}
+
 }  // namespace kelola::phone

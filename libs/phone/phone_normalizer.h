@@ -87,4 +87,8 @@ class PhoneNormalizer {
 // `e164` is not '+' and digits starting with a known country calling code.
 std::string NationalSignificantNumber(std::string_view e164);
 
+// NationalSignificantNumber, or, when the country calling code is unknown, everything
+// after the '+': the digits that quick search matches stored numbers against.
+std::string SearchableNationalNumber(std::string_view e164);
+
 }  // namespace kelola::phone

@@ -89,7 +89,11 @@ TEST_P(SqlDirectoryStoreTest, WrittenHookRunsInTheWritingTransaction) {
   std::vector<std::string> written;
   store::DirectoryStoreOptions options;
   options.on_customer_written = [&](db::Transaction& tx, absl::string_view tenant,
-                                    absl::string_view id) -> absl::Status {
+                                    absl::string_view id,
+                                    const v1::Customer* saved) -> absl::Status {
+    if (saved == nullptr || saved->customer_id() != id) {
+      return absl::InternalError("hook without the written customer");
+    }
     auto row = tx.QueryOne("SELECT COUNT(*) FROM customers WHERE tenant_id = ? AND customer_id = ?",
                            {std::string(tenant), std::string(id)});
     if (!row.ok()) return row.status();

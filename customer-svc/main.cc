@@ -6,6 +6,7 @@
 #include "customer-svc/api/customer_query_handlers.h"
 #include "customer-svc/api/customer_service.h"
 #include "customer-svc/api/grpc_ledger_protocol.h"
+#include "customer-svc/api/operations_resumer.h"
 #include "customer-svc/api/tenant_service_impl.h"
 #include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/directory_store.h"
@@ -65,10 +66,10 @@ int main(int argc, char** argv) {
   kelola::customer::api::CustomerDeletion deletion(*directory, ledger_protocol, ids, clock,
                                                    deletion_options);
   kelola::customer::api::CustomerMergeSaga merges(*directory, ledger_protocol, ids, clock);
-  kelola::server::PeriodicTask resumer(absl::GetFlag(FLAGS_resume_interval), [&] {
-    (void)merges.ResumeOpen();
-    (void)deletion.ResumeStale();
-  });
+  kelola::customer::api::OperationsResumer operations(merges, deletion, *directory, registry,
+                                                      clock);
+  kelola::server::PeriodicTask resumer(absl::GetFlag(FLAGS_resume_interval),
+                                       [&] { operations.RunOnce(); });
   resumer.Start();
   kelola::customer::api::CustomerService customer_service(*directory, clock, ids, phones, queries,
                                                           importer, exporter, deletion, merges);

@@ -436,20 +436,35 @@ grpc::Status CustomerServiceImpl::EraseCustomer(grpc::ServerContext* context,
         if (auto s = domain::CheckEtag(request->etag(), current->version); !s.ok()) return s;
         auto settings = tx.Settings();
         if (!settings.ok()) return settings.status();
-        Customer c = domain::Anonymized(before);
-        c.set_state(v1::CUSTOMER_STATE_ERASED);
-        c.set_merged_into_customer_id(before.merged_into_customer_id());
-        *c.mutable_erase_time() = ToProto(tx.now());
-        const int64_t version = current->version + 1;
-        Stamp(c, version, tx.now());
-        if (auto s = tx.UpdateCustomer(RecordFor(c, version, false, settings->settings)); !s.ok()) {
-          return s;
+        auto erase = [&](const StoredCustomer& stored) -> absl::StatusOr<Customer> {
+          Customer c = domain::Anonymized(stored.customer);
+          c.set_state(v1::CUSTOMER_STATE_ERASED);
+          c.set_merged_into_customer_id(stored.customer.merged_into_customer_id());
+          *c.mutable_erase_time() = ToProto(tx.now());
+          const int64_t version = stored.version + 1;
+          Stamp(c, version, tx.now());
+          if (auto s = tx.UpdateCustomer(RecordFor(c, version, false, settings->settings));
+              !s.ok()) {
+            return s;
+          }
+          if (auto s = tx.EraseTraces(c, *reason); !s.ok()) return s;
+          v1::CustomerErased e;
+          e.set_customer_id(c.customer_id());
+          if (auto s = tx.Emit("customer", c.customer_id(), version, e); !s.ok()) return s;
+          return c;
+        };
+        auto erased = erase(*current);
+        if (!erased.ok()) return erased.status();
+        // Customers merged into this one are the same person: their pointers keep no
+        // personal data either.
+        auto pointers = store::CustomersMergedInto(tx.transaction(), tx.tenant_id(), id);
+        if (!pointers.ok()) return pointers.status();
+        for (const std::string& pointer_id : *pointers) {
+          auto pointer = MustFind(tx, pointer_id);
+          if (!pointer.ok()) return pointer.status();
+          if (auto done = erase(*pointer); !done.ok()) return done.status();
         }
-        if (auto s = tx.EraseTraces(c, *reason); !s.ok()) return s;
-        v1::CustomerErased e;
-        e.set_customer_id(id);
-        if (auto s = tx.Emit("customer", id, version, e); !s.ok()) return s;
-        *response->mutable_customer() = c;
+        *response->mutable_customer() = *std::move(erased);
         return absl::OkStatus();
       },
       response);

@@ -160,4 +160,24 @@ absl::StatusOr<std::vector<OpenOperation>> StalePendingDeletes(db::Transaction& 
   return out;
 }
 
+absl::StatusOr<OpenOperationCounts> CountOpenOperations(db::Transaction& tx, absl::Time now) {
+  auto merges = tx.QueryOne(
+      "SELECT COUNT(*), COALESCE(MIN(create_time_micros), 0) FROM merge_operations WHERE state "
+      "IN (?, ?)",
+      {kPending, kLedgerMoved});
+  if (!merges.ok()) return merges.status();
+  auto deletes =
+      tx.QueryOne("SELECT COUNT(*), COALESCE(MIN(create_time_micros), 0) FROM pending_deletes", {});
+  if (!deletes.ok()) return deletes.status();
+  OpenOperationCounts out;
+  out.open_merges = merges->GetInt(0);
+  out.pending_deletes = deletes->GetInt(0);
+  int64_t oldest = 0;
+  for (const db::Row* row : {&*merges, &*deletes}) {
+    if (row->GetInt(0) > 0 && (oldest == 0 || row->GetInt(1) < oldest)) oldest = row->GetInt(1);
+  }
+  if (oldest > 0) out.oldest_age = now - absl::FromUnixMicros(oldest);
+  return out;
+}
+
 }  // namespace kelola::customer::store

@@ -85,4 +85,14 @@ absl::StatusOr<std::vector<OpenOperation>> StalePendingDeletes(db::Transaction& 
                                                                absl::Time created_before,
                                                                int limit);
 
+// How much unfinished work there is (all tenants), for metrics and alerts.
+struct OpenOperationCounts {
+  int64_t open_merges = 0;      // PENDING or LEDGER_MOVED
+  int64_t pending_deletes = 0;  // between seal and removal, or abandoned
+  // Age of the oldest of them (zero when none).
+  absl::Duration oldest_age = absl::ZeroDuration();
+};
+
+absl::StatusOr<OpenOperationCounts> CountOpenOperations(db::Transaction& tx, absl::Time now);
+
 }  // namespace kelola::customer::store

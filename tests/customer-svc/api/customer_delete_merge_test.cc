@@ -7,6 +7,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "customer-svc/api/operations_resumer.h"
+#include "libs/metrics/metrics.h"
 #include "tests/customer-svc/api/api_fixture.h"
 
 namespace kelola::customer::testing_support {
@@ -403,6 +405,46 @@ TEST_P(CustomerDeleteMergeTest, AFailedMergeRestoresASourceWhosePhoneWasTakenAsA
   std::vector<std::string> both = {source.customer_id(), newcomer.customer_id()};
   std::sort(both.begin(), both.end());
   EXPECT_EQ(found, both);
+}
+
+TEST_P(CustomerDeleteMergeTest, ErasingASurvivorErasesWhatWasMergedIntoIt) {
+  const v1::Customer target = MustCreate("Rudi Hartono", "0812-9300-0001");
+  const v1::Customer source = MustCreate("Rudi H", "0812-9300-0002", "rudi@example.id");
+  ASSERT_TRUE(Merge(source.customer_id(), target.customer_id()).ok());
+  v1::EraseCustomerRequest erase;
+  erase.set_customer_id(target.customer_id());
+  erase.set_reason("customer request");
+  v1::EraseCustomerResponse erased;
+  ASSERT_TRUE(customers_->EraseCustomer(Ctx().get(), erase, &erased).ok());
+  const v1::Customer pointer = Get(source.customer_id());
+  EXPECT_EQ(pointer.state(), v1::CUSTOMER_STATE_ERASED);
+  EXPECT_EQ(pointer.merged_into_customer_id(), target.customer_id());
+  EXPECT_EQ(pointer.email(), "");
+  EXPECT_FALSE(pointer.has_phone());
+  EXPECT_NE(pointer.display_name(), "Rudi H");
+  EXPECT_TRUE(SearchIds("Rudi").empty());
+  EXPECT_EQ(CountEvents("CustomerErased"), 2);
+}
+
+TEST_P(CustomerDeleteMergeTest, TheResumerFinishesOpenWorkAndReportsWhatIsLeft) {
+  metrics::Registry registry;
+  api::OperationsResumer resumer(*merges_, *deletion_, *store_, registry, clock_);
+  const v1::Customer target = MustCreate("Sari", "0812-9400-0001");
+  const v1::Customer source = MustCreate("Sari P", "0812-9400-0002");
+  ledger_.FailNextReassign(absl::UnavailableError("down"));
+  ledger_.FailNextReassign(absl::UnavailableError("still down"));
+  v1::MergeOperation op;
+  ASSERT_TRUE(Merge(source.customer_id(), target.customer_id(), &op).ok());
+  ASSERT_EQ(op.state(), v1::MERGE_OPERATION_STATE_PENDING);
+  clock_.Advance(absl::Seconds(90));
+  resumer.RunOnce();  // the ledger is still down
+  EXPECT_EQ(registry.Value("kelola_customer_open_merge_operations", {}), 1);
+  EXPECT_EQ(registry.Value("kelola_customer_pending_deletes", {}), 0);
+  EXPECT_GE(registry.Value("kelola_customer_oldest_open_operation_seconds", {}), 90);
+  resumer.RunOnce();  // it answers
+  EXPECT_EQ(registry.Value("kelola_customer_open_merge_operations", {}), 0);
+  EXPECT_EQ(registry.Value("kelola_customer_oldest_open_operation_seconds", {}), 0);
+  EXPECT_EQ(Get(source.customer_id()).state(), v1::CUSTOMER_STATE_MERGED);
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, CustomerDeleteMergeTest,

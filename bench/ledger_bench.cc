@@ -30,6 +30,8 @@ ABSL_FLAG(std::string, root, ".", "repository root (results and docs are written
 ABSL_FLAG(std::string, drivers, "sqlite,postgres", "storage drivers to measure");
 ABSL_FLAG(int, seconds, 8, "seconds per measurement");
 ABSL_FLAG(int, customers, 500, "customers the sales are spread over");
+ABSL_FLAG(std::vector<std::string>, ledger_flags, {},
+          "extra flags for ledger-svc, comma-separated (e.g. --group_commit=false)");
 
 namespace kelola::bench {
 namespace {
@@ -75,8 +77,10 @@ class LedgerBench {
     auto customer = testing::ServiceProcess::Start(
         {"customer-svc", {"--db=" + customer_db_, "--ledger=127.0.0.1:1"}, dir_});
     if (!customer.ok()) return customer.status();
-    auto ledger = testing::ServiceProcess::Start(
-        {"ledger-svc", {"--db=" + ledger_db_, "--customer=" + (*customer)->address()}, dir_});
+    std::vector<std::string> ledger_args = {"--db=" + ledger_db_,
+                                            "--customer=" + (*customer)->address()};
+    for (const std::string& flag : absl::GetFlag(FLAGS_ledger_flags)) ledger_args.push_back(flag);
+    auto ledger = testing::ServiceProcess::Start({"ledger-svc", ledger_args, dir_});
     if (!ledger.ok()) return ledger.status();
     auto customers = cv1::CustomerService::NewStub(
         grpc::CreateChannel((*customer)->address(), grpc::InsecureChannelCredentials()));

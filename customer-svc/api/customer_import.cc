@@ -532,10 +532,14 @@ class RowApplier {
         normalized.set_category_id(options_.default_category_id());
       }
       const std::string id = id_for_create.empty() ? ids_.NewId() : id_for_create;
+      KnownAboutNewCustomer known;
+      known.id_is_new = id_for_create.empty();
+      known.duplicates_checked = id_for_create.empty();  // checked above, in this transaction
       auto created = InsertNewCustomer(
           tx_, settings_, std::move(normalized), id,
           /*allow_duplicate=*/false,
-          settings_.customer_limit() > 0 ? std::optional<int64_t>(limited_count_) : std::nullopt);
+          settings_.customer_limit() > 0 ? std::optional<int64_t>(limited_count_) : std::nullopt,
+          known);
       if (!created.ok()) return created.status();
       if (auto s = tx_.PutKeySubject(kRowScope, fingerprint, id); !s.ok()) return s;
       outcome = Outcome::kCreated;

@@ -147,8 +147,10 @@ grpc::Status CustomerServiceImpl::CreateCustomer(grpc::ServerContext* context,
         if (!errors.empty()) return domain::ToValidationStatus(errors);
 
         const std::string id = given_id.empty() ? ids_.NewId() : given_id;
+        KnownAboutNewCustomer known;
+        known.id_is_new = given_id.empty();
         auto created = InsertNewCustomer(tx, settings->settings, std::move(customer), id,
-                                         request->allow_duplicate(), std::nullopt);
+                                         request->allow_duplicate(), std::nullopt, known);
         if (!created.ok()) return created.status();
         tx.SetIdempotencySubject(id);
         *response->mutable_customer() = *std::move(created);

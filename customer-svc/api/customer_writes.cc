@@ -125,19 +125,22 @@ bool ContactChanged(const Customer& a, const Customer& b) {
 absl::StatusOr<Customer> InsertNewCustomer(DirectoryTx& tx, const v1::TenantSettings& settings,
                                            Customer customer, const std::string& id,
                                            bool allow_duplicate,
-                                           std::optional<int64_t> limited_count) {
-  auto existing = tx.FindCustomer(id);
-  if (!existing.ok()) return existing.status();
-  if (existing->has_value()) {
-    return errors::Error(absl::StatusCode::kAlreadyExists, "CUSTOMER_ID_EXISTS",
-                         "a customer with this id already exists", {{"customer_id", id}});
-  }
-  auto deleted = tx.IsDeleted(id);
-  if (!deleted.ok()) return deleted.status();
-  if (*deleted) {
-    return errors::Error(absl::StatusCode::kAlreadyExists, "CUSTOMER_ID_EXISTS",
-                         "this id belonged to a deleted customer; ids are never reused",
-                         {{"customer_id", id}});
+                                           std::optional<int64_t> limited_count,
+                                           KnownAboutNewCustomer known) {
+  if (!known.id_is_new) {
+    auto existing = tx.FindCustomer(id);
+    if (!existing.ok()) return existing.status();
+    if (existing->has_value()) {
+      return errors::Error(absl::StatusCode::kAlreadyExists, "CUSTOMER_ID_EXISTS",
+                           "a customer with this id already exists", {{"customer_id", id}});
+    }
+    auto deleted = tx.IsDeleted(id);
+    if (!deleted.ok()) return deleted.status();
+    if (*deleted) {
+      return errors::Error(absl::StatusCode::kAlreadyExists, "CUSTOMER_ID_EXISTS",
+                           "this id belonged to a deleted customer; ids are never reused",
+                           {{"customer_id", id}});
+    }
   }
   customer.set_customer_id(id);
 
@@ -162,7 +165,7 @@ absl::StatusOr<Customer> InsertNewCustomer(DirectoryTx& tx, const v1::TenantSett
     }
   }
   // C6: duplicates (the unique indexes back this check up under races).
-  if (!allow_duplicate) {
+  if (!allow_duplicate && !known.duplicates_checked) {
     if (auto s = tx.CheckDuplicates(customer); !s.ok()) return s;
   }
 

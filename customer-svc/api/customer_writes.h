@@ -55,17 +55,27 @@ void Stamp(v1::Customer& c, int64_t version, absl::Time now);
 // Whether the phones (E.164) or the e-mail differ.
 bool ContactChanged(const v1::Customer& a, const v1::Customer& b);
 
+// What the caller of InsertNewCustomer already knows, so that it is not checked twice.
+struct KnownAboutNewCustomer {
+  // The id was generated here (UUIDv7): no customer and no deleted customer can hold it.
+  bool id_is_new = false;
+  // CheckDuplicates ran for this customer in this transaction and found none.
+  bool duplicates_checked = false;
+};
+
 // Inserts `customer` (validated by domain::NormalizeCustomer) as a new ACTIVE customer with
-// id `id`: ALREADY_EXISTS CUSTOMER_ID_EXISTS when the id is taken, RESOURCE_EXHAUSTED
-// CUSTOMER_LIMIT_REACHED at the plan limit, ALREADY_EXISTS CUSTOMER_DUPLICATE unless
-// `allow_duplicate`. Records the consent and emits CustomerCreated. `limited_count`, when
-// given, is the number of customers counted toward the limit (a caller inserting many rows
-// in one transaction counts once); otherwise it is counted here. Returns the stored customer.
+// id `id`: ALREADY_EXISTS CUSTOMER_ID_EXISTS when the id is taken (or was deleted),
+// RESOURCE_EXHAUSTED CUSTOMER_LIMIT_REACHED at the plan limit, ALREADY_EXISTS
+// CUSTOMER_DUPLICATE unless `allow_duplicate`. Records the consent and emits CustomerCreated.
+// `limited_count`, when given, is the number of customers counted toward the limit (a caller
+// inserting many rows in one transaction counts once); otherwise it is counted here. Returns
+// the stored customer.
 absl::StatusOr<v1::Customer> InsertNewCustomer(store::DirectoryTx& tx,
                                                const v1::TenantSettings& settings,
                                                v1::Customer customer, const std::string& id,
                                                bool allow_duplicate,
-                                               std::optional<int64_t> limited_count);
+                                               std::optional<int64_t> limited_count,
+                                               KnownAboutNewCustomer known = {});
 
 // Saves `next` (validated) over `current`: output-only fields are taken from `current`;
 // nothing is written when no data field changed (then `current` is returned). Checks

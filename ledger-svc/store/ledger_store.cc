@@ -259,8 +259,10 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
               absl::CivilDay(req.due_date().year(), req.due_date().month(), req.due_date().day());
         }
         LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, facts, v1::SALE_VIEW_BASIC, today));
-        LEDGER_ASSIGN_OR_RETURN(allocations, LoadAllocations(tx, ctx, "sale_id", sale_id));
-        for (auto& a : allocations) *sale.add_allocations() = std::move(a);
+        if (paid_now > 0 || !credit_plan.empty()) {  // a credit sale has no allocation yet
+          LEDGER_ASSIGN_OR_RETURN(allocations, LoadAllocations(tx, ctx, "sale_id", sale_id));
+          for (auto& a : allocations) *sale.add_allocations() = std::move(a);
+        }
         *out.mutable_sale() = sale;
         StatsDelta delta;
         delta.new_sales.push_back({facts.amounts.net_total(), facts.sale_time_micros, facts.due,

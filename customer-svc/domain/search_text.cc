@@ -48,16 +48,24 @@ size_t CodePoints(std::string_view s) {
   return n;
 }
 
-double WordScore(std::string_view q, std::string_view w, double threshold) {
+QueryWord::QueryWord(std::string_view folded)
+    : text(folded), code_points(CodePoints(folded)), trigrams(text::Trigrams(folded)) {}
+
+double WordScore(const QueryWord& query, std::string_view w, double threshold) {
+  const std::string_view q = query.text;
   if (q.empty() || w.empty()) return 0;
   if (q == w) return 1.0;
-  const double lq = static_cast<double>(CodePoints(q));
+  const double lq = static_cast<double>(query.code_points);
   const double lw = static_cast<double>(CodePoints(w));
   if (w.size() > q.size() && w.substr(0, q.size()) == q) return 0.6 + 0.3 * lq / lw;
   if (lq >= 3 && w.find(q) != std::string_view::npos) return 0.4 + 0.3 * lq / lw;
-  const double sim = text::TrigramSetSimilarity(text::Trigrams(q), text::Trigrams(w));
+  const double sim = text::TrigramSetSimilarity(query.trigrams, text::Trigrams(w));
   if (sim >= threshold) return 0.6 * sim;
   return 0;
+}
+
+double WordScore(std::string_view q, std::string_view w, double threshold) {
+  return WordScore(QueryWord(q), w, threshold);
 }
 
 std::string StripHonorifics(std::string_view folded) {

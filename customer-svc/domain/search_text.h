@@ -24,6 +24,17 @@ size_t CodePoints(std::string_view s);
 //   0                          otherwise
 double WordScore(std::string_view q, std::string_view w, double threshold);
 
+// A query word with what WordScore needs of it computed once, for scoring it against many
+// stored words.
+struct QueryWord {
+  explicit QueryWord(std::string_view folded);
+  std::string text;
+  size_t code_points = 0;
+  std::vector<std::string> trigrams;  // text::Trigrams
+};
+
+double WordScore(const QueryWord& q, std::string_view w, double threshold);
+
 // `folded` without leading honorifics ("bu", "ibu", "pak", "bapak", "sdr", "sdri", "mr",
 // "mrs", "ms", "คุณ", "นาย", "นาง", "นางสาว"), for name similarity between customers.
 std::string StripHonorifics(std::string_view folded);

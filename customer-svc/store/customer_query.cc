@@ -591,16 +591,19 @@ struct FieldScore {
 
 // Every query word must match a word of the field; the score is the mean of the best
 // word scores, 1 when the field equals the query.
-FieldScore ScoreWords(const std::vector<std::string>& query_words, absl::string_view field_words,
-                      double threshold) {
+// `query_words` and `joined` (them joined by spaces) are the search's words, prepared once.
+FieldScore ScoreWords(const std::vector<domain::QueryWord>& query_words, absl::string_view joined,
+                      absl::string_view field_words, double threshold) {
   FieldScore out;
   if (query_words.empty() || field_words.empty()) return out;
-  if (absl::StrJoin(query_words, " ") == field_words) return {1.0, true};
-  std::vector<std::string> words = absl::StrSplit(field_words, ' ', absl::SkipEmpty());
+  if (joined == field_words) return {1.0, true};
+  std::vector<absl::string_view> words = absl::StrSplit(field_words, ' ', absl::SkipEmpty());
   double sum = 0;
-  for (const auto& q : query_words) {
+  for (const domain::QueryWord& q : query_words) {
     double best = 0;
-    for (const auto& w : words) best = std::max(best, domain::WordScore(q, w, threshold));
+    for (absl::string_view w : words) {
+      best = std::max(best, domain::WordScore(q, std::string_view(w.data(), w.size()), threshold));
+    }
     if (best <= 0) return out;
     sum += best;
   }
@@ -1077,6 +1080,7 @@ absl::StatusOr<std::vector<std::vector<std::string>>> TermPostings(
 absl::StatusOr<std::vector<TermCandidate>> CandidateTerms(const SearchContext& sc,
                                                           const std::string& q) {
   std::map<std::string, double> scored;
+  const domain::QueryWord query(q);
   auto prefix = sc.tx.Query(
       "SELECT term FROM search_vocab WHERE tenant_id = ? AND term >= ? AND term < ? ORDER BY "
       "term LIMIT ?",
@@ -1084,14 +1088,14 @@ absl::StatusOr<std::vector<TermCandidate>> CandidateTerms(const SearchContext& s
   if (!prefix.ok()) return prefix.status();
   for (const auto& r : *prefix) {
     std::string term = r.GetText(0);
-    const double s = domain::WordScore(q, term, sc.threshold);
+    const double s = domain::WordScore(query, term, sc.threshold);
     if (s > 0) scored[term] = s;
   }
-  if (domain::CodePoints(q) >= 3) {
+  if (query.code_points >= 3) {
     // Substring and spelling-variant matches through the trigrams of vocabulary words. The
     // word-start trigram ("  x") would select every word with the same first letter; it is
     // left out of the query and added back in the similarity below.
-    const std::vector<std::string> grams = text::Trigrams(q);
+    const std::vector<std::string>& grams = query.trigrams;
     std::vector<Value> params = {sc.tenant};
     std::vector<std::string> used;
     for (const auto& g : grams) {
@@ -1115,7 +1119,7 @@ absl::StatusOr<std::vector<TermCandidate>> CandidateTerms(const SearchContext& s
         if (common_upper < sc.threshold * query_grams && term.find(q) == std::string::npos) {
           continue;
         }
-        const double s = domain::WordScore(q, term, sc.threshold);
+        const double s = domain::WordScore(query, term, sc.threshold);
         if (s > 0) scored[term] = s;
       }
     }
@@ -1201,6 +1205,9 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
     }
   }
   const std::vector<std::string> words = domain::SearchWords(folded);
+  std::vector<domain::QueryWord> query_words;
+  for (const std::string& w : words) query_words.emplace_back(w);
+  const std::string joined_words = absl::StrJoin(words, " ");
   if (keys.empty() && !words.empty()) {
     // Names: the query word with the fewest postings drives; its candidate vocabulary words
     // are visited best first, each contributing its postings in customer_id order.
@@ -1289,11 +1296,11 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
       SearchHit hit;
       hit.customer_id = r.GetText(0);
       std::vector<SearchMatchInfo> matches;
-      const FieldScore name = ScoreWords(words, r.GetText(1), sc.threshold);
+      const FieldScore name = ScoreWords(query_words, joined_words, r.GetText(1), sc.threshold);
       if (name.score > 0) {
         matches.push_back({v1::SEARCH_FIELD_DISPLAY_NAME, "", name.exact, name.score});
       }
-      const FieldScore company = ScoreWords(words, r.GetText(2), sc.threshold);
+      const FieldScore company = ScoreWords(query_words, joined_words, r.GetText(2), sc.threshold);
       if (company.score > 0) {
         matches.push_back({v1::SEARCH_FIELD_COMPANY_NAME, "", company.exact, company.score});
       }

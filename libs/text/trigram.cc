@@ -84,10 +84,22 @@ std::vector<std::string> SubstringTrigrams(std::string_view folded) {
 
 double TrigramSetSimilarity(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   if (a.empty() && b.empty()) return 0.0;
-  std::vector<std::string> common;
-  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(common));
-  const size_t union_size = a.size() + b.size() - common.size();
-  return static_cast<double>(common.size()) / static_cast<double>(union_size);
+  // Both sorted and unique: count the common ones in one merge pass.
+  size_t common = 0;
+  for (auto i = a.begin(), j = b.begin(); i != a.end() && j != b.end();) {
+    const int c = i->compare(*j);
+    if (c == 0) {
+      ++common;
+      ++i;
+      ++j;
+    } else if (c < 0) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  const size_t union_size = a.size() + b.size() - common;
+  return static_cast<double>(common) / static_cast<double>(union_size);
 }
 
 double TrigramSimilarity(std::string_view a, std::string_view b) {

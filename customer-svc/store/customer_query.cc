@@ -1018,6 +1018,23 @@ struct SearchContext {
   double threshold;
 };
 
+// Whether the filter reads customer_stats (s.*): searches join it only then, since the
+// join costs a lookup per posting.
+bool NeedsStats(const ListFilter& f) {
+  return f.has_balance.has_value() || f.no_transactions.has_value() || !f.total_spent.empty() ||
+         f.top_spender_percent.has_value() || f.active_within_days.has_value() ||
+         f.inactive_for_days.has_value();
+}
+
+std::string StatsJoin(const SearchContext& sc) {
+  return NeedsStats(sc.filter) ? " CROSS JOIN customer_stats s" : "";
+}
+
+std::string StatsJoinCondition(const SearchContext& sc) {
+  return NeedsStats(sc.filter) ? " AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id"
+                               : "";
+}
+
 // Customer ids from `table` p (with p.customer_id) whose customer passes the state and
 // filter, for the condition `where` on p, in (order) order, at most `limit`.
 absl::StatusOr<std::vector<std::string>> Postings(const SearchContext& sc, absl::string_view table,
@@ -1026,11 +1043,10 @@ absl::StatusOr<std::vector<std::string>> Postings(const SearchContext& sc, absl:
                                                   absl::string_view order, int64_t limit) {
   std::vector<Value> params = {sc.tenant};
   for (auto& v : where_params) params.push_back(std::move(v));
-  std::string sql = absl::StrCat(
-      "SELECT p.customer_id FROM ", table,
-      " p CROSS JOIN customers c CROSS JOIN customer_stats s WHERE p.tenant_id = ? AND ", where,
-      " AND c.tenant_id = p.tenant_id AND c.customer_id = p.customer_id", CollDefault(sc.tx),
-      " AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id");
+  std::string sql = absl::StrCat("SELECT p.customer_id FROM ", table, " p CROSS JOIN customers c",
+                                 StatsJoin(sc), " WHERE p.tenant_id = ? AND ", where,
+                                 " AND c.tenant_id = p.tenant_id AND c.customer_id = p.customer_id",
+                                 CollDefault(sc.tx), StatsJoinCondition(sc));
   AppendStates(sc.states, &sql, &params);
   AppendFilter(sc.filter, sc.ctx, &sql, &params);
   absl::StrAppend(&sql, " ORDER BY ", order, " LIMIT ?");
@@ -1054,10 +1070,11 @@ absl::StatusOr<std::vector<std::vector<std::string>>> TermPostings(
   for (size_t i = 0; i < terms.size(); ++i) {
     std::string sql = absl::StrCat(
         "SELECT ", i, " AS k, t", i,
-        ".customer_id FROM (SELECT p.customer_id FROM search_terms p "
-        "CROSS JOIN customers c CROSS JOIN customer_stats s WHERE p.tenant_id = ? AND p.term = ? "
-        "AND c.tenant_id = p.tenant_id AND c.customer_id = p.customer_id",
-        CollDefault(sc.tx), " AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id");
+        ".customer_id FROM (SELECT p.customer_id FROM search_terms p CROSS JOIN customers c",
+        StatsJoin(sc),
+        " WHERE p.tenant_id = ? AND p.term = ? AND c.tenant_id = p.tenant_id AND c.customer_id "
+        "= p.customer_id",
+        CollDefault(sc.tx), StatsJoinCondition(sc));
     params.push_back(sc.tenant);
     params.push_back(terms[i]);
     AppendStates(sc.states, &sql, &params);

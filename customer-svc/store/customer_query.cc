@@ -589,27 +589,48 @@ struct FieldScore {
   bool exact = false;
 };
 
-// Every query word must match a word of the field; the score is the mean of the best
-// word scores, 1 when the field equals the query.
-// `query_words` and `joined` (them joined by spaces) are the search's words, prepared once.
-FieldScore ScoreWords(const std::vector<domain::QueryWord>& query_words, absl::string_view joined,
-                      absl::string_view field_words, double threshold) {
-  FieldScore out;
-  if (query_words.empty() || field_words.empty()) return out;
-  if (joined == field_words) return {1.0, true};
-  std::vector<absl::string_view> words = absl::StrSplit(field_words, ' ', absl::SkipEmpty());
-  double sum = 0;
-  for (const domain::QueryWord& q : query_words) {
-    double best = 0;
-    for (absl::string_view w : words) {
-      best = std::max(best, domain::WordScore(q, std::string_view(w.data(), w.size()), threshold));
-    }
-    if (best <= 0) return out;
-    sum += best;
+// Scores fields against the search's words, prepared once per search. Every query word must
+// match a word of the field; the score is the mean of the best word scores, 1 when the field
+// equals the query. Word scores are remembered: names repeat across the candidates.
+class WordScorer {
+ public:
+  WordScorer(const std::vector<std::string>& words, double threshold)
+      : joined_(absl::StrJoin(words, " ")), threshold_(threshold) {
+    for (const std::string& w : words) query_words_.emplace_back(w);
+    known_.resize(query_words_.size());
   }
-  out.score = std::min(0.99, sum / static_cast<double>(query_words.size()));
-  return out;
-}
+
+  FieldScore Score(absl::string_view field_words) {
+    FieldScore out;
+    if (query_words_.empty() || field_words.empty()) return out;
+    if (joined_ == field_words) return {1.0, true};
+    std::vector<absl::string_view> words = absl::StrSplit(field_words, ' ', absl::SkipEmpty());
+    double sum = 0;
+    for (size_t i = 0; i < query_words_.size(); ++i) {
+      double best = 0;
+      for (absl::string_view w : words) best = std::max(best, WordScore(i, w));
+      if (best <= 0) return out;
+      sum += best;
+    }
+    out.score = std::min(0.99, sum / static_cast<double>(query_words_.size()));
+    return out;
+  }
+
+ private:
+  double WordScore(size_t i, absl::string_view w) {
+    auto [it, inserted] = known_[i].try_emplace(w, 0.0);
+    if (inserted) {
+      it->second =
+          domain::WordScore(query_words_[i], std::string_view(w.data(), w.size()), threshold_);
+    }
+    return it->second;
+  }
+
+  std::vector<domain::QueryWord> query_words_;
+  const std::string joined_;
+  const double threshold_;
+  std::vector<absl::flat_hash_map<std::string, double>> known_;
+};
 
 FieldScore ScorePhone(const std::vector<std::string>& keys, const std::string& national) {
   FieldScore best;
@@ -1222,9 +1243,7 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
     }
   }
   const std::vector<std::string> words = domain::SearchWords(folded);
-  std::vector<domain::QueryWord> query_words;
-  for (const std::string& w : words) query_words.emplace_back(w);
-  const std::string joined_words = absl::StrJoin(words, " ");
+  WordScorer scorer(words, sc.threshold);
   if (keys.empty() && !words.empty()) {
     // Names: the query word with the fewest postings drives; its candidate vocabulary words
     // are visited best first, each contributing its postings in customer_id order.
@@ -1313,11 +1332,11 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
       SearchHit hit;
       hit.customer_id = r.GetText(0);
       std::vector<SearchMatchInfo> matches;
-      const FieldScore name = ScoreWords(query_words, joined_words, r.GetText(1), sc.threshold);
+      const FieldScore name = scorer.Score(r.GetText(1));
       if (name.score > 0) {
         matches.push_back({v1::SEARCH_FIELD_DISPLAY_NAME, "", name.exact, name.score});
       }
-      const FieldScore company = ScoreWords(query_words, joined_words, r.GetText(2), sc.threshold);
+      const FieldScore company = scorer.Score(r.GetText(2));
       if (company.score > 0) {
         matches.push_back({v1::SEARCH_FIELD_COMPANY_NAME, "", company.exact, company.score});
       }

@@ -1,5 +1,6 @@
 // GrpcCustomerDirectory against real gRPC servers: customer-svc's generated base
-// (UNIMPLEMENTED, as today), a scripted implementation, and no server at all.
+// (UNIMPLEMENTED, as an older customer-svc would answer), a scripted implementation, and no
+// server at all.
 
 #include "ledger-svc/api/grpc_customer_directory.h"
 

@@ -39,8 +39,7 @@ store::WriteOptions StepOptions(const MergeOperation& op) {
 absl::Status SaveVersion(DirectoryTx& tx, const v1::TenantSettings& settings,
                          const StoredCustomer& current, Customer c, bool duplicate_allowed) {
   const int64_t version = current.version + 1;
-  Stamp(c, version, tx.now());
-  if (auto s = tx.UpdateCustomer(RecordFor(c, version, duplicate_allowed, settings)); !s.ok()) {
+  if (auto s = StoreVersion(tx, settings, c, version, duplicate_allowed); !s.ok()) {
     return s;
   }
   v1::CustomerUpdated event;
@@ -295,9 +294,7 @@ absl::Status CustomerMergeSaga::Finalize(const std::string& tenant, const MergeO
         pointer.set_state(v1::CUSTOMER_STATE_MERGED);
         pointer.set_merged_into_customer_id(target);
         const int64_t version = src->version + 1;
-        Stamp(pointer, version, tx.now());
-        if (auto s = tx.UpdateCustomer(
-                RecordFor(pointer, version, src->duplicate_allowed, settings->settings));
+        if (auto s = StoreVersion(tx, settings->settings, pointer, version, src->duplicate_allowed);
             !s.ok()) {
           return s;
         }

@@ -305,9 +305,7 @@ absl::Status ChangeState(store::DirectoryStore& store, const server::RequestCont
           }
         }
         const int64_t version = current->version + 1;
-        Stamp(c, version, tx.now());
-        if (auto s = tx.UpdateCustomer(
-                RecordFor(c, version, current->duplicate_allowed, settings->settings));
+        if (auto s = StoreVersion(tx, settings->settings, c, version, current->duplicate_allowed);
             !s.ok()) {
           return s;
         }
@@ -392,9 +390,7 @@ grpc::Status CustomerServiceImpl::SetMarketingConsent(grpc::ServerContext* conte
         auto settings = tx.Settings();
         if (!settings.ok()) return settings.status();
         const int64_t version = current->version + 1;
-        Stamp(c, version, tx.now());
-        if (auto s = tx.UpdateCustomer(
-                RecordFor(c, version, current->duplicate_allowed, settings->settings));
+        if (auto s = StoreVersion(tx, settings->settings, c, version, current->duplicate_allowed);
             !s.ok()) {
           return s;
         }
@@ -444,9 +440,7 @@ grpc::Status CustomerServiceImpl::EraseCustomer(grpc::ServerContext* context,
           c.set_merged_into_customer_id(stored.customer.merged_into_customer_id());
           *c.mutable_erase_time() = ToProto(tx.now());
           const int64_t version = stored.version + 1;
-          Stamp(c, version, tx.now());
-          if (auto s = tx.UpdateCustomer(RecordFor(c, version, false, settings->settings));
-              !s.ok()) {
+          if (auto s = StoreVersion(tx, settings->settings, c, version, false); !s.ok()) {
             return s;
           }
           if (auto s = tx.EraseTraces(c, *reason); !s.ok()) return s;

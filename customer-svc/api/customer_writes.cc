@@ -111,6 +111,12 @@ absl::Status CheckCategory(DirectoryTx& tx, const std::string& category_id,
   return absl::OkStatus();
 }
 
+absl::Status StoreVersion(DirectoryTx& tx, const v1::TenantSettings& settings, Customer& c,
+                          int64_t version, bool duplicate_allowed) {
+  Stamp(c, version, tx.now());
+  return tx.UpdateCustomer(RecordFor(c, version, duplicate_allowed, settings));
+}
+
 bool ContactChanged(const Customer& a, const Customer& b) {
   auto phones = [](const Customer& c) {
     std::vector<std::string> out;
@@ -214,8 +220,7 @@ absl::StatusOr<Customer> SaveCustomerChanges(DirectoryTx& tx, const v1::TenantSe
     if (auto s = tx.CheckDuplicates(next); !s.ok()) return s;
   }
   const int64_t version = current.version + 1;
-  Stamp(next, version, tx.now());
-  if (auto s = tx.UpdateCustomer(RecordFor(next, version, duplicate_allowed, settings)); !s.ok()) {
+  if (auto s = StoreVersion(tx, settings, next, version, duplicate_allowed); !s.ok()) {
     return s;
   }
   v1::CustomerUpdated event;

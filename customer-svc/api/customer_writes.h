@@ -52,6 +52,10 @@ store::CustomerRecord RecordFor(const v1::Customer& c, int64_t version, bool dup
 // Stamps a new version on `c` (etag, update_time).
 void Stamp(v1::Customer& c, int64_t version, absl::Time now);
 
+// Stamps `c` with `version` and writes it (RecordFor) over the stored customer.
+absl::Status StoreVersion(store::DirectoryTx& tx, const v1::TenantSettings& settings,
+                          v1::Customer& c, int64_t version, bool duplicate_allowed);
+
 // Whether the phones (E.164) or the e-mail differ.
 bool ContactChanged(const v1::Customer& a, const v1::Customer& b);
 

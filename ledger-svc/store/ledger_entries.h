@@ -240,6 +240,23 @@ absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(Transaction& tx, const Ledg
                                                      absl::CivilDay today,
                                                      const StatsDelta* delta = nullptr);
 
+// BumpCustomer, and the new statistics recorded in the write's response (ledger_version,
+// customer_stats) and event (customer_id, ledger_version, stats); returns them.
+template <typename Response, typename Event>
+absl::StatusOr<v1::CustomerLedgerStats> BumpAndRecord(Transaction& tx, const LedgerContext& ctx,
+                                                      const std::string& customer_id,
+                                                      const CustomerRow& before,
+                                                      absl::CivilDay today, const StatsDelta* delta,
+                                                      Response& out, Event& event) {
+  LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer_id, before, today, delta));
+  out.set_ledger_version(stats.ledger_version());
+  *out.mutable_customer_stats() = stats;
+  event.set_customer_id(customer_id);
+  event.set_ledger_version(stats.ledger_version());
+  *event.mutable_stats() = stats;
+  return stats;
+}
+
 // The next value of a per-tenant counter (sale and payment numbers, entry order).
 absl::StatusOr<int64_t> NextCounter(Transaction& tx, const std::string& tenant,
                                     absl::string_view name);

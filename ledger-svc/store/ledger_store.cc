@@ -22,7 +22,7 @@ namespace kelola::ledger {
 using entries::AppendEvent;
 using entries::BuildPayment;
 using entries::BuildSale;
-using entries::BumpCustomer;
+using entries::BumpAndRecord;
 using entries::Bytes;
 using entries::ComputeStats;
 using entries::CreditSources;
@@ -282,11 +282,8 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
         v1::SaleRecorded event;
         event.set_customer_id(customer);
         if (!customer.empty()) {
-          LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today, &delta));
-          out.set_ledger_version(stats.ledger_version());
-          *out.mutable_customer_stats() = stats;
-          event.set_ledger_version(stats.ledger_version());
-          *event.mutable_stats() = stats;
+          LEDGER_ASSIGN_OR_RETURN(
+              stats, BumpAndRecord(tx, ctx, customer, before, today, &delta, out, event));
         }
         *event.mutable_sale() = out.sale();
         if (out.has_sale_payment()) *event.mutable_sale_payment() = out.sale_payment();
@@ -422,13 +419,8 @@ absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
           *event.add_affected_sales() = Position(sale);
           *out.add_allocated_sales() = std::move(sale);
         }
-        LEDGER_ASSIGN_OR_RETURN(
-            stats, BumpCustomer(tx, ctx, customer, before, today, exact_delta ? &delta : nullptr));
-        out.set_ledger_version(stats.ledger_version());
-        *out.mutable_customer_stats() = stats;
-        event.set_customer_id(customer);
-        event.set_ledger_version(stats.ledger_version());
-        *event.mutable_stats() = stats;
+        LEDGER_ASSIGN_OR_RETURN(stats, BumpAndRecord(tx, ctx, customer, before, today,
+                                                     exact_delta ? &delta : nullptr, out, event));
         *event.mutable_payment() = out.payment();
         return AppendEvent(outbox_, tx, ctx, customer, stats.ledger_version(), "", 0, event,
                            req.request_id());
@@ -527,12 +519,8 @@ absl::StatusOr<v1::ApplyCreditResponse> LedgerStore::ApplyCredit(
           *event.add_affected_sales() = Position(sale);
           *out.add_affected_sales() = std::move(sale);
         }
-        LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today));
-        out.set_ledger_version(stats.ledger_version());
-        *out.mutable_customer_stats() = stats;
-        event.set_customer_id(customer);
-        event.set_ledger_version(stats.ledger_version());
-        *event.mutable_stats() = stats;
+        LEDGER_ASSIGN_OR_RETURN(
+            stats, BumpAndRecord(tx, ctx, customer, before, today, nullptr, out, event));
         *event.mutable_allocations() = out.allocations();
         return AppendEvent(outbox_, tx, ctx, customer, stats.ledger_version(), "", 0, event,
                            req.request_id());
@@ -616,11 +604,8 @@ absl::StatusOr<v1::VoidSaleResponse> LedgerStore::VoidSale(const LedgerContext& 
         event.set_customer_id(customer);
         int64_t walk_in_version = 0;
         if (!customer.empty()) {
-          LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today));
-          out.set_ledger_version(stats.ledger_version());
-          *out.mutable_customer_stats() = stats;
-          event.set_ledger_version(stats.ledger_version());
-          *event.mutable_stats() = stats;
+          LEDGER_ASSIGN_OR_RETURN(
+              stats, BumpAndRecord(tx, ctx, customer, before, today, nullptr, out, event));
         } else {
           walk_in_version = 2 + out.sale().refunds_size();
         }
@@ -695,12 +680,8 @@ absl::StatusOr<v1::VoidPaymentResponse> LedgerStore::VoidPayment(
           *event.add_affected_sales() = Position(sale);
           *out.add_affected_sales() = std::move(sale);
         }
-        LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today));
-        out.set_ledger_version(stats.ledger_version());
-        *out.mutable_customer_stats() = stats;
-        event.set_customer_id(customer);
-        event.set_ledger_version(stats.ledger_version());
-        *event.mutable_stats() = stats;
+        LEDGER_ASSIGN_OR_RETURN(
+            stats, BumpAndRecord(tx, ctx, customer, before, today, nullptr, out, event));
         *event.mutable_payment() = out.payment();
         return AppendEvent(outbox_, tx, ctx, customer, stats.ledger_version(), "", 0, event,
                            req.request_id());
@@ -817,11 +798,8 @@ absl::StatusOr<v1::RefundSaleResponse> LedgerStore::RefundSale(const LedgerConte
         event.set_customer_id(customer);
         int64_t walk_in_version = 0;
         if (!customer.empty()) {
-          LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer, before, today));
-          out.set_ledger_version(stats.ledger_version());
-          *out.mutable_customer_stats() = stats;
-          event.set_ledger_version(stats.ledger_version());
-          *event.mutable_stats() = stats;
+          LEDGER_ASSIGN_OR_RETURN(
+              stats, BumpAndRecord(tx, ctx, customer, before, today, nullptr, out, event));
         } else {
           walk_in_version = 1 + out.sale().refunds_size();
         }

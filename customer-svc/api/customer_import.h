@@ -21,7 +21,7 @@ namespace kelola::customer::api {
 struct ImportLimits {
   int64_t max_bytes = 20 * 1024 * 1024;  // the file, BOM included
   int64_t max_rows = 100000;             // data rows, header not counted
-  int batch_rows = 500;                  // rows per transaction
+  int batch_rows = 5000;                 // rows per transaction (see the decision record)
   int max_row_errors = 1000;             // reported in the response
 };
 

@@ -159,6 +159,10 @@ absl::Status ValidateOptions(const DatabaseOptions& options) {
       options.connect_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("DatabaseOptions timeouts must be positive");
   }
+  if (options.sqlite_cache_mib < 1 || options.sqlite_writer_cache_mib < 1) {
+    return absl::InvalidArgumentError(
+        "DatabaseOptions.sqlite_cache_mib and sqlite_writer_cache_mib must be at least 1");
+  }
   const std::string sync = absl::AsciiStrToUpper(options.sqlite_synchronous);
   if (sync != "OFF" && sync != "NORMAL" && sync != "FULL" && sync != "EXTRA") {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -153,7 +153,8 @@ class DirectRunner final : public TransactionRunner {
 };
 
 struct DatabaseOptions {
-  // Connections kept open. SQLite in-memory databases always use one connection.
+  // Connections kept open (for SQLite files: reading connections, plus the one writer).
+  // SQLite in-memory databases always use one connection.
   int pool_size = 8;
   // How long a caller waits for a free connection before UNAVAILABLE.
   absl::Duration acquire_timeout = absl::Seconds(5);
@@ -162,9 +163,15 @@ struct DatabaseOptions {
   // SQLite: PRAGMA synchronous value. FULL keeps every acknowledged commit across
   // process crashes and power loss.
   std::string sqlite_synchronous = "FULL";
-  // SQLite: page cache per connection (PRAGMA cache_size), in MiB. SQLite's own default
-  // (2 MiB) makes every index lookup of a large directory a read from the OS page cache.
+  // SQLite: page cache per reading connection (PRAGMA cache_size), in MiB. SQLite's own
+  // default (2 MiB) makes every index lookup of a large directory a read from the OS page
+  // cache.
   int sqlite_cache_mib = 32;
+  // SQLite: page cache of the one connection that runs write transactions (a file database
+  // has one writer at a time anyway). Larger than the readers' so that the index pages
+  // writes keep touching (bulk imports, group-committed batches) stay in memory between
+  // transactions instead of being read back from the OS.
+  int sqlite_writer_cache_mib = 256;
   // SQLite: WAL pages after which a commit copies the WAL back into the database (PRAGMA
   // wal_autocheckpoint). Larger than SQLite's default (1000), so that index pages every
   // write touches are copied once per checkpoint rather than many times.

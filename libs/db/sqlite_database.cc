@@ -354,7 +354,9 @@ class SqliteDatabase final : public Database {
         memory_(memory),
         options_(std::move(options)),
         pool_(memory_ ? 1 : options_.pool_size,
-              [this] { return SqliteConnection::Open(path_, memory_, options_); }) {}
+              [this] { return SqliteConnection::Open(path_, memory_, options_); }),
+        writer_pool_(1,
+                     [this] { return SqliteConnection::Open(path_, memory_, WriterOptions()); }) {}
 
   absl::Status Init() {
     // The first connection switches the file to WAL before any other is opened.
@@ -449,8 +451,11 @@ class SqliteDatabase final : public Database {
                             "write lock for longer than busy_timeout"),
               /*retryable=*/true};
     }
+    // A file database writes through its writer connection (held under the write lock);
+    // in memory there is only the one connection.
+    auto& pool = options.read_only || memory_ ? pool_ : writer_pool_;
     absl::StatusOr<internal::ConnectionPool<SqliteConnection>::Lease> lease =
-        pool_.Acquire(options_.acquire_timeout);
+        pool.Acquire(options_.acquire_timeout);
     if (!lease.ok()) return {lease.status()};
     SqliteConnection& conn = **lease;
     conn.RollbackIfOpen();  // Defensive: a connection always comes back idle.
@@ -477,10 +482,17 @@ class SqliteDatabase final : public Database {
     return {absl::OkStatus(), false, tx.TakeAfterCommit()};
   }
 
+  DatabaseOptions WriterOptions() const {
+    DatabaseOptions writer = options_;
+    writer.sqlite_cache_mib = options_.sqlite_writer_cache_mib;
+    return writer;
+  }
+
   const std::string path_;
   const bool memory_;
   const DatabaseOptions options_;
-  internal::ConnectionPool<SqliteConnection> pool_;
+  internal::ConnectionPool<SqliteConnection> pool_;         // readers (and all, in memory)
+  internal::ConnectionPool<SqliteConnection> writer_pool_;  // the file's writer connection
   absl::Mutex writer_mu_;
   bool writer_active_ ABSL_GUARDED_BY(writer_mu_) = false;
 };

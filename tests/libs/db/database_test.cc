@@ -794,6 +794,39 @@ TEST(SqliteTest, DataSurvivesClosingAndReopening) {
   EXPECT_EQ(n, 2);
 }
 
+TEST(SqliteTest, WritesRunOnTheWriterConnectionWithItsLargerCache) {
+  absl::StatusOr<std::unique_ptr<kt::TempDir>> dir = kt::TempDir::Create("db-writer");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  db::DatabaseOptions options;
+  options.sqlite_cache_mib = 3;
+  options.sqlite_writer_cache_mib = 7;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<db::Database> database,
+                       db::Open("sqlite:" + (*dir)->Join("w.db"), options));
+  auto cache_kib = [&](bool read_only) -> absl::StatusOr<int64_t> {
+    int64_t kib = 0;
+    db::TransactionOptions tx_options;
+    tx_options.read_only = read_only;
+    absl::Status s = database->InTransaction(
+        [&](db::Transaction& tx) -> absl::Status {
+          absl::StatusOr<db::Row> row = tx.QueryOne("PRAGMA cache_size");
+          if (!row.ok()) return row.status();
+          kib = -row->GetInt(0);
+          return absl::OkStatus();
+        },
+        tx_options);
+    if (!s.ok()) return s;
+    return kib;
+  };
+  for (int i = 0; i < 3; ++i) {  // whichever pooled connection a read gets
+    ASSERT_OK_AND_ASSIGN(int64_t reader_kib, cache_kib(/*read_only=*/true));
+    EXPECT_EQ(reader_kib, 3 * 1024);
+    ASSERT_OK_AND_ASSIGN(int64_t writer_kib, cache_kib(/*read_only=*/false));
+    EXPECT_EQ(writer_kib, 7 * 1024);
+  }
+  options.sqlite_writer_cache_mib = 0;
+  EXPECT_TRUE(absl::IsInvalidArgument(db::Open("sqlite::memory:", options).status()));
+}
+
 TEST(PostgresTest, RewritePlaceholders) {
   int n = 0;
   EXPECT_EQ(db::RewritePlaceholders("SELECT ?, ? FROM t WHERE a = ?", &n),

@@ -76,6 +76,18 @@ class Transaction {
   // Runs a statement and returns the number of rows it changed.
   virtual absl::StatusOr<int64_t> Execute(absl::string_view sql,
                                           const std::vector<Value>& params = {}) = 0;
+  // Runs a statement whose result the caller does not need. A driver may send it without
+  // waiting for the database (PostgreSQL pipelines it, so that a run of such statements
+  // costs one network round trip instead of one each); its error is then reported by the
+  // next call of this transaction that waits (Query, Execute, ExecuteScript, Sync) or by
+  // the commit, which fails. Use it only where any failure of the statement fails the
+  // work it belongs to. SQLite runs it at once.
+  virtual absl::Status ExecuteDeferred(absl::string_view sql,
+                                       const std::vector<Value>& params = {}) {
+    return Execute(sql, params).status();
+  }
+  // Waits for the deferred statements and returns the first error among them.
+  virtual absl::Status Sync() { return absl::OkStatus(); }
   // Runs several `;`-separated statements without parameters (migration scripts). The
   // script must not contain BEGIN/COMMIT of its own.
   virtual absl::Status ExecuteScript(absl::string_view sql) = 0;

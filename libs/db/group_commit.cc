@@ -18,6 +18,10 @@ class SavepointTransaction final : public Transaction {
                                   const std::vector<Value>& params) override {
     return shared_.Execute(sql, params);
   }
+  absl::Status ExecuteDeferred(absl::string_view sql, const std::vector<Value>& params) override {
+    return shared_.ExecuteDeferred(sql, params);
+  }
+  absl::Status Sync() override { return shared_.Sync(); }
   absl::Status ExecuteScript(absl::string_view sql) override { return shared_.ExecuteScript(sql); }
   Dialect dialect() const override { return shared_.dialect(); }
 
@@ -68,6 +72,10 @@ void GroupCommitter::RunBatch(std::vector<Request*>& batch) {
       }
       SavepointTransaction scoped(tx);
       absl::Status status = (*batch[i]->fn)(scoped);
+      // The function's deferred statements belong to its savepoint: their errors are its.
+      absl::Status deferred = tx.Sync();
+      if (status.ok()) status = deferred;
+      if (IsConflict(deferred)) return deferred;  // the whole batch runs again
       if (status.ok()) {
         if (absl::Status s = tx.Execute(absl::StrCat("RELEASE SAVEPOINT ", savepoint)).status();
             !s.ok()) {

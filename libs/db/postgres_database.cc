@@ -34,6 +34,10 @@ constexpr Oid kFloat8Oid = 701;
 
 // Statements kept prepared per connection; SQL beyond this runs unnamed.
 constexpr size_t kMaxCachedStatements = 512;
+// Deferred statements sent before their results are read. Their results are a few bytes
+// each, so the server never blocks writing them while the client is still sending (which
+// could deadlock a blocking connection).
+constexpr size_t kMaxPipelined = 256;
 
 struct PgResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -265,10 +269,12 @@ class PgConnection {
   // Makes the connection usable: reconnects a broken one, drops stale prepared
   // statements, and ends any transaction left open.
   absl::Status Ready() {
+    Drain();
     if (PQstatus(conn_) != CONNECTION_OK || needs_reset_) {
       needs_reset_ = false;
       PQreset(conn_);
       prepared_.clear();
+      pending_.clear();
       if (PQstatus(conn_) != CONNECTION_OK) {
         return absl::UnavailableError(
             absl::StrCat("postgres: reconnect failed: ", TrimMessage(PQerrorMessage(conn_))));
@@ -288,6 +294,7 @@ class PgConnection {
 
   // Runs a command without parameters (BEGIN, COMMIT, scripts).
   absl::Status Exec(absl::string_view sql, ErrorInfo* info, std::string* command_status = nullptr) {
+    if (absl::Status deferred = Sync(info); !deferred.ok()) return deferred;
     const std::string s(sql);
     PgResult res(PQexec(conn_, s.c_str()));
     const ExecStatusType st = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
@@ -301,37 +308,157 @@ class PgConnection {
   // Runs a statement with `?` placeholders through a cached prepared statement.
   absl::StatusOr<PgResult> Run(absl::string_view sql, const std::vector<Value>& values,
                                ErrorInfo* info) {
+    if (absl::Status deferred = Sync(info); !deferred.ok()) return deferred;
     Params params(values);
-    std::string key = absl::StrCat(sql, "\x1f", params.signature());
-    auto it = prepared_.find(key);
-    if (it == prepared_.end()) {
-      int count = 0;
-      std::string rewritten = RewritePlaceholders(sql, &count);
-      if (count != params.size()) {
-        return absl::InternalError(
-            absl::StrCat("statement has ", count, " placeholders but ", params.size(),
-                         " parameters were given (in: ", internal::SqlForMessage(sql), ")"));
-      }
+    absl::StatusOr<Statement> st = Find(sql, params);
+    if (!st.ok()) return st.status();
+    const std::string* name = st->name;
+    if (name == nullptr) {
       if (prepared_.size() >= kMaxCachedStatements) {
-        PgResult res(PQexecParams(conn_, rewritten.c_str(), params.size(), params.types(),
+        PgResult res(PQexecParams(conn_, st->rewritten.c_str(), params.size(), params.types(),
                                   params.values(), params.lengths(), params.formats(),
                                   /*resultFormat=*/0));
         return Check(std::move(res), sql, info);
       }
-      std::string name = absl::StrCat("kelola_", ++next_statement_);
+      std::string fresh = absl::StrCat("kelola_", ++next_statement_);
       PgResult prep(
-          PQprepare(conn_, name.c_str(), rewritten.c_str(), params.size(), params.types()));
+          PQprepare(conn_, fresh.c_str(), st->rewritten.c_str(), params.size(), params.types()));
       if (!prep || PQresultStatus(prep.get()) != PGRES_COMMAND_OK) {
         return Fail(prep.get(), sql, info);
       }
-      it = prepared_.emplace(std::move(key), std::move(name)).first;
+      name = &prepared_.emplace(std::move(st->key), std::move(fresh)).first->second;
     }
-    PgResult res(PQexecPrepared(conn_, it->second.c_str(), params.size(), params.values(),
+    PgResult res(PQexecPrepared(conn_, name->c_str(), params.size(), params.values(),
                                 params.lengths(), params.formats(), /*resultFormat=*/0));
     return Check(std::move(res), sql, info);
   }
 
+  // Sends a statement in pipeline mode without reading its result; Sync() reads the
+  // results of everything sent and returns the first error.
+  absl::Status Send(absl::string_view sql, const std::vector<Value>& values, ErrorInfo* info) {
+    if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) != 1) {
+      return Fail(nullptr, sql, info);
+    }
+    Params params(values);
+    absl::StatusOr<Statement> st = Find(sql, params);
+    if (!st.ok()) return st.status();
+    const std::string* name = st->name;
+    if (name == nullptr) {
+      if (prepared_.size() >= kMaxCachedStatements) {
+        if (PQsendQueryParams(conn_, st->rewritten.c_str(), params.size(), params.types(),
+                              params.values(), params.lengths(), params.formats(),
+                              /*resultFormat=*/0) != 1) {
+          return SendFailed(sql, info);
+        }
+        pending_.push_back({std::string(sql), ""});
+        return AfterSend(info);
+      }
+      std::string fresh = absl::StrCat("kelola_", ++next_statement_);
+      if (PQsendPrepare(conn_, fresh.c_str(), st->rewritten.c_str(), params.size(),
+                        params.types()) != 1) {
+        return SendFailed(sql, info);
+      }
+      // Counted as prepared now; Sync() forgets it again if the prepare did not succeed.
+      pending_.push_back({std::string(sql), st->key});
+      name = &prepared_.emplace(std::move(st->key), std::move(fresh)).first->second;
+    }
+    if (PQsendQueryPrepared(conn_, name->c_str(), params.size(), params.values(), params.lengths(),
+                            params.formats(), /*resultFormat=*/0) != 1) {
+      return SendFailed(sql, info);
+    }
+    pending_.push_back({std::string(sql), ""});
+    return AfterSend(info);
+  }
+
+  // Reads the results of the statements Send() sent and leaves pipeline mode; returns the
+  // first error (the statements after a failed one were not run).
+  absl::Status Sync(ErrorInfo* info) {
+    if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF) return absl::OkStatus();
+    absl::Status first;
+    if (PQpipelineSync(conn_) != 1) return SendFailed("(pipeline sync)", info);
+    size_t next = 0;
+    size_t nulls = 0;
+    while (true) {
+      PgResult res(PQgetResult(conn_));
+      if (!res) {
+        // Each statement's result is followed by a null; more nulls than statements, or
+        // a dead connection, mean the sync will not come.
+        if (PQstatus(conn_) != CONNECTION_OK || ++nulls > pending_.size() + 1) {
+          if (first.ok()) first = Fail(nullptr, "(pipeline results)", info);
+          needs_reset_ = true;
+          pending_.clear();
+          return first;
+        }
+        continue;
+      }
+      const ExecStatusType st = PQresultStatus(res.get());
+      if (st == PGRES_PIPELINE_SYNC) break;
+      const Pending* p = next < pending_.size() ? &pending_[next] : nullptr;
+      ++next;
+      if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) continue;
+      if (p != nullptr && !p->prepared_key.empty()) prepared_.erase(p->prepared_key);
+      if (st == PGRES_PIPELINE_ABORTED) continue;  // skipped after an earlier error
+      if (first.ok()) first = Fail(res.get(), p != nullptr ? p->sql : "", info);
+    }
+    pending_.clear();
+    if (PQexitPipelineMode(conn_) != 1) {
+      needs_reset_ = true;
+      if (first.ok()) first = Fail(nullptr, "(pipeline exit)", info);
+    }
+    return first;
+  }
+
+  // Reads and drops whatever a pipeline still has pending (before a rollback or reuse).
+  void Drain() {
+    ErrorInfo ignored;
+    (void)Sync(&ignored);
+  }
+
  private:
+  // How to run `sql` with parameters of these types: the name of its prepared statement,
+  // or, not prepared yet, its text with $n placeholders and the key to cache it under.
+  struct Statement {
+    const std::string* name = nullptr;
+    std::string rewritten;
+    std::string key;
+  };
+  absl::StatusOr<Statement> Find(absl::string_view sql, const Params& params) {
+    Statement st;
+    st.key = absl::StrCat(sql, "\x1f", params.signature());
+    if (auto it = prepared_.find(st.key); it != prepared_.end()) {
+      st.name = &it->second;
+      return st;
+    }
+    int count = 0;
+    st.rewritten = RewritePlaceholders(sql, &count);
+    if (count != params.size()) {
+      return absl::InternalError(
+          absl::StrCat("statement has ", count, " placeholders but ", params.size(),
+                       " parameters were given (in: ", internal::SqlForMessage(sql), ")"));
+    }
+    return st;
+  }
+
+  struct Pending {
+    std::string sql;           // for error messages
+    std::string prepared_key;  // set for a PQsendPrepare: forgotten if it fails
+  };
+
+  absl::Status AfterSend(ErrorInfo* info) {
+    // Starts the server on the statement while the caller prepares the next one.
+    if (PQflush(conn_) < 0) return SendFailed("(pipeline flush)", info);
+    if (pending_.size() >= kMaxPipelined) return Sync(info);
+    return absl::OkStatus();
+  }
+
+  absl::Status SendFailed(absl::string_view sql, ErrorInfo* info) {
+    absl::Status s = Fail(nullptr, sql, info);
+    needs_reset_ = true;  // the pipeline's state is unknown
+    info->broken = true;
+    pending_.clear();
+    return s;
+  }
+
   explicit PgConnection(PGconn* conn) : conn_(conn) {}
 
   absl::StatusOr<PgResult> Check(PgResult res, absl::string_view sql, ErrorInfo* info) {
@@ -349,6 +476,7 @@ class PgConnection {
 
   PGconn* conn_;
   absl::flat_hash_map<std::string, std::string> prepared_;  // sql + signature -> name
+  std::vector<Pending> pending_;  // sent in pipeline mode, results not read yet
   int64_t next_statement_ = 0;
   bool drop_statements_ = false;
   bool needs_reset_ = false;
@@ -383,6 +511,12 @@ class PgTransaction final : public Transaction {
     if (!absl::SimpleAtoi(PQcmdTuples(res->get()), &n)) n = 0;
     return n;
   }
+
+  absl::Status ExecuteDeferred(absl::string_view sql, const std::vector<Value>& params) override {
+    return conn_->Send(sql, params, info_);
+  }
+
+  absl::Status Sync() override { return conn_->Sync(info_); }
 
   absl::Status ExecuteScript(absl::string_view sql) override { return conn_->Exec(sql, info_); }
 
@@ -440,6 +574,9 @@ class PostgresDatabase final : public Database {
 
     PgTransaction tx(&conn, &info);
     absl::Status s = fn(tx);
+    // Deferred statements fail the function as their own errors would have.
+    absl::Status deferred = conn.Sync(&info);
+    if (s.ok()) s = deferred;
     if (!s.ok()) {
       Rollback(conn);
       return {s, info.retryable};
@@ -472,6 +609,7 @@ class PostgresDatabase final : public Database {
   }
 
   static void Rollback(PgConnection& conn) {
+    conn.Drain();
     if (PQstatus(conn.conn()) != CONNECTION_OK) return;
     if (PQtransactionStatus(conn.conn()) == PQTRANS_IDLE) return;
     PgResult r(PQexec(conn.conn(), "ROLLBACK"));

@@ -288,6 +288,7 @@ class SqliteTransaction final : public Transaction {
   SqliteTransaction(SqliteConnection* conn, bool read_only) : conn_(conn), read_only_(read_only) {}
 
   absl::StatusOr<Rows> Query(absl::string_view sql, const std::vector<Value>& params) override {
+    if (absl::Status deferred = Sync(); !deferred.ok()) return deferred;
     Rows rows;
     absl::Status s = Run(sql, params, &rows);
     if (!s.ok()) return s;
@@ -296,12 +297,25 @@ class SqliteTransaction final : public Transaction {
 
   absl::StatusOr<int64_t> Execute(absl::string_view sql,
                                   const std::vector<Value>& params) override {
+    if (absl::Status deferred = Sync(); !deferred.ok()) return deferred;
     absl::Status s = Run(sql, params, nullptr);
     if (!s.ok()) return s;
     return static_cast<int64_t>(sqlite3_changes64(conn_->db()));
   }
 
+  // Runs at once, but reports an error the way PostgreSQL's pipeline does (at the next
+  // waiting call), skipping the deferred statements after it, so that code behaves the
+  // same on both drivers.
+  absl::Status ExecuteDeferred(absl::string_view sql, const std::vector<Value>& params) override {
+    if (!deferred_error_.ok()) return absl::OkStatus();
+    deferred_error_ = Run(sql, params, nullptr);
+    return absl::OkStatus();
+  }
+
+  absl::Status Sync() override { return std::exchange(deferred_error_, absl::OkStatus()); }
+
   absl::Status ExecuteScript(absl::string_view sql) override {
+    if (absl::Status deferred = Sync(); !deferred.ok()) return deferred;
     if (read_only_) {
       return absl::InternalError("ExecuteScript in a read-only transaction");
     }
@@ -345,6 +359,7 @@ class SqliteTransaction final : public Transaction {
   SqliteConnection* conn_;
   const bool read_only_;
   bool conflict_ = false;
+  absl::Status deferred_error_;  // of a deferred statement, not reported yet
 };
 
 class SqliteDatabase final : public Database {
@@ -470,6 +485,8 @@ class SqliteDatabase final : public Database {
       ActiveGuard active(this, !options.read_only);
       s = fn(tx);
     }
+    // Deferred statements fail the function as their own errors would have.
+    if (absl::Status deferred = tx.Sync(); s.ok()) s = deferred;
     if (!s.ok()) {
       conn.RollbackIfOpen();
       return {s, tx.conflict()};

@@ -358,6 +358,103 @@ TEST_P(DatabaseTest, UniqueViolationIsAlreadyExistsNamingTheIndex) {
   EXPECT_EQ(count, 1);
 }
 
+// Deferred statements (pipelined on PostgreSQL, run at once on SQLite): their effects are
+// seen by later statements, their errors come out at the latest at Sync or the commit, and
+// a failed one fails exactly the work it belongs to.
+TEST_P(DatabaseTest, DeferredStatementsAreSeenByLaterStatementsAndCommitted) {
+  ASSERT_OK(Script(*db_, "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT NOT NULL)"));
+  ASSERT_OK(db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    // More than a pipeline holds before it is read, under different statement texts.
+    for (int64_t id = 1; id <= 700; ++id) {
+      const char* sql = id % 2 == 0 ? "INSERT INTO t (id, name) VALUES (?, ?)"
+                                    : "INSERT INTO t (name, id) VALUES (?, ?)";
+      absl::Status s = id % 2 == 0 ? tx.ExecuteDeferred(sql, {id, absl::StrCat("n", id)})
+                                   : tx.ExecuteDeferred(sql, {absl::StrCat("n", id), id});
+      if (!s.ok()) return s;
+    }
+    absl::StatusOr<db::Row> row = tx.QueryOne("SELECT COUNT(*), MAX(name) FROM t");
+    if (!row.ok()) return row.status();
+    EXPECT_EQ(row->GetInt(0), 700);
+    EXPECT_EQ(row->GetText(1), "n99");
+    // Deferred statements left at the end are settled by the commit.
+    return tx.ExecuteDeferred("UPDATE t SET name = ? WHERE id = ?", {"last", int64_t{700}});
+  }));
+  ASSERT_OK(db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    absl::StatusOr<db::Row> row = tx.QueryOne("SELECT name FROM t WHERE id = 700");
+    if (!row.ok()) return row.status();
+    EXPECT_EQ(row->GetText(0), "last");
+    return absl::OkStatus();
+  }));
+}
+
+TEST_P(DatabaseTest, DeferredErrorFailsTheTransactionEvenIfNobodyWaitsForIt) {
+  ASSERT_OK(Script(*db_, "CREATE TABLE t (id BIGINT PRIMARY KEY)"));
+  absl::Status s = db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    (void)tx.ExecuteDeferred("INSERT INTO t (id) VALUES (1)");
+    (void)tx.ExecuteDeferred("INSERT INTO t (id) VALUES (1)");  // duplicate key
+    (void)tx.ExecuteDeferred("INSERT INTO t (id) VALUES (2)");
+    return absl::OkStatus();  // ignores what the deferred statements answered
+  });
+  EXPECT_TRUE(absl::IsAlreadyExists(s)) << s;
+  ASSERT_OK_AND_ASSIGN(int64_t count, Count(*db_, "t"));
+  EXPECT_EQ(count, 0);
+  // The connection is fine afterwards.
+  ASSERT_OK(db_->InTransaction(
+      [&](db::Transaction& tx) { return tx.Execute("INSERT INTO t (id) VALUES (3)").status(); }));
+  ASSERT_OK_AND_ASSIGN(count, Count(*db_, "t"));
+  EXPECT_EQ(count, 1);
+}
+
+TEST_P(DatabaseTest, DeferredErrorInsideASavepointRollsBackOnlyTheSavepoint) {
+  ASSERT_OK(Script(*db_,
+                   "CREATE TABLE t (id BIGINT PRIMARY KEY, phone TEXT NOT NULL);"
+                   "CREATE UNIQUE INDEX t_phone_key ON t (phone)"));
+  ASSERT_OK(db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    if (auto s = tx.ExecuteDeferred("INSERT INTO t (id, phone) VALUES (1, '+62811')"); !s.ok()) {
+      return s;
+    }
+    if (auto s = tx.ExecuteDeferred("SAVEPOINT row"); !s.ok()) return s;
+    absl::Status row = tx.ExecuteDeferred("INSERT INTO t (id, phone) VALUES (2, '+62811')");
+    if (row.ok()) row = tx.ExecuteDeferred("INSERT INTO t (id, phone) VALUES (3, '+62813')");
+    if (row.ok()) row = tx.Sync();
+    EXPECT_TRUE(absl::IsAlreadyExists(row)) << row;
+    EXPECT_TRUE(absl::StrContains(row.message(), "t_phone_key")) << row;
+    if (auto s = tx.Execute("ROLLBACK TO SAVEPOINT row").status(); !s.ok()) return s;
+    if (auto s = tx.Execute("RELEASE SAVEPOINT row").status(); !s.ok()) return s;
+    return tx.ExecuteDeferred("INSERT INTO t (id, phone) VALUES (4, '+62814')");
+  }));
+  std::vector<int64_t> ids;
+  ASSERT_OK(db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    absl::StatusOr<db::Rows> rows = tx.Query("SELECT id FROM t ORDER BY id");
+    if (!rows.ok()) return rows.status();
+    for (const db::Row& r : *rows) ids.push_back(r.GetInt(0));
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 4}));
+}
+
+TEST_P(DatabaseTest, DeferredBadStatementIsInternalEveryTimeAndLeavesOthersWorking) {
+  ASSERT_OK(Script(*db_, "CREATE TABLE t (id BIGINT PRIMARY KEY)"));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    absl::Status s = db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+      absl::Status sent =
+          tx.ExecuteDeferred("INSERT INTO no_such_table (id) VALUES (?)", {int64_t{attempt}});
+      if (!sent.ok()) return sent;
+      return tx.Sync();
+    });
+    EXPECT_TRUE(absl::IsInternal(s)) << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), "no_such_table")) << s;
+  }
+  ASSERT_OK(db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    if (auto s = tx.ExecuteDeferred("INSERT INTO t (id) VALUES (?)", {int64_t{1}}); !s.ok()) {
+      return s;
+    }
+    return tx.Sync();
+  }));
+  ASSERT_OK_AND_ASSIGN(int64_t count, Count(*db_, "t"));
+  EXPECT_EQ(count, 1);
+}
+
 TEST_P(DatabaseTest, OtherConstraintViolationsAreFailedPrecondition) {
   ASSERT_OK(Script(*db_, "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT NOT NULL)"));
   absl::Status s = db_->InTransaction([&](db::Transaction& tx) {

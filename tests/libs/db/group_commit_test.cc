@@ -115,20 +115,25 @@ TEST_P(GroupCommitTest, AFailingFunctionIsRolledBackAloneWithItsCallbacks) {
   EXPECT_EQ(ok.load() + failed.load(), 320);
 }
 
-TEST_P(GroupCommitTest, UniqueViolationInsideABatchFailsOnlyTheDuplicate) {
-  GroupCommitter committer(*db_);
+// Every one of 8 threads writes key "same-i" once for i < 20, and one key of its own; with
+// `deferred` the statements are deferred and the function returns without waiting.
+void RaceForTheSameKeys(GroupCommitter& committer, bool deferred) {
   std::atomic<int> ok{0}, exists{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 20; ++i) {
         absl::Status s = committer.Run([&, t, i](Transaction& tx) -> absl::Status {
-          // Every thread writes key "same-i" once, and one key of its own.
-          auto own = tx.Execute("INSERT INTO items (id, n) VALUES (?, 0)",
-                                {absl::StrCat("own-", t, "-", i)});
-          if (!own.ok()) return own.status();
-          return tx.Execute("INSERT INTO items (id, n) VALUES (?, 0)", {absl::StrCat("same-", i)})
-              .status();
+          const std::string own = absl::StrCat("own-", t, "-", i);
+          const std::string same = absl::StrCat("same-", i);
+          const char* sql = "INSERT INTO items (id, n) VALUES (?, 0)";
+          if (deferred) {
+            if (absl::Status s = tx.ExecuteDeferred(sql, {own}); !s.ok()) return s;
+            return tx.ExecuteDeferred(sql, {same});
+          }
+          auto inserted = tx.Execute(sql, {own});
+          if (!inserted.ok()) return inserted.status();
+          return tx.Execute(sql, {same}).status();
         });
         if (s.ok()) {
           ok.fetch_add(1);
@@ -142,7 +147,18 @@ TEST_P(GroupCommitTest, UniqueViolationInsideABatchFailsOnlyTheDuplicate) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 20);  // one winner per key
   EXPECT_EQ(exists.load(), 140);
+}
+
+TEST_P(GroupCommitTest, UniqueViolationInsideABatchFailsOnlyTheDuplicate) {
+  GroupCommitter committer(*db_);
+  RaceForTheSameKeys(committer, /*deferred=*/false);
   EXPECT_EQ(Count(), 40);  // the losers' own rows were rolled back with them
+}
+
+TEST_P(GroupCommitTest, ADeferredStatementsErrorFailsOnlyItsFunction) {
+  GroupCommitter committer(*db_);
+  RaceForTheSameKeys(committer, /*deferred=*/true);
+  EXPECT_EQ(Count(), 40);
 }
 
 TEST_P(GroupCommitTest, LoneCallerCommitsAtOnce) {

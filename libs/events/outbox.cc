@@ -24,6 +24,8 @@ CREATE TABLE events (
 CREATE TABLE event_sequence (id INTEGER PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL);
 INSERT INTO event_sequence (id, value) VALUES (1, 0);
 )sql";
+  // event_sequence was the first schema's counter; sequence numbers now come from the
+  // events themselves (Append). The table stays so that existing databases match.
   return m;
 }
 
@@ -66,18 +68,24 @@ bool EventNotifier::shut_down() const {
 
 absl::StatusOr<int64_t> Outbox::Append(db::Transaction& tx, const NewEvent& event) const {
   if (event.payload == nullptr) return absl::InvalidArgumentError("event without payload");
-  auto next =
-      tx.QueryOne("UPDATE event_sequence SET value = value + 1 WHERE id = 1 RETURNING value");
-  if (!next.ok()) return next.status();
-  const int64_t sequence = next->GetInt(0);
-  auto inserted = tx.Execute(
+  if (tx.dialect() == db::Dialect::kPostgres) {
+    // Writers of events take turns from their first event until they commit (SQLite's
+    // single writer does this by itself). Taking the lock again in the same transaction
+    // costs nothing, unlike an update of a counter row, whose versions a long transaction
+    // (an import batch) would pile up and walk through on every event.
+    absl::Status locked = tx.ExecuteDeferred("SELECT pg_advisory_xact_lock(?)", {kSequenceLock});
+    if (!locked.ok()) return locked;
+  }
+  auto inserted = tx.QueryOne(
       "INSERT INTO events (sequence, tenant_id, type, aggregate_type, aggregate_id, "
       "aggregate_version, occur_time_micros, payload, request_id, principal) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {sequence, event.tenant_id, event.payload->GetDescriptor()->full_name(), event.aggregate_type,
+      "SELECT COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM events "
+      "RETURNING sequence",
+      {event.tenant_id, event.payload->GetDescriptor()->full_name(), event.aggregate_type,
        event.aggregate_id, event.aggregate_version, absl::ToUnixMicros(clock_.Now()),
        db::Bytes{event.payload->SerializeAsString()}, event.request_id, event.principal});
   if (!inserted.ok()) return inserted.status();
+  const int64_t sequence = inserted->GetInt(0);
   if (notifier_ != nullptr) {
     EventNotifier* notifier = notifier_;
     tx.AfterCommit([notifier, sequence] { notifier->Published(sequence); });

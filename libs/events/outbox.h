@@ -2,9 +2,10 @@
 
 // The outbox: a service appends its events to the `events` table inside the same
 // database transaction as the change they describe. Sequence numbers are global per
-// producing service, start at 1, have no gaps and follow commit order: the counter row
-// `event_sequence` is locked by the first event of a transaction until it commits, so no
-// reader can ever see sequence N+1 before N.
+// producing service, start at 1, have no gaps and follow commit order: an event's number
+// is the highest so far plus one, and writers of events take turns from their first event
+// until they commit (SQLite: the database's single writer; PostgreSQL: a transaction
+// advisory lock), so no reader can ever see sequence N+1 before N.
 
 #include <cstdint>
 #include <string>
@@ -64,6 +65,9 @@ class Outbox {
   absl::StatusOr<int64_t> Append(db::Transaction& tx, const NewEvent& event) const;
 
  private:
+  // The PostgreSQL advisory lock of event writers (the ASCII bytes of "kelolaob").
+  static constexpr int64_t kSequenceLock = 0x6b656c6f6c616f62;
+
   const Clock& clock_;
   EventNotifier* notifier_;
 };

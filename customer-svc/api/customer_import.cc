@@ -20,6 +20,7 @@
 #include "libs/csv/neutralize.h"
 #include "libs/csv/reader.h"
 #include "libs/errors/errors.h"
+#include "libs/log/log.h"
 #include "libs/server/request_context.h"
 #include "libs/text/normalize.h"
 
@@ -741,6 +742,12 @@ grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
         nullptr);
     if (options.dry_run() && absl::IsCancelled(status)) status = absl::OkStatus();
     if (!status.ok()) return status;
+    if (!options.dry_run()) {
+      if (absl::Status s = store_.RefreshStatistics(); !s.ok()) {
+        log::Warn("import: planner statistics not refreshed",
+                  {{"error", std::string(s.message())}});
+      }
+    }
     response->set_created_count(response->created_count() + result.created);
     response->set_updated_count(response->updated_count() + result.updated);
     response->set_skipped_count(response->skipped_count() + result.skipped);

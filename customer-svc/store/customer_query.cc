@@ -468,10 +468,10 @@ absl::Status ApplyDoc(db::Transaction& tx, const std::string& tenant, const std:
     for (const auto& t : removed) locks.emplace_back(TermLockKey(tenant, t), true);
     std::sort(locks.begin(), locks.end());
     for (const auto& [key, exclusive] : locks) {
-      auto r = tx.Query(
+      absl::Status locked = tx.ExecuteDeferred(
           exclusive ? "SELECT pg_advisory_xact_lock(?)" : "SELECT pg_advisory_xact_lock_shared(?)",
           {key});
-      if (!r.ok()) return r.status();
+      if (!locked.ok()) return locked;
     }
   }
   for (const auto& term : removed) {
@@ -505,11 +505,11 @@ absl::Status ApplyDoc(db::Transaction& tx, const std::string& tenant, const std:
       vocab_rows.push_back("(?, ?)");
       vocab_params.insert(vocab_params.end(), {tenant, term});
     }
-    auto n = tx.Execute(absl::StrCat("INSERT INTO search_terms (tenant_id, term, customer_id) "
-                                     "VALUES ",
-                                     absl::StrJoin(rows, ", "), " ON CONFLICT DO NOTHING"),
-                        params);
-    if (!n.ok()) return n.status();
+    absl::Status n = tx.ExecuteDeferred(
+        absl::StrCat("INSERT INTO search_terms (tenant_id, term, customer_id) VALUES ",
+                     absl::StrJoin(rows, ", "), " ON CONFLICT DO NOTHING"),
+        params);
+    if (!n.ok()) return n;
     if (!vocab_rows.empty()) {
       auto fresh = tx.Query(
           absl::StrCat("INSERT INTO search_vocab (tenant_id, term) VALUES ",
@@ -526,11 +526,11 @@ absl::Status ApplyDoc(db::Transaction& tx, const std::string& tenant, const std:
         }
       }
       if (!gram_rows.empty()) {
-        n = tx.Execute(absl::StrCat("INSERT INTO search_vocab_grams (tenant_id, gram, term) "
-                                    "VALUES ",
-                                    absl::StrJoin(gram_rows, ", "), " ON CONFLICT DO NOTHING"),
-                       gram_params);
-        if (!n.ok()) return n.status();
+        n = tx.ExecuteDeferred(
+            absl::StrCat("INSERT INTO search_vocab_grams (tenant_id, gram, term) VALUES ",
+                         absl::StrJoin(gram_rows, ", "), " ON CONFLICT DO NOTHING"),
+            gram_params);
+        if (!n.ok()) return n;
       }
     }
   }
@@ -538,12 +538,12 @@ absl::Status ApplyDoc(db::Transaction& tx, const std::string& tenant, const std:
     // Rows are deleted by their keys (from the old document), never by a scan.
     for (const DocPhone& p : ParsePhones(old_doc.phones)) {
       for (size_t i = 0; i + phone::kMinSearchKeyDigits <= p.national.size(); ++i) {
-        auto n = tx.Execute(
+        absl::Status n = tx.ExecuteDeferred(
             "DELETE FROM search_phones WHERE tenant_id = ? AND whole = ? AND suffix = ? AND "
             "customer_id = ? AND position = ?",
             {tenant, static_cast<int64_t>(i == 0), p.national.substr(i), id,
              static_cast<int64_t>(p.position)});
-        if (!n.ok()) return n.status();
+        if (!n.ok()) return n;
       }
     }
     // Every suffix of at least three digits of the national number: a substring query is a
@@ -558,25 +558,26 @@ absl::Status ApplyDoc(db::Transaction& tx, const std::string& tenant, const std:
       }
     }
     if (!rows.empty()) {
-      auto n = tx.Execute(absl::StrCat("INSERT INTO search_phones (tenant_id, whole, suffix, "
-                                       "customer_id, position) VALUES ",
-                                       absl::StrJoin(rows, ", "), " ON CONFLICT DO NOTHING"),
-                          params);
-      if (!n.ok()) return n.status();
+      absl::Status n = tx.ExecuteDeferred(
+          absl::StrCat("INSERT INTO search_phones (tenant_id, whole, suffix, customer_id, "
+                       "position) VALUES ",
+                       absl::StrJoin(rows, ", "), " ON CONFLICT DO NOTHING"),
+          params);
+      if (!n.ok()) return n;
     }
   }
   if (old_doc.email != new_doc.email) {
     if (!old_doc.email.empty()) {
-      auto n = tx.Execute(
+      absl::Status n = tx.ExecuteDeferred(
           "DELETE FROM search_emails WHERE tenant_id = ? AND email = ? AND customer_id = ?",
           {tenant, old_doc.email, id});
-      if (!n.ok()) return n.status();
+      if (!n.ok()) return n;
     }
     if (!new_doc.email.empty()) {
-      auto n =
-          tx.Execute("INSERT INTO search_emails (tenant_id, email, customer_id) VALUES (?, ?, ?)",
-                     {tenant, new_doc.email, id});
-      if (!n.ok()) return n.status();
+      absl::Status n = tx.ExecuteDeferred(
+          "INSERT INTO search_emails (tenant_id, email, customer_id) VALUES (?, ?, ?)",
+          {tenant, new_doc.email, id});
+      if (!n.ok()) return n;
     }
   }
   return absl::OkStatus();
@@ -770,11 +771,11 @@ absl::Status IndexCustomer(db::Transaction& tx, absl::string_view tenant_view,
   }
   const v1::Customer& customer = written != nullptr ? *written : loaded;
   const int state = static_cast<int>(customer.state());
-  auto stats = tx.Execute(
+  absl::Status stats = tx.ExecuteDeferred(
       "INSERT INTO customer_stats (tenant_id, customer_id, activity_asc_key, activity_desc_key) "
       "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
       {tenant, id, kNoActivityAscKey, kNoActivityDescKey});
-  if (!stats.ok()) return stats.status();
+  if (!stats.ok()) return stats;
   if (state == kStateMerged || state == kStateErased) return RemoveFromIndex(tx, tenant, id);
 
   Doc doc;
@@ -796,7 +797,7 @@ absl::Status IndexCustomer(db::Transaction& tx, absl::string_view tenant_view,
   auto old_doc = ReadDoc(tx, tenant, id);
   if (!old_doc.ok()) return old_doc.status();
   if (absl::Status s = ApplyDoc(tx, tenant, id, old_doc->value_or(Doc{}), doc); !s.ok()) return s;
-  auto n = tx.Execute(
+  return tx.ExecuteDeferred(
       "INSERT INTO customer_query_docs (tenant_id, customer_id, consent_state, name_words, "
       "company_words, phones, email) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, "
       "customer_id) DO UPDATE SET consent_state = excluded.consent_state, name_words = "
@@ -804,7 +805,6 @@ absl::Status IndexCustomer(db::Transaction& tx, absl::string_view tenant_view,
       "email = excluded.email",
       {tenant, id, static_cast<int64_t>(doc.consent_state), doc.name_words, doc.company_words,
        doc.phones, doc.email});
-  return n.status();
 }
 
 absl::Status RemoveFromIndex(db::Transaction& tx, absl::string_view tenant_view,

@@ -198,6 +198,12 @@ class DirectoryStore {
                              const TxFn& fn, google::protobuf::Message* response) = 0;
   // Runs `fn` in a read-only transaction.
   virtual absl::Status Read(absl::string_view tenant_id, const TxFn& fn) = 0;
+  // After a bulk write (an import batch): brings the database's planner statistics up to
+  // date when the directory changed much since they were gathered. PostgreSQL keeps a
+  // statement's plan per connection; a plan made while the tables were nearly empty
+  // (before autovacuum's next round) can scan every customer for one duplicate check.
+  // SQLite plans without such statistics: nothing to do.
+  virtual absl::Status RefreshStatistics() = 0;
 };
 
 // Called in the writing transaction after every write of a customer row and its phones

@@ -1,6 +1,7 @@
 // The SQL implementation of DirectoryStore over libs/db (SQLite and PostgreSQL): the same
 // statements on both, `?` placeholders, dialect-specific only for row locks.
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -73,15 +74,21 @@ absl::Status FindConflict(db::Transaction& tx, const std::string& tenant,
   if (!phones.empty()) {
     std::vector<db::Value> params = {tenant, customer.customer_id()};
     for (const auto& p : phones) params.push_back(p.e164);
+    // At most one row per phone (e164_dedupe is unique). Not "ORDER BY customer_id LIMIT
+    // 1": PostgreSQL would walk the primary key in customer_id order looking for a match,
+    // through every phone of the tenant when there is none (the usual case).
     auto rows =
         tx.Query(absl::StrCat("SELECT p.customer_id, p.e164, c.display_name FROM customer_phones p "
                               "JOIN customers c ON c.tenant_id = p.tenant_id AND c.customer_id = "
                               "p.customer_id WHERE p.tenant_id = ? AND p.customer_id <> ? AND "
                               "p.e164_dedupe IN (",
-                              Placeholders(phones.size()), ") ORDER BY p.customer_id LIMIT 1"),
+                              Placeholders(phones.size()), ")"),
                  params);
     if (!rows.ok()) return rows.status();
     if (!rows->empty()) {
+      // The same customer whichever order the database returns them in: the lowest id.
+      std::sort(rows->begin(), rows->end(),
+                [](const db::Row& a, const db::Row& b) { return a.GetText(0) < b.GetText(0); });
       const std::string e164 = (*rows)[0].GetText(1);
       std::string field = "customer.phone";
       for (const auto& p : phones) {
@@ -188,24 +195,24 @@ class SqlDirectoryTx final : public DirectoryTx {
   absl::Status InsertCustomer(const CustomerRecord& r) override {
     if (probe_ != nullptr && CountsForDuplicates(r)) *probe_ = r.customer;
     auto params = RowParams(r);
-    auto n = tx_.Execute(
+    absl::Status n = tx_.ExecuteDeferred(
         "INSERT INTO customers (tenant_id, customer_id, state, display_name, name_folded, "
         "name_sort_key, email_normalized, email_dedupe, category_id, consent_granted, "
         "birthday_month, birthday_day, merged_into, create_time_micros, update_time_micros, "
         "version, data, duplicate_allowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         "?, ?, ?, ?)",
         params);
-    if (!n.ok()) return n.status();
+    if (!n.ok()) return n;
     return WritePhones(r);
   }
 
   absl::Status UpdateCustomer(const CustomerRecord& r) override {
     if (probe_ != nullptr && CountsForDuplicates(r)) *probe_ = r.customer;
     // Phones first: old rows go before new ones take their dedupe values.
-    auto deleted =
-        tx_.Execute("DELETE FROM customer_phones WHERE tenant_id = ? AND customer_id = ?",
-                    {tenant_, r.customer.customer_id()});
-    if (!deleted.ok()) return deleted.status();
+    absl::Status deleted =
+        tx_.ExecuteDeferred("DELETE FROM customer_phones WHERE tenant_id = ? AND customer_id = ?",
+                            {tenant_, r.customer.customer_id()});
+    if (!deleted.ok()) return deleted;
     auto p = RowParams(r);
     // Reorder for UPDATE: SET columns..., WHERE tenant_id, customer_id.
     std::vector<db::Value> params(p.begin() + 2, p.end());
@@ -297,14 +304,13 @@ class SqlDirectoryTx final : public DirectoryTx {
         "customer_id = ?",
         {tenant_, std::string(customer_id)});
     if (!next.ok()) return next.status();
-    auto n = tx_.Execute(
+    return tx_.ExecuteDeferred(
         "INSERT INTO consent_history (tenant_id, customer_id, position, state, "
         "consent_time_micros, source, principal, record_time_micros) VALUES (?, ?, ?, ?, ?, ?, "
         "?, ?)",
         {tenant_, std::string(customer_id), next->GetInt(0), static_cast<int64_t>(consent.state()),
          Micros(consent.consent_time()), consent.source(),
          options_ ? options_->principal : std::string(), absl::ToUnixMicros(now_)});
-    return n.status();
   }
 
   absl::StatusOr<std::vector<ConsentRecord>> ConsentHistory(
@@ -596,16 +602,20 @@ class SqlDirectoryTx final : public DirectoryTx {
     // One fixed name per nesting depth, so that the statements stay in the driver's cache
     // of prepared statements (a new name per row would fill it).
     const std::string name = absl::StrCat("dir_sp", savepoint_depth_);
-    if (auto s = tx_.Execute(absl::StrCat("SAVEPOINT ", name)).status(); !s.ok()) return s;
+    if (auto s = tx_.ExecuteDeferred(absl::StrCat("SAVEPOINT ", name)); !s.ok()) return s;
     ++savepoint_depth_;
     absl::Status status = fn();
     --savepoint_depth_;
+    // The deferred statements of `fn` belong to the savepoint: their errors are its.
+    absl::Status deferred = tx_.Sync();
+    if (db::IsConflict(deferred)) return deferred;  // the whole transaction runs again
+    if (status.ok()) status = deferred;
     if (!status.ok()) {
       if (auto s = tx_.Execute(absl::StrCat("ROLLBACK TO SAVEPOINT ", name)).status(); !s.ok()) {
         return s;
       }
     }
-    if (auto s = tx_.Execute(absl::StrCat("RELEASE SAVEPOINT ", name)).status(); !s.ok()) {
+    if (auto s = tx_.ExecuteDeferred(absl::StrCat("RELEASE SAVEPOINT ", name)); !s.ok()) {
       return s;
     }
     return status;
@@ -624,14 +634,12 @@ class SqlDirectoryTx final : public DirectoryTx {
 
   absl::Status PutKeySubject(absl::string_view scope, absl::string_view key,
                              absl::string_view customer_id) override {
-    return tx_
-        .Execute(
-            "INSERT INTO idempotency_keys (tenant_id, scope, request_id, request_hash, response, "
-            "create_time_micros, subject_id) VALUES (?, ?, ?, '', ?, ?, ?) ON CONFLICT "
-            "(tenant_id, scope, request_id) DO UPDATE SET subject_id = excluded.subject_id",
-            {tenant_, std::string(scope), std::string(key), db::Bytes{std::string()},
-             absl::ToUnixMicros(now_), std::string(customer_id)})
-        .status();
+    return tx_.ExecuteDeferred(
+        "INSERT INTO idempotency_keys (tenant_id, scope, request_id, request_hash, response, "
+        "create_time_micros, subject_id) VALUES (?, ?, ?, '', ?, ?, ?) ON CONFLICT "
+        "(tenant_id, scope, request_id) DO UPDATE SET subject_id = excluded.subject_id",
+        {tenant_, std::string(scope), std::string(key), db::Bytes{std::string()},
+         absl::ToUnixMicros(now_), std::string(customer_id)});
   }
 
   absl::Status Emit(absl::string_view aggregate_type, absl::string_view aggregate_id,
@@ -687,12 +695,12 @@ class SqlDirectoryTx final : public DirectoryTx {
     const bool counted = CountsForDuplicates(r);
     int64_t position = 0;
     for (const auto& p : PhonesOf(r.customer)) {
-      auto n = tx_.Execute(
+      absl::Status n = tx_.ExecuteDeferred(
           "INSERT INTO customer_phones (tenant_id, customer_id, position, e164, "
           "national_number, e164_dedupe) VALUES (?, ?, ?, ?, ?, ?)",
           {tenant_, r.customer.customer_id(), position++, p.e164, p.national,
            counted ? db::Value(p.e164) : db::Null()});
-      if (!n.ok()) return n.status();
+      if (!n.ok()) return n;
     }
     return absl::OkStatus();
   }
@@ -791,13 +799,13 @@ class SqlDirectoryStore final : public DirectoryStore {
         absl::Status s = fn(tx);
         if (!s.ok()) return s;
         for (const auto& [scope, key] : keys) {
-          auto n = t.Execute(
+          absl::Status n = t.ExecuteDeferred(
               "INSERT INTO idempotency_keys (tenant_id, scope, request_id, request_hash, "
               "response, create_time_micros, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
               {tenant, scope, key, options.request_hash,
                db::Bytes{response != nullptr ? response->SerializeAsString() : std::string()},
                absl::ToUnixMicros(tx.now()), TextOrNull(tx.subject())});
-          if (!n.ok()) return n.status();
+          if (!n.ok()) return n;
         }
         return absl::OkStatus();
       };
@@ -818,6 +826,22 @@ class SqlDirectoryStore final : public DirectoryStore {
     }
     return errors::Error(absl::StatusCode::kAborted, "CONCURRENT_MODIFICATION",
                          "concurrent changes kept conflicting; retry");
+  }
+
+  absl::Status RefreshStatistics() override {
+    if (db_.dialect() != db::Dialect::kPostgres) return absl::OkStatus();
+    bool stale = false;
+    absl::Status s = db_.InTransaction([&](db::Transaction& t) -> absl::Status {
+      // PostgreSQL's own rule (autovacuum_analyze_scale_factor), applied now.
+      auto rows = t.Query(
+          "SELECT s.n_mod_since_analyze, GREATEST(c.reltuples, 0) FROM pg_stat_user_tables s "
+          "JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'customers'");
+      if (!rows.ok()) return rows.status();
+      stale = !rows->empty() && (*rows)[0].GetInt(0) > 500 + 0.1 * (*rows)[0].GetDouble(1);
+      return absl::OkStatus();
+    });
+    if (!s.ok() || !stale) return s;
+    return db_.InTransaction([](db::Transaction& t) { return t.ExecuteScript("ANALYZE"); });
   }
 
   absl::Status Read(absl::string_view tenant_id, const TxFn& fn) override {

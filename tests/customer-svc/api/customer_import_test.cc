@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -303,6 +304,22 @@ TEST_P(CustomerImportTest, RowsAcrossManyBatchesAndChunks) {
   EXPECT_EQ(r.response.failed_count(), 1);
   EXPECT_EQ(r.response.row_errors(0).line(), 232);
   EXPECT_EQ(Customers(), 230);
+}
+
+// PostgreSQL caches plans per connection: an import that grows the directory from empty
+// refreshes the planner's statistics instead of leaving plans made for empty tables.
+TEST_P(CustomerImportTest, ImportRefreshesPlannerStatisticsOnPostgres) {
+  if (!absl::StartsWith(GetParam(), "postgres")) GTEST_SKIP() << "SQLite keeps no statistics";
+  std::string csv = "Nama,Telepon\n";
+  for (int i = 0; i < 1200; ++i) {
+    absl::StrAppend(&csv, "Pelanggan ", i, ",0817", absl::Dec(i, absl::kZeroPad7), "\n");
+  }
+  ImportResult r = Import(csv);
+  ASSERT_TRUE(r.status.ok()) << Decode(r.status);
+  EXPECT_EQ(r.response.created_count(), 1200);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM pg_stat_user_tables WHERE relname = 'customers' AND "
+                      "last_analyze IS NOT NULL"),
+            1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, CustomerImportTest, ::testing::Values("sqlite", "postgres"));

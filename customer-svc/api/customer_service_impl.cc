@@ -131,18 +131,46 @@ grpc::Status CustomerServiceImpl::CreateCustomer(grpc::ServerContext* context,
       Options(*rc, "CreateCustomer", request->request_id(), Fingerprint(copy));
   if (!given_id.empty()) options.extra_keys.emplace_back("CreateCustomer.customer_id", given_id);
 
+  // Validated here when the tenant's settings are known (TenantSettingsMemo); again in the
+  // transaction only if they changed meanwhile.
+  struct Validated {
+    int64_t settings_version = 0;
+    Customer customer;
+    errors::FieldErrors errors;
+  };
+  auto validate = [&](const store::StoredSettings& settings,
+                      absl::Time now) -> absl::StatusOr<Validated> {
+    auto tz = TenantZone(settings.settings);
+    if (!tz.ok()) return tz.status();
+    const domain::ValidationContext vc{settings.settings.default_phone_region(), now, *tz};
+    Validated v;
+    v.settings_version = settings.version;
+    v.customer = domain::NormalizeCustomer(request->customer(), vc, phones_, {true, true},
+                                           "customer", v.errors);
+    return v;
+  };
+  std::optional<Validated> early;
+  if (auto known = settings_memo_.Get(rc->tenant_id); known.has_value()) {
+    auto v = validate(*known, clock_.Now());
+    if (v.ok()) early = *std::move(v);
+  }
+
   absl::Status status = store_.Write(
       rc->tenant_id, options,
       [&](DirectoryTx& tx) -> absl::Status {
         auto settings = tx.Settings();
         if (!settings.ok()) return settings.status();
-        auto tz = TenantZone(settings->settings);
-        if (!tz.ok()) return tz.status();
-        const domain::ValidationContext vc{settings->settings.default_phone_region(), tx.now(),
-                                           *tz};
-        errors::FieldErrors errors = {};
-        Customer customer = domain::NormalizeCustomer(request->customer(), vc, phones_,
-                                                      {true, true}, "customer", errors);
+        settings_memo_.Put(rc->tenant_id, *settings);
+        Validated v;
+        if (early.has_value() && early->settings_version == settings->version) {
+          v = *early;  // a copy: the transaction may run again
+        } else {
+          auto fresh = validate(*settings, tx.now());
+          if (!fresh.ok()) return fresh.status();
+          v = *std::move(fresh);
+        }
+        Customer& customer = v.customer;
+        errors::FieldErrors& errors = v.errors;
         if (auto s = CheckCategory(tx, customer.category_id(), errors); !s.ok()) return s;
         if (!errors.empty()) return domain::ToValidationStatus(errors);
 

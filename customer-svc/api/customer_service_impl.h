@@ -5,6 +5,7 @@
 // quotes. Lists, search, duplicates, import/export, delete and merge are other classes'
 // (served together by CustomerService, customer_service.h).
 
+#include "customer-svc/api/customer_writes.h"
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/customer_service.grpc.pb.h"
 #include "libs/clock/clock.h"
@@ -55,6 +56,7 @@ class CustomerServiceImpl : public v1::CustomerService::Service {
   const Clock& clock_;
   ids::IdGenerator& ids_;
   const phone::PhoneNormalizer& phones_;
+  TenantSettingsMemo settings_memo_;
 };
 
 }  // namespace kelola::customer::api

@@ -128,6 +128,19 @@ bool ContactChanged(const Customer& a, const Customer& b) {
   return a.email() != b.email() || phones(a) != phones(b);
 }
 
+std::optional<store::StoredSettings> TenantSettingsMemo::Get(absl::string_view tenant) const {
+  absl::MutexLock lock(&mu_);
+  auto it = by_tenant_.find(tenant);
+  if (it == by_tenant_.end()) return std::nullopt;
+  return it->second;
+}
+
+void TenantSettingsMemo::Put(absl::string_view tenant, const store::StoredSettings& settings) {
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = by_tenant_.try_emplace(tenant, settings);
+  if (!inserted && it->second.version != settings.version) it->second = settings;
+}
+
 absl::StatusOr<Customer> InsertNewCustomer(DirectoryTx& tx, const v1::TenantSettings& settings,
                                            Customer customer, const std::string& id,
                                            bool allow_duplicate,

@@ -34,6 +34,11 @@ TEST_P(TenantServiceTest, DefaultsThenValidatedUpdates) {
                                    "settings.time_zone", "settings.customer_limit"));
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM tenant_settings"), 0);
 
+  // A customer created under the defaults: the service now remembers them for early
+  // validation, and must notice the change below.
+  v1::Customer budi = MustCreate("Budi Santoso", "0812 3456 7890");
+  EXPECT_EQ(budi.phone().e164(), "+6281234567890");
+
   v1::UpdateTenantSettingsRequest thai;
   thai.mutable_settings()->set_default_phone_region("TH");
   thai.mutable_settings()->set_currency_code("THB");
@@ -52,7 +57,7 @@ TEST_P(TenantServiceTest, DefaultsThenValidatedUpdates) {
   v1::Customer somchai = MustCreate("สมชาย ใจดี", "081 234 5678");
   EXPECT_EQ(somchai.phone().e164(), "+66812345678");
   ASSERT_TRUE(tenants_->GetTenantSettings(Ctx().get(), {}, &got).ok());
-  EXPECT_EQ(got.settings().customer_count(), 1);
+  EXPECT_EQ(got.settings().customer_count(), 2);
   // Other tenants keep the defaults.
   ASSERT_TRUE(tenants_->GetTenantSettings(Ctx("t2").get(), {}, &got).ok());
   EXPECT_EQ(got.settings().default_phone_region(), "ID");

@@ -27,6 +27,12 @@ CustomerStatsRecord ToRecord(const ledger::v1::CustomerLedgerStats& s, int64_t v
 absl::Status Upsert(db::Transaction& tx, const std::string& tenant, const std::string& customer,
                     int64_t version, const ledger::v1::CustomerLedgerStats& stats) {
   if (customer.empty()) return absl::OkStatus();  // a walk-in sale
+  // A customer deleted for good (C4) keeps no stats row, even when a ledger event about it
+  // (its seal, say) arrives after the delete.
+  auto deleted = tx.Query("SELECT 1 FROM deleted_customers WHERE tenant_id = ? AND customer_id = ?",
+                          {tenant, customer});
+  if (!deleted.ok()) return deleted.status();
+  if (!deleted->empty()) return absl::OkStatus();
   return UpsertStats(tx, tenant, customer, ToRecord(stats, version)).status();
 }
 

@@ -14,10 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "customer-svc/domain/list_filter.h"
+#include "customer-svc/store/ledger_stats_feed.h"
 #include "customer-svc/store/migrations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kelola/customer/v1/customer.pb.h"
+#include "kelola/ledger/v1/events.pb.h"
+#include "kelola/type/v1/event.pb.h"
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
 #include "libs/db/migrations.h"
@@ -548,6 +551,48 @@ TEST_P(CustomerQueryTest, StatsNeverGoBackwards) {
                    return UpsertStats(tx, "t1", "later", Stats(1, 1, 1, 1)).status();
                  })
                   .ok());
+}
+
+// The stats feed applies the ledger's per-customer events, except to customers deleted for
+// good (C4): a seal event that arrives after the delete must not bring back a stats row.
+TEST_P(CustomerQueryTest, LedgerEventsKeepNoStatsForADeletedCustomer) {
+  Seed("t1", SearchFixture());
+  auto event = [](const google::protobuf::Message& payload) {
+    type::v1::Event e;
+    e.set_tenant_id("t1");
+    e.set_type(payload.GetDescriptor()->full_name());
+    e.mutable_payload()->PackFrom(payload);
+    return e;
+  };
+  ledger::v1::SaleRecorded sale;
+  sale.set_customer_id("c01");
+  sale.set_ledger_version(3);
+  sale.mutable_stats()->mutable_total_spent()->set_amount_minor(150000);
+  sale.mutable_stats()->set_transaction_count(1);
+  ledger::v1::CustomerSealed sealed;
+  sealed.set_customer_id("gone");
+  sealed.set_ledger_version(1);
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+                   auto n = tx.Execute(
+                       "INSERT INTO deleted_customers (tenant_id, customer_id, "
+                       "delete_time_micros, principal, request_id) VALUES ('t1', 'gone', 1, "
+                       "'test', 'r1')");
+                   if (!n.ok()) return n.status();
+                   if (auto s = ApplyLedgerEvent(tx, event(sale)); !s.ok()) return s;
+                   return ApplyLedgerEvent(tx, event(sealed));
+                 })
+                  .ok());
+  absl::StatusOr<std::optional<CustomerStatsRecord>> kept, gone;
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+                   kept = GetStats(tx, "t1", "c01");
+                   gone = GetStats(tx, "t1", "gone");
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->total_spent_minor, 150000);
+  ASSERT_TRUE(gone.ok()) << gone.status();
+  EXPECT_FALSE(gone->has_value());
 }
 
 // --- Lists (C12, C13) ---

@@ -308,7 +308,17 @@ class PgConnection {
   // Runs a statement with `?` placeholders through a cached prepared statement.
   absl::StatusOr<PgResult> Run(absl::string_view sql, const std::vector<Value>& values,
                                ErrorInfo* info) {
-    if (absl::Status deferred = Sync(info); !deferred.ok()) return deferred;
+    if (PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) {
+      // Deferred statements are in flight: this one joins them, so that they and it cost
+      // one round trip together.
+      if (absl::Status sent = Send(sql, values, info, /*keep_result=*/true); !sent.ok()) {
+        return sent;
+      }
+      PgResult kept;
+      if (absl::Status s = Sync(info, &kept); !s.ok()) return s;
+      if (!kept) return absl::InternalError("postgres: pipelined statement gave no result");
+      return kept;
+    }
     Params params(values);
     absl::StatusOr<Statement> st = Find(sql, params);
     if (!st.ok()) return st.status();
@@ -335,7 +345,8 @@ class PgConnection {
 
   // Sends a statement in pipeline mode without reading its result; Sync() reads the
   // results of everything sent and returns the first error.
-  absl::Status Send(absl::string_view sql, const std::vector<Value>& values, ErrorInfo* info) {
+  absl::Status Send(absl::string_view sql, const std::vector<Value>& values, ErrorInfo* info,
+                    bool keep_result = false) {
     if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) != 1) {
       return Fail(nullptr, sql, info);
     }
@@ -350,8 +361,8 @@ class PgConnection {
                               /*resultFormat=*/0) != 1) {
           return SendFailed(sql, info);
         }
-        pending_.push_back({std::string(sql), ""});
-        return AfterSend(info);
+        pending_.push_back({std::string(sql), "", keep_result});
+        return AfterSend(info, keep_result);
       }
       std::string fresh = absl::StrCat("kelola_", ++next_statement_);
       if (PQsendPrepare(conn_, fresh.c_str(), st->rewritten.c_str(), params.size(),
@@ -366,13 +377,14 @@ class PgConnection {
                             params.formats(), /*resultFormat=*/0) != 1) {
       return SendFailed(sql, info);
     }
-    pending_.push_back({std::string(sql), ""});
-    return AfterSend(info);
+    pending_.push_back({std::string(sql), "", keep_result});
+    return AfterSend(info, keep_result);
   }
 
   // Reads the results of the statements Send() sent and leaves pipeline mode; returns the
-  // first error (the statements after a failed one were not run).
-  absl::Status Sync(ErrorInfo* info) {
+  // first error (the statements after a failed one were not run). The result of a
+  // statement sent with keep_result goes to `kept`.
+  absl::Status Sync(ErrorInfo* info, PgResult* kept = nullptr) {
     if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF) return absl::OkStatus();
     absl::Status first;
     if (PQpipelineSync(conn_) != 1) return SendFailed("(pipeline sync)", info);
@@ -395,7 +407,10 @@ class PgConnection {
       if (st == PGRES_PIPELINE_SYNC) break;
       const Pending* p = next < pending_.size() ? &pending_[next] : nullptr;
       ++next;
-      if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) continue;
+      if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        if (p != nullptr && p->keep_result && kept != nullptr) *kept = std::move(res);
+        continue;
+      }
       if (p != nullptr && !p->prepared_key.empty()) prepared_.erase(p->prepared_key);
       if (st == PGRES_PIPELINE_ABORTED) continue;  // skipped after an earlier error
       if (first.ok()) first = Fail(res.get(), p != nullptr ? p->sql : "", info);
@@ -442,12 +457,13 @@ class PgConnection {
   struct Pending {
     std::string sql;           // for error messages
     std::string prepared_key;  // set for a PQsendPrepare: forgotten if it fails
+    bool keep_result = false;  // Run() waits for this result
   };
 
-  absl::Status AfterSend(ErrorInfo* info) {
+  absl::Status AfterSend(ErrorInfo* info, bool caller_syncs = false) {
     // Starts the server on the statement while the caller prepares the next one.
     if (PQflush(conn_) < 0) return SendFailed("(pipeline flush)", info);
-    if (pending_.size() >= kMaxPipelined) return Sync(info);
+    if (!caller_syncs && pending_.size() >= kMaxPipelined) return Sync(info);
     return absl::OkStatus();
   }
 

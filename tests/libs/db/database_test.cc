@@ -405,6 +405,20 @@ TEST_P(DatabaseTest, DeferredErrorFailsTheTransactionEvenIfNobodyWaitsForIt) {
   EXPECT_EQ(count, 1);
 }
 
+TEST_P(DatabaseTest, AQueryAfterAFailedDeferredStatementReportsThatError) {
+  ASSERT_OK(Script(*db_, "CREATE TABLE t (id BIGINT PRIMARY KEY)"));
+  absl::Status s = db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    if (auto sent = tx.ExecuteDeferred("INSERT INTO t (id) VALUES (1)"); !sent.ok()) return sent;
+    if (auto sent = tx.ExecuteDeferred("INSERT INTO t (id) VALUES (1)"); !sent.ok()) return sent;
+    absl::StatusOr<db::Rows> rows = tx.Query("SELECT COUNT(*) FROM t");
+    EXPECT_TRUE(absl::IsAlreadyExists(rows.status())) << rows.status();
+    return rows.status();
+  });
+  EXPECT_TRUE(absl::IsAlreadyExists(s)) << s;
+  ASSERT_OK_AND_ASSIGN(int64_t count, Count(*db_, "t"));
+  EXPECT_EQ(count, 0);
+}
+
 TEST_P(DatabaseTest, DeferredErrorInsideASavepointRollsBackOnlyTheSavepoint) {
   ASSERT_OK(Script(*db_,
                    "CREATE TABLE t (id BIGINT PRIMARY KEY, phone TEXT NOT NULL);"

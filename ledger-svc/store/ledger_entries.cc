@@ -543,12 +543,11 @@ absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(Transaction& tx, const Ledg
                             ComputeStats(tx, ctx, customer_id, before.version + 1, today));
     st = std::move(computed);
   }
-  LEDGER_RETURN_IF_ERROR(
-      tx.Execute("UPDATE customer_ledgers SET ledger_version = ?, balance = ?, credit = ?, "
-                 "stats = ? WHERE tenant_id = ? AND customer_id = ?",
-                 {st.ledger_version(), st.balance().amount_minor(), st.credit().amount_minor(),
-                  Bytes{st.SerializeAsString()}, ctx.tenant_id, customer_id})
-          .status());
+  LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred(
+      "UPDATE customer_ledgers SET ledger_version = ?, balance = ?, credit = ?, "
+      "stats = ? WHERE tenant_id = ? AND customer_id = ?",
+      {st.ledger_version(), st.balance().amount_minor(), st.credit().amount_minor(),
+       Bytes{st.SerializeAsString()}, ctx.tenant_id, customer_id}));
   return st;
 }
 
@@ -586,26 +585,33 @@ absl::Status InsertAllocation(Transaction& tx, const LedgerContext& ctx, ids::Id
   LEDGER_ASSIGN_OR_RETURN(seq, NextCounter(tx, ctx.tenant_id, "allocation"));
   const std::string id = ids.NewId();
   if (id_out != nullptr) *id_out = id;
-  return tx
-      .Execute(
-          "INSERT INTO allocations (tenant_id, allocation_id, entry_seq, sale_id, "
-          "payment_id, amount, kind, refund_id, payout, create_time_micros, created_by, "
-          "request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          {ctx.tenant_id, id, seq, sale_id, payment_id, amount, static_cast<int64_t>(kind),
-           refund_id, static_cast<int64_t>(payout ? 1 : 0), now_micros, ctx.principal, request_id})
-      .status();
+  return tx.ExecuteDeferred(
+      "INSERT INTO allocations (tenant_id, allocation_id, entry_seq, sale_id, "
+      "payment_id, amount, kind, refund_id, payout, create_time_micros, created_by, "
+      "request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {ctx.tenant_id, id, seq, sale_id, payment_id, amount, static_cast<int64_t>(kind), refund_id,
+       static_cast<int64_t>(payout ? 1 : 0), now_micros, ctx.principal, request_id});
+}
+
+absl::Status InsertPayment(Transaction& tx, const LedgerContext& ctx, const v1::Payment& p,
+                           int64_t amount_minor, int64_t received_micros) {
+  return tx.ExecuteDeferred(
+      "INSERT INTO payments (tenant_id, payment_id, number, customer_id, store_id, amount, "
+      "method, origin, sale_id, received_time_micros, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?)",
+      {ctx.tenant_id, p.payment_id(), p.number(), p.customer_id(), p.store_id(), amount_minor,
+       static_cast<int64_t>(p.method()), static_cast<int64_t>(p.origin()), p.sale_id(),
+       received_micros, Bytes{p.SerializeAsString()}});
 }
 
 absl::Status InsertVoid(Transaction& tx, const LedgerContext& ctx, absl::string_view entity,
                         const std::string& id, const std::string& customer_id,
                         const v1::VoidInfo& info) {
-  return tx
-      .Execute(
-          "INSERT INTO voids (tenant_id, entity, entity_id, customer_id, void_time_micros, "
-          "record) VALUES (?, ?, ?, ?, ?, ?)",
-          {ctx.tenant_id, std::string(entity), id, customer_id, Micros(info.void_time()),
-           Bytes{info.SerializeAsString()}})
-      .status();
+  return tx.ExecuteDeferred(
+      "INSERT INTO voids (tenant_id, entity, entity_id, customer_id, void_time_micros, "
+      "record) VALUES (?, ?, ?, ?, ?, ?)",
+      {ctx.tenant_id, std::string(entity), id, customer_id, Micros(info.void_time()),
+       Bytes{info.SerializeAsString()}});
 }
 
 // Net amount each payment has allocated to a sale (positive only), in entry order.

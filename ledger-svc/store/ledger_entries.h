@@ -272,6 +272,11 @@ absl::Status InsertAllocation(Transaction& tx, const LedgerContext& ctx, ids::Id
                               const std::string& refund_id = "", bool payout = false,
                               std::string* id_out = nullptr);
 
+// Inserts the row of payment `p` (its id, number, customer, store, method, origin and sale
+// as set on it) with its amount in minor units and its received time.
+absl::Status InsertPayment(Transaction& tx, const LedgerContext& ctx, const v1::Payment& p,
+                           int64_t amount_minor, int64_t received_micros);
+
 absl::Status InsertVoid(Transaction& tx, const LedgerContext& ctx, absl::string_view entity,
                         const std::string& id, const std::string& customer_id,
                         const v1::VoidInfo& info);
@@ -344,12 +349,10 @@ absl::StatusOr<Response> RunIdempotent(
       return absl::OkStatus();
     }
     LEDGER_RETURN_IF_ERROR(body(tx, out));
-    return tx
-        .Execute(
-            "UPDATE idempotency_keys SET response = ? WHERE tenant_id = ? AND rpc = ? AND "
-            "request_id = ?",
-            {Bytes{out.SerializeAsString()}, ctx.tenant_id, std::string(rpc), request_id})
-        .status();
+    return tx.ExecuteDeferred(
+        "UPDATE idempotency_keys SET response = ? WHERE tenant_id = ? AND rpc = ? AND "
+        "request_id = ?",
+        {Bytes{out.SerializeAsString()}, ctx.tenant_id, std::string(rpc), request_id});
   });
   if (!status.ok()) return status;
   return out;

@@ -37,6 +37,7 @@ using entries::Fingerprint;
 using entries::GetPaymentFacts;
 using entries::GetSaleFacts;
 using entries::InsertAllocation;
+using entries::InsertPayment;
 using entries::InsertVoid;
 using entries::kPaymentSelect;
 using entries::kPaymentUnallocated;
@@ -204,14 +205,12 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
           due_text = absl::StrFormat("%04d-%02d-%02d", req.due_date().year(),
                                      req.due_date().month(), req.due_date().day());
         }
-        LEDGER_RETURN_IF_ERROR(
-            tx.Execute("INSERT INTO sales (tenant_id, sale_id, number, customer_id, store_id, "
-                       "total, sale_time_micros, due_date, record) VALUES (?, ?, ?, ?, ?, ?, ?, "
-                       "?, ?)",
-                       {ctx.tenant_id, sale_id, number, customer, req.store_id(), totals.total,
-                        sale_time, due_text.empty() ? db::Null() : Value(due_text),
-                        Bytes{record.SerializeAsString()}})
-                .status());
+        LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred(
+            "INSERT INTO sales (tenant_id, sale_id, number, customer_id, store_id, "
+            "total, sale_time_micros, due_date, record) VALUES (?, ?, ?, ?, ?, ?, ?, "
+            "?, ?)",
+            {ctx.tenant_id, sale_id, number, customer, req.store_id(), totals.total, sale_time,
+             due_text.empty() ? db::Null() : Value(due_text), Bytes{record.SerializeAsString()}}));
         v1::Payment p;  // the payment made with the sale
         if (paid_now > 0) {
           LEDGER_ASSIGN_OR_RETURN(pnumber, NextCounter(tx, ctx.tenant_id, "payment"));
@@ -229,15 +228,7 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
           p.set_request_id(req.request_id());
           p.set_recorded_by(ctx.principal);
           SetTime(p.mutable_record_time(), now);
-          LEDGER_RETURN_IF_ERROR(
-              tx.Execute("INSERT INTO payments (tenant_id, payment_id, number, customer_id, "
-                         "store_id, amount, method, origin, sale_id, received_time_micros, "
-                         "record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         {ctx.tenant_id, payment_id, pnumber, customer, req.store_id(), paid_now,
-                          static_cast<int64_t>(p.method()),
-                          static_cast<int64_t>(v1::PAYMENT_ORIGIN_SALE), sale_id, sale_time,
-                          Bytes{p.SerializeAsString()}})
-                  .status());
+          LEDGER_RETURN_IF_ERROR(InsertPayment(tx, ctx, p, paid_now, sale_time));
           LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(), sale_id,
                                                   payment_id, paid_now,
                                                   v1::ALLOCATION_KIND_SALE_PAYMENT));
@@ -383,15 +374,7 @@ absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
         p.set_request_id(req.request_id());
         p.set_recorded_by(ctx.principal);
         SetTime(p.mutable_record_time(), now);
-        LEDGER_RETURN_IF_ERROR(
-            tx.Execute("INSERT INTO payments (tenant_id, payment_id, number, customer_id, "
-                       "store_id, amount, method, origin, sale_id, received_time_micros, record) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)",
-                       {ctx.tenant_id, payment_id, number, customer, req.store_id(), amount,
-                        static_cast<int64_t>(req.method()),
-                        static_cast<int64_t>(v1::PAYMENT_ORIGIN_PAYMENT), received,
-                        Bytes{p.SerializeAsString()}})
-                .status());
+        LEDGER_RETURN_IF_ERROR(InsertPayment(tx, ctx, p, amount, received));
         for (const auto& a : plan) {
           LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(), a.sale_id,
                                                   payment_id, a.amount,
@@ -783,13 +766,12 @@ absl::StatusOr<v1::RefundSaleResponse> LedgerStore::RefundSale(const LedgerConte
         SetTime(refund.mutable_record_time(), now);
         refund.set_request_id(req.request_id());
         LEDGER_ASSIGN_OR_RETURN(seq, NextCounter(tx, ctx.tenant_id, "refund"));
-        LEDGER_RETURN_IF_ERROR(
-            tx.Execute("INSERT INTO refunds (tenant_id, refund_id, entry_seq, sale_id, "
-                       "customer_id, amount, refund_time_micros, record) VALUES (?, ?, ?, ?, ?, "
-                       "?, ?, ?)",
-                       {ctx.tenant_id, refund_id, seq, req.sale_id(), customer, amount, refund_time,
-                        Bytes{refund.SerializeAsString()}})
-                .status());
+        LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred(
+            "INSERT INTO refunds (tenant_id, refund_id, entry_seq, sale_id, "
+            "customer_id, amount, refund_time_micros, record) VALUES (?, ?, ?, ?, ?, "
+            "?, ?, ?)",
+            {ctx.tenant_id, refund_id, seq, req.sale_id(), customer, amount, refund_time,
+             Bytes{refund.SerializeAsString()}}));
         *out.mutable_refund() = refund;
         LEDGER_ASSIGN_OR_RETURN(after, GetSaleFacts(tx, ctx, req.sale_id()));
         LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, after, v1::SALE_VIEW_FULL, today));
@@ -845,16 +827,15 @@ absl::StatusOr<v1::SetCreditLimitResponse> LedgerStore::SetCreditLimit(
         *limit.mutable_limit() = M(req.credit_limit().limit().amount_minor(), ctx.currency);
         limit.set_update_by(ctx.principal);
         SetTime(limit.mutable_update_time(), now);
-        LEDGER_RETURN_IF_ERROR(
-            tx.Execute("INSERT INTO credit_limits (tenant_id, subject, subject_id, limit_minor, "
-                       "update_time_micros, version, deleted, record) VALUES (?, ?, ?, ?, ?, 1, "
-                       "0, ?) ON CONFLICT (tenant_id, subject, subject_id) DO UPDATE SET "
-                       "limit_minor = excluded.limit_minor, update_time_micros = "
-                       "excluded.update_time_micros, version = credit_limits.version + 1, "
-                       "deleted = 0, record = excluded.record",
-                       {ctx.tenant_id, subject, subject_id, limit.limit().amount_minor(), now,
-                        Bytes{limit.SerializeAsString()}})
-                .status());
+        LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred(
+            "INSERT INTO credit_limits (tenant_id, subject, subject_id, limit_minor, "
+            "update_time_micros, version, deleted, record) VALUES (?, ?, ?, ?, ?, 1, "
+            "0, ?) ON CONFLICT (tenant_id, subject, subject_id) DO UPDATE SET "
+            "limit_minor = excluded.limit_minor, update_time_micros = "
+            "excluded.update_time_micros, version = credit_limits.version + 1, "
+            "deleted = 0, record = excluded.record",
+            {ctx.tenant_id, subject, subject_id, limit.limit().amount_minor(), now,
+             Bytes{limit.SerializeAsString()}}));
         LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne("SELECT version FROM credit_limits WHERE "
                                                  "tenant_id = ? AND subject = ? AND "
                                                  "subject_id = ?",

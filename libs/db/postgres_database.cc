@@ -305,42 +305,18 @@ class PgConnection {
     return absl::OkStatus();
   }
 
-  // Runs a statement with `?` placeholders through a cached prepared statement.
+  // Runs a statement with `?` placeholders through a cached prepared statement. It goes
+  // through the pipeline: with the deferred statements still in flight (and its own
+  // prepare, the first time) it costs one round trip.
   absl::StatusOr<PgResult> Run(absl::string_view sql, const std::vector<Value>& values,
                                ErrorInfo* info) {
-    if (PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) {
-      // Deferred statements are in flight: this one joins them, so that they and it cost
-      // one round trip together.
-      if (absl::Status sent = Send(sql, values, info, /*keep_result=*/true); !sent.ok()) {
-        return sent;
-      }
-      PgResult kept;
-      if (absl::Status s = Sync(info, &kept); !s.ok()) return s;
-      if (!kept) return absl::InternalError("postgres: pipelined statement gave no result");
-      return kept;
+    if (absl::Status sent = Send(sql, values, info, /*keep_result=*/true); !sent.ok()) {
+      return sent;
     }
-    Params params(values);
-    absl::StatusOr<Statement> st = Find(sql, params);
-    if (!st.ok()) return st.status();
-    const std::string* name = st->name;
-    if (name == nullptr) {
-      if (prepared_.size() >= kMaxCachedStatements) {
-        PgResult res(PQexecParams(conn_, st->rewritten.c_str(), params.size(), params.types(),
-                                  params.values(), params.lengths(), params.formats(),
-                                  /*resultFormat=*/0));
-        return Check(std::move(res), sql, info);
-      }
-      std::string fresh = absl::StrCat("kelola_", ++next_statement_);
-      PgResult prep(
-          PQprepare(conn_, fresh.c_str(), st->rewritten.c_str(), params.size(), params.types()));
-      if (!prep || PQresultStatus(prep.get()) != PGRES_COMMAND_OK) {
-        return Fail(prep.get(), sql, info);
-      }
-      name = &prepared_.emplace(std::move(st->key), std::move(fresh)).first->second;
-    }
-    PgResult res(PQexecPrepared(conn_, name->c_str(), params.size(), params.values(),
-                                params.lengths(), params.formats(), /*resultFormat=*/0));
-    return Check(std::move(res), sql, info);
+    PgResult kept;
+    if (absl::Status s = Sync(info, &kept); !s.ok()) return s;
+    if (!kept) return absl::InternalError("postgres: pipelined statement gave no result");
+    return kept;
   }
 
   // Sends a statement in pipeline mode without reading its result; Sync() reads the
@@ -476,12 +452,6 @@ class PgConnection {
   }
 
   explicit PgConnection(PGconn* conn) : conn_(conn) {}
-
-  absl::StatusOr<PgResult> Check(PgResult res, absl::string_view sql, ErrorInfo* info) {
-    const ExecStatusType st = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Fail(res.get(), sql, info);
-    return res;
-  }
 
   absl::Status Fail(const PGresult* res, absl::string_view sql, ErrorInfo* info) {
     absl::Status s = PgStatus(conn_, res, sql, info);

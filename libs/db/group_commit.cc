@@ -1,5 +1,7 @@
 #include "libs/db/group_commit.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace kelola::db {
@@ -31,6 +33,11 @@ class SavepointTransaction final : public Transaction {
 
 }  // namespace
 
+absl::Status GroupCommitOptions::Validate() const {
+  if (max_batch < 1) return absl::InvalidArgumentError("must be 1 or more");
+  return absl::OkStatus();
+}
+
 absl::Status GroupCommitter::Run(const TransactionFn& fn) {
   Request request;
   request.fn = &fn;
@@ -45,6 +52,11 @@ absl::Status GroupCommitter::Run(const TransactionFn& fn) {
     mu_.Await(absl::Condition(&can_proceed));
     if (request.done) return request.status;
     leader_active_ = true;
+    // The leader's own request always runs in the batch it leads: it is not done, so it
+    // is still queued, and nothing may answer it (or keep a pointer to this frame) but
+    // this call. The rest of the batch comes from the front of the queue, oldest first.
+    queue_.erase(std::find(queue_.begin(), queue_.end(), &request));
+    batch.push_back(&request);
     while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
       batch.push_back(queue_.front());
       queue_.pop_front();

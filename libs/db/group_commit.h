@@ -24,6 +24,9 @@ namespace kelola::db {
 
 struct GroupCommitOptions {
   int max_batch = 128;  // functions per shared transaction
+
+  // INVALID_ARGUMENT when a batch could hold no function.
+  absl::Status Validate() const;
 };
 
 class GroupCommitter final : public TransactionRunner {

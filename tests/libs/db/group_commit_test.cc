@@ -172,6 +172,57 @@ TEST_P(GroupCommitTest, LoneCallerCommitsAtOnce) {
   EXPECT_EQ(Count(), 1);
 }
 
+// More writers than a batch holds: every request is answered only after it ran, every
+// OK is a stored row, every stored row was answered OK (a leader once ran the front of
+// the queue without its own request and answered itself OK unstored).
+void StressMoreWritersThanABatch(Database& db, int max_batch, int writers, int rounds) {
+  GroupCommitter committer(db, GroupCommitOptions{.max_batch = max_batch});
+  for (int round = 0; round < rounds; ++round) {
+    std::atomic<int> ok{0};
+    std::vector<std::string> acknowledged(writers);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < writers; ++t) {
+      threads.emplace_back([&, t] {
+        const std::string id = absl::StrCat("r", round, "-w", t);
+        bool ran = false;
+        absl::Status s = committer.Run([&](Transaction& tx) -> absl::Status {
+          ran = true;
+          return tx.Execute("INSERT INTO items (id, n) VALUES (?, ?)", {id, int64_t{t}}).status();
+        });
+        ASSERT_TRUE(s.ok()) << s;
+        EXPECT_TRUE(ran) << "answered OK without running: " << id;
+        acknowledged[t] = id;
+        ok.fetch_add(1);
+      });
+    }
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(ok.load(), writers) << "round " << round;
+  }
+  int64_t stored = 0;
+  ASSERT_TRUE(db.InTransaction([&](Transaction& tx) -> absl::Status {
+                  auto rows = tx.QueryOne("SELECT COUNT(*), COUNT(DISTINCT id) FROM items");
+                  if (!rows.ok()) return rows.status();
+                  stored = rows->GetInt(0);
+                  EXPECT_EQ(rows->GetInt(1), stored);
+                  return absl::OkStatus();
+                }).ok());
+  EXPECT_EQ(stored, int64_t{writers} * rounds);
+  EXPECT_EQ(committer.functions(), int64_t{writers} * rounds);
+}
+
+TEST_P(GroupCommitTest, SixtyFourWritersThroughBatchesOfFour) {
+  StressMoreWritersThanABatch(*db_, /*max_batch=*/4, /*writers=*/64, /*rounds=*/50);
+}
+
+TEST_P(GroupCommitTest, ThreeHundredWritersThroughDefaultBatches) {
+  StressMoreWritersThanABatch(*db_, GroupCommitOptions{}.max_batch, /*writers=*/300,
+                              /*rounds=*/10);
+}
+
+TEST_P(GroupCommitTest, BatchesOfOneStillServeEveryone) {
+  StressMoreWritersThanABatch(*db_, /*max_batch=*/1, /*writers=*/32, /*rounds=*/3);
+}
+
 INSTANTIATE_TEST_SUITE_P(Drivers, GroupCommitTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

@@ -1,5 +1,8 @@
 #include "libs/errors/errors.h"
 
+#include <algorithm>
+#include <limits>
+#include <map>
 #include <utility>
 
 #include "absl/strings/cord.h"
@@ -23,6 +26,38 @@ std::string UpperSnake(std::string name) {
   return name;
 }
 
+// The length of the well-formed UTF-8 sequence (RFC 3629) at the start of `text`, or 0.
+size_t SequenceLength(absl::string_view text) {
+  const auto c = static_cast<unsigned char>(text[0]);
+  if (c < 0x80) return 1;
+  size_t length = 0;
+  unsigned char min2 = 0x80;
+  unsigned char max2 = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    length = 3;
+    if (c == 0xE0) min2 = 0xA0;  // overlong
+    if (c == 0xED) max2 = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    length = 4;
+    if (c == 0xF0) min2 = 0x90;  // overlong
+    if (c == 0xF4) max2 = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (text.size() < length) return 0;
+  const auto second = static_cast<unsigned char>(text[1]);
+  if (second < min2 || second > max2) return 0;
+  for (size_t k = 2; k < length; ++k) {
+    if ((static_cast<unsigned char>(text[k]) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
+constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
+constexpr char kEllipsis[] = "\xE2\x80\xA6";     // U+2026
+
 google::rpc::ErrorInfo GetErrorInfo(const absl::Status& status) {
   google::rpc::ErrorInfo info;
   if (auto payload = status.GetPayload(kErrorInfoUrl); payload.has_value()) {
@@ -39,22 +74,85 @@ google::rpc::BadRequest GetBadRequest(const absl::Status& status) {
   return bad;
 }
 
+// `text` with every invalid byte replaced by U+FFFD, whatever its length.
+std::string Utf8(absl::string_view text) {
+  return ClipUtf8(text, std::numeric_limits<size_t>::max());
+}
+
+// ErrorInfo with every string valid UTF-8, metadata bounded (see kMaxMetadataBytes).
+void BoundErrorInfo(google::rpc::ErrorInfo& info) {
+  info.set_reason(ClipUtf8(info.reason(), kMaxMetadataValueBytes));
+  info.set_domain(ClipUtf8(info.domain(), kMaxMetadataValueBytes));
+  const std::map<std::string, std::string> sorted(info.metadata().begin(), info.metadata().end());
+  info.clear_metadata();
+  size_t budget = kMaxMetadataBytes;
+  for (const auto& [key, value] : sorted) {
+    if (budget == 0) break;
+    std::string clipped = ClipUtf8(value, std::min(kMaxMetadataValueBytes, budget));
+    budget -= clipped.size() < budget ? clipped.size() : budget;
+    (*info.mutable_metadata())[ClipUtf8(key, kMaxMetadataKeyBytes)] = std::move(clipped);
+  }
+}
+
+// The first violations that fit the bounds; `omitted` counts the others.
+google::rpc::BadRequest BoundBadRequest(const google::rpc::BadRequest& bad, size_t* omitted) {
+  google::rpc::BadRequest out;
+  size_t bytes = 0;
+  for (const auto& v : bad.field_violations()) {
+    if (static_cast<size_t>(out.field_violations_size()) == kMaxViolations) break;
+    google::rpc::BadRequest::FieldViolation bounded;
+    bounded.set_field(ClipUtf8(v.field(), kMaxFieldBytes));
+    bounded.set_description(ClipUtf8(v.description(), kMaxDescriptionBytes));
+    bytes += bounded.ByteSizeLong() + 3;
+    if (bytes > kMaxViolationsBytes && out.field_violations_size() > 0) break;
+    *out.add_field_violations() = std::move(bounded);
+  }
+  *omitted = static_cast<size_t>(bad.field_violations_size() - out.field_violations_size());
+  return out;
+}
+
 }  // namespace
+
+std::string ClipUtf8(absl::string_view text, size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes));
+  size_t last_fit = 0;  // out.size() at the last boundary where "…" still fits
+  const size_t ellipsis = sizeof(kEllipsis) - 1;
+  while (!text.empty()) {
+    if (out.size() + ellipsis <= max_bytes) last_fit = out.size();
+    const size_t length = SequenceLength(text);
+    const absl::string_view piece =
+        length == 0 ? absl::string_view(kReplacement) : text.substr(0, length);
+    if (out.size() + piece.size() > max_bytes) {
+      // Too long: cut at the last boundary with room for the ellipsis.
+      if (max_bytes < ellipsis) {
+        return out;
+      }
+      out.resize(last_fit);
+      out.append(kEllipsis);
+      return out;
+    }
+    out.append(piece.data(), piece.size());
+    text.remove_prefix(length == 0 ? 1 : length);
+  }
+  return out;
+}
 
 absl::Status Error(absl::StatusCode code, absl::string_view reason, absl::string_view message,
                    const Metadata& metadata, const std::vector<FieldViolation>& fields) {
   absl::Status status(code, message);
   if (status.ok()) return status;
+  // Payloads are protobuf messages, whose strings must be valid UTF-8 to be read back.
   google::rpc::ErrorInfo info;
-  info.set_reason(std::string(reason));
-  for (const auto& [key, value] : metadata) (*info.mutable_metadata())[key] = value;
+  info.set_reason(Utf8(reason));
+  for (const auto& [key, value] : metadata) (*info.mutable_metadata())[Utf8(key)] = Utf8(value);
   status.SetPayload(kErrorInfoUrl, absl::Cord(info.SerializeAsString()));
   if (!fields.empty()) {
     google::rpc::BadRequest bad;
     for (const auto& field : fields) {
       auto* violation = bad.add_field_violations();
-      violation->set_field(field.field);
-      violation->set_description(field.description);
+      violation->set_field(Utf8(field.field));
+      violation->set_description(Utf8(field.description));
     }
     status.SetPayload(kBadRequestUrl, absl::Cord(bad.SerializeAsString()));
   }
@@ -101,10 +199,20 @@ void FieldErrors::Merge(absl::string_view prefix, const absl::Status& status) {
 
 absl::Status FieldErrors::ToStatus(absl::string_view reason) const {
   if (violations_.empty()) return absl::OkStatus();
+  // The message names the first violations briefly; the BadRequest carries all of them.
   std::string message = "invalid request:";
-  for (const auto& v : violations_)
-    absl::StrAppend(&message, " ", v.field, " (", v.description, ");");
+  size_t listed = 0;
+  for (const auto& v : violations_) {
+    const std::string item =
+        absl::StrCat(" ", ClipUtf8(v.field, 60), " (", ClipUtf8(v.description, 80), ");");
+    if (listed > 0 && message.size() + item.size() > kMaxMessageBytes - 40) break;
+    message += item;
+    ++listed;
+  }
   message.pop_back();
+  if (listed < violations_.size()) {
+    absl::StrAppend(&message, "; and ", violations_.size() - listed, " more");
+  }
   return Error(absl::StatusCode::kInvalidArgument, reason, message, {}, violations_);
 }
 
@@ -112,7 +220,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view domain) 
   if (status.ok()) return grpc::Status::OK;
   const bool hide =
       status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown;
-  const std::string message = hide ? "internal error" : std::string(status.message());
+  const std::string message =
+      hide ? "internal error" : ClipUtf8(status.message(), kMaxMessageBytes);
 
   google::rpc::Status rpc_status;
   rpc_status.set_code(static_cast<int>(status.code()));
@@ -121,13 +230,20 @@ grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view domain) 
   if (info.reason().empty()) info.set_reason(UpperSnake(CodeName(status.code())));
   if (info.domain().empty()) info.set_domain(std::string(domain));
   if (hide) info.clear_metadata();
+  size_t omitted = 0;
+  google::rpc::BadRequest bad;
+  if (auto payload = status.GetPayload(kBadRequestUrl); payload.has_value()) {
+    bad = BoundBadRequest(GetBadRequest(status), &omitted);
+  }
+  BoundErrorInfo(info);
+  if (omitted > 0) (*info.mutable_metadata())[kOmittedViolationsKey] = absl::StrCat(omitted);
   auto* any = rpc_status.add_details();
   any->set_type_url(kErrorInfoUrl);
   any->set_value(info.SerializeAsString());
-  if (auto bad = status.GetPayload(kBadRequestUrl); bad.has_value()) {
+  if (bad.field_violations_size() > 0) {
     auto* detail = rpc_status.add_details();
     detail->set_type_url(kBadRequestUrl);
-    detail->set_value(std::string(*bad));
+    detail->set_value(bad.SerializeAsString());
   }
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       rpc_status.SerializeAsString());

@@ -54,7 +54,7 @@ absl::StatusOr<Run> Measure(const std::string& driver, const std::string& produc
   }
 
   events::EventNotifier notifier;
-  events::EventServiceImpl service(**producer_db, notifier);
+  events::EventServiceImpl service(**producer_db, notifier, {"google.protobuf.StringValue"});
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

@@ -12,6 +12,7 @@
 #include "customer-svc/store/directory_store.h"
 #include "customer-svc/store/ledger_stats_feed.h"
 #include "customer-svc/store/migrations.h"
+#include "kelola/customer/v1/events.pb.h"
 #include "libs/clock/clock.h"
 #include "libs/db/group_commit.h"
 #include "libs/events/event_consumer.h"
@@ -45,7 +46,9 @@ int main(int argc, char** argv) {
   kelola::metrics::Registry registry;
   kelola::events::EventNotifier notifier;
   kelola::events::Outbox outbox(clock, &notifier);
-  kelola::events::EventServiceImpl event_service(*db, notifier);
+  kelola::events::EventServiceImpl event_service(
+      *db, notifier,
+      kelola::events::EventTypesOf(kelola::customer::v1::CustomerCreated::descriptor()->file()));
   // Every write of a customer keeps its search index entries in the same transaction.
   kelola::customer::store::DirectoryStoreOptions directory_options;
   directory_options.on_customer_written = kelola::customer::store::IndexCustomer;

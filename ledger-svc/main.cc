@@ -2,6 +2,7 @@
 // object graph.
 
 #include "absl/flags/flag.h"
+#include "kelola/ledger/v1/events.pb.h"
 #include "ledger-svc/api/grpc_customer_directory.h"
 #include "ledger-svc/api/ledger_internal_service.h"
 #include "ledger-svc/api/ledger_service.h"
@@ -33,7 +34,9 @@ int main(int argc, char** argv) {
   kelola::ids::IdGenerator ids(clock, seed);
   kelola::metrics::Registry registry;
   kelola::events::EventNotifier notifier;
-  kelola::events::EventServiceImpl event_service(*db, notifier);
+  kelola::events::EventServiceImpl event_service(
+      *db, notifier,
+      kelola::events::EventTypesOf(kelola::ledger::v1::SaleRecorded::descriptor()->file()));
   kelola::ledger::GrpcCustomerDirectory directory(customer);
   kelola::db::GroupCommitOptions batching;
   batching.max_batch = absl::GetFlag(FLAGS_group_commit_max_batch);

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "libs/events/event_service.h"
 #include "libs/log/log.h"
 
 namespace kelola::events {
@@ -133,6 +134,8 @@ void EventConsumer::Run() {
       if (stopping_) break;
       context_ = &context;
     }
+    // A projection follows every tenant: the internal all-tenants form of the stream.
+    context.AddMetadata(kEventScopeHeader, kAllTenantsScope);
     kelola::events::v1::WatchEventsRequest request;
     request.set_after_sequence(*cursor);
     request.set_max_batch(options_.max_batch);
@@ -162,7 +165,13 @@ void EventConsumer::Run() {
     }
     if (stopping_) break;
     if (!finished.ok() && !failed) {
-      log::Debug("event stream ended",
+      // A refusal (the cursor ahead of the producer's log after a restore, say) does not
+      // go away by retrying; dropped connections and shutdowns do.
+      const grpc::StatusCode code = finished.error_code();
+      const bool transient = code == grpc::StatusCode::UNAVAILABLE ||
+                             code == grpc::StatusCode::CANCELLED ||
+                             code == grpc::StatusCode::DEADLINE_EXCEEDED;
+      log::Write(transient ? log::Level::kDebug : log::Level::kWarn, "event stream ended",
                  {{"consumer", options_.consumer}, {"error", finished.error_message()}});
     }
     sleep_backoff();

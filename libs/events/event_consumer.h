@@ -5,6 +5,7 @@
 // nothing is lost (the stream resumes from the stored cursor) and nothing is applied
 // twice (an event at or below the cursor is skipped inside the same transaction).
 // Several replicas of a consumer may run: the cursor row is locked while applying.
+// A consumer follows every tenant's events (the internal all-tenants form of WatchEvents).
 
 #include <atomic>
 #include <functional>

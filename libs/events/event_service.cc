@@ -3,22 +3,135 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/errors/errors.h"
+#include "libs/server/request_context.h"
 
 namespace kelola::events {
 
 using kelola::events::v1::WatchEventsRequest;
 using kelola::events::v1::WatchEventsResponse;
 
+namespace {
+
+constexpr char kDomain[] = "events.kelola.id";
+
+std::string Metadata(const grpc::ServerContext& context, const char* key) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(key);
+  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+// Sends a heartbeat reporting `head`; false when the client went away.
+bool SendHeartbeat(grpc::ServerWriter<WatchEventsResponse>* writer, int64_t head) {
+  WatchEventsResponse response;
+  response.mutable_heartbeat()->set_head_sequence(head);
+  *response.mutable_heartbeat()->mutable_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(absl::Now()));
+  return writer->Write(response);
+}
+
+bool HasMetadata(const grpc::ServerContext& context, const char* key) {
+  return context.client_metadata().find(key) != context.client_metadata().end();
+}
+
+}  // namespace
+
+std::vector<std::string> EventTypesOf(const google::protobuf::FileDescriptor* file) {
+  absl::flat_hash_set<const google::protobuf::Descriptor*> parts;
+  auto collect = [&](const google::protobuf::Descriptor* message, auto& self) -> void {
+    for (int f = 0; f < message->field_count(); ++f) {
+      if (message->field(f)->message_type() != nullptr) {
+        parts.insert(message->field(f)->message_type());
+      }
+    }
+    for (int n = 0; n < message->nested_type_count(); ++n) self(message->nested_type(n), self);
+  };
+  for (int m = 0; m < file->message_type_count(); ++m) collect(file->message_type(m), collect);
+  std::vector<std::string> types;
+  for (int m = 0; m < file->message_type_count(); ++m) {
+    if (!parts.contains(file->message_type(m))) types.push_back(file->message_type(m)->full_name());
+  }
+  return types;
+}
+
+absl::StatusOr<std::string> StreamTenant(const grpc::ServerContext& context,
+                                         const WatchEventsRequest& request) {
+  if (HasMetadata(context, kEventScopeHeader)) {
+    // The internal all-tenants form (projections of every tenant); the request's tenant_id
+    // may still narrow it to one tenant.
+    errors::FieldErrors invalid;
+    if (Metadata(context, kEventScopeHeader) != kAllTenantsScope) {
+      invalid.Add(kEventScopeHeader, absl::StrCat("must be \"", kAllTenantsScope, "\""));
+    }
+    if (HasMetadata(context, server::kTenantHeader)) {
+      invalid.Add(server::kTenantHeader,
+                  absl::StrCat("must not be sent with ", kEventScopeHeader,
+                               " (a tenant's stream: send only the tenant)"));
+    }
+    if (!invalid.empty()) return invalid.ToStatus();
+    return request.tenant_id();
+  }
+  auto caller = server::ReadRequestContext(context);
+  if (!caller.ok()) return caller.status();
+  if (!request.tenant_id().empty() && request.tenant_id() != caller->tenant_id) {
+    // Another tenant's stream does not exist for this caller (never a leak of existence).
+    return errors::Error(absl::StatusCode::kNotFound, "TENANT_NOT_FOUND",
+                         "tenant_id: no such tenant");
+  }
+  return caller->tenant_id;
+}
+
+absl::Status EventServiceImpl::Validate(const WatchEventsRequest& request) const {
+  errors::FieldErrors invalid;
+  if (request.after_sequence() < 0) invalid.Add("after_sequence", "must be 0 or more");
+  if (request.max_batch() < 0) invalid.Add("max_batch", "must be 0 (default) or more");
+  for (int i = 0; i < request.types_size(); ++i) {
+    if (!event_types_.contains(request.types(i))) {
+      invalid.Add(absl::StrCat("types[", i, "]"),
+                  absl::StrCat("\"", request.types(i),
+                               "\" is not an event type of this service (a payload's full "
+                               "name, e.g. \"kelola.ledger.v1.SaleRecorded\")"));
+    }
+  }
+  return invalid.ToStatus();
+}
+
+absl::Status EventServiceImpl::CheckPosition(int64_t after_sequence) {
+  if (after_sequence == 0) return absl::OkStatus();
+  int64_t head = 0;
+  db::TransactionOptions read_only;
+  read_only.read_only = true;
+  absl::Status status = db_.InTransaction(
+      [&](db::Transaction& tx) -> absl::Status {
+        auto read = ReadHeadSequence(tx);
+        if (!read.ok()) return read.status();
+        head = *read;
+        return absl::OkStatus();
+      },
+      read_only);
+  if (!status.ok()) return status;
+  if (after_sequence <= head) return absl::OkStatus();
+  return errors::Error(
+      absl::StatusCode::kOutOfRange, "SEQUENCE_AHEAD",
+      absl::StrCat("after_sequence ", after_sequence, " is beyond the newest event (", head,
+                   "); was the producer's database restored? rebuild from 0 or ", head),
+      {{"head_sequence", absl::StrCat(head)}});
+}
+
 grpc::Status EventServiceImpl::WatchEvents(grpc::ServerContext* context,
                                            const WatchEventsRequest* request,
                                            grpc::ServerWriter<WatchEventsResponse>* writer) {
-  errors::FieldErrors invalid;
-  if (request->after_sequence() < 0) invalid.Add("after_sequence", "must be 0 or more");
-  if (request->max_batch() < 0) invalid.Add("max_batch", "must be 0 (default) or more");
-  if (!invalid.empty()) return errors::ToGrpcStatus(invalid.ToStatus(), "events.kelola.id");
+  auto tenant = StreamTenant(*context, *request);
+  if (!tenant.ok()) return errors::ToGrpcStatus(tenant.status(), kDomain);
+  if (absl::Status valid = Validate(*request); !valid.ok()) {
+    return errors::ToGrpcStatus(valid, kDomain);
+  }
+  if (absl::Status position = CheckPosition(request->after_sequence()); !position.ok()) {
+    return errors::ToGrpcStatus(position, kDomain);
+  }
 
   const int batch = request->max_batch() == 0 ? options_.max_batch
                                               : std::min(request->max_batch(), options_.max_batch);
@@ -38,11 +151,11 @@ grpc::Status EventServiceImpl::WatchEvents(grpc::ServerContext* context,
           return absl::OkStatus();
         },
         read_only);
-    if (!status.ok()) return errors::ToGrpcStatus(status, "events.kelola.id");
+    if (!status.ok()) return errors::ToGrpcStatus(status, kDomain);
 
     for (auto& event : events) {
       cursor = event.sequence();
-      if (!request->tenant_id().empty() && event.tenant_id() != request->tenant_id()) continue;
+      if (!tenant->empty() && event.tenant_id() != *tenant) continue;
       if (!types.empty() && !types.contains(event.type())) continue;
       WatchEventsResponse response;
       *response.mutable_event() = std::move(event);
@@ -51,14 +164,11 @@ grpc::Status EventServiceImpl::WatchEvents(grpc::ServerContext* context,
     }
     if (static_cast<int>(events.size()) == batch) continue;  // more may be waiting
 
+    // Every event up to `cursor` was read, and the last read found nothing newer: cursor
+    // is the newest committed event (position checked above, so never beyond it).
     const absl::Duration idle = absl::Now() - last_sent;
     if (idle >= options_.heartbeat_interval) {
-      WatchEventsResponse response;
-      response.mutable_heartbeat()->set_head_sequence(cursor);
-      *response.mutable_heartbeat()->mutable_time() =
-          google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-              absl::ToUnixMicros(absl::Now()));
-      if (!writer->Write(response)) return grpc::Status::OK;
+      if (!SendHeartbeat(writer, cursor)) return grpc::Status::OK;
       last_sent = absl::Now();
     }
     const absl::Duration until_heartbeat = options_.heartbeat_interval - (absl::Now() - last_sent);
@@ -69,7 +179,7 @@ grpc::Status EventServiceImpl::WatchEvents(grpc::ServerContext* context,
   return errors::ToGrpcStatus(
       errors::Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
                     "the server is shutting down; reconnect from your last sequence"),
-      "events.kelola.id");
+      kDomain);
 }
 
 }  // namespace kelola::events

@@ -2,15 +2,31 @@
 
 // kelola.events.v1.EventService, served by every service that emits events:
 // WatchEvents replays committed events after a position, then follows new ones live.
-// Idle streams get a heartbeat carrying the position examined so far. A stream ends
+// Idle streams get a heartbeat carrying the newest sequence examined. A stream ends
 // with UNAVAILABLE when the server shuts down; clients reconnect from their cursor.
+//
+// Tenancy: a stream is scoped to the caller's tenant (x-kelola-tenant, as every other
+// call); a request naming another tenant is NOT_FOUND. Only the internal all-tenants
+// form (metadata x-kelola-event-scope: all-tenants, sent by events::EventConsumer for the
+// projections that follow every tenant) reads across tenants; the gateway never forwards
+// EventService calls (docs/architecture.md, "Events").
 
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
 #include "kelola/events/v1/event_service.grpc.pb.h"
 #include "libs/db/database.h"
 #include "libs/events/outbox.h"
 
 namespace kelola::events {
+
+// The request metadata of the internal all-tenants form of WatchEvents, and its one value.
+inline constexpr char kEventScopeHeader[] = "x-kelola-event-scope";
+inline constexpr char kAllTenantsScope[] = "all-tenants";
 
 struct WatchOptions {
   absl::Duration heartbeat_interval = absl::Seconds(5);
@@ -20,19 +36,44 @@ struct WatchOptions {
   int max_batch = 256;
 };
 
+// The event types a service emits: the full names of the top-level messages of its
+// events.proto (`file`) that no other message of that file uses as a field type (those
+// are parts of payloads, e.g. kelola.ledger.v1.SalePosition, never events themselves).
+std::vector<std::string> EventTypesOf(const google::protobuf::FileDescriptor* file);
+
 class EventServiceImpl final : public kelola::events::v1::EventService::Service {
  public:
-  EventServiceImpl(db::Database& db, EventNotifier& notifier, WatchOptions options = {})
-      : db_(db), notifier_(notifier), options_(options) {}
+  // `event_types`: every Event.type this service emits; a request filtering on any other
+  // type is INVALID_ARGUMENT.
+  EventServiceImpl(db::Database& db, EventNotifier& notifier, std::vector<std::string> event_types,
+                   WatchOptions options = {})
+      : db_(db),
+        notifier_(notifier),
+        event_types_(event_types.begin(), event_types.end()),
+        options_(options) {}
 
   grpc::Status WatchEvents(
       grpc::ServerContext* context, const kelola::events::v1::WatchEventsRequest* request,
       grpc::ServerWriter<kelola::events::v1::WatchEventsResponse>* writer) override;
 
  private:
+  // INVALID_ARGUMENT naming every bad field of the request.
+  absl::Status Validate(const kelola::events::v1::WatchEventsRequest& request) const;
+  // OUT_OF_RANGE (SEQUENCE_AHEAD) when `after_sequence` is beyond the newest event.
+  absl::Status CheckPosition(int64_t after_sequence);
+
   db::Database& db_;
   EventNotifier& notifier_;
+  const absl::flat_hash_set<std::string> event_types_;
   WatchOptions options_;
 };
+
+// The tenant a stream is scoped to, "" for the internal all-tenants form.
+// UNAUTHENTICATED/INVALID_ARGUMENT for a missing or malformed x-kelola-tenant (as
+// server::ReadRequestContext), INVALID_ARGUMENT for a malformed or conflicting
+// x-kelola-event-scope, NOT_FOUND (TENANT_NOT_FOUND) when the request names a tenant other
+// than the caller's.
+absl::StatusOr<std::string> StreamTenant(const grpc::ServerContext& context,
+                                         const kelola::events::v1::WatchEventsRequest& request);
 
 }  // namespace kelola::events

@@ -121,4 +121,10 @@ absl::StatusOr<std::vector<type::v1::Event>> ReadEvents(db::Transaction& tx, int
   return out;
 }
 
+absl::StatusOr<int64_t> ReadHeadSequence(db::Transaction& tx) {
+  auto row = tx.QueryOne("SELECT COALESCE(MAX(sequence), 0) FROM events");
+  if (!row.ok()) return row.status();
+  return row->GetInt(0);
+}
+
 }  // namespace kelola::events

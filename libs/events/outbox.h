@@ -75,5 +75,7 @@ class Outbox {
 // Reads committed events with sequence > `after`, oldest first, at most `limit`.
 absl::StatusOr<std::vector<type::v1::Event>> ReadEvents(db::Transaction& tx, int64_t after,
                                                         int limit);
+// The sequence of the newest committed event (all tenants and types); 0 when none.
+absl::StatusOr<int64_t> ReadHeadSequence(db::Transaction& tx);
 
 }  // namespace kelola::events

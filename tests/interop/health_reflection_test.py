@@ -194,11 +194,13 @@ class SuiteTest(unittest.TestCase):
         self.assertIn("rpc WatchEvents(kelola.events.v1.WatchEventsRequest) returns (stream "
                       "kelola.events.v1.WatchEventsResponse)", described.stdout)
         # An idle stream: heartbeats until the client's deadline, then a clean end.
-        watched = run("call", "kelola.events.v1.EventService/WatchEvents", "{}", "--timeout", "6")
+        watched = run("call", "kelola.events.v1.EventService/WatchEvents", "{}", "--timeout", "6",
+                      "-H", "x-kelola-tenant: toko-ani")
         self.assertEqual(watched.returncode, 0, watched.stderr)
         self.assertIn('"heartbeat"', watched.stdout)
         # A refused request: the standard error details name the field and the reason.
-        bad = run("call", "kelola.events.v1.EventService/WatchEvents", '{"afterSequence": "-1"}')
+        bad = run("call", "kelola.events.v1.EventService/WatchEvents", '{"afterSequence": "-1"}',
+                  "-H", "x-kelola-tenant: toko-ani")
         self.assertEqual(bad.returncode, 1)
         error = json.loads(bad.stderr)
         self.assertEqual(error["code"], "INVALID_ARGUMENT")

@@ -1,6 +1,7 @@
 // The outbox, the WatchEvents stream and the consumer, against real databases (SQLite
 // file and PostgreSQL) and a real gRPC server on a loopback port.
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -11,9 +12,12 @@
 #include "google/protobuf/wrappers.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "kelola/customer/v1/events.pb.h"
+#include "kelola/ledger/v1/events.pb.h"
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
 #include "libs/db/migrations.h"
+#include "libs/errors/errors.h"
 #include "libs/events/event_consumer.h"
 #include "libs/events/event_service.h"
 #include "libs/events/outbox.h"
@@ -25,6 +29,20 @@ namespace {
 
 using kelola::events::v1::WatchEventsRequest;
 using kelola::events::v1::WatchEventsResponse;
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+// The metadata of a call for one tenant, as the gateway or a peer service sends it.
+Metadata Tenant(const std::string& tenant) { return {{"x-kelola-tenant", tenant}}; }
+// The metadata of the internal all-tenants form, as events::EventConsumer sends it.
+const Metadata kAllTenants = {{"x-kelola-event-scope", "all-tenants"}};
+
+// What a stream sent before its first heartbeat, and how it ended if it did.
+struct Watched {
+  std::vector<int64_t> sequences;    // events, in order
+  std::vector<std::string> tenants;  // their tenants
+  int64_t head = -1;                 // the first heartbeat's head_sequence; -1 if none
+  grpc::Status status;               // OK when a heartbeat came (the stream was cancelled)
+};
 
 db::Migration AppliedTable(int version) {
   db::Migration m;
@@ -73,7 +91,10 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
   }
 
   void StartServer(int port) {
-    service_ = std::make_unique<EventServiceImpl>(*producer_db_, notifier_, watch_options_);
+    service_ = std::make_unique<EventServiceImpl>(
+        *producer_db_, notifier_,
+        std::vector<std::string>{"google.protobuf.StringValue", "google.protobuf.Int64Value"},
+        watch_options_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort(absl::StrCat("127.0.0.1:", port), grpc::InsecureServerCredentials(),
                              &port_);
@@ -94,6 +115,29 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
   std::shared_ptr<grpc::Channel> Channel() {
     return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
                                grpc::InsecureChannelCredentials());
+  }
+
+  // Opens a stream and reads until its first heartbeat or its end.
+  Watched Watch(const WatchEventsRequest& request, const Metadata& metadata) {
+    auto stub = kelola::events::v1::EventService::NewStub(Channel());
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
+    auto reader = stub->WatchEvents(&context, request);
+    Watched out;
+    WatchEventsResponse response;
+    while (reader->Read(&response)) {
+      if (response.has_heartbeat()) {
+        out.head = response.heartbeat().head_sequence();
+        context.TryCancel();
+        reader->Finish();
+        return out;
+      }
+      out.sequences.push_back(response.event().sequence());
+      out.tenants.push_back(response.event().tenant_id());
+    }
+    out.status = reader->Finish();
+    return out;
   }
 
   // Appends one event per transaction, in the producer database.
@@ -255,40 +299,161 @@ TEST_P(EventsTest, TwoReplicasOfAConsumerApplyEachEventOnce) {
 TEST_P(EventsTest, IdleStreamsGetHeartbeatsAndFiltersApply) {
   Produce(2, "t1");
   Produce(1, "t2");
-  auto stub = kelola::events::v1::EventService::NewStub(Channel());
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   WatchEventsRequest request;
   request.set_tenant_id("t2");
-  auto reader = stub->WatchEvents(&context, request);
-  WatchEventsResponse response;
-  ASSERT_TRUE(reader->Read(&response));
-  ASSERT_TRUE(response.has_event());
-  EXPECT_EQ(response.event().sequence(), 3);
-  EXPECT_EQ(response.event().tenant_id(), "t2");
-  ASSERT_TRUE(reader->Read(&response));
-  ASSERT_TRUE(response.has_heartbeat());
-  EXPECT_EQ(response.heartbeat().head_sequence(), 3);
-  context.TryCancel();
-  reader->Finish();
+  Watched watched = Watch(request, Tenant("t2"));
+  ASSERT_TRUE(watched.status.ok()) << watched.status.error_message();
+  EXPECT_EQ(watched.sequences, std::vector<int64_t>({3}));
+  EXPECT_EQ(watched.tenants, std::vector<std::string>({"t2"}));
+  EXPECT_EQ(watched.head, 3);
 }
 
 TEST_P(EventsTest, NegativePositionIsInvalid) {
-  auto stub = kelola::events::v1::EventService::NewStub(Channel());
-  grpc::ClientContext context;
   WatchEventsRequest request;
   request.set_after_sequence(-1);
-  auto reader = stub->WatchEvents(&context, request);
-  WatchEventsResponse response;
-  EXPECT_FALSE(reader->Read(&response));
-  grpc::Status status = reader->Finish();
+  grpc::Status status = Watch(request, Tenant("t1")).status;
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("after_sequence"), std::string::npos);
+}
+
+// A consumer whose cursor is beyond the log (pointed at a restored, older database) is
+// told so with the real head, instead of waiting forever on a heartbeat that echoes its
+// own cursor.
+TEST_P(EventsTest, PositionBeyondTheNewestEventIsOutOfRange) {
+  WatchEventsRequest request;
+  request.set_after_sequence(1);
+  Watched empty_log = Watch(request, Tenant("t1"));
+  EXPECT_EQ(empty_log.status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_EQ(errors::GetMetadata(errors::FromGrpcStatus(empty_log.status))["head_sequence"], "0");
+
+  Produce(3);
+  request.set_after_sequence(10);
+  for (const Metadata& metadata : {Tenant("t1"), kAllTenants}) {
+    Watched ahead = Watch(request, metadata);
+    EXPECT_EQ(ahead.head, -1) << "no heartbeat with a made-up head";
+    ASSERT_EQ(ahead.status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+    const absl::Status decoded = errors::FromGrpcStatus(ahead.status);
+    EXPECT_EQ(errors::Reason(decoded), "SEQUENCE_AHEAD");
+    EXPECT_EQ(errors::GetMetadata(decoded)["head_sequence"], "3");
+    EXPECT_NE(ahead.status.error_message().find("(3)"), std::string::npos)
+        << ahead.status.error_message();
+  }
+
+  request.set_after_sequence(3);  // exactly the head: nothing to replay, a heartbeat
+  Watched at_head = Watch(request, Tenant("t1"));
+  ASSERT_TRUE(at_head.status.ok()) << at_head.status.error_message();
+  EXPECT_TRUE(at_head.sequences.empty());
+  EXPECT_EQ(at_head.head, 3);
+}
+
+TEST_P(EventsTest, UnknownEventTypesInTheFilterAreInvalid) {
+  Produce(2);
+  WatchEventsRequest request;
+  request.add_types("google.protobuf.StringValue");
+  request.add_types("kelola.ledger.v1.NoSuchEvent");
+  request.add_types("StringValue");
+  Watched refused = Watch(request, Tenant("t1"));
+  ASSERT_EQ(refused.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const absl::Status decoded = errors::FromGrpcStatus(refused.status);
+  EXPECT_EQ(errors::Reason(decoded), "INVALID_ARGUMENT");
+  std::vector<std::string> fields;
+  for (const auto& violation : errors::Violations(decoded)) fields.push_back(violation.field);
+  EXPECT_EQ(fields, std::vector<std::string>({"types[1]", "types[2]"}));
+
+  request.clear_types();
+  request.add_types("google.protobuf.Int64Value");  // known, none emitted yet
+  Watched none = Watch(request, Tenant("t1"));
+  ASSERT_TRUE(none.status.ok()) << none.status.error_message();
+  EXPECT_TRUE(none.sequences.empty());
+  EXPECT_EQ(none.head, 2);
+  request.add_types("google.protobuf.StringValue");
+  EXPECT_EQ(Watch(request, Tenant("t1")).sequences, std::vector<int64_t>({1, 2}));
+}
+
+// The types each service's main() passes: every payload of its events.proto, and no
+// message that is only a part of payloads.
+TEST(EventTypesOfTest, ListsThePayloadsOfAnEventsFile) {
+  const auto customer = EventTypesOf(kelola::customer::v1::CustomerCreated::descriptor()->file());
+  EXPECT_EQ(customer.size(), 13u);
+  EXPECT_NE(std::find(customer.begin(), customer.end(), "kelola.customer.v1.CustomerErased"),
+            customer.end());
+  const auto ledger = EventTypesOf(kelola::ledger::v1::SaleRecorded::descriptor()->file());
+  EXPECT_EQ(ledger, std::vector<std::string>({
+                        "kelola.ledger.v1.SaleRecorded",
+                        "kelola.ledger.v1.PaymentRecorded",
+                        "kelola.ledger.v1.SaleVoided",
+                        "kelola.ledger.v1.PaymentVoided",
+                        "kelola.ledger.v1.SaleRefunded",
+                        "kelola.ledger.v1.CreditApplied",
+                        "kelola.ledger.v1.CustomerReassigned",
+                        "kelola.ledger.v1.CustomerSealed",
+                        "kelola.ledger.v1.CustomerUnsealed",
+                        "kelola.ledger.v1.CreditLimitChanged",
+                    }));
+}
+
+// A stream is the caller's tenant's stream: without a tenant_id it is still scoped to the
+// x-kelola-tenant of the call, and a request naming another tenant is NOT_FOUND.
+TEST_P(EventsTest, StreamsAreScopedToTheCallersTenant) {
+  Produce(1, "t1");
+  Produce(1, "t2");
+  Produce(1, "t1");
+  Watched own = Watch(WatchEventsRequest(), Tenant("t1"));
+  ASSERT_TRUE(own.status.ok()) << own.status.error_message();
+  EXPECT_EQ(own.sequences, std::vector<int64_t>({1, 3}));
+  EXPECT_EQ(own.tenants, std::vector<std::string>({"t1", "t1"}));
+  EXPECT_EQ(own.head, 3);
+
+  WatchEventsRequest foreign;
+  foreign.set_tenant_id("t2");
+  Watched refused = Watch(foreign, Tenant("t1"));
+  EXPECT_TRUE(refused.sequences.empty());
+  ASSERT_EQ(refused.status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(errors::Reason(errors::FromGrpcStatus(refused.status)), "TENANT_NOT_FOUND");
+
+  Watched anonymous = Watch(WatchEventsRequest(), {});
+  EXPECT_TRUE(anonymous.sequences.empty());
+  EXPECT_EQ(anonymous.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// Projections of every tenant use the internal all-tenants form, which cannot be mixed
+// with a tenant's call.
+TEST_P(EventsTest, TheInternalAllTenantsFormReadsEveryTenant) {
+  Produce(1, "t1");
+  Produce(1, "t2");
+  Watched all = Watch(WatchEventsRequest(), kAllTenants);
+  ASSERT_TRUE(all.status.ok()) << all.status.error_message();
+  EXPECT_EQ(all.sequences, std::vector<int64_t>({1, 2}));
+  WatchEventsRequest one;
+  one.set_tenant_id("t2");
+  EXPECT_EQ(Watch(one, kAllTenants).sequences, std::vector<int64_t>({2}));
+
+  Metadata mixed = kAllTenants;
+  mixed.emplace_back("x-kelola-tenant", "t1");
+  Watched both = Watch(WatchEventsRequest(), mixed);
+  EXPECT_TRUE(both.sequences.empty());
+  EXPECT_EQ(both.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  Watched bad_scope = Watch(WatchEventsRequest(), {{"x-kelola-event-scope", "everything"}});
+  EXPECT_TRUE(bad_scope.sequences.empty());
+  EXPECT_EQ(bad_scope.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad_scope.status.error_message().find("x-kelola-event-scope"), std::string::npos);
+}
+
+TEST_P(EventsTest, TheConsumerFollowsEveryTenant) {
+  Produce(3, "t1");
+  Produce(3, "t2");
+  auto consumer = Consumer();
+  consumer->Start();
+  Produce(2, "t3");
+  ASSERT_TRUE(consumer->WaitForApplied(8, absl::Seconds(30)));
+  consumer->Stop();
+  ExpectAppliedExactlyOnce(8);
 }
 
 TEST_P(EventsTest, ShutdownEndsStreamsWithUnavailable) {
   auto stub = kelola::events::v1::EventService::NewStub(Channel());
   grpc::ClientContext context;
+  context.AddMetadata("x-kelola-tenant", "t1");
   auto reader = stub->WatchEvents(&context, WatchEventsRequest());
   WatchEventsResponse response;
   ASSERT_TRUE(reader->Read(&response));  // a heartbeat: the stream is open

@@ -1,0 +1,132 @@
+#include "libs/time/time.h"
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "libs/errors/errors.h"
+
+namespace kelola::time {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Field;
+
+google::protobuf::Timestamp Ts(int64_t seconds, int32_t nanos) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(seconds);
+  ts.set_nanos(nanos);
+  return ts;
+}
+
+type::v1::Date D(int year, int month, int day) {
+  type::v1::Date d;
+  d.set_year(year);
+  d.set_month(month);
+  d.set_day(day);
+  return d;
+}
+
+// What the export and every JSON client need: the Timestamp has an RFC 3339 form.
+bool PrintsAsJson(const google::protobuf::Timestamp& ts) {
+  std::string json;
+  return google::protobuf::util::MessageToJsonString(ts, &json).ok();
+}
+
+// The refusal names the field, with the generic reason and a description.
+void ExpectRefused(const absl::Status& status, const std::string& field) {
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(errors::Reason(status), "INVALID_ARGUMENT");
+  ASSERT_EQ(errors::Violations(status).size(), 1u) << status;
+  EXPECT_EQ(errors::Violations(status)[0].field, field);
+  EXPECT_FALSE(errors::Violations(status)[0].description.empty());
+}
+
+TEST(TimestampTest, AcceptsTheExactLimits) {
+  EXPECT_TRUE(ValidateTimestamp(Ts(-62135596800, 0), "t").ok());
+  EXPECT_TRUE(ValidateTimestamp(Ts(253402300799, 999999999), "t").ok());
+  EXPECT_TRUE(ValidateTimestamp(Ts(0, 0), "t").ok());
+  EXPECT_FALSE(PrintsAsJson(Ts(-62135596801, 0)));  // protobuf's own limit
+  EXPECT_FALSE(PrintsAsJson(Ts(0, -1)));
+  // The same limits as protobuf's own check.
+  EXPECT_TRUE(PrintsAsJson(Ts(-62135596800, 0)));
+  EXPECT_TRUE(PrintsAsJson(Ts(253402300799, 999999999)));
+}
+
+TEST(TimestampTest, RefusesOnePastTheLimits) {
+  ExpectRefused(ValidateTimestamp(Ts(-62135596801, 0), "consent_time"), "consent_time");
+  ExpectRefused(ValidateTimestamp(Ts(253402300800, 0), "consent_time"), "consent_time");
+  ExpectRefused(ValidateTimestamp(Ts(0, -1), "sale_time"), "sale_time");
+  ExpectRefused(ValidateTimestamp(Ts(0, 1000000000), "sale_time"), "sale_time");
+  ExpectRefused(FromTimestamp(Ts(INT64_MIN, 0), "x").status(), "x");
+  ExpectRefused(FromTimestamp(Ts(INT64_MAX, INT32_MAX), "x").status(), "x");
+}
+
+TEST(TimestampTest, ConvertsBothWays) {
+  auto t = FromTimestamp(Ts(1767225600, 123456789), "t");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(*t, absl::FromUnixSeconds(1767225600) + absl::Nanoseconds(123456789));
+  const auto back = ToTimestamp(*t);
+  EXPECT_EQ(back.seconds(), 1767225600);
+  EXPECT_EQ(back.nanos(), 123456789);
+  // Before the epoch: seconds round down, nanos stay positive.
+  const auto before = ToTimestamp(absl::FromUnixMicros(-1));
+  EXPECT_EQ(before.seconds(), -1);
+  EXPECT_EQ(before.nanos(), 999999000);
+  EXPECT_EQ(ToUnixMicros(before), -1);
+  EXPECT_EQ(ToUnixMicros(TimestampFromUnixMicros(-1500001)), -1500001);
+  EXPECT_EQ(ToUnixMicros(TimestampFromUnixMicros(1767225600123456)), 1767225600123456);
+  // The limits survive a round trip.
+  EXPECT_EQ(ToTimestamp(ToTime(Ts(-62135596800, 0))).seconds(), -62135596800);
+  const auto max = ToTimestamp(ToTime(Ts(253402300799, 999999999)));
+  EXPECT_EQ(max.seconds(), 253402300799);
+  EXPECT_EQ(max.nanos(), 999999999);
+}
+
+TEST(TimestampTest, WhatTheServicesWriteIsAlwaysValid) {
+  EXPECT_TRUE(PrintsAsJson(ToTimestamp(absl::InfiniteFuture())));
+  EXPECT_TRUE(PrintsAsJson(ToTimestamp(absl::InfinitePast())));
+  EXPECT_TRUE(PrintsAsJson(ToTimestamp(absl::FromUnixSeconds(253402300800))));
+  EXPECT_TRUE(PrintsAsJson(ToTimestamp(absl::FromUnixSeconds(-62135596801))));
+  EXPECT_TRUE(PrintsAsJson(TimestampFromUnixMicros(INT64_MAX)));
+  EXPECT_TRUE(PrintsAsJson(TimestampFromUnixMicros(INT64_MIN)));
+  // A stored out-of-range value reads back clamped, not as garbage.
+  EXPECT_EQ(ToTime(Ts(0, -1)), absl::UnixEpoch());
+  EXPECT_EQ(ToTime(Ts(INT64_MIN, 0)), absl::FromUnixSeconds(-62135596800));
+}
+
+TEST(DateTest, AcceptsTheExactLimits) {
+  EXPECT_TRUE(ValidateDate(D(1, 1, 1), "d").ok());
+  EXPECT_TRUE(ValidateDate(D(9999, 12, 31), "d").ok());
+  EXPECT_TRUE(ValidateDate(D(2024, 2, 29), "d").ok());
+  EXPECT_TRUE(ValidateDate(D(0, 2, 29), "d", {.allow_unknown_year = true}).ok());
+  EXPECT_TRUE(ValidateDate(D(1900, 1, 1), "d", {.min_year = 1900}).ok());
+}
+
+TEST(DateTest, RefusesOnePastTheLimits) {
+  ExpectRefused(ValidateDate(D(0, 1, 1), "due_date"), "due_date");
+  ExpectRefused(ValidateDate(D(10000, 1, 1), "due_date"), "due_date");
+  ExpectRefused(ValidateDate(D(2024, 0, 1), "due_date"), "due_date");
+  ExpectRefused(ValidateDate(D(2024, 13, 1), "due_date"), "due_date");
+  ExpectRefused(ValidateDate(D(2024, 1, 0), "due_date"), "due_date");
+  ExpectRefused(ValidateDate(D(2024, 1, 32), "due_date"), "due_date");
+  ExpectRefused(ValidateDate(D(2023, 2, 29), "due_date"), "due_date");
+  ExpectRefused(ValidateDate(D(2024, 4, 31), "due_date"), "due_date");
+  ExpectRefused(ValidateDate(D(1899, 12, 31), "birthday", {.min_year = 1900}), "birthday");
+  ExpectRefused(ValidateDate(D(0, 2, 30), "birthday", {.allow_unknown_year = true}), "birthday");
+  ExpectRefused(FromDate(D(0, 2, 28), "as_of_date", {.allow_unknown_year = true}).status(),
+                "as_of_date");
+}
+
+TEST(DateTest, ConvertsBothWays) {
+  auto day = FromDate(D(2026, 3, 31), "d");
+  ASSERT_TRUE(day.ok());
+  EXPECT_EQ(*day, absl::CivilDay(2026, 3, 31));
+  const type::v1::Date back = ToDate(*day);
+  EXPECT_EQ(back.year(), 2026);
+  EXPECT_EQ(back.month(), 3);
+  EXPECT_EQ(back.day(), 31);
+  EXPECT_EQ(ToCivilDay(back), *day);
+}
+
+}  // namespace
+}  // namespace kelola::time

@@ -46,7 +46,7 @@
 //       Use(record.line, record.fields);
 //     }
 //   }
-//   (*reader)->Finish();
+//   (*reader)->Finish();  // only if the input ended normally, not when it was cut
 //   ... drain with Next() the same way; false now means the end.
 //
 // Not thread-safe.
@@ -124,6 +124,10 @@ class Reader {
   absl::Status Feed(absl::string_view bytes);
 
   // Declares the end of the input: Next() then yields the last record even without a line end.
+  // Call it only when the input ended normally (e.g. the client half-closed its stream). An
+  // input that was cut (a cancelled call, a lost connection) must not be finished: the bytes
+  // after its last line end may be a truncated record, which Finish() would yield as if it
+  // were whole. See has_partial_record().
   void Finish();
 
   // Parses the next record into `record` (its vectors and strings are reused, so pass the same
@@ -134,6 +138,10 @@ class Reader {
 
   // True after Finish() once Next() has returned false.
   bool done() const { return done_; }
+  // Once Next() has returned false before Finish(): true when bytes have been fed that belong
+  // to no record yielded yet, i.e. an unterminated record (or an incomplete first line) that
+  // only Finish() would turn into a record.
+  bool has_partial_record() const { return state_ != State::kRecordStart || pos_ < buffer_.size(); }
   // The delimiter in use (after detection, once the first line has been seen).
   char delimiter() const { return delimiter_; }
   int64_t records_read() const { return records_; }

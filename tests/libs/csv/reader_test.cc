@@ -365,5 +365,44 @@ TEST(ReaderTest, ManyRecordsReuseTheRecord) {
   EXPECT_EQ((*rows)[10000], (Row{10001, {"9999", "Pelanggan 9999", "08109999"}}));
 }
 
+// A cut input (a cancelled import stream) is not finished: only records ended by a line end
+// come out, and the reader says that an unterminated record was left behind.
+TEST(ReaderTest, AnUnfinishedInputYieldsOnlyTerminatedRecords) {
+  auto reader = Reader::Create({});
+  ASSERT_TRUE(reader.ok());
+  Record record;
+  std::vector<std::vector<std::string>> rows;
+  auto drain = [&] {
+    while (true) {
+      absl::StatusOr<bool> next = (*reader)->Next(&record);
+      ASSERT_TRUE(next.ok()) << next.status();
+      if (!*next) return;
+      rows.push_back(record.fields);
+    }
+  };
+  ASSERT_TRUE((*reader)->Feed("Nama,Telepon\r\nAni,0812-1111-2222\r").ok());
+  drain();
+  EXPECT_FALSE((*reader)->has_partial_record());  // a CR ends the line; its LF may follow
+  ASSERT_TRUE((*reader)->Feed("\nBudi Santoso,0812-3456-78").ok());
+  drain();
+  EXPECT_THAT(rows,
+              ElementsAre(ElementsAre("Nama", "Telepon"), ElementsAre("Ani", "0812-1111-2222")));
+  EXPECT_TRUE((*reader)->has_partial_record());
+  ASSERT_TRUE((*reader)->Feed("90\n").ok());  // the rest of the line arrives after all
+  drain();
+  EXPECT_FALSE((*reader)->has_partial_record());
+  EXPECT_THAT(rows.back(), ElementsAre("Budi Santoso", "0812-3456-7890"));
+  // An incomplete first line is partial too (the delimiter is not known yet).
+  ReaderOptions detect;
+  detect.detect_delimiter = true;
+  auto first = Reader::Create(detect);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE((*first)->Feed("Nama;Tele").ok());
+  absl::StatusOr<bool> next = (*first)->Next(&record);
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(*next);
+  EXPECT_TRUE((*first)->has_partial_record());
+}
+
 }  // namespace
 }  // namespace kelola::csv

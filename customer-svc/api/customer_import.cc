@@ -792,14 +792,36 @@ grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
     }
   };
 
+  bool cut = false;
   while (reader->Read(&message)) {
-    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    if (context->IsCancelled()) {
+      cut = true;
+      break;
+    }
     if (message.has_header()) {
       return ToGrpc(InvalidArgument("INVALID_ARGUMENT",
                                     "only the first message of the stream carries a header"));
     }
     if (auto s = (*csv)->Feed(message.chunk()); !s.ok()) return ToGrpc(ReaderError(s, limits_));
     if (auto s = drain(); !s.ok()) return ToGrpc(s);
+  }
+  // Read() returned false: the client half-closed (the file is complete), or the call was
+  // cancelled, timed out, lost its connection or was ended by a shutdown (gRPC marks the call
+  // cancelled before a failed Read() returns). A cut stream's bytes after its last line end
+  // may be a truncated record ("Budi,0812-3456-78" of "Budi,0812-3456-7890"): only the
+  // records that ended with a line end are complete, so the reader is not finished.
+  if (cut || context->IsCancelled()) {
+    // The complete rows read are applied, as a cut between two batches would leave them.
+    const bool dropped_tail = (*csv)->has_partial_record();
+    absl::Status applied = mapping.has_value() && !options.dry_run() ? flush() : absl::OkStatus();
+    log::Info("import: stream cut before its end",
+              {{"rows_read", absl::StrCat(response->row_count())},
+               {"unterminated_record_dropped", dropped_tail ? "true" : "false"},
+               {"applied", applied.ok() ? "true" : std::string(applied.message())}});
+    if (!applied.ok()) return ToGrpc(applied);
+    return grpc::Status(grpc::StatusCode::CANCELLED,
+                        "the stream was cut: its complete rows were applied, an unterminated "
+                        "last record was not");
   }
   (*csv)->Finish();
   if (auto s = drain(); !s.ok()) return ToGrpc(s);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/customer-svc/api/import_export_fixture.h"
@@ -322,7 +323,56 @@ TEST_P(CustomerImportTest, ImportRefreshesPlannerStatisticsOnPostgres) {
             1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Drivers, CustomerImportTest, ::testing::Values("sqlite", "postgres"));
+// A stream cut mid-row (the client cancels, its process dies, the deadline passes) applies
+// the rows that ended with a line end and never its last, truncated record: the
+// "0812-3456-78" of "Budi Santoso,0812-3456-7890" is not Budi's phone.
+TEST_P(CustomerImportTest, ACutStreamDoesNotImportItsTruncatedLastRecord) {
+  v1::ImportCustomersResponse response;
+  auto ctx = Ctx();
+  auto stream = customers_->ImportCustomers(ctx.get(), &response);
+  v1::ImportCustomersRequest message;
+  message.mutable_header()->set_file_name("pelanggan.csv");
+  ASSERT_TRUE(stream->Write(message));
+  // One whole batch (the fixture's batch_rows is 50), then a complete row and half a row.
+  std::string chunk = "Nama,Telepon\n";
+  for (int i = 0; i < 50; ++i) absl::StrAppend(&chunk, "Pelanggan ", i, ",\n");
+  absl::StrAppend(&chunk, "Ani,0812-1111-2222\nBudi Santoso,0812-3456-78");
+  message.set_chunk(chunk);
+  ASSERT_TRUE(stream->Write(message));
+  // The batch is committed once the server has read the chunk (and the half row after it).
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (Customers() < 50 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(Customers(), 50);
+  ctx->TryCancel();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // The server's shutdown waits for the import handler to return.
+  io_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  io_server_->Wait();
+  io_server_.reset();
+
+  auto all = AllCustomers();
+  EXPECT_EQ(all.size(), 51u);
+  ASSERT_NE(ByName(all, "Ani"), nullptr);  // complete: applied
+  EXPECT_EQ(ByName(all, "Ani")->phone().e164(), "+6281211112222");
+  EXPECT_EQ(ByName(all, "Budi Santoso"), nullptr);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customer_phones WHERE e164 = '+62812345678'"), 0);
+}
+
+// A stream that ends normally (the client half-closes) imports its last record even without
+// a line end after it.
+TEST_P(CustomerImportTest, ANormalStreamImportsALastRowWithoutLineEnd) {
+  ImportResult r =
+      Import("Nama,Telepon\r\nAni,0812-1111-2222\r\nBudi Santoso,0812-3456-7890", {}, 5);
+  ASSERT_TRUE(r.status.ok()) << Decode(r.status);
+  EXPECT_EQ(r.response.created_count(), 2);
+  auto all = AllCustomers();
+  ASSERT_NE(ByName(all, "Budi Santoso"), nullptr);
+  EXPECT_EQ(ByName(all, "Budi Santoso")->phone().e164(), "+6281234567890");
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, CustomerImportTest,
+                         ::testing::Values("sqlite", "postgres", "sqlite_group_commit",
+                                           "postgres_group_commit"));
 
 }  // namespace
 }  // namespace kelola::customer::testing_support

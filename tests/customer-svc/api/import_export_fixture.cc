@@ -9,6 +9,7 @@ void ImportExportTest::SetUp() {
   if (HasFatalFailure()) return;
   store::DirectoryStoreOptions options;
   options.on_customer_written = store::IndexCustomer;
+  options.writer = group_commit_.get();  // as customer-svc's directory, for "..._group_commit"
   indexed_store_ = store::NewSqlDirectoryStore(*db_, clock_, *outbox_, options);
   io_query_ = std::make_unique<store::CustomerQuery>(clock_);
   importer_ = std::make_unique<api::CustomerImporter>(*indexed_store_, *ids_, phones_, Limits());

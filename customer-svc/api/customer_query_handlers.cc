@@ -1,5 +1,6 @@
 #include "customer-svc/api/customer_query_handlers.h"
 
+#include "customer-svc/api/customer_stats.h"
 #include "customer-svc/api/handler_support.h"
 #include "libs/server/request_context.h"
 
@@ -10,19 +11,7 @@ namespace {
 absl::Status ToCustomer(const std::string& data, const store::CustomerStatsRecord& stats,
                         const std::string& currency, v1::Customer* out) {
   if (!out->ParseFromString(data)) return absl::InternalError("unreadable stored customer");
-  v1::CustomerStats* s = out->mutable_stats();
-  s->mutable_total_spent()->set_amount_minor(stats.total_spent_minor);
-  s->mutable_total_spent()->set_currency_code(currency);
-  s->set_transaction_count(stats.transaction_count);
-  s->mutable_balance()->set_amount_minor(stats.balance_minor);
-  s->mutable_balance()->set_currency_code(currency);
-  if (stats.first_purchase_time)
-    *s->mutable_first_purchase_time() = ToProto(*stats.first_purchase_time);
-  if (stats.last_purchase_time)
-    *s->mutable_last_purchase_time() = ToProto(*stats.last_purchase_time);
-  if (stats.last_activity_time)
-    *s->mutable_last_activity_time() = ToProto(*stats.last_activity_time);
-  s->set_ledger_version(stats.ledger_version);
+  SetStats(stats, currency, out);
   return absl::OkStatus();
 }
 
@@ -39,6 +28,7 @@ grpc::Status CustomerQueryHandlers::List(grpc::ServerContext* context,
   spec.page_size = request->page_size();
   spec.page_token = request->page_token();
   spec.show_archived = request->show_archived();
+  spec.want_total_size = true;
   absl::Status status = store_.Read(caller->tenant_id, [&](store::DirectoryTx& tx) -> absl::Status {
     auto settings = tx.Settings();
     if (!settings.ok()) return settings.status();
@@ -52,6 +42,7 @@ grpc::Status CustomerQueryHandlers::List(grpc::ServerContext* context,
       }
     }
     response->set_next_page_token(page->next_page_token);
+    response->set_total_size(static_cast<int32_t>(page->total_size.value_or(0)));
     return absl::OkStatus();
   });
   if (!status.ok()) response->Clear();
@@ -71,6 +62,7 @@ grpc::Status CustomerQueryHandlers::Search(grpc::ServerContext* context,
     options.page_size = request->page_size();
     options.page_token = request->page_token();
     options.filter = request->filter();
+    options.order_by = request->order_by();
     options.show_archived = request->show_archived();
     options.phone_region = settings->settings.default_phone_region();
     auto page = query_.Search(tx.transaction(), caller->tenant_id, options);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
+#include "customer-svc/api/customer_stats.h"
 #include "customer-svc/api/customer_writes.h"
 #include "customer-svc/api/handler_support.h"
 #include "customer-svc/domain/birthdays.h"
@@ -18,6 +19,7 @@
 #include "customer-svc/domain/pricing.h"
 #include "customer-svc/domain/tenant_rules.h"
 #include "customer-svc/store/customer_operations.h"
+#include "customer-svc/store/customer_query.h"
 #include "google/protobuf/util/json_util.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/money/money.h"
@@ -96,6 +98,27 @@ absl::StatusOr<BirthdayFilter> ParseBirthdayFilter(absl::string_view filter) {
     }
   }
   return out;
+}
+
+// A BatchGetCustomers response must fit a gRPC message (clients refuse more than 4 MiB). It
+// has no pages, so one that would not fit fails with RESOURCE_EXHAUSTED RESPONSE_TOO_LARGE,
+// saying how many of the customers would have fitted: ask for them in smaller batches.
+absl::Status CheckResponseSize(const v1::BatchGetCustomersResponse& response) {
+  if (response.ByteSizeLong() <= store::kMaxPageBytes) return absl::OkStatus();
+  size_t used = 0;
+  int fit = 0;
+  for (const Customer& c : response.customers()) {
+    used += c.ByteSizeLong() + 8;
+    if (used > store::kMaxPageBytes) break;
+    ++fit;
+  }
+  return errors::Error(
+      absl::StatusCode::kResourceExhausted, "RESPONSE_TOO_LARGE",
+      absl::StrCat("the ", response.customers_size(), " customers hold more than ",
+                   store::kMaxPageBytes, " bytes together; ask for at most ", fit, " at a time"),
+      {{"field", "customer_ids"},
+       {"max_items", absl::StrCat(fit)},
+       {"max_bytes", absl::StrCat(store::kMaxPageBytes)}});
 }
 
 }  // namespace
@@ -197,8 +220,10 @@ grpc::Status CustomerServiceImpl::GetCustomer(grpc::ServerContext* context,
   absl::Status status = store_.Read(rc->tenant_id, [&](DirectoryTx& tx) -> absl::Status {
     auto found = MustFind(tx, CanonicalId(request->customer_id()));
     if (!found.ok()) return found.status();
+    auto settings = tx.Settings();
+    if (!settings.ok()) return settings.status();
     *response->mutable_customer() = found->customer;
-    return absl::OkStatus();
+    return AttachStats(tx, settings->settings.currency_code(), {response->mutable_customer()});
   });
   return ToGrpc(status);
 }
@@ -234,8 +259,14 @@ grpc::Status CustomerServiceImpl::BatchGetCustomers(grpc::ServerContext* context
       }
       *response->add_customers() = (*found)->customer;
     }
-    return absl::OkStatus();
+    auto settings = tx.Settings();
+    if (!settings.ok()) return settings.status();
+    std::vector<Customer*> customers;
+    for (Customer& c : *response->mutable_customers()) customers.push_back(&c);
+    if (auto s = AttachStats(tx, settings->settings.currency_code(), customers); !s.ok()) return s;
+    return CheckResponseSize(*response);
   });
+  if (!status.ok()) response->Clear();
   return ToGrpc(status);
 }
 
@@ -604,8 +635,14 @@ grpc::Status CustomerServiceImpl::ListUpcomingBirthdays(
     const auto hits = domain::UpcomingBirthdays(today, days, inputs);
     response->set_total_size(static_cast<int32_t>(hits.size()));
     const size_t begin = std::min<size_t>(*offset, hits.size());
-    const size_t end = std::min<size_t>(begin + *page_size, hits.size());
+    size_t end = std::min<size_t>(begin + *page_size, hits.size());
+    size_t bytes = 0;  // the page is cut short below the message limit (store::kMaxPageBytes)
     for (size_t i = begin; i < end; ++i) {
+      bytes += by_id[hits[i].customer_id]->ByteSizeLong() + 64;
+      if (bytes > store::kMaxPageBytes && i > begin) {
+        end = i;
+        break;
+      }
       auto* out = response->add_birthdays();
       *out->mutable_customer() = *by_id[hits[i].customer_id];
       out->mutable_next_birthday()->set_year(static_cast<int32_t>(hits[i].next_birthday.year()));

@@ -748,6 +748,25 @@ absl::StatusOr<std::optional<CustomerStatsRecord>> GetStats(db::Transaction& tx,
   return std::optional<CustomerStatsRecord>(StatsFromRow((*rows)[0], 0));
 }
 
+absl::StatusOr<absl::flat_hash_map<std::string, CustomerStatsRecord>> GetStatsOf(
+    db::Transaction& tx, absl::string_view tenant, const std::vector<std::string>& customer_ids) {
+  absl::flat_hash_map<std::string, CustomerStatsRecord> out;
+  constexpr size_t kChunk = 500;
+  for (size_t begin = 0; begin < customer_ids.size(); begin += kChunk) {
+    const size_t end = std::min(customer_ids.size(), begin + kChunk);
+    std::vector<Value> params = {std::string(tenant)};
+    for (size_t i = begin; i < end; ++i) params.push_back(customer_ids[i]);
+    auto rows = tx.Query(absl::StrCat("SELECT s.customer_id, ", kStatsColumns,
+                                      " FROM customer_stats s WHERE s.tenant_id = ? AND "
+                                      "s.customer_id IN (",
+                                      Placeholders(end - begin), ")"),
+                         params);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) out[r.GetText(0)] = StatsFromRow(r, 1);
+  }
+  return out;
+}
+
 // --- Index maintenance ---
 
 absl::Status IndexCustomer(db::Transaction& tx, absl::string_view tenant_view,
@@ -866,6 +885,26 @@ SortSpec SortOf(const ListOrder& order) {
   return s;
 }
 
+// An upper bound of what one customer adds to a page on the wire besides its stored data:
+// CustomerStats with two amounts, three times and two counters (about 110 bytes at most),
+// and the framing of the repeated field.
+constexpr size_t kCustomerOverheadBytes = 160;
+
+size_t PageItemBytes(size_t data_bytes) { return data_bytes + kCustomerOverheadBytes; }
+
+// How many of the first `n` items fit in `budget` bytes, `size_of(i)` being item i's size;
+// at least one (a single customer is far below any budget). 0 = no budget.
+template <typename SizeOf>
+size_t FitPage(size_t n, size_t budget, SizeOf size_of) {
+  if (budget == 0) return n;
+  size_t used = 0;
+  for (size_t i = 0; i < n; ++i) {
+    used += size_of(i);
+    if (used > budget && i > 0) return i;
+  }
+  return n;
+}
+
 struct ListRow {
   ListItem item;
   std::string text_key;
@@ -903,13 +942,22 @@ absl::StatusOr<ListPage> CustomerQuery::List(db::Transaction& tx, absl::string_v
 
   FilterContext ctx;
   std::optional<std::pair<std::string, std::string>> after;  // last key, last id
+  std::optional<int64_t> carried_total;                      // from the first page
   if (!spec.page_token.empty()) {
     auto values = domain::DecodeKeysetToken(spec.page_token, "list", tenant, binding);
     if (!values.ok()) return values.status();
-    if (values->size() != 4 || !ContextFromValues(*values, &ctx)) return InvalidToken();
+    // now, top-spender threshold, last key, last id[, total_size counted on the first page]
+    if (values->size() < 4 || values->size() > 5 || !ContextFromValues(*values, &ctx)) {
+      return InvalidToken();
+    }
     after.emplace((*values)[2], (*values)[3]);
     int64_t unused = 0;
     if (!sort.text_key && !absl::SimpleAtoi(after->first, &unused)) return InvalidToken();
+    if (values->size() == 5 && !(*values)[4].empty()) {
+      int64_t total = 0;
+      if (!absl::SimpleAtoi((*values)[4], &total) || total < 0) return InvalidToken();
+      carried_total = total;
+    }
   } else {
     auto first = FirstPageContext(tx, tenant, *filter, clock_.Now());
     if (!first.ok()) return first.status();
@@ -940,7 +988,7 @@ absl::StatusOr<ListPage> CustomerQuery::List(db::Transaction& tx, absl::string_v
       Value key = after->first;
       if (!sort.text_key) {
         int64_t k = 0;
-        absl::SimpleAtoi(after->first, &k);
+        (void)absl::SimpleAtoi(after->first, &k);  // checked when the token was read
         key = k;
       }
       const char* op_eq = order->descending ? " <= ?" : " >= ?";
@@ -992,28 +1040,35 @@ absl::StatusOr<ListPage> CustomerQuery::List(db::Transaction& tx, absl::string_v
   }
 
   ListPage page;
-  const bool more = static_cast<int>(rows.size()) > *page_size;
-  if (more) rows.resize(*page_size);
+  if (spec.want_total_size) {
+    page.total_size = carried_total;
+    if (!page.total_size) {
+      std::vector<Value> params = {tenant};
+      std::string sql =
+          "SELECT COUNT(*) FROM customers c CROSS JOIN customer_stats s WHERE c.tenant_id = ? AND "
+          "s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id";
+      AppendStates(states, &sql, &params);
+      AppendFilter(*filter, ctx, &sql, &params);
+      auto count = tx.QueryOne(sql, params);
+      if (!count.ok()) return count.status();
+      page.total_size = count->GetInt(0);
+    }
+  }
+  // At most page_size customers, and only as many as fit the response budget.
+  const size_t keep =
+      FitPage(std::min(rows.size(), static_cast<size_t>(*page_size)), spec.max_page_bytes,
+              [&](size_t i) { return PageItemBytes(rows[i].item.data.size()); });
+  const bool more = rows.size() > keep;
+  rows.resize(keep);
   if (more && !rows.empty()) {
     std::vector<std::string> values = ContextValues(ctx);
     const ListRow& last = rows.back();
     values.push_back(sort.text_key ? last.text_key : absl::StrCat(last.int_key));
     values.push_back(last.item.customer_id);
+    values.push_back(page.total_size ? absl::StrCat(*page.total_size) : "");
     page.next_page_token = domain::EncodeKeysetToken("list", tenant, binding, values);
   }
   for (auto& r : rows) page.items.push_back(std::move(r.item));
-
-  if (spec.want_total_size) {
-    std::vector<Value> params = {tenant};
-    std::string sql =
-        "SELECT COUNT(*) FROM customers c CROSS JOIN customer_stats s WHERE c.tenant_id = ? AND "
-        "s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id";
-    AppendStates(states, &sql, &params);
-    AppendFilter(*filter, ctx, &sql, &params);
-    auto count = tx.QueryOne(sql, params);
-    if (!count.ok()) return count.status();
-    page.total_size = count->GetInt(0);
-  }
   return page;
 }
 
@@ -1038,6 +1093,13 @@ struct SearchContext {
   const FilterContext& ctx;
   double threshold;
 };
+
+// A search result on the wire, bounded from above: the customer, its score and matches.
+size_t SearchHitBytes(const SearchHit& hit) {
+  size_t bytes = PageItemBytes(hit.data.size()) + 16;
+  for (const SearchMatchInfo& m : hit.matches) bytes += m.value.size() + 16;
+  return bytes;
+}
 
 // Whether the filter reads customer_stats (s.*): searches join it only then, since the
 // join costs a lookup per posting.
@@ -1420,16 +1482,8 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
                  ranked.end());
   }
   SearchPage page;
-  if (static_cast<int>(ranked.size()) > *page_size) {
-    ranked.resize(*page_size);
-    const Ranked& last = ranked.back();
-    std::vector<std::string> values = ContextValues(ctx);
-    values.push_back(!order           ? DoubleBits(last.score)
-                     : sort->text_key ? last.text_key
-                                      : absl::StrCat(last.int_key));
-    values.push_back(last.id);
-    page.next_page_token = domain::EncodeKeysetToken("search", tenant, binding, values);
-  }
+  bool more = static_cast<int>(ranked.size()) > *page_size;
+  if (more) ranked.resize(*page_size);
   {
     std::vector<SearchHit> ordered;
     ordered.reserve(ranked.size());
@@ -1467,6 +1521,23 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
         }
       }
     }
+  }
+  // Only as many results as fit the response budget; the next page continues after the last.
+  const size_t keep = FitPage(hits.size(), options.max_page_bytes,
+                              [&](size_t i) { return SearchHitBytes(hits[i]); });
+  if (keep < hits.size()) {
+    more = true;
+    hits.resize(keep);
+    ranked.resize(keep);
+  }
+  if (more && !ranked.empty()) {
+    const Ranked& last = ranked.back();
+    std::vector<std::string> values = ContextValues(ctx);
+    values.push_back(!order           ? DoubleBits(last.score)
+                     : sort->text_key ? last.text_key
+                                      : absl::StrCat(last.int_key));
+    values.push_back(last.id);
+    page.next_page_token = domain::EncodeKeysetToken("search", tenant, binding, values);
   }
   page.hits = std::move(hits);
   return page;
@@ -1672,15 +1743,21 @@ absl::StatusOr<DuplicatePage> CustomerQuery::FindDuplicates(db::Transaction& tx,
   if (after) {
     const auto& [score, lo, hi] = *after;
     scored.erase(std::remove_if(scored.begin(), scored.end(),
-                                [&](const Scored& s) {
+                                [score = score, &lo = lo, &hi = hi](const Scored& s) {
                                   if (s.score != score) return s.score > score;
                                   return std::tie(s.lo, s.hi) <= std::tie(lo, hi);
                                 }),
                  scored.end());
   }
   DuplicatePage page;
-  if (static_cast<int>(scored.size()) > *page_size) {
-    scored.resize(*page_size);
+  // At most page_size pairs, and only as many as fit the response budget (two customers each).
+  const size_t keep = FitPage(std::min(scored.size(), static_cast<size_t>(*page_size)),
+                              options.max_page_bytes, [&](size_t i) {
+                                return PageItemBytes(info[scored[i].lo].data.size()) +
+                                       PageItemBytes(info[scored[i].hi].data.size()) + 32;
+                              });
+  if (scored.size() > keep) {
+    scored.resize(keep);
     page.next_page_token = domain::EncodeKeysetToken(
         "dups", tenant, binding,
         {DoubleBits(scored.back().score), scored.back().lo, scored.back().hi});

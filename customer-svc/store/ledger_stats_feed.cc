@@ -1,5 +1,6 @@
 #include "customer-svc/store/ledger_stats_feed.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "customer-svc/store/customer_query.h"
 #include "kelola/ledger/v1/events.pb.h"
@@ -16,7 +17,10 @@ CustomerStatsRecord ToRecord(const ledger::v1::CustomerLedgerStats& s, int64_t v
   CustomerStatsRecord r;
   r.total_spent_minor = s.total_spent().amount_minor();
   r.transaction_count = s.transaction_count();
-  r.balance_minor = s.balance().amount_minor();
+  // The ledger reports what is owed (`balance`) and the credit it holds (`credit`, the
+  // unallocated part of payments) separately, both >= 0; Customer.stats.balance is their
+  // difference: negative when the shop holds the customer's money (balance.proto).
+  r.balance_minor = s.balance().amount_minor() - s.credit().amount_minor();
   r.first_purchase_time = Time(s.has_first_purchase_time(), s.first_purchase_time());
   r.last_purchase_time = Time(s.has_last_purchase_time(), s.last_purchase_time());
   r.last_activity_time = Time(s.has_last_activity_time(), s.last_activity_time());
@@ -90,6 +94,17 @@ absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event)
                   moved.source_stats());
   }
   return absl::OkStatus();  // credit limits and other events carry no customer stats
+}
+
+db::Migration LedgerStatsReplayMigration(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "stats feed replays the ledger (balance net of credit)";
+  m.sqlite = absl::StrCat("DELETE FROM consumer_cursors WHERE consumer = '", kLedgerStatsConsumer,
+                          "' AND producer = '", kLedgerProducer,
+                          "';\nUPDATE customer_stats SET ledger_version = ledger_version - 1 WHERE "
+                          "ledger_version > 0;");
+  return m;
 }
 
 }  // namespace kelola::customer::store

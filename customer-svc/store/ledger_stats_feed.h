@@ -11,6 +11,7 @@
 #include "kelola/ledger/v1/balance.pb.h"
 #include "kelola/type/v1/event.pb.h"
 #include "libs/db/database.h"
+#include "libs/db/migrations.h"
 
 namespace kelola::customer::store {
 
@@ -19,6 +20,14 @@ inline constexpr char kLedgerStatsConsumer[] = "customer-svc.stats";
 inline constexpr char kLedgerProducer[] = "ledger-svc";
 
 // Applies one ledger event to the projection (events without customer stats are ignored).
+// The projected balance is the ledger's balance minus its credit (CustomerStats.balance).
 absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event);
+
+// A migration that has the feed replay ledger-svc's stream from its start, to rebuild
+// projections written by an older rule (balances that ignored credit): it drops the feed's
+// cursor and lowers every stats row's version by one, so that the replay of each customer's
+// newest event rewrites its row while older events still do not apply. Rows keep their
+// values until then; only their ledger_version reads one lower meanwhile.
+db::Migration LedgerStatsReplayMigration(int version);
 
 }  // namespace kelola::customer::store

@@ -1,6 +1,7 @@
 #include "customer-svc/store/migrations.h"
 
 #include "customer-svc/store/customer_query.h"
+#include "customer-svc/store/ledger_stats_feed.h"
 #include "libs/events/outbox.h"
 
 namespace kelola::customer {
@@ -189,6 +190,9 @@ std::vector<db::Migration> Migrations() {
   };
   // Versions 20-39: search index, stats projection and list indexes (customer_query.h).
   for (db::Migration& m : store::CustomerQueryMigrations()) all.push_back(std::move(m));
+  // Versions 40-49: the stats feed (ledger_stats_feed.h). 40: the projection is rebuilt
+  // from the ledger's stream once balances are net of credit.
+  all.push_back(store::LedgerStatsReplayMigration(40));
   return all;
 }
 

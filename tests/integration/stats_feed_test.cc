@@ -158,7 +158,9 @@ class StatsFeedTest : public ::testing::TestWithParam<std::string> {
       SCOPED_TRACE(id);
       EXPECT_EQ(projected[id].ledger_version(), truth[id].ledger_version());
       EXPECT_EQ(projected[id].total_spent().amount_minor(), truth[id].total_spent().amount_minor());
-      EXPECT_EQ(projected[id].balance().amount_minor(), truth[id].balance().amount_minor());
+      // customer-svc's balance is what is owed minus the credit held (balance.proto).
+      EXPECT_EQ(projected[id].balance().amount_minor(),
+                truth[id].balance().amount_minor() - truth[id].credit().amount_minor());
       EXPECT_EQ(projected[id].transaction_count(), truth[id].transaction_count());
       EXPECT_EQ(projected[id].last_purchase_time().seconds(),
                 truth[id].last_purchase_time().seconds());

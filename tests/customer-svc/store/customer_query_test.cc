@@ -25,6 +25,7 @@
 #include "libs/db/database.h"
 #include "libs/db/migrations.h"
 #include "libs/errors/errors.h"
+#include "libs/events/event_consumer.h"
 #include "libs/phone/phone_normalizer.h"
 #include "libs/testing/postgres_environment.h"
 #include "libs/testing/temp_dir.h"
@@ -593,6 +594,64 @@ TEST_P(CustomerQueryTest, LedgerEventsKeepNoStatsForADeletedCustomer) {
   EXPECT_EQ((*kept)->total_spent_minor, 150000);
   ASSERT_TRUE(gone.ok()) << gone.status();
   EXPECT_FALSE(gone->has_value());
+}
+
+// Projections written before balances were net of credit are rebuilt: migration 40 has the
+// feed replay the ledger's stream, and the replay of each customer's newest event rewrites
+// its row (older events still do not apply).
+TEST_P(CustomerQueryTest, ReplayMigrationRewritesStatsFromTheNewestEvent) {
+  auto dir = testing::TempDir::Create("kelola-replay");
+  ASSERT_TRUE(dir.ok());
+  std::string url = absl::StrCat("sqlite:", (*dir)->path(), "/old.db");
+  if (GetParam() != "sqlite") {
+    auto created = testing::SharedPostgres()->CreateUniqueDatabase("replay");
+    ASSERT_TRUE(created.ok()) << created.status();
+    url = *created;
+  }
+  auto opened = db::Open(url);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  db::Database& db = **opened;
+  std::vector<db::Migration> before;
+  for (const db::Migration& m : Migrations()) {
+    if (m.version < 40) before.push_back(m);
+  }
+  ASSERT_TRUE(db::ApplyMigrations(db, before).ok());
+  // As the old rule projected a deposit of 5.000 kept as credit: balance 0, version 1.
+  ledger::v1::PaymentRecorded paid;
+  paid.set_customer_id("c01");
+  paid.set_ledger_version(1);
+  paid.mutable_stats()->mutable_credit()->set_amount_minor(5000);
+  ASSERT_TRUE(db.InTransaction([&](db::Transaction& tx) -> absl::Status {
+                  CustomerStatsRecord old_rule;
+                  old_rule.ledger_version = 1;
+                  if (auto s = UpsertStats(tx, "t1", "c01", old_rule).status(); !s.ok()) return s;
+                  return tx
+                      .Execute(
+                          "INSERT INTO consumer_cursors (consumer, producer, sequence) "
+                          "VALUES ('customer-svc.stats', 'ledger-svc', 7)")
+                      .status();
+                }).ok());
+  ASSERT_TRUE(db::ApplyMigrations(db, Migrations()).ok());
+  auto cursor = events::EventConsumer::LoadCursor(db, kLedgerStatsConsumer, kLedgerProducer);
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_EQ(*cursor, 0);  // the stream is read again from its start
+
+  auto event = [](const google::protobuf::Message& payload) {
+    type::v1::Event e;
+    e.set_tenant_id("t1");
+    e.set_type(payload.GetDescriptor()->full_name());
+    e.mutable_payload()->PackFrom(payload);
+    return e;
+  };
+  absl::StatusOr<std::optional<CustomerStatsRecord>> got;
+  ASSERT_TRUE(db.InTransaction([&](db::Transaction& tx) -> absl::Status {
+                  if (auto s = ApplyLedgerEvent(tx, event(paid)); !s.ok()) return s;
+                  got = GetStats(tx, "t1", "c01");
+                  return got.status();
+                }).ok());
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->balance_minor, -5000);
+  EXPECT_EQ((*got)->ledger_version, 1);
 }
 
 // --- Lists (C12, C13) ---

@@ -234,6 +234,9 @@ grpc::Status CategoryServiceImpl::UpdateCategory(grpc::ServerContext* context,
     if (!errors.empty()) return ToGrpc(errors.ToStatus("INVALID_UPDATE_MASK"));
   }
   if (request->category().category_id().empty()) errors.Add("category.category_id", "required");
+  if (auto s = domain::ValidateRequestId(request->request_id()); !s.ok()) {
+    errors.Add("request_id", std::string(s.message()));
+  }
   v1::Category patch;
   ValidateCategoryFields(request->category(), patch, errors, name, description, discount);
   if (!errors.empty()) return ToGrpc(errors.ToStatus());
@@ -286,6 +289,9 @@ grpc::Status CategoryServiceImpl::DeleteCategory(grpc::ServerContext* context,
   if (!request->reassign_to_category_id().empty() &&
       request->reassign_to_category_id() == request->category_id()) {
     errors.Add("reassign_to_category_id", "must differ from the category being deleted");
+  }
+  if (auto s = domain::ValidateRequestId(request->request_id()); !s.ok()) {
+    errors.Add("request_id", std::string(s.message()));
   }
   if (!errors.empty()) return ToGrpc(errors.ToStatus());
   if (auto s = EnsureDefaults(rc->tenant_id); !s.ok()) return ToGrpc(s);
@@ -372,6 +378,9 @@ grpc::Status CategoryServiceImpl::SetPriceListEntries(grpc::ServerContext* conte
       errors.Add(f + ".price.amount_minor", "must not be negative");
     }
   }
+  if (auto s = domain::ValidateRequestId(request->request_id()); !s.ok()) {
+    errors.Add("request_id", std::string(s.message()));
+  }
   if (!errors.empty()) return ToGrpc(errors.ToStatus());
   if (auto s = EnsureDefaults(rc->tenant_id); !s.ok()) return ToGrpc(s);
   v1::SetPriceListEntriesRequest copy = *request;
@@ -418,6 +427,9 @@ grpc::Status CategoryServiceImpl::DeletePriceListEntries(
   if (request->skus_size() == 0) errors.Add("skus", "at least one sku");
   for (int i = 0; i < request->skus_size(); ++i) {
     if (request->skus(i).empty()) errors.Add(absl::StrCat("skus[", i, "]"), "empty sku");
+  }
+  if (auto s = domain::ValidateRequestId(request->request_id()); !s.ok()) {
+    errors.Add("request_id", std::string(s.message()));
   }
   if (!errors.empty()) return ToGrpc(errors.ToStatus());
   if (auto s = EnsureDefaults(rc->tenant_id); !s.ok()) return ToGrpc(s);

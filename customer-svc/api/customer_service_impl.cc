@@ -25,6 +25,7 @@
 #include "libs/money/money.h"
 #include "libs/server/request_context.h"
 #include "libs/text/normalize.h"
+#include "libs/time/time.h"
 
 namespace kelola::customer::api {
 namespace {
@@ -419,8 +420,14 @@ grpc::Status CustomerServiceImpl::SetMarketingConsent(grpc::ServerContext* conte
   if (!source.ok()) errors.Add("source", std::string(source.status().message()));
   absl::Time when = now;
   if (request->has_consent_time()) {
-    when = FromProto(request->consent_time());
-    if (when > now + absl::Minutes(5)) errors.Add("consent_time", "in the future");
+    auto given = time::FromTimestamp(request->consent_time(), "consent_time");
+    if (!given.ok()) {
+      errors.Merge("", given.status());
+    } else if (*given > now + absl::Minutes(5)) {
+      errors.Add("consent_time", "in the future");
+    } else {
+      when = *given;
+    }
   }
   if (auto s = domain::ValidateRequestId(request->request_id()); !s.ok()) {
     errors.Add("request_id", std::string(s.message()));

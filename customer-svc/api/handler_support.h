@@ -11,6 +11,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "grpcpp/support/status.h"
 #include "libs/errors/errors.h"
+#include "libs/time/time.h"
 
 namespace kelola::customer::api {
 
@@ -21,23 +22,13 @@ inline grpc::Status ToGrpc(const absl::Status& status) {
   return errors::ToGrpcStatus(status, kErrorDomain);
 }
 
+// Instants the service made (`now`, stored values), to microseconds as the database keeps
+// them. Timestamps from requests go through time::FromTimestamp, which checks the range.
 inline google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp out;
-  const int64_t micros = absl::ToUnixMicros(t);
-  int64_t seconds = micros / 1000000;
-  int64_t rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>(rest * 1000));
-  return out;
+  return time::TimestampFromUnixMicros(absl::ToUnixMicros(t));
 }
 
-inline absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
+inline absl::Time FromProto(const google::protobuf::Timestamp& t) { return time::ToTime(t); }
 
 inline absl::Status NotFound(absl::string_view reason, absl::string_view what,
                              absl::string_view id_key, absl::string_view id) {

@@ -6,12 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "customer-svc/domain/customer_rules.h"
-#include "google/protobuf/util/time_util.h"
+#include "libs/time/time.h"
 
 namespace kelola::customer::domain {
 namespace {
-
-using google::protobuf::util::TimeUtil;
 
 // The first `max_chars` Unicode characters of UTF-8 `text` (never splitting a character).
 std::string Utf8Prefix(const std::string& text, size_t max_chars) {
@@ -110,8 +108,8 @@ v1::Customer MergeCustomerData(const v1::Customer& target, const v1::Customer& s
   const auto& b = source.marketing_consent();
   if (b.state() != v1::MARKETING_CONSENT_STATE_UNSPECIFIED &&
       (a.state() == v1::MARKETING_CONSENT_STATE_UNSPECIFIED ||
-       TimeUtil::TimestampToMicroseconds(b.consent_time()) >
-           TimeUtil::TimestampToMicroseconds(a.consent_time()))) {
+       time::ToUnixMicros(b.consent_time()) >
+           time::ToUnixMicros(a.consent_time()))) {
     *out.mutable_marketing_consent() = b;
   }
 

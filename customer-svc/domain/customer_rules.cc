@@ -8,8 +8,10 @@
 #include "absl/time/civil_time.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "libs/ids/ids.h"
+#include "libs/request_id/request_id.h"
 #include "libs/text/email.h"
 #include "libs/text/normalize.h"
+#include "libs/time/time.h"
 
 namespace kelola::customer::domain {
 namespace {
@@ -243,15 +245,16 @@ v1::Customer NormalizeCustomer(const v1::Customer& input, const ValidationContex
     }
     absl::Time when = context.now;
     if (c.has_consent_time()) {
-      when = absl::FromUnixSeconds(c.consent_time().seconds()) +
-             absl::Nanoseconds(c.consent_time().nanos());
-      if (when > context.now + absl::Minutes(5)) {
+      auto given = time::FromTimestamp(c.consent_time(), Path(field, "consent_time"));
+      if (!given.ok()) {
+        errors.Merge("", given.status());
+      } else if (*given > context.now + absl::Minutes(5)) {
         errors.Add(Path(field, "consent_time"), "in the future");
+      } else {
+        when = *given;
       }
     }
-    mc.mutable_consent_time()->set_seconds(absl::ToUnixSeconds(when));
-    mc.mutable_consent_time()->set_nanos(
-        static_cast<int32_t>((absl::ToUnixNanos(when) % 1000000000 + 1000000000) % 1000000000));
+    *mc.mutable_consent_time() = time::ToTimestamp(when);
     *out.mutable_marketing_consent() = std::move(mc);
   }
   return out;
@@ -408,16 +411,9 @@ absl::StatusOr<std::string> NormalizeCustomerId(absl::string_view id) {
   return ids::NormalizeId(std::string_view(id.data(), id.size()));
 }
 
-absl::Status ValidateRequestId(absl::string_view request_id) {
-  if (request_id.size() > kMaxRequestIdChars) {
-    return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxRequestIdChars, " characters"));
-  }
-  for (unsigned char c : request_id) {
-    if (c < 0x21 || c > 0x7e) {
-      return absl::InvalidArgumentError("printable ASCII characters only");
-    }
-  }
-  return absl::OkStatus();
+absl::Status ValidateRequestId(absl::string_view id) {
+  std::string problem = request_id::Problem(id, request_id::Presence::kOptional);
+  return problem.empty() ? absl::OkStatus() : absl::InvalidArgumentError(problem);
 }
 
 }  // namespace kelola::customer::domain

@@ -88,7 +88,7 @@ absl::Status CheckEtag(absl::string_view given, int64_t current_version);
 // Canonical id forms.
 // Customer ids are UUIDs (libs/ids); returns the lower-case form or records the violation.
 absl::StatusOr<std::string> NormalizeCustomerId(absl::string_view id);
-// request_id: at most 100 printable ASCII characters.
+// request_id: optional; else libs/request_id's rule (1-100 visible ASCII characters).
 absl::Status ValidateRequestId(absl::string_view request_id);
 
 // Free text (notes, address lines): valid UTF-8, NFC, trimmed at both ends, line breaks and

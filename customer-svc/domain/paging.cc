@@ -2,47 +2,25 @@
 
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "libs/errors/errors.h"
+#include "libs/paging/page_token.h"
 
 namespace kelola::customer::domain {
-namespace {
-
-std::string BindingHash(absl::string_view binding) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : binding) h = (h ^ c) * 1099511628211ULL;
-  return absl::StrCat(absl::Hex(h, absl::kZeroPad16));
-}
-
-absl::Status TokenError(absl::string_view reason, absl::string_view description) {
-  return errors::Error(absl::StatusCode::kInvalidArgument, reason, description, {},
-                       {{"page_token", std::string(description)}});
-}
-
-}  // namespace
 
 std::string EncodePageToken(absl::string_view kind, absl::string_view binding, int64_t offset) {
-  return absl::WebSafeBase64Escape(absl::StrCat(kind, "|", BindingHash(binding), "|", offset));
+  return paging::EncodeToken(kind, "", binding, {absl::StrCat(offset)});
 }
 
 absl::StatusOr<int64_t> DecodePageToken(absl::string_view token, absl::string_view kind,
                                         absl::string_view binding) {
   if (token.empty()) return 0;
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) {
-    return TokenError("PAGE_TOKEN_INVALID", "not a page token of this list");
-  }
-  std::vector<std::string> parts = absl::StrSplit(raw, '|');
+  auto values = paging::DecodeToken(token, kind, "", binding);
+  if (!values.ok()) return values.status();
   int64_t offset = 0;
-  if (parts.size() != 3 || parts[0] != kind || !absl::SimpleAtoi(parts[2], &offset) || offset < 0) {
-    return TokenError("PAGE_TOKEN_INVALID", "not a page token of this list");
-  }
-  if (parts[1] != BindingHash(binding)) {
-    return TokenError("PAGE_TOKEN_MISMATCH",
-                      "the page token belongs to a listing with other parameters");
+  if (values->size() != 1 || !absl::SimpleAtoi((*values)[0], &offset) || offset < 0) {
+    return paging::InvalidPageTokenError();  // signed by us: only if the format changed
   }
   return offset;
 }

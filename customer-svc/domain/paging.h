@@ -1,8 +1,9 @@
 #pragma once
 
 // Opaque page tokens for the directory's small lists (categories, price lists, upcoming
-// birthdays): an offset bound to the listing parameters, so that a token used with other
-// parameters is refused (PAGE_TOKEN_MISMATCH) and garbage is refused (PAGE_TOKEN_INVALID).
+// birthdays): an offset, signed and bound to the list (`kind`) and its parameters by
+// libs/paging, so that a token used with other parameters is refused (PAGE_TOKEN_MISMATCH)
+// and an altered or foreign one is refused (PAGE_TOKEN_INVALID).
 
 #include <cstdint>
 #include <string>

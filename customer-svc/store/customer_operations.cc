@@ -1,11 +1,9 @@
 #include "customer-svc/store/customer_operations.h"
 
-#include "google/protobuf/util/time_util.h"
+#include "libs/time/time.h"
 
 namespace kelola::customer::store {
 namespace {
-
-using google::protobuf::util::TimeUtil;
 
 constexpr int64_t kPending = v1::MERGE_OPERATION_STATE_PENDING;
 constexpr int64_t kLedgerMoved = v1::MERGE_OPERATION_STATE_LEDGER_MOVED;
@@ -31,8 +29,8 @@ absl::Status InsertMergeOperation(db::Transaction& tx, const std::string& tenant
           "update_time_micros, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {tenant, op.merge_operation_id(), op.source_customer_id(), op.target_customer_id(),
            static_cast<int64_t>(op.state()), static_cast<int64_t>(r.previous_source_state),
-           TimeUtil::TimestampToMicroseconds(op.create_time()),
-           TimeUtil::TimestampToMicroseconds(op.update_time()), db::Bytes{op.SerializeAsString()}})
+           time::ToUnixMicros(op.create_time()),
+           time::ToUnixMicros(op.update_time()), db::Bytes{op.SerializeAsString()}})
       .status();
 }
 
@@ -56,7 +54,7 @@ absl::StatusOr<bool> AdvanceMergeOperation(db::Transaction& tx, const std::strin
   auto n = tx.Execute(
       "UPDATE merge_operations SET state = ?, update_time_micros = ?, record = ? WHERE "
       "tenant_id = ? AND merge_operation_id = ? AND state = ?",
-      {static_cast<int64_t>(op.state()), TimeUtil::TimestampToMicroseconds(op.update_time()),
+      {static_cast<int64_t>(op.state()), time::ToUnixMicros(op.update_time()),
        db::Bytes{op.SerializeAsString()}, tenant, op.merge_operation_id(),
        static_cast<int64_t>(from)});
   if (!n.ok()) return n.status();

@@ -4,13 +4,14 @@
 #include "absl/time/time.h"
 #include "customer-svc/store/customer_query.h"
 #include "kelola/ledger/v1/events.pb.h"
+#include "libs/time/time.h"
 
 namespace kelola::customer::store {
 namespace {
 
 std::optional<absl::Time> Time(bool has, const google::protobuf::Timestamp& t) {
   if (!has) return std::nullopt;
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+  return time::ToTime(t);
 }
 
 CustomerStatsRecord ToRecord(const ledger::v1::CustomerLedgerStats& s, int64_t version) {

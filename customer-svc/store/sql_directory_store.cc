@@ -11,23 +11,19 @@
 #include "customer-svc/store/directory_store.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/util/time_util.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/errors/errors.h"
 #include "libs/phone/phone_normalizer.h"
 #include "libs/text/collation.h"
 #include "libs/text/normalize.h"
+#include "libs/time/time.h"
 
 namespace kelola::customer::store {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
 std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return TimeUtil::TimestampToMicroseconds(t);
-}
+int64_t Micros(const google::protobuf::Timestamp& t) { return time::ToUnixMicros(t); }
 
 db::Value TextOrNull(const std::string& s) {
   if (s.empty()) return db::Null();
@@ -324,7 +320,7 @@ class SqlDirectoryTx final : public DirectoryTx {
     for (const auto& row : *rows) {
       ConsentRecord r;
       r.consent.set_state(static_cast<v1::MarketingConsentState>(row.GetInt(0)));
-      *r.consent.mutable_consent_time() = TimeUtil::MicrosecondsToTimestamp(row.GetInt(1));
+      *r.consent.mutable_consent_time() = time::TimestampFromUnixMicros(row.GetInt(1));
       r.consent.set_source(row.GetText(2));
       r.principal = row.GetText(3);
       r.record_time = absl::FromUnixMicros(row.GetInt(4));
@@ -400,7 +396,7 @@ class SqlDirectoryTx final : public DirectoryTx {
       e.set_aggregate_type("customer");
       e.set_aggregate_id(std::string(customer_id));
       e.set_aggregate_version(row.GetInt(2));
-      *e.mutable_occur_time() = TimeUtil::MicrosecondsToTimestamp(row.GetInt(3));
+      *e.mutable_occur_time() = time::TimestampFromUnixMicros(row.GetInt(3));
       e.mutable_payload()->set_type_url(absl::StrCat("type.googleapis.com/", e.type()));
       e.mutable_payload()->set_value(row.GetBytes(4));
       e.set_request_id(row.GetText(5));
@@ -433,7 +429,7 @@ class SqlDirectoryTx final : public DirectoryTx {
       c.category.set_category_id(d.id);
       c.category.set_display_name(d.name);
       *c.category.mutable_create_time() =
-          TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now_));
+          time::TimestampFromUnixMicros(absl::ToUnixMicros(now_));
       *c.category.mutable_update_time() = c.category.create_time();
       c.category.set_etag("v1");
       auto n = tx_.Execute(
@@ -738,7 +734,7 @@ class SqlDirectoryTx final : public DirectoryTx {
     e.set_sku(row.GetText(0));
     e.mutable_price()->set_amount_minor(row.GetInt(1));
     e.mutable_price()->set_currency_code(row.GetText(2));
-    *e.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.GetInt(3));
+    *e.mutable_update_time() = time::TimestampFromUnixMicros(row.GetInt(3));
     return e;
   }
 

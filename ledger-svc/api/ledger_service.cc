@@ -13,6 +13,7 @@
 #include "libs/errors/errors.h"
 #include "libs/money/money.h"
 #include "libs/server/request_context.h"
+#include "libs/time/time.h"
 
 namespace kelola::ledger {
 namespace {
@@ -63,30 +64,18 @@ class MoneyChecker {
   errors::FieldErrors currency_errors_;
 };
 
-absl::Time ToTime(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 void CheckTime(errors::FieldErrors& fields, const std::string& field, bool has,
                const google::protobuf::Timestamp& ts, absl::Time now, absl::Duration tolerance) {
   if (!has) return;
-  if (ts.nanos() < 0 || ts.nanos() > 999999999 || ts.seconds() < 0 || ts.seconds() > 253402300799) {
-    fields.Add(field, "not a valid timestamp");
-    return;
-  }
-  if (ToTime(ts) > now + tolerance) {
+  auto t = time::FromTimestamp(ts, field);
+  if (!t.ok()) {
+    fields.Merge("", t.status());
+  } else if (*t < absl::UnixEpoch()) {
+    fields.Add(field, "before 1970-01-01T00:00:00Z");
+  } else if (*t > now + tolerance) {
     fields.Add(field,
                absl::StrCat("more than ", absl::FormatDuration(tolerance), " in the future"));
   }
-}
-
-std::optional<absl::CivilDay> ValidDate(const type::v1::Date& d) {
-  const absl::CivilDay day(d.year(), d.month(), d.day());
-  if (d.year() < 1 || d.year() > 9999 || day.year() != d.year() || day.month() != d.month() ||
-      day.day() != d.day()) {
-    return std::nullopt;
-  }
-  return day;
 }
 
 bool ValidMethod(v1::PaymentMethod m) {
@@ -110,7 +99,7 @@ template <typename Response>
 bool Replay(LedgerStore& store, const LedgerContext& ctx, absl::string_view rpc,
             const std::string& request_id, const google::protobuf::Message& request,
             Response* response, grpc::Status* status) {
-  if (request_id.empty() || request_id.size() > 100) return false;  // refused by validation
+  if (!api::IsValidRequestId(request_id)) return false;  // refused by validation
   auto found = store.FindReplay(ctx, rpc, request_id, Fingerprint(request));
   if (!found.ok()) {
     *status = ToGrpc(found.status());
@@ -200,11 +189,11 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
   CheckTime(fields, "sale_time", req->has_sale_time(), req->sale_time(), now,
             options_.future_tolerance);
   if (req->has_due_date()) {
-    auto due = ValidDate(req->due_date());
-    if (!due) {
-      fields.Add("due_date", "not a valid date");
+    auto due = time::FromDate(req->due_date(), "due_date");
+    if (!due.ok()) {
+      fields.Merge("", due.status());
     } else {
-      const absl::Time sale_time = req->has_sale_time() ? ToTime(req->sale_time()) : now;
+      const absl::Time sale_time = req->has_sale_time() ? time::ToTime(req->sale_time()) : now;
       if (*due < absl::ToCivilDay(sale_time, ctx->time_zone)) {
         fields.Add("due_date", "before the sale's date");
       }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "libs/request_id/request_id.h"
 #include "libs/server/request_context.h"
 
 namespace kelola::ledger::api {
@@ -61,9 +62,11 @@ bool IsValidEntityId(const std::string& id) {
 }
 
 void CheckRequestId(errors::FieldErrors& fields, const std::string& id, const std::string& field) {
-  bool ok = !id.empty() && id.size() <= 100;
-  for (char c : id) ok = ok && c >= 0x20 && c < 0x7f;
-  if (!ok) fields.Add(field, "required: 1-100 printable ASCII characters");
+  request_id::Check(fields, id, request_id::Presence::kRequired, field);
+}
+
+bool IsValidRequestId(const std::string& id) {
+  return request_id::Problem(id, request_id::Presence::kRequired).empty();
 }
 
 void CheckId(errors::FieldErrors& fields, const std::string& field, const std::string& id,

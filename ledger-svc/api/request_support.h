@@ -37,7 +37,8 @@ absl::StatusOr<LedgerContext> ReadLedgerContext(const grpc::ServerContext& conte
 // 1–64 characters of [A-Za-z0-9_-].
 bool IsValidEntityId(const std::string& id);
 
-// request_id (and the other operation ids): 1–100 printable ASCII characters.
+// request_id (and the other operation ids): required, libs/request_id's rule (1–100
+// visible ASCII characters).
 void CheckRequestId(errors::FieldErrors& fields, const std::string& id,
                     const std::string& field = "request_id");
 
@@ -45,6 +46,7 @@ void CheckId(errors::FieldErrors& fields, const std::string& field, const std::s
              bool required);
 
 void CheckLength(errors::FieldErrors& fields, const std::string& field, const std::string& text,
+bool IsValidRequestId(const std::string& id);
                  size_t max, bool required = false);
 
 }  // namespace api

@@ -3,12 +3,9 @@
 #include <cctype>
 #include <cstdint>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "libs/errors/errors.h"
+#include "libs/paging/page_token.h"
 
 namespace kelola::ledger {
 namespace {
@@ -20,14 +17,8 @@ absl::Status Invalid(int position, absl::string_view detail) {
                        {{"filter", std::string(detail)}});
 }
 
-uint64_t Fnv1a(absl::string_view text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+// The ledger's bindings name the tenant and the RPC themselves.
+constexpr char kPageTokenKind[] = "ledger";
 
 bool IsFieldChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
@@ -112,33 +103,12 @@ absl::StatusOr<int> PageSize(int requested) {
 }
 
 std::string EncodePageToken(absl::string_view binding, const std::vector<std::string>& keys) {
-  std::string plain = absl::StrCat("v1|", Fnv1a(binding));
-  for (const std::string& key : keys) absl::StrAppend(&plain, "|", absl::CEscape(key));
-  return absl::WebSafeBase64Escape(plain);
+  return paging::EncodeToken(kPageTokenKind, "", binding, keys);
 }
 
 absl::StatusOr<std::vector<std::string>> DecodePageToken(absl::string_view token,
                                                          absl::string_view binding) {
-  auto invalid = [] {
-    return errors::Error(absl::StatusCode::kInvalidArgument, "PAGE_TOKEN_INVALID",
-                         "page_token cannot be read", {}, {{"page_token", "cannot be read"}});
-  };
-  std::string plain;
-  if (!absl::WebSafeBase64Unescape(token, &plain)) return invalid();
-  std::vector<std::string> parts = absl::StrSplit(plain, '|');
-  if (parts.size() < 2 || parts[0] != "v1") return invalid();
-  if (parts[1] != absl::StrCat(Fnv1a(binding))) {
-    return errors::Error(absl::StatusCode::kInvalidArgument, "PAGE_TOKEN_MISMATCH",
-                         "page_token was made for other listing parameters", {},
-                         {{"page_token", "made for other listing parameters"}});
-  }
-  std::vector<std::string> keys;
-  for (size_t i = 2; i < parts.size(); ++i) {
-    std::string key;
-    if (!absl::CUnescape(parts[i], &key)) return invalid();
-    keys.push_back(std::move(key));
-  }
-  return keys;
+  return paging::DecodeToken(token, kPageTokenKind, "", binding);
 }
 
 }  // namespace kelola::ledger

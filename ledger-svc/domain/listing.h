@@ -28,11 +28,11 @@ absl::Status FilterError(const FilterTerm& term, absl::string_view detail);
 // page_size: 0 → 50, above 200 → 200, negative → INVALID_ARGUMENT (field page_size).
 absl::StatusOr<int> PageSize(int requested);
 
-// A token carrying `keys` (the sort key of the last row returned), bound to `binding`
-// (tenant, RPC and every listing parameter).
+// A token carrying `keys` (the sort key of the last row returned), signed and bound to
+// `binding` (tenant, RPC and every listing parameter) by libs/paging.
 std::string EncodePageToken(absl::string_view binding, const std::vector<std::string>& keys);
-// The keys of a token: PAGE_TOKEN_INVALID when it cannot be read, PAGE_TOKEN_MISMATCH
-// when it was made for other parameters.
+// The keys of a token: PAGE_TOKEN_INVALID when it was altered, truncated or not issued by
+// the ledger, PAGE_TOKEN_MISMATCH when it was made for other parameters.
 absl::StatusOr<std::vector<std::string>> DecodePageToken(absl::string_view token,
                                                          absl::string_view binding);
 

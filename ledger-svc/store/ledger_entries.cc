@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "libs/time/time.h"
 
 namespace kelola::ledger::entries {
 
@@ -24,13 +25,10 @@ type::v1::Money M(int64_t amount, const std::string& currency) {
 }
 
 void SetTime(google::protobuf::Timestamp* ts, int64_t micros) {
-  ts->set_seconds(micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000));
-  ts->set_nanos(static_cast<int32_t>((micros - ts->seconds() * 1000000) * 1000));
+  *ts = time::TimestampFromUnixMicros(micros);
 }
 
-int64_t Micros(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000000 + ts.nanos() / 1000;
-}
+int64_t Micros(const google::protobuf::Timestamp& ts) { return time::ToUnixMicros(ts); }
 
 std::string DayText(absl::CivilDay day) {
   return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
@@ -42,13 +40,7 @@ std::optional<absl::CivilDay> ParseDay(absl::string_view text) {
   return day;
 }
 
-type::v1::Date ToDate(absl::CivilDay day) {
-  type::v1::Date d;
-  d.set_year(static_cast<int32_t>(day.year()));
-  d.set_month(day.month());
-  d.set_day(day.day());
-  return d;
-}
+type::v1::Date ToDate(absl::CivilDay day) { return time::ToDate(day); }
 
 int64_t DayStartMicros(absl::CivilDay day, absl::TimeZone tz) {
   return absl::ToUnixMicros(absl::FromCivil(day, tz));
@@ -432,9 +424,7 @@ std::optional<v1::CustomerLedgerStats> ApplyStatsDelta(const v1::CustomerLedgerS
       opt_time(st.has_oldest_open_sale_time(), st.oldest_open_sale_time());
   std::optional<absl::CivilDay> earliest_due;
   if (st.has_earliest_open_due_date()) {
-    earliest_due =
-        absl::CivilDay(st.earliest_open_due_date().year(), st.earliest_open_due_date().month(),
-                       st.earliest_open_due_date().day());
+    earliest_due = time::ToCivilDay(st.earliest_open_due_date());
   }
   int64_t total_spent = st.total_spent().amount_minor();
   int64_t count = st.transaction_count();

@@ -17,6 +17,7 @@
 #include "ledger-svc/store/ledger_entries.h"
 #include "libs/errors/errors.h"
 
+#include "libs/time/time.h"
 namespace kelola::ledger {
 
 using entries::AppendEvent;
@@ -246,8 +247,7 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
         facts.amounts.paid = paid_now + apply_credit;
         facts.sale_time_micros = sale_time;
         if (req.has_due_date()) {
-          facts.due =
-              absl::CivilDay(req.due_date().year(), req.due_date().month(), req.due_date().day());
+          facts.due = time::ToCivilDay(req.due_date());
         }
         LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, facts, v1::SALE_VIEW_BASIC, today));
         if (paid_now > 0 || !credit_plan.empty()) {  // a credit sale has no allocation yet

@@ -5,9 +5,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/util/time_util.h"
 #include "libs/errors/errors.h"
 #include "libs/server/request_context.h"
+#include "libs/time/time.h"
 
 namespace kelola::events {
 
@@ -29,7 +29,7 @@ bool SendHeartbeat(grpc::ServerWriter<WatchEventsResponse>* writer, int64_t head
   WatchEventsResponse response;
   response.mutable_heartbeat()->set_head_sequence(head);
   *response.mutable_heartbeat()->mutable_time() =
-      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(absl::Now()));
+      time::ToTimestamp(absl::Now());
   return writer->Write(response);
 }
 

@@ -1,7 +1,7 @@
 #include "libs/events/outbox.h"
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
+#include "libs/time/time.h"
 
 namespace kelola::events {
 
@@ -112,7 +112,7 @@ absl::StatusOr<std::vector<type::v1::Event>> ReadEvents(db::Transaction& tx, int
     event.set_aggregate_id(row.GetText(4));
     event.set_aggregate_version(row.GetInt(5));
     *event.mutable_occur_time() =
-        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(row.GetInt(6));
+        time::TimestampFromUnixMicros(row.GetInt(6));
     event.mutable_payload()->set_type_url(absl::StrCat("type.googleapis.com/", event.type()));
     event.mutable_payload()->set_value(row.GetBytes(7));
     event.set_request_id(row.GetText(8));

@@ -76,12 +76,7 @@ bool SameBytes(absl::string_view a, absl::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-absl::Status Invalid() {
-  return errors::Error(absl::StatusCode::kInvalidArgument, kReasonPageTokenInvalid,
-                       "page_token was not issued for this list (altered, truncated, or from "
-                       "another call or tenant); restart from the first page",
-                       {}, {{"page_token", "not a page token of this list"}});
-}
+absl::Status Invalid() { return InvalidPageTokenError(); }
 
 absl::Status Mismatch() {
   return errors::Error(absl::StatusCode::kInvalidArgument, kReasonPageTokenMismatch,
@@ -101,6 +96,13 @@ ProcessState& State() {
 }
 
 }  // namespace
+
+absl::Status InvalidPageTokenError() {
+  return errors::Error(absl::StatusCode::kInvalidArgument, kReasonPageTokenInvalid,
+                       "page_token was not issued for this list (altered, truncated, or from "
+                       "another call or tenant); restart from the first page",
+                       {}, {{"page_token", "not a page token of this list"}});
+}
 
 absl::StatusOr<PageTokenCodec> PageTokenCodec::Create(const std::vector<std::string>& secrets) {
   if (secrets.empty()) return absl::InvalidArgumentError("no page-token secret");

@@ -50,6 +50,10 @@ class PageTokenCodec {
   std::vector<std::string> keys_;  // 32-byte HMAC keys; keys_[0] signs
 };
 
+// The PAGE_TOKEN_INVALID error Decode returns, for callers that find a genuine token's
+// values unusable.
+absl::Status InvalidPageTokenError();
+
 // The secrets of a key file: one per line (blank lines and lines starting with '#'
 // ignored, surrounding whitespace trimmed); the first signs. INVALID_ARGUMENT or NOT_FOUND
 // naming the file.

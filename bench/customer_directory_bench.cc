@@ -229,14 +229,15 @@ class Bench {
   absl::Status MeasureSearch() {
     for (const auto& [what, queries] : SearchQueries()) {
       for (int clients : {1, 16}) {
-        LoadResult r = RunClients(
-            clients, static_cast<int64_t>(queries.size()), absl::Minutes(5), [&](int, int64_t i) {
-              v1::SearchCustomersRequest request;
-              request.set_query(queries[i]);
-              request.set_page_size(20);
-              v1::SearchCustomersResponse response;
-              return FromGrpc(stub_->SearchCustomers(Ctx().get(), request, &response));
-            });
+        LoadResult r =
+            RunClients(clients, static_cast<int64_t>(queries.size()), absl::Minutes(5),
+                       [&, &queries = queries](int, int64_t i) {
+                         v1::SearchCustomersRequest request;
+                         request.set_query(queries[i]);
+                         request.set_page_size(20);
+                         v1::SearchCustomersResponse response;
+                         return FromGrpc(stub_->SearchCustomers(Ctx().get(), request, &response));
+                       });
         AddLatencyRow(what, r);
       }
     }
@@ -251,18 +252,20 @@ class Bench {
     const int count = absl::GetFlag(FLAGS_queries);
     for (const auto& [filter, order_by] : lists) {
       for (int clients : {1, 16}) {
-        LoadResult r = RunClients(clients, count, absl::Minutes(5), [&](int, int64_t i) {
-          v1::ListCustomersRequest request;
-          request.set_filter(filter);
-          request.set_order_by(order_by);
-          request.set_page_size(50);
-          v1::ListCustomersResponse response;
-          absl::Status s = FromGrpc(stub_->ListCustomers(Ctx().get(), request, &response));
-          if (!s.ok() || i % 2 == 0 || response.next_page_token().empty()) return s;
-          // Every other call also reads the next page, as a scrolling user does.
-          request.set_page_token(response.next_page_token());
-          return FromGrpc(stub_->ListCustomers(Ctx().get(), request, &response));
-        });
+        LoadResult r = RunClients(
+            clients, count, absl::Minutes(5),
+            [&, &filter = filter, &order_by = order_by](int, int64_t i) {
+              v1::ListCustomersRequest request;
+              request.set_filter(filter);
+              request.set_order_by(order_by);
+              request.set_page_size(50);
+              v1::ListCustomersResponse response;
+              absl::Status s = FromGrpc(stub_->ListCustomers(Ctx().get(), request, &response));
+              if (!s.ok() || i % 2 == 0 || response.next_page_token().empty()) return s;
+              // Every other call also reads the next page, as a scrolling user does.
+              request.set_page_token(response.next_page_token());
+              return FromGrpc(stub_->ListCustomers(Ctx().get(), request, &response));
+            });
         AddLatencyRow(absl::StrCat("list `", filter.empty() ? "all" : filter, "` by ", order_by,
                                    ", page of 50"),
                       r);

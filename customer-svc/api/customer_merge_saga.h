@@ -58,7 +58,7 @@ class CustomerMergeSaga {
   store::DirectoryStore& store_;
   LedgerProtocol& ledger_;
   ids::IdGenerator& ids_;
-  const Clock& clock_;
+  [[maybe_unused]] const Clock& clock_;  // not read yet
 };
 
 }  // namespace kelola::customer::api

@@ -160,6 +160,17 @@ absl::StatusOr<NormalizedPhone> PhoneNormalizer::Normalize(std::string_view raw,
   }
   NormalizedPhone out;
   util.Format(number, PhoneNumberUtil::E164, &out.e164);
+  // The stored form must read back as itself. "+62 0 0812..." is possible-length as
+  // +620812..., which reads back as +62812... (one trunk '0' dropped), another number.
+  PhoneNumber stored;
+  std::string again;
+  if (util.Parse(out.e164, region, &stored) == PhoneNumberUtil::NO_PARSING_ERROR) {
+    util.Format(stored, PhoneNumberUtil::E164, &again);
+  }
+  if (again != out.e164) {
+    return Invalid(absl::StrCat("not a phone number of country code +", number.country_code(),
+                                " (a leading 0 too many?)"));
+  }
   util.GetNationalSignificantNumber(number, &out.national_significant_number);
   util.GetRegionCodeForNumber(number, &out.region);
   if (out.region == kUnknownRegion) {

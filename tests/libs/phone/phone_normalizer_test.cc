@@ -108,6 +108,27 @@ TEST_F(PhoneNormalizerTest, PossibleOnlyMode) {
   EXPECT_EQ(phone->region, "ID");
 }
 
+// Found by fuzz/phone_fuzzer: a trunk '0' too many gave a stored number that reads back
+// as another one (+620812345678 -> +62812345678), so duplicates went unnoticed.
+TEST_F(PhoneNormalizerTest, PossibleOnlyModeRefusesNumbersThatReadBackAsAnother) {
+  PhoneNormalizerOptions options;
+  options.require_valid = false;
+  PhoneNormalizer lenient(options);
+  for (const char* raw : {"+62 00812345678", "+62 0 0812 345 678", "00000000000))))"}) {
+    absl::StatusOr<NormalizedPhone> phone = lenient.Normalize(raw, "ID");
+    EXPECT_EQ(errors::Reason(phone.status()), kReasonPhoneInvalid)
+        << raw << " -> " << (phone.ok() ? phone->e164 : "");
+  }
+  // Every accepted number reads back as itself; numbers with a leading zero of their own
+  // (Italy) keep it.
+  for (const char* raw : {"+62 (0)812 345 678", "0812345678", "+39 06 1234 5678", "12345"}) {
+    absl::StatusOr<NormalizedPhone> phone = lenient.Normalize(raw, "ID");
+    ASSERT_TRUE(phone.ok()) << raw << ": " << phone.status();
+    EXPECT_EQ(lenient.Normalize(phone->e164, "ID")->e164, phone->e164) << raw;
+  }
+  EXPECT_EQ(lenient.Normalize("+39 06 1234 5678", "ID")->national_significant_number, "0612345678");
+}
+
 TEST_F(PhoneNormalizerTest, ConcurrentUse) {
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};

@@ -102,8 +102,11 @@ absl::StatusOr<bool> Reader::Prepare() {
     if (end == buffer_.size() && !finished_ && end - pos_ <= options_.max_record_bytes) {
       return false;  // the first line is not complete yet
     }
-    const absl::string_view first_line(data + pos_, end - pos_);
-    if (first_line.size() == 5 && absl::StartsWith(first_line, "sep=") &&
+    // A first line longer than a record may be is read up to that size only (it is refused
+    // later anyway), so that the choice never depends on how much of it has arrived.
+    const absl::string_view first_line(data + pos_,
+                                       std::min(end - pos_, options_.max_record_bytes));
+    if (end - pos_ == 5 && first_line.size() == 5 && absl::StartsWith(first_line, "sep=") &&
         IsValidDelimiter(first_line[4])) {
       // Excel's delimiter hint; the line is not a record.
       delimiter_ = first_line[4];

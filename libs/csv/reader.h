@@ -81,7 +81,8 @@ struct ReaderOptions {
   char delimiter = ',';
   // When true, the first line decides the delimiter: an Excel "sep=X" line (which is then
   // skipped, but still counts as line 1), else whichever of ',', ';' and TAB occurs most often
-  // outside quotes in the first line, `delimiter` on a tie or when none occurs.
+  // outside quotes in the first line (its first `max_record_bytes` bytes), `delimiter` on a
+  // tie or when none occurs.
   bool detect_delimiter = false;
   // Completely empty lines (no bytes between two line ends) are skipped. When false, each
   // becomes a record with one empty field, as RFC 4180 reads it.

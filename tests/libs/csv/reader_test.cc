@@ -315,6 +315,19 @@ TEST(ReaderTest, OtherDelimiters) {
   EXPECT_THAT(*rows, ElementsAre(Row{1, {"nama", "saldo"}}, Row{2, {"Siti", "1.234,50"}}));
 }
 
+// Found by fuzz/csv_reader_fuzzer: a first line longer than a record may be chose its
+// delimiter from however much of it had arrived, so the error depended on the chunking.
+TEST(ReaderTest, DetectionOnAnOverlongFirstLineDoesNotDependOnChunking) {
+  ReaderOptions options;
+  options.detect_delimiter = true;
+  options.max_field_bytes = 8;
+  options.max_record_bytes = 32;
+  // A TAB within the first 32 bytes, more commas after them.
+  const std::string input = std::string("\0\0\0\0\0\0\t", 7) + std::string(30, 'x') + ",a,b\n";
+  ExpectSameForEveryChunking(input, options);
+  ExpectSameForEveryChunking(std::string(40, 'x') + ";a;b\nc;d\n", options);
+}
+
 TEST(ReaderTest, DetectsDelimiter) {
   ReaderOptions options;
   options.detect_delimiter = true;

@@ -1,6 +1,7 @@
 #include "libs/server/request_context.h"
 
 #include "libs/errors/errors.h"
+#include "libs/request_id/request_id.h"
 
 namespace kelola::server {
 namespace {
@@ -36,6 +37,11 @@ absl::StatusOr<RequestContext> ReadRequestContext(const grpc::ServerContext& con
     return errors::Error(absl::StatusCode::kInvalidArgument, "TENANT_INVALID",
                          "x-kelola-tenant must be 1-64 characters of [A-Za-z0-9._-]", {},
                          {{"x-kelola-tenant", "1-64 characters of [A-Za-z0-9._-]"}});
+  }
+  if (absl::Status id = request_id::Validate(out.request_id, request_id::Presence::kOptional,
+                                             kRequestIdHeader);
+      !id.ok()) {
+    return id;
   }
   return out;
 }

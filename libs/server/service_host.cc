@@ -9,6 +9,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "libs/log/log.h"
+#include "libs/server/request_parsing.h"
 
 namespace kelola::server {
 namespace {
@@ -135,7 +136,11 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   grpc::ResourceQuota quota(options.service_name);
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
+  // First: a request that cannot be parsed is answered INVALID_ARGUMENT before the
+  // metrics interceptor counts and logs the call.
+  InstallRequestParseLogHandler();
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+  factories.push_back(NewRequestParseInterceptorFactory(ErrorDomainOf(options.service_name)));
   factories.push_back(std::make_unique<MetricsInterceptorFactory>(registry));
   builder.experimental().SetInterceptorCreators(std::move(factories));
   for (grpc::Service* service : services) builder.RegisterService(service);

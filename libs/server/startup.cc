@@ -5,6 +5,7 @@
 #include "grpc/support/log.h"
 #include "libs/config/config.h"
 #include "libs/log/log.h"
+#include "libs/paging/page_token.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "gRPC listen address HOST:PORT (port 0 = any)");
 ABSL_FLAG(std::string, metrics_listen, "",
@@ -15,6 +16,10 @@ ABSL_FLAG(int, max_threads, 256,
           "gRPC handler threads: calls in flight at once (each holds one while it runs)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "how long in-flight calls may run after SIGTERM");
+ABSL_FLAG(std::string, page_token_key_file, "",
+          "file of page-token secrets, one per line, each at least 32 bytes: the first signs, "
+          "all verify (rotation); every replica of a service needs the same file. Empty = a "
+          "built-in development secret, for local runs only");
 
 namespace kelola::server {
 namespace {
@@ -26,6 +31,24 @@ void GrpcLogToJson(gpr_log_func_args* args) {
                                                                      : log::Level::kDebug;
   log::Write(level, args->message,
              {{"source", "grpc"}, {"at", absl::StrCat(args->file, ":", args->line)}});
+}
+
+// Page tokens are signed (libs/paging); replicas must share the secret to accept each
+// other's tokens. See docs/decisions/page-tokens.md.
+void ConfigurePageTokens() {
+  const std::string path = absl::GetFlag(FLAGS_page_token_key_file);
+  if (path.empty()) {
+    log::Warn(
+        "page tokens are signed with the built-in development secret; set "
+        "--page_token_key_file (KELOLA_PAGE_TOKEN_KEY_FILE) to a secret shared by all replicas "
+        "in production");
+    return;
+  }
+  auto secrets = paging::ReadSecretsFile(path);
+  if (!secrets.ok()) config::Die("--page_token_key_file", secrets.status());
+  auto codec = paging::PageTokenCodec::Create(*secrets);
+  if (!codec.ok()) config::Die("--page_token_key_file", codec.status());
+  paging::InstallCodec(*std::move(codec));
 }
 
 }  // namespace
@@ -41,6 +64,7 @@ ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
   }
   log::Init(service_name, level);
   gpr_set_log_function(GrpcLogToJson);
+  ConfigurePageTokens();
 
   ServerOptions options;
   options.service_name = std::string(service_name);

@@ -9,6 +9,8 @@
 //   --metrics_listen=HOST:PORT    HTTP /metrics and /healthz ("" = off)
 //   --log_level=debug|info|warn|error
 //   --max_message_bytes, --max_threads, --shutdown_grace
+//   --page_token_key_file=PATH    secrets signing page tokens (libs/paging); see
+//                                 docs/decisions/page-tokens.md
 
 #include <memory>
 #include <string>

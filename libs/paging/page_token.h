@@ -16,7 +16,7 @@
 //   PAGE_TOKEN_MISMATCH genuine, but issued for other listing parameters.
 // Keys: each key is derived from a configured secret; the first key signs, every key
 // verifies, so that a secret can be rotated without breaking the tokens clients hold.
-// See docs/decisions/page-tokens.md.
+// See docs/decisions/input-validation-and-errors.md.
 
 #include <memory>
 #include <string>

@@ -34,7 +34,7 @@ void GrpcLogToJson(gpr_log_func_args* args) {
 }
 
 // Page tokens are signed (libs/paging); replicas must share the secret to accept each
-// other's tokens. See docs/decisions/page-tokens.md.
+// other's tokens. See docs/decisions/input-validation-and-errors.md.
 void ConfigurePageTokens() {
   const std::string path = absl::GetFlag(FLAGS_page_token_key_file);
   if (path.empty()) {

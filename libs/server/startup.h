@@ -10,7 +10,7 @@
 //   --log_level=debug|info|warn|error
 //   --max_message_bytes, --max_threads, --shutdown_grace
 //   --page_token_key_file=PATH    secrets signing page tokens (libs/paging); see
-//                                 docs/decisions/page-tokens.md
+//                                 docs/decisions/input-validation-and-errors.md
 
 #include <memory>
 #include <string>

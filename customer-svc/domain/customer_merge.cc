@@ -108,8 +108,7 @@ v1::Customer MergeCustomerData(const v1::Customer& target, const v1::Customer& s
   const auto& b = source.marketing_consent();
   if (b.state() != v1::MARKETING_CONSENT_STATE_UNSPECIFIED &&
       (a.state() == v1::MARKETING_CONSENT_STATE_UNSPECIFIED ||
-       time::ToUnixMicros(b.consent_time()) >
-           time::ToUnixMicros(a.consent_time()))) {
+       time::ToUnixMicros(b.consent_time()) > time::ToUnixMicros(a.consent_time()))) {
     *out.mutable_marketing_consent() = b;
   }
 

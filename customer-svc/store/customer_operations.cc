@@ -29,8 +29,8 @@ absl::Status InsertMergeOperation(db::Transaction& tx, const std::string& tenant
           "update_time_micros, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {tenant, op.merge_operation_id(), op.source_customer_id(), op.target_customer_id(),
            static_cast<int64_t>(op.state()), static_cast<int64_t>(r.previous_source_state),
-           time::ToUnixMicros(op.create_time()),
-           time::ToUnixMicros(op.update_time()), db::Bytes{op.SerializeAsString()}})
+           time::ToUnixMicros(op.create_time()), time::ToUnixMicros(op.update_time()),
+           db::Bytes{op.SerializeAsString()}})
       .status();
 }
 

@@ -428,8 +428,7 @@ class SqlDirectoryTx final : public DirectoryTx {
       c.version = 1;
       c.category.set_category_id(d.id);
       c.category.set_display_name(d.name);
-      *c.category.mutable_create_time() =
-          time::TimestampFromUnixMicros(absl::ToUnixMicros(now_));
+      *c.category.mutable_create_time() = time::TimestampFromUnixMicros(absl::ToUnixMicros(now_));
       *c.category.mutable_update_time() = c.category.create_time();
       c.category.set_etag("v1");
       auto n = tx_.Execute(

@@ -28,8 +28,7 @@ std::string Metadata(const grpc::ServerContext& context, const char* key) {
 bool SendHeartbeat(grpc::ServerWriter<WatchEventsResponse>* writer, int64_t head) {
   WatchEventsResponse response;
   response.mutable_heartbeat()->set_head_sequence(head);
-  *response.mutable_heartbeat()->mutable_time() =
-      time::ToTimestamp(absl::Now());
+  *response.mutable_heartbeat()->mutable_time() = time::ToTimestamp(absl::Now());
   return writer->Write(response);
 }
 

@@ -111,8 +111,7 @@ absl::StatusOr<std::vector<type::v1::Event>> ReadEvents(db::Transaction& tx, int
     event.set_aggregate_type(row.GetText(3));
     event.set_aggregate_id(row.GetText(4));
     event.set_aggregate_version(row.GetInt(5));
-    *event.mutable_occur_time() =
-        time::TimestampFromUnixMicros(row.GetInt(6));
+    *event.mutable_occur_time() = time::TimestampFromUnixMicros(row.GetInt(6));
     event.mutable_payload()->set_type_url(absl::StrCat("type.googleapis.com/", event.type()));
     event.mutable_payload()->set_value(row.GetBytes(7));
     event.set_request_id(row.GetText(8));

@@ -64,8 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(!tampered.ok() || *tampered == values);
 
   // Tokens signed with a retired key still read while it is listed.
-  auto kept = rotated.Decode(old_key.Encode("list", "toko-ani", "b", values), "list",
-                             "toko-ani", "b");
+  auto kept =
+      rotated.Decode(old_key.Encode("list", "toko-ani", "b", values), "list", "toko-ani", "b");
   FUZZ_CHECK(kept.ok() && *kept == values);
   return 0;
 }

@@ -41,12 +41,12 @@ bool IsValidEntityId(const std::string& id);
 // visible ASCII characters).
 void CheckRequestId(errors::FieldErrors& fields, const std::string& id,
                     const std::string& field = "request_id");
+bool IsValidRequestId(const std::string& id);
 
 void CheckId(errors::FieldErrors& fields, const std::string& field, const std::string& id,
              bool required);
 
 void CheckLength(errors::FieldErrors& fields, const std::string& field, const std::string& text,
-bool IsValidRequestId(const std::string& id);
                  size_t max, bool required = false);
 
 }  // namespace api

@@ -6,6 +6,7 @@
 #include "ledger-svc/api/grpc_customer_directory.h"
 #include "ledger-svc/api/ledger_internal_service.h"
 #include "ledger-svc/api/ledger_service.h"
+#include "ledger-svc/api/tenant_settings_cache.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "ledger-svc/store/migrations.h"
 #include "libs/clock/clock.h"
@@ -27,7 +28,12 @@ int main(int argc, char** argv) {
                                                    "ledger-svc --db=URL --customer=ADDR [flags]");
   auto db = kelola::server::OpenDatabaseOrDie("--db", absl::GetFlag(FLAGS_db),
                                               kelola::ledger::Migrations());
-  auto customer = kelola::server::PeerChannelOrDie("--customer", absl::GetFlag(FLAGS_customer));
+  // Not PeerChannelOrDie: this channel reconnects within a second after an outage.
+  const std::string customer_address = absl::GetFlag(FLAGS_customer);
+  if (customer_address.empty()) {
+    kelola::config::Die("--customer", absl::InvalidArgumentError("a peer address is required"));
+  }
+  auto customer = kelola::ledger::NewCustomerChannel(customer_address);
 
   const kelola::Clock& clock = kelola::RealClock::Get();
   const auto seed = kelola::ids::IdGenerator::OsSeed();
@@ -47,8 +53,9 @@ int main(int argc, char** argv) {
   kelola::db::GroupCommitter group_commit(*db, batching);
   kelola::ledger::LedgerStore store(*db, clock, ids, &notifier,
                                     absl::GetFlag(FLAGS_group_commit) ? &group_commit : nullptr);
-  kelola::ledger::LedgerServiceImpl ledger_service(store, directory, clock);
-  kelola::ledger::LedgerInternalServiceImpl internal_service(store);
+  kelola::ledger::TenantSettingsCache tenants(directory, clock, &store);
+  kelola::ledger::LedgerServiceImpl ledger_service(store, directory, tenants, clock);
+  kelola::ledger::LedgerInternalServiceImpl internal_service(store, tenants);
 
   return kelola::server::ServeUntilSignal(
       options, &registry, {&ledger_service, &internal_service, &event_service},

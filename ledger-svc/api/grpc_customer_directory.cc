@@ -1,10 +1,13 @@
 #include "ledger-svc/api/grpc_customer_directory.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "libs/errors/errors.h"
 #include "libs/server/request_context.h"
 
@@ -13,21 +16,61 @@ namespace {
 
 absl::Status Unavailable(absl::string_view why) {
   return errors::Error(absl::StatusCode::kUnavailable, "CUSTOMER_SERVICE_UNAVAILABLE",
-                       absl::StrCat("customer-svc did not answer the sale check: ", why));
+                       absl::StrCat("customer-svc did not answer: ", why));
 }
 
 }  // namespace
 
-GrpcCustomerDirectory::GrpcCustomerDirectory(std::shared_ptr<grpc::Channel> channel,
-                                             absl::Duration timeout)
-    : stub_(customer::v1::CustomerInternalService::NewStub(channel)), timeout_(timeout) {}
+grpc::ChannelArguments CustomerChannelArguments() {
+  grpc::ChannelArguments args;
+  args.SetLoadBalancingPolicyName("round_robin");
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  return args;
+}
 
-absl::StatusOr<CustomerCheck> GrpcCustomerDirectory::CheckForSale(absl::string_view tenant_id,
-                                                                  absl::string_view customer_id) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+std::shared_ptr<grpc::Channel> NewCustomerChannel(const std::string& target) {
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   CustomerChannelArguments());
+}
+
+GrpcCustomerDirectory::GrpcCustomerDirectory(std::shared_ptr<grpc::Channel> channel,
+                                             absl::Duration max_wait)
+    : stub_(customer::v1::CustomerInternalService::NewStub(channel)),
+      tenants_(customer::v1::TenantService::NewStub(channel)),
+      max_wait_(max_wait) {}
+
+void GrpcCustomerDirectory::Prepare(grpc::ClientContext& context, absl::string_view tenant_id,
+                                    absl::Time deadline) const {
+  context.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + max_wait_)));
+  context.set_wait_for_ready(true);
   context.AddMetadata(server::kTenantHeader, std::string(tenant_id));
   context.AddMetadata(server::kPrincipalHeader, "ledger-svc");
+}
+
+absl::StatusOr<TenantSettings> GrpcCustomerDirectory::GetTenantSettings(absl::string_view tenant_id,
+                                                                        absl::Time deadline) {
+  grpc::ClientContext context;
+  Prepare(context, tenant_id, deadline);
+  customer::v1::GetTenantSettingsResponse response;
+  const grpc::Status status =
+      tenants_->GetTenantSettings(&context, customer::v1::GetTenantSettingsRequest(), &response);
+  if (!status.ok()) return Unavailable(status.error_message());
+  TenantSettings out;
+  out.currency_code = response.settings().currency_code();
+  out.time_zone = response.settings().time_zone();
+  if (out.currency_code.empty()) out.currency_code = "IDR";
+  if (out.time_zone.empty()) out.time_zone = "Asia/Jakarta";
+  return out;
+}
+
+absl::StatusOr<CustomerCheck> GrpcCustomerDirectory::CheckForSale(absl::string_view tenant_id,
+                                                                  absl::string_view customer_id,
+                                                                  absl::Time deadline) {
+  grpc::ClientContext context;
+  Prepare(context, tenant_id, deadline);
   customer::v1::CheckCustomerForSaleRequest request;
   request.set_customer_id(std::string(customer_id));
   customer::v1::CheckCustomerForSaleResponse response;

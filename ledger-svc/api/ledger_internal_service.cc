@@ -23,10 +23,18 @@ absl::Status CheckSealRequest(const Request& request) {
 
 }  // namespace
 
+absl::StatusOr<LedgerContext> LedgerInternalServiceImpl::Context(
+    const grpc::ServerContext& context) {
+  auto ctx = api::ReadLedgerContext(context);
+  if (!ctx.ok()) return ctx.status();
+  if (auto s = tenants_.Resolve(api::CallDeadline(context), *ctx); !s.ok()) return s;
+  return ctx;
+}
+
 grpc::Status LedgerInternalServiceImpl::SealCustomer(grpc::ServerContext* context,
                                                      const v1::SealCustomerRequest* request,
                                                      v1::SealCustomerResponse* response) {
-  auto ctx = api::ReadLedgerContext(*context);
+  auto ctx = Context(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   if (auto s = CheckSealRequest(*request); !s.ok()) return ToGrpc(s);
   return Respond(store_.SealCustomer(*ctx, *request), response);
@@ -35,7 +43,7 @@ grpc::Status LedgerInternalServiceImpl::SealCustomer(grpc::ServerContext* contex
 grpc::Status LedgerInternalServiceImpl::UnsealCustomer(grpc::ServerContext* context,
                                                        const v1::UnsealCustomerRequest* request,
                                                        v1::UnsealCustomerResponse* response) {
-  auto ctx = api::ReadLedgerContext(*context);
+  auto ctx = Context(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   if (auto s = CheckSealRequest(*request); !s.ok()) return ToGrpc(s);
   return Respond(store_.UnsealCustomer(*ctx, *request), response);
@@ -44,7 +52,7 @@ grpc::Status LedgerInternalServiceImpl::UnsealCustomer(grpc::ServerContext* cont
 grpc::Status LedgerInternalServiceImpl::ReassignCustomerHistory(
     grpc::ServerContext* context, const v1::ReassignCustomerHistoryRequest* request,
     v1::ReassignCustomerHistoryResponse* response) {
-  auto ctx = api::ReadLedgerContext(*context);
+  auto ctx = Context(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   errors::FieldErrors fields;
   CheckRequestId(fields, request->merge_operation_id(), "merge_operation_id");

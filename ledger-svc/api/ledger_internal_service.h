@@ -9,13 +9,15 @@
 // network, like every other internal port. See docs/decisions/customer-delete-and-merge.md.
 
 #include "kelola/ledger/v1/ledger_internal_service.grpc.pb.h"
+#include "ledger-svc/api/tenant_settings_cache.h"
 #include "ledger-svc/store/ledger_store.h"
 
 namespace kelola::ledger {
 
 class LedgerInternalServiceImpl final : public v1::LedgerInternalService::Service {
  public:
-  explicit LedgerInternalServiceImpl(LedgerStore& store) : store_(store) {}
+  LedgerInternalServiceImpl(LedgerStore& store, TenantSettingsCache& tenants)
+      : store_(store), tenants_(tenants) {}
 
   grpc::Status SealCustomer(grpc::ServerContext* context, const v1::SealCustomerRequest* request,
                             v1::SealCustomerResponse* response) override;
@@ -27,7 +29,11 @@ class LedgerInternalServiceImpl final : public v1::LedgerInternalService::Servic
                                        v1::ReassignCustomerHistoryResponse* response) override;
 
  private:
+  // Tenant and principal of the call with the tenant's currency and time zone.
+  absl::StatusOr<LedgerContext> Context(const grpc::ServerContext& context);
+
   LedgerStore& store_;
+  TenantSettingsCache& tenants_;
 };
 
 }  // namespace kelola::ledger

@@ -120,8 +120,11 @@ absl::Status TooMany(absl::string_view field, int max) {
 
 }  // namespace
 
-absl::StatusOr<LedgerContext> LedgerServiceImpl::Context(const grpc::ServerContext& context) const {
-  return api::ReadLedgerContext(context);
+absl::StatusOr<LedgerContext> LedgerServiceImpl::Context(const grpc::ServerContext& context) {
+  auto ctx = api::ReadLedgerContext(context);
+  if (!ctx.ok()) return ctx.status();
+  if (auto s = tenants_.Resolve(api::CallDeadline(context), *ctx); !s.ok()) return s;
+  return ctx;
 }
 
 // ---------------------------------------------------------------------------------
@@ -129,7 +132,7 @@ absl::StatusOr<LedgerContext> LedgerServiceImpl::Context(const grpc::ServerConte
 grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
                                            const v1::RecordSaleRequest* req,
                                            v1::RecordSaleResponse* response) {
-  auto ctx = Context(*context);
+  auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   // A replay is answered before anything else: the request was valid when first
   // recorded, and checks that depend on the clock or on customer-svc may differ now.
@@ -137,6 +140,7 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
   if (Replay(store_, *ctx, "RecordSale", req->request_id(), *req, response, &replayed)) {
     return replayed;
   }
+  if (auto s = tenants_.Resolve(api::CallDeadline(*context), *ctx); !s.ok()) return ToGrpc(s);
   if (req->items_size() > 500) return ToGrpc(TooMany("items", 500));
   const absl::Time now = clock_.Now();
   errors::FieldErrors fields;
@@ -215,7 +219,10 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
         {{"total", absl::StrCat("computed total is ", totals->total)}}));
   }
   auto paid_and_credit = CheckedAdd(paid, credit);
-  if (!paid_and_credit.ok()) return ToGrpc(paid_and_credit.status());
+  if (!paid_and_credit.ok()) {
+    return ToGrpc(RequestAmountOverflow("apply_credit",
+                                        "amount_paid_now + apply_credit does not fit in 64 bits"));
+  }
   if (*paid_and_credit > total) {
     fields.Add("amount_paid_now", "amount_paid_now + apply_credit is more than the total");
     return ToGrpc(fields.ToStatus());
@@ -228,7 +235,8 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
   }
   std::string category;
   if (!req->customer_id().empty()) {
-    auto check = directory_.CheckForSale(ctx->tenant_id, req->customer_id());
+    auto check =
+        directory_.CheckForSale(ctx->tenant_id, req->customer_id(), api::CallDeadline(*context));
     if (!check.ok()) return ToGrpc(check.status());
     category = check->category_id;
   }
@@ -315,7 +323,7 @@ grpc::Status LedgerServiceImpl::RefundSale(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
                                               const v1::RecordPaymentRequest* req,
                                               v1::RecordPaymentResponse* response) {
-  auto ctx = Context(*context);
+  auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   // A replay is answered before anything else: the request was valid when first
   // recorded, and checks that depend on the clock or on customer-svc may differ now.
@@ -323,6 +331,7 @@ grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
   if (Replay(store_, *ctx, "RecordPayment", req->request_id(), *req, response, &replayed)) {
     return replayed;
   }
+  if (auto s = tenants_.Resolve(api::CallDeadline(*context), *ctx); !s.ok()) return ToGrpc(s);
   if (req->allocations_size() > 500) return ToGrpc(TooMany("allocations", 500));
   errors::FieldErrors fields;
   MoneyChecker money(fields, ctx->currency);
@@ -357,8 +366,11 @@ grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
   }
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
   if (auto st = money.CurrencyStatus(); !st.ok()) return ToGrpc(st);
-  if (overflow) return ToGrpc(CheckedAdd(INT64_MAX, 1).status());
-  auto check = directory_.CheckForSale(ctx->tenant_id, req->customer_id());
+  if (overflow) {
+    return ToGrpc(RequestAmountOverflow("allocations", "the amounts add up to more than 64 bits"));
+  }
+  auto check =
+      directory_.CheckForSale(ctx->tenant_id, req->customer_id(), api::CallDeadline(*context));
   if (!check.ok() && errors::Reason(check.status()) != "CUSTOMER_ARCHIVED") {
     return ToGrpc(check.status());  // archived customers may pay
   }
@@ -414,6 +426,8 @@ grpc::Status LedgerServiceImpl::ApplyCredit(grpc::ServerContext* context,
   CheckRequestId(fields, req->request_id());
   CheckId(fields, "customer_id", req->customer_id(), true);
   std::set<std::string> seen;
+  int64_t sum = 0;
+  bool overflow = false;
   for (int i = 0; i < req->allocations_size(); ++i) {
     const auto& a = req->allocations(i);
     const std::string p = absl::StrCat("allocations[", i, "]");
@@ -421,11 +435,16 @@ grpc::Status LedgerServiceImpl::ApplyCredit(grpc::ServerContext* context,
     if (!a.sale_id().empty() && !seen.insert(a.sale_id()).second) {
       fields.Add(p + ".sale_id", "the same sale twice");
     }
-    money.Check(p + ".amount", a.has_amount(), a.amount(), MoneyChecker::kPositive, true);
+    const int64_t v =
+        money.Check(p + ".amount", a.has_amount(), a.amount(), MoneyChecker::kPositive, true);
+    if (__builtin_add_overflow(sum, v, &sum)) overflow = true;
   }
   money.Check("max_amount", req->has_max_amount(), req->max_amount(), MoneyChecker::kZeroOrMore);
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
   if (auto st = money.CurrencyStatus(); !st.ok()) return ToGrpc(st);
+  if (overflow) {
+    return ToGrpc(RequestAmountOverflow("allocations", "the amounts add up to more than 64 bits"));
+  }
   return Respond(store_.ApplyCredit(*ctx, *req), response);
 }
 
@@ -487,7 +506,7 @@ grpc::Status LedgerServiceImpl::GetCustomerLedgerStats(
 grpc::Status LedgerServiceImpl::SetCreditLimit(grpc::ServerContext* context,
                                                const v1::SetCreditLimitRequest* req,
                                                v1::SetCreditLimitResponse* response) {
-  auto ctx = Context(*context);
+  auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   // A replay is answered before anything else: the request was valid when first
   // recorded, and checks that depend on the clock or on customer-svc may differ now.
@@ -495,6 +514,7 @@ grpc::Status LedgerServiceImpl::SetCreditLimit(grpc::ServerContext* context,
   if (Replay(store_, *ctx, "SetCreditLimit", req->request_id(), *req, response, &replayed)) {
     return replayed;
   }
+  if (auto s = tenants_.Resolve(api::CallDeadline(*context), *ctx); !s.ok()) return ToGrpc(s);
   errors::FieldErrors fields;
   MoneyChecker money(fields, ctx->currency);
   CheckRequestId(fields, req->request_id());
@@ -511,7 +531,8 @@ grpc::Status LedgerServiceImpl::SetCreditLimit(grpc::ServerContext* context,
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
   if (auto st = money.CurrencyStatus(); !st.ok()) return ToGrpc(st);
   if (limit.subject_case() == v1::CreditLimit::kCustomerId) {
-    auto check = directory_.CheckForSale(ctx->tenant_id, limit.customer_id());
+    auto check =
+        directory_.CheckForSale(ctx->tenant_id, limit.customer_id(), api::CallDeadline(*context));
     if (!check.ok() && errors::Reason(check.status()) != "CUSTOMER_ARCHIVED") {
       return ToGrpc(check.status());
     }
@@ -557,7 +578,8 @@ grpc::Status LedgerServiceImpl::GetCreditLimit(grpc::ServerContext* context,
     if (own->has_value()) *response->mutable_credit_limit() = **own;
     return grpc::Status::OK;
   }
-  auto check = directory_.CheckForSale(ctx->tenant_id, req->customer_id());
+  auto check =
+      directory_.CheckForSale(ctx->tenant_id, req->customer_id(), api::CallDeadline(*context));
   std::string category;
   if (check.ok()) {
     category = check->category_id;

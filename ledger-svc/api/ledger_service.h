@@ -4,13 +4,13 @@
 // (CustomerDirectory) where a write needs it, calls the store and converts its status
 // once, with errors::ToGrpcStatus(status, "ledger.kelola.id").
 //
-// Tenant currency and time zone: customer-svc's TenantService will be the source. Until
-// it is, the currency comes from the request header `x-kelola-currency` (IDR or THB;
-// default IDR) and the time zone from `x-kelola-time-zone` (IANA name; default
-// Asia/Jakarta). See docs/decisions/ledger-model.md.
+// Tenant currency and time zone come from customer-svc's TenantSettings through
+// TenantSettingsCache, never from the caller. Calls to customer-svc wait at most until
+// the deadline of the call being served.
 
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
 #include "ledger-svc/api/request_support.h"
+#include "ledger-svc/api/tenant_settings_cache.h"
 #include "ledger-svc/domain/customer_directory.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "libs/clock/clock.h"
@@ -24,9 +24,9 @@ struct LedgerServiceOptions {
 
 class LedgerServiceImpl final : public v1::LedgerService::Service {
  public:
-  LedgerServiceImpl(LedgerStore& store, CustomerDirectory& directory, const Clock& clock,
-                    LedgerServiceOptions options = {})
-      : store_(store), directory_(directory), clock_(clock), options_(options) {}
+  LedgerServiceImpl(LedgerStore& store, CustomerDirectory& directory, TenantSettingsCache& tenants,
+                    const Clock& clock, LedgerServiceOptions options = {})
+      : store_(store), directory_(directory), tenants_(tenants), clock_(clock), options_(options) {}
 
   grpc::Status RecordSale(grpc::ServerContext* context, const v1::RecordSaleRequest* request,
                           v1::RecordSaleResponse* response) override;
@@ -73,10 +73,12 @@ class LedgerServiceImpl final : public v1::LedgerService::Service {
                                 v1::ListCreditLimitsResponse* response) override;
 
  private:
-  absl::StatusOr<LedgerContext> Context(const grpc::ServerContext& context) const;
+  // Tenant and principal of the call with the tenant's currency and time zone.
+  absl::StatusOr<LedgerContext> Context(const grpc::ServerContext& context);
 
   LedgerStore& store_;
   CustomerDirectory& directory_;
+  TenantSettingsCache& tenants_;
   const Clock& clock_;
   LedgerServiceOptions options_;
 };

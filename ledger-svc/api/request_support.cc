@@ -8,13 +8,6 @@
 namespace kelola::ledger::api {
 namespace {
 
-std::string HeaderValue(const grpc::ServerContext& context, const std::string& key) {
-  const auto& md = context.client_metadata();
-  auto it = md.find(key);
-  if (it == md.end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
 bool IsIdChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-';
@@ -23,6 +16,16 @@ bool IsIdChar(char c) {
 }  // namespace
 
 grpc::Status ToGrpc(const absl::Status& status) {
+  // The database's own errors carry no reason; the contract names them.
+  const std::string reason = errors::Reason(status);
+  if (status.code() == absl::StatusCode::kUnavailable && reason == "UNAVAILABLE") {
+    return errors::ToGrpcStatus(errors::Error(status.code(), "STORE_UNAVAILABLE", status.message()),
+                                kErrorDomain);
+  }
+  if (status.code() == absl::StatusCode::kAborted && reason == "ABORTED") {
+    return errors::ToGrpcStatus(
+        errors::Error(status.code(), "CONCURRENT_MODIFICATION", status.message()), kErrorDomain);
+  }
   return errors::ToGrpcStatus(status, kErrorDomain);
 }
 
@@ -32,25 +35,13 @@ absl::StatusOr<LedgerContext> ReadLedgerContext(const grpc::ServerContext& conte
   LedgerContext ctx;
   ctx.tenant_id = rc->tenant_id;
   ctx.principal = rc->principal;
-  const std::string currency = HeaderValue(context, kCurrencyHeader);
-  if (!currency.empty()) {
-    if (currency != "IDR" && currency != "THB") {
-      return errors::Error(absl::StatusCode::kInvalidArgument, "CURRENCY_MISMATCH",
-                           "tenant currency must be IDR or THB", {{"currency_code", currency}});
-    }
-    ctx.currency = currency;
-  }
-  std::string zone = HeaderValue(context, kTimeZoneHeader);
-  if (zone.empty()) zone = "Asia/Jakarta";
-  if (!absl::LoadTimeZone(zone, &ctx.time_zone)) {
-    if (zone == "Asia/Jakarta" || zone == "Asia/Bangkok") {
-      ctx.time_zone = absl::FixedTimeZone(7 * 3600);  // no tzdata installed
-    } else {
-      return errors::Error(absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
-                           "unknown time zone", {{"time_zone", zone}});
-    }
-  }
   return ctx;
+}
+
+absl::Time CallDeadline(const grpc::ServerContext& context) {
+  const auto deadline = context.deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
 }
 
 bool IsValidEntityId(const std::string& id) {
@@ -78,11 +69,20 @@ void CheckId(errors::FieldErrors& fields, const std::string& field, const std::s
   if (!IsValidEntityId(id)) fields.Add(field, "must be 1-64 characters of [A-Za-z0-9_-]");
 }
 
+size_t CharacterCount(absl::string_view text) {
+  size_t count = 0;
+  for (const char c : text) {
+    // Every code point has exactly one byte that is not a continuation byte (10xxxxxx).
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++count;
+  }
+  return count;
+}
+
 void CheckLength(errors::FieldErrors& fields, const std::string& field, const std::string& text,
                  size_t max, bool required) {
   if (required && text.empty()) {
     fields.Add(field, "required");
-  } else if (text.size() > max) {
+  } else if (text.size() > max && CharacterCount(text) > max) {
     fields.Add(field, absl::StrCat("at most ", max, " characters"));
   }
 }

@@ -9,18 +9,20 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "libs/errors/errors.h"
 
 namespace kelola::ledger {
 
-inline constexpr char kCurrencyHeader[] = "x-kelola-currency";
-inline constexpr char kTimeZoneHeader[] = "x-kelola-time-zone";
 inline constexpr char kErrorDomain[] = "ledger.kelola.id";
 
 namespace api {
 
+// The call's status for `status`. Errors without a reason (from the database) get the
+// contract's: UNAVAILABLE STORE_UNAVAILABLE, ABORTED CONCURRENT_MODIFICATION.
 grpc::Status ToGrpc(const absl::Status& status);
 
 // The store's answer as the call's response, or its error as the call's status.
@@ -31,8 +33,13 @@ grpc::Status Respond(absl::StatusOr<Response> out, Response* response) {
   return grpc::Status::OK;
 }
 
-// Tenant, principal, currency and time zone of the call (see ledger_service.h).
+// Tenant and principal of the call, from the metadata the gateway sets. Currency and time
+// zone are left to TenantSettingsCache::Resolve: they are never taken from the caller.
 absl::StatusOr<LedgerContext> ReadLedgerContext(const grpc::ServerContext& context);
+
+// The deadline of the call being served (absl::InfiniteFuture() when it has none), for
+// the calls the ledger makes to customer-svc on its behalf.
+absl::Time CallDeadline(const grpc::ServerContext& context);
 
 // 1–64 characters of [A-Za-z0-9_-].
 bool IsValidEntityId(const std::string& id);
@@ -46,6 +53,12 @@ bool IsValidRequestId(const std::string& id);
 void CheckId(errors::FieldErrors& fields, const std::string& field, const std::string& id,
              bool required);
 
+// Unicode code points of UTF-8 `text` (proto3 strings are valid UTF-8): "ก" is one
+// character although it takes three bytes.
+size_t CharacterCount(absl::string_view text);
+
+// At most `max` characters (code points, not bytes), as the contract counts them; with
+// `required`, at least one.
 void CheckLength(errors::FieldErrors& fields, const std::string& field, const std::string& text,
                  size_t max, bool required = false);
 

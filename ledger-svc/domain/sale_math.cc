@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "libs/errors/errors.h"
 
 namespace kelola::ledger {
@@ -14,6 +15,24 @@ absl::Status Overflow() {
 }
 
 }  // namespace
+
+absl::Status RequestAmountOverflow(absl::string_view field, absl::string_view detail) {
+  return errors::Error(absl::StatusCode::kInvalidArgument, "AMOUNT_OVERFLOW",
+                       absl::StrCat(field, ": ", detail), {{"field", std::string(field)}},
+                       {{std::string(field), std::string(detail)}});
+}
+
+absl::Status TotalOverflow(absl::string_view total) {
+  return errors::Error(absl::StatusCode::kFailedPrecondition, "AMOUNT_OVERFLOW",
+                       absl::StrCat("the ", total, " would not fit in 64 bits"),
+                       {{"field", std::string(total)}});
+}
+
+absl::StatusOr<int64_t> AddToTotal(int64_t a, int64_t b, absl::string_view total) {
+  int64_t out = 0;
+  if (__builtin_add_overflow(a, b, &out)) return TotalOverflow(total);
+  return out;
+}
 
 absl::StatusOr<int64_t> CheckedAdd(int64_t a, int64_t b) {
   int64_t out = 0;
@@ -44,13 +63,16 @@ absl::StatusOr<int64_t> LineAmount(const LineInput& line) {
 absl::StatusOr<SaleTotals> ComputeTotals(const std::vector<LineInput>& lines,
                                          int64_t order_discount) {
   SaleTotals out;
-  for (const LineInput& line : lines) {
-    auto amount = LineAmount(line);
-    if (!amount.ok()) return amount.status();
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto amount = LineAmount(lines[i]);
+    if (!amount.ok()) {
+      return RequestAmountOverflow(absl::StrCat("items[", i, "].unit_price"),
+                                   "quantity_milli × unit_price does not fit in 64 bits");
+    }
     out.line_amounts.push_back(*amount);
-    auto sum = CheckedAdd(out.subtotal, *amount);
-    if (!sum.ok()) return sum.status();
-    out.subtotal = *sum;
+    if (__builtin_add_overflow(out.subtotal, *amount, &out.subtotal)) {
+      return RequestAmountOverflow("items", "the line amounts add up to more than 64 bits hold");
+    }
   }
   auto total = CheckedSub(out.subtotal, order_discount);
   if (!total.ok()) return total.status();

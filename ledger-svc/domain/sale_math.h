@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 
 namespace kelola::ledger {
@@ -23,6 +24,20 @@ struct LineInput {
   int64_t line_discount = 0;
 };
 
+// AMOUNT_OVERFLOW (L8) comes in two kinds:
+// - the request's own amounts do not fit (a line amount, the sum of the lines or of the
+//   allocations): INVALID_ARGUMENT naming the request field (BadRequest and metadata
+//   `field`);
+// - the request is fine but would take a stored total of the customer (balance, credit,
+//   total_spent, total_paid, overdue_amount) or a listed sum (total_balance) beyond a
+//   signed 64-bit count of minor units: FAILED_PRECONDITION with metadata `field` naming
+//   that total. Nothing is written in either case.
+absl::Status RequestAmountOverflow(absl::string_view field, absl::string_view detail);
+absl::Status TotalOverflow(absl::string_view total);
+
+// a + b, or FAILED_PRECONDITION AMOUNT_OVERFLOW naming the stored total `total`.
+absl::StatusOr<int64_t> AddToTotal(int64_t a, int64_t b, absl::string_view total);
+
 // round_half_up(quantity_milli * unit_price / 1000) - line_discount, overflow-checked
 // (INVALID_ARGUMENT AMOUNT_OVERFLOW). Inputs must already be non-negative.
 absl::StatusOr<int64_t> LineAmount(const LineInput& line);
@@ -34,7 +49,8 @@ struct SaleTotals {
   int64_t subtotal = 0;
   int64_t total = 0;  // subtotal - order_discount
 };
-// Line amounts, subtotal and total (AMOUNT_OVERFLOW on overflow).
+// Line amounts, subtotal and total. AMOUNT_OVERFLOW naming `items[i].unit_price` for a
+// line that does not fit, `items` for a sum of lines that does not.
 absl::StatusOr<SaleTotals> ComputeTotals(const std::vector<LineInput>& lines,
                                          int64_t order_discount);
 

@@ -272,21 +272,22 @@ absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const Ledg
     f.amounts.total = row.GetInt(5);
     touch(f.sale_time_micros);
     if (f.amounts.voided) continue;
-    LEDGER_ASSIGN_OR_RETURN(spent, CheckedAdd(total_spent, f.amounts.net_total()));
+    LEDGER_ASSIGN_OR_RETURN(spent, AddToTotal(total_spent, f.amounts.net_total(), "total_spent"));
     total_spent = spent;
     ++count;
     if (!first || f.sale_time_micros < *first) first = f.sale_time_micros;
     if (!last || f.sale_time_micros > *last) last = f.sale_time_micros;
     const int64_t out = f.amounts.outstanding();
     if (out <= 0) continue;
-    LEDGER_ASSIGN_OR_RETURN(b, CheckedAdd(balance, out));
+    LEDGER_ASSIGN_OR_RETURN(b, AddToTotal(balance, out, "balance"));
     balance = b;
     ++open;
     if (!oldest_open || f.sale_time_micros < *oldest_open) oldest_open = f.sale_time_micros;
     if (f.due && (!earliest_due || *f.due < *earliest_due)) earliest_due = f.due;
     const int32_t d = DaysOverdue(f.due, out, today);
     if (d > 0) {
-      overdue += out;
+      LEDGER_ASSIGN_OR_RETURN(o, AddToTotal(overdue, out, "overdue_amount"));
+      overdue = o;
       days_overdue = std::max(days_overdue, d);
     }
   }
@@ -302,8 +303,10 @@ absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const Ledg
     f.amount = row.GetInt(4);
     touch(received);
     if (f.voided) continue;
-    credit += f.unallocated();
-    total_paid += f.amount - f.returned;
+    LEDGER_ASSIGN_OR_RETURN(c, AddToTotal(credit, f.unallocated(), "credit"));
+    credit = c;
+    LEDGER_ASSIGN_OR_RETURN(paid, AddToTotal(total_paid, f.amount - f.returned, "total_paid"));
+    total_paid = paid;
     ++payment_count;
     if (row.GetInt(5) == v1::PAYMENT_ORIGIN_PAYMENT &&
         (!last_payment || received > *last_payment)) {
@@ -455,29 +458,28 @@ std::optional<v1::CustomerLedgerStats> ApplyStatsDelta(const v1::CustomerLedgerS
   }
   for (const StatsDelta::NewSale& s : delta.new_sales) {
     touch(s.time_micros);
-    absl::StatusOr<int64_t> spent = CheckedAdd(total_spent, s.net_total);
-    if (!spent.ok()) return std::nullopt;
-    total_spent = *spent;
+    if (__builtin_add_overflow(total_spent, s.net_total, &total_spent)) return std::nullopt;
     ++count;
     if (!first || s.time_micros < *first) first = s.time_micros;
     if (!last || s.time_micros > *last) last = s.time_micros;
     if (s.outstanding <= 0) continue;
-    absl::StatusOr<int64_t> b = CheckedAdd(balance, s.outstanding);
-    if (!b.ok()) return std::nullopt;
-    balance = *b;
+    if (__builtin_add_overflow(balance, s.outstanding, &balance)) return std::nullopt;
     ++open;
     if (!oldest_open || s.time_micros < *oldest_open) oldest_open = s.time_micros;
     if (s.due && (!earliest_due || *s.due < *earliest_due)) earliest_due = s.due;
     const int32_t d = DaysOverdue(s.due, s.outstanding, today);
     if (d > 0) {
-      overdue += s.outstanding;
+      if (__builtin_add_overflow(overdue, s.outstanding, &overdue)) return std::nullopt;
       days_overdue = std::max(days_overdue, d);
     }
   }
+  // A sum that would not fit: the recomputation names it (FAILED_PRECONDITION).
   for (const StatsDelta::NewPayment& p : delta.new_payments) {
     touch(p.received_micros);
-    credit += p.unallocated;
-    total_paid += p.amount;
+    if (__builtin_add_overflow(credit, p.unallocated, &credit) ||
+        __builtin_add_overflow(total_paid, p.amount, &total_paid)) {
+      return std::nullopt;
+    }
     ++payment_count;
     if (p.origin_payment && (!last_payment || p.received_micros > *last_payment)) {
       last_payment = p.received_micros;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "kelola/ledger/v1/events.pb.h"
+#include "ledger-svc/domain/filter_terms.h"
 #include "ledger-svc/domain/listing.h"
 #include "ledger-svc/domain/sale_math.h"
 #include "ledger-svc/store/ledger_entries.h"
@@ -162,6 +163,24 @@ absl::Status EqTerm(const FilterTerm& t, const std::string& column, Value value,
   return absl::OkStatus();
 }
 
+// The serialized size of a page's entries: the first entry always fits, later ones only
+// while the page stays within `max_bytes` (each counted with its field tag and length).
+class PageBudget {
+ public:
+  explicit PageBudget(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  bool Take(const google::protobuf::Message& entry) {
+    const size_t size = entry.ByteSizeLong() + 16;
+    if (used_ > 0 && used_ + size > max_bytes_) return false;
+    used_ += size;
+    return true;
+  }
+
+ private:
+  size_t max_bytes_;
+  size_t used_ = 0;
+};
+
 absl::Status OrderByError() {
   return errors::Error(absl::StatusCode::kInvalidArgument, "INVALID_ORDER_BY",
                        "unsupported order_by", {}, {{"order_by", "unsupported order"}});
@@ -173,6 +192,7 @@ absl::StatusOr<v1::ListSalesResponse> LedgerStore::ListSales(const LedgerContext
                                                              const v1::ListSalesRequest& req) {
   LEDGER_ASSIGN_OR_RETURN(page_size, PageSize(req.page_size()));
   LEDGER_ASSIGN_OR_RETURN(terms, ParseFilter(req.filter()));
+  LEDGER_RETURN_IF_ERROR(CheckTermsOnce(terms, {"sale_date", "sale_time"}));
   const absl::CivilDay today = Today(ctx);
   std::string inner = " WHERE s.tenant_id = ?";
   std::vector<Value> params = {ctx.tenant_id};
@@ -246,12 +266,16 @@ absl::StatusOr<v1::ListSalesResponse> LedgerStore::ListSales(const LedgerContext
       [&](Transaction& tx) -> absl::Status {
         out.Clear();
         LEDGER_ASSIGN_OR_RETURN(rows, tx.Query(sql, params));
-        for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
-          LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, SaleFactsFromRow(rows[i]), view, today));
+        PageBudget budget(max_page_bytes_);
+        size_t taken = 0;
+        for (; taken < rows.size() && static_cast<int>(taken) < page_size; ++taken) {
+          LEDGER_ASSIGN_OR_RETURN(sale,
+                                  BuildSale(tx, ctx, SaleFactsFromRow(rows[taken]), view, today));
+          if (!budget.Take(sale)) break;
           *out.add_sales() = std::move(sale);
         }
-        if (static_cast<int>(rows.size()) > page_size) {
-          const Row& last = rows[page_size - 1];
+        if (rows.size() > taken) {
+          const Row& last = rows[taken - 1];
           out.set_next_page_token(EncodePageToken(
               binding, {absl::StrCat(last.GetInt(4)), absl::StrCat(last.GetInt(5))}));
         }
@@ -266,6 +290,7 @@ absl::StatusOr<v1::ListPaymentsResponse> LedgerStore::ListPayments(
     const LedgerContext& ctx, const v1::ListPaymentsRequest& req) {
   LEDGER_ASSIGN_OR_RETURN(page_size, PageSize(req.page_size()));
   LEDGER_ASSIGN_OR_RETURN(terms, ParseFilter(req.filter()));
+  LEDGER_RETURN_IF_ERROR(CheckTermsOnce(terms, {"received_date", "received_time"}));
   std::string inner = " WHERE p.tenant_id = ?";
   std::vector<Value> params = {ctx.tenant_id};
   if (!req.customer_id().empty()) {
@@ -335,12 +360,15 @@ absl::StatusOr<v1::ListPaymentsResponse> LedgerStore::ListPayments(
       [&](Transaction& tx) -> absl::Status {
         out.Clear();
         LEDGER_ASSIGN_OR_RETURN(rows, tx.Query(sql, params));
-        for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
-          LEDGER_ASSIGN_OR_RETURN(p, BuildPayment(tx, ctx, PaymentFactsFromRow(rows[i])));
+        PageBudget budget(max_page_bytes_);
+        size_t taken = 0;
+        for (; taken < rows.size() && static_cast<int>(taken) < page_size; ++taken) {
+          LEDGER_ASSIGN_OR_RETURN(p, BuildPayment(tx, ctx, PaymentFactsFromRow(rows[taken])));
+          if (!budget.Take(p)) break;
           *out.add_payments() = std::move(p);
         }
-        if (static_cast<int>(rows.size()) > page_size) {
-          const Row& last = rows[page_size - 1];
+        if (rows.size() > taken) {
+          const Row& last = rows[taken - 1];
           out.set_next_page_token(EncodePageToken(
               binding, {absl::StrCat(last.GetInt(4)), absl::StrCat(last.GetInt(5))}));
         }
@@ -409,10 +437,46 @@ absl::StatusOr<v1::CustomerLedgerStats> LedgerStore::GetStats(const LedgerContex
   return out;
 }
 
+absl::StatusOr<std::optional<StoredTenantSettings>> LedgerStore::FindTenantSettings(
+    const std::string& tenant_id) {
+  std::optional<StoredTenantSettings> out;
+  db::TransactionOptions options;
+  options.read_only = true;
+  absl::Status status = db_.InTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        out.reset();
+        LEDGER_ASSIGN_OR_RETURN(
+            rows, tx.Query("SELECT currency_code, time_zone FROM tenant_settings WHERE "
+                           "tenant_id = ?",
+                           {tenant_id}));
+        if (!rows.empty()) out = StoredTenantSettings{rows[0].GetText(0), rows[0].GetText(1)};
+        return absl::OkStatus();
+      },
+      options);
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::Status LedgerStore::SaveTenantSettings(const std::string& tenant_id,
+                                             const StoredTenantSettings& settings) {
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  return db_.InTransaction([&](Transaction& tx) -> absl::Status {
+    return tx
+        .Execute(
+            "INSERT INTO tenant_settings (tenant_id, currency_code, time_zone, "
+            "update_time_micros) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET "
+            "currency_code = excluded.currency_code, time_zone = excluded.time_zone, "
+            "update_time_micros = excluded.update_time_micros",
+            {tenant_id, settings.currency_code, settings.time_zone, now})
+        .status();
+  });
+}
+
 absl::StatusOr<v1::ListReceivablesResponse> LedgerStore::ListReceivables(
     const LedgerContext& ctx, const v1::ListReceivablesRequest& req) {
   LEDGER_ASSIGN_OR_RETURN(page_size, PageSize(req.page_size()));
   LEDGER_ASSIGN_OR_RETURN(terms, ParseFilter(req.filter()));
+  LEDGER_RETURN_IF_ERROR(CheckTermsOnce(terms, {"balance", "days_overdue"}));
   const absl::CivilDay today = Today(ctx);
   std::string store_filter;
   std::optional<std::string> category_filter;
@@ -470,13 +534,14 @@ absl::StatusOr<v1::ListReceivablesResponse> LedgerStore::ListReceivables(
           SaleFacts f = SaleFactsFromRow(row);
           Agg& a = by_customer[row.GetText(8)];
           const int64_t out = f.amounts.outstanding();
-          LEDGER_ASSIGN_OR_RETURN(sum, CheckedAdd(a.balance, out));
+          LEDGER_ASSIGN_OR_RETURN(sum, AddToTotal(a.balance, out, "balance"));
           a.balance = sum;
           a.r.set_open_sale_count(a.r.open_sale_count() + 1);
           a.oldest = std::min(a.oldest, f.sale_time_micros);
           const int32_t d = DaysOverdue(f.due, out, today);
           if (d > 0) {
-            a.overdue += out;
+            LEDGER_ASSIGN_OR_RETURN(overdue, AddToTotal(a.overdue, out, "overdue_amount"));
+            a.overdue = overdue;
             a.days = std::max(a.days, d);
           }
         }
@@ -526,8 +591,10 @@ absl::StatusOr<v1::ListReceivablesResponse> LedgerStore::ListReceivables(
     if (overdue_filter.has_value() && (*overdue_filter != (a.overdue > 0))) continue;
     if (category_filter.has_value() && *category_filter != a.category_id) continue;
     if (!passes(a.balance, min_balance) || !passes(a.days, min_days)) continue;
-    total += a.balance;
-    total_overdue += a.overdue;
+    LEDGER_ASSIGN_OR_RETURN(sum, AddToTotal(total, a.balance, "total_balance"));
+    total = sum;
+    LEDGER_ASSIGN_OR_RETURN(overdue, AddToTotal(total_overdue, a.overdue, "total_overdue_amount"));
+    total_overdue = overdue;
     // Keys sort ascending: descending orders negate.
     int64_t key = 0;
     switch (order) {

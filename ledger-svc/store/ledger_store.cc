@@ -12,12 +12,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "kelola/ledger/v1/events.pb.h"
+#include "ledger-svc/domain/filter_terms.h"
 #include "ledger-svc/domain/listing.h"
 #include "ledger-svc/domain/sale_math.h"
 #include "ledger-svc/store/ledger_entries.h"
 #include "libs/errors/errors.h"
-
 #include "libs/time/time.h"
+
 namespace kelola::ledger {
 
 using entries::AppendEvent;
@@ -140,7 +141,7 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
           before = row;
           if (unpaid > 0) {
             LEDGER_ASSIGN_OR_RETURN(limit, EffectiveLimit(tx, ctx, customer, category_id));
-            LEDGER_ASSIGN_OR_RETURN(new_balance, CheckedAdd(before.balance, unpaid));
+            LEDGER_ASSIGN_OR_RETURN(new_balance, AddToTotal(before.balance, unpaid, "balance"));
             if (limit.has_value() && new_balance > *limit) {
               return Err(absl::StatusCode::kFailedPrecondition, "CREDIT_LIMIT_EXCEEDED",
                          "the sale would take the customer's balance above the credit limit",
@@ -157,7 +158,8 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
           int64_t left = apply_credit;
           int64_t available = 0;
           for (const auto& [payment_id, credit] : sources) {
-            available += credit;
+            LEDGER_ASSIGN_OR_RETURN(sum, AddToTotal(available, credit, "credit"));
+            available = sum;
             if (left <= 0) continue;
             const int64_t take = std::min(left, credit);
             credit_plan.emplace_back(payment_id, take);
@@ -298,7 +300,7 @@ absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
     const LedgerContext& ctx, const v1::RecordPaymentRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
-  return RunIdempotent<v1::RecordPaymentResponse>(
+  auto result = RunIdempotent<v1::RecordPaymentResponse>(
       writer_, ctx, "RecordPayment", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::RecordPaymentResponse& out) -> absl::Status {
         const std::string& cur = ctx.currency;
@@ -408,6 +410,13 @@ absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
         return AppendEvent(outbox_, tx, ctx, customer, stats.ledger_version(), "", 0, event,
                            req.request_id());
       });
+  // A concurrent payment with the same client-chosen payment_id won the primary key.
+  if (!result.ok() && result.status().code() == absl::StatusCode::kAlreadyExists &&
+      errors::Reason(result.status()) == "ALREADY_EXISTS" && !req.payment_id().empty()) {
+    return Err(absl::StatusCode::kAlreadyExists, "PAYMENT_ID_EXISTS",
+               "a payment with this payment_id exists", {{"payment_id", req.payment_id()}});
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------------------------
@@ -424,7 +433,10 @@ absl::StatusOr<v1::ApplyCreditResponse> LedgerStore::ApplyCredit(
         LEDGER_ASSIGN_OR_RETURN(before, LockCustomer(tx, ctx, customer));
         LEDGER_ASSIGN_OR_RETURN(sources, CreditSources(tx, ctx, customer));
         int64_t credit = 0;
-        for (const auto& source : sources) credit += source.second;
+        for (const auto& source : sources) {
+          LEDGER_ASSIGN_OR_RETURN(sum, AddToTotal(credit, source.second, "credit"));
+          credit = sum;
+        }
         std::vector<PlannedAllocation> plan;
         if (req.allocations_size() > 0) {
           errors::FieldErrors foreign;
@@ -900,6 +912,7 @@ absl::StatusOr<v1::ListCreditLimitsResponse> LedgerStore::ListCreditLimits(
     const LedgerContext& ctx, const v1::ListCreditLimitsRequest& req) {
   LEDGER_ASSIGN_OR_RETURN(page_size, PageSize(req.page_size()));
   LEDGER_ASSIGN_OR_RETURN(terms, ParseFilter(req.filter()));
+  LEDGER_RETURN_IF_ERROR(CheckTermsOnce(terms, {}));
   std::string where = "tenant_id = ? AND deleted = 0";
   std::vector<Value> params = {ctx.tenant_id};
   for (const FilterTerm& t : terms) {

@@ -31,6 +31,12 @@ struct LedgerContext {
   absl::TimeZone time_zone;
 };
 
+// A tenant's settings as customer-svc reported them.
+struct StoredTenantSettings {
+  std::string currency_code;
+  std::string time_zone;
+};
+
 class LedgerStore {
  public:
   // Writes go through `writer` (e.g. a db::GroupCommitter over `db`); nullptr = one
@@ -101,6 +107,19 @@ class LedgerStore {
   absl::StatusOr<v1::ListCreditLimitsResponse> ListCreditLimits(
       const LedgerContext& ctx, const v1::ListCreditLimitsRequest& request);
 
+  // The tenant's currency and time zone as customer-svc last reported them (nullopt when
+  // never), and storing a newer report. Only for when customer-svc cannot answer.
+  absl::StatusOr<std::optional<StoredTenantSettings>> FindTenantSettings(
+      const std::string& tenant_id);
+  absl::Status SaveTenantSettings(const std::string& tenant_id,
+                                  const StoredTenantSettings& settings);
+
+  // ListSales and ListPayments end a page early, with a next_page_token after its last
+  // entry, before the entries reach this many serialized bytes, so that a page of large
+  // sales stays below gRPC's default 4 MiB message limit. A page holds at least one entry.
+  static constexpr size_t kDefaultMaxPageBytes = 3584 * 1024;
+  void set_max_page_bytes(size_t bytes) { max_page_bytes_ = bytes; }
+
  private:
   absl::CivilDay Today(const LedgerContext& ctx) const;
 
@@ -110,6 +129,7 @@ class LedgerStore {
   const Clock& clock_;
   ids::IdGenerator& ids_;
   events::Outbox outbox_;
+  size_t max_page_bytes_ = kDefaultMaxPageBytes;
 };
 
 }  // namespace kelola::ledger

@@ -147,14 +147,29 @@ ALTER TABLE payments ADD COLUMN reassigned_from TEXT;
   return m;
 }
 
+// The last currency and time zone customer-svc reported for each tenant, so that a
+// restarted ledger-svc can serve tenants it knows while customer-svc is down (the ledger
+// never guesses them).
+db::Migration TenantSettings(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "tenant settings as customer-svc last reported them";
+  m.sqlite = R"sql(
+CREATE TABLE tenant_settings (
+  tenant_id TEXT NOT NULL PRIMARY KEY,
+  currency_code TEXT NOT NULL,
+  time_zone TEXT NOT NULL,
+  update_time_micros BIGINT NOT NULL);
+)sql";
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
   return {
-      events::OutboxMigration(1),
-      LedgerTables(2),
-      CustomerIndexes(3),
-      CustomerProtocols(4),
+      events::OutboxMigration(1), LedgerTables(2),   CustomerIndexes(3),
+      CustomerProtocols(4),       TenantSettings(5),
   };
 }
 

@@ -70,9 +70,16 @@ TEST_P(LedgerCrashTest, AcknowledgedSalesSurviveKill9) {
     ASSERT_TRUE(created.ok()) << created.status();
     url = *created;
   }
+  // customer-svc answers the tenant's currency and time zone (the ledger takes them from
+  // nobody else); walk-in sales need nothing more from it.
+  auto customer = testing::ServiceProcess::Start(
+      {"customer-svc",
+       {absl::StrCat("--db=sqlite:", (*dir)->path(), "/customers.db"), "--ledger=127.0.0.1:1"},
+       (*dir)->path()});
+  ASSERT_TRUE(customer.ok()) << customer.status();
   testing::ServiceProcessOptions options;
   options.name = "ledger-svc";
-  options.args = {absl::StrCat("--db=", url), "--customer=127.0.0.1:1"};
+  options.args = {absl::StrCat("--db=", url), "--customer=" + (*customer)->address()};
   options.log_dir = (*dir)->path();
   auto service = testing::ServiceProcess::Start(options);
   ASSERT_TRUE(service.ok()) << service.status();

@@ -13,7 +13,8 @@
 namespace kelola::ledger::testing_support {
 
 absl::StatusOr<CustomerCheck> FakeDirectory::CheckForSale(absl::string_view tenant_id,
-                                                          absl::string_view customer_id) {
+                                                          absl::string_view customer_id,
+                                                          absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   ++calls_;
   if (unavailable_) {
@@ -22,6 +23,28 @@ absl::StatusOr<CustomerCheck> FakeDirectory::CheckForSale(absl::string_view tena
   auto it = refusals_.find(std::string(customer_id));
   if (it != refusals_.end()) return it->second;
   return CustomerCheck{categories_[std::string(customer_id)]};
+}
+
+absl::StatusOr<TenantSettings> FakeDirectory::GetTenantSettings(absl::string_view tenant_id,
+                                                                absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  ++settings_calls_;
+  if (unavailable_) {
+    return errors::Error(absl::StatusCode::kUnavailable, "CUSTOMER_SERVICE_UNAVAILABLE", "down");
+  }
+  auto it = tenants_.find(std::string(tenant_id));
+  if (it != tenants_.end()) return it->second;
+  return TenantSettings{"IDR", "Asia/Jakarta"};
+}
+
+void FakeDirectory::SetTenantSettings(const std::string& tenant, TenantSettings settings) {
+  absl::MutexLock lock(&mu_);
+  tenants_[tenant] = std::move(settings);
+}
+
+int FakeDirectory::settings_calls() const {
+  absl::MutexLock lock(&mu_);
+  return settings_calls_;
 }
 
 void FakeDirectory::Refuse(const std::string& id, absl::Status status) {
@@ -102,8 +125,10 @@ void LedgerApiTest::Start() {
     group_commit_ = std::make_unique<db::GroupCommitter>(*db_);
   }
   store_ = std::make_unique<LedgerStore>(*db_, clock_, ids_, &notifier_, group_commit_.get());
-  service_ = std::make_unique<LedgerServiceImpl>(*store_, directory_, clock_);
-  internal_service_ = std::make_unique<LedgerInternalServiceImpl>(*store_);
+  store_->set_max_page_bytes(max_page_bytes_);
+  tenants_ = std::make_unique<TenantSettingsCache>(directory_, clock_, store_.get());
+  service_ = std::make_unique<LedgerServiceImpl>(*store_, directory_, *tenants_, clock_);
+  internal_service_ = std::make_unique<LedgerInternalServiceImpl>(*store_, *tenants_);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -127,6 +152,7 @@ void LedgerApiTest::Stop() {
   internal_.reset();
   internal_service_.reset();
   service_.reset();
+  tenants_.reset();
   store_.reset();
   group_commit_.reset();
   db_.reset();

@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "ledger-svc/api/ledger_internal_service.h"
 #include "ledger-svc/api/ledger_service.h"
+#include "ledger-svc/api/tenant_settings_cache.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
@@ -35,26 +36,35 @@
 
 namespace kelola::ledger::testing_support {
 
-// customer-svc stand-in: customers are active (category "") unless told otherwise.
+// customer-svc stand-in: customers are active (category "") unless told otherwise;
+// tenants have customer-svc's default settings (IDR, Asia/Jakarta) unless told otherwise.
 class FakeDirectory final : public CustomerDirectory {
  public:
   absl::StatusOr<CustomerCheck> CheckForSale(absl::string_view tenant_id,
-                                             absl::string_view customer_id) override;
+                                             absl::string_view customer_id,
+                                             absl::Time deadline) override;
+  absl::StatusOr<TenantSettings> GetTenantSettings(absl::string_view tenant_id,
+                                                   absl::Time deadline) override;
 
   // CheckForSale(id) fails with `status` from now on.
   void Refuse(const std::string& id, absl::Status status);
   void SetCategory(const std::string& id, const std::string& category);
-  // While set, every check fails with UNAVAILABLE CUSTOMER_SERVICE_UNAVAILABLE.
+  void SetTenantSettings(const std::string& tenant, TenantSettings settings);
+  // While set, every call fails with UNAVAILABLE CUSTOMER_SERVICE_UNAVAILABLE.
   void SetUnavailable(bool v);
   // How many checks were asked for.
   int calls() const;
+  // How many times tenant settings were asked for.
+  int settings_calls() const;
 
  private:
   mutable absl::Mutex mu_;
   int calls_ = 0;
+  int settings_calls_ = 0;
   bool unavailable_ = false;
   std::map<std::string, absl::Status> refusals_;
   std::map<std::string, std::string> categories_;
+  std::map<std::string, TenantSettings> tenants_;
 };
 
 type::v1::Money Idr(int64_t amount);
@@ -118,9 +128,13 @@ class LedgerApiTest : public ::testing::TestWithParam<std::string> {
   ids::IdGenerator ids_{clock_, std::vector<uint32_t>{1, 2, 3}};
   events::EventNotifier notifier_;
   FakeDirectory directory_;
+  // ListSales and ListPayments page size limit in bytes (set before Start()).
+  size_t max_page_bytes_ = LedgerStore::kDefaultMaxPageBytes;
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<db::GroupCommitter> group_commit_;
   std::unique_ptr<LedgerStore> store_;
+  // Made by Start(), like a process's cache: empty after each restart.
+  std::unique_ptr<TenantSettingsCache> tenants_;
   std::unique_ptr<LedgerServiceImpl> service_;
   std::unique_ptr<LedgerInternalServiceImpl> internal_service_;
   std::unique_ptr<grpc::Server> server_;

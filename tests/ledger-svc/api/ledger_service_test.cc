@@ -156,10 +156,10 @@ TEST_P(LedgerServiceTest, BadSaleInputNamesEveryFieldAndWritesNothing) {
 }
 
 TEST_P(LedgerServiceTest, CurrencyComesFromTheTenantAndMismatchesAreRefused) {
+  directory_.SetTenantSettings("thai", {"THB", "Asia/Bangkok"});
   v1::RecordSaleRequest r = SaleRequest("c1", "cust-1", 1000, 0);
   v1::RecordSaleResponse resp;
-  auto ctx = Ctx();
-  ctx->AddMetadata("x-kelola-currency", "THB");
+  auto ctx = Ctx("thai");
   Err e = Decode(ledger_->RecordSale(ctx.get(), r, &resp));
   EXPECT_EQ(e.reason, "CURRENCY_MISMATCH");
   EXPECT_EQ(e.fields.count("items[0].unit_price.currency_code"), 1u);
@@ -167,10 +167,13 @@ TEST_P(LedgerServiceTest, CurrencyComesFromTheTenantAndMismatchesAreRefused) {
   for (auto* m : {r.mutable_items(0)->mutable_unit_price(), r.mutable_total()}) {
     m->set_currency_code("THB");
   }
-  auto ctx2 = Ctx();
-  ctx2->AddMetadata("x-kelola-currency", "THB");
+  auto ctx2 = Ctx("thai");
   ASSERT_TRUE(ledger_->RecordSale(ctx2.get(), r, &resp).ok());
   EXPECT_EQ(resp.sale().total().currency_code(), "THB");
+  EXPECT_EQ(Balance("cust-1", "thai").balance().currency_code(), "THB");
+  // The IDR tenant refuses the THB sale.
+  auto ctx3 = Ctx();
+  EXPECT_EQ(Decode(ledger_->RecordSale(ctx3.get(), r, &resp)).reason, "CURRENCY_MISMATCH");
 }
 
 TEST_P(LedgerServiceTest, OverflowIsInvalidArgument) {

@@ -14,6 +14,7 @@
 #include "customer-svc/store/migrations.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/clock/clock.h"
+#include "libs/config/config.h"
 #include "libs/db/group_commit.h"
 #include "libs/events/event_consumer.h"
 #include "libs/events/event_service.h"
@@ -26,6 +27,7 @@ ABSL_FLAG(std::string, db, "", "database URL: sqlite:PATH, sqlite::memory: or po
 ABSL_FLAG(std::string, ledger, "", "ledger-svc address (HOST:PORT, dns:///..., ipv4:...)");
 ABSL_FLAG(bool, group_commit, true,
           "share one durable commit among concurrent writes (never acknowledged before it)");
+ABSL_FLAG(int, group_commit_max_batch, 128, "most writes in one shared commit");
 ABSL_FLAG(absl::Duration, resume_interval, absl::Seconds(2),
           "how often unfinished merges and abandoned deletes are resumed");
 ABSL_FLAG(absl::Duration, abandoned_delete_after, absl::Minutes(2),
@@ -52,7 +54,12 @@ int main(int argc, char** argv) {
   // Every write of a customer keeps its search index entries in the same transaction.
   kelola::customer::store::DirectoryStoreOptions directory_options;
   directory_options.on_customer_written = kelola::customer::store::IndexCustomer;
-  kelola::db::GroupCommitter group_commit(*db);
+  kelola::db::GroupCommitOptions batching;
+  batching.max_batch = absl::GetFlag(FLAGS_group_commit_max_batch);
+  if (absl::Status valid = batching.Validate(); !valid.ok()) {
+    kelola::config::Die("--group_commit_max_batch", valid);
+  }
+  kelola::db::GroupCommitter group_commit(*db, batching);
   if (absl::GetFlag(FLAGS_group_commit)) directory_options.writer = &group_commit;
   auto directory =
       kelola::customer::store::NewSqlDirectoryStore(*db, clock, outbox, directory_options);

@@ -46,9 +46,8 @@ int main(int argc, char** argv) {
   kelola::ledger::GrpcCustomerDirectory directory(customer);
   kelola::db::GroupCommitOptions batching;
   batching.max_batch = absl::GetFlag(FLAGS_group_commit_max_batch);
-  if (batching.max_batch < 1) {
-    kelola::config::Die("--group_commit_max_batch",
-                        absl::InvalidArgumentError("must be 1 or more"));
+  if (absl::Status valid = batching.Validate(); !valid.ok()) {
+    kelola::config::Die("--group_commit_max_batch", valid);
   }
   kelola::db::GroupCommitter group_commit(*db, batching);
   kelola::ledger::LedgerStore store(*db, clock, ids, &notifier,

@@ -35,7 +35,8 @@ absl::Status WaitForServing(const std::string& address, absl::Duration timeout) 
 absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
     ServiceProcessOptions options) {
   if (options.log_dir.empty()) return absl::InvalidArgumentError("log_dir is required");
-  auto port = PickFreePort();
+  absl::StatusOr<int> port = options.port;
+  if (options.port == 0) port = PickFreePort();
   if (!port.ok()) return port.status();
   std::unique_ptr<ServiceProcess> service(new ServiceProcess(std::move(options), *port));
   if (absl::Status launched = service->Launch(); !launched.ok()) return launched;

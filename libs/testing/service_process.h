@@ -20,6 +20,7 @@ struct ServiceProcessOptions {
   std::vector<std::string> args;  // everything but --listen
   std::string log_dir;            // where <name>.log goes; required
   absl::Duration ready_timeout = absl::Seconds(20);
+  int port = 0;  // 0: a free port; else this one (a peer was told it in advance)
 };
 
 class ServiceProcess {

@@ -91,7 +91,9 @@ class RequestParseInterceptor final : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       t_invalid_utf8_field.clear();
-      if (unparsable_ && !methods->GetSendStatus().ok()) {
+      // Only gRPC's own parse failure (INTERNAL) is rewritten: a call refused before it
+      // was read (RESOURCE_EXHAUSTED from a full thread pool, CANCELLED) keeps its status.
+      if (unparsable_ && methods->GetSendStatus().error_code() == grpc::StatusCode::INTERNAL) {
         methods->ModifySendStatus(errors::ToGrpcStatus(CallersFault(), *domain_));
       }
     }

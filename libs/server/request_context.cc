@@ -38,8 +38,8 @@ absl::StatusOr<RequestContext> ReadRequestContext(const grpc::ServerContext& con
                          "x-kelola-tenant must be 1-64 characters of [A-Za-z0-9._-]", {},
                          {{"x-kelola-tenant", "1-64 characters of [A-Za-z0-9._-]"}});
   }
-  if (absl::Status id = request_id::Validate(out.request_id, request_id::Presence::kOptional,
-                                             kRequestIdHeader);
+  if (absl::Status id =
+          request_id::Validate(out.request_id, request_id::Presence::kOptional, kRequestIdHeader);
       !id.ok()) {
     return id;
   }

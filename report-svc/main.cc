@@ -2,8 +2,12 @@
 // only assembles the object graph.
 
 #include "absl/flags/flag.h"
-#include "kelola/report/v1/report_service.grpc.pb.h"
+#include "libs/clock/clock.h"
 #include "libs/server/startup.h"
+#include "report-svc/api/report_service.h"
+#include "report-svc/api/summary_card_reader.h"
+#include "report-svc/api/tenant_settings.h"
+#include "report-svc/store/card_feed.h"
 #include "report-svc/store/migrations.h"
 
 ABSL_FLAG(std::string, db, "", "database URL: sqlite:PATH, sqlite::memory: or postgres://...");
@@ -18,13 +22,19 @@ int main(int argc, char** argv) {
                                               kelola::report::Migrations());
   auto ledger = kelola::server::PeerChannelOrDie("--ledger", absl::GetFlag(FLAGS_ledger));
   auto customer = kelola::server::PeerChannelOrDie("--customer", absl::GetFlag(FLAGS_customer));
-  (void)ledger;    // the read model will follow its event stream
-  (void)customer;  // the read model will follow its event stream
+  const kelola::Clock& clock = kelola::RealClock::Get();
+
+  // The summary cards follow the ledger's event stream, many events per transaction.
+  kelola::report::store::CardFeed card_feed(*db, ledger);
+  card_feed.Start();
 
   kelola::metrics::Registry registry;
-  // The reports: answered UNIMPLEMENTED by the generated base until they land.
-  kelola::report::v1::ReportService::Service report_service;
+  kelola::report::GrpcTenantSettings tenant_settings(customer, clock);
+  kelola::report::SummaryCardReader cards(*db, clock, tenant_settings);
+  // GetSummaryCard and BatchGetSummaryCards; the other reports answer UNIMPLEMENTED until
+  // they land.
+  kelola::report::ReportService report_service(cards);
 
   return kelola::server::ServeUntilSignal(options, &registry, {&report_service},
-                                          [&] { return db->Ping(); });
+                                          [&] { return db->Ping(); }, {[&] { card_feed.Stop(); }});
 }

@@ -1,0 +1,77 @@
+#include "report-svc/api/tenant_settings.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "libs/errors/errors.h"
+#include "libs/log/log.h"
+#include "libs/server/request_context.h"
+
+namespace kelola::report {
+
+absl::StatusOr<absl::TimeZone> LoadTenantTimeZone(const std::string& name) {
+  absl::TimeZone zone;
+  if (absl::LoadTimeZone(name, &zone)) return zone;
+  static const auto* const kOffsetHours = new std::map<std::string, int>{{"Asia/Jakarta", 7},
+                                                                         {"Asia/Pontianak", 7},
+                                                                         {"Asia/Bangkok", 7},
+                                                                         {"Asia/Makassar", 8},
+                                                                         {"Asia/Jayapura", 9}};
+  auto it = kOffsetHours->find(name);
+  if (it != kOffsetHours->end()) return absl::FixedTimeZone(it->second * 3600);
+  return absl::InternalError(absl::StrCat("the tenant's time zone cannot be loaded: ", name));
+}
+
+GrpcTenantSettings::GrpcTenantSettings(std::shared_ptr<grpc::Channel> customer, const Clock& clock,
+                                       absl::Duration ttl)
+    : stub_(customer::v1::TenantService::NewStub(std::move(customer))), clock_(clock), ttl_(ttl) {}
+
+absl::StatusOr<TenantSettings> GrpcTenantSettings::Fetch(const std::string& tenant_id,
+                                                         absl::Time deadline) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(2))));
+  context.AddMetadata(server::kTenantHeader, tenant_id);
+  context.AddMetadata(server::kPrincipalHeader, "report-svc");
+  customer::v1::GetTenantSettingsResponse response;
+  const grpc::Status status =
+      stub_->GetTenantSettings(&context, customer::v1::GetTenantSettingsRequest(), &response);
+  if (!status.ok()) {
+    return errors::Error(absl::StatusCode::kUnavailable, "STORE_UNAVAILABLE",
+                         "the tenant's settings are unavailable (customer-svc)");
+  }
+  TenantSettings settings;
+  if (!response.settings().currency_code().empty()) {
+    settings.currency = response.settings().currency_code();
+  }
+  const std::string zone_name =
+      response.settings().time_zone().empty() ? "Asia/Jakarta" : response.settings().time_zone();
+  absl::StatusOr<absl::TimeZone> zone = LoadTenantTimeZone(zone_name);
+  if (!zone.ok()) return zone.status();
+  settings.time_zone = *zone;
+  return settings;
+}
+
+absl::StatusOr<TenantSettings> GrpcTenantSettings::Get(const std::string& tenant_id,
+                                                       absl::Time deadline) {
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(tenant_id);
+    if (it != entries_.end() && now - it->second.fetched < ttl_) return it->second.settings;
+  }
+  absl::StatusOr<TenantSettings> fetched = Fetch(tenant_id, deadline);
+  absl::MutexLock lock(&mu_);
+  if (fetched.ok()) {
+    entries_[tenant_id] = {*fetched, now};
+    return fetched;
+  }
+  auto it = entries_.find(tenant_id);
+  if (it != entries_.end()) {
+    log::Warn("tenant settings not refreshed; using the last answer",
+              {{"tenant", tenant_id}, {"error", std::string(fetched.status().message())}});
+    return it->second.settings;
+  }
+  return fetched.status();
+}
+
+}  // namespace kelola::report

@@ -1,0 +1,220 @@
+#include "report-svc/store/summary_cards.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "libs/time/time.h"
+
+namespace kelola::report::store {
+namespace {
+
+const absl::CivilDay kEpochDay(1970, 1, 1);
+
+db::Value OptionalMicros(const std::optional<absl::Time>& t) {
+  if (!t.has_value()) return db::Null();
+  return absl::ToUnixMicros(*t);
+}
+
+std::optional<absl::Time> TimeFromMicros(const db::Row& row, size_t i) {
+  std::optional<int64_t> micros = row.GetOptionalInt(i);
+  if (!micros.has_value()) return std::nullopt;
+  return absl::FromUnixMicros(*micros);
+}
+
+constexpr char kCardColumns[] =
+    "customer_id, ledger_version, currency, total_spent_minor, transaction_count, "
+    "average_order_minor, balance_minor, credit_minor, first_purchase_us, last_purchase_us, "
+    "merged_into_customer_id";
+
+domain::CardRow CardFromRow(const db::Row& r) {
+  domain::CardRow card;
+  card.customer_id = r.GetText(0);
+  card.ledger_version = r.GetInt(1);
+  card.currency = r.GetText(2);
+  card.total_spent = r.GetInt(3);
+  card.transaction_count = r.GetInt(4);
+  card.average_order = r.GetInt(5);
+  card.balance = r.GetInt(6);
+  card.credit = r.GetInt(7);
+  card.first_purchase = TimeFromMicros(r, 8);
+  card.last_purchase = TimeFromMicros(r, 9);
+  card.merged_into_customer_id = r.GetText(10);
+  return card;
+}
+
+absl::StatusOr<domain::CardRow> LoadCard(db::Transaction& tx, const std::string& tenant,
+                                         const std::string& customer) {
+  auto rows = tx.Query(absl::StrCat("SELECT ", kCardColumns,
+                                    " FROM summary_cards WHERE tenant_id = ? AND customer_id = ?"),
+                       {tenant, customer});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return domain::CardRow{};
+  return CardFromRow(rows->front());
+}
+
+absl::Status SaveCard(db::Transaction& tx, const std::string& tenant, const domain::CardRow& c) {
+  return tx
+      .Execute(
+          absl::StrCat(
+              "INSERT INTO summary_cards (tenant_id, ", kCardColumns,
+              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT (tenant_id, customer_id) DO UPDATE SET "
+              "ledger_version = excluded.ledger_version, currency = excluded.currency, "
+              "total_spent_minor = excluded.total_spent_minor, "
+              "transaction_count = excluded.transaction_count, "
+              "average_order_minor = excluded.average_order_minor, "
+              "balance_minor = excluded.balance_minor, credit_minor = excluded.credit_minor, "
+              "first_purchase_us = excluded.first_purchase_us, "
+              "last_purchase_us = excluded.last_purchase_us, "
+              "merged_into_customer_id = excluded.merged_into_customer_id"),
+          {tenant, c.customer_id, c.ledger_version, c.currency, c.total_spent, c.transaction_count,
+           c.average_order, c.balance, c.credit, OptionalMicros(c.first_purchase),
+           OptionalMicros(c.last_purchase), c.merged_into_customer_id})
+      .status();
+}
+
+// The sales of an applied change: open ones stored with their amounts, settled ones
+// removed, moved ones handed to the change's customer.
+absl::Status SaveSales(db::Transaction& tx, const std::string& tenant,
+                       const domain::CardChange& change) {
+  for (const std::string& sale_id : change.moved_sale_ids) {
+    auto moved =
+        tx.Execute("UPDATE card_open_sales SET customer_id = ? WHERE tenant_id = ? AND sale_id = ?",
+                   {change.customer_id, tenant, sale_id});
+    if (!moved.ok()) return moved.status();
+  }
+  for (const ledger::v1::SalePosition& position : change.positions) {
+    std::optional<domain::OpenSale> open = domain::ReduceOpenSale(position);
+    absl::StatusOr<int64_t> done;
+    if (!open.has_value()) {
+      done = tx.Execute("DELETE FROM card_open_sales WHERE tenant_id = ? AND sale_id = ?",
+                        {tenant, position.sale_id()});
+    } else {
+      db::Value due = db::Null();
+      if (open->due_date.has_value()) due = static_cast<int64_t>(*open->due_date - kEpochDay);
+      done = tx.Execute(
+          "INSERT INTO card_open_sales (tenant_id, sale_id, customer_id, due_day, "
+          "outstanding_minor) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, sale_id) DO UPDATE "
+          "SET customer_id = excluded.customer_id, due_day = excluded.due_day, "
+          "outstanding_minor = excluded.outstanding_minor",
+          {tenant, open->sale_id, change.customer_id, due, open->outstanding});
+    }
+    if (!done.ok()) return done.status();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+db::Migration SummaryCardsMigration(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "summary cards and open sales";
+  m.sqlite =
+      "CREATE TABLE summary_cards (tenant_id TEXT NOT NULL, customer_id TEXT NOT NULL, "
+      "ledger_version BIGINT NOT NULL, currency TEXT NOT NULL, total_spent_minor BIGINT NOT NULL, "
+      "transaction_count BIGINT NOT NULL, average_order_minor BIGINT NOT NULL, "
+      "balance_minor BIGINT NOT NULL, credit_minor BIGINT NOT NULL, first_purchase_us BIGINT, "
+      "last_purchase_us BIGINT, merged_into_customer_id TEXT NOT NULL, "
+      "PRIMARY KEY (tenant_id, customer_id));\n"
+      "CREATE TABLE card_open_sales (tenant_id TEXT NOT NULL, sale_id TEXT NOT NULL, "
+      "customer_id TEXT NOT NULL, due_day BIGINT, outstanding_minor BIGINT NOT NULL, "
+      "PRIMARY KEY (tenant_id, sale_id));\n"
+      "CREATE INDEX card_open_sales_by_customer ON card_open_sales (tenant_id, customer_id);";
+  return m;
+}
+
+absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event) {
+  absl::StatusOr<std::vector<domain::CardChange>> changes = domain::CardChanges(event);
+  if (!changes.ok()) return changes.status();
+  for (const domain::CardChange& change : *changes) {
+    absl::StatusOr<domain::CardRow> card = LoadCard(tx, event.tenant_id(), change.customer_id);
+    if (!card.ok()) return card.status();
+    if (!domain::IsNewer(change, *card)) continue;  // a replay: the card is already newer
+    if (absl::Status s = SaveCard(tx, event.tenant_id(), domain::ReduceCard(change, *card));
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = SaveSales(tx, event.tenant_id(), change); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> ApplyBatch(db::Database& db, const std::string& consumer,
+                                   const std::string& producer,
+                                   const std::vector<type::v1::Event>& events) {
+  int64_t cursor = 0;
+  absl::Status status = db.InTransaction([&](db::Transaction& tx) -> absl::Status {
+    auto ensured = tx.Execute(
+        "INSERT INTO consumer_cursors (consumer, producer, sequence) VALUES (?, ?, 0) "
+        "ON CONFLICT (consumer, producer) DO NOTHING",
+        {consumer, producer});
+    if (!ensured.ok()) return ensured.status();
+    // Locks the cursor row, so that two replicas never apply the same batch.
+    const char* select =
+        tx.dialect() == db::Dialect::kPostgres
+            ? "SELECT sequence FROM consumer_cursors WHERE consumer = ? AND producer = ? FOR UPDATE"
+            : "SELECT sequence FROM consumer_cursors WHERE consumer = ? AND producer = ?";
+    auto rows = tx.Query(select, {consumer, producer});
+    if (!rows.ok()) return rows.status();
+    cursor = rows->empty() ? 0 : rows->front().GetInt(0);
+    const int64_t start = cursor;
+    for (const type::v1::Event& event : events) {
+      if (event.sequence() <= cursor) continue;  // already applied
+      if (absl::Status s = ApplyLedgerEvent(tx, event); !s.ok()) return s;
+      cursor = event.sequence();
+    }
+    if (cursor == start) return absl::OkStatus();
+    return tx
+        .Execute("UPDATE consumer_cursors SET sequence = ? WHERE consumer = ? AND producer = ?",
+                 {cursor, consumer, producer})
+        .status();
+  });
+  if (!status.ok()) return status;
+  return cursor;
+}
+
+absl::StatusOr<std::map<std::string, StoredCard>> ReadCards(
+    db::Database& db, const std::string& tenant_id, const std::vector<std::string>& customer_ids) {
+  std::map<std::string, StoredCard> out;
+  const std::set<std::string> unique(customer_ids.begin(), customer_ids.end());
+  if (unique.empty()) return out;
+  std::vector<db::Value> params = {tenant_id};
+  for (const std::string& id : unique) params.push_back(id);
+  const std::string in =
+      absl::StrCat("(", absl::StrJoin(std::vector<std::string>(unique.size(), "?"), ", "), ")");
+  absl::Status status = db.InTransaction([&](db::Transaction& tx) -> absl::Status {
+    out.clear();
+    auto cards =
+        tx.Query(absl::StrCat("SELECT ", kCardColumns,
+                              " FROM summary_cards WHERE tenant_id = ? AND customer_id IN ", in),
+                 params);
+    if (!cards.ok()) return cards.status();
+    for (const db::Row& r : *cards) {
+      domain::CardRow card = CardFromRow(r);
+      out[card.customer_id].row = std::move(card);
+    }
+    auto sales =
+        tx.Query(absl::StrCat("SELECT sale_id, customer_id, due_day, outstanding_minor FROM "
+                              "card_open_sales WHERE tenant_id = ? AND customer_id IN ",
+                              in, " ORDER BY sale_id"),
+                 params);
+    if (!sales.ok()) return sales.status();
+    for (const db::Row& r : *sales) {
+      domain::OpenSale sale;
+      sale.sale_id = r.GetText(0);
+      sale.customer_id = r.GetText(1);
+      if (auto due = r.GetOptionalInt(2); due.has_value()) sale.due_date = kEpochDay + *due;
+      sale.outstanding = r.GetInt(3);
+      auto it = out.find(sale.customer_id);
+      if (it != out.end()) it->second.open_sales.push_back(std::move(sale));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+}  // namespace kelola::report::store

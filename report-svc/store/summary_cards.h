@@ -1,0 +1,52 @@
+#pragma once
+
+// The summary card projection (R1): one row per customer with the ledger's statistics of
+// its newest applied ledger version, and the open sales of each customer for the overdue
+// figures. Fed by ledger-svc's event stream in batches: many events per transaction, the
+// consumer cursor updated in the same transaction, so that after a crash nothing is lost
+// or applied twice; the per-customer version guard of domain::ReduceCard makes replays
+// (a dropped cursor, a rebuild) harmless too.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "kelola/type/v1/event.pb.h"
+#include "libs/db/database.h"
+#include "libs/db/migrations.h"
+#include "report-svc/domain/summary_card.h"
+
+namespace kelola::report::store {
+
+// The consumer name under which the cursor is stored, and its producer.
+inline constexpr char kCardConsumer[] = "report-svc.cards";
+inline constexpr char kLedgerProducer[] = "ledger-svc";
+
+// The tables of the projection.
+db::Migration SummaryCardsMigration(int version);
+
+// Applies one ledger event inside `tx` (events that change no card are ignored).
+absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event);
+
+// Applies `events` (in stream order) in ONE transaction together with the cursor of
+// (consumer, producer): events at or below the stored cursor are skipped, the cursor ends
+// at the last event's sequence. Returns the cursor after the batch. On error nothing of the
+// batch is applied.
+absl::StatusOr<int64_t> ApplyBatch(db::Database& db, const std::string& consumer,
+                                   const std::string& producer,
+                                   const std::vector<type::v1::Event>& events);
+
+// A stored card with its customer's open sales.
+struct StoredCard {
+  domain::CardRow row;
+  std::vector<domain::OpenSale> open_sales;
+};
+
+// The stored cards of `customer_ids` of `tenant_id`, keyed by customer id; customers the
+// projection does not know are absent.
+absl::StatusOr<std::map<std::string, StoredCard>> ReadCards(
+    db::Database& db, const std::string& tenant_id, const std::vector<std::string>& customer_ids);
+
+}  // namespace kelola::report::store

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "libs/utf8/utf8.h"
+
 namespace kelola::csv {
 namespace {
 
@@ -13,8 +15,6 @@ constexpr uint64_t kLowBits = 0x0101010101010101ULL;
 bool NeedsCheck(uint64_t word) {
   return ((word & kHighBits) != 0) || (((word - kLowBits) & ~word & kHighBits) != 0);
 }
-
-bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
 }  // namespace
 
@@ -36,27 +36,8 @@ size_t FindInvalidUtf8(absl::string_view text) {
       ++i;
       continue;
     }
-    size_t length;
-    unsigned char min2 = 0x80;
-    unsigned char max2 = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) min2 = 0xA0;  // overlong
-      if (c == 0xED) max2 = 0x9F;  // surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) min2 = 0x90;  // overlong
-      if (c == 0xF4) max2 = 0x8F;  // above U+10FFFF
-    } else {
-      return i;
-    }
-    if (i + length > n) return i;
-    if (p[i + 1] < min2 || p[i + 1] > max2) return i;
-    for (size_t k = 2; k < length; ++k) {
-      if (!IsContinuation(p[i + k])) return i;
-    }
+    const size_t length = utf8::SequenceLength(text.substr(i));
+    if (length == 0) return i;
     i += length;
   }
   return absl::string_view::npos;

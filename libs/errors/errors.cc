@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "libs/utf8/utf8.h"
 
 namespace kelola::errors {
 namespace {
@@ -24,35 +25,6 @@ std::string UpperSnake(std::string name) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
   return name;
-}
-
-// The length of the well-formed UTF-8 sequence (RFC 3629) at the start of `text`, or 0.
-size_t SequenceLength(absl::string_view text) {
-  const auto c = static_cast<unsigned char>(text[0]);
-  if (c < 0x80) return 1;
-  size_t length = 0;
-  unsigned char min2 = 0x80;
-  unsigned char max2 = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    length = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    length = 3;
-    if (c == 0xE0) min2 = 0xA0;  // overlong
-    if (c == 0xED) max2 = 0x9F;  // surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    length = 4;
-    if (c == 0xF0) min2 = 0x90;  // overlong
-    if (c == 0xF4) max2 = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (text.size() < length) return 0;
-  const auto second = static_cast<unsigned char>(text[1]);
-  if (second < min2 || second > max2) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if ((static_cast<unsigned char>(text[k]) & 0xC0) != 0x80) return 0;
-  }
-  return length;
 }
 
 constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
@@ -120,7 +92,7 @@ std::string ClipUtf8(absl::string_view text, size_t max_bytes) {
   const size_t ellipsis = sizeof(kEllipsis) - 1;
   while (!text.empty()) {
     if (out.size() + ellipsis <= max_bytes) last_fit = out.size();
-    const size_t length = SequenceLength(text);
+    const size_t length = utf8::SequenceLength(text);
     const absl::string_view piece =
         length == 0 ? absl::string_view(kReplacement) : text.substr(0, length);
     if (out.size() + piece.size() > max_bytes) {

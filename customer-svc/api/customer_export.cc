@@ -20,6 +20,7 @@
 #include "libs/money/money.h"
 #include "libs/pdf/table_writer.h"
 #include "libs/server/request_context.h"
+#include "libs/time/time.h"
 
 namespace kelola::customer::api {
 namespace {
@@ -375,6 +376,7 @@ grpc::Status CustomerExporter::Export(grpc::ServerContext* context,
       if (!customer.ParseFromString(item.data)) {
         return ToGrpc(absl::InternalError("corrupt customer row"));
       }
+      time::ClampStoredTimestamps(&customer);
       for (size_t i = 0; i < columns.size(); ++i) {
         cells[i] = Cell(columns[i], customer, item.stats, ctx);
         views[i] = cells[i];

@@ -3,6 +3,7 @@
 #include "customer-svc/api/customer_stats.h"
 #include "customer-svc/api/handler_support.h"
 #include "libs/server/request_context.h"
+#include "libs/time/time.h"
 
 namespace kelola::customer::api {
 namespace {
@@ -11,6 +12,7 @@ namespace {
 absl::Status ToCustomer(const std::string& data, const store::CustomerStatsRecord& stats,
                         const std::string& currency, v1::Customer* out) {
   if (!out->ParseFromString(data)) return absl::InternalError("unreadable stored customer");
+  time::ClampStoredTimestamps(out);
   SetStats(stats, currency, out);
   return absl::OkStatus();
 }

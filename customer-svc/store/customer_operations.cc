@@ -13,6 +13,7 @@ absl::StatusOr<MergeOperationRecord> RecordFromRow(const db::Row& row) {
   if (!r.operation.ParseFromString(row.GetBytes(0))) {
     return absl::InternalError("corrupt merge operation row");
   }
+  time::ClampStoredTimestamps(&r.operation);
   r.previous_source_state = static_cast<v1::CustomerState>(row.GetInt(1));
   return r;
 }

@@ -179,6 +179,7 @@ class SqlDirectoryTx final : public DirectoryTx {
     if (!out.customer.ParseFromString((*rows)[0].GetBytes(0))) {
       return absl::InternalError("corrupt customer row");
     }
+    time::ClampStoredTimestamps(&out.customer);
     out.version = (*rows)[0].GetInt(1);
     out.duplicate_allowed = (*rows)[0].GetBool(2);
     return std::optional<StoredCustomer>(std::move(out));
@@ -288,6 +289,7 @@ class SqlDirectoryTx final : public DirectoryTx {
       if (!std::binary_search(month_days.begin(), month_days.end(), md)) continue;
       v1::Customer c;
       if (!c.ParseFromString(row.GetBytes(0))) return absl::InternalError("corrupt customer row");
+      time::ClampStoredTimestamps(&c);
       out.push_back(std::move(c));
     }
     return out;
@@ -323,7 +325,7 @@ class SqlDirectoryTx final : public DirectoryTx {
       *r.consent.mutable_consent_time() = time::TimestampFromUnixMicros(row.GetInt(1));
       r.consent.set_source(row.GetText(2));
       r.principal = row.GetText(3);
-      r.record_time = absl::FromUnixMicros(row.GetInt(4));
+      r.record_time = time::ToTime(time::TimestampFromUnixMicros(row.GetInt(4)));
       out.push_back(std::move(r));
     }
     return out;
@@ -401,6 +403,7 @@ class SqlDirectoryTx final : public DirectoryTx {
       e.mutable_payload()->set_value(row.GetBytes(4));
       e.set_request_id(row.GetText(5));
       e.set_principal(row.GetText(6));
+      time::ClampStoredTimestamps(&e);  // the payload's times
     }
     return out;
   }
@@ -512,6 +515,7 @@ class SqlDirectoryTx final : public DirectoryTx {
       if (!c.customer.ParseFromString(row.GetBytes(0))) {
         return absl::InternalError("corrupt customer row");
       }
+      time::ClampStoredTimestamps(&c.customer);
       c.version = row.GetInt(1);
       c.duplicate_allowed = row.GetBool(2);
       out.push_back(std::move(c));

@@ -1,10 +1,16 @@
 #include "libs/time/time.h"
 
+#include <atomic>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/protobuf/any.pb.h"
+#include "google/protobuf/descriptor.h"
 #include "libs/errors/errors.h"
+#include "libs/log/log.h"
 
 namespace kelola::time {
 namespace {
@@ -21,7 +27,91 @@ absl::Time MaxTime() {
   return absl::FromUnixSeconds(kMaxTimestampSeconds) + absl::Nanoseconds(kMaxTimestampNanos);
 }
 
+bool InRange(int64_t seconds, int32_t nanos) {
+  return seconds >= kMinTimestampSeconds && seconds <= kMaxTimestampSeconds && nanos >= 0 &&
+         nanos <= kMaxTimestampNanos;
+}
+
+void WarnOnce(const google::protobuf::Message& root, int64_t seconds, int32_t nanos) {
+  static std::atomic<bool> warned{false};
+  if (warned.exchange(true)) return;
+  log::Warn("stored timestamp outside the protobuf range clamped (warned once)",
+            {{"message", root.GetDescriptor()->full_name()},
+             {"seconds", absl::StrCat(seconds)},
+             {"nanos", absl::StrCat(nanos)}});
+}
+
+bool ClampIn(google::protobuf::Message* message, const google::protobuf::Message& root);
+
+// A Timestamp (generated or dynamic), clamped through reflection.
+bool ClampTimestamp(google::protobuf::Message* ts, const google::protobuf::Message& root) {
+  const auto* d = ts->GetDescriptor();
+  const auto* seconds_field = d->FindFieldByNumber(1);
+  const auto* nanos_field = d->FindFieldByNumber(2);
+  const auto* r = ts->GetReflection();
+  const int64_t seconds = r->GetInt64(*ts, seconds_field);
+  const int32_t nanos = r->GetInt32(*ts, nanos_field);
+  if (InRange(seconds, nanos)) return false;
+  WarnOnce(root, seconds, nanos);
+  google::protobuf::Timestamp given;
+  given.set_seconds(seconds);
+  given.set_nanos(nanos);
+  const google::protobuf::Timestamp clamped = ToTimestamp(ToTime(given));
+  r->SetInt64(ts, seconds_field, clamped.seconds());
+  r->SetInt32(ts, nanos_field, clamped.nanos());
+  return true;
+}
+
+// An Any whose type this binary knows: unpacked, clamped and packed again when changed.
+bool ClampAny(google::protobuf::Message* any, const google::protobuf::Message& root) {
+  const auto* d = any->GetDescriptor();
+  const auto* r = any->GetReflection();
+  const std::string url = r->GetString(*any, d->FindFieldByNumber(1));
+  const size_t slash = url.rfind('/');
+  const std::string type = slash == std::string::npos ? url : url.substr(slash + 1);
+  const auto* type_descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
+  if (type_descriptor == nullptr) return false;
+  const google::protobuf::Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type_descriptor);
+  if (prototype == nullptr) return false;
+  std::unique_ptr<google::protobuf::Message> inner(prototype->New());
+  if (!inner->ParseFromString(r->GetString(*any, d->FindFieldByNumber(2)))) return false;
+  if (!ClampIn(inner.get(), root)) return false;
+  r->SetString(any, d->FindFieldByNumber(2), inner->SerializeAsString());
+  return true;
+}
+
+bool ClampMessage(google::protobuf::Message* message, const google::protobuf::Message& root) {
+  const std::string& name = message->GetDescriptor()->full_name();
+  if (name == "google.protobuf.Timestamp") return ClampTimestamp(message, root);
+  if (name == "google.protobuf.Any") return ClampAny(message, root);
+  return ClampIn(message, root);
+}
+
+bool ClampIn(google::protobuf::Message* message, const google::protobuf::Message& root) {
+  const auto* r = message->GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r->ListFields(*message, &fields);
+  bool changed = false;
+  for (const auto* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < r->FieldSize(*message, f); ++i) {
+        changed |= ClampMessage(r->MutableRepeatedMessage(message, f, i), root);
+      }
+    } else {
+      changed |= ClampMessage(r->MutableMessage(message, f), root);
+    }
+  }
+  return changed;
+}
+
 }  // namespace
+
+bool ClampStoredTimestamps(google::protobuf::Message* message) {
+  return ClampMessage(message, *message);
+}
 
 absl::Status ValidateTimestamp(const google::protobuf::Timestamp& ts, absl::string_view field) {
   if (ts.seconds() < kMinTimestampSeconds || ts.seconds() > kMaxTimestampSeconds) {
@@ -66,7 +156,13 @@ int64_t ToUnixMicros(const google::protobuf::Timestamp& ts) {
 }
 
 google::protobuf::Timestamp TimestampFromUnixMicros(int64_t micros) {
-  return ToTimestamp(absl::FromUnixMicros(micros));
+  const absl::Time t = absl::FromUnixMicros(micros);
+  if (t < MinTime() || t > MaxTime()) {
+    google::protobuf::Timestamp given;  // for the warning only
+    given.set_seconds(micros / 1000000);
+    WarnOnce(given, given.seconds(), 0);
+  }
+  return ToTimestamp(t);
 }
 
 absl::Status ValidateDate(const type::v1::Date& date, absl::string_view field,

@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "kelola/type/v1/date.pb.h"
 
@@ -46,6 +47,13 @@ absl::Time ToTime(const google::protobuf::Timestamp& ts);
 // `t` as a Timestamp, rounded down to the nanosecond and clamped into the range (the
 // infinite past and future become its ends).
 google::protobuf::Timestamp ToTimestamp(absl::Time t);
+
+// Clamps, in place, every Timestamp inside a message read back from storage (nested
+// messages, repeated and map fields, and google.protobuf.Any payloads of known types) into
+// the documented range, so that a record stored before the range was enforced still reads
+// and renders (JSON exports, events). Logs one warning per process the first time a value
+// is clamped. Returns whether anything was changed.
+bool ClampStoredTimestamps(google::protobuf::Message* message);
 
 // Microseconds since the epoch, the form the databases store: rounded down.
 int64_t ToUnixMicros(const google::protobuf::Timestamp& ts);

@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "libs/errors/errors.h"
@@ -25,6 +26,23 @@ size_t CodePointOffset(absl::string_view text, size_t byte) {
     if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++n;
   }
   return n;
+}
+
+// The character starting at byte `byte`: a whole UTF-8 sequence, or "\xNN" for a byte that
+// does not start one.
+std::string CharacterAt(absl::string_view text, size_t byte) {
+  const auto lead = static_cast<unsigned char>(text[byte]);
+  const size_t length = lead < 0x80             ? 1
+                        : (lead & 0xE0) == 0xC0 ? 2
+                        : (lead & 0xF0) == 0xE0 ? 3
+                        : (lead & 0xF8) == 0xF0 ? 4
+                                                : 0;
+  bool whole = length > 0 && byte + length <= text.size();
+  for (size_t i = 1; whole && i < length; ++i) {
+    whole = (static_cast<unsigned char>(text[byte + i]) & 0xC0) == 0x80;
+  }
+  if (!whole) return absl::StrFormat("\\x%02X", lead);
+  return std::string(text.substr(byte, length));
 }
 
 enum class TokenKind { kWord, kString, kOp, kEnd };
@@ -119,7 +137,7 @@ class Parser {
       while (pos_ < input_.size() && IsWordChar(input_[pos_])) token.text.push_back(input_[pos_++]);
       return token;
     }
-    return Fail(pos_, absl::StrCat("unexpected character '", std::string(1, c), "'"));
+    return Fail(pos_, absl::StrCat("unexpected character '", CharacterAt(input_, pos_), "'"));
   }
 
   static std::optional<CompareOp> OpOf(const std::string& s) {

@@ -722,6 +722,7 @@ grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
   size_t batch_size = 0;  // rows in `batch` in use (their vectors are reused)
   csv::Record record;
 
+  int64_t written_since_refresh = 0;  // rows this import wrote since it last analyzed
   auto flush = [&]() -> absl::Status {
     if (batch_size == 0) return absl::OkStatus();
     BatchResult result;
@@ -743,9 +744,13 @@ grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
     if (options.dry_run() && absl::IsCancelled(status)) status = absl::OkStatus();
     if (!status.ok()) return status;
     if (!options.dry_run()) {
-      if (absl::Status s = store_.RefreshStatistics(); !s.ok()) {
+      written_since_refresh += result.created + result.updated;
+      auto refreshed = store_.RefreshStatistics(written_since_refresh);
+      if (!refreshed.ok()) {
         log::Warn("import: planner statistics not refreshed",
-                  {{"error", std::string(s.message())}});
+                  {{"error", std::string(refreshed.status().message())}});
+      } else if (*refreshed) {
+        written_since_refresh = 0;
       }
     }
     response->set_created_count(response->created_count() + result.created);

@@ -202,8 +202,11 @@ class DirectoryStore {
   // date when the directory changed much since they were gathered. PostgreSQL keeps a
   // statement's plan per connection; a plan made while the tables were nearly empty
   // (before autovacuum's next round) can scan every customer for one duplicate check.
-  // SQLite plans without such statistics: nothing to do.
-  virtual absl::Status RefreshStatistics() = 0;
+  // SQLite plans without such statistics: nothing to do. `rows_written` is what the caller
+  // wrote since its last refresh: PostgreSQL's own change counters lag behind by up to a
+  // second (they are flushed at most once a second), so the caller's count decides too.
+  // Answers whether the statistics were refreshed.
+  virtual absl::StatusOr<bool> RefreshStatistics(int64_t rows_written) = 0;
 };
 
 // Called in the writing transaction after every write of a customer row and its phones

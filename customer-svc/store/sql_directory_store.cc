@@ -827,8 +827,8 @@ class SqlDirectoryStore final : public DirectoryStore {
                          "concurrent changes kept conflicting; retry");
   }
 
-  absl::Status RefreshStatistics() override {
-    if (db_.dialect() != db::Dialect::kPostgres) return absl::OkStatus();
+  absl::StatusOr<bool> RefreshStatistics(int64_t rows_written) override {
+    if (db_.dialect() != db::Dialect::kPostgres) return false;
     bool stale = false;
     absl::Status s = db_.InTransaction([&](db::Transaction& t) -> absl::Status {
       // PostgreSQL's own rule (autovacuum_analyze_scale_factor), applied now.
@@ -836,11 +836,16 @@ class SqlDirectoryStore final : public DirectoryStore {
           "SELECT s.n_mod_since_analyze, GREATEST(c.reltuples, 0) FROM pg_stat_user_tables s "
           "JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'customers'");
       if (!rows.ok()) return rows.status();
-      stale = !rows->empty() && (*rows)[0].GetInt(0) > 500 + 0.1 * (*rows)[0].GetDouble(1);
+      if (rows->empty()) return absl::OkStatus();
+      const int64_t changed = std::max((*rows)[0].GetInt(0), rows_written);
+      stale = changed > 500 + 0.1 * (*rows)[0].GetDouble(1);
       return absl::OkStatus();
     });
-    if (!s.ok() || !stale) return s;
-    return db_.InTransaction([](db::Transaction& t) { return t.ExecuteScript("ANALYZE"); });
+    if (!s.ok()) return s;
+    if (!stale) return false;
+    s = db_.InTransaction([](db::Transaction& t) { return t.ExecuteScript("ANALYZE"); });
+    if (!s.ok()) return s;
+    return true;
   }
 
   absl::Status Read(absl::string_view tenant_id, const TxFn& fn) override {

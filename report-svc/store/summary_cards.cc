@@ -185,34 +185,40 @@ absl::StatusOr<std::map<std::string, StoredCard>> ReadCards(
   for (const std::string& id : unique) params.push_back(id);
   const std::string in =
       absl::StrCat("(", absl::StrJoin(std::vector<std::string>(unique.size(), "?"), ", "), ")");
-  absl::Status status = db.InTransaction([&](db::Transaction& tx) -> absl::Status {
-    out.clear();
-    auto cards =
-        tx.Query(absl::StrCat("SELECT ", kCardColumns,
-                              " FROM summary_cards WHERE tenant_id = ? AND customer_id IN ", in),
-                 params);
-    if (!cards.ok()) return cards.status();
-    for (const db::Row& r : *cards) {
-      domain::CardRow card = CardFromRow(r);
-      out[card.customer_id].row = std::move(card);
-    }
-    auto sales =
-        tx.Query(absl::StrCat("SELECT sale_id, customer_id, due_day, outstanding_minor FROM "
-                              "card_open_sales WHERE tenant_id = ? AND customer_id IN ",
-                              in, " ORDER BY sale_id"),
-                 params);
-    if (!sales.ok()) return sales.status();
-    for (const db::Row& r : *sales) {
-      domain::OpenSale sale;
-      sale.sale_id = r.GetText(0);
-      sale.customer_id = r.GetText(1);
-      if (auto due = r.GetOptionalInt(2); due.has_value()) sale.due_date = kEpochDay + *due;
-      sale.outstanding = r.GetInt(3);
-      auto it = out.find(sale.customer_id);
-      if (it != out.end()) it->second.open_sales.push_back(std::move(sale));
-    }
-    return absl::OkStatus();
-  });
+  // One read-only transaction: a card and its open sales are of the same moment, and reads
+  // do not wait for the feed's writes.
+  db::TransactionOptions read_only;
+  read_only.read_only = true;
+  absl::Status status = db.InTransaction(
+      [&](db::Transaction& tx) -> absl::Status {
+        out.clear();
+        auto cards = tx.Query(
+            absl::StrCat("SELECT ", kCardColumns,
+                         " FROM summary_cards WHERE tenant_id = ? AND customer_id IN ", in),
+            params);
+        if (!cards.ok()) return cards.status();
+        for (const db::Row& r : *cards) {
+          domain::CardRow card = CardFromRow(r);
+          out[card.customer_id].row = std::move(card);
+        }
+        auto sales =
+            tx.Query(absl::StrCat("SELECT sale_id, customer_id, due_day, outstanding_minor FROM "
+                                  "card_open_sales WHERE tenant_id = ? AND customer_id IN ",
+                                  in, " ORDER BY sale_id"),
+                     params);
+        if (!sales.ok()) return sales.status();
+        for (const db::Row& r : *sales) {
+          domain::OpenSale sale;
+          sale.sale_id = r.GetText(0);
+          sale.customer_id = r.GetText(1);
+          if (auto due = r.GetOptionalInt(2); due.has_value()) sale.due_date = kEpochDay + *due;
+          sale.outstanding = r.GetInt(3);
+          auto it = out.find(sale.customer_id);
+          if (it != out.end()) it->second.open_sales.push_back(std::move(sale));
+        }
+        return absl::OkStatus();
+      },
+      read_only);
   if (!status.ok()) return status;
   return out;
 }

@@ -32,6 +32,61 @@ TEST(ServiceProcessTest, DataServicesRestartAfterKillOnSqliteAndPostgres) {
   }
 }
 
+// SIGTERM is a graceful shutdown of customer-svc: exit status 0, whether its event consumer
+// is streaming from a live ledger-svc or retrying a ledger that is down, on SQLite and
+// PostgreSQL.
+TEST(ServiceProcessTest, CustomerServiceStopsCleanlyWithItsLedgerUpOrDown) {
+  auto dir = TempDir::Create("kelola-services");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  const std::string d = (*dir)->path();
+  auto postgres = PostgresServer::Start();
+  ASSERT_TRUE(postgres.ok()) << postgres.status();
+  auto customer_pg = (*postgres)->CreateUniqueDatabase("customer");
+  ASSERT_TRUE(customer_pg.ok()) << customer_pg.status();
+  auto ledger_pg = (*postgres)->CreateUniqueDatabase("ledger");
+  ASSERT_TRUE(ledger_pg.ok()) << ledger_pg.status();
+
+  struct Case {
+    std::string customer_db, ledger_db;
+  };
+  for (const Case& c :
+       {Case{"sqlite:" + d + "/c.db", "sqlite:" + d + "/l.db"}, Case{*customer_pg, *ledger_pg}}) {
+    SCOPED_TRACE(c.customer_db);
+    // The ledger is down: the consumer keeps retrying until the stop.
+    auto alone = ServiceProcess::Start(
+        {"customer-svc", {"--db=" + c.customer_db, "--ledger=127.0.0.1:1"}, d});
+    ASSERT_TRUE(alone.ok()) << alone.status();
+    absl::SleepFor(absl::Milliseconds(500));
+    EXPECT_TRUE((*alone)->Stop().ok()) << (*alone)->LogTail();
+
+    // The ledger is up: the consumer streams its events when the stop comes.
+    auto customer = ServiceProcess::Start(
+        {"customer-svc", {"--db=" + c.customer_db, "--ledger=127.0.0.1:1"}, d});
+    ASSERT_TRUE(customer.ok()) << customer.status();
+    ASSERT_TRUE((*customer)->Stop().ok()) << (*customer)->LogTail();
+    auto ledger =
+        ServiceProcess::Start({"ledger-svc", {"--db=" + c.ledger_db, "--customer=127.0.0.1:1"}, d});
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    auto connected = ServiceProcess::Start(
+        {"customer-svc", {"--db=" + c.customer_db, "--ledger=" + (*ledger)->address()}, d});
+    ASSERT_TRUE(connected.ok()) << connected.status();
+    absl::SleepFor(absl::Seconds(1));
+    EXPECT_TRUE((*connected)->Stop().ok()) << (*connected)->LogTail();
+    EXPECT_TRUE((*ledger)->Stop().ok()) << (*ledger)->LogTail();
+
+    // A ledger streams customer-svc's events (WatchEvents open) when the stop comes.
+    auto watched = ServiceProcess::Start(
+        {"customer-svc", {"--db=" + c.customer_db, "--ledger=127.0.0.1:1"}, d});
+    ASSERT_TRUE(watched.ok()) << watched.status();
+    auto watcher = ServiceProcess::Start(
+        {"ledger-svc", {"--db=" + c.ledger_db, "--customer=" + (*watched)->address()}, d});
+    ASSERT_TRUE(watcher.ok()) << watcher.status();
+    absl::SleepFor(absl::Seconds(1));
+    EXPECT_TRUE((*watched)->Stop().ok()) << (*watched)->LogTail();
+    EXPECT_TRUE((*watcher)->Stop().ok()) << (*watcher)->LogTail();
+  }
+}
+
 TEST(ServiceProcessTest, GatewayIsReadyOnlyWithItsBackends) {
   auto dir = TempDir::Create("kelola-services");
   ASSERT_TRUE(dir.ok()) << dir.status();

@@ -2,26 +2,13 @@
 
 #include <optional>
 
-#include "absl/strings/str_cat.h"
+#include "libs/time/time.h"
 
 namespace kelola::ledger {
 
-absl::StatusOr<absl::TimeZone> LoadTenantTimeZone(const std::string& name) {
-  absl::TimeZone zone;
-  if (absl::LoadTimeZone(name, &zone)) return zone;
-  static const auto* const kOffsetHours = new std::map<std::string, int>{{"Asia/Jakarta", 7},
-                                                                         {"Asia/Pontianak", 7},
-                                                                         {"Asia/Bangkok", 7},
-                                                                         {"Asia/Makassar", 8},
-                                                                         {"Asia/Jayapura", 9}};
-  auto it = kOffsetHours->find(name);
-  if (it != kOffsetHours->end()) return absl::FixedTimeZone(it->second * 3600);
-  return absl::InternalError(absl::StrCat("the tenant's time zone cannot be loaded: ", name));
-}
-
 absl::StatusOr<TenantSettingsCache::Entry> TenantSettingsCache::MakeEntry(
     const TenantSettings& settings) {
-  auto zone = LoadTenantTimeZone(settings.time_zone);
+  auto zone = time::LoadTenantTimeZone(settings.time_zone);
   if (!zone.ok()) return zone.status();
   Entry entry;
   entry.currency = settings.currency_code;

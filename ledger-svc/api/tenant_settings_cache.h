@@ -68,8 +68,4 @@ class TenantSettingsCache {
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
 
-// The IANA zone `name`; the zones of Indonesia and Thailand also without tzdata (fixed
-// offsets, as none of them has daylight saving time). INTERNAL for any other unknown zone.
-absl::StatusOr<absl::TimeZone> LoadTenantTimeZone(const std::string& name);
-
 }  // namespace kelola::ledger

@@ -1,6 +1,7 @@
 #include "libs/time/time.h"
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -203,6 +204,19 @@ type::v1::Date ToDate(absl::CivilDay day) {
   out.set_month(day.month());
   out.set_day(day.day());
   return out;
+}
+
+absl::StatusOr<absl::TimeZone> LoadTenantTimeZone(const std::string& name) {
+  absl::TimeZone zone;
+  if (absl::LoadTimeZone(name, &zone)) return zone;
+  static const auto* const kOffsetHours = new std::map<std::string, int>{{"Asia/Jakarta", 7},
+                                                                         {"Asia/Pontianak", 7},
+                                                                         {"Asia/Bangkok", 7},
+                                                                         {"Asia/Makassar", 8},
+                                                                         {"Asia/Jayapura", 9}};
+  auto it = kOffsetHours->find(name);
+  if (it != kOffsetHours->end()) return absl::FixedTimeZone(it->second * 3600);
+  return absl::InternalError(absl::StrCat("the tenant's time zone cannot be loaded: ", name));
 }
 
 }  // namespace kelola::time

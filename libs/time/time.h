@@ -15,6 +15,7 @@
 // ToTimestamp clamps an absl::Time into the range, so that what is written is always valid.
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -81,5 +82,11 @@ absl::StatusOr<absl::CivilDay> FromDate(const type::v1::Date& date, absl::string
 absl::CivilDay ToCivilDay(const type::v1::Date& date);
 
 type::v1::Date ToDate(absl::CivilDay day);
+
+// The IANA zone `name`; the zones of Indonesia and Thailand (Asia/Jakarta, Asia/Pontianak,
+// Asia/Makassar, Asia/Jayapura, Asia/Bangkok) also where no tzdata is installed (a slim
+// container), as fixed offsets: none of them has daylight saving time. INTERNAL for any
+// other zone that cannot be loaded.
+absl::StatusOr<absl::TimeZone> LoadTenantTimeZone(const std::string& name);
 
 }  // namespace kelola::time

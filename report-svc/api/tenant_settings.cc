@@ -2,25 +2,12 @@
 
 #include <algorithm>
 
-#include "absl/strings/str_cat.h"
 #include "libs/errors/errors.h"
 #include "libs/log/log.h"
 #include "libs/server/request_context.h"
+#include "libs/time/time.h"
 
 namespace kelola::report {
-
-absl::StatusOr<absl::TimeZone> LoadTenantTimeZone(const std::string& name) {
-  absl::TimeZone zone;
-  if (absl::LoadTimeZone(name, &zone)) return zone;
-  static const auto* const kOffsetHours = new std::map<std::string, int>{{"Asia/Jakarta", 7},
-                                                                         {"Asia/Pontianak", 7},
-                                                                         {"Asia/Bangkok", 7},
-                                                                         {"Asia/Makassar", 8},
-                                                                         {"Asia/Jayapura", 9}};
-  auto it = kOffsetHours->find(name);
-  if (it != kOffsetHours->end()) return absl::FixedTimeZone(it->second * 3600);
-  return absl::InternalError(absl::StrCat("the tenant's time zone cannot be loaded: ", name));
-}
 
 GrpcTenantSettings::GrpcTenantSettings(std::shared_ptr<grpc::Channel> customer, const Clock& clock,
                                        absl::Duration ttl)
@@ -45,7 +32,7 @@ absl::StatusOr<TenantSettings> GrpcTenantSettings::Fetch(const std::string& tena
   }
   const std::string zone_name =
       response.settings().time_zone().empty() ? "Asia/Jakarta" : response.settings().time_zone();
-  absl::StatusOr<absl::TimeZone> zone = LoadTenantTimeZone(zone_name);
+  absl::StatusOr<absl::TimeZone> zone = time::LoadTenantTimeZone(zone_name);
   if (!zone.ok()) return zone.status();
   settings.time_zone = *zone;
   return settings;

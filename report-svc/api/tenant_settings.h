@@ -30,10 +30,6 @@ class TenantSettingsSource {
   virtual absl::StatusOr<TenantSettings> Get(const std::string& tenant_id, absl::Time deadline) = 0;
 };
 
-// The IANA zone `name`; the zones of Indonesia and Thailand also without tzdata (fixed
-// offsets: none of them has daylight saving time). INTERNAL for other unknown zones.
-absl::StatusOr<absl::TimeZone> LoadTenantTimeZone(const std::string& name);
-
 // customer-svc's TenantService, each answer used for `ttl`; when customer-svc cannot
 // answer, an earlier answer is used however old; without one, UNAVAILABLE
 // (STORE_UNAVAILABLE).

@@ -93,13 +93,5 @@ TEST(TenantSettingsCacheTest, AnEarlierAnswerOutlastsAnOutageButNothingIsGuessed
   EXPECT_EQ(errors::Reason(status), "CUSTOMER_SERVICE_UNAVAILABLE");
 }
 
-TEST(TenantSettingsCacheTest, TheZonesOfIndonesiaAndThailandLoad) {
-  for (const char* zone :
-       {"Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura", "Asia/Bangkok"}) {
-    EXPECT_TRUE(LoadTenantTimeZone(zone).ok()) << zone;
-  }
-  EXPECT_FALSE(LoadTenantTimeZone("Nowhere/Atlantis").ok());
-}
-
 }  // namespace
 }  // namespace kelola::ledger

@@ -128,5 +128,20 @@ TEST(DateTest, ConvertsBothWays) {
   EXPECT_EQ(ToCivilDay(back), *day);
 }
 
+TEST(LoadTenantTimeZoneTest, TheZonesOfIndonesiaAndThailandLoad) {
+  for (const char* zone :
+       {"Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura", "Asia/Bangkok"}) {
+    auto loaded = LoadTenantTimeZone(zone);
+    ASSERT_TRUE(loaded.ok()) << zone;
+    // A sale at 23:30 in Jakarta on New Year's Eve belongs to that Jakarta day.
+    if (std::string(zone) == "Asia/Jakarta") {
+      const absl::Time t =
+          absl::FromCivil(absl::CivilSecond(2026, 12, 31, 16, 30, 0), absl::UTCTimeZone());
+      EXPECT_EQ(absl::ToCivilDay(t, *loaded), absl::CivilDay(2026, 12, 31));
+    }
+  }
+  EXPECT_EQ(LoadTenantTimeZone("Nowhere/Atlantis").status().code(), absl::StatusCode::kInternal);
+}
+
 }  // namespace
 }  // namespace kelola::time

@@ -98,12 +98,5 @@ TEST_F(TenantSettingsTest, WithoutAnyAnswerTheCallIsUnavailable) {
   EXPECT_EQ(errors::Reason(none.status()), "STORE_UNAVAILABLE");
 }
 
-TEST(LoadTenantTimeZoneTest, KnowsTheZonesOfIndonesiaAndThailand) {
-  for (const char* name : {"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Bangkok"}) {
-    EXPECT_TRUE(LoadTenantTimeZone(name).ok()) << name;
-  }
-  EXPECT_FALSE(LoadTenantTimeZone("Nowhere/Atlantis").ok());
-}
-
 }  // namespace
 }  // namespace kelola::report

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/base/macros.h"
 #include "absl/strings/str_cat.h"
 
 namespace kelola::db {
@@ -55,7 +56,9 @@ absl::Status GroupCommitter::Run(const TransactionFn& fn) {
     // The leader's own request always runs in the batch it leads: it is not done, so it
     // is still queued, and nothing may answer it (or keep a pointer to this frame) but
     // this call. The rest of the batch comes from the front of the queue, oldest first.
-    queue_.erase(std::find(queue_.begin(), queue_.end(), &request));
+    auto own = std::find(queue_.begin(), queue_.end(), &request);
+    ABSL_ASSERT(own != queue_.end());
+    if (own != queue_.end()) queue_.erase(own);
     batch.push_back(&request);
     while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
       batch.push_back(queue_.front());

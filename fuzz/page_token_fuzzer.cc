@@ -2,10 +2,11 @@
 //
 // Arbitrary text must be refused with INVALID_ARGUMENT PAGE_TOKEN_INVALID or
 // PAGE_TOKEN_MISMATCH, never crash. A token the service made must give back exactly what
-// it was made from, only for its own call, tenant and parameters, also after a key
-// rotation; an altered token is refused or reads the same. Input: the token to read, and,
-// split at '\n', the values of a token to make.
+// it was made from (or be refused when a value is not UTF-8 text), only for its own call, tenant
+// and parameters, also after a key rotation; an altered token is refused or reads the same. Input:
+// the token to read, and, split at '\n', the values of a token to make.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,6 +46,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string token = codec.Encode("list", "toko-ani", "b", values);
   if (token.size() > kelola::paging::kMaxTokenChars) return 0;
   auto read = codec.Decode(token, "list", "toko-ani", "b");
+  // Values that are not text (invalid UTF-8, too long) are refused even in a genuine token.
+  if (!std::all_of(values.begin(), values.end(), kelola::paging::IsTokenValue)) {
+    FUZZ_CHECK(IsRefusal(read.status(), kelola::paging::kReasonPageTokenInvalid));
+    return 0;
+  }
   FUZZ_CHECK(read.ok() && *read == values);
   FUZZ_CHECK(IsRefusal(codec.Decode(token, "list", "toko-budi", "b").status(),
                        kelola::paging::kReasonPageTokenInvalid));

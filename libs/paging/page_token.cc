@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/errors/errors.h"
+#include "libs/utf8/utf8.h"
 
 namespace kelola::paging {
 namespace {
@@ -97,6 +98,16 @@ ProcessState& State() {
 
 }  // namespace
 
+bool IsTokenValue(absl::string_view value) {
+  if (value.size() > kMaxTokenValueBytes) return false;
+  while (!value.empty()) {
+    const size_t length = utf8::SequenceLength(value);
+    if (length == 0) return false;
+    value.remove_prefix(length);
+  }
+  return true;
+}
+
 absl::Status InvalidPageTokenError() {
   return errors::Error(absl::StatusCode::kInvalidArgument, kReasonPageTokenInvalid,
                        "page_token was not issued for this list (altered, truncated, or from "
@@ -161,6 +172,9 @@ absl::StatusOr<std::vector<std::string>> PageTokenCodec::Decode(absl::string_vie
   while (!payload.empty()) {
     uint64_t length = 0;
     if (!ReadVarint(&payload, &length) || length > payload.size()) return Invalid();
+    // Even a genuine token (e.g. signed by another build with the same key) must not hand
+    // a caller bytes it cannot use as text.
+    if (!IsTokenValue(payload.substr(0, length))) return Invalid();
     values.emplace_back(payload.substr(0, length));
     payload.remove_prefix(length);
   }

@@ -11,8 +11,11 @@
 // tag = HMAC-SHA256(key, "token" | kind | scope | binding digest | payload), first 16 bytes.
 // `kind` names the RPC, `scope` the tenant, `binding` every other listing parameter; none
 // travels in the clear. Decode answers INVALID_ARGUMENT naming `page_token`:
-//   PAGE_TOKEN_INVALID  altered, truncated, not base64, signed with an unknown key, or
-//                       issued by another RPC or for another tenant;
+//   PAGE_TOKEN_INVALID  altered, truncated, not base64, signed with an unknown key,
+//                       issued by another RPC or for another tenant, or carrying a value
+//                       that is not well-formed UTF-8 or longer than kMaxTokenValueBytes
+//                       (checked even for a genuine token, so callers may use every value
+//                       as text, e.g. an SQL parameter);
 //   PAGE_TOKEN_MISMATCH genuine, but issued for other listing parameters.
 // Keys: each key is derived from a configured secret; the first key signs, every key
 // verifies, so that a secret can be rotated without breaking the tokens clients hold.
@@ -31,6 +34,9 @@ inline constexpr char kReasonPageTokenInvalid[] = "PAGE_TOKEN_INVALID";
 inline constexpr char kReasonPageTokenMismatch[] = "PAGE_TOKEN_MISMATCH";
 inline constexpr size_t kMinSecretBytes = 32;
 inline constexpr size_t kMaxTokenChars = 4096;
+// The longest value a token may carry: what a token of kMaxTokenChars can hold at all
+// (ids, numbers, hex collation keys of names stay below it); Decode refuses a longer one.
+inline constexpr size_t kMaxTokenValueBytes = kMaxTokenChars / 4 * 3;
 
 class PageTokenCodec {
  public:
@@ -49,6 +55,10 @@ class PageTokenCodec {
   explicit PageTokenCodec(std::vector<std::string> keys) : keys_(std::move(keys)) {}
   std::vector<std::string> keys_;  // 32-byte HMAC keys; keys_[0] signs
 };
+
+// True when `value` may travel in a token: well-formed UTF-8 of at most kMaxTokenValueBytes
+// bytes. Decode refuses (PAGE_TOKEN_INVALID) any token carrying another value.
+bool IsTokenValue(absl::string_view value);
 
 // The PAGE_TOKEN_INVALID error Decode returns, for callers that find a genuine token's
 // values unusable.

@@ -31,10 +31,10 @@ void ExpectReason(const absl::StatusOr<std::vector<std::string>>& decoded,
   EXPECT_EQ(errors::Violations(decoded.status())[0].field, "page_token");
 }
 
-TEST(PageTokenTest, RoundTripsAnyBytes) {
+TEST(PageTokenTest, RoundTripsAnyText) {
   const PageTokenCodec codec = Codec({kSecretA});
-  const std::vector<std::string> values = {"", "123", std::string("\0\xff|:", 4),
-                                           std::string(300, 'x')};
+  const std::vector<std::string> values = {"", "123", std::string("\0|:\x7f", 4),
+                                           "Budi Santoso é สมชาย 😀", std::string(300, 'x')};
   const std::string token = codec.Encode("list", "t1", "filter|order", values);
   EXPECT_EQ(
       token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
@@ -45,6 +45,27 @@ TEST(PageTokenTest, RoundTripsAnyBytes) {
   auto empty = codec.Decode(codec.Encode("k", "", "", {}), "k", "", "");
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->empty());
+}
+
+// Values are used as text (SQL parameters): even a genuinely signed token carrying bytes
+// that are not UTF-8 is refused, so no caller ever sees them.
+TEST(PageTokenTest, GenuineTokenWithValuesThatAreNotTextIsInvalid) {
+  const PageTokenCodec codec = Codec({kSecretA});
+  for (const std::string& bad :
+       {std::string("\xff"), std::string("abc\xc3"), std::string("\xc0\xaf"),
+        std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80")}) {
+    const std::string token = codec.Encode("list", "t1", "b", {"ok", bad});
+    ExpectReason(codec.Decode(token, "list", "t1", "b"), kReasonPageTokenInvalid);
+  }
+}
+
+TEST(PageTokenTest, TokenValuesAreBoundedText) {
+  EXPECT_TRUE(IsTokenValue(""));
+  EXPECT_TRUE(IsTokenValue("สมชาย é"));
+  EXPECT_TRUE(IsTokenValue(std::string(kMaxTokenValueBytes, 'x')));
+  EXPECT_FALSE(IsTokenValue(std::string(kMaxTokenValueBytes + 1, 'x')));
+  EXPECT_FALSE(IsTokenValue("\xff"));
+  EXPECT_FALSE(IsTokenValue("\xe0\xb8"));  // a cut Thai character
 }
 
 TEST(PageTokenTest, OtherParametersAreAMismatch) {

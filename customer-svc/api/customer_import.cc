@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "customer-svc/api/customer_columns.h"
 #include "customer-svc/api/customer_writes.h"
 #include "customer-svc/api/handler_support.h"
@@ -22,6 +23,7 @@
 #include "libs/errors/errors.h"
 #include "libs/log/log.h"
 #include "libs/server/request_context.h"
+#include "libs/server/request_parsing.h"
 #include "libs/text/normalize.h"
 
 namespace kelola::customer::api {
@@ -666,6 +668,21 @@ absl::Status ReaderError(const absl::Status& s, const ImportLimits& limits) {
                        absl::StrCat("the file is not readable CSV: ", s.message()), metadata);
 }
 
+// After Read() returned false without a parse failure: whether the stream was cut rather
+// than ended by the client. gRPC does not promise that a cancelled call already reads as
+// cancelled when its failed Read() returns, so a stream whose bytes end inside a record (the
+// one case where the answer changes what is imported) is watched a little longer.
+bool StreamWasCut(const grpc::ServerContext& context, const csv::Reader& csv) {
+  if (context.IsCancelled()) return true;
+  if (!csv.has_partial_record()) return false;
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(250);
+  while (absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+    if (context.IsCancelled()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
@@ -675,7 +692,10 @@ grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
   if (!rc.ok()) return ToGrpc(rc.status());
 
   v1::ImportCustomersRequest message;
-  if (!reader->Read(&message) || !message.has_header()) {
+  if (!reader->Read(&message)) {
+    if (auto s = server::TakeReadParseFailure(*context); !s.ok()) return ToGrpc(s);
+  }
+  if (!message.has_header()) {
     return ToGrpc(InvalidArgument("IMPORT_HEADER_MISSING",
                                   "the first message of the stream must carry the header"));
   }
@@ -810,20 +830,23 @@ grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
     if (auto s = (*csv)->Feed(message.chunk()); !s.ok()) return ToGrpc(ReaderError(s, limits_));
     if (auto s = drain(); !s.ok()) return ToGrpc(s);
   }
-  // Read() returned false: the client half-closed (the file is complete), or the call was
-  // cancelled, timed out, lost its connection or was ended by a shutdown (gRPC marks the call
-  // cancelled before a failed Read() returns). A cut stream's bytes after its last line end
-  // may be a truncated record ("Budi,0812-3456-78" of "Budi,0812-3456-7890"): only the
-  // records that ended with a line end are complete, so the reader is not finished.
-  if (cut || context->IsCancelled()) {
+  // Read() returned false: the client half-closed (the file is complete), a message failed
+  // to parse (protobuf refused its UTF-8), or the call was cancelled, timed out, lost its
+  // connection or was ended by a shutdown. A stream that did not end normally may hold a
+  // truncated record after its last line end ("Budi,0812-3456-78" of "Budi,0812-3456-7890"):
+  // only the records that ended with a line end are complete, so the reader is not finished.
+  absl::Status unparsable = server::TakeReadParseFailure(*context);
+  if (!unparsable.ok() || cut || StreamWasCut(*context, **csv)) {
     // The complete rows read are applied, as a cut between two batches would leave them.
     const bool dropped_tail = (*csv)->has_partial_record();
     absl::Status applied = mapping.has_value() && !options.dry_run() ? flush() : absl::OkStatus();
-    log::Info("import: stream cut before its end",
+    log::Info(unparsable.ok() ? "import: stream cut before its end"
+                              : "import: stream ended by an unparsable message",
               {{"rows_read", absl::StrCat(response->row_count())},
                {"unterminated_record_dropped", dropped_tail ? "true" : "false"},
                {"applied", applied.ok() ? "true" : std::string(applied.message())}});
     if (!applied.ok()) return ToGrpc(applied);
+    if (!unparsable.ok()) return ToGrpc(unparsable);
     return grpc::Status(grpc::StatusCode::CANCELLED,
                         "the stream was cut: its complete rows were applied, an unterminated "
                         "last record was not");

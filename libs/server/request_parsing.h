@@ -8,16 +8,33 @@
 //     (e.g. "customer.display_name"; repeated fields without an index), metadata `field`;
 //   - any other unparsable message: reason INVALID_ARGUMENT, naming the message type.
 // The field is learned from protobuf's log message, captured by a log handler on the
-// thread that parses the request (the handler thread of the synchronous server), which
-// also logs it at debug level instead of error.
+// thread that parses the request (the handler thread of the synchronous server, which also
+// parses each message of a client stream inside ServerReader::Read). The message is held
+// back until the interceptor sees the outcome: a request that failed to parse logs it at
+// debug level; otherwise (server code parsing stored data, say) it is logged as protobuf
+// logged it, at error level. Threads that serve no call log it at once.
+//
+// Client streams: Read() returns false both at the end of the stream and when a message
+// fails to parse, and the call goes on to its handler. A handler calls
+// TakeReadParseFailure after a false Read(); an unparsable message must not be taken for
+// the end of the stream.
 
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "grpcpp/server_context.h"
 #include "grpcpp/support/server_interceptor.h"
 
 namespace kelola::server {
+
+// After a client stream's Read() returned false: INVALID_ARGUMENT (reason INVALID_UTF8, the
+// field named as above) when the message failed to parse, OK otherwise. Takes the failure: a
+// handler that took it answers it, and a later INTERNAL of the call (a server fault) is not
+// rewritten as the caller's. Only invalid UTF-8 is told apart; other malformed messages look like
+// the stream's end.
+absl::Status TakeReadParseFailure(const grpc::ServerContextBase& context);
 
 // Installs the protobuf log handler (once per process; later calls do nothing).
 void InstallRequestParseLogHandler();

@@ -371,6 +371,56 @@ TEST_P(CustomerImportTest, ACutStreamDoesNotImportItsTruncatedLastRecord) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customer_phones WHERE e164 = '+62812345678'"), 0);
 }
 
+// A message that protobuf cannot parse (a string field that is not UTF-8) ends the client's
+// stream as gRPC sees it; it is not the end of the file. The call fails naming the field, the
+// complete rows before it are applied as in a cut stream, and the unterminated record before
+// it and everything after it are not.
+TEST_P(CustomerImportTest, AnUnparsableMessageMidStreamIsNotTheEndOfTheFile) {
+  v1::ImportCustomersResponse response;
+  auto ctx = Ctx();
+  auto stream = customers_->ImportCustomers(ctx.get(), &response);
+  v1::ImportCustomersRequest message;
+  message.mutable_header()->set_file_name("pelanggan.csv");
+  ASSERT_TRUE(stream->Write(message));
+  message.set_chunk("Nama,Telepon\nAni,0812-1111-2222\nBudi Santoso,0812-3456-78");
+  ASSERT_TRUE(stream->Write(message));
+  message.mutable_header()->set_file_name("pelanggan\xFF.csv");
+  stream->Write(message);
+  message.set_chunk("90\nCitra,0813-1111-2222\n");
+  stream->Write(message);
+  stream->WritesDone();
+  const grpc::Status status = stream->Finish();
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  const absl::Status decoded = Decode(status);
+  EXPECT_EQ(errors::Reason(decoded), "INVALID_UTF8");
+  EXPECT_THAT(ViolationFields(status), ElementsAre("header.file_name"));
+
+  auto all = AllCustomers();
+  EXPECT_EQ(all.size(), 1u);
+  ASSERT_NE(ByName(all, "Ani"), nullptr);
+  EXPECT_EQ(ByName(all, "Budi Santoso"), nullptr);
+  EXPECT_EQ(ByName(all, "Citra"), nullptr);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customer_phones WHERE e164 = '+62812345678'"), 0);
+}
+
+// A first message whose header does not parse is named for what it is, not as a missing header.
+TEST_P(CustomerImportTest, AnUnparsableHeaderIsInvalidUtf8) {
+  v1::ImportCustomersResponse response;
+  auto ctx = Ctx();
+  auto stream = customers_->ImportCustomers(ctx.get(), &response);
+  v1::ImportCustomersRequest message;
+  message.mutable_header()->set_request_id("impor-\xC3(");
+  stream->Write(message);
+  message.set_chunk("Nama\nAni\n");
+  stream->Write(message);
+  stream->WritesDone();
+  const grpc::Status status = stream->Finish();
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(errors::Reason(Decode(status)), "INVALID_UTF8");
+  EXPECT_THAT(ViolationFields(status), ElementsAre("header.request_id"));
+  EXPECT_EQ(Customers(), 0);
+}
+
 // A stream that ends normally (the client half-closes) imports its last record even without
 // a line end after it.
 TEST_P(CustomerImportTest, ANormalStreamImportsALastRowWithoutLineEnd) {

@@ -1,6 +1,11 @@
 #include "tests/customer-svc/api/import_export_fixture.h"
 
+#include <memory>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "libs/server/request_parsing.h"
 
 namespace kelola::customer::testing_support {
 
@@ -22,6 +27,11 @@ void ImportExportTest::SetUp() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(io_service_.get());
+  // As customer-svc's ServiceHost: unparsable requests are the caller's fault.
+  server::InstallRequestParseLogHandler();
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+  factories.push_back(server::NewRequestParseInterceptorFactory("customer.kelola.id"));
+  builder.experimental().SetInterceptorCreators(std::move(factories));
   io_server_ = builder.BuildAndStart();
   ASSERT_NE(io_server_, nullptr);
   auto channel =

@@ -1,6 +1,6 @@
 // The real ledger-svc and customer-svc binaries: customer-svc stops for a few seconds and
 // comes back on the same port. A sale for a customer made right after it is back succeeds
-// within 1.5 s: the ledger's channel retries the connection at least every second and the
+// within 5 s: the ledger's channel retries the connection at least every second and the
 // check waits for it (wait_for_ready) instead of failing while the channel backs off.
 // Before, the ledger kept refusing sales for seconds (17.6 s after a 30 s outage).
 
@@ -80,7 +80,10 @@ TEST(CustomerReconnectTest, ASaleSucceedsPromptlyAfterCustomerSvcComesBack) {
   status = sales->RecordSale(Ctx().get(), SaleFor(id, "after"), &sale);
   const absl::Duration took = absl::Now() - back;
   ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << (*ledger)->LogTail();
-  EXPECT_LT(took, absl::Milliseconds(1500));
+  // The channel retries at least every 1 s + 20 % jitter (its maximum reconnect backoff,
+  // pinned by ChannelReconnectsWithinASecond); 5 s leaves room for a loaded 2-core CI
+  // machine and sanitizer builds, and is still far below the 17.6 s seen before the fix.
+  EXPECT_LT(took, absl::Seconds(5));
   EXPECT_EQ(sale.sale().customer_id(), id);
 }
 

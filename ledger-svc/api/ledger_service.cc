@@ -140,7 +140,9 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
   if (Replay(store_, *ctx, "RecordSale", req->request_id(), *req, response, &replayed)) {
     return replayed;
   }
-  if (auto s = tenants_.Resolve(api::CallDeadline(*context), *ctx); !s.ok()) return ToGrpc(s);
+  if (auto s = tenants_.ResolveForWrite(api::CallDeadline(*context), *ctx); !s.ok()) {
+    return ToGrpc(s);
+  }
   if (req->items_size() > 500) return ToGrpc(TooMany("items", 500));
   const absl::Time now = clock_.Now();
   errors::FieldErrors fields;
@@ -274,8 +276,15 @@ grpc::Status LedgerServiceImpl::ListSales(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::VoidSale(grpc::ServerContext* context,
                                          const v1::VoidSaleRequest* req,
                                          v1::VoidSaleResponse* response) {
-  auto ctx = Context(*context);
+  auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
+  grpc::Status replayed;  // answered without customer-svc, as in RecordSale
+  if (Replay(store_, *ctx, "VoidSale", req->request_id(), *req, response, &replayed)) {
+    return replayed;
+  }
+  if (auto s = tenants_.ResolveForWrite(api::CallDeadline(*context), *ctx); !s.ok()) {
+    return ToGrpc(s);
+  }
   errors::FieldErrors fields;
   CheckRequestId(fields, req->request_id());
   CheckId(fields, "sale_id", req->sale_id(), true);
@@ -287,8 +296,15 @@ grpc::Status LedgerServiceImpl::VoidSale(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::RefundSale(grpc::ServerContext* context,
                                            const v1::RefundSaleRequest* req,
                                            v1::RefundSaleResponse* response) {
-  auto ctx = Context(*context);
+  auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
+  grpc::Status replayed;  // answered without customer-svc, as in RecordSale
+  if (Replay(store_, *ctx, "RefundSale", req->request_id(), *req, response, &replayed)) {
+    return replayed;
+  }
+  if (auto s = tenants_.ResolveForWrite(api::CallDeadline(*context), *ctx); !s.ok()) {
+    return ToGrpc(s);
+  }
   if (req->items_size() > 500) return ToGrpc(TooMany("items", 500));
   errors::FieldErrors fields;
   MoneyChecker money(fields, ctx->currency);
@@ -331,7 +347,9 @@ grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
   if (Replay(store_, *ctx, "RecordPayment", req->request_id(), *req, response, &replayed)) {
     return replayed;
   }
-  if (auto s = tenants_.Resolve(api::CallDeadline(*context), *ctx); !s.ok()) return ToGrpc(s);
+  if (auto s = tenants_.ResolveForWrite(api::CallDeadline(*context), *ctx); !s.ok()) {
+    return ToGrpc(s);
+  }
   if (req->allocations_size() > 500) return ToGrpc(TooMany("allocations", 500));
   errors::FieldErrors fields;
   MoneyChecker money(fields, ctx->currency);
@@ -405,8 +423,15 @@ grpc::Status LedgerServiceImpl::ListPayments(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::VoidPayment(grpc::ServerContext* context,
                                             const v1::VoidPaymentRequest* req,
                                             v1::VoidPaymentResponse* response) {
-  auto ctx = Context(*context);
+  auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
+  grpc::Status replayed;  // answered without customer-svc, as in RecordSale
+  if (Replay(store_, *ctx, "VoidPayment", req->request_id(), *req, response, &replayed)) {
+    return replayed;
+  }
+  if (auto s = tenants_.ResolveForWrite(api::CallDeadline(*context), *ctx); !s.ok()) {
+    return ToGrpc(s);
+  }
   errors::FieldErrors fields;
   CheckRequestId(fields, req->request_id());
   CheckId(fields, "payment_id", req->payment_id(), true);
@@ -418,8 +443,15 @@ grpc::Status LedgerServiceImpl::VoidPayment(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::ApplyCredit(grpc::ServerContext* context,
                                             const v1::ApplyCreditRequest* req,
                                             v1::ApplyCreditResponse* response) {
-  auto ctx = Context(*context);
+  auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
+  grpc::Status replayed;  // answered without customer-svc, as in RecordSale
+  if (Replay(store_, *ctx, "ApplyCredit", req->request_id(), *req, response, &replayed)) {
+    return replayed;
+  }
+  if (auto s = tenants_.ResolveForWrite(api::CallDeadline(*context), *ctx); !s.ok()) {
+    return ToGrpc(s);
+  }
   if (req->allocations_size() > 500) return ToGrpc(TooMany("allocations", 500));
   errors::FieldErrors fields;
   MoneyChecker money(fields, ctx->currency);
@@ -514,7 +546,9 @@ grpc::Status LedgerServiceImpl::SetCreditLimit(grpc::ServerContext* context,
   if (Replay(store_, *ctx, "SetCreditLimit", req->request_id(), *req, response, &replayed)) {
     return replayed;
   }
-  if (auto s = tenants_.Resolve(api::CallDeadline(*context), *ctx); !s.ok()) return ToGrpc(s);
+  if (auto s = tenants_.ResolveForWrite(api::CallDeadline(*context), *ctx); !s.ok()) {
+    return ToGrpc(s);
+  }
   errors::FieldErrors fields;
   MoneyChecker money(fields, ctx->currency);
   CheckRequestId(fields, req->request_id());
@@ -543,8 +577,15 @@ grpc::Status LedgerServiceImpl::SetCreditLimit(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::DeleteCreditLimit(grpc::ServerContext* context,
                                                   const v1::DeleteCreditLimitRequest* req,
                                                   v1::DeleteCreditLimitResponse* response) {
-  auto ctx = Context(*context);
+  auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
+  grpc::Status replayed;  // answered without customer-svc, as in RecordSale
+  if (Replay(store_, *ctx, "DeleteCreditLimit", req->request_id(), *req, response, &replayed)) {
+    return replayed;
+  }
+  if (auto s = tenants_.ResolveForWrite(api::CallDeadline(*context), *ctx); !s.ok()) {
+    return ToGrpc(s);
+  }
   errors::FieldErrors fields;
   CheckRequestId(fields, req->request_id());
   if (req->subject_case() == v1::DeleteCreditLimitRequest::kCustomerId) {

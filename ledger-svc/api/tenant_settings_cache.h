@@ -34,19 +34,28 @@ class TenantSettingsCache {
                       LedgerStore* backup = nullptr, TenantSettingsCacheOptions options = {})
       : directory_(directory), clock_(clock), backup_(backup), options_(options) {}
 
-  // Sets ctx.currency and ctx.time_zone for ctx.tenant_id: from the cache while fresh,
-  // else from customer-svc (waiting at most until `deadline`). When customer-svc cannot
-  // answer, an earlier answer is used however old (a tenant's currency is locked once it
-  // has ledger history), from memory or else from the backup; without one, UNAVAILABLE
-  // CUSTOMER_SERVICE_UNAVAILABLE.
+  // Sets ctx.currency and ctx.time_zone for ctx.tenant_id, for reads: from the cache while
+  // fresh, else from customer-svc (waiting at most until `deadline`). When customer-svc
+  // cannot answer, an earlier answer is used however old, from memory or else from the
+  // backup; without one, UNAVAILABLE CUSTOMER_SERVICE_UNAVAILABLE. With a backup, the
+  // currency is the one the tenant's ledger history is in once pinned (see
+  // ResolveForWrite), even when customer-svc now reports another.
   absl::Status Resolve(absl::Time deadline, LedgerContext& ctx);
+
+  // Resolve, for a write. With a backup, the ledger is the authority on its history: the
+  // first write pins the tenant's currency in the backup; when customer-svc later reports
+  // another currency while the tenant has ledger entries, FAILED_PRECONDITION
+  // CURRENCY_LOCKED (metadata ledger_currency, tenant_currency). Without entries, the
+  // reported currency is pinned instead.
+  absl::Status ResolveForWrite(absl::Time deadline, LedgerContext& ctx);
 
  private:
   struct Entry {
     std::string currency;
     std::string time_zone_name;
     absl::TimeZone time_zone;
-    absl::Time fetched;                          // when customer-svc answered
+    std::string pinned;  // the ledger history's currency from the backup; "" = unknown
+    absl::Time fetched;  // when customer-svc answered
     absl::Time retry_at = absl::InfinitePast();  // after a failed refresh
     bool refreshing = false;                     // one caller asks; others use this
   };
@@ -59,6 +68,9 @@ class TenantSettingsCache {
   // The backup's last answer, when customer-svc cannot give one.
   absl::StatusOr<Entry> FromBackup(const std::string& tenant_id, absl::Status fetch_error);
   static void Apply(const Entry& entry, LedgerContext& ctx);
+  // The currency pinned in the backup for a write in entry.currency: pins it when none
+  // is, or re-pins it when the tenant has no ledger entries (see ResolveForWrite).
+  absl::StatusOr<std::string> CheckPinned(const std::string& tenant_id, const Entry& entry);
 
   CustomerDirectory& directory_;
   const Clock& clock_;

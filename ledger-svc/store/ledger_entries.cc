@@ -37,6 +37,7 @@ std::string DayText(absl::CivilDay day) {
 std::optional<absl::CivilDay> ParseDay(absl::string_view text) {
   absl::CivilDay day;
   if (text.empty() || !absl::ParseCivilTime(text, &day)) return std::nullopt;
+  if (day.year() < 1 || day.year() > 9999) return std::nullopt;  // protobuf's Date range
   return day;
 }
 

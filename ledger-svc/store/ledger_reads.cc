@@ -19,6 +19,7 @@
 #include "ledger-svc/store/ledger_entries.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "libs/errors/errors.h"
+#include "libs/time/time.h"
 
 namespace kelola::ledger {
 
@@ -137,8 +138,12 @@ absl::Status TimeTerm(const FilterTerm& t, const std::string& column, bool is_da
   }
   absl::Time time;
   std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, t.value, &time, &err)) {
-    return FilterError(t, "expects an RFC 3339 time");
+  // absl also accepts "infinite-future" and years past 9999; a filter time is a timestamp
+  // in protobuf's range (0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z).
+  if (!absl::ParseTime(absl::RFC3339_full, t.value, &time, &err) ||
+      time < absl::FromUnixSeconds(time::kMinTimestampSeconds) ||
+      time >= absl::FromUnixSeconds(time::kMaxTimestampSeconds + 1)) {
+    return FilterError(t, "expects an RFC 3339 time from 0001-01-01 to 9999-12-31");
   }
   if (t.op != ">" && t.op != ">=" && t.op != "<" && t.op != "<=") {
     return FilterError(t, "unsupported operator");
@@ -445,11 +450,14 @@ absl::StatusOr<std::optional<StoredTenantSettings>> LedgerStore::FindTenantSetti
   absl::Status status = db_.InTransaction(
       [&](Transaction& tx) -> absl::Status {
         out.reset();
-        LEDGER_ASSIGN_OR_RETURN(
-            rows, tx.Query("SELECT currency_code, time_zone FROM tenant_settings WHERE "
-                           "tenant_id = ?",
-                           {tenant_id}));
-        if (!rows.empty()) out = StoredTenantSettings{rows[0].GetText(0), rows[0].GetText(1)};
+        LEDGER_ASSIGN_OR_RETURN(rows,
+                                tx.Query("SELECT currency_code, time_zone, ledger_currency FROM "
+                                         "tenant_settings WHERE tenant_id = ?",
+                                         {tenant_id}));
+        if (!rows.empty()) {
+          out = StoredTenantSettings{rows[0].GetText(0), rows[0].GetText(1),
+                                     rows[0].IsNull(2) ? "" : rows[0].GetText(2)};
+        }
         return absl::OkStatus();
       },
       options);
@@ -470,6 +478,52 @@ absl::Status LedgerStore::SaveTenantSettings(const std::string& tenant_id,
             {tenant_id, settings.currency_code, settings.time_zone, now})
         .status();
   });
+}
+
+absl::StatusOr<std::string> LedgerStore::PinLedgerCurrency(const std::string& tenant_id,
+                                                           const StoredTenantSettings& settings,
+                                                           bool replace) {
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  std::string pinned;
+  absl::Status status = db_.InTransaction([&](Transaction& tx) -> absl::Status {
+    LEDGER_RETURN_IF_ERROR(
+        tx.Execute(
+              absl::StrCat("INSERT INTO tenant_settings (tenant_id, currency_code, "
+                           "time_zone, update_time_micros, ledger_currency) VALUES (?, ?, "
+                           "?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET ledger_currency = ",
+                           replace ? "excluded.ledger_currency"
+                                   : "COALESCE(tenant_settings.ledger_currency, "
+                                     "excluded.ledger_currency)"),
+              {tenant_id, settings.currency_code, settings.time_zone, now, settings.currency_code})
+            .status());
+    LEDGER_ASSIGN_OR_RETURN(
+        rows,
+        tx.Query("SELECT ledger_currency FROM tenant_settings WHERE tenant_id = ?", {tenant_id}));
+    if (rows.empty() || rows[0].IsNull(0)) return absl::InternalError("currency not pinned");
+    pinned = rows[0].GetText(0);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return pinned;
+}
+
+absl::StatusOr<bool> LedgerStore::HasLedgerHistory(const std::string& tenant_id) {
+  bool found = false;
+  db::TransactionOptions options;
+  options.read_only = true;
+  absl::Status status = db_.InTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        LEDGER_ASSIGN_OR_RETURN(rows,
+                                tx.Query("SELECT 1 FROM sales WHERE tenant_id = ? UNION ALL "
+                                         "SELECT 1 FROM payments WHERE tenant_id = ? UNION ALL "
+                                         "SELECT 1 FROM credit_limits WHERE tenant_id = ? LIMIT 1",
+                                         {tenant_id, tenant_id, tenant_id}));
+        found = !rows.empty();
+        return absl::OkStatus();
+      },
+      options);
+  if (!status.ok()) return status;
+  return found;
 }
 
 absl::StatusOr<v1::ListReceivablesResponse> LedgerStore::ListReceivables(

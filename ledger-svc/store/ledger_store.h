@@ -31,10 +31,12 @@ struct LedgerContext {
   absl::TimeZone time_zone;
 };
 
-// A tenant's settings as customer-svc reported them.
+// A tenant's settings as customer-svc reported them, and the currency its ledger history
+// is in (empty until pinned).
 struct StoredTenantSettings {
   std::string currency_code;
   std::string time_zone;
+  std::string ledger_currency;
 };
 
 class LedgerStore {
@@ -113,6 +115,13 @@ class LedgerStore {
       const std::string& tenant_id);
   absl::Status SaveTenantSettings(const std::string& tenant_id,
                                   const StoredTenantSettings& settings);
+  // Pins the currency of the tenant's ledger history to `settings.currency_code` unless
+  // one is pinned already (`replace`: even then) and returns the pinned currency.
+  // SaveTenantSettings never changes it.
+  absl::StatusOr<std::string> PinLedgerCurrency(const std::string& tenant_id,
+                                                const StoredTenantSettings& settings, bool replace);
+  // Whether the tenant has any sale, payment or credit limit.
+  absl::StatusOr<bool> HasLedgerHistory(const std::string& tenant_id);
 
   // ListSales and ListPayments end a page early, with a next_page_token after its last
   // entry, before the entries reach this many serialized bytes, so that a page of large

@@ -164,12 +164,30 @@ CREATE TABLE tenant_settings (
   return m;
 }
 
+// The currency of each tenant's ledger history, pinned with its first entry: a currency
+// customer-svc reports later is refused for writes while the tenant has entries
+// (CURRENCY_LOCKED). Tenants that already have entries are pinned to the currency last
+// reported, the one their entries were written in.
+db::Migration LedgerCurrency(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "the currency each tenant's ledger history is in";
+  m.sqlite = R"sql(
+ALTER TABLE tenant_settings ADD COLUMN ledger_currency TEXT;
+UPDATE tenant_settings SET ledger_currency = currency_code
+  WHERE EXISTS (SELECT 1 FROM sales s WHERE s.tenant_id = tenant_settings.tenant_id)
+     OR EXISTS (SELECT 1 FROM payments p WHERE p.tenant_id = tenant_settings.tenant_id)
+     OR EXISTS (SELECT 1 FROM credit_limits c WHERE c.tenant_id = tenant_settings.tenant_id);
+)sql";
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
   return {
       events::OutboxMigration(1), LedgerTables(2),   CustomerIndexes(3),
-      CustomerProtocols(4),       TenantSettings(5),
+      CustomerProtocols(4),       TenantSettings(5), LedgerCurrency(6),
   };
 }
 

@@ -410,6 +410,176 @@ TEST_P(LedgerContractTest, ARestartedLedgerKnowsItsTenantsWhileCustomerSvcIsDown
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+// A tenant's currency is locked once it has ledger entries: the ledger pins it with the
+// first entry, and when customer-svc later reports another (no price list to stop the
+// change there), every money write is refused and reads stay in the pinned currency.
+TEST_P(LedgerContractTest, ATenantsCurrencyIsLockedOnceItHasLedgerEntries) {
+  Sale("cl1", "cust-1", 1000, 0);  // IDR
+  const size_t events = Events().size();
+  directory_.SetTenantSettings("t1", {"THB", "Asia/Bangkok"});
+  clock_.Advance(absl::Seconds(61));  // the cached IDR answer expires
+  v1::RecordPaymentRequest pay;
+  pay.set_request_id("cl2");
+  pay.set_customer_id("cust-1");
+  pay.mutable_amount()->set_amount_minor(1000);
+  pay.mutable_amount()->set_currency_code("THB");
+  pay.set_method(v1::PAYMENT_METHOD_CASH);
+  v1::RecordSaleRequest sale = SaleRequest("cl3", "cust-1", 500, 0);
+  for (auto* m : {sale.mutable_items(0)->mutable_unit_price(), sale.mutable_total()}) {
+    m->set_currency_code("THB");
+  }
+  auto refused = [&] {
+    v1::RecordPaymentResponse pay_resp;
+    auto c1 = Ctx();
+    Err e = Decode(ledger_->RecordPayment(c1.get(), pay, &pay_resp));
+    EXPECT_EQ(e.code, grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(e.reason, "CURRENCY_LOCKED");
+    EXPECT_EQ(e.metadata["ledger_currency"], "IDR");
+    EXPECT_EQ(e.metadata["tenant_currency"], "THB");
+    Err s = Decode(RecordSale(sale));
+    EXPECT_EQ(s.code, grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(s.reason, "CURRENCY_LOCKED");
+    // Reads keep working, in the pinned currency; nothing was written.
+    v1::CustomerBalance balance = Balance("cust-1");
+    EXPECT_EQ(balance.balance().currency_code(), "IDR");
+    EXPECT_EQ(balance.balance().amount_minor(), 1000);
+    EXPECT_EQ(PaymentCount("cust-1"), 0);
+    EXPECT_EQ(Events().size(), events);
+  };
+  refused();
+  // The pin is in the database: a restarted ledger refuses too.
+  Stop();
+  Start();
+  refused();
+  // Set back to IDR, writes work again.
+  directory_.SetTenantSettings("t1", {"IDR", "Asia/Jakarta"});
+  clock_.Advance(absl::Seconds(61));
+  pay.mutable_amount()->set_currency_code("IDR");
+  v1::RecordPaymentResponse paid;
+  auto c2 = Ctx();
+  grpc::Status status = ledger_->RecordPayment(c2.get(), pay, &paid);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Balance("cust-1").balance().amount_minor(), 0);
+}
+
+// Without ledger entries the currency may still change, even after a refused write.
+TEST_P(LedgerContractTest, ATenantWithoutLedgerEntriesMayChangeItsCurrency) {
+  v1::RecordSaleRequest sale = SaleRequest("cf1", "cust-1", 500, 0);
+  sale.mutable_total()->set_amount_minor(499);
+  auto c1 = Ctx("fresh");
+  v1::RecordSaleResponse resp;
+  EXPECT_EQ(Decode(ledger_->RecordSale(c1.get(), sale, &resp)).reason, "TOTAL_MISMATCH");
+  directory_.SetTenantSettings("fresh", {"THB", "Asia/Bangkok"});
+  clock_.Advance(absl::Seconds(61));
+  sale.mutable_total()->set_amount_minor(500);
+  for (auto* m : {sale.mutable_items(0)->mutable_unit_price(), sale.mutable_total()}) {
+    m->set_currency_code("THB");
+  }
+  auto c2 = Ctx("fresh");
+  grpc::Status status = ledger_->RecordSale(c2.get(), sale, &resp);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(resp.sale().total().currency_code(), "THB");
+}
+
+// Filter times and dates are in protobuf's range, years 0001 to 9999, like every time the
+// API takes; absl's specials ("infinite-future") are not times.
+TEST_P(LedgerContractTest, FilterTimesAndDatesOutsideYears1To9999AreRefused) {
+  for (const char* filter :
+       {"sale_time < \"infinite-future\"", "sale_time > \"infinite-past\"",
+        "sale_time < \"10000-01-01T00:00:00Z\"", "sale_time > \"0000-12-31T23:59:59Z\"",
+        "sale_time < \"9999-12-31T23:59:59-01:00\"", "sale_date <= \"10000-01-01\"",
+        "sale_date >= \"0000-01-01\"", "sale_date = \"99999-01-01\""}) {
+    Err e = ListSalesError(filter);
+    EXPECT_EQ(e.code, grpc::StatusCode::INVALID_ARGUMENT) << filter;
+    EXPECT_EQ(e.reason, "INVALID_FILTER") << filter;
+    EXPECT_EQ(e.fields, (std::set<std::string>{"filter"})) << filter;
+  }
+  for (const char* filter :
+       {"sale_time < \"9999-12-31T23:59:59.999999999Z\"", "sale_time > \"0001-01-01T00:00:00Z\"",
+        "sale_date <= \"9999-12-31\"", "sale_date >= \"0001-01-01\""}) {
+    EXPECT_EQ(ListSalesError(filter).code, grpc::StatusCode::OK) << filter;
+  }
+  v1::ListPaymentsRequest payments;
+  payments.set_filter("received_time >= \"infinite-past\"");
+  v1::ListPaymentsResponse payments_resp;
+  auto ctx = Ctx();
+  EXPECT_EQ(Decode(ledger_->ListPayments(ctx.get(), payments, &payments_resp)).reason,
+            "INVALID_FILTER");
+}
+
+// Every write's replay is answered from the stored response before the tenant's settings
+// are needed, so a retry during a customer-svc outage succeeds even for a tenant this
+// process has not asked about yet and the database holds no copy of.
+TEST_P(LedgerContractTest, ReplaysOfEveryWriteNeedNoCustomerSvc) {
+  auto s1 = Sale("rs1", "cust-1", 1000, 0);
+  auto s2 = Sale("rs2", "cust-1", 2000, 0);
+  v1::RecordPaymentResponse paid;
+  ASSERT_TRUE(
+      Pay("rp1", "cust-1", 500, &paid, /*keep_excess=*/true, {{s1.sale().sale_id(), 100}}).ok());
+  auto call = [&](auto method, const auto& request, auto* response) {
+    auto ctx = Ctx();
+    return (ledger_.get()->*method)(ctx.get(), request, response);
+  };
+  v1::VoidSaleRequest void_sale;
+  void_sale.set_request_id("rv1");
+  void_sale.set_sale_id(s2.sale().sale_id());
+  void_sale.set_reason("wrong customer");
+  v1::RefundSaleRequest refund;
+  refund.set_request_id("rr1");
+  refund.set_sale_id(s1.sale().sale_id());
+  *refund.mutable_amount() = Idr(100);
+  refund.set_reason("returned");
+  v1::ApplyCreditRequest apply;
+  apply.set_request_id("ra1");
+  apply.set_customer_id("cust-1");
+  v1::VoidPaymentRequest void_payment;
+  void_payment.set_request_id("rvp1");
+  void_payment.set_payment_id(paid.payment().payment_id());
+  void_payment.set_reason("recorded twice");
+  v1::DeleteCreditLimitRequest del;
+  del.set_request_id("rd1");
+  del.set_customer_id("cust-1");
+  v1::VoidSaleResponse void_sale_1, void_sale_2;
+  v1::RefundSaleResponse refund_1, refund_2;
+  v1::ApplyCreditResponse apply_1, apply_2;
+  v1::VoidPaymentResponse void_payment_1, void_payment_2;
+  v1::DeleteCreditLimitResponse del_1, del_2;
+  using Stub = v1::LedgerService::Stub;
+  ASSERT_TRUE(call(&Stub::VoidSale, void_sale, &void_sale_1).ok());
+  ASSERT_TRUE(call(&Stub::RefundSale, refund, &refund_1).ok());
+  ASSERT_TRUE(call(&Stub::VoidPayment, void_payment, &void_payment_1).ok());
+  ASSERT_TRUE(call(&Stub::ApplyCredit, apply, &apply_1).ok());
+  ASSERT_TRUE(call(&Stub::DeleteCreditLimit, del, &del_1).ok());
+  // A restarted process (empty cache), no stored copy of the settings, customer-svc down.
+  Stop();
+  directory_.SetUnavailable(true);
+  Start();
+  ASSERT_TRUE(db_->InTransaction([](db::Transaction& tx) {
+                   return tx.Execute("DELETE FROM tenant_settings").status();
+                 })
+                  .ok());
+  grpc::Status status = call(&Stub::VoidSale, void_sale, &void_sale_2);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(void_sale_2.SerializeAsString(), void_sale_1.SerializeAsString());
+  status = call(&Stub::RefundSale, refund, &refund_2);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(refund_2.SerializeAsString(), refund_1.SerializeAsString());
+  status = call(&Stub::ApplyCredit, apply, &apply_2);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(apply_2.SerializeAsString(), apply_1.SerializeAsString());
+  status = call(&Stub::VoidPayment, void_payment, &void_payment_2);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(void_payment_2.SerializeAsString(), void_payment_1.SerializeAsString());
+  status = call(&Stub::DeleteCreditLimit, del, &del_2);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(del_2.SerializeAsString(), del_1.SerializeAsString());
+  // A new write still needs the tenant's settings.
+  void_sale.set_request_id("rv2");
+  Err e = Decode(call(&Stub::VoidSale, void_sale, &void_sale_2));
+  EXPECT_EQ(e.code, grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(e.reason, "CUSTOMER_SERVICE_UNAVAILABLE");
+}
+
 INSTANTIATE_TEST_SUITE_P(Drivers, LedgerContractTest,
                          ::testing::Values("sqlite", "postgres", "sqlite_group_commit",
                                            "postgres_group_commit"),

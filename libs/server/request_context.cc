@@ -2,6 +2,7 @@
 
 #include "libs/errors/errors.h"
 #include "libs/request_id/request_id.h"
+#include "libs/server/request_text.h"
 
 namespace kelola::server {
 namespace {
@@ -25,6 +26,9 @@ bool ValidTenant(const std::string& tenant) {
 }  // namespace
 
 absl::StatusOr<RequestContext> ReadRequestContext(const grpc::ServerContext& context) {
+  // A request the interceptor found unfit (a NUL character in a string field) is refused
+  // before the handler does anything with it.
+  if (absl::Status fit = RequestTextProblem(context); !fit.ok()) return fit;
   RequestContext out;
   out.tenant_id = Header(context, kTenantHeader);
   out.principal = Header(context, kPrincipalHeader);

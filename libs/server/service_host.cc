@@ -10,6 +10,7 @@
 #include "grpcpp/support/server_interceptor.h"
 #include "libs/log/log.h"
 #include "libs/server/request_parsing.h"
+#include "libs/server/request_text.h"
 
 namespace kelola::server {
 namespace {
@@ -141,6 +142,8 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   InstallRequestParseLogHandler();
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
   factories.push_back(NewRequestParseInterceptorFactory(ErrorDomainOf(options.service_name)));
+  // Then: a parsed request with a NUL character in a string field is the caller's fault.
+  factories.push_back(NewRequestTextInterceptorFactory(ErrorDomainOf(options.service_name)));
   factories.push_back(std::make_unique<MetricsInterceptorFactory>(registry));
   builder.experimental().SetInterceptorCreators(std::move(factories));
   for (grpc::Service* service : services) builder.RegisterService(service);

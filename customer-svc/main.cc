@@ -48,9 +48,13 @@ int main(int argc, char** argv) {
   kelola::metrics::Registry registry;
   kelola::events::EventNotifier notifier;
   kelola::events::Outbox outbox(clock, &notifier);
+  const std::string internal_key = kelola::server::InternalKeyOrDie();
+  kelola::events::WatchOptions watch_options;
+  watch_options.internal_key = internal_key;
   kelola::events::EventServiceImpl event_service(
       *db, notifier,
-      kelola::events::EventTypesOf(kelola::customer::v1::CustomerCreated::descriptor()->file()));
+      kelola::events::EventTypesOf(kelola::customer::v1::CustomerCreated::descriptor()->file()),
+      watch_options);
   // Every write of a customer keeps its search index entries in the same transaction.
   kelola::customer::store::DirectoryStoreOptions directory_options;
   directory_options.on_customer_written = kelola::customer::store::IndexCustomer;
@@ -91,6 +95,7 @@ int main(int argc, char** argv) {
   kelola::events::ConsumerOptions feed_options;
   feed_options.consumer = kelola::customer::store::kLedgerStatsConsumer;
   feed_options.producer = kelola::customer::store::kLedgerProducer;
+  feed_options.internal_key = internal_key;
   kelola::events::EventConsumer stats_feed(*db, ledger, feed_options,
                                            kelola::customer::store::ApplyLedgerEvent);
   stats_feed.Start();

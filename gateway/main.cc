@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   kelola::server::BlockTerminationSignals();
   const auto options = kelola::server::InitService(
       argc, argv, "gateway",
-      "gateway --customer=ADDR --ledger=ADDR --report=ADDR --redis=redis://HOST:PORT [flags]");
+      "gateway --customer=ADDR --ledger=ADDR --report=ADDR --redis=redis://HOST:PORT [flags]",
+      /*issues_page_tokens=*/false);
   auto customer = kelola::server::PeerChannelOrDie("--customer", absl::GetFlag(FLAGS_customer));
   auto ledger = kelola::server::PeerChannelOrDie("--ledger", absl::GetFlag(FLAGS_ledger));
   auto report = kelola::server::PeerChannelOrDie("--report", absl::GetFlag(FLAGS_report));

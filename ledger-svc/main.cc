@@ -40,9 +40,12 @@ int main(int argc, char** argv) {
   kelola::ids::IdGenerator ids(clock, seed);
   kelola::metrics::Registry registry;
   kelola::events::EventNotifier notifier;
+  kelola::events::WatchOptions watch_options;
+  watch_options.internal_key = kelola::server::InternalKeyOrDie();
   kelola::events::EventServiceImpl event_service(
       *db, notifier,
-      kelola::events::EventTypesOf(kelola::ledger::v1::SaleRecorded::descriptor()->file()));
+      kelola::events::EventTypesOf(kelola::ledger::v1::SaleRecorded::descriptor()->file()),
+      watch_options);
   kelola::ledger::GrpcCustomerDirectory directory(customer);
   kelola::db::GroupCommitOptions batching;
   batching.max_batch = absl::GetFlag(FLAGS_group_commit_max_batch);

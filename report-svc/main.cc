@@ -25,7 +25,9 @@ int main(int argc, char** argv) {
   const kelola::Clock& clock = kelola::RealClock::Get();
 
   // The summary cards follow the ledger's event stream, many events per transaction.
-  kelola::report::store::CardFeed card_feed(*db, ledger);
+  kelola::report::store::CardFeedOptions feed_options;
+  feed_options.internal_key = kelola::server::InternalKeyOrDie();
+  kelola::report::store::CardFeed card_feed(*db, ledger, feed_options);
   card_feed.Start();
 
   kelola::metrics::Registry registry;

@@ -135,7 +135,7 @@ void EventConsumer::Run() {
       context_ = &context;
     }
     // A projection follows every tenant: the internal all-tenants form of the stream.
-    context.AddMetadata(kEventScopeHeader, kAllTenantsScope);
+    AddAllTenantsScope(context, options_.internal_key);
     kelola::events::v1::WatchEventsRequest request;
     request.set_after_sequence(*cursor);
     request.set_max_batch(options_.max_batch);

@@ -32,6 +32,9 @@ struct ConsumerOptions {
   absl::Duration min_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(5);
   int max_batch = 256;
+  // The internal key sent with the all-tenants stream (server::InternalKeyOrDie); "" = none
+  // (the producer then serves the stream only to loopback peers).
+  std::string internal_key;
   // Called after an event's transaction committed (not for events skipped as already
   // applied). For lag metrics and benchmarks; must be cheap.
   std::function<void(const type::v1::Event&)> on_applied;

@@ -1,8 +1,12 @@
 #include "libs/events/event_service.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
+#include <optional>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "libs/errors/errors.h"
@@ -56,8 +60,26 @@ std::vector<std::string> EventTypesOf(const google::protobuf::FileDescriptor* fi
   return types;
 }
 
+bool IsLoopbackPeer(absl::string_view peer) {
+  return absl::StartsWith(peer, "ipv4:127.") || absl::StartsWith(peer, "ipv6:[::1]:") ||
+         absl::StartsWith(peer, "ipv6:[::ffff:127.");
+}
+
+bool AllTenantsAllowed(absl::string_view internal_key, const std::string* sent_key,
+                       absl::string_view peer) {
+  if (internal_key.empty()) return IsLoopbackPeer(peer);
+  return sent_key != nullptr && sent_key->size() == internal_key.size() &&
+         CRYPTO_memcmp(sent_key->data(), internal_key.data(), internal_key.size()) == 0;
+}
+
+void AddAllTenantsScope(grpc::ClientContext& context, const std::string& internal_key) {
+  context.AddMetadata(kEventScopeHeader, kAllTenantsScope);
+  if (!internal_key.empty()) context.AddMetadata(kInternalKeyHeader, internal_key);
+}
+
 absl::StatusOr<std::string> StreamTenant(const grpc::ServerContext& context,
-                                         const WatchEventsRequest& request) {
+                                         const WatchEventsRequest& request,
+                                         absl::string_view internal_key) {
   if (HasMetadata(context, kEventScopeHeader)) {
     // The internal all-tenants form (projections of every tenant); the request's tenant_id
     // may still narrow it to one tenant.
@@ -71,6 +93,16 @@ absl::StatusOr<std::string> StreamTenant(const grpc::ServerContext& context,
                                " (a tenant's stream: send only the tenant)"));
     }
     if (!invalid.empty()) return invalid.ToStatus();
+    std::optional<std::string> sent_key;
+    if (HasMetadata(context, kInternalKeyHeader)) sent_key = Metadata(context, kInternalKeyHeader);
+    if (!AllTenantsAllowed(internal_key, sent_key ? &*sent_key : nullptr, context.peer())) {
+      return errors::Error(
+          absl::StatusCode::kPermissionDenied, kReasonEventScopeDenied,
+          absl::StrCat(kEventScopeHeader, ": ", kAllTenantsScope, " is only for internal callers (",
+                       internal_key.empty() ? "from this machine"
+                                            : absl::StrCat("with a valid ", kInternalKeyHeader),
+                       "); send x-kelola-tenant for your tenant's stream"));
+    }
     return request.tenant_id();
   }
   auto caller = server::ReadRequestContext(context);
@@ -123,7 +155,7 @@ absl::Status EventServiceImpl::CheckPosition(int64_t after_sequence) {
 grpc::Status EventServiceImpl::WatchEvents(grpc::ServerContext* context,
                                            const WatchEventsRequest* request,
                                            grpc::ServerWriter<WatchEventsResponse>* writer) {
-  auto tenant = StreamTenant(*context, *request);
+  auto tenant = StreamTenant(*context, *request, options_.internal_key);
   if (!tenant.ok()) return errors::ToGrpcStatus(tenant.status(), kDomain);
   if (absl::Status valid = Validate(*request); !valid.ok()) {
     return errors::ToGrpcStatus(valid, kDomain);

@@ -1,6 +1,7 @@
 #include "libs/server/startup.h"
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/support/log.h"
 #include "libs/config/config.h"
@@ -19,7 +20,16 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 ABSL_FLAG(std::string, page_token_key_file, "",
           "file of page-token secrets, one per line, each at least 32 bytes: the first signs, "
           "all verify (rotation); every replica of a service needs the same file. Empty = a "
-          "built-in development secret, for local runs only");
+          "built-in development secret, accepted only when --listen is a loopback address "
+          "(or with --allow_development_page_token_key)");
+ABSL_FLAG(bool, allow_development_page_token_key, false,
+          "sign page tokens with the public development secret even though --listen is not a "
+          "loopback address (tokens can then be forged: never in production)");
+ABSL_FLAG(std::string, internal_key_file, "",
+          "file holding the secret shared by the services for internal calls (one line, at "
+          "least 32 printable ASCII characters): the all-tenants event streams of "
+          "customer-svc and ledger-svc. Empty = those streams are served only to loopback "
+          "peers");
 
 namespace kelola::server {
 namespace {
@@ -34,10 +44,19 @@ void GrpcLogToJson(gpr_log_func_args* args) {
 }
 
 // Page tokens are signed (libs/paging); replicas must share the secret to accept each
-// other's tokens. See docs/decisions/input-validation-and-errors.md.
-void ConfigurePageTokens() {
+// other's tokens. The development secret is public: it is refused for a service that
+// listens beyond loopback unless explicitly allowed. See
+// docs/decisions/input-validation-and-errors.md.
+void ConfigurePageTokens(const config::HostPort& listen) {
   const std::string path = absl::GetFlag(FLAGS_page_token_key_file);
   if (path.empty()) {
+    if (!IsLoopbackHost(listen.host) && !absl::GetFlag(FLAGS_allow_development_page_token_key)) {
+      config::Die("--page_token_key_file",
+                  absl::InvalidArgumentError(absl::StrCat(
+                      "required when --listen is not a loopback address (", listen.ToString(),
+                      "): without it page tokens are signed with the public development secret; "
+                      "set --allow_development_page_token_key to accept that")));
+    }
     log::Warn(
         "page tokens are signed with the built-in development secret; set "
         "--page_token_key_file (KELOLA_PAGE_TOKEN_KEY_FILE) to a secret shared by all replicas "
@@ -53,8 +72,46 @@ void ConfigurePageTokens() {
 
 }  // namespace
 
+bool IsLoopbackHost(absl::string_view host) {
+  return host == "localhost" || host == "[::1]" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+absl::StatusOr<std::string> ReadInternalKey(const std::string& path) {
+  auto secrets = paging::ReadSecretsFile(path);
+  if (!secrets.ok()) return secrets.status();
+  if (secrets->size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " must hold exactly one secret line"));
+  }
+  const std::string& key = secrets->front();
+  if (key.size() < kMinInternalKeyBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("the internal key must have at least ",
+                                                   kMinInternalKeyBytes, " characters, not ",
+                                                   key.size(), " (e.g. `openssl rand -hex 32`)"));
+  }
+  for (char c : key) {
+    if (c < 0x21 || c > 0x7e) {  // it travels as a gRPC metadata value
+      return absl::InvalidArgumentError(
+          "the internal key must be printable ASCII without spaces (e.g. `openssl rand -hex 32`)");
+    }
+  }
+  return key;
+}
+
+std::string InternalKeyOrDie() {
+  const std::string path = absl::GetFlag(FLAGS_internal_key_file);
+  if (path.empty()) {
+    log::Warn(
+        "no --internal_key_file (KELOLA_INTERNAL_KEY_FILE): internal all-tenants event streams "
+        "are served only to loopback peers and requested without a key");
+    return "";
+  }
+  auto key = ReadInternalKey(path);
+  if (!key.ok()) config::Die("--internal_key_file", key.status());
+  return *std::move(key);
+}
+
 ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
-                          absl::string_view usage) {
+                          absl::string_view usage, bool issues_page_tokens) {
   config::ParseFlags(argc, argv, usage);
   log::Level level;
   if (!log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {
@@ -64,13 +121,13 @@ ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
   }
   log::Init(service_name, level);
   gpr_set_log_function(GrpcLogToJson);
-  ConfigurePageTokens();
 
   ServerOptions options;
   options.service_name = std::string(service_name);
   auto listen = config::ParseHostPort(absl::GetFlag(FLAGS_listen));
   if (!listen.ok()) config::Die("--listen", listen.status());
   options.listen = *listen;
+  if (issues_page_tokens) ConfigurePageTokens(options.listen);
   if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
     auto metrics = config::ParseHostPort(absl::GetFlag(FLAGS_metrics_listen));
     if (!metrics.ok()) config::Die("--metrics_listen", metrics.status());

@@ -9,13 +9,17 @@
 //   --metrics_listen=HOST:PORT    HTTP /metrics and /healthz ("" = off)
 //   --log_level=debug|info|warn|error
 //   --max_message_bytes, --max_threads, --shutdown_grace
-//   --page_token_key_file=PATH    secrets signing page tokens (libs/paging); see
+//   --page_token_key_file=PATH    secrets signing page tokens (libs/paging); required
+//                                 when --listen is not loopback, unless
+//                                 --allow_development_page_token_key; see
 //                                 docs/decisions/input-validation-and-errors.md
+//   --internal_key_file=PATH      the secret of internal calls (InternalKeyOrDie)
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/db/database.h"
@@ -24,9 +28,27 @@
 
 namespace kelola::server {
 
+inline constexpr size_t kMinInternalKeyBytes = 32;
+
+// True for a listen host that only this machine can reach: 127.x.x.x, ::1, localhost.
+bool IsLoopbackHost(absl::string_view host);
+
+// The internal key of a key file: exactly one secret line (blank lines and '#' comments
+// ignored), at least kMinInternalKeyBytes printable ASCII characters without spaces.
+absl::StatusOr<std::string> ReadInternalKey(const std::string& path);
+
+// The secret shared by the services for internal calls, from --internal_key_file (after
+// InitService): sent by event consumers, required by the all-tenants form of WatchEvents
+// (libs/events). "" when the flag is empty (with a warning: those streams are then served
+// only to loopback peers). Exits with status 2 on an unreadable or malformed file.
+std::string InternalKeyOrDie();
+
 // Parses flags and environment, sets up logging, and returns the server options.
+// `issues_page_tokens`: the process signs page tokens (every service with lists; not the
+// gateway, which only passes them on), so the page-token key is configured and, beyond
+// loopback, required.
 ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
-                          absl::string_view usage);
+                          absl::string_view usage, bool issues_page_tokens = true);
 
 // Opens `url` (flag `setting`) and applies `migrations`, or exits.
 std::unique_ptr<db::Database> OpenDatabaseOrDie(absl::string_view setting, const std::string& url,

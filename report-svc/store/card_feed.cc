@@ -78,7 +78,7 @@ void CardFeed::ReadLoop() {
       if (stopping_) break;
       context_ = &context;
     }
-    context.AddMetadata(events::kEventScopeHeader, events::kAllTenantsScope);
+    events::AddAllTenantsScope(context, options_.internal_key);
     kelola::events::v1::WatchEventsRequest request;
     request.set_after_sequence(after);
     request.set_max_batch(options_.max_batch);

@@ -27,6 +27,8 @@ struct CardFeedOptions {
   int max_queued = 4096;  // events read ahead of the applier, at most
   absl::Duration min_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(5);
+  // Sent with the all-tenants stream (events::AddAllTenantsScope); "" = none.
+  std::string internal_key;
 };
 
 class CardFeed {

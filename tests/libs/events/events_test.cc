@@ -153,8 +153,9 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
     }
   }
 
-  std::unique_ptr<EventConsumer> Consumer() {
+  std::unique_ptr<EventConsumer> Consumer(const std::string& internal_key = "") {
     ConsumerOptions options;
+    options.internal_key = internal_key;
     options.consumer = "test-consumer";
     options.producer = "test-producer";
     options.min_backoff = absl::Milliseconds(20);
@@ -197,7 +198,7 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<testing::TempDir> dir_;
   FakeClock clock_;
   EventNotifier notifier_;
-  WatchOptions watch_options_{absl::Milliseconds(100), absl::Milliseconds(50), 16};
+  WatchOptions watch_options_{absl::Milliseconds(100), absl::Milliseconds(50), 16, ""};
   Outbox outbox_{clock_, &notifier_};
   std::unique_ptr<db::Database> producer_db_;
   std::unique_ptr<db::Database> consumer_db_;
@@ -437,6 +438,72 @@ TEST_P(EventsTest, TheInternalAllTenantsFormReadsEveryTenant) {
   EXPECT_TRUE(bad_scope.sequences.empty());
   EXPECT_EQ(bad_scope.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(bad_scope.status.error_message().find("x-kelola-event-scope"), std::string::npos);
+}
+
+// The all-tenants form is for internal callers only. The decision, as a pure function
+// (a non-loopback peer cannot be faked through a real server in a test).
+TEST(AllTenantsAllowedTest, WithoutAKeyOnlyLoopbackPeers) {
+  EXPECT_TRUE(AllTenantsAllowed("", nullptr, "ipv4:127.0.0.1:50052"));
+  EXPECT_TRUE(AllTenantsAllowed("", nullptr, "ipv4:127.3.4.5:1"));
+  EXPECT_TRUE(AllTenantsAllowed("", nullptr, "ipv6:[::1]:50052"));
+  const std::string any_key = "whatever";
+  EXPECT_TRUE(AllTenantsAllowed("", &any_key, "ipv4:127.0.0.1:50052"));
+  for (const char* peer :
+       {"ipv4:10.0.0.5:50052", "ipv4:192.168.1.127:1", "ipv4:128.0.0.1:1",
+        "ipv6:[2001:db8::1]:50052", "ipv6:[::2]:1", "unix:/tmp/socket", "", "127.0.0.1:5"}) {
+    EXPECT_FALSE(AllTenantsAllowed("", nullptr, peer)) << peer;
+    EXPECT_FALSE(AllTenantsAllowed("", &any_key, peer)) << peer;
+  }
+}
+
+TEST(AllTenantsAllowedTest, WithAKeyOnlyThatKeyFromAnyPeer) {
+  const std::string key(40, 'k');
+  const std::string right = key;
+  const std::string wrong = std::string(39, 'k') + "x";
+  const std::string prefix(39, 'k');
+  const std::string longer = key + "k";
+  const std::string empty;
+  for (const char* peer : {"ipv4:127.0.0.1:1", "ipv4:10.0.0.5:1", "ipv6:[2001:db8::1]:1"}) {
+    EXPECT_TRUE(AllTenantsAllowed(key, &right, peer)) << peer;
+    EXPECT_FALSE(AllTenantsAllowed(key, nullptr, peer)) << peer;
+    for (const std::string* sent : {&wrong, &prefix, &longer, &empty}) {
+      EXPECT_FALSE(AllTenantsAllowed(key, sent, peer)) << peer << " " << *sent;
+    }
+  }
+}
+
+// Through a real server: with an internal key configured, the all-tenants form without it
+// or with another key is PERMISSION_DENIED (even from loopback); with it, it streams, and
+// a consumer configured with the key follows every tenant. Tenants' own streams need no key.
+TEST_P(EventsTest, WithAnInternalKeyTheAllTenantsFormRequiresIt) {
+  const std::string key = "0123456789abcdef0123456789abcdef";
+  StopServer();
+  watch_options_.internal_key = key;
+  StartServer(0);
+  Produce(1, "t1");
+  Produce(1, "t2");
+
+  for (const Metadata& denied :
+       {kAllTenants, Metadata{{"x-kelola-event-scope", "all-tenants"},
+                              {"x-kelola-internal-key", "0123456789abcdef0123456789abcdeX"}}}) {
+    Watched refused = Watch(WatchEventsRequest(), denied);
+    EXPECT_TRUE(refused.sequences.empty());
+    ASSERT_EQ(refused.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << refused.status.error_message();
+    EXPECT_EQ(errors::Reason(errors::FromGrpcStatus(refused.status)), "EVENT_SCOPE_DENIED");
+  }
+
+  Watched all = Watch(WatchEventsRequest(),
+                      {{"x-kelola-event-scope", "all-tenants"}, {"x-kelola-internal-key", key}});
+  ASSERT_TRUE(all.status.ok()) << all.status.error_message();
+  EXPECT_EQ(all.sequences, std::vector<int64_t>({1, 2}));
+  EXPECT_EQ(Watch(WatchEventsRequest(), Tenant("t2")).sequences, std::vector<int64_t>({2}));
+
+  auto consumer = Consumer(key);
+  consumer->Start();
+  ASSERT_TRUE(consumer->WaitForApplied(2, absl::Seconds(30)));
+  consumer->Stop();
+  ExpectAppliedExactlyOnce(2);
 }
 
 TEST_P(EventsTest, TheConsumerFollowsEveryTenant) {

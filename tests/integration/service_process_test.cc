@@ -82,6 +82,10 @@ TEST(ServiceProcessTest, CustomerServiceStopsCleanlyWithItsLedgerUpOrDown) {
         {"ledger-svc", {"--db=" + c.ledger_db, "--customer=" + (*watched)->address()}, d});
     ASSERT_TRUE(watcher.ok()) << watcher.status();
     absl::SleepFor(absl::Seconds(1));
+    // Killed and back on the same port (the ledger's stream reconnects), then stopped.
+    ASSERT_TRUE((*watched)->Kill().ok());
+    ASSERT_TRUE((*watched)->Restart().ok()) << (*watched)->LogTail();
+    absl::SleepFor(absl::Milliseconds(1500));
     EXPECT_TRUE((*watched)->Stop().ok()) << (*watched)->LogTail();
     EXPECT_TRUE((*watcher)->Stop().ok()) << (*watcher)->LogTail();
   }

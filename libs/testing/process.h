@@ -33,8 +33,10 @@ struct ProcessOptions {
   // child exits, so start long-lived children from the main thread (or a gtest
   // Environment), not from short-lived worker threads.
   bool die_with_parent = true;
-  // How long the destructor waits after SIGTERM before SIGKILL of the whole group.
-  absl::Duration stop_timeout = absl::Seconds(10);
+  // How long the destructor waits after SIGTERM before SIGKILL of the whole group: longer
+  // than the services' default --shutdown_grace (10 s), so that a graceful stop that uses
+  // its whole grace is not reported as a kill.
+  absl::Duration stop_timeout = absl::Seconds(15);
 };
 
 // How a child ended.

@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "absl/types/span.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -178,6 +180,70 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
         });
   }
 
+  // A consumer with a batch handler that records each transaction's events and inserts them
+  // all, then fails while `fail(batch)` says so (after its inserts, which must roll back).
+  std::unique_ptr<EventConsumer> BatchConsumer(
+      std::function<bool(absl::Span<const type::v1::Event>)> fail = nullptr) {
+    ConsumerOptions options;
+    options.consumer = "test-consumer";
+    options.producer = "test-producer";
+    options.min_backoff = absl::Milliseconds(20);
+    options.max_backoff = absl::Milliseconds(100);
+    options.max_batch = 64;
+    options.on_applied = [this](const type::v1::Event&) { on_applied_calls_.fetch_add(1); };
+    options.on_batch = [this](int size) {
+      absl::MutexLock lock(&seen_mu_);
+      committed_batches_.push_back(size);
+    };
+    return std::make_unique<EventConsumer>(
+        *consumer_db_, Channel(), options,
+        BatchHandler([this, fail](db::Transaction& tx,
+                                  absl::Span<const type::v1::Event> events) -> absl::Status {
+          EXPECT_FALSE(events.empty());
+          for (const type::v1::Event& event : events) {
+            {
+              absl::MutexLock lock(&seen_mu_);
+              seen_.push_back(event.sequence());
+            }
+            auto inserted = InsertApplied(tx, event);
+            if (!inserted.ok()) return inserted;
+          }
+          if (fail && fail(events)) return absl::UnavailableError("apply failed");
+          return absl::OkStatus();
+        }));
+  }
+
+  static absl::Status InsertApplied(db::Transaction& tx, const type::v1::Event& event) {
+    google::protobuf::StringValue payload;
+    if (!event.payload().UnpackTo(&payload)) return absl::InternalError("bad payload");
+    return tx
+        .Execute("INSERT INTO applied (sequence, tenant_id, payload) VALUES (?, ?, ?)",
+                 {event.sequence(), event.tenant_id(), payload.value()})
+        .status();
+  }
+
+  static type::v1::Event MakeEvent(int64_t sequence) {
+    type::v1::Event event;
+    event.set_sequence(sequence);
+    event.set_tenant_id("t1");
+    google::protobuf::StringValue payload;
+    payload.set_value(absl::StrCat("item-", sequence));
+    event.mutable_payload()->PackFrom(payload);
+    return event;
+  }
+
+  int64_t CountApplied() {
+    int64_t n = -1;
+    absl::Status status = consumer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+      auto rows = tx.Query("SELECT COUNT(*) FROM applied");
+      if (!rows.ok()) return rows.status();
+      n = rows->front().GetInt(0);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(status.ok()) << status;
+    return n;
+  }
+
   // Every sequence 1..n applied exactly once (the primary key refuses a second apply).
   void ExpectAppliedExactlyOnce(int64_t n) {
     absl::Status status = consumer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
@@ -209,6 +275,7 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
   std::atomic<int> on_applied_calls_{0};
   absl::Mutex seen_mu_;
   std::vector<int64_t> seen_ ABSL_GUARDED_BY(seen_mu_);
+  std::vector<int> committed_batches_ ABSL_GUARDED_BY(seen_mu_);  // events per commit
 };
 
 TEST_P(EventsTest, SequencesAreGapFreeAndSkipRolledBackTransactions) {
@@ -528,6 +595,119 @@ TEST_P(EventsTest, ShutdownEndsStreamsWithUnavailable) {
   while (reader->Read(&response)) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// A burst of N events is applied in far fewer than N transactions, each moving the cursor
+// to its last event.
+TEST_P(EventsTest, ABurstIsAppliedInBatches) {
+  constexpr int kEvents = 300;
+  Produce(kEvents);
+  auto consumer = BatchConsumer();
+  consumer->Start();
+  ASSERT_TRUE(consumer->WaitForApplied(kEvents, absl::Seconds(30)));
+  consumer->Stop();
+  ExpectAppliedExactlyOnce(kEvents);
+  EXPECT_EQ(on_applied_calls_.load(), kEvents);
+  absl::MutexLock lock(&seen_mu_);
+  int total = 0;
+  for (int size : committed_batches_) {
+    EXPECT_LE(size, 64);
+    total += size;
+  }
+  EXPECT_EQ(total, kEvents);
+  EXPECT_LT(committed_batches_.size(), static_cast<size_t>(kEvents) / 4);
+  EXPECT_GE(committed_batches_.size(), static_cast<size_t>(kEvents) / 64);
+}
+
+// Live events written one per transaction by concurrent writers also share transactions,
+// and a lone event is applied promptly (the batch waits only max_wait for company).
+TEST_P(EventsTest, LiveEventsAreBatchedAndALoneEventIsNotHeldBack) {
+  auto consumer = BatchConsumer();
+  consumer->Start();
+  Produce(1);
+  ASSERT_TRUE(consumer->WaitForApplied(1, absl::Seconds(30)));  // connected and caught up
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) writers.emplace_back([this] { Produce(50); });
+  for (auto& t : writers) t.join();
+  ASSERT_TRUE(consumer->WaitForApplied(201, absl::Seconds(30)));
+  const absl::Time start = absl::Now();
+  Produce(1);
+  ASSERT_TRUE(consumer->WaitForApplied(202, absl::Seconds(30)));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  consumer->Stop();
+  ExpectAppliedExactlyOnce(202);
+  absl::MutexLock lock(&seen_mu_);
+  EXPECT_LT(committed_batches_.size(), 202u);
+}
+
+// A batch whose apply fails rolls back entirely, its cursor move included, and is retried:
+// no event is lost and none is applied twice.
+TEST_P(EventsTest, AFailedBatchRollsBackEntirelyAndIsRetried) {
+  Produce(100);
+  std::atomic<int> failures{0};
+  auto consumer = BatchConsumer([&](absl::Span<const type::v1::Event> events) {
+    const bool has_50 = events.front().sequence() <= 50 && events.back().sequence() >= 50;
+    return has_50 && failures.fetch_add(1) < 3;  // the batch holding 50 fails three times
+  });
+  consumer->Start();
+  ASSERT_TRUE(consumer->WaitForApplied(100, absl::Seconds(30)));
+  consumer->Stop();
+  EXPECT_EQ(failures.load(), 4);  // three failures, then the commit
+  ExpectAppliedExactlyOnce(100);  // rows of failed attempts were rolled back
+  EXPECT_EQ(on_applied_calls_.load(), 100);
+  absl::MutexLock lock(&seen_mu_);
+  EXPECT_EQ(std::count(seen_.begin(), seen_.end(), 50), 4);  // attempted four times
+}
+
+// The batch transaction itself: a failure leaves rows and cursor as they were; events at or
+// below the cursor never reach the handler again.
+TEST_P(EventsTest, ApplyBatchMovesTheCursorWithTheEventsOrNotAtAll) {
+  std::vector<type::v1::Event> first;
+  for (int64_t s = 1; s <= 5; ++s) first.push_back(MakeEvent(s));
+  std::vector<int64_t> handled;
+  auto insert_all = [&](db::Transaction& tx,
+                        absl::Span<const type::v1::Event> events) -> absl::Status {
+    for (const type::v1::Event& event : events) {
+      handled.push_back(event.sequence());
+      if (absl::Status s = InsertApplied(tx, event); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  auto failing = [&](db::Transaction& tx, absl::Span<const type::v1::Event> events) {
+    EXPECT_TRUE(insert_all(tx, events).ok());
+    return absl::UnavailableError("crash mid-batch");
+  };
+  auto failed =
+      EventConsumer::ApplyBatch(*consumer_db_, "test-consumer", "test-producer", first, failing);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(CountApplied(), 0);
+  EXPECT_EQ(*EventConsumer::LoadCursor(*consumer_db_, "test-consumer", "test-producer"), 0);
+
+  handled.clear();
+  auto applied =
+      EventConsumer::ApplyBatch(*consumer_db_, "test-consumer", "test-producer", first, insert_all);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(applied->size(), 5u);
+  EXPECT_EQ(CountApplied(), 5);
+  EXPECT_EQ(*EventConsumer::LoadCursor(*consumer_db_, "test-consumer", "test-producer"), 5);
+
+  std::vector<type::v1::Event> overlapping;
+  for (int64_t s = 3; s <= 8; ++s) overlapping.push_back(MakeEvent(s));
+  handled.clear();
+  applied = EventConsumer::ApplyBatch(*consumer_db_, "test-consumer", "test-producer", overlapping,
+                                      insert_all);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(handled, (std::vector<int64_t>{6, 7, 8}));
+  EXPECT_EQ(applied->size(), 3u);
+  ExpectAppliedExactlyOnce(8);
+
+  handled.clear();
+  applied = EventConsumer::ApplyBatch(*consumer_db_, "test-consumer", "test-producer", overlapping,
+                                      insert_all);  // a replay
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_TRUE(applied->empty());
+  EXPECT_TRUE(handled.empty());
+  ExpectAppliedExactlyOnce(8);
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, EventsTest, ::testing::Values("sqlite", "postgres"),

@@ -91,13 +91,17 @@ int main(int argc, char** argv) {
   kelola::customer::api::TenantServiceImpl tenant_service(*directory);
   kelola::customer::api::CustomerInternalServiceImpl internal_service(*directory);
 
-  // The stats feed: ledger events keep the customer_stats projection (filters, sorts).
+  // The stats feed: ledger events keep the customer_stats projection (filters, sorts),
+  // applied in batches.
   kelola::events::ConsumerOptions feed_options;
   feed_options.consumer = kelola::customer::store::kLedgerStatsConsumer;
   feed_options.producer = kelola::customer::store::kLedgerProducer;
   feed_options.internal_key = internal_key;
-  kelola::events::EventConsumer stats_feed(*db, ledger, feed_options,
-                                           kelola::customer::store::ApplyLedgerEvent);
+  feed_options.max_batch = 512;  // events per transaction (one commit for a burst of sales)
+  feed_options.max_wait = absl::Milliseconds(2);
+  kelola::events::EventConsumer stats_feed(
+      *db, ledger, feed_options,
+      kelola::events::BatchHandler(kelola::customer::store::ApplyLedgerEvents));
   stats_feed.Start();
 
   return kelola::server::ServeUntilSignal(

@@ -1,5 +1,10 @@
 #include "customer-svc/store/ledger_stats_feed.h"
 
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "customer-svc/store/customer_query.h"
@@ -41,60 +46,94 @@ absl::Status Upsert(db::Transaction& tx, const std::string& tenant, const std::s
   return UpsertStats(tx, tenant, customer, ToRecord(stats, version)).status();
 }
 
+// What one event says of one customer: its stats after the change, at a ledger version.
+struct StatsChange {
+  std::string customer;
+  int64_t version = 0;
+  ledger::v1::CustomerLedgerStats stats;
+};
+
 // The per-customer events share their first three fields: customer_id, ledger_version,
 // stats (see protos/kelola/ledger/v1/events.proto).
 template <typename T>
-absl::Status ApplyCustomerChange(db::Transaction& tx, const type::v1::Event& event) {
+absl::Status CollectChange(const type::v1::Event& event, std::vector<StatsChange>& out) {
   T change;
   if (!event.payload().UnpackTo(&change)) {
     return absl::InvalidArgumentError("unreadable ledger event payload: " + event.type());
   }
-  return Upsert(tx, event.tenant_id(), change.customer_id(), change.ledger_version(),
-                change.stats());
+  out.push_back({change.customer_id(), change.ledger_version(), change.stats()});
+  return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event) {
+// Appends the stats changes an event carries (none for events without customer stats).
+absl::Status CollectChanges(const type::v1::Event& event, std::vector<StatsChange>& out) {
   const std::string& type = event.type();
   if (type == "kelola.ledger.v1.SaleRecorded") {
-    return ApplyCustomerChange<ledger::v1::SaleRecorded>(tx, event);
+    return CollectChange<ledger::v1::SaleRecorded>(event, out);
   }
   if (type == "kelola.ledger.v1.PaymentRecorded") {
-    return ApplyCustomerChange<ledger::v1::PaymentRecorded>(tx, event);
+    return CollectChange<ledger::v1::PaymentRecorded>(event, out);
   }
   if (type == "kelola.ledger.v1.SaleVoided") {
-    return ApplyCustomerChange<ledger::v1::SaleVoided>(tx, event);
+    return CollectChange<ledger::v1::SaleVoided>(event, out);
   }
   if (type == "kelola.ledger.v1.PaymentVoided") {
-    return ApplyCustomerChange<ledger::v1::PaymentVoided>(tx, event);
+    return CollectChange<ledger::v1::PaymentVoided>(event, out);
   }
   if (type == "kelola.ledger.v1.SaleRefunded") {
-    return ApplyCustomerChange<ledger::v1::SaleRefunded>(tx, event);
+    return CollectChange<ledger::v1::SaleRefunded>(event, out);
   }
   if (type == "kelola.ledger.v1.CreditApplied") {
-    return ApplyCustomerChange<ledger::v1::CreditApplied>(tx, event);
+    return CollectChange<ledger::v1::CreditApplied>(event, out);
   }
   if (type == "kelola.ledger.v1.CustomerSealed") {
-    return ApplyCustomerChange<ledger::v1::CustomerSealed>(tx, event);
+    return CollectChange<ledger::v1::CustomerSealed>(event, out);
   }
   if (type == "kelola.ledger.v1.CustomerUnsealed") {
-    return ApplyCustomerChange<ledger::v1::CustomerUnsealed>(tx, event);
+    return CollectChange<ledger::v1::CustomerUnsealed>(event, out);
   }
   if (type == "kelola.ledger.v1.CustomerReassigned") {
     ledger::v1::CustomerReassigned moved;
     if (!event.payload().UnpackTo(&moved)) {
       return absl::InvalidArgumentError("unreadable ledger event payload: " + type);
     }
-    if (auto s = Upsert(tx, event.tenant_id(), moved.customer_id(), moved.ledger_version(),
-                        moved.stats());
-        !s.ok()) {
-      return s;
-    }
-    return Upsert(tx, event.tenant_id(), moved.source_customer_id(), moved.source_ledger_version(),
-                  moved.source_stats());
+    out.push_back({moved.customer_id(), moved.ledger_version(), moved.stats()});
+    out.push_back(
+        {moved.source_customer_id(), moved.source_ledger_version(), moved.source_stats()});
   }
   return absl::OkStatus();  // credit limits and other events carry no customer stats
+}
+
+}  // namespace
+
+absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event) {
+  std::vector<StatsChange> changes;
+  if (absl::Status s = CollectChanges(event, changes); !s.ok()) return s;
+  for (const StatsChange& c : changes) {
+    if (absl::Status s = Upsert(tx, event.tenant_id(), c.customer, c.version, c.stats); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyLedgerEvents(db::Transaction& tx, absl::Span<const type::v1::Event> events) {
+  // The projection keeps only a customer's newest version, so of a batch only each
+  // customer's newest change needs writing (the first of equal versions, as one by one).
+  std::map<std::pair<std::string, std::string>, StatsChange> newest;
+  std::vector<StatsChange> changes;
+  for (const type::v1::Event& event : events) {
+    changes.clear();
+    if (absl::Status s = CollectChanges(event, changes); !s.ok()) return s;
+    for (StatsChange& c : changes) {
+      auto [it, inserted] = newest.try_emplace({event.tenant_id(), c.customer}, c);
+      if (!inserted && c.version > it->second.version) it->second = std::move(c);
+    }
+  }
+  for (const auto& [key, c] : newest) {
+    if (absl::Status s = Upsert(tx, key.first, c.customer, c.version, c.stats); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 db::Migration LedgerStatsReplayMigration(int version) {

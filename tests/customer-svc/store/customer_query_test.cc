@@ -654,6 +654,90 @@ TEST_P(CustomerQueryTest, ReplayMigrationRewritesStatsFromTheNewestEvent) {
   EXPECT_EQ((*got)->ledger_version, 1);
 }
 
+// The feed applies ledger events in batches: a batch (with replays, an out-of-order event,
+// a reassignment and a deleted customer) leaves the same stats as its events one by one.
+TEST_P(CustomerQueryTest, ABatchOfLedgerEventsEqualsThemOneByOne) {
+  auto event = [](const std::string& tenant, const google::protobuf::Message& payload) {
+    type::v1::Event e;
+    e.set_tenant_id(tenant);
+    e.set_type(payload.GetDescriptor()->full_name());
+    e.mutable_payload()->PackFrom(payload);
+    return e;
+  };
+  auto sale = [](const std::string& customer, int64_t version, int64_t spent) {
+    ledger::v1::SaleRecorded s;
+    s.set_customer_id(customer);
+    s.set_ledger_version(version);
+    s.mutable_stats()->mutable_total_spent()->set_amount_minor(spent);
+    s.mutable_stats()->set_transaction_count(version);
+    return s;
+  };
+  ledger::v1::CustomerReassigned moved;
+  moved.set_customer_id("c01");
+  moved.set_ledger_version(5);
+  moved.mutable_stats()->mutable_total_spent()->set_amount_minor(9000);
+  moved.set_source_customer_id("c02");
+  moved.set_source_ledger_version(3);
+  ledger::v1::PaymentRecorded paid;
+  paid.set_customer_id("c03");
+  paid.set_ledger_version(1);
+  paid.mutable_stats()->mutable_credit()->set_amount_minor(700);
+  const std::vector<ledger::v1::SaleRecorded> sales = {
+      sale("c01", 1, 100), sale("c01", 3, 300), sale("c01", 2, 200),  // 2 arrives late
+      sale("c02", 1, 50),  sale("c02", 2, 80),  sale("gone", 1, 10), sale("c01", 3, 999)};
+  for (const std::string tenant : {"batch", "single"}) {
+    std::vector<type::v1::Event> events;
+    for (const auto& s : sales) events.push_back(event(tenant, s));
+    events.push_back(event(tenant, moved));
+    events.push_back(event(tenant, paid));
+    events.push_back(event(tenant, sales[0]));  // a replay
+    ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+                     auto n = tx.Execute(
+                         "INSERT INTO deleted_customers (tenant_id, customer_id, "
+                         "delete_time_micros, principal, request_id) VALUES (?, 'gone', 1, "
+                         "'test', 'r1')",
+                         {tenant});
+                     if (!n.ok()) return n.status();
+                     if (tenant == "batch") return ApplyLedgerEvents(tx, events);
+                     for (const type::v1::Event& e : events) {
+                       if (auto s = ApplyLedgerEvent(tx, e); !s.ok()) return s;
+                     }
+                     return absl::OkStatus();
+                   })
+                    .ok());
+  }
+  for (const std::string customer : {"c01", "c02", "c03", "gone"}) {
+    absl::StatusOr<std::optional<CustomerStatsRecord>> batch, single;
+    ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+                     batch = GetStats(tx, "batch", customer);
+                     single = GetStats(tx, "single", customer);
+                     return absl::OkStatus();
+                   })
+                    .ok());
+    ASSERT_TRUE(batch.ok() && single.ok()) << customer;
+    ASSERT_EQ(batch->has_value(), single->has_value()) << customer;
+    if (!batch->has_value()) continue;
+    EXPECT_EQ((*batch)->ledger_version, (*single)->ledger_version) << customer;
+    EXPECT_EQ((*batch)->total_spent_minor, (*single)->total_spent_minor) << customer;
+    EXPECT_EQ((*batch)->transaction_count, (*single)->transaction_count) << customer;
+    EXPECT_EQ((*batch)->balance_minor, (*single)->balance_minor) << customer;
+  }
+  absl::StatusOr<std::optional<CustomerStatsRecord>> c01, c02, gone;
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+                   c01 = GetStats(tx, "batch", "c01");
+                   c02 = GetStats(tx, "batch", "c02");
+                   gone = GetStats(tx, "batch", "gone");
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  ASSERT_TRUE(c01.ok() && c01->has_value() && c02.ok() && c02->has_value() && gone.ok());
+  EXPECT_EQ((*c01)->ledger_version, 5);
+  EXPECT_EQ((*c01)->total_spent_minor, 9000);
+  EXPECT_EQ((*c02)->ledger_version, 3);
+  EXPECT_EQ((*c02)->total_spent_minor, 0);
+  EXPECT_FALSE(gone->has_value());
+}
+
 // --- Lists (C12, C13) ---
 
 class ListTest : public CustomerQueryTest {

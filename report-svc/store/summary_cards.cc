@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "libs/events/event_consumer.h"
 #include "libs/time/time.h"
 
 namespace kelola::report::store {
@@ -145,35 +146,17 @@ absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event)
 absl::StatusOr<int64_t> ApplyBatch(db::Database& db, const std::string& consumer,
                                    const std::string& producer,
                                    const std::vector<type::v1::Event>& events) {
-  int64_t cursor = 0;
-  absl::Status status = db.InTransaction([&](db::Transaction& tx) -> absl::Status {
-    auto ensured = tx.Execute(
-        "INSERT INTO consumer_cursors (consumer, producer, sequence) VALUES (?, ?, 0) "
-        "ON CONFLICT (consumer, producer) DO NOTHING",
-        {consumer, producer});
-    if (!ensured.ok()) return ensured.status();
-    // Locks the cursor row, so that two replicas never apply the same batch.
-    const char* select =
-        tx.dialect() == db::Dialect::kPostgres
-            ? "SELECT sequence FROM consumer_cursors WHERE consumer = ? AND producer = ? FOR UPDATE"
-            : "SELECT sequence FROM consumer_cursors WHERE consumer = ? AND producer = ?";
-    auto rows = tx.Query(select, {consumer, producer});
-    if (!rows.ok()) return rows.status();
-    cursor = rows->empty() ? 0 : rows->front().GetInt(0);
-    const int64_t start = cursor;
-    for (const type::v1::Event& event : events) {
-      if (event.sequence() <= cursor) continue;  // already applied
-      if (absl::Status s = ApplyLedgerEvent(tx, event); !s.ok()) return s;
-      cursor = event.sequence();
-    }
-    if (cursor == start) return absl::OkStatus();
-    return tx
-        .Execute("UPDATE consumer_cursors SET sequence = ? WHERE consumer = ? AND producer = ?",
-                 {cursor, consumer, producer})
-        .status();
-  });
-  if (!status.ok()) return status;
-  return cursor;
+  auto applied = events::EventConsumer::ApplyBatch(
+      db, consumer, producer, events,
+      [](db::Transaction& tx, absl::Span<const type::v1::Event> batch) -> absl::Status {
+        for (const type::v1::Event& event : batch) {
+          if (absl::Status s = ApplyLedgerEvent(tx, event); !s.ok()) return s;
+        }
+        return absl::OkStatus();
+      });
+  if (!applied.ok()) return applied.status();
+  if (!applied->empty()) return applied->back()->sequence();
+  return events::EventConsumer::LoadCursor(db, consumer, producer);
 }
 
 absl::StatusOr<std::map<std::string, StoredCard>> ReadCards(

@@ -9,17 +9,16 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/server_context.h"
 #include "libs/errors/errors.h"
 #include "libs/log/log.h"
+#include "libs/server/call_problems.h"
 
 namespace kelola::server {
 namespace {
@@ -86,10 +85,8 @@ void CaptureParseErrors(google::protobuf::LogLevel level, const char* filename, 
 
 // Client streams: the parse failure of a call's last Read(), until its handler takes it
 // (TakeReadParseFailure) or the call's status is sent.
-absl::Mutex g_read_mu;
-absl::flat_hash_map<const grpc::ServerContextBase*, absl::Status>& ReadFailures() {
-  static auto* const failures =
-      new absl::flat_hash_map<const grpc::ServerContextBase*, absl::Status>();
+CallProblems& ReadFailures() {
+  static auto* const failures = new CallProblems();
   return *failures;
 }
 
@@ -187,17 +184,10 @@ class RequestParseInterceptor final : public grpc::experimental::Interceptor {
     if (!single_request_ && field.empty()) return;
     unparsable_ = true;
     utf8_field_ = std::move(field);
-    if (!single_request_) {
-      absl::MutexLock lock(&g_read_mu);
-      ReadFailures()[context_] = ParseError(method_, utf8_field_);
-    }
+    if (!single_request_) ReadFailures().Record(*context_, ParseError(method_, utf8_field_));
   }
 
-  bool ParseFailureUntaken() const {
-    if (single_request_) return true;
-    absl::MutexLock lock(&g_read_mu);
-    return ReadFailures().contains(context_);
-  }
+  bool ParseFailureUntaken() const { return single_request_ || ReadFailures().Has(*context_); }
 
   void Forget() {
     if (!finished_ && std::this_thread::get_id() == thread_) {
@@ -205,10 +195,7 @@ class RequestParseInterceptor final : public grpc::experimental::Interceptor {
       --t_calls_served;
     }
     finished_ = true;
-    if (unparsable_ && !single_request_) {
-      absl::MutexLock lock(&g_read_mu);
-      ReadFailures().erase(context_);
-    }
+    if (unparsable_ && !single_request_) ReadFailures().Forget(*context_);
   }
 
   const grpc::ServerContextBase* context_;
@@ -257,12 +244,7 @@ std::string RequestFieldPath(absl::string_view method, absl::string_view qualifi
 }
 
 absl::Status TakeReadParseFailure(const grpc::ServerContextBase& context) {
-  absl::MutexLock lock(&g_read_mu);
-  auto found = ReadFailures().find(&context);
-  if (found == ReadFailures().end()) return absl::OkStatus();
-  absl::Status failure = std::move(found->second);
-  ReadFailures().erase(found);
-  return failure;
+  return ReadFailures().Take(context);
 }
 
 std::string ErrorDomainOf(absl::string_view service_name) {

@@ -3,25 +3,22 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "google/protobuf/descriptor.h"
 #include "libs/errors/errors.h"
+#include "libs/server/call_problems.h"
 
 namespace kelola::server {
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
-// Calls whose request holds a NUL character: the field's path, until the call ends.
-absl::Mutex g_mu;
-absl::flat_hash_map<const grpc::ServerContextBase*, std::string>& Fields() {
-  static auto* const fields =
-      new absl::flat_hash_map<const grpc::ServerContextBase*, std::string>();
-  return *fields;
+// Calls whose request holds a NUL character, until the call ends.
+CallProblems& NulProblems() {
+  static auto* const problems = new CallProblems();
+  return *problems;
 }
 
 bool HasNul(const google::protobuf::Message& m, const google::protobuf::FieldDescriptor* f,
@@ -82,10 +79,7 @@ class RequestTextInterceptor final : public grpc::experimental::Interceptor {
         methods->GetRecvMessage() != nullptr) {
       field_ = FirstFieldWithNul(
           *static_cast<const google::protobuf::Message*>(methods->GetRecvMessage()));
-      if (!field_.empty()) {
-        absl::MutexLock lock(&g_mu);
-        Fields()[context_] = field_;
-      }
+      if (!field_.empty()) NulProblems().Record(*context_, NulError(field_));
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       // A handler that did not ask RequestTextProblem and failed on the NUL (PostgreSQL
@@ -100,9 +94,7 @@ class RequestTextInterceptor final : public grpc::experimental::Interceptor {
 
  private:
   void Forget() {
-    if (field_.empty()) return;
-    absl::MutexLock lock(&g_mu);
-    Fields().erase(context_);
+    if (!field_.empty()) NulProblems().Forget(*context_);
   }
 
   const grpc::ServerContextBase* context_;
@@ -127,10 +119,7 @@ class RequestTextInterceptorFactory final
 }  // namespace
 
 absl::Status RequestTextProblem(const grpc::ServerContextBase& context) {
-  absl::MutexLock lock(&g_mu);
-  auto found = Fields().find(&context);
-  if (found == Fields().end()) return absl::OkStatus();
-  return NulError(found->second);
+  return NulProblems().Find(context);
 }
 
 std::string FirstFieldWithNul(const google::protobuf::Message& message) {

@@ -21,9 +21,9 @@
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
 #include "libs/errors/errors.h"
 #include "libs/testing/free_port.h"
-#include "libs/testing/postgres_environment.h"
 #include "libs/testing/process.h"
 #include "libs/testing/service_process.h"
+#include "libs/testing/suite.h"
 #include "libs/testing/temp_dir.h"
 
 namespace kelola::testing {
@@ -33,18 +33,9 @@ namespace cv1 = kelola::customer::v1;
 namespace lv1 = kelola::ledger::v1;
 
 std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration timeout = absl::Seconds(10)) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("x-kelola-tenant", "toko-ani");
+  auto context = TenantContext("toko-ani", timeout);
   context->AddMetadata("x-kelola-principal", "owner");
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   return context;
-}
-
-kelola::type::v1::Money Idr(int64_t minor) {
-  kelola::type::v1::Money m;
-  m.set_amount_minor(minor);
-  m.set_currency_code("IDR");
-  return m;
 }
 
 std::string Reason(const grpc::Status& status) {
@@ -57,17 +48,10 @@ class CustomerProtocolsTest : public ::testing::TestWithParam<std::string> {
     auto dir = TempDir::Create("kelola-protocols");
     ASSERT_TRUE(dir.ok());
     dir_ = *std::move(dir);
-    std::string customer_db;
-    if (GetParam() == "sqlite") {
-      customer_db = absl::StrCat("sqlite:", dir_->path(), "/customers.db");
-      ledger_db_ = absl::StrCat("sqlite:", dir_->path(), "/ledger.db");
-    } else {
-      auto c = SharedPostgres()->CreateUniqueDatabase("customers");
-      auto l = SharedPostgres()->CreateUniqueDatabase("ledger");
-      ASSERT_TRUE(c.ok() && l.ok());
-      customer_db = *c;
-      ledger_db_ = *l;
-    }
+    auto customer_db = DatabaseUrl(GetParam(), *dir_, "customers");
+    auto ledger_db = DatabaseUrl(GetParam(), *dir_, "ledger");
+    ASSERT_TRUE(customer_db.ok() && ledger_db.ok());
+    ledger_db_ = *ledger_db;
     // Each service needs the other's address: customer-svc starts with a ledger address
     // that comes alive a moment later.
     auto ledger_port = PickFreePort();
@@ -75,7 +59,7 @@ class CustomerProtocolsTest : public ::testing::TestWithParam<std::string> {
     ledger_address_ = absl::StrCat("127.0.0.1:", *ledger_port);
     auto customer = ServiceProcess::Start(
         {"customer-svc",
-         {"--db=" + customer_db, "--ledger=" + ledger_address_, "--resume_interval=200ms"},
+         {"--db=" + *customer_db, "--ledger=" + ledger_address_, "--resume_interval=200ms"},
          dir_->path()});
     ASSERT_TRUE(customer.ok()) << customer.status();
     customer_ = *std::move(customer);

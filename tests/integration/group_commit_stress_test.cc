@@ -19,9 +19,8 @@
 #include "gtest/gtest.h"
 #include "kelola/customer/v1/customer_service.grpc.pb.h"
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
-#include "libs/testing/free_port.h"
-#include "libs/testing/postgres_environment.h"
 #include "libs/testing/service_process.h"
+#include "libs/testing/suite.h"
 #include "libs/testing/temp_dir.h"
 
 namespace kelola::testing {
@@ -31,13 +30,6 @@ namespace cv1 = kelola::customer::v1;
 namespace lv1 = kelola::ledger::v1;
 
 constexpr char kTenant[] = "toko-stress";
-
-std::unique_ptr<grpc::ClientContext> Ctx() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("x-kelola-tenant", kTenant);
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return context;
-}
 
 bool Retryable(const grpc::Status& status) {
   return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
@@ -81,33 +73,18 @@ class GroupCommitStressTest : public ::testing::TestWithParam<std::string> {
     dir_ = *std::move(dir);
   }
 
-  std::string DatabaseUrl(const std::string& name) {
-    if (GetParam() == "sqlite") return absl::StrCat("sqlite:", dir_->path(), "/", name, ".db");
-    auto url = SharedPostgres()->CreateUniqueDatabase(name);
-    EXPECT_TRUE(url.ok()) << url.status();
-    return url.ok() ? *url : "";
-  }
-
   // customer-svc and ledger-svc wired to each other, both with `batch_flag`: ledger-svc
   // asks customer-svc for tenant settings and customers, customer-svc asks it to seal.
   void StartServices(const std::string& batch_flag) {
-    auto ledger_port = PickFreePort();
-    ASSERT_TRUE(ledger_port.ok()) << ledger_port.status();
-    const std::string ledger_address = absl::StrCat("127.0.0.1:", *ledger_port);
-    auto customer = ServiceProcess::Start(
-        {"customer-svc",
-         {"--db=" + DatabaseUrl("customers"), "--ledger=" + ledger_address, batch_flag},
-         dir_->path()});
-    ASSERT_TRUE(customer.ok()) << customer.status();
-    customer_ = *std::move(customer);
-    ServiceProcessOptions ledger_options{
-        "ledger-svc",
-        {"--db=" + DatabaseUrl("ledger"), "--customer=" + customer_->address(), batch_flag},
-        dir_->path()};
-    ledger_options.port = *ledger_port;
-    auto ledger = ServiceProcess::Start(std::move(ledger_options));
-    ASSERT_TRUE(ledger.ok()) << ledger.status();
-    ledger_ = *std::move(ledger);
+    auto customer_db = DatabaseUrl(GetParam(), *dir_, "customers");
+    ASSERT_TRUE(customer_db.ok()) << customer_db.status();
+    auto ledger_db = DatabaseUrl(GetParam(), *dir_, "ledger");
+    ASSERT_TRUE(ledger_db.ok()) << ledger_db.status();
+    auto services =
+        StartCustomerAndLedger(dir_->path(), *customer_db, *ledger_db, {batch_flag}, {batch_flag});
+    ASSERT_TRUE(services.ok()) << services.status();
+    customer_ = std::move(services->customer);
+    ledger_ = std::move(services->ledger);
   }
 
   // Creates customers from `writers` threads per round; checks the directory holds
@@ -126,7 +103,8 @@ class GroupCommitStressTest : public ::testing::TestWithParam<std::string> {
       cv1::CreateCustomerResponse response;
       grpc::Status status = WithRetries([&] {
         response.Clear();
-        return stub->CreateCustomer(Ctx().get(), request, &response);
+        return stub->CreateCustomer(TenantContext(kTenant, absl::Seconds(30)).get(), request,
+                                    &response);
       });
       if (!status.ok() || response.customer().customer_id().empty()) {
         failures.fetch_add(1);
@@ -149,7 +127,8 @@ class GroupCommitStressTest : public ::testing::TestWithParam<std::string> {
     request.set_page_size(500);
     do {
       cv1::ListCustomersResponse response;
-      grpc::Status status = stub.ListCustomers(Ctx().get(), request, &response);
+      grpc::Status status =
+          stub.ListCustomers(TenantContext(kTenant, absl::Seconds(30)).get(), request, &response);
       EXPECT_TRUE(status.ok()) << status.error_message();
       if (!status.ok()) break;
       for (const auto& c : response.customers()) {
@@ -174,7 +153,8 @@ class GroupCommitStressTest : public ::testing::TestWithParam<std::string> {
       lv1::RecordSaleResponse response;
       grpc::Status status = WithRetries([&] {
         response.Clear();
-        return stub->RecordSale(Ctx().get(), request, &response);
+        return stub->RecordSale(TenantContext(kTenant, absl::Seconds(30)).get(), request,
+                                &response);
       });
       if (!status.ok() || response.sale().sale_id().empty()) {
         failures.fetch_add(1);
@@ -214,7 +194,8 @@ class GroupCommitStressTest : public ::testing::TestWithParam<std::string> {
     request.set_page_size(200);
     do {
       lv1::ListSalesResponse response;
-      grpc::Status status = stub.ListSales(Ctx().get(), request, &response);
+      grpc::Status status =
+          stub.ListSales(TenantContext(kTenant, absl::Seconds(30)).get(), request, &response);
       EXPECT_TRUE(status.ok()) << status.error_message();
       if (!status.ok()) break;
       for (const auto& s : response.sales()) {

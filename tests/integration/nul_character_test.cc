@@ -16,6 +16,7 @@
 #include "libs/errors/errors.h"
 #include "libs/testing/postgres_server.h"
 #include "libs/testing/service_process.h"
+#include "libs/testing/suite.h"
 #include "libs/testing/temp_dir.h"
 
 namespace kelola::testing {
@@ -24,10 +25,8 @@ namespace {
 using namespace std::string_literals;  // NOLINT: "...\0..."s keeps the NUL
 
 std::unique_ptr<grpc::ClientContext> Ctx() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("x-kelola-tenant", "toko-ani");
+  auto ctx = TenantContext("toko-ani");
   ctx->AddMetadata("x-kelola-principal", "ani");
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   return ctx;
 }
 

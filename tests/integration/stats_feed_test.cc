@@ -14,10 +14,8 @@
 #include "gtest/gtest.h"
 #include "kelola/customer/v1/customer_service.grpc.pb.h"
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
-#include "libs/testing/free_port.h"
-#include "libs/testing/postgres_environment.h"
-#include "libs/testing/process.h"
 #include "libs/testing/service_process.h"
+#include "libs/testing/suite.h"
 #include "libs/testing/temp_dir.h"
 
 namespace kelola::testing {
@@ -26,59 +24,23 @@ namespace {
 namespace cv1 = kelola::customer::v1;
 namespace lv1 = kelola::ledger::v1;
 
-std::unique_ptr<grpc::ClientContext> Ctx() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("x-kelola-tenant", "toko-ani");
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return context;
-}
-
-kelola::type::v1::Money Idr(int64_t minor) {
-  kelola::type::v1::Money m;
-  m.set_amount_minor(minor);
-  m.set_currency_code("IDR");
-  return m;
-}
-
 class StatsFeedTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     auto dir = TempDir::Create("kelola-stats-feed");
     ASSERT_TRUE(dir.ok());
     dir_ = *std::move(dir);
-    std::string customer_db, ledger_db;
-    if (GetParam() == "sqlite") {
-      customer_db = absl::StrCat("sqlite:", dir_->path(), "/customers.db");
-      ledger_db = absl::StrCat("sqlite:", dir_->path(), "/ledger.db");
-    } else {
-      auto c = SharedPostgres()->CreateUniqueDatabase("customers");
-      auto l = SharedPostgres()->CreateUniqueDatabase("ledger");
-      ASSERT_TRUE(c.ok() && l.ok());
-      customer_db = *c;
-      ledger_db = *l;
-    }
-    // Each service needs the other's address: reserve customer-svc's port first by
-    // starting it with a ledger address that comes alive a moment later.
-    auto ledger_port = PickFreePort();
-    ASSERT_TRUE(ledger_port.ok());
-    const std::string ledger_address = absl::StrCat("127.0.0.1:", *ledger_port);
-    auto customer = ServiceProcess::Start(
-        {"customer-svc", {"--db=" + customer_db, "--ledger=" + ledger_address}, dir_->path()});
-    ASSERT_TRUE(customer.ok()) << customer.status();
-    customer_ = *std::move(customer);
-    ProcessOptions ledger_options;
-    ledger_options.argv = {absl::StrCat(std::getenv("KELOLA_BUILD_DIR"), "/ledger-svc/ledger-svc"),
-                           "--listen=" + ledger_address, "--db=" + ledger_db,
-                           "--customer=" + customer_->address()};
-    ledger_options.log_path = dir_->Join("ledger-svc.log");
-    auto ledger = Process::Start(std::move(ledger_options));
-    ASSERT_TRUE(ledger.ok()) << ledger.status();
-    ledger_ = *std::move(ledger);
-    ASSERT_TRUE(WaitForServing(ledger_address, absl::Seconds(20)).ok());
+    auto customer_db = DatabaseUrl(GetParam(), *dir_, "customers");
+    auto ledger_db = DatabaseUrl(GetParam(), *dir_, "ledger");
+    ASSERT_TRUE(customer_db.ok() && ledger_db.ok());
+    auto services = StartCustomerAndLedger(dir_->path(), *customer_db, *ledger_db);
+    ASSERT_TRUE(services.ok()) << services.status();
+    customer_ = std::move(services->customer);
+    ledger_ = std::move(services->ledger);
     customers_ = cv1::CustomerService::NewStub(
         grpc::CreateChannel(customer_->address(), grpc::InsecureChannelCredentials()));
     ledger_stub_ = lv1::LedgerService::NewStub(
-        grpc::CreateChannel(ledger_address, grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(ledger_->address(), grpc::InsecureChannelCredentials()));
   }
 
   std::string CreateCustomer(const std::string& name, int n) {
@@ -86,7 +48,8 @@ class StatsFeedTest : public ::testing::TestWithParam<std::string> {
     request.mutable_customer()->set_display_name(name);
     request.mutable_customer()->mutable_phone()->set_raw(absl::StrCat("0812-7000-", 1000 + n));
     cv1::CreateCustomerResponse response;
-    grpc::Status status = customers_->CreateCustomer(Ctx().get(), request, &response);
+    grpc::Status status =
+        customers_->CreateCustomer(TenantContext("toko-ani").get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.customer().customer_id();
   }
@@ -109,7 +72,8 @@ class StatsFeedTest : public ::testing::TestWithParam<std::string> {
     request.set_payment_method(lv1::PAYMENT_METHOD_CASH);
     for (int attempt = 0; attempt < 200; ++attempt) {
       lv1::RecordSaleResponse response;
-      grpc::Status status = ledger_stub_->RecordSale(Ctx().get(), request, &response);
+      grpc::Status status =
+          ledger_stub_->RecordSale(TenantContext("toko-ani").get(), request, &response);
       if (status.ok()) return;
       ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
       absl::SleepFor(absl::Milliseconds(50));
@@ -122,7 +86,8 @@ class StatsFeedTest : public ::testing::TestWithParam<std::string> {
     cv1::ListCustomersRequest request;
     request.set_page_size(500);
     cv1::ListCustomersResponse response;
-    grpc::Status status = customers_->ListCustomers(Ctx().get(), request, &response);
+    grpc::Status status =
+        customers_->ListCustomers(TenantContext("toko-ani").get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     std::map<std::string, cv1::CustomerStats> out;
     for (const auto& c : response.customers()) out[c.customer_id()] = c.stats();
@@ -133,7 +98,8 @@ class StatsFeedTest : public ::testing::TestWithParam<std::string> {
     lv1::GetCustomerLedgerStatsRequest request;
     request.set_customer_id(customer);
     lv1::GetCustomerLedgerStatsResponse response;
-    grpc::Status status = ledger_stub_->GetCustomerLedgerStats(Ctx().get(), request, &response);
+    grpc::Status status =
+        ledger_stub_->GetCustomerLedgerStats(TenantContext("toko-ani").get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.stats();
   }
@@ -169,7 +135,7 @@ class StatsFeedTest : public ::testing::TestWithParam<std::string> {
 
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<ServiceProcess> customer_;
-  std::unique_ptr<Process> ledger_;
+  std::unique_ptr<ServiceProcess> ledger_;
   std::unique_ptr<cv1::CustomerService::Stub> customers_;
   std::unique_ptr<lv1::LedgerService::Stub> ledger_stub_;
 };
@@ -185,21 +151,22 @@ TEST_P(StatsFeedTest, SalesReachListsFiltersAndSorts) {
   cv1::ListCustomersRequest owing;
   owing.set_filter("has_balance = true");
   cv1::ListCustomersResponse response;
-  ASSERT_TRUE(customers_->ListCustomers(Ctx().get(), owing, &response).ok());
+  ASSERT_TRUE(customers_->ListCustomers(TenantContext("toko-ani").get(), owing, &response).ok());
   ASSERT_EQ(response.customers_size(), 1);
   EXPECT_EQ(response.customers(0).customer_id(), budi);
   EXPECT_EQ(response.customers(0).stats().balance().amount_minor(), 10000000);
 
   cv1::ListCustomersRequest by_spend;
   by_spend.set_order_by("total_spent desc");
-  ASSERT_TRUE(customers_->ListCustomers(Ctx().get(), by_spend, &response).ok());
+  ASSERT_TRUE(customers_->ListCustomers(TenantContext("toko-ani").get(), by_spend, &response).ok());
   ASSERT_EQ(response.customers_size(), 3);
   EXPECT_EQ(response.customers(0).customer_id(), siti);
   EXPECT_EQ(response.customers(1).customer_id(), budi);
 
   cv1::ListCustomersRequest never_bought;
   never_bought.set_filter("no_transactions = true");
-  ASSERT_TRUE(customers_->ListCustomers(Ctx().get(), never_bought, &response).ok());
+  ASSERT_TRUE(
+      customers_->ListCustomers(TenantContext("toko-ani").get(), never_bought, &response).ok());
   ASSERT_EQ(response.customers_size(), 1);
   EXPECT_EQ(response.customers(0).display_name(), "Agus Salim");
 }

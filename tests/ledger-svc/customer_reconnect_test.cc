@@ -15,16 +15,15 @@
 #include "kelola/customer/v1/customer_service.grpc.pb.h"
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
 #include "libs/testing/service_process.h"
+#include "libs/testing/suite.h"
 #include "libs/testing/temp_dir.h"
 
 namespace kelola::ledger {
 namespace {
 
 std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration timeout = absl::Seconds(10)) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("x-kelola-tenant", "toko-ani");
+  auto ctx = testing::TenantContext("toko-ani", timeout);
   ctx->AddMetadata("x-kelola-principal", "ani");
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   return ctx;
 }
 

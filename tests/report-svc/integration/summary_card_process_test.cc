@@ -15,10 +15,8 @@
 #include "kelola/customer/v1/customer_service.grpc.pb.h"
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
 #include "kelola/report/v1/report_service.grpc.pb.h"
-#include "libs/testing/free_port.h"
-#include "libs/testing/postgres_environment.h"
-#include "libs/testing/process.h"
 #include "libs/testing/service_process.h"
+#include "libs/testing/suite.h"
 #include "libs/testing/temp_dir.h"
 
 namespace kelola::testing {
@@ -28,60 +26,25 @@ namespace cv1 = kelola::customer::v1;
 namespace lv1 = kelola::ledger::v1;
 namespace rv1 = kelola::report::v1;
 
-std::unique_ptr<grpc::ClientContext> Ctx() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("x-kelola-tenant", "toko-ani");
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return context;
-}
-
-kelola::type::v1::Money Idr(int64_t minor) {
-  kelola::type::v1::Money m;
-  m.set_amount_minor(minor);
-  m.set_currency_code("IDR");
-  return m;
-}
-
 class SummaryCardProcessTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     auto dir = TempDir::Create("kelola-cards-e2e");
     ASSERT_TRUE(dir.ok());
     dir_ = *std::move(dir);
-    std::string customer_db, ledger_db, report_db;
-    if (GetParam() == "sqlite") {
-      customer_db = absl::StrCat("sqlite:", dir_->path(), "/customers.db");
-      ledger_db = absl::StrCat("sqlite:", dir_->path(), "/ledger.db");
-      report_db = absl::StrCat("sqlite:", dir_->path(), "/report.db");
-    } else {
-      auto c = SharedPostgres()->CreateUniqueDatabase("customers");
-      auto l = SharedPostgres()->CreateUniqueDatabase("ledger");
-      auto r = SharedPostgres()->CreateUniqueDatabase("report");
-      ASSERT_TRUE(c.ok() && l.ok() && r.ok());
-      customer_db = *c;
-      ledger_db = *l;
-      report_db = *r;
-    }
-    auto ledger_port = PickFreePort();
-    ASSERT_TRUE(ledger_port.ok());
-    ledger_address_ = absl::StrCat("127.0.0.1:", *ledger_port);
+    auto customer_db = DatabaseUrl(GetParam(), *dir_, "customers");
+    auto ledger_db = DatabaseUrl(GetParam(), *dir_, "ledger");
+    auto report_db = DatabaseUrl(GetParam(), *dir_, "report");
+    ASSERT_TRUE(customer_db.ok() && ledger_db.ok() && report_db.ok());
+    auto services = StartCustomerAndLedger(dir_->path(), *customer_db, *ledger_db);
+    ASSERT_TRUE(services.ok()) << services.status();
+    customer_ = std::move(services->customer);
+    ledger_ = std::move(services->ledger);
+    ledger_address_ = ledger_->address();
     const std::string& ledger_address = ledger_address_;
-    auto customer = ServiceProcess::Start(
-        {"customer-svc", {"--db=" + customer_db, "--ledger=" + ledger_address}, dir_->path()});
-    ASSERT_TRUE(customer.ok()) << customer.status();
-    customer_ = *std::move(customer);
-    ProcessOptions ledger_options;
-    ledger_options.argv = {absl::StrCat(std::getenv("KELOLA_BUILD_DIR"), "/ledger-svc/ledger-svc"),
-                           "--listen=" + ledger_address, "--db=" + ledger_db,
-                           "--customer=" + customer_->address()};
-    ledger_options.log_path = dir_->Join("ledger-svc.log");
-    auto ledger = Process::Start(std::move(ledger_options));
-    ASSERT_TRUE(ledger.ok()) << ledger.status();
-    ledger_ = *std::move(ledger);
-    ASSERT_TRUE(WaitForServing(ledger_address, absl::Seconds(20)).ok());
     auto report = ServiceProcess::Start(
         {"report-svc",
-         {"--db=" + report_db, "--ledger=" + ledger_address, "--customer=" + customer_->address()},
+         {"--db=" + *report_db, "--ledger=" + ledger_address, "--customer=" + customer_->address()},
          dir_->path()});
     ASSERT_TRUE(report.ok()) << report.status();
     report_ = *std::move(report);
@@ -98,7 +61,8 @@ class SummaryCardProcessTest : public ::testing::TestWithParam<std::string> {
     request.mutable_customer()->set_display_name(name);
     request.mutable_customer()->mutable_phone()->set_raw(absl::StrCat("0812-7100-", 1000 + n));
     cv1::CreateCustomerResponse response;
-    grpc::Status status = customers_->CreateCustomer(Ctx().get(), request, &response);
+    grpc::Status status =
+        customers_->CreateCustomer(TenantContext("toko-ani").get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.customer().customer_id();
   }
@@ -119,7 +83,8 @@ class SummaryCardProcessTest : public ::testing::TestWithParam<std::string> {
     *request.mutable_amount_paid_now() = Idr(paid);
     request.set_payment_method(lv1::PAYMENT_METHOD_CASH);
     lv1::RecordSaleResponse response;
-    grpc::Status status = ledger_stub_->RecordSale(Ctx().get(), request, &response);
+    grpc::Status status =
+        ledger_stub_->RecordSale(TenantContext("toko-ani").get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.sale().sale_id();
   }
@@ -134,7 +99,8 @@ class SummaryCardProcessTest : public ::testing::TestWithParam<std::string> {
     request.set_method(lv1::PAYMENT_METHOD_CASH);
     request.set_keep_excess_as_credit(keep_excess);
     lv1::RecordPaymentResponse response;
-    grpc::Status status = ledger_stub_->RecordPayment(Ctx().get(), request, &response);
+    grpc::Status status =
+        ledger_stub_->RecordPayment(TenantContext("toko-ani").get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
 
@@ -144,7 +110,8 @@ class SummaryCardProcessTest : public ::testing::TestWithParam<std::string> {
     request.set_sale_id(sale_id);
     request.set_reason("entered twice");
     lv1::VoidSaleResponse response;
-    grpc::Status status = ledger_stub_->VoidSale(Ctx().get(), request, &response);
+    grpc::Status status =
+        ledger_stub_->VoidSale(TenantContext("toko-ani").get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
 
@@ -152,7 +119,8 @@ class SummaryCardProcessTest : public ::testing::TestWithParam<std::string> {
     lv1::GetCustomerLedgerStatsRequest request;
     request.set_customer_id(customer);
     lv1::GetCustomerLedgerStatsResponse response;
-    grpc::Status status = ledger_stub_->GetCustomerLedgerStats(Ctx().get(), request, &response);
+    grpc::Status status =
+        ledger_stub_->GetCustomerLedgerStats(TenantContext("toko-ani").get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.stats();
   }
@@ -169,7 +137,7 @@ class SummaryCardProcessTest : public ::testing::TestWithParam<std::string> {
       rv1::GetSummaryCardResponse response;
       grpc::Status status;
       for (int attempt = 0; attempt < 6; ++attempt) {  // up to 6 × 5 s for a restart
-        status = reports_->GetSummaryCard(Ctx().get(), request, &response);
+        status = reports_->GetSummaryCard(TenantContext("toko-ani").get(), request, &response);
         if (status.error_code() != grpc::StatusCode::UNAVAILABLE) break;
       }
       ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << report_->LogTail();
@@ -195,7 +163,7 @@ class SummaryCardProcessTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<TempDir> dir_;
   std::string ledger_address_;
   std::unique_ptr<ServiceProcess> customer_;
-  std::unique_ptr<Process> ledger_;
+  std::unique_ptr<ServiceProcess> ledger_;
   std::unique_ptr<ServiceProcess> report_;
   std::unique_ptr<cv1::CustomerService::Stub> customers_;
   std::unique_ptr<lv1::LedgerService::Stub> ledger_stub_;
@@ -217,9 +185,7 @@ TEST_P(SummaryCardProcessTest, CardsEqualTheLedgersStatistics) {
 
   // Rebuild: a fresh report-svc on an empty database catches up from sequence 0 and ends
   // equal to the live one.
-  const std::string rebuilt_db = GetParam() == "sqlite"
-                                     ? absl::StrCat("sqlite:", dir_->path(), "/rebuilt.db")
-                                     : SharedPostgres()->CreateUniqueDatabase("rebuilt").value();
+  const std::string rebuilt_db = DatabaseUrl(GetParam(), *dir_, "rebuilt").value();
   std::filesystem::create_directories(dir_->Join("rebuilt"));
   auto rebuilt = ServiceProcess::Start(
       {"report-svc",

@@ -35,6 +35,10 @@ absl::StatusOr<TenantSettings> GrpcTenantSettings::Fetch(const std::string& tena
   absl::StatusOr<absl::TimeZone> zone = time::LoadTenantTimeZone(zone_name);
   if (!zone.ok()) return zone.status();
   settings.time_zone = *zone;
+  settings.time_zone_name = zone_name;
+  if (!response.settings().language_code().empty()) {
+    settings.language_code = response.settings().language_code();
+  }
   return settings;
 }
 

@@ -21,6 +21,8 @@ namespace kelola::report {
 struct TenantSettings {
   std::string currency = "IDR";
   absl::TimeZone time_zone;
+  std::string time_zone_name = "Asia/Jakarta";  // IANA name, as reports state it
+  std::string language_code = "id";             // "id", "th" or "en" (exports, formatting)
 };
 
 class TenantSettingsSource {

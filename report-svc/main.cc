@@ -7,7 +7,10 @@
 #include "report-svc/api/report_service.h"
 #include "report-svc/api/summary_card_reader.h"
 #include "report-svc/api/tenant_settings.h"
+#include "report-svc/app/report_export.h"
+#include "report-svc/app/report_queries.h"
 #include "report-svc/store/card_feed.h"
+#include "report-svc/store/customer_dimension.h"
 #include "report-svc/store/migrations.h"
 
 ABSL_FLAG(std::string, db, "", "database URL: sqlite:PATH, sqlite::memory: or postgres://...");
@@ -29,14 +32,26 @@ int main(int argc, char** argv) {
   feed_options.internal_key = kelola::server::InternalKeyOrDie();
   kelola::report::store::CardFeed card_feed(*db, ledger, feed_options);
   card_feed.Start();
+  // The customer dimension follows customer-svc's event stream the same way.
+  kelola::events::ConsumerOptions customer_feed_options;
+  customer_feed_options.consumer = kelola::report::store::kCustomerConsumer;
+  customer_feed_options.producer = kelola::report::store::kCustomerProducer;
+  customer_feed_options.internal_key = feed_options.internal_key;
+  kelola::events::EventConsumer customer_feed(
+      *db, customer, customer_feed_options,
+      kelola::events::EventHandler(kelola::report::store::ApplyCustomerEvent));
+  customer_feed.Start();
 
   kelola::metrics::Registry registry;
   kelola::report::GrpcTenantSettings tenant_settings(customer, clock);
   kelola::report::SummaryCardReader cards(*db, clock, tenant_settings);
-  // GetSummaryCard and BatchGetSummaryCards; the other reports answer UNIMPLEMENTED until
-  // they land.
-  kelola::report::ReportService report_service(cards);
+  kelola::report::app::ReportQueries reports(*db, clock, tenant_settings);
+  kelola::report::app::ReportExporter exporter(reports, clock);
+  kelola::report::ReportService report_service(cards, reports, exporter, tenant_settings);
 
   return kelola::server::ServeUntilSignal(options, &registry, {&report_service},
-                                          [&] { return db->Ping(); }, {[&] { card_feed.Stop(); }});
+                                          [&] { return db->Ping(); }, {[&] {
+                                            card_feed.Stop();
+                                            customer_feed.Stop();
+                                          }});
 }

@@ -8,22 +8,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "libs/filter/filter.h"
 
 namespace kelola::ledger {
 
-struct FilterTerm {
-  std::string field;
-  std::string op;  // = != < <= > >=
-  std::string value;
-  bool quoted = false;  // a "string" (else a bare word: enum, integer, boolean)
-  int position = 0;     // offset of the term in the filter text
-};
-
-// Terms joined by AND. INVALID_ARGUMENT INVALID_FILTER (metadata position, detail).
-absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter);
-
-// INVALID_ARGUMENT INVALID_FILTER for `term`, naming why.
-absl::Status FilterError(const FilterTerm& term, absl::string_view detail);
+// The filter grammar is the suite's (libs/filter).
+using filter::FilterError;
+using filter::FilterTerm;
+using filter::ParseFilter;
 
 // page_size: 0 → 50, above 200 → 200, negative → INVALID_ARGUMENT (field page_size).
 absl::StatusOr<int> PageSize(int requested);

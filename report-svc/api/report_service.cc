@@ -43,4 +43,60 @@ grpc::Status ReportService::BatchGetSummaryCards(grpc::ServerContext* context,
   });
 }
 
+grpc::Status ReportService::GetCustomerReport(grpc::ServerContext* context,
+                                              const v1::GetCustomerReportRequest* request,
+                                              v1::GetCustomerReportResponse* response) {
+  return Answer(context, response, [&](const std::string& tenant, absl::Time deadline) {
+    return reports_.GetCustomerReport(tenant, *request, deadline);
+  });
+}
+
+grpc::Status ReportService::GetReceivablesReport(grpc::ServerContext* context,
+                                                 const v1::GetReceivablesReportRequest* request,
+                                                 v1::GetReceivablesReportResponse* response) {
+  return Answer(context, response, [&](const std::string& tenant, absl::Time deadline) {
+    return reports_.GetReceivablesReport(tenant, *request, deadline);
+  });
+}
+
+grpc::Status ReportService::ListCustomerInsights(grpc::ServerContext* context,
+                                                 const v1::ListCustomerInsightsRequest* request,
+                                                 v1::ListCustomerInsightsResponse* response) {
+  return Answer(context, response, [&](const std::string& tenant, absl::Time deadline) {
+    return reports_.ListCustomerInsights(tenant, *request, deadline);
+  });
+}
+
+grpc::Status ReportService::GetSeries(grpc::ServerContext* context,
+                                      const v1::GetSeriesRequest* request,
+                                      v1::GetSeriesResponse* response) {
+  return Answer(context, response, [&](const std::string& tenant, absl::Time deadline) {
+    return reports_.GetSeries(tenant, *request, deadline);
+  });
+}
+
+grpc::Status ReportService::ExportReport(grpc::ServerContext* context,
+                                         const v1::ExportReportRequest* request,
+                                         grpc::ServerWriter<v1::ExportReportResponse>* writer) {
+  auto rc = server::ReadRequestContext(*context);
+  if (!rc.ok()) return errors::ToGrpcStatus(rc.status(), kErrorDomain);
+  const absl::Time deadline = CallDeadline(*context);
+  absl::StatusOr<TenantSettings> settings = settings_.Get(rc->tenant_id, deadline);
+  if (!settings.ok()) return errors::ToGrpcStatus(settings.status(), kErrorDomain);
+  app::ExportContext export_context;
+  export_context.currency = settings->currency;
+  export_context.time_zone = settings->time_zone;
+  export_context.time_zone_name = settings->time_zone_name;
+  export_context.language_code = settings->language_code;
+  const absl::Status status = exporter_.Export(
+      rc->tenant_id, export_context, *request, deadline,
+      [&](const v1::ExportReportResponse& message) -> absl::Status {
+        if (context->IsCancelled() || !writer->Write(message)) {
+          return absl::CancelledError("the client went away");
+        }
+        return absl::OkStatus();
+      });
+  return errors::ToGrpcStatus(status, kErrorDomain);
+}
+
 }  // namespace kelola::report

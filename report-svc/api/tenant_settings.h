@@ -1,8 +1,6 @@
 #pragma once
 
-// Each tenant's currency and time zone (customer-svc TenantSettings): "today" of a card is
-// the current day in the tenant's time zone, and a card without ledger history shows zero
-// amounts in the tenant's currency.
+// The tenant settings port (app/tenant_settings.h) answered by customer-svc's TenantService.
 
 #include <map>
 #include <memory>
@@ -15,22 +13,12 @@
 #include "grpcpp/grpcpp.h"
 #include "kelola/customer/v1/tenant_service.grpc.pb.h"
 #include "libs/clock/clock.h"
+#include "report-svc/app/tenant_settings.h"
 
 namespace kelola::report {
 
-struct TenantSettings {
-  std::string currency = "IDR";
-  absl::TimeZone time_zone;
-  std::string time_zone_name = "Asia/Jakarta";  // IANA name, as reports state it
-  std::string language_code = "id";             // "id", "th" or "en" (exports, formatting)
-};
-
-class TenantSettingsSource {
- public:
-  virtual ~TenantSettingsSource() = default;
-  // The settings of `tenant_id`, asking for at most until `deadline`.
-  virtual absl::StatusOr<TenantSettings> Get(const std::string& tenant_id, absl::Time deadline) = 0;
-};
+using app::TenantSettings;
+using app::TenantSettingsSource;
 
 // customer-svc's TenantService, each answer used for `ttl`; when customer-svc cannot
 // answer, an earlier answer is used however old; without one, UNAVAILABLE

@@ -60,6 +60,8 @@ absl::Status Reassigned(const google::protobuf::Any& any, std::vector<CardChange
   }
   CardChange target = ChangeOf(moved);
   target.moved_sale_ids.assign(moved.moved_sale_ids().begin(), moved.moved_sale_ids().end());
+  target.moved_payment_ids.assign(moved.moved_payment_ids().begin(),
+                                  moved.moved_payment_ids().end());
   out.push_back(std::move(target));
   CardChange source;
   source.customer_id = moved.source_customer_id();
@@ -76,6 +78,7 @@ absl::StatusOr<std::vector<CardChange>> CardChanges(const type::v1::Event& event
   const google::protobuf::Any& any = event.payload();
   if (any.Is<ledger::v1::CustomerReassigned>()) {
     if (absl::Status s = Reassigned(any, out); !s.ok()) return s;
+    for (CardChange& change : out) change.effective_time = EffectiveTime(event);
     return out;
   }
   absl::StatusOr<bool> matched =
@@ -84,6 +87,10 @@ absl::StatusOr<std::vector<CardChange>> CardChanges(const type::v1::Event& event
                         ledger::v1::CreditApplied, ledger::v1::CustomerSealed,
                         ledger::v1::CustomerUnsealed>(any, out);
   if (!matched.ok()) return matched.status();
+  if (!out.empty()) {
+    out.front().payments = PaymentsOf(event);
+    out.front().effective_time = EffectiveTime(event);
+  }
   return out;  // CreditLimitChanged and unknown events change no card
 }
 
@@ -105,16 +112,6 @@ CardRow ReduceCard(const CardChange& change, const CardRow& row) {
   next.last_purchase = TimeOf(s.has_last_purchase_time(), s.last_purchase_time());
   next.merged_into_customer_id = s.merged_into_customer_id();
   return next;
-}
-
-std::optional<OpenSale> ReduceOpenSale(const ledger::v1::SalePosition& position) {
-  if (position.outstanding().amount_minor() <= 0) return std::nullopt;
-  OpenSale sale;
-  sale.sale_id = position.sale_id();
-  sale.customer_id = position.customer_id();
-  if (position.has_due_date()) sale.due_date = time::ToCivilDay(position.due_date());
-  sale.outstanding = position.outstanding().amount_minor();
-  return sale;
 }
 
 Overdue OverdueOn(const std::vector<OpenSale>& open_sales, absl::CivilDay today) {

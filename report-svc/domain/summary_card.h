@@ -18,6 +18,7 @@
 #include "kelola/ledger/v1/balance.pb.h"
 #include "kelola/ledger/v1/events.pb.h"
 #include "kelola/type/v1/event.pb.h"
+#include "report-svc/domain/ledger_facts.h"
 
 namespace kelola::report::domain {
 
@@ -53,8 +54,12 @@ struct CardChange {
   ledger::v1::CustomerLedgerStats stats;
   // The sales whose amounts changed, after the change.
   std::vector<ledger::v1::SalePosition> positions;
-  // Sales that moved to this customer in a merge (C7).
+  // Sales and payments that moved to this customer in a merge (C7).
   std::vector<std::string> moved_sale_ids;
+  std::vector<std::string> moved_payment_ids;
+  // The payments the event recorded or voided, and when its changes took effect.
+  std::vector<PaymentFact> payments;
+  absl::Time effective_time;
 };
 
 // The customer changes of a ledger event, chosen by the payload's message type: none for
@@ -70,9 +75,6 @@ inline bool IsNewer(const CardChange& change, const CardRow& row) {
 
 // The card after `change`; `row` itself when the change is not newer (a replay).
 CardRow ReduceCard(const CardChange& change, const CardRow& row);
-
-// The open sale after `position`: nullopt when nothing is outstanding any more.
-std::optional<OpenSale> ReduceOpenSale(const ledger::v1::SalePosition& position);
 
 // The overdue figures of a customer's open sales on `today` (as the ledger computes them,
 // L12): the outstanding amounts of sales due before today, and the days the oldest of them

@@ -24,6 +24,6 @@ events::ConsumerOptions ConsumerOptionsOf(const CardFeedOptions& options) {
 
 CardFeed::CardFeed(db::Database& db, std::shared_ptr<grpc::Channel> ledger, CardFeedOptions options)
     : consumer_(db, std::move(ledger), ConsumerOptionsOf(options),
-                events::EventHandler(ApplyLedgerEvent)) {}
+                events::BatchHandler(ApplyLedgerBatch)) {}
 
 }  // namespace kelola::report::store

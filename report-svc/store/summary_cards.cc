@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "libs/events/event_consumer.h"
 #include "libs/time/time.h"
+#include "report-svc/store/ledger_facts.h"
 
 namespace kelola::report::store {
 namespace {
@@ -76,37 +77,6 @@ absl::Status SaveCard(db::Transaction& tx, const std::string& tenant, const doma
       .status();
 }
 
-// The sales of an applied change: open ones stored with their amounts, settled ones
-// removed, moved ones handed to the change's customer.
-absl::Status SaveSales(db::Transaction& tx, const std::string& tenant,
-                       const domain::CardChange& change) {
-  for (const std::string& sale_id : change.moved_sale_ids) {
-    auto moved =
-        tx.Execute("UPDATE card_open_sales SET customer_id = ? WHERE tenant_id = ? AND sale_id = ?",
-                   {change.customer_id, tenant, sale_id});
-    if (!moved.ok()) return moved.status();
-  }
-  for (const ledger::v1::SalePosition& position : change.positions) {
-    std::optional<domain::OpenSale> open = domain::ReduceOpenSale(position);
-    absl::StatusOr<int64_t> done;
-    if (!open.has_value()) {
-      done = tx.Execute("DELETE FROM card_open_sales WHERE tenant_id = ? AND sale_id = ?",
-                        {tenant, position.sale_id()});
-    } else {
-      db::Value due = db::Null();
-      if (open->due_date.has_value()) due = static_cast<int64_t>(*open->due_date - kEpochDay);
-      done = tx.Execute(
-          "INSERT INTO card_open_sales (tenant_id, sale_id, customer_id, due_day, "
-          "outstanding_minor) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, sale_id) DO UPDATE "
-          "SET customer_id = excluded.customer_id, due_day = excluded.due_day, "
-          "outstanding_minor = excluded.outstanding_minor",
-          {tenant, open->sale_id, change.customer_id, due, open->outstanding});
-    }
-    if (!done.ok()) return done.status();
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 db::Migration SummaryCardsMigration(int version) {
@@ -138,9 +108,29 @@ absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event)
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = SaveSales(tx, event.tenant_id(), change); !s.ok()) return s;
+    if (absl::Status s = SaveLedgerFacts(tx, event.tenant_id(), change); !s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+absl::Status ApplyLedgerBatch(db::Transaction& tx, absl::Span<const type::v1::Event> events) {
+  for (const type::v1::Event& event : events) {
+    if (absl::Status s = ApplyLedgerEvent(tx, event); !s.ok()) return s;
+  }
+  if (events.empty()) return absl::OkStatus();
+  return tx
+      .Execute(
+          "INSERT INTO report_ledger_position (id, last_occur_us) VALUES (1, ?) "
+          "ON CONFLICT (id) DO UPDATE SET last_occur_us = excluded.last_occur_us",
+          {time::ToUnixMicros(events.back().occur_time())})
+      .status();
+}
+
+absl::StatusOr<std::optional<absl::Time>> ReadLedgerAsOf(db::Transaction& tx) {
+  auto rows = tx.Query("SELECT last_occur_us FROM report_ledger_position WHERE id = 1", {});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<absl::Time>();
+  return std::optional<absl::Time>(absl::FromUnixMicros(rows->front().GetInt(0)));
 }
 
 absl::StatusOr<int64_t> ApplyBatch(db::Database& db, const std::string& consumer,
@@ -148,12 +138,7 @@ absl::StatusOr<int64_t> ApplyBatch(db::Database& db, const std::string& consumer
                                    const std::vector<type::v1::Event>& events) {
   auto applied = events::EventConsumer::ApplyBatch(
       db, consumer, producer, events,
-      [](db::Transaction& tx, absl::Span<const type::v1::Event> batch) -> absl::Status {
-        for (const type::v1::Event& event : batch) {
-          if (absl::Status s = ApplyLedgerEvent(tx, event); !s.ok()) return s;
-        }
-        return absl::OkStatus();
-      });
+      ApplyLedgerBatch);
   if (!applied.ok()) return applied.status();
   if (!applied->empty()) return applied->back()->sequence();
   return events::EventConsumer::LoadCursor(db, consumer, producer);
@@ -186,7 +171,8 @@ absl::StatusOr<std::map<std::string, StoredCard>> ReadCards(
         }
         auto sales =
             tx.Query(absl::StrCat("SELECT sale_id, customer_id, due_day, outstanding_minor FROM "
-                                  "card_open_sales WHERE tenant_id = ? AND customer_id IN ",
+                                  "report_sales WHERE tenant_id = ? AND outstanding_minor > 0 "
+                                  "AND customer_id IN ",
                                   in, " ORDER BY sale_id"),
                      params);
         if (!sales.ok()) return sales.status();

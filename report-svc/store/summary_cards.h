@@ -1,18 +1,20 @@
 #pragma once
 
 // The summary card projection (R1): one row per customer with the ledger's statistics of
-// its newest applied ledger version, and the open sales of each customer for the overdue
-// figures. Fed by ledger-svc's event stream in batches: many events per transaction, the
+// its newest applied ledger version; the sales and payments of each applied change go to
+// the ledger facts (store/ledger_facts.h), whose open sales give the overdue figures. Fed by ledger-svc's event stream in batches: many events per transaction, the
 // consumer cursor updated in the same transaction, so that after a crash nothing is lost
 // or applied twice; the per-customer version guard of domain::ReduceCard makes replays
 // (a dropped cursor, a rebuild) harmless too.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "kelola/type/v1/event.pb.h"
 #include "libs/db/database.h"
 #include "libs/db/migrations.h"
@@ -24,11 +26,19 @@ namespace kelola::report::store {
 inline constexpr char kCardConsumer[] = "report-svc.cards";
 inline constexpr char kLedgerProducer[] = "ledger-svc";
 
-// The tables of the projection.
+// The tables of the projection (migration 2 also created card_open_sales, which migration
+// 3 replaced by report_sales).
 db::Migration SummaryCardsMigration(int version);
 
 // Applies one ledger event inside `tx` (events that change no card are ignored).
 absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event);
+
+// Applies a batch of ledger events inside `tx` and records the newest one's occur_time as
+// the time the reports are "as of" (ReadLedgerAsOf).
+absl::Status ApplyLedgerBatch(db::Transaction& tx, absl::Span<const type::v1::Event> events);
+
+// The occur_time of the newest ledger event applied; unset before any.
+absl::StatusOr<std::optional<absl::Time>> ReadLedgerAsOf(db::Transaction& tx);
 
 // Applies `events` (in stream order) in ONE transaction together with the cursor of
 // (consumer, producer): events at or below the stored cursor are skipped, the cursor ends

@@ -18,6 +18,7 @@
 #include "libs/testing/temp_dir.h"
 #include "libs/time/time.h"
 #include "report-svc/api/report_service.h"
+#include "report-svc/app/report_queries.h"
 #include "report-svc/api/summary_card_reader.h"
 #include "report-svc/api/tenant_settings.h"
 #include "report-svc/store/migrations.h"
@@ -83,7 +84,9 @@ class SummaryCardApiTest : public ::testing::Test {
     SummaryCardReaderOptions options;
     options.max_wait = absl::Milliseconds(300);
     reader_ = std::make_unique<SummaryCardReader>(*db_, clock_, settings_, options);
-    service_ = std::make_unique<ReportService>(*reader_);
+    reports_ = std::make_unique<app::ReportQueries>(*db_, clock_, settings_);
+    exporter_ = std::make_unique<app::ReportExporter>(*reports_, clock_);
+    service_ = std::make_unique<ReportService>(*reader_, *reports_, *exporter_, settings_);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -133,6 +136,8 @@ class SummaryCardApiTest : public ::testing::Test {
   FakeClock clock_;
   FixedSettings settings_;
   std::unique_ptr<SummaryCardReader> reader_;
+  std::unique_ptr<app::ReportQueries> reports_;
+  std::unique_ptr<app::ReportExporter> exporter_;
   std::unique_ptr<ReportService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::ReportService::Stub> stub_;
@@ -261,14 +266,6 @@ TEST_F(SummaryCardApiTest, GetRefusesBadRequestsAndCallsWithoutTenant) {
   for (const auto& v : errors::Violations(errors::FromGrpcStatus(empty))) fields.push_back(v.field);
   EXPECT_EQ(fields, (std::vector<std::string>{"customer_id", "min_ledger_version"}));
   EXPECT_EQ(Get("c1", 0, &response, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
-}
-
-TEST_F(SummaryCardApiTest, ReportsNotBuiltYetAreUnimplemented) {
-  grpc::ClientContext context;
-  context.AddMetadata("x-kelola-tenant", "t1");
-  v1::GetSeriesResponse response;
-  EXPECT_EQ(stub_->GetSeries(&context, v1::GetSeriesRequest(), &response).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
 }
 
 }  // namespace

@@ -10,6 +10,15 @@
 namespace kelola::report::domain {
 namespace {
 
+CardChange Change(const std::string& customer, int64_t version,
+                  const ledger::v1::CustomerLedgerStats& stats) {
+  CardChange change;
+  change.customer_id = customer;
+  change.ledger_version = version;
+  change.stats = stats;
+  return change;
+}
+
 ledger::v1::CustomerLedgerStats Stats(int64_t spent, int64_t count, int64_t balance) {
   ledger::v1::CustomerLedgerStats s;
   s.mutable_total_spent()->set_amount_minor(spent);
@@ -128,8 +137,8 @@ TEST(CardChangesTest, ReassignmentChangesTargetThenSource) {
 }
 
 TEST(ReduceCardTest, TakesTheStatsOfANewerVersionOnly) {
-  CardChange v2{"c1", 2, Stats(3000, 1, 3000), {}, {}};
-  CardChange v3{"c1", 3, Stats(5000, 2, 1000), {}, {}};
+  CardChange v2 = Change("c1", 2, Stats(3000, 1, 3000));
+  CardChange v3 = Change("c1", 3, Stats(5000, 2, 1000));
   CardRow row = ReduceCard(v2, CardRow{});
   EXPECT_EQ(row.ledger_version, 2);
   EXPECT_EQ(row.total_spent, 3000);
@@ -149,23 +158,34 @@ TEST(ReduceCardTest, TakesTheStatsOfANewerVersionOnly) {
 
 TEST(ReduceCardTest, UnsetPurchaseTimesStayUnset) {
   ledger::v1::CustomerLedgerStats empty;
-  CardRow row = ReduceCard(CardChange{"c1", 1, empty, {}, {}}, CardRow{});
+  CardRow row = ReduceCard(Change("c1", 1, empty), CardRow{});
   EXPECT_FALSE(row.first_purchase.has_value());
   EXPECT_FALSE(row.last_purchase.has_value());
 }
 
-TEST(OpenSaleTest, SettledSalesAreDropped) {
+TEST(SaleFactTest, APositionBecomesAFact) {
   ledger::v1::SalePosition p;
   p.set_sale_id("s1");
   p.set_customer_id("c1");
+  p.set_store_id("st1");
+  *p.mutable_sale_time() = time::ToTimestamp(absl::FromUnixSeconds(1000));
+  p.mutable_net_total()->set_amount_minor(900);
   p.mutable_outstanding()->set_amount_minor(700);
+  p.set_status(ledger::v1::SALE_STATUS_PARTIAL);
   *p.mutable_due_date() = time::ToDate(absl::CivilDay(2026, 1, 10));
-  auto open = ReduceOpenSale(p);
-  ASSERT_TRUE(open.has_value());
-  EXPECT_EQ(open->outstanding, 700);
-  EXPECT_EQ(open->due_date, absl::CivilDay(2026, 1, 10));
-  p.mutable_outstanding()->set_amount_minor(0);
-  EXPECT_FALSE(ReduceOpenSale(p).has_value());
+  SaleFact fact = SaleFactOf(p);
+  EXPECT_EQ(fact.outstanding, 700);
+  EXPECT_EQ(fact.net_total, 900);
+  EXPECT_EQ(fact.store_id, "st1");
+  EXPECT_EQ(fact.sale_time, absl::FromUnixSeconds(1000));
+  EXPECT_EQ(fact.due_date, absl::CivilDay(2026, 1, 10));
+  EXPECT_TRUE(fact.counted);
+  EXPECT_EQ(OutstandingDelta(std::nullopt, fact), 700);
+  SaleFact paid = fact;
+  paid.outstanding = 200;
+  EXPECT_EQ(OutstandingDelta(fact, paid), -500);
+  p.set_status(ledger::v1::SALE_STATUS_VOIDED);
+  EXPECT_FALSE(SaleFactOf(p).counted);
 }
 
 TEST(OverdueTest, OnlySalesDueBeforeTodayAreOverdue) {

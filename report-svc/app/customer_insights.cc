@@ -1,0 +1,309 @@
+// ListCustomerInsights (R5): RFM segment lists and the payment-reminder list.
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "libs/filter/filter.h"
+#include "libs/time/time.h"
+#include "report-svc/app/report_queries.h"
+#include "report-svc/app/report_support.h"
+#include "report-svc/domain/calendar.h"
+#include "report-svc/domain/rfm.h"
+#include "report-svc/store/report_reads.h"
+#include "report-svc/store/summary_cards.h"
+
+namespace kelola::report::app {
+namespace {
+
+constexpr char kPageKind[] = "report.insights";
+
+struct Filter {
+  std::optional<std::string> category_id;
+  std::string store_id;
+  std::optional<bool> marketing_consent;
+  std::optional<bool> has_phone;
+  std::optional<int64_t> min_days_overdue;
+};
+
+absl::StatusOr<bool> BoolOf(const filter::FilterTerm& t) {
+  if (t.quoted || (t.value != "true" && t.value != "false")) {
+    return filter::FilterError(t, "expects true or false");
+  }
+  return t.value == "true";
+}
+
+absl::StatusOr<Filter> ParseInsightFilter(const std::string& text, v1::InsightKind kind) {
+  auto terms = filter::ParseFilter(text);
+  if (!terms.ok()) return terms.status();
+  if (absl::Status s = filter::CheckTermsOnce(*terms, {}); !s.ok()) return s;
+  Filter f;
+  for (const filter::FilterTerm& t : *terms) {
+    const bool equals = t.op == "=";
+    if (t.field == "category_id" || t.field == "store_id") {
+      if (!equals || !t.quoted) return filter::FilterError(t, "expects = \"<id>\"");
+      if (t.value.size() > kMaxIdLength) return filter::FilterError(t, "id too long");
+      if (t.field == "category_id") f.category_id = t.value;
+      if (t.field == "store_id") f.store_id = t.value;
+    } else if (t.field == "marketing_consent" || t.field == "has_phone") {
+      if (!equals) return filter::FilterError(t, "expects = true|false");
+      absl::StatusOr<bool> v = BoolOf(t);
+      if (!v.ok()) return v.status();
+      (t.field == "has_phone" ? f.has_phone : f.marketing_consent) = *v;
+    } else if (t.field == "days_overdue") {
+      int64_t days = 0;
+      if (kind != v1::INSIGHT_KIND_PAYMENT_REMINDER) {
+        return filter::FilterError(t, "only for PAYMENT_REMINDER");
+      }
+      if (t.op != ">=" || t.quoted || !absl::SimpleAtoi(t.value, &days)) {
+        return filter::FilterError(t, "expects >= <integer>");
+      }
+      f.min_days_overdue = days;
+    } else {
+      return filter::FilterError(t, "unknown field");
+    }
+  }
+  return f;
+}
+
+bool AscendingOnly(const std::string& field) { return field != "display_name"; }
+
+const std::vector<std::string>& OrderFields() {
+  static const auto* fields = new std::vector<std::string>{
+      "monetary",       "frequency",    "recency_days",        "total_spent", "balance",
+      "overdue_amount", "days_overdue", "first_purchase_date", "display_name"};
+  return *fields;
+}
+
+SortOrder DefaultOrder(v1::InsightKind kind) {
+  switch (kind) {
+    case v1::INSIGHT_KIND_LOYAL:
+      return {"frequency", true};
+    case v1::INSIGHT_KIND_NEW:
+      return {"first_purchase_date", true};
+    case v1::INSIGHT_KIND_PAYMENT_REMINDER:
+      return {"days_overdue", true};
+    default:
+      return {"monetary", true};
+  }
+}
+
+v1::CustomerSegment SegmentOfKind(v1::InsightKind kind) {
+  switch (kind) {
+    case v1::INSIGHT_KIND_BEST:
+      return v1::CUSTOMER_SEGMENT_BEST;
+    case v1::INSIGHT_KIND_LOYAL:
+      return v1::CUSTOMER_SEGMENT_LOYAL;
+    case v1::INSIGHT_KIND_AT_RISK:
+      return v1::CUSTOMER_SEGMENT_AT_RISK;
+    case v1::INSIGHT_KIND_INACTIVE:
+      return v1::CUSTOMER_SEGMENT_INACTIVE;
+    case v1::INSIGHT_KIND_NEW:
+      return v1::CUSTOMER_SEGMENT_NEW;
+    default:
+      return v1::CUSTOMER_SEGMENT_UNSPECIFIED;
+  }
+}
+
+struct Inputs {
+  std::vector<domain::CustomerRow> customers;
+  std::vector<domain::CardRow> cards;
+  std::vector<store::CustomerSales> window;           // all stores
+  std::vector<store::CustomerSales> window_at_store;  // store filter only
+  std::vector<store::OpenSaleRow> open_sales;         // store filter for reminders
+};
+
+// One candidate with everything a list shows and sorts by.
+struct Candidate {
+  v1::CustomerInsight insight;
+  int64_t first_purchase_day = 0;  // days since 1970 (sorting), or min
+};
+
+int64_t DayNumber(absl::CivilDay day) { return day - absl::CivilDay(1970, 1, 1); }
+
+SortKey KeyOf(const Candidate& c, const std::string& field) {
+  const v1::CustomerInsight& i = c.insight;
+  SortKey key;
+  key.customer_id = i.customer_id();
+  if (field == "monetary") key.number = i.monetary().amount_minor();
+  if (field == "frequency") key.number = i.frequency();
+  if (field == "recency_days") key.number = i.has_recency_days() ? i.recency_days() : INT32_MAX;
+  if (field == "total_spent") key.number = i.total_spent().amount_minor();
+  if (field == "balance") key.number = i.balance().amount_minor();
+  if (field == "overdue_amount") key.number = i.overdue_amount().amount_minor();
+  if (field == "days_overdue") key.number = i.days_overdue();
+  if (field == "first_purchase_date") key.number = c.first_purchase_day;
+  if (field == "display_name") key.text = i.display_name();
+  return key;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListCustomerInsightsResponse> ReportQueries::ListCustomerInsights(
+    const std::string& tenant_id, const v1::ListCustomerInsightsRequest& request,
+    absl::Time deadline) {
+  if (request.kind() == v1::INSIGHT_KIND_UNSPECIFIED || !v1::InsightKind_IsValid(request.kind())) {
+    errors::FieldErrors fields;
+    fields.Add("kind", "is required");
+    return fields.ToStatus();
+  }
+  absl::StatusOr<int> page_size = PageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
+  absl::StatusOr<Filter> filter = ParseInsightFilter(request.filter(), request.kind());
+  if (!filter.ok()) return filter.status();
+  absl::StatusOr<SortOrder> order = ParseOrderBy(request.order_by(), OrderFields(),
+                                                 DefaultOrder(request.kind()), AscendingOnly, false);
+  if (!order.ok()) return order.status();
+  absl::StatusOr<Moment> moment = MomentOf(tenant_id, deadline);
+  if (!moment.ok()) return moment.status();
+  const absl::TimeZone zone = moment->settings.time_zone;
+  const absl::CivilDay today = moment->today;
+  const domain::Interval window =
+      domain::DaysInterval(today - (domain::kRfmWindowDays - 1), today, zone);
+  const bool reminder = request.kind() == v1::INSIGHT_KIND_PAYMENT_REMINDER;
+
+  Inputs in;
+  absl::Status read = ReadOnly([&](db::Transaction& tx) -> absl::Status {
+    auto customers = store::LoadCustomers(tx, tenant_id);
+    if (!customers.ok()) return customers.status();
+    in.customers = std::move(*customers);
+    auto cards = store::LoadCards(tx, tenant_id);
+    if (!cards.ok()) return cards.status();
+    in.cards = std::move(*cards);
+    auto sales = store::SalesByCustomer(tx, tenant_id, window.from, window.to, "");
+    if (!sales.ok()) return sales.status();
+    in.window = std::move(*sales);
+    if (!filter->store_id.empty() && !reminder) {
+      auto at_store = store::SalesByCustomer(tx, tenant_id, window.from, window.to, filter->store_id);
+      if (!at_store.ok()) return at_store.status();
+      in.window_at_store = std::move(*at_store);
+    }
+    auto open = store::LoadOpenSales(tx, tenant_id, reminder ? filter->store_id : "");
+    if (!open.ok()) return open.status();
+    in.open_sales = std::move(*open);
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
+
+  const std::string& currency = moment->settings.currency;
+  const CustomerIndex index(std::move(in.customers));
+  std::unordered_map<std::string, domain::RfmValues> values;
+  std::vector<domain::RfmValues> all_values;
+  for (const store::CustomerSales& s : in.window) {
+    domain::RfmValues v{s.count, s.total,
+                        static_cast<int32_t>(today - domain::DayOf(s.last, zone))};
+    values[s.customer_id] = v;
+    all_values.push_back(v);
+  }
+  const domain::RfmScale scale(all_values);
+  std::unordered_map<std::string, std::vector<domain::OpenSale>> open_by_customer;
+  for (const store::OpenSaleRow& s : in.open_sales) {
+    open_by_customer[s.customer_id].push_back({"", s.customer_id, s.due_date, s.outstanding});
+  }
+  std::set<std::string> bought_at_store;
+  for (const store::CustomerSales& s : in.window_at_store) bought_at_store.insert(s.customer_id);
+
+  // Everyone the lists may show: existing customers, and customers the ledger knows that the
+  // directory has not reported yet (never merged-away ones).
+  std::map<std::string, const domain::CardRow*> cards;
+  for (const domain::CardRow& c : in.cards) cards[c.customer_id] = &c;
+  std::vector<std::string> population;
+  for (const domain::CustomerRow& c : index.rows()) {
+    if (domain::Exists(c)) population.push_back(c.customer_id);
+  }
+  for (const domain::CardRow& c : in.cards) {
+    if (index.Find(c.customer_id) == nullptr && c.merged_into_customer_id.empty()) {
+      population.push_back(c.customer_id);
+    }
+  }
+
+  std::vector<Candidate> candidates;
+  for (const std::string& id : population) {
+    const domain::CustomerRow* customer = index.Find(id);
+    auto card_it = cards.find(id);
+    const domain::CardRow* card = card_it == cards.end() ? nullptr : card_it->second;
+    const domain::RfmValues v = values.count(id) ? values[id] : domain::RfmValues{};
+    const domain::RfmScores scores = scale.ScoresOf(v);
+    domain::Lifetime lifetime;
+    if (card != nullptr && card->transaction_count > 0 && card->first_purchase.has_value() &&
+        card->last_purchase.has_value()) {
+      lifetime.first_purchase = domain::DayOf(*card->first_purchase, zone);
+      lifetime.last_purchase = domain::DayOf(*card->last_purchase, zone);
+    }
+    const v1::CustomerSegment segment = domain::SegmentOf(lifetime, scores, today);
+    const domain::Overdue overdue = domain::OverdueOn(open_by_customer[id], today);
+    if (reminder ? overdue.amount <= 0 : segment != SegmentOfKind(request.kind())) continue;
+    if (filter->category_id && (customer ? customer->category_id : "") != *filter->category_id) {
+      continue;
+    }
+    if (!filter->store_id.empty() && !reminder && bought_at_store.count(id) == 0) continue;
+    if (filter->marketing_consent && (customer && customer->marketing_consent) !=
+                                         *filter->marketing_consent) {
+      continue;
+    }
+    const std::string phone = customer ? customer->phone_e164 : "";
+    if (filter->has_phone && !phone.empty() != *filter->has_phone) continue;
+    if (filter->min_days_overdue && overdue.days < *filter->min_days_overdue) continue;
+
+    Candidate c;
+    v1::CustomerInsight& i = c.insight;
+    i.set_customer_id(id);
+    if (customer != nullptr) {
+      i.set_display_name(customer->display_name);
+      i.set_category_id(customer->category_id);
+      i.set_marketing_consent(customer->marketing_consent);
+    }
+    i.set_phone_e164(phone);
+    i.set_segment(segment);
+    i.set_recency_score(scores.recency);
+    i.set_frequency_score(scores.frequency);
+    i.set_monetary_score(scores.monetary);
+    if (lifetime.last_purchase) i.set_recency_days(static_cast<int32_t>(today - *lifetime.last_purchase));
+    i.set_frequency(v.frequency);
+    *i.mutable_monetary() = MoneyOf(v.monetary, currency);
+    *i.mutable_total_spent() = MoneyOf(card ? card->total_spent : 0, currency);
+    c.first_purchase_day = INT64_MIN;
+    if (lifetime.first_purchase) {
+      *i.mutable_first_purchase_date() = time::ToDate(*lifetime.first_purchase);
+      c.first_purchase_day = DayNumber(*lifetime.first_purchase);
+    }
+    if (lifetime.last_purchase) *i.mutable_last_purchase_date() = time::ToDate(*lifetime.last_purchase);
+    *i.mutable_balance() = MoneyOf(card ? card->balance : 0, currency);
+    *i.mutable_overdue_amount() = MoneyOf(overdue.amount, currency);
+    i.set_days_overdue(overdue.days);
+    candidates.push_back(std::move(c));
+  }
+
+  const bool by_text = order->field == "display_name";
+  std::vector<std::pair<SortKey, size_t>> keyed;
+  keyed.reserve(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    keyed.push_back({KeyOf(candidates[i], order->field), i});
+  }
+  std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+    return KeyBefore(a.first, b.first, by_text, order->descending);
+  });
+  std::vector<SortKey> keys;
+  keys.reserve(keyed.size());
+  for (const auto& k : keyed) keys.push_back(k.first);
+  const std::string binding = absl::StrCat(request.kind(), "|", request.filter().size(), ":",
+                                           request.filter(), "|", order->field, "|",
+                                           order->descending);
+  absl::StatusOr<PageSlice> page = SlicePage(keys, by_text, order->descending, *page_size,
+                                             request.page_token(), kPageKind, tenant_id, binding);
+  if (!page.ok()) return page.status();
+
+  v1::ListCustomerInsightsResponse response;
+  for (size_t i = page->begin; i < page->end; ++i) {
+    *response.add_insights() = std::move(candidates[keyed[i].second].insight);
+  }
+  response.set_next_page_token(page->next_page_token);
+  response.set_total_size(static_cast<int64_t>(candidates.size()));
+  *response.mutable_as_of_date() = time::ToDate(today);
+  return response;
+}
+
+}  // namespace kelola::report::app

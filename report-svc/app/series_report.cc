@@ -1,0 +1,156 @@
+// GetSeries (R6): new customers, sales or receivables per day, week or month.
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "libs/time/time.h"
+#include "report-svc/app/report_queries.h"
+#include "report-svc/app/report_support.h"
+#include "report-svc/domain/calendar.h"
+#include "report-svc/store/report_reads.h"
+#include "report-svc/store/summary_cards.h"
+
+namespace kelola::report::app {
+namespace {
+
+std::optional<domain::Granularity> GranularityOf(v1::Granularity g) {
+  switch (g) {
+    case v1::GRANULARITY_DAY:
+      return domain::Granularity::kDay;
+    case v1::GRANULARITY_WEEK:
+      return domain::Granularity::kWeek;
+    case v1::GRANULARITY_MONTH:
+      return domain::Granularity::kMonth;
+    default:
+      return std::nullopt;
+  }
+}
+
+struct Request {
+  domain::Granularity granularity;
+  std::vector<domain::Bucket> buckets;
+};
+
+absl::StatusOr<Request> CheckRequest(const v1::GetSeriesRequest& r, int max_points) {
+  errors::FieldErrors fields;
+  if (r.metric() != v1::SERIES_METRIC_NEW_CUSTOMERS && r.metric() != v1::SERIES_METRIC_SALES &&
+      r.metric() != v1::SERIES_METRIC_RECEIVABLES) {
+    fields.Add("metric", "is required (NEW_CUSTOMERS, RECEIVABLES or SALES)");
+  }
+  std::optional<domain::Granularity> granularity = GranularityOf(r.granularity());
+  if (!granularity.has_value()) fields.Add("granularity", "is required (DAY, WEEK or MONTH)");
+  auto first = RequiredDay(fields, "start_date", r.has_start_date(), r.start_date());
+  auto last = RequiredDay(fields, "end_date", r.has_end_date(), r.end_date());
+  if (first && last && *last < *first) fields.Add("end_date", "must not be before start_date");
+  CheckId(fields, "category_id", r.category_id());
+  CheckId(fields, "store_id", r.store_id());
+  if (!fields.empty()) return fields.ToStatus();
+  if (domain::BucketCount(*granularity, *first, *last) > max_points) {
+    return errors::Error(absl::StatusCode::kInvalidArgument, "DATE_RANGE_TOO_LONG",
+                         absl::StrCat("a series has at most ", max_points, " points"),
+                         {{"max_points", absl::StrCat(max_points)}},
+                         {{"end_date", absl::StrCat("at most ", max_points, " buckets")}});
+  }
+  return Request{*granularity, domain::Buckets(*granularity, *first, *last)};
+}
+
+// The index of the bucket holding `day`; buckets are sorted and contiguous.
+size_t BucketIndex(const std::vector<domain::Bucket>& buckets, absl::CivilDay day) {
+  auto it = std::upper_bound(buckets.begin(), buckets.end(), day,
+                             [](absl::CivilDay d, const domain::Bucket& b) { return d < b.first; });
+  return static_cast<size_t>(it - buckets.begin()) - 1;
+}
+
+absl::Time SlotTime(int64_t slot) { return absl::FromUnixMicros(slot * store::kSlotMicros); }
+
+
+}  // namespace
+
+absl::StatusOr<v1::GetSeriesResponse> ReportQueries::GetSeries(const std::string& tenant_id,
+                                                               const v1::GetSeriesRequest& request,
+                                                               absl::Time deadline) {
+  absl::StatusOr<Request> checked = CheckRequest(request, options_.max_series_points);
+  if (!checked.ok()) return checked.status();
+  absl::StatusOr<Moment> moment = MomentOf(tenant_id, deadline);
+  if (!moment.ok()) return moment.status();
+  const absl::TimeZone zone = moment->settings.time_zone;
+  const std::vector<domain::Bucket>& buckets = checked->buckets;
+  const domain::Interval interval =
+      domain::DaysInterval(buckets.front().first, buckets.back().last, zone);
+  store::SeriesFilter filter{request.store_id(), std::nullopt};
+  if (!request.category_id().empty()) filter.category_id = request.category_id();
+
+  std::vector<int64_t> values(buckets.size(), 0);
+  std::optional<absl::Time> as_of;
+  absl::Status read = ReadOnly([&](db::Transaction& tx) -> absl::Status {
+    std::fill(values.begin(), values.end(), 0);
+    auto add_at = [&](absl::Time t, int64_t amount) {
+      if (interval.Contains(t)) values[BucketIndex(buckets, domain::DayOf(t, zone))] += amount;
+    };
+    if (request.metric() == v1::SERIES_METRIC_SALES) {
+      auto slots = store::SalesBySlot(tx, tenant_id, interval.from, interval.to, filter);
+      if (!slots.ok()) return slots.status();
+      for (const store::SlotAmount& s : *slots) add_at(SlotTime(s.slot), s.amount);
+    } else if (request.metric() == v1::SERIES_METRIC_RECEIVABLES) {
+      // What was owed at each bucket's end (now, for the bucket holding today and later
+      // ones): the changes before the range, then the changes bucket by bucket.
+      const absl::Time until = std::min(interval.to, moment->now + absl::Microseconds(1));
+      auto before = store::ReceivableChangesBySlot(tx, tenant_id, absl::InfinitePast(),
+                                                   interval.from, filter);
+      if (!before.ok()) return before.status();
+      int64_t opening = 0;
+      for (const store::SlotAmount& s : *before) opening += s.amount;
+      auto slots = store::ReceivableChangesBySlot(tx, tenant_id, interval.from, until, filter);
+      if (!slots.ok()) return slots.status();
+      for (const store::SlotAmount& s : *slots) add_at(SlotTime(s.slot), s.amount);
+      int64_t running = opening;
+      for (int64_t& v : values) v = running += v;
+    } else if (request.store_id().empty()) {
+      auto customers = store::LoadCustomers(tx, tenant_id);
+      if (!customers.ok()) return customers.status();
+      for (const domain::CustomerRow& c : *customers) {
+        if (!domain::Exists(c) || !c.created.has_value()) continue;
+        if (filter.category_id.has_value() && c.category_id != *filter.category_id) continue;
+        add_at(*c.created, 1);
+      }
+    } else {
+      auto at_store = store::SalesByCustomer(tx, tenant_id, absl::InfinitePast(),
+                                             absl::InfiniteFuture(), request.store_id());
+      if (!at_store.ok()) return at_store.status();
+      std::optional<CustomerIndex> index;
+      if (filter.category_id.has_value()) {
+        auto customers = store::LoadCustomers(tx, tenant_id);
+        if (!customers.ok()) return customers.status();
+        index.emplace(std::move(*customers));
+      }
+      for (const store::CustomerSales& s : *at_store) {
+        if (index && index->CategoryOf(s.customer_id) != *filter.category_id) continue;
+        add_at(s.first, 1);
+      }
+    }
+    auto ledger_as_of = store::ReadLedgerAsOf(tx);
+    if (!ledger_as_of.ok()) return ledger_as_of.status();
+    as_of = *ledger_as_of;
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
+
+  v1::GetSeriesResponse response;
+  response.set_metric(request.metric());
+  response.set_granularity(request.granularity());
+  response.set_time_zone(moment->settings.time_zone_name);
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    v1::SeriesPoint* point = response.add_points();
+    *point->mutable_start_date() = time::ToDate(buckets[i].first);
+    *point->mutable_end_date() = time::ToDate(buckets[i].last);
+    if (request.metric() == v1::SERIES_METRIC_NEW_CUSTOMERS) {
+      point->set_count(values[i]);
+    } else {
+      *point->mutable_amount() = MoneyOf(values[i], moment->settings.currency);
+    }
+  }
+  if (as_of.has_value()) *response.mutable_data_as_of_time() = time::ToTimestamp(*as_of);
+  return response;
+}
+
+}  // namespace kelola::report::app

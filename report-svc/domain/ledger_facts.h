@@ -1,0 +1,59 @@
+#pragma once
+
+// The facts the tenant-wide reports are computed from, as pure functions of ledger events:
+// each sale as it stands (store, sale time, due date, net total, outstanding), each
+// payment's received time and whether it counts, and the time at which an event's changes
+// of outstanding amounts took effect in the shop (docs/reports.md, R6 RECEIVABLES). They
+// ride on the per-customer changes of domain::CardChanges, so the card's version guard
+// protects them from replays too.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "kelola/ledger/v1/events.pb.h"
+#include "kelola/type/v1/event.pb.h"
+
+namespace kelola::report::domain {
+
+// One customer sale as it stands after a change.
+struct SaleFact {
+  std::string sale_id;
+  std::string customer_id;
+  std::string store_id;
+  absl::Time sale_time;
+  std::optional<absl::CivilDay> due_date;
+  int64_t net_total = 0;    // total − refunds; zero when voided
+  int64_t outstanding = 0;  // what is still owed on it
+  bool counted = true;      // false when voided: counts for nothing
+  bool operator==(const SaleFact&) const = default;
+};
+
+SaleFact SaleFactOf(const ledger::v1::SalePosition& position);
+
+// One payment as it stands after a change.
+struct PaymentFact {
+  std::string payment_id;
+  std::string customer_id;
+  absl::Time received_time;
+  bool counts = true;  // false when voided
+  bool operator==(const PaymentFact&) const = default;
+};
+
+// The payments an event records or voids (a sale's own payment included).
+std::vector<PaymentFact> PaymentsOf(const type::v1::Event& event);
+
+// When the event's changes of outstanding amounts took effect: a sale's at its sale_time, a
+// payment's at its received_time, a refund's at its refund_time, a void's at its void time;
+// anything else (credit applied, a merge) at the event's occur_time.
+absl::Time EffectiveTime(const type::v1::Event& event);
+
+// How much a sale's outstanding amount moved: `after` minus what was stored (0 if nothing).
+inline int64_t OutstandingDelta(const std::optional<SaleFact>& before, const SaleFact& after) {
+  return after.outstanding - (before.has_value() ? before->outstanding : 0);
+}
+
+}  // namespace kelola::report::domain

@@ -1,0 +1,28 @@
+#pragma once
+
+// The ledger facts of the tenant-wide reports (R2, R3, R5, R6): every customer sale as it
+// stands (report_sales), every payment (report_payments) and every change of a sale's
+// outstanding amount dated when it took effect (report_receivable_changes, for receivables
+// over time). Written by the summary card projection inside the same transaction and under
+// the same per-customer version guard (store/summary_cards.cc), so cards and reports move
+// together and replays change nothing.
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "libs/db/database.h"
+#include "libs/db/migrations.h"
+#include "report-svc/domain/summary_card.h"
+
+namespace kelola::report::store {
+
+// Creates the fact tables, retires card_open_sales (open sales are the report_sales rows
+// with an outstanding amount) and re-reads the ledger's stream from the start so that the
+// facts of existing history are filled in.
+db::Migration LedgerFactsMigration(int version);
+
+// Stores what `change` (already known to be newer than the card) says of sales and payments.
+absl::Status SaveLedgerFacts(db::Transaction& tx, const std::string& tenant_id,
+                             const domain::CardChange& change);
+
+}  // namespace kelola::report::store

@@ -71,7 +71,7 @@ void CountCustomers(const v1::GetCustomerReportRequest& r, const Inputs& in,
       }
     }
   } else {
-    for (const domain::CustomerRow& c : in.customers) {
+    for (const domain::CustomerRow& c : index.rows()) {
       if (!domain::Exists(c) || !c.created.has_value()) continue;
       if (r.category_id().empty() || c.category_id == r.category_id()) count(*c.created);
     }

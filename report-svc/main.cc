@@ -9,6 +9,7 @@
 #include "report-svc/api/tenant_settings.h"
 #include "report-svc/app/report_export.h"
 #include "report-svc/app/report_queries.h"
+#include "report-svc/app/segments.h"
 #include "report-svc/store/card_feed.h"
 #include "report-svc/store/customer_dimension.h"
 #include "report-svc/store/migrations.h"
@@ -44,7 +45,8 @@ int main(int argc, char** argv) {
 
   kelola::metrics::Registry registry;
   kelola::report::GrpcTenantSettings tenant_settings(customer, clock);
-  kelola::report::SummaryCardReader cards(*db, clock, tenant_settings);
+  kelola::report::app::Segments segments(*db);
+  kelola::report::SummaryCardReader cards(*db, clock, tenant_settings, {}, &segments);
   kelola::report::app::ReportQueries reports(*db, clock, tenant_settings);
   kelola::report::app::ReportExporter exporter(reports, clock);
   kelola::report::ReportService report_service(cards, reports, exporter, tenant_settings);

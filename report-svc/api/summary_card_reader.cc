@@ -30,7 +30,8 @@ absl::Status StoreUnavailable(const absl::Status& cause) {
 }  // namespace
 
 v1::SummaryCard ToSummaryCard(const std::string& customer_id, const store::StoredCard* stored,
-                              const TenantSettings& settings, absl::CivilDay today) {
+                              const TenantSettings& settings, absl::CivilDay today,
+                              v1::CustomerSegment segment) {
   v1::SummaryCard card;
   card.set_customer_id(customer_id);
   *card.mutable_as_of_date() = time::ToDate(today);
@@ -57,8 +58,10 @@ v1::SummaryCard ToSummaryCard(const std::string& customer_id, const store::Store
   *card.mutable_overdue_amount() = Money(overdue.amount, currency);
   card.set_days_overdue(overdue.days);
   card.set_merged_into_customer_id(row.merged_into_customer_id);
-  // segment stays CUSTOMER_SEGMENT_UNSPECIFIED ("not computed yet"): the RFM segments need
-  // the tenant-wide rollups of R5, which this read model does not keep yet.
+  if (segment != v1::CUSTOMER_SEGMENT_UNSPECIFIED) {
+    card.set_segment(segment);
+    *card.mutable_segment_date() = time::ToDate(today);
+  }
   return card;
 }
 
@@ -80,12 +83,23 @@ absl::StatusOr<std::vector<v1::SummaryCard>> SummaryCardReader::Cards(
       }
     }
     if (behind.empty()) {
-      const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), settings->time_zone);
+      const absl::Time now = clock_.Now();
+      const absl::CivilDay today = absl::ToCivilDay(now, settings->time_zone);
+      std::map<std::string, v1::CustomerSegment> segments;
+      if (segments_ != nullptr) {
+        std::vector<domain::CardRow> rows;
+        for (const auto& [id, card] : *stored) rows.push_back(card.row);
+        auto of = segments_->Of(tenant_id, rows, settings->time_zone, today, now);
+        if (!of.ok()) return StoreUnavailable(of.status());
+        segments = std::move(*of);
+      }
       std::vector<v1::SummaryCard> cards;
       for (const std::string& id : ids) {
         auto it = stored->find(id);
-        cards.push_back(
-            ToSummaryCard(id, it == stored->end() ? nullptr : &it->second, *settings, today));
+        auto segment = segments.find(id);
+        cards.push_back(ToSummaryCard(
+            id, it == stored->end() ? nullptr : &it->second, *settings, today,
+            segment == segments.end() ? v1::CUSTOMER_SEGMENT_UNSPECIFIED : segment->second));
       }
       return cards;
     }

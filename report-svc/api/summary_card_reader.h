@@ -14,6 +14,7 @@
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
 #include "report-svc/api/tenant_settings.h"
+#include "report-svc/app/segments.h"
 #include "report-svc/store/summary_cards.h"
 
 namespace kelola::report {
@@ -29,9 +30,10 @@ struct SummaryCardReaderOptions {
 
 class SummaryCardReader {
  public:
+  // Without `segments` cards carry no segment (CUSTOMER_SEGMENT_UNSPECIFIED).
   SummaryCardReader(db::Database& db, const Clock& clock, TenantSettingsSource& settings,
-                    SummaryCardReaderOptions options = {})
-      : db_(db), clock_(clock), settings_(settings), options_(options) {}
+                    SummaryCardReaderOptions options = {}, app::Segments* segments = nullptr)
+      : db_(db), clock_(clock), settings_(settings), options_(options), segments_(segments) {}
 
   absl::StatusOr<v1::GetSummaryCardResponse> Get(const std::string& tenant_id,
                                                  const v1::GetSummaryCardRequest& request,
@@ -52,11 +54,13 @@ class SummaryCardReader {
   const Clock& clock_;
   TenantSettingsSource& settings_;
   const SummaryCardReaderOptions options_;
+  app::Segments* segments_;
 };
 
 // The card of `customer_id` from its stored form (nullptr: unknown to the read model) on
-// `today`, the current day in `settings.time_zone`.
+// `today`, the current day in `settings.time_zone`, with its segment of that day.
 v1::SummaryCard ToSummaryCard(const std::string& customer_id, const store::StoredCard* stored,
-                              const TenantSettings& settings, absl::CivilDay today);
+                              const TenantSettings& settings, absl::CivilDay today,
+                              v1::CustomerSegment segment = v1::CUSTOMER_SEGMENT_UNSPECIFIED);
 
 }  // namespace kelola::report

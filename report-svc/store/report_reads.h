@@ -37,11 +37,10 @@ struct CustomerSales {
 };
 
 // Counted customer sales with sale_time in [from, to), at `store_id` unless it is empty,
-// summed per customer.
-absl::StatusOr<std::vector<CustomerSales>> SalesByCustomer(db::Transaction& tx,
-                                                           const std::string& tenant_id,
-                                                           absl::Time from, absl::Time to,
-                                                           const std::string& store_id);
+// of `customer_ids` unless it is null, summed per customer.
+absl::StatusOr<std::vector<CustomerSales>> SalesByCustomer(
+    db::Transaction& tx, const std::string& tenant_id, absl::Time from, absl::Time to,
+    const std::string& store_id, const std::vector<std::string>* customer_ids = nullptr);
 
 // A sale with an amount outstanding.
 struct OpenSaleRow {

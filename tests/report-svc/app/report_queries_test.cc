@@ -17,6 +17,8 @@
 #include "libs/testing/postgres_environment.h"
 #include "libs/testing/temp_dir.h"
 #include "libs/time/time.h"
+#include "report-svc/api/summary_card_reader.h"
+#include "report-svc/app/segments.h"
 #include "report-svc/store/customer_dimension.h"
 #include "report-svc/store/migrations.h"
 #include "report-svc/store/summary_cards.h"
@@ -462,6 +464,27 @@ TEST_P(ReportQueriesTest, AnErasedCustomerKeepsAmountsWithoutPersonalData) {
   auto again = reports_->GetReceivablesReport("t1", {}, absl::InfiniteFuture());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->rows(0).display_name(), "");
+}
+
+TEST_P(ReportQueriesTest, CardsCarryTheirSegmentOfTheDay) {
+  Segments segments(*db_);
+  SummaryCardReader reader(*db_, clock_, settings_, {}, &segments);
+  v1::BatchGetSummaryCardsRequest r;
+  for (const char* id : {"c1", "c2", "c3", "unknown"}) r.add_customer_ids(id);
+  auto cards = reader.BatchGet("t1", r, absl::InfiniteFuture());
+  ASSERT_TRUE(cards.ok()) << cards.status();
+  EXPECT_EQ(cards->cards(0).segment(), v1::CUSTOMER_SEGMENT_BEST);
+  EXPECT_EQ(cards->cards(0).segment_date().day(), 15);
+  EXPECT_EQ(cards->cards(1).segment(), v1::CUSTOMER_SEGMENT_NEW);
+  EXPECT_EQ(cards->cards(2).segment(), v1::CUSTOMER_SEGMENT_NO_PURCHASES);
+  EXPECT_EQ(cards->cards(3).segment(), v1::CUSTOMER_SEGMENT_UNSPECIFIED);
+  EXPECT_FALSE(cards->cards(3).has_segment_date());
+  // 200 days on, with no new sale, both buyers are inactive.
+  clock_.Advance(absl::Hours(24 * 200));
+  auto later = reader.BatchGet("t1", r, absl::InfiniteFuture());
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->cards(0).segment(), v1::CUSTOMER_SEGMENT_INACTIVE);
+  EXPECT_EQ(later->cards(1).segment(), v1::CUSTOMER_SEGMENT_INACTIVE);
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, ReportQueriesTest, ::testing::Values("sqlite", "postgres"));

@@ -12,6 +12,7 @@
 #include "report-svc/app/segments.h"
 #include "report-svc/store/card_feed.h"
 #include "report-svc/store/customer_dimension.h"
+#include "report-svc/store/fact_index.h"
 #include "report-svc/store/migrations.h"
 
 ABSL_FLAG(std::string, db, "", "database URL: sqlite:PATH, sqlite::memory: or postgres://...");
@@ -45,9 +46,11 @@ int main(int argc, char** argv) {
 
   kelola::metrics::Registry registry;
   kelola::report::GrpcTenantSettings tenant_settings(customer, clock);
-  kelola::report::app::Segments segments(*db);
+  // The tenant-wide reports read the facts from memory, kept up to date from the database.
+  kelola::report::store::FactIndex facts(*db);
+  kelola::report::app::Segments segments(*db, facts);
   kelola::report::SummaryCardReader cards(*db, clock, tenant_settings, {}, &segments);
-  kelola::report::app::ReportQueries reports(*db, clock, tenant_settings);
+  kelola::report::app::ReportQueries reports(*db, facts, clock, tenant_settings);
   kelola::report::app::ReportExporter exporter(reports, clock);
   kelola::report::ReportService report_service(cards, reports, exporter, tenant_settings);
 

@@ -13,8 +13,7 @@
 #include "report-svc/app/report_support.h"
 #include "report-svc/domain/calendar.h"
 #include "report-svc/domain/rfm.h"
-#include "report-svc/store/report_reads.h"
-#include "report-svc/store/summary_cards.h"
+#include "report-svc/store/fact_index.h"
 
 namespace kelola::report::app {
 namespace {
@@ -113,7 +112,8 @@ struct Inputs {
   std::vector<domain::CardRow> cards;
   std::vector<store::CustomerSales> window;           // all stores
   std::vector<store::CustomerSales> window_at_store;  // store filter only
-  std::vector<store::OpenSaleRow> open_sales;         // store filter for reminders
+  // Open sales per customer (on sales of the store filter, for reminders).
+  std::unordered_map<std::string, std::vector<domain::OpenSale>> open_by_customer;
 };
 
 // One candidate with everything a list shows and sorts by.
@@ -166,24 +166,17 @@ absl::StatusOr<v1::ListCustomerInsightsResponse> ReportQueries::ListCustomerInsi
   const bool reminder = request.kind() == v1::INSIGHT_KIND_PAYMENT_REMINDER;
 
   Inputs in;
-  absl::Status read = ReadOnly([&](db::Transaction& tx) -> absl::Status {
-    auto customers = store::LoadCustomers(tx, tenant_id);
-    if (!customers.ok()) return customers.status();
-    in.customers = std::move(*customers);
-    auto cards = store::LoadCards(tx, tenant_id);
-    if (!cards.ok()) return cards.status();
-    in.cards = std::move(*cards);
-    auto sales = store::SalesByCustomer(tx, tenant_id, window.from, window.to, "");
-    if (!sales.ok()) return sales.status();
-    in.window = std::move(*sales);
+  absl::Status read = ReadFacts(tenant_id, [&](const store::TenantFacts& facts) -> absl::Status {
+    in.customers = facts.Customers();
+    in.cards = facts.Cards();
+    in.window = facts.SalesByCustomer(window.from, window.to, "");
     if (!filter->store_id.empty() && !reminder) {
-      auto at_store = store::SalesByCustomer(tx, tenant_id, window.from, window.to, filter->store_id);
-      if (!at_store.ok()) return at_store.status();
-      in.window_at_store = std::move(*at_store);
+      in.window_at_store = facts.SalesByCustomer(window.from, window.to, filter->store_id);
     }
-    auto open = store::LoadOpenSales(tx, tenant_id, reminder ? filter->store_id : "");
-    if (!open.ok()) return open.status();
-    in.open_sales = std::move(*open);
+    for (const store::OpenSale& s : facts.OpenSales(reminder ? filter->store_id : "")) {
+      in.open_by_customer[std::string(s.customer_id)].push_back(
+          {"", std::string(s.customer_id), s.due_date, s.outstanding});
+    }
     return absl::OkStatus();
   });
   if (!read.ok()) return read;
@@ -199,10 +192,7 @@ absl::StatusOr<v1::ListCustomerInsightsResponse> ReportQueries::ListCustomerInsi
     all_values.push_back(v);
   }
   const domain::RfmScale scale(all_values);
-  std::unordered_map<std::string, std::vector<domain::OpenSale>> open_by_customer;
-  for (const store::OpenSaleRow& s : in.open_sales) {
-    open_by_customer[s.customer_id].push_back({"", s.customer_id, s.due_date, s.outstanding});
-  }
+  auto& open_by_customer = in.open_by_customer;
   std::set<std::string> bought_at_store;
   for (const store::CustomerSales& s : in.window_at_store) bought_at_store.insert(s.customer_id);
 

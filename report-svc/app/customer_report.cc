@@ -8,8 +8,7 @@
 #include "report-svc/app/report_queries.h"
 #include "report-svc/app/report_support.h"
 #include "report-svc/domain/calendar.h"
-#include "report-svc/store/report_reads.h"
-#include "report-svc/store/summary_cards.h"
+#include "report-svc/store/fact_index.h"
 
 namespace kelola::report::app {
 namespace {
@@ -117,23 +116,16 @@ absl::StatusOr<v1::GetCustomerReportResponse> ReportQueries::GetCustomerReport(
   const domain::Interval interval = domain::DaysInterval(range->first, range->last, zone);
 
   Inputs in;
-  absl::Status read = ReadOnly([&](db::Transaction& tx) -> absl::Status {
-    auto customers = store::LoadCustomers(tx, tenant_id);
-    if (!customers.ok()) return customers.status();
-    in.customers = std::move(*customers);
-    auto sales = store::SalesByCustomer(tx, tenant_id, interval.from, interval.to,
-                                        request.store_id());
-    if (!sales.ok()) return sales.status();
-    in.in_range = std::move(*sales);
+  auto as_of = LedgerAsOf();
+  if (!as_of.ok()) return as_of.status();
+  in.as_of = *as_of;
+  absl::Status read = ReadFacts(tenant_id, [&](const store::TenantFacts& facts) -> absl::Status {
+    in.customers = facts.Customers();
+    in.in_range = facts.SalesByCustomer(interval.from, interval.to, request.store_id());
     if (!request.store_id().empty()) {
-      auto at_store = store::SalesByCustomer(tx, tenant_id, absl::InfinitePast(),
-                                             absl::InfiniteFuture(), request.store_id());
-      if (!at_store.ok()) return at_store.status();
-      in.at_store = std::move(*at_store);
+      in.at_store = facts.SalesByCustomer(absl::InfinitePast(), absl::InfiniteFuture(),
+                                          request.store_id());
     }
-    auto as_of = store::ReadLedgerAsOf(tx);
-    if (!as_of.ok()) return as_of.status();
-    in.as_of = *as_of;
     return absl::OkStatus();
   });
   if (!read.ok()) return read;

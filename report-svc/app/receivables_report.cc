@@ -8,8 +8,7 @@
 #include "report-svc/app/report_queries.h"
 #include "report-svc/app/report_support.h"
 #include "report-svc/domain/calendar.h"
-#include "report-svc/store/report_reads.h"
-#include "report-svc/store/summary_cards.h"
+#include "report-svc/store/fact_index.h"
 
 namespace kelola::report::app {
 namespace {
@@ -44,12 +43,12 @@ absl::StatusOr<SortOrder> OrderOf(const std::string& order_by) {
                       {"balance", true}, DescendingByDefault, /*fixed_direction=*/true);
 }
 
-std::map<std::string, Owing> Accumulate(const std::vector<store::OpenSaleRow>& sales,
+std::map<std::string, Owing> Accumulate(const std::vector<store::OpenSale>& sales,
                                         absl::TimeZone zone, absl::CivilDay today) {
   std::map<std::string, Owing> out;
-  for (const store::OpenSaleRow& sale : sales) {
-    Owing& o = out[sale.customer_id];
-    o.customer_id = sale.customer_id;
+  for (const store::OpenSale& sale : sales) {
+    Owing& o = out[std::string(sale.customer_id)];
+    o.customer_id = std::string(sale.customer_id);
     const absl::CivilDay day = domain::DayOf(sale.sale_time, zone);
     o.balance += sale.outstanding;
     o.aging[AgeBucket(std::max<int64_t>(0, today - day))] += sale.outstanding;
@@ -86,9 +85,9 @@ v1::AgingBuckets AgingOf(const int64_t (&aging)[4], const std::string& currency)
 }
 
 struct Inputs {
-  std::vector<store::OpenSaleRow> open_sales;
+  std::map<std::string, Owing> owing;
   std::vector<domain::CustomerRow> customers;
-  std::map<std::string, absl::Time> last_payments;
+  absl::flat_hash_map<std::string, absl::Time> last_payments;
   std::map<std::string, int64_t> versions;
   std::optional<absl::Time> as_of;
 };
@@ -109,32 +108,24 @@ absl::StatusOr<v1::GetReceivablesReportResponse> ReportQueries::GetReceivablesRe
   absl::StatusOr<Moment> moment = MomentOf(tenant_id, deadline);
   if (!moment.ok()) return moment.status();
 
+  const absl::TimeZone zone = moment->settings.time_zone;
   Inputs in;
-  absl::Status read = ReadOnly([&](db::Transaction& tx) -> absl::Status {
-    auto open = store::LoadOpenSales(tx, tenant_id, request.store_id());
-    if (!open.ok()) return open.status();
-    in.open_sales = std::move(*open);
-    auto customers = store::LoadCustomers(tx, tenant_id);
-    if (!customers.ok()) return customers.status();
-    in.customers = std::move(*customers);
-    auto payments = store::LastPayments(tx, tenant_id);
-    if (!payments.ok()) return payments.status();
-    in.last_payments = std::move(*payments);
-    auto cards = store::LoadCards(tx, tenant_id);
-    if (!cards.ok()) return cards.status();
-    for (const domain::CardRow& c : *cards) in.versions[c.customer_id] = c.ledger_version;
-    auto as_of = store::ReadLedgerAsOf(tx);
-    if (!as_of.ok()) return as_of.status();
-    in.as_of = *as_of;
+  auto as_of = LedgerAsOf();
+  if (!as_of.ok()) return as_of.status();
+  in.as_of = *as_of;
+  absl::Status read = ReadFacts(tenant_id, [&](const store::TenantFacts& facts) -> absl::Status {
+    in.owing = Accumulate(facts.OpenSales(request.store_id()), zone, moment->today);
+    in.customers = facts.Customers();
+    in.last_payments = facts.LastPayments();
+    for (const domain::CardRow& c : facts.Cards()) in.versions[c.customer_id] = c.ledger_version;
     return absl::OkStatus();
   });
   if (!read.ok()) return read;
 
-  const absl::TimeZone zone = moment->settings.time_zone;
   const std::string& currency = moment->settings.currency;
   const CustomerIndex index(std::move(in.customers));
   std::vector<Owing> rows;
-  for (auto& [id, owing] : Accumulate(in.open_sales, zone, moment->today)) {
+  for (auto& [id, owing] : in.owing) {
     if (!request.category_id().empty() && index.CategoryOf(id) != request.category_id()) continue;
     if (request.overdue_only() && owing.overdue <= 0) continue;
     rows.push_back(std::move(owing));

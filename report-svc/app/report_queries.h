@@ -17,6 +17,7 @@
 #include "libs/db/database.h"
 #include "report-svc/app/reports.h"
 #include "report-svc/app/tenant_settings.h"
+#include "report-svc/store/fact_index.h"
 
 namespace kelola::report::app {
 
@@ -31,9 +32,9 @@ struct ReportQueriesOptions {
 
 class ReportQueries final : public Reports {
  public:
-  ReportQueries(db::Database& db, const Clock& clock, TenantSettingsSource& settings,
-                ReportQueriesOptions options = {})
-      : db_(db), clock_(clock), settings_(settings), options_(options) {}
+  ReportQueries(db::Database& db, store::FactIndex& facts, const Clock& clock,
+                TenantSettingsSource& settings, ReportQueriesOptions options = {})
+      : db_(db), facts_(facts), clock_(clock), settings_(settings), options_(options) {}
 
   absl::StatusOr<v1::GetCustomerReportResponse> GetCustomerReport(
       const std::string& tenant_id, const v1::GetCustomerReportRequest& request,
@@ -56,13 +57,18 @@ class ReportQueries final : public Reports {
     absl::CivilDay today;
   };
   absl::StatusOr<Moment> MomentOf(const std::string& tenant_id, absl::Time deadline) const;
-  // Runs `read` in one read-only transaction; a database failure is UNAVAILABLE
-  // STORE_UNAVAILABLE.
-  absl::Status ReadOnly(const std::function<absl::Status(db::Transaction&)>& read) const;
+  // Runs `read` over the tenant's facts, brought up to date first; a database failure is
+  // UNAVAILABLE STORE_UNAVAILABLE.
+  absl::Status ReadFacts(const std::string& tenant_id,
+                         const std::function<absl::Status(const store::TenantFacts&)>& read) const;
+  // The occur_time of the newest ledger event applied (read before the facts, so it never
+  // claims more than they hold).
+  absl::StatusOr<std::optional<absl::Time>> LedgerAsOf() const;
   // page_size: 0 → default, above the maximum → the maximum, negative → INVALID_ARGUMENT.
   absl::StatusOr<int> PageSize(int requested) const;
 
   db::Database& db_;
+  store::FactIndex& facts_;
   const Clock& clock_;
   TenantSettingsSource& settings_;
   const ReportQueriesOptions options_;

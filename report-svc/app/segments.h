@@ -1,13 +1,18 @@
 #pragma once
 
 // The RFM segment of summary cards (R1, R5). The tenant's score distribution (who bought how
-// recently, how often, how much in the 365 days before today) is computed at most once per
-// `scale_ttl` and at least once a day per tenant; each card's own values are read fresh, so
-// a card's segment follows the customer's newest sales at once, as the contract says.
+// recently, how often, how much in the 365 days before today) comes from the fact index and
+// is recomputed in the background when it is older than `scale_ttl` or of another day, so
+// that a card read never waits for a pass over the tenant's sales; until a tenant's first
+// distribution exists its cards carry no segment ("not computed yet", as the contract
+// allows). Each card's own values are read fresh from the database, so a card's segment
+// follows the customer's newest sales at once.
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -19,16 +24,26 @@
 #include "libs/db/database.h"
 #include "report-svc/domain/rfm.h"
 #include "report-svc/domain/summary_card.h"
+#include "report-svc/store/fact_index.h"
 
 namespace kelola::report::app {
 
+struct SegmentsOptions {
+  absl::Duration scale_ttl = absl::Minutes(10);
+  // Compute a missing or stale distribution in the reading call (tests) instead of in the
+  // background.
+  bool compute_inline = false;
+};
+
 class Segments {
  public:
-  explicit Segments(db::Database& db, absl::Duration scale_ttl = absl::Minutes(10))
-      : db_(db), scale_ttl_(scale_ttl) {}
+  Segments(db::Database& db, store::FactIndex& facts, SegmentsOptions options = {});
+  ~Segments();
+  Segments(const Segments&) = delete;
+  Segments& operator=(const Segments&) = delete;
 
   // The segments of the customers of `cards` on `today` (tenant's `zone`); `now` is the
-  // clock's instant (for the cache).
+  // clock's instant. Empty while the tenant's distribution is not computed yet.
   absl::StatusOr<std::map<std::string, v1::CustomerSegment>> Of(
       const std::string& tenant_id, const std::vector<domain::CardRow>& cards,
       absl::TimeZone zone, absl::CivilDay today, absl::Time now);
@@ -39,15 +54,25 @@ class Segments {
     absl::Time computed;
     std::shared_ptr<const domain::RfmScale> scale;
   };
-  absl::StatusOr<std::shared_ptr<const domain::RfmScale>> ScaleOf(const std::string& tenant_id,
-                                                                  absl::TimeZone zone,
-                                                                  absl::CivilDay today,
-                                                                  absl::Time now);
+  struct Job {
+    std::string tenant_id;
+    absl::TimeZone zone;
+    absl::CivilDay today;
+    absl::Time now;
+  };
+  // The distribution of the tenant's window, from the fact index.
+  absl::StatusOr<Scale> Compute(const Job& job);
+  void Work();
 
   db::Database& db_;
-  const absl::Duration scale_ttl_;
+  store::FactIndex& facts_;
+  const SegmentsOptions options_;
   absl::Mutex mu_;
   std::map<std::string, Scale> scales_ ABSL_GUARDED_BY(mu_);
+  std::deque<Job> jobs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, bool> queued_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread worker_;
 };
 
 }  // namespace kelola::report::app

@@ -7,8 +7,7 @@
 #include "report-svc/app/report_queries.h"
 #include "report-svc/app/report_support.h"
 #include "report-svc/domain/calendar.h"
-#include "report-svc/store/report_reads.h"
-#include "report-svc/store/summary_cards.h"
+#include "report-svc/store/fact_index.h"
 
 namespace kelola::report::app {
 namespace {
@@ -63,6 +62,28 @@ size_t BucketIndex(const std::vector<domain::Bucket>& buckets, absl::CivilDay da
 
 absl::Time SlotTime(int64_t slot) { return absl::FromUnixMicros(slot * store::kSlotMicros); }
 
+// New customers as GetCustomerReport counts them: created (existing ones), or with a store
+// filter first bought at the store.
+template <typename AddAt>
+void AddNewCustomers(const store::TenantFacts& facts, const v1::GetSeriesRequest& request,
+                     const store::SeriesFilter& filter, AddAt add_at) {
+  const CustomerIndex index(facts.Customers());
+  const bool by_category = filter.category_id.has_value();
+  if (request.store_id().empty()) {
+    for (const domain::CustomerRow& c : index.rows()) {
+      if (!domain::Exists(c) || !c.created.has_value()) continue;
+      if (by_category && c.category_id != *filter.category_id) continue;
+      add_at(*c.created, 1);
+    }
+    return;
+  }
+  for (const store::CustomerSales& s : facts.SalesByCustomer(
+           absl::InfinitePast(), absl::InfiniteFuture(), request.store_id())) {
+    if (by_category && index.CategoryOf(s.customer_id) != *filter.category_id) continue;
+    add_at(s.first, 1);
+  }
+}
+
 
 }  // namespace
 
@@ -81,56 +102,29 @@ absl::StatusOr<v1::GetSeriesResponse> ReportQueries::GetSeries(const std::string
   if (!request.category_id().empty()) filter.category_id = request.category_id();
 
   std::vector<int64_t> values(buckets.size(), 0);
-  std::optional<absl::Time> as_of;
-  absl::Status read = ReadOnly([&](db::Transaction& tx) -> absl::Status {
-    std::fill(values.begin(), values.end(), 0);
+  auto as_of = LedgerAsOf();
+  if (!as_of.ok()) return as_of.status();
+  absl::Status read = ReadFacts(tenant_id, [&](const store::TenantFacts& facts) -> absl::Status {
     auto add_at = [&](absl::Time t, int64_t amount) {
       if (interval.Contains(t)) values[BucketIndex(buckets, domain::DayOf(t, zone))] += amount;
     };
     if (request.metric() == v1::SERIES_METRIC_SALES) {
-      auto slots = store::SalesBySlot(tx, tenant_id, interval.from, interval.to, filter);
-      if (!slots.ok()) return slots.status();
-      for (const store::SlotAmount& s : *slots) add_at(SlotTime(s.slot), s.amount);
+      for (const store::SlotAmount& s : facts.SalesBySlot(interval.from, interval.to, filter)) {
+        add_at(SlotTime(s.slot), s.amount);
+      }
     } else if (request.metric() == v1::SERIES_METRIC_RECEIVABLES) {
       // What was owed at each bucket's end (now, for the bucket holding today and later
       // ones): the changes before the range, then the changes bucket by bucket.
       const absl::Time until = std::min(interval.to, moment->now + absl::Microseconds(1));
-      auto before = store::ReceivableChangesBySlot(tx, tenant_id, absl::InfinitePast(),
-                                                   interval.from, filter);
-      if (!before.ok()) return before.status();
-      int64_t opening = 0;
-      for (const store::SlotAmount& s : *before) opening += s.amount;
-      auto slots = store::ReceivableChangesBySlot(tx, tenant_id, interval.from, until, filter);
-      if (!slots.ok()) return slots.status();
-      for (const store::SlotAmount& s : *slots) add_at(SlotTime(s.slot), s.amount);
-      int64_t running = opening;
+      for (const store::SlotAmount& s :
+           facts.ReceivableChangesBySlot(interval.from, until, filter)) {
+        add_at(SlotTime(s.slot), s.amount);
+      }
+      int64_t running = facts.ReceivablesBefore(interval.from, filter);
       for (int64_t& v : values) v = running += v;
-    } else if (request.store_id().empty()) {
-      auto customers = store::LoadCustomers(tx, tenant_id);
-      if (!customers.ok()) return customers.status();
-      for (const domain::CustomerRow& c : *customers) {
-        if (!domain::Exists(c) || !c.created.has_value()) continue;
-        if (filter.category_id.has_value() && c.category_id != *filter.category_id) continue;
-        add_at(*c.created, 1);
-      }
     } else {
-      auto at_store = store::SalesByCustomer(tx, tenant_id, absl::InfinitePast(),
-                                             absl::InfiniteFuture(), request.store_id());
-      if (!at_store.ok()) return at_store.status();
-      std::optional<CustomerIndex> index;
-      if (filter.category_id.has_value()) {
-        auto customers = store::LoadCustomers(tx, tenant_id);
-        if (!customers.ok()) return customers.status();
-        index.emplace(std::move(*customers));
-      }
-      for (const store::CustomerSales& s : *at_store) {
-        if (index && index->CategoryOf(s.customer_id) != *filter.category_id) continue;
-        add_at(s.first, 1);
-      }
+      AddNewCustomers(facts, request, filter, add_at);
     }
-    auto ledger_as_of = store::ReadLedgerAsOf(tx);
-    if (!ledger_as_of.ok()) return ledger_as_of.status();
-    as_of = *ledger_as_of;
     return absl::OkStatus();
   });
   if (!read.ok()) return read;
@@ -149,7 +143,7 @@ absl::StatusOr<v1::GetSeriesResponse> ReportQueries::GetSeries(const std::string
       *point->mutable_amount() = MoneyOf(values[i], moment->settings.currency);
     }
   }
-  if (as_of.has_value()) *response.mutable_data_as_of_time() = time::ToTimestamp(*as_of);
+  if (as_of->has_value()) *response.mutable_data_as_of_time() = time::ToTimestamp(**as_of);
   return response;
 }
 

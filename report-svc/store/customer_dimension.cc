@@ -31,22 +31,23 @@ absl::StatusOr<domain::CustomerRow> LoadCustomer(db::Transaction& tx, const std:
 }
 
 absl::Status SaveCustomer(db::Transaction& tx, const std::string& tenant,
-                          const domain::CustomerRow& c) {
+                          const domain::CustomerRow& c, int64_t change_no) {
   db::Value created = db::Null();
   if (c.created.has_value()) created = absl::ToUnixMicros(*c.created);
   return tx
       .Execute(
           "INSERT INTO report_customers (tenant_id, customer_id, version, display_name, "
           "phone_e164, category_id, marketing_consent, create_us, state, "
-          "merged_into_customer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "merged_into_customer_id, change_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
           "ON CONFLICT (tenant_id, customer_id) DO UPDATE SET version = excluded.version, "
+          "change_no = excluded.change_no, "
           "display_name = excluded.display_name, phone_e164 = excluded.phone_e164, "
           "category_id = excluded.category_id, marketing_consent = excluded.marketing_consent, "
           "create_us = excluded.create_us, state = excluded.state, "
           "merged_into_customer_id = excluded.merged_into_customer_id",
           {tenant, c.customer_id, c.version, c.display_name, c.phone_e164, c.category_id,
            static_cast<int64_t>(c.marketing_consent ? 1 : 0), created,
-           static_cast<int64_t>(c.state), c.merged_into_customer_id})
+           static_cast<int64_t>(c.state), c.merged_into_customer_id, change_no})
       .status();
 }
 
@@ -61,7 +62,9 @@ db::Migration CustomerDimensionMigration(int version) {
       "version BIGINT NOT NULL, display_name TEXT NOT NULL, phone_e164 TEXT NOT NULL, "
       "category_id TEXT NOT NULL, marketing_consent SMALLINT NOT NULL, create_us BIGINT, "
       "state SMALLINT NOT NULL, merged_into_customer_id TEXT NOT NULL, "
-      "PRIMARY KEY (tenant_id, customer_id));\n"
+      "change_no BIGINT NOT NULL, PRIMARY KEY (tenant_id, customer_id));\n"
+      "CREATE INDEX report_customers_by_change ON report_customers "
+      "(tenant_id, change_no, customer_id);\n"
       "CREATE INDEX report_customers_by_creation ON report_customers "
       "(tenant_id, create_us, state, category_id);";
   return m;
@@ -75,7 +78,7 @@ absl::Status ApplyCustomerEvent(db::Transaction& tx, const type::v1::Event& even
   auto next = domain::ReduceCustomer(event, *row);
   if (!next.ok()) return next.status();
   if (*next == *row) return absl::OkStatus();
-  return SaveCustomer(tx, event.tenant_id(), *next);
+  return SaveCustomer(tx, event.tenant_id(), *next, event.sequence());
 }
 
 }  // namespace kelola::report::store

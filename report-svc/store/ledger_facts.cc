@@ -24,63 +24,101 @@ absl::StatusOr<std::optional<domain::SaleFact>> LoadSale(db::Transaction& tx,
   return std::optional<domain::SaleFact>(fact);
 }
 
-absl::Status SaveSale(db::Transaction& tx, const std::string& tenant, const domain::SaleFact& s) {
+// The next row number of `table` for the tenant (rows are numbered 1, 2, ... per tenant;
+// batches are applied one at a time, so numbers are never taken twice).
+absl::StatusOr<int64_t> NextRowNo(db::Transaction& tx, const std::string& table,
+                                  const std::string& tenant) {
+  auto rows = tx.Query(
+      absl::StrCat("SELECT COALESCE(MAX(row_no), 0) + 1 FROM ", table, " WHERE tenant_id = ?"),
+      {tenant});
+  if (!rows.ok()) return rows.status();
+  return rows->front().GetInt(0);
+}
+
+absl::Status SaveSale(db::Transaction& tx, const std::string& tenant, const domain::SaleFact& s,
+                      bool is_new, int64_t change_no) {
   db::Value due = db::Null();
   if (s.due_date.has_value()) due = static_cast<int64_t>(*s.due_date - kEpochDay);
+  int64_t row_no = 0;
+  if (is_new) {
+    auto next = NextRowNo(tx, "report_sales", tenant);
+    if (!next.ok()) return next.status();
+    row_no = *next;
+  }
   return tx
       .Execute(
           "INSERT INTO report_sales (tenant_id, sale_id, customer_id, store_id, sale_us, due_day, "
-          "net_total_minor, outstanding_minor, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT (tenant_id, sale_id) DO UPDATE SET customer_id = excluded.customer_id, "
+          "net_total_minor, outstanding_minor, counted, row_no, change_no) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (tenant_id, sale_id) DO UPDATE SET change_no = excluded.change_no, "
+          "customer_id = excluded.customer_id, "
           "store_id = excluded.store_id, sale_us = excluded.sale_us, due_day = excluded.due_day, "
           "net_total_minor = excluded.net_total_minor, "
           "outstanding_minor = excluded.outstanding_minor, counted = excluded.counted",
           {tenant, s.sale_id, s.customer_id, s.store_id, absl::ToUnixMicros(s.sale_time), due,
-           s.net_total, s.outstanding, static_cast<int64_t>(s.counted ? 1 : 0)})
+           s.net_total, s.outstanding, static_cast<int64_t>(s.counted ? 1 : 0), row_no,
+           change_no})
       .status();
 }
 
 absl::Status SaveReceivableChange(db::Transaction& tx, const std::string& tenant,
                                   const domain::SaleFact& sale, absl::Time effective,
-                                  int64_t delta) {
+                                  int64_t delta, int64_t change_no) {
+  auto row_no = NextRowNo(tx, "report_receivable_changes", tenant);
+  if (!row_no.ok()) return row_no.status();
   return tx
       .Execute(
           "INSERT INTO report_receivable_changes (tenant_id, sale_id, customer_id, store_id, "
-          "effective_us, delta_minor) VALUES (?, ?, ?, ?, ?, ?)",
+          "effective_us, delta_minor, row_no, change_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
           {tenant, sale.sale_id, sale.customer_id, sale.store_id,
-           absl::ToUnixMicros(effective), delta})
+           absl::ToUnixMicros(effective), delta, *row_no, change_no})
       .status();
 }
 
 absl::Status SavePayment(db::Transaction& tx, const std::string& tenant,
-                         const domain::PaymentFact& p) {
+                         const domain::PaymentFact& p, int64_t change_no) {
+  auto known = tx.Query(
+      "SELECT 1 FROM report_payments WHERE tenant_id = ? AND payment_id = ?", {tenant, p.payment_id});
+  if (!known.ok()) return known.status();
+  int64_t row_no = 0;
+  if (known->empty()) {
+    auto next = NextRowNo(tx, "report_payments", tenant);
+    if (!next.ok()) return next.status();
+    row_no = *next;
+  }
   return tx
       .Execute(
-          "INSERT INTO report_payments (tenant_id, payment_id, customer_id, received_us, counts) "
-          "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, payment_id) DO UPDATE SET "
-          "customer_id = excluded.customer_id, received_us = excluded.received_us, "
-          "counts = excluded.counts",
+          "INSERT INTO report_payments (tenant_id, payment_id, customer_id, received_us, counts, "
+          "row_no, change_no) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, payment_id) "
+          "DO UPDATE SET customer_id = excluded.customer_id, received_us = excluded.received_us, "
+          "counts = excluded.counts, change_no = excluded.change_no",
           {tenant, p.payment_id, p.customer_id, absl::ToUnixMicros(p.received_time),
-           static_cast<int64_t>(p.counts ? 1 : 0)})
+           static_cast<int64_t>(p.counts ? 1 : 0), row_no, change_no})
       .status();
 }
 
 // A merge hands the source's sales, their outstanding history and payments to the survivor.
 absl::Status MoveToSurvivor(db::Transaction& tx, const std::string& tenant,
-                            const domain::CardChange& change) {
+                            const domain::CardChange& change, int64_t change_no) {
+  auto move = [&](const char* table, const char* key, const std::string& id) {
+    return tx
+        .Execute(absl::StrCat("UPDATE ", table, " SET customer_id = ?, change_no = ? WHERE ",
+                              "tenant_id = ? AND ", key, " = ?"),
+                 {change.customer_id, change_no, tenant, id})
+        .status();
+  };
   for (const std::string& sale_id : change.moved_sale_ids) {
-    for (const char* table : {"report_sales", "report_receivable_changes"}) {
-      auto moved = tx.Execute(
-          absl::StrCat("UPDATE ", table, " SET customer_id = ? WHERE tenant_id = ? AND sale_id = ?"),
-          {change.customer_id, tenant, sale_id});
-      if (!moved.ok()) return moved.status();
-    }
+    if (absl::Status s = move("report_sales", "sale_id", sale_id); !s.ok()) return s;
+    // The outstanding history follows its sale; its change number stays (the fact index
+    // appends each change once and finds the customer through the sale).
+    auto history = tx.Execute(
+        "UPDATE report_receivable_changes SET customer_id = ? WHERE tenant_id = ? AND "
+        "sale_id = ?",
+        {change.customer_id, tenant, sale_id});
+    if (!history.ok()) return history.status();
   }
   for (const std::string& payment_id : change.moved_payment_ids) {
-    auto moved = tx.Execute(
-        "UPDATE report_payments SET customer_id = ? WHERE tenant_id = ? AND payment_id = ?",
-        {change.customer_id, tenant, payment_id});
-    if (!moved.ok()) return moved.status();
+    if (absl::Status s = move("report_payments", "payment_id", payment_id); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -95,10 +133,15 @@ db::Migration LedgerFactsMigration(int version) {
       "DROP TABLE card_open_sales;\n"
       "DELETE FROM summary_cards;\n"
       "DELETE FROM consumer_cursors WHERE consumer = 'report-svc.cards';\n"
+      "ALTER TABLE summary_cards ADD COLUMN change_no BIGINT NOT NULL DEFAULT 0;\n"
+      "CREATE INDEX summary_cards_by_change ON summary_cards (tenant_id, change_no, customer_id);\n"
       "CREATE TABLE report_sales (tenant_id TEXT NOT NULL, sale_id TEXT NOT NULL, "
       "customer_id TEXT NOT NULL, store_id TEXT NOT NULL, sale_us BIGINT NOT NULL, "
       "due_day BIGINT, net_total_minor BIGINT NOT NULL, outstanding_minor BIGINT NOT NULL, "
-      "counted SMALLINT NOT NULL, PRIMARY KEY (tenant_id, sale_id));\n"
+      "counted SMALLINT NOT NULL, row_no BIGINT NOT NULL, change_no BIGINT NOT NULL, "
+      "PRIMARY KEY (tenant_id, sale_id));\n"
+      "CREATE UNIQUE INDEX report_sales_by_row ON report_sales (tenant_id, row_no);\n"
+      "CREATE INDEX report_sales_by_change ON report_sales (tenant_id, change_no, row_no);\n"
       "CREATE INDEX report_sales_by_customer ON report_sales (tenant_id, customer_id, sale_us);\n"
       "CREATE INDEX report_sales_by_time ON report_sales (tenant_id, sale_us, customer_id, "
       "net_total_minor, store_id, counted);\n"
@@ -106,11 +149,15 @@ db::Migration LedgerFactsMigration(int version) {
       "WHERE outstanding_minor > 0;\n"
       "CREATE TABLE report_payments (tenant_id TEXT NOT NULL, payment_id TEXT NOT NULL, "
       "customer_id TEXT NOT NULL, received_us BIGINT NOT NULL, counts SMALLINT NOT NULL, "
-      "PRIMARY KEY (tenant_id, payment_id));\n"
+      "row_no BIGINT NOT NULL, change_no BIGINT NOT NULL, PRIMARY KEY (tenant_id, payment_id));\n"
+      "CREATE UNIQUE INDEX report_payments_by_row ON report_payments (tenant_id, row_no);\n"
+      "CREATE INDEX report_payments_by_change ON report_payments (tenant_id, change_no, row_no);\n"
       "CREATE INDEX report_payments_by_customer ON report_payments (tenant_id, customer_id);\n"
       "CREATE TABLE report_receivable_changes (tenant_id TEXT NOT NULL, sale_id TEXT NOT NULL, "
       "customer_id TEXT NOT NULL, store_id TEXT NOT NULL, effective_us BIGINT NOT NULL, "
-      "delta_minor BIGINT NOT NULL);\n"
+      "delta_minor BIGINT NOT NULL, row_no BIGINT NOT NULL, change_no BIGINT NOT NULL);\n"
+      "CREATE UNIQUE INDEX report_receivable_changes_by_row ON report_receivable_changes "
+      "(tenant_id, row_no);\n"
       "CREATE INDEX report_receivable_changes_by_time ON report_receivable_changes "
       "(tenant_id, effective_us, delta_minor, store_id, customer_id);\n"
       "CREATE TABLE report_ledger_position (id INTEGER PRIMARY KEY CHECK (id = 1), "
@@ -121,22 +168,26 @@ db::Migration LedgerFactsMigration(int version) {
 }
 
 absl::Status SaveLedgerFacts(db::Transaction& tx, const std::string& tenant_id,
-                             const domain::CardChange& change) {
-  if (absl::Status s = MoveToSurvivor(tx, tenant_id, change); !s.ok()) return s;
+                             const domain::CardChange& change, int64_t change_no) {
+  if (absl::Status s = MoveToSurvivor(tx, tenant_id, change, change_no); !s.ok()) return s;
   for (const ledger::v1::SalePosition& position : change.positions) {
     const domain::SaleFact after = domain::SaleFactOf(position);
     auto before = LoadSale(tx, tenant_id, after.sale_id);
     if (!before.ok()) return before.status();
-    if (absl::Status s = SaveSale(tx, tenant_id, after); !s.ok()) return s;
+    if (absl::Status s = SaveSale(tx, tenant_id, after, !before->has_value(), change_no);
+        !s.ok()) {
+      return s;
+    }
     const int64_t delta = domain::OutstandingDelta(*before, after);
     if (delta == 0) continue;
-    if (absl::Status s = SaveReceivableChange(tx, tenant_id, after, change.effective_time, delta);
+    if (absl::Status s = SaveReceivableChange(tx, tenant_id, after, change.effective_time, delta,
+                                              change_no);
         !s.ok()) {
       return s;
     }
   }
   for (const domain::PaymentFact& payment : change.payments) {
-    if (absl::Status s = SavePayment(tx, tenant_id, payment); !s.ok()) return s;
+    if (absl::Status s = SavePayment(tx, tenant_id, payment, change_no); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

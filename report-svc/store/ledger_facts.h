@@ -22,7 +22,9 @@ namespace kelola::report::store {
 db::Migration LedgerFactsMigration(int version);
 
 // Stores what `change` (already known to be newer than the card) says of sales and payments.
+// Every row written carries `change_no` (the event's sequence), and new sales and payments a
+// row number dense per tenant, so that store/fact_index.h can follow the tables.
 absl::Status SaveLedgerFacts(db::Transaction& tx, const std::string& tenant_id,
-                             const domain::CardChange& change);
+                             const domain::CardChange& change, int64_t change_no);
 
 }  // namespace kelola::report::store

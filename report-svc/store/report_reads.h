@@ -1,10 +1,11 @@
 #pragma once
 
-// The reads of the tenant-wide reports (R2, R3, R5, R6): plain SQL over the projection,
-// taking and returning plain values; the rules live in app/ and domain/. Each function runs
-// inside the caller's (read-only) transaction, so one report reads one moment.
+// Shapes the reports read (per-customer sales, per-slot amounts, filters) and the one SQL
+// read they still make directly: the window sales of a few customers, for the segments of
+// their cards (every tenant-wide pass goes through store/fact_index.h).
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,13 +20,12 @@
 
 namespace kelola::report::store {
 
-// The customers the directory reported, deleted and merged ones included.
-absl::StatusOr<std::vector<domain::CustomerRow>> LoadCustomers(db::Transaction& tx,
-                                                               const std::string& tenant_id);
-
-// Every stored card of the tenant.
-absl::StatusOr<std::vector<domain::CardRow>> LoadCards(db::Transaction& tx,
-                                                       const std::string& tenant_id);
+// Unix microseconds of `t`, with the infinite instants as the int64 limits.
+inline int64_t UnixMicrosOrLimit(absl::Time t) {
+  if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
+  if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
+  return absl::ToUnixMicros(t);
+}
 
 // A customer's counted sales (not voided) within an interval.
 struct CustomerSales {
@@ -42,23 +42,6 @@ absl::StatusOr<std::vector<CustomerSales>> SalesByCustomer(
     db::Transaction& tx, const std::string& tenant_id, absl::Time from, absl::Time to,
     const std::string& store_id, const std::vector<std::string>* customer_ids = nullptr);
 
-// A sale with an amount outstanding.
-struct OpenSaleRow {
-  std::string customer_id;
-  absl::Time sale_time;
-  std::optional<absl::CivilDay> due_date;
-  int64_t outstanding = 0;
-};
-
-// The open sales of the tenant (at `store_id` unless empty).
-absl::StatusOr<std::vector<OpenSaleRow>> LoadOpenSales(db::Transaction& tx,
-                                                       const std::string& tenant_id,
-                                                       const std::string& store_id);
-
-// Each customer's newest counted payment.
-absl::StatusOr<std::map<std::string, absl::Time>> LastPayments(db::Transaction& tx,
-                                                               const std::string& tenant_id);
-
 // Amounts per 15-minute slot of UTC (slot = unix micros / kSlotMicros); every time zone's
 // offset is a multiple of 15 minutes, so each slot lies within one local day of any zone.
 inline constexpr int64_t kSlotMicros = int64_t{15} * 60 * 1000 * 1000;
@@ -74,17 +57,5 @@ struct SeriesFilter {
   std::string store_id;
   std::optional<std::string> category_id;
 };
-
-// Counted customer sales' net totals per slot within [from, to).
-absl::StatusOr<std::vector<SlotAmount>> SalesBySlot(db::Transaction& tx,
-                                                    const std::string& tenant_id, absl::Time from,
-                                                    absl::Time to, const SeriesFilter& filter);
-
-// Changes of outstanding amounts per slot within [from, to) (`from` may be
-// absl::InfinitePast(): everything before `to`).
-absl::StatusOr<std::vector<SlotAmount>> ReceivableChangesBySlot(db::Transaction& tx,
-                                                                const std::string& tenant_id,
-                                                                absl::Time from, absl::Time to,
-                                                                const SeriesFilter& filter);
 
 }  // namespace kelola::report::store

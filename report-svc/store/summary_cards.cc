@@ -56,13 +56,14 @@ absl::StatusOr<domain::CardRow> LoadCard(db::Transaction& tx, const std::string&
   return CardFromRow(rows->front());
 }
 
-absl::Status SaveCard(db::Transaction& tx, const std::string& tenant, const domain::CardRow& c) {
+absl::Status SaveCard(db::Transaction& tx, const std::string& tenant, const domain::CardRow& c,
+                      int64_t change_no) {
   return tx
       .Execute(
           absl::StrCat(
               "INSERT INTO summary_cards (tenant_id, ", kCardColumns,
-              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-              "ON CONFLICT (tenant_id, customer_id) DO UPDATE SET "
+              ", change_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT (tenant_id, customer_id) DO UPDATE SET change_no = excluded.change_no, "
               "ledger_version = excluded.ledger_version, currency = excluded.currency, "
               "total_spent_minor = excluded.total_spent_minor, "
               "transaction_count = excluded.transaction_count, "
@@ -73,7 +74,7 @@ absl::Status SaveCard(db::Transaction& tx, const std::string& tenant, const doma
               "merged_into_customer_id = excluded.merged_into_customer_id"),
           {tenant, c.customer_id, c.ledger_version, c.currency, c.total_spent, c.transaction_count,
            c.average_order, c.balance, c.credit, OptionalMicros(c.first_purchase),
-           OptionalMicros(c.last_purchase), c.merged_into_customer_id})
+           OptionalMicros(c.last_purchase), c.merged_into_customer_id, change_no})
       .status();
 }
 
@@ -104,11 +105,16 @@ absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event)
     absl::StatusOr<domain::CardRow> card = LoadCard(tx, event.tenant_id(), change.customer_id);
     if (!card.ok()) return card.status();
     if (!domain::IsNewer(change, *card)) continue;  // a replay: the card is already newer
-    if (absl::Status s = SaveCard(tx, event.tenant_id(), domain::ReduceCard(change, *card));
+    // Rows carry the event's sequence as their change number (store/fact_index.h).
+    if (absl::Status s =
+            SaveCard(tx, event.tenant_id(), domain::ReduceCard(change, *card), event.sequence());
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = SaveLedgerFacts(tx, event.tenant_id(), change); !s.ok()) return s;
+    if (absl::Status s = SaveLedgerFacts(tx, event.tenant_id(), change, event.sequence());
+        !s.ok()) {
+      return s;
+    }
   }
   return absl::OkStatus();
 }

@@ -84,7 +84,8 @@ class SummaryCardApiTest : public ::testing::Test {
     SummaryCardReaderOptions options;
     options.max_wait = absl::Milliseconds(300);
     reader_ = std::make_unique<SummaryCardReader>(*db_, clock_, settings_, options);
-    reports_ = std::make_unique<app::ReportQueries>(*db_, clock_, settings_);
+    facts_ = std::make_unique<store::FactIndex>(*db_);
+    reports_ = std::make_unique<app::ReportQueries>(*db_, *facts_, clock_, settings_);
     exporter_ = std::make_unique<app::ReportExporter>(*reports_, clock_);
     service_ = std::make_unique<ReportService>(*reader_, *reports_, *exporter_, settings_);
     grpc::ServerBuilder builder;
@@ -136,6 +137,7 @@ class SummaryCardApiTest : public ::testing::Test {
   FakeClock clock_;
   FixedSettings settings_;
   std::unique_ptr<SummaryCardReader> reader_;
+  std::unique_ptr<store::FactIndex> facts_;
   std::unique_ptr<app::ReportQueries> reports_;
   std::unique_ptr<app::ReportExporter> exporter_;
   std::unique_ptr<ReportService> service_;

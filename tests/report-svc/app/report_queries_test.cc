@@ -20,6 +20,7 @@
 #include "report-svc/api/summary_card_reader.h"
 #include "report-svc/app/segments.h"
 #include "report-svc/store/customer_dimension.h"
+#include "report-svc/store/fact_index.h"
 #include "report-svc/store/migrations.h"
 #include "report-svc/store/summary_cards.h"
 
@@ -140,7 +141,9 @@ class ReportQueriesTest : public ::testing::TestWithParam<std::string> {
     db_ = std::move(*db);
     ASSERT_TRUE(db::ApplyMigrations(*db_, Migrations()).ok());
     clock_.Set(Jkt(2026, 3, 15, 10, 0));
-    reports_ = std::make_unique<ReportQueries>(*db_, clock_, settings_);
+    // Tiny chunks: every read below also pages through the tables.
+    facts_ = std::make_unique<store::FactIndex>(*db_, store::FactIndexOptions{.chunk_rows = 2});
+    reports_ = std::make_unique<ReportQueries>(*db_, *facts_, clock_, settings_);
     Feed();
   }
 
@@ -151,7 +154,8 @@ class ReportQueriesTest : public ::testing::TestWithParam<std::string> {
   }
   void ApplyCustomers(const std::vector<type::v1::Event>& events) {
     auto s = db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
-      for (const type::v1::Event& e : events) {
+      for (type::v1::Event e : events) {
+        e.set_sequence(++customer_sequence_);
         if (auto st = store::ApplyCustomerEvent(tx, e); !st.ok()) return st;
       }
       return absl::OkStatus();
@@ -243,8 +247,10 @@ class ReportQueriesTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<db::Database> db_;
   FakeClock clock_;
   FixedSettings settings_;
+  std::unique_ptr<store::FactIndex> facts_;
   std::unique_ptr<ReportQueries> reports_;
   int64_t ledger_sequence_ = 0;
+  int64_t customer_sequence_ = 0;
 };
 
 TEST_P(ReportQueriesTest, CustomerReportCountsByTheTenantsDays) {
@@ -467,7 +473,9 @@ TEST_P(ReportQueriesTest, AnErasedCustomerKeepsAmountsWithoutPersonalData) {
 }
 
 TEST_P(ReportQueriesTest, CardsCarryTheirSegmentOfTheDay) {
-  Segments segments(*db_);
+  SegmentsOptions inline_segments;
+  inline_segments.compute_inline = true;
+  Segments segments(*db_, *facts_, inline_segments);
   SummaryCardReader reader(*db_, clock_, settings_, {}, &segments);
   v1::BatchGetSummaryCardsRequest r;
   for (const char* id : {"c1", "c2", "c3", "unknown"}) r.add_customer_ids(id);
@@ -485,6 +493,58 @@ TEST_P(ReportQueriesTest, CardsCarryTheirSegmentOfTheDay) {
   ASSERT_TRUE(later.ok());
   EXPECT_EQ(later->cards(0).segment(), v1::CUSTOMER_SEGMENT_INACTIVE);
   EXPECT_EQ(later->cards(1).segment(), v1::CUSTOMER_SEGMENT_INACTIVE);
+}
+
+TEST_P(ReportQueriesTest, ReadsFollowLaterWritesAndMerges) {
+  auto before = reports_->GetReceivablesReport("t1", {}, absl::InfiniteFuture());
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->totals().total_balance().amount_minor(), 90000);
+  // c2 is merged into c1: s3 (30,000 owed) and its history move to the survivor.
+  lv1::CustomerReassigned merge;
+  merge.set_customer_id("c1");
+  merge.set_ledger_version(4);
+  *merge.mutable_stats() = Stats(180000, 3, 90000, Jkt(2026, 1, 15, 10, 0), Jkt(2026, 3, 14, 23, 30));
+  merge.set_source_customer_id("c2");
+  merge.set_source_ledger_version(2);
+  *merge.mutable_source_stats() = Stats(0, 0, 0);
+  merge.add_moved_sale_ids("s3");
+  ApplyLedger({EventOf(merge)});
+  cv1::CustomerMerged merged;
+  merged.set_source_customer_id("c2");
+  merged.set_target_customer_id("c1");
+  ApplyCustomers({EventOf(merged, "c2", 2)});
+  auto after = reports_->GetReceivablesReport("t1", {}, absl::InfiniteFuture());
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->rows_size(), 1);
+  EXPECT_EQ(after->rows(0).customer_id(), "c1");
+  EXPECT_EQ(after->rows(0).balance().amount_minor(), 90000);
+  EXPECT_EQ(after->rows(0).ledger_version(), 4);
+  EXPECT_EQ(after->rows(0).aging().age_0_to_30_days().amount_minor(), 30000);
+  v1::CustomerReport feb = CustomerReport(D(2026, 2, 1), D(2026, 2, 28));
+  EXPECT_EQ(feb.total_customers(), 1);  // c1; c2 merged away, c3 created on Mar 1
+  ASSERT_EQ(feb.top_customers_size(), 1);
+  EXPECT_EQ(feb.top_customers(0).customer_id(), "c1");
+  // Receivables over time do not change with a merge.
+  EXPECT_EQ(
+      Series(v1::SERIES_METRIC_RECEIVABLES, v1::GRANULARITY_MONTH, D(2026, 1, 1), D(2026, 3, 31)),
+      (std::vector<int64_t>{100000, 130000, 90000}));
+  // c1 pays the rest of s1: 30,000 remain, all on s3.
+  lv1::PaymentRecorded p3;
+  p3.set_customer_id("c1");
+  p3.set_ledger_version(5);
+  *p3.mutable_stats() = Stats(180000, 3, 30000);
+  p3.mutable_payment()->set_payment_id("p3");
+  p3.mutable_payment()->set_customer_id("c1");
+  *p3.mutable_payment()->mutable_received_time() = time::ToTimestamp(Jkt(2026, 3, 15, 9, 30));
+  *p3.add_affected_sales() = Position("s1", "c1", "A", Jkt(2026, 1, 15, 10, 0), 100000, 0,
+                                      D(2026, 2, 14), lv1::SALE_STATUS_PAID);
+  ApplyLedger({EventOf(p3)});
+  auto paid = reports_->GetReceivablesReport("t1", {}, absl::InfiniteFuture());
+  ASSERT_TRUE(paid.ok());
+  ASSERT_EQ(paid->rows_size(), 1);
+  EXPECT_EQ(paid->rows(0).balance().amount_minor(), 30000);
+  EXPECT_EQ(paid->rows(0).overdue_amount().amount_minor(), 0);
+  EXPECT_EQ(paid->rows(0).last_payment_date().day(), 15);
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, ReportQueriesTest, ::testing::Values("sqlite", "postgres"));

@@ -1,0 +1,149 @@
+#pragma once
+
+// The facts of the tenant-wide reports held in memory, column by column, so that a report
+// over millions of sales is one pass over a few arrays instead of an SQL aggregation.
+//
+// The database stays the truth: every row the projection writes carries a change number
+// (the sequence of the event that last wrote it; the customers' from customer-svc's stream),
+// and new sales and payments a row number dense per tenant. Before each read the index asks
+// the database for the rows of the tenant whose change number is above what it has seen
+// (indexed, so an idle refresh is a few small queries), and writes them into the arrays at
+// their row numbers. So the index is right whoever applied the events (several replicas of
+// report-svc may share a PostgreSQL database), survives nothing (it is loaded again after a
+// restart) and needs no hook in the projection. Batches commit one at a time (the consumer's
+// cursor lock), so a row with change number N is only visible once every row below N is.
+//
+// Walk-in sales are not stored by the projection; every sale here has a customer.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "libs/db/database.h"
+#include "report-svc/domain/customer_dimension.h"
+#include "report-svc/domain/summary_card.h"
+#include "report-svc/store/report_reads.h"
+
+namespace kelola::report::store {
+
+// A sale with an amount outstanding.
+struct OpenSale {
+  absl::string_view customer_id;
+  absl::Time sale_time;
+  std::optional<absl::CivilDay> due_date;
+  int64_t outstanding = 0;
+};
+
+// One tenant's facts. Customers and stores are numbered densely in the order first seen.
+class TenantFacts {
+ public:
+  // Customers the directory reported (version > 0), deleted and merged ones included.
+  std::vector<domain::CustomerRow> Customers() const;
+  // Every stored card.
+  std::vector<domain::CardRow> Cards() const;
+  // As store::SalesByCustomer: counted sales in [from, to) (store "" = all) per customer.
+  std::vector<CustomerSales> SalesByCustomer(absl::Time from, absl::Time to,
+                                             const std::string& store_id) const;
+  // The sales with an amount outstanding (at `store_id` unless ""); their customer ids
+  // point into the index and are valid during the read.
+  std::vector<OpenSale> OpenSales(const std::string& store_id) const;
+  // Each customer's newest counted payment.
+  absl::flat_hash_map<std::string, absl::Time> LastPayments() const;
+  // Net totals of counted sales per 15-minute slot (kSlotMicros) in [from, to).
+  std::vector<SlotAmount> SalesBySlot(absl::Time from, absl::Time to,
+                                      const SeriesFilter& filter) const;
+  // Outstanding changes per slot in [from, to), and their sum before `from`.
+  std::vector<SlotAmount> ReceivableChangesBySlot(absl::Time from, absl::Time to,
+                                                  const SeriesFilter& filter) const;
+  int64_t ReceivablesBefore(absl::Time before, const SeriesFilter& filter) const;
+
+ private:
+  friend class FactIndex;
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  uint32_t CustomerNo(const std::string& id);
+  uint32_t StoreNo(const std::string& id);
+  // kNone for an unknown store (no sale matches it); kAll for "".
+  static constexpr uint32_t kAll = UINT32_MAX - 1;
+  uint32_t FindStore(const std::string& id) const;
+  // Per customer number: whether it passes the filter's category.
+  std::vector<uint8_t> CategoryMask(const SeriesFilter& filter) const;
+  // Sums amounts[i] per slot of times[i] in [from, to) for every i that `passes`.
+  template <typename Passes>
+  std::vector<SlotAmount> BySlot(absl::Time from, absl::Time to, const std::vector<int64_t>& times,
+                                 const std::vector<int64_t>& amounts, Passes passes) const;
+  // Whether sale `row` passes a store number (kAll passes every store) and a category mask.
+  bool SalePasses(size_t row, uint32_t store, const std::vector<uint8_t>& mask) const;
+
+  // Customers.
+  std::vector<std::string> customer_ids_;
+  absl::flat_hash_map<std::string, uint32_t> customer_no_;
+  std::vector<domain::CustomerRow> customers_;  // version 0: not reported by the directory
+  std::vector<domain::CardRow> cards_;          // ledger_version 0: no card
+  // Stores.
+  std::vector<std::string> store_ids_;
+  absl::flat_hash_map<std::string, uint32_t> store_no_;
+  // Sales by row number − 1.
+  std::vector<int64_t> sale_us_, sale_net_, sale_outstanding_;
+  std::vector<uint32_t> sale_customer_, sale_store_;
+  std::vector<int32_t> sale_due_day_;  // days since 1970; INT32_MIN: no due date
+  std::vector<uint8_t> sale_counted_;
+  // Payments by row number − 1.
+  std::vector<int64_t> payment_us_;
+  std::vector<uint32_t> payment_customer_;
+  std::vector<uint8_t> payment_counts_;
+  // Outstanding changes, in change order; each names its sale (row number − 1).
+  std::vector<int64_t> change_us_, change_delta_;
+  std::vector<uint32_t> change_sale_;
+  // Where each table was read up to: its ordering columns' values of the last row read.
+  struct Mark {
+    int64_t change_no = -1;
+    db::Value key;
+  };
+  Mark customers_mark_{-1, std::string()}, cards_mark_{-1, std::string()},
+      sales_mark_{-1, int64_t{-1}}, payments_mark_{-1, int64_t{-1}},
+      changes_mark_{-1, int64_t{-1}};
+};
+
+struct FactIndexOptions {
+  // Rows read per query while catching up (bounds the memory of one result set).
+  int chunk_rows = 20000;
+};
+
+class FactIndex {
+ public:
+  explicit FactIndex(db::Database& db, FactIndexOptions options = {})
+      : db_(db), options_(options) {}
+
+  // Brings the tenant's facts up to date with the database, then calls `read` with them
+  // (reads of a tenant run concurrently; a refresh waits for them). A database error comes
+  // back as it is.
+  absl::Status Read(const std::string& tenant_id,
+                    const std::function<absl::Status(const TenantFacts&)>& read);
+
+ private:
+  struct Entry {
+    absl::Mutex mu;
+    TenantFacts facts ABSL_GUARDED_BY(mu);
+  };
+  Entry& EntryOf(const std::string& tenant_id);
+  absl::Status Refresh(db::Transaction& tx, const std::string& tenant_id, TenantFacts& facts);
+
+  db::Database& db_;
+  const FactIndexOptions options_;
+  absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<Entry>> tenants_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace kelola::report::store

@@ -26,3 +26,13 @@ function(kelola_test name)
     set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
   endif()
 endfunction()
+
+# A service binary: links jemalloc as the allocator (docs/decisions/allocator.md) unless a
+# sanitizer build brings its own.
+function(kelola_service name)
+  add_executable(${name} ${ARGN})
+  if(NOT KELOLA_SANITIZE)
+    find_library(KELOLA_JEMALLOC NAMES jemalloc REQUIRED)
+    target_link_libraries(${name} PRIVATE ${KELOLA_JEMALLOC})
+  endif()
+endfunction()

@@ -107,7 +107,7 @@ absl::StatusOr<std::map<std::string, v1::CustomerSegment>> Segments::Of(
   read_only.read_only = true;
   absl::Status read = db_.InTransaction(
       [&](db::Transaction& tx) -> absl::Status {
-        auto sales = store::SalesByCustomer(tx, tenant_id, window.from, window.to, "", &ids);
+        auto sales = store::SalesOfCustomers(tx, tenant_id, window.from, window.to, ids);
         if (!sales.ok()) return sales.status();
         own.clear();
         for (const store::CustomerSales& s : *sales) own[s.customer_id] = ValuesOf(s, zone, today);

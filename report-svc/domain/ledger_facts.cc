@@ -7,11 +7,6 @@ namespace {
 
 namespace lv1 = ledger::v1;
 
-std::optional<absl::Time> Stamp(bool has, const google::protobuf::Timestamp& t) {
-  if (!has) return std::nullopt;
-  return time::ToTime(t);
-}
-
 PaymentFact PaymentFactOf(const lv1::Payment& payment) {
   PaymentFact fact;
   fact.payment_id = payment.payment_id();
@@ -21,32 +16,14 @@ PaymentFact PaymentFactOf(const lv1::Payment& payment) {
   return fact;
 }
 
-// The payload when the event's is a T.
-template <typename T>
-std::optional<T> As(const type::v1::Event& event) {
-  if (!event.payload().Is<T>()) return std::nullopt;
-  T payload;
-  if (!event.payload().UnpackTo(&payload)) return std::nullopt;
-  return payload;
+// `t` when given, else `fallback`.
+absl::Time Or(bool has, const google::protobuf::Timestamp& t, absl::Time fallback) {
+  return has ? time::ToTime(t) : fallback;
 }
 
-std::optional<absl::Time> EffectiveOf(const type::v1::Event& event) {
-  if (auto p = As<lv1::SaleRecorded>(event)) {
-    return Stamp(p->sale().has_sale_time(), p->sale().sale_time());
-  }
-  if (auto p = As<lv1::PaymentRecorded>(event)) {
-    return Stamp(p->payment().has_received_time(), p->payment().received_time());
-  }
-  if (auto p = As<lv1::SaleRefunded>(event)) {
-    return Stamp(p->refund().has_refund_time(), p->refund().refund_time());
-  }
-  if (auto p = As<lv1::SaleVoided>(event)) {
-    return Stamp(p->sale().void_info().has_void_time(), p->sale().void_info().void_time());
-  }
-  if (auto p = As<lv1::PaymentVoided>(event)) {
-    return Stamp(p->payment().void_info().has_void_time(), p->payment().void_info().void_time());
-  }
-  return std::nullopt;
+std::vector<PaymentFact> OnePayment(const lv1::Payment& p) {
+  if (p.payment_id().empty()) return {};
+  return {PaymentFactOf(p)};
 }
 
 }  // namespace
@@ -64,21 +41,27 @@ SaleFact SaleFactOf(const lv1::SalePosition& position) {
   return fact;
 }
 
-std::vector<PaymentFact> PaymentsOf(const type::v1::Event& event) {
-  std::vector<PaymentFact> out;
-  auto add = [&](const lv1::Payment& p) {
-    if (!p.payment_id().empty()) out.push_back(PaymentFactOf(p));
-  };
-  if (auto p = As<lv1::SaleRecorded>(event)) add(p->sale_payment());
-  if (auto p = As<lv1::SaleVoided>(event)) add(p->sale_payment());
-  if (auto p = As<lv1::PaymentRecorded>(event)) add(p->payment());
-  if (auto p = As<lv1::PaymentVoided>(event)) add(p->payment());
-  return out;
+std::vector<PaymentFact> PaymentsOf(const lv1::SaleRecorded& p) {
+  return OnePayment(p.sale_payment());
 }
+std::vector<PaymentFact> PaymentsOf(const lv1::SaleVoided& p) { return OnePayment(p.sale_payment()); }
+std::vector<PaymentFact> PaymentsOf(const lv1::PaymentRecorded& p) { return OnePayment(p.payment()); }
+std::vector<PaymentFact> PaymentsOf(const lv1::PaymentVoided& p) { return OnePayment(p.payment()); }
 
-absl::Time EffectiveTime(const type::v1::Event& event) {
-  if (std::optional<absl::Time> t = EffectiveOf(event)) return *t;
-  return time::ToTime(event.occur_time());
+absl::Time EffectiveTime(const lv1::SaleRecorded& p, absl::Time occur) {
+  return Or(p.sale().has_sale_time(), p.sale().sale_time(), occur);
+}
+absl::Time EffectiveTime(const lv1::PaymentRecorded& p, absl::Time occur) {
+  return Or(p.payment().has_received_time(), p.payment().received_time(), occur);
+}
+absl::Time EffectiveTime(const lv1::SaleRefunded& p, absl::Time occur) {
+  return Or(p.refund().has_refund_time(), p.refund().refund_time(), occur);
+}
+absl::Time EffectiveTime(const lv1::SaleVoided& p, absl::Time occur) {
+  return Or(p.sale().void_info().has_void_time(), p.sale().void_info().void_time(), occur);
+}
+absl::Time EffectiveTime(const lv1::PaymentVoided& p, absl::Time occur) {
+  return Or(p.payment().void_info().has_void_time(), p.payment().void_info().void_time(), occur);
 }
 
 }  // namespace kelola::report::domain

@@ -43,13 +43,30 @@ struct PaymentFact {
   bool operator==(const PaymentFact&) const = default;
 };
 
-// The payments an event records or voids (a sale's own payment included).
-std::vector<PaymentFact> PaymentsOf(const type::v1::Event& event);
+// The payments a payload records or voids (a sale's own payment included); none for the
+// other payloads.
+template <typename T>
+std::vector<PaymentFact> PaymentsOf(const T&) {
+  return {};
+}
+std::vector<PaymentFact> PaymentsOf(const ledger::v1::SaleRecorded& p);
+std::vector<PaymentFact> PaymentsOf(const ledger::v1::SaleVoided& p);
+std::vector<PaymentFact> PaymentsOf(const ledger::v1::PaymentRecorded& p);
+std::vector<PaymentFact> PaymentsOf(const ledger::v1::PaymentVoided& p);
 
-// When the event's changes of outstanding amounts took effect: a sale's at its sale_time, a
-// payment's at its received_time, a refund's at its refund_time, a void's at its void time;
-// anything else (credit applied, a merge) at the event's occur_time.
-absl::Time EffectiveTime(const type::v1::Event& event);
+// When the payload's changes of outstanding amounts took effect: a sale's at its sale_time,
+// a payment's at its received_time, a refund's at its refund_time, a void's at its void
+// time; anything else (credit applied, a merge), or a time not given, at `occur` (the
+// event's occur_time).
+template <typename T>
+absl::Time EffectiveTime(const T&, absl::Time occur) {
+  return occur;
+}
+absl::Time EffectiveTime(const ledger::v1::SaleRecorded& p, absl::Time occur);
+absl::Time EffectiveTime(const ledger::v1::PaymentRecorded& p, absl::Time occur);
+absl::Time EffectiveTime(const ledger::v1::SaleRefunded& p, absl::Time occur);
+absl::Time EffectiveTime(const ledger::v1::SaleVoided& p, absl::Time occur);
+absl::Time EffectiveTime(const ledger::v1::PaymentVoided& p, absl::Time occur);
 
 // How much a sale's outstanding amount moved: `after` minus what was stored (0 if nothing).
 inline int64_t OutstandingDelta(const std::optional<SaleFact>& before, const SaleFact& after) {

@@ -18,7 +18,7 @@ std::optional<absl::Time> TimeOf(bool has, const google::protobuf::Timestamp& t)
 // The per-customer payloads share customer_id, ledger_version and stats; those that touch
 // sales list them in affected_sales.
 template <typename T>
-CardChange ChangeOf(const T& payload) {
+CardChange ChangeOf(const T& payload, absl::Time occur) {
   CardChange change;
   change.customer_id = payload.customer_id();
   change.ledger_version = payload.ledger_version();
@@ -26,12 +26,14 @@ CardChange ChangeOf(const T& payload) {
   if constexpr (requires { payload.affected_sales(); }) {
     change.positions.assign(payload.affected_sales().begin(), payload.affected_sales().end());
   }
+  change.payments = PaymentsOf(payload);
+  change.effective_time = EffectiveTime(payload, occur);
   return change;
 }
 
 // Unpacks the payload when it is a T and appends its change (walk-in sales have none).
 template <typename T>
-absl::StatusOr<bool> TryCustomerEvent(const google::protobuf::Any& any,
+absl::StatusOr<bool> TryCustomerEvent(const google::protobuf::Any& any, absl::Time occur,
                                       std::vector<CardChange>& out) {
   if (!any.Is<T>()) return false;
   T payload;
@@ -39,26 +41,27 @@ absl::StatusOr<bool> TryCustomerEvent(const google::protobuf::Any& any,
     return absl::InvalidArgumentError("unreadable ledger event payload: " +
                                       T::descriptor()->full_name());
   }
-  if (!payload.customer_id().empty()) out.push_back(ChangeOf(payload));
+  if (!payload.customer_id().empty()) out.push_back(ChangeOf(payload, occur));
   return true;
 }
 
 template <typename... T>
-absl::StatusOr<bool> TryCustomerEvents(const google::protobuf::Any& any,
+absl::StatusOr<bool> TryCustomerEvents(const google::protobuf::Any& any, absl::Time occur,
                                        std::vector<CardChange>& out) {
   absl::StatusOr<bool> matched = false;
   // Stops at the first type that matches (or fails).
-  ((matched = TryCustomerEvent<T>(any, out), !matched.ok() || *matched) || ...);
+  ((matched = TryCustomerEvent<T>(any, occur, out), !matched.ok() || *matched) || ...);
   return matched;
 }
 
-absl::Status Reassigned(const google::protobuf::Any& any, std::vector<CardChange>& out) {
+absl::Status Reassigned(const google::protobuf::Any& any, absl::Time occur,
+                        std::vector<CardChange>& out) {
   ledger::v1::CustomerReassigned moved;
   if (!any.UnpackTo(&moved)) {
     return absl::InvalidArgumentError("unreadable ledger event payload: " +
                                       moved.GetDescriptor()->full_name());
   }
-  CardChange target = ChangeOf(moved);
+  CardChange target = ChangeOf(moved, occur);
   target.moved_sale_ids.assign(moved.moved_sale_ids().begin(), moved.moved_sale_ids().end());
   target.moved_payment_ids.assign(moved.moved_payment_ids().begin(),
                                   moved.moved_payment_ids().end());
@@ -67,6 +70,7 @@ absl::Status Reassigned(const google::protobuf::Any& any, std::vector<CardChange
   source.customer_id = moved.source_customer_id();
   source.ledger_version = moved.source_ledger_version();
   source.stats = moved.source_stats();
+  source.effective_time = occur;
   out.push_back(std::move(source));
   return absl::OkStatus();
 }
@@ -76,21 +80,17 @@ absl::Status Reassigned(const google::protobuf::Any& any, std::vector<CardChange
 absl::StatusOr<std::vector<CardChange>> CardChanges(const type::v1::Event& event) {
   std::vector<CardChange> out;
   const google::protobuf::Any& any = event.payload();
+  const absl::Time occur = time::ToTime(event.occur_time());
   if (any.Is<ledger::v1::CustomerReassigned>()) {
-    if (absl::Status s = Reassigned(any, out); !s.ok()) return s;
-    for (CardChange& change : out) change.effective_time = EffectiveTime(event);
+    if (absl::Status s = Reassigned(any, occur, out); !s.ok()) return s;
     return out;
   }
   absl::StatusOr<bool> matched =
       TryCustomerEvents<ledger::v1::SaleRecorded, ledger::v1::PaymentRecorded,
                         ledger::v1::SaleVoided, ledger::v1::PaymentVoided, ledger::v1::SaleRefunded,
                         ledger::v1::CreditApplied, ledger::v1::CustomerSealed,
-                        ledger::v1::CustomerUnsealed>(any, out);
+                        ledger::v1::CustomerUnsealed>(any, occur, out);
   if (!matched.ok()) return matched.status();
-  if (!out.empty()) {
-    out.front().payments = PaymentsOf(event);
-    out.front().effective_time = EffectiveTime(event);
-  }
   return out;  // CreditLimitChanged and unknown events change no card
 }
 

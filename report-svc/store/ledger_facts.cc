@@ -24,24 +24,13 @@ absl::StatusOr<std::optional<domain::SaleFact>> LoadSale(db::Transaction& tx,
   return std::optional<domain::SaleFact>(fact);
 }
 
-// The next row number of `table` for the tenant (rows are numbered 1, 2, ... per tenant;
-// batches are applied one at a time, so numbers are never taken twice).
-absl::StatusOr<int64_t> NextRowNo(db::Transaction& tx, const std::string& table,
-                                  const std::string& tenant) {
-  auto rows = tx.Query(
-      absl::StrCat("SELECT COALESCE(MAX(row_no), 0) + 1 FROM ", table, " WHERE tenant_id = ?"),
-      {tenant});
-  if (!rows.ok()) return rows.status();
-  return rows->front().GetInt(0);
-}
-
 absl::Status SaveSale(db::Transaction& tx, const std::string& tenant, const domain::SaleFact& s,
-                      bool is_new, int64_t change_no) {
+                      bool is_new, int64_t change_no, RowNumbers& numbers) {
   db::Value due = db::Null();
   if (s.due_date.has_value()) due = static_cast<int64_t>(*s.due_date - kEpochDay);
   int64_t row_no = 0;
   if (is_new) {
-    auto next = NextRowNo(tx, "report_sales", tenant);
+    auto next = numbers.Next(tx, "report_sales", tenant);
     if (!next.ok()) return next.status();
     row_no = *next;
   }
@@ -63,8 +52,8 @@ absl::Status SaveSale(db::Transaction& tx, const std::string& tenant, const doma
 
 absl::Status SaveReceivableChange(db::Transaction& tx, const std::string& tenant,
                                   const domain::SaleFact& sale, absl::Time effective,
-                                  int64_t delta, int64_t change_no) {
-  auto row_no = NextRowNo(tx, "report_receivable_changes", tenant);
+                                  int64_t delta, int64_t change_no, RowNumbers& numbers) {
+  auto row_no = numbers.Next(tx, "report_receivable_changes", tenant);
   if (!row_no.ok()) return row_no.status();
   return tx
       .Execute(
@@ -76,13 +65,13 @@ absl::Status SaveReceivableChange(db::Transaction& tx, const std::string& tenant
 }
 
 absl::Status SavePayment(db::Transaction& tx, const std::string& tenant,
-                         const domain::PaymentFact& p, int64_t change_no) {
+                         const domain::PaymentFact& p, int64_t change_no, RowNumbers& numbers) {
   auto known = tx.Query(
       "SELECT 1 FROM report_payments WHERE tenant_id = ? AND payment_id = ?", {tenant, p.payment_id});
   if (!known.ok()) return known.status();
   int64_t row_no = 0;
   if (known->empty()) {
-    auto next = NextRowNo(tx, "report_payments", tenant);
+    auto next = numbers.Next(tx, "report_payments", tenant);
     if (!next.ok()) return next.status();
     row_no = *next;
   }
@@ -125,6 +114,33 @@ absl::Status MoveToSurvivor(db::Transaction& tx, const std::string& tenant,
 
 }  // namespace
 
+absl::StatusOr<int64_t> RowNumbers::Next(db::Transaction& tx, const std::string& table,
+                                          const std::string& tenant_id) {
+  auto [it, added] = next_.try_emplace({table, tenant_id}, 0);
+  if (added) {
+    auto rows = tx.Query(
+        "SELECT next_row_no FROM report_row_counters WHERE tenant_id = ? AND table_name = ?",
+        {tenant_id, table});
+    if (!rows.ok()) {
+      next_.erase(it);
+      return rows.status();
+    }
+    it->second = rows->empty() ? 1 : rows->front().GetInt(0);
+  }
+  return it->second++;
+}
+
+absl::Status RowNumbers::Save(db::Transaction& tx) {
+  for (const auto& [key, next] : next_) {
+    auto saved = tx.Execute(
+        "INSERT INTO report_row_counters (tenant_id, table_name, next_row_no) VALUES (?, ?, ?) "
+        "ON CONFLICT (tenant_id, table_name) DO UPDATE SET next_row_no = excluded.next_row_no",
+        {key.second, key.first, next});
+    if (!saved.ok()) return saved.status();
+  }
+  return absl::OkStatus();
+}
+
 db::Migration LedgerFactsMigration(int version) {
   db::Migration m;
   m.version = version;
@@ -140,26 +156,21 @@ db::Migration LedgerFactsMigration(int version) {
       "due_day BIGINT, net_total_minor BIGINT NOT NULL, outstanding_minor BIGINT NOT NULL, "
       "counted SMALLINT NOT NULL, row_no BIGINT NOT NULL, change_no BIGINT NOT NULL, "
       "PRIMARY KEY (tenant_id, sale_id));\n"
-      "CREATE UNIQUE INDEX report_sales_by_row ON report_sales (tenant_id, row_no);\n"
       "CREATE INDEX report_sales_by_change ON report_sales (tenant_id, change_no, row_no);\n"
       "CREATE INDEX report_sales_by_customer ON report_sales (tenant_id, customer_id, sale_us);\n"
-      "CREATE INDEX report_sales_by_time ON report_sales (tenant_id, sale_us, customer_id, "
-      "net_total_minor, store_id, counted);\n"
       "CREATE INDEX report_sales_open ON report_sales (tenant_id, customer_id) "
       "WHERE outstanding_minor > 0;\n"
       "CREATE TABLE report_payments (tenant_id TEXT NOT NULL, payment_id TEXT NOT NULL, "
       "customer_id TEXT NOT NULL, received_us BIGINT NOT NULL, counts SMALLINT NOT NULL, "
       "row_no BIGINT NOT NULL, change_no BIGINT NOT NULL, PRIMARY KEY (tenant_id, payment_id));\n"
-      "CREATE UNIQUE INDEX report_payments_by_row ON report_payments (tenant_id, row_no);\n"
       "CREATE INDEX report_payments_by_change ON report_payments (tenant_id, change_no, row_no);\n"
-      "CREATE INDEX report_payments_by_customer ON report_payments (tenant_id, customer_id);\n"
       "CREATE TABLE report_receivable_changes (tenant_id TEXT NOT NULL, sale_id TEXT NOT NULL, "
       "customer_id TEXT NOT NULL, store_id TEXT NOT NULL, effective_us BIGINT NOT NULL, "
       "delta_minor BIGINT NOT NULL, row_no BIGINT NOT NULL, change_no BIGINT NOT NULL);\n"
       "CREATE UNIQUE INDEX report_receivable_changes_by_row ON report_receivable_changes "
       "(tenant_id, row_no);\n"
-      "CREATE INDEX report_receivable_changes_by_time ON report_receivable_changes "
-      "(tenant_id, effective_us, delta_minor, store_id, customer_id);\n"
+      "CREATE TABLE report_row_counters (tenant_id TEXT NOT NULL, table_name TEXT NOT NULL, "
+      "next_row_no BIGINT NOT NULL, PRIMARY KEY (tenant_id, table_name));\n"
       "CREATE TABLE report_ledger_position (id INTEGER PRIMARY KEY CHECK (id = 1), "
       "last_occur_us BIGINT NOT NULL);\n"
       "CREATE INDEX report_receivable_changes_by_sale ON report_receivable_changes "
@@ -168,26 +179,30 @@ db::Migration LedgerFactsMigration(int version) {
 }
 
 absl::Status SaveLedgerFacts(db::Transaction& tx, const std::string& tenant_id,
-                             const domain::CardChange& change, int64_t change_no) {
+                             const domain::CardChange& change, int64_t change_no,
+                             RowNumbers& numbers) {
   if (absl::Status s = MoveToSurvivor(tx, tenant_id, change, change_no); !s.ok()) return s;
   for (const ledger::v1::SalePosition& position : change.positions) {
     const domain::SaleFact after = domain::SaleFactOf(position);
     auto before = LoadSale(tx, tenant_id, after.sale_id);
     if (!before.ok()) return before.status();
-    if (absl::Status s = SaveSale(tx, tenant_id, after, !before->has_value(), change_no);
+    if (absl::Status s =
+            SaveSale(tx, tenant_id, after, !before->has_value(), change_no, numbers);
         !s.ok()) {
       return s;
     }
     const int64_t delta = domain::OutstandingDelta(*before, after);
     if (delta == 0) continue;
     if (absl::Status s = SaveReceivableChange(tx, tenant_id, after, change.effective_time, delta,
-                                              change_no);
+                                              change_no, numbers);
         !s.ok()) {
       return s;
     }
   }
   for (const domain::PaymentFact& payment : change.payments) {
-    if (absl::Status s = SavePayment(tx, tenant_id, payment, change_no); !s.ok()) return s;
+    if (absl::Status s = SavePayment(tx, tenant_id, payment, change_no, numbers); !s.ok()) {
+      return s;
+    }
   }
   return absl::OkStatus();
 }

@@ -7,9 +7,13 @@
 // the same per-customer version guard (store/summary_cards.cc), so cards and reports move
 // together and replays change nothing.
 
+#include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "libs/db/database.h"
 #include "libs/db/migrations.h"
 #include "report-svc/domain/summary_card.h"
@@ -21,10 +25,24 @@ namespace kelola::report::store {
 // facts of existing history are filled in.
 db::Migration LedgerFactsMigration(int version);
 
+// The next row numbers of the fact tables within one transaction: each counter is read
+// from report_row_counters once per tenant and table, counted on in memory, and written back
+// by Save() before the transaction commits (batches are applied one at a time).
+class RowNumbers {
+ public:
+  absl::StatusOr<int64_t> Next(db::Transaction& tx, const std::string& table,
+                               const std::string& tenant_id);
+  absl::Status Save(db::Transaction& tx);
+
+ private:
+  std::map<std::pair<std::string, std::string>, int64_t> next_;
+};
+
 // Stores what `change` (already known to be newer than the card) says of sales and payments.
 // Every row written carries `change_no` (the event's sequence), and new sales and payments a
 // row number dense per tenant, so that store/fact_index.h can follow the tables.
 absl::Status SaveLedgerFacts(db::Transaction& tx, const std::string& tenant_id,
-                             const domain::CardChange& change, int64_t change_no);
+                             const domain::CardChange& change, int64_t change_no,
+                             RowNumbers& numbers);
 
 }  // namespace kelola::report::store

@@ -36,11 +36,11 @@ struct CustomerSales {
   absl::Time last;
 };
 
-// Counted customer sales with sale_time in [from, to), at `store_id` unless it is empty,
-// of `customer_ids` unless it is null, summed per customer.
-absl::StatusOr<std::vector<CustomerSales>> SalesByCustomer(
+// Counted sales of `customer_ids` with sale_time in [from, to), summed per customer: a few
+// rows each through the per-customer index (tenant-wide passes use store/fact_index.h).
+absl::StatusOr<std::vector<CustomerSales>> SalesOfCustomers(
     db::Transaction& tx, const std::string& tenant_id, absl::Time from, absl::Time to,
-    const std::string& store_id, const std::vector<std::string>* customer_ids = nullptr);
+    const std::vector<std::string>& customer_ids);
 
 // Amounts per 15-minute slot of UTC (slot = unix micros / kSlotMicros); every time zone's
 // offset is a multiple of 15 minutes, so each slot lies within one local day of any zone.

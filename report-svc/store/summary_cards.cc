@@ -98,7 +98,10 @@ db::Migration SummaryCardsMigration(int version) {
   return m;
 }
 
-absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event) {
+namespace {
+
+absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event,
+                              RowNumbers& numbers) {
   absl::StatusOr<std::vector<domain::CardChange>> changes = domain::CardChanges(event);
   if (!changes.ok()) return changes.status();
   for (const domain::CardChange& change : *changes) {
@@ -111,7 +114,8 @@ absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event)
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = SaveLedgerFacts(tx, event.tenant_id(), change, event.sequence());
+    if (absl::Status s =
+            SaveLedgerFacts(tx, event.tenant_id(), change, event.sequence(), numbers);
         !s.ok()) {
       return s;
     }
@@ -119,10 +123,20 @@ absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event)
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event) {
+  RowNumbers numbers;
+  if (absl::Status s = ApplyLedgerEvent(tx, event, numbers); !s.ok()) return s;
+  return numbers.Save(tx);
+}
+
 absl::Status ApplyLedgerBatch(db::Transaction& tx, absl::Span<const type::v1::Event> events) {
+  RowNumbers numbers;
   for (const type::v1::Event& event : events) {
-    if (absl::Status s = ApplyLedgerEvent(tx, event); !s.ok()) return s;
+    if (absl::Status s = ApplyLedgerEvent(tx, event, numbers); !s.ok()) return s;
   }
+  if (absl::Status s = numbers.Save(tx); !s.ok()) return s;
   if (events.empty()) return absl::OkStatus();
   return tx
       .Execute(
@@ -179,7 +193,7 @@ absl::StatusOr<std::map<std::string, StoredCard>> ReadCards(
             tx.Query(absl::StrCat("SELECT sale_id, customer_id, due_day, outstanding_minor FROM "
                                   "report_sales WHERE tenant_id = ? AND outstanding_minor > 0 "
                                   "AND customer_id IN ",
-                                  in, " ORDER BY sale_id"),
+                                  in),
                      params);
         if (!sales.ok()) return sales.status();
         for (const db::Row& r : *sales) {
@@ -190,6 +204,14 @@ absl::StatusOr<std::map<std::string, StoredCard>> ReadCards(
           sale.outstanding = r.GetInt(3);
           auto it = out.find(sale.customer_id);
           if (it != out.end()) it->second.open_sales.push_back(std::move(sale));
+        }
+        // Sorted here rather than in SQL: ORDER BY sale_id would lead SQLite along the
+        // primary key (every sale of the tenant) instead of the open-sales index.
+        for (auto& [id, card] : out) {
+          std::sort(card.open_sales.begin(), card.open_sales.end(),
+                    [](const domain::OpenSale& a, const domain::OpenSale& b) {
+                      return a.sale_id < b.sale_id;
+                    });
         }
         return absl::OkStatus();
       },

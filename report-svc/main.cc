@@ -23,8 +23,12 @@ int main(int argc, char** argv) {
   kelola::server::BlockTerminationSignals();
   const auto options = kelola::server::InitService(
       argc, argv, "report-svc", "report-svc --db=URL --ledger=ADDR --customer=ADDR [flags]");
+  // A projection: the cursor commits with the data, so a commit lost to a power cut is
+  // simply read again from the stream; NORMAL spares an fsync per batch.
+  kelola::db::DatabaseOptions db_options;
+  db_options.sqlite_synchronous = "NORMAL";
   auto db = kelola::server::OpenDatabaseOrDie("--db", absl::GetFlag(FLAGS_db),
-                                              kelola::report::Migrations());
+                                              kelola::report::Migrations(), db_options);
   auto ledger = kelola::server::PeerChannelOrDie("--ledger", absl::GetFlag(FLAGS_ledger));
   auto customer = kelola::server::PeerChannelOrDie("--customer", absl::GetFlag(FLAGS_customer));
   const kelola::Clock& clock = kelola::RealClock::Get();
@@ -47,15 +51,21 @@ int main(int argc, char** argv) {
   kelola::metrics::Registry registry;
   kelola::report::GrpcTenantSettings tenant_settings(customer, clock);
   // The tenant-wide reports read the facts from memory, kept up to date from the database.
+  // Loaded before report-svc reports ready, so that no card or report waits for it.
   kelola::report::store::FactIndex facts(*db);
-  kelola::report::app::Segments segments(*db, facts);
-  kelola::report::SummaryCardReader cards(*db, clock, tenant_settings, {}, &segments);
+  facts.StartLoading();
+  kelola::report::app::Segments segments(facts);
+  kelola::report::SummaryCardReader cards(*db, facts, clock, tenant_settings, {}, &segments);
   kelola::report::app::ReportQueries reports(*db, facts, clock, tenant_settings);
   kelola::report::app::ReportExporter exporter(reports, clock);
   kelola::report::ReportService report_service(cards, reports, exporter, tenant_settings);
 
   return kelola::server::ServeUntilSignal(options, &registry, {&report_service},
-                                          [&] { return db->Ping(); }, {[&] {
+                                          [&]() -> absl::Status {
+                                            if (absl::Status s = facts.Ready(); !s.ok()) return s;
+                                            return db->Ping();
+                                          },
+                                          {[&] {
                                             card_feed.Stop();
                                             customer_feed.Stop();
                                           }});

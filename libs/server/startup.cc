@@ -149,9 +149,10 @@ ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
 }
 
 std::unique_ptr<db::Database> OpenDatabaseOrDie(absl::string_view setting, const std::string& url,
-                                                const std::vector<db::Migration>& migrations) {
+                                                const std::vector<db::Migration>& migrations,
+                                                const db::DatabaseOptions& options) {
   if (url.empty()) config::Die(setting, absl::InvalidArgumentError("a database URL is required"));
-  auto db = db::Open(url);
+  auto db = db::Open(url, options);
   if (!db.ok()) config::Die(setting, db.status());
   if (absl::Status migrated = db::ApplyMigrations(**db, migrations); !migrated.ok()) {
     config::Die(setting, absl::Status(migrated.code(),

@@ -50,9 +50,10 @@ std::string InternalKeyOrDie();
 ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
                           absl::string_view usage, bool issues_page_tokens = true);
 
-// Opens `url` (flag `setting`) and applies `migrations`, or exits.
+// Opens `url` (flag `setting`) with `options` and applies `migrations`, or exits.
 std::unique_ptr<db::Database> OpenDatabaseOrDie(absl::string_view setting, const std::string& url,
-                                                const std::vector<db::Migration>& migrations);
+                                                const std::vector<db::Migration>& migrations,
+                                                const db::DatabaseOptions& options = {});
 
 // A channel to a peer service: "HOST:PORT", "dns:///name:port" or "ipv4:a:p,b:p";
 // load-balanced round robin over every address. Exits on an empty target.

@@ -29,14 +29,15 @@ absl::Status StoreUnavailable(const absl::Status& cause) {
 
 }  // namespace
 
-v1::SummaryCard ToSummaryCard(const std::string& customer_id, const store::StoredCard* stored,
+v1::SummaryCard ToSummaryCard(const std::string& customer_id, const domain::CardRow* stored,
+                              const std::vector<domain::OpenSale>& open_sales,
                               const TenantSettings& settings, absl::CivilDay today,
                               v1::CustomerSegment segment) {
   v1::SummaryCard card;
   card.set_customer_id(customer_id);
   *card.mutable_as_of_date() = time::ToDate(today);
   const domain::CardRow empty;
-  const domain::CardRow& row = stored != nullptr ? stored->row : empty;
+  const domain::CardRow& row = stored != nullptr ? *stored : empty;
   const std::string& currency = row.currency.empty() ? settings.currency : row.currency;
   card.set_ledger_version(row.ledger_version);
   *card.mutable_total_spent() = Money(row.total_spent, currency);
@@ -53,8 +54,7 @@ v1::SummaryCard ToSummaryCard(const std::string& customer_id, const store::Store
   if (auto days = domain::DaysSinceLastPurchase(row, settings.time_zone, today)) {
     card.set_days_since_last_purchase(*days);
   }
-  const domain::Overdue overdue = domain::OverdueOn(
-      stored != nullptr ? stored->open_sales : std::vector<domain::OpenSale>{}, today);
+  const domain::Overdue overdue = domain::OverdueOn(open_sales, today);
   *card.mutable_overdue_amount() = Money(overdue.amount, currency);
   card.set_days_overdue(overdue.days);
   card.set_merged_into_customer_id(row.merged_into_customer_id);
@@ -82,27 +82,7 @@ absl::StatusOr<std::vector<v1::SummaryCard>> SummaryCardReader::Cards(
         break;
       }
     }
-    if (behind.empty()) {
-      const absl::Time now = clock_.Now();
-      const absl::CivilDay today = absl::ToCivilDay(now, settings->time_zone);
-      std::map<std::string, v1::CustomerSegment> segments;
-      if (segments_ != nullptr) {
-        std::vector<domain::CardRow> rows;
-        for (const auto& [id, card] : *stored) rows.push_back(card.row);
-        auto of = segments_->Of(tenant_id, rows, settings->time_zone, today, now);
-        if (!of.ok()) return StoreUnavailable(of.status());
-        segments = std::move(*of);
-      }
-      std::vector<v1::SummaryCard> cards;
-      for (const std::string& id : ids) {
-        auto it = stored->find(id);
-        auto segment = segments.find(id);
-        cards.push_back(ToSummaryCard(
-            id, it == stored->end() ? nullptr : &it->second, *settings, today,
-            segment == segments.end() ? v1::CUSTOMER_SEGMENT_UNSPECIFIED : segment->second));
-      }
-      return cards;
-    }
+    if (behind.empty()) return Complete(tenant_id, ids, *stored, *settings);
     if (absl::Now() + options_.poll_interval > wait_until) {
       auto it = stored->find(behind);
       const int64_t applied = it == stored->end() ? 0 : it->second.row.ledger_version;
@@ -115,6 +95,41 @@ absl::StatusOr<std::vector<v1::SummaryCard>> SummaryCardReader::Cards(
     }
     absl::SleepFor(options_.poll_interval);
   }
+}
+
+absl::StatusOr<std::vector<v1::SummaryCard>> SummaryCardReader::Complete(
+    const std::string& tenant_id, const std::vector<std::string>& ids,
+    const std::map<std::string, store::StoredCard>& stored, const TenantSettings& settings) {
+  const absl::Time now = clock_.Now();
+  const absl::CivilDay today = absl::ToCivilDay(now, settings.time_zone);
+  std::shared_ptr<const domain::RfmScale> scale;
+  if (segments_ != nullptr) {
+    auto current = segments_->ScaleFor(tenant_id, settings.time_zone, today, now);
+    if (!current.ok()) return StoreUnavailable(current.status());
+    scale = *current;
+  }
+  // The index must hold every event the cards shown were written by.
+  int64_t needed = 0;
+  for (const auto& [id, card] : stored) needed = std::max(needed, card.change_no);
+  const domain::Interval window = app::Segments::WindowOf(settings.time_zone, today);
+  std::vector<v1::SummaryCard> cards;
+  absl::Status read = facts_.ReadAtLeast(
+      tenant_id, needed, [&](const store::TenantFacts& facts) -> absl::Status {
+        cards.clear();
+        for (const std::string& id : ids) {
+          auto it = stored.find(id);
+          const domain::CardRow* row = it == stored.end() ? nullptr : &it->second.row;
+          v1::CustomerSegment segment = v1::CUSTOMER_SEGMENT_UNSPECIFIED;
+          if (row != nullptr && scale != nullptr) {
+            segment = app::Segments::SegmentOf(*row, facts.SalesOf(id, window.from, window.to),
+                                               *scale, settings.time_zone, today);
+          }
+          cards.push_back(ToSummaryCard(id, row, facts.OpenSalesOf(id), settings, today, segment));
+        }
+        return absl::OkStatus();
+      });
+  if (!read.ok()) return StoreUnavailable(read);
+  return cards;
 }
 
 absl::StatusOr<v1::GetSummaryCardResponse> SummaryCardReader::Get(

@@ -15,6 +15,7 @@
 #include "libs/db/database.h"
 #include "report-svc/api/tenant_settings.h"
 #include "report-svc/app/segments.h"
+#include "report-svc/store/fact_index.h"
 #include "report-svc/store/summary_cards.h"
 
 namespace kelola::report {
@@ -30,10 +31,17 @@ struct SummaryCardReaderOptions {
 
 class SummaryCardReader {
  public:
-  // Without `segments` cards carry no segment (CUSTOMER_SEGMENT_UNSPECIFIED).
-  SummaryCardReader(db::Database& db, const Clock& clock, TenantSettingsSource& settings,
-                    SummaryCardReaderOptions options = {}, app::Segments* segments = nullptr)
-      : db_(db), clock_(clock), settings_(settings), options_(options), segments_(segments) {}
+  // Cards come from the database; their open sales and window sales from `facts`. Without
+  // `segments` cards carry no segment (CUSTOMER_SEGMENT_UNSPECIFIED).
+  SummaryCardReader(db::Database& db, store::FactIndex& facts, const Clock& clock,
+                    TenantSettingsSource& settings, SummaryCardReaderOptions options = {},
+                    app::Segments* segments = nullptr)
+      : db_(db),
+        facts_(facts),
+        clock_(clock),
+        settings_(settings),
+        options_(options),
+        segments_(segments) {}
 
   absl::StatusOr<v1::GetSummaryCardResponse> Get(const std::string& tenant_id,
                                                  const v1::GetSummaryCardRequest& request,
@@ -50,16 +58,24 @@ class SummaryCardReader {
                                                      const std::map<std::string, int64_t>& min,
                                                      absl::Time deadline);
 
+  // The cards of `ids` from their stored rows, completed from the fact index.
+  absl::StatusOr<std::vector<v1::SummaryCard>> Complete(
+      const std::string& tenant_id, const std::vector<std::string>& ids,
+      const std::map<std::string, store::StoredCard>& stored, const TenantSettings& settings);
+
   db::Database& db_;
+  store::FactIndex& facts_;
   const Clock& clock_;
   TenantSettingsSource& settings_;
   const SummaryCardReaderOptions options_;
   app::Segments* segments_;
 };
 
-// The card of `customer_id` from its stored form (nullptr: unknown to the read model) on
-// `today`, the current day in `settings.time_zone`, with its segment of that day.
-v1::SummaryCard ToSummaryCard(const std::string& customer_id, const store::StoredCard* stored,
+// The card of `customer_id` from its stored row (nullptr: unknown to the read model) and
+// open sales on `today`, the current day in `settings.time_zone`, with its segment of that
+// day.
+v1::SummaryCard ToSummaryCard(const std::string& customer_id, const domain::CardRow* row,
+                              const std::vector<domain::OpenSale>& open_sales,
                               const TenantSettings& settings, absl::CivilDay today,
                               v1::CustomerSegment segment = v1::CUSTOMER_SEGMENT_UNSPECIFIED);
 

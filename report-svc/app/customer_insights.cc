@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <unordered_map>
 
@@ -140,6 +141,111 @@ SortKey KeyOf(const Candidate& c, const std::string& field) {
   return key;
 }
 
+// The tenant's window values per customer and their distribution.
+class Scoring {
+ public:
+  Scoring(const std::vector<store::CustomerSales>& window, absl::TimeZone zone,
+          absl::CivilDay today) {
+    std::vector<domain::RfmValues> all;
+    for (const store::CustomerSales& s : window) {
+      const domain::RfmValues v{s.count, s.total,
+                                static_cast<int32_t>(today - domain::DayOf(s.last, zone))};
+      values_[s.customer_id] = v;
+      all.push_back(v);
+    }
+    scale_ = std::make_unique<domain::RfmScale>(all);
+  }
+  domain::RfmValues ValuesOf(const std::string& id) const {
+    auto it = values_.find(id);
+    return it == values_.end() ? domain::RfmValues{} : it->second;
+  }
+  const domain::RfmScale& scale() const { return *scale_; }
+
+ private:
+  std::unordered_map<std::string, domain::RfmValues> values_;
+  std::unique_ptr<domain::RfmScale> scale_;
+};
+
+// Everyone the lists may show: existing customers, and customers the ledger knows that the
+// directory has not reported yet (never merged-away ones).
+std::vector<std::string> Population(const CustomerIndex& index,
+                                    const std::vector<domain::CardRow>& cards) {
+  std::vector<std::string> ids;
+  for (const domain::CustomerRow& c : index.rows()) {
+    if (domain::Exists(c)) ids.push_back(c.customer_id);
+  }
+  for (const domain::CardRow& c : cards) {
+    if (index.Find(c.customer_id) == nullptr && c.merged_into_customer_id.empty()) {
+      ids.push_back(c.customer_id);
+    }
+  }
+  return ids;
+}
+
+Candidate CandidateOf(const std::string& id, const domain::CustomerRow* customer,
+                      const domain::CardRow* card, const Scoring& scoring,
+                      const std::vector<domain::OpenSale>& open_sales, absl::TimeZone zone,
+                      absl::CivilDay today, const std::string& currency) {
+  const domain::RfmValues v = scoring.ValuesOf(id);
+  const domain::RfmScores scores = scoring.scale().ScoresOf(v);
+  domain::Lifetime lifetime;
+  if (card != nullptr && card->transaction_count > 0 && card->first_purchase.has_value() &&
+      card->last_purchase.has_value()) {
+    lifetime.first_purchase = domain::DayOf(*card->first_purchase, zone);
+    lifetime.last_purchase = domain::DayOf(*card->last_purchase, zone);
+  }
+  const domain::Overdue overdue = domain::OverdueOn(open_sales, today);
+  Candidate c;
+  v1::CustomerInsight& i = c.insight;
+  i.set_customer_id(id);
+  if (customer != nullptr) {
+    i.set_display_name(customer->display_name);
+    i.set_category_id(customer->category_id);
+    i.set_marketing_consent(customer->marketing_consent);
+    i.set_phone_e164(customer->phone_e164);
+  }
+  i.set_segment(domain::SegmentOf(lifetime, scores, today));
+  i.set_recency_score(scores.recency);
+  i.set_frequency_score(scores.frequency);
+  i.set_monetary_score(scores.monetary);
+  i.set_frequency(v.frequency);
+  *i.mutable_monetary() = MoneyOf(v.monetary, currency);
+  *i.mutable_total_spent() = MoneyOf(card ? card->total_spent : 0, currency);
+  *i.mutable_balance() = MoneyOf(card ? card->balance : 0, currency);
+  *i.mutable_overdue_amount() = MoneyOf(overdue.amount, currency);
+  i.set_days_overdue(overdue.days);
+  c.first_purchase_day = INT64_MIN;
+  if (lifetime.first_purchase) {
+    *i.mutable_first_purchase_date() = time::ToDate(*lifetime.first_purchase);
+    c.first_purchase_day = DayNumber(*lifetime.first_purchase);
+  }
+  if (lifetime.last_purchase) {
+    *i.mutable_last_purchase_date() = time::ToDate(*lifetime.last_purchase);
+    i.set_recency_days(static_cast<int32_t>(today - *lifetime.last_purchase));
+  }
+  return c;
+}
+
+// Whether a candidate belongs in the list of `kind` and passes the filter.
+bool Matches(const Candidate& c, v1::InsightKind kind, const Filter& filter,
+             const domain::CustomerRow* customer, const std::set<std::string>& bought_at_store) {
+  const v1::CustomerInsight& i = c.insight;
+  const bool reminder = kind == v1::INSIGHT_KIND_PAYMENT_REMINDER;
+  if (reminder ? i.overdue_amount().amount_minor() <= 0 : i.segment() != SegmentOfKind(kind)) {
+    return false;
+  }
+  if (filter.category_id && i.category_id() != *filter.category_id) return false;
+  if (!filter.store_id.empty() && !reminder && !bought_at_store.contains(i.customer_id())) {
+    return false;
+  }
+  if (filter.marketing_consent && (customer && customer->marketing_consent) !=
+                                      *filter.marketing_consent) {
+    return false;
+  }
+  if (filter.has_phone && i.phone_e164().empty() == *filter.has_phone) return false;
+  return !filter.min_days_overdue || i.days_overdue() >= *filter.min_days_overdue;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::ListCustomerInsightsResponse> ReportQueries::ListCustomerInsights(
@@ -181,115 +287,34 @@ absl::StatusOr<v1::ListCustomerInsightsResponse> ReportQueries::ListCustomerInsi
   });
   if (!read.ok()) return read;
 
-  const std::string& currency = moment->settings.currency;
   const CustomerIndex index(std::move(in.customers));
-  std::unordered_map<std::string, domain::RfmValues> values;
-  std::vector<domain::RfmValues> all_values;
-  for (const store::CustomerSales& s : in.window) {
-    domain::RfmValues v{s.count, s.total,
-                        static_cast<int32_t>(today - domain::DayOf(s.last, zone))};
-    values[s.customer_id] = v;
-    all_values.push_back(v);
-  }
-  const domain::RfmScale scale(all_values);
-  auto& open_by_customer = in.open_by_customer;
+  const Scoring scoring(in.window, zone, today);
   std::set<std::string> bought_at_store;
   for (const store::CustomerSales& s : in.window_at_store) bought_at_store.insert(s.customer_id);
-
-  // Everyone the lists may show: existing customers, and customers the ledger knows that the
-  // directory has not reported yet (never merged-away ones).
   std::map<std::string, const domain::CardRow*> cards;
   for (const domain::CardRow& c : in.cards) cards[c.customer_id] = &c;
-  std::vector<std::string> population;
-  for (const domain::CustomerRow& c : index.rows()) {
-    if (domain::Exists(c)) population.push_back(c.customer_id);
-  }
-  for (const domain::CardRow& c : in.cards) {
-    if (index.Find(c.customer_id) == nullptr && c.merged_into_customer_id.empty()) {
-      population.push_back(c.customer_id);
-    }
-  }
 
   std::vector<Candidate> candidates;
-  for (const std::string& id : population) {
+  for (const std::string& id : Population(index, in.cards)) {
     const domain::CustomerRow* customer = index.Find(id);
-    auto card_it = cards.find(id);
-    const domain::CardRow* card = card_it == cards.end() ? nullptr : card_it->second;
-    const domain::RfmValues v = values.count(id) ? values[id] : domain::RfmValues{};
-    const domain::RfmScores scores = scale.ScoresOf(v);
-    domain::Lifetime lifetime;
-    if (card != nullptr && card->transaction_count > 0 && card->first_purchase.has_value() &&
-        card->last_purchase.has_value()) {
-      lifetime.first_purchase = domain::DayOf(*card->first_purchase, zone);
-      lifetime.last_purchase = domain::DayOf(*card->last_purchase, zone);
-    }
-    const v1::CustomerSegment segment = domain::SegmentOf(lifetime, scores, today);
-    const domain::Overdue overdue = domain::OverdueOn(open_by_customer[id], today);
-    if (reminder ? overdue.amount <= 0 : segment != SegmentOfKind(request.kind())) continue;
-    if (filter->category_id && (customer ? customer->category_id : "") != *filter->category_id) {
-      continue;
-    }
-    if (!filter->store_id.empty() && !reminder && bought_at_store.count(id) == 0) continue;
-    if (filter->marketing_consent && (customer && customer->marketing_consent) !=
-                                         *filter->marketing_consent) {
-      continue;
-    }
-    const std::string phone = customer ? customer->phone_e164 : "";
-    if (filter->has_phone && !phone.empty() != *filter->has_phone) continue;
-    if (filter->min_days_overdue && overdue.days < *filter->min_days_overdue) continue;
-
-    Candidate c;
-    v1::CustomerInsight& i = c.insight;
-    i.set_customer_id(id);
-    if (customer != nullptr) {
-      i.set_display_name(customer->display_name);
-      i.set_category_id(customer->category_id);
-      i.set_marketing_consent(customer->marketing_consent);
-    }
-    i.set_phone_e164(phone);
-    i.set_segment(segment);
-    i.set_recency_score(scores.recency);
-    i.set_frequency_score(scores.frequency);
-    i.set_monetary_score(scores.monetary);
-    if (lifetime.last_purchase) i.set_recency_days(static_cast<int32_t>(today - *lifetime.last_purchase));
-    i.set_frequency(v.frequency);
-    *i.mutable_monetary() = MoneyOf(v.monetary, currency);
-    *i.mutable_total_spent() = MoneyOf(card ? card->total_spent : 0, currency);
-    c.first_purchase_day = INT64_MIN;
-    if (lifetime.first_purchase) {
-      *i.mutable_first_purchase_date() = time::ToDate(*lifetime.first_purchase);
-      c.first_purchase_day = DayNumber(*lifetime.first_purchase);
-    }
-    if (lifetime.last_purchase) *i.mutable_last_purchase_date() = time::ToDate(*lifetime.last_purchase);
-    *i.mutable_balance() = MoneyOf(card ? card->balance : 0, currency);
-    *i.mutable_overdue_amount() = MoneyOf(overdue.amount, currency);
-    i.set_days_overdue(overdue.days);
+    auto card = cards.find(id);
+    Candidate c = CandidateOf(id, customer, card == cards.end() ? nullptr : card->second,
+                              scoring, in.open_by_customer[id], zone, today,
+                              moment->settings.currency);
+    if (!Matches(c, request.kind(), *filter, customer, bought_at_store)) continue;
     candidates.push_back(std::move(c));
   }
 
-  const bool by_text = order->field == "display_name";
-  std::vector<std::pair<SortKey, size_t>> keyed;
-  keyed.reserve(candidates.size());
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    keyed.push_back({KeyOf(candidates[i], order->field), i});
-  }
-  std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
-    return KeyBefore(a.first, b.first, by_text, order->descending);
-  });
-  std::vector<SortKey> keys;
-  keys.reserve(keyed.size());
-  for (const auto& k : keyed) keys.push_back(k.first);
-  const std::string binding = absl::StrCat(request.kind(), "|", request.filter().size(), ":",
-                                           request.filter(), "|", order->field, "|",
-                                           order->descending);
-  absl::StatusOr<PageSlice> page = SlicePage(keys, by_text, order->descending, *page_size,
-                                             request.page_token(), kPageKind, tenant_id, binding);
+  const PageRequest page_request{*page_size, request.page_token(), kPageKind, tenant_id,
+                                 absl::StrCat(request.kind(), "|", request.filter().size(), ":",
+                                              request.filter(), "|", order->field, "|",
+                                              order->descending)};
+  absl::StatusOr<SortedPage> page = SortAndSlice(
+      candidates.size(), [&](size_t i) { return KeyOf(candidates[i], order->field); }, *order,
+      page_request);
   if (!page.ok()) return page.status();
-
   v1::ListCustomerInsightsResponse response;
-  for (size_t i = page->begin; i < page->end; ++i) {
-    *response.add_insights() = std::move(candidates[keyed[i].second].insight);
-  }
+  for (size_t i : page->rows) *response.add_insights() = std::move(candidates[i].insight);
   response.set_next_page_token(page->next_page_token);
   response.set_total_size(static_cast<int64_t>(candidates.size()));
   *response.mutable_as_of_date() = time::ToDate(today);

@@ -92,6 +92,46 @@ struct Inputs {
   std::optional<absl::Time> as_of;
 };
 
+v1::ReceivablesTotals TotalsOf(const std::vector<Owing>& rows, const std::string& currency) {
+  int64_t balance = 0;
+  int64_t overdue = 0;
+  int64_t aging[4] = {0, 0, 0, 0};
+  for (const Owing& o : rows) {
+    balance += o.balance;
+    overdue += o.overdue;
+    for (int i = 0; i < 4; ++i) aging[i] += o.aging[i];
+  }
+  v1::ReceivablesTotals totals;
+  totals.set_customer_count(static_cast<int64_t>(rows.size()));
+  *totals.mutable_total_balance() = MoneyOf(balance, currency);
+  *totals.mutable_aging() = AgingOf(aging, currency);
+  *totals.mutable_total_overdue_amount() = MoneyOf(overdue, currency);
+  return totals;
+}
+
+v1::ReceivablesReportRow RowOf(const Owing& o, const CustomerIndex& index, const Inputs& in,
+                               absl::TimeZone zone, const std::string& currency) {
+  v1::ReceivablesReportRow row;
+  row.set_customer_id(o.customer_id);
+  if (const domain::CustomerRow* c = index.Find(o.customer_id)) {
+    row.set_display_name(c->display_name);
+    row.set_phone_e164(c->phone_e164);
+    row.set_category_id(c->category_id);
+  }
+  *row.mutable_balance() = MoneyOf(o.balance, currency);
+  *row.mutable_aging() = AgingOf(o.aging, currency);
+  *row.mutable_overdue_amount() = MoneyOf(o.overdue, currency);
+  row.set_days_overdue(o.days_overdue);
+  *row.mutable_oldest_open_sale_date() = time::ToDate(o.oldest_sale_day);
+  if (auto it = in.last_payments.find(o.customer_id); it != in.last_payments.end()) {
+    *row.mutable_last_payment_date() = time::ToDate(domain::DayOf(it->second, zone));
+  }
+  if (auto it = in.versions.find(o.customer_id); it != in.versions.end()) {
+    row.set_ledger_version(it->second);
+  }
+  return row;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::GetReceivablesReportResponse> ReportQueries::GetReceivablesReport(
@@ -132,58 +172,19 @@ absl::StatusOr<v1::GetReceivablesReportResponse> ReportQueries::GetReceivablesRe
   }
 
   v1::GetReceivablesReportResponse response;
-  v1::ReceivablesTotals& totals = *response.mutable_totals();
-  int64_t total_balance = 0;
-  int64_t total_overdue = 0;
-  int64_t total_aging[4] = {0, 0, 0, 0};
-  for (const Owing& o : rows) {
-    total_balance += o.balance;
-    total_overdue += o.overdue;
-    for (int i = 0; i < 4; ++i) total_aging[i] += o.aging[i];
-  }
-  totals.set_customer_count(static_cast<int64_t>(rows.size()));
-  *totals.mutable_total_balance() = MoneyOf(total_balance, currency);
-  *totals.mutable_aging() = AgingOf(total_aging, currency);
-  *totals.mutable_total_overdue_amount() = MoneyOf(total_overdue, currency);
+  *response.mutable_totals() = TotalsOf(rows, currency);
 
-  const bool by_text = order->field == "display_name";
-  std::vector<std::pair<SortKey, size_t>> keyed;
-  keyed.reserve(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) keyed.push_back({KeyOf(rows[i], index, order->field), i});
-  std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
-    return KeyBefore(a.first, b.first, by_text, order->descending);
-  });
-  std::vector<SortKey> keys;
-  keys.reserve(keyed.size());
-  for (const auto& k : keyed) keys.push_back(k.first);
-  const std::string binding = absl::StrCat(request.category_id().size(), ":", request.category_id(),
-                                           "|", request.store_id().size(), ":", request.store_id(),
-                                           "|", request.overdue_only(), "|", order->field);
-  absl::StatusOr<PageSlice> page = SlicePage(keys, by_text, order->descending, *page_size,
-                                             request.page_token(), kPageKind, tenant_id, binding);
+  const PageRequest page_request{
+      *page_size, request.page_token(), kPageKind, tenant_id,
+      absl::StrCat(request.category_id().size(), ":", request.category_id(), "|",
+                   request.store_id().size(), ":", request.store_id(), "|",
+                   request.overdue_only(), "|", order->field)};
+  absl::StatusOr<SortedPage> page = SortAndSlice(
+      rows.size(), [&](size_t i) { return KeyOf(rows[i], index, order->field); }, *order,
+      page_request);
   if (!page.ok()) return page.status();
 
-  for (size_t i = page->begin; i < page->end; ++i) {
-    const Owing& o = rows[keyed[i].second];
-    v1::ReceivablesReportRow* row = response.add_rows();
-    row->set_customer_id(o.customer_id);
-    if (const domain::CustomerRow* c = index.Find(o.customer_id)) {
-      row->set_display_name(c->display_name);
-      row->set_phone_e164(c->phone_e164);
-      row->set_category_id(c->category_id);
-    }
-    *row->mutable_balance() = MoneyOf(o.balance, currency);
-    *row->mutable_aging() = AgingOf(o.aging, currency);
-    *row->mutable_overdue_amount() = MoneyOf(o.overdue, currency);
-    row->set_days_overdue(o.days_overdue);
-    *row->mutable_oldest_open_sale_date() = time::ToDate(o.oldest_sale_day);
-    if (auto it = in.last_payments.find(o.customer_id); it != in.last_payments.end()) {
-      *row->mutable_last_payment_date() = time::ToDate(domain::DayOf(it->second, zone));
-    }
-    if (auto it = in.versions.find(o.customer_id); it != in.versions.end()) {
-      row->set_ledger_version(it->second);
-    }
-  }
+  for (size_t i : page->rows) *response.add_rows() = RowOf(rows[i], index, in, zone, currency);
   response.set_next_page_token(page->next_page_token);
   *response.mutable_as_of_date() = time::ToDate(moment->today);
   if (in.as_of.has_value()) *response.mutable_data_as_of_time() = time::ToTimestamp(*in.as_of);

@@ -6,9 +6,11 @@
 // added or removed meanwhile).
 
 #include <cstdint>
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -87,5 +89,45 @@ absl::StatusOr<PageSlice> SlicePage(const std::vector<SortKey>& sorted_keys, boo
                                     bool descending, int page_size, const std::string& page_token,
                                     const std::string& kind, const std::string& tenant_id,
                                     const std::string& binding);
+
+// What a listing's page is bound to and where it resumes.
+struct PageRequest {
+  int page_size = 0;
+  std::string page_token;
+  std::string kind;  // names the RPC in the token
+  std::string tenant_id;
+  std::string binding;  // every listing parameter but page_size and page_token
+};
+
+// The rows (indices 0..n-1) of one page, in order, and the next token.
+struct SortedPage {
+  std::vector<size_t> rows;
+  std::string next_page_token;
+};
+
+// Sorts n rows by `key_of(i)` (a SortKey) in `order` (by text for "display_name") and
+// slices the page of `page`.
+template <typename KeyOf>
+absl::StatusOr<SortedPage> SortAndSlice(size_t n, KeyOf key_of, const SortOrder& order,
+                                        const PageRequest& page) {
+  const bool by_text = order.field == "display_name";
+  std::vector<std::pair<SortKey, size_t>> keyed;
+  keyed.reserve(n);
+  for (size_t i = 0; i < n; ++i) keyed.push_back({key_of(i), i});
+  std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+    return KeyBefore(a.first, b.first, by_text, order.descending);
+  });
+  std::vector<SortKey> keys;
+  keys.reserve(n);
+  for (const auto& k : keyed) keys.push_back(k.first);
+  absl::StatusOr<PageSlice> slice = SlicePage(keys, by_text, order.descending, page.page_size,
+                                              page.page_token, page.kind, page.tenant_id,
+                                              page.binding);
+  if (!slice.ok()) return slice.status();
+  SortedPage out;
+  for (size_t i = slice->begin; i < slice->end; ++i) out.rows.push_back(keyed[i].second);
+  out.next_page_token = slice->next_page_token;
+  return out;
+}
 
 }  // namespace kelola::report::app

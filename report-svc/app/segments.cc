@@ -2,24 +2,36 @@
 
 #include "libs/log/log.h"
 #include "report-svc/domain/calendar.h"
-#include "report-svc/store/report_reads.h"
 
 namespace kelola::report::app {
 namespace {
 
 domain::RfmValues ValuesOf(const store::CustomerSales& s, absl::TimeZone zone,
                            absl::CivilDay today) {
+  if (s.count == 0) return {};
   return {s.count, s.total, static_cast<int32_t>(today - domain::DayOf(s.last, zone))};
-}
-
-domain::Interval WindowOf(absl::TimeZone zone, absl::CivilDay today) {
-  return domain::DaysInterval(today - (domain::kRfmWindowDays - 1), today, zone);
 }
 
 }  // namespace
 
-Segments::Segments(db::Database& db, store::FactIndex& facts, SegmentsOptions options)
-    : db_(db), facts_(facts), options_(options) {
+domain::Interval Segments::WindowOf(absl::TimeZone zone, absl::CivilDay today) {
+  return domain::DaysInterval(today - (domain::kRfmWindowDays - 1), today, zone);
+}
+
+v1::CustomerSegment Segments::SegmentOf(const domain::CardRow& card,
+                                        const store::CustomerSales& window_sales,
+                                        const domain::RfmScale& scale, absl::TimeZone zone,
+                                        absl::CivilDay today) {
+  domain::Lifetime lifetime;
+  if (card.transaction_count > 0 && card.first_purchase && card.last_purchase) {
+    lifetime.first_purchase = domain::DayOf(*card.first_purchase, zone);
+    lifetime.last_purchase = domain::DayOf(*card.last_purchase, zone);
+  }
+  return domain::SegmentOf(lifetime, scale.ScoresOf(ValuesOf(window_sales, zone, today)), today);
+}
+
+Segments::Segments(store::FactIndex& facts, SegmentsOptions options)
+    : facts_(facts), options_(options) {
   if (!options_.compute_inline) worker_ = std::thread([this] { Work(); });
 }
 
@@ -70,63 +82,30 @@ void Segments::Work() {
   }
 }
 
-absl::StatusOr<std::map<std::string, v1::CustomerSegment>> Segments::Of(
-    const std::string& tenant_id, const std::vector<domain::CardRow>& cards, absl::TimeZone zone,
-    absl::CivilDay today, absl::Time now) {
-  std::map<std::string, v1::CustomerSegment> out;
-  if (cards.empty()) return out;
+absl::StatusOr<std::shared_ptr<const domain::RfmScale>> Segments::ScaleFor(
+    const std::string& tenant_id, absl::TimeZone zone, absl::CivilDay today, absl::Time now) {
   const Job job{tenant_id, zone, today, now};
   std::shared_ptr<const domain::RfmScale> scale;
-  bool fresh = false;
   {
     absl::MutexLock lock(&mu_);
     auto it = scales_.find(tenant_id);
-    if (it != scales_.end()) {
-      scale = it->second.scale;
-      fresh = it->second.day == today && now - it->second.computed < options_.scale_ttl;
-    }
-    if (!fresh && !options_.compute_inline && !queued_[tenant_id]) {
-      queued_[tenant_id] = true;
-      jobs_.push_back(job);
+    const bool fresh = it != scales_.end() && it->second.day == today &&
+                       now - it->second.computed < options_.scale_ttl;
+    if (it != scales_.end()) scale = it->second.scale;
+    if (fresh) return scale;
+    if (!options_.compute_inline) {
+      if (!queued_[tenant_id]) {
+        queued_[tenant_id] = true;
+        jobs_.push_back(job);
+      }
+      return scale;  // the last one (or none) until the new one is computed
     }
   }
-  if (!fresh && options_.compute_inline) {
-    absl::StatusOr<Scale> computed = Compute(job);
-    if (!computed.ok()) return computed.status();
-    scale = computed->scale;
-    absl::MutexLock lock(&mu_);
-    scales_[tenant_id] = *computed;
-  }
-  if (scale == nullptr) return out;  // not computed yet
-
-  std::vector<std::string> ids;
-  for (const domain::CardRow& c : cards) ids.push_back(c.customer_id);
-  const domain::Interval window = WindowOf(zone, today);
-  std::map<std::string, domain::RfmValues> own;
-  db::TransactionOptions read_only;
-  read_only.read_only = true;
-  absl::Status read = db_.InTransaction(
-      [&](db::Transaction& tx) -> absl::Status {
-        auto sales = store::SalesOfCustomers(tx, tenant_id, window.from, window.to, ids);
-        if (!sales.ok()) return sales.status();
-        own.clear();
-        for (const store::CustomerSales& s : *sales) own[s.customer_id] = ValuesOf(s, zone, today);
-        return absl::OkStatus();
-      },
-      read_only);
-  if (!read.ok()) return read;
-  for (const domain::CardRow& c : cards) {
-    domain::Lifetime lifetime;
-    if (c.transaction_count > 0 && c.first_purchase && c.last_purchase) {
-      lifetime.first_purchase = domain::DayOf(*c.first_purchase, zone);
-      lifetime.last_purchase = domain::DayOf(*c.last_purchase, zone);
-    }
-    auto it = own.find(c.customer_id);
-    const domain::RfmScores scores =
-        scale->ScoresOf(it == own.end() ? domain::RfmValues{} : it->second);
-    out[c.customer_id] = domain::SegmentOf(lifetime, scores, today);
-  }
-  return out;
+  absl::StatusOr<Scale> computed = Compute(job);
+  if (!computed.ok()) return computed.status();
+  absl::MutexLock lock(&mu_);
+  scales_[tenant_id] = *computed;
+  return computed->scale;
 }
 
 }  // namespace kelola::report::app

@@ -5,8 +5,8 @@
 // is recomputed in the background when it is older than `scale_ttl` or of another day, so
 // that a card read never waits for a pass over the tenant's sales; until a tenant's first
 // distribution exists its cards carry no segment ("not computed yet", as the contract
-// allows). Each card's own values are read fresh from the database, so a card's segment
-// follows the customer's newest sales at once.
+// allows). Each card's own values are read from the fact index at the card's version, so a
+// card's segment follows the customer's newest sales at once.
 
 #include <deque>
 #include <map>
@@ -21,7 +21,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "kelola/report/v1/summary_card.pb.h"
-#include "libs/db/database.h"
+#include "report-svc/domain/calendar.h"
 #include "report-svc/domain/rfm.h"
 #include "report-svc/domain/summary_card.h"
 #include "report-svc/store/fact_index.h"
@@ -37,16 +37,27 @@ struct SegmentsOptions {
 
 class Segments {
  public:
-  Segments(db::Database& db, store::FactIndex& facts, SegmentsOptions options = {});
+  Segments(store::FactIndex& facts, SegmentsOptions options = {});
   ~Segments();
   Segments(const Segments&) = delete;
   Segments& operator=(const Segments&) = delete;
 
-  // The segments of the customers of `cards` on `today` (tenant's `zone`); `now` is the
-  // clock's instant. Empty while the tenant's distribution is not computed yet.
-  absl::StatusOr<std::map<std::string, v1::CustomerSegment>> Of(
-      const std::string& tenant_id, const std::vector<domain::CardRow>& cards,
-      absl::TimeZone zone, absl::CivilDay today, absl::Time now);
+  // The tenant's distribution for `today` (tenant's `zone`; `now` is the clock's instant):
+  // the last one computed, or nullptr while none is. A missing or stale one is recomputed
+  // in the background (inline with compute_inline).
+  absl::StatusOr<std::shared_ptr<const domain::RfmScale>> ScaleFor(const std::string& tenant_id,
+                                                                   absl::TimeZone zone,
+                                                                   absl::CivilDay today,
+                                                                   absl::Time now);
+
+  // The scoring window ending `today`.
+  static domain::Interval WindowOf(absl::TimeZone zone, absl::CivilDay today);
+
+  // A card's segment from its lifetime figures and its own sales in the window.
+  static v1::CustomerSegment SegmentOf(const domain::CardRow& card,
+                                       const store::CustomerSales& window_sales,
+                                       const domain::RfmScale& scale, absl::TimeZone zone,
+                                       absl::CivilDay today);
 
  private:
   struct Scale {
@@ -64,7 +75,6 @@ class Segments {
   absl::StatusOr<Scale> Compute(const Job& job);
   void Work();
 
-  db::Database& db_;
   store::FactIndex& facts_;
   const SegmentsOptions options_;
   absl::Mutex mu_;

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "report-svc/store/summary_cards.h"
 
 namespace kelola::report::store {
 namespace {
@@ -55,8 +56,54 @@ uint32_t TenantFacts::CustomerNo(const std::string& id) {
     customers_.back().customer_id = id;
     cards_.emplace_back();
     cards_.back().customer_id = id;
+    customer_sales_.emplace_back();
   }
   return it->second;
+}
+
+void TenantFacts::AssignSale(size_t row, uint32_t customer) {
+  const uint32_t before = sale_customer_[row];
+  if (before == customer) return;
+  if (before != kNone) {
+    std::vector<uint32_t>& rows = customer_sales_[before];
+    rows.erase(std::remove(rows.begin(), rows.end(), static_cast<uint32_t>(row)), rows.end());
+  }
+  customer_sales_[customer].push_back(static_cast<uint32_t>(row));
+  sale_customer_[row] = customer;
+}
+
+std::vector<domain::OpenSale> TenantFacts::OpenSalesOf(const std::string& customer_id) const {
+  std::vector<domain::OpenSale> out;
+  auto it = customer_no_.find(customer_id);
+  if (it == customer_no_.end()) return out;
+  for (uint32_t row : customer_sales_[it->second]) {
+    if (sale_outstanding_[row] <= 0) continue;
+    domain::OpenSale sale;
+    sale.customer_id = customer_id;
+    if (sale_due_day_[row] != std::numeric_limits<int32_t>::min()) {
+      sale.due_date = kEpochDay + sale_due_day_[row];
+    }
+    sale.outstanding = sale_outstanding_[row];
+    out.push_back(std::move(sale));
+  }
+  return out;
+}
+
+CustomerSales TenantFacts::SalesOf(const std::string& customer_id, absl::Time from,
+                                   absl::Time to) const {
+  CustomerSales out{customer_id, 0, 0, absl::InfiniteFuture(), absl::InfinitePast()};
+  auto it = customer_no_.find(customer_id);
+  if (it == customer_no_.end()) return out;
+  const int64_t lo = UnixMicrosOrLimit(from), hi = UnixMicrosOrLimit(to);
+  for (uint32_t row : customer_sales_[it->second]) {
+    const int64_t us = sale_us_[row];
+    if (us < lo || us >= hi || !sale_counted_[row]) continue;
+    out.total += sale_net_[row];
+    ++out.count;
+    out.first = std::min(out.first, absl::FromUnixMicros(us));
+    out.last = std::max(out.last, absl::FromUnixMicros(us));
+  }
+  return out;
 }
 
 uint32_t TenantFacts::StoreNo(const std::string& id) {
@@ -227,23 +274,81 @@ FactIndex::Entry& FactIndex::EntryOf(const std::string& tenant_id) {
   return *entry;
 }
 
+absl::Status FactIndex::RefreshEntry(const std::string& tenant_id, Entry& entry) {
+  absl::MutexLock lock(&entry.mu);
+  db::TransactionOptions read_only;
+  read_only.read_only = true;
+  return db_.InTransaction(
+      [&](db::Transaction& tx) { return Refresh(tx, tenant_id, entry.facts); }, read_only);
+}
+
 absl::Status FactIndex::Read(const std::string& tenant_id,
                              const std::function<absl::Status(const TenantFacts&)>& read) {
   Entry& entry = EntryOf(tenant_id);
-  {
-    absl::MutexLock lock(&entry.mu);
-    db::TransactionOptions read_only;
-    read_only.read_only = true;
-    absl::Status refreshed = db_.InTransaction(
-        [&](db::Transaction& tx) { return Refresh(tx, tenant_id, entry.facts); }, read_only);
-    if (!refreshed.ok()) return refreshed;
-  }
+  if (absl::Status s = RefreshEntry(tenant_id, entry); !s.ok()) return s;
   absl::ReaderMutexLock lock(&entry.mu);
   return read(entry.facts);
 }
 
+absl::Status FactIndex::ReadAtLeast(const std::string& tenant_id, int64_t sequence,
+                                    const std::function<absl::Status(const TenantFacts&)>& read) {
+  Entry& entry = EntryOf(tenant_id);
+  {
+    absl::ReaderMutexLock lock(&entry.mu);
+    if (entry.facts.loaded_ && entry.facts.applied_through_ >= sequence) return read(entry.facts);
+  }
+  return Read(tenant_id, read);
+}
+
+FactIndex::~FactIndex() {
+  if (loader_.joinable()) loader_.join();
+}
+
+void FactIndex::StartLoading() {
+  loader_ = std::thread([this] {
+    absl::Status loaded = LoadAll();
+    absl::MutexLock lock(&load_mu_);
+    load_result_ = loaded;
+  });
+}
+
+absl::Status FactIndex::Ready() {
+  absl::MutexLock lock(&load_mu_);
+  if (!load_result_.has_value()) {
+    return absl::UnavailableError("the report facts are being loaded into memory");
+  }
+  return *load_result_;
+}
+
+absl::Status FactIndex::LoadAll() {
+  std::vector<std::string> tenants;
+  db::TransactionOptions read_only;
+  read_only.read_only = true;
+  absl::Status listed = db_.InTransaction(
+      [&](db::Transaction& tx) -> absl::Status {
+        auto rows = tx.Query("SELECT DISTINCT tenant_id FROM summary_cards", {});
+        if (!rows.ok()) return rows.status();
+        tenants.clear();
+        for (const db::Row& r : *rows) tenants.push_back(r.GetText(0));
+        return absl::OkStatus();
+      },
+      read_only);
+  if (!listed.ok()) return listed;
+  for (const std::string& tenant : tenants) {
+    if (absl::Status s = RefreshEntry(tenant, EntryOf(tenant)); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status FactIndex::Refresh(db::Transaction& tx, const std::string& tenant_id,
                                 TenantFacts& f) {
+  // The card feed's cursor first: every event up to it is committed, so every row it wrote
+  // is visible to the reads below.
+  auto cursor = tx.Query(
+      "SELECT sequence FROM consumer_cursors WHERE consumer = ? AND producer = ?",
+      {std::string(kCardConsumer), std::string(kLedgerProducer)});
+  if (!cursor.ok()) return cursor.status();
+  const int64_t through = cursor->empty() ? 0 : cursor->front().GetInt(0);
   auto customers = ReadPast(
       tx, options_.chunk_rows, tenant_id,
       "customer_id, version, display_name, phone_e164, category_id, marketing_consent, "
@@ -296,7 +401,7 @@ absl::Status FactIndex::Refresh(db::Transaction& tx, const std::string& tenant_i
         EnsureSize(f.sale_store_, n);
         EnsureSize(f.sale_due_day_, n, std::numeric_limits<int32_t>::min());
         EnsureSize(f.sale_counted_, n);
-        f.sale_customer_[row] = f.CustomerNo(r.GetText(1));
+        f.AssignSale(row, f.CustomerNo(r.GetText(1)));
         f.sale_store_[row] = f.StoreNo(r.GetText(2));
         f.sale_us_[row] = r.GetInt(3);
         const std::optional<int64_t> due = r.GetOptionalInt(4);
@@ -321,7 +426,7 @@ absl::Status FactIndex::Refresh(db::Transaction& tx, const std::string& tenant_i
       });
   if (!payments.ok()) return payments;
   // Changes are only ever appended: read by row number alone (c.row_no twice keeps one shape).
-  return ReadPast(
+  absl::Status changes = ReadPast(
       tx, options_.chunk_rows, tenant_id, "c.effective_us, c.delta_minor, s.row_no",
       "report_receivable_changes c JOIN report_sales s ON s.tenant_id = c.tenant_id AND "
       "s.sale_id = c.sale_id WHERE c.tenant_id = ?",
@@ -331,6 +436,10 @@ absl::Status FactIndex::Refresh(db::Transaction& tx, const std::string& tenant_i
         f.change_delta_.push_back(r.GetInt(1));
         f.change_sale_.push_back(static_cast<uint32_t>(r.GetInt(2) - 1));
       });
+  if (!changes.ok()) return changes;
+  f.applied_through_ = through;
+  f.loaded_ = true;
+  return absl::OkStatus();
 }
 
 }  // namespace kelola::report::store

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -68,6 +69,14 @@ class TenantFacts {
                                                   const SeriesFilter& filter) const;
   int64_t ReceivablesBefore(absl::Time before, const SeriesFilter& filter) const;
 
+  // One customer's open sales (for a card's overdue figures; sale ids are not kept).
+  std::vector<domain::OpenSale> OpenSalesOf(const std::string& customer_id) const;
+  // One customer's counted sales in [from, to) (count 0 when none).
+  CustomerSales SalesOf(const std::string& customer_id, absl::Time from, absl::Time to) const;
+  // Every ledger event up to this sequence is in the index (the card feed's cursor when the
+  // index was last brought up to date).
+  int64_t applied_through() const { return applied_through_; }
+
  private:
   friend class FactIndex;
   static constexpr uint32_t kNone = UINT32_MAX;
@@ -91,6 +100,7 @@ class TenantFacts {
   absl::flat_hash_map<std::string, uint32_t> customer_no_;
   std::vector<domain::CustomerRow> customers_;  // version 0: not reported by the directory
   std::vector<domain::CardRow> cards_;          // ledger_version 0: no card
+  std::vector<std::vector<uint32_t>> customer_sales_;  // each customer's sale rows
   // Stores.
   std::vector<std::string> store_ids_;
   absl::flat_hash_map<std::string, uint32_t> store_no_;
@@ -106,6 +116,11 @@ class TenantFacts {
   // Outstanding changes, in change order; each names its sale (row number − 1).
   std::vector<int64_t> change_us_, change_delta_;
   std::vector<uint32_t> change_sale_;
+  // Records sale `row` as `customer`'s (moving it from another customer after a merge).
+  void AssignSale(size_t row, uint32_t customer);
+
+  int64_t applied_through_ = 0;
+  bool loaded_ = false;
   // Where each table was read up to: its ordering columns' values of the last row read.
   struct Mark {
     int64_t change_no = -1;
@@ -131,6 +146,17 @@ class FactIndex {
   // back as it is.
   absl::Status Read(const std::string& tenant_id,
                     const std::function<absl::Status(const TenantFacts&)>& read);
+  // Like Read, but asks the database only when the index holds less than the ledger events
+  // up to `sequence` (a card read names the change number of the card it shows).
+  absl::Status ReadAtLeast(const std::string& tenant_id, int64_t sequence,
+                           const std::function<absl::Status(const TenantFacts&)>& read);
+  // Loads every tenant the projection knows.
+  absl::Status LoadAll();
+  // Runs LoadAll() on a thread of its own (after a start, before traffic: see Ready()).
+  void StartLoading();
+  // OK once StartLoading()'s load finished; UNAVAILABLE until then (or with its error).
+  absl::Status Ready();
+  ~FactIndex();
 
  private:
   struct Entry {
@@ -138,10 +164,14 @@ class FactIndex {
     TenantFacts facts ABSL_GUARDED_BY(mu);
   };
   Entry& EntryOf(const std::string& tenant_id);
+  absl::Status RefreshEntry(const std::string& tenant_id, Entry& entry);
   absl::Status Refresh(db::Transaction& tx, const std::string& tenant_id, TenantFacts& facts);
 
   db::Database& db_;
   const FactIndexOptions options_;
+  std::thread loader_;
+  absl::Mutex load_mu_;
+  std::optional<absl::Status> load_result_ ABSL_GUARDED_BY(load_mu_);
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Entry>> tenants_ ABSL_GUARDED_BY(mu_);
 };

@@ -57,10 +57,9 @@ absl::Status SaveReceivableChange(db::Transaction& tx, const std::string& tenant
   if (!row_no.ok()) return row_no.status();
   return tx
       .Execute(
-          "INSERT INTO report_receivable_changes (tenant_id, sale_id, customer_id, store_id, "
-          "effective_us, delta_minor, row_no, change_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          {tenant, sale.sale_id, sale.customer_id, sale.store_id,
-           absl::ToUnixMicros(effective), delta, *row_no, change_no})
+          "INSERT INTO report_receivable_changes (tenant_id, sale_id, effective_us, delta_minor, "
+          "row_no, change_no) VALUES (?, ?, ?, ?, ?, ?)",
+          {tenant, sale.sale_id, absl::ToUnixMicros(effective), delta, *row_no, change_no})
       .status();
 }
 
@@ -96,15 +95,9 @@ absl::Status MoveToSurvivor(db::Transaction& tx, const std::string& tenant,
                  {change.customer_id, change_no, tenant, id})
         .status();
   };
+  // The outstanding history names only its sale, so it follows the sale by itself.
   for (const std::string& sale_id : change.moved_sale_ids) {
     if (absl::Status s = move("report_sales", "sale_id", sale_id); !s.ok()) return s;
-    // The outstanding history follows its sale; its change number stays (the fact index
-    // appends each change once and finds the customer through the sale).
-    auto history = tx.Execute(
-        "UPDATE report_receivable_changes SET customer_id = ? WHERE tenant_id = ? AND "
-        "sale_id = ?",
-        {change.customer_id, tenant, sale_id});
-    if (!history.ok()) return history.status();
   }
   for (const std::string& payment_id : change.moved_payment_ids) {
     if (absl::Status s = move("report_payments", "payment_id", payment_id); !s.ok()) return s;
@@ -157,24 +150,19 @@ db::Migration LedgerFactsMigration(int version) {
       "counted SMALLINT NOT NULL, row_no BIGINT NOT NULL, change_no BIGINT NOT NULL, "
       "PRIMARY KEY (tenant_id, sale_id));\n"
       "CREATE INDEX report_sales_by_change ON report_sales (tenant_id, change_no, row_no);\n"
-      "CREATE INDEX report_sales_by_customer ON report_sales (tenant_id, customer_id, sale_us);\n"
-      "CREATE INDEX report_sales_open ON report_sales (tenant_id, customer_id) "
-      "WHERE outstanding_minor > 0;\n"
       "CREATE TABLE report_payments (tenant_id TEXT NOT NULL, payment_id TEXT NOT NULL, "
       "customer_id TEXT NOT NULL, received_us BIGINT NOT NULL, counts SMALLINT NOT NULL, "
       "row_no BIGINT NOT NULL, change_no BIGINT NOT NULL, PRIMARY KEY (tenant_id, payment_id));\n"
       "CREATE INDEX report_payments_by_change ON report_payments (tenant_id, change_no, row_no);\n"
       "CREATE TABLE report_receivable_changes (tenant_id TEXT NOT NULL, sale_id TEXT NOT NULL, "
-      "customer_id TEXT NOT NULL, store_id TEXT NOT NULL, effective_us BIGINT NOT NULL, "
+      "effective_us BIGINT NOT NULL, "
       "delta_minor BIGINT NOT NULL, row_no BIGINT NOT NULL, change_no BIGINT NOT NULL);\n"
       "CREATE UNIQUE INDEX report_receivable_changes_by_row ON report_receivable_changes "
       "(tenant_id, row_no);\n"
       "CREATE TABLE report_row_counters (tenant_id TEXT NOT NULL, table_name TEXT NOT NULL, "
       "next_row_no BIGINT NOT NULL, PRIMARY KEY (tenant_id, table_name));\n"
       "CREATE TABLE report_ledger_position (id INTEGER PRIMARY KEY CHECK (id = 1), "
-      "last_occur_us BIGINT NOT NULL);\n"
-      "CREATE INDEX report_receivable_changes_by_sale ON report_receivable_changes "
-      "(tenant_id, sale_id);";
+      "last_occur_us BIGINT NOT NULL);";
   return m;
 }
 

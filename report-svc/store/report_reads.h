@@ -1,8 +1,7 @@
 #pragma once
 
-// Shapes the reports read (per-customer sales, per-slot amounts, filters) and the one SQL
-// read they still make directly: the window sales of a few customers, for the segments of
-// their cards (every tenant-wide pass goes through store/fact_index.h).
+// The shapes the reports read from store/fact_index.h: per-customer sales, per-slot
+// amounts, filters.
 
 #include <cstdint>
 #include <limits>
@@ -35,12 +34,6 @@ struct CustomerSales {
   absl::Time first;
   absl::Time last;
 };
-
-// Counted sales of `customer_ids` with sale_time in [from, to), summed per customer: a few
-// rows each through the per-customer index (tenant-wide passes use store/fact_index.h).
-absl::StatusOr<std::vector<CustomerSales>> SalesOfCustomers(
-    db::Transaction& tx, const std::string& tenant_id, absl::Time from, absl::Time to,
-    const std::vector<std::string>& customer_ids);
 
 // Amounts per 15-minute slot of UTC (slot = unix micros / kSlotMicros); every time zone's
 // offset is a multiple of 15 minutes, so each slot lies within one local day of any zone.

@@ -12,7 +12,6 @@
 namespace kelola::report::store {
 namespace {
 
-const absl::CivilDay kEpochDay(1970, 1, 1);
 
 db::Value OptionalMicros(const std::optional<absl::Time>& t) {
   if (!t.has_value()) return db::Null();
@@ -173,8 +172,6 @@ absl::StatusOr<std::map<std::string, StoredCard>> ReadCards(
   for (const std::string& id : unique) params.push_back(id);
   const std::string in =
       absl::StrCat("(", absl::StrJoin(std::vector<std::string>(unique.size(), "?"), ", "), ")");
-  // One read-only transaction: a card and its open sales are of the same moment, and reads
-  // do not wait for the feed's writes.
   db::TransactionOptions read_only;
   read_only.read_only = true;
   absl::Status status = db.InTransaction(
@@ -182,36 +179,14 @@ absl::StatusOr<std::map<std::string, StoredCard>> ReadCards(
         out.clear();
         auto cards = tx.Query(
             absl::StrCat("SELECT ", kCardColumns,
-                         " FROM summary_cards WHERE tenant_id = ? AND customer_id IN ", in),
+                         ", change_no FROM summary_cards WHERE tenant_id = ? AND customer_id IN ",
+                         in),
             params);
         if (!cards.ok()) return cards.status();
         for (const db::Row& r : *cards) {
-          domain::CardRow card = CardFromRow(r);
-          out[card.customer_id].row = std::move(card);
-        }
-        auto sales =
-            tx.Query(absl::StrCat("SELECT sale_id, customer_id, due_day, outstanding_minor FROM "
-                                  "report_sales WHERE tenant_id = ? AND outstanding_minor > 0 "
-                                  "AND customer_id IN ",
-                                  in),
-                     params);
-        if (!sales.ok()) return sales.status();
-        for (const db::Row& r : *sales) {
-          domain::OpenSale sale;
-          sale.sale_id = r.GetText(0);
-          sale.customer_id = r.GetText(1);
-          if (auto due = r.GetOptionalInt(2); due.has_value()) sale.due_date = kEpochDay + *due;
-          sale.outstanding = r.GetInt(3);
-          auto it = out.find(sale.customer_id);
-          if (it != out.end()) it->second.open_sales.push_back(std::move(sale));
-        }
-        // Sorted here rather than in SQL: ORDER BY sale_id would lead SQLite along the
-        // primary key (every sale of the tenant) instead of the open-sales index.
-        for (auto& [id, card] : out) {
-          std::sort(card.open_sales.begin(), card.open_sales.end(),
-                    [](const domain::OpenSale& a, const domain::OpenSale& b) {
-                      return a.sale_id < b.sale_id;
-                    });
+          StoredCard& card = out[r.GetText(0)];
+          card.row = CardFromRow(r);
+          card.change_no = r.GetInt(11);
         }
         return absl::OkStatus();
       },

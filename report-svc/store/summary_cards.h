@@ -49,13 +49,15 @@ absl::StatusOr<int64_t> ApplyBatch(db::Database& db, const std::string& consumer
                                    const std::vector<type::v1::Event>& events);
 
 // A stored card with its customer's open sales.
+// A stored card, and the sequence of the ledger event that last wrote it (the fact index
+// holds the card's sales once it has applied that event).
 struct StoredCard {
   domain::CardRow row;
-  std::vector<domain::OpenSale> open_sales;
+  int64_t change_no = 0;
 };
 
-// The stored cards of `customer_ids` of `tenant_id`, keyed by customer id; customers the
-// projection does not know are absent.
+// The stored cards of `customer_ids` of `tenant_id`, keyed by customer id (one indexed read
+// per card); customers the projection does not know are absent.
 absl::StatusOr<std::map<std::string, StoredCard>> ReadCards(
     db::Database& db, const std::string& tenant_id, const std::vector<std::string>& customer_ids);
 

@@ -83,8 +83,8 @@ class SummaryCardApiTest : public ::testing::Test {
     clock_.Set(Jakarta(2026, 1, 5, 10, 0));
     SummaryCardReaderOptions options;
     options.max_wait = absl::Milliseconds(300);
-    reader_ = std::make_unique<SummaryCardReader>(*db_, clock_, settings_, options);
     facts_ = std::make_unique<store::FactIndex>(*db_);
+    reader_ = std::make_unique<SummaryCardReader>(*db_, *facts_, clock_, settings_, options);
     reports_ = std::make_unique<app::ReportQueries>(*db_, *facts_, clock_, settings_);
     exporter_ = std::make_unique<app::ReportExporter>(*reports_, clock_);
     service_ = std::make_unique<ReportService>(*reader_, *reports_, *exporter_, settings_);

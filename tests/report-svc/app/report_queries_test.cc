@@ -475,8 +475,8 @@ TEST_P(ReportQueriesTest, AnErasedCustomerKeepsAmountsWithoutPersonalData) {
 TEST_P(ReportQueriesTest, CardsCarryTheirSegmentOfTheDay) {
   SegmentsOptions inline_segments;
   inline_segments.compute_inline = true;
-  Segments segments(*db_, *facts_, inline_segments);
-  SummaryCardReader reader(*db_, clock_, settings_, {}, &segments);
+  Segments segments(*facts_, inline_segments);
+  SummaryCardReader reader(*db_, *facts_, clock_, settings_, {}, &segments);
   v1::BatchGetSummaryCardsRequest r;
   for (const char* id : {"c1", "c2", "c3", "unknown"}) r.add_customer_ids(id);
   auto cards = reader.BatchGet("t1", r, absl::InfiniteFuture());

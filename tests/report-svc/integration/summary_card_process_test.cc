@@ -17,6 +17,7 @@
 #include "kelola/report/v1/report_service.grpc.pb.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/suite.h"
+#include "tests/report-svc/integration/report_cluster.h"
 #include "libs/testing/temp_dir.h"
 
 namespace kelola::testing {
@@ -115,48 +116,18 @@ class SummaryCardProcessTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
 
-  lv1::CustomerLedgerStats LedgerStats(const std::string& customer) {
-    lv1::GetCustomerLedgerStatsRequest request;
-    request.set_customer_id(customer);
-    lv1::GetCustomerLedgerStatsResponse response;
-    grpc::Status status =
-        ledger_stub_->GetCustomerLedgerStats(TenantContext("toko-ani").get(), request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response.stats();
-  }
-
   // The cards of `ids`, each read with min_ledger_version = the ledger's version (the
   // read waits for the projection), compared field by field with the ledger's stats.
   void ExpectCardsEqualLedger(const std::vector<std::string>& ids) {
     for (const std::string& id : ids) {
       SCOPED_TRACE(id);
-      const lv1::CustomerLedgerStats truth = LedgerStats(id);
-      rv1::GetSummaryCardRequest request;
-      request.set_customer_id(id);
-      request.set_min_ledger_version(truth.ledger_version());
-      rv1::GetSummaryCardResponse response;
-      grpc::Status status;
-      for (int attempt = 0; attempt < 6; ++attempt) {  // up to 6 × 5 s for a restart
-        status = reports_->GetSummaryCard(TenantContext("toko-ani").get(), request, &response);
-        if (status.error_code() != grpc::StatusCode::UNAVAILABLE) break;
-      }
+      auto truth = ReadLedgerStats(*ledger_stub_, "toko-ani", id);
+      ASSERT_TRUE(truth.ok()) << truth.status();
+      rv1::SummaryCard card;
+      grpc::Status status =
+          ReadCardAtVersion(*reports_, "toko-ani", id, truth->ledger_version(), &card);
       ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << report_->LogTail();
-      const rv1::SummaryCard& card = response.card();
-      EXPECT_EQ(card.ledger_version(), truth.ledger_version());
-      EXPECT_EQ(card.total_spent().amount_minor(), truth.total_spent().amount_minor());
-      EXPECT_EQ(card.total_spent().currency_code(), truth.total_spent().currency_code());
-      EXPECT_EQ(card.transaction_count(), truth.transaction_count());
-      EXPECT_EQ(card.average_order().amount_minor(), truth.average_order().amount_minor());
-      EXPECT_EQ(card.balance().amount_minor(), truth.balance().amount_minor());
-      EXPECT_EQ(card.credit().amount_minor(), truth.credit().amount_minor());
-      EXPECT_EQ(card.first_purchase_time().seconds(), truth.first_purchase_time().seconds());
-      EXPECT_EQ(card.first_purchase_time().nanos(), truth.first_purchase_time().nanos());
-      EXPECT_EQ(card.last_purchase_time().seconds(), truth.last_purchase_time().seconds());
-      EXPECT_EQ(card.last_purchase_time().nanos(), truth.last_purchase_time().nanos());
-      EXPECT_EQ(card.overdue_amount().amount_minor(), truth.overdue_amount().amount_minor());
-      EXPECT_EQ(card.days_overdue(), truth.days_overdue());
-      EXPECT_EQ(card.merged_into_customer_id(), truth.merged_into_customer_id());
-      EXPECT_EQ(card.has_days_since_last_purchase(), truth.has_last_purchase_time());
+      ExpectCardEqualsLedger(card, *truth);
     }
   }
 

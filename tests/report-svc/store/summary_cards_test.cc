@@ -106,11 +106,34 @@ class SummaryCardsTest : public ::testing::TestWithParam<std::string> {
     return cursor.ok() ? *cursor : -1;
   }
 
-  StoredCard Card(const std::string& customer, const std::string& tenant = "t1") {
+  // A stored card with the customer's open sales as the projection stored them.
+  struct CardWithSales {
+    domain::CardRow row;
+    std::vector<domain::OpenSale> open_sales;
+  };
+  CardWithSales Card(const std::string& customer, const std::string& tenant = "t1") {
+    CardWithSales out;
     auto cards = ReadCards(*db_, tenant, {customer});
     EXPECT_TRUE(cards.ok()) << cards.status();
-    if (!cards.ok() || !cards->contains(customer)) return StoredCard{};
-    return cards->at(customer);
+    if (cards.ok() && cards->contains(customer)) out.row = cards->at(customer).row;
+    auto read = db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+      auto rows = tx.Query(
+          "SELECT sale_id, due_day, outstanding_minor FROM report_sales WHERE tenant_id = ? AND "
+          "customer_id = ? AND outstanding_minor > 0 ORDER BY sale_id",
+          {tenant, customer});
+      if (!rows.ok()) return rows.status();
+      for (const db::Row& r : *rows) {
+        domain::OpenSale sale;
+        sale.sale_id = r.GetText(0);
+        sale.customer_id = customer;
+        if (auto due = r.GetOptionalInt(1)) sale.due_date = absl::CivilDay(1970, 1, 1) + *due;
+        sale.outstanding = r.GetInt(2);
+        out.open_sales.push_back(sale);
+      }
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(read.ok()) << read;
+    return out;
   }
 
   int64_t Cursor() {
@@ -134,7 +157,7 @@ TEST_P(SummaryCardsTest, ABatchAppliesEveryEventAndTheCursorAtOnce) {
   });
   EXPECT_EQ(cursor, 4);
   EXPECT_EQ(Cursor(), 4);
-  StoredCard c1 = Card("c1");
+  CardWithSales c1 = Card("c1");
   EXPECT_EQ(c1.row.ledger_version, 3);
   EXPECT_EQ(c1.row.total_spent, 5000);
   EXPECT_EQ(c1.row.transaction_count, 2);
@@ -165,7 +188,7 @@ TEST_P(SummaryCardsTest, ReplaysAndOlderVersionsChangeNothing) {
                  })
                   .ok());
   EXPECT_EQ(Apply(history), 2);
-  StoredCard c1 = Card("c1");
+  CardWithSales c1 = Card("c1");
   EXPECT_EQ(c1.row.ledger_version, 2);
   EXPECT_EQ(c1.row.balance, 0);
   EXPECT_TRUE(c1.open_sales.empty());  // the replayed sale did not reopen s1
@@ -197,11 +220,11 @@ TEST_P(SummaryCardsTest, AMergeMovesHistoryAndOpenSalesToTheSurvivor) {
   moved.mutable_source_stats()->set_merged_into_customer_id("dst");
   moved.add_moved_sale_ids("s1");
   Apply({EventOf(3, moved)});
-  StoredCard dst = Card("dst");
+  CardWithSales dst = Card("dst");
   EXPECT_EQ(dst.row.total_spent, 4000);
   EXPECT_EQ(dst.row.balance, 4000);
   ASSERT_EQ(dst.open_sales.size(), 2u);
-  StoredCard src = Card("src");
+  CardWithSales src = Card("src");
   EXPECT_EQ(src.row.ledger_version, 2);
   EXPECT_EQ(src.row.total_spent, 0);
   EXPECT_EQ(src.row.merged_into_customer_id, "dst");

@@ -34,8 +34,7 @@ absl::Status SaveCustomer(db::Transaction& tx, const std::string& tenant,
                           const domain::CustomerRow& c, int64_t change_no) {
   db::Value created = db::Null();
   if (c.created.has_value()) created = absl::ToUnixMicros(*c.created);
-  return tx
-      .Execute(
+  return tx.ExecuteDeferred(
           "INSERT INTO report_customers (tenant_id, customer_id, version, display_name, "
           "phone_e164, category_id, marketing_consent, create_us, state, "
           "merged_into_customer_id, change_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -47,8 +46,7 @@ absl::Status SaveCustomer(db::Transaction& tx, const std::string& tenant,
           "merged_into_customer_id = excluded.merged_into_customer_id",
           {tenant, c.customer_id, c.version, c.display_name, c.phone_e164, c.category_id,
            static_cast<int64_t>(c.marketing_consent ? 1 : 0), created,
-           static_cast<int64_t>(c.state), c.merged_into_customer_id, change_no})
-      .status();
+           static_cast<int64_t>(c.state), c.merged_into_customer_id, change_no});
 }
 
 }  // namespace

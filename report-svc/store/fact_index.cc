@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "libs/log/log.h"
 #include "report-svc/store/summary_cards.h"
 
 namespace kelola::report::store {
@@ -301,14 +302,37 @@ absl::Status FactIndex::ReadAtLeast(const std::string& tenant_id, int64_t sequen
 }
 
 FactIndex::~FactIndex() {
+  {
+    absl::MutexLock lock(&load_mu_);
+    stopping_ = true;
+  }
   if (loader_.joinable()) loader_.join();
 }
 
-void FactIndex::StartLoading() {
-  loader_ = std::thread([this] {
+void FactIndex::StartLoading(absl::Duration follow_interval) {
+  loader_ = std::thread([this, follow_interval] {
     absl::Status loaded = LoadAll();
-    absl::MutexLock lock(&load_mu_);
-    load_result_ = loaded;
+    {
+      absl::MutexLock lock(&load_mu_);
+      load_result_ = loaded;
+    }
+    while (true) {
+      {
+        absl::MutexLock lock(&load_mu_);
+        if (load_mu_.AwaitWithTimeout(absl::Condition(&stopping_), follow_interval)) return;
+      }
+      std::vector<std::pair<std::string, Entry*>> entries;
+      {
+        absl::MutexLock lock(&mu_);
+        for (auto& [tenant, entry] : tenants_) entries.push_back({tenant, entry.get()});
+      }
+      for (auto& [tenant, entry] : entries) {
+        if (absl::Status s = RefreshEntry(tenant, *entry); !s.ok()) {
+          log::Warn("report facts not refreshed", {{"tenant", tenant},
+                                                   {"error", std::string(s.message())}});
+        }
+      }
+    }
   });
 }
 

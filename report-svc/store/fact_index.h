@@ -152,8 +152,10 @@ class FactIndex {
                            const std::function<absl::Status(const TenantFacts&)>& read);
   // Loads every tenant the projection knows.
   absl::Status LoadAll();
-  // Runs LoadAll() on a thread of its own (after a start, before traffic: see Ready()).
-  void StartLoading();
+  // Runs LoadAll() on a thread of its own (after a start, before traffic: see Ready()), then
+  // brings every loaded tenant up to date every `follow_interval` until destruction, so that
+  // reads rarely have to wait for a refresh of their own.
+  void StartLoading(absl::Duration follow_interval = absl::Milliseconds(250));
   // OK once StartLoading()'s load finished; UNAVAILABLE until then (or with its error).
   absl::Status Ready();
   ~FactIndex();
@@ -172,6 +174,7 @@ class FactIndex {
   std::thread loader_;
   absl::Mutex load_mu_;
   std::optional<absl::Status> load_result_ ABSL_GUARDED_BY(load_mu_);
+  bool stopping_ ABSL_GUARDED_BY(load_mu_) = false;
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Entry>> tenants_ ABSL_GUARDED_BY(mu_);
 };

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "libs/time/time.h"
 
 namespace kelola::report::store {
@@ -34,8 +35,7 @@ absl::Status SaveSale(db::Transaction& tx, const std::string& tenant, const doma
     if (!next.ok()) return next.status();
     row_no = *next;
   }
-  return tx
-      .Execute(
+  return tx.ExecuteDeferred(
           "INSERT INTO report_sales (tenant_id, sale_id, customer_id, store_id, sale_us, due_day, "
           "net_total_minor, outstanding_minor, counted, row_no, change_no) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -46,8 +46,7 @@ absl::Status SaveSale(db::Transaction& tx, const std::string& tenant, const doma
           "outstanding_minor = excluded.outstanding_minor, counted = excluded.counted",
           {tenant, s.sale_id, s.customer_id, s.store_id, absl::ToUnixMicros(s.sale_time), due,
            s.net_total, s.outstanding, static_cast<int64_t>(s.counted ? 1 : 0), row_no,
-           change_no})
-      .status();
+           change_no});
 }
 
 absl::Status SaveReceivableChange(db::Transaction& tx, const std::string& tenant,
@@ -55,45 +54,34 @@ absl::Status SaveReceivableChange(db::Transaction& tx, const std::string& tenant
                                   int64_t delta, int64_t change_no, RowNumbers& numbers) {
   auto row_no = numbers.Next(tx, "report_receivable_changes", tenant);
   if (!row_no.ok()) return row_no.status();
-  return tx
-      .Execute(
-          "INSERT INTO report_receivable_changes (tenant_id, sale_id, effective_us, delta_minor, "
-          "row_no, change_no) VALUES (?, ?, ?, ?, ?, ?)",
-          {tenant, sale.sale_id, absl::ToUnixMicros(effective), delta, *row_no, change_no})
-      .status();
+  return tx.ExecuteDeferred(
+      "INSERT INTO report_receivable_changes (tenant_id, sale_id, effective_us, delta_minor, "
+      "row_no, change_no) VALUES (?, ?, ?, ?, ?, ?)",
+      {tenant, sale.sale_id, absl::ToUnixMicros(effective), delta, *row_no, change_no});
 }
 
+// One statement: a new payment takes the next row number; a known one (a void, a merge)
+// keeps its own and the number drawn is left unused (the fact index skips gaps).
 absl::Status SavePayment(db::Transaction& tx, const std::string& tenant,
                          const domain::PaymentFact& p, int64_t change_no, RowNumbers& numbers) {
-  auto known = tx.Query(
-      "SELECT 1 FROM report_payments WHERE tenant_id = ? AND payment_id = ?", {tenant, p.payment_id});
-  if (!known.ok()) return known.status();
-  int64_t row_no = 0;
-  if (known->empty()) {
-    auto next = numbers.Next(tx, "report_payments", tenant);
-    if (!next.ok()) return next.status();
-    row_no = *next;
-  }
-  return tx
-      .Execute(
-          "INSERT INTO report_payments (tenant_id, payment_id, customer_id, received_us, counts, "
-          "row_no, change_no) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, payment_id) "
-          "DO UPDATE SET customer_id = excluded.customer_id, received_us = excluded.received_us, "
-          "counts = excluded.counts, change_no = excluded.change_no",
-          {tenant, p.payment_id, p.customer_id, absl::ToUnixMicros(p.received_time),
-           static_cast<int64_t>(p.counts ? 1 : 0), row_no, change_no})
-      .status();
+  auto row_no = numbers.Next(tx, "report_payments", tenant);
+  if (!row_no.ok()) return row_no.status();
+  return tx.ExecuteDeferred(
+      "INSERT INTO report_payments (tenant_id, payment_id, customer_id, received_us, counts, "
+      "row_no, change_no) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, payment_id) "
+      "DO UPDATE SET customer_id = excluded.customer_id, received_us = excluded.received_us, "
+      "counts = excluded.counts, change_no = excluded.change_no",
+      {tenant, p.payment_id, p.customer_id, absl::ToUnixMicros(p.received_time),
+       static_cast<int64_t>(p.counts ? 1 : 0), *row_no, change_no});
 }
 
 // A merge hands the source's sales, their outstanding history and payments to the survivor.
 absl::Status MoveToSurvivor(db::Transaction& tx, const std::string& tenant,
                             const domain::CardChange& change, int64_t change_no) {
   auto move = [&](const char* table, const char* key, const std::string& id) {
-    return tx
-        .Execute(absl::StrCat("UPDATE ", table, " SET customer_id = ?, change_no = ? WHERE ",
-                              "tenant_id = ? AND ", key, " = ?"),
-                 {change.customer_id, change_no, tenant, id})
-        .status();
+    return tx.ExecuteDeferred(absl::StrCat("UPDATE ", table, " SET customer_id = ?, change_no = ? ",
+                                           "WHERE tenant_id = ? AND ", key, " = ?"),
+                              {change.customer_id, change_no, tenant, id});
   };
   // The outstanding history names only its sale, so it follows the sale by itself.
   for (const std::string& sale_id : change.moved_sale_ids) {
@@ -125,11 +113,11 @@ absl::StatusOr<int64_t> RowNumbers::Next(db::Transaction& tx, const std::string&
 
 absl::Status RowNumbers::Save(db::Transaction& tx) {
   for (const auto& [key, next] : next_) {
-    auto saved = tx.Execute(
+    absl::Status saved = tx.ExecuteDeferred(
         "INSERT INTO report_row_counters (tenant_id, table_name, next_row_no) VALUES (?, ?, ?) "
         "ON CONFLICT (tenant_id, table_name) DO UPDATE SET next_row_no = excluded.next_row_no",
         {key.second, key.first, next});
-    if (!saved.ok()) return saved.status();
+    if (!saved.ok()) return saved;
   }
   return absl::OkStatus();
 }
@@ -138,7 +126,8 @@ db::Migration LedgerFactsMigration(int version) {
   db::Migration m;
   m.version = version;
   m.name = "ledger facts of the reports";
-  m.sqlite =
+  // Sales and payments live in their primary key (one b-tree each on SQLite).
+  const std::string ddl =
       "DROP TABLE card_open_sales;\n"
       "DELETE FROM summary_cards;\n"
       "DELETE FROM consumer_cursors WHERE consumer = 'report-svc.cards';\n"
@@ -148,11 +137,12 @@ db::Migration LedgerFactsMigration(int version) {
       "customer_id TEXT NOT NULL, store_id TEXT NOT NULL, sale_us BIGINT NOT NULL, "
       "due_day BIGINT, net_total_minor BIGINT NOT NULL, outstanding_minor BIGINT NOT NULL, "
       "counted SMALLINT NOT NULL, row_no BIGINT NOT NULL, change_no BIGINT NOT NULL, "
-      "PRIMARY KEY (tenant_id, sale_id));\n"
+      "PRIMARY KEY (tenant_id, sale_id))$WITHOUT_ROWID;\n"
       "CREATE INDEX report_sales_by_change ON report_sales (tenant_id, change_no, row_no);\n"
       "CREATE TABLE report_payments (tenant_id TEXT NOT NULL, payment_id TEXT NOT NULL, "
       "customer_id TEXT NOT NULL, received_us BIGINT NOT NULL, counts SMALLINT NOT NULL, "
-      "row_no BIGINT NOT NULL, change_no BIGINT NOT NULL, PRIMARY KEY (tenant_id, payment_id));\n"
+      "row_no BIGINT NOT NULL, change_no BIGINT NOT NULL, PRIMARY KEY (tenant_id, payment_id))"
+      "$WITHOUT_ROWID;\n"
       "CREATE INDEX report_payments_by_change ON report_payments (tenant_id, change_no, row_no);\n"
       "CREATE TABLE report_receivable_changes (tenant_id TEXT NOT NULL, sale_id TEXT NOT NULL, "
       "effective_us BIGINT NOT NULL, "
@@ -163,6 +153,8 @@ db::Migration LedgerFactsMigration(int version) {
       "next_row_no BIGINT NOT NULL, PRIMARY KEY (tenant_id, table_name));\n"
       "CREATE TABLE report_ledger_position (id INTEGER PRIMARY KEY CHECK (id = 1), "
       "last_occur_us BIGINT NOT NULL);";
+  m.sqlite = absl::StrReplaceAll(ddl, {{"$WITHOUT_ROWID", " WITHOUT ROWID"}});
+  m.postgres = absl::StrReplaceAll(ddl, {{"$WITHOUT_ROWID", ""}});
   return m;
 }
 

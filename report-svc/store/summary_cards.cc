@@ -57,8 +57,7 @@ absl::StatusOr<domain::CardRow> LoadCard(db::Transaction& tx, const std::string&
 
 absl::Status SaveCard(db::Transaction& tx, const std::string& tenant, const domain::CardRow& c,
                       int64_t change_no) {
-  return tx
-      .Execute(
+  return tx.ExecuteDeferred(
           absl::StrCat(
               "INSERT INTO summary_cards (tenant_id, ", kCardColumns,
               ", change_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -73,8 +72,7 @@ absl::Status SaveCard(db::Transaction& tx, const std::string& tenant, const doma
               "merged_into_customer_id = excluded.merged_into_customer_id"),
           {tenant, c.customer_id, c.ledger_version, c.currency, c.total_spent, c.transaction_count,
            c.average_order, c.balance, c.credit, OptionalMicros(c.first_purchase),
-           OptionalMicros(c.last_purchase), c.merged_into_customer_id, change_no})
-      .status();
+           OptionalMicros(c.last_purchase), c.merged_into_customer_id, change_no});
 }
 
 }  // namespace
@@ -137,12 +135,10 @@ absl::Status ApplyLedgerBatch(db::Transaction& tx, absl::Span<const type::v1::Ev
   }
   if (absl::Status s = numbers.Save(tx); !s.ok()) return s;
   if (events.empty()) return absl::OkStatus();
-  return tx
-      .Execute(
-          "INSERT INTO report_ledger_position (id, last_occur_us) VALUES (1, ?) "
-          "ON CONFLICT (id) DO UPDATE SET last_occur_us = excluded.last_occur_us",
-          {time::ToUnixMicros(events.back().occur_time())})
-      .status();
+  return tx.ExecuteDeferred(
+      "INSERT INTO report_ledger_position (id, last_occur_us) VALUES (1, ?) "
+      "ON CONFLICT (id) DO UPDATE SET last_occur_us = excluded.last_occur_us",
+      {time::ToUnixMicros(events.back().occur_time())});
 }
 
 absl::StatusOr<std::optional<absl::Time>> ReadLedgerAsOf(db::Transaction& tx) {

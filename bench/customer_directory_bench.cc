@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/harness/calls.h"
 #include "bench/harness/customer_data.h"
 #include "bench/harness/latency.h"
 #include "bench/harness/report.h"
@@ -28,6 +29,7 @@
 #include "kelola/customer/v1/customer_service.grpc.pb.h"
 #include "libs/csv/writer.h"
 #include "libs/db/database.h"
+#include "libs/errors/errors.h"
 #include "libs/testing/postgres_server.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/temp_dir.h"
@@ -46,29 +48,14 @@ namespace v1 = kelola::customer::v1;
 constexpr char kTenant[] = "bench";
 constexpr int kImportBatch = 50000;
 
-std::unique_ptr<grpc::ClientContext> Ctx() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("x-kelola-tenant", kTenant);
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(600));
-  return context;
-}
+std::unique_ptr<grpc::ClientContext> Ctx() { return BenchContext(kTenant, absl::Seconds(600)); }
 
-absl::Status FromGrpc(const grpc::Status& s) {
-  return s.ok() ? absl::OkStatus()
-                : absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
+absl::Status FromGrpc(const grpc::Status& s) { return errors::FromGrpcStatus(s); }
 
-// Peak and current resident set of a process, in KiB, from /proc.
+// Peak and current resident set of a process, in KiB.
 std::pair<int64_t, int64_t> Memory(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  int64_t hwm = 0, rss = 0;
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> parts = absl::StrSplit(line, ' ', absl::SkipWhitespace());
-    if (parts.size() < 2) continue;
-    if (parts[0] == "VmHWM:") (void)absl::SimpleAtoi(parts[1], &hwm);
-    if (parts[0] == "VmRSS:") (void)absl::SimpleAtoi(parts[1], &rss);
-  }
-  return {hwm, rss};
+  const ProcessMemory m = MemoryOf(pid);
+  return {m.peak_kib, m.resident_kib};
 }
 
 class Bench {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/harness/calls.h"
 #include "bench/harness/customer_data.h"
 #include "bench/harness/latency.h"
 #include "bench/harness/report.h"
@@ -22,6 +23,7 @@
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
 #include "libs/db/database.h"
 #include "libs/db/migrations.h"
+#include "libs/errors/errors.h"
 #include "libs/testing/postgres_server.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/temp_dir.h"
@@ -40,18 +42,9 @@ namespace cv1 = kelola::customer::v1;
 namespace lv1 = kelola::ledger::v1;
 constexpr char kTenant[] = "bench";
 
-std::unique_ptr<grpc::ClientContext> Ctx() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("x-kelola-tenant", kTenant);
-  context->AddMetadata("x-kelola-principal", "bench");
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return context;
-}
+std::unique_ptr<grpc::ClientContext> Ctx() { return BenchContext(kTenant); }
 
-absl::Status FromGrpc(const grpc::Status& s) {
-  return s.ok() ? absl::OkStatus()
-                : absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
+absl::Status FromGrpc(const grpc::Status& s) { return errors::FromGrpcStatus(s); }
 
 kelola::type::v1::Money Idr(int64_t minor) {
   kelola::type::v1::Money m;

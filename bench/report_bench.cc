@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/harness/calls.h"
 #include "bench/harness/latency.h"
 #include "bench/harness/report.h"
 #include "bench/report_feed/customer_history.h"
@@ -32,6 +33,7 @@
 #include "grpcpp/grpcpp.h"
 #include "kelola/report/v1/report_service.grpc.pb.h"
 #include "libs/db/database.h"
+#include "libs/errors/errors.h"
 #include "libs/testing/postgres_server.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/temp_dir.h"
@@ -57,17 +59,10 @@ namespace {
 namespace rv1 = kelola::report::v1;
 
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& tenant) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("x-kelola-tenant", tenant);
-  context->AddMetadata("x-kelola-principal", "bench");
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  return context;
+  return BenchContext(tenant, absl::Seconds(60));
 }
 
-absl::Status FromGrpc(const grpc::Status& s) {
-  return s.ok() ? absl::OkStatus()
-                : absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
+absl::Status FromGrpc(const grpc::Status& s) { return errors::FromGrpcStatus(s); }
 
 double CpuSecondsOfSelf() {
   rusage usage{};
@@ -290,15 +285,8 @@ void ReportBench::WaitWarm() {
   Add(row);
 }
 
-// Resident memory of a process in MiB (VmRSS).
-double ResidentMiB(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (absl::StartsWith(line, "VmRSS:")) return std::atof(line.substr(6).c_str()) / 1024;
-  }
-  return 0;
-}
+// Resident memory of a process in MiB.
+double ResidentMiB(pid_t pid) { return MemoryOf(pid).resident_kib / 1024.0; }
 
 // A restart of report-svc on the full database: the time until it reports SERVING (its fact
 // index loaded), and its memory then.

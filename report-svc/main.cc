@@ -27,8 +27,6 @@ int main(int argc, char** argv) {
   // simply read again from the stream; NORMAL spares an fsync per batch.
   kelola::db::DatabaseOptions db_options;
   db_options.sqlite_synchronous = "NORMAL";
-  // The fact index reads whole tables at start; mapped, their pages are not copied twice.
-  db_options.sqlite_mmap_mib = 4096;
   auto db = kelola::server::OpenDatabaseOrDie("--db", absl::GetFlag(FLAGS_db),
                                               kelola::report::Migrations(), db_options);
   auto ledger = kelola::server::PeerChannelOrDie("--ledger", absl::GetFlag(FLAGS_ledger));

@@ -188,9 +188,6 @@ struct DatabaseOptions {
   // wal_autocheckpoint). Larger than SQLite's default (1000), so that index pages every
   // write touches are copied once per checkpoint rather than many times.
   int sqlite_wal_autocheckpoint_pages = 10000;
-  // SQLite: bytes of the database file read through a memory map (PRAGMA mmap_size), in
-  // MiB; 0 reads every page with a system call into SQLite's own cache.
-  int sqlite_mmap_mib = 0;
   // PostgreSQL: timeout for establishing a connection.
   absl::Duration connect_timeout = absl::Seconds(5);
 };

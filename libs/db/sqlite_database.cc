@@ -134,10 +134,6 @@ class SqliteConnection {
         absl::StrCat("PRAGMA synchronous=", absl::AsciiStrToUpper(options.sqlite_synchronous)));
     pragmas.push_back("PRAGMA foreign_keys=ON");
     pragmas.push_back(absl::StrCat("PRAGMA cache_size=-", options.sqlite_cache_mib * 1024));
-    if (options.sqlite_mmap_mib > 0) {
-      pragmas.push_back(
-          absl::StrCat("PRAGMA mmap_size=", int64_t{options.sqlite_mmap_mib} * 1024 * 1024));
-    }
     pragmas.push_back(
         absl::StrCat("PRAGMA wal_autocheckpoint=", options.sqlite_wal_autocheckpoint_pages));
     // Statement journals of SAVEPOINTs (group commit, imports) in memory, not in a temp

@@ -113,8 +113,8 @@ struct Inputs {
   std::vector<domain::CardRow> cards;
   std::vector<store::CustomerSales> window;           // all stores
   std::vector<store::CustomerSales> window_at_store;  // store filter only
-  // Open sales per customer (on sales of the store filter, for reminders).
-  std::unordered_map<std::string, std::vector<domain::OpenSale>> open_by_customer;
+  // What is overdue per customer (on sales of the store filter, for reminders).
+  std::unordered_map<std::string, domain::Overdue> overdue;
 };
 
 // One candidate with everything a list shows and sorts by.
@@ -184,7 +184,7 @@ std::vector<std::string> Population(const CustomerIndex& index,
 
 Candidate CandidateOf(const std::string& id, const domain::CustomerRow* customer,
                       const domain::CardRow* card, const Scoring& scoring,
-                      const std::vector<domain::OpenSale>& open_sales, absl::TimeZone zone,
+                      const domain::Overdue& overdue, absl::TimeZone zone,
                       absl::CivilDay today, const std::string& currency) {
   const domain::RfmValues v = scoring.ValuesOf(id);
   const domain::RfmScores scores = scoring.scale().ScoresOf(v);
@@ -194,7 +194,6 @@ Candidate CandidateOf(const std::string& id, const domain::CustomerRow* customer
     lifetime.first_purchase = domain::DayOf(*card->first_purchase, zone);
     lifetime.last_purchase = domain::DayOf(*card->last_purchase, zone);
   }
-  const domain::Overdue overdue = domain::OverdueOn(open_sales, today);
   Candidate c;
   v1::CustomerInsight& i = c.insight;
   i.set_customer_id(id);
@@ -279,9 +278,9 @@ absl::StatusOr<v1::ListCustomerInsightsResponse> ReportQueries::ListCustomerInsi
     if (!filter->store_id.empty() && !reminder) {
       in.window_at_store = facts.SalesByCustomer(window.from, window.to, filter->store_id);
     }
-    for (const store::OpenSale& s : facts.OpenSales(reminder ? filter->store_id : "")) {
-      in.open_by_customer[std::string(s.customer_id)].push_back(
-          {"", std::string(s.customer_id), s.due_date, s.outstanding});
+    for (const store::Owing& o : facts.OwingCustomers(reminder ? filter->store_id : "", zone,
+                                                      today)) {
+      in.overdue[*o.customer_id] = {o.overdue, o.days_overdue};
     }
     return absl::OkStatus();
   });
@@ -299,7 +298,7 @@ absl::StatusOr<v1::ListCustomerInsightsResponse> ReportQueries::ListCustomerInsi
     const domain::CustomerRow* customer = index.Find(id);
     auto card = cards.find(id);
     Candidate c = CandidateOf(id, customer, card == cards.end() ? nullptr : card->second,
-                              scoring, in.open_by_customer[id], zone, today,
+                              scoring, in.overdue[id], zone, today,
                               moment->settings.currency);
     if (!Matches(c, request.kind(), *filter, customer, bought_at_store)) continue;
     candidates.push_back(std::move(c));

@@ -60,6 +60,11 @@ std::vector<Bucket> Buckets(Granularity granularity, absl::CivilDay start, absl:
   return out;
 }
 
+AgingThresholds AgingThresholdsOn(absl::CivilDay today, absl::TimeZone zone) {
+  return {absl::FromCivil(today - 30, zone), absl::FromCivil(today - 60, zone),
+          absl::FromCivil(today - 90, zone)};
+}
+
 int64_t DivideHalfUp(int64_t numerator, int64_t denominator) {
   if (denominator <= 0) return 0;
   const int64_t quotient = numerator / denominator;

@@ -39,6 +39,24 @@ int64_t BucketCount(Granularity granularity, absl::CivilDay start, absl::CivilDa
 // The buckets of [start, end] rounded out, oldest first, none missing.
 std::vector<Bucket> Buckets(Granularity granularity, absl::CivilDay start, absl::CivilDay end);
 
+// The age buckets of receivables (R3): a sale's age is `today − its sale day`; buckets
+// 0–30, 31–60, 61–90 and over 90 days. As instants, so that sales are bucketed without
+// converting each to a day: a sale is at most 30 days old when it is at or after the start
+// of today − 30, and so on.
+struct AgingThresholds {
+  absl::Time days_30;  // start of today − 30
+  absl::Time days_60;
+  absl::Time days_90;
+  // 0..3: the bucket of a sale made at `t`.
+  int BucketOf(absl::Time t) const {
+    if (t >= days_30) return 0;
+    if (t >= days_60) return 1;
+    if (t >= days_90) return 2;
+    return 3;
+  }
+};
+AgingThresholds AgingThresholdsOn(absl::CivilDay today, absl::TimeZone zone);
+
 // numerator / denominator rounded half up (both >= 0); 0 when the denominator is 0.
 int64_t DivideHalfUp(int64_t numerator, int64_t denominator);
 

@@ -68,9 +68,10 @@ absl::Time EffectiveTime(const ledger::v1::SaleRefunded& p, absl::Time occur);
 absl::Time EffectiveTime(const ledger::v1::SaleVoided& p, absl::Time occur);
 absl::Time EffectiveTime(const ledger::v1::PaymentVoided& p, absl::Time occur);
 
-// How much a sale's outstanding amount moved: `after` minus what was stored (0 if nothing).
-inline int64_t OutstandingDelta(const std::optional<SaleFact>& before, const SaleFact& after) {
-  return after.outstanding - (before.has_value() ? before->outstanding : 0);
+// How much a sale's outstanding amount moved: `after` minus what was stored before (nothing
+// stored: the whole amount is new).
+inline int64_t OutstandingDelta(std::optional<int64_t> before, const SaleFact& after) {
+  return after.outstanding - before.value_or(0);
 }
 
 }  // namespace kelola::report::domain

@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/log/log.h"
+#include "report-svc/domain/calendar.h"
+#include "report-svc/store/customer_dimension.h"
 #include "report-svc/store/summary_cards.h"
 
 namespace kelola::report::store {
@@ -15,36 +17,6 @@ const absl::CivilDay kEpochDay(1970, 1, 1);
 template <typename T>
 void EnsureSize(std::vector<T>& v, size_t n, T fill = T()) {
   if (v.size() < n) v.resize(n, fill);
-}
-
-// Reads the rows of `columns` from `from_where` past `mark` in chunks ordered by (order1,
-// order2), the last two selected columns, and hands each to `apply`; moves `mark`.
-template <typename Apply>
-absl::Status ReadPast(db::Transaction& tx, int chunk_rows, const std::string& tenant_id,
-                      const std::string& columns,
-                      const std::string& from_where, const std::string& order1,
-                      const std::string& order2, bool text_key, int64_t& mark_change,
-                      db::Value& mark_key, Apply apply) {
-  // A row-value comparison, so that both planners seek the (tenant, order1, order2) index
-  // instead of scanning the tenant's rows (an OR of the two conditions is not a range).
-  const std::string sql = absl::StrCat(
-      "SELECT ", columns, ", ", order1, ", ", order2, " FROM ", from_where, " AND (", order1,
-      ", ", order2, ") > (?, ?) ORDER BY ", order1, ", ", order2, " LIMIT ", chunk_rows);
-  while (true) {
-    auto rows = tx.Query(sql, {tenant_id, mark_change, mark_key});
-    if (!rows.ok()) return rows.status();
-    for (const db::Row& r : *rows) apply(r);
-    if (!rows->empty()) {
-      const db::Row& last = rows->back();
-      mark_change = last.GetInt(last.size() - 2);
-      if (text_key) {
-        mark_key = last.GetText(last.size() - 1);
-      } else {
-        mark_key = last.GetInt(last.size() - 1);
-      }
-    }
-    if (rows->size() < static_cast<size_t>(chunk_rows)) return absl::OkStatus();
-  }
 }
 
 }  // namespace
@@ -178,36 +150,47 @@ std::vector<CustomerSales> TenantFacts::SalesByCustomer(absl::Time from, absl::T
   return out;
 }
 
-std::vector<OpenSale> TenantFacts::OpenSales(const std::string& store_id) const {
-  std::vector<OpenSale> out;
+std::vector<Owing> TenantFacts::OwingCustomers(const std::string& store_id, absl::TimeZone zone,
+                                               absl::CivilDay today) const {
+  std::vector<Owing> out;
   const uint32_t store = FindStore(store_id);
   if (store == kNone) return out;
+  const domain::AgingThresholds aging = domain::AgingThresholdsOn(today, zone);
+  const int64_t today_day = today - kEpochDay;
+  std::vector<uint32_t> slot(customers_.size(), kNone);  // customer → index in `out`
   for (size_t i = 0; i < sale_us_.size(); ++i) {
-    if (sale_outstanding_[i] <= 0 || sale_customer_[i] == kNone) continue;
-    if (store != kAll && sale_store_[i] != store) continue;
-    OpenSale sale;
-    sale.customer_id = customer_ids_[sale_customer_[i]];
-    sale.sale_time = absl::FromUnixMicros(sale_us_[i]);
-    if (sale_due_day_[i] != std::numeric_limits<int32_t>::min()) {
-      sale.due_date = kEpochDay + sale_due_day_[i];
+    const int64_t outstanding = sale_outstanding_[i];
+    const uint32_t c = sale_customer_[i];
+    if (outstanding <= 0 || c == kNone || (store != kAll && sale_store_[i] != store)) continue;
+    if (slot[c] == kNone) {
+      slot[c] = static_cast<uint32_t>(out.size());
+      out.emplace_back();
     }
-    sale.outstanding = sale_outstanding_[i];
-    out.push_back(sale);
+    Owing& o = out[slot[c]];
+    const absl::Time sold = absl::FromUnixMicros(sale_us_[i]);
+    o.balance += outstanding;
+    o.aging[aging.BucketOf(sold)] += outstanding;
+    o.oldest_sale_time = std::min(o.oldest_sale_time, sold);
+    const int32_t due = sale_due_day_[i];
+    if (due != std::numeric_limits<int32_t>::min() && today_day > due) {
+      o.overdue += outstanding;
+      o.days_overdue = std::max(o.days_overdue, static_cast<int32_t>(today_day - due));
+    }
   }
-  return out;
-}
-
-absl::flat_hash_map<std::string, absl::Time> TenantFacts::LastPayments() const {
-  std::vector<int64_t> last(customers_.size(), std::numeric_limits<int64_t>::min());
+  std::vector<int64_t> last_payment(customers_.size(), std::numeric_limits<int64_t>::min());
   for (size_t i = 0; i < payment_us_.size(); ++i) {
     const uint32_t c = payment_customer_[i];
-    if (c == kNone || !payment_counts_[i]) continue;
-    last[c] = std::max(last[c], payment_us_[i]);
+    if (c == kNone || !payment_counts_[i] || slot[c] == kNone) continue;
+    last_payment[c] = std::max(last_payment[c], payment_us_[i]);
   }
-  absl::flat_hash_map<std::string, absl::Time> out;
-  for (size_t c = 0; c < last.size(); ++c) {
-    if (last[c] != std::numeric_limits<int64_t>::min()) {
-      out[customer_ids_[c]] = absl::FromUnixMicros(last[c]);
+  for (uint32_t c = 0; c < slot.size(); ++c) {
+    if (slot[c] == kNone) continue;
+    Owing& o = out[slot[c]];
+    o.customer_id = &customer_ids_[c];
+    o.customer = &customers_[c];
+    o.card = &cards_[c];
+    if (last_payment[c] != std::numeric_limits<int64_t>::min()) {
+      o.last_payment = absl::FromUnixMicros(last_payment[c]);
     }
   }
   return out;
@@ -276,16 +259,18 @@ FactIndex::Entry& FactIndex::EntryOf(const std::string& tenant_id) {
 }
 
 absl::Status FactIndex::RefreshEntry(const std::string& tenant_id, Entry& entry) {
-  absl::MutexLock lock(&entry.mu);
+  // One refresher at a time; readers keep reading between the chunks it applies.
+  absl::MutexLock refreshing(&entry.refresh_mu);
   db::TransactionOptions read_only;
   read_only.read_only = true;
   return db_.InTransaction(
-      [&](db::Transaction& tx) { return Refresh(tx, tenant_id, entry.facts); }, read_only);
+      [&](db::Transaction& tx) { return Refresh(tx, tenant_id, entry); }, read_only);
 }
 
 absl::Status FactIndex::Read(const std::string& tenant_id,
                              const std::function<absl::Status(const TenantFacts&)>& read) {
   Entry& entry = EntryOf(tenant_id);
+  entry.last_read_us.store(absl::ToUnixMicros(absl::Now()));
   if (absl::Status s = RefreshEntry(tenant_id, entry); !s.ok()) return s;
   absl::ReaderMutexLock lock(&entry.mu);
   return read(entry.facts);
@@ -294,6 +279,7 @@ absl::Status FactIndex::Read(const std::string& tenant_id,
 absl::Status FactIndex::ReadAtLeast(const std::string& tenant_id, int64_t sequence,
                                     const std::function<absl::Status(const TenantFacts&)>& read) {
   Entry& entry = EntryOf(tenant_id);
+  entry.last_read_us.store(absl::ToUnixMicros(absl::Now()));
   {
     absl::ReaderMutexLock lock(&entry.mu);
     if (entry.facts.loaded_ && entry.facts.applied_through_ >= sequence) return read(entry.facts);
@@ -309,8 +295,8 @@ FactIndex::~FactIndex() {
   if (loader_.joinable()) loader_.join();
 }
 
-void FactIndex::StartLoading(absl::Duration follow_interval) {
-  loader_ = std::thread([this, follow_interval] {
+void FactIndex::StartLoading(absl::Duration follow_interval, absl::Duration follow_idle) {
+  loader_ = std::thread([this, follow_interval, follow_idle] {
     absl::Status loaded = LoadAll();
     {
       absl::MutexLock lock(&load_mu_);
@@ -322,9 +308,12 @@ void FactIndex::StartLoading(absl::Duration follow_interval) {
         if (load_mu_.AwaitWithTimeout(absl::Condition(&stopping_), follow_interval)) return;
       }
       std::vector<std::pair<std::string, Entry*>> entries;
+      const int64_t recent_us = absl::ToUnixMicros(absl::Now() - follow_idle);
       {
         absl::MutexLock lock(&mu_);
-        for (auto& [tenant, entry] : tenants_) entries.push_back({tenant, entry.get()});
+        for (auto& [tenant, entry] : tenants_) {
+          if (entry->last_read_us.load() >= recent_us) entries.push_back({tenant, entry.get()});
+        }
       }
       for (auto& [tenant, entry] : entries) {
         if (absl::Status s = RefreshEntry(tenant, *entry); !s.ok()) {
@@ -364,105 +353,214 @@ absl::Status FactIndex::LoadAll() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// How the index follows one table: `columns` are handed to the table's row function;
+// a first load reads the whole table in the order of `scan_key` (its primary key, the
+// cheapest order to read), later refreshes read the rows past the mark in the order of
+// (change_no, `order_key`).
+struct TableSpec {
+  const char* table;
+  const char* columns;
+  const char* scan_key;
+  bool scan_key_text;
+  const char* order_key;
+  bool order_key_text;
+  const char* change_column = "change_no";
+};
+
+constexpr TableSpec kCustomers{
+    "report_customers",
+    "customer_id, version, display_name, phone_e164, category_id, marketing_consent, "
+    "create_us, state, merged_into_customer_id",
+    "customer_id", true, "customer_id", true};
+constexpr TableSpec kCards{
+    "summary_cards",
+    "customer_id, ledger_version, currency, total_spent_minor, transaction_count, "
+    "first_purchase_us, last_purchase_us, balance_minor, merged_into_customer_id",
+    "customer_id", true, "customer_id", true};
+constexpr TableSpec kSales{
+    "report_sales",
+    "row_no, customer_id, store_id, sale_us, due_day, net_total_minor, outstanding_minor, "
+    "counted",
+    "sale_id", true, "row_no", false};
+constexpr TableSpec kPayments{"report_payments", "row_no, customer_id, received_us, counts",
+                              "payment_id", true, "row_no", false};
+// Only ever appended: always read by row number (its change numbers grow with it).
+constexpr TableSpec kChanges{"report_receivable_changes",
+                             "effective_us, delta_minor, sale_row_no",
+                             "row_no",
+                             false,
+                             "row_no",
+                             false,
+                             "row_no"};
+
+db::Value KeyOf(const db::Row& r, size_t i, bool text) {
+  if (text) return r.GetText(i);
+  return r.GetInt(i);
+}
+
+db::Value LowestKey(bool text) {
+  if (text) return std::string();
+  return int64_t{-1};
+}
+
+// Reads the rows in chunks of `chunk_rows` (bounded memory) and hands each chunk to
+// `apply`. With `mark_change` unset: the whole table in `scan_key` order; else the rows
+// past (mark_change, mark_key) in (change_no, order_key) order, moving the mark.
+absl::Status ReadChunks(db::Transaction& tx, int chunk_rows, const std::string& tenant_id,
+                        const TableSpec& spec, std::optional<int64_t>& mark_change,
+                        db::Value& mark_key, const std::function<void(const db::Rows&)>& apply) {
+  const bool scan = !mark_change.has_value();
+  // Row values, so that both planners seek the index instead of scanning the tenant.
+  const std::string sql =
+      scan ? absl::StrCat("SELECT ", spec.columns, ", ", spec.scan_key, " FROM ", spec.table,
+                          " WHERE tenant_id = ? AND ", spec.scan_key, " > ? ORDER BY ",
+                          spec.scan_key, " LIMIT ", chunk_rows)
+           : absl::StrCat("SELECT ", spec.columns, ", ", spec.change_column, ", ", spec.order_key,
+                          " FROM ", spec.table, " WHERE tenant_id = ? AND (", spec.change_column,
+                          ", ", spec.order_key, ") > (?, ?) ORDER BY ", spec.change_column, ", ",
+                          spec.order_key, " LIMIT ", chunk_rows);
+  db::Value scan_key = LowestKey(spec.scan_key_text);
+  while (true) {
+    auto rows = scan ? tx.Query(sql, {tenant_id, scan_key})
+                     : tx.Query(sql, {tenant_id, *mark_change, mark_key});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return absl::OkStatus();
+    apply(*rows);
+    const db::Row& last = rows->back();
+    if (scan) {
+      scan_key = KeyOf(last, last.size() - 1, spec.scan_key_text);
+    } else {
+      mark_change = last.GetInt(last.size() - 2);
+      mark_key = KeyOf(last, last.size() - 1, spec.order_key_text);
+    }
+    if (rows->size() < static_cast<size_t>(chunk_rows)) return absl::OkStatus();
+  }
+}
+
+absl::StatusOr<int64_t> CursorOf(db::Transaction& tx, const char* consumer, const char* producer) {
+  auto rows = tx.Query("SELECT sequence FROM consumer_cursors WHERE consumer = ? AND producer = ?",
+                       {std::string(consumer), std::string(producer)});
+  if (!rows.ok()) return rows.status();
+  return rows->empty() ? 0 : rows->front().GetInt(0);
+}
+
+}  // namespace
+
+void TenantFacts::ApplyCustomer(const db::Row& r) {
+  domain::CustomerRow& c = customers_[CustomerNo(r.GetText(0))];
+  c.version = r.GetInt(1);
+  c.display_name = r.GetText(2);
+  c.phone_e164 = r.GetText(3);
+  c.category_id = r.GetText(4);
+  c.marketing_consent = r.GetInt(5) != 0;
+  c.created.reset();
+  if (auto us = r.GetOptionalInt(6)) c.created = absl::FromUnixMicros(*us);
+  c.state = static_cast<domain::CustomerState>(r.GetInt(7));
+  c.merged_into_customer_id = r.GetText(8);
+}
+
+void TenantFacts::ApplyCard(const db::Row& r) {
+  domain::CardRow& c = cards_[CustomerNo(r.GetText(0))];
+  c.ledger_version = r.GetInt(1);
+  c.currency = r.GetText(2);
+  c.total_spent = r.GetInt(3);
+  c.transaction_count = r.GetInt(4);
+  c.first_purchase.reset();
+  c.last_purchase.reset();
+  if (auto us = r.GetOptionalInt(5)) c.first_purchase = absl::FromUnixMicros(*us);
+  if (auto us = r.GetOptionalInt(6)) c.last_purchase = absl::FromUnixMicros(*us);
+  c.balance = r.GetInt(7);
+  c.merged_into_customer_id = r.GetText(8);
+}
+
+void TenantFacts::ApplySale(const db::Row& r) {
+  const size_t row = static_cast<size_t>(r.GetInt(0) - 1);
+  const size_t n = row + 1;
+  EnsureSize(sale_us_, n);
+  EnsureSize(sale_net_, n);
+  EnsureSize(sale_outstanding_, n);
+  EnsureSize(sale_customer_, n, kNone);
+  EnsureSize(sale_store_, n);
+  EnsureSize(sale_due_day_, n, std::numeric_limits<int32_t>::min());
+  EnsureSize(sale_counted_, n);
+  AssignSale(row, CustomerNo(r.GetText(1)));
+  sale_store_[row] = StoreNo(r.GetText(2));
+  sale_us_[row] = r.GetInt(3);
+  const std::optional<int64_t> due = r.GetOptionalInt(4);
+  sale_due_day_[row] =
+      due.has_value() ? static_cast<int32_t>(*due) : std::numeric_limits<int32_t>::min();
+  sale_net_[row] = r.GetInt(5);
+  sale_outstanding_[row] = r.GetInt(6);
+  sale_counted_[row] = r.GetInt(7) != 0;
+}
+
+void TenantFacts::ApplyPayment(const db::Row& r) {
+  const size_t row = static_cast<size_t>(r.GetInt(0) - 1);
+  EnsureSize(payment_us_, row + 1);
+  EnsureSize(payment_customer_, row + 1, kNone);
+  EnsureSize(payment_counts_, row + 1);
+  payment_customer_[row] = CustomerNo(r.GetText(1));
+  payment_us_[row] = r.GetInt(2);
+  payment_counts_[row] = r.GetInt(3) != 0;
+}
+
+void TenantFacts::ApplyChange(const db::Row& r) {
+  change_us_.push_back(r.GetInt(0));
+  change_delta_.push_back(r.GetInt(1));
+  change_sale_.push_back(static_cast<uint32_t>(r.GetInt(2) - 1));
+}
+
 absl::Status FactIndex::Refresh(db::Transaction& tx, const std::string& tenant_id,
-                                TenantFacts& f) {
-  // The card feed's cursor first: every event up to it is committed, so every row it wrote
+                                Entry& entry) {
+  // The cursors first: every event up to them is committed, so every row written for them
   // is visible to the reads below.
-  auto cursor = tx.Query(
-      "SELECT sequence FROM consumer_cursors WHERE consumer = ? AND producer = ?",
-      {std::string(kCardConsumer), std::string(kLedgerProducer)});
-  if (!cursor.ok()) return cursor.status();
-  const int64_t through = cursor->empty() ? 0 : cursor->front().GetInt(0);
-  auto customers = ReadPast(
-      tx, options_.chunk_rows, tenant_id,
-      "customer_id, version, display_name, phone_e164, category_id, marketing_consent, "
-      "create_us, state, merged_into_customer_id",
-      "report_customers WHERE tenant_id = ?", "change_no", "customer_id", true,
-      f.customers_mark_.change_no, f.customers_mark_.key, [&](const db::Row& r) {
-        domain::CustomerRow& c = f.customers_[f.CustomerNo(r.GetText(0))];
-        c.version = r.GetInt(1);
-        c.display_name = r.GetText(2);
-        c.phone_e164 = r.GetText(3);
-        c.category_id = r.GetText(4);
-        c.marketing_consent = r.GetInt(5) != 0;
-        c.created.reset();
-        if (auto us = r.GetOptionalInt(6)) c.created = absl::FromUnixMicros(*us);
-        c.state = static_cast<domain::CustomerState>(r.GetInt(7));
-        c.merged_into_customer_id = r.GetText(8);
-      });
-  if (!customers.ok()) return customers;
-  auto cards = ReadPast(
-      tx, options_.chunk_rows, tenant_id,
-      "customer_id, ledger_version, currency, total_spent_minor, transaction_count, "
-      "first_purchase_us, last_purchase_us, balance_minor, merged_into_customer_id",
-      "summary_cards WHERE tenant_id = ?", "change_no", "customer_id", true,
-      f.cards_mark_.change_no, f.cards_mark_.key, [&](const db::Row& r) {
-        domain::CardRow& c = f.cards_[f.CustomerNo(r.GetText(0))];
-        c.ledger_version = r.GetInt(1);
-        c.currency = r.GetText(2);
-        c.total_spent = r.GetInt(3);
-        c.transaction_count = r.GetInt(4);
-        c.first_purchase.reset();
-        c.last_purchase.reset();
-        if (auto us = r.GetOptionalInt(5)) c.first_purchase = absl::FromUnixMicros(*us);
-        if (auto us = r.GetOptionalInt(6)) c.last_purchase = absl::FromUnixMicros(*us);
-        c.balance = r.GetInt(7);
-        c.merged_into_customer_id = r.GetText(8);
-      });
-  if (!cards.ok()) return cards;
-  auto sales = ReadPast(
-      tx, options_.chunk_rows, tenant_id,
-      "row_no, customer_id, store_id, sale_us, due_day, net_total_minor, outstanding_minor, "
-      "counted",
-      "report_sales WHERE tenant_id = ?", "change_no", "row_no", false, f.sales_mark_.change_no,
-      f.sales_mark_.key, [&](const db::Row& r) {
-        const size_t row = static_cast<size_t>(r.GetInt(0) - 1);
-        const size_t n = row + 1;
-        EnsureSize(f.sale_us_, n);
-        EnsureSize(f.sale_net_, n);
-        EnsureSize(f.sale_outstanding_, n);
-        EnsureSize(f.sale_customer_, n, TenantFacts::kNone);
-        EnsureSize(f.sale_store_, n);
-        EnsureSize(f.sale_due_day_, n, std::numeric_limits<int32_t>::min());
-        EnsureSize(f.sale_counted_, n);
-        f.AssignSale(row, f.CustomerNo(r.GetText(1)));
-        f.sale_store_[row] = f.StoreNo(r.GetText(2));
-        f.sale_us_[row] = r.GetInt(3);
-        const std::optional<int64_t> due = r.GetOptionalInt(4);
-        f.sale_due_day_[row] =
-            due.has_value() ? static_cast<int32_t>(*due) : std::numeric_limits<int32_t>::min();
-        f.sale_net_[row] = r.GetInt(5);
-        f.sale_outstanding_[row] = r.GetInt(6);
-        f.sale_counted_[row] = r.GetInt(7) != 0;
-      });
-  if (!sales.ok()) return sales;
-  auto payments = ReadPast(
-      tx, options_.chunk_rows, tenant_id, "row_no, customer_id, received_us, counts",
-      "report_payments WHERE tenant_id = ?", "change_no", "row_no", false,
-      f.payments_mark_.change_no, f.payments_mark_.key, [&](const db::Row& r) {
-        const size_t row = static_cast<size_t>(r.GetInt(0) - 1);
-        EnsureSize(f.payment_us_, row + 1);
-        EnsureSize(f.payment_customer_, row + 1, TenantFacts::kNone);
-        EnsureSize(f.payment_counts_, row + 1);
-        f.payment_customer_[row] = f.CustomerNo(r.GetText(1));
-        f.payment_us_[row] = r.GetInt(2);
-        f.payment_counts_[row] = r.GetInt(3) != 0;
-      });
-  if (!payments.ok()) return payments;
-  // Changes are only ever appended: read by row number alone (c.row_no twice keeps one shape).
-  absl::Status changes = ReadPast(
-      tx, options_.chunk_rows, tenant_id, "c.effective_us, c.delta_minor, s.row_no",
-      "report_receivable_changes c JOIN report_sales s ON s.tenant_id = c.tenant_id AND "
-      "s.sale_id = c.sale_id WHERE c.tenant_id = ?",
-      "c.row_no", "c.row_no", false, f.changes_mark_.change_no, f.changes_mark_.key,
-      [&](const db::Row& r) {
-        f.change_us_.push_back(r.GetInt(0));
-        f.change_delta_.push_back(r.GetInt(1));
-        f.change_sale_.push_back(static_cast<uint32_t>(r.GetInt(2) - 1));
-      });
-  if (!changes.ok()) return changes;
-  f.applied_through_ = through;
-  f.loaded_ = true;
+  auto ledger_through = CursorOf(tx, kCardConsumer, kLedgerProducer);
+  if (!ledger_through.ok()) return ledger_through.status();
+  auto customers_through = CursorOf(tx, kCustomerConsumer, kCustomerProducer);
+  if (!customers_through.ok()) return customers_through.status();
+
+  struct Followed {
+    const TableSpec* spec;
+    TenantFacts::Mark TenantFacts::*mark;
+    void (TenantFacts::*apply)(const db::Row&);
+    int64_t through;
+  };
+  const Followed tables[] = {
+      {&kCustomers, &TenantFacts::customers_mark_, &TenantFacts::ApplyCustomer,
+       *customers_through},
+      {&kCards, &TenantFacts::cards_mark_, &TenantFacts::ApplyCard, *ledger_through},
+      {&kSales, &TenantFacts::sales_mark_, &TenantFacts::ApplySale, *ledger_through},
+      {&kPayments, &TenantFacts::payments_mark_, &TenantFacts::ApplyPayment, *ledger_through},
+      {&kChanges, &TenantFacts::changes_mark_, &TenantFacts::ApplyChange, *ledger_through},
+  };
+  for (const Followed& t : tables) {
+    TenantFacts::Mark mark;
+    {
+      absl::ReaderMutexLock lock(&entry.mu);
+      mark = entry.facts.*t.mark;
+    }
+    // Outstanding changes are only appended: followed by row number from the start.
+    const bool append_only = t.spec == &kChanges;
+    if (!mark.change_no.has_value() && append_only) {
+      mark = {int64_t{-1}, LowestKey(false)};
+    }
+    const bool first_load = !mark.change_no.has_value();
+    absl::Status read = ReadChunks(tx, options_.chunk_rows, tenant_id, *t.spec, mark.change_no,
+                                   mark.key, [&](const db::Rows& rows) {
+                                     absl::MutexLock lock(&entry.mu);
+                                     for (const db::Row& r : rows) (entry.facts.*t.apply)(r);
+                                   });
+    if (!read.ok()) return read;
+    // After a first load, what changes later is what comes after the cursor.
+    if (first_load) mark = {t.through, LowestKey(t.spec->order_key_text)};
+    absl::MutexLock lock(&entry.mu);
+    entry.facts.*t.mark = mark;
+  }
+  absl::MutexLock lock(&entry.mu);
+  entry.facts.applied_through_ = *ledger_through;
+  entry.facts.loaded_ = true;
   return absl::OkStatus();
 }
 

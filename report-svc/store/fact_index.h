@@ -15,6 +15,7 @@
 //
 // Walk-in sales are not stored by the projection; every sale here has a customer.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -38,15 +39,23 @@
 
 namespace kelola::report::store {
 
-// A sale with an amount outstanding.
-struct OpenSale {
-  absl::string_view customer_id;
-  absl::Time sale_time;
-  std::optional<absl::CivilDay> due_date;
-  int64_t outstanding = 0;
+// What one customer owes on its open sales (R3), with what a receivables row shows of it.
+// The pointers point into the index and are valid during the read.
+struct Owing {
+  const std::string* customer_id = nullptr;
+  const domain::CustomerRow* customer = nullptr;  // version 0: not reported by the directory
+  const domain::CardRow* card = nullptr;          // ledger_version 0: no card
+  std::optional<absl::Time> last_payment;
+  int64_t balance = 0;
+  int64_t aging[4] = {0, 0, 0, 0};
+  int64_t overdue = 0;
+  int32_t days_overdue = 0;
+  absl::Time oldest_sale_time = absl::InfiniteFuture();
 };
 
 // One tenant's facts. Customers and stores are numbered densely in the order first seen.
+class FactIndex;
+
 class TenantFacts {
  public:
   // Customers the directory reported (version > 0), deleted and merged ones included.
@@ -56,11 +65,6 @@ class TenantFacts {
   // As store::SalesByCustomer: counted sales in [from, to) (store "" = all) per customer.
   std::vector<CustomerSales> SalesByCustomer(absl::Time from, absl::Time to,
                                              const std::string& store_id) const;
-  // The sales with an amount outstanding (at `store_id` unless ""); their customer ids
-  // point into the index and are valid during the read.
-  std::vector<OpenSale> OpenSales(const std::string& store_id) const;
-  // Each customer's newest counted payment.
-  absl::flat_hash_map<std::string, absl::Time> LastPayments() const;
   // Net totals of counted sales per 15-minute slot (kSlotMicros) in [from, to).
   std::vector<SlotAmount> SalesBySlot(absl::Time from, absl::Time to,
                                       const SeriesFilter& filter) const;
@@ -68,6 +72,11 @@ class TenantFacts {
   std::vector<SlotAmount> ReceivableChangesBySlot(absl::Time from, absl::Time to,
                                                   const SeriesFilter& filter) const;
   int64_t ReceivablesBefore(absl::Time before, const SeriesFilter& filter) const;
+
+  // Every customer with an amount outstanding (on sales of `store_id` unless ""), aged on
+  // `today` in `zone` (overdue: due before today).
+  std::vector<Owing> OwingCustomers(const std::string& store_id, absl::TimeZone zone,
+                                    absl::CivilDay today) const;
 
   // One customer's open sales (for a card's overdue figures; sale ids are not kept).
   std::vector<domain::OpenSale> OpenSalesOf(const std::string& customer_id) const;
@@ -121,14 +130,20 @@ class TenantFacts {
 
   int64_t applied_through_ = 0;
   bool loaded_ = false;
-  // Where each table was read up to: its ordering columns' values of the last row read.
+  // Where each table was read up to: its ordering columns' values of the last row read
+  // (change_no unset: not loaded yet).
   struct Mark {
-    int64_t change_no = -1;
+    std::optional<int64_t> change_no;
     db::Value key;
   };
-  Mark customers_mark_{-1, std::string()}, cards_mark_{-1, std::string()},
-      sales_mark_{-1, int64_t{-1}}, payments_mark_{-1, int64_t{-1}},
-      changes_mark_{-1, int64_t{-1}};
+  Mark customers_mark_, cards_mark_, sales_mark_, payments_mark_, changes_mark_;
+
+  // Writes one row of each table (the columns of fact_index.cc's TableSpec) into the arrays.
+  void ApplyCustomer(const db::Row& r);
+  void ApplyCard(const db::Row& r);
+  void ApplySale(const db::Row& r);
+  void ApplyPayment(const db::Row& r);
+  void ApplyChange(const db::Row& r);
 };
 
 struct FactIndexOptions {
@@ -153,21 +168,25 @@ class FactIndex {
   // Loads every tenant the projection knows.
   absl::Status LoadAll();
   // Runs LoadAll() on a thread of its own (after a start, before traffic: see Ready()), then
-  // brings every loaded tenant up to date every `follow_interval` until destruction, so that
-  // reads rarely have to wait for a refresh of their own.
-  void StartLoading(absl::Duration follow_interval = absl::Milliseconds(250));
+  // brings every tenant read within `follow_idle` up to date every `follow_interval` until
+  // destruction, so that reads rarely have to wait for a refresh of their own (tenants
+  // nobody reads, e.g. during a rebuild, cost nothing until they are read).
+  void StartLoading(absl::Duration follow_interval = absl::Milliseconds(250),
+                    absl::Duration follow_idle = absl::Minutes(5));
   // OK once StartLoading()'s load finished; UNAVAILABLE until then (or with its error).
   absl::Status Ready();
   ~FactIndex();
 
  private:
   struct Entry {
+    absl::Mutex refresh_mu;  // held by the one refresher
     absl::Mutex mu;
     TenantFacts facts ABSL_GUARDED_BY(mu);
+    std::atomic<int64_t> last_read_us{0};  // when a caller last read the tenant
   };
   Entry& EntryOf(const std::string& tenant_id);
   absl::Status RefreshEntry(const std::string& tenant_id, Entry& entry);
-  absl::Status Refresh(db::Transaction& tx, const std::string& tenant_id, TenantFacts& facts);
+  absl::Status Refresh(db::Transaction& tx, const std::string& tenant_id, Entry& entry);
 
   db::Database& db_;
   const FactIndexOptions options_;

@@ -5,36 +5,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "libs/time/time.h"
+#include "report-svc/store/batch_reads.h"
 
 namespace kelola::report::store {
 namespace {
 
 const absl::CivilDay kEpochDay(1970, 1, 1);
 
-absl::StatusOr<std::optional<domain::SaleFact>> LoadSale(db::Transaction& tx,
-                                                         const std::string& tenant,
-                                                         const std::string& sale_id) {
-  auto rows = tx.Query(
-      "SELECT outstanding_minor FROM report_sales WHERE tenant_id = ? AND sale_id = ?",
-      {tenant, sale_id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::optional<domain::SaleFact>();
-  domain::SaleFact fact;
-  fact.sale_id = sale_id;
-  fact.outstanding = rows->front().GetInt(0);
-  return std::optional<domain::SaleFact>(fact);
-}
-
+// `row_no`: the sale's (a new sale's freshly drawn) row number; an update keeps the stored
+// one anyway.
 absl::Status SaveSale(db::Transaction& tx, const std::string& tenant, const domain::SaleFact& s,
-                      bool is_new, int64_t change_no, RowNumbers& numbers) {
+                      int64_t row_no, int64_t change_no) {
   db::Value due = db::Null();
   if (s.due_date.has_value()) due = static_cast<int64_t>(*s.due_date - kEpochDay);
-  int64_t row_no = 0;
-  if (is_new) {
-    auto next = numbers.Next(tx, "report_sales", tenant);
-    if (!next.ok()) return next.status();
-    row_no = *next;
-  }
   return tx.ExecuteDeferred(
           "INSERT INTO report_sales (tenant_id, sale_id, customer_id, store_id, sale_us, due_day, "
           "net_total_minor, outstanding_minor, counted, row_no, change_no) "
@@ -50,14 +33,16 @@ absl::Status SaveSale(db::Transaction& tx, const std::string& tenant, const doma
 }
 
 absl::Status SaveReceivableChange(db::Transaction& tx, const std::string& tenant,
-                                  const domain::SaleFact& sale, absl::Time effective,
-                                  int64_t delta, int64_t change_no, RowNumbers& numbers) {
+                                  const domain::SaleFact& sale, int64_t sale_row_no,
+                                  absl::Time effective, int64_t delta, int64_t change_no,
+                                  RowNumbers& numbers) {
   auto row_no = numbers.Next(tx, "report_receivable_changes", tenant);
   if (!row_no.ok()) return row_no.status();
   return tx.ExecuteDeferred(
-      "INSERT INTO report_receivable_changes (tenant_id, sale_id, effective_us, delta_minor, "
-      "row_no, change_no) VALUES (?, ?, ?, ?, ?, ?)",
-      {tenant, sale.sale_id, absl::ToUnixMicros(effective), delta, *row_no, change_no});
+      "INSERT INTO report_receivable_changes (tenant_id, sale_id, sale_row_no, effective_us, "
+      "delta_minor, row_no, change_no) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      {tenant, sale.sale_id, sale_row_no, absl::ToUnixMicros(effective), delta, *row_no,
+       change_no});
 }
 
 // One statement: a new payment takes the next row number; a known one (a void, a merge)
@@ -111,6 +96,32 @@ absl::StatusOr<int64_t> RowNumbers::Next(db::Transaction& tx, const std::string&
   return it->second++;
 }
 
+absl::Status SaleOutstanding::Load(db::Transaction& tx, const std::string& tenant_id,
+                                   const std::vector<const domain::CardChange*>& changes) {
+  std::vector<std::string> ids;
+  for (const domain::CardChange* change : changes) {
+    for (const ledger::v1::SalePosition& p : change->positions) {
+      if (!known_.contains({tenant_id, p.sale_id()})) ids.push_back(p.sale_id());
+    }
+  }
+  auto rows = ReadByKeys(tx, "report_sales", "sale_id", "sale_id, row_no, outstanding_minor",
+                         tenant_id, ids);
+  if (!rows.ok()) return rows.status();
+  for (const db::Row& r : *rows) known_[{tenant_id, r.GetText(0)}] = {r.GetInt(1), r.GetInt(2)};
+  return absl::OkStatus();
+}
+
+std::optional<SaleOutstanding::Known> SaleOutstanding::Get(const std::string& tenant_id,
+                                                           const std::string& sale_id) const {
+  auto it = known_.find({tenant_id, sale_id});
+  if (it == known_.end()) return std::nullopt;
+  return it->second;
+}
+
+void SaleOutstanding::Set(const std::string& tenant_id, const std::string& sale_id, Known known) {
+  known_[{tenant_id, sale_id}] = known;
+}
+
 absl::Status RowNumbers::Save(db::Transaction& tx) {
   for (const auto& [key, next] : next_) {
     absl::Status saved = tx.ExecuteDeferred(
@@ -145,7 +156,7 @@ db::Migration LedgerFactsMigration(int version) {
       "$WITHOUT_ROWID;\n"
       "CREATE INDEX report_payments_by_change ON report_payments (tenant_id, change_no, row_no);\n"
       "CREATE TABLE report_receivable_changes (tenant_id TEXT NOT NULL, sale_id TEXT NOT NULL, "
-      "effective_us BIGINT NOT NULL, "
+      "sale_row_no BIGINT NOT NULL, effective_us BIGINT NOT NULL, "
       "delta_minor BIGINT NOT NULL, row_no BIGINT NOT NULL, change_no BIGINT NOT NULL);\n"
       "CREATE UNIQUE INDEX report_receivable_changes_by_row ON report_receivable_changes "
       "(tenant_id, row_no);\n"
@@ -160,21 +171,26 @@ db::Migration LedgerFactsMigration(int version) {
 
 absl::Status SaveLedgerFacts(db::Transaction& tx, const std::string& tenant_id,
                              const domain::CardChange& change, int64_t change_no,
-                             RowNumbers& numbers) {
+                             RowNumbers& numbers, SaleOutstanding& sales) {
   if (absl::Status s = MoveToSurvivor(tx, tenant_id, change, change_no); !s.ok()) return s;
   for (const ledger::v1::SalePosition& position : change.positions) {
     const domain::SaleFact after = domain::SaleFactOf(position);
-    auto before = LoadSale(tx, tenant_id, after.sale_id);
-    if (!before.ok()) return before.status();
-    if (absl::Status s =
-            SaveSale(tx, tenant_id, after, !before->has_value(), change_no, numbers);
-        !s.ok()) {
-      return s;
+    const std::optional<SaleOutstanding::Known> before = sales.Get(tenant_id, after.sale_id);
+    int64_t row_no = 0;
+    if (before.has_value()) {
+      row_no = before->row_no;
+    } else {
+      auto next = numbers.Next(tx, "report_sales", tenant_id);
+      if (!next.ok()) return next.status();
+      row_no = *next;
     }
-    const int64_t delta = domain::OutstandingDelta(*before, after);
+    if (absl::Status s = SaveSale(tx, tenant_id, after, row_no, change_no); !s.ok()) return s;
+    sales.Set(tenant_id, after.sale_id, {row_no, after.outstanding});
+    const int64_t delta = domain::OutstandingDelta(
+        before.has_value() ? std::optional<int64_t>(before->outstanding) : std::nullopt, after);
     if (delta == 0) continue;
-    if (absl::Status s = SaveReceivableChange(tx, tenant_id, after, change.effective_time, delta,
-                                              change_no, numbers);
+    if (absl::Status s = SaveReceivableChange(tx, tenant_id, after, row_no, change.effective_time,
+                                              delta, change_no, numbers);
         !s.ok()) {
       return s;
     }

@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -38,11 +40,30 @@ class RowNumbers {
   std::map<std::pair<std::string, std::string>, int64_t> next_;
 };
 
+// The sales a batch touches (row number and outstanding amount), read once up front and
+// kept up to date as the batch writes them.
+class SaleOutstanding {
+ public:
+  struct Known {
+    int64_t row_no = 0;
+    int64_t outstanding = 0;
+  };
+  // Reads every stored sale the changes name.
+  absl::Status Load(db::Transaction& tx, const std::string& tenant_id,
+                    const std::vector<const domain::CardChange*>& changes);
+  // The stored sale; nullopt when the sale is not stored (yet).
+  std::optional<Known> Get(const std::string& tenant_id, const std::string& sale_id) const;
+  void Set(const std::string& tenant_id, const std::string& sale_id, Known known);
+
+ private:
+  std::map<std::pair<std::string, std::string>, Known> known_;
+};
+
 // Stores what `change` (already known to be newer than the card) says of sales and payments.
 // Every row written carries `change_no` (the event's sequence), and new sales and payments a
 // row number dense per tenant, so that store/fact_index.h can follow the tables.
 absl::Status SaveLedgerFacts(db::Transaction& tx, const std::string& tenant_id,
                              const domain::CardChange& change, int64_t change_no,
-                             RowNumbers& numbers);
+                             RowNumbers& numbers, SaleOutstanding& sales);
 
 }  // namespace kelola::report::store

@@ -1,12 +1,16 @@
 #include "report-svc/store/summary_cards.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/events/event_consumer.h"
 #include "libs/time/time.h"
+#include "report-svc/store/batch_reads.h"
 #include "report-svc/store/ledger_facts.h"
 
 namespace kelola::report::store {
@@ -43,16 +47,6 @@ domain::CardRow CardFromRow(const db::Row& r) {
   card.last_purchase = TimeFromMicros(r, 9);
   card.merged_into_customer_id = r.GetText(10);
   return card;
-}
-
-absl::StatusOr<domain::CardRow> LoadCard(db::Transaction& tx, const std::string& tenant,
-                                         const std::string& customer) {
-  auto rows = tx.Query(absl::StrCat("SELECT ", kCardColumns,
-                                    " FROM summary_cards WHERE tenant_id = ? AND customer_id = ?"),
-                       {tenant, customer});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return domain::CardRow{};
-  return CardFromRow(rows->front());
 }
 
 absl::Status SaveCard(db::Transaction& tx, const std::string& tenant, const domain::CardRow& c,
@@ -97,22 +91,77 @@ db::Migration SummaryCardsMigration(int version) {
 
 namespace {
 
-absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event,
-                              RowNumbers& numbers) {
-  absl::StatusOr<std::vector<domain::CardChange>> changes = domain::CardChanges(event);
-  if (!changes.ok()) return changes.status();
-  for (const domain::CardChange& change : *changes) {
-    absl::StatusOr<domain::CardRow> card = LoadCard(tx, event.tenant_id(), change.customer_id);
-    if (!card.ok()) return card.status();
-    if (!domain::IsNewer(change, *card)) continue;  // a replay: the card is already newer
+// The cards a batch touches, read once up front and kept up to date as the batch writes
+// them.
+class CardCache {
+ public:
+  absl::Status Load(db::Transaction& tx, const std::string& tenant,
+                    const std::vector<const domain::CardChange*>& changes) {
+    std::vector<std::string> ids;
+    for (const domain::CardChange* change : changes) {
+      if (!cards_.contains({tenant, change->customer_id})) {
+        cards_[{tenant, change->customer_id}] = domain::CardRow{};
+        ids.push_back(change->customer_id);
+      }
+    }
+    auto rows = ReadByKeys(tx, "summary_cards", "customer_id", kCardColumns, tenant, ids);
+    if (!rows.ok()) return rows.status();
+    for (const db::Row& r : *rows) {
+      domain::CardRow card = CardFromRow(r);
+      cards_[{tenant, card.customer_id}] = std::move(card);
+    }
+    return absl::OkStatus();
+  }
+  domain::CardRow& at(const std::string& tenant, const std::string& customer) {
+    return cards_[{tenant, customer}];
+  }
+
+ private:
+  std::map<std::pair<std::string, std::string>, domain::CardRow> cards_;
+};
+
+// The changes of every event of a batch, decoded once, and the rows they touch.
+struct DecodedBatch {
+  std::vector<std::vector<domain::CardChange>> changes;  // per event
+  CardCache cards;
+  SaleOutstanding sales;
+};
+
+absl::StatusOr<std::unique_ptr<DecodedBatch>> Decode(db::Transaction& tx,
+                                                     absl::Span<const type::v1::Event> events) {
+  auto batch = std::make_unique<DecodedBatch>();
+  std::map<std::string, std::vector<const domain::CardChange*>> by_tenant;
+  batch->changes.reserve(events.size());
+  for (const type::v1::Event& event : events) {
+    absl::StatusOr<std::vector<domain::CardChange>> changes = domain::CardChanges(event);
+    if (!changes.ok()) return changes.status();
+    batch->changes.push_back(std::move(*changes));
+  }
+  for (size_t i = 0; i < events.size(); ++i) {
+    for (const domain::CardChange& change : batch->changes[i]) {
+      by_tenant[events[i].tenant_id()].push_back(&change);
+    }
+  }
+  for (const auto& [tenant, changes] : by_tenant) {
+    if (absl::Status s = batch->cards.Load(tx, tenant, changes); !s.ok()) return s;
+    if (absl::Status s = batch->sales.Load(tx, tenant, changes); !s.ok()) return s;
+  }
+  return batch;
+}
+
+absl::Status ApplyChanges(db::Transaction& tx, const type::v1::Event& event,
+                          const std::vector<domain::CardChange>& changes, DecodedBatch& batch,
+                          RowNumbers& numbers) {
+  for (const domain::CardChange& change : changes) {
+    domain::CardRow& card = batch.cards.at(event.tenant_id(), change.customer_id);
+    if (!domain::IsNewer(change, card)) continue;  // a replay: the card is already newer
+    card = domain::ReduceCard(change, card);
     // Rows carry the event's sequence as their change number (store/fact_index.h).
-    if (absl::Status s =
-            SaveCard(tx, event.tenant_id(), domain::ReduceCard(change, *card), event.sequence());
-        !s.ok()) {
+    if (absl::Status s = SaveCard(tx, event.tenant_id(), card, event.sequence()); !s.ok()) {
       return s;
     }
-    if (absl::Status s =
-            SaveLedgerFacts(tx, event.tenant_id(), change, event.sequence(), numbers);
+    if (absl::Status s = SaveLedgerFacts(tx, event.tenant_id(), change, event.sequence(),
+                                         numbers, batch.sales);
         !s.ok()) {
       return s;
     }
@@ -122,19 +171,18 @@ absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event,
 
 }  // namespace
 
-absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event) {
-  RowNumbers numbers;
-  if (absl::Status s = ApplyLedgerEvent(tx, event, numbers); !s.ok()) return s;
-  return numbers.Save(tx);
-}
-
 absl::Status ApplyLedgerBatch(db::Transaction& tx, absl::Span<const type::v1::Event> events) {
+  if (events.empty()) return absl::OkStatus();
+  auto batch = Decode(tx, events);
+  if (!batch.ok()) return batch.status();
   RowNumbers numbers;
-  for (const type::v1::Event& event : events) {
-    if (absl::Status s = ApplyLedgerEvent(tx, event, numbers); !s.ok()) return s;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (absl::Status s = ApplyChanges(tx, events[i], (*batch)->changes[i], **batch, numbers);
+        !s.ok()) {
+      return s;
+    }
   }
   if (absl::Status s = numbers.Save(tx); !s.ok()) return s;
-  if (events.empty()) return absl::OkStatus();
   return tx.ExecuteDeferred(
       "INSERT INTO report_ledger_position (id, last_occur_us) VALUES (1, ?) "
       "ON CONFLICT (id) DO UPDATE SET last_occur_us = excluded.last_occur_us",

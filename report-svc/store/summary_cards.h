@@ -30,11 +30,11 @@ inline constexpr char kLedgerProducer[] = "ledger-svc";
 // 3 replaced by report_sales).
 db::Migration SummaryCardsMigration(int version);
 
-// Applies one ledger event inside `tx` (events that change no card are ignored).
-absl::Status ApplyLedgerEvent(db::Transaction& tx, const type::v1::Event& event);
-
-// Applies a batch of ledger events inside `tx` and records the newest one's occur_time as
-// the time the reports are "as of" (ReadLedgerAsOf).
+// Applies a batch of ledger events inside `tx` (events that change no card are ignored):
+// decodes every payload once, reads the cards and sales the batch touches in a few
+// statements, applies the events in order in memory and writes the results (deferred, so
+// PostgreSQL pipelines them); records the newest event's occur_time as the time the
+// reports are "as of" (ReadLedgerAsOf).
 absl::Status ApplyLedgerBatch(db::Transaction& tx, absl::Span<const type::v1::Event> events);
 
 // The occur_time of the newest ledger event applied; unset before any.

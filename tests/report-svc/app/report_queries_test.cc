@@ -15,6 +15,7 @@
 #include "libs/db/migrations.h"
 #include "libs/errors/errors.h"
 #include "libs/testing/postgres_environment.h"
+#include "libs/testing/suite.h"
 #include "libs/testing/temp_dir.h"
 #include "libs/time/time.h"
 #include "report-svc/api/summary_card_reader.h"
@@ -129,14 +130,9 @@ class ReportQueriesTest : public ::testing::TestWithParam<std::string> {
     auto dir = testing::TempDir::Create("kelola-reports");
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = std::move(*dir);
-    std::string url = absl::StrCat("sqlite:", dir_->path(), "/reports.db");
-    if (GetParam() == "postgres") {
-      ASSERT_NE(testing::SharedPostgres(), nullptr);
-      auto created = testing::SharedPostgres()->CreateUniqueDatabase("reports");
-      ASSERT_TRUE(created.ok()) << created.status();
-      url = *created;
-    }
-    auto db = db::Open(url);
+    auto url = testing::DatabaseUrl(GetParam(), *dir_, "reports");
+    ASSERT_TRUE(url.ok()) << url.status();
+    auto db = db::Open(*url);
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
     ASSERT_TRUE(db::ApplyMigrations(*db_, Migrations()).ok());

@@ -183,7 +183,7 @@ TEST(SaleFactTest, APositionBecomesAFact) {
   EXPECT_EQ(OutstandingDelta(std::nullopt, fact), 700);
   SaleFact paid = fact;
   paid.outstanding = 200;
-  EXPECT_EQ(OutstandingDelta(fact, paid), -500);
+  EXPECT_EQ(OutstandingDelta(fact.outstanding, paid), -500);
   p.set_status(ledger::v1::SALE_STATUS_VOIDED);
   EXPECT_FALSE(SaleFactOf(p).counted);
 }

@@ -15,6 +15,7 @@
 #include "libs/db/migrations.h"
 #include "libs/events/event_consumer.h"
 #include "libs/testing/postgres_environment.h"
+#include "libs/testing/suite.h"
 #include "libs/testing/temp_dir.h"
 #include "libs/time/time.h"
 #include "report-svc/store/migrations.h"
@@ -87,14 +88,9 @@ class SummaryCardsTest : public ::testing::TestWithParam<std::string> {
     auto dir = testing::TempDir::Create("kelola-cards");
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = std::move(*dir);
-    std::string url = absl::StrCat("sqlite:", dir_->path(), "/cards.db");
-    if (GetParam() == "postgres") {
-      ASSERT_NE(testing::SharedPostgres(), nullptr);
-      auto created = testing::SharedPostgres()->CreateUniqueDatabase("cards");
-      ASSERT_TRUE(created.ok()) << created.status();
-      url = *created;
-    }
-    auto db = db::Open(url);
+    auto url = testing::DatabaseUrl(GetParam(), *dir_, "cards");
+    ASSERT_TRUE(url.ok()) << url.status();
+    auto db = db::Open(*url);
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
     ASSERT_TRUE(db::ApplyMigrations(*db_, Migrations()).ok());

@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   // simply read again from the stream; NORMAL spares an fsync per batch.
   kelola::db::DatabaseOptions db_options;
   db_options.sqlite_synchronous = "NORMAL";
+  // Catch-ups write much: a larger WAL between checkpoints copies a page rewritten by many
+  // batches once, and a larger cache keeps the tables' recent pages.
+  db_options.sqlite_wal_autocheckpoint_pages = 50000;
+  db_options.sqlite_writer_cache_mib = 512;
   auto db = kelola::server::OpenDatabaseOrDie("--db", absl::GetFlag(FLAGS_db),
                                               kelola::report::Migrations(), db_options);
   auto ledger = kelola::server::PeerChannelOrDie("--ledger", absl::GetFlag(FLAGS_ledger));

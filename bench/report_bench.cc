@@ -136,7 +136,8 @@ class ReportBench {
         testing::ServiceProcess::Start({"report-svc",
                                         {"--db=" + db_url_, "--ledger=" + feed_->ledger_address(),
                                          "--customer=" + feed_->customer_address()},
-                                        dir_, /*ready_timeout=*/absl::Minutes(30)});
+                                        dir_,
+                                        /*ready_timeout=*/absl::Minutes(30)});
     if (!report.ok()) return report.status();
     report_process_ = *std::move(report);
     stub_ = rv1::ReportService::NewStub(

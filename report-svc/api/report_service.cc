@@ -88,14 +88,14 @@ grpc::Status ReportService::ExportReport(grpc::ServerContext* context,
   export_context.time_zone = settings->time_zone;
   export_context.time_zone_name = settings->time_zone_name;
   export_context.language_code = settings->language_code;
-  const absl::Status status = exporter_.Export(
-      rc->tenant_id, export_context, *request, deadline,
-      [&](const v1::ExportReportResponse& message) -> absl::Status {
-        if (context->IsCancelled() || !writer->Write(message)) {
-          return absl::CancelledError("the client went away");
-        }
-        return absl::OkStatus();
-      });
+  const absl::Status status =
+      exporter_.Export(rc->tenant_id, export_context, *request, deadline,
+                       [&](const v1::ExportReportResponse& message) -> absl::Status {
+                         if (context->IsCancelled() || !writer->Write(message)) {
+                           return absl::CancelledError("the client went away");
+                         }
+                         return absl::OkStatus();
+                       });
   return errors::ToGrpcStatus(status, kErrorDomain);
 }
 

@@ -113,8 +113,8 @@ absl::StatusOr<std::vector<v1::SummaryCard>> SummaryCardReader::Complete(
   for (const auto& [id, card] : stored) needed = std::max(needed, card.change_no);
   const domain::Interval window = app::Segments::WindowOf(settings.time_zone, today);
   std::vector<v1::SummaryCard> cards;
-  absl::Status read = facts_.ReadAtLeast(
-      tenant_id, needed, [&](const store::TenantFacts& facts) -> absl::Status {
+  absl::Status read =
+      facts_.ReadAtLeast(tenant_id, needed, [&](const store::TenantFacts& facts) -> absl::Status {
         cards.clear();
         for (const std::string& id : ids) {
           auto it = stored.find(id);

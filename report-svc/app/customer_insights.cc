@@ -184,8 +184,8 @@ std::vector<std::string> Population(const CustomerIndex& index,
 
 Candidate CandidateOf(const std::string& id, const domain::CustomerRow* customer,
                       const domain::CardRow* card, const Scoring& scoring,
-                      const domain::Overdue& overdue, absl::TimeZone zone,
-                      absl::CivilDay today, const std::string& currency) {
+                      const domain::Overdue& overdue, absl::TimeZone zone, absl::CivilDay today,
+                      const std::string& currency) {
   const domain::RfmValues v = scoring.ValuesOf(id);
   const domain::RfmScores scores = scoring.scale().ScoresOf(v);
   domain::Lifetime lifetime;
@@ -237,8 +237,8 @@ bool Matches(const Candidate& c, v1::InsightKind kind, const Filter& filter,
   if (!filter.store_id.empty() && !reminder && !bought_at_store.contains(i.customer_id())) {
     return false;
   }
-  if (filter.marketing_consent && (customer && customer->marketing_consent) !=
-                                      *filter.marketing_consent) {
+  if (filter.marketing_consent &&
+      (customer && customer->marketing_consent) != *filter.marketing_consent) {
     return false;
   }
   if (filter.has_phone && i.phone_e164().empty() == *filter.has_phone) return false;
@@ -259,8 +259,8 @@ absl::StatusOr<v1::ListCustomerInsightsResponse> ReportQueries::ListCustomerInsi
   if (!page_size.ok()) return page_size.status();
   absl::StatusOr<Filter> filter = ParseInsightFilter(request.filter(), request.kind());
   if (!filter.ok()) return filter.status();
-  absl::StatusOr<SortOrder> order = ParseOrderBy(request.order_by(), OrderFields(),
-                                                 DefaultOrder(request.kind()), AscendingOnly, false);
+  absl::StatusOr<SortOrder> order = ParseOrderBy(
+      request.order_by(), OrderFields(), DefaultOrder(request.kind()), AscendingOnly, false);
   if (!order.ok()) return order.status();
   absl::StatusOr<Moment> moment = MomentOf(tenant_id, deadline);
   if (!moment.ok()) return moment.status();
@@ -278,8 +278,8 @@ absl::StatusOr<v1::ListCustomerInsightsResponse> ReportQueries::ListCustomerInsi
     if (!filter->store_id.empty() && !reminder) {
       in.window_at_store = facts.SalesByCustomer(window.from, window.to, filter->store_id);
     }
-    for (const store::Owing& o : facts.OwingCustomers(reminder ? filter->store_id : "", zone,
-                                                      today)) {
+    for (const store::Owing& o :
+         facts.OwingCustomers(reminder ? filter->store_id : "", zone, today)) {
       in.overdue[*o.customer_id] = {o.overdue, o.days_overdue};
     }
     return absl::OkStatus();
@@ -297,17 +297,16 @@ absl::StatusOr<v1::ListCustomerInsightsResponse> ReportQueries::ListCustomerInsi
   for (const std::string& id : Population(index, in.cards)) {
     const domain::CustomerRow* customer = index.Find(id);
     auto card = cards.find(id);
-    Candidate c = CandidateOf(id, customer, card == cards.end() ? nullptr : card->second,
-                              scoring, in.overdue[id], zone, today,
-                              moment->settings.currency);
+    Candidate c = CandidateOf(id, customer, card == cards.end() ? nullptr : card->second, scoring,
+                              in.overdue[id], zone, today, moment->settings.currency);
     if (!Matches(c, request.kind(), *filter, customer, bought_at_store)) continue;
     candidates.push_back(std::move(c));
   }
 
-  const PageRequest page_request{*page_size, request.page_token(), kPageKind, tenant_id,
-                                 absl::StrCat(request.kind(), "|", request.filter().size(), ":",
-                                              request.filter(), "|", order->field, "|",
-                                              order->descending)};
+  const PageRequest page_request{
+      *page_size, request.page_token(), kPageKind, tenant_id,
+      absl::StrCat(request.kind(), "|", request.filter().size(), ":", request.filter(), "|",
+                   order->field, "|", order->descending)};
   absl::StatusOr<SortedPage> page = SortAndSlice(
       candidates.size(), [&](size_t i) { return KeyOf(candidates[i], order->field); }, *order,
       page_request);

@@ -33,12 +33,12 @@ absl::StatusOr<Range> CheckRequest(const v1::GetCustomerReportRequest& r,
   }
   if (!fields.empty()) return fields.ToStatus();
   if (*last - *first + 1 > options.max_report_days) {
-    return errors::Error(absl::StatusCode::kInvalidArgument, "DATE_RANGE_TOO_LONG",
-                         absl::StrCat("the range may span at most ", options.max_report_days,
-                                      " days"),
-                         {{"max_days", absl::StrCat(options.max_report_days)}},
-                         {{"end_date", absl::StrCat("at most ", options.max_report_days,
-                                                    " days after start_date")}});
+    return errors::Error(
+        absl::StatusCode::kInvalidArgument, "DATE_RANGE_TOO_LONG",
+        absl::StrCat("the range may span at most ", options.max_report_days, " days"),
+        {{"max_days", absl::StrCat(options.max_report_days)}},
+        {{"end_date",
+          absl::StrCat("at most ", options.max_report_days, " days after start_date")}});
   }
   Range range{*first, *last, options.default_top_customers};
   if (r.top_customers_limit() > 0) range.top_limit = r.top_customers_limit();
@@ -123,8 +123,8 @@ absl::StatusOr<v1::GetCustomerReportResponse> ReportQueries::GetCustomerReport(
     in.customers = facts.Customers();
     in.in_range = facts.SalesByCustomer(interval.from, interval.to, request.store_id());
     if (!request.store_id().empty()) {
-      in.at_store = facts.SalesByCustomer(absl::InfinitePast(), absl::InfiniteFuture(),
-                                          request.store_id());
+      in.at_store =
+          facts.SalesByCustomer(absl::InfinitePast(), absl::InfiniteFuture(), request.store_id());
     }
     return absl::OkStatus();
   });
@@ -143,7 +143,8 @@ absl::StatusOr<v1::GetCustomerReportResponse> ReportQueries::GetCustomerReport(
   int64_t total_sales = 0;
   int64_t transactions = 0;
   for (store::CustomerSales& s : in.in_range) {
-    if (!request.category_id().empty() && index.CategoryOf(s.customer_id) != request.category_id()) {
+    if (!request.category_id().empty() &&
+        index.CategoryOf(s.customer_id) != request.category_id()) {
       continue;
     }
     total_sales += s.total;

@@ -19,10 +19,10 @@ bool DescendingByDefault(const std::string& field) {
 }
 
 absl::StatusOr<SortOrder> OrderOf(const std::string& order_by) {
-  return ParseOrderBy(order_by,
-                      {"balance", "oldest_open_sale_date", "days_overdue", "overdue_amount",
-                       "display_name"},
-                      {"balance", true}, DescendingByDefault, /*fixed_direction=*/true);
+  return ParseOrderBy(
+      order_by,
+      {"balance", "oldest_open_sale_date", "days_overdue", "overdue_amount", "display_name"},
+      {"balance", true}, DescendingByDefault, /*fixed_direction=*/true);
 }
 
 SortKey KeyOf(const store::Owing& o, const std::string& field, absl::TimeZone zone) {
@@ -106,8 +106,8 @@ absl::StatusOr<v1::GetReceivablesReportResponse> ReportQueries::GetReceivablesRe
   const PageRequest page_request{
       *page_size, request.page_token(), kPageKind, tenant_id,
       absl::StrCat(request.category_id().size(), ":", request.category_id(), "|",
-                   request.store_id().size(), ":", request.store_id(), "|",
-                   request.overdue_only(), "|", order->field)};
+                   request.store_id().size(), ":", request.store_id(), "|", request.overdue_only(),
+                   "|", order->field)};
 
   v1::GetReceivablesReportResponse response;
   absl::Status page_status;

@@ -63,7 +63,8 @@ absl::StatusOr<SortOrder> ParseOrderBy(const std::string& order_by,
   auto invalid = [&] {
     return errors::Error(absl::StatusCode::kInvalidArgument, "INVALID_ORDER_BY",
                          "order_by names an unsupported field or direction",
-                         {{"order_by", order_by}}, {{"order_by", "unsupported field or direction"}});
+                         {{"order_by", order_by}},
+                         {{"order_by", "unsupported field or direction"}});
   };
   std::vector<std::string> words = absl::StrSplit(order_by, ' ', absl::SkipEmpty());
   if (words.empty() || words.size() > 2) return invalid();
@@ -84,8 +85,8 @@ bool KeyBefore(const SortKey& a, const SortKey& b, bool by_text, bool descending
   return a.customer_id < b.customer_id;
 }
 
-absl::StatusOr<PageSlice> SlicePage(const std::vector<SortKey>& keys, bool by_text,
-                                    bool descending, int page_size, const std::string& page_token,
+absl::StatusOr<PageSlice> SlicePage(const std::vector<SortKey>& keys, bool by_text, bool descending,
+                                    int page_size, const std::string& page_token,
                                     const std::string& kind, const std::string& tenant_id,
                                     const std::string& binding) {
   PageSlice slice;

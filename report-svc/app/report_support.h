@@ -5,8 +5,8 @@
 // token carries the last row's sort key, so a page resumes after it even when rows were
 // added or removed meanwhile).
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -120,9 +120,9 @@ absl::StatusOr<SortedPage> SortAndSlice(size_t n, KeyOf key_of, const SortOrder&
   std::vector<SortKey> keys;
   keys.reserve(n);
   for (const auto& k : keyed) keys.push_back(k.first);
-  absl::StatusOr<PageSlice> slice = SlicePage(keys, by_text, order.descending, page.page_size,
-                                              page.page_token, page.kind, page.tenant_id,
-                                              page.binding);
+  absl::StatusOr<PageSlice> slice =
+      SlicePage(keys, by_text, order.descending, page.page_size, page.page_token, page.kind,
+                page.tenant_id, page.binding);
   if (!slice.ok()) return slice.status();
   SortedPage out;
   for (size_t i = slice->begin; i < slice->end; ++i) out.rows.push_back(keyed[i].second);

@@ -62,9 +62,8 @@ void Segments::Work() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](Segments* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-            return s->stopping_ || !s->jobs_.empty();
-          },
+          +[](Segments* s)
+               ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) { return s->stopping_ || !s->jobs_.empty(); },
           this));
       if (stopping_) return;
       job = std::move(jobs_.front());

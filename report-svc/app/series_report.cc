@@ -77,13 +77,12 @@ void AddNewCustomers(const store::TenantFacts& facts, const v1::GetSeriesRequest
     }
     return;
   }
-  for (const store::CustomerSales& s : facts.SalesByCustomer(
-           absl::InfinitePast(), absl::InfiniteFuture(), request.store_id())) {
+  for (const store::CustomerSales& s :
+       facts.SalesByCustomer(absl::InfinitePast(), absl::InfiniteFuture(), request.store_id())) {
     if (by_category && index.CategoryOf(s.customer_id) != *filter.category_id) continue;
     add_at(s.first, 1);
   }
 }
-
 
 }  // namespace
 

@@ -39,8 +39,7 @@ CustomerRow FromSnapshot(const cv1::Customer& c, CustomerRow row) {
   row.display_name = c.display_name();
   row.phone_e164 = c.phone().e164();
   row.category_id = c.category_id();
-  row.marketing_consent =
-      c.marketing_consent().state() == cv1::MARKETING_CONSENT_STATE_GRANTED;
+  row.marketing_consent = c.marketing_consent().state() == cv1::MARKETING_CONSENT_STATE_GRANTED;
   if (c.has_create_time()) row.created = time::ToTime(c.create_time());
   row.state = StateOf(c.state());
   row.merged_into_customer_id = c.merged_into_customer_id();
@@ -67,31 +66,35 @@ absl::StatusOr<bool> Apply(const google::protobuf::Any& any, CustomerRow& row) {
     done = std::move(r);
     return !done.ok() || *done;
   };
-  try_one(On<cv1::CustomerCreated>(any, row, [](const auto& p, CustomerRow& r) {
-    r = FromSnapshot(p.customer(), std::move(r));
-  })) ||
-      try_one(On<cv1::CustomerUpdated>(any, row, [](const auto& p, CustomerRow& r) {
-        r = FromSnapshot(p.customer(), std::move(r));
-      })) ||
+  try_one(On<cv1::CustomerCreated>(
+      any, row,
+      [](const auto& p, CustomerRow& r) { r = FromSnapshot(p.customer(), std::move(r)); })) ||
+      try_one(On<cv1::CustomerUpdated>(
+          any, row,
+          [](const auto& p, CustomerRow& r) { r = FromSnapshot(p.customer(), std::move(r)); })) ||
       try_one(On<cv1::CustomerArchived>(
           any, row, [](const auto&, CustomerRow& r) { r.state = CustomerState::kArchived; })) ||
       try_one(On<cv1::CustomerRestored>(
           any, row, [](const auto&, CustomerRow& r) { r.state = CustomerState::kActive; })) ||
       try_one(On<cv1::CustomerCategoryChanged>(
           any, row, [](const auto& p, CustomerRow& r) { r.category_id = p.new_category_id(); })) ||
-      try_one(On<cv1::CustomerMarketingConsentChanged>(any, row, [](const auto& p, CustomerRow& r) {
-        r.marketing_consent =
-            p.marketing_consent().state() == cv1::MARKETING_CONSENT_STATE_GRANTED;
-      })) ||
-      try_one(On<cv1::CustomerMerged>(any, row, [](const auto& p, CustomerRow& r) {
-        r.state = CustomerState::kMerged;
-        r.merged_into_customer_id = p.target_customer_id();
-      })) ||
-      try_one(On<cv1::CustomerErased>(any, row, [](const auto&, CustomerRow& r) {
-        r.state = CustomerState::kErased;
-        r.display_name.clear();
-        r.phone_e164.clear();
-      })) ||
+      try_one(On<cv1::CustomerMarketingConsentChanged>(any, row,
+                                                       [](const auto& p, CustomerRow& r) {
+                                                         r.marketing_consent =
+                                                             p.marketing_consent().state() ==
+                                                             cv1::MARKETING_CONSENT_STATE_GRANTED;
+                                                       })) ||
+      try_one(On<cv1::CustomerMerged>(any, row,
+                                      [](const auto& p, CustomerRow& r) {
+                                        r.state = CustomerState::kMerged;
+                                        r.merged_into_customer_id = p.target_customer_id();
+                                      })) ||
+      try_one(On<cv1::CustomerErased>(any, row,
+                                      [](const auto&, CustomerRow& r) {
+                                        r.state = CustomerState::kErased;
+                                        r.display_name.clear();
+                                        r.phone_e164.clear();
+                                      })) ||
       try_one(On<cv1::CustomerDeleted>(
           any, row, [](const auto&, CustomerRow& r) { r.state = CustomerState::kDeleted; }));
   return done;

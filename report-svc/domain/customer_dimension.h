@@ -18,7 +18,13 @@
 
 namespace kelola::report::domain {
 
-enum class CustomerState : int { kActive = 1, kArchived = 2, kMerged = 3, kErased = 4, kDeleted = 5 };
+enum class CustomerState : int {
+  kActive = 1,
+  kArchived = 2,
+  kMerged = 3,
+  kErased = 4,
+  kDeleted = 5
+};
 
 struct CustomerRow {
   std::string customer_id;

@@ -44,8 +44,12 @@ SaleFact SaleFactOf(const lv1::SalePosition& position) {
 std::vector<PaymentFact> PaymentsOf(const lv1::SaleRecorded& p) {
   return OnePayment(p.sale_payment());
 }
-std::vector<PaymentFact> PaymentsOf(const lv1::SaleVoided& p) { return OnePayment(p.sale_payment()); }
-std::vector<PaymentFact> PaymentsOf(const lv1::PaymentRecorded& p) { return OnePayment(p.payment()); }
+std::vector<PaymentFact> PaymentsOf(const lv1::SaleVoided& p) {
+  return OnePayment(p.sale_payment());
+}
+std::vector<PaymentFact> PaymentsOf(const lv1::PaymentRecorded& p) {
+  return OnePayment(p.payment());
+}
 std::vector<PaymentFact> PaymentsOf(const lv1::PaymentVoided& p) { return OnePayment(p.payment()); }
 
 absl::Time EffectiveTime(const lv1::SaleRecorded& p, absl::Time occur) {

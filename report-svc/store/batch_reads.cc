@@ -12,15 +12,14 @@ constexpr size_t kIdsPerQuery = 500;
 }  // namespace
 
 absl::StatusOr<std::vector<db::Row>> ReadByKeys(db::Transaction& tx, const std::string& table,
-                                                const std::string& key,
-                                                const std::string& columns,
+                                                const std::string& key, const std::string& columns,
                                                 const std::string& tenant_id,
                                                 const std::vector<std::string>& ids) {
   std::vector<db::Row> out;
   for (size_t begin = 0; begin < ids.size(); begin += kIdsPerQuery) {
     const size_t end = std::min(ids.size(), begin + kIdsPerQuery);
-    std::string sql = absl::StrCat("SELECT ", columns, " FROM ", table,
-                                   " WHERE tenant_id = ? AND ", key, " IN (");
+    std::string sql = absl::StrCat("SELECT ", columns, " FROM ", table, " WHERE tenant_id = ? AND ",
+                                   key, " IN (");
     std::vector<db::Value> params = {tenant_id};
     for (size_t i = begin; i < end; ++i) {
       sql += i == begin ? "?" : ", ?";

@@ -15,8 +15,7 @@ namespace kelola::report::store {
 // The rows of `columns` of `table` for `tenant_id` whose `key` column is one of `ids`
 // (queried a few hundred ids at a time). Ids without a row are simply absent.
 absl::StatusOr<std::vector<db::Row>> ReadByKeys(db::Transaction& tx, const std::string& table,
-                                                const std::string& key,
-                                                const std::string& columns,
+                                                const std::string& key, const std::string& columns,
                                                 const std::string& tenant_id,
                                                 const std::vector<std::string>& ids);
 

@@ -35,18 +35,18 @@ absl::Status SaveCustomer(db::Transaction& tx, const std::string& tenant,
   db::Value created = db::Null();
   if (c.created.has_value()) created = absl::ToUnixMicros(*c.created);
   return tx.ExecuteDeferred(
-          "INSERT INTO report_customers (tenant_id, customer_id, version, display_name, "
-          "phone_e164, category_id, marketing_consent, create_us, state, "
-          "merged_into_customer_id, change_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT (tenant_id, customer_id) DO UPDATE SET version = excluded.version, "
-          "change_no = excluded.change_no, "
-          "display_name = excluded.display_name, phone_e164 = excluded.phone_e164, "
-          "category_id = excluded.category_id, marketing_consent = excluded.marketing_consent, "
-          "create_us = excluded.create_us, state = excluded.state, "
-          "merged_into_customer_id = excluded.merged_into_customer_id",
-          {tenant, c.customer_id, c.version, c.display_name, c.phone_e164, c.category_id,
-           static_cast<int64_t>(c.marketing_consent ? 1 : 0), created,
-           static_cast<int64_t>(c.state), c.merged_into_customer_id, change_no});
+      "INSERT INTO report_customers (tenant_id, customer_id, version, display_name, "
+      "phone_e164, category_id, marketing_consent, create_us, state, "
+      "merged_into_customer_id, change_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (tenant_id, customer_id) DO UPDATE SET version = excluded.version, "
+      "change_no = excluded.change_no, "
+      "display_name = excluded.display_name, phone_e164 = excluded.phone_e164, "
+      "category_id = excluded.category_id, marketing_consent = excluded.marketing_consent, "
+      "create_us = excluded.create_us, state = excluded.state, "
+      "merged_into_customer_id = excluded.merged_into_customer_id",
+      {tenant, c.customer_id, c.version, c.display_name, c.phone_e164, c.category_id,
+       static_cast<int64_t>(c.marketing_consent ? 1 : 0), created, static_cast<int64_t>(c.state),
+       c.merged_into_customer_id, change_no});
 }
 
 }  // namespace

@@ -263,8 +263,8 @@ absl::Status FactIndex::RefreshEntry(const std::string& tenant_id, Entry& entry)
   absl::MutexLock refreshing(&entry.refresh_mu);
   db::TransactionOptions read_only;
   read_only.read_only = true;
-  return db_.InTransaction(
-      [&](db::Transaction& tx) { return Refresh(tx, tenant_id, entry); }, read_only);
+  return db_.InTransaction([&](db::Transaction& tx) { return Refresh(tx, tenant_id, entry); },
+                           read_only);
 }
 
 absl::Status FactIndex::Read(const std::string& tenant_id,
@@ -317,8 +317,8 @@ void FactIndex::StartLoading(absl::Duration follow_interval, absl::Duration foll
       }
       for (auto& [tenant, entry] : entries) {
         if (absl::Status s = RefreshEntry(tenant, *entry); !s.ok()) {
-          log::Warn("report facts not refreshed", {{"tenant", tenant},
-                                                   {"error", std::string(s.message())}});
+          log::Warn("report facts not refreshed",
+                    {{"tenant", tenant}, {"error", std::string(s.message())}});
         }
       }
     }
@@ -373,19 +373,29 @@ constexpr TableSpec kCustomers{
     "report_customers",
     "customer_id, version, display_name, phone_e164, category_id, marketing_consent, "
     "create_us, state, merged_into_customer_id",
-    "customer_id", true, "customer_id", true};
+    "customer_id",
+    true,
+    "customer_id",
+    true};
 constexpr TableSpec kCards{
     "summary_cards",
     "customer_id, ledger_version, currency, total_spent_minor, transaction_count, "
     "first_purchase_us, last_purchase_us, balance_minor, merged_into_customer_id",
-    "customer_id", true, "customer_id", true};
+    "customer_id",
+    true,
+    "customer_id",
+    true};
 constexpr TableSpec kSales{
     "report_sales",
     "row_no, customer_id, store_id, sale_us, due_day, net_total_minor, outstanding_minor, "
     "counted",
-    "sale_id", true, "row_no", false};
+    "sale_id",
+    true,
+    "row_no",
+    false};
 constexpr TableSpec kPayments{"report_payments", "row_no, customer_id, received_us, counts",
-                              "payment_id", true, "row_no", false};
+                              "payment_id",      true,
+                              "row_no",          false};
 // Only ever appended: always read by row number (its change numbers grow with it).
 constexpr TableSpec kChanges{"report_receivable_changes",
                              "effective_us, delta_minor, sale_row_no",
@@ -512,8 +522,7 @@ void TenantFacts::ApplyChange(const db::Row& r) {
   change_sale_.push_back(static_cast<uint32_t>(r.GetInt(2) - 1));
 }
 
-absl::Status FactIndex::Refresh(db::Transaction& tx, const std::string& tenant_id,
-                                Entry& entry) {
+absl::Status FactIndex::Refresh(db::Transaction& tx, const std::string& tenant_id, Entry& entry) {
   // The cursors first: every event up to them is committed, so every row written for them
   // is visible to the reads below.
   auto ledger_through = CursorOf(tx, kCardConsumer, kLedgerProducer);
@@ -528,8 +537,7 @@ absl::Status FactIndex::Refresh(db::Transaction& tx, const std::string& tenant_i
     int64_t through;
   };
   const Followed tables[] = {
-      {&kCustomers, &TenantFacts::customers_mark_, &TenantFacts::ApplyCustomer,
-       *customers_through},
+      {&kCustomers, &TenantFacts::customers_mark_, &TenantFacts::ApplyCustomer, *customers_through},
       {&kCards, &TenantFacts::cards_mark_, &TenantFacts::ApplyCard, *ledger_through},
       {&kSales, &TenantFacts::sales_mark_, &TenantFacts::ApplySale, *ledger_through},
       {&kPayments, &TenantFacts::payments_mark_, &TenantFacts::ApplyPayment, *ledger_through},

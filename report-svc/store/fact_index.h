@@ -107,8 +107,8 @@ class TenantFacts {
   // Customers.
   std::vector<std::string> customer_ids_;
   absl::flat_hash_map<std::string, uint32_t> customer_no_;
-  std::vector<domain::CustomerRow> customers_;  // version 0: not reported by the directory
-  std::vector<domain::CardRow> cards_;          // ledger_version 0: no card
+  std::vector<domain::CustomerRow> customers_;         // version 0: not reported by the directory
+  std::vector<domain::CardRow> cards_;                 // ledger_version 0: no card
   std::vector<std::vector<uint32_t>> customer_sales_;  // each customer's sale rows
   // Stores.
   std::vector<std::string> store_ids_;

@@ -19,17 +19,16 @@ absl::Status SaveSale(db::Transaction& tx, const std::string& tenant, const doma
   db::Value due = db::Null();
   if (s.due_date.has_value()) due = static_cast<int64_t>(*s.due_date - kEpochDay);
   return tx.ExecuteDeferred(
-          "INSERT INTO report_sales (tenant_id, sale_id, customer_id, store_id, sale_us, due_day, "
-          "net_total_minor, outstanding_minor, counted, row_no, change_no) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT (tenant_id, sale_id) DO UPDATE SET change_no = excluded.change_no, "
-          "customer_id = excluded.customer_id, "
-          "store_id = excluded.store_id, sale_us = excluded.sale_us, due_day = excluded.due_day, "
-          "net_total_minor = excluded.net_total_minor, "
-          "outstanding_minor = excluded.outstanding_minor, counted = excluded.counted",
-          {tenant, s.sale_id, s.customer_id, s.store_id, absl::ToUnixMicros(s.sale_time), due,
-           s.net_total, s.outstanding, static_cast<int64_t>(s.counted ? 1 : 0), row_no,
-           change_no});
+      "INSERT INTO report_sales (tenant_id, sale_id, customer_id, store_id, sale_us, due_day, "
+      "net_total_minor, outstanding_minor, counted, row_no, change_no) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (tenant_id, sale_id) DO UPDATE SET change_no = excluded.change_no, "
+      "customer_id = excluded.customer_id, "
+      "store_id = excluded.store_id, sale_us = excluded.sale_us, due_day = excluded.due_day, "
+      "net_total_minor = excluded.net_total_minor, "
+      "outstanding_minor = excluded.outstanding_minor, counted = excluded.counted",
+      {tenant, s.sale_id, s.customer_id, s.store_id, absl::ToUnixMicros(s.sale_time), due,
+       s.net_total, s.outstanding, static_cast<int64_t>(s.counted ? 1 : 0), row_no, change_no});
 }
 
 absl::Status SaveReceivableChange(db::Transaction& tx, const std::string& tenant,
@@ -81,7 +80,7 @@ absl::Status MoveToSurvivor(db::Transaction& tx, const std::string& tenant,
 }  // namespace
 
 absl::StatusOr<int64_t> RowNumbers::Next(db::Transaction& tx, const std::string& table,
-                                          const std::string& tenant_id) {
+                                         const std::string& tenant_id) {
   auto [it, added] = next_.try_emplace({table, tenant_id}, 0);
   if (added) {
     auto rows = tx.Query(

@@ -16,7 +16,6 @@
 namespace kelola::report::store {
 namespace {
 
-
 db::Value OptionalMicros(const std::optional<absl::Time>& t) {
   if (!t.has_value()) return db::Null();
   return absl::ToUnixMicros(*t);
@@ -52,21 +51,21 @@ domain::CardRow CardFromRow(const db::Row& r) {
 absl::Status SaveCard(db::Transaction& tx, const std::string& tenant, const domain::CardRow& c,
                       int64_t change_no) {
   return tx.ExecuteDeferred(
-          absl::StrCat(
-              "INSERT INTO summary_cards (tenant_id, ", kCardColumns,
-              ", change_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-              "ON CONFLICT (tenant_id, customer_id) DO UPDATE SET change_no = excluded.change_no, "
-              "ledger_version = excluded.ledger_version, currency = excluded.currency, "
-              "total_spent_minor = excluded.total_spent_minor, "
-              "transaction_count = excluded.transaction_count, "
-              "average_order_minor = excluded.average_order_minor, "
-              "balance_minor = excluded.balance_minor, credit_minor = excluded.credit_minor, "
-              "first_purchase_us = excluded.first_purchase_us, "
-              "last_purchase_us = excluded.last_purchase_us, "
-              "merged_into_customer_id = excluded.merged_into_customer_id"),
-          {tenant, c.customer_id, c.ledger_version, c.currency, c.total_spent, c.transaction_count,
-           c.average_order, c.balance, c.credit, OptionalMicros(c.first_purchase),
-           OptionalMicros(c.last_purchase), c.merged_into_customer_id, change_no});
+      absl::StrCat(
+          "INSERT INTO summary_cards (tenant_id, ", kCardColumns,
+          ", change_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (tenant_id, customer_id) DO UPDATE SET change_no = excluded.change_no, "
+          "ledger_version = excluded.ledger_version, currency = excluded.currency, "
+          "total_spent_minor = excluded.total_spent_minor, "
+          "transaction_count = excluded.transaction_count, "
+          "average_order_minor = excluded.average_order_minor, "
+          "balance_minor = excluded.balance_minor, credit_minor = excluded.credit_minor, "
+          "first_purchase_us = excluded.first_purchase_us, "
+          "last_purchase_us = excluded.last_purchase_us, "
+          "merged_into_customer_id = excluded.merged_into_customer_id"),
+      {tenant, c.customer_id, c.ledger_version, c.currency, c.total_spent, c.transaction_count,
+       c.average_order, c.balance, c.credit, OptionalMicros(c.first_purchase),
+       OptionalMicros(c.last_purchase), c.merged_into_customer_id, change_no});
 }
 
 }  // namespace
@@ -160,8 +159,8 @@ absl::Status ApplyChanges(db::Transaction& tx, const type::v1::Event& event,
     if (absl::Status s = SaveCard(tx, event.tenant_id(), card, event.sequence()); !s.ok()) {
       return s;
     }
-    if (absl::Status s = SaveLedgerFacts(tx, event.tenant_id(), change, event.sequence(),
-                                         numbers, batch.sales);
+    if (absl::Status s =
+            SaveLedgerFacts(tx, event.tenant_id(), change, event.sequence(), numbers, batch.sales);
         !s.ok()) {
       return s;
     }
@@ -199,9 +198,8 @@ absl::StatusOr<std::optional<absl::Time>> ReadLedgerAsOf(db::Transaction& tx) {
 absl::StatusOr<int64_t> ApplyBatch(db::Database& db, const std::string& consumer,
                                    const std::string& producer,
                                    const std::vector<type::v1::Event>& events) {
-  auto applied = events::EventConsumer::ApplyBatch(
-      db, consumer, producer, events,
-      ApplyLedgerBatch);
+  auto applied =
+      events::EventConsumer::ApplyBatch(db, consumer, producer, events, ApplyLedgerBatch);
   if (!applied.ok()) return applied.status();
   if (!applied->empty()) return applied->back()->sequence();
   return events::EventConsumer::LoadCursor(db, consumer, producer);

@@ -2,10 +2,10 @@
 
 // The summary card projection (R1): one row per customer with the ledger's statistics of
 // its newest applied ledger version; the sales and payments of each applied change go to
-// the ledger facts (store/ledger_facts.h), whose open sales give the overdue figures. Fed by ledger-svc's event stream in batches: many events per transaction, the
-// consumer cursor updated in the same transaction, so that after a crash nothing is lost
-// or applied twice; the per-customer version guard of domain::ReduceCard makes replays
-// (a dropped cursor, a rebuild) harmless too.
+// the ledger facts (store/ledger_facts.h), whose open sales give the overdue figures. Fed by
+// ledger-svc's event stream in batches: many events per transaction, the consumer cursor updated in
+// the same transaction, so that after a crash nothing is lost or applied twice; the per-customer
+// version guard of domain::ReduceCard makes replays (a dropped cursor, a rebuild) harmless too.
 
 #include <map>
 #include <optional>

@@ -18,9 +18,9 @@
 #include "libs/testing/temp_dir.h"
 #include "libs/time/time.h"
 #include "report-svc/api/report_service.h"
-#include "report-svc/app/report_queries.h"
 #include "report-svc/api/summary_card_reader.h"
 #include "report-svc/api/tenant_settings.h"
+#include "report-svc/app/report_queries.h"
 #include "report-svc/store/migrations.h"
 #include "report-svc/store/summary_cards.h"
 

@@ -120,7 +120,8 @@ type::v1::Event CustomerCreated(const std::string& id, const std::string& name,
   c.mutable_phone()->set_e164(phone);
   c.set_state(cv1::CUSTOMER_STATE_ACTIVE);
   *c.mutable_create_time() = time::ToTimestamp(created);
-  if (!phone.empty()) c.mutable_marketing_consent()->set_state(cv1::MARKETING_CONSENT_STATE_GRANTED);
+  if (!phone.empty())
+    c.mutable_marketing_consent()->set_state(cv1::MARKETING_CONSENT_STATE_GRANTED);
   return EventOf(e, id, 1);
 }
 
@@ -185,9 +186,8 @@ class ReportQueriesTest : public ::testing::TestWithParam<std::string> {
     p1.mutable_payment()->set_payment_id("p1");
     p1.mutable_payment()->set_customer_id("c1");
     *p1.mutable_payment()->mutable_received_time() = time::ToTimestamp(Jkt(2026, 3, 1, 12, 0));
-    *p1.add_affected_sales() =
-        Position("s1", "c1", "A", s1, 100000, 60000, absl::CivilDay(2026, 2, 14),
-                 lv1::SALE_STATUS_PARTIAL);
+    *p1.add_affected_sales() = Position("s1", "c1", "A", s1, 100000, 60000,
+                                        absl::CivilDay(2026, 2, 14), lv1::SALE_STATUS_PARTIAL);
     lv1::SaleVoided void5;
     void5.set_customer_id("c3");
     void5.set_ledger_version(2);
@@ -204,8 +204,8 @@ class ReportQueriesTest : public ::testing::TestWithParam<std::string> {
         SaleEvent(Position("s5", "c3", "B", s5, 20000, 20000), 1, Stats(20000, 1, 20000, s5, s5)),
         EventOf(p1),
         EventOf(void5),
-        SaleEvent(Position("s2", "c1", "B", s2, 50000, 0, std::nullopt, lv1::SALE_STATUS_PAID),
-                  3, Stats(150000, 2, 60000, s1, s2), "p2"),
+        SaleEvent(Position("s2", "c1", "B", s2, 50000, 0, std::nullopt, lv1::SALE_STATUS_PAID), 3,
+                  Stats(150000, 2, 60000, s1, s2), "p2"),
     });
   }
 
@@ -349,14 +349,14 @@ TEST_P(ReportQueriesTest, ReceivablesAgeOnTodayAndPage) {
   EXPECT_EQ(second->rows(0).display_name(), "Budi");
   EXPECT_TRUE(second->next_page_token().empty());
   paged.set_order_by("balance desc");
-  EXPECT_EQ(errors::Reason(
-                reports_->GetReceivablesReport("t1", paged, absl::InfiniteFuture()).status()),
-            "PAGE_TOKEN_MISMATCH");
+  EXPECT_EQ(
+      errors::Reason(reports_->GetReceivablesReport("t1", paged, absl::InfiniteFuture()).status()),
+      "PAGE_TOKEN_MISMATCH");
   paged.set_page_token("");
   paged.set_order_by("balance asc");
-  EXPECT_EQ(errors::Reason(
-                reports_->GetReceivablesReport("t1", paged, absl::InfiniteFuture()).status()),
-            "INVALID_ORDER_BY");
+  EXPECT_EQ(
+      errors::Reason(reports_->GetReceivablesReport("t1", paged, absl::InfiniteFuture()).status()),
+      "INVALID_ORDER_BY");
 
   v1::GetReceivablesReportRequest store_b;
   store_b.set_store_id("B");
@@ -375,8 +375,9 @@ TEST_P(ReportQueriesTest, SeriesFillEveryBucketInTheTenantsDays) {
       Series(v1::SERIES_METRIC_RECEIVABLES, v1::GRANULARITY_MONTH, D(2026, 1, 1), D(2026, 3, 31)),
       (std::vector<int64_t>{100000, 130000, 90000}));
   // Mar 1: s5 added 20,000 and p1 paid 40,000; Mar 2: s5 voided.
-  EXPECT_EQ(Series(v1::SERIES_METRIC_RECEIVABLES, v1::GRANULARITY_DAY, D(2026, 3, 1), D(2026, 3, 2)),
-            (std::vector<int64_t>{110000, 90000}));
+  EXPECT_EQ(
+      Series(v1::SERIES_METRIC_RECEIVABLES, v1::GRANULARITY_DAY, D(2026, 3, 1), D(2026, 3, 2)),
+      (std::vector<int64_t>{110000, 90000}));
   EXPECT_EQ(
       Series(v1::SERIES_METRIC_NEW_CUSTOMERS, v1::GRANULARITY_MONTH, D(2026, 1, 1), D(2026, 3, 31)),
       (std::vector<int64_t>{1, 1, 1}));
@@ -437,15 +438,18 @@ TEST_P(ReportQueriesTest, InsightsSegmentCustomersAndListReminders) {
   EXPECT_EQ(best->total_size(), 1);
 
   r.set_filter("bogus = 1");
-  EXPECT_EQ(errors::Reason(reports_->ListCustomerInsights("t1", r, absl::InfiniteFuture()).status()),
-            "INVALID_FILTER");
+  EXPECT_EQ(
+      errors::Reason(reports_->ListCustomerInsights("t1", r, absl::InfiniteFuture()).status()),
+      "INVALID_FILTER");
   r.set_filter("days_overdue >= 1");
-  EXPECT_EQ(errors::Reason(reports_->ListCustomerInsights("t1", r, absl::InfiniteFuture()).status()),
-            "INVALID_FILTER");
+  EXPECT_EQ(
+      errors::Reason(reports_->ListCustomerInsights("t1", r, absl::InfiniteFuture()).status()),
+      "INVALID_FILTER");
   r.set_kind(v1::INSIGHT_KIND_UNSPECIFIED);
   r.set_filter("");
-  EXPECT_EQ(errors::Reason(reports_->ListCustomerInsights("t1", r, absl::InfiniteFuture()).status()),
-            "INVALID_ARGUMENT");
+  EXPECT_EQ(
+      errors::Reason(reports_->ListCustomerInsights("t1", r, absl::InfiniteFuture()).status()),
+      "INVALID_ARGUMENT");
 }
 
 TEST_P(ReportQueriesTest, AnErasedCustomerKeepsAmountsWithoutPersonalData) {
@@ -499,7 +503,8 @@ TEST_P(ReportQueriesTest, ReadsFollowLaterWritesAndMerges) {
   lv1::CustomerReassigned merge;
   merge.set_customer_id("c1");
   merge.set_ledger_version(4);
-  *merge.mutable_stats() = Stats(180000, 3, 90000, Jkt(2026, 1, 15, 10, 0), Jkt(2026, 3, 14, 23, 30));
+  *merge.mutable_stats() =
+      Stats(180000, 3, 90000, Jkt(2026, 1, 15, 10, 0), Jkt(2026, 3, 14, 23, 30));
   merge.set_source_customer_id("c2");
   merge.set_source_ledger_version(2);
   *merge.mutable_source_stats() = Stats(0, 0, 0);

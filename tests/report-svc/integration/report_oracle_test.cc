@@ -808,7 +808,9 @@ TEST_P(ReportOracleTest, CustomerReportEqualsTheRecomputation) {
         {w.midnight_day + 1, w.midnight_day + 1},
         {month_first, absl::CivilDay(w.month_end_month + 1) - 1},
         {today - 500, today}};
-    for (const auto& [start, end] : ranges) {
+    for (const auto& range : ranges) {
+      // Named copies: lambdas cannot capture structured bindings before C++20 in clang 14.
+      const absl::CivilDay start = range.first, end = range.second;
       for (const Scope& scope : ReportScopes()) {
         const std::string what =
             absl::StrCat(w.plan.id, " GetCustomerReport ", absl::FormatCivilTime(start), "..",
@@ -922,7 +924,9 @@ TEST_P(ReportOracleTest, SeriesEqualTheRecomputation) {
         {rv1::GRANULARITY_MONTH, today - 450, today + 35}};
     for (rv1::SeriesMetric metric : {rv1::SERIES_METRIC_NEW_CUSTOMERS, rv1::SERIES_METRIC_SALES,
                                      rv1::SERIES_METRIC_RECEIVABLES}) {
-      for (const auto& [granularity, start, end] : ranges) {
+      for (const auto& range : ranges) {
+        const auto granularity = std::get<0>(range);
+        const absl::CivilDay start = std::get<1>(range), end = std::get<2>(range);
         for (const Scope& scope : scopes) {
           const std::string what =
               absl::StrCat(w.plan.id, " GetSeries ", rv1::SeriesMetric_Name(metric), " ",

@@ -17,8 +17,8 @@
 #include "kelola/report/v1/report_service.grpc.pb.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/suite.h"
-#include "tests/report-svc/integration/report_cluster.h"
 #include "libs/testing/temp_dir.h"
+#include "tests/report-svc/integration/report_cluster.h"
 
 namespace kelola::testing {
 namespace {

@@ -5,13 +5,15 @@
 //
 // The database stays the truth: every row the projection writes carries a change number
 // (the sequence of the event that last wrote it; the customers' from customer-svc's stream),
-// and new sales and payments a row number dense per tenant. Before each read the index asks
-// the database for the rows of the tenant whose change number is above what it has seen
-// (indexed, so an idle refresh is a few small queries), and writes them into the arrays at
-// their row numbers. So the index is right whoever applied the events (several replicas of
-// report-svc may share a PostgreSQL database), survives nothing (it is loaded again after a
-// restart) and needs no hook in the projection. Batches commit one at a time (the consumer's
-// cursor lock), so a row with change number N is only visible once every row below N is.
+// and sales, payments and outstanding changes a row number dense per tenant. The first load
+// reads each table in primary-key order; later the index asks for the rows whose change
+// number is above what it has seen (indexed, so an idle refresh is a few small queries) and
+// writes them into the arrays at their row numbers. Reports refresh before reading; cards
+// only when the index holds less than their own change number. So the index is right
+// whoever applied the events (several replicas of report-svc may share a PostgreSQL
+// database), survives nothing (it is loaded again after a restart) and needs no hook in the
+// projection. Batches commit one at a time (the consumer's cursor lock), so a row with
+// change number N is only visible once every row below N is.
 //
 // Walk-in sales are not stored by the projection; every sale here has a customer.
 
@@ -53,9 +55,9 @@ struct Owing {
   absl::Time oldest_sale_time = absl::InfiniteFuture();
 };
 
-// One tenant's facts. Customers and stores are numbered densely in the order first seen.
 class FactIndex;
 
+// One tenant's facts. Customers and stores are numbered densely in the order first seen.
 class TenantFacts {
  public:
   // Customers the directory reported (version > 0), deleted and merged ones included.

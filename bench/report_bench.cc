@@ -6,7 +6,7 @@
 // rate from sequence 0 to the head, then the read latencies of the report RPCs: summary
 // cards at 16 concurrent clients, and the customer report, the receivables report and the
 // daily series of one year, each repeated one call at a time. An RPC that answers an error
-// (UNIMPLEMENTED while it is being built) is recorded with its status and the run goes on.
+// is recorded with its status and the run goes on.
 //
 //   scripts/bench report [sqlite|postgres] [--quick]
 //   build/bench/report_bench --driver=sqlite --customers=100000 --sales=10000000
@@ -357,7 +357,7 @@ void ReportBench::MeasureCards() {
 }
 
 // Calls `call` --repeats times one after another; stops at the first error and records
-// its status (UNIMPLEMENTED while the RPC is being built).
+// its status.
 void ReportBench::MeasureReport(const std::string& what,
                                 const std::function<grpc::Status()>& call) {
   LatencyRecorder latencies;
@@ -428,8 +428,8 @@ constexpr char kNote[] =
     "rounds the consumer asks for; they run in the benchmark process, on the same two "
     "cores as report-svc. Catch-up is timed from report-svc's first WatchEvents call to the "
     "moment its stored cursors reach both heads (read from its database every 200 ms). "
-    "Report calls are one at a time; a row whose status is not OK stopped at that status "
-    "(UNIMPLEMENTED: the RPC is not built yet). Targets (issue 10), SQLite, 100,000 "
+    "Report calls are one at a time; a row whose status is not OK stopped at that status. "
+    "Targets (issue 10), SQLite, 100,000 "
     "customers and 10,000,000 sales: catch-up ≥ 20,000 events/s; GetCustomerReport (one "
     "year) p99 ≤ 500 ms; GetReceivablesReport first page p99 ≤ 200 ms; GetSeries daily "
     "for one year p99 ≤ 200 ms; GetSummaryCard p99 ≤ 5 ms at 16 concurrent clients.";

@@ -1,11 +1,10 @@
 #pragma once
 
-// A small, thread-safe Redis client over hiredis: one connection guarded by a mutex,
-// reconnected on the next call after any error. Timeouts bound every call, so a dead
-// Redis slows a caller by at most `command_timeout` and never hangs it.
+// A small, thread-safe Redis client: one RedisConnection guarded by a mutex, reconnected on
+// the next call after any error. Timeouts bound every call, so a dead Redis slows a caller
+// by at most `command_timeout` and never hangs it. Hot paths with many concurrent callers
+// use RedisPool (redis_pool.h) instead, which does not queue them behind one mutex.
 
-#include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,35 +13,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
-
-struct redisContext;
+#include "libs/cache/redis_connection.h"
 
 namespace kelola::cache {
-
-struct RedisOptions {
-  std::string host = "127.0.0.1";
-  int port = 6379;
-  int database = 0;
-  absl::Duration connect_timeout = absl::Milliseconds(200);
-  absl::Duration command_timeout = absl::Milliseconds(200);
-};
 
 // Parses "redis://HOST:PORT[/DB]". INVALID_ARGUMENT on anything else.
 absl::StatusOr<RedisOptions> ParseRedisUrl(absl::string_view url);
 
-// One reply, reduced to what callers need.
-struct RedisReply {
-  enum class Type { kNil, kString, kInteger, kArray, kStatus } type = Type::kNil;
-  std::string text;  // string and status replies
-  long long integer = 0;
-  std::vector<RedisReply> elements;
-};
-
 class RedisClient {
  public:
-  explicit RedisClient(RedisOptions options) : options_(std::move(options)) {}
-  ~RedisClient();
+  explicit RedisClient(RedisOptions options) : connection_(std::move(options)) {}
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
 
@@ -53,11 +33,8 @@ class RedisClient {
   absl::Status Ping();
 
  private:
-  absl::Status ConnectLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  RedisOptions options_;
   absl::Mutex mu_;
-  redisContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  RedisConnection connection_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kelola::cache

@@ -1,0 +1,88 @@
+#include "gateway/cache/rate_limiter.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+#include "gateway/cache/redis_keys.h"
+
+namespace kelola::gateway {
+namespace {
+
+// A token bucket. KEYS: the bucket. ARGV: tokens per second, burst.
+// -> {1, 0} admitted, or {0, microseconds until a token is due}.
+// The bucket expires once it would be full again, which is the same as a missing one.
+const cache::RedisScript& TokenBucketScript() {
+  static const cache::RedisScript* script = new cache::RedisScript(R"lua(
+redis.replicate_commands()
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(bucket[1])
+local at = tonumber(bucket[2])
+if not tokens or not at then
+  tokens = burst
+  at = now
+elseif now > at then
+  tokens = math.min(burst, tokens + (now - at) * rate / 1000000)
+  at = now
+end
+local allowed = 0
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = math.ceil((1 - tokens) * 1000000 / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.0f', at))
+redis.call('PEXPIRE', KEYS[1], string.format('%d', math.ceil(burst * 1000 / rate) + 1000))
+return {allowed, wait}
+)lua");
+  return *script;
+}
+
+RateLimit Clamp(RateLimit limit) {
+  if (!(limit.per_second > 0)) limit.per_second = 1e-3;
+  limit.burst = std::max<int64_t>(1, limit.burst);
+  return limit;
+}
+
+}  // namespace
+
+RateLimiter::Prepared::Prepared(RateLimit limit)
+    : limit(Clamp(limit)),
+      per_second(absl::StrFormat("%.17g", this->limit.per_second)),
+      burst(absl::StrFormat("%d", this->limit.burst)) {}
+
+RateLimiter::RateLimiter(cache::RedisPool& redis, RateLimiterOptions options, const Clock& clock)
+    : redis_(redis), default_(options.limit), local_(clock) {
+  for (const auto& [tenant, limit] : options.tenant_limits)
+    tenant_limits_.try_emplace(tenant, limit);
+}
+
+const RateLimiter::Prepared& RateLimiter::PreparedFor(absl::string_view tenant) const {
+  auto it = tenant_limits_.find(tenant);
+  return it != tenant_limits_.end() ? it->second : default_;
+}
+
+const RateLimit& RateLimiter::LimitFor(absl::string_view tenant) const {
+  return PreparedFor(tenant).limit;
+}
+
+RateDecision RateLimiter::Admit(absl::string_view tenant) {
+  const Prepared& prepared = PreparedFor(tenant);
+  const std::string key = TenantKey("rate", tenant);
+  absl::StatusOr<cache::RedisReply> reply =
+      redis_.EvalScript(TokenBucketScript(), {key}, {prepared.per_second, prepared.burst});
+  if (reply.ok() && reply->type == cache::RedisReply::Type::kArray && reply->elements.size() == 2) {
+    RateDecision decision;
+    decision.allowed = reply->elements[0].integer == 1;
+    decision.retry_after = absl::Microseconds(reply->elements[1].integer);
+    return decision;
+  }
+  return local_.Admit(tenant, prepared.limit);
+}
+
+}  // namespace kelola::gateway

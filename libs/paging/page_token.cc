@@ -1,9 +1,5 @@
 #include "libs/paging/page_token.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -14,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/crypto/hmac.h"
 #include "libs/errors/errors.h"
 #include "libs/utf8/utf8.h"
 
@@ -26,14 +23,6 @@ constexpr size_t kTagBytes = 16;
 constexpr char kKeyLabel[] = "kelola page token key v1";
 constexpr char kDevelopmentSecret[] =
     "kelola development page-token secret: never use it in production";
-
-std::string Hmac(absl::string_view key, absl::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &length);
-  return std::string(reinterpret_cast<const char*>(out), length);
-}
 
 void AppendVarint(std::string* out, uint64_t n) {
   while (n >= 0x80) {
@@ -65,16 +54,13 @@ std::string Framed(std::initializer_list<absl::string_view> parts) {
 }
 
 std::string BindingDigest(absl::string_view key, absl::string_view binding) {
-  return Hmac(key, Framed({"binding", binding})).substr(0, kDigestBytes);
+  return crypto::HmacSha256(key, Framed({"binding", binding})).substr(0, kDigestBytes);
 }
 
 std::string Tag(absl::string_view key, absl::string_view kind, absl::string_view scope,
                 absl::string_view digest, absl::string_view payload) {
-  return Hmac(key, Framed({"token", kind, scope, digest, payload})).substr(0, kTagBytes);
-}
-
-bool SameBytes(absl::string_view a, absl::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  return crypto::HmacSha256(key, Framed({"token", kind, scope, digest, payload}))
+      .substr(0, kTagBytes);
 }
 
 absl::Status Invalid() { return InvalidPageTokenError(); }
@@ -124,7 +110,7 @@ absl::StatusOr<PageTokenCodec> PageTokenCodec::Create(const std::vector<std::str
                                                      kMinSecretBytes, " bytes, not ", secret.size(),
                                                      " (e.g. `openssl rand -hex 32`)"));
     }
-    keys.push_back(Hmac(secret, kKeyLabel));
+    keys.push_back(crypto::HmacSha256(secret, kKeyLabel));
   }
   return PageTokenCodec(std::move(keys));
 }
@@ -161,13 +147,13 @@ absl::StatusOr<std::vector<std::string>> PageTokenCodec::Decode(absl::string_vie
   const absl::string_view tag = all.substr(all.size() - kTagBytes);
   const std::string* key = nullptr;
   for (const std::string& k : keys_) {
-    if (SameBytes(tag, Tag(k, kind, scope, digest, payload))) {
+    if (crypto::ConstantTimeEquals(tag, Tag(k, kind, scope, digest, payload))) {
       key = &k;
       break;
     }
   }
   if (key == nullptr) return Invalid();
-  if (!SameBytes(digest, BindingDigest(*key, binding))) return Mismatch();
+  if (!crypto::ConstantTimeEquals(digest, BindingDigest(*key, binding))) return Mismatch();
   std::vector<std::string> values;
   while (!payload.empty()) {
     uint64_t length = 0;

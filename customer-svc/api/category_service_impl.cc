@@ -113,6 +113,11 @@ absl::Status CategoryServiceImpl::EnsureDefaults(const std::string& tenant_id) {
 grpc::Status CategoryServiceImpl::CreateCategory(grpc::ServerContext* context,
                                                  const v1::CreateCategoryRequest* request,
                                                  v1::CreateCategoryResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.CategoryService/CreateCategory");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
   errors::FieldErrors errors;
@@ -210,6 +215,11 @@ grpc::Status CategoryServiceImpl::ListCategories(grpc::ServerContext* context,
 grpc::Status CategoryServiceImpl::UpdateCategory(grpc::ServerContext* context,
                                                  const v1::UpdateCategoryRequest* request,
                                                  v1::UpdateCategoryResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.CategoryService/UpdateCategory");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
   bool name = false, description = false, discount = false;
@@ -282,6 +292,11 @@ grpc::Status CategoryServiceImpl::UpdateCategory(grpc::ServerContext* context,
 grpc::Status CategoryServiceImpl::DeleteCategory(grpc::ServerContext* context,
                                                  const v1::DeleteCategoryRequest* request,
                                                  v1::DeleteCategoryResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.CategoryService/DeleteCategory");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
   errors::FieldErrors errors;
@@ -355,6 +370,11 @@ grpc::Status CategoryServiceImpl::DeleteCategory(grpc::ServerContext* context,
 grpc::Status CategoryServiceImpl::SetPriceListEntries(grpc::ServerContext* context,
                                                       const v1::SetPriceListEntriesRequest* request,
                                                       v1::SetPriceListEntriesResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.CategoryService/SetPriceListEntries");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
   errors::FieldErrors errors;
@@ -420,6 +440,11 @@ grpc::Status CategoryServiceImpl::SetPriceListEntries(grpc::ServerContext* conte
 grpc::Status CategoryServiceImpl::DeletePriceListEntries(
     grpc::ServerContext* context, const v1::DeletePriceListEntriesRequest* request,
     v1::DeletePriceListEntriesResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.CategoryService/DeletePriceListEntries");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
   errors::FieldErrors errors;

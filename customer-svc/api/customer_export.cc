@@ -232,6 +232,11 @@ class ChunkSink {
 grpc::Status CustomerExporter::Export(grpc::ServerContext* context,
                                       const v1::ExportCustomersRequest* request,
                                       grpc::ServerWriter<v1::ExportCustomersResponse>* writer) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.CustomerService/ExportCustomers");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
 

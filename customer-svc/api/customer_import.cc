@@ -688,6 +688,11 @@ bool StreamWasCut(const grpc::ServerContext& context, const csv::Reader& csv) {
 grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
                                       grpc::ServerReader<v1::ImportCustomersRequest>* reader,
                                       v1::ImportCustomersResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.CustomerService/ImportCustomers");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
 

@@ -11,6 +11,8 @@ grpc::Status CustomerInternalServiceImpl::CheckCustomerForSale(
     v1::CheckCustomerForSaleResponse* response) {
   auto caller = server::ReadRequestContext(*context);
   if (!caller.ok()) return ToGrpc(caller.status());
+  // Only ledger-svc asks whether a sale may name a customer.
+  if (auto s = server::RequireCaller(*caller, "ledger-svc"); !s.ok()) return ToGrpc(s);
   auto id = ids::NormalizeId(request->customer_id());
   if (!id.ok()) return ToGrpc(InvalidField("customer_id", "not a customer id (UUID)"));
 

@@ -94,6 +94,11 @@ grpc::Status CustomerQueryHandlers::Search(grpc::ServerContext* context,
 grpc::Status CustomerQueryHandlers::FindDuplicates(grpc::ServerContext* context,
                                                    const v1::FindDuplicatesRequest* request,
                                                    v1::FindDuplicatesResponse* response) const {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.CustomerService/FindDuplicates");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto caller = server::ReadRequestContext(*context);
   if (!caller.ok()) return ToGrpc(caller.status());
   store::DuplicateOptions options;

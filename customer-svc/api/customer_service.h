@@ -55,6 +55,11 @@ class CustomerService final : public CustomerServiceImpl {
   grpc::Status DeleteCustomer(grpc::ServerContext* context,
                               const v1::DeleteCustomerRequest* request,
                               v1::DeleteCustomerResponse* /*response*/) override {
+    if (absl::Status denied =
+            server::Authorize(*context, "/kelola.customer.v1.CustomerService/DeleteCustomer");
+        !denied.ok()) {
+      return ToGrpc(denied);
+    }
     auto rc = server::ReadRequestContext(*context);
     if (!rc.ok()) return ToGrpc(rc.status());
     return ToGrpc(deletion_.Delete(*rc, *request));
@@ -62,6 +67,11 @@ class CustomerService final : public CustomerServiceImpl {
   grpc::Status MergeCustomers(grpc::ServerContext* context,
                               const v1::MergeCustomersRequest* request,
                               v1::MergeCustomersResponse* response) override {
+    if (absl::Status denied =
+            server::Authorize(*context, "/kelola.customer.v1.CustomerService/MergeCustomers");
+        !denied.ok()) {
+      return ToGrpc(denied);
+    }
     auto rc = server::ReadRequestContext(*context);
     if (!rc.ok()) return ToGrpc(rc.status());
     auto op = merges_.Merge(*rc, *request);

@@ -391,6 +391,11 @@ absl::Status ChangeState(store::DirectoryStore& store, const server::RequestCont
 grpc::Status CustomerServiceImpl::ArchiveCustomer(grpc::ServerContext* context,
                                                   const v1::ArchiveCustomerRequest* request,
                                                   v1::ArchiveCustomerResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.CustomerService/ArchiveCustomer");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
   return ToGrpc(ChangeState(store_, *rc, *request, response, /*archive=*/true));
@@ -399,6 +404,11 @@ grpc::Status CustomerServiceImpl::ArchiveCustomer(grpc::ServerContext* context,
 grpc::Status CustomerServiceImpl::RestoreCustomer(grpc::ServerContext* context,
                                                   const v1::RestoreCustomerRequest* request,
                                                   v1::RestoreCustomerResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.CustomerService/RestoreCustomer");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
   return ToGrpc(ChangeState(store_, *rc, *request, response, /*archive=*/false));
@@ -474,6 +484,11 @@ grpc::Status CustomerServiceImpl::SetMarketingConsent(grpc::ServerContext* conte
 grpc::Status CustomerServiceImpl::EraseCustomer(grpc::ServerContext* context,
                                                 const v1::EraseCustomerRequest* request,
                                                 v1::EraseCustomerResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.CustomerService/EraseCustomer");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
   errors::FieldErrors errors;
@@ -536,6 +551,11 @@ grpc::Status CustomerServiceImpl::EraseCustomer(grpc::ServerContext* context,
 grpc::Status CustomerServiceImpl::ExportCustomerData(grpc::ServerContext* context,
                                                      const v1::ExportCustomerDataRequest* request,
                                                      v1::ExportCustomerDataResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.CustomerService/ExportCustomerData");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
   if (request->customer_id().empty()) return ToGrpc(InvalidField("customer_id", "required"));

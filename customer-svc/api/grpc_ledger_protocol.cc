@@ -3,7 +3,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/client_context.h"
 #include "libs/errors/errors.h"
-#include "libs/server/request_context.h"
+#include "libs/server/call_credentials.h"
 
 namespace kelola::customer::api {
 
@@ -14,12 +14,11 @@ GrpcLedgerProtocol::GrpcLedgerProtocol(std::shared_ptr<grpc::Channel> channel,
 std::unique_ptr<grpc::ClientContext> GrpcLedgerProtocol::Context(const LedgerTenant& tenant) const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
-  context->AddMetadata(server::kTenantHeader, tenant.tenant_id);
+  server::AttachServiceCredential(*context, tenant.tenant_id);
   // ledger-svc's tenant currency and calendar (see ledger-svc/api/ledger_service.h).
   if (!tenant.currency_code.empty())
     context->AddMetadata("x-kelola-currency", tenant.currency_code);
   if (!tenant.time_zone.empty()) context->AddMetadata("x-kelola-time-zone", tenant.time_zone);
-  context->AddMetadata(server::kPrincipalHeader, "customer-svc");
   return context;
 }
 

@@ -5,6 +5,7 @@
 #include "customer-svc/domain/tenant_rules.h"
 #include "google/protobuf/util/time_util.h"
 #include "kelola/customer/v1/events.pb.h"
+#include "libs/auth/access_policy.h"
 #include "libs/server/request_context.h"
 
 namespace kelola::customer::api {
@@ -39,6 +40,11 @@ grpc::Status TenantServiceImpl::GetTenantSettings(grpc::ServerContext* context,
 grpc::Status TenantServiceImpl::UpdateTenantSettings(grpc::ServerContext* context,
                                                      const v1::UpdateTenantSettingsRequest* request,
                                                      v1::UpdateTenantSettingsResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.customer.v1.TenantService/UpdateTenantSettings");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
   if (auto s = domain::ValidateRequestId(request->request_id()); !s.ok()) {
@@ -65,6 +71,14 @@ grpc::Status TenantServiceImpl::UpdateTenantSettings(grpc::ServerContext* contex
         auto next = domain::ApplySettingsMask(stored->settings, request->settings(), paths);
         if (!next.ok()) return next.status();
         if (auto s = domain::ValidateTenantSettings(*next); !s.ok()) return s;
+        // The plan limit is the platform's to set, not the shop's (G4).
+        if (next->customer_limit() != stored->settings.customer_limit()) {
+          if (auto s = auth::RequireAnyRole(rc->identity, {auth::Role::kPlatformAdmin},
+                                            "changing customer_limit");
+              !s.ok()) {
+            return s;
+          }
+        }
         if (next->currency_code() != stored->settings.currency_code()) {
           auto entries = tx.CountAllPriceEntries();
           if (!entries.ok()) return entries.status();

@@ -9,7 +9,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "libs/errors/errors.h"
-#include "libs/server/request_context.h"
+#include "libs/server/call_credentials.h"
 
 namespace kelola::ledger {
 namespace {
@@ -46,8 +46,7 @@ void GrpcCustomerDirectory::Prepare(grpc::ClientContext& context, absl::string_v
                                     absl::Time deadline) const {
   context.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + max_wait_)));
   context.set_wait_for_ready(true);
-  context.AddMetadata(server::kTenantHeader, std::string(tenant_id));
-  context.AddMetadata(server::kPrincipalHeader, "ledger-svc");
+  server::AttachServiceCredential(context, tenant_id);
 }
 
 absl::StatusOr<TenantSettings> GrpcCustomerDirectory::GetTenantSettings(absl::string_view tenant_id,

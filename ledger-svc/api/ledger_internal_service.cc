@@ -2,6 +2,7 @@
 
 #include "ledger-svc/api/request_support.h"
 #include "libs/errors/errors.h"
+#include "libs/server/request_context.h"
 
 namespace kelola::ledger {
 
@@ -25,6 +26,11 @@ absl::Status CheckSealRequest(const Request& request) {
 
 absl::StatusOr<LedgerContext> LedgerInternalServiceImpl::Context(
     const grpc::ServerContext& context) {
+  // Sealing and moving a customer's history are customer-svc's steps of erasure and merge;
+  // nobody else may take them.
+  auto rc = server::ReadRequestContext(context);
+  if (!rc.ok()) return rc.status();
+  if (auto s = server::RequireCaller(*rc, "customer-svc"); !s.ok()) return s;
   auto ctx = api::ReadLedgerContext(context);
   if (!ctx.ok()) return ctx.status();
   if (auto s = tenants_.Resolve(api::CallDeadline(context), *ctx); !s.ok()) return s;

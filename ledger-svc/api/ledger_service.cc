@@ -276,6 +276,10 @@ grpc::Status LedgerServiceImpl::ListSales(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::VoidSale(grpc::ServerContext* context,
                                          const v1::VoidSaleRequest* req,
                                          v1::VoidSaleResponse* response) {
+  if (absl::Status denied = server::Authorize(*context, "/kelola.ledger.v1.LedgerService/VoidSale");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   grpc::Status replayed;  // answered without customer-svc, as in RecordSale
@@ -296,6 +300,11 @@ grpc::Status LedgerServiceImpl::VoidSale(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::RefundSale(grpc::ServerContext* context,
                                            const v1::RefundSaleRequest* req,
                                            v1::RefundSaleResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.ledger.v1.LedgerService/RefundSale");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   grpc::Status replayed;  // answered without customer-svc, as in RecordSale
@@ -423,6 +432,11 @@ grpc::Status LedgerServiceImpl::ListPayments(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::VoidPayment(grpc::ServerContext* context,
                                             const v1::VoidPaymentRequest* req,
                                             v1::VoidPaymentResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.ledger.v1.LedgerService/VoidPayment");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   grpc::Status replayed;  // answered without customer-svc, as in RecordSale
@@ -538,6 +552,11 @@ grpc::Status LedgerServiceImpl::GetCustomerLedgerStats(
 grpc::Status LedgerServiceImpl::SetCreditLimit(grpc::ServerContext* context,
                                                const v1::SetCreditLimitRequest* req,
                                                v1::SetCreditLimitResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.ledger.v1.LedgerService/SetCreditLimit");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   // A replay is answered before anything else: the request was valid when first
@@ -577,6 +596,11 @@ grpc::Status LedgerServiceImpl::SetCreditLimit(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::DeleteCreditLimit(grpc::ServerContext* context,
                                                   const v1::DeleteCreditLimitRequest* req,
                                                   v1::DeleteCreditLimitResponse* response) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.ledger.v1.LedgerService/DeleteCreditLimit");
+      !denied.ok()) {
+    return ToGrpc(denied);
+  }
   auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   grpc::Status replayed;  // answered without customer-svc, as in RecordSale

@@ -1,17 +1,14 @@
 #include "libs/server/request_context.h"
 
+#include "absl/strings/str_cat.h"
+#include "libs/auth/access_policy.h"
 #include "libs/errors/errors.h"
 #include "libs/request_id/request_id.h"
+#include "libs/server/call_credentials.h"
 #include "libs/server/request_text.h"
 
 namespace kelola::server {
 namespace {
-
-std::string Header(const grpc::ServerContext& context, const char* key) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find(key);
-  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
-}
 
 bool ValidTenant(const std::string& tenant) {
   if (tenant.empty() || tenant.size() > 64) return false;
@@ -25,14 +22,24 @@ bool ValidTenant(const std::string& tenant) {
 
 }  // namespace
 
+std::string MetadataValue(const grpc::ServerContext& context, const char* key) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(key);
+  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
 absl::StatusOr<RequestContext> ReadRequestContext(const grpc::ServerContext& context) {
   // A request the interceptor found unfit (a NUL character in a string field) is refused
   // before the handler does anything with it.
   if (absl::Status fit = RequestTextProblem(context); !fit.ok()) return fit;
+  auto call = ProcessCallAuthentication().Authenticate(context);
+  if (!call.ok()) return call.status();
   RequestContext out;
-  out.tenant_id = Header(context, kTenantHeader);
-  out.principal = Header(context, kPrincipalHeader);
-  out.request_id = Header(context, kRequestIdHeader);
+  out.tenant_id = call->principal.tenant_id;
+  out.principal = call->principal.id;
+  out.request_id = MetadataValue(context, kRequestIdHeader);
+  out.caller = std::move(call->caller);
+  out.identity = std::move(call->principal);
   if (out.tenant_id.empty()) {
     return errors::Error(absl::StatusCode::kUnauthenticated, "TENANT_MISSING",
                          "no tenant: the x-kelola-tenant header is required");
@@ -48,6 +55,21 @@ absl::StatusOr<RequestContext> ReadRequestContext(const grpc::ServerContext& con
     return id;
   }
   return out;
+}
+
+absl::Status Authorize(const grpc::ServerContext& context, absl::string_view method) {
+  auto call = ProcessCallAuthentication().Authenticate(context);
+  if (!call.ok()) return call.status();
+  return auth::Authorize(call->principal, method);
+}
+
+absl::Status RequireCaller(const RequestContext& context, absl::string_view service) {
+  if (ProcessCallAuthentication().trusts_headers() || context.caller == service) {
+    return absl::OkStatus();
+  }
+  return errors::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                       absl::StrCat("only ", service, " may call this internal service"),
+                       {{"required_role", std::string(service)}});
 }
 
 }  // namespace kelola::server

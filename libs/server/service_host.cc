@@ -147,6 +147,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   factories.push_back(std::make_unique<MetricsInterceptorFactory>(registry));
   builder.experimental().SetInterceptorCreators(std::move(factories));
   for (grpc::Service* service : services) builder.RegisterService(service);
+  if (options.generic_service != nullptr) {
+    builder.RegisterCallbackGenericService(options.generic_service);
+  }
 
   host->server_ = builder.BuildAndStart();
   if (host->server_ == nullptr || selected_port == 0) {

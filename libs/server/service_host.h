@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/config/config.h"
 #include "libs/metrics/http_endpoint.h"
@@ -39,6 +40,9 @@ struct ServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(10);  // in-flight calls get this long to end
   int max_threads = 256;                              // handler threads (sync server pool)
   absl::Duration readiness_interval = absl::Seconds(1);
+  // Answers every method no registered service has (the gateway's refusal of internal
+  // methods); none = gRPC's plain UNIMPLEMENTED. Must outlive the host.
+  grpc::CallbackGenericService* generic_service = nullptr;
 };
 
 // Tells whether the service's dependencies (database, peers) are usable now.

@@ -7,6 +7,7 @@
 #include "libs/config/config.h"
 #include "libs/log/log.h"
 #include "libs/paging/page_token.h"
+#include "libs/server/call_credentials.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "gRPC listen address HOST:PORT (port 0 = any)");
 ABSL_FLAG(std::string, metrics_listen, "",
@@ -26,10 +27,13 @@ ABSL_FLAG(bool, allow_development_page_token_key, false,
           "sign page tokens with the public development secret even though --listen is not a "
           "loopback address (tokens can then be forged: never in production)");
 ABSL_FLAG(std::string, internal_key_file, "",
-          "file holding the secret shared by the services for internal calls (one line, at "
-          "least 32 printable ASCII characters): the all-tenants event streams of "
-          "customer-svc and ledger-svc. Empty = those streams are served only to loopback "
-          "peers");
+          "file holding the secret shared by the gateway and the services (one line, at "
+          "least 32 printable ASCII characters): it signs the internal credential of every "
+          "call between them and guards the all-tenants event streams. Required unless "
+          "--trust_tenant_header");
+ABSL_FLAG(bool, trust_tenant_header, false,
+          "LOCAL TESTS ONLY: without --internal_key_file, believe the x-kelola-tenant and "
+          "x-kelola-principal headers of any caller (who then holds every role)");
 
 namespace kelola::server {
 namespace {
@@ -97,18 +101,41 @@ absl::StatusOr<std::string> ReadInternalKey(const std::string& path) {
   return key;
 }
 
-std::string InternalKeyOrDie() {
+namespace {
+
+std::string& ConfiguredInternalKey() {
+  static auto* key = new std::string();
+  return *key;
+}
+
+// Every call between the processes carries a credential signed with the internal key
+// (libs/server/call_credentials.h); a process without one runs only when told to trust
+// headers, which is for local tests.
+void ConfigureCallAuthentication(absl::string_view service_name) {
   const std::string path = absl::GetFlag(FLAGS_internal_key_file);
   if (path.empty()) {
+    if (!absl::GetFlag(FLAGS_trust_tenant_header)) {
+      config::Die("--internal_key_file",
+                  absl::InvalidArgumentError(
+                      "required: it authenticates every call between the gateway and the "
+                      "services (generate one with `openssl rand -hex 32`); for local tests "
+                      "only, --trust_tenant_header runs without it"));
+    }
     log::Warn(
-        "no --internal_key_file (KELOLA_INTERNAL_KEY_FILE): internal all-tenants event streams "
-        "are served only to loopback peers and requested without a key");
-    return "";
+        "no --internal_key_file: --trust_tenant_header believes the tenant and principal "
+        "headers of ANY caller; never run like this where others can reach the port");
+  } else {
+    auto key = ReadInternalKey(path);
+    if (!key.ok()) config::Die("--internal_key_file", key.status());
+    ConfiguredInternalKey() = *std::move(key);
   }
-  auto key = ReadInternalKey(path);
-  if (!key.ok()) config::Die("--internal_key_file", key.status());
-  return *std::move(key);
+  InstallCallAuthentication(std::make_unique<CallAuthentication>(
+      ConfiguredInternalKey(), std::string(service_name), RealClock::Get()));
 }
+
+}  // namespace
+
+std::string InternalKeyOrDie() { return ConfiguredInternalKey(); }
 
 ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
                           absl::string_view usage, bool issues_page_tokens) {
@@ -128,6 +155,7 @@ ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
   if (!listen.ok()) config::Die("--listen", listen.status());
   options.listen = *listen;
   if (issues_page_tokens) ConfigurePageTokens(options.listen);
+  ConfigureCallAuthentication(service_name);
   if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
     auto metrics = config::ParseHostPort(absl::GetFlag(FLAGS_metrics_listen));
     if (!metrics.ok()) config::Die("--metrics_listen", metrics.status());

@@ -13,7 +13,9 @@
 //                                 when --listen is not loopback, unless
 //                                 --allow_development_page_token_key; see
 //                                 docs/decisions/input-validation-and-errors.md
-//   --internal_key_file=PATH      the secret of internal calls (InternalKeyOrDie)
+//   --internal_key_file=PATH      the secret signing every internal call's credential
+//                                 (libs/server/call_credentials.h); required unless
+//   --trust_tenant_header         (local tests only)
 
 #include <memory>
 #include <string>
@@ -37,10 +39,10 @@ bool IsLoopbackHost(absl::string_view host);
 // ignored), at least kMinInternalKeyBytes printable ASCII characters without spaces.
 absl::StatusOr<std::string> ReadInternalKey(const std::string& path);
 
-// The secret shared by the services for internal calls, from --internal_key_file (after
-// InitService): sent by event consumers, required by the all-tenants form of WatchEvents
-// (libs/events). "" when the flag is empty (with a warning: those streams are then served
-// only to loopback peers). Exits with status 2 on an unreadable or malformed file.
+// The secret shared by the services for internal calls, from --internal_key_file (read by
+// InitService, which exits with status 2 on an unreadable or malformed file): sent by event
+// consumers, required by the all-tenants form of WatchEvents (libs/events). "" when the
+// process trusts headers (those streams are then served only to loopback peers).
 std::string InternalKeyOrDie();
 
 // Parses flags and environment, sets up logging, and returns the server options.

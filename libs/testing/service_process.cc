@@ -2,9 +2,11 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -58,6 +60,11 @@ absl::Status ServiceProcess::Launch() {
   process.argv = {absl::StrCat(build_dir, "/", options_.name, "/", options_.name),
                   absl::StrCat("--listen=", address())};
   process.argv.insert(process.argv.end(), options_.args.begin(), options_.args.end());
+  // Tests that do not exercise authentication run the services trusting the tenant header.
+  const bool keyed = std::any_of(options_.args.begin(), options_.args.end(), [](const auto& arg) {
+    return absl::StartsWith(arg, "--internal_key_file=") || arg == "--trust_tenant_header";
+  });
+  if (!keyed) process.argv.push_back("--trust_tenant_header");
   process.log_path = absl::StrCat(options_.log_dir, "/", options_.name, ".log");
   auto started = Process::Start(std::move(process));
   if (!started.ok()) return started.status();

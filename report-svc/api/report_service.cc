@@ -78,6 +78,11 @@ grpc::Status ReportService::GetSeries(grpc::ServerContext* context,
 grpc::Status ReportService::ExportReport(grpc::ServerContext* context,
                                          const v1::ExportReportRequest* request,
                                          grpc::ServerWriter<v1::ExportReportResponse>* writer) {
+  if (absl::Status denied =
+          server::Authorize(*context, "/kelola.report.v1.ReportService/ExportReport");
+      !denied.ok()) {
+    return errors::ToGrpcStatus(denied, kErrorDomain);
+  }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return errors::ToGrpcStatus(rc.status(), kErrorDomain);
   const absl::Time deadline = CallDeadline(*context);

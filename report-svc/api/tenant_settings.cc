@@ -4,7 +4,7 @@
 
 #include "libs/errors/errors.h"
 #include "libs/log/log.h"
-#include "libs/server/request_context.h"
+#include "libs/server/call_credentials.h"
 #include "libs/time/time.h"
 
 namespace kelola::report {
@@ -17,8 +17,7 @@ absl::StatusOr<TenantSettings> GrpcTenantSettings::Fetch(const std::string& tena
                                                          absl::Time deadline) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(2))));
-  context.AddMetadata(server::kTenantHeader, tenant_id);
-  context.AddMetadata(server::kPrincipalHeader, "report-svc");
+  server::AttachServiceCredential(context, tenant_id);
   customer::v1::GetTenantSettingsResponse response;
   const grpc::Status status =
       stub_->GetTenantSettings(&context, customer::v1::GetTenantSettingsRequest(), &response);

@@ -75,7 +75,7 @@ class CustomerProtocolsTest : public ::testing::TestWithParam<std::string> {
     ProcessOptions options;
     options.argv = {absl::StrCat(std::getenv("KELOLA_BUILD_DIR"), "/ledger-svc/ledger-svc"),
                     "--listen=" + ledger_address_, "--db=" + ledger_db_,
-                    "--customer=" + customer_->address()};
+                    "--customer=" + customer_->address(), "--trust_tenant_header"};
     options.log_path = dir_->Join(absl::StrCat("ledger-svc-", ++ledger_starts_, ".log"));
     auto ledger = Process::Start(std::move(options));
     ASSERT_TRUE(ledger.ok()) << ledger.status();

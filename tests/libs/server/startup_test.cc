@@ -55,6 +55,8 @@ void Start(std::vector<std::string> args) {
   std::vector<char*> argv;
   static std::string name = "test-svc";
   argv.push_back(name.data());
+  std::string trust = "--trust_tenant_header";
+  argv.push_back(trust.data());
   for (std::string& arg : args) argv.push_back(arg.data());
   InitService(static_cast<int>(argv.size()), argv.data(), "test-svc", "test-svc [flags]");
   std::exit(0);

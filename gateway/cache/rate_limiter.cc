@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/cache/redis_keys.h"
+#include "libs/errors/errors.h"
 
 namespace kelola::gateway {
 namespace {
@@ -83,6 +85,15 @@ RateDecision RateLimiter::Admit(absl::string_view tenant) {
     return decision;
   }
   return local_.Admit(tenant, prepared.limit);
+}
+
+absl::Status RateLimitedError(const RateDecision& decision) {
+  const int64_t retry_ms = std::max<int64_t>(
+      1, absl::ToInt64Milliseconds(absl::Ceil(decision.retry_after, absl::Milliseconds(1))));
+  return errors::Error(
+      absl::StatusCode::kResourceExhausted, "RATE_LIMITED",
+      absl::StrCat("the tenant's rate limit is reached; retry in ", retry_ms, " ms"),
+      {{"retry_after_ms", absl::StrCat(retry_ms)}});
 }
 
 }  // namespace kelola::gateway

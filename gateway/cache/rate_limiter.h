@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "gateway/cache/local_rate_limiter.h"
 #include "libs/cache/redis_pool.h"
@@ -54,5 +55,9 @@ class RateLimiter {
   absl::flat_hash_map<std::string, Prepared> tenant_limits_;
   LocalRateLimiter local_;
 };
+
+// The refusal of a call over its tenant's limit: RESOURCE_EXHAUSTED, reason RATE_LIMITED,
+// metadata retry_after_ms (whole milliseconds, at least 1).
+absl::Status RateLimitedError(const RateDecision& decision);
 
 }  // namespace kelola::gateway

@@ -3,6 +3,8 @@
 
 #include "libs/testing/service_process.h"
 
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "libs/testing/postgres_server.h"
@@ -108,10 +110,13 @@ TEST(ServiceProcessTest, GatewayIsReadyOnlyWithItsBackends) {
                              d});
   ASSERT_TRUE(report.ok()) << report.status();
   // Redis is not running at all: the gateway is still ready (the cache is optional).
+  std::ofstream(d + "/internal.key") << "0123456789abcdef0123456789abcdef0123456789abcdef\n";
+  std::ofstream(d + "/api-keys.jsonl") << "";
   auto gateway = ServiceProcess::Start(
       {"gateway",
        {"--customer=" + (*customer)->address(), "--ledger=" + (*ledger)->address(),
-        "--report=" + (*report)->address(), "--redis=redis://127.0.0.1:1"},
+        "--report=" + (*report)->address(), "--redis=redis://127.0.0.1:1",
+        "--internal_key_file=" + d + "/internal.key", "--api_keys_file=" + d + "/api-keys.jsonl"},
        d});
   ASSERT_TRUE(gateway.ok()) << gateway.status();
 

@@ -10,6 +10,7 @@ loopback ports, then checks through the standard protocols only:
 The protocol messages are built from their descriptors at run time, so the test carries no
 generated code of ours.
 """
+import hashlib
 import json
 import os
 import signal
@@ -105,13 +106,25 @@ class SuiteTest(unittest.TestCase):
             "report-svc": [f"--db=sqlite:{d}/report.db", f"--ledger={addr['ledger-svc']}",
                            f"--customer={addr['customer-svc']}"],
             "gateway": [f"--redis=redis://{addr['redis']}", f"--customer={addr['customer-svc']}",
-                        f"--ledger={addr['ledger-svc']}", f"--report={addr['report-svc']}"],
+                        f"--ledger={addr['ledger-svc']}", f"--report={addr['report-svc']}",
+                        f"--internal_key_file={d}/internal.key",
+                        f"--api_keys_file={d}/api-keys.jsonl"],
         }
+        # The gateway signs its backend calls (the backends here trust headers) and knows
+        # one owner key of tenant toko-ani.
+        with open(os.path.join(d, "internal.key"), "w") as f:
+            f.write("0123456789abcdef0123456789abcdef0123456789abcdef\n")
+        cls.api_key = "interop-owner-key"
+        with open(os.path.join(d, "api-keys.jsonl"), "w") as f:
+            sha = hashlib.sha256(cls.api_key.encode()).hexdigest()
+            f.write(json.dumps({"key_sha256": sha, "name": "interop", "tenant": "toko-ani",
+                                "roles": ["owner"]}) + "\n")
         for name, extra in args.items():
             binary = os.path.join(BUILD_DIR, name, name)
             with open(os.path.join(d, f"{name}.log"), "wb") as log:
                 cls.procs[name] = subprocess.Popen(
-                    [binary, f"--listen={addr[name]}"] + extra, stdout=log, stderr=log)
+                    [binary, f"--listen={addr[name]}"] +
+                    ([] if name == "gateway" else ["--trust_tenant_header"]) + extra, stdout=log, stderr=log)
         cls.channels = {n: grpc.insecure_channel(addr[n]) for n in args}
 
     @classmethod
@@ -161,7 +174,9 @@ class SuiteTest(unittest.TestCase):
             "customer-svc": {"kelola.customer.v1.CustomerService", "kelola.events.v1.EventService"},
             "ledger-svc": {"kelola.ledger.v1.LedgerService", "kelola.events.v1.EventService"},
             "report-svc": {"kelola.report.v1.ReportService"},
-            "gateway": {"kelola.gateway.v1.GatewayService"},
+            "gateway": {"kelola.gateway.v1.GatewayService", "kelola.customer.v1.CustomerService",
+                        "kelola.customer.v1.CategoryService", "kelola.customer.v1.TenantService",
+                        "kelola.ledger.v1.LedgerService", "kelola.report.v1.ReportService"},
         }
         for name, services in expected.items():
             with self.subTest(service=name):
@@ -210,6 +225,25 @@ class SuiteTest(unittest.TestCase):
         self.assertEqual(kinds["google.rpc.BadRequest"]["fieldViolations"][0]["field"],
                          "after_sequence")
 
+        # Through the gateway with an API key: who am I, and a forwarded call.
+        self.wait_serving("gateway")
+        gateway = f"127.0.0.1:{self.ports['gateway']}"
+
+        def via_gateway(*args):
+            return subprocess.run(["/usr/bin/python3", tool, gateway, "--api-key", self.api_key,
+                                   *args], capture_output=True, text=True, timeout=30)
+
+        me = via_gateway("call", "kelola.gateway.v1.GatewayService/WhoAmI", "{}")
+        self.assertEqual(me.returncode, 0, me.stderr)
+        self.assertEqual(json.loads(me.stdout)["principal"]["tenantId"], "toko-ani")
+        created = via_gateway("call", "kelola.customer.v1.CustomerService/CreateCustomer",
+                              '{"customer": {"displayName": "Ani"}}')
+        self.assertEqual(created.returncode, 0, created.stderr)
+        self.assertEqual(json.loads(created.stdout)["customer"]["displayName"], "Ani")
+        internal = via_gateway("call", "kelola.events.v1.EventService/WatchEvents", "{}")
+        self.assertEqual(internal.returncode, 1)
+        self.assertIn("UNIMPLEMENTED", internal.stderr)
+
     def test_3_sigterm_stops_every_service_cleanly(self):
         for name in ["gateway", "report-svc", "customer-svc", "ledger-svc"]:
             with self.subTest(service=name):
@@ -225,10 +259,12 @@ class SuiteTest(unittest.TestCase):
 class BadStartTest(unittest.TestCase):
     """Bad configuration ends the process quickly with one line naming the problem."""
 
-    def run_bad(self, name, args, expect):
+    def run_bad(self, name, args, expect, trust=True):
         binary = os.path.join(BUILD_DIR, name, name)
         start = time.time()
-        proc = subprocess.run([binary] + args, capture_output=True, text=True, timeout=20)
+        extra = ["--trust_tenant_header"] if trust else []
+        proc = subprocess.run([binary] + extra + args, capture_output=True, text=True,
+                              timeout=20)
         self.assertNotEqual(proc.returncode, 0, proc.stderr)
         self.assertLess(proc.returncode, 128, "ended by a signal")
         self.assertLess(time.time() - start, 10)
@@ -262,6 +298,14 @@ class BadStartTest(unittest.TestCase):
             for name, args, expect in cases:
                 with self.subTest(service=name, args=args):
                     self.run_bad(name, args, expect)
+            # Neither an internal key nor the explicit local-test trust: refused.
+            for name, args in [("customer-svc", [ok_db, "--ledger=127.0.0.1:1"]),
+                               ("ledger-svc", [ok_db, "--customer=127.0.0.1:1"]),
+                               ("report-svc", [ok_db, "--ledger=a:1", "--customer=b:1"]),
+                               ("gateway", ["--customer=a:1", "--ledger=b:1", "--report=c:1",
+                                            "--redis=redis://127.0.0.1:1"])]:
+                with self.subTest(service=name, keyless=True):
+                    self.run_bad(name, args, "--internal_key_file", trust=False)
 
 
 if __name__ == "__main__":

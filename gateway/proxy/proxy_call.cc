@@ -1,0 +1,111 @@
+#include "gateway/proxy/proxy_call.h"
+
+#include "libs/errors/errors.h"
+
+namespace kelola::gateway {
+
+inline constexpr char kGatewayDomain[] = "gateway.kelola.id";
+
+ProxyCall* ProxyCall::Start(grpc::CallbackServerContext* context, const Route& route,
+                            const Admission& admit, const BackendCallPreparer& preparer) {
+  auto* call = new ProxyCall(context, route);
+  call->Begin(admit, preparer);
+  return call;
+}
+
+void ProxyCall::Begin(const Admission& admit, const BackendCallPreparer& preparer) {
+  auto principal = admit(*context_, route_);
+  if (!principal.ok()) {
+    Finish(errors::ToGrpcStatus(principal.status(), kGatewayDomain));
+    return;
+  }
+  principal_ = *std::move(principal);
+  preparer.Prepare(backend_context_, *context_, *principal_, route_.server_streaming);
+  live_sides_.fetch_add(1);
+  route_.stub->PrepareBidiStreamingCall(&backend_context_, route_.method, grpc::StubOptions(),
+                                        &upstream_);
+  upstream_.StartRead(&response_);
+  upstream_.StartCall();
+  StartRead(&request_);
+}
+
+// The caller sent a message (ok) or ended its stream (!ok).
+void ProxyCall::OnReadDone(bool ok) {
+  if (!ok) {
+    upstream_.StartWritesDone();
+    return;
+  }
+  if (route_.client_streaming) {
+    upstream_.StartWrite(&request_);
+  } else {
+    // One request: the stream ends with it, and nothing more is read from the caller.
+    upstream_.StartWriteLast(&request_, grpc::WriteOptions());
+  }
+}
+
+// The request reached the backend: read the caller's next one (streams only).
+void ProxyCall::Upstream::OnWriteDone(bool ok) {
+  if (ok && call_->route_.client_streaming) call_->StartRead(&call_->request_);
+  // !ok: the backend call is over; its OnDone brings the status.
+}
+
+// The backend sent a message (ok); !ok: no more, OnDone follows with the status.
+void ProxyCall::Upstream::OnReadDone(bool ok) {
+  if (!ok) return;
+  if (call_->route_.on_response) call_->route_.on_response(*call_->principal_, call_->response_);
+  {
+    absl::MutexLock lock(&call_->mu_);
+    call_->writing_down_ = true;
+  }
+  call_->StartWrite(&call_->response_);
+}
+
+// The response reached the caller: read the backend's next one.
+void ProxyCall::OnWriteDone(bool ok) {
+  bool finish = false;
+  grpc::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_down_ = false;
+    finish = upstream_done_;
+    status = final_status_;
+  }
+  if (!ok) {
+    backend_context_.TryCancel();  // the caller is gone
+  } else if (!finish) {
+    upstream_.StartRead(&response_);
+    return;
+  }
+  if (finish) FinishDownstream(status);
+}
+
+void ProxyCall::Upstream::OnDone(const grpc::Status& status) {
+  bool finish_now = false;
+  {
+    absl::MutexLock lock(&call_->mu_);
+    call_->upstream_done_ = true;
+    call_->final_status_ = status;
+    finish_now = !call_->writing_down_;  // else OnWriteDone finishes
+  }
+  if (finish_now) call_->FinishDownstream(status);
+  call_->Release();
+}
+
+void ProxyCall::FinishDownstream(const grpc::Status& status) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    finished_ = true;
+  }
+  Finish(status);
+}
+
+void ProxyCall::OnCancel() { backend_context_.TryCancel(); }
+
+void ProxyCall::OnDone() { Release(); }
+
+void ProxyCall::Release() {
+  if (live_sides_.fetch_sub(1) == 1) delete this;
+}
+
+}  // namespace kelola::gateway

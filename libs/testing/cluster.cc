@@ -1,0 +1,122 @@
+#include "libs/testing/cluster.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "libs/auth/internal_credential.h"
+#include "libs/clock/clock.h"
+#include "libs/crypto/hmac.h"
+#include "libs/testing/suite.h"
+
+namespace kelola::testing {
+namespace {
+
+std::string JsonList(const std::vector<std::string>& items) {
+  return absl::StrCat("[",
+                      absl::StrJoin(items, ",",
+                                    [](std::string* out, const std::string& s) {
+                                      absl::StrAppend(out, "\"", s, "\"");
+                                    }),
+                      "]");
+}
+
+absl::StatusOr<std::string> Write(const TempDir& dir, const std::string& name,
+                                  const std::string& text) {
+  const std::string path = dir.Join(name);
+  std::ofstream out(path);
+  out << text;
+  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return path;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) {
+  auto cluster = std::unique_ptr<Cluster>(new Cluster());
+  auto dir = TempDir::Create(options.dir_prefix);
+  if (!dir.ok()) return dir.status();
+  cluster->dir = *std::move(dir);
+  // Fresh per cluster, so no other test's credential is ever accepted.
+  cluster->internal_key_ = crypto::Sha256Hex(absl::StrCat(cluster->dir->path(), absl::Now()));
+  auto key_path = Write(*cluster->dir, "internal.key", cluster->internal_key_ + "\n");
+  if (!key_path.ok()) return key_path.status();
+  cluster->key_flag_ = "--internal_key_file=" + *key_path;
+  if (absl::Status s = cluster->StartBackends(options); !s.ok()) return s;
+  if (options.gateways > 0) {
+    if (absl::Status s = cluster->StartGateways(options); !s.ok()) return s;
+  }
+  return cluster;
+}
+
+absl::Status Cluster::StartBackends(const ClusterOptions& options) {
+  auto customer_db = DatabaseUrl(options.driver, *dir, "customers");
+  if (!customer_db.ok()) return customer_db.status();
+  auto ledger_db = DatabaseUrl(options.driver, *dir, "ledger");
+  if (!ledger_db.ok()) return ledger_db.status();
+  auto report_db = DatabaseUrl(options.driver, *dir, "report");
+  if (!report_db.ok()) return report_db.status();
+  auto pair =
+      StartCustomerAndLedger(dir->path(), *customer_db, *ledger_db, {key_flag_}, {key_flag_});
+  if (!pair.ok()) return pair.status();
+  customer = std::move(pair->customer);
+  ledger = std::move(pair->ledger);
+  auto started = ServiceProcess::Start({"report-svc",
+                                        {"--db=" + *report_db, "--ledger=" + ledger->address(),
+                                         "--customer=" + customer->address(), key_flag_},
+                                        dir->path()});
+  if (!started.ok()) return started.status();
+  report = *std::move(started);
+  return absl::OkStatus();
+}
+
+absl::Status Cluster::StartGateways(const ClusterOptions& options) {
+  auto started_redis = RedisServer::Start();
+  if (!started_redis.ok()) return started_redis.status();
+  redis = *std::move(started_redis);
+  std::vector<std::string> args = {"--customer=" + customer->address(),
+                                   "--ledger=" + ledger->address(), "--report=" + report->address(),
+                                   "--redis=" + redis->url(), key_flag_};
+  std::string lines;
+  for (const TestApiKey& key : options.api_keys) {
+    absl::StrAppend(&lines, "{\"key_sha256\": \"", crypto::Sha256Hex(key.key), "\", \"name\": \"",
+                    key.name, "\", \"tenant\": \"", key.tenant,
+                    "\", \"roles\": ", JsonList(key.roles), ", \"stores\": ", JsonList(key.stores),
+                    "}\n");
+  }
+  auto keys_path = Write(*dir, "api-keys.jsonl", lines);
+  if (!keys_path.ok()) return keys_path.status();
+  args.push_back("--api_keys_file=" + *keys_path);
+  if (!options.jwks_json.empty()) {
+    auto jwks_path = Write(*dir, "jwks.json", options.jwks_json);
+    if (!jwks_path.ok()) return jwks_path.status();
+    args.push_back("--jwt_jwks_file=" + *jwks_path);
+    args.push_back("--jwt_issuer=" + options.jwt_issuer);
+    args.push_back("--jwt_audience=" + options.jwt_audience);
+  }
+  args.insert(args.end(), options.gateway_args.begin(), options.gateway_args.end());
+  for (int i = 0; i < options.gateways; ++i) {
+    ServiceProcessOptions gateway{"gateway", args, dir->Join(absl::StrCat("gateway-", i))};
+    std::filesystem::create_directories(gateway.log_dir);
+    auto started = ServiceProcess::Start(std::move(gateway));
+    if (!started.ok()) return started.status();
+    gateways.push_back(*std::move(started));
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::Channel> Cluster::Channel(const ServiceProcess& process) const {
+  return grpc::CreateChannel(process.address(), grpc::InsecureChannelCredentials());
+}
+
+std::unique_ptr<grpc::ClientContext> Cluster::SignedContext(const auth::Principal& principal,
+                                                            const std::string& caller) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  auth::CredentialSigner signer(internal_key_, caller, RealClock::Get());
+  context->AddMetadata(auth::kCredentialHeader, signer.Sign(principal));
+  return context;
+}
+
+}  // namespace kelola::testing

@@ -39,7 +39,7 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) 
   if (!dir.ok()) return dir.status();
   cluster->dir = *std::move(dir);
   // Fresh per cluster, so no other test's credential is ever accepted.
-  cluster->internal_key_ = crypto::Sha256Hex(absl::StrCat(cluster->dir->path(), absl::Now()));
+  cluster->internal_key_ = crypto::Sha256Hex(absl::StrCat(cluster->dir->path(), absl::ToUnixNanos(absl::Now())));
   auto key_path = Write(*cluster->dir, "internal.key", cluster->internal_key_ + "\n");
   if (!key_path.ok()) return key_path.status();
   cluster->key_flag_ = "--internal_key_file=" + *key_path;
@@ -110,12 +110,16 @@ std::shared_ptr<grpc::Channel> Cluster::Channel(const ServiceProcess& process) c
   return grpc::CreateChannel(process.address(), grpc::InsecureChannelCredentials());
 }
 
+std::string Cluster::SignedCredential(const auth::Principal& principal,
+                                      const std::string& caller) const {
+  return auth::CredentialSigner(internal_key_, caller, RealClock::Get()).Sign(principal);
+}
+
 std::unique_ptr<grpc::ClientContext> Cluster::SignedContext(const auth::Principal& principal,
                                                             const std::string& caller) const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  auth::CredentialSigner signer(internal_key_, caller, RealClock::Get());
-  context->AddMetadata(auth::kCredentialHeader, signer.Sign(principal));
+  context->AddMetadata(auth::kCredentialHeader, SignedCredential(principal, caller));
   return context;
 }
 

@@ -42,7 +42,10 @@ class Cluster {
   static absl::StatusOr<std::unique_ptr<Cluster>> Start(ClusterOptions options);
 
   std::shared_ptr<grpc::Channel> Channel(const ServiceProcess& process) const;
-  // A context for a direct backend call acting as `principal`, signed like the gateway's.
+  // The x-kelola-credential value of a call acting as `principal`, signed by `caller` the
+  // way the gateway (or a service) signs it; and a context for a direct call carrying it.
+  std::string SignedCredential(const auth::Principal& principal,
+                               const std::string& caller = "gateway") const;
   std::unique_ptr<grpc::ClientContext> SignedContext(const auth::Principal& principal,
                                                      const std::string& caller = "gateway") const;
   const std::string& internal_key() const { return internal_key_; }

@@ -160,8 +160,8 @@ int main(int argc, char** argv) {
   };
   auto forward = [&](const google::protobuf::ServiceDescriptor& service, const char* backend,
                      grpc::GenericStub* stub) {
-    return std::make_unique<kelola::gateway::ForwardingService>(service, backend, stub, &admit,
-                                                                &preparer);
+    return std::make_unique<kelola::gateway::ForwardingService>(
+        service, backend, stub, &admit, &preparer, options.max_message_bytes);
   };
   namespace cv1 = kelola::customer::v1;
   auto customers = forward(ServiceOf(cv1::CreateCustomerRequest::descriptor(), "CustomerService"),
@@ -181,13 +181,16 @@ int main(int argc, char** argv) {
   kelola::gateway::SummaryCardHandlers card_handlers(gatekeeper, cards);
   auto reports = std::make_unique<kelola::gateway::ForwardingService>(
       ServiceOf(kelola::report::v1::GetSummaryCardRequest::descriptor(), "ReportService"),
-      "report-svc", &report_bytes, &admit, &preparer,
+      "report-svc", &report_bytes, &admit, &preparer, options.max_message_bytes,
       absl::flat_hash_map<std::string, grpc::internal::MethodHandler*>{
           {"/kelola.report.v1.ReportService/GetSummaryCard",
            card_handlers.NewGetSummaryCardHandler()},
           {"/kelola.report.v1.ReportService/BatchGetSummaryCards",
            card_handlers.NewBatchGetSummaryCardsHandler()}});
   kelola::gateway::ObserveLedgerWrites(*ledgers, card_cache);
+  // gRPC accepts up to four times the limit, so that the gateway itself refuses what is
+  // over it with a reason (MESSAGE_TOO_LARGE); beyond that gRPC refuses it, reasonless.
+  options.max_receive_message_bytes = 4 * options.max_message_bytes;
   kelola::gateway::NotExposedService not_exposed;
   options.generic_service = &not_exposed;
   kelola::gateway::CustomerProfiles profiles(suite, cards, preparer);

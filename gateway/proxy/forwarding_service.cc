@@ -10,6 +10,7 @@ namespace kelola::gateway {
 ForwardingService::ForwardingService(
     const google::protobuf::ServiceDescriptor& service, std::string backend,
     grpc::GenericStub* stub, const Admission* admit, const BackendCallPreparer* preparer,
+    size_t max_request_bytes,
     absl::flat_hash_map<std::string, grpc::internal::MethodHandler*> local) {
   for (int i = 0; i < service.method_count(); ++i) {
     const google::protobuf::MethodDescriptor& method = *service.method(i);
@@ -19,6 +20,7 @@ ForwardingService::ForwardingService(
     route.stub = stub;
     route.client_streaming = method.client_streaming();
     route.server_streaming = method.server_streaming();
+    route.max_request_bytes = max_request_bytes;
     auto own = local.find(route.method);
     if (own != local.end()) {
       const auto type = route.client_streaming   ? grpc::internal::RpcMethod::CLIENT_STREAMING

@@ -26,7 +26,7 @@ class ForwardingService final : public grpc::Service {
   // `local`: full method name -> handler the gateway runs itself (owned by the service).
   ForwardingService(const google::protobuf::ServiceDescriptor& service, std::string backend,
                     grpc::GenericStub* stub, const Admission* admit,
-                    const BackendCallPreparer* preparer,
+                    const BackendCallPreparer* preparer, size_t max_request_bytes,
                     absl::flat_hash_map<std::string, grpc::internal::MethodHandler*> local = {});
 
   // The route of a method of this service, to attach a response observer; null if the

@@ -1,5 +1,6 @@
 #include "gateway/proxy/proxy_call.h"
 
+#include "absl/strings/str_cat.h"
 #include "libs/errors/errors.h"
 
 namespace kelola::gateway {
@@ -33,6 +34,11 @@ void ProxyCall::Begin(const Admission& admit, const BackendCallPreparer& prepare
 void ProxyCall::OnReadDone(bool ok) {
   if (!ok) {
     upstream_.StartWritesDone();
+    return;
+  }
+  if (request_.Length() > route_.max_request_bytes) {
+    too_large_ = true;
+    backend_context_.TryCancel();  // the backend call ends; its OnDone finishes ours
     return;
   }
   if (route_.client_streaming) {
@@ -96,6 +102,15 @@ void ProxyCall::FinishDownstream(const grpc::Status& status) {
     absl::MutexLock lock(&mu_);
     if (finished_) return;
     finished_ = true;
+  }
+  if (too_large_) {
+    Finish(errors::ToGrpcStatus(
+        errors::Error(absl::StatusCode::kResourceExhausted, "MESSAGE_TOO_LARGE",
+                      absl::StrCat("a request message may have at most ", route_.max_request_bytes,
+                                   " bytes; this one has ", request_.Length()),
+                      {{"max_bytes", absl::StrCat(route_.max_request_bytes)}}),
+        kGatewayDomain));
+    return;
   }
   Finish(status);
 }

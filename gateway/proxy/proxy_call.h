@@ -33,6 +33,8 @@ struct Route {
   grpc::GenericStub* stub;  // the backend's channel
   bool client_streaming = false;
   bool server_streaming = false;
+  // A larger request message is refused with RESOURCE_EXHAUSTED, MESSAGE_TOO_LARGE.
+  size_t max_request_bytes = 4 * 1024 * 1024;
   // Sees each response before the caller does (e.g. to note a ledger write's version for
   // read-your-writes); may be empty. Runs on a gRPC thread: must be quick.
   using ResponseObserver = std::function<void(const auth::Principal&, const grpc::ByteBuffer&)>;
@@ -78,9 +80,11 @@ class ProxyCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::B
   std::shared_ptr<const auth::Principal> principal_;
   grpc::ClientContext backend_context_;
   Upstream upstream_;
-  grpc::ByteBuffer request_;        // the caller's message being sent to the backend
-  grpc::ByteBuffer response_;       // the backend's message being sent to the caller
-  std::atomic<int> live_sides_{1};  // the caller's side; +1 once the backend call starts
+  grpc::ByteBuffer request_;   // the caller's message being sent to the backend
+  grpc::ByteBuffer response_;  // the backend's message being sent to the caller
+  std::atomic<int> live_sides_{1};
+  std::atomic<bool> too_large_{false};  // the caller's message was over the limit  // the caller's
+                                        // side; +1 once the backend call starts
 
   absl::Mutex mu_;
   bool writing_down_ ABSL_GUARDED_BY(mu_) = false;  // a response is on its way to the caller

@@ -123,7 +123,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   int selected_port = 0;
   const std::string address = options.listen.ToString();
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
-  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes > 0
+                                       ? options.max_receive_message_bytes
+                                       : options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
                              static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));

@@ -35,6 +35,9 @@ struct ServerOptions {
   config::HostPort listen{"127.0.0.1", 0};         // gRPC address; port 0 = a free port
   std::optional<config::HostPort> metrics_listen;  // HTTP /metrics and /healthz; none = off
   int max_message_bytes = 4 * 1024 * 1024;         // larger requests get RESOURCE_EXHAUSTED
+  // What gRPC itself accepts; 0 = max_message_bytes. The gateway accepts more and refuses
+  // above max_message_bytes itself, with its reason (MESSAGE_TOO_LARGE).
+  int max_receive_message_bytes = 0;
   absl::Duration keepalive_time = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(10);
   absl::Duration shutdown_grace = absl::Seconds(10);  // in-flight calls get this long to end

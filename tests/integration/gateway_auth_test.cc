@@ -601,5 +601,14 @@ TEST_F(GatewayAuthTest, StreamsAreForwardedBothWays) {
   EXPECT_TRUE(absl::StrContains(csv_out, "Dewi")) << all.substr(0, 300);
 }
 
+TEST_F(GatewayAuthTest, OversizedRequestsAreRefused) {
+  const std::string huge(5 * 1024 * 1024, 'x');
+  const Outcome out =
+      Gateway("kelola.customer.v1.CustomerService.CreateCustomer",
+              absl::StrCat(R"({"customer": {"displayName": ")", huge, R"("}})"), Key(kOwnerA));
+  EXPECT_EQ(out.code, grpc::StatusCode::RESOURCE_EXHAUSTED) << Describe(out);
+  EXPECT_EQ(out.reason, "MESSAGE_TOO_LARGE") << Describe(out);
+}
+
 }  // namespace
 }  // namespace kelola::testing

@@ -39,7 +39,8 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) 
   if (!dir.ok()) return dir.status();
   cluster->dir = *std::move(dir);
   // Fresh per cluster, so no other test's credential is ever accepted.
-  cluster->internal_key_ = crypto::Sha256Hex(absl::StrCat(cluster->dir->path(), absl::ToUnixNanos(absl::Now())));
+  cluster->internal_key_ =
+      crypto::Sha256Hex(absl::StrCat(cluster->dir->path(), absl::ToUnixNanos(absl::Now())));
   auto key_path = Write(*cluster->dir, "internal.key", cluster->internal_key_ + "\n");
   if (!key_path.ok()) return key_path.status();
   cluster->key_flag_ = "--internal_key_file=" + *key_path;
@@ -57,15 +58,18 @@ absl::Status Cluster::StartBackends(const ClusterOptions& options) {
   if (!ledger_db.ok()) return ledger_db.status();
   auto report_db = DatabaseUrl(options.driver, *dir, "report");
   if (!report_db.ok()) return report_db.status();
+  // Without the key flag the harness starts them trusting the tenant header.
+  std::vector<std::string> backend_args;
+  if (!options.trust_tenant_header) backend_args.push_back(key_flag_);
   auto pair =
-      StartCustomerAndLedger(dir->path(), *customer_db, *ledger_db, {key_flag_}, {key_flag_});
+      StartCustomerAndLedger(dir->path(), *customer_db, *ledger_db, backend_args, backend_args);
   if (!pair.ok()) return pair.status();
   customer = std::move(pair->customer);
   ledger = std::move(pair->ledger);
-  auto started = ServiceProcess::Start({"report-svc",
-                                        {"--db=" + *report_db, "--ledger=" + ledger->address(),
-                                         "--customer=" + customer->address(), key_flag_},
-                                        dir->path()});
+  std::vector<std::string> report_args = {"--db=" + *report_db, "--ledger=" + ledger->address(),
+                                          "--customer=" + customer->address()};
+  report_args.insert(report_args.end(), backend_args.begin(), backend_args.end());
+  auto started = ServiceProcess::Start({"report-svc", std::move(report_args), dir->path()});
   if (!started.ok()) return started.status();
   report = *std::move(started);
   return absl::OkStatus();

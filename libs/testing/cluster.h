@@ -30,6 +30,9 @@ struct ClusterOptions {
   std::string driver = "sqlite";  // or "postgres" (libs/testing/postgres_environment.h)
   std::string dir_prefix = "kelola-cluster";
   int gateways = 1;  // 0: backends only
+  // The backends believe x-kelola-tenant (--trust_tenant_header) instead of requiring the
+  // signed credential: for tests of a backend's own behaviour that call it directly.
+  bool trust_tenant_header = false;
   std::vector<TestApiKey> api_keys;
   std::string jwks_json;  // empty: the gateway accepts no tokens
   std::string jwt_issuer;

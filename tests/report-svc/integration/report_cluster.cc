@@ -8,26 +8,17 @@ namespace kelola::testing {
 absl::StatusOr<std::unique_ptr<ReportCluster>> StartReportCluster(const std::string& driver,
                                                                   const std::string& dir_prefix) {
   auto cluster = std::make_unique<ReportCluster>();
-  auto dir = TempDir::Create(dir_prefix);
-  if (!dir.ok()) return dir.status();
-  cluster->dir = *std::move(dir);
-  auto customer_db = DatabaseUrl(driver, *cluster->dir, "customers");
-  if (!customer_db.ok()) return customer_db.status();
-  auto ledger_db = DatabaseUrl(driver, *cluster->dir, "ledger");
-  if (!ledger_db.ok()) return ledger_db.status();
-  auto report_db = DatabaseUrl(driver, *cluster->dir, "report");
-  if (!report_db.ok()) return report_db.status();
-  auto pair = StartCustomerAndLedger(cluster->dir->path(), *customer_db, *ledger_db);
-  if (!pair.ok()) return pair.status();
-  cluster->customer = std::move(pair->customer);
-  cluster->ledger = std::move(pair->ledger);
-  auto report =
-      ServiceProcess::Start({"report-svc",
-                             {"--db=" + *report_db, "--ledger=" + cluster->ledger->address(),
-                              "--customer=" + cluster->customer->address()},
-                             cluster->dir->path()});
-  if (!report.ok()) return report.status();
-  cluster->report = *std::move(report);
+  ClusterOptions options;
+  options.driver = driver;
+  options.dir_prefix = dir_prefix;
+  options.gateways = 0;
+  options.trust_tenant_header = true;
+  auto processes = Cluster::Start(options);
+  if (!processes.ok()) return processes.status();
+  cluster->processes = *std::move(processes);
+  cluster->customer = cluster->processes->customer.get();
+  cluster->ledger = cluster->processes->ledger.get();
+  cluster->report = cluster->processes->report.get();
   auto channel = [](const std::string& address) {
     return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   };

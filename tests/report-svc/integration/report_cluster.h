@@ -14,16 +14,17 @@
 #include "kelola/customer/v1/tenant_service.grpc.pb.h"
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
 #include "kelola/report/v1/report_service.grpc.pb.h"
+#include "libs/testing/cluster.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/temp_dir.h"
 
 namespace kelola::testing {
 
 struct ReportCluster {
-  std::unique_ptr<TempDir> dir;  // logs and SQLite files
-  std::unique_ptr<ServiceProcess> customer;
-  std::unique_ptr<ServiceProcess> ledger;
-  std::unique_ptr<ServiceProcess> report;
+  std::unique_ptr<Cluster> processes;  // logs and SQLite files in processes->dir
+  ServiceProcess* customer = nullptr;
+  ServiceProcess* ledger = nullptr;
+  ServiceProcess* report = nullptr;
   std::unique_ptr<customer::v1::CustomerService::Stub> customers;
   std::unique_ptr<customer::v1::CategoryService::Stub> categories;
   std::unique_ptr<customer::v1::TenantService::Stub> tenants;

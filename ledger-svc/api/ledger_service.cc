@@ -112,6 +112,29 @@ bool Replay(LedgerStore& store, const LedgerContext& ctx, absl::string_view rpc,
   return true;
 }
 
+// STORE_NOT_ALLOWED when an existing entry of `ids` (`entity` "sale" or "payment") belongs
+// to a store the principal may not act for. Asked before the write and before a request_id
+// replay, which would otherwise answer with the entry; an entry's store never changes, so
+// the answer still holds when the write runs. Unknown ids pass: the write reports them.
+absl::Status CheckEntryStores(LedgerStore& store, const LedgerContext& ctx,
+                              absl::string_view entity, const std::vector<std::string>& ids) {
+  if (ctx.stores.empty() || ids.empty()) return absl::OkStatus();
+  auto stores = store.EntryStores(ctx, entity, ids);
+  if (!stores.ok()) return stores.status();
+  for (const auto& [id, store_id] : *stores) {
+    if (absl::Status s = api::RequireStore(ctx, store_id); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// The sales named by a request's allocations.
+template <typename Allocations>
+std::vector<std::string> AllocatedSales(const Allocations& allocations) {
+  std::vector<std::string> ids;
+  for (const auto& a : allocations) ids.push_back(a.sale_id());
+  return ids;
+}
+
 absl::Status TooMany(absl::string_view field, int max) {
   return errors::Error(absl::StatusCode::kResourceExhausted, "TOO_MANY_ITEMS",
                        absl::StrCat("at most ", max, " ", field), {{"max", absl::StrCat(max)}},
@@ -134,6 +157,10 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
                                            v1::RecordSaleResponse* response) {
   auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
+  // The store limit holds for replays too (a missing store_id is refused below).
+  if (!req->store_id().empty()) {
+    if (absl::Status s = api::RequireStore(*ctx, req->store_id()); !s.ok()) return ToGrpc(s);
+  }
   // A replay is answered before anything else: the request was valid when first
   // recorded, and checks that depend on the clock or on customer-svc may differ now.
   grpc::Status replayed;
@@ -257,6 +284,7 @@ grpc::Status LedgerServiceImpl::GetSale(grpc::ServerContext* context, const v1::
       store_.GetSale(*ctx, req->sale_id(),
                      req->view() == v1::SALE_VIEW_UNSPECIFIED ? v1::SALE_VIEW_FULL : req->view());
   if (!sale.ok()) return ToGrpc(sale.status());
+  if (absl::Status s = api::RequireStore(*ctx, sale->store_id()); !s.ok()) return ToGrpc(s);
   *response->mutable_sale() = *std::move(sale);
   return grpc::Status::OK;
 }
@@ -282,6 +310,9 @@ grpc::Status LedgerServiceImpl::VoidSale(grpc::ServerContext* context,
   }
   auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
+  if (absl::Status s = CheckEntryStores(store_, *ctx, "sale", {req->sale_id()}); !s.ok()) {
+    return ToGrpc(s);
+  }
   grpc::Status replayed;  // answered without customer-svc, as in RecordSale
   if (Replay(store_, *ctx, "VoidSale", req->request_id(), *req, response, &replayed)) {
     return replayed;
@@ -307,6 +338,13 @@ grpc::Status LedgerServiceImpl::RefundSale(grpc::ServerContext* context,
   }
   auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
+  // Both the sale's store and the store of the refund, when one is named.
+  if (absl::Status s = CheckEntryStores(store_, *ctx, "sale", {req->sale_id()}); !s.ok()) {
+    return ToGrpc(s);
+  }
+  if (!req->store_id().empty()) {
+    if (absl::Status s = api::RequireStore(*ctx, req->store_id()); !s.ok()) return ToGrpc(s);
+  }
   grpc::Status replayed;  // answered without customer-svc, as in RecordSale
   if (Replay(store_, *ctx, "RefundSale", req->request_id(), *req, response, &replayed)) {
     return replayed;
@@ -350,6 +388,14 @@ grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
                                               v1::RecordPaymentResponse* response) {
   auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
+  // The store limit holds for replays too. A principal limited to some stores names one of
+  // them (a payment not at a store is not one of its entries), and allocates only to sales
+  // it may see.
+  if (absl::Status s = api::RequireStore(*ctx, req->store_id()); !s.ok()) return ToGrpc(s);
+  if (absl::Status s = CheckEntryStores(store_, *ctx, "sale", AllocatedSales(req->allocations()));
+      !s.ok()) {
+    return ToGrpc(s);
+  }
   // A replay is answered before anything else: the request was valid when first
   // recorded, and checks that depend on the clock or on customer-svc may differ now.
   grpc::Status replayed;
@@ -414,6 +460,7 @@ grpc::Status LedgerServiceImpl::GetPayment(grpc::ServerContext* context,
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
   auto p = store_.GetPayment(*ctx, req->payment_id());
   if (!p.ok()) return ToGrpc(p.status());
+  if (absl::Status s = api::RequireStore(*ctx, p->store_id()); !s.ok()) return ToGrpc(s);
   *response->mutable_payment() = *std::move(p);
   return grpc::Status::OK;
 }
@@ -439,6 +486,9 @@ grpc::Status LedgerServiceImpl::VoidPayment(grpc::ServerContext* context,
   }
   auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
+  if (absl::Status s = CheckEntryStores(store_, *ctx, "payment", {req->payment_id()}); !s.ok()) {
+    return ToGrpc(s);
+  }
   grpc::Status replayed;  // answered without customer-svc, as in RecordSale
   if (Replay(store_, *ctx, "VoidPayment", req->request_id(), *req, response, &replayed)) {
     return replayed;
@@ -459,6 +509,10 @@ grpc::Status LedgerServiceImpl::ApplyCredit(grpc::ServerContext* context,
                                             v1::ApplyCreditResponse* response) {
   auto ctx = api::ReadLedgerContext(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
+  if (absl::Status s = CheckEntryStores(store_, *ctx, "sale", AllocatedSales(req->allocations()));
+      !s.ok()) {
+    return ToGrpc(s);
+  }
   grpc::Status replayed;  // answered without customer-svc, as in RecordSale
   if (Replay(store_, *ctx, "ApplyCredit", req->request_id(), *req, response, &replayed)) {
     return replayed;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "libs/auth/access_policy.h"
 #include "libs/request_id/request_id.h"
 #include "libs/server/request_context.h"
 
@@ -35,7 +36,15 @@ absl::StatusOr<LedgerContext> ReadLedgerContext(const grpc::ServerContext& conte
   LedgerContext ctx;
   ctx.tenant_id = rc->tenant_id;
   ctx.principal = rc->principal;
+  ctx.stores = rc->identity.stores;
   return ctx;
+}
+
+absl::Status RequireStore(const LedgerContext& ctx, absl::string_view store_id) {
+  // The suite's one rule and error (libs/auth), for the stores the context carries.
+  auth::Principal principal;
+  principal.stores = ctx.stores;
+  return auth::RequireStore(principal, store_id);
 }
 
 absl::Time CallDeadline(const grpc::ServerContext& context) {

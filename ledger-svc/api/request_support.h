@@ -37,6 +37,11 @@ grpc::Status Respond(absl::StatusOr<Response> out, Response* response) {
 // zone are left to TenantSettingsCache::Resolve: they are never taken from the caller.
 absl::StatusOr<LedgerContext> ReadLedgerContext(const grpc::ServerContext& context);
 
+// OK when the principal may act for `store_id` (it has no store limit, or the store is one
+// of its stores); else PERMISSION_DENIED STORE_NOT_ALLOWED (metadata store_id). An empty
+// `store_id` is no store, so a principal with a store limit may not use it.
+absl::Status RequireStore(const LedgerContext& ctx, absl::string_view store_id);
+
 // The deadline of the call being served (absl::InfiniteFuture() when it has none), for
 // the calls the ledger makes to customer-svc on its behalf.
 absl::Time CallDeadline(const grpc::ServerContext& context);

@@ -186,6 +186,32 @@ class PageBudget {
   size_t used_ = 0;
 };
 
+// Keeps a list to the principal's stores (nothing without a store limit): a condition of
+// the query itself, so that pages stay full and page tokens resume where they should.
+void RestrictToStores(const LedgerContext& ctx, absl::string_view column, std::string* where,
+                      std::vector<Value>* params) {
+  if (ctx.stores.empty()) return;
+  absl::StrAppend(where, " AND ", column, " IN (");
+  for (size_t i = 0; i < ctx.stores.size(); ++i) {
+    absl::StrAppend(where, i == 0 ? "?" : ", ?");
+    params->push_back(ctx.stores[i]);
+  }
+  absl::StrAppend(where, ")");
+}
+
+// The store limit's part of a page token's binding, so that a token is refused
+// (PAGE_TOKEN_MISMATCH) for a principal limited to other stores, or to none. Empty without
+// a limit, so that those tokens are bound as they always were.
+std::string StoresBinding(const LedgerContext& ctx) {
+  if (ctx.stores.empty()) return "";
+  std::vector<std::string> stores = ctx.stores;
+  std::sort(stores.begin(), stores.end());
+  stores.erase(std::unique(stores.begin(), stores.end()), stores.end());
+  std::string out = "|stores";
+  for (const std::string& store : stores) absl::StrAppend(&out, ":", store.size(), ":", store);
+  return out;
+}
+
 absl::Status OrderByError() {
   return errors::Error(absl::StatusCode::kInvalidArgument, "INVALID_ORDER_BY",
                        "unsupported order_by", {}, {{"order_by", "unsupported order"}});
@@ -205,6 +231,7 @@ absl::StatusOr<v1::ListSalesResponse> LedgerStore::ListSales(const LedgerContext
     inner += " AND s.customer_id = ?";
     params.push_back(req.customer_id());
   }
+  RestrictToStores(ctx, "s.store_id", &inner, &params);
   std::string where = " WHERE 1 = 1";
   const std::string outstanding = kSaleOutstanding;
   for (const FilterTerm& t : terms) {
@@ -245,8 +272,9 @@ absl::StatusOr<v1::ListSalesResponse> LedgerStore::ListSales(const LedgerContext
   }
   const v1::SaleView view =
       req.view() == v1::SALE_VIEW_UNSPECIFIED ? v1::SALE_VIEW_BASIC : req.view();
-  const std::string binding = absl::StrCat(ctx.tenant_id, "|ListSales|", req.customer_id(), "|",
-                                           req.filter(), "|", req.order_by(), "|", req.view());
+  const std::string binding =
+      absl::StrCat(ctx.tenant_id, "|ListSales|", req.customer_id(), "|", req.filter(), "|",
+                   req.order_by(), "|", req.view(), StoresBinding(ctx));
   if (!req.page_token().empty()) {
     LEDGER_ASSIGN_OR_RETURN(keys, DecodePageToken(req.page_token(), binding));
     int64_t t = 0, n = 0;
@@ -302,6 +330,7 @@ absl::StatusOr<v1::ListPaymentsResponse> LedgerStore::ListPayments(
     inner += " AND p.customer_id = ?";
     params.push_back(req.customer_id());
   }
+  RestrictToStores(ctx, "p.store_id", &inner, &params);
   std::string where = " WHERE 1 = 1";
   for (const FilterTerm& t : terms) {
     if (t.field == "received_date" || t.field == "received_time") {
@@ -340,7 +369,7 @@ absl::StatusOr<v1::ListPaymentsResponse> LedgerStore::ListPayments(
     return OrderByError();
   }
   const std::string binding = absl::StrCat(ctx.tenant_id, "|ListPayments|", req.customer_id(), "|",
-                                           req.filter(), "|", req.order_by());
+                                           req.filter(), "|", req.order_by(), StoresBinding(ctx));
   if (!req.page_token().empty()) {
     LEDGER_ASSIGN_OR_RETURN(keys, DecodePageToken(req.page_token(), binding));
     int64_t t = 0, n = 0;
@@ -507,6 +536,34 @@ absl::StatusOr<std::string> LedgerStore::PinLedgerCurrency(const std::string& te
   return pinned;
 }
 
+absl::StatusOr<std::map<std::string, std::string>> LedgerStore::EntryStores(
+    const LedgerContext& ctx, absl::string_view entity, const std::vector<std::string>& ids) {
+  std::map<std::string, std::string> out;
+  if (ids.empty()) return out;
+  const bool sales = entity == "sale";
+  std::string sql = absl::StrCat("SELECT ", sales ? "sale_id" : "payment_id", ", store_id FROM ",
+                                 sales ? "sales" : "payments", " WHERE tenant_id = ? AND ",
+                                 sales ? "sale_id" : "payment_id", " IN (");
+  std::vector<Value> params = {ctx.tenant_id};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    absl::StrAppend(&sql, i == 0 ? "?" : ", ?");
+    params.push_back(ids[i]);
+  }
+  sql += ")";
+  db::TransactionOptions options;
+  options.read_only = true;
+  absl::Status status = db_.InTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        out.clear();
+        LEDGER_ASSIGN_OR_RETURN(rows, tx.Query(sql, params));
+        for (const Row& row : rows) out[row.GetText(0)] = row.GetText(1);
+        return absl::OkStatus();
+      },
+      options);
+  if (!status.ok()) return status;
+  return out;
+}
+
 absl::StatusOr<bool> LedgerStore::HasLedgerHistory(const std::string& tenant_id) {
   bool found = false;
   db::TransactionOptions options;
@@ -571,6 +628,7 @@ absl::StatusOr<v1::ListReceivablesResponse> LedgerStore::ListReceivables(
     sql += " AND store_id = ?";
     params.push_back(store_filter);
   }
+  RestrictToStores(ctx, "store_id", &sql, &params);
   struct Agg {
     v1::Receivable r;
     int64_t balance = 0, overdue = 0, oldest = INT64_MAX;
@@ -670,8 +728,8 @@ absl::StatusOr<v1::ListReceivablesResponse> LedgerStore::ListReceivables(
   std::sort(items.begin(), items.end(), [](const Item& x, const Item& y) {
     return x.key != y.key ? x.key < y.key : x.customer < y.customer;
   });
-  const std::string binding =
-      absl::StrCat(ctx.tenant_id, "|ListReceivables|", req.filter(), "|", req.order_by());
+  const std::string binding = absl::StrCat(ctx.tenant_id, "|ListReceivables|", req.filter(), "|",
+                                           req.order_by(), StoresBinding(ctx));
   size_t start = 0;
   if (!req.page_token().empty()) {
     LEDGER_ASSIGN_OR_RETURN(keys, DecodePageToken(req.page_token(), binding));

@@ -7,6 +7,7 @@
 // (api/ledger_service.cc); the store checks what needs the database (existence,
 // outstanding amounts, credit, limits).
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ namespace kelola::ledger {
 struct LedgerContext {
   std::string tenant_id;
   std::string principal;
+  // The stores the principal may act for; empty = every store of the tenant. Lists keep
+  // to them in SQL; single entries are checked by the api layer.
+  std::vector<std::string> stores;
   std::string currency = "IDR";
   absl::TimeZone time_zone;
 };
@@ -120,6 +124,11 @@ class LedgerStore {
   // SaveTenantSettings never changes it.
   absl::StatusOr<std::string> PinLedgerCurrency(const std::string& tenant_id,
                                                 const StoredTenantSettings& settings, bool replace);
+  // The store of each sale (`entity` "sale") or payment ("payment") of `ids` that exists,
+  // by id. A store never changes once recorded, so a check made with it before a write
+  // still holds inside the write's transaction.
+  absl::StatusOr<std::map<std::string, std::string>> EntryStores(
+      const LedgerContext& ctx, absl::string_view entity, const std::vector<std::string>& ids);
   // Whether the tenant has any sale, payment or credit limit.
   absl::StatusOr<bool> HasLedgerHistory(const std::string& tenant_id);
 

@@ -4,6 +4,7 @@
 
 #include "libs/errors/errors.h"
 #include "libs/server/request_context.h"
+#include "report-svc/api/store_limits.h"
 
 namespace kelola::report {
 namespace {
@@ -14,11 +15,17 @@ absl::Time CallDeadline(const grpc::ServerContext& context) {
   return absl::FromChrono(deadline);
 }
 
-// Runs `read` for the call's tenant and stores its answer in `response`.
-template <typename Response, typename Read>
-grpc::Status Answer(grpc::ServerContext* context, Response* response, Read read) {
+absl::Status NotLimited(const auth::Principal&) { return absl::OkStatus(); }
+
+// Runs `read` for the call's tenant, once `allowed` passed for its principal (the store
+// limit, store_limits.h), and stores its answer in `response`.
+template <typename Response, typename Allowed, typename Read>
+grpc::Status Answer(grpc::ServerContext* context, Response* response, Allowed allowed, Read read) {
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return errors::ToGrpcStatus(rc.status(), kErrorDomain);
+  if (absl::Status s = allowed(rc->identity); !s.ok()) {
+    return errors::ToGrpcStatus(s, kErrorDomain);
+  }
   absl::StatusOr<Response> answer = read(rc->tenant_id, CallDeadline(*context));
   if (!answer.ok()) return errors::ToGrpcStatus(answer.status(), kErrorDomain);
   *response = std::move(*answer);
@@ -30,7 +37,7 @@ grpc::Status Answer(grpc::ServerContext* context, Response* response, Read read)
 grpc::Status ReportService::GetSummaryCard(grpc::ServerContext* context,
                                            const v1::GetSummaryCardRequest* request,
                                            v1::GetSummaryCardResponse* response) {
-  return Answer(context, response, [&](const std::string& tenant, absl::Time deadline) {
+  return Answer(context, response, NotLimited, [&](const std::string& tenant, absl::Time deadline) {
     return cards_.Get(tenant, *request, deadline);
   });
 }
@@ -38,7 +45,7 @@ grpc::Status ReportService::GetSummaryCard(grpc::ServerContext* context,
 grpc::Status ReportService::BatchGetSummaryCards(grpc::ServerContext* context,
                                                  const v1::BatchGetSummaryCardsRequest* request,
                                                  v1::BatchGetSummaryCardsResponse* response) {
-  return Answer(context, response, [&](const std::string& tenant, absl::Time deadline) {
+  return Answer(context, response, NotLimited, [&](const std::string& tenant, absl::Time deadline) {
     return cards_.BatchGet(tenant, *request, deadline);
   });
 }
@@ -46,7 +53,10 @@ grpc::Status ReportService::BatchGetSummaryCards(grpc::ServerContext* context,
 grpc::Status ReportService::GetCustomerReport(grpc::ServerContext* context,
                                               const v1::GetCustomerReportRequest* request,
                                               v1::GetCustomerReportResponse* response) {
-  return Answer(context, response, [&](const std::string& tenant, absl::Time deadline) {
+  const auto allowed = [&](const auth::Principal& principal) {
+    return CheckReportStore(principal, request->store_id());
+  };
+  return Answer(context, response, allowed, [&](const std::string& tenant, absl::Time deadline) {
     return reports_.GetCustomerReport(tenant, *request, deadline);
   });
 }
@@ -54,7 +64,10 @@ grpc::Status ReportService::GetCustomerReport(grpc::ServerContext* context,
 grpc::Status ReportService::GetReceivablesReport(grpc::ServerContext* context,
                                                  const v1::GetReceivablesReportRequest* request,
                                                  v1::GetReceivablesReportResponse* response) {
-  return Answer(context, response, [&](const std::string& tenant, absl::Time deadline) {
+  const auto allowed = [&](const auth::Principal& principal) {
+    return CheckReportStore(principal, request->store_id());
+  };
+  return Answer(context, response, allowed, [&](const std::string& tenant, absl::Time deadline) {
     return reports_.GetReceivablesReport(tenant, *request, deadline);
   });
 }
@@ -62,7 +75,10 @@ grpc::Status ReportService::GetReceivablesReport(grpc::ServerContext* context,
 grpc::Status ReportService::ListCustomerInsights(grpc::ServerContext* context,
                                                  const v1::ListCustomerInsightsRequest* request,
                                                  v1::ListCustomerInsightsResponse* response) {
-  return Answer(context, response, [&](const std::string& tenant, absl::Time deadline) {
+  const auto allowed = [&](const auth::Principal& principal) {
+    return CheckInsightsStore(principal, *request);
+  };
+  return Answer(context, response, allowed, [&](const std::string& tenant, absl::Time deadline) {
     return reports_.ListCustomerInsights(tenant, *request, deadline);
   });
 }
@@ -70,7 +86,10 @@ grpc::Status ReportService::ListCustomerInsights(grpc::ServerContext* context,
 grpc::Status ReportService::GetSeries(grpc::ServerContext* context,
                                       const v1::GetSeriesRequest* request,
                                       v1::GetSeriesResponse* response) {
-  return Answer(context, response, [&](const std::string& tenant, absl::Time deadline) {
+  const auto allowed = [&](const auth::Principal& principal) {
+    return CheckReportStore(principal, request->store_id());
+  };
+  return Answer(context, response, allowed, [&](const std::string& tenant, absl::Time deadline) {
     return reports_.GetSeries(tenant, *request, deadline);
   });
 }
@@ -85,6 +104,9 @@ grpc::Status ReportService::ExportReport(grpc::ServerContext* context,
   }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return errors::ToGrpcStatus(rc.status(), kErrorDomain);
+  if (absl::Status s = CheckExportStore(rc->identity, *request); !s.ok()) {
+    return errors::ToGrpcStatus(s, kErrorDomain);
+  }
   const absl::Time deadline = CallDeadline(*context);
   absl::StatusOr<TenantSettings> settings = settings_.Get(rc->tenant_id, deadline);
   if (!settings.ok()) return errors::ToGrpcStatus(settings.status(), kErrorDomain);

@@ -25,6 +25,10 @@ void ProxyCall::Begin(const Admission& admit, const BackendCallPreparer& prepare
   live_sides_.fetch_add(1);
   route_.stub->PrepareBidiStreamingCall(&backend_context_, route_.method, grpc::StubOptions(),
                                         &upstream_);
+  // Held while the next backend read may still be started: between a read's completion and
+  // the next StartRead (after the response reached the caller) the backend call must not
+  // end and free its stream. Released once reading stops (StopReading).
+  upstream_.AddHold();
   upstream_.StartRead(&response_);
   upstream_.StartCall();
   StartRead(&request_);
@@ -57,7 +61,10 @@ void ProxyCall::Upstream::OnWriteDone(bool ok) {
 
 // The backend sent a message (ok); !ok: no more, OnDone follows with the status.
 void ProxyCall::Upstream::OnReadDone(bool ok) {
-  if (!ok) return;
+  if (!ok) {
+    call_->StopReading();
+    return;
+  }
   if (call_->route_.on_response) call_->route_.on_response(*call_->principal_, call_->response_);
   {
     absl::MutexLock lock(&call_->mu_);
@@ -78,11 +85,16 @@ void ProxyCall::OnWriteDone(bool ok) {
   }
   if (!ok) {
     backend_context_.TryCancel();  // the caller is gone
+    StopReading();
   } else if (!finish) {
     upstream_.StartRead(&response_);
     return;
   }
   if (finish) FinishDownstream(status);
+}
+
+void ProxyCall::StopReading() {
+  if (!stopped_reading_.exchange(true)) upstream_.RemoveHold();
 }
 
 void ProxyCall::Upstream::OnDone(const grpc::Status& status) {

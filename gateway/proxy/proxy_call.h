@@ -73,6 +73,8 @@ class ProxyCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::B
       : context_(context), route_(route), upstream_(this) {}
   void Begin(const Admission& admit, const BackendCallPreparer& preparer);
   void FinishDownstream(const grpc::Status& status);
+  // No more backend reads will be started: lets the backend call end.
+  void StopReading();
   void Release();
 
   grpc::CallbackServerContext* const context_;
@@ -83,8 +85,9 @@ class ProxyCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::B
   grpc::ByteBuffer request_;   // the caller's message being sent to the backend
   grpc::ByteBuffer response_;  // the backend's message being sent to the caller
   std::atomic<int> live_sides_{1};
-  std::atomic<bool> too_large_{false};  // the caller's message was over the limit  // the caller's
-                                        // side; +1 once the backend call starts
+  std::atomic<bool> too_large_{false};        // the caller's message was over the limit
+  std::atomic<bool> stopped_reading_{false};  // the caller's
+                                              // side; +1 once the backend call starts
 
   absl::Mutex mu_;
   bool writing_down_ ABSL_GUARDED_BY(mu_) = false;  // a response is on its way to the caller

@@ -191,6 +191,7 @@ int main(int argc, char** argv) {
   // gRPC accepts up to four times the limit, so that the gateway itself refuses what is
   // over it with a reason (MESSAGE_TOO_LARGE); beyond that gRPC refuses it, reasonless.
   options.max_receive_message_bytes = 4 * options.max_message_bytes;
+  options.check_requests = false;  // bytes are forwarded; each backend checks its requests
   kelola::gateway::NotExposedService not_exposed;
   options.generic_service = &not_exposed;
   kelola::gateway::CustomerProfiles profiles(suite, cards, preparer);

@@ -18,6 +18,7 @@ const cache::RedisScript& TokenBucketScript() {
 redis.replicate_commands()
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local want = tonumber(ARGV[3])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
@@ -33,8 +34,8 @@ end
 local allowed = 0
 local wait = 0
 if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
+  allowed = math.min(want, math.floor(tokens))
+  tokens = tokens - allowed
 else
   wait = math.ceil((1 - tokens) * 1000000 / rate)
 end
@@ -53,13 +54,23 @@ RateLimit Clamp(RateLimit limit) {
 
 }  // namespace
 
+// Tokens taken from Redis at once: what the tenant may use in a lease window at its rate,
+// at most a quarter of its burst (so replicas share fairly), at least one. Small limits
+// thus stay exact (one token per round trip); large ones cost a round trip per many calls.
+int64_t LeaseSize(const RateLimit& limit) {
+  const double window_tokens = limit.per_second * absl::ToDoubleSeconds(kLeaseWindow);
+  return std::max<int64_t>(1,
+                           std::min<int64_t>(static_cast<int64_t>(window_tokens), limit.burst / 4));
+}
+
 RateLimiter::Prepared::Prepared(RateLimit limit)
     : limit(Clamp(limit)),
       per_second(absl::StrFormat("%.17g", this->limit.per_second)),
-      burst(absl::StrFormat("%d", this->limit.burst)) {}
+      burst(absl::StrFormat("%d", this->limit.burst)),
+      lease(absl::StrFormat("%d", LeaseSize(this->limit))) {}
 
 RateLimiter::RateLimiter(cache::RedisPool& redis, RateLimiterOptions options, const Clock& clock)
-    : redis_(redis), default_(options.limit), local_(clock) {
+    : redis_(redis), default_(options.limit), clock_(clock), local_(clock) {
   for (const auto& [tenant, limit] : options.tenant_limits)
     tenant_limits_.try_emplace(tenant, limit);
 }
@@ -73,15 +84,35 @@ const RateLimit& RateLimiter::LimitFor(absl::string_view tenant) const {
   return PreparedFor(tenant).limit;
 }
 
+bool RateLimiter::TakeLeased(absl::string_view tenant, absl::Time now) {
+  absl::MutexLock lock(&leases_mu_);
+  auto it = leases_.find(tenant);
+  if (it == leases_.end() || it->second.tokens <= 0 || now >= it->second.expires) return false;
+  --it->second.tokens;
+  return true;
+}
+
+void RateLimiter::KeepLeased(absl::string_view tenant, int64_t tokens, absl::Time now) {
+  absl::MutexLock lock(&leases_mu_);
+  Lease& lease = leases_[tenant];
+  if (now >= lease.expires) lease.tokens = 0;
+  lease.tokens += tokens;
+  lease.expires = now + kLeaseWindow;
+}
+
 RateDecision RateLimiter::Admit(absl::string_view tenant) {
+  const absl::Time now = clock_.Now();
+  if (TakeLeased(tenant, now)) return RateDecision{};
   const Prepared& prepared = PreparedFor(tenant);
   const std::string key = TenantKey("rate", tenant);
-  absl::StatusOr<cache::RedisReply> reply =
-      redis_.EvalScript(TokenBucketScript(), {key}, {prepared.per_second, prepared.burst});
+  absl::StatusOr<cache::RedisReply> reply = redis_.EvalScript(
+      TokenBucketScript(), {key}, {prepared.per_second, prepared.burst, prepared.lease});
   if (reply.ok() && reply->type == cache::RedisReply::Type::kArray && reply->elements.size() == 2) {
     RateDecision decision;
-    decision.allowed = reply->elements[0].integer == 1;
+    const int64_t granted = reply->elements[0].integer;
+    decision.allowed = granted >= 1;
     decision.retry_after = absl::Microseconds(reply->elements[1].integer);
+    if (granted > 1) KeepLeased(tenant, granted - 1, now);
     return decision;
   }
   return local_.Admit(tenant, prepared.limit);

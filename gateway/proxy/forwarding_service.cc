@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/proxy/unary_proxy_call.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
 #include "libs/errors/errors.h"
 
@@ -30,8 +31,21 @@ ForwardingService::ForwardingService(
       local.erase(own);
       continue;
     }
-    // Any RPC is a bidirectional stream on the wire: one raw handler shape serves all.
     const Route* target = &route;
+    if (!route.client_streaming && !route.server_streaming) {
+      AddMethod(new grpc::internal::RpcServiceMethod(
+          route.method.c_str(), grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+      MarkMethodRawCallback(
+          i, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                 [target, admit, preparer](grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) {
+                   return UnaryProxyCall::Start(context, *target, *admit, *preparer, request,
+                                                response);
+                 }));
+      continue;
+    }
+    // Streams of any kind are bidirectional streams on the wire: one raw handler serves all.
     AddMethod(new grpc::internal::RpcServiceMethod(
         route.method.c_str(), grpc::internal::RpcMethod::BIDI_STREAMING, nullptr));
     MarkMethodRawCallback(

@@ -5,7 +5,12 @@
 
 namespace kelola::gateway {
 
-inline constexpr char kGatewayDomain[] = "gateway.kelola.id";
+absl::Status MessageTooLarge(const Route& route, size_t bytes) {
+  return errors::Error(absl::StatusCode::kResourceExhausted, "MESSAGE_TOO_LARGE",
+                       absl::StrCat("a request message may have at most ", route.max_request_bytes,
+                                    " bytes; this one has ", bytes),
+                       {{"max_bytes", absl::StrCat(route.max_request_bytes)}});
+}
 
 ProxyCall* ProxyCall::Start(grpc::CallbackServerContext* context, const Route& route,
                             const Admission& admit, const BackendCallPreparer& preparer) {
@@ -116,12 +121,7 @@ void ProxyCall::FinishDownstream(const grpc::Status& status) {
     finished_ = true;
   }
   if (too_large_) {
-    Finish(errors::ToGrpcStatus(
-        errors::Error(absl::StatusCode::kResourceExhausted, "MESSAGE_TOO_LARGE",
-                      absl::StrCat("a request message may have at most ", route_.max_request_bytes,
-                                   " bytes; this one has ", request_.Length()),
-                      {{"max_bytes", absl::StrCat(route_.max_request_bytes)}}),
-        kGatewayDomain));
+    Finish(errors::ToGrpcStatus(MessageTooLarge(route_, request_.Length()), kGatewayDomain));
     return;
   }
   Finish(status);

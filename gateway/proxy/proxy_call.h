@@ -41,6 +41,11 @@ struct Route {
   ResponseObserver on_response;
 };
 
+inline constexpr char kGatewayDomain[] = "gateway.kelola.id";
+
+// RESOURCE_EXHAUSTED MESSAGE_TOO_LARGE for a request message of `bytes` over the route's limit.
+absl::Status MessageTooLarge(const Route& route, size_t bytes);
+
 // Decides whether a call may go on, and as whom.
 using Admission = std::function<absl::StatusOr<std::shared_ptr<const auth::Principal>>(
     grpc::CallbackServerContext& context, const Route& route)>;

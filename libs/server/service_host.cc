@@ -143,9 +143,11 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   // metrics interceptor counts and logs the call.
   InstallRequestParseLogHandler();
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
-  factories.push_back(NewRequestParseInterceptorFactory(ErrorDomainOf(options.service_name)));
-  // Then: a parsed request with a NUL character in a string field is the caller's fault.
-  factories.push_back(NewRequestTextInterceptorFactory(ErrorDomainOf(options.service_name)));
+  if (options.check_requests) {
+    factories.push_back(NewRequestParseInterceptorFactory(ErrorDomainOf(options.service_name)));
+    // Then: a parsed request with a NUL character in a string field is the caller's fault.
+    factories.push_back(NewRequestTextInterceptorFactory(ErrorDomainOf(options.service_name)));
+  }
   factories.push_back(std::make_unique<MetricsInterceptorFactory>(registry));
   builder.experimental().SetInterceptorCreators(std::move(factories));
   for (grpc::Service* service : services) builder.RegisterService(service);

@@ -38,6 +38,9 @@ struct ServerOptions {
   // What gRPC itself accepts; 0 = max_message_bytes. The gateway accepts more and refuses
   // above max_message_bytes itself, with its reason (MESSAGE_TOO_LARGE).
   int max_receive_message_bytes = 0;
+  // Parse and NUL-character checks of requests (libs/server/request_parsing.h,
+  // request_text.h). Off for the gateway: it forwards bytes, and the backend checks them.
+  bool check_requests = true;
   absl::Duration keepalive_time = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(10);
   absl::Duration shutdown_grace = absl::Seconds(10);  // in-flight calls get this long to end

@@ -34,9 +34,12 @@ class WatchedFile {
     if (!first.ok()) return first.status();
     auto file = std::unique_ptr<WatchedFile>(
         new WatchedFile(std::move(path), std::move(loader), clock, interval));
-    file->current_ = *std::move(first);
-    file->mtime_ = file->ModificationTime();
-    file->checked_ = clock.Now();
+    {
+      absl::MutexLock lock(&file->mu_);
+      file->current_ = *std::move(first);
+      file->mtime_ = file->ModificationTime();
+      file->checked_ = clock.Now();
+    }
     return file;
   }
 

@@ -126,7 +126,7 @@ absl::StatusOr<CardLookup> CardCache::Lookup(absl::string_view tenant, absl::str
   if (absl::Status valid = CheckIds(tenant, customer, min_version); !valid.ok()) return valid;
   const CardKeys keys(tenant, customer);
   const absl::AlphaNum floor(min_version);
-  return ToLookup(redis_.EvalScript(GetScripts().lookup, keys.keys(), {floor.Piece()}),
+  return ToLookup(redis_.EvalScriptShared(GetScripts().lookup, keys.keys(), {floor.Piece()}),
                   min_version);
 }
 

@@ -105,7 +105,7 @@ RateDecision RateLimiter::Admit(absl::string_view tenant) {
   if (TakeLeased(tenant, now)) return RateDecision{};
   const Prepared& prepared = PreparedFor(tenant);
   const std::string key = TenantKey("rate", tenant);
-  absl::StatusOr<cache::RedisReply> reply = redis_.EvalScript(
+  absl::StatusOr<cache::RedisReply> reply = redis_.EvalScriptShared(
       TokenBucketScript(), {key}, {prepared.per_second, prepared.burst, prepared.lease});
   if (reply.ok() && reply->type == cache::RedisReply::Type::kArray && reply->elements.size() == 2) {
     RateDecision decision;

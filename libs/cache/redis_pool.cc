@@ -116,6 +116,61 @@ absl::StatusOr<RedisReply> RedisPool::EvalScript(const RedisScript& script, Redi
 
 absl::StatusOr<std::vector<RedisReply>> RedisPool::EvalScriptBatch(
     const RedisScript& script, absl::Span<const ScriptCall> calls) {
+  std::vector<ScriptCall> own(calls.begin(), calls.end());
+  for (ScriptCall& call : own) {
+    if (call.script == nullptr) call.script = &script;
+  }
+  return EvalScripts(own);
+}
+
+absl::StatusOr<RedisReply> RedisPool::EvalScriptShared(const RedisScript& script, RedisArgs keys,
+                                                       RedisArgs args) {
+  SharedCall own;
+  own.call = ScriptCall{keys, args, &script};
+  absl::MutexLock lock(&shared_mu_);
+  queued_.push_back(&own);
+  struct Turn {
+    const SharedCall* own;
+    const bool* leading;
+    bool operator()() const { return own->done || !*leading; }
+  } turn{&own, &leading_};
+  while (!own.done && leading_) shared_mu_.Await(absl::Condition(&turn));
+  if (!own.done) LeadSharedCalls(own);
+  return std::move(own.result);
+}
+
+void RedisPool::LeadSharedCalls(SharedCall& own) {
+  constexpr int kExtraRounds = 2;  // bounds how long a leader serves others after itself
+  constexpr size_t kMaxBatch = 256;
+  leading_ = true;
+  for (int extra = 0; !queued_.empty() && (!own.done || extra < kExtraRounds);) {
+    std::vector<SharedCall*> batch;
+    const size_t take = std::min(queued_.size(), kMaxBatch);
+    batch.assign(queued_.begin(), queued_.begin() + take);
+    queued_.erase(queued_.begin(), queued_.begin() + take);
+    if (own.done) ++extra;
+    shared_mu_.Unlock();
+    std::vector<ScriptCall> calls;
+    calls.reserve(batch.size());
+    for (SharedCall* shared : batch) calls.push_back(shared->call);
+    absl::StatusOr<std::vector<RedisReply>> replies = EvalScripts(calls);
+    shared_mu_.Lock();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!replies.ok()) {
+        batch[i]->result = replies.status();
+      } else if ((*replies)[i].type == RedisReply::Type::kError) {
+        batch[i]->result =
+            absl::FailedPreconditionError(absl::StrCat("redis: ", (*replies)[i].text));
+      } else {
+        batch[i]->result = std::move((*replies)[i]);
+      }
+      batch[i]->done = true;
+    }
+  }
+  leading_ = false;  // a waiter still queued takes over
+}
+
+absl::StatusOr<std::vector<RedisReply>> RedisPool::EvalScripts(absl::Span<const ScriptCall> calls) {
   // All arguments in one flat array; command i is a span of it starting at begin[i].
   std::vector<std::string> key_counts(calls.size());
   std::vector<size_t> begin(calls.size());
@@ -123,7 +178,7 @@ absl::StatusOr<std::vector<RedisReply>> RedisPool::EvalScriptBatch(
   for (size_t i = 0; i < calls.size(); ++i) {
     key_counts[i] = absl::StrCat(calls[i].keys.size());
     begin[i] = flat.size();
-    flat.insert(flat.end(), {"EVALSHA", script.sha1(), key_counts[i]});
+    flat.insert(flat.end(), {"EVALSHA", calls[i].script->sha1(), key_counts[i]});
     flat.insert(flat.end(), calls[i].keys.begin(), calls[i].keys.end());
     flat.insert(flat.end(), calls[i].args.begin(), calls[i].args.end());
   }
@@ -144,7 +199,7 @@ absl::StatusOr<std::vector<RedisReply>> RedisPool::EvalScriptBatch(
         continue;
       }
       flat[begin[i]] = "EVAL";
-      flat[begin[i] + 1] = script.source();
+      flat[begin[i] + 1] = calls[i].script->source();
       missing.push_back(i);
       retry.push_back(commands[i]);
     }

@@ -46,6 +46,7 @@ struct RedisPoolOptions {
 struct ScriptCall {
   RedisArgs keys;
   RedisArgs args;
+  const RedisScript* script = nullptr;  // null: the batch's script
 };
 
 class RedisPool {
@@ -68,6 +69,15 @@ class RedisPool {
   absl::StatusOr<std::vector<RedisReply>> EvalScriptBatch(const RedisScript& script,
                                                           absl::Span<const ScriptCall> calls);
 
+  // Runs each call's own script, all pipelined on one connection (as EvalScriptBatch).
+  absl::StatusOr<std::vector<RedisReply>> EvalScripts(absl::Span<const ScriptCall> calls);
+  // EvalScript, sharing a round trip with the calls other threads make at the same time:
+  // the first caller sends what has queued up as one pipeline (and again while more queue
+  // up), the others wait for their reply. Under load this turns N round trips, N writes
+  // and N reads into one each, and Redis parses one batch; alone, a call costs what
+  // EvalScript costs. Errors as EvalScript's.
+  absl::StatusOr<RedisReply> EvalScriptShared(const RedisScript& script, RedisArgs keys,
+                                              RedisArgs args);
   // PING -> OK when Redis answers PONG.
   absl::Status Ping();
 
@@ -94,7 +104,18 @@ class RedisPool {
   // Returns a slot whose mutex the caller now holds.
   ABSL_NO_THREAD_SAFETY_ANALYSIS Slot& Acquire();
 
+  struct SharedCall {
+    ScriptCall call;
+    absl::StatusOr<RedisReply> result;
+    bool done = false;
+  };
+  // Sends queued_ as pipelines until `own` is answered (and at most a few rounds more).
+  void LeadSharedCalls(SharedCall& own) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared_mu_);
+
   CircuitBreaker breaker_;
+  absl::Mutex shared_mu_;
+  std::vector<SharedCall*> queued_ ABSL_GUARDED_BY(shared_mu_);
+  bool leading_ ABSL_GUARDED_BY(shared_mu_) = false;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<size_t> next_{0};
   // Moves on at every connection failure. A failure usually means Redis went away, and then

@@ -136,6 +136,12 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   // A port held by another process must be an error, not a shared listener.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  // Handler threads stay once made: with gRPC's default of at most two idle pollers, every
+  // handler thread beyond them ends after its call and a new one is made for the next call
+  // (a thread creation per call or two under load).
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              options.max_threads);
   grpc::ResourceQuota quota(options.service_name);
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);

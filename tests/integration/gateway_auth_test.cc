@@ -113,8 +113,13 @@ Outcome Call(const std::shared_ptr<grpc::Channel>& channel, const std::string& f
   }
 
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
-  for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
+  // Deliberately none when the test says so (the gateway's default then applies).
+  if (metadata.find("x-test-no-deadline") == metadata.end()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
+  }
+  for (const auto& [key, value] : metadata) {
+    if (key != "x-test-no-deadline") context.AddMetadata(key, value);
+  }
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue queue;
   const std::string path = absl::StrCat("/", method.service()->full_name(), "/", method.name());
@@ -599,6 +604,52 @@ TEST_F(GatewayAuthTest, StreamsAreForwardedBothWays) {
     if (absl::Base64Unescape(data, &decoded)) csv_out += decoded;
   }
   EXPECT_TRUE(absl::StrContains(csv_out, "Dewi")) << all.substr(0, 300);
+}
+
+// The principal the gateway authenticated is who the ledger records; a JWT user likewise.
+TEST_F(GatewayAuthTest, TheLedgerRecordsThePrincipalTheGatewayAuthenticated) {
+  const Outcome by_key = Gateway("kelola.ledger.v1.LedgerService.GetSale",
+                                 Fill(R"({"saleId": "$SALE"})"), Key(kOwnerA));
+  ASSERT_EQ(by_key.code, grpc::StatusCode::OK) << Describe(by_key);
+  EXPECT_EQ(Field(by_key.responses[0], "recordedBy"), "owner-a");
+  const Outcome by_token = Gateway("kelola.ledger.v1.LedgerService.RecordPayment", Fill(R"({
+        "requestId": "jwt-1", "customerId": "$CUSTOMER", "storeId": "store-1",
+        "amount": {"amountMinor": "1000", "currencyCode": "IDR"},
+        "method": "PAYMENT_METHOD_CASH"})"),
+                                   {{"authorization", "Bearer " + Token(Claims(600))}});
+  ASSERT_EQ(by_token.code, grpc::StatusCode::OK) << Describe(by_token);
+  EXPECT_EQ(Field(by_token.responses[0], "recordedBy"), "user-7");
+  // A caller-chosen principal header changes nothing.
+  const Outcome spoofed =
+      Gateway("kelola.ledger.v1.LedgerService.RecordPayment", Fill(R"({
+        "requestId": "spoof-1", "customerId": "$CUSTOMER", "storeId": "store-1",
+        "amount": {"amountMinor": "1000", "currencyCode": "IDR"},
+        "method": "PAYMENT_METHOD_CASH"})"),
+              {{"x-api-key", kOwnerA}, {"x-kelola-principal", "somebody-else"}});
+  ASSERT_EQ(spoofed.code, grpc::StatusCode::OK) << Describe(spoofed);
+  EXPECT_EQ(Field(spoofed.responses[0], "recordedBy"), "owner-a");
+}
+
+// A call without a deadline gets the gateway's default on its backend call: report-svc,
+// asked for a card version that never comes, would otherwise wait its own 5 s.
+TEST(GatewayDeadlineTest, ACallWithoutDeadlineGetsTheGatewaysDefault) {
+  LinkContracts();
+  ClusterOptions options;
+  options.dir_prefix = "kelola-gateway-deadline";
+  options.api_keys = {{kOwnerA, "owner-a", "toko-a", {"owner"}, {}}};
+  options.gateway_args = {"--default_deadline=400ms"};
+  auto cluster = Cluster::Start(options);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  const absl::Time start = absl::Now();
+  const Outcome out = Call((*cluster)->Channel(*(*cluster)->gateways[0]),
+                           "kelola.report.v1.ReportService.GetSummaryCard",
+                           R"({"customerId": "0190f7a4-3c1e-7b5a-9d2e-1f0a2b3c4d5e",
+                               "minLedgerVersion": "1000000"})",
+                           {{"x-api-key", kOwnerA}, {"x-test-no-deadline", ""}});
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_NE(out.code, grpc::StatusCode::OK) << Describe(out);
+  EXPECT_LT(took, absl::Seconds(3)) << Describe(out);
+  EXPECT_GE(took, absl::Milliseconds(300)) << Describe(out);
 }
 
 TEST_F(GatewayAuthTest, OversizedRequestsAreRefused) {

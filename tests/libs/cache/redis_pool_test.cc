@@ -71,6 +71,42 @@ TEST_F(RedisPoolTest, ManyThreadsShareThePool) {
   EXPECT_FALSE(pool.open());
 }
 
+// Shared calls from many threads, two scripts mixed and one that fails: each caller gets
+// its own answer, whatever batch it travelled in, including after Redis forgot the scripts.
+TEST_F(RedisPoolTest, SharedScriptCallsEachGetTheirOwnAnswer) {
+  options_.connections = 4;
+  RedisPool pool(options_);
+  const RedisScript echo("return KEYS[1] .. ':' .. ARGV[1]");
+  const RedisScript count("return redis.call('INCR', KEYS[1])");
+  const RedisScript broken("return redis.call('NO-SUCH-COMMAND')");
+  constexpr int kThreads = 32;
+  constexpr int kCalls = 200;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string key = absl::StrCat("k", t);
+      for (int i = 0; i < kCalls; ++i) {
+        if (t == 0 && i == kCalls / 2) (void)pool.Command({"SCRIPT", "FLUSH"});
+        const std::string arg = absl::StrCat(i);
+        auto echoed = pool.EvalScriptShared(echo, {key}, {arg});
+        if (!echoed.ok() || echoed->text != absl::StrCat(key, ":", i)) ++wrong;
+        auto counted = pool.EvalScriptShared(count, {"shared-total"}, {});
+        if (!counted.ok() || counted->type != RedisReply::Type::kInteger) ++wrong;
+        if (i % 50 == 0) {
+          auto failed = pool.EvalScriptShared(broken, {key}, {});
+          if (!absl::IsFailedPrecondition(failed.status())) ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  auto total = pool.Command({"GET", "shared-total"});
+  ASSERT_TRUE(total.ok());
+  EXPECT_EQ(total->text, absl::StrCat(kThreads * kCalls));
+}
+
 TEST_F(RedisPoolTest, ErrorRepliesAreAnswersNotFailures) {
   RedisPool pool(options_);
   ASSERT_TRUE(pool.Command({"SET", "s", "x"}).ok());

@@ -3,6 +3,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "grpc/support/log.h"
 #include "libs/config/config.h"
 #include "libs/log/log.h"
@@ -139,6 +140,12 @@ std::string InternalKeyOrDie() { return ConfiguredInternalKey(); }
 
 ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
                           absl::string_view usage, bool issues_page_tokens) {
+#ifdef NDEBUG
+  // Debian's Abseil is built with mutex deadlock detection on (its debug default): every
+  // lock then updates a global lock-order graph. Release builds of the services turn it
+  // off, first thing, before any mutex is used; tests keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
   config::ParseFlags(argc, argv, usage);
   log::Level level;
   if (!log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {

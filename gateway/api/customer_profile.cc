@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "gateway/proxy/proxy_call.h"
 #include "google/rpc/error_details.pb.h"
 #include "kelola/gateway/v1/error_reason.pb.h"
 #include "libs/errors/errors.h"
@@ -17,7 +18,6 @@
 namespace kelola::gateway {
 namespace {
 
-constexpr char kDomain[] = "gateway.kelola.id";
 constexpr int32_t kDefaultLimit = 10;
 constexpr int32_t kMaxLimit = 50;
 
@@ -43,7 +43,7 @@ v1::PartError PartErrorOf(const absl::Status& status, const char* backend) {
   error.set_message(std::string(status.message()));
   error.set_backend(backend);
   const google::rpc::ErrorInfo info = ErrorInfoOf(status);
-  error.set_domain(info.domain().empty() ? kDomain : info.domain());
+  error.set_domain(info.domain().empty() ? kGatewayDomain : info.domain());
   if (!info.reason().empty()) {
     error.set_reason(info.reason());
   } else if (status.code() == absl::StatusCode::kUnavailable) {

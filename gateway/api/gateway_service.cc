@@ -1,12 +1,11 @@
 #include "gateway/api/gateway_service.h"
 
+#include "gateway/proxy/proxy_call.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/errors/errors.h"
 
 namespace kelola::gateway {
 namespace {
-
-constexpr char kDomain[] = "gateway.kelola.id";
 
 v1::Role ToProto(auth::Role role) {
   switch (role) {
@@ -44,7 +43,7 @@ grpc::Status GatewayServiceImpl::WhoAmI(grpc::ServerContext* context,
                                         const v1::WhoAmIRequest* /*request*/,
                                         v1::WhoAmIResponse* response) {
   auto principal = gatekeeper_.Admit(*context, "/kelola.gateway.v1.GatewayService/WhoAmI");
-  if (!principal.ok()) return errors::ToGrpcStatus(principal.status(), kDomain);
+  if (!principal.ok()) return errors::ToGrpcStatus(principal.status(), kGatewayDomain);
   *response->mutable_principal() = ToProto(**principal);
   return grpc::Status::OK;
 }
@@ -54,9 +53,9 @@ grpc::Status GatewayServiceImpl::GetCustomerProfile(grpc::ServerContext* context
                                                     v1::GetCustomerProfileResponse* response) {
   auto principal =
       gatekeeper_.Admit(*context, "/kelola.gateway.v1.GatewayService/GetCustomerProfile");
-  if (!principal.ok()) return errors::ToGrpcStatus(principal.status(), kDomain);
+  if (!principal.ok()) return errors::ToGrpcStatus(principal.status(), kGatewayDomain);
   auto profile = profiles_.Get(*context, **principal, *request);
-  if (!profile.ok()) return errors::ToGrpcStatus(profile.status(), kDomain);
+  if (!profile.ok()) return errors::ToGrpcStatus(profile.status(), kGatewayDomain);
   *response = *std::move(profile);
   return grpc::Status::OK;
 }

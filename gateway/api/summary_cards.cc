@@ -2,13 +2,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "gateway/proxy/proxy_call.h"
 #include "grpcpp/support/method_handler.h"
 #include "libs/errors/errors.h"
 
 namespace kelola::gateway {
 namespace {
 
-constexpr char kDomain[] = "gateway.kelola.id";
 constexpr char kGetMethod[] = "/kelola.report.v1.ReportService/GetSummaryCard";
 constexpr char kBatchMethod[] = "/kelola.report.v1.ReportService/BatchGetSummaryCards";
 constexpr int kMaxBatch = 100;  // report-svc's own limit; larger requests get its error
@@ -133,10 +133,10 @@ grpc::Status SummaryCardHandlers::GetSummaryCard(grpc::ServerContext* context,
                                                  const report::v1::GetSummaryCardRequest* request,
                                                  report::v1::GetSummaryCardResponse* response) {
   auto principal = gatekeeper_.Admit(*context, kGetMethod);
-  if (!principal.ok()) return errors::ToGrpcStatus(principal.status(), kDomain);
+  if (!principal.ok()) return errors::ToGrpcStatus(principal.status(), kGatewayDomain);
   auto card =
       cards_.Get(*context, **principal, request->customer_id(), request->min_ledger_version());
-  if (!card.ok()) return errors::ToGrpcStatus(card.status(), kDomain);
+  if (!card.ok()) return errors::ToGrpcStatus(card.status(), kGatewayDomain);
   *response->mutable_card() = std::move(card->card);
   return grpc::Status::OK;
 }
@@ -145,9 +145,9 @@ grpc::Status SummaryCardHandlers::BatchGetSummaryCards(
     grpc::ServerContext* context, const report::v1::BatchGetSummaryCardsRequest* request,
     report::v1::BatchGetSummaryCardsResponse* response) {
   auto principal = gatekeeper_.Admit(*context, kBatchMethod);
-  if (!principal.ok()) return errors::ToGrpcStatus(principal.status(), kDomain);
+  if (!principal.ok()) return errors::ToGrpcStatus(principal.status(), kGatewayDomain);
   auto cards = cards_.BatchGet(*context, **principal, *request);
-  if (!cards.ok()) return errors::ToGrpcStatus(cards.status(), kDomain);
+  if (!cards.ok()) return errors::ToGrpcStatus(cards.status(), kGatewayDomain);
   *response = *std::move(cards);
   return grpc::Status::OK;
 }

@@ -52,8 +52,6 @@ RateLimit Clamp(RateLimit limit) {
   return limit;
 }
 
-}  // namespace
-
 // Tokens taken from Redis at once: what the tenant may use in a lease window at its rate,
 // at most a quarter of its burst (so replicas share fairly), at least one. Small limits
 // thus stay exact (one token per round trip); large ones cost a round trip per many calls.
@@ -62,6 +60,8 @@ int64_t LeaseSize(const RateLimit& limit) {
   return std::max<int64_t>(1,
                            std::min<int64_t>(static_cast<int64_t>(window_tokens), limit.burst / 4));
 }
+
+}  // namespace
 
 RateLimiter::Prepared::Prepared(RateLimit limit)
     : limit(Clamp(limit)),

@@ -71,55 +71,32 @@ void ProxyCall::Upstream::OnReadDone(bool ok) {
     return;
   }
   if (call_->route_.on_response) call_->route_.on_response(*call_->principal_, call_->response_);
-  {
-    absl::MutexLock lock(&call_->mu_);
-    call_->writing_down_ = true;
-  }
   call_->StartWrite(&call_->response_);
 }
 
-// The response reached the caller: read the backend's next one.
+// The response reached the caller: read the backend's next one. (The hold keeps the
+// backend call open meanwhile, so it cannot have ended.)
 void ProxyCall::OnWriteDone(bool ok) {
-  bool finish = false;
-  grpc::Status status;
-  {
-    absl::MutexLock lock(&mu_);
-    writing_down_ = false;
-    finish = upstream_done_;
-    status = final_status_;
-  }
-  if (!ok) {
-    backend_context_.TryCancel();  // the caller is gone
-    StopReading();
-  } else if (!finish) {
+  if (ok) {
     upstream_.StartRead(&response_);
     return;
   }
-  if (finish) FinishDownstream(status);
+  backend_context_.TryCancel();  // the caller is gone
+  StopReading();
 }
 
 void ProxyCall::StopReading() {
   if (!stopped_reading_.exchange(true)) upstream_.RemoveHold();
 }
 
+// The backend call is over. No response is on its way to the caller: reading stopped
+// before the hold was released (StopReading), and a response is written only after a read.
 void ProxyCall::Upstream::OnDone(const grpc::Status& status) {
-  bool finish_now = false;
-  {
-    absl::MutexLock lock(&call_->mu_);
-    call_->upstream_done_ = true;
-    call_->final_status_ = status;
-    finish_now = !call_->writing_down_;  // else OnWriteDone finishes
-  }
-  if (finish_now) call_->FinishDownstream(status);
+  call_->FinishDownstream(status);
   call_->Release();
 }
 
 void ProxyCall::FinishDownstream(const grpc::Status& status) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return;
-    finished_ = true;
-  }
   if (too_large_) {
     Finish(errors::ToGrpcStatus(MessageTooLarge(route_, request_.Length()), kGatewayDomain));
     return;

@@ -15,9 +15,7 @@
 #include <memory>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "gateway/backends/backend_call.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -87,18 +85,11 @@ class ProxyCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::B
   std::shared_ptr<const auth::Principal> principal_;
   grpc::ClientContext backend_context_;
   Upstream upstream_;
-  grpc::ByteBuffer request_;   // the caller's message being sent to the backend
-  grpc::ByteBuffer response_;  // the backend's message being sent to the caller
-  std::atomic<int> live_sides_{1};
-  std::atomic<bool> too_large_{false};        // the caller's message was over the limit
-  std::atomic<bool> stopped_reading_{false};  // the caller's
-                                              // side; +1 once the backend call starts
-
-  absl::Mutex mu_;
-  bool writing_down_ ABSL_GUARDED_BY(mu_) = false;  // a response is on its way to the caller
-  bool upstream_done_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ByteBuffer request_;            // the caller's message being sent to the backend
+  grpc::ByteBuffer response_;           // the backend's message being sent to the caller
+  std::atomic<int> live_sides_{1};      // the caller's side; +1 once the backend call starts
+  std::atomic<bool> too_large_{false};  // the caller's message was over the limit
+  std::atomic<bool> stopped_reading_{false};
 };
 
 }  // namespace kelola::gateway

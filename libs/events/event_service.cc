@@ -1,7 +1,5 @@
 #include "libs/events/event_service.h"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <optional>
 
@@ -9,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "libs/crypto/hmac.h"
 #include "libs/errors/errors.h"
 #include "libs/server/request_context.h"
 #include "libs/time/time.h"
@@ -68,8 +67,7 @@ bool IsLoopbackPeer(absl::string_view peer) {
 bool AllTenantsAllowed(absl::string_view internal_key, const std::string* sent_key,
                        absl::string_view peer) {
   if (internal_key.empty()) return IsLoopbackPeer(peer);
-  return sent_key != nullptr && sent_key->size() == internal_key.size() &&
-         CRYPTO_memcmp(sent_key->data(), internal_key.data(), internal_key.size()) == 0;
+  return sent_key != nullptr && crypto::ConstantTimeEquals(*sent_key, internal_key);
 }
 
 void AddAllTenantsScope(grpc::ClientContext& context, const std::string& internal_key) {

@@ -2,10 +2,10 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "libs/auth/base64url.h"
 #include "libs/errors/errors.h"
+#include "libs/testing/temp_dir.h"
 #include "tests/libs/auth/test_keys.h"
 
 namespace kelola::auth {
@@ -118,18 +119,14 @@ TEST(JwksTest, RefusesBrokenKeysOfSupportedKinds) {
 class JwksFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string dir = "/tmp/jwks_test.XXXXXX";
-    ASSERT_NE(mkdtemp(dir.data()), nullptr);
-    dir_ = dir;
+    auto dir = testing::TempDir::Create("kelola-jwks");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = *std::move(dir);
   }
-  void TearDown() override {
-    std::remove(Path().c_str());
-    rmdir(dir_.c_str());
-  }
-  std::string Path() const { return dir_ + "/jwks.json"; }
+  std::string Path() const { return dir_->Join("jwks.json"); }
   void Write(const std::string& text) const { std::ofstream(Path()) << text; }
 
-  std::string dir_;
+  std::unique_ptr<testing::TempDir> dir_;
 };
 
 TEST_F(JwksFileTest, LoadsAFile) {
@@ -149,7 +146,7 @@ TEST_F(JwksFileTest, MissingOrInvalidFilesNameThePath) {
   EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(invalid.status().message(), HasSubstr(Path()));
   EXPECT_THAT(invalid.status().message(), HasSubstr("not a JSON object"));
-  absl::StatusOr<std::shared_ptr<const Jwks>> directory = LoadJwksFile(dir_);
+  absl::StatusOr<std::shared_ptr<const Jwks>> directory = LoadJwksFile(dir_->path());
   EXPECT_EQ(directory.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(directory.status().message(), HasSubstr("not a regular file"));
 }

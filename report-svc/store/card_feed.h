@@ -20,8 +20,8 @@ namespace kelola::report::store {
 struct CardFeedOptions {
   // Events per transaction, at most: large enough that a catch-up pays for few commits (and
   // WAL checkpoints); a lone event still commits at once.
-  int max_batch = 2048;
-  int max_queued = 8192;                            // events read ahead of the applier, at most
+  int max_batch = 16384;
+  int max_queued = 65536;                           // events read ahead of the applier, at most
   absl::Duration max_wait = absl::Milliseconds(2);  // for a fuller batch, at most
   absl::Duration min_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(5);

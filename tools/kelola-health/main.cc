@@ -39,8 +39,8 @@ std::string DialTarget(const kelola::config::HostPort& listen) {
 }
 
 std::shared_ptr<grpc::Channel> OpenChannel(const std::string& target) {
-  kelola::tls::TlsFiles files{absl::GetFlag(FLAGS_tls_cert_file),
-                              absl::GetFlag(FLAGS_tls_key_file), absl::GetFlag(FLAGS_tls_ca_file)};
+  kelola::tls::TlsFiles files{absl::GetFlag(FLAGS_tls_cert_file), absl::GetFlag(FLAGS_tls_key_file),
+                              absl::GetFlag(FLAGS_tls_ca_file)};
   if (files.empty()) return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   if (absl::Status status = kelola::tls::CheckClientFiles(files); !status.ok()) {
     kelola::config::Die("--tls_cert_file", status);
@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kelola-health: %s: %s\n", target.c_str(), status.error_message().c_str());
     return 1;
   }
-  const std::string name = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+  const std::string name =
+      grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
   std::printf("%s %s\n", target.c_str(), name.c_str());
   return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
 }

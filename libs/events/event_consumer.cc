@@ -44,6 +44,7 @@ void EventConsumer::Start() {
     absl::MutexLock lock(&mu_);
     stopping_ = false;
     queue_.clear();
+    queued_bytes_ = 0;
     received_ = -1;
   }
   reader_ = std::thread([this] { ReadLoop(); });
@@ -188,13 +189,17 @@ void EventConsumer::ReadLoop() {
       if (!response.has_event()) continue;  // heartbeat
       absl::MutexLock lock(&mu_);
       auto room = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return stopping_ || static_cast<int>(queue_.size()) < options_.max_queued;
+        return stopping_ || queue_.empty() ||
+               (static_cast<int>(queue_.size()) < options_.max_queued &&
+                queued_bytes_ < options_.max_queued_bytes);
       };
       mu_.Await(absl::Condition(&room));
       if (stopping_) break;
       if (response.event().sequence() <= received_) continue;
       received_ = response.event().sequence();
-      queue_.push_back({std::move(*response.mutable_event()), absl::Now()});
+      const auto bytes = static_cast<int64_t>(response.event().ByteSizeLong());
+      queued_bytes_ += bytes;
+      queue_.push_back({std::move(*response.mutable_event()), absl::Now(), bytes});
     }
     if (stopping_) context.TryCancel();
     grpc::Status finished = reader->Finish();
@@ -224,12 +229,17 @@ std::vector<type::v1::Event> EventConsumer::NextBatch() {
   if (stopping_ || queue_.empty()) return batch;
   // Waits for a fuller batch, but no longer than max_wait after its first event arrived.
   auto full = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return stopping_ || static_cast<int>(queue_.size()) >= options_.max_batch;
+    return stopping_ || static_cast<int>(queue_.size()) >= options_.max_batch ||
+           queued_bytes_ >= options_.max_queued_bytes;
   };
   mu_.AwaitWithDeadline(absl::Condition(&full), queue_.front().arrived + options_.max_wait);
   if (stopping_) return batch;
   batch.reserve(std::min<size_t>(queue_.size(), options_.max_batch));
-  while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
+  int64_t batch_bytes = 0;
+  while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch &&
+         (batch.empty() || batch_bytes + queue_.front().bytes <= options_.max_queued_bytes)) {
+    batch_bytes += queue_.front().bytes;
+    queued_bytes_ -= queue_.front().bytes;
     batch.push_back(std::move(queue_.front().event));
     queue_.pop_front();
   }

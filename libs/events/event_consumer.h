@@ -44,6 +44,10 @@ struct ConsumerOptions {
   absl::Duration max_backoff = absl::Seconds(5);
   int max_batch = 512;    // events per transaction, at most (also asked of the producer)
   int max_queued = 4096;  // events read ahead of the applier, at most
+  // Bytes of events read ahead, at most, and of one batch: large sales (hundreds of items)
+  // then make smaller batches instead of a larger process. One event larger than this is
+  // still taken, alone.
+  int64_t max_queued_bytes = 64 << 20;
   // How long a batch waits for more events after its first one arrived; a lone event is
   // never delayed by more than this. Events that queued up while the previous batch
   // committed are taken without waiting.
@@ -106,6 +110,7 @@ class EventConsumer {
   struct Queued {
     type::v1::Event event;
     absl::Time arrived;
+    int64_t bytes = 0;
   };
 
   db::Database& db_;
@@ -117,6 +122,7 @@ class EventConsumer {
   mutable absl::Mutex mu_;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
+  int64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t received_ ABSL_GUARDED_BY(mu_) = -1;  // last sequence queued; -1: read the cursor
   int64_t applied_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread reader_;

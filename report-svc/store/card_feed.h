@@ -18,10 +18,13 @@
 namespace kelola::report::store {
 
 struct CardFeedOptions {
-  // Events per transaction, at most: large enough that a catch-up pays for few commits (and
-  // WAL checkpoints); a lone event still commits at once.
+  // Events per transaction, at most. A catch-up writes every event's card: with 100,000
+  // customers, batches of 2,048 dirtied nearly one card page (and one index page) per
+  // event, 16,384 write each page once for several events (issue-size catch-up 18,065 →
+  // 22,468 events/s, docs/benchmarks.md). Only a catch-up fills such batches; a lone
+  // event still commits at once.
   int max_batch = 16384;
-  int max_queued = 65536;                           // events read ahead of the applier, at most
+  int max_queued = 65536;  // events read ahead of the applier, at most (tens of MiB)
   absl::Duration max_wait = absl::Milliseconds(2);  // for a fuller batch, at most
   absl::Duration min_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(5);

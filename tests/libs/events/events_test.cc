@@ -183,13 +183,15 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
   // A consumer with a batch handler that records each transaction's events and inserts them
   // all, then fails while `fail(batch)` says so (after its inserts, which must roll back).
   std::unique_ptr<EventConsumer> BatchConsumer(
-      std::function<bool(absl::Span<const type::v1::Event>)> fail = nullptr) {
+      std::function<bool(absl::Span<const type::v1::Event>)> fail = nullptr,
+      int64_t max_queued_bytes = 64 << 20) {
     ConsumerOptions options;
     options.consumer = "test-consumer";
     options.producer = "test-producer";
     options.min_backoff = absl::Milliseconds(20);
     options.max_backoff = absl::Milliseconds(100);
     options.max_batch = 64;
+    options.max_queued_bytes = max_queued_bytes;
     options.on_applied = [this](const type::v1::Event&) { on_applied_calls_.fetch_add(1); };
     options.on_batch = [this](int size) {
       absl::MutexLock lock(&seen_mu_);
@@ -617,6 +619,28 @@ TEST_P(EventsTest, ABurstIsAppliedInBatches) {
   EXPECT_EQ(total, kEvents);
   EXPECT_LT(committed_batches_.size(), static_cast<size_t>(kEvents) / 4);
   EXPECT_GE(committed_batches_.size(), static_cast<size_t>(kEvents) / 64);
+}
+
+// Large events make smaller batches: the bytes read ahead and the bytes of one batch stay
+// under max_queued_bytes (one event larger than the bound would still go, alone).
+TEST_P(EventsTest, BatchesAndTheQueueAreBoundedInBytes) {
+  constexpr int kEvents = 300;
+  Produce(kEvents);
+  const auto event_bytes = static_cast<int64_t>(MakeEvent(kEvents).ByteSizeLong());
+  auto consumer = BatchConsumer(nullptr, 4 * event_bytes);
+  consumer->Start();
+  ASSERT_TRUE(consumer->WaitForApplied(kEvents, absl::Seconds(30)));
+  consumer->Stop();
+  ExpectAppliedExactlyOnce(kEvents);
+  absl::MutexLock lock(&seen_mu_);
+  int total = 0;
+  for (int size : committed_batches_) {
+    EXPECT_LE(size, 5);  // early events are a few bytes shorter than the last one
+    total += size;
+  }
+  EXPECT_EQ(total, kEvents);
+  // The bound is what limited them (max_batch is 64).
+  EXPECT_GE(committed_batches_.size(), static_cast<size_t>(kEvents) / 4);
 }
 
 // Live events written one per transaction by concurrent writers also share transactions,

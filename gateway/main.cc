@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
       argc, argv, "gateway",
       "gateway --customer=ADDR --ledger=ADDR --report=ADDR --redis=redis://HOST:PORT "
       "--internal_key_file=PATH --api_keys_file=PATH|--jwt_jwks_file=PATH [flags]",
-      /*issues_page_tokens=*/false);
+      {.issues_page_tokens = false, .public_endpoint = true});
   const kelola::Clock& clock = kelola::RealClock::Get();
   auto customer = kelola::server::PeerChannelOrDie("--customer", absl::GetFlag(FLAGS_customer));
   auto ledger = kelola::server::PeerChannelOrDie("--ledger", absl::GetFlag(FLAGS_ledger));

@@ -10,6 +10,7 @@
 #include "grpcpp/security/credentials.h"
 #include "libs/errors/errors.h"
 #include "libs/server/call_credentials.h"
+#include "libs/server/transport_security.h"
 
 namespace kelola::ledger {
 namespace {
@@ -32,7 +33,7 @@ grpc::ChannelArguments CustomerChannelArguments() {
 }
 
 std::shared_ptr<grpc::Channel> NewCustomerChannel(const std::string& target) {
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+  return grpc::CreateCustomChannel(target, server::PeerChannelCredentials(),
                                    CustomerChannelArguments());
 }
 

@@ -122,7 +122,10 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   grpc::ServerBuilder builder;
   int selected_port = 0;
   const std::string address = options.listen.ToString();
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
+  builder.AddListeningPort(
+      address,
+      options.credentials != nullptr ? options.credentials : grpc::InsecureServerCredentials(),
+      &selected_port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes > 0
                                        ? options.max_receive_message_bytes
                                        : options.max_message_bytes);
@@ -133,6 +136,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
       GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));
   // A port held by another process must be an error, not a shared listener.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);

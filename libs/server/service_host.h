@@ -43,12 +43,18 @@ struct ServerOptions {
   bool check_requests = true;
   absl::Duration keepalive_time = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(10);
+  // Connections are asked to move on (GOAWAY) after this long, so that callers resolve
+  // the service's name again and spread onto replicas added since (Kubernetes scale-out);
+  // calls in flight, event streams included, run to their end.
+  absl::Duration max_connection_age = absl::Minutes(5);
   absl::Duration shutdown_grace = absl::Seconds(10);  // in-flight calls get this long to end
   int max_threads = 256;                              // handler threads (sync server pool)
   absl::Duration readiness_interval = absl::Seconds(1);
   // Answers every method no registered service has (the gateway's refusal of internal
   // methods); none = gRPC's plain UNIMPLEMENTED. Must outlive the host.
   grpc::CallbackGenericService* generic_service = nullptr;
+  // TLS of the listening port (libs/server/transport_security.h); none = plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 // Tells whether the service's dependencies (database, peers) are usable now.

@@ -9,6 +9,7 @@
 #include "libs/log/log.h"
 #include "libs/paging/page_token.h"
 #include "libs/server/call_credentials.h"
+#include "libs/server/transport_security.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "gRPC listen address HOST:PORT (port 0 = any)");
 ABSL_FLAG(std::string, metrics_listen, "",
@@ -139,7 +140,7 @@ void ConfigureCallAuthentication(absl::string_view service_name) {
 std::string InternalKeyOrDie() { return ConfiguredInternalKey(); }
 
 ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
-                          absl::string_view usage, bool issues_page_tokens) {
+                          absl::string_view usage, ServiceTraits traits) {
 #ifdef NDEBUG
   // Debian's Abseil is built with mutex deadlock detection on (its debug default): every
   // lock then updates a global lock-order graph. Release builds of the services turn it
@@ -161,8 +162,10 @@ ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
   auto listen = config::ParseHostPort(absl::GetFlag(FLAGS_listen));
   if (!listen.ok()) config::Die("--listen", listen.status());
   options.listen = *listen;
-  if (issues_page_tokens) ConfigurePageTokens(options.listen);
+  if (traits.issues_page_tokens) ConfigurePageTokens(options.listen);
   ConfigureCallAuthentication(service_name);
+  ConfigureTransportSecurity(options, traits.public_endpoint ? tls::ClientCertificates::kNone
+                                                             : tls::ClientCertificates::kRequire);
   if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
     auto metrics = config::ParseHostPort(absl::GetFlag(FLAGS_metrics_listen));
     if (!metrics.ok()) config::Die("--metrics_listen", metrics.status());
@@ -203,7 +206,7 @@ std::shared_ptr<grpc::Channel> PeerChannelOrDie(absl::string_view setting,
   grpc::ChannelArguments args;
   args.SetLoadBalancingPolicyName("round_robin");
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, PeerChannelCredentials(), args);
 }
 
 int ServeUntilSignal(const ServerOptions& options, metrics::Registry* registry,

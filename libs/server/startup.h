@@ -16,6 +16,8 @@
 //   --internal_key_file=PATH      the secret signing every internal call's credential
 //                                 (libs/server/call_credentials.h); required unless
 //   --trust_tenant_header         (local tests only)
+//   --tls_cert_file, --tls_key_file, --tls_ca_file, --tls_reload_interval
+//                                 TLS and mutual TLS (libs/server/transport_security.h)
 
 #include <memory>
 #include <string>
@@ -45,12 +47,19 @@ absl::StatusOr<std::string> ReadInternalKey(const std::string& path);
 // process trusts headers (those streams are then served only to loopback peers).
 std::string InternalKeyOrDie();
 
-// Parses flags and environment, sets up logging, and returns the server options.
-// `issues_page_tokens`: the process signs page tokens (every service with lists; not the
-// gateway, which only passes them on), so the page-token key is configured and, beyond
-// loopback, required.
+// What sets one process apart from the others at start.
+struct ServiceTraits {
+  // The process signs page tokens (every service with lists; not the gateway, which only
+  // passes them on), so the page-token key is configured and, beyond loopback, required.
+  bool issues_page_tokens = true;
+  // The suite's public endpoint (the gateway): with TLS, its port asks callers for no
+  // certificate; every other port requires one from the CA (libs/server/transport_security.h).
+  bool public_endpoint = false;
+};
+
+// Parses flags and environment, sets up logging and TLS, and returns the server options.
 ServerOptions InitService(int argc, char** argv, absl::string_view service_name,
-                          absl::string_view usage, bool issues_page_tokens = true);
+                          absl::string_view usage, ServiceTraits traits = {});
 
 // Opens `url` (flag `setting`) with `options` and applies `migrations`, or exits.
 std::unique_ptr<db::Database> OpenDatabaseOrDie(absl::string_view setting, const std::string& url,
@@ -58,7 +67,8 @@ std::unique_ptr<db::Database> OpenDatabaseOrDie(absl::string_view setting, const
                                                 const db::DatabaseOptions& options = {});
 
 // A channel to a peer service: "HOST:PORT", "dns:///name:port" or "ipv4:a:p,b:p";
-// load-balanced round robin over every address. Exits on an empty target.
+// load-balanced round robin over every address, mutual TLS when the process has TLS
+// files. Exits on an empty target.
 std::shared_ptr<grpc::Channel> PeerChannelOrDie(absl::string_view setting,
                                                 const std::string& target);
 

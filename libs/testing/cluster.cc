@@ -44,11 +44,27 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) 
   auto key_path = Write(*cluster->dir, "internal.key", cluster->internal_key_ + "\n");
   if (!key_path.ok()) return key_path.status();
   cluster->key_flag_ = "--internal_key_file=" + *key_path;
+  if (options.tls) {
+    if (absl::Status s = cluster->MakeCertificates(); !s.ok()) return s;
+  }
   if (absl::Status s = cluster->StartBackends(options); !s.ok()) return s;
   if (options.gateways > 0) {
     if (absl::Status s = cluster->StartGateways(options); !s.ok()) return s;
   }
   return cluster;
+}
+
+absl::Status Cluster::MakeCertificates() {
+  auto ca = TestCertificateAuthority::Create(dir->path());
+  if (!ca.ok()) return ca.status();
+  tls_ca = *std::move(ca);
+  auto files = tls_ca->Issue("suite", 1);
+  if (!files.ok()) return files.status();
+  tls_files = *std::move(files);
+  // Re-read every second, so that a rotation test waits briefly.
+  tls_args_ = {"--tls_cert_file=" + tls_files.cert, "--tls_key_file=" + tls_files.key,
+               "--tls_ca_file=" + tls_files.ca, "--tls_reload_interval=1s"};
+  return absl::OkStatus();
 }
 
 absl::Status Cluster::StartBackends(const ClusterOptions& options) {
@@ -61,6 +77,7 @@ absl::Status Cluster::StartBackends(const ClusterOptions& options) {
   // Without the key flag the harness starts them trusting the tenant header.
   std::vector<std::string> backend_args;
   if (!options.trust_tenant_header) backend_args.push_back(key_flag_);
+  backend_args.insert(backend_args.end(), tls_args_.begin(), tls_args_.end());
   auto pair =
       StartCustomerAndLedger(dir->path(), *customer_db, *ledger_db, backend_args, backend_args);
   if (!pair.ok()) return pair.status();
@@ -82,6 +99,7 @@ absl::Status Cluster::StartGateways(const ClusterOptions& options) {
   std::vector<std::string> args = {"--customer=" + customer->address(),
                                    "--ledger=" + ledger->address(), "--report=" + report->address(),
                                    "--redis=" + redis->url(), key_flag_};
+  args.insert(args.end(), tls_args_.begin(), tls_args_.end());
   std::string lines;
   for (const TestApiKey& key : options.api_keys) {
     absl::StrAppend(&lines, "{\"key_sha256\": \"", crypto::Sha256Hex(key.key), "\", \"name\": \"",
@@ -111,7 +129,7 @@ absl::Status Cluster::StartGateways(const ClusterOptions& options) {
 }
 
 std::shared_ptr<grpc::Channel> Cluster::Channel(const ServiceProcess& process) const {
-  return grpc::CreateChannel(process.address(), grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel(process.address(), process.client_credentials());
 }
 
 std::string Cluster::SignedCredential(const auth::Principal& principal,

@@ -6,6 +6,7 @@
 // credentials signed with it). The gateway accepts the API keys and JWKS the test gives.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "libs/testing/redis_server.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/temp_dir.h"
+#include "libs/testing/test_certificates.h"
 
 namespace kelola::testing {
 
@@ -38,12 +40,16 @@ struct ClusterOptions {
   std::string jwt_issuer;
   std::string jwt_audience;
   std::vector<std::string> gateway_args;  // extra flags for every gateway
+  // Every process gets a certificate from a test CA (`tls_ca`): TLS on the gateway's
+  // port, mutual TLS everywhere else; Channel() then speaks TLS with that certificate.
+  bool tls = false;
 };
 
 class Cluster {
  public:
   static absl::StatusOr<std::unique_ptr<Cluster>> Start(ClusterOptions options);
 
+  // A channel to one of the processes, with the credentials its flags call for.
   std::shared_ptr<grpc::Channel> Channel(const ServiceProcess& process) const;
   // The x-kelola-credential value of a call acting as `principal`, signed by `caller` the
   // way the gateway (or a service) signs it; and a context for a direct call carrying it.
@@ -59,13 +65,19 @@ class Cluster {
   std::unique_ptr<ServiceProcess> ledger;
   std::unique_ptr<ServiceProcess> report;
   std::vector<std::unique_ptr<ServiceProcess>> gateways;
+  // With ClusterOptions::tls: the CA, and the files every process was started with
+  // (rotate them with tls_ca->Issue("suite", serial)).
+  std::optional<TestCertificateAuthority> tls_ca;
+  tls::TlsFiles tls_files;
 
  private:
   absl::Status StartBackends(const ClusterOptions& options);
   absl::Status StartGateways(const ClusterOptions& options);
+  absl::Status MakeCertificates();
 
   std::string internal_key_;
-  std::string key_flag_;  // --internal_key_file=...
+  std::string key_flag_;               // --internal_key_file=...
+  std::vector<std::string> tls_args_;  // --tls_*=... for every process
 };
 
 }  // namespace kelola::testing

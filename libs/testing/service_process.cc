@@ -12,12 +12,33 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/testing/free_port.h"
+#include "libs/tls/tls.h"
 
 namespace kelola::testing {
 
-absl::Status WaitForServing(const std::string& address, absl::Duration timeout) {
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+std::shared_ptr<grpc::ChannelCredentials> ClientCredentialsFor(
+    const std::vector<std::string>& args) {
+  tls::TlsFiles files;
+  const std::pair<absl::string_view, std::string*> flags[] = {{"--tls_cert_file=", &files.cert},
+                                                              {"--tls_key_file=", &files.key},
+                                                              {"--tls_ca_file=", &files.ca}};
+  for (const std::string& arg : args) {
+    for (const auto& [flag, value] : flags) {
+      if (absl::StartsWith(arg, flag)) *value = arg.substr(flag.size());
+    }
+  }
+  // Incomplete files stop the process at start; plaintext then finds that out.
+  if (files.cert.empty() || files.key.empty() || files.ca.empty()) {
+    return grpc::InsecureChannelCredentials();
+  }
+  files.reload_interval = absl::Seconds(1);
+  return tls::ChannelCredentials(files);
+}
+
+absl::Status WaitForServing(const std::string& address, absl::Duration timeout,
+                            std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  if (credentials == nullptr) credentials = grpc::InsecureChannelCredentials();
+  auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(address, credentials));
   const absl::Time deadline = absl::Now() + timeout;
   std::string last = "no answer";
   while (absl::Now() < deadline) {
@@ -79,7 +100,9 @@ absl::Status ServiceProcess::WaitServing() {
       return absl::UnavailableError(
           absl::StrCat(options_.name, " exited at start: ", process_->LogTail(1024)));
     }
-    if (WaitForServing(address(), absl::Milliseconds(500)).ok()) return absl::OkStatus();
+    if (WaitForServing(address(), absl::Milliseconds(500), client_credentials()).ok()) {
+      return absl::OkStatus();
+    }
   }
   return absl::DeadlineExceededError(
       absl::StrCat(options_.name, " not SERVING in time: ", process_->LogTail(1024)));

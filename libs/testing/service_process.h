@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/credentials.h"
 #include "libs/testing/process.h"
 
 namespace kelola::testing {
@@ -22,6 +23,11 @@ struct ServiceProcessOptions {
   absl::Duration ready_timeout = absl::Seconds(20);
   int port = 0;  // 0: a free port; else this one (a peer was told it in advance)
 };
+
+// What a test client of a process started with `args` uses: mutual TLS with the process's
+// own --tls_* files when it has them, else plaintext.
+std::shared_ptr<grpc::ChannelCredentials> ClientCredentialsFor(
+    const std::vector<std::string>& args);
 
 class ServiceProcess {
  public:
@@ -42,6 +48,10 @@ class ServiceProcess {
   absl::Status Restart();
   bool IsRunning();
   std::string LogTail(size_t max_bytes = 4096) const;
+  // The credentials a test client of this process uses (ClientCredentialsFor its args).
+  std::shared_ptr<grpc::ChannelCredentials> client_credentials() const {
+    return ClientCredentialsFor(options_.args);
+  }
 
  private:
   explicit ServiceProcess(ServiceProcessOptions options, int port)
@@ -54,7 +64,8 @@ class ServiceProcess {
   std::unique_ptr<Process> process_;
 };
 
-// Waits until grpc.health.v1 on `address` says SERVING.
-absl::Status WaitForServing(const std::string& address, absl::Duration timeout);
+// Waits until grpc.health.v1 on `address` says SERVING. `credentials`: null = plaintext.
+absl::Status WaitForServing(const std::string& address, absl::Duration timeout,
+                            std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
 }  // namespace kelola::testing

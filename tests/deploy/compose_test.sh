@@ -44,7 +44,7 @@ trap cleanup EXIT
 GATEWAY_PORT="$(free_port)"
 export KELOLA_GATEWAY_PORT="$GATEWAY_PORT"
 export BUILDAH_FORMAT=docker  # keep the stand-ins' HEALTHCHECK (OCI images have none)
-flock "$LOCK" podman-compose -p "$PROJECT" -f "$WORK/compose.yaml" build >/dev/null
+locked podman-compose -p "$PROJECT" -f "$WORK/compose.yaml" build >/dev/null
 
 # podman-compose 1.0.3 (Debian 12) ignores `condition: service_healthy` and podman runs
 # no periodic health checks without systemd, so the test starts the stack in the order

@@ -2,7 +2,10 @@
 # Shared by the container tests (compose_test.sh, kube_play_test.sh): sourced, not run.
 ROOT="${KELOLA_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 BUILD="${KELOLA_BUILD_DIR:-$ROOT/build}"
-LOCK=/tmp/kelola-build.lock
+# Heavy steps take the shared build lock; KELOLA_BUILD_LOCK names another file, or empty
+# for none (when the caller holds the lock already, e.g. flock ... ctest).
+LOCK="${KELOLA_BUILD_LOCK-/tmp/kelola-build.lock}"
+locked() { if [ -n "$LOCK" ]; then flock "$LOCK" "$@"; else "$@"; fi; }
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }

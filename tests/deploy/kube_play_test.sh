@@ -25,7 +25,7 @@ if [ ! -x "$KUSTOMIZE" ]; then
 fi
 
 "$ROOT/deploy/docker/build-images" --from-build-dir "$BUILD" --tag dev
-flock "$LOCK" podman build --format docker -q -t "$REDIS_IMAGE" "$ROOT/deploy/compose/images/redis" >/dev/null
+locked podman build --format docker -q -t "$REDIS_IMAGE" "$ROOT/deploy/compose/images/redis" >/dev/null
 
 WORK="$(mktemp -d)"
 cleanup() {
@@ -53,7 +53,7 @@ for claim in $claims; do
 done
 
 podman network create "$NETWORK" >/dev/null
-flock "$LOCK" podman kube play --network "$NETWORK" "$WORK/play.yaml" >/dev/null \
+locked podman kube play --network "$NETWORK" "$WORK/play.yaml" >/dev/null \
   || fail "podman kube play failed"
 
 # podman turns the liveness probe (kelola-health, from the adapter) into the container's

@@ -88,12 +88,6 @@ std::shared_ptr<grpc::experimental::CertificateProviderInterface> Provider(const
 
 }  // namespace
 
-absl::Status CheckServerFiles(const TlsFiles& files, ClientCertificates clients) {
-  if (absl::Status s = CheckKeyPair(files); !s.ok()) return s;
-  if (clients == ClientCertificates::kRequire) return CheckCa(files);
-  return absl::OkStatus();
-}
-
 absl::Status CheckClientFiles(const TlsFiles& files) {
   if (absl::Status s = CheckKeyPair(files); !s.ok()) return s;
   return CheckCa(files);

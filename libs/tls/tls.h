@@ -39,11 +39,9 @@ enum class ClientCertificates {
   kRequire,  // services: only a caller with a certificate from the CA gets through
 };
 
-// Every file named must be readable PEM; the key must match the certificate's public key.
-// Which files are required depends on the role: a server needs cert and key (and the CA to
-// require client certificates); a client of the services needs all three. The errors name
-// the flag of the file (`--tls_cert_file`, `--tls_key_file`, `--tls_ca_file`).
-absl::Status CheckServerFiles(const TlsFiles& files, ClientCertificates clients);
+// All three files must be readable PEM and the key must match the certificate's public
+// key: every process shows its certificate as a server and, to its peers, as a client. The
+// errors name the flag of the file (`--tls_cert_file`, `--tls_key_file`, `--tls_ca_file`).
 absl::Status CheckClientFiles(const TlsFiles& files);
 
 // Credentials that follow the files. Check the files first: these only log a bad file.

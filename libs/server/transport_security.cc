@@ -59,7 +59,7 @@ void ConfigureTransportSecurity(ServerOptions& options, tls::ClientCertificates 
   if (files.reload_interval < absl::Seconds(1)) {
     config::Die("--tls_reload_interval", absl::InvalidArgumentError("must be at least 1s"));
   }
-  if (absl::Status checked = tls::CheckClientFiles(files); !checked.ok()) {
+  if (absl::Status checked = tls::CheckFiles(files); !checked.ok()) {
     config::Die("TLS", checked);
   }
   options.credentials = tls::ServerCredentials(files, callers);

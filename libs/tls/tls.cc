@@ -88,7 +88,7 @@ std::shared_ptr<grpc::experimental::CertificateProviderInterface> Provider(const
 
 }  // namespace
 
-absl::Status CheckClientFiles(const TlsFiles& files) {
+absl::Status CheckFiles(const TlsFiles& files) {
   if (absl::Status s = CheckKeyPair(files); !s.ok()) return s;
   return CheckCa(files);
 }

@@ -42,7 +42,7 @@ enum class ClientCertificates {
 // All three files must be readable PEM and the key must match the certificate's public
 // key: every process shows its certificate as a server and, to its peers, as a client. The
 // errors name the flag of the file (`--tls_cert_file`, `--tls_key_file`, `--tls_ca_file`).
-absl::Status CheckClientFiles(const TlsFiles& files);
+absl::Status CheckFiles(const TlsFiles& files);
 
 // Credentials that follow the files. Check the files first: these only log a bad file.
 std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsFiles& files,

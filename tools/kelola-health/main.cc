@@ -42,7 +42,7 @@ std::shared_ptr<grpc::Channel> OpenChannel(const std::string& target) {
   kelola::tls::TlsFiles files{absl::GetFlag(FLAGS_tls_cert_file), absl::GetFlag(FLAGS_tls_key_file),
                               absl::GetFlag(FLAGS_tls_ca_file)};
   if (files.empty()) return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  if (absl::Status status = kelola::tls::CheckClientFiles(files); !status.ok()) {
+  if (absl::Status status = kelola::tls::CheckFiles(files); !status.ok()) {
     kelola::config::Die("--tls_cert_file", status);
   }
   grpc::ChannelArguments args;

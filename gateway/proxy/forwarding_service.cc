@@ -82,7 +82,7 @@ grpc::ServerGenericBidiReactor* NotExposedService::CreateReactor(
       errors::Error(absl::StatusCode::kUnimplemented, "METHOD_NOT_EXPOSED",
                     absl::StrCat(method, " is internal to the suite and not served here"),
                     {{"method", method}}),
-      "gateway.kelola.id"));
+      kGatewayDomain));
 }
 
 }  // namespace kelola::gateway

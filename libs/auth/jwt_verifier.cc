@@ -17,6 +17,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "libs/auth/base64url.h"
+#include "libs/crypto/openssl_ptr.h"
 #include "libs/errors/errors.h"
 
 namespace kelola::auth {
@@ -24,13 +25,6 @@ namespace {
 
 using google::protobuf::Struct;
 using google::protobuf::Value;
-
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-struct EcdsaSigFree {
-  void operator()(ECDSA_SIG* sig) const { ECDSA_SIG_free(sig); }
-};
 
 constexpr size_t kEs256SignatureBytes = 64;  // r || s, 32 bytes each (RFC 7518 3.4)
 constexpr size_t kMaxSubjectBytes = 200;
@@ -111,7 +105,7 @@ std::optional<std::string> EcdsaDer(absl::string_view raw) {
   if (raw.size() != kEs256SignatureBytes) return std::nullopt;
   const auto* bytes = reinterpret_cast<const unsigned char*>(raw.data());
   const int half = kEs256SignatureBytes / 2;
-  std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(ECDSA_SIG_new());
+  crypto::OpenSslPtr<ECDSA_SIG, ECDSA_SIG_free> sig(ECDSA_SIG_new());
   BIGNUM* r = BN_bin2bn(bytes, half, nullptr);
   BIGNUM* s = BN_bin2bn(bytes + half, half, nullptr);
   if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
@@ -140,7 +134,7 @@ bool VerifyWith(const JwkKey& key, absl::string_view input, absl::string_view si
     der = *std::move(converted);
     signature = der;
   }
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  crypto::OpenSslPtr<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
   bool ok = ctx != nullptr &&
             EVP_DigestVerifyInit_ex(ctx.get(), &pctx, "SHA256", nullptr, nullptr, key.key.get(),

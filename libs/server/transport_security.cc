@@ -62,7 +62,9 @@ void ConfigureTransportSecurity(ServerOptions& options, tls::ClientCertificates 
   if (absl::Status checked = tls::CheckFiles(files); !checked.ok()) {
     config::Die("TLS", checked);
   }
-  options.credentials = tls::ServerCredentials(files, callers);
+  // A watcher each: with one shared by both, the server kept its first certificate after
+  // a rotation (tls_test).
+  options.credentials = tls::ServerCredentials(tls::WatchFiles(files), callers);
   ConfiguredPeerCredentials() = tls::ChannelCredentials(files);
   log::Info("TLS on", {{"mutual", callers == tls::ClientCertificates::kRequire ? "yes" : "no"},
                        {"reload_interval", absl::FormatDuration(files.reload_interval)}});

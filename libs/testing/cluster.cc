@@ -25,13 +25,29 @@ std::string JsonList(const std::vector<std::string>& items) {
 absl::StatusOr<std::string> Write(const TempDir& dir, const std::string& name,
                                   const std::string& text) {
   const std::string path = dir.Join(name);
-  std::ofstream out(path);
-  out << text;
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  if (absl::Status s = WriteTextFile(path, text); !s.ok()) return s;
   return path;
 }
 
 }  // namespace
+
+absl::Status WriteTextFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+std::string ApiKeysJsonl(const std::vector<TestApiKey>& keys) {
+  std::string lines;
+  for (const TestApiKey& key : keys) {
+    absl::StrAppend(&lines, "{\"key_sha256\": \"", crypto::Sha256Hex(key.key), "\", \"name\": \"",
+                    key.name, "\", \"tenant\": \"", key.tenant,
+                    "\", \"roles\": ", JsonList(key.roles), ", \"stores\": ", JsonList(key.stores),
+                    "}\n");
+  }
+  return lines;
+}
 
 absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) {
   auto cluster = std::unique_ptr<Cluster>(new Cluster());
@@ -100,14 +116,7 @@ absl::Status Cluster::StartGateways(const ClusterOptions& options) {
                                    "--ledger=" + ledger->address(), "--report=" + report->address(),
                                    "--redis=" + redis->url(), key_flag_};
   args.insert(args.end(), tls_args_.begin(), tls_args_.end());
-  std::string lines;
-  for (const TestApiKey& key : options.api_keys) {
-    absl::StrAppend(&lines, "{\"key_sha256\": \"", crypto::Sha256Hex(key.key), "\", \"name\": \"",
-                    key.name, "\", \"tenant\": \"", key.tenant,
-                    "\", \"roles\": ", JsonList(key.roles), ", \"stores\": ", JsonList(key.stores),
-                    "}\n");
-  }
-  auto keys_path = Write(*dir, "api-keys.jsonl", lines);
+  auto keys_path = Write(*dir, "api-keys.jsonl", ApiKeysJsonl(options.api_keys));
   if (!keys_path.ok()) return keys_path.status();
   args.push_back("--api_keys_file=" + *keys_path);
   if (!options.jwks_json.empty()) {
@@ -129,7 +138,7 @@ absl::Status Cluster::StartGateways(const ClusterOptions& options) {
 }
 
 std::shared_ptr<grpc::Channel> Cluster::Channel(const ServiceProcess& process) const {
-  return grpc::CreateChannel(process.address(), process.client_credentials());
+  return process.Channel();
 }
 
 std::string Cluster::SignedCredential(const auth::Principal& principal,

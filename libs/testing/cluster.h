@@ -28,6 +28,12 @@ struct TestApiKey {
   std::vector<std::string> stores;  // empty: every store
 };
 
+// Writes `text` to the file `path` (created or replaced).
+absl::Status WriteTextFile(const std::string& path, const std::string& text);
+// The gateway's --api_keys_file holding `keys` (one JSON object per line, each key only as
+// its SHA-256).
+std::string ApiKeysJsonl(const std::vector<TestApiKey>& keys);
+
 struct ClusterOptions {
   std::string driver = "sqlite";  // or "postgres" (libs/testing/postgres_environment.h)
   std::string dir_prefix = "kelola-cluster";

@@ -13,28 +13,6 @@
 namespace kelola::testing {
 namespace {
 
-absl::Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
-
-// One line of the gateway's --api_keys_file.
-std::string ApiKeyLine(const TestApiKey& key) {
-  auto quoted = [](const std::vector<std::string>& items) {
-    std::string out = "[";
-    for (size_t i = 0; i < items.size(); ++i) {
-      absl::StrAppend(&out, i == 0 ? "" : ",", "\"", items[i], "\"");
-    }
-    return out + "]";
-  };
-  return absl::StrCat("{\"key_sha256\": \"", crypto::Sha256Hex(key.key), "\", \"name\": \"",
-                      key.name, "\", \"tenant\": \"", key.tenant,
-                      "\", \"roles\": ", quoted(key.roles), ", \"stores\": ", quoted(key.stores),
-                      "}\n");
-}
-
 // `count` distinct free ports: the peers of the services started first must be told them.
 absl::StatusOr<std::vector<int>> PickFreePorts(int count) {
   std::vector<int> ports;
@@ -80,10 +58,10 @@ absl::Status ScaleOutCluster::WriteKeys() {
   const std::string seed = absl::StrCat(dir->path(), absl::ToUnixNanos(absl::Now()));
   const std::string internal_key = dir->Join("internal.key");
   const std::string page_key = dir->Join("page-token.key");
-  if (absl::Status s = WriteFile(internal_key, crypto::Sha256Hex(seed + "/internal") + "\n");
+  if (absl::Status s = WriteTextFile(internal_key, crypto::Sha256Hex(seed + "/internal") + "\n");
       !s.ok())
     return s;
-  if (absl::Status s = WriteFile(page_key, crypto::Sha256Hex(seed + "/pages") + "\n"); !s.ok())
+  if (absl::Status s = WriteTextFile(page_key, crypto::Sha256Hex(seed + "/pages") + "\n"); !s.ok())
     return s;
   shared_args_ = {"--internal_key_file=" + internal_key, "--page_token_key_file=" + page_key};
   return absl::OkStatus();
@@ -140,10 +118,8 @@ absl::Status ScaleOutCluster::StartGateways(const ScaleOutOptions& options) {
   auto started_redis = RedisServer::Start();
   if (!started_redis.ok()) return started_redis.status();
   redis = *std::move(started_redis);
-  std::string lines;
-  for (const TestApiKey& key : options.api_keys) lines += ApiKeyLine(key);
   const std::string keys_path = dir->Join("api-keys.jsonl");
-  if (absl::Status s = WriteFile(keys_path, lines); !s.ok()) return s;
+  if (absl::Status s = WriteTextFile(keys_path, ApiKeysJsonl(options.api_keys)); !s.ok()) return s;
   std::vector<std::string> args = {
       "--customer=" + Ipv4Target(customers), "--ledger=" + Ipv4Target(ledgers),
       "--report=" + Ipv4Target(reports), "--redis=" + redis->url(), "--api_keys_file=" + keys_path};
@@ -157,7 +133,7 @@ absl::Status ScaleOutCluster::StartGateways(const ScaleOutOptions& options) {
 }
 
 std::shared_ptr<grpc::Channel> ScaleOutCluster::Channel(const ServiceProcess& process) const {
-  return grpc::CreateChannel(process.address(), process.client_credentials());
+  return process.Channel();
 }
 
 }  // namespace kelola::testing

@@ -72,6 +72,10 @@ ServiceProcess::~ServiceProcess() {
 
 std::string ServiceProcess::address() const { return absl::StrCat("127.0.0.1:", port_); }
 
+std::shared_ptr<grpc::Channel> ServiceProcess::Channel() const {
+  return grpc::CreateChannel(address(), credentials_);
+}
+
 absl::Status ServiceProcess::Launch() {
   const char* build_dir = std::getenv("KELOLA_BUILD_DIR");
   if (build_dir == nullptr) {

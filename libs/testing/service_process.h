@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/channel.h"
 #include "grpcpp/security/credentials.h"
 #include "libs/testing/process.h"
 
@@ -49,18 +50,23 @@ class ServiceProcess {
   bool IsRunning();
   std::string LogTail(size_t max_bytes = 4096) const;
   // The credentials a test client of this process uses (ClientCredentialsFor its args).
-  std::shared_ptr<grpc::ChannelCredentials> client_credentials() const {
-    return ClientCredentialsFor(options_.args);
+  const std::shared_ptr<grpc::ChannelCredentials>& client_credentials() const {
+    return credentials_;
   }
+  // A channel to the process with those credentials.
+  std::shared_ptr<grpc::Channel> Channel() const;
 
  private:
   explicit ServiceProcess(ServiceProcessOptions options, int port)
-      : options_(std::move(options)), port_(port) {}
+      : options_(std::move(options)),
+        port_(port),
+        credentials_(ClientCredentialsFor(options_.args)) {}
   absl::Status Launch();
   absl::Status WaitServing();
 
   ServiceProcessOptions options_;
   int port_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::unique_ptr<Process> process_;
 };
 

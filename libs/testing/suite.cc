@@ -16,6 +16,14 @@ std::unique_ptr<grpc::ClientContext> TenantContext(const std::string& tenant,
   return context;
 }
 
+std::unique_ptr<grpc::ClientContext> ApiKeyContext(const std::string& api_key,
+                                                   absl::Duration timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!api_key.empty()) context->AddMetadata("x-api-key", api_key);
+  context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+  return context;
+}
+
 kelola::type::v1::Money Idr(int64_t minor) {
   kelola::type::v1::Money money;
   money.set_amount_minor(minor);

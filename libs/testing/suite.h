@@ -19,6 +19,10 @@ namespace kelola::testing {
 // A client context carrying x-kelola-tenant and a deadline `timeout` from now.
 std::unique_ptr<grpc::ClientContext> TenantContext(const std::string& tenant,
                                                    absl::Duration timeout = absl::Seconds(10));
+// A client context of a gateway client: x-api-key `api_key` (none when empty) and a
+// deadline `timeout` from now.
+std::unique_ptr<grpc::ClientContext> ApiKeyContext(const std::string& api_key,
+                                                   absl::Duration timeout = absl::Seconds(10));
 
 // `minor` rupiah (IDR has no minor unit, so minor == rupiah).
 kelola::type::v1::Money Idr(int64_t minor);

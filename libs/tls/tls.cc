@@ -74,18 +74,6 @@ absl::Status CheckKeyPair(const TlsFiles& files) {
 
 absl::Status CheckCa(const TlsFiles& files) { return FirstCertificate(kCaFlag, files.ca).status(); }
 
-std::shared_ptr<grpc::experimental::CertificateProviderInterface> Provider(const TlsFiles& files,
-                                                                           bool with_ca) {
-  const auto seconds =
-      static_cast<unsigned int>(std::max<int64_t>(1, absl::ToInt64Seconds(files.reload_interval)));
-  if (!with_ca) {
-    return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-        files.key, files.cert, seconds);
-  }
-  return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(files.key, files.cert,
-                                                                              files.ca, seconds);
-}
-
 }  // namespace
 
 absl::Status CheckFiles(const TlsFiles& files) {
@@ -93,10 +81,17 @@ absl::Status CheckFiles(const TlsFiles& files) {
   return CheckCa(files);
 }
 
-std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsFiles& files,
+CertificateWatcher WatchFiles(const TlsFiles& files) {
+  const auto seconds =
+      static_cast<unsigned int>(std::max<int64_t>(1, absl::ToInt64Seconds(files.reload_interval)));
+  return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(files.key, files.cert,
+                                                                              files.ca, seconds);
+}
+
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const CertificateWatcher& files,
                                                            ClientCertificates clients) {
   const bool require = clients == ClientCertificates::kRequire;
-  grpc::experimental::TlsServerCredentialsOptions options(Provider(files, require));
+  grpc::experimental::TlsServerCredentialsOptions options(files);
   options.watch_identity_key_cert_pairs();
   if (require) {
     options.watch_root_certs();
@@ -107,15 +102,19 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsFiles& files
   return grpc::experimental::TlsServerCredentials(options);
 }
 
-std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const TlsFiles& files) {
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const CertificateWatcher& files) {
   grpc::experimental::TlsChannelCredentialsOptions options;
-  options.set_certificate_provider(Provider(files, /*with_ca=*/true));
+  options.set_certificate_provider(files);
   options.watch_root_certs();
   options.watch_identity_key_cert_pairs();
   options.set_verify_server_certs(true);
   options.set_certificate_verifier(
       std::make_shared<grpc::experimental::HostNameCertificateVerifier>());
   return grpc::experimental::TlsCredentials(options);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const TlsFiles& files) {
+  return ChannelCredentials(WatchFiles(files));
 }
 
 }  // namespace kelola::tls

@@ -9,7 +9,7 @@
 // New connections get the new certificate; open ones keep theirs until they end. A
 // rotation that writes a broken file keeps the last good one in force (gRPC logs it).
 //
-// The files are checked once at start (CheckTlsFiles), so that a missing file, a key that
+// The files are checked once at start (CheckFiles), so that a missing file, a key that
 // does not belong to the certificate or a CA that is not PEM stops the process with the
 // file named, instead of failing every handshake later.
 
@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
+#include "grpcpp/security/tls_certificate_provider.h"
 
 namespace kelola::tls {
 
@@ -44,11 +45,17 @@ enum class ClientCertificates {
 // errors name the flag of the file (`--tls_cert_file`, `--tls_key_file`, `--tls_ca_file`).
 absl::Status CheckFiles(const TlsFiles& files);
 
-// Credentials that follow the files. Check the files first: these only log a bad file.
-std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsFiles& files,
+// The files as gRPC follows them: a thread re-reads them every `reload_interval`. Check
+// the files first: a watcher only logs a bad file.
+using CertificateWatcher = std::shared_ptr<grpc::experimental::CertificateProviderInterface>;
+CertificateWatcher WatchFiles(const TlsFiles& files);
+
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const CertificateWatcher& files,
                                                            ClientCertificates clients);
 // Verifies the server's certificate against `files.ca` and its name against the target's
 // host (or the channel's GRPC_SSL_TARGET_NAME_OVERRIDE_ARG); shows `files.cert`.
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const CertificateWatcher& files);
+// The same on a watcher of its own (clients that make one channel).
 std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const TlsFiles& files);
 
 }  // namespace kelola::tls

@@ -67,10 +67,7 @@ absl::Status ToAbsl(const grpc::Status& status) {
 
 std::unique_ptr<grpc::ClientContext> KeyContext(const std::string& key,
                                                 absl::Duration timeout = absl::Seconds(15)) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  context->AddMetadata("x-api-key", key);
-  return context;
+  return ApiKeyContext(key, timeout);
 }
 
 std::string NextRequestId() {

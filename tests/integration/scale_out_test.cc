@@ -69,18 +69,10 @@ struct Gateway {
   std::unique_ptr<rv1::ReportService::Stub> reports;
 };
 
-std::unique_ptr<grpc::ClientContext> KeyContext(const std::string& key,
-                                                absl::Duration timeout = absl::Seconds(10)) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  context->AddMetadata("x-api-key", key);
-  return context;
-}
-
 // Runs `call` (a gRPC call on a fresh context with `key`) and returns its status.
 template <typename F>
 absl::Status Call(const std::string& key, F call) {
-  return errors::FromGrpcStatus(call(KeyContext(key).get()));
+  return errors::FromGrpcStatus(call(ApiKeyContext(key).get()));
 }
 
 absl::StatusOr<cv1::Customer> CreateCustomer(Gateway& gateway, const std::string& key,
@@ -119,7 +111,7 @@ absl::StatusOr<lv1::RecordSaleResponse> RecordSale(Gateway& gateway, const std::
                                                    absl::Duration timeout = absl::Seconds(10)) {
   lv1::RecordSaleResponse response;
   grpc::Status status =
-      gateway.ledger->RecordSale(KeyContext(key, timeout).get(), request, &response);
+      gateway.ledger->RecordSale(ApiKeyContext(key, timeout).get(), request, &response);
   if (!status.ok()) return errors::FromGrpcStatus(status);
   return response;
 }

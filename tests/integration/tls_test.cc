@@ -43,13 +43,6 @@ using grpc::health::v1::HealthCheckResponse;
 constexpr char kTenant[] = "tenant-tls";
 constexpr char kOwnerKey[] = "owner-tls-0123456789";
 
-std::unique_ptr<grpc::ClientContext> Context(const std::string& api_key = "") {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  if (!api_key.empty()) context->AddMetadata("x-api-key", api_key);
-  return context;
-}
-
 // A channel of its own (no connection shared with earlier channels), so that it makes a
 // new handshake.
 std::shared_ptr<grpc::Channel> FreshChannel(const std::string& address,
@@ -71,7 +64,7 @@ std::shared_ptr<grpc::ChannelCredentials> ServerOnlyTls(const std::string& ca_fi
 
 grpc::Status Health(const std::shared_ptr<grpc::Channel>& channel) {
   HealthCheckResponse response;
-  return Health::NewStub(channel)->Check(Context().get(), HealthCheckRequest(), &response);
+  return Health::NewStub(channel)->Check(ApiKeyContext("").get(), HealthCheckRequest(), &response);
 }
 
 // The serial number of the certificate the server showed on `context`'s call.
@@ -121,7 +114,7 @@ Cluster* TlsTest::cluster_ = nullptr;
 TEST_F(TlsTest, ClientWithoutCertificateWorksThroughTheGateway) {
   auto channel = FreshChannel(gateway(), ServerOnlyTls(ca_file()));
   gv1::WhoAmIResponse who;
-  auto context = Context(kOwnerKey);
+  auto context = ApiKeyContext(kOwnerKey);
   grpc::Status status =
       gv1::GatewayService::NewStub(channel)->WhoAmI(context.get(), gv1::WhoAmIRequest(), &who);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -132,8 +125,8 @@ TEST_F(TlsTest, ClientWithoutCertificateWorksThroughTheGateway) {
   create.set_request_id("tls-create-1");
   create.mutable_customer()->set_display_name("Siti Aminah");
   cv1::CreateCustomerResponse created;
-  status = cv1::CustomerService::NewStub(channel)->CreateCustomer(Context(kOwnerKey).get(), create,
-                                                                  &created);
+  status = cv1::CustomerService::NewStub(channel)->CreateCustomer(ApiKeyContext(kOwnerKey).get(),
+                                                                  create, &created);
   ASSERT_TRUE(status.ok()) << status.error_message();
   const std::string customer = created.customer().customer_id();
 
@@ -148,14 +141,15 @@ TEST_F(TlsTest, ClientWithoutCertificateWorksThroughTheGateway) {
   *item->mutable_unit_price() = Idr(7500000);
   *sale.mutable_total() = Idr(7500000);
   lv1::RecordSaleResponse sold;
-  status = lv1::LedgerService::NewStub(channel)->RecordSale(Context(kOwnerKey).get(), sale, &sold);
+  status =
+      lv1::LedgerService::NewStub(channel)->RecordSale(ApiKeyContext(kOwnerKey).get(), sale, &sold);
   ASSERT_TRUE(status.ok()) << status.error_message();
 
   rv1::GetSummaryCardRequest card_request;
   card_request.set_customer_id(customer);
   card_request.set_min_ledger_version(sold.customer_stats().ledger_version());
   rv1::GetSummaryCardResponse card;
-  status = rv1::ReportService::NewStub(channel)->GetSummaryCard(Context(kOwnerKey).get(),
+  status = rv1::ReportService::NewStub(channel)->GetSummaryCard(ApiKeyContext(kOwnerKey).get(),
                                                                 card_request, &card);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(card.card().total_spent().amount_minor(), 7500000);
@@ -207,7 +201,7 @@ TEST_F(TlsTest, RotatedCertificatesTakeEffectWithoutARestart) {
     int64_t serial = -1;
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
     while (absl::Now() < deadline && serial != 2) {
-      auto context = Context();
+      auto context = ApiKeyContext("");
       HealthCheckResponse response;
       grpc::Status status =
           Health::NewStub(FreshChannel(process->address(), process->client_credentials()))
@@ -224,10 +218,10 @@ TEST_F(TlsTest, RotatedCertificatesTakeEffectWithoutARestart) {
   create.mutable_customer()->set_display_name("Budi Santoso");
   cv1::CreateCustomerResponse created;
   grpc::Status status = cv1::CustomerService::NewStub(channel)->CreateCustomer(
-      Context(kOwnerKey).get(), create, &created);
+      ApiKeyContext(kOwnerKey).get(), create, &created);
   ASSERT_TRUE(status.ok()) << status.error_message();
   gv1::WhoAmIResponse who;
-  status = gv1::GatewayService::NewStub(channel)->WhoAmI(Context(kOwnerKey).get(),
+  status = gv1::GatewayService::NewStub(channel)->WhoAmI(ApiKeyContext(kOwnerKey).get(),
                                                          gv1::WhoAmIRequest(), &who);
   EXPECT_TRUE(status.ok()) << status.error_message();
 }

@@ -43,7 +43,7 @@ std::shared_ptr<grpc::Channel> OpenChannel(const std::string& target) {
                               absl::GetFlag(FLAGS_tls_ca_file)};
   if (files.empty()) return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   if (absl::Status status = kelola::tls::CheckFiles(files); !status.ok()) {
-    kelola::config::Die("--tls_cert_file", status);
+    kelola::config::Die("TLS", status);
   }
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride(absl::GetFlag(FLAGS_health_server_name));

@@ -18,6 +18,7 @@
 #include "libs/db/group_commit.h"
 #include "libs/events/event_consumer.h"
 #include "libs/events/event_service.h"
+#include "libs/events/outbox_sequencer.h"
 #include "libs/ids/ids.h"
 #include "libs/phone/phone_normalizer.h"
 #include "libs/server/periodic_task.h"
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
   kelola::metrics::Registry registry;
   kelola::events::EventNotifier notifier;
   kelola::events::Outbox outbox(clock, &notifier);
+  // PostgreSQL: numbers the events writers stage (outbox_sequencer.h).
+  kelola::events::OutboxSequencer sequencer(*db, &notifier);
+  sequencer.Start();
   const std::string internal_key = kelola::server::InternalKeyOrDie();
   kelola::events::WatchOptions watch_options;
   watch_options.internal_key = internal_key;
@@ -108,5 +112,6 @@ int main(int argc, char** argv) {
       options, &registry,
       {&customer_service, &category_service, &tenant_service, &internal_service, &event_service},
       [&] { return db->Ping(); },
-      {[&] { notifier.Shutdown(); }, [&] { stats_feed.Stop(); }, [&] { resumer.Stop(); }});
+      {[&] { sequencer.Stop(); }, [&] { notifier.Shutdown(); }, [&] { stats_feed.Stop(); },
+       [&] { resumer.Stop(); }});
 }

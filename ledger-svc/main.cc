@@ -13,6 +13,7 @@
 #include "libs/config/config.h"
 #include "libs/db/group_commit.h"
 #include "libs/events/event_service.h"
+#include "libs/events/outbox_sequencer.h"
 #include "libs/ids/ids.h"
 #include "libs/server/startup.h"
 
@@ -40,6 +41,9 @@ int main(int argc, char** argv) {
   kelola::ids::IdGenerator ids(clock, seed);
   kelola::metrics::Registry registry;
   kelola::events::EventNotifier notifier;
+  // PostgreSQL: numbers the events writers stage (outbox_sequencer.h).
+  kelola::events::OutboxSequencer sequencer(*db, &notifier);
+  sequencer.Start();
   kelola::events::WatchOptions watch_options;
   watch_options.internal_key = kelola::server::InternalKeyOrDie();
   kelola::events::EventServiceImpl event_service(
@@ -61,5 +65,5 @@ int main(int argc, char** argv) {
 
   return kelola::server::ServeUntilSignal(
       options, &registry, {&ledger_service, &internal_service, &event_service},
-      [&] { return db->Ping(); }, {[&] { notifier.Shutdown(); }});
+      [&] { return db->Ping(); }, {[&] { sequencer.Stop(); }, [&] { notifier.Shutdown(); }});
 }

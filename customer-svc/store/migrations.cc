@@ -193,6 +193,9 @@ std::vector<db::Migration> Migrations() {
   // Versions 40-49: the stats feed (ledger_stats_feed.h). 40: the projection is rebuilt
   // from the ledger's stream once balances are net of credit.
   all.push_back(store::LedgerStatsReplayMigration(40));
+  // Version 50: where PostgreSQL writers stage events for the sequencer
+  // (outbox_sequencer.h).
+  all.push_back(events::OutboxStagingMigration(50));
   return all;
 }
 

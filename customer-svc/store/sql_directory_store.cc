@@ -653,7 +653,7 @@ class SqlDirectoryTx final : public DirectoryTx {
       e.request_id = options_->request_id;
       e.principal = options_->principal;
     }
-    return outbox_.Append(tx_, e).status();
+    return outbox_.Append(tx_, e);
   }
 
  private:

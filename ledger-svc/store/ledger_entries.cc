@@ -693,7 +693,7 @@ absl::Status AppendEvent(const events::Outbox& outbox, Transaction& tx, const Le
   e.payload = &payload;
   e.request_id = request_id;
   e.principal = ctx.principal;
-  return outbox.Append(tx, e).status();
+  return outbox.Append(tx, e);
 }
 
 std::string Fingerprint(const google::protobuf::Message& m) {
@@ -743,7 +743,7 @@ absl::Status AppendLimitEvent(const events::Outbox& outbox, Transaction& tx,
   e.payload = &event;
   e.request_id = request_id;
   e.principal = ctx.principal;
-  return outbox.Append(tx, e).status();
+  return outbox.Append(tx, e);
 }
 
 }  // namespace kelola::ledger::entries

@@ -186,8 +186,14 @@ UPDATE tenant_settings SET ledger_currency = currency_code
 
 std::vector<db::Migration> Migrations() {
   return {
-      events::OutboxMigration(1), LedgerTables(2),   CustomerIndexes(3),
-      CustomerProtocols(4),       TenantSettings(5), LedgerCurrency(6),
+      events::OutboxMigration(1),
+      LedgerTables(2),
+      CustomerIndexes(3),
+      CustomerProtocols(4),
+      TenantSettings(5),
+      LedgerCurrency(6),
+      // 7: where PostgreSQL writers stage events for the sequencer (outbox_sequencer.h).
+      events::OutboxStagingMigration(7),
   };
 }
 

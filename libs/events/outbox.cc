@@ -5,27 +5,49 @@
 
 namespace kelola::events {
 
-db::Migration OutboxMigration(int version) {
-  db::Migration m;
-  m.version = version;
-  m.name = "event outbox";
-  m.sqlite = R"sql(
-CREATE TABLE events (
-  sequence BIGINT PRIMARY KEY,
+namespace {
+
+// The columns of an event other than its number, with the dialect's type of binary data.
+std::string EventColumns(absl::string_view bytes_type) {
+  return absl::StrCat(R"sql(
   tenant_id TEXT NOT NULL,
   type TEXT NOT NULL,
   aggregate_type TEXT NOT NULL,
   aggregate_id TEXT NOT NULL,
   aggregate_version BIGINT NOT NULL,
   occur_time_micros BIGINT NOT NULL,
-  payload BLOB NOT NULL,
+  payload )sql",
+                      bytes_type, R"sql( NOT NULL,
   request_id TEXT NOT NULL,
-  principal TEXT NOT NULL);
+  principal TEXT NOT NULL)sql");
+}
+
+}  // namespace
+
+db::Migration OutboxMigration(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "event outbox";
+  m.sqlite = absl::StrCat("\nCREATE TABLE events (\n  sequence BIGINT PRIMARY KEY,",
+                          EventColumns("BLOB"), R"sql();
 CREATE TABLE event_sequence (id INTEGER PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL);
 INSERT INTO event_sequence (id, value) VALUES (1, 0);
-)sql";
+)sql");
   // event_sequence was the first schema's counter; sequence numbers now come from the
   // events themselves (Append). The table stays so that existing databases match.
+  return m;
+}
+
+db::Migration OutboxStagingMigration(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "event outbox staging";
+  // Ids grow in insertion order: within one transaction, the order of its appends. Only
+  // the spelling of the key and of binary data differs between the dialects.
+  m.sqlite = absl::StrCat("CREATE TABLE event_staging (\n  id INTEGER PRIMARY KEY AUTOINCREMENT,",
+                          EventColumns("BLOB"), ");\n");
+  m.postgres = absl::StrCat("CREATE TABLE event_staging (\n  id BIGSERIAL PRIMARY KEY,",
+                            EventColumns("BYTEA"), ");\n");
   return m;
 }
 
@@ -56,6 +78,19 @@ bool EventNotifier::WaitForNewerThan(int64_t after, absl::Duration timeout) {
   return !shut_down_ && head_ > after;
 }
 
+void EventNotifier::Staged() {
+  absl::MutexLock lock(&mu_);
+  ++staged_;
+}
+
+int64_t EventNotifier::WaitForStaged(int64_t seen, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto ready = [this, seen]()
+                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return shut_down_ || staged_ > seen; };
+  mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  return staged_;
+}
+
 void EventNotifier::Shutdown() {
   absl::MutexLock lock(&mu_);
   shut_down_ = true;
@@ -66,31 +101,40 @@ bool EventNotifier::shut_down() const {
   return shut_down_;
 }
 
-absl::StatusOr<int64_t> Outbox::Append(db::Transaction& tx, const NewEvent& event) const {
+absl::Status Outbox::Append(db::Transaction& tx, const NewEvent& event) const {
   if (event.payload == nullptr) return absl::InvalidArgumentError("event without payload");
+  const std::vector<db::Value> values = {event.tenant_id,
+                                         event.payload->GetDescriptor()->full_name(),
+                                         event.aggregate_type,
+                                         event.aggregate_id,
+                                         event.aggregate_version,
+                                         absl::ToUnixMicros(clock_.Now()),
+                                         db::Bytes{event.payload->SerializeAsString()},
+                                         event.request_id,
+                                         event.principal};
+  EventNotifier* notifier = notifier_;
   if (tx.dialect() == db::Dialect::kPostgres) {
-    // Writers of events take turns from their first event until they commit (SQLite's
-    // single writer does this by itself). Taking the lock again in the same transaction
-    // costs nothing, unlike an update of a counter row, whose versions a long transaction
-    // (an import batch) would pile up and walk through on every event.
-    absl::Status locked = tx.ExecuteDeferred("SELECT pg_advisory_xact_lock(?)", {kSequenceLock});
-    if (!locked.ok()) return locked;
+    // No number and no lock here: the sequencer numbers the event after the commit.
+    absl::Status staged = tx.ExecuteDeferred(
+        "INSERT INTO event_staging (tenant_id, type, aggregate_type, aggregate_id, "
+        "aggregate_version, occur_time_micros, payload, request_id, principal) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        values);
+    if (!staged.ok()) return staged;
+    if (notifier != nullptr) tx.AfterCommit([notifier] { notifier->Staged(); });
+    return absl::OkStatus();
   }
+  // SQLite's single writer makes writers of events take turns until they commit.
   auto inserted = tx.QueryOne(
       "INSERT INTO events (sequence, tenant_id, type, aggregate_type, aggregate_id, "
       "aggregate_version, occur_time_micros, payload, request_id, principal) "
       "SELECT COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM events "
       "RETURNING sequence",
-      {event.tenant_id, event.payload->GetDescriptor()->full_name(), event.aggregate_type,
-       event.aggregate_id, event.aggregate_version, absl::ToUnixMicros(clock_.Now()),
-       db::Bytes{event.payload->SerializeAsString()}, event.request_id, event.principal});
+      values);
   if (!inserted.ok()) return inserted.status();
   const int64_t sequence = inserted->GetInt(0);
-  if (notifier_ != nullptr) {
-    EventNotifier* notifier = notifier_;
-    tx.AfterCommit([notifier, sequence] { notifier->Published(sequence); });
-  }
-  return sequence;
+  if (notifier != nullptr) tx.AfterCommit([notifier, sequence] { notifier->Published(sequence); });
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<type::v1::Event>> ReadEvents(db::Transaction& tx, int64_t after,

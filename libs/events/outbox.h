@@ -1,16 +1,22 @@
 #pragma once
 
-// The outbox: a service appends its events to the `events` table inside the same
-// database transaction as the change they describe. Sequence numbers are global per
-// producing service, start at 1, have no gaps and follow commit order: an event's number
-// is the highest so far plus one, and writers of events take turns from their first event
-// until they commit (SQLite: the database's single writer; PostgreSQL: a transaction
-// advisory lock), so no reader can ever see sequence N+1 before N.
+// The outbox: a service records its events inside the same database transaction as the
+// change they describe. Sequence numbers are global per producing service, start at 1,
+// have no gaps and follow commit order, so no reader can ever see sequence N+1 before N.
+//
+// SQLite: Append inserts into `events` with the highest number so far plus one; the
+// database's single writer already makes writers take turns until they commit.
+// PostgreSQL: Append inserts into `event_staging` without a number and without any lock
+// (a global lock held by every writer until its commit capped a service's writes near
+// 500/s); an OutboxSequencer (outbox_sequencer.h) moves committed staged events into
+// `events` and numbers them, shortly after each commit. See
+// docs/decisions/event-outbox-sequencer.md.
 
 #include <cstdint>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -24,18 +30,29 @@ namespace kelola::events {
 
 // Tables of the outbox (`events`, `event_sequence`) as one migration of the producer.
 db::Migration OutboxMigration(int version);
+// The staging table of the outbox (`event_staging`: the columns of `events` without the
+// sequence, keyed by an increasing id), a later migration of the producer. Used on
+// PostgreSQL only; created on SQLite too so that both schemas match.
+db::Migration OutboxStagingMigration(int version);
 // The table of consumer positions (`consumer_cursors`) as one migration of the consumer.
 db::Migration CursorMigration(int version);
 
-// Wakes stream watchers when events commit. Events written by another replica of the
-// same service are found by the watchers' periodic poll instead.
+// Wakes stream watchers when events are numbered, and the sequencer when events are
+// staged. Events written by another replica of the same service are found by the
+// watchers' (and the sequencer's) periodic poll instead.
 class EventNotifier {
  public:
-  // Called after a commit that appended events up to `sequence`.
+  // Called after a commit that made events up to `sequence` visible in `events`.
   void Published(int64_t sequence);
   // Returns true as soon as an event newer than `after` is published, false on timeout or
   // shutdown.
   bool WaitForNewerThan(int64_t after, absl::Duration timeout);
+  // Called after a commit that staged events (PostgreSQL), to wake the sequencer.
+  void Staged();
+  // Waits until Staged() has been called more than `seen` times in all, `timeout` passes
+  // or the notifier shuts down; returns how many times it has been called (the `seen` of
+  // the next wait, so that a call made between two waits is not missed).
+  int64_t WaitForStaged(int64_t seen, absl::Duration timeout);
   // Ends every wait; later waits return at once.
   void Shutdown();
   bool shut_down() const;
@@ -43,6 +60,7 @@ class EventNotifier {
  private:
   mutable absl::Mutex mu_;
   int64_t head_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t staged_ ABSL_GUARDED_BY(mu_) = 0;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 
@@ -61,13 +79,13 @@ class Outbox {
  public:
   Outbox(const Clock& clock, EventNotifier* notifier) : clock_(clock), notifier_(notifier) {}
 
-  // Appends the event in `tx` and returns its sequence. Watchers are woken after commit.
-  absl::StatusOr<int64_t> Append(db::Transaction& tx, const NewEvent& event) const;
+  // Appends the event in `tx`. SQLite: numbered at once, watchers are woken after commit.
+  // PostgreSQL: staged (sent pipelined, without waiting for the database), the sequencer
+  // is woken after commit and numbers it. Callers that need the event's sequence read it
+  // from the stream.
+  absl::Status Append(db::Transaction& tx, const NewEvent& event) const;
 
  private:
-  // The PostgreSQL advisory lock of event writers (the ASCII bytes of "kelolaob").
-  static constexpr int64_t kSequenceLock = 0x6b656c6f6c616f62;
-
   const Clock& clock_;
   EventNotifier* notifier_;
 };

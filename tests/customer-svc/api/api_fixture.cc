@@ -106,6 +106,8 @@ void DirectoryApiTest::SetUp() {
   ASSERT_TRUE(db::ApplyMigrations(*db_, Migrations()).ok());
 
   outbox_ = std::make_unique<events::Outbox>(clock_, &notifier_);
+  sequencer_ = std::make_unique<events::OutboxSequencer>(*db_, &notifier_);
+  sequencer_->Start();
   const uint32_t seed[] = {1, 2, 3, 4};
   ids_ = std::make_unique<ids::IdGenerator>(clock_, seed);
   // Wired as in customer-svc's main: every write keeps the search index in step.
@@ -153,6 +155,7 @@ void DirectoryApiTest::TearDown() {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
     server_->Wait();
   }
+  if (sequencer_ != nullptr) sequencer_->Stop();
   notifier_.Shutdown();
 }
 
@@ -197,6 +200,8 @@ void DirectoryApiTest::SetSettings(const v1::TenantSettings& settings,
 
 int64_t DirectoryApiTest::CountRows(const std::string& sql, const std::vector<db::Value>& params) {
   int64_t n = -1;
+  auto numbered = sequencer_->RunOnce();  // the background run may not have come yet
+  EXPECT_TRUE(numbered.ok()) << numbered.status();
   absl::Status status = db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
     auto row = tx.QueryOne(sql, params);
     if (!row.ok()) return row.status();

@@ -28,6 +28,7 @@
 #include "libs/db/group_commit.h"
 #include "libs/errors/errors.h"
 #include "libs/events/outbox.h"
+#include "libs/events/outbox_sequencer.h"
 #include "libs/ids/ids.h"
 #include "libs/phone/phone_normalizer.h"
 #include "libs/testing/temp_dir.h"
@@ -85,7 +86,7 @@ class DirectoryApiTest : public ::testing::TestWithParam<std::string> {
   void SetSettings(const v1::TenantSettings& settings, const std::vector<std::string>& paths,
                    const std::string& tenant = "t1");
 
-  // Rows and events, read straight from the database.
+  // Rows and events, read straight from the database (every staged event numbered first).
   int64_t CountRows(const std::string& sql, const std::vector<db::Value>& params = {});
   int64_t CountEvents(const std::string& type);
 
@@ -95,6 +96,8 @@ class DirectoryApiTest : public ::testing::TestWithParam<std::string> {
   FakeClock clock_;
   events::EventNotifier notifier_;
   std::unique_ptr<events::Outbox> outbox_;
+  // Numbers staged events on PostgreSQL, as in customer-svc.
+  std::unique_ptr<events::OutboxSequencer> sequencer_;
   std::unique_ptr<ids::IdGenerator> ids_;
   phone::PhoneNormalizer phones_;
   std::unique_ptr<db::GroupCommitter> group_commit_;

@@ -120,6 +120,8 @@ void LedgerApiTest::Start() {
   ASSERT_TRUE(db.ok()) << db.status();
   db_ = *std::move(db);
   ASSERT_TRUE(db::ApplyMigrations(*db_, Migrations()).ok());
+  sequencer_ = std::make_unique<events::OutboxSequencer>(*db_, &notifier_);
+  sequencer_->Start();
   group_commit_.reset();
   if (absl::EndsWith(GetParam(), "_group_commit")) {
     group_commit_ = std::make_unique<db::GroupCommitter>(*db_);
@@ -155,6 +157,7 @@ void LedgerApiTest::Stop() {
   tenants_.reset();
   store_.reset();
   group_commit_.reset();
+  sequencer_.reset();
   db_.reset();
 }
 
@@ -249,6 +252,8 @@ v1::CustomerLedgerStats LedgerApiTest::Stats(const std::string& customer,
 
 std::vector<type::v1::Event> LedgerApiTest::Events() {
   std::vector<type::v1::Event> out;
+  auto numbered = sequencer_->RunOnce();  // the background run may not have come yet
+  EXPECT_TRUE(numbered.ok()) << numbered.status();
   absl::Status s = db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
     auto events = events::ReadEvents(tx, 0, 10000);
     if (!events.ok()) return events.status();

@@ -31,6 +31,7 @@
 #include "libs/db/group_commit.h"
 #include "libs/errors/errors.h"
 #include "libs/events/outbox.h"
+#include "libs/events/outbox_sequencer.h"
 #include "libs/ids/ids.h"
 #include "libs/testing/temp_dir.h"
 
@@ -118,7 +119,8 @@ class LedgerApiTest : public ::testing::TestWithParam<std::string> {
   v1::CustomerBalance Balance(const std::string& customer, const std::string& tenant = "t1");
   v1::CustomerLedgerStats Stats(const std::string& customer, const std::string& tenant = "t1");
 
-  // The outbox as written by the store (the event stream's source).
+  // The outbox as written by the store (the event stream's source), every staged event
+  // numbered first.
   std::vector<type::v1::Event> Events();
 
   const std::string principal_;
@@ -132,6 +134,8 @@ class LedgerApiTest : public ::testing::TestWithParam<std::string> {
   size_t max_page_bytes_ = LedgerStore::kDefaultMaxPageBytes;
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<db::GroupCommitter> group_commit_;
+  // Numbers staged events on PostgreSQL, as in ledger-svc.
+  std::unique_ptr<events::OutboxSequencer> sequencer_;
   std::unique_ptr<LedgerStore> store_;
   // Made by Start(), like a process's cache: empty after each restart.
   std::unique_ptr<TenantSettingsCache> tenants_;

@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/types/span.h"
@@ -23,6 +25,7 @@
 #include "libs/events/event_consumer.h"
 #include "libs/events/event_service.h"
 #include "libs/events/outbox.h"
+#include "libs/events/outbox_sequencer.h"
 #include "libs/testing/postgres_environment.h"
 #include "libs/testing/temp_dir.h"
 
@@ -56,22 +59,55 @@ db::Migration AppliedTable(int version) {
   return m;
 }
 
+// Rows whose lock orders the writers of one aggregate, as a producer's own rows do.
+db::Migration AggregatesTable(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "aggregates";
+  m.sqlite = "CREATE TABLE aggregates (id TEXT PRIMARY KEY, version BIGINT NOT NULL)";
+  return m;
+}
+
 class EventsTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     auto dir = testing::TempDir::Create("kelola-events");
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = *std::move(dir);
-    producer_db_ = OpenDb("producer", {OutboxMigration(1)});
+    producer_db_ =
+        OpenDb("producer", {OutboxMigration(1), OutboxStagingMigration(2), AggregatesTable(3)});
     consumer_db_ = OpenDb("consumer", {CursorMigration(1), AppliedTable(2)});
     ASSERT_NE(producer_db_, nullptr);
     ASSERT_NE(consumer_db_, nullptr);
+    sequencer_ = std::make_unique<OutboxSequencer>(*producer_db_, &notifier_, kSequencerOptions);
+    sequencer_->Start();
     StartServer(0);
   }
 
   void TearDown() override {
     StopServer();
+    if (sequencer_ != nullptr) sequencer_->Stop();
     notifier_.Shutdown();
+  }
+
+  // Numbers what is staged (PostgreSQL) without waiting for the background run, so that
+  // reads right after a commit see its events.
+  void Number() {
+    auto numbered = sequencer_->RunOnce();
+    ASSERT_TRUE(numbered.ok()) << numbered.status();
+  }
+
+  // Every event in the producer's `events`, oldest first.
+  std::vector<type::v1::Event> AllEvents() {
+    std::vector<type::v1::Event> out;
+    absl::Status status = producer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+      auto events = ReadEvents(tx, 0, 1000000);
+      if (!events.ok()) return events.status();
+      out = *std::move(events);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(status.ok()) << status;
+    return out;
   }
 
   std::unique_ptr<db::Database> OpenDb(const std::string& name,
@@ -85,6 +121,7 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
       if (!created.ok()) return nullptr;
       url = *created;
     }
+    if (name == "producer") producer_url_ = url;
     auto db = db::Open(url);
     EXPECT_TRUE(db.ok()) << db.status();
     if (!db.ok()) return nullptr;
@@ -148,11 +185,11 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
       google::protobuf::StringValue payload;
       payload.set_value(absl::StrCat("item-", produced_.fetch_add(1)));
       absl::Status status = producer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
-        return outbox_.Append(tx, {tenant, "item", payload.value(), 1, &payload, "req", "tester"})
-            .status();
+        return outbox_.Append(tx, {tenant, "item", payload.value(), 1, &payload, "req", "tester"});
       });
       ASSERT_TRUE(status.ok()) << status;
     }
+    Number();
   }
 
   std::unique_ptr<EventConsumer> Consumer(const std::string& internal_key = "") {
@@ -266,8 +303,12 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<testing::TempDir> dir_;
   FakeClock clock_;
   EventNotifier notifier_;
+  static constexpr SequencerOptions kSequencerOptions{absl::Milliseconds(200), 10000,
+                                                      absl::Milliseconds(10)};
+  std::unique_ptr<OutboxSequencer> sequencer_;
   WatchOptions watch_options_{absl::Milliseconds(100), absl::Milliseconds(50), 16, ""};
   Outbox outbox_{clock_, &notifier_};
+  std::string producer_url_;
   std::unique_ptr<db::Database> producer_db_;
   std::unique_ptr<db::Database> consumer_db_;
   std::unique_ptr<EventServiceImpl> service_;
@@ -284,8 +325,7 @@ TEST_P(EventsTest, SequencesAreGapFreeAndSkipRolledBackTransactions) {
   google::protobuf::StringValue payload;
   payload.set_value("lost");
   absl::Status rolled_back = producer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
-    auto appended = outbox_.Append(tx, {"t1", "item", "x", 1, &payload, "", ""});
-    EXPECT_TRUE(appended.ok());
+    EXPECT_TRUE(outbox_.Append(tx, {"t1", "item", "x", 1, &payload, "", ""}).ok());
     return absl::AbortedError("caller changed its mind");
   });
   EXPECT_EQ(rolled_back.code(), absl::StatusCode::kAborted);
@@ -733,6 +773,180 @@ TEST_P(EventsTest, ApplyBatchMovesTheCursorWithTheEventsOrNotAtAll) {
   EXPECT_TRUE(handled.empty());
   ExpectAppliedExactlyOnce(8);
 }
+
+// Writers of the concurrency tests: each transaction takes its aggregate's row lock (the
+// next version), as a producer's write does before it appends.
+class ConcurrentEventsTest : public EventsTest {
+ protected:
+  void CreateAggregates(int count) {
+    for (int a = 0; a < count; ++a) {
+      absl::Status status = producer_db_->InTransaction([&](db::Transaction& tx) {
+        return tx
+            .Execute("INSERT INTO aggregates (id, version) VALUES (?, 0)", {absl::StrCat("a", a)})
+            .status();
+      });
+      ASSERT_TRUE(status.ok()) << status;
+    }
+  }
+
+  // One transaction of writer `tag` on `aggregate`: `count` events, then a commit or, when
+  // `roll_back`, a rollback. Payloads are "aggregate/version/k/tag", unique per attempt.
+  void Write(db::Database& db, const Outbox& outbox, const std::string& aggregate, int count,
+             bool roll_back, const std::string& tag) {
+    std::vector<std::string> payloads;
+    absl::Status status = db.InTransaction([&](db::Transaction& tx) -> absl::Status {
+      payloads.clear();
+      auto row =
+          tx.QueryOne("UPDATE aggregates SET version = version + 1 WHERE id = ? RETURNING version",
+                      {aggregate});
+      if (!row.ok()) return row.status();
+      const int64_t version = row->GetInt(0);
+      for (int k = 0; k < count; ++k) {
+        google::protobuf::StringValue payload;
+        payload.set_value(absl::StrCat(aggregate, "/", version, "/", k, "/", tag));
+        absl::Status appended =
+            outbox.Append(tx, {"t1", "aggregate", aggregate, version, &payload, "", ""});
+        if (!appended.ok()) return appended;
+        payloads.push_back(payload.value());
+      }
+      return roll_back ? absl::AbortedError("rolled back on purpose") : absl::OkStatus();
+    });
+    absl::MutexLock lock(&written_mu_);
+    if (roll_back) {
+      EXPECT_EQ(status.code(), absl::StatusCode::kAborted) << status;
+      rolled_back_.insert(payloads.begin(), payloads.end());
+    } else {
+      EXPECT_TRUE(status.ok()) << status;
+      committed_.insert(payloads.begin(), payloads.end());
+    }
+  }
+
+  // `writers` threads of `transactions` each over 4 aggregates; every fifth rolls back.
+  // Even writers use `db`/`outbox`, odd ones `other_db`/`other_outbox` (a second replica).
+  void RunWriters(int writers, int transactions, db::Database& other_db,
+                  const Outbox& other_outbox) {
+    std::vector<std::thread> threads;
+    for (int w = 0; w < writers; ++w) {
+      threads.emplace_back([&, w] {
+        db::Database& db = w % 2 == 0 ? *producer_db_ : other_db;
+        const Outbox& outbox = w % 2 == 0 ? outbox_ : other_outbox;
+        for (int t = 0; t < transactions; ++t) {
+          Write(db, outbox, absl::StrCat("a", (w + t) % 4), 1 + t % 3, t % 5 == 4,
+                absl::StrCat(w, ".", t));
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+
+  // The stream is 1..N, holds each committed event once and no rolled-back one, and each
+  // aggregate's events come in version order (append order within a version).
+  void ExpectGaplessStream() {
+    Number();
+    std::vector<type::v1::Event> events = AllEvents();
+    absl::MutexLock lock(&written_mu_);
+    ASSERT_EQ(events.size(), committed_.size());
+    std::set<std::string> seen;
+    std::map<std::string, std::pair<int64_t, int64_t>> last;  // aggregate -> (version, k)
+    for (size_t i = 0; i < events.size(); ++i) {
+      const type::v1::Event& event = events[i];
+      EXPECT_EQ(event.sequence(), static_cast<int64_t>(i + 1));
+      google::protobuf::StringValue payload;
+      ASSERT_TRUE(event.payload().UnpackTo(&payload));
+      EXPECT_TRUE(committed_.count(payload.value())) << payload.value();
+      EXPECT_FALSE(rolled_back_.count(payload.value())) << payload.value();
+      EXPECT_TRUE(seen.insert(payload.value()).second) << "twice: " << payload.value();
+      const std::vector<std::string> parts = absl::StrSplit(payload.value(), '/');
+      ASSERT_EQ(parts.size(), 4u);
+      const std::pair<int64_t, int64_t> at = {event.aggregate_version(), std::stoll(parts[2])};
+      auto previous = last.find(event.aggregate_id());
+      if (previous != last.end()) {
+        EXPECT_LT(previous->second, at) << event.aggregate_id() << " at " << event.sequence();
+      }
+      last[event.aggregate_id()] = at;
+    }
+  }
+
+  absl::Mutex written_mu_;
+  std::set<std::string> committed_ ABSL_GUARDED_BY(written_mu_);
+  std::set<std::string> rolled_back_ ABSL_GUARDED_BY(written_mu_);
+};
+
+// More writers than connections, in concurrent transactions, some rolling back, while the
+// sequencer numbers behind them.
+TEST_P(ConcurrentEventsTest, ConcurrentWritersMakeOneGaplessStreamInAggregateOrder) {
+  CreateAggregates(4);
+  RunWriters(16, 15, *producer_db_, outbox_);
+  ExpectGaplessStream();
+}
+
+// Two replicas of the producer, each with its sequencer, on one database; further runs
+// forced from other threads meanwhile.
+TEST_P(ConcurrentEventsTest, TwoSequencersAsReplicasKeepTheStreamGapless) {
+  if (GetParam() != "postgres") GTEST_SKIP() << "SQLite numbers events as they are appended";
+  auto replica_db = db::Open(producer_url_);
+  ASSERT_TRUE(replica_db.ok()) << replica_db.status();
+  EventNotifier replica_notifier;
+  Outbox replica_outbox{clock_, &replica_notifier};
+  OutboxSequencer replica(**replica_db, &replica_notifier, kSequencerOptions);
+  replica.Start();
+  CreateAggregates(4);
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> forced;
+  for (OutboxSequencer* sequencer : {sequencer_.get(), &replica}) {
+    forced.emplace_back([sequencer, &writing] {
+      while (writing.load()) EXPECT_TRUE(sequencer->RunOnce().ok());
+    });
+  }
+  RunWriters(12, 15, **replica_db, replica_outbox);
+  writing = false;
+  for (auto& t : forced) t.join();
+  replica.Stop();
+  replica_notifier.Shutdown();
+  ExpectGaplessStream();
+}
+
+// Rows committed by a process that died before its sequencer ran (nobody was woken) are
+// numbered by the poll, and watchers are woken then.
+TEST_P(EventsTest, StagedRowsOfADeadProcessAreNumberedByThePoll) {
+  if (GetParam() != "postgres") GTEST_SKIP() << "SQLite numbers events as they are appended";
+  const Outbox silent{clock_, nullptr};
+  google::protobuf::StringValue payload;
+  payload.set_value("orphan");
+  absl::Status status = producer_db_->InTransaction([&](db::Transaction& tx) {
+    return silent.Append(tx, {"t1", "item", "x", 1, &payload, "", ""});
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(notifier_.WaitForNewerThan(0, absl::Seconds(10)));
+  std::vector<type::v1::Event> events = AllEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].sequence(), 1);
+}
+
+// A commit wakes the sequencer, which wakes watchers: long before its poll would.
+TEST_P(EventsTest, WatchersWakeOnceTheirEventsAreNumbered) {
+  sequencer_->Stop();
+  sequencer_ = std::make_unique<OutboxSequencer>(
+      *producer_db_, &notifier_,
+      SequencerOptions{absl::Minutes(10), 10000, absl::Milliseconds(10)});
+  sequencer_->Start();
+  std::atomic<bool> woke{false};
+  std::thread watcher([&] { woke = notifier_.WaitForNewerThan(0, absl::Seconds(30)); });
+  google::protobuf::StringValue payload;
+  payload.set_value("live");
+  absl::Status status = producer_db_->InTransaction([&](db::Transaction& tx) {
+    return outbox_.Append(tx, {"t1", "item", "x", 1, &payload, "", ""});
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  watcher.join();
+  EXPECT_TRUE(woke.load());
+  std::vector<type::v1::Event> events = AllEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].sequence(), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, ConcurrentEventsTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(Drivers, EventsTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });

@@ -1,0 +1,101 @@
+#include "libs/events/outbox_sequencer.h"
+
+#include <algorithm>
+
+#include "libs/log/log.h"
+
+namespace kelola::events {
+namespace {
+
+// One snapshot for the delete and the insert (see the header): the rows moved are the
+// rows numbered, in id order, after the highest number so far.
+constexpr char kNumberStaged[] = R"sql(
+WITH moved AS (
+  DELETE FROM event_staging
+  WHERE id IN (SELECT id FROM event_staging ORDER BY id LIMIT ?)
+  RETURNING id, tenant_id, type, aggregate_type, aggregate_id, aggregate_version,
+            occur_time_micros, payload, request_id, principal),
+head AS (SELECT COALESCE(MAX(sequence), 0) AS s FROM events),
+ins AS (
+  INSERT INTO events (sequence, tenant_id, type, aggregate_type, aggregate_id,
+                      aggregate_version, occur_time_micros, payload, request_id, principal)
+  SELECT head.s + row_number() OVER (ORDER BY moved.id), moved.tenant_id, moved.type,
+         moved.aggregate_type, moved.aggregate_id, moved.aggregate_version,
+         moved.occur_time_micros, moved.payload, moved.request_id, moved.principal
+  FROM moved, head
+  RETURNING sequence)
+SELECT COUNT(*), COALESCE(MAX(sequence), 0) FROM ins
+)sql";
+
+}  // namespace
+
+void OutboxSequencer::Start() {
+  if (db_.dialect() != db::Dialect::kPostgres || thread_.joinable()) return;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void OutboxSequencer::Stop() {
+  if (!thread_.joinable()) return;
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  // Wakes the thread if it waits for a staged commit; it sees stop_ and ends.
+  if (notifier_ != nullptr) notifier_->Staged();
+  thread_.join();
+}
+
+absl::StatusOr<int64_t> OutboxSequencer::RunOnce() {
+  if (db_.dialect() != db::Dialect::kPostgres) return 0;
+  int64_t total = 0;
+  while (true) {
+    auto batch = NumberBatch();
+    if (!batch.ok()) return batch.status();
+    total += batch->count;
+    if (batch->count > 0 && notifier_ != nullptr) notifier_->Published(batch->last_sequence);
+    if (batch->count < options_.batch_limit) return total;
+  }
+}
+
+absl::StatusOr<OutboxSequencer::Batch> OutboxSequencer::NumberBatch() {
+  Batch batch;
+  absl::Status status = db_.InTransaction([&](db::Transaction& tx) -> absl::Status {
+    // Sequencers of all replicas take turns, until this transaction ends. The numbering
+    // statement that follows takes its snapshot after the lock is granted, so it sees
+    // the numbers of the previous holder.
+    absl::Status locked = tx.ExecuteDeferred("SELECT pg_advisory_xact_lock(?)", {kSequencerLock});
+    if (!locked.ok()) return locked;
+    auto row = tx.QueryOne(kNumberStaged, {static_cast<int64_t>(options_.batch_limit)});
+    if (!row.ok()) return row.status();
+    batch = Batch{row->GetInt(0), row->GetInt(1)};
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return batch;
+}
+
+void OutboxSequencer::Loop() {
+  int64_t seen = 0;
+  absl::Duration backoff = absl::ZeroDuration();
+  while (!stop_.HasBeenNotified()) {
+    auto numbered = RunOnce();
+    if (!numbered.ok()) {
+      // The rows stay staged; the next run numbers them.
+      backoff = std::min(std::max(backoff * 2, options_.min_backoff), options_.poll_interval);
+      log::Warn(
+          "outbox sequencer: numbering staged events failed",
+          {{"error", numbered.status().ToString()}, {"retry_in", absl::FormatDuration(backoff)}});
+      stop_.WaitForNotificationWithTimeout(backoff);
+      continue;
+    }
+    backoff = absl::ZeroDuration();
+    seen = WaitForWork(seen);
+  }
+}
+
+int64_t OutboxSequencer::WaitForWork(int64_t seen) {
+  if (notifier_ == nullptr || notifier_->shut_down()) {
+    stop_.WaitForNotificationWithTimeout(options_.poll_interval);
+    return seen;
+  }
+  return notifier_->WaitForStaged(seen, options_.poll_interval);
+}
+
+}  // namespace kelola::events

@@ -1,0 +1,91 @@
+#pragma once
+
+// The sequencer of the outbox on PostgreSQL: numbers the events that writers staged
+// (outbox.h) and moves them into `events`, shortly after their commits.
+//
+// Why the numbers stay gapless and in commit order:
+// - Only sequencers number events, one at a time: each run takes a transaction advisory
+//   lock (kSequencerLock), so the sequencers of several replicas take turns, and the next
+//   run reads the highest number after the previous run committed.
+// - A run moves a batch of staged rows and numbers them in ONE statement, so that the
+//   rows it deletes from `event_staging` are exactly the rows it inserts into `events`
+//   (one snapshot; a separate DELETE after the INSERT would also see rows committed in
+//   between, and lose them). A run's numbers become visible together, at its commit.
+// - Only committed rows are seen, and a writer's rows become visible atomically at its
+//   commit: a rolled-back writer leaves nothing to number, so it leaves no gap.
+// - Rows are numbered in id order. Within one transaction that is its append order.
+//   Across transactions, writes of one aggregate are serialized by the aggregate's row
+//   lock, taken before its events are appended: the later writer stages (and gets its
+//   id) only after the earlier one committed, so a run that sees the later event also
+//   sees the earlier one with a smaller id, and per-aggregate order holds. Events of
+//   different aggregates are numbered in the order the sequencer finds them committed.
+//
+// Latency: a commit that staged events wakes this process's sequencer (EventNotifier::
+// Staged), which numbers them in one short transaction and wakes stream watchers
+// (EventNotifier::Published). Rows that a replica staged and could not number because
+// its process died are numbered by any sequencer's next poll.
+//
+// SQLite numbers events as they are appended; there Start() does nothing and RunOnce()
+// finds nothing to do.
+
+#include <cstdint>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "libs/db/database.h"
+#include "libs/events/outbox.h"
+
+namespace kelola::events {
+
+// The PostgreSQL advisory lock of sequencers (the ASCII bytes of "kelolaob"; writers of
+// events used to take it).
+inline constexpr int64_t kSequencerLock = 0x6b656c6f6c616f62;
+
+struct SequencerOptions {
+  // How often staged rows are looked for without a wake: rows committed by a process that
+  // died before numbering them. A live replica numbers its own.
+  absl::Duration poll_interval = absl::Seconds(1);
+  // Most events numbered in one transaction; a full batch is followed at once by another.
+  int batch_limit = 10000;
+  // Waits after a failed run: doubling from the first to at most poll_interval.
+  absl::Duration min_backoff = absl::Milliseconds(10);
+};
+
+class OutboxSequencer {
+ public:
+  // `notifier` may be null (then only the poll finds staged rows, and nobody is woken).
+  OutboxSequencer(db::Database& db, EventNotifier* notifier, SequencerOptions options = {})
+      : db_(db), notifier_(notifier), options_(options) {}
+  ~OutboxSequencer() { Stop(); }
+  OutboxSequencer(const OutboxSequencer&) = delete;
+  OutboxSequencer& operator=(const OutboxSequencer&) = delete;
+
+  // Starts the background thread (PostgreSQL only). Stop() waits for a run in progress.
+  void Start();
+  void Stop();
+
+  // Numbers every event staged and committed so far (in batches), then wakes watchers.
+  // Returns how many were numbered. Safe to call from several threads and processes.
+  absl::StatusOr<int64_t> RunOnce();
+
+ private:
+  struct Batch {
+    int64_t count = 0;
+    int64_t last_sequence = 0;
+  };
+  // One transaction: at most batch_limit staged rows numbered and moved.
+  absl::StatusOr<Batch> NumberBatch();
+  void Loop();
+  // Waits for a staged commit or the poll interval; returns the `seen` of the next wait.
+  int64_t WaitForWork(int64_t seen);
+
+  db::Database& db_;
+  EventNotifier* const notifier_;
+  const SequencerOptions options_;
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+}  // namespace kelola::events

@@ -109,7 +109,7 @@ v1::CustomerSegment SegmentOfKind(v1::InsightKind kind) {
 }
 
 struct Inputs {
-  std::vector<domain::CustomerRow> customers;
+  std::vector<customer_stream::CustomerRow> customers;
   std::vector<domain::CardRow> cards;
   std::vector<store::CustomerSales> window;           // all stores
   std::vector<store::CustomerSales> window_at_store;  // store filter only
@@ -171,8 +171,8 @@ class Scoring {
 std::vector<std::string> Population(const CustomerIndex& index,
                                     const std::vector<domain::CardRow>& cards) {
   std::vector<std::string> ids;
-  for (const domain::CustomerRow& c : index.rows()) {
-    if (domain::Exists(c)) ids.push_back(c.customer_id);
+  for (const customer_stream::CustomerRow& c : index.rows()) {
+    if (customer_stream::Exists(c)) ids.push_back(c.customer_id);
   }
   for (const domain::CardRow& c : cards) {
     if (index.Find(c.customer_id) == nullptr && c.merged_into_customer_id.empty()) {
@@ -182,7 +182,7 @@ std::vector<std::string> Population(const CustomerIndex& index,
   return ids;
 }
 
-Candidate CandidateOf(const std::string& id, const domain::CustomerRow* customer,
+Candidate CandidateOf(const std::string& id, const customer_stream::CustomerRow* customer,
                       const domain::CardRow* card, const Scoring& scoring,
                       const domain::Overdue& overdue, absl::TimeZone zone, absl::CivilDay today,
                       const std::string& currency) {
@@ -227,7 +227,7 @@ Candidate CandidateOf(const std::string& id, const domain::CustomerRow* customer
 
 // Whether a candidate belongs in the list of `kind` and passes the filter.
 bool Matches(const Candidate& c, v1::InsightKind kind, const Filter& filter,
-             const domain::CustomerRow* customer, const std::set<std::string>& bought_at_store) {
+             const customer_stream::CustomerRow* customer, const std::set<std::string>& bought_at_store) {
   const v1::CustomerInsight& i = c.insight;
   const bool reminder = kind == v1::INSIGHT_KIND_PAYMENT_REMINDER;
   if (reminder ? i.overdue_amount().amount_minor() <= 0 : i.segment() != SegmentOfKind(kind)) {
@@ -295,7 +295,7 @@ absl::StatusOr<v1::ListCustomerInsightsResponse> ReportQueries::ListCustomerInsi
 
   std::vector<Candidate> candidates;
   for (const std::string& id : Population(index, in.cards)) {
-    const domain::CustomerRow* customer = index.Find(id);
+    const customer_stream::CustomerRow* customer = index.Find(id);
     auto card = cards.find(id);
     Candidate c = CandidateOf(id, customer, card == cards.end() ? nullptr : card->second, scoring,
                               in.overdue[id], zone, today, moment->settings.currency);

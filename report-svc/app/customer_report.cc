@@ -47,7 +47,7 @@ absl::StatusOr<Range> CheckRequest(const v1::GetCustomerReportRequest& r,
 
 // What the report reads, in one transaction.
 struct Inputs {
-  std::vector<domain::CustomerRow> customers;
+  std::vector<customer_stream::CustomerRow> customers;
   std::vector<store::CustomerSales> in_range;
   std::vector<store::CustomerSales> at_store;  // all-time sales at the store filter
   std::optional<absl::Time> as_of;
@@ -70,8 +70,8 @@ void CountCustomers(const v1::GetCustomerReportRequest& r, const Inputs& in,
       }
     }
   } else {
-    for (const domain::CustomerRow& c : index.rows()) {
-      if (!domain::Exists(c) || !c.created.has_value()) continue;
+    for (const customer_stream::CustomerRow& c : index.rows()) {
+      if (!customer_stream::Exists(c) || !c.created.has_value()) continue;
       if (r.category_id().empty() || c.category_id == r.category_id()) count(*c.created);
     }
   }
@@ -93,7 +93,7 @@ void AddTopCustomers(std::vector<store::CustomerSales> active, const CustomerInd
     v1::TopCustomer* top = report.add_top_customers();
     top->set_rank(static_cast<int32_t>(i + 1));
     top->set_customer_id(s.customer_id);
-    if (const domain::CustomerRow* c = index.Find(s.customer_id)) {
+    if (const customer_stream::CustomerRow* c = index.Find(s.customer_id)) {
       top->set_display_name(c->display_name);
       top->set_category_id(c->category_id);
     }

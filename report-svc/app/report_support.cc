@@ -39,18 +39,18 @@ std::optional<absl::CivilDay> RequiredDay(errors::FieldErrors& fields, const std
   return *day;
 }
 
-CustomerIndex::CustomerIndex(std::vector<domain::CustomerRow> rows) : rows_(std::move(rows)) {
+CustomerIndex::CustomerIndex(std::vector<customer_stream::CustomerRow> rows) : rows_(std::move(rows)) {
   by_id_.reserve(rows_.size());
   for (size_t i = 0; i < rows_.size(); ++i) by_id_[rows_[i].customer_id] = i;
 }
 
-const domain::CustomerRow* CustomerIndex::Find(const std::string& customer_id) const {
+const customer_stream::CustomerRow* CustomerIndex::Find(const std::string& customer_id) const {
   auto it = by_id_.find(customer_id);
   return it == by_id_.end() ? nullptr : &rows_[it->second];
 }
 
 std::string CustomerIndex::CategoryOf(const std::string& customer_id) const {
-  const domain::CustomerRow* c = Find(customer_id);
+  const customer_stream::CustomerRow* c = Find(customer_id);
   return c == nullptr ? "" : c->category_id;
 }
 

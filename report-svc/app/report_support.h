@@ -18,7 +18,7 @@
 #include "kelola/type/v1/date.pb.h"
 #include "kelola/type/v1/money.pb.h"
 #include "libs/errors/errors.h"
-#include "report-svc/domain/customer_dimension.h"
+#include "libs/customer_stream/customer_reducer.h"
 
 namespace kelola::report::app {
 
@@ -36,15 +36,15 @@ std::optional<absl::CivilDay> RequiredDay(errors::FieldErrors& fields, const std
 // The customers of the dimension by id.
 class CustomerIndex {
  public:
-  explicit CustomerIndex(std::vector<domain::CustomerRow> rows);
+  explicit CustomerIndex(std::vector<customer_stream::CustomerRow> rows);
   // nullptr when the directory has not reported the customer (yet).
-  const domain::CustomerRow* Find(const std::string& customer_id) const;
+  const customer_stream::CustomerRow* Find(const std::string& customer_id) const;
   // The customer's category as of now; "" when none or unknown.
   std::string CategoryOf(const std::string& customer_id) const;
-  const std::vector<domain::CustomerRow>& rows() const { return rows_; }
+  const std::vector<customer_stream::CustomerRow>& rows() const { return rows_; }
 
  private:
-  std::vector<domain::CustomerRow> rows_;
+  std::vector<customer_stream::CustomerRow> rows_;
   std::unordered_map<std::string, size_t> by_id_;
 };
 

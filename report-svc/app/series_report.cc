@@ -70,8 +70,8 @@ void AddNewCustomers(const store::TenantFacts& facts, const v1::GetSeriesRequest
   const CustomerIndex index(facts.Customers());
   const bool by_category = filter.category_id.has_value();
   if (request.store_id().empty()) {
-    for (const domain::CustomerRow& c : index.rows()) {
-      if (!domain::Exists(c) || !c.created.has_value()) continue;
+    for (const customer_stream::CustomerRow& c : index.rows()) {
+      if (!customer_stream::Exists(c) || !c.created.has_value()) continue;
       if (by_category && c.category_id != *filter.category_id) continue;
       add_at(*c.created, 1);
     }

@@ -2,12 +2,12 @@
 
 #include <optional>
 
-#include "report-svc/domain/customer_dimension.h"
+#include "libs/customer_stream/customer_reducer.h"
 
 namespace kelola::report::store {
 namespace {
 
-absl::StatusOr<domain::CustomerRow> LoadCustomer(db::Transaction& tx, const std::string& tenant,
+absl::StatusOr<customer_stream::CustomerRow> LoadCustomer(db::Transaction& tx, const std::string& tenant,
                                                  const std::string& customer_id) {
   auto rows = tx.Query(
       "SELECT version, display_name, phone_e164, category_id, marketing_consent, create_us, "
@@ -15,7 +15,7 @@ absl::StatusOr<domain::CustomerRow> LoadCustomer(db::Transaction& tx, const std:
       "customer_id = ?",
       {tenant, customer_id});
   if (!rows.ok()) return rows.status();
-  domain::CustomerRow row;
+  customer_stream::CustomerRow row;
   row.customer_id = customer_id;
   if (rows->empty()) return row;
   const db::Row& r = rows->front();
@@ -25,13 +25,13 @@ absl::StatusOr<domain::CustomerRow> LoadCustomer(db::Transaction& tx, const std:
   row.category_id = r.GetText(3);
   row.marketing_consent = r.GetInt(4) != 0;
   if (auto us = r.GetOptionalInt(5)) row.created = absl::FromUnixMicros(*us);
-  row.state = static_cast<domain::CustomerState>(r.GetInt(6));
+  row.state = static_cast<customer_stream::CustomerState>(r.GetInt(6));
   row.merged_into_customer_id = r.GetText(7);
   return row;
 }
 
 absl::Status SaveCustomer(db::Transaction& tx, const std::string& tenant,
-                          const domain::CustomerRow& c, int64_t change_no) {
+                          const customer_stream::CustomerRow& c, int64_t change_no) {
   db::Value created = db::Null();
   if (c.created.has_value()) created = absl::ToUnixMicros(*c.created);
   return tx.ExecuteDeferred(
@@ -69,11 +69,11 @@ db::Migration CustomerDimensionMigration(int version) {
 }
 
 absl::Status ApplyCustomerEvent(db::Transaction& tx, const type::v1::Event& event) {
-  const std::optional<std::string> customer_id = domain::CustomerOf(event);
+  const std::optional<std::string> customer_id = customer_stream::CustomerOf(event);
   if (!customer_id.has_value()) return absl::OkStatus();
   auto row = LoadCustomer(tx, event.tenant_id(), *customer_id);
   if (!row.ok()) return row.status();
-  auto next = domain::ReduceCustomer(event, *row);
+  auto next = customer_stream::ReduceCustomer(event, *row);
   if (!next.ok()) return next.status();
   if (*next == *row) return absl::OkStatus();
   return SaveCustomer(tx, event.tenant_id(), *next, event.sequence());

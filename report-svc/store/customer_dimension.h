@@ -2,8 +2,8 @@
 
 // The customer dimension of the reports (report_customers): each customer's name, primary
 // phone, category, marketing consent, creation time and state, projected from customer-svc's
-// event stream by domain::ReduceCustomer (version-guarded, so replays are harmless). Fed by
-// its own consumer (cursor "report-svc.customers" of producer "customer-svc"): the customer
+// event stream by customer_stream::ReduceCustomer (version-guarded, so replays are harmless).
+// Fed by its own consumer (cursor "report-svc.customers" of producer "customer-svc"): the customer
 // and ledger streams are not ordered against each other, and no report needs them to be
 // (a sale of a customer not known yet counts; its name appears once the customer arrives).
 

@@ -106,9 +106,9 @@ bool TenantFacts::SalePasses(size_t row, uint32_t store, const std::vector<uint8
   return customer != kNone && mask[customer];
 }
 
-std::vector<domain::CustomerRow> TenantFacts::Customers() const {
-  std::vector<domain::CustomerRow> out;
-  for (const domain::CustomerRow& c : customers_) {
+std::vector<customer_stream::CustomerRow> TenantFacts::Customers() const {
+  std::vector<customer_stream::CustomerRow> out;
+  for (const customer_stream::CustomerRow& c : customers_) {
     if (c.version > 0) out.push_back(c);
   }
   return out;
@@ -459,7 +459,7 @@ absl::StatusOr<int64_t> CursorOf(db::Transaction& tx, const char* consumer, cons
 }  // namespace
 
 void TenantFacts::ApplyCustomer(const db::Row& r) {
-  domain::CustomerRow& c = customers_[CustomerNo(r.GetText(0))];
+  customer_stream::CustomerRow& c = customers_[CustomerNo(r.GetText(0))];
   c.version = r.GetInt(1);
   c.display_name = r.GetText(2);
   c.phone_e164 = r.GetText(3);
@@ -467,7 +467,7 @@ void TenantFacts::ApplyCustomer(const db::Row& r) {
   c.marketing_consent = r.GetInt(5) != 0;
   c.created.reset();
   if (auto us = r.GetOptionalInt(6)) c.created = absl::FromUnixMicros(*us);
-  c.state = static_cast<domain::CustomerState>(r.GetInt(7));
+  c.state = static_cast<customer_stream::CustomerState>(r.GetInt(7));
   c.merged_into_customer_id = r.GetText(8);
 }
 

@@ -35,7 +35,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "libs/db/database.h"
-#include "report-svc/domain/customer_dimension.h"
+#include "libs/customer_stream/customer_reducer.h"
 #include "report-svc/domain/summary_card.h"
 #include "report-svc/store/report_reads.h"
 
@@ -45,7 +45,7 @@ namespace kelola::report::store {
 // The pointers point into the index and are valid during the read.
 struct Owing {
   const std::string* customer_id = nullptr;
-  const domain::CustomerRow* customer = nullptr;  // version 0: not reported by the directory
+  const customer_stream::CustomerRow* customer = nullptr;  // version 0: not reported by the directory
   const domain::CardRow* card = nullptr;          // ledger_version 0: no card
   std::optional<absl::Time> last_payment;
   int64_t balance = 0;
@@ -61,7 +61,7 @@ class FactIndex;
 class TenantFacts {
  public:
   // Customers the directory reported (version > 0), deleted and merged ones included.
-  std::vector<domain::CustomerRow> Customers() const;
+  std::vector<customer_stream::CustomerRow> Customers() const;
   // Every stored card.
   std::vector<domain::CardRow> Cards() const;
   // As store::SalesByCustomer: counted sales in [from, to) (store "" = all) per customer.
@@ -109,7 +109,7 @@ class TenantFacts {
   // Customers.
   std::vector<std::string> customer_ids_;
   absl::flat_hash_map<std::string, uint32_t> customer_no_;
-  std::vector<domain::CustomerRow> customers_;         // version 0: not reported by the directory
+  std::vector<customer_stream::CustomerRow> customers_;         // version 0: not reported by the directory
   std::vector<domain::CardRow> cards_;                 // ledger_version 0: no card
   std::vector<std::vector<uint32_t>> customer_sales_;  // each customer's sale rows
   // Stores.

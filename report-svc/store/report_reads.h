@@ -14,7 +14,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "libs/db/database.h"
-#include "report-svc/domain/customer_dimension.h"
+#include "libs/customer_stream/customer_reducer.h"
 #include "report-svc/domain/summary_card.h"
 
 namespace kelola::report::store {

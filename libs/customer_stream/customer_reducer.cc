@@ -1,4 +1,4 @@
-#include "report-svc/domain/customer_dimension.h"
+#include "libs/customer_stream/customer_reducer.h"
 
 #include <utility>
 
@@ -6,7 +6,7 @@
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/time/time.h"
 
-namespace kelola::report::domain {
+namespace kelola::customer_stream {
 namespace {
 
 namespace cv1 = customer::v1;
@@ -125,4 +125,4 @@ absl::StatusOr<CustomerRow> ReduceCustomer(const type::v1::Event& event, const C
   return next;
 }
 
-}  // namespace kelola::report::domain
+}  // namespace kelola::customer_stream

@@ -1,8 +1,9 @@
 #pragma once
 
-// The customer dimension of the reports as a pure reducer: what report-svc keeps of each
-// customer from customer-svc's event stream (name, primary phone, category, marketing
-// consent, creation time, state). Guarded by the customer record's version (the event's
+// What other services keep of each customer from customer-svc's event stream, as a pure
+// reducer: name, primary phone, category, marketing consent, creation time, state and the
+// survivor of a merge (report-svc's customer dimension; ledger-svc's directory projection
+// keeps state, category and survivor). Guarded by the customer record's version (the event's
 // aggregate_version): an event older than the stored row is ignored, one of the same version
 // is applied again (customer-svc emits CustomerUpdated and CustomerCategoryChanged of one
 // change with one version, and both set absolute values), so replays and redeliveries are
@@ -16,7 +17,7 @@
 #include "absl/time/time.h"
 #include "kelola/type/v1/event.pb.h"
 
-namespace kelola::report::domain {
+namespace kelola::customer_stream {
 
 enum class CustomerState : int {
   kActive = 1,
@@ -54,4 +55,4 @@ std::optional<std::string> CustomerOf(const type::v1::Event& event);
 // is older than the row. INVALID_ARGUMENT when a known payload cannot be read.
 absl::StatusOr<CustomerRow> ReduceCustomer(const type::v1::Event& event, const CustomerRow& row);
 
-}  // namespace kelola::report::domain
+}  // namespace kelola::customer_stream

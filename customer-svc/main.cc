@@ -26,8 +26,9 @@
 
 ABSL_FLAG(std::string, db, "", "database URL: sqlite:PATH, sqlite::memory: or postgres://...");
 ABSL_FLAG(std::string, ledger, "", "ledger-svc address (HOST:PORT, dns:///..., ipv4:...)");
-ABSL_FLAG(bool, group_commit, true,
-          "share one durable commit among concurrent writes (never acknowledged before it)");
+ABSL_FLAG(std::string, group_commit, "auto",
+          "share one durable commit among concurrent writes (never acknowledged before it): "
+          "on, off, or auto (on for SQLite, off for PostgreSQL)");
 ABSL_FLAG(int, group_commit_max_batch, 128, "most writes in one shared commit");
 ABSL_FLAG(absl::Duration, resume_interval, absl::Seconds(2),
           "how often unfinished merges and abandoned deletes are resumed");
@@ -68,7 +69,9 @@ int main(int argc, char** argv) {
     kelola::config::Die("--group_commit_max_batch", valid);
   }
   kelola::db::GroupCommitter group_commit(*db, batching);
-  if (absl::GetFlag(FLAGS_group_commit)) directory_options.writer = &group_commit;
+  auto grouped = kelola::db::GroupCommitWanted(absl::GetFlag(FLAGS_group_commit), db->dialect());
+  if (!grouped.ok()) kelola::config::Die("--group_commit", grouped.status());
+  if (*grouped) directory_options.writer = &group_commit;
   auto directory =
       kelola::customer::store::NewSqlDirectoryStore(*db, clock, outbox, directory_options);
   kelola::customer::store::CustomerQuery query(clock);

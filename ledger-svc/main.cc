@@ -4,14 +4,17 @@
 #include "absl/flags/flag.h"
 #include "kelola/ledger/v1/events.pb.h"
 #include "ledger-svc/api/grpc_customer_directory.h"
+#include "ledger-svc/app/local_customer_directory.h"
 #include "ledger-svc/api/ledger_internal_service.h"
 #include "ledger-svc/api/ledger_service.h"
 #include "ledger-svc/api/tenant_settings_cache.h"
+#include "ledger-svc/store/directory_projection.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "ledger-svc/store/migrations.h"
 #include "libs/clock/clock.h"
 #include "libs/config/config.h"
 #include "libs/db/group_commit.h"
+#include "libs/events/event_consumer.h"
 #include "libs/events/event_service.h"
 #include "libs/events/outbox_sequencer.h"
 #include "libs/ids/ids.h"
@@ -19,8 +22,11 @@
 
 ABSL_FLAG(std::string, db, "", "database URL: sqlite:PATH, sqlite::memory: or postgres://...");
 ABSL_FLAG(std::string, customer, "", "customer-svc address (HOST:PORT, dns:///..., ipv4:...)");
-ABSL_FLAG(bool, group_commit, true,
-          "share one durable commit among concurrent writes (never acknowledged before it)");
+ABSL_FLAG(std::string, group_commit, "auto",
+          "share one durable commit among concurrent writes (never acknowledged before it): "
+          "on, off, or auto (on for SQLite, whose one writer commits one transaction at a "
+          "time; off for PostgreSQL, which runs writes concurrently and groups their WAL "
+          "flushes itself)");
 ABSL_FLAG(int, group_commit_max_batch, 128, "most writes in one shared commit");
 
 int main(int argc, char** argv) {
@@ -50,20 +56,33 @@ int main(int argc, char** argv) {
       *db, notifier,
       kelola::events::EventTypesOf(kelola::ledger::v1::SaleRecorded::descriptor()->file()),
       watch_options);
-  kelola::ledger::GrpcCustomerDirectory directory(customer);
+  kelola::ledger::GrpcCustomerDirectory remote_directory(customer);
+  // Whether a customer may buy, from the ledger's projection of customer-svc's directory,
+  // which customer-svc's event stream keeps current (no call to customer-svc per sale).
+  kelola::ledger::DirectoryProjection projection(*db);
+  kelola::ledger::LocalCustomerDirectory directory(projection, remote_directory);
+  kelola::events::ConsumerOptions directory_feed_options;
+  directory_feed_options.consumer = kelola::ledger::kDirectoryConsumer;
+  directory_feed_options.producer = kelola::ledger::kDirectoryProducer;
+  directory_feed_options.internal_key = watch_options.internal_key;
+  kelola::events::EventConsumer directory_feed(
+      *db, customer, directory_feed_options,
+      kelola::events::BatchHandler(kelola::ledger::ApplyDirectoryEvents));
+  directory_feed.Start();
   kelola::db::GroupCommitOptions batching;
   batching.max_batch = absl::GetFlag(FLAGS_group_commit_max_batch);
   if (absl::Status valid = batching.Validate(); !valid.ok()) {
     kelola::config::Die("--group_commit_max_batch", valid);
   }
   kelola::db::GroupCommitter group_commit(*db, batching);
-  kelola::ledger::LedgerStore store(*db, clock, ids, &notifier,
-                                    absl::GetFlag(FLAGS_group_commit) ? &group_commit : nullptr);
-  kelola::ledger::TenantSettingsCache tenants(directory, clock, &store);
+  auto grouped = kelola::db::GroupCommitWanted(absl::GetFlag(FLAGS_group_commit), db->dialect());
+  if (!grouped.ok()) kelola::config::Die("--group_commit", grouped.status());
+  kelola::ledger::LedgerStore store(*db, clock, ids, &notifier, *grouped ? &group_commit : nullptr);
+  kelola::ledger::TenantSettingsCache tenants(remote_directory, clock, &store);
   kelola::ledger::LedgerServiceImpl ledger_service(store, directory, tenants, clock);
   kelola::ledger::LedgerInternalServiceImpl internal_service(store, tenants);
 
   return kelola::server::ServeUntilSignal(
       options, &registry, {&ledger_service, &internal_service, &event_service},
-      [&] { return db->Ping(); }, {[&] { sequencer.Stop(); }, [&] { notifier.Shutdown(); }});
+      [&] { return db->Ping(); }, {[&] { sequencer.Stop(); }, [&] { notifier.Shutdown(); }, [&] { directory_feed.Stop(); }});
 }

@@ -344,11 +344,29 @@ class SqlDirectoryTx final : public DirectoryTx {
     auto n = tx_.Execute("DELETE FROM consent_history WHERE tenant_id = ? AND customer_id = ?",
                          {tenant_, id});
     if (!n.ok()) return n.status();
-    // Earlier events must not bring the personal data back on replay.
-    auto rows = tx_.Query(
-        "SELECT sequence, type FROM events WHERE tenant_id = ? AND aggregate_type = 'customer' "
-        "AND aggregate_id = ?",
-        {tenant_, id});
+    // Earlier events must not bring the personal data back on replay: those still staged
+    // for numbering (PostgreSQL, outbox_sequencer.h) first, then the numbered ones, so that
+    // an event the sequencer moves meanwhile is scrubbed in one table or the other.
+    for (const auto& [table, key] : {std::pair<const char*, const char*>{"event_staging", "id"},
+                                     std::pair<const char*, const char*>{"events", "sequence"}}) {
+      if (absl::Status s = ScrubCustomerEvents(table, key, id); !s.ok()) return s;
+    }
+    auto audit = tx_.Execute(
+        "INSERT INTO erasure_audit (tenant_id, customer_id, erase_time_micros, principal, "
+        "reason, request_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, customer_id) DO "
+        "NOTHING",
+        {tenant_, id, absl::ToUnixMicros(now_), options_ ? options_->principal : std::string(),
+         std::string(reason), options_ ? options_->request_id : std::string()});
+    return audit.status();
+  }
+
+  // Replaces the payload of customer `id`'s events in `table` (`key` its row key) that carry
+  // personal data with one that carries the id only.
+  absl::Status ScrubCustomerEvents(const char* table, const char* key, const std::string& id) {
+    auto rows = tx_.Query(absl::StrCat("SELECT ", key, ", type FROM ", table,
+                                       " WHERE tenant_id = ? AND aggregate_type = 'customer' "
+                                       "AND aggregate_id = ?"),
+                          {tenant_, id});
     if (!rows.ok()) return rows.status();
     for (const auto& row : *rows) {
       const std::string type = row.GetText(1);
@@ -368,17 +386,11 @@ class SqlDirectoryTx final : public DirectoryTx {
       } else {
         continue;  // the other customer events carry ids only
       }
-      auto u = tx_.Execute("UPDATE events SET payload = ? WHERE sequence = ?",
+      auto u = tx_.Execute(absl::StrCat("UPDATE ", table, " SET payload = ? WHERE ", key, " = ?"),
                            {db::Bytes{payload}, row.GetInt(0)});
       if (!u.ok()) return u.status();
     }
-    auto audit = tx_.Execute(
-        "INSERT INTO erasure_audit (tenant_id, customer_id, erase_time_micros, principal, "
-        "reason, request_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, customer_id) DO "
-        "NOTHING",
-        {tenant_, id, absl::ToUnixMicros(now_), options_ ? options_->principal : std::string(),
-         std::string(reason), options_ ? options_->request_id : std::string()});
-    return audit.status();
+    return absl::OkStatus();
   }
 
   absl::StatusOr<std::vector<type::v1::Event>> CustomerEvents(

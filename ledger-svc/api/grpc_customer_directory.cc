@@ -81,7 +81,7 @@ absl::StatusOr<CustomerCheck> GrpcCustomerDirectory::CheckForSale(absl::string_v
   }
   if (!status.ok()) return Unavailable(status.error_message());
   if (response.allowed() && response.state() == customer::v1::CUSTOMER_STATE_ACTIVE) {
-    return CustomerCheck{response.category_id()};
+    return CustomerCheck{response.category_id(), response.customer_version()};
   }
   switch (response.state()) {
     case customer::v1::CUSTOMER_STATE_ARCHIVED:

@@ -112,6 +112,18 @@ bool Replay(LedgerStore& store, const LedgerContext& ctx, absl::string_view rpc,
   return true;
 }
 
+// The answer to a write refused by its checks: the stored response when the request_id was
+// recorded earlier with this request, else the refusal.
+template <typename Response>
+grpc::Status RefusedUnlessReplay(LedgerStore& store, const LedgerContext& ctx,
+                                 absl::string_view rpc, const std::string& request_id,
+                                 const google::protobuf::Message& request, Response* response,
+                                 const absl::Status& refusal) {
+  grpc::Status replayed;
+  if (Replay(store, ctx, rpc, request_id, request, response, &replayed)) return replayed;
+  return ToGrpc(refusal);
+}
+
 // STORE_NOT_ALLOWED when an existing entry of `ids` (`entity` "sale" or "payment") belongs
 // to a store the principal may not act for. Asked before the write and before a request_id
 // replay, which would otherwise answer with the entry; an entry's store never changes, so
@@ -161,27 +173,36 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
   if (!req->store_id().empty()) {
     if (absl::Status s = api::RequireStore(*ctx, req->store_id()); !s.ok()) return ToGrpc(s);
   }
-  // A replay is answered before anything else: the request was valid when first
-  // recorded, and checks that depend on the clock or on customer-svc may differ now.
-  grpc::Status replayed;
-  if (Replay(store_, *ctx, "RecordSale", req->request_id(), *req, response, &replayed)) {
-    return replayed;
+  // The write claims its request_id in its own transaction, which answers a replay with the
+  // stored response. A replay refused by these checks is answered too: the request was
+  // valid when first recorded, and checks that depend on the clock or on customer-svc may
+  // differ now. So the stored response is looked up only for a refused request.
+  auto category = CheckSale(*context, *ctx, *req);
+  if (!category.ok()) {
+    return RefusedUnlessReplay(store_, *ctx, "RecordSale", req->request_id(), *req, response,
+                               category.status());
   }
-  if (auto s = tenants_.ResolveForWrite(api::CallDeadline(*context), *ctx); !s.ok()) {
-    return ToGrpc(s);
+  return Respond(store_.RecordSale(*ctx, *req, *category), response);
+}
+
+absl::StatusOr<std::string> LedgerServiceImpl::CheckSale(const grpc::ServerContext& context,
+                                                         LedgerContext& ctx,
+                                                         const v1::RecordSaleRequest& req) {
+  if (auto s = tenants_.ResolveForWrite(api::CallDeadline(context), ctx); !s.ok()) {
+    return s;
   }
-  if (req->items_size() > 500) return ToGrpc(TooMany("items", 500));
+  if (req.items_size() > 500) return TooMany("items", 500);
   const absl::Time now = clock_.Now();
   errors::FieldErrors fields;
-  MoneyChecker money(fields, ctx->currency);
-  CheckRequestId(fields, req->request_id());
-  CheckId(fields, "sale_id", req->sale_id(), false);
-  CheckId(fields, "customer_id", req->customer_id(), false);
-  CheckLength(fields, "store_id", req->store_id(), 64, true);
-  if (req->items_size() == 0) fields.Add("items", "at least one item is required");
+  MoneyChecker money(fields, ctx.currency);
+  CheckRequestId(fields, req.request_id());
+  CheckId(fields, "sale_id", req.sale_id(), false);
+  CheckId(fields, "customer_id", req.customer_id(), false);
+  CheckLength(fields, "store_id", req.store_id(), 64, true);
+  if (req.items_size() == 0) fields.Add("items", "at least one item is required");
   std::vector<LineInput> lines;
-  for (int i = 0; i < req->items_size(); ++i) {
-    const auto& item = req->items(i);
+  for (int i = 0; i < req.items_size(); ++i) {
+    const auto& item = req.items(i);
     const std::string p = absl::StrCat("items[", i, "]");
     CheckLength(fields, p + ".sku", item.sku(), 100);
     CheckLength(fields, p + ".name", item.name(), 200, true);
@@ -201,75 +222,75 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
     }
     lines.push_back({item.quantity_milli(), price, discount});
   }
-  const int64_t order_discount = money.Check("order_discount", req->has_order_discount(),
-                                             req->order_discount(), MoneyChecker::kZeroOrMore);
+  const int64_t order_discount = money.Check("order_discount", req.has_order_discount(),
+                                             req.order_discount(), MoneyChecker::kZeroOrMore);
   const int64_t total =
-      money.Check("total", req->has_total(), req->total(), MoneyChecker::kZeroOrMore, true);
-  const int64_t paid = money.Check("amount_paid_now", req->has_amount_paid_now(),
-                                   req->amount_paid_now(), MoneyChecker::kZeroOrMore);
-  const int64_t credit = money.Check("apply_credit", req->has_apply_credit(), req->apply_credit(),
+      money.Check("total", req.has_total(), req.total(), MoneyChecker::kZeroOrMore, true);
+  const int64_t paid = money.Check("amount_paid_now", req.has_amount_paid_now(),
+                                   req.amount_paid_now(), MoneyChecker::kZeroOrMore);
+  const int64_t credit = money.Check("apply_credit", req.has_apply_credit(), req.apply_credit(),
                                      MoneyChecker::kZeroOrMore);
-  if (paid > 0 && !ValidMethod(req->payment_method())) {
+  if (paid > 0 && !ValidMethod(req.payment_method())) {
     fields.Add("payment_method", "required when amount_paid_now > 0 (a known method)");
-  } else if (req->payment_method() != v1::PAYMENT_METHOD_UNSPECIFIED &&
-             !ValidMethod(req->payment_method())) {
+  } else if (req.payment_method() != v1::PAYMENT_METHOD_UNSPECIFIED &&
+             !ValidMethod(req.payment_method())) {
     fields.Add("payment_method", "unknown payment method");
   }
-  CheckLength(fields, "payment_method_detail", req->payment_method_detail(), 100);
-  CheckLength(fields, "payment_reference", req->payment_reference(), 100);
-  CheckLength(fields, "note", req->note(), 1000);
-  CheckLength(fields, "external_reference", req->external_reference(), 100);
-  CheckTime(fields, "sale_time", req->has_sale_time(), req->sale_time(), now,
+  CheckLength(fields, "payment_method_detail", req.payment_method_detail(), 100);
+  CheckLength(fields, "payment_reference", req.payment_reference(), 100);
+  CheckLength(fields, "note", req.note(), 1000);
+  CheckLength(fields, "external_reference", req.external_reference(), 100);
+  CheckTime(fields, "sale_time", req.has_sale_time(), req.sale_time(), now,
             options_.future_tolerance);
-  if (req->has_due_date()) {
-    auto due = time::FromDate(req->due_date(), "due_date");
+  if (req.has_due_date()) {
+    auto due = time::FromDate(req.due_date(), "due_date");
     if (!due.ok()) {
       fields.Merge("", due.status());
     } else {
-      const absl::Time sale_time = req->has_sale_time() ? time::ToTime(req->sale_time()) : now;
-      if (*due < absl::ToCivilDay(sale_time, ctx->time_zone)) {
+      const absl::Time sale_time = req.has_sale_time() ? time::ToTime(req.sale_time()) : now;
+      if (*due < absl::ToCivilDay(sale_time, ctx.time_zone)) {
         fields.Add("due_date", "before the sale's date");
       }
     }
   }
-  if (!fields.empty()) return ToGrpc(fields.ToStatus());
-  if (auto st = money.CurrencyStatus(); !st.ok()) return ToGrpc(st);
+  if (!fields.empty()) return fields.ToStatus();
+  if (auto st = money.CurrencyStatus(); !st.ok()) return st;
   auto totals = ComputeTotals(lines, order_discount);
-  if (!totals.ok()) return ToGrpc(totals.status());
+  if (!totals.ok()) return totals.status();
   if (order_discount > totals->subtotal) {
     fields.Add("order_discount", "larger than the subtotal");
-    return ToGrpc(fields.ToStatus());
+    return fields.ToStatus();
   }
   if (totals->total != total) {
-    return ToGrpc(errors::Error(
+    return errors::Error(
         absl::StatusCode::kInvalidArgument, "TOTAL_MISMATCH",
         "total differs from the total computed from the items and discounts",
         {{"computed_total", absl::StrCat(totals->total)}, {"given_total", absl::StrCat(total)}},
-        {{"total", absl::StrCat("computed total is ", totals->total)}}));
+        {{"total", absl::StrCat("computed total is ", totals->total)}});
   }
   auto paid_and_credit = CheckedAdd(paid, credit);
   if (!paid_and_credit.ok()) {
-    return ToGrpc(RequestAmountOverflow("apply_credit",
-                                        "amount_paid_now + apply_credit does not fit in 64 bits"));
+    return RequestAmountOverflow("apply_credit",
+                                        "amount_paid_now + apply_credit does not fit in 64 bits");
   }
   if (*paid_and_credit > total) {
     fields.Add("amount_paid_now", "amount_paid_now + apply_credit is more than the total");
-    return ToGrpc(fields.ToStatus());
+    return fields.ToStatus();
   }
-  if (req->customer_id().empty() && (*paid_and_credit < total || credit > 0)) {
-    return ToGrpc(errors::Error(
+  if (req.customer_id().empty() && (*paid_and_credit < total || credit > 0)) {
+    return errors::Error(
         absl::StatusCode::kInvalidArgument, "CUSTOMER_REQUIRED",
         "a walk-in sale must be paid in full now; credit needs a customer", {},
-        {{"customer_id", "required for a sale not paid in full or applying credit"}}));
+        {{"customer_id", "required for a sale not paid in full or applying credit"}});
   }
   std::string category;
-  if (!req->customer_id().empty()) {
+  if (!req.customer_id().empty()) {
     auto check =
-        directory_.CheckForSale(ctx->tenant_id, req->customer_id(), api::CallDeadline(*context));
-    if (!check.ok()) return ToGrpc(check.status());
+        directory_.CheckForSale(ctx.tenant_id, req.customer_id(), api::CallDeadline(context));
+    if (!check.ok()) return check.status();
     category = check->category_id;
   }
-  return Respond(store_.RecordSale(*ctx, *req, category), response);
+  return category;
 }
 
 grpc::Status LedgerServiceImpl::GetSale(grpc::ServerContext* context, const v1::GetSaleRequest* req,
@@ -396,35 +417,40 @@ grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
       !s.ok()) {
     return ToGrpc(s);
   }
-  // A replay is answered before anything else: the request was valid when first
-  // recorded, and checks that depend on the clock or on customer-svc may differ now.
-  grpc::Status replayed;
-  if (Replay(store_, *ctx, "RecordPayment", req->request_id(), *req, response, &replayed)) {
-    return replayed;
+  // As in RecordSale: a replay is answered by the write, or when refused by these checks.
+  if (absl::Status checked = CheckPayment(*context, *ctx, *req); !checked.ok()) {
+    return RefusedUnlessReplay(store_, *ctx, "RecordPayment", req->request_id(), *req, response,
+                               checked);
   }
-  if (auto s = tenants_.ResolveForWrite(api::CallDeadline(*context), *ctx); !s.ok()) {
-    return ToGrpc(s);
+  return Respond(store_.RecordPayment(*ctx, *req), response);
+}
+
+absl::Status LedgerServiceImpl::CheckPayment(const grpc::ServerContext& context,
+                                             LedgerContext& ctx,
+                                             const v1::RecordPaymentRequest& req) {
+  if (auto s = tenants_.ResolveForWrite(api::CallDeadline(context), ctx); !s.ok()) {
+    return s;
   }
-  if (req->allocations_size() > 500) return ToGrpc(TooMany("allocations", 500));
+  if (req.allocations_size() > 500) return TooMany("allocations", 500);
   errors::FieldErrors fields;
-  MoneyChecker money(fields, ctx->currency);
-  CheckRequestId(fields, req->request_id());
-  CheckId(fields, "payment_id", req->payment_id(), false);
-  CheckId(fields, "customer_id", req->customer_id(), true);
-  CheckLength(fields, "store_id", req->store_id(), 64);
+  MoneyChecker money(fields, ctx.currency);
+  CheckRequestId(fields, req.request_id());
+  CheckId(fields, "payment_id", req.payment_id(), false);
+  CheckId(fields, "customer_id", req.customer_id(), true);
+  CheckLength(fields, "store_id", req.store_id(), 64);
   const int64_t amount =
-      money.Check("amount", req->has_amount(), req->amount(), MoneyChecker::kPositive, true);
-  if (!ValidMethod(req->method())) fields.Add("method", "required: a known payment method");
-  CheckLength(fields, "method_detail", req->method_detail(), 100);
-  CheckLength(fields, "reference", req->reference(), 100);
-  CheckLength(fields, "note", req->note(), 1000);
-  CheckTime(fields, "received_time", req->has_received_time(), req->received_time(), clock_.Now(),
+      money.Check("amount", req.has_amount(), req.amount(), MoneyChecker::kPositive, true);
+  if (!ValidMethod(req.method())) fields.Add("method", "required: a known payment method");
+  CheckLength(fields, "method_detail", req.method_detail(), 100);
+  CheckLength(fields, "reference", req.reference(), 100);
+  CheckLength(fields, "note", req.note(), 1000);
+  CheckTime(fields, "received_time", req.has_received_time(), req.received_time(), clock_.Now(),
             options_.future_tolerance);
   std::set<std::string> seen;
   int64_t sum = 0;
   bool overflow = false;
-  for (int i = 0; i < req->allocations_size(); ++i) {
-    const auto& a = req->allocations(i);
+  for (int i = 0; i < req.allocations_size(); ++i) {
+    const auto& a = req.allocations(i);
     const std::string p = absl::StrCat("allocations[", i, "]");
     CheckId(fields, p + ".sale_id", a.sale_id(), true);
     if (!a.sale_id().empty() && !seen.insert(a.sale_id()).second) {
@@ -437,17 +463,17 @@ grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
   if (!overflow && sum > amount && amount > 0) {
     fields.Add("allocations", "allocations add up to more than the amount");
   }
-  if (!fields.empty()) return ToGrpc(fields.ToStatus());
-  if (auto st = money.CurrencyStatus(); !st.ok()) return ToGrpc(st);
+  if (!fields.empty()) return fields.ToStatus();
+  if (auto st = money.CurrencyStatus(); !st.ok()) return st;
   if (overflow) {
-    return ToGrpc(RequestAmountOverflow("allocations", "the amounts add up to more than 64 bits"));
+    return RequestAmountOverflow("allocations", "the amounts add up to more than 64 bits");
   }
   auto check =
-      directory_.CheckForSale(ctx->tenant_id, req->customer_id(), api::CallDeadline(*context));
+      directory_.CheckForSale(ctx.tenant_id, req.customer_id(), api::CallDeadline(context));
   if (!check.ok() && errors::Reason(check.status()) != "CUSTOMER_ARCHIVED") {
-    return ToGrpc(check.status());  // archived customers may pay
+    return check.status();  // archived customers may pay
   }
-  return Respond(store_.RecordPayment(*ctx, *req), response);
+  return absl::OkStatus();
 }
 
 grpc::Status LedgerServiceImpl::GetPayment(grpc::ServerContext* context,

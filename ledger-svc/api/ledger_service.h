@@ -75,6 +75,12 @@ class LedgerServiceImpl final : public v1::LedgerService::Service {
  private:
   // Tenant and principal of the call with the tenant's currency and time zone.
   absl::StatusOr<LedgerContext> Context(const grpc::ServerContext& context);
+  // The checks of a write before the store runs it (tenant settings into `ctx`, fields,
+  // and for a sale whether the customer may buy: its category, "" for a walk-in sale).
+  absl::StatusOr<std::string> CheckSale(const grpc::ServerContext& context, LedgerContext& ctx,
+                                        const v1::RecordSaleRequest& req);
+  absl::Status CheckPayment(const grpc::ServerContext& context, LedgerContext& ctx,
+                            const v1::RecordPaymentRequest& req);
 
   LedgerStore& store_;
   CustomerDirectory& directory_;

@@ -4,6 +4,7 @@
 // customer, and each tenant's currency and time zone. Implemented over gRPC by
 // api/grpc_customer_directory.h; tests use fakes.
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -14,6 +15,7 @@ namespace kelola::ledger {
 
 struct CustomerCheck {
   std::string category_id;  // empty for none; used for category credit limits
+  int64_t version = 0;      // the customer record's version the answer is of; 0 = unknown
 };
 
 // A tenant's settings as customer-svc keeps them (kelola.customer.v1.TenantSettings).

@@ -190,8 +190,11 @@ absl::StatusOr<std::vector<v1::Refund>> LoadRefunds(Transaction& tx, const Ledge
 absl::StatusOr<v1::Sale> BuildSale(Transaction& tx, const LedgerContext& ctx, const SaleFacts& f,
                                    v1::SaleView view, absl::CivilDay today);
 
+// `allocations`: the payment's allocations when the caller knows them (a payment it has
+// just inserted); nullptr = read from the database.
 absl::StatusOr<v1::Payment> BuildPayment(Transaction& tx, const LedgerContext& ctx,
-                                         const PaymentFacts& f);
+                                         const PaymentFacts& f,
+                                         const std::vector<v1::Allocation>* allocations = nullptr);
 
 // Find*: nullopt when absent; Get*: NOT_FOUND SALE_NOT_FOUND / PAYMENT_NOT_FOUND.
 absl::StatusOr<std::optional<SaleFacts>> FindSale(Transaction& tx, const LedgerContext& ctx,
@@ -260,6 +263,26 @@ absl::StatusOr<v1::CustomerLedgerStats> BumpAndRecord(Transaction& tx, const Led
 // The next value of a per-tenant counter (sale and payment numbers, entry order).
 absl::StatusOr<int64_t> NextCounter(Transaction& tx, const std::string& tenant,
                                     absl::string_view name);
+
+// The sale and payment numbers of one write. On SQLite they are taken inside the write's
+// transaction (its single writer serializes writes anyway). On PostgreSQL a counter row
+// updated inside the write would stay locked until the write commits, so that all of a
+// tenant's writes would take turns through their round trips and commit (a lock convoy);
+// there each number is reserved before the write, in a short transaction of its own. A
+// write that then fails, or turns out to be a replay, leaves a gap: numbers may have gaps
+// and are never reused (kelola.ledger.v1.Sale.number).
+class EntryNumbers {
+ public:
+  // Reserves one number of each counter in `names` (PostgreSQL); nothing on SQLite.
+  static absl::StatusOr<EntryNumbers> Reserve(db::Database& db, const std::string& tenant,
+                                              std::vector<std::string> names);
+  // The write's number of counter `name`: the reserved one, else the next one in `tx`.
+  absl::StatusOr<int64_t> Take(Transaction& tx, const std::string& tenant,
+                               absl::string_view name) const;
+
+ private:
+  std::vector<std::pair<std::string, int64_t>> reserved_;
+};
 
 // A sale's amounts for event payloads.
 v1::SalePosition Position(const v1::Sale& sale);

@@ -31,6 +31,7 @@ using entries::CreditSources;
 using entries::CustomerRow;
 using entries::DayStartMicros;
 using entries::DayText;
+using entries::EntryNumbers;
 using entries::EffectiveLimit;
 using entries::Err;
 using entries::FindPayment;
@@ -109,6 +110,9 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
                                                                const std::string& category_id) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
+  std::vector<std::string> counters = {"sale"};
+  if (req.amount_paid_now().amount_minor() > 0) counters.push_back("payment");
+  LEDGER_ASSIGN_OR_RETURN(numbers, EntryNumbers::Reserve(db_, ctx.tenant_id, counters));
   auto result = RunIdempotent<v1::RecordSaleResponse>(
       writer_, ctx, "RecordSale", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::RecordSaleResponse& out) -> absl::Status {
@@ -172,7 +176,7 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
                 {{"credit", absl::StrCat(available)}, {"attempted", absl::StrCat(apply_credit)}});
           }
         }
-        LEDGER_ASSIGN_OR_RETURN(number, NextCounter(tx, ctx.tenant_id, "sale"));
+        LEDGER_ASSIGN_OR_RETURN(number, numbers.Take(tx, ctx.tenant_id, "sale"));
         const int64_t sale_time = req.has_sale_time() ? Micros(req.sale_time()) : now;
 
         v1::Sale record;
@@ -215,8 +219,9 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
             {ctx.tenant_id, sale_id, number, customer, req.store_id(), totals.total, sale_time,
              due_text.empty() ? db::Null() : Value(due_text), Bytes{record.SerializeAsString()}}));
         v1::Payment p;  // the payment made with the sale
+        std::vector<v1::Allocation> new_allocations;  // its allocation, when there is one
         if (paid_now > 0) {
-          LEDGER_ASSIGN_OR_RETURN(pnumber, NextCounter(tx, ctx.tenant_id, "payment"));
+          LEDGER_ASSIGN_OR_RETURN(pnumber, numbers.Take(tx, ctx.tenant_id, "payment"));
           p.set_payment_id(payment_id);
           p.set_number(pnumber);
           p.set_customer_id(customer);
@@ -232,9 +237,23 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
           p.set_recorded_by(ctx.principal);
           SetTime(p.mutable_record_time(), now);
           LEDGER_RETURN_IF_ERROR(InsertPayment(tx, ctx, p, paid_now, sale_time));
-          LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(), sale_id,
-                                                  payment_id, paid_now,
-                                                  v1::ALLOCATION_KIND_SALE_PAYMENT));
+          std::string allocation_id;
+          LEDGER_RETURN_IF_ERROR(InsertAllocation(
+              tx, ctx, ids_, now, req.request_id(), sale_id, payment_id, paid_now,
+              v1::ALLOCATION_KIND_SALE_PAYMENT, "", false, &allocation_id));
+          // The sale's only allocation so far, known without reading it back.
+          v1::Allocation& a = new_allocations.emplace_back();
+          a.set_allocation_id(allocation_id);
+          a.set_sale_id(sale_id);
+          a.set_sale_number(number);
+          a.set_payment_id(payment_id);
+          a.set_payment_number(pnumber);
+          a.set_payment_method(req.payment_method());
+          *a.mutable_amount() = M(paid_now, cur);
+          a.set_kind(v1::ALLOCATION_KIND_SALE_PAYMENT);
+          SetTime(a.mutable_create_time(), now);
+          a.set_created_by(ctx.principal);
+          a.set_request_id(req.request_id());
         }
         for (const auto& [source, amount] : credit_plan) {
           LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(), sale_id,
@@ -252,9 +271,11 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
           facts.due = time::ToCivilDay(req.due_date());
         }
         LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, facts, v1::SALE_VIEW_BASIC, today));
-        if (paid_now > 0 || !credit_plan.empty()) {  // a credit sale has no allocation yet
+        if (!credit_plan.empty()) {  // allocations of earlier payments: read back, with theirs
           LEDGER_ASSIGN_OR_RETURN(allocations, LoadAllocations(tx, ctx, "sale_id", sale_id));
           for (auto& a : allocations) *sale.add_allocations() = std::move(a);
+        } else {  // none, or only the one of the payment made with the sale
+          for (const v1::Allocation& a : new_allocations) *sale.add_allocations() = a;
         }
         *out.mutable_sale() = sale;
         StatsDelta delta;
@@ -269,7 +290,7 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
           delta.new_payments.push_back({pf.amount - pf.returned, sale_time,
                                         pf.record.origin() == v1::PAYMENT_ORIGIN_PAYMENT,
                                         pf.unallocated()});
-          LEDGER_ASSIGN_OR_RETURN(payment, BuildPayment(tx, ctx, pf));
+          LEDGER_ASSIGN_OR_RETURN(payment, BuildPayment(tx, ctx, pf, &new_allocations));
           *out.mutable_sale_payment() = std::move(payment);
         }
         v1::SaleRecorded event;
@@ -300,6 +321,7 @@ absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
     const LedgerContext& ctx, const v1::RecordPaymentRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
+  LEDGER_ASSIGN_OR_RETURN(numbers, EntryNumbers::Reserve(db_, ctx.tenant_id, {"payment"}));
   auto result = RunIdempotent<v1::RecordPaymentResponse>(
       writer_, ctx, "RecordPayment", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::RecordPaymentResponse& out) -> absl::Status {
@@ -359,7 +381,7 @@ absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
                       {"attempted", absl::StrCat(amount)},
                       {"excess", absl::StrCat(excess)}});
         }
-        LEDGER_ASSIGN_OR_RETURN(number, NextCounter(tx, ctx.tenant_id, "payment"));
+        LEDGER_ASSIGN_OR_RETURN(number, numbers.Take(tx, ctx.tenant_id, "payment"));
         const int64_t received = req.has_received_time() ? Micros(req.received_time()) : now;
         v1::Payment p;
         p.set_payment_id(payment_id);

@@ -1,5 +1,6 @@
 #include "ledger-svc/store/migrations.h"
 
+#include "ledger-svc/store/directory_projection.h"
 #include "libs/events/outbox.h"
 
 namespace kelola::ledger {
@@ -182,18 +183,34 @@ UPDATE tenant_settings SET ledger_currency = currency_code
   return m;
 }
 
+// Entry order of allocations on PostgreSQL from a sequence instead of the tenant's
+// "allocation" counter row (EntryNumbers, InsertAllocation), continuing above every value
+// the counters handed out. SQLite keeps the counter.
+db::Migration AllocationSequence(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "allocation entry order from a sequence (PostgreSQL)";
+  m.sqlite = "-- SQLite: entry order stays with ledger_counters (its single writer serializes)\n";
+  m.postgres = R"sql(
+CREATE SEQUENCE allocation_entry_seq;
+SELECT setval('allocation_entry_seq',
+              (SELECT COALESCE(MAX(value), 0) + 1 FROM ledger_counters WHERE name = 'allocation'),
+              false);
+)sql";
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
   return {
-      events::OutboxMigration(1),
-      LedgerTables(2),
-      CustomerIndexes(3),
-      CustomerProtocols(4),
-      TenantSettings(5),
-      LedgerCurrency(6),
+      events::OutboxMigration(1), LedgerTables(2),   CustomerIndexes(3),
+      CustomerProtocols(4),       TenantSettings(5), LedgerCurrency(6),
       // 7: where PostgreSQL writers stage events for the sequencer (outbox_sequencer.h).
       events::OutboxStagingMigration(7),
+      // 8-9: the projection of customer-svc's directory (store/directory_projection.h) and
+      // its position in customer-svc's event stream.
+      events::CursorMigration(8), DirectoryProjectionMigration(9), AllocationSequence(10),
   };
 }
 

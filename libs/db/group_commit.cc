@@ -6,6 +6,14 @@
 #include "absl/strings/str_cat.h"
 
 namespace kelola::db {
+
+absl::StatusOr<bool> GroupCommitWanted(absl::string_view setting, Dialect dialect) {
+  if (setting == "auto") return dialect == Dialect::kSqlite;
+  if (setting == "on" || setting == "true") return true;
+  if (setting == "off" || setting == "false") return false;
+  return absl::InvalidArgumentError("must be on, off or auto");
+}
+
 namespace {
 
 // What one function sees of the shared transaction: statements go through, and its

@@ -17,6 +17,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/db/database.h"
 
@@ -28,6 +30,14 @@ struct GroupCommitOptions {
   // INVALID_ARGUMENT when a batch could hold no function.
   absl::Status Validate() const;
 };
+
+// Whether writers should share commits, from a service's --group_commit setting: "on" /
+// "true", "off" / "false", or "auto": on for SQLite (one writer commits one transaction at a
+// time, so sharing the commit is what lets writes overlap), off for PostgreSQL (writes run
+// as concurrent transactions, and the server groups their WAL flushes itself; one shared
+// transaction would make one connection do every write's round trips in turn).
+// INVALID_ARGUMENT for any other value.
+absl::StatusOr<bool> GroupCommitWanted(absl::string_view setting, Dialect dialect);
 
 class GroupCommitter final : public TransactionRunner {
  public:

@@ -15,6 +15,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:0", "gRPC listen address HOST:PORT (po
 ABSL_FLAG(std::string, metrics_listen, "",
           "HTTP address HOST:PORT for /metrics and /healthz; empty = off");
 ABSL_FLAG(std::string, log_level, "info", "lowest log level written: debug, info, warn, error");
+ABSL_FLAG(int, db_pool_size, 8,
+          "database connections kept open (SQLite: reading connections besides the one "
+          "writer; PostgreSQL: transactions that can run at once)");
 ABSL_FLAG(int, max_message_bytes, 4 * 1024 * 1024, "largest gRPC message accepted or sent");
 ABSL_FLAG(int, max_threads, 256,
           "gRPC handler threads: calls in flight at once (each holds one while it runs)");
@@ -190,7 +193,12 @@ std::unique_ptr<db::Database> OpenDatabaseOrDie(absl::string_view setting, const
                                                 const std::vector<db::Migration>& migrations,
                                                 const db::DatabaseOptions& options) {
   if (url.empty()) config::Die(setting, absl::InvalidArgumentError("a database URL is required"));
-  auto db = db::Open(url, options);
+  db::DatabaseOptions opened = options;
+  opened.pool_size = absl::GetFlag(FLAGS_db_pool_size);
+  if (opened.pool_size < 1 || opened.pool_size > 1000) {
+    config::Die("--db_pool_size", absl::InvalidArgumentError("must be 1 to 1000"));
+  }
+  auto db = db::Open(url, opened);
   if (!db.ok()) config::Die(setting, db.status());
   if (absl::Status migrated = db::ApplyMigrations(**db, migrations); !migrated.ok()) {
     config::Die(setting, absl::Status(migrated.code(),

@@ -54,6 +54,17 @@ class GroupCommitTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<Database> db_;
 };
 
+TEST(GroupCommitWantedTest, AutoSharesCommitsOnSqliteOnly) {
+  EXPECT_TRUE(*GroupCommitWanted("auto", Dialect::kSqlite));
+  EXPECT_FALSE(*GroupCommitWanted("auto", Dialect::kPostgres));
+  EXPECT_TRUE(*GroupCommitWanted("on", Dialect::kPostgres));
+  EXPECT_TRUE(*GroupCommitWanted("true", Dialect::kPostgres));
+  EXPECT_FALSE(*GroupCommitWanted("off", Dialect::kSqlite));
+  EXPECT_FALSE(*GroupCommitWanted("false", Dialect::kSqlite));
+  EXPECT_EQ(GroupCommitWanted("yes", Dialect::kSqlite).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_P(GroupCommitTest, ConcurrentWritersShareCommits) {
   GroupCommitter committer(*db_);
   std::atomic<int> after_commit{0};

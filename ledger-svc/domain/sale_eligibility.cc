@@ -1,0 +1,29 @@
+#include "ledger-svc/domain/sale_eligibility.h"
+
+#include "libs/errors/errors.h"
+
+namespace kelola::ledger {
+
+absl::StatusOr<CustomerCheck> SaleEligibility(const customer_stream::CustomerRow& row) {
+  using customer_stream::CustomerState;
+  const errors::Metadata customer = {{"customer_id", row.customer_id}};
+  switch (row.state) {
+    case CustomerState::kActive:
+      return CustomerCheck{row.category_id, row.version};
+    case CustomerState::kArchived:
+    case CustomerState::kErased:
+      return errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_ARCHIVED",
+                           "customer may not buy (archived or erased)", customer);
+    case CustomerState::kMerged:
+      return errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_MERGED",
+                           "customer was merged; record the sale for the survivor",
+                           {{"customer_id", row.customer_id},
+                            {"merged_into_customer_id", row.merged_into_customer_id}});
+    case CustomerState::kDeleted:
+      break;
+  }
+  return errors::Error(absl::StatusCode::kNotFound, "CUSTOMER_NOT_FOUND", "customer not found",
+                       customer);
+}
+
+}  // namespace kelola::ledger

@@ -4,7 +4,6 @@
 #include "absl/flags/flag.h"
 #include "kelola/ledger/v1/events.pb.h"
 #include "ledger-svc/api/grpc_customer_directory.h"
-#include "ledger-svc/app/local_customer_directory.h"
 #include "ledger-svc/api/ledger_internal_service.h"
 #include "ledger-svc/api/ledger_service.h"
 #include "ledger-svc/api/tenant_settings_cache.h"
@@ -56,11 +55,10 @@ int main(int argc, char** argv) {
       *db, notifier,
       kelola::events::EventTypesOf(kelola::ledger::v1::SaleRecorded::descriptor()->file()),
       watch_options);
-  kelola::ledger::GrpcCustomerDirectory remote_directory(customer);
-  // Whether a customer may buy, from the ledger's projection of customer-svc's directory,
-  // which customer-svc's event stream keeps current (no call to customer-svc per sale).
-  kelola::ledger::DirectoryProjection projection(*db);
-  kelola::ledger::LocalCustomerDirectory directory(projection, remote_directory);
+  kelola::ledger::GrpcCustomerDirectory directory(customer);
+  // Whether a customer may buy comes from the ledger's projection of customer-svc's
+  // directory (store/directory_projection.h), which customer-svc's event stream keeps
+  // current: no call to customer-svc per sale.
   kelola::events::ConsumerOptions directory_feed_options;
   directory_feed_options.consumer = kelola::ledger::kDirectoryConsumer;
   directory_feed_options.producer = kelola::ledger::kDirectoryProducer;
@@ -78,7 +76,7 @@ int main(int argc, char** argv) {
   auto grouped = kelola::db::GroupCommitWanted(absl::GetFlag(FLAGS_group_commit), db->dialect());
   if (!grouped.ok()) kelola::config::Die("--group_commit", grouped.status());
   kelola::ledger::LedgerStore store(*db, clock, ids, &notifier, *grouped ? &group_commit : nullptr);
-  kelola::ledger::TenantSettingsCache tenants(remote_directory, clock, &store);
+  kelola::ledger::TenantSettingsCache tenants(directory, clock, &store);
   kelola::ledger::LedgerServiceImpl ledger_service(store, directory, tenants, clock);
   kelola::ledger::LedgerInternalServiceImpl internal_service(store, tenants);
 

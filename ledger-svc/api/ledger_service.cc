@@ -177,17 +177,30 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
   // stored response. A replay refused by these checks is answered too: the request was
   // valid when first recorded, and checks that depend on the clock or on customer-svc may
   // differ now. So the stored response is looked up only for a refused request.
-  auto category = CheckSale(*context, *ctx, *req);
-  if (!category.ok()) {
+  if (absl::Status checked = CheckSale(*context, *ctx, *req); !checked.ok()) {
     return RefusedUnlessReplay(store_, *ctx, "RecordSale", req->request_id(), *req, response,
-                               category.status());
+                               checked);
   }
-  return Respond(store_.RecordSale(*ctx, *req, *category), response);
+  // Whether the customer may buy is decided inside the write, from the ledger's projection
+  // of customer-svc's directory. Only for a customer it does not hold yet is customer-svc
+  // asked (and its answer remembered by the write).
+  bool asked = false;
+  auto recorded = store_.RecordSale(*ctx, *req, [&]() -> absl::StatusOr<CustomerCheck> {
+    asked = true;
+    return directory_.CheckForSale(ctx->tenant_id, req->customer_id(),
+                                   api::CallDeadline(*context));
+  });
+  if (asked && !recorded.ok()) {
+    // customer-svc's refusal (or silence) does not stand against a recorded request.
+    return RefusedUnlessReplay(store_, *ctx, "RecordSale", req->request_id(), *req, response,
+                               recorded.status());
+  }
+  return Respond(std::move(recorded), response);
 }
 
-absl::StatusOr<std::string> LedgerServiceImpl::CheckSale(const grpc::ServerContext& context,
-                                                         LedgerContext& ctx,
-                                                         const v1::RecordSaleRequest& req) {
+absl::Status LedgerServiceImpl::CheckSale(const grpc::ServerContext& context,
+                                          LedgerContext& ctx,
+                                          const v1::RecordSaleRequest& req) {
   if (auto s = tenants_.ResolveForWrite(api::CallDeadline(context), ctx); !s.ok()) {
     return s;
   }
@@ -283,14 +296,7 @@ absl::StatusOr<std::string> LedgerServiceImpl::CheckSale(const grpc::ServerConte
         "a walk-in sale must be paid in full now; credit needs a customer", {},
         {{"customer_id", "required for a sale not paid in full or applying credit"}});
   }
-  std::string category;
-  if (!req.customer_id().empty()) {
-    auto check =
-        directory_.CheckForSale(ctx.tenant_id, req.customer_id(), api::CallDeadline(context));
-    if (!check.ok()) return check.status();
-    category = check->category_id;
-  }
-  return category;
+  return absl::OkStatus();
 }
 
 grpc::Status LedgerServiceImpl::GetSale(grpc::ServerContext* context, const v1::GetSaleRequest* req,

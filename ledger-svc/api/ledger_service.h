@@ -1,7 +1,8 @@
 #pragma once
 
 // kelola.ledger.v1.LedgerService: parses and validates requests, asks customer-svc
-// (CustomerDirectory) where a write needs it, calls the store and converts its status
+// (CustomerDirectory) about a customer the ledger's projection of its directory does not
+// hold yet, calls the store and converts its status
 // once, with errors::ToGrpcStatus(status, "ledger.kelola.id").
 //
 // Tenant currency and time zone come from customer-svc's TenantSettings through
@@ -75,10 +76,9 @@ class LedgerServiceImpl final : public v1::LedgerService::Service {
  private:
   // Tenant and principal of the call with the tenant's currency and time zone.
   absl::StatusOr<LedgerContext> Context(const grpc::ServerContext& context);
-  // The checks of a write before the store runs it (tenant settings into `ctx`, fields,
-  // and for a sale whether the customer may buy: its category, "" for a walk-in sale).
-  absl::StatusOr<std::string> CheckSale(const grpc::ServerContext& context, LedgerContext& ctx,
-                                        const v1::RecordSaleRequest& req);
+  // The checks of a write before the store runs it (tenant settings into `ctx`, fields).
+  absl::Status CheckSale(const grpc::ServerContext& context, LedgerContext& ctx,
+                         const v1::RecordSaleRequest& req);
   absl::Status CheckPayment(const grpc::ServerContext& context, LedgerContext& ctx,
                             const v1::RecordPaymentRequest& req);
 

@@ -3,6 +3,8 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace kelola::ledger {
 namespace {
 
@@ -89,26 +91,31 @@ absl::Status ApplyDirectoryEvents(db::Transaction& tx, absl::Span<const type::v1
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<CustomerRow>> DirectoryProjection::Find(
-    const std::string& tenant_id, const std::string& customer_id) {
-  std::optional<CustomerRow> out;
-  db::TransactionOptions options;
-  options.read_only = true;
-  absl::Status status = db_.InTransaction(
-      [&](db::Transaction& tx) -> absl::Status {
-        auto loaded = Load(tx, tenant_id, customer_id);
-        if (!loaded.ok()) return loaded.status();
-        out = *std::move(loaded);
-        return absl::OkStatus();
-      },
-      options);
-  if (!status.ok()) return status;
+std::string DirectoryColumnsSql(absl::string_view tenant, absl::string_view customer) {
+  std::string out;
+  for (const char* column : {"version", "state", "merged_into", "category_id"}) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", "(SELECT d.", column,
+                    " FROM directory_customers d WHERE d.tenant_id = ", tenant,
+                    " AND d.customer_id = ", customer, ")");
+  }
   return out;
 }
 
-absl::Status DirectoryProjection::Remember(const std::string& tenant_id, const CustomerRow& row) {
-  return db_.InTransaction(
-      [&](db::Transaction& tx) -> absl::Status { return Store(tx, tenant_id, row); });
+std::optional<CustomerRow> DirectoryRowOf(const db::Row& row, size_t first,
+                                          const std::string& customer_id) {
+  if (row.IsNull(first)) return std::nullopt;
+  CustomerRow out;
+  out.customer_id = customer_id;
+  out.version = row.GetInt(first);
+  out.state = static_cast<CustomerState>(row.GetInt(first + 1));
+  out.merged_into_customer_id = row.GetText(first + 2);
+  out.category_id = row.GetText(first + 3);
+  return out;
+}
+
+absl::Status RememberDirectoryRow(db::Transaction& tx, const std::string& tenant_id,
+                                  const CustomerRow& row) {
+  return Store(tx, tenant_id, row);
 }
 
 }  // namespace kelola::ledger

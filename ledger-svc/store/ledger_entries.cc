@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -347,35 +348,77 @@ absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const Ledg
   return st;
 }
 
+namespace {
+
+CustomerRow CustomerRowOf(const Row& row) {
+  CustomerRow out;
+  out.version = row.GetInt(0);
+  out.balance = row.GetInt(1);
+  out.credit = row.GetInt(2);
+  if (!row.IsNull(3)) out.stats = row.GetBytes(3);
+  if (!row.IsNull(4)) out.seal_id = row.GetText(4);
+  if (!row.IsNull(5)) out.merged_into = row.GetText(5);
+  return out;
+}
+
+}  // namespace
+
 // Locks the customer's ledger row (creating it), so that writes of one customer
 // serialize on both drivers. One statement: an upsert whose DO UPDATE takes the row lock
 // (PostgreSQL) like an UPDATE would.
 absl::StatusOr<CustomerRow> LockCustomerRow(Transaction& tx, const LedgerContext& ctx,
-                                            const std::string& customer_id,
-                                            const std::string* category_id) {
-  absl::StatusOr<Row> row =
-      category_id == nullptr
-          ? tx.QueryOne(
-                "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, "
-                "balance, credit, stats) VALUES (?, ?, 0, 0, 0, NULL) ON CONFLICT "
-                "(tenant_id, customer_id) DO UPDATE SET ledger_version = "
-                "customer_ledgers.ledger_version RETURNING ledger_version, balance, "
-                "credit, stats, seal_id, merged_into",
-                {ctx.tenant_id, customer_id})
-          : tx.QueryOne(
-                "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, "
-                "balance, credit, category_id, stats) VALUES (?, ?, 0, 0, 0, ?, NULL) ON "
-                "CONFLICT (tenant_id, customer_id) DO UPDATE SET category_id = "
-                "excluded.category_id RETURNING ledger_version, balance, credit, stats, "
-                "seal_id, merged_into",
-                {ctx.tenant_id, customer_id, *category_id});
-  if (!row.ok()) return row.status();
-  return CustomerRow{row->GetInt(0),
-                     row->GetInt(1),
-                     row->GetInt(2),
-                     row->IsNull(3) ? std::string() : row->GetBytes(3),
-                     row->IsNull(4) ? std::string() : row->GetText(4),
-                     row->IsNull(5) ? std::string() : row->GetText(5)};
+                                            const std::string& customer_id) {
+  LEDGER_ASSIGN_OR_RETURN(
+      row, tx.QueryOne("INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, "
+                       "balance, credit, stats) VALUES (?, ?, 0, 0, 0, NULL) ON CONFLICT "
+                       "(tenant_id, customer_id) DO UPDATE SET ledger_version = "
+                       "customer_ledgers.ledger_version RETURNING ledger_version, balance, "
+                       "credit, stats, seal_id, merged_into",
+                       {ctx.tenant_id, customer_id}));
+  return CustomerRowOf(row);
+}
+
+absl::StatusOr<SaleCustomer> LockCustomerForSale(Transaction& tx, const LedgerContext& ctx,
+                                                 const std::string& customer_id,
+                                                 const std::string* checked_category) {
+  // The customer's category: as customer-svc answered, else from the directory projection.
+  const std::string category =
+      checked_category != nullptr
+          ? "?"
+          : "COALESCE((SELECT d.category_id FROM directory_customers d WHERE d.tenant_id = ? "
+            "AND d.customer_id = ?), '')";
+  std::vector<Value> category_params;
+  if (checked_category != nullptr) {
+    category_params = {*checked_category};
+  } else {
+    category_params = {ctx.tenant_id, customer_id};
+  }
+  // One statement, one round trip: the lock, the category (stored for receivables by
+  // category), the credit limits that may apply and the projection's row.
+  const std::string sql = absl::StrCat(
+      "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, balance, credit, "
+      "category_id, stats) VALUES (?, ?, 0, 0, 0, ",
+      category,
+      ", NULL) ON CONFLICT (tenant_id, customer_id) DO UPDATE SET category_id = "
+      "excluded.category_id RETURNING ledger_version, balance, credit, stats, seal_id, "
+      "merged_into, category_id, "
+      "(SELECT limit_minor FROM credit_limits l WHERE l.tenant_id = customer_ledgers.tenant_id "
+      "AND l.deleted = 0 AND l.subject = 'customer' AND l.subject_id = "
+      "customer_ledgers.customer_id), "
+      "(SELECT limit_minor FROM credit_limits l WHERE l.tenant_id = customer_ledgers.tenant_id "
+      "AND l.deleted = 0 AND l.subject = 'category' AND l.subject_id = "
+      "customer_ledgers.category_id AND customer_ledgers.category_id <> ''), ",
+      DirectoryColumnsSql("customer_ledgers.tenant_id", "customer_ledgers.customer_id"));
+  std::vector<Value> params = {ctx.tenant_id, customer_id};
+  params.insert(params.end(), category_params.begin(), category_params.end());
+  LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne(sql, params));
+  SaleCustomer out;
+  out.row = CustomerRowOf(row);
+  out.category_id = row.IsNull(6) ? std::string() : row.GetText(6);
+  out.own_limit = row.GetOptionalInt(7);
+  out.category_limit = row.GetOptionalInt(8);
+  out.directory = DirectoryRowOf(row, 9, customer_id);
+  return out;
 }
 
 absl::Status CheckOpen(const CustomerRow& row, const std::string& customer_id) {
@@ -392,9 +435,8 @@ absl::Status CheckOpen(const CustomerRow& row, const std::string& customer_id) {
 }
 
 absl::StatusOr<CustomerRow> LockCustomer(Transaction& tx, const LedgerContext& ctx,
-                                         const std::string& customer_id,
-                                         const std::string* category_id) {
-  LEDGER_ASSIGN_OR_RETURN(row, LockCustomerRow(tx, ctx, customer_id, category_id));
+                                         const std::string& customer_id) {
+  LEDGER_ASSIGN_OR_RETURN(row, LockCustomerRow(tx, ctx, customer_id));
   LEDGER_RETURN_IF_ERROR(CheckOpen(row, customer_id));
   return row;
 }
@@ -559,42 +601,27 @@ absl::StatusOr<int64_t> NextCounter(Transaction& tx, const std::string& tenant,
   return row.GetInt(0);
 }
 
-absl::StatusOr<EntryNumbers> EntryNumbers::Reserve(db::Database& db, const std::string& tenant,
-                                                   std::vector<std::string> names) {
-  EntryNumbers out;
-  if (db.dialect() != db::Dialect::kPostgres || names.empty()) return out;
-  // One order for every writer, so that two reservations never wait on each other in turn.
-  std::sort(names.begin(), names.end());
-  std::string sql = "INSERT INTO ledger_counters (tenant_id, name, value) VALUES ";
-  std::vector<Value> params;
-  for (size_t i = 0; i < names.size(); ++i) {
-    absl::StrAppend(&sql, i == 0 ? "" : ", ", "(?, ?, 1)");
-    params.push_back(tenant);
-    params.push_back(names[i]);
-  }
-  absl::StrAppend(&sql,
-                  " ON CONFLICT (tenant_id, name) DO UPDATE SET value = ledger_counters.value + 1 "
-                  "RETURNING name, value");
-  absl::Status status = db.InTransaction([&](Transaction& tx) -> absl::Status {
-    out.reserved_.clear();
-    // Not flushed on its own: the write that uses a number commits durably after this
-    // commit, and its flush takes this commit's WAL record with it. A number lost in a
-    // crash was used by no durable write, so handing it out again reuses nothing.
-    LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred("SET LOCAL synchronous_commit = off"));
-    LEDGER_ASSIGN_OR_RETURN(rows, tx.Query(sql, params));
-    for (const Row& row : rows) out.reserved_.emplace_back(row.GetText(0), row.GetInt(1));
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return out;
+bool IsClaimTaken(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kAlreadyExists &&
+         absl::StrContains(status.message(), "idempotency_keys");
 }
 
-absl::StatusOr<int64_t> EntryNumbers::Take(Transaction& tx, const std::string& tenant,
-                                           absl::string_view name) const {
-  for (const auto& [reserved_name, value] : reserved_) {
-    if (reserved_name == name) return value;
+absl::StatusOr<std::optional<std::string>> FindStoredResponse(Transaction& tx,
+                                                              const LedgerContext& ctx,
+                                                              absl::string_view rpc,
+                                                              const std::string& request_id,
+                                                              const std::string& fingerprint) {
+  LEDGER_ASSIGN_OR_RETURN(
+      rows, tx.Query("SELECT request, response FROM idempotency_keys WHERE tenant_id = ? "
+                     "AND rpc = ? AND request_id = ?",
+                     {ctx.tenant_id, std::string(rpc), request_id}));
+  if (rows.empty() || rows[0].IsNull(1)) return std::nullopt;
+  if (rows[0].GetBytes(0) != fingerprint) {
+    return Err(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
+               "request_id was already used for a different request",
+               {{"request_id", request_id}});
   }
-  return NextCounter(tx, tenant, name);
+  return rows[0].GetBytes(1);
 }
 
 v1::SalePosition Position(const v1::Sale& sale) {
@@ -761,23 +788,6 @@ std::string Fingerprint(const google::protobuf::Message& m) {
 }
 
 // The effective credit limit of a customer: its own, else its category's.
-absl::StatusOr<std::optional<int64_t>> EffectiveLimit(Transaction& tx, const LedgerContext& ctx,
-                                                      const std::string& customer_id,
-                                                      const std::string& category_id) {
-  LEDGER_ASSIGN_OR_RETURN(
-      rows, tx.Query("SELECT subject, limit_minor FROM credit_limits WHERE tenant_id = ? AND "
-                     "deleted = 0 AND ((subject = 'customer' AND subject_id = ?) OR "
-                     "(subject = 'category' AND subject_id = ?))",
-                     {ctx.tenant_id, customer_id, category_id}));
-  std::optional<int64_t> own, category;
-  for (const Row& row : rows) {
-    if (row.GetText(0) == "customer") own = row.GetInt(1);
-    if (row.GetText(0) == "category" && !category_id.empty()) category = row.GetInt(1);
-  }
-  if (own) return own;
-  return category;
-}
-
 absl::Status AppendLimitEvent(const events::Outbox& outbox, Transaction& tx,
                               const LedgerContext& ctx, const std::string& subject,
                               const std::string& subject_id, int64_t version,

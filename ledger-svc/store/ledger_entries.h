@@ -21,6 +21,7 @@
 #include "kelola/ledger/v1/events.pb.h"
 #include "kelola/ledger/v1/ledger_service.pb.h"
 #include "ledger-svc/domain/sale_math.h"
+#include "ledger-svc/store/directory_projection.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "libs/db/database.h"
 #include "libs/errors/errors.h"
@@ -108,6 +109,18 @@ struct CustomerRow {
   std::string seal_id;
   // The survivor the customer was merged into (C7); empty when not merged.
   std::string merged_into;
+};
+
+// A customer's ledger row locked for a sale, and what the sale needs besides.
+struct SaleCustomer {
+  CustomerRow row;
+  std::string category_id;  // as stored with the row for this sale
+  std::optional<int64_t> own_limit;       // the customer's own credit limit, when set
+  std::optional<int64_t> category_limit;  // its category's, when set
+  // The directory projection's row of the customer; nullopt when it holds none.
+  std::optional<customer_stream::CustomerRow> directory;
+  // The limit that applies: the customer's own, else its category's.
+  std::optional<int64_t> effective_limit() const { return own_limit ? own_limit : category_limit; }
 };
 
 // What a write added to a customer's ledger, for updating the stored statistics without
@@ -216,16 +229,21 @@ absl::StatusOr<v1::CustomerLedgerStats> ComputeStats(Transaction& tx, const Ledg
 
 // Locks the customer's ledger row (creating it), so that writes of one customer
 // serialize on both drivers, and refuses a sealed (FAILED_PRECONDITION CUSTOMER_SEALED) or
-// merged (CUSTOMER_MERGED) customer: no entry is ever added for them. With `category_id`,
-// also stores the customer's category as customer-svc reported it (RecordSale).
+// merged (CUSTOMER_MERGED) customer: no entry is ever added for them.
 absl::StatusOr<CustomerRow> LockCustomer(Transaction& tx, const LedgerContext& ctx,
-                                         const std::string& customer_id,
-                                         const std::string* category_id = nullptr);
+                                         const std::string& customer_id);
 
 // LockCustomer without the refusal, for the protocols that seal, unseal and merge.
 absl::StatusOr<CustomerRow> LockCustomerRow(Transaction& tx, const LedgerContext& ctx,
-                                            const std::string& customer_id,
-                                            const std::string* category_id = nullptr);
+                                            const std::string& customer_id);
+
+// LockCustomerRow for a sale (without the refusal), in one statement with the credit
+// limits and the directory projection's row. Stores the customer's category with the row
+// (receivables by category): `checked_category` when customer-svc was asked, else the
+// projection's.
+absl::StatusOr<SaleCustomer> LockCustomerForSale(Transaction& tx, const LedgerContext& ctx,
+                                                 const std::string& customer_id,
+                                                 const std::string* checked_category);
 
 // OK when entries may be added for the customer, else CUSTOMER_SEALED / CUSTOMER_MERGED.
 absl::Status CheckOpen(const CustomerRow& row, const std::string& customer_id);
@@ -263,26 +281,6 @@ absl::StatusOr<v1::CustomerLedgerStats> BumpAndRecord(Transaction& tx, const Led
 // The next value of a per-tenant counter (sale and payment numbers, entry order).
 absl::StatusOr<int64_t> NextCounter(Transaction& tx, const std::string& tenant,
                                     absl::string_view name);
-
-// The sale and payment numbers of one write. On SQLite they are taken inside the write's
-// transaction (its single writer serializes writes anyway). On PostgreSQL a counter row
-// updated inside the write would stay locked until the write commits, so that all of a
-// tenant's writes would take turns through their round trips and commit (a lock convoy);
-// there each number is reserved before the write, in a short transaction of its own. A
-// write that then fails, or turns out to be a replay, leaves a gap: numbers may have gaps
-// and are never reused (kelola.ledger.v1.Sale.number).
-class EntryNumbers {
- public:
-  // Reserves one number of each counter in `names` (PostgreSQL); nothing on SQLite.
-  static absl::StatusOr<EntryNumbers> Reserve(db::Database& db, const std::string& tenant,
-                                              std::vector<std::string> names);
-  // The write's number of counter `name`: the reserved one, else the next one in `tx`.
-  absl::StatusOr<int64_t> Take(Transaction& tx, const std::string& tenant,
-                               absl::string_view name) const;
-
- private:
-  std::vector<std::pair<std::string, int64_t>> reserved_;
-};
 
 // A sale's amounts for event payloads.
 v1::SalePosition Position(const v1::Sale& sale);
@@ -335,13 +333,23 @@ absl::Status AppendLimitEvent(const events::Outbox& outbox, Transaction& tx,
 // Deterministic serialization: what "the same request" means for idempotency.
 std::string Fingerprint(const google::protobuf::Message& m);
 
-// The effective credit limit of a customer: its own, else its category's.
-absl::StatusOr<std::optional<int64_t>> EffectiveLimit(Transaction& tx, const LedgerContext& ctx,
-                                                      const std::string& customer_id,
-                                                      const std::string& category_id);
+// Whether `status` is the refusal of a second claim of one request_id (the unique key of
+// idempotency_keys).
+bool IsClaimTaken(const absl::Status& status);
 
-// Runs a write under its request_id: a stored response is returned as is; otherwise
-// `body` runs and its response is stored with the key, in the same transaction.
+// The stored response of the write `rpc` with `request_id` (nullopt when none);
+// ALREADY_EXISTS REQUEST_ID_REUSED when it was recorded for a different request.
+absl::StatusOr<std::optional<std::string>> FindStoredResponse(Transaction& tx,
+                                                              const LedgerContext& ctx,
+                                                              absl::string_view rpc,
+                                                              const std::string& request_id,
+                                                              const std::string& fingerprint);
+
+// Runs a write under its request_id: `body` runs after the claim of the request_id, and its
+// response is stored with the key, in the same transaction. The claim is a plain insert
+// sent ahead of the body's first statement (no round trip of its own on PostgreSQL); when
+// the key exists, the insert fails, the transaction rolls back, and the stored response is
+// returned as is (or REQUEST_ID_REUSED).
 template <typename Response>
 absl::StatusOr<Response> RunIdempotent(
     db::TransactionRunner& writer, const LedgerContext& ctx, absl::string_view rpc,
@@ -350,34 +358,30 @@ absl::StatusOr<Response> RunIdempotent(
   Response out;
   absl::Status status = writer.Run([&](Transaction& tx) -> absl::Status {
     out.Clear();
-    LEDGER_ASSIGN_OR_RETURN(
-        claimed,
-        tx.Execute("INSERT INTO idempotency_keys (tenant_id, rpc, request_id, request, "
-                   "response, create_time_micros) VALUES (?, ?, ?, ?, NULL, ?) "
-                   "ON CONFLICT (tenant_id, rpc, request_id) DO NOTHING",
-                   {ctx.tenant_id, std::string(rpc), request_id, Bytes{fingerprint}, now_micros}));
-    if (claimed == 0) {
-      LEDGER_ASSIGN_OR_RETURN(
-          row, tx.QueryOne("SELECT request, response FROM idempotency_keys WHERE tenant_id = ? "
-                           "AND rpc = ? AND request_id = ?",
-                           {ctx.tenant_id, std::string(rpc), request_id}));
-      if (row.GetBytes(0) != fingerprint) {
-        return Err(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-                   "request_id was already used for a different request",
-                   {{"request_id", request_id}});
-      }
-      if (!out.ParseFromString(row.GetBytes(1))) {
-        return absl::InternalError("stored response unreadable");
-      }
-      return absl::OkStatus();
-    }
+    LEDGER_RETURN_IF_ERROR(
+        tx.ExecuteDeferred("INSERT INTO idempotency_keys (tenant_id, rpc, request_id, request, "
+                           "response, create_time_micros) VALUES (?, ?, ?, ?, NULL, ?)",
+                           {ctx.tenant_id, std::string(rpc), request_id, Bytes{fingerprint},
+                            now_micros}));
     LEDGER_RETURN_IF_ERROR(body(tx, out));
     return tx.ExecuteDeferred(
         "UPDATE idempotency_keys SET response = ? WHERE tenant_id = ? AND rpc = ? AND "
         "request_id = ?",
         {Bytes{out.SerializeAsString()}, ctx.tenant_id, std::string(rpc), request_id});
   });
+  if (status.ok()) return out;
+  if (!IsClaimTaken(status)) return status;
+  // A replay (rare): the earlier write's response.
+  std::optional<std::string> stored;
+  status = writer.Run([&](Transaction& tx) -> absl::Status {
+    LEDGER_ASSIGN_OR_RETURN(found, FindStoredResponse(tx, ctx, rpc, request_id, fingerprint));
+    stored = std::move(found);
+    return absl::OkStatus();
+  });
   if (!status.ok()) return status;
+  if (!stored.has_value() || !out.ParseFromString(*stored)) {
+    return absl::InternalError("stored response unreadable");
+  }
   return out;
 }
 

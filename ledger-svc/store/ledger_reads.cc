@@ -33,7 +33,6 @@ using entries::CreditSources;
 using entries::CustomerRow;
 using entries::DayStartMicros;
 using entries::DayText;
-using entries::EffectiveLimit;
 using entries::Err;
 using entries::FindPayment;
 using entries::FindSale;

@@ -14,7 +14,9 @@
 #include "kelola/ledger/v1/events.pb.h"
 #include "ledger-svc/domain/filter_terms.h"
 #include "ledger-svc/domain/listing.h"
+#include "ledger-svc/domain/sale_eligibility.h"
 #include "ledger-svc/domain/sale_math.h"
+#include "ledger-svc/store/directory_projection.h"
 #include "ledger-svc/store/ledger_entries.h"
 #include "libs/errors/errors.h"
 #include "libs/time/time.h"
@@ -31,11 +33,10 @@ using entries::CreditSources;
 using entries::CustomerRow;
 using entries::DayStartMicros;
 using entries::DayText;
-using entries::EntryNumbers;
-using entries::EffectiveLimit;
 using entries::Err;
 using entries::FindPayment;
 using entries::FindSale;
+using entries::FindStoredResponse;
 using entries::Fingerprint;
 using entries::GetPaymentFacts;
 using entries::GetSaleFacts;
@@ -50,7 +51,9 @@ using entries::kSaleStatus;
 using entries::LoadAllocations;
 using entries::LoadRefunds;
 using entries::LoadVoidInfo;
+using entries::CheckOpen;
 using entries::LockCustomer;
+using entries::LockCustomerForSale;
 using entries::M;
 using entries::Micros;
 using entries::NetAllocationsBySale;
@@ -83,18 +86,9 @@ absl::StatusOr<std::optional<std::string>> LedgerStore::FindReplay(const LedgerC
   options.read_only = true;
   absl::Status status = db_.InTransaction(
       [&](Transaction& tx) -> absl::Status {
-        out.reset();
-        LEDGER_ASSIGN_OR_RETURN(
-            rows, tx.Query("SELECT request, response FROM idempotency_keys WHERE tenant_id = ? "
-                           "AND rpc = ? AND request_id = ?",
-                           {ctx.tenant_id, std::string(rpc), request_id}));
-        if (rows.empty() || rows[0].IsNull(1)) return absl::OkStatus();
-        if (rows[0].GetBytes(0) != fingerprint) {
-          return Err(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-                     "request_id was already used for a different request",
-                     {{"request_id", request_id}});
-        }
-        out = rows[0].GetBytes(1);
+        LEDGER_ASSIGN_OR_RETURN(found,
+                                FindStoredResponse(tx, ctx, rpc, request_id, fingerprint));
+        out = std::move(found);
         return absl::OkStatus();
       },
       options);
@@ -105,14 +99,55 @@ absl::StatusOr<std::optional<std::string>> LedgerStore::FindReplay(const LedgerC
 // ---------------------------------------------------------------------------------
 // RecordSale
 
-absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerContext& ctx,
-                                                               const v1::RecordSaleRequest& req,
-                                                               const std::string& category_id) {
-  const int64_t now = absl::ToUnixMicros(clock_.Now());
-  const absl::CivilDay today = Today(ctx);
+namespace {
+
+constexpr char kNotProjected[] = "CUSTOMER_NOT_PROJECTED";
+
+// Whether the customer of a sale may buy: customer-svc's answer when it was asked (which
+// the projection then remembers), else the projection's row (NOT_PROJECTED without one);
+// then the ledger's own seal and merge marks.
+absl::Status MayBuy(Transaction& tx, const LedgerContext& ctx, const std::string& customer,
+                    const entries::SaleCustomer& locked, const CustomerCheck* checked) {
+  if (checked == nullptr) {
+    if (!locked.directory.has_value()) {
+      return Err(absl::StatusCode::kNotFound, kNotProjected,
+                 "the ledger's projection of the directory does not hold the customer");
+    }
+    LEDGER_RETURN_IF_ERROR(SaleEligibility(*locked.directory).status());
+  } else if (checked->version > 0) {
+    customer_stream::CustomerRow row;
+    row.customer_id = customer;
+    row.version = checked->version;
+    row.category_id = checked->category_id;
+    LEDGER_RETURN_IF_ERROR(RememberDirectoryRow(tx, ctx.tenant_id, row));
+  }
+  return CheckOpen(locked.row, customer);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(
+    const LedgerContext& ctx, const v1::RecordSaleRequest& req,
+    const DirectoryQuestion& ask_directory) {
   std::vector<std::string> counters = {"sale"};
   if (req.amount_paid_now().amount_minor() > 0) counters.push_back("payment");
-  LEDGER_ASSIGN_OR_RETURN(numbers, EntryNumbers::Reserve(db_, ctx.tenant_id, counters));
+  // Reserved once: a write run again after asking customer-svc uses the same numbers.
+  LEDGER_ASSIGN_OR_RETURN(numbers, numbers_.Reserve(ctx.tenant_id, counters));
+  auto written = WriteSale(ctx, req, numbers, nullptr);
+  if (written.ok() || !(written.status().code() == absl::StatusCode::kNotFound &&
+                        errors::Reason(written.status()) == kNotProjected)) {
+    return written;
+  }
+  LEDGER_ASSIGN_OR_RETURN(check, ask_directory());
+  return WriteSale(ctx, req, numbers, &check);
+}
+
+absl::StatusOr<v1::RecordSaleResponse> LedgerStore::WriteSale(const LedgerContext& ctx,
+                                                              const v1::RecordSaleRequest& req,
+                                                              const EntryNumbers& numbers,
+                                                              const CustomerCheck* checked) {
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  const absl::CivilDay today = Today(ctx);
   auto result = RunIdempotent<v1::RecordSaleResponse>(
       writer_, ctx, "RecordSale", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::RecordSaleResponse& out) -> absl::Status {
@@ -139,12 +174,14 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(const LedgerConte
         const int64_t unpaid = totals.total - paid_now - apply_credit;
         CustomerRow before;
         if (!customer.empty()) {
-          // Also stores the category as customer-svc reported it now, for receivables by
-          // category.
-          LEDGER_ASSIGN_OR_RETURN(row, LockCustomer(tx, ctx, customer, &category_id));
-          before = row;
+          LEDGER_ASSIGN_OR_RETURN(locked, LockCustomerForSale(tx, ctx, customer,
+                                                              checked != nullptr
+                                                                  ? &checked->category_id
+                                                                  : nullptr));
+          LEDGER_RETURN_IF_ERROR(MayBuy(tx, ctx, customer, locked, checked));
+          before = locked.row;
           if (unpaid > 0) {
-            LEDGER_ASSIGN_OR_RETURN(limit, EffectiveLimit(tx, ctx, customer, category_id));
+            const std::optional<int64_t> limit = locked.effective_limit();
             LEDGER_ASSIGN_OR_RETURN(new_balance, AddToTotal(before.balance, unpaid, "balance"));
             if (limit.has_value() && new_balance > *limit) {
               return Err(absl::StatusCode::kFailedPrecondition, "CREDIT_LIMIT_EXCEEDED",
@@ -321,7 +358,7 @@ absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
     const LedgerContext& ctx, const v1::RecordPaymentRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
-  LEDGER_ASSIGN_OR_RETURN(numbers, EntryNumbers::Reserve(db_, ctx.tenant_id, {"payment"}));
+  LEDGER_ASSIGN_OR_RETURN(numbers, numbers_.Reserve(ctx.tenant_id, {"payment"}));
   auto result = RunIdempotent<v1::RecordPaymentResponse>(
       writer_, ctx, "RecordPayment", req.request_id(), Fingerprint(req), now,
       [&](Transaction& tx, v1::RecordPaymentResponse& out) -> absl::Status {

@@ -7,6 +7,7 @@
 // (api/ledger_service.cc); the store checks what needs the database (existence,
 // outstanding amounts, credit, limits).
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,6 +18,8 @@
 #include "absl/time/time.h"
 #include "kelola/ledger/v1/ledger_internal_service.pb.h"
 #include "kelola/ledger/v1/ledger_service.pb.h"
+#include "ledger-svc/domain/customer_directory.h"
+#include "ledger-svc/store/entry_numbers.h"
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
 #include "libs/events/outbox.h"
@@ -54,7 +57,8 @@ class LedgerStore {
         writer_(writer != nullptr ? *writer : direct_),
         clock_(clock),
         ids_(ids),
-        outbox_(clock, notifier) {}
+        outbox_(clock, notifier),
+        numbers_(db) {}
 
   // The stored response of an earlier write with this request_id, if any (nullopt when
   // none); ALREADY_EXISTS REQUEST_ID_REUSED when its content differed. `rpc` names the
@@ -64,10 +68,15 @@ class LedgerStore {
                                                         const std::string& request_id,
                                                         const std::string& fingerprint);
 
-  // `category_id`: the customer's category as customer-svc reported it (for limits).
+  // Whether the customer may buy is decided inside the write, by the ledger's projection
+  // of customer-svc's directory. For a customer the projection does not hold yet, the
+  // write is run again with `ask_directory`'s answer (customer-svc's CheckForSale, called
+  // outside any transaction), which the projection then remembers. Then the seal and merge
+  // marks.
+  using DirectoryQuestion = std::function<absl::StatusOr<CustomerCheck>()>;
   absl::StatusOr<v1::RecordSaleResponse> RecordSale(const LedgerContext& ctx,
                                                     const v1::RecordSaleRequest& request,
-                                                    const std::string& category_id);
+                                                    const DirectoryQuestion& ask_directory);
   absl::StatusOr<v1::RecordPaymentResponse> RecordPayment(const LedgerContext& ctx,
                                                           const v1::RecordPaymentRequest& request);
   absl::StatusOr<v1::ApplyCreditResponse> ApplyCredit(const LedgerContext& ctx,
@@ -140,6 +149,11 @@ class LedgerStore {
 
  private:
   absl::CivilDay Today(const LedgerContext& ctx) const;
+  // RecordSale's write: with `checked`, customer-svc's answer about the customer.
+  absl::StatusOr<v1::RecordSaleResponse> WriteSale(const LedgerContext& ctx,
+                                                   const v1::RecordSaleRequest& req,
+                                                   const EntryNumbers& numbers,
+                                                   const CustomerCheck* checked);
 
   db::Database& db_;
   db::DirectRunner direct_;
@@ -147,6 +161,7 @@ class LedgerStore {
   const Clock& clock_;
   ids::IdGenerator& ids_;
   events::Outbox outbox_;
+  NumberBlocks numbers_;
   size_t max_page_bytes_ = kDefaultMaxPageBytes;
 };
 

@@ -184,7 +184,7 @@ UPDATE tenant_settings SET ledger_currency = currency_code
 }
 
 // Entry order of allocations on PostgreSQL from a sequence instead of the tenant's
-// "allocation" counter row (EntryNumbers, InsertAllocation), continuing above every value
+// "allocation" counter row (InsertAllocation), continuing above every value
 // the counters handed out. SQLite keeps the counter.
 db::Migration AllocationSequence(int version) {
   db::Migration m;

@@ -552,41 +552,45 @@ class PostgresDatabase final : public Database {
     if (options.serializable) absl::StrAppend(&begin, " ISOLATION LEVEL SERIALIZABLE");
     if (options.read_only) absl::StrAppend(&begin, " READ ONLY");
     ErrorInfo info;
-    if (absl::Status s = conn.Exec(begin, &info); !s.ok()) {
-      // Nothing ran yet, so a connection that died while idle in the pool is safe to
-      // reset and try again.
+    // BEGIN goes out with the transaction's first statement, and COMMIT with its last
+    // deferred ones: a transaction costs no round trip of its own.
+    if (absl::Status s = conn.Send(begin, {}, &info); !s.ok()) {
       return {s, info.retryable || info.broken};
     }
 
     PgTransaction tx(&conn, &info);
     absl::Status s = fn(tx);
-    // Deferred statements fail the function as their own errors would have.
-    absl::Status deferred = conn.Sync(&info);
-    if (s.ok()) s = deferred;
     if (!s.ok()) {
+      Rollback(conn);
+      // Nothing was committed, so a connection found broken (e.g. one that died while idle
+      // in the pool, noticed at the first statement) is safe to reset and run again on.
+      return {s, info.retryable || info.broken};
+    }
+    if (absl::Status sent = conn.Send("COMMIT", {}, &info, /*keep_result=*/true); !sent.ok()) {
+      Rollback(conn);
+      return {sent, info.retryable};
+    }
+    PgResult commit;
+    s = conn.Sync(&info, &commit);
+    if (!s.ok()) {
+      if (info.broken) {
+        return {absl::UnavailableError(absl::StrCat(
+            "postgres: connection lost during COMMIT; outcome unknown: ", s.message()))};
+      }
+      // A deferred statement or the commit itself failed: nothing was committed.
       Rollback(conn);
       return {s, info.retryable};
     }
-    if (PQtransactionStatus(conn.conn()) == PQTRANS_INERROR) {
-      // A statement failed but `fn` ignored the error: the transaction is dead.
-      Rollback(conn);
+    const std::string status = commit ? PQcmdStatus(commit.get()) : "";
+    if (status == "ROLLBACK") {
+      // A statement failed but `fn` ignored the error: the transaction was dead, and its
+      // COMMIT rolled it back.
       if (info.retryable) {
         return {ConflictError("postgres: transaction aborted by a conflict"), true};
       }
       return {absl::InternalError(
           "postgres: a statement failed earlier in the transaction and the error was ignored; "
           "rolled back")};
-    }
-    ErrorInfo commit_info;
-    std::string status;
-    s = conn.Exec("COMMIT", &commit_info, &status);
-    if (!s.ok()) {
-      if (commit_info.broken) {
-        return {absl::UnavailableError(absl::StrCat(
-            "postgres: connection lost during COMMIT; outcome unknown: ", s.message()))};
-      }
-      Rollback(conn);
-      return {s, commit_info.retryable};
     }
     if (status != "COMMIT") {
       return {absl::InternalError(absl::StrCat("postgres: COMMIT answered ", status))};

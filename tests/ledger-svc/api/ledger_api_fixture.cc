@@ -22,7 +22,7 @@ absl::StatusOr<CustomerCheck> FakeDirectory::CheckForSale(absl::string_view tena
   }
   auto it = refusals_.find(std::string(customer_id));
   if (it != refusals_.end()) return it->second;
-  return CustomerCheck{categories_[std::string(customer_id)]};
+  return CustomerCheck{categories_[std::string(customer_id)], versions_[std::string(customer_id)]};
 }
 
 absl::StatusOr<TenantSettings> FakeDirectory::GetTenantSettings(absl::string_view tenant_id,
@@ -55,6 +55,11 @@ void FakeDirectory::Refuse(const std::string& id, absl::Status status) {
 void FakeDirectory::SetCategory(const std::string& id, const std::string& category) {
   absl::MutexLock lock(&mu_);
   categories_[id] = category;
+}
+
+void FakeDirectory::SetVersion(const std::string& id, int64_t version) {
+  absl::MutexLock lock(&mu_);
+  versions_[id] = version;
 }
 
 void FakeDirectory::SetUnavailable(bool v) {

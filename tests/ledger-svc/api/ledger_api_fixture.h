@@ -50,6 +50,9 @@ class FakeDirectory final : public CustomerDirectory {
   // CheckForSale(id) fails with `status` from now on.
   void Refuse(const std::string& id, absl::Status status);
   void SetCategory(const std::string& id, const std::string& category);
+  // The customer record version answers carry (0, as by default, = not known: the ledger
+  // then remembers nothing of the answer).
+  void SetVersion(const std::string& id, int64_t version);
   void SetTenantSettings(const std::string& tenant, TenantSettings settings);
   // While set, every call fails with UNAVAILABLE CUSTOMER_SERVICE_UNAVAILABLE.
   void SetUnavailable(bool v);
@@ -65,6 +68,7 @@ class FakeDirectory final : public CustomerDirectory {
   bool unavailable_ = false;
   std::map<std::string, absl::Status> refusals_;
   std::map<std::string, std::string> categories_;
+  std::map<std::string, int64_t> versions_;
   std::map<std::string, TenantSettings> tenants_;
 };
 

@@ -1,0 +1,55 @@
+#include "ledger-svc/store/entry_numbers.h"
+
+#include "ledger-svc/store/ledger_entries.h"
+
+namespace kelola::ledger {
+
+absl::StatusOr<int64_t> EntryNumbers::Take(db::Transaction& tx, const std::string& tenant,
+                                           absl::string_view name) const {
+  for (const auto& [reserved_name, value] : reserved_) {
+    if (reserved_name == name) return value;
+  }
+  return entries::NextCounter(tx, tenant, name);
+}
+
+absl::StatusOr<EntryNumbers> NumberBlocks::Reserve(const std::string& tenant,
+                                                   const std::vector<std::string>& names) {
+  EntryNumbers out;
+  if (db_.dialect() != db::Dialect::kPostgres) return out;
+  absl::MutexLock lock(&mu_);
+  for (const std::string& name : names) {
+    Block& block = blocks_[{tenant, name}];
+    if (block.next >= block.end) {
+      // Refilled under the lock: one reservation per tenant and counter at a time, and a
+      // block is never handed out twice.
+      auto refilled = Refill(tenant, name);
+      if (!refilled.ok()) return refilled.status();
+      block = *refilled;
+    }
+    out.reserved_.emplace_back(name, block.next++);
+  }
+  return out;
+}
+
+absl::StatusOr<NumberBlocks::Block> NumberBlocks::Refill(const std::string& tenant,
+                                                         const std::string& name) {
+  Block block;
+  absl::Status status = db_.InTransaction([&](db::Transaction& tx) -> absl::Status {
+    // Not flushed on its own: a write that uses a number commits durably after this
+    // commit, and its flush takes this commit's WAL record with it. A block lost in a crash
+    // was used by no durable write, so reserving it again reuses nothing.
+    LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred("SET LOCAL synchronous_commit = off"));
+    LEDGER_ASSIGN_OR_RETURN(
+        row, tx.QueryOne("INSERT INTO ledger_counters (tenant_id, name, value) VALUES (?, ?, ?) "
+                         "ON CONFLICT (tenant_id, name) DO UPDATE SET value = "
+                         "ledger_counters.value + excluded.value RETURNING value",
+                         {tenant, name, static_cast<int64_t>(block_)}));
+    block.end = row.GetInt(0) + 1;
+    block.next = block.end - block_;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return block;
+}
+
+}  // namespace kelola::ledger

@@ -1,0 +1,68 @@
+#pragma once
+
+// Sale and payment numbers: per tenant, increasing, never reused, gaps allowed
+// (kelola.ledger.v1.Sale.number).
+//
+// On SQLite a number is taken inside the write's transaction (its single writer serializes
+// writes anyway). On PostgreSQL a counter row updated inside the write would stay locked
+// until the write commits, so that all of a tenant's writes would take turns through their
+// round trips and commit (a lock convoy). There each process reserves a block of numbers
+// per tenant and counter in a short transaction of its own and hands them out from memory:
+// one round trip per block instead of a lock per write. Numbers of a block a process did
+// not use (it stopped; a write failed or was a replay) are gaps. With one process numbers
+// follow the order writes were recorded; with several, each hands out its own block, so
+// writes recorded at about the same time on different replicas may be numbered out of
+// order.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/db/database.h"
+
+namespace kelola::ledger {
+
+// The numbers of one write.
+class EntryNumbers {
+ public:
+  // The write's number of counter `name`: the reserved one, else the next one in `tx`.
+  absl::StatusOr<int64_t> Take(db::Transaction& tx, const std::string& tenant,
+                               absl::string_view name) const;
+
+ private:
+  friend class NumberBlocks;
+  std::vector<std::pair<std::string, int64_t>> reserved_;
+};
+
+class NumberBlocks {
+ public:
+  // `block`: numbers reserved at once per tenant and counter (PostgreSQL).
+  explicit NumberBlocks(db::Database& db, int block = 32) : db_(db), block_(block) {}
+
+  // One number of each counter in `names` for a write about to run (PostgreSQL; on SQLite
+  // nothing: the write takes them itself). Called outside the write's transaction, which
+  // a block's reservation must not wait inside of.
+  absl::StatusOr<EntryNumbers> Reserve(const std::string& tenant,
+                                       const std::vector<std::string>& names);
+
+ private:
+  struct Block {
+    int64_t next = 0;  // the next number to hand out
+    int64_t end = 0;   // one past the last number of the block
+  };
+  // Reserves the next block of `name` for `tenant` in a transaction of its own.
+  absl::StatusOr<Block> Refill(const std::string& tenant, const std::string& name);
+
+  db::Database& db_;
+  const int block_;
+  absl::Mutex mu_;
+  std::map<std::pair<std::string, std::string>, Block> blocks_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace kelola::ledger

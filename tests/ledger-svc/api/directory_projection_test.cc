@@ -1,0 +1,168 @@
+// Whether a customer may buy, decided by the sale's own transaction from the ledger's
+// projection of customer-svc's directory (fed here with customer-svc's event payloads), with
+// customer-svc (FakeDirectory) asked only about customers the projection does not hold.
+
+#include "ledger-svc/store/directory_projection.h"
+
+#include <string>
+#include <vector>
+
+#include "kelola/customer/v1/events.pb.h"
+#include "tests/ledger-svc/api/ledger_api_fixture.h"
+
+namespace kelola::ledger::testing_support {
+namespace {
+
+namespace cv1 = customer::v1;
+
+template <typename Payload>
+type::v1::Event EventOf(const std::string& customer, int64_t version, const Payload& payload,
+                        const std::string& tenant = "t1") {
+  type::v1::Event event;
+  event.set_tenant_id(tenant);
+  event.set_aggregate_type("customer");
+  event.set_aggregate_id(customer);
+  event.set_aggregate_version(version);
+  event.mutable_payload()->PackFrom(payload);
+  return event;
+}
+
+type::v1::Event Created(const std::string& customer, int64_t version,
+                        const std::string& category = "", const std::string& tenant = "t1") {
+  cv1::CustomerCreated created;
+  created.mutable_customer()->set_customer_id(customer);
+  created.mutable_customer()->set_category_id(category);
+  created.mutable_customer()->set_state(cv1::CUSTOMER_STATE_ACTIVE);
+  return EventOf(customer, version, created, tenant);
+}
+
+class DirectoryProjectionTest : public LedgerApiTest {
+ protected:
+  DirectoryProjectionTest() : LedgerApiTest("cashier-1") {}
+
+  void Apply(const std::vector<type::v1::Event>& events) {
+    absl::Status applied = db_->InTransaction(
+        [&](db::Transaction& tx) { return ApplyDirectoryEvents(tx, events); });
+    ASSERT_TRUE(applied.ok()) << applied;
+  }
+
+  // customer-svc stops answering, after the tenant's settings were cached by a walk-in sale.
+  void StopCustomerSvc() {
+    Sale("warm-up", "", 100, 100);
+    directory_.SetUnavailable(true);
+  }
+
+  Err SaleError(const std::string& request_id, const std::string& customer) {
+    return Decode(TrySale(request_id, customer, 100, 0));
+  }
+};
+
+TEST_P(DirectoryProjectionTest, AProjectedCustomerBuysWithoutCustomerSvc) {
+  Apply({Created("c1", 1, "grosir")});
+  StopCustomerSvc();
+  v1::RecordSaleResponse resp;
+  ASSERT_TRUE(TrySale("s1", "c1", 100, 0, &resp).ok());
+  EXPECT_EQ(directory_.calls(), 0);
+  // The projection's category is the customer's: stored for receivables by category.
+  v1::ListReceivablesRequest by_category;
+  by_category.set_filter("category_id = \"grosir\"");
+  v1::ListReceivablesResponse receivables;
+  auto ctx = Ctx();
+  ASSERT_TRUE(ledger_->ListReceivables(ctx.get(), by_category, &receivables).ok());
+  ASSERT_EQ(receivables.receivables_size(), 1);
+  EXPECT_EQ(receivables.receivables(0).customer_id(), "c1");
+}
+
+TEST_P(DirectoryProjectionTest, AnUnseenCustomerIsAskedOnceAndRemembered) {
+  directory_.SetVersion("fresh", 3);
+  directory_.SetCategory("fresh", "eceran");
+  Sale("s1", "fresh", 100, 0);
+  Sale("s2", "fresh", 100, 0);
+  Sale("s3", "fresh", 100, 0);
+  EXPECT_EQ(directory_.calls(), 1);
+  // An older event of the customer does not undo the newer answer; a newer one replaces it.
+  cv1::CustomerArchived archived;
+  archived.set_customer_id("fresh");
+  Apply({EventOf("fresh", 2, archived)});
+  Sale("s4", "fresh", 100, 0);
+  Apply({EventOf("fresh", 4, archived)});
+  EXPECT_EQ(SaleError("s5", "fresh").reason, "CUSTOMER_ARCHIVED");
+  EXPECT_EQ(directory_.calls(), 1);
+}
+
+TEST_P(DirectoryProjectionTest, RefusalsFollowTheStream) {
+  cv1::CustomerArchived archived;
+  archived.set_customer_id("c1");
+  cv1::CustomerMerged merged;
+  merged.set_source_customer_id("c2");
+  merged.set_target_customer_id("c3");
+  cv1::CustomerDeleted deleted;
+  deleted.set_customer_id("c4");
+  cv1::CustomerErased erased;
+  erased.set_customer_id("c5");
+  // One batch: each customer's events reduced in order and written once.
+  Apply({Created("c1", 1), EventOf("c1", 2, archived), Created("c2", 1),
+         EventOf("c2", 2, merged), Created("c4", 1), EventOf("c4", 2, deleted), Created("c5", 1),
+         EventOf("c5", 2, erased)});
+  StopCustomerSvc();  // every answer below comes from the projection
+  Err c1 = SaleError("s1", "c1");
+  EXPECT_EQ(c1.code, grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(c1.reason, "CUSTOMER_ARCHIVED");
+  Err c2 = SaleError("s2", "c2");
+  EXPECT_EQ(c2.reason, "CUSTOMER_MERGED");
+  EXPECT_EQ(c2.metadata["merged_into_customer_id"], "c3");
+  EXPECT_EQ(SaleError("s4", "c4").reason, "CUSTOMER_NOT_FOUND");
+  EXPECT_EQ(SaleError("s5", "c5").reason, "CUSTOMER_ARCHIVED");
+  EXPECT_EQ(directory_.calls(), 0);
+  // Refused writes leave nothing behind; restored, the customer buys again.
+  EXPECT_EQ(Balance("c1").balance().amount_minor(), 0);
+  cv1::CustomerRestored restored;
+  restored.set_customer_id("c1");
+  Apply({EventOf("c1", 3, restored)});
+  Sale("s6", "c1", 100, 0);
+}
+
+TEST_P(DirectoryProjectionTest, AReplayIsAnsweredWhateverTheProjectionSaysNow) {
+  Apply({Created("c1", 1)});
+  v1::RecordSaleResponse first;
+  ASSERT_TRUE(TrySale("s1", "c1", 100, 0, &first).ok());
+  cv1::CustomerArchived archived;
+  archived.set_customer_id("c1");
+  Apply({EventOf("c1", 2, archived)});
+  v1::RecordSaleResponse again;
+  ASSERT_TRUE(TrySale("s1", "c1", 100, 0, &again).ok());
+  EXPECT_EQ(again.sale().sale_id(), first.sale().sale_id());
+  EXPECT_EQ(SaleError("s2", "c1").reason, "CUSTOMER_ARCHIVED");
+}
+
+TEST_P(DirectoryProjectionTest, WhatCustomerSvcRefusesOrCannotAnswerIsNotRemembered) {
+  directory_.Refuse("ghost",
+                    errors::Error(absl::StatusCode::kNotFound, "CUSTOMER_NOT_FOUND", "gone"));
+  EXPECT_EQ(SaleError("s1", "ghost").reason, "CUSTOMER_NOT_FOUND");
+  EXPECT_EQ(SaleError("s2", "ghost").reason, "CUSTOMER_NOT_FOUND");
+  EXPECT_EQ(directory_.calls(), 2);
+  directory_.SetVersion("later", 1);
+  StopCustomerSvc();
+  EXPECT_EQ(SaleError("s3", "later").code, grpc::StatusCode::UNAVAILABLE);
+  directory_.SetUnavailable(false);
+  Sale("s4", "later", 100, 0);
+  Sale("s5", "later", 100, 0);
+  EXPECT_EQ(directory_.calls(), 4);
+}
+
+TEST_P(DirectoryProjectionTest, ProjectionsOfOtherTenantsAndAggregatesAreKeptApart) {
+  cv1::CategoryChanged category;
+  category.mutable_category()->set_category_id("c1");
+  Apply({EventOf("c1", 1, category), Created("c1", 1, "", "t2")});
+  Sale("warm-up-t2", "", 100, 100, "t2");
+  StopCustomerSvc();
+  EXPECT_EQ(SaleError("s1", "c1").code, grpc::StatusCode::UNAVAILABLE);  // t1: not projected
+  EXPECT_TRUE(TrySale("s2", "c1", 100, 0, nullptr, "t2").ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, DirectoryProjectionTest,
+                         ::testing::Values("sqlite", "postgres", "sqlite_group_commit",
+                                           "postgres_group_commit"));
+
+}  // namespace
+}  // namespace kelola::ledger::testing_support

@@ -8,11 +8,14 @@ namespace kelola::events {
 namespace {
 
 // One snapshot for the delete and the insert (see the header): the rows moved are the
-// rows numbered, in id order, after the highest number so far.
+// rows numbered, in id order, after the highest number so far. The ids to move are found
+// through the primary key (the ANY(ARRAY(...)) form): a staging table under constant
+// insert and delete holds many dead rows between vacuums, and a sequential scan of it on
+// every run cost a fifth of PostgreSQL's CPU under load.
 constexpr char kNumberStaged[] = R"sql(
 WITH moved AS (
   DELETE FROM event_staging
-  WHERE id IN (SELECT id FROM event_staging ORDER BY id LIMIT ?)
+  WHERE id = ANY(ARRAY(SELECT id FROM event_staging ORDER BY id LIMIT ?))
   RETURNING id, tenant_id, type, aggregate_type, aggregate_id, aggregate_version,
             occur_time_micros, payload, request_id, principal),
 head AS (SELECT COALESCE(MAX(sequence), 0) AS s FROM events),
@@ -86,7 +89,11 @@ void OutboxSequencer::Loop() {
       continue;
     }
     backoff = absl::ZeroDuration();
+    const int64_t before = seen;
     seen = WaitForWork(seen);
+    // Woken by a commit: commits landing meanwhile share the next run (one durable
+    // commit of the sequencer per `gather` at most under load, instead of one per write).
+    if (seen != before) stop_.WaitForNotificationWithTimeout(options_.gather);
   }
 }
 

@@ -51,6 +51,8 @@ struct SequencerOptions {
   int batch_limit = 10000;
   // Waits after a failed run: doubling from the first to at most poll_interval.
   absl::Duration min_backoff = absl::Milliseconds(10);
+  // How long a run waits, once woken by a commit, for more commits to number with it.
+  absl::Duration gather = absl::Milliseconds(1);
 };
 
 class OutboxSequencer {

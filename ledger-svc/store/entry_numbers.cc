@@ -1,5 +1,7 @@
 #include "ledger-svc/store/entry_numbers.h"
 
+#include "absl/strings/str_cat.h"
+
 #include "ledger-svc/store/ledger_entries.h"
 
 namespace kelola::ledger {
@@ -9,13 +11,38 @@ absl::StatusOr<int64_t> EntryNumbers::Take(db::Transaction& tx, const std::strin
   for (const auto& [reserved_name, value] : reserved_) {
     if (reserved_name == name) return value;
   }
+  if (counters_ != nullptr && (name == "sale" || name == "payment")) {
+    return counters_->NextInWriter(tx, tenant, name);
+  }
   return entries::NextCounter(tx, tenant, name);
+}
+
+absl::StatusOr<int64_t> NumberBlocks::NextInWriter(db::Transaction& tx, const std::string& tenant,
+                                                   absl::string_view name) {
+  absl::MutexLock lock(&mu_);
+  auto key = std::make_pair(tenant, std::string(name));
+  auto it = taken_.find(key);
+  if (it == taken_.end()) {
+    // The highest number stored, or handed out by a counter row (databases written before
+    // the counters moved to memory); the write lock this transaction holds keeps it so.
+    const std::string table = name == "sale" ? "sales" : "payments";
+    LEDGER_ASSIGN_OR_RETURN(
+        row, tx.QueryOne(absl::StrCat("SELECT MAX(COALESCE((SELECT MAX(number) FROM ", table,
+                                      " WHERE tenant_id = ?), 0), COALESCE((SELECT value FROM "
+                                      "ledger_counters WHERE tenant_id = ? AND name = ?), 0))"),
+                         {tenant, tenant, std::string(name)}));
+    it = taken_.emplace(key, row.GetInt(0)).first;
+  }
+  return ++it->second;
 }
 
 absl::StatusOr<EntryNumbers> NumberBlocks::Reserve(const std::string& tenant,
                                                    const std::vector<std::string>& names) {
   EntryNumbers out;
-  if (db_.dialect() != db::Dialect::kPostgres) return out;
+  if (db_.dialect() != db::Dialect::kPostgres) {
+    out.counters_ = this;
+    return out;
+  }
   absl::MutexLock lock(&mu_);
   for (const std::string& name : names) {
     Block& block = blocks_[{tenant, name}];

@@ -3,16 +3,19 @@
 // Sale and payment numbers: per tenant, increasing, never reused, gaps allowed
 // (kelola.ledger.v1.Sale.number).
 //
-// On SQLite a number is taken inside the write's transaction (its single writer serializes
-// writes anyway). On PostgreSQL a counter row updated inside the write would stay locked
-// until the write commits, so that all of a tenant's writes would take turns through their
-// round trips and commit (a lock convoy). There each process reserves a block of numbers
-// per tenant and counter in a short transaction of its own and hands them out from memory:
-// one round trip per block instead of a lock per write. Numbers of a block a process did
-// not use (it stopped; a write failed or was a replay) are gaps. With one process numbers
-// follow the order writes were recorded; with several, each hands out its own block, so
-// writes recorded at about the same time on different replicas may be numbered out of
-// order.
+// A counter row updated inside the write would stay locked until the write commits, so that
+// on PostgreSQL all of a tenant's writes would take turns through their round trips and
+// commit (a lock convoy). There each process reserves a block of numbers per tenant and
+// counter in a short transaction of its own and hands them out from memory: one round trip
+// per block instead of a lock per write. Numbers of a block a process did not use (it
+// stopped; a write failed or was a replay) are gaps. With one process numbers follow the
+// order writes were recorded; with several, each hands out its own block, so writes
+// recorded at about the same time on different replicas may be numbered out of order.
+//
+// On SQLite the single writer keeps the counters in memory: a number is taken inside the
+// write's transaction, which holds the database's write lock, from the highest number
+// stored (read once per tenant and counter), so the writer runs no counter update per
+// write. A write rolled back leaves a gap.
 
 #include <cstdint>
 #include <map>
@@ -28,6 +31,8 @@
 
 namespace kelola::ledger {
 
+class NumberBlocks;
+
 // The numbers of one write.
 class EntryNumbers {
  public:
@@ -38,6 +43,7 @@ class EntryNumbers {
  private:
   friend class NumberBlocks;
   std::vector<std::pair<std::string, int64_t>> reserved_;
+  NumberBlocks* counters_ = nullptr;  // SQLite: the writer's counters
 };
 
 class NumberBlocks {
@@ -46,12 +52,17 @@ class NumberBlocks {
   explicit NumberBlocks(db::Database& db, int block = 32) : db_(db), block_(block) {}
 
   // One number of each counter in `names` for a write about to run (PostgreSQL; on SQLite
-  // nothing: the write takes them itself). Called outside the write's transaction, which
+  // the write takes them itself, in memory). Called outside the write's transaction, which
   // a block's reservation must not wait inside of.
   absl::StatusOr<EntryNumbers> Reserve(const std::string& tenant,
                                        const std::vector<std::string>& names);
 
  private:
+  friend class EntryNumbers;
+  // SQLite: the next "sale" or "payment" number of `tenant`, inside the writer's `tx`.
+  absl::StatusOr<int64_t> NextInWriter(db::Transaction& tx, const std::string& tenant,
+                                       absl::string_view name);
+
   struct Block {
     int64_t next = 0;  // the next number to hand out
     int64_t end = 0;   // one past the last number of the block
@@ -63,6 +74,8 @@ class NumberBlocks {
   const int block_;
   absl::Mutex mu_;
   std::map<std::pair<std::string, std::string>, Block> blocks_ ABSL_GUARDED_BY(mu_);
+  // SQLite: the last number taken per tenant and counter.
+  std::map<std::pair<std::string, std::string>, int64_t> taken_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kelola::ledger

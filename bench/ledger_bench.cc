@@ -207,7 +207,7 @@ int Main(int argc, char** argv) {
         // Durable, as in production: the test harness's default server runs with fsync and
         // synchronous_commit off, which would hide the cost of every commit.
         testing::PostgresServerOptions durable;
-        durable.extra_args = {"-c", "fsync=on", "-c", "synchronous_commit=on",
+        durable.extra_args = {"-c", "fsync=on",           "-c", "synchronous_commit=on",
                               "-c", "full_page_writes=on"};
         auto started = testing::PostgresServer::Start(durable);
         if (!started.ok()) {

@@ -88,5 +88,6 @@ int main(int argc, char** argv) {
 
   return kelola::server::ServeUntilSignal(
       options, &registry, {&ledger_service, &internal_service, &event_service},
-      [&] { return db->Ping(); }, {[&] { sequencer.Stop(); }, [&] { notifier.Shutdown(); }, [&] { directory_feed.Stop(); }});
+      [&] { return db->Ping(); },
+      {[&] { sequencer.Stop(); }, [&] { notifier.Shutdown(); }, [&] { directory_feed.Stop(); }});
 }

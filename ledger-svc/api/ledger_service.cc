@@ -187,8 +187,7 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
   bool asked = false;
   auto recorded = store_.RecordSale(*ctx, *req, [&]() -> absl::StatusOr<CustomerCheck> {
     asked = true;
-    return directory_.CheckForSale(ctx->tenant_id, req->customer_id(),
-                                   api::CallDeadline(*context));
+    return directory_.CheckForSale(ctx->tenant_id, req->customer_id(), api::CallDeadline(*context));
   });
   if (asked && !recorded.ok()) {
     // customer-svc's refusal (or silence) does not stand against a recorded request.
@@ -198,8 +197,7 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
   return Respond(std::move(recorded), response);
 }
 
-absl::Status LedgerServiceImpl::CheckSale(const grpc::ServerContext& context,
-                                          LedgerContext& ctx,
+absl::Status LedgerServiceImpl::CheckSale(const grpc::ServerContext& context, LedgerContext& ctx,
                                           const v1::RecordSaleRequest& req) {
   if (auto s = tenants_.ResolveForWrite(api::CallDeadline(context), ctx); !s.ok()) {
     return s;
@@ -284,7 +282,7 @@ absl::Status LedgerServiceImpl::CheckSale(const grpc::ServerContext& context,
   auto paid_and_credit = CheckedAdd(paid, credit);
   if (!paid_and_credit.ok()) {
     return RequestAmountOverflow("apply_credit",
-                                        "amount_paid_now + apply_credit does not fit in 64 bits");
+                                 "amount_paid_now + apply_credit does not fit in 64 bits");
   }
   if (*paid_and_credit > total) {
     fields.Add("amount_paid_now", "amount_paid_now + apply_credit is more than the total");
@@ -431,8 +429,7 @@ grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
   return Respond(store_.RecordPayment(*ctx, *req), response);
 }
 
-absl::Status LedgerServiceImpl::CheckPayment(const grpc::ServerContext& context,
-                                             LedgerContext& ctx,
+absl::Status LedgerServiceImpl::CheckPayment(const grpc::ServerContext& context, LedgerContext& ctx,
                                              const v1::RecordPaymentRequest& req) {
   if (auto s = tenants_.ResolveForWrite(api::CallDeadline(context), ctx); !s.ok()) {
     return s;

@@ -4,9 +4,10 @@
 // customer's state, category and merge survivor, fed by customer-svc's event stream
 // (consumer "ledger-svc.directory") and by answers to CheckCustomerForSale for customers the
 // stream has not brought yet. A sale reads it inside its own transaction
-// (LockCustomerForSale), so whether a customer may buy costs no call to customer-svc. Rows are version-guarded (the customer record's version, the
-// event's aggregate_version): a row is replaced only by a newer one, so the stream and the
-// answers may arrive in any order. See docs/decisions/ledger-customer-projection.md.
+// (LockCustomerForSale), so whether a customer may buy costs no call to customer-svc. Rows are
+// version-guarded (the customer record's version, the event's aggregate_version): a row is replaced
+// only by a newer one, so the stream and the answers may arrive in any order. See
+// docs/decisions/ledger-customer-projection.md.
 
 #include <optional>
 #include <string>

@@ -1,7 +1,6 @@
 #include "ledger-svc/store/entry_numbers.h"
 
 #include "absl/strings/str_cat.h"
-
 #include "ledger-svc/store/ledger_entries.h"
 
 namespace kelola::ledger {

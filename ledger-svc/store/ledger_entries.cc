@@ -618,8 +618,7 @@ absl::StatusOr<std::optional<std::string>> FindStoredResponse(Transaction& tx,
   if (rows.empty() || rows[0].IsNull(1)) return std::nullopt;
   if (rows[0].GetBytes(0) != fingerprint) {
     return Err(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-               "request_id was already used for a different request",
-               {{"request_id", request_id}});
+               "request_id was already used for a different request", {{"request_id", request_id}});
   }
   return rows[0].GetBytes(1);
 }

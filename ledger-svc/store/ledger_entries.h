@@ -114,7 +114,7 @@ struct CustomerRow {
 // A customer's ledger row locked for a sale, and what the sale needs besides.
 struct SaleCustomer {
   CustomerRow row;
-  std::string category_id;  // as stored with the row for this sale
+  std::string category_id;                // as stored with the row for this sale
   std::optional<int64_t> own_limit;       // the customer's own credit limit, when set
   std::optional<int64_t> category_limit;  // its category's, when set
   // The directory projection's row of the customer; nullopt when it holds none.
@@ -358,11 +358,10 @@ absl::StatusOr<Response> RunIdempotent(
   Response out;
   absl::Status status = writer.Run([&](Transaction& tx) -> absl::Status {
     out.Clear();
-    LEDGER_RETURN_IF_ERROR(
-        tx.ExecuteDeferred("INSERT INTO idempotency_keys (tenant_id, rpc, request_id, request, "
-                           "response, create_time_micros) VALUES (?, ?, ?, ?, NULL, ?)",
-                           {ctx.tenant_id, std::string(rpc), request_id, Bytes{fingerprint},
-                            now_micros}));
+    LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred(
+        "INSERT INTO idempotency_keys (tenant_id, rpc, request_id, request, "
+        "response, create_time_micros) VALUES (?, ?, ?, ?, NULL, ?)",
+        {ctx.tenant_id, std::string(rpc), request_id, Bytes{fingerprint}, now_micros}));
     LEDGER_RETURN_IF_ERROR(body(tx, out));
     return tx.ExecuteDeferred(
         "UPDATE idempotency_keys SET response = ? WHERE tenant_id = ? AND rpc = ? AND "

@@ -28,6 +28,7 @@ using entries::BuildPayment;
 using entries::BuildSale;
 using entries::BumpAndRecord;
 using entries::Bytes;
+using entries::CheckOpen;
 using entries::ComputeStats;
 using entries::CreditSources;
 using entries::CustomerRow;
@@ -51,7 +52,6 @@ using entries::kSaleStatus;
 using entries::LoadAllocations;
 using entries::LoadRefunds;
 using entries::LoadVoidInfo;
-using entries::CheckOpen;
 using entries::LockCustomer;
 using entries::LockCustomerForSale;
 using entries::M;
@@ -86,8 +86,7 @@ absl::StatusOr<std::optional<std::string>> LedgerStore::FindReplay(const LedgerC
   options.read_only = true;
   absl::Status status = db_.InTransaction(
       [&](Transaction& tx) -> absl::Status {
-        LEDGER_ASSIGN_OR_RETURN(found,
-                                FindStoredResponse(tx, ctx, rpc, request_id, fingerprint));
+        LEDGER_ASSIGN_OR_RETURN(found, FindStoredResponse(tx, ctx, rpc, request_id, fingerprint));
         out = std::move(found);
         return absl::OkStatus();
       },
@@ -174,10 +173,9 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::WriteSale(const LedgerContex
         const int64_t unpaid = totals.total - paid_now - apply_credit;
         CustomerRow before;
         if (!customer.empty()) {
-          LEDGER_ASSIGN_OR_RETURN(locked, LockCustomerForSale(tx, ctx, customer,
-                                                              checked != nullptr
-                                                                  ? &checked->category_id
-                                                                  : nullptr));
+          LEDGER_ASSIGN_OR_RETURN(
+              locked, LockCustomerForSale(tx, ctx, customer,
+                                          checked != nullptr ? &checked->category_id : nullptr));
           LEDGER_RETURN_IF_ERROR(MayBuy(tx, ctx, customer, locked, checked));
           before = locked.row;
           if (unpaid > 0) {
@@ -255,7 +253,7 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::WriteSale(const LedgerContex
             "?, ?)",
             {ctx.tenant_id, sale_id, number, customer, req.store_id(), totals.total, sale_time,
              due_text.empty() ? db::Null() : Value(due_text), Bytes{record.SerializeAsString()}}));
-        v1::Payment p;  // the payment made with the sale
+        v1::Payment p;                                // the payment made with the sale
         std::vector<v1::Allocation> new_allocations;  // its allocation, when there is one
         if (paid_now > 0) {
           LEDGER_ASSIGN_OR_RETURN(pnumber, numbers.Take(tx, ctx.tenant_id, "payment"));
@@ -275,9 +273,9 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::WriteSale(const LedgerContex
           SetTime(p.mutable_record_time(), now);
           LEDGER_RETURN_IF_ERROR(InsertPayment(tx, ctx, p, paid_now, sale_time));
           std::string allocation_id;
-          LEDGER_RETURN_IF_ERROR(InsertAllocation(
-              tx, ctx, ids_, now, req.request_id(), sale_id, payment_id, paid_now,
-              v1::ALLOCATION_KIND_SALE_PAYMENT, "", false, &allocation_id));
+          LEDGER_RETURN_IF_ERROR(
+              InsertAllocation(tx, ctx, ids_, now, req.request_id(), sale_id, payment_id, paid_now,
+                               v1::ALLOCATION_KIND_SALE_PAYMENT, "", false, &allocation_id));
           // The sale's only allocation so far, known without reading it back.
           v1::Allocation& a = new_allocations.emplace_back();
           a.set_allocation_id(allocation_id);

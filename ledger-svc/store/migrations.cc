@@ -204,13 +204,19 @@ SELECT setval('allocation_entry_seq',
 
 std::vector<db::Migration> Migrations() {
   return {
-      events::OutboxMigration(1), LedgerTables(2),   CustomerIndexes(3),
-      CustomerProtocols(4),       TenantSettings(5), LedgerCurrency(6),
+      events::OutboxMigration(1),
+      LedgerTables(2),
+      CustomerIndexes(3),
+      CustomerProtocols(4),
+      TenantSettings(5),
+      LedgerCurrency(6),
       // 7: where PostgreSQL writers stage events for the sequencer (outbox_sequencer.h).
       events::OutboxStagingMigration(7),
       // 8-9: the projection of customer-svc's directory (store/directory_projection.h) and
       // its position in customer-svc's event stream.
-      events::CursorMigration(8), DirectoryProjectionMigration(9), AllocationSequence(10),
+      events::CursorMigration(8),
+      DirectoryProjectionMigration(9),
+      AllocationSequence(10),
   };
 }
 

@@ -227,7 +227,8 @@ Candidate CandidateOf(const std::string& id, const customer_stream::CustomerRow*
 
 // Whether a candidate belongs in the list of `kind` and passes the filter.
 bool Matches(const Candidate& c, v1::InsightKind kind, const Filter& filter,
-             const customer_stream::CustomerRow* customer, const std::set<std::string>& bought_at_store) {
+             const customer_stream::CustomerRow* customer,
+             const std::set<std::string>& bought_at_store) {
   const v1::CustomerInsight& i = c.insight;
   const bool reminder = kind == v1::INSIGHT_KIND_PAYMENT_REMINDER;
   if (reminder ? i.overdue_amount().amount_minor() <= 0 : i.segment() != SegmentOfKind(kind)) {

@@ -39,7 +39,8 @@ std::optional<absl::CivilDay> RequiredDay(errors::FieldErrors& fields, const std
   return *day;
 }
 
-CustomerIndex::CustomerIndex(std::vector<customer_stream::CustomerRow> rows) : rows_(std::move(rows)) {
+CustomerIndex::CustomerIndex(std::vector<customer_stream::CustomerRow> rows)
+    : rows_(std::move(rows)) {
   by_id_.reserve(rows_.size());
   for (size_t i = 0; i < rows_.size(); ++i) by_id_[rows_[i].customer_id] = i;
 }

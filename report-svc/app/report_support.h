@@ -17,8 +17,8 @@
 #include "absl/time/civil_time.h"
 #include "kelola/type/v1/date.pb.h"
 #include "kelola/type/v1/money.pb.h"
-#include "libs/errors/errors.h"
 #include "libs/customer_stream/customer_reducer.h"
+#include "libs/errors/errors.h"
 
 namespace kelola::report::app {
 

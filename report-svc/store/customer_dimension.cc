@@ -7,8 +7,9 @@
 namespace kelola::report::store {
 namespace {
 
-absl::StatusOr<customer_stream::CustomerRow> LoadCustomer(db::Transaction& tx, const std::string& tenant,
-                                                 const std::string& customer_id) {
+absl::StatusOr<customer_stream::CustomerRow> LoadCustomer(db::Transaction& tx,
+                                                          const std::string& tenant,
+                                                          const std::string& customer_id) {
   auto rows = tx.Query(
       "SELECT version, display_name, phone_e164, category_id, marketing_consent, create_us, "
       "state, merged_into_customer_id FROM report_customers WHERE tenant_id = ? AND "

@@ -34,8 +34,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "libs/db/database.h"
 #include "libs/customer_stream/customer_reducer.h"
+#include "libs/db/database.h"
 #include "report-svc/domain/summary_card.h"
 #include "report-svc/store/report_reads.h"
 
@@ -45,8 +45,9 @@ namespace kelola::report::store {
 // The pointers point into the index and are valid during the read.
 struct Owing {
   const std::string* customer_id = nullptr;
-  const customer_stream::CustomerRow* customer = nullptr;  // version 0: not reported by the directory
-  const domain::CardRow* card = nullptr;          // ledger_version 0: no card
+  const customer_stream::CustomerRow* customer =
+      nullptr;                            // version 0: not reported by the directory
+  const domain::CardRow* card = nullptr;  // ledger_version 0: no card
   std::optional<absl::Time> last_payment;
   int64_t balance = 0;
   int64_t aging[4] = {0, 0, 0, 0};
@@ -109,9 +110,9 @@ class TenantFacts {
   // Customers.
   std::vector<std::string> customer_ids_;
   absl::flat_hash_map<std::string, uint32_t> customer_no_;
-  std::vector<customer_stream::CustomerRow> customers_;         // version 0: not reported by the directory
-  std::vector<domain::CardRow> cards_;                 // ledger_version 0: no card
-  std::vector<std::vector<uint32_t>> customer_sales_;  // each customer's sale rows
+  std::vector<customer_stream::CustomerRow> customers_;  // version 0: not reported by the directory
+  std::vector<domain::CardRow> cards_;                   // ledger_version 0: no card
+  std::vector<std::vector<uint32_t>> customer_sales_;    // each customer's sale rows
   // Stores.
   std::vector<std::string> store_ids_;
   absl::flat_hash_map<std::string, uint32_t> store_no_;

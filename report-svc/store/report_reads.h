@@ -13,8 +13,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "libs/db/database.h"
 #include "libs/customer_stream/customer_reducer.h"
+#include "libs/db/database.h"
 #include "report-svc/domain/summary_card.h"
 
 namespace kelola::report::store {

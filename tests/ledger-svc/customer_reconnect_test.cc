@@ -1,8 +1,9 @@
 // The real ledger-svc and customer-svc binaries: customer-svc stops for a few seconds and
 // comes back on the same port. Meanwhile customers the ledger knows still buy. A sale for a
-// customer made right after it is back succeeds within 5 s: the ledger's channel retries the connection at least every second and the
-// check waits for it (wait_for_ready) instead of failing while the channel backs off.
-// Before, the ledger kept refusing sales for seconds (17.6 s after a 30 s outage).
+// customer made right after it is back succeeds within 5 s: the ledger's channel retries the
+// connection at least every second and the check waits for it (wait_for_ready) instead of failing
+// while the channel backs off. Before, the ledger kept refusing sales for seconds (17.6 s after a
+// 30 s outage).
 
 #include <chrono>
 #include <memory>

@@ -41,8 +41,8 @@ class DirectoryProjectionTest : public LedgerApiTest {
   DirectoryProjectionTest() : LedgerApiTest("cashier-1") {}
 
   void Apply(const std::vector<type::v1::Event>& events) {
-    absl::Status applied = db_->InTransaction(
-        [&](db::Transaction& tx) { return ApplyDirectoryEvents(tx, events); });
+    absl::Status applied =
+        db_->InTransaction([&](db::Transaction& tx) { return ApplyDirectoryEvents(tx, events); });
     ASSERT_TRUE(applied.ok()) << applied;
   }
 
@@ -101,9 +101,8 @@ TEST_P(DirectoryProjectionTest, RefusalsFollowTheStream) {
   cv1::CustomerErased erased;
   erased.set_customer_id("c5");
   // One batch: each customer's events reduced in order and written once.
-  Apply({Created("c1", 1), EventOf("c1", 2, archived), Created("c2", 1),
-         EventOf("c2", 2, merged), Created("c4", 1), EventOf("c4", 2, deleted), Created("c5", 1),
-         EventOf("c5", 2, erased)});
+  Apply({Created("c1", 1), EventOf("c1", 2, archived), Created("c2", 1), EventOf("c2", 2, merged),
+         Created("c4", 1), EventOf("c4", 2, deleted), Created("c5", 1), EventOf("c5", 2, erased)});
   StopCustomerSvc();  // every answer below comes from the projection
   Err c1 = SaleError("s1", "c1");
   EXPECT_EQ(c1.code, grpc::StatusCode::FAILED_PRECONDITION);

@@ -111,10 +111,13 @@ int main(int argc, char** argv) {
       kelola::events::BatchHandler(kelola::customer::store::ApplyLedgerEvents));
   stats_feed.Start();
 
-  return kelola::server::ServeUntilSignal(
+  const int code = kelola::server::ServeUntilSignal(
       options, &registry,
       {&customer_service, &category_service, &tenant_service, &internal_service, &event_service},
       [&] { return db->Ping(); },
-      {[&] { sequencer.Stop(); }, [&] { notifier.Shutdown(); }, [&] { stats_feed.Stop(); },
-       [&] { resumer.Stop(); }});
+      {[&] { notifier.Shutdown(); }, [&] { stats_feed.Stop(); }, [&] { resumer.Stop(); }});
+  // After the server has finished its calls: events of writes that were still committing
+  // are numbered too, not left staged until the next start.
+  sequencer.Stop();
+  return code;
 }

@@ -86,8 +86,11 @@ int main(int argc, char** argv) {
   kelola::ledger::LedgerServiceImpl ledger_service(store, directory, tenants, clock);
   kelola::ledger::LedgerInternalServiceImpl internal_service(store, tenants);
 
-  return kelola::server::ServeUntilSignal(
+  const int code = kelola::server::ServeUntilSignal(
       options, &registry, {&ledger_service, &internal_service, &event_service},
-      [&] { return db->Ping(); },
-      {[&] { sequencer.Stop(); }, [&] { notifier.Shutdown(); }, [&] { directory_feed.Stop(); }});
+      [&] { return db->Ping(); }, {[&] { notifier.Shutdown(); }, [&] { directory_feed.Stop(); }});
+  // After the server has finished its calls: events of writes that were still committing
+  // are numbered too, not left staged until the next start.
+  sequencer.Stop();
+  return code;
 }

@@ -4,12 +4,12 @@
 
 namespace kelola::ledger {
 
-absl::StatusOr<CustomerCheck> SaleEligibility(const customer_stream::CustomerRow& row) {
+absl::Status SaleEligibility(const customer_stream::CustomerRow& row) {
   using customer_stream::CustomerState;
   const errors::Metadata customer = {{"customer_id", row.customer_id}};
   switch (row.state) {
     case CustomerState::kActive:
-      return CustomerCheck{row.category_id, row.version};
+      return absl::OkStatus();
     case CustomerState::kArchived:
     case CustomerState::kErased:
       return errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_ARCHIVED",

@@ -3,16 +3,14 @@
 // Whether a sale may be recorded for a customer, decided from what the ledger's projection
 // of customer-svc's directory holds about it (a pure function: no database, no clock).
 
-#include "absl/status/statusor.h"
-#include "ledger-svc/domain/customer_directory.h"
+#include "absl/status/status.h"
 #include "libs/customer_stream/customer_reducer.h"
 
 namespace kelola::ledger {
 
-// OK with the category for an active customer; otherwise the refusal CheckForSale gives
-// (CustomerDirectory): FAILED_PRECONDITION CUSTOMER_ARCHIVED (archived or erased) or
-// CUSTOMER_MERGED (metadata merged_into_customer_id), NOT_FOUND CUSTOMER_NOT_FOUND
-// (deleted).
-absl::StatusOr<CustomerCheck> SaleEligibility(const customer_stream::CustomerRow& row);
+// OK for an active customer; otherwise the refusal CheckForSale gives (CustomerDirectory):
+// FAILED_PRECONDITION CUSTOMER_ARCHIVED (archived or erased) or CUSTOMER_MERGED (metadata
+// merged_into_customer_id), NOT_FOUND CUSTOMER_NOT_FOUND (deleted).
+absl::Status SaleEligibility(const customer_stream::CustomerRow& row);
 
 }  // namespace kelola::ledger

@@ -44,13 +44,23 @@ absl::StatusOr<EntryNumbers> NumberBlocks::Reserve(const std::string& tenant,
   }
   absl::MutexLock lock(&mu_);
   for (const std::string& name : names) {
-    Block& block = blocks_[{tenant, name}];
-    if (block.next >= block.end) {
-      // Refilled under the lock: one reservation per tenant and counter at a time, and a
-      // block is never handed out twice.
+    Block& block = blocks_[{tenant, name}];  // map nodes stay put while others are added
+    while (block.next >= block.end) {
+      if (block.refilling) {
+        // Another write reserves this counter's next block: wait for it, not for a second
+        // reservation. Other tenants and counters go on meanwhile.
+        mu_.Await(absl::Condition(
+            +[](Block* b) { return !b->refilling; }, &block));
+        continue;
+      }
+      block.refilling = true;
+      mu_.Unlock();
       auto refilled = Refill(tenant, name);
+      mu_.Lock();
+      block.refilling = false;
       if (!refilled.ok()) return refilled.status();
-      block = *refilled;
+      block.next = refilled->next;
+      block.end = refilled->end;
     }
     out.reserved_.emplace_back(name, block.next++);
   }

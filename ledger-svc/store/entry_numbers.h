@@ -8,9 +8,10 @@
 // commit (a lock convoy). There each process reserves a block of numbers per tenant and
 // counter in a short transaction of its own and hands them out from memory: one round trip
 // per block instead of a lock per write. Numbers of a block a process did not use (it
-// stopped; a write failed or was a replay) are gaps. With one process numbers follow the
-// order writes were recorded; with several, each hands out its own block, so writes
-// recorded at about the same time on different replicas may be numbered out of order.
+// stopped; a write failed or was a replay) are gaps. Numbers increase per tenant and are
+// never reused, but follow the order writes were recorded only roughly: a number is taken
+// before its write runs, so a write that waits (for the customer's row, or for customer-svc)
+// can commit after a higher number; with several replicas each hands out its own block.
 //
 // On SQLite the single writer keeps the counters in memory: a number is taken inside the
 // write's transaction, which holds the database's write lock, from the highest number
@@ -64,8 +65,9 @@ class NumberBlocks {
                                        absl::string_view name);
 
   struct Block {
-    int64_t next = 0;  // the next number to hand out
-    int64_t end = 0;   // one past the last number of the block
+    int64_t next = 0;        // the next number to hand out
+    int64_t end = 0;         // one past the last number of the block
+    bool refilling = false;  // a write is reserving the next block (outside mu_)
   };
   // Reserves the next block of `name` for `tenant` in a transaction of its own.
   absl::StatusOr<Block> Refill(const std::string& tenant, const std::string& name);

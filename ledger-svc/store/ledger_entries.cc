@@ -394,14 +394,17 @@ absl::StatusOr<SaleCustomer> LockCustomerForSale(Transaction& tx, const LedgerCo
     category_params = {ctx.tenant_id, customer_id};
   }
   // One statement, one round trip: the lock, the category (stored for receivables by
-  // category), the credit limits that may apply and the projection's row.
+  // category), the credit limits that may apply and the projection's row. On PostgreSQL
+  // the subqueries read as of the statement's start, before any wait for the row lock: a
+  // sale that waited behind a SetCreditLimit of the same customer is checked against the
+  // limit it started under, as if it had come first (decisions/ledger-write-path.md).
   const std::string sql = absl::StrCat(
       "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, balance, credit, "
       "category_id, stats) VALUES (?, ?, 0, 0, 0, ",
       category,
       ", NULL) ON CONFLICT (tenant_id, customer_id) DO UPDATE SET category_id = "
       "excluded.category_id RETURNING ledger_version, balance, credit, stats, seal_id, "
-      "merged_into, category_id, "
+      "merged_into, "
       "(SELECT limit_minor FROM credit_limits l WHERE l.tenant_id = customer_ledgers.tenant_id "
       "AND l.deleted = 0 AND l.subject = 'customer' AND l.subject_id = "
       "customer_ledgers.customer_id), "
@@ -414,10 +417,9 @@ absl::StatusOr<SaleCustomer> LockCustomerForSale(Transaction& tx, const LedgerCo
   LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne(sql, params));
   SaleCustomer out;
   out.row = CustomerRowOf(row);
-  out.category_id = row.IsNull(6) ? std::string() : row.GetText(6);
-  out.own_limit = row.GetOptionalInt(7);
-  out.category_limit = row.GetOptionalInt(8);
-  out.directory = DirectoryRowOf(row, 9, customer_id);
+  out.own_limit = row.GetOptionalInt(6);
+  out.category_limit = row.GetOptionalInt(7);
+  out.directory = DirectoryRowOf(row, 8, customer_id);
   return out;
 }
 
@@ -786,7 +788,6 @@ std::string Fingerprint(const google::protobuf::Message& m) {
   return out;
 }
 
-// The effective credit limit of a customer: its own, else its category's.
 absl::Status AppendLimitEvent(const events::Outbox& outbox, Transaction& tx,
                               const LedgerContext& ctx, const std::string& subject,
                               const std::string& subject_id, int64_t version,

@@ -114,7 +114,6 @@ struct CustomerRow {
 // A customer's ledger row locked for a sale, and what the sale needs besides.
 struct SaleCustomer {
   CustomerRow row;
-  std::string category_id;                // as stored with the row for this sale
   std::optional<int64_t> own_limit;       // the customer's own credit limit, when set
   std::optional<int64_t> category_limit;  // its category's, when set
   // The directory projection's row of the customer; nullopt when it holds none.

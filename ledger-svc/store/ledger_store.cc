@@ -112,7 +112,7 @@ absl::Status MayBuy(Transaction& tx, const LedgerContext& ctx, const std::string
       return Err(absl::StatusCode::kNotFound, kNotProjected,
                  "the ledger's projection of the directory does not hold the customer");
     }
-    LEDGER_RETURN_IF_ERROR(SaleEligibility(*locked.directory).status());
+    LEDGER_RETURN_IF_ERROR(SaleEligibility(*locked.directory));
   } else if (checked->version > 0) {
     customer_stream::CustomerRow row;
     row.customer_id = customer;

@@ -232,12 +232,17 @@ absl::StatusOr<bool> Reader::Next(Record* record) {
   const size_t max_field = options_.max_field_bytes;
   const size_t max_record = options_.max_record_bytes;
 
-  // Appends data[pos_, end) to the current field, within the limits.
+  // Appends data[pos_, end) to the current field, within the limits. When a limit is
+  // broken, the error names the one the first byte too many breaks (the field's on a tie),
+  // so that it does not depend on how the input was cut into chunks.
   auto append = [&](size_t end) -> absl::Status {
     const size_t n = end - pos_;
-    if (field_->size() + n > max_field) return FieldTooLarge();
+    const size_t field_room = max_field - field_->size();
+    const size_t record_room = max_record - record_bytes_;
+    if (n > field_room || n > record_room) {
+      return field_room <= record_room ? FieldTooLarge() : RecordTooLarge();
+    }
     record_bytes_ += n;
-    if (record_bytes_ > max_record) return RecordTooLarge();
     field_->append(data + pos_, n);
     pos_ = end;
     return absl::OkStatus();

@@ -261,6 +261,29 @@ TEST(ReaderTest, FieldRecordAndFieldCountLimits) {
   EXPECT_EQ(errors::GetMetadata(rows.status())["line"], "2");
 }
 
+// A field that breaks both limits: the error names the limit its first byte too many
+// breaks, whatever the chunking (found by the CSV fuzzer).
+TEST(ReaderTest, TheLimitBrokenFirstIsReportedForEveryChunking) {
+  ReaderOptions options;
+  options.max_field_bytes = 8;
+  options.max_record_bytes = 32;
+  options.max_fields_per_record = 4;
+  options.max_records = 6;
+  options.detect_delimiter = true;
+  const absl::string_view input = "anphonee;mai0812;aphonee;mai9@c.id\n";
+  ExpectSameForEveryChunking(input, options);
+  auto rows = ReadAll(input, options);
+  ASSERT_FALSE(rows.ok());
+  // Byte 33 of the record is the 8th of the last field: the record's limit breaks first.
+  EXPECT_EQ(errors::Reason(rows.status()), kReasonCsvRecordTooLarge);
+  ExpectSameForEveryChunking("12345,123456\n", [] {
+    ReaderOptions o;
+    o.max_field_bytes = 5;
+    o.max_record_bytes = 11;
+    return o;
+  }());
+}
+
 TEST(ReaderTest, RecordAndInputLimitsAreResourceExhausted) {
   ReaderOptions options;
   options.max_records = 3;  // header + 2 rows

@@ -11,34 +11,18 @@ namespace {
 using customer_stream::CustomerRow;
 using customer_stream::CustomerState;
 
-constexpr char kSelect[] =
-    "SELECT version, state, category_id, merged_into FROM directory_customers "
-    "WHERE tenant_id = ? AND customer_id = ?";
+// The projection's columns, in the order DirectoryRowOf reads them.
+constexpr const char* kColumns[] = {"version", "state", "merged_into", "category_id"};
 
 absl::StatusOr<std::optional<CustomerRow>> Load(db::Transaction& tx, const std::string& tenant_id,
                                                 const std::string& customer_id) {
-  auto rows = tx.Query(kSelect, {tenant_id, customer_id});
+  auto rows = tx.Query(
+      "SELECT version, state, merged_into, category_id FROM directory_customers "
+      "WHERE tenant_id = ? AND customer_id = ?",
+      {tenant_id, customer_id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::nullopt;
-  const db::Row& r = rows->front();
-  CustomerRow row;
-  row.customer_id = customer_id;
-  row.version = r.GetInt(0);
-  row.state = static_cast<CustomerState>(r.GetInt(1));
-  row.category_id = r.GetText(2);
-  row.merged_into_customer_id = r.GetText(3);
-  return row;
-}
-
-absl::Status Store(db::Transaction& tx, const std::string& tenant_id, const CustomerRow& row) {
-  return tx.ExecuteDeferred(
-      "INSERT INTO directory_customers (tenant_id, customer_id, version, state, category_id, "
-      "merged_into) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, customer_id) DO UPDATE "
-      "SET version = excluded.version, state = excluded.state, category_id = "
-      "excluded.category_id, merged_into = excluded.merged_into "
-      "WHERE excluded.version > directory_customers.version",
-      {tenant_id, row.customer_id, row.version, static_cast<int64_t>(row.state), row.category_id,
-       row.merged_into_customer_id});
+  return DirectoryRowOf(rows->front(), 0, customer_id);
 }
 
 }  // namespace
@@ -86,14 +70,14 @@ absl::Status ApplyDirectoryEvents(db::Transaction& tx, absl::Span<const type::v1
   }
   for (const auto& [key, row] : touched) {
     if (row.version == 0) continue;  // no event of the batch applied
-    if (absl::Status s = Store(tx, key.first, row); !s.ok()) return s;
+    if (absl::Status s = RememberDirectoryRow(tx, key.first, row); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
 std::string DirectoryColumnsSql(absl::string_view tenant, absl::string_view customer) {
   std::string out;
-  for (const char* column : {"version", "state", "merged_into", "category_id"}) {
+  for (const char* column : kColumns) {
     absl::StrAppend(&out, out.empty() ? "" : ", ", "(SELECT d.", column,
                     " FROM directory_customers d WHERE d.tenant_id = ", tenant,
                     " AND d.customer_id = ", customer, ")");
@@ -115,7 +99,14 @@ std::optional<CustomerRow> DirectoryRowOf(const db::Row& row, size_t first,
 
 absl::Status RememberDirectoryRow(db::Transaction& tx, const std::string& tenant_id,
                                   const CustomerRow& row) {
-  return Store(tx, tenant_id, row);
+  return tx.ExecuteDeferred(
+      "INSERT INTO directory_customers (tenant_id, customer_id, version, state, category_id, "
+      "merged_into) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, customer_id) DO UPDATE "
+      "SET version = excluded.version, state = excluded.state, category_id = "
+      "excluded.category_id, merged_into = excluded.merged_into "
+      "WHERE excluded.version > directory_customers.version",
+      {tenant_id, row.customer_id, row.version, static_cast<int64_t>(row.state), row.category_id,
+       row.merged_into_customer_id});
 }
 
 }  // namespace kelola::ledger

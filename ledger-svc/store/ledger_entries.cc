@@ -378,27 +378,21 @@ absl::StatusOr<CustomerRow> LockCustomerRow(Transaction& tx, const LedgerContext
   return CustomerRowOf(row);
 }
 
-absl::StatusOr<SaleCustomer> LockCustomerForSale(Transaction& tx, const LedgerContext& ctx,
-                                                 const std::string& customer_id,
-                                                 const std::string* checked_category) {
-  // The customer's category: as customer-svc answered, else from the directory projection.
-  const std::string category =
-      checked_category != nullptr
-          ? "?"
-          : "COALESCE((SELECT d.category_id FROM directory_customers d WHERE d.tenant_id = ? "
-            "AND d.customer_id = ?), '')";
-  std::vector<Value> category_params;
-  if (checked_category != nullptr) {
-    category_params = {*checked_category};
-  } else {
-    category_params = {ctx.tenant_id, customer_id};
-  }
+namespace {
+
+// LockCustomerForSale's statement; the category stored with the row is a parameter when
+// customer-svc was asked (`checked`), else the directory projection's.
+std::string SaleLockSql(bool checked) {
+  const char* category =
+      checked ? "?"
+              : "COALESCE((SELECT d.category_id FROM directory_customers d WHERE d.tenant_id = ? "
+                "AND d.customer_id = ?), '')";
   // One statement, one round trip: the lock, the category (stored for receivables by
   // category), the credit limits that may apply and the projection's row. On PostgreSQL
   // the subqueries read as of the statement's start, before any wait for the row lock: a
   // sale that waited behind a SetCreditLimit of the same customer is checked against the
   // limit it started under, as if it had come first (decisions/ledger-write-path.md).
-  const std::string sql = absl::StrCat(
+  return absl::StrCat(
       "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, balance, credit, "
       "category_id, stats) VALUES (?, ?, 0, 0, 0, ",
       category,
@@ -412,8 +406,23 @@ absl::StatusOr<SaleCustomer> LockCustomerForSale(Transaction& tx, const LedgerCo
       "AND l.deleted = 0 AND l.subject = 'category' AND l.subject_id = "
       "customer_ledgers.category_id AND customer_ledgers.category_id <> ''), ",
       DirectoryColumnsSql("customer_ledgers.tenant_id", "customer_ledgers.customer_id"));
+}
+
+}  // namespace
+
+absl::StatusOr<SaleCustomer> LockCustomerForSale(Transaction& tx, const LedgerContext& ctx,
+                                                 const std::string& customer_id,
+                                                 const std::string* checked_category) {
+  // Built once per process, not per sale.
+  static const std::string kFromProjection = SaleLockSql(false);
+  static const std::string kChecked = SaleLockSql(true);
+  const std::string& sql = checked_category != nullptr ? kChecked : kFromProjection;
   std::vector<Value> params = {ctx.tenant_id, customer_id};
-  params.insert(params.end(), category_params.begin(), category_params.end());
+  if (checked_category != nullptr) {
+    params.push_back(*checked_category);
+  } else {
+    params.insert(params.end(), {ctx.tenant_id, customer_id});
+  }
   LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne(sql, params));
   SaleCustomer out;
   out.row = CustomerRowOf(row);

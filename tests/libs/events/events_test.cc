@@ -880,10 +880,14 @@ TEST_P(ConcurrentEventsTest, ConcurrentWritersMakeOneGaplessStreamInAggregateOrd
   ExpectGaplessStream();
 }
 
+// The sequencer's own mechanics exist on PostgreSQL only (SQLite numbers events as they
+// are appended): these suites run on that driver alone.
+class ReplicaSequencersTest : public ConcurrentEventsTest {};
+class SequencerTest : public EventsTest {};
+
 // Two replicas of the producer, each with its sequencer, on one database; further runs
 // forced from other threads meanwhile.
-TEST_P(ConcurrentEventsTest, TwoSequencersAsReplicasKeepTheStreamGapless) {
-  if (GetParam() != "postgres") GTEST_SKIP() << "SQLite numbers events as they are appended";
+TEST_P(ReplicaSequencersTest, TwoSequencersAsReplicasKeepTheStreamGapless) {
   auto replica_db = db::Open(producer_url_);
   ASSERT_TRUE(replica_db.ok()) << replica_db.status();
   EventNotifier replica_notifier;
@@ -908,8 +912,7 @@ TEST_P(ConcurrentEventsTest, TwoSequencersAsReplicasKeepTheStreamGapless) {
 
 // Rows committed by a process that died before its sequencer ran (nobody was woken) are
 // numbered by the poll, and watchers are woken then.
-TEST_P(EventsTest, StagedRowsOfADeadProcessAreNumberedByThePoll) {
-  if (GetParam() != "postgres") GTEST_SKIP() << "SQLite numbers events as they are appended";
+TEST_P(SequencerTest, StagedRowsOfADeadProcessAreNumberedByThePoll) {
   const Outbox silent{clock_, nullptr};
   google::protobuf::StringValue payload;
   payload.set_value("orphan");
@@ -949,6 +952,12 @@ INSTANTIATE_TEST_SUITE_P(Drivers, ConcurrentEventsTest, ::testing::Values("sqlit
                          [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(Drivers, EventsTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+INSTANTIATE_TEST_SUITE_P(Postgres, ReplicaSequencersTest, ::testing::Values("postgres"),
+                         [](const auto& info) { return info.param; });
+
+INSTANTIATE_TEST_SUITE_P(Postgres, SequencerTest, ::testing::Values("postgres"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -53,7 +53,8 @@ absl::StatusOr<Run> Measure(const std::string& driver, const std::string& produc
   }
   db::Migration projection{2, "projection", "CREATE TABLE projection (sequence BIGINT PRIMARY KEY)",
                            ""};
-  if (auto s = db::ApplyMigrations(**consumer_db, {events::CursorMigration(1), projection});
+  if (auto s = db::ApplyMigrations(
+          **consumer_db, {events::CursorMigration(1), projection, events::CursorLeaseMigration(3)});
       !s.ok()) {
     return s;
   }

@@ -196,6 +196,8 @@ std::vector<db::Migration> Migrations() {
   // Version 50: where PostgreSQL writers stage events for the sequencer
   // (outbox_sequencer.h).
   all.push_back(events::OutboxStagingMigration(50));
+  // Version 51: which replica consumes ledger-svc's stream (event_consumer.h).
+  all.push_back(events::CursorLeaseMigration(51));
   return all;
 }
 

@@ -217,6 +217,8 @@ std::vector<db::Migration> Migrations() {
       events::CursorMigration(8),
       DirectoryProjectionMigration(9),
       AllocationSequence(10),
+      // 11: which replica consumes customer-svc's stream (event_consumer.h).
+      events::CursorLeaseMigration(11),
   };
 }
 

@@ -1,15 +1,29 @@
 #include "libs/events/event_consumer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "libs/errors/errors.h"
 #include "libs/events/event_service.h"
 #include "libs/log/log.h"
 
 namespace kelola::events {
 namespace {
+
+constexpr char kLeaseLost[] = "CONSUMER_LEASE_LOST";
+
+// The host name, the process id and a random suffix: unique among live replicas, and
+// readable in the cursor table.
+std::string DefaultHolder() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  std::mt19937_64 random(std::random_device{}());
+  return absl::StrCat(host, "/", getpid(), "/", absl::Hex(random() & 0xffffffff));
+}
 
 BatchHandler EventByEvent(EventHandler handler) {
   return [handler = std::move(handler)](db::Transaction& tx,
@@ -28,9 +42,12 @@ EventConsumer::EventConsumer(db::Database& db, std::shared_ptr<grpc::Channel> ch
     : db_(db),
       stub_(kelola::events::v1::EventService::NewStub(std::move(channel))),
       options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : RealClock::Get()),
       handler_(std::move(handler)) {
   options_.max_batch = std::max(options_.max_batch, 1);
   options_.max_queued = std::max(options_.max_queued, options_.max_batch);
+  options_.lease = std::max(options_.lease, absl::Milliseconds(50));
+  if (options_.holder.empty()) options_.holder = DefaultHolder();
 }
 
 EventConsumer::EventConsumer(db::Database& db, std::shared_ptr<grpc::Channel> channel,
@@ -45,7 +62,7 @@ void EventConsumer::Start() {
     stopping_ = false;
     queue_.clear();
     queued_bytes_ = 0;
-    received_ = -1;
+    active_ = false;
   }
   reader_ = std::thread([this] { ReadLoop(); });
   applier_ = std::thread([this] { ApplyLoop(); });
@@ -57,8 +74,17 @@ void EventConsumer::Stop() {
     stopping_ = true;
     if (context_ != nullptr) context_->TryCancel();
   }
+  const bool started = applier_.joinable();
   if (reader_.joinable()) reader_.join();
   if (applier_.joinable()) applier_.join();
+  if (started && active()) Release();
+  absl::MutexLock lock(&mu_);
+  active_ = false;
+}
+
+bool EventConsumer::active() const {
+  absl::MutexLock lock(&mu_);
+  return active_;
 }
 
 int64_t EventConsumer::applied() const {
@@ -89,38 +115,143 @@ absl::StatusOr<int64_t> EventConsumer::LoadCursor(db::Database& db, const std::s
 
 absl::StatusOr<std::vector<const type::v1::Event*>> EventConsumer::ApplyBatch(
     db::Database& db, const std::string& consumer, const std::string& producer,
-    absl::Span<const type::v1::Event> events, const BatchHandler& handler) {
+    absl::Span<const type::v1::Event> events, const BatchHandler& handler,
+    const CursorLease* lease) {
   std::vector<const type::v1::Event*> applied;
   absl::Status status = db.InTransaction([&](db::Transaction& tx) -> absl::Status {
     applied.clear();
     // Locks the cursor row so that two replicas never apply the same event.
-    const char* select =
-        tx.dialect() == db::Dialect::kPostgres
-            ? "SELECT sequence FROM consumer_cursors WHERE consumer = ? AND producer = ? FOR UPDATE"
-            : "SELECT sequence FROM consumer_cursors WHERE consumer = ? AND producer = ?";
+    const char* select = tx.dialect() == db::Dialect::kPostgres
+                             ? "SELECT sequence, holder, lease_until_us FROM consumer_cursors "
+                               "WHERE consumer = ? AND producer = ? FOR UPDATE"
+                             : "SELECT sequence, holder, lease_until_us FROM consumer_cursors "
+                               "WHERE consumer = ? AND producer = ?";
     auto rows = tx.Query(select, {consumer, producer});
     if (!rows.ok()) return rows.status();
     const bool exists = !rows->empty();
     const int64_t cursor = exists ? rows->front().GetInt(0) : 0;
+    if (lease != nullptr && exists && rows->front().GetText(1) != lease->holder &&
+        rows->front().GetInt(2) > absl::ToUnixMicros(lease->now)) {
+      return errors::Error(absl::StatusCode::kAborted, kLeaseLost,
+                           "another replica holds this consumer's lease",
+                           {{"consumer", consumer}, {"holder", rows->front().GetText(1)}});
+    }
     size_t first = 0;
     while (first < events.size() && events[first].sequence() <= cursor) ++first;
     if (first == events.size()) return absl::OkStatus();  // all applied already
     const absl::Span<const type::v1::Event> fresh = events.subspan(first);
     if (absl::Status handled = handler(tx, fresh); !handled.ok()) return handled;
     const int64_t last = fresh.back().sequence();
+    const std::string holder = lease != nullptr ? lease->holder : "";
+    const int64_t until = lease != nullptr ? absl::ToUnixMicros(lease->now + lease->lease) : 0;
     auto moved =
-        exists ? tx.Execute(
-                     "UPDATE consumer_cursors SET sequence = ? WHERE consumer = ? AND producer = ?",
-                     {last, consumer, producer})
-               : tx.Execute(
-                     "INSERT INTO consumer_cursors (consumer, producer, sequence) VALUES (?, ?, ?)",
-                     {consumer, producer, last});
+        !exists ? tx.Execute(
+                      "INSERT INTO consumer_cursors (consumer, producer, sequence, holder, "
+                      "lease_until_us) VALUES (?, ?, ?, ?, ?)",
+                      {consumer, producer, last, holder, until})
+        : lease != nullptr
+            ? tx.Execute(
+                  "UPDATE consumer_cursors SET sequence = ?, holder = ?, lease_until_us = ? "
+                  "WHERE consumer = ? AND producer = ?",
+                  {last, holder, until, consumer, producer})
+            : tx.Execute(
+                  "UPDATE consumer_cursors SET sequence = ? WHERE consumer = ? AND producer = ?",
+                  {last, consumer, producer});
     if (!moved.ok()) return moved.status();
     for (const type::v1::Event& event : fresh) applied.push_back(&event);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
   return applied;
+}
+
+CursorLease EventConsumer::Lease() const { return {options_.holder, clock_.Now(), options_.lease}; }
+
+absl::StatusOr<std::optional<int64_t>> EventConsumer::TryAcquire() {
+  const CursorLease lease = Lease();
+  std::optional<int64_t> cursor;
+  absl::Status status = db_.InTransaction([&](db::Transaction& tx) -> absl::Status {
+    cursor.reset();
+    if (absl::Status s = tx.Execute("INSERT INTO consumer_cursors (consumer, producer, sequence) "
+                                    "VALUES (?, ?, 0) ON CONFLICT (consumer, producer) DO NOTHING",
+                                    {options_.consumer, options_.producer})
+                             .status();
+        !s.ok()) {
+      return s;
+    }
+    // Free, lapsed or already ours: taken. One statement, so two replicas that try at
+    // once cannot both win.
+    auto taken = tx.Execute(
+        "UPDATE consumer_cursors SET holder = ?, lease_until_us = ? "
+        "WHERE consumer = ? AND producer = ? AND (holder = ? OR lease_until_us <= ?)",
+        {lease.holder, absl::ToUnixMicros(lease.now + lease.lease), options_.consumer,
+         options_.producer, lease.holder, absl::ToUnixMicros(lease.now)});
+    if (!taken.ok()) return taken.status();
+    if (*taken == 0) return absl::OkStatus();
+    auto rows =
+        tx.Query("SELECT sequence FROM consumer_cursors WHERE consumer = ? AND producer = ?",
+                 {options_.consumer, options_.producer});
+    if (!rows.ok()) return rows.status();
+    if (!rows->empty()) cursor = rows->front().GetInt(0);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (cursor.has_value()) renewed_ = lease.now;
+  return cursor;
+}
+
+absl::StatusOr<bool> EventConsumer::RenewIfDue() {
+  const CursorLease lease = Lease();
+  if (lease.now - renewed_ < options_.lease / 3) return true;
+  int64_t renewed = 0;
+  absl::Status status = db_.InTransaction([&](db::Transaction& tx) -> absl::Status {
+    auto updated = tx.Execute(
+        "UPDATE consumer_cursors SET lease_until_us = ? "
+        "WHERE consumer = ? AND producer = ? AND holder = ?",
+        {absl::ToUnixMicros(lease.now + lease.lease), options_.consumer, options_.producer,
+         lease.holder});
+    if (!updated.ok()) return updated.status();
+    renewed = *updated;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (renewed > 0) renewed_ = lease.now;
+  return renewed > 0;
+}
+
+void EventConsumer::Activate(int64_t cursor) {
+  absl::MutexLock lock(&mu_);
+  ++epoch_;
+  active_ = true;
+  queue_.clear();
+  queued_bytes_ = 0;
+  received_ = cursor;
+  applied_ = std::max(applied_, cursor);
+}
+
+void EventConsumer::Deactivate() {
+  absl::MutexLock lock(&mu_);
+  ++epoch_;
+  active_ = false;
+  queue_.clear();
+  queued_bytes_ = 0;
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+void EventConsumer::Release() {
+  absl::Status status = db_.InTransaction([&](db::Transaction& tx) -> absl::Status {
+    return tx
+        .Execute(
+            "UPDATE consumer_cursors SET lease_until_us = 0 "
+            "WHERE consumer = ? AND producer = ? AND holder = ?",
+            {options_.consumer, options_.producer, options_.holder})
+        .status();
+  });
+  // Not fatal: a standby then waits for the lease to lapse.
+  if (!status.ok()) {
+    log::Warn("cannot release event consumer lease",
+              {{"consumer", options_.consumer}, {"error", std::string(status.message())}});
+  }
 }
 
 void EventConsumer::Backoff(absl::Duration& backoff) {
@@ -131,49 +262,27 @@ void EventConsumer::Backoff(absl::Duration& backoff) {
   backoff = std::min(backoff * 2, options_.max_backoff);
 }
 
-bool EventConsumer::PrepareCursor(int64_t& cursor, absl::Duration& backoff) {
-  while (!stopping_) {
-    absl::Status ensured = db_.InTransaction([&](db::Transaction& tx) -> absl::Status {
-      return tx
-          .Execute(
-              "INSERT INTO consumer_cursors (consumer, producer, sequence) VALUES (?, ?, 0) "
-              "ON CONFLICT (consumer, producer) DO NOTHING",
-              {options_.consumer, options_.producer})
-          .status();
-    });
-    if (ensured.ok()) {
-      absl::StatusOr<int64_t> loaded = LoadCursor(db_, options_.consumer, options_.producer);
-      if (loaded.ok()) {
-        cursor = *loaded;
-        return true;
-      }
-      ensured = loaded.status();
-    }
-    log::Warn("cannot read event cursor",
-              {{"consumer", options_.consumer}, {"error", std::string(ensured.message())}});
-    Backoff(backoff);
+void EventConsumer::Pause(absl::Duration duration) {
+  const absl::Time until = absl::Now() + duration;
+  while (!stopping_ && absl::Now() < until) {
+    absl::SleepFor(std::min(absl::Milliseconds(10), until - absl::Now()));
   }
-  return false;
 }
 
 void EventConsumer::ReadLoop() {
   absl::Duration backoff = options_.min_backoff;
   while (!stopping_) {
-    int64_t after = 0;
-    {
-      absl::MutexLock lock(&mu_);
-      after = received_;
-    }
-    if (after < 0) {  // first connection: resume from the stored cursor
-      if (!PrepareCursor(after, backoff)) break;
-      absl::MutexLock lock(&mu_);
-      received_ = after;
-      applied_ = std::max(applied_, after);
-    }
     grpc::ClientContext context;
+    int64_t after = 0;
+    int64_t epoch = 0;
     {
+      // Streams only while this replica is the active one.
       absl::MutexLock lock(&mu_);
+      auto active = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || active_; };
+      mu_.Await(absl::Condition(&active));
       if (stopping_) break;
+      after = received_;
+      epoch = epoch_;
       context_ = &context;
     }
     // A projection follows every tenant: the internal all-tenants form of the stream.
@@ -188,27 +297,31 @@ void EventConsumer::ReadLoop() {
       backoff = options_.min_backoff;
       if (!response.has_event()) continue;  // heartbeat
       absl::MutexLock lock(&mu_);
-      auto room = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return stopping_ || queue_.empty() ||
+      auto room = [this, epoch]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return stopping_ || epoch_ != epoch || queue_.empty() ||
                (static_cast<int>(queue_.size()) < options_.max_queued &&
                 queued_bytes_ < options_.max_queued_bytes);
       };
       mu_.Await(absl::Condition(&room));
-      if (stopping_) break;
+      if (stopping_ || epoch_ != epoch) break;
       if (response.event().sequence() <= received_) continue;
       received_ = response.event().sequence();
       const auto bytes = static_cast<int64_t>(response.event().ByteSizeLong());
       queued_bytes_ += bytes;
       queue_.push_back({std::move(*response.mutable_event()), absl::Now(), bytes});
     }
-    if (stopping_) context.TryCancel();
+    context.TryCancel();  // a no-op when the stream already ended
     grpc::Status finished = reader->Finish();
     connected_ = false;
+    bool handed_over = false;
     {
       absl::MutexLock lock(&mu_);
       context_ = nullptr;
+      handed_over = epoch_ != epoch;
     }
     if (stopping_) break;
+    // The lease was lost (or lost and taken again): follow the new state at once.
+    if (handed_over) continue;
     // A refusal (the cursor ahead of the producer's log after a restore, say) does not go
     // away by retrying; dropped connections and shutdowns do.
     const grpc::StatusCode code = finished.error_code();
@@ -250,10 +363,51 @@ void EventConsumer::ApplyLoop() {
   absl::Duration backoff = options_.min_backoff;
   std::vector<type::v1::Event> batch;
   while (!stopping_) {
+    if (!active()) {
+      batch.clear();
+      auto acquired = TryAcquire();
+      if (!acquired.ok()) {
+        log::Warn(
+            "cannot take event consumer lease",
+            {{"consumer", options_.consumer}, {"error", std::string(acquired.status().message())}});
+        Backoff(backoff);
+      } else if (acquired->has_value()) {
+        // Debug: every start logs it; consumer_cursors.holder shows who is active.
+        log::Write(log::Level::kDebug, "event consumer active",
+                   {{"consumer", options_.consumer},
+                    {"holder", options_.holder},
+                    {"cursor", absl::StrCat(**acquired)}});
+        backoff = options_.min_backoff;
+        Activate(**acquired);
+      } else {
+        Pause(options_.lease / 5);  // standby: another replica holds the lease
+      }
+      continue;
+    }
     if (batch.empty()) batch = NextBatch();
-    if (batch.empty() || stopping_) continue;
-    auto applied = ApplyBatch(db_, options_.consumer, options_.producer, batch, handler_);
+    if (stopping_) break;
+    if (batch.empty()) {
+      absl::StatusOr<bool> renewed = RenewIfDue();
+      if (!renewed.ok()) {
+        // The next batch checks the lease again, so a lapse meanwhile loses nothing.
+        log::Warn(
+            "cannot renew event consumer lease",
+            {{"consumer", options_.consumer}, {"error", std::string(renewed.status().message())}});
+        Backoff(backoff);
+      } else if (!*renewed) {
+        log::Info("event consumer lease lost", {{"consumer", options_.consumer}});
+        Deactivate();
+      }
+      continue;
+    }
+    const CursorLease lease = Lease();
+    auto applied = ApplyBatch(db_, options_.consumer, options_.producer, batch, handler_, &lease);
     if (!applied.ok()) {
+      if (errors::Reason(applied.status()) == kLeaseLost) {
+        log::Info("event consumer lease lost", {{"consumer", options_.consumer}});
+        Deactivate();
+        continue;
+      }
       // Nothing of the batch was kept; it is retried as it was.
       log::Warn("events not applied; will retry",
                 {{"consumer", options_.consumer},
@@ -269,6 +423,7 @@ void EventConsumer::ApplyLoop() {
       applied_ = std::max(applied_, batch.back().sequence());
     }
     if (!applied->empty()) {
+      renewed_ = lease.now;
       if (options_.on_applied) {
         for (const type::v1::Event* event : *applied) options_.on_applied(*event);
       }

@@ -7,14 +7,24 @@
 // after any crash nothing is lost (the stream resumes from the stored cursor) and nothing is
 // applied twice (events at or below the cursor are dropped inside the same transaction). A
 // failed batch rolls back entirely, cursor included, and is retried after a backoff.
-// Several replicas of a consumer may run: the cursor row is locked while applying.
 // A consumer follows every tenant's events (the internal all-tenants form of WatchEvents).
+//
+// Several replicas of a consumer may run; one of them at a time is active. The cursor row
+// carries a lease (holder, lease_until_us): the replica holding it streams and applies,
+// and renews it with each batch (or, when idle, every lease/3); the others only look
+// every lease/5 whether it lapsed, and take it over then. So a crashed holder's stream
+// resumes elsewhere within about one lease, and a stopped one hands over at once (Stop
+// releases the lease). The lease saves work, it does not guard correctness: each batch
+// also locks the cursor row and drops what is at or below the cursor, so even two
+// replicas that both believe they hold the lease (clocks apart by more than a lease)
+// never apply an event twice.
 
 #include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +36,7 @@
 #include "absl/types/span.h"
 #include "grpcpp/grpcpp.h"
 #include "kelola/events/v1/event_service.grpc.pb.h"
+#include "libs/clock/clock.h"
 #include "libs/db/database.h"
 
 namespace kelola::events {
@@ -61,6 +72,20 @@ struct ConsumerOptions {
   // Called after each committed transaction with its number of applied events. For tests
   // and metrics; must be cheap.
   std::function<void(int)> on_batch;
+  // How long the active replica's lease lasts without a renewal (see the top of this file).
+  absl::Duration lease = absl::Seconds(5);
+  // This replica's name in the lease; "" = host name, process id and a random suffix.
+  std::string holder;
+  // The clock of lease times; null = the system clock. Replicas compare their clocks
+  // through the lease, so they should agree to well within a lease (NTP does).
+  const Clock* clock = nullptr;
+};
+
+// The lease a batch is applied under (EventConsumer::ApplyBatch).
+struct CursorLease {
+  std::string holder;
+  absl::Time now;
+  absl::Duration lease;
 };
 
 class EventConsumer {
@@ -85,6 +110,8 @@ class EventConsumer {
   bool WaitForApplied(int64_t sequence, absl::Duration timeout) const;
   // True while a stream is open.
   bool connected() const { return connected_.load(); }
+  // True while this replica holds the lease (is the active one).
+  bool active() const;
 
   // The stored cursor of (consumer, producer); 0 when none.
   static absl::StatusOr<int64_t> LoadCursor(db::Database& db, const std::string& consumer,
@@ -93,19 +120,34 @@ class EventConsumer {
   // Applies `events` (in sequence order) in one transaction: those at or below the stored
   // cursor are dropped, the rest go to `handler` and the cursor moves to the last of them.
   // Returns the events applied (empty when all were already). On error nothing changed.
+  // With `lease`, the batch is applied only if no other holder's lease is running
+  // (ABORTED with reason CONSUMER_LEASE_LOST otherwise), and the lease is renewed with it.
   static absl::StatusOr<std::vector<const type::v1::Event*>> ApplyBatch(
       db::Database& db, const std::string& consumer, const std::string& producer,
-      absl::Span<const type::v1::Event> events, const BatchHandler& handler);
+      absl::Span<const type::v1::Event> events, const BatchHandler& handler,
+      const CursorLease* lease = nullptr);
 
  private:
   void ReadLoop();
   void ApplyLoop();
-  // Creates the cursor row (once) and reads the cursor; false when stopping.
-  bool PrepareCursor(int64_t& cursor, absl::Duration& backoff);
+  CursorLease Lease() const;
+  // Creates the cursor row if missing and takes the lease if it is free, lapsed or ours.
+  // Returns the cursor when taken, nullopt when another replica holds it.
+  absl::StatusOr<std::optional<int64_t>> TryAcquire();
+  // Extends the lease when a third of it has passed without a batch; false when lost.
+  absl::StatusOr<bool> RenewIfDue();
+  // Becomes active from `cursor` (the reader then opens a stream from there) or stops
+  // being active (the stream is cancelled and what was queued is dropped).
+  void Activate(int64_t cursor);
+  void Deactivate();
+  // Gives the lease up, so that a standby replica takes over without waiting it out.
+  void Release();
   // Takes the next batch from the queue; empty when stopping or nothing arrived.
   std::vector<type::v1::Event> NextBatch();
   // Sleeps for the backoff plus jitter (returning early on Stop) and doubles it.
   void Backoff(absl::Duration& backoff);
+  // Sleeps for `duration`, returning early on Stop.
+  void Pause(absl::Duration duration);
 
   struct Queued {
     type::v1::Event event;
@@ -116,14 +158,20 @@ class EventConsumer {
   db::Database& db_;
   std::unique_ptr<kelola::events::v1::EventService::Stub> stub_;
   ConsumerOptions options_;
+  const Clock& clock_;
   BatchHandler handler_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
+  absl::Time renewed_;  // applier thread only: when the lease was last taken or renewed
   mutable absl::Mutex mu_;
+  // Counts activations and deactivations: a stream opened under an earlier one queues
+  // nothing more (it may be ahead of the cursor the next activation starts from).
+  int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  bool active_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   int64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t received_ ABSL_GUARDED_BY(mu_) = -1;  // last sequence queued; -1: read the cursor
+  int64_t received_ ABSL_GUARDED_BY(mu_) = 0;  // last sequence queued
   int64_t applied_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread reader_;
   std::thread applier_;

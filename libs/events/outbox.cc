@@ -65,6 +65,17 @@ CREATE TABLE consumer_cursors (
   return m;
 }
 
+db::Migration CursorLeaseMigration(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "event consumer leases";
+  m.sqlite = R"sql(
+ALTER TABLE consumer_cursors ADD COLUMN holder TEXT NOT NULL DEFAULT '';
+ALTER TABLE consumer_cursors ADD COLUMN lease_until_us BIGINT NOT NULL DEFAULT 0;
+)sql";
+  return m;
+}
+
 void EventNotifier::Published(int64_t sequence) {
   absl::MutexLock lock(&mu_);
   if (sequence > head_) head_ = sequence;

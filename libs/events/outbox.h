@@ -36,6 +36,9 @@ db::Migration OutboxMigration(int version);
 db::Migration OutboxStagingMigration(int version);
 // The table of consumer positions (`consumer_cursors`) as one migration of the consumer.
 db::Migration CursorMigration(int version);
+// The lease of the active replica of each consumer (event_consumer.h), on the same table:
+// a later migration of the consumer.
+db::Migration CursorLeaseMigration(int version);
 
 // Wakes stream watchers when events are numbered, and the sequencer when events are
 // staged. Events written by another replica of the same service are found by the

@@ -17,6 +17,8 @@ std::vector<db::Migration> Migrations() {
       store::LedgerFactsMigration(3),
       // The customers as customer-svc reports them.
       store::CustomerDimensionMigration(4),
+      // Which replica consumes each stream (event_consumer.h).
+      events::CursorLeaseMigration(5),
   };
 }
 

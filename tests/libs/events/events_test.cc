@@ -76,7 +76,8 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
     dir_ = *std::move(dir);
     producer_db_ =
         OpenDb("producer", {OutboxMigration(1), OutboxStagingMigration(2), AggregatesTable(3)});
-    consumer_db_ = OpenDb("consumer", {CursorMigration(1), AppliedTable(2)});
+    consumer_db_ =
+        OpenDb("consumer", {CursorMigration(1), AppliedTable(2), CursorLeaseMigration(3)});
     ASSERT_NE(producer_db_, nullptr);
     ASSERT_NE(consumer_db_, nullptr);
     sequencer_ = std::make_unique<OutboxSequencer>(*producer_db_, &notifier_, kSequencerOptions);
@@ -192,9 +193,13 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
     Number();
   }
 
-  std::unique_ptr<EventConsumer> Consumer(const std::string& internal_key = "") {
+  std::unique_ptr<EventConsumer> Consumer(const std::string& internal_key = "",
+                                          const std::string& holder = "") {
     ConsumerOptions options;
     options.internal_key = internal_key;
+    options.holder = holder;
+    options.lease = kLease;
+    options.clock = &lease_clock_;
     options.consumer = "test-consumer";
     options.producer = "test-producer";
     options.min_backoff = absl::Milliseconds(20);
@@ -271,6 +276,23 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
     return event;
   }
 
+  // Sets the consumer's lease row as another (crashed or partitioned) replica would leave it.
+  void LeaseTo(const std::string& holder, absl::Time until) {
+    absl::Status status = consumer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+      auto ensured = tx.Execute(
+          "INSERT INTO consumer_cursors (consumer, producer, sequence) VALUES "
+          "('test-consumer', 'test-producer', 0) ON CONFLICT (consumer, producer) DO NOTHING");
+      if (!ensured.ok()) return ensured.status();
+      return tx
+          .Execute(
+              "UPDATE consumer_cursors SET holder = ?, lease_until_us = ? "
+              "WHERE consumer = 'test-consumer' AND producer = 'test-producer'",
+              {holder, absl::ToUnixMicros(until)})
+          .status();
+    });
+    ASSERT_TRUE(status.ok()) << status;
+  }
+
   int64_t CountApplied() {
     int64_t n = -1;
     absl::Status status = consumer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
@@ -302,6 +324,9 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
 
   std::unique_ptr<testing::TempDir> dir_;
   FakeClock clock_;
+  // The clock of consumer leases: a lease lapses only when the test moves it.
+  static constexpr absl::Duration kLease = absl::Milliseconds(500);
+  FakeClock lease_clock_;
   EventNotifier notifier_;
   static constexpr SequencerOptions kSequencerOptions{absl::Milliseconds(200), 10000,
                                                       absl::Milliseconds(10)};
@@ -401,9 +426,65 @@ TEST_P(EventsTest, TwoReplicasOfAConsumerApplyEachEventOnce) {
   while (std::max(a->applied(), b->applied()) < 60 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));
   }
+  // One replica streamed and applied; the other stood by.
+  EXPECT_NE(a->active(), b->active());
+  EXPECT_FALSE((a->active() ? b : a)->connected());
   a->Stop();
   b->Stop();
   ExpectAppliedExactlyOnce(60);
+}
+
+TEST_P(EventsTest, StandbyTakesOverAtOnceWhenTheActiveReplicaStops) {
+  auto a = Consumer("", "replica-a");
+  a->Start();
+  Produce(20);
+  ASSERT_TRUE(a->WaitForApplied(20, absl::Seconds(30)));
+  auto b = Consumer("", "replica-b");
+  b->Start();
+  absl::SleepFor(absl::Milliseconds(300));  // b looks for the lease every kLease / 5
+  EXPECT_TRUE(a->active());
+  EXPECT_FALSE(b->active());
+  a->Stop();  // releases the lease: b need not wait for it to lapse (the clock stands)
+  Produce(20);
+  ASSERT_TRUE(b->WaitForApplied(40, absl::Seconds(30)));
+  EXPECT_TRUE(b->active());
+  b->Stop();
+  ExpectAppliedExactlyOnce(40);
+}
+
+TEST_P(EventsTest, ADeadHoldersLeaseIsWaitedOutThenTakenOver) {
+  LeaseTo("crashed-replica", lease_clock_.Now() + kLease);
+  auto consumer = Consumer("", "replica-b");
+  consumer->Start();
+  Produce(10);
+  absl::SleepFor(absl::Milliseconds(400));
+  EXPECT_FALSE(consumer->active());
+  EXPECT_EQ(CountApplied(), 0) << "applied while another replica's lease ran";
+  lease_clock_.Advance(kLease);  // the crashed holder never renewed: its lease lapses
+  ASSERT_TRUE(consumer->WaitForApplied(10, absl::Seconds(30)));
+  consumer->Stop();
+  ExpectAppliedExactlyOnce(10);
+}
+
+TEST_P(EventsTest, ALostLeaseStopsApplyingAndResumesFromTheCursorWithoutGaps) {
+  auto consumer = Consumer("", "replica-a");
+  consumer->Start();
+  Produce(10);
+  ASSERT_TRUE(consumer->WaitForApplied(10, absl::Seconds(30)));
+  // Another replica took the lease (this one's clock was behind, or it was cut off).
+  LeaseTo("replica-b", lease_clock_.Now() + 2 * kLease);
+  Produce(10);
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (consumer->active() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_FALSE(consumer->active()) << "the next batch must find the lease gone";
+  EXPECT_EQ(CountApplied(), 10);
+  Produce(10);
+  lease_clock_.Advance(3 * kLease);  // replica-b's lease lapses; replica-a takes it back
+  ASSERT_TRUE(consumer->WaitForApplied(30, absl::Seconds(30)));
+  consumer->Stop();
+  ExpectAppliedExactlyOnce(30);
+  absl::MutexLock lock(&seen_mu_);
+  for (size_t i = 1; i < seen_.size(); ++i) EXPECT_LT(seen_[i - 1], seen_[i]);
 }
 
 TEST_P(EventsTest, IdleStreamsGetHeartbeatsAndFiltersApply) {

@@ -184,9 +184,11 @@ struct DatabaseOptions {
   // writes keep touching (bulk imports, group-committed batches) stay in memory between
   // transactions instead of being read back from the OS.
   int sqlite_writer_cache_mib = 256;
-  // SQLite: WAL pages after which a commit copies the WAL back into the database (PRAGMA
-  // wal_autocheckpoint). Larger than SQLite's default (1000), so that index pages every
-  // write touches are copied once per checkpoint rather than many times.
+  // SQLite: WAL pages after which the WAL is copied back into the database file, by a
+  // thread of the database's own rather than inside the committing write
+  // (sqlite_checkpointer.h); 0 = never (PRAGMA wal_autocheckpoint=0). Larger than SQLite's
+  // default (1000), so that index pages every write touches are copied once per checkpoint
+  // rather than many times.
   int sqlite_wal_autocheckpoint_pages = 10000;
   // PostgreSQL: timeout for establishing a connection.
   absl::Duration connect_timeout = absl::Seconds(5);

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/db/driver.h"
+#include "libs/db/sqlite_checkpointer.h"
 
 namespace kelola::db {
 namespace {
@@ -382,8 +383,7 @@ class SqliteDatabase final : public Database {
         options_(std::move(options)),
         pool_(memory_ ? 1 : options_.pool_size,
               [this] { return SqliteConnection::Open(path_, memory_, options_); }),
-        writer_pool_(1,
-                     [this] { return SqliteConnection::Open(path_, memory_, WriterOptions()); }) {}
+        writer_pool_(1, [this] { return OpenWriter(); }) {}
 
   absl::Status Init() {
     // The first connection switches the file to WAL before any other is opened.
@@ -391,6 +391,13 @@ class SqliteDatabase final : public Database {
         SqliteConnection::Open(path_, memory_, options_);
     if (!conn.ok()) return conn.status();
     pool_.Add(*std::move(conn));
+    if (!memory_ && options_.sqlite_wal_autocheckpoint_pages > 0) {
+      auto checkpointer =
+          SqliteCheckpointer::Start(path_, options_.sqlite_wal_autocheckpoint_pages,
+                                    options_.sqlite_synchronous, options_.busy_timeout);
+      if (!checkpointer.ok()) return checkpointer.status();
+      checkpointer_ = *std::move(checkpointer);
+    }
     return absl::OkStatus();
   }
 
@@ -511,15 +518,20 @@ class SqliteDatabase final : public Database {
     return {absl::OkStatus(), false, tx.TakeAfterCommit()};
   }
 
-  DatabaseOptions WriterOptions() const {
+  // The file's writer connection, whose commits leave checkpoints to checkpointer_.
+  absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenWriter() {
     DatabaseOptions writer = options_;
     writer.sqlite_cache_mib = options_.sqlite_writer_cache_mib;
-    return writer;
+    auto conn = SqliteConnection::Open(path_, memory_, writer);
+    if (conn.ok() && checkpointer_ != nullptr) checkpointer_->Attach((*conn)->db());
+    return conn;
   }
 
   const std::string path_;
   const bool memory_;
   const DatabaseOptions options_;
+  // Before the pools: destroyed after them, so after the writer connection it serves.
+  std::unique_ptr<SqliteCheckpointer> checkpointer_;
   internal::ConnectionPool<SqliteConnection> pool_;         // readers (and all, in memory)
   internal::ConnectionPool<SqliteConnection> writer_pool_;  // the file's writer connection
   absl::Mutex writer_mu_;

@@ -1,0 +1,97 @@
+#include "libs/db/sqlite_checkpointer.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace kelola::db {
+
+absl::StatusOr<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(
+    const std::string& path, int threshold_pages, const std::string& synchronous,
+    absl::Duration busy_timeout) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr); rc != SQLITE_OK) {
+    absl::Status failed = absl::UnavailableError(
+        absl::StrCat("sqlite: cannot open \"", path, "\" for checkpoints: ", sqlite3_errstr(rc)));
+    sqlite3_close_v2(db);
+    return failed;
+  }
+  sqlite3_busy_timeout(db, static_cast<int>(absl::ToInt64Milliseconds(busy_timeout)));
+  const std::string pragma =
+      absl::StrCat("PRAGMA synchronous=", absl::AsciiStrToUpper(synchronous));
+  if (const int rc = sqlite3_exec(db, pragma.c_str(), nullptr, nullptr, nullptr); rc != SQLITE_OK) {
+    absl::Status failed = absl::InternalError(
+        absl::StrCat("sqlite: cannot set up the checkpoint connection: ", sqlite3_errmsg(db)));
+    sqlite3_close_v2(db);
+    return failed;
+  }
+  auto checkpointer =
+      std::unique_ptr<SqliteCheckpointer>(new SqliteCheckpointer(db, threshold_pages));
+  checkpointer->thread_ = std::thread([self = checkpointer.get()] { self->Loop(); });
+  return checkpointer;
+}
+
+SqliteCheckpointer::SqliteCheckpointer(sqlite3* db, int threshold_pages)
+    : db_(db), threshold_pages_(std::max(threshold_pages, 1)) {}
+
+SqliteCheckpointer::~SqliteCheckpointer() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  sqlite3_close_v2(db_);
+}
+
+void SqliteCheckpointer::Attach(sqlite3* writer) { sqlite3_wal_hook(writer, &OnCommit, this); }
+
+int64_t SqliteCheckpointer::background_checkpoints() const {
+  absl::MutexLock lock(&mu_);
+  return background_;
+}
+
+int64_t SqliteCheckpointer::inline_checkpoints() const {
+  absl::MutexLock lock(&mu_);
+  return inline_;
+}
+
+// Runs on the writer's thread after each commit, SQLite's write lock already released.
+int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema, int pages) {
+  auto* checkpointer = static_cast<SqliteCheckpointer*>(self);
+  if (pages < checkpointer->threshold_pages_) return SQLITE_OK;
+  if (pages >= 4 * checkpointer->threshold_pages_) {
+    // What SQLite's automatic checkpoint does. Busy (another checkpoint running) is no
+    // error for the commit, which has taken place.
+    sqlite3_wal_checkpoint_v2(writer, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    absl::MutexLock lock(&checkpointer->mu_);
+    ++checkpointer->inline_;
+    return SQLITE_OK;
+  }
+  absl::MutexLock lock(&checkpointer->mu_);
+  checkpointer->wanted_ = true;
+  return SQLITE_OK;
+}
+
+void SqliteCheckpointer::Loop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return wanted_ || stopping_; };
+      mu_.Await(absl::Condition(&woken));
+      if (stopping_) return;
+      wanted_ = false;
+    }
+    // Errors (busy behind the backstop's checkpoint, an I/O error) leave the pages in the
+    // log, where they are safe; the next commit past the threshold wakes this again.
+    sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    absl::MutexLock lock(&mu_);
+    ++background_;
+  }
+}
+
+}  // namespace kelola::db

@@ -753,16 +753,16 @@ absl::StatusOr<std::vector<OpenSale>> OpenSales(Transaction& tx, const LedgerCon
 }
 
 // Active payments of a customer holding credit, oldest first.
-absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CreditSources(
-    Transaction& tx, const LedgerContext& ctx, const std::string& customer_id) {
+absl::StatusOr<std::vector<CreditSource>> CreditSources(Transaction& tx, const LedgerContext& ctx,
+                                                        const std::string& customer_id) {
   LEDGER_ASSIGN_OR_RETURN(
       rows, tx.Query(absl::StrCat(
                          "SELECT payment_id, ", kPaymentUnallocated, " FROM (", kPaymentSelect,
                          " WHERE p.tenant_id = ? AND p.customer_id = ?) d WHERE ",
                          kPaymentUnallocated, " > 0 ORDER BY received_time_micros ASC, number ASC"),
                      {ctx.tenant_id, customer_id}));
-  std::vector<std::pair<std::string, int64_t>> out;
-  for (const Row& row : rows) out.emplace_back(row.GetText(0), row.GetInt(1));
+  std::vector<CreditSource> out;
+  for (const Row& row : rows) out.push_back({row.GetText(0), row.GetInt(1)});
   return out;
 }
 

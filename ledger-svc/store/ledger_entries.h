@@ -20,6 +20,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "kelola/ledger/v1/events.pb.h"
 #include "kelola/ledger/v1/ledger_service.pb.h"
+#include "ledger-svc/domain/credit_rules.h"
 #include "ledger-svc/domain/sale_math.h"
 #include "ledger-svc/store/directory_projection.h"
 #include "ledger-svc/store/ledger_store.h"
@@ -119,7 +120,9 @@ struct SaleCustomer {
   // The directory projection's row of the customer; nullopt when it holds none.
   std::optional<customer_stream::CustomerRow> directory;
   // The limit that applies: the customer's own, else its category's.
-  std::optional<int64_t> effective_limit() const { return own_limit ? own_limit : category_limit; }
+  std::optional<int64_t> effective_limit() const {
+    return EffectiveCreditLimit(own_limit, category_limit);
+  }
 };
 
 // What a write added to a customer's ledger, for updating the stored statistics without
@@ -312,8 +315,8 @@ absl::StatusOr<std::vector<OpenSale>> OpenSales(Transaction& tx, const LedgerCon
                                                 std::optional<int64_t> cover = std::nullopt);
 
 // Active payments of a customer holding credit, oldest first.
-absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CreditSources(
-    Transaction& tx, const LedgerContext& ctx, const std::string& customer_id);
+absl::StatusOr<std::vector<CreditSource>> CreditSources(Transaction& tx, const LedgerContext& ctx,
+                                                        const std::string& customer_id);
 
 // Appends the change's event: aggregate customer (version = ledger version), or for a
 // walk-in sale aggregate sale with `walk_in_version`.

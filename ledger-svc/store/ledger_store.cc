@@ -178,38 +178,14 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::WriteSale(const LedgerContex
                                           checked != nullptr ? &checked->category_id : nullptr));
           LEDGER_RETURN_IF_ERROR(MayBuy(tx, ctx, customer, locked, checked));
           before = locked.row;
-          if (unpaid > 0) {
-            const std::optional<int64_t> limit = locked.effective_limit();
-            LEDGER_ASSIGN_OR_RETURN(new_balance, AddToTotal(before.balance, unpaid, "balance"));
-            if (limit.has_value() && new_balance > *limit) {
-              return Err(absl::StatusCode::kFailedPrecondition, "CREDIT_LIMIT_EXCEEDED",
-                         "the sale would take the customer's balance above the credit limit",
-                         {{"limit", absl::StrCat(*limit)},
-                          {"balance", absl::StrCat(before.balance)},
-                          {"attempted", absl::StrCat(unpaid)},
-                          {"currency_code", cur}});
-            }
-          }
+          LEDGER_RETURN_IF_ERROR(
+              CheckCreditLimit(locked.effective_limit(), before.balance, unpaid, cur));
         }
-        std::vector<std::pair<std::string, int64_t>> credit_plan;
+        std::vector<CreditTake> credit_plan;
         if (apply_credit > 0) {
           LEDGER_ASSIGN_OR_RETURN(sources, CreditSources(tx, ctx, customer));
-          int64_t left = apply_credit;
-          int64_t available = 0;
-          for (const auto& [payment_id, credit] : sources) {
-            LEDGER_ASSIGN_OR_RETURN(sum, AddToTotal(available, credit, "credit"));
-            available = sum;
-            if (left <= 0) continue;
-            const int64_t take = std::min(left, credit);
-            credit_plan.emplace_back(payment_id, take);
-            left -= take;
-          }
-          if (left > 0) {
-            return Err(
-                absl::StatusCode::kFailedPrecondition, "INSUFFICIENT_CREDIT",
-                "apply_credit is more than the customer's credit",
-                {{"credit", absl::StrCat(available)}, {"attempted", absl::StrCat(apply_credit)}});
-          }
+          LEDGER_ASSIGN_OR_RETURN(takes, TakeCreditOldestFirst({apply_credit}, sources));
+          credit_plan = std::move(takes);
         }
         LEDGER_ASSIGN_OR_RETURN(number, numbers.Take(tx, ctx.tenant_id, "sale"));
         const int64_t sale_time = req.has_sale_time() ? Micros(req.sale_time()) : now;
@@ -290,9 +266,10 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::WriteSale(const LedgerContex
           a.set_created_by(ctx.principal);
           a.set_request_id(req.request_id());
         }
-        for (const auto& [source, amount] : credit_plan) {
+        for (const CreditTake& take : credit_plan) {
           LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(), sale_id,
-                                                  source, amount, v1::ALLOCATION_KIND_CREDIT));
+                                                  take.payment_id, take.amount,
+                                                  v1::ALLOCATION_KIND_CREDIT));
         }
         // The new sale's facts are known without reading them back: paid by the payment made
         // with it and the credit applied; no refunds, no void. Without refunds, the FULL view
@@ -489,11 +466,7 @@ absl::StatusOr<v1::ApplyCreditResponse> LedgerStore::ApplyCredit(
         const std::string& customer = req.customer_id();
         LEDGER_ASSIGN_OR_RETURN(before, LockCustomer(tx, ctx, customer));
         LEDGER_ASSIGN_OR_RETURN(sources, CreditSources(tx, ctx, customer));
-        int64_t credit = 0;
-        for (const auto& source : sources) {
-          LEDGER_ASSIGN_OR_RETURN(sum, AddToTotal(credit, source.second, "credit"));
-          credit = sum;
-        }
+        LEDGER_ASSIGN_OR_RETURN(credit, TotalCredit(sources));
         std::vector<PlannedAllocation> plan;
         if (req.allocations_size() > 0) {
           errors::FieldErrors foreign;
@@ -532,25 +505,16 @@ absl::StatusOr<v1::ApplyCreditResponse> LedgerStore::ApplyCredit(
         }
         int64_t applied = 0;
         std::set<std::string> created;
-        // Take credit from the oldest payments first.
-        size_t source = 0;
-        int64_t source_left = sources.empty() ? 0 : sources[0].second;
-        for (const auto& target : plan) {
-          int64_t left = target.amount;
-          while (left > 0 && source < sources.size()) {
-            const int64_t take = std::min(left, source_left);
-            if (take > 0) {
-              std::string id;
-              LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(),
-                                                      target.sale_id, sources[source].first, take,
-                                                      v1::ALLOCATION_KIND_CREDIT, "", false, &id));
-              created.insert(id);
-              left -= take;
-              source_left -= take;
-              applied += take;
-            }
-            if (source_left == 0 && ++source < sources.size()) source_left = sources[source].second;
-          }
+        std::vector<int64_t> amounts;
+        for (const auto& target : plan) amounts.push_back(target.amount);
+        LEDGER_ASSIGN_OR_RETURN(takes, TakeCreditOldestFirst(amounts, sources));
+        for (const CreditTake& take : takes) {
+          std::string id;
+          LEDGER_RETURN_IF_ERROR(InsertAllocation(
+              tx, ctx, ids_, now, req.request_id(), plan[take.target].sale_id, take.payment_id,
+              take.amount, v1::ALLOCATION_KIND_CREDIT, "", false, &id));
+          created.insert(id);
+          applied += take.amount;
         }
         *out.mutable_applied_amount() = M(applied, ctx.currency);
         if (applied == 0) {

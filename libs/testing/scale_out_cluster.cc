@@ -45,6 +45,7 @@ absl::StatusOr<std::unique_ptr<ScaleOutCluster>> ScaleOutCluster::Start(ScaleOut
   auto dir = TempDir::Create(options.dir_prefix);
   if (!dir.ok()) return dir.status();
   cluster->dir = *std::move(dir);
+  cluster->postgres_ = options.postgres;
   if (absl::Status s = cluster->WriteKeys(); !s.ok()) return s;
   if (absl::Status s = cluster->StartCustomersAndLedgers(options.replicas); !s.ok()) return s;
   if (absl::Status s = cluster->StartReports(options.replicas); !s.ok()) return s;
@@ -67,6 +68,11 @@ absl::Status ScaleOutCluster::WriteKeys() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ScaleOutCluster::Database(const std::string& name) {
+  if (postgres_ != nullptr) return postgres_->CreateUniqueDatabase(name);
+  return DatabaseUrl("postgres", *dir, name);
+}
+
 absl::StatusOr<std::unique_ptr<ServiceProcess>> ScaleOutCluster::StartOne(
     const std::string& name, int index, std::vector<std::string> args, int port) {
   args.insert(args.end(), shared_args_.begin(), shared_args_.end());
@@ -79,9 +85,9 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ScaleOutCluster::StartOne(
 // customer-svc and ledger-svc call each other: ledger-svc's ports are picked first, so
 // that every customer-svc replica can be told all of them before they listen.
 absl::Status ScaleOutCluster::StartCustomersAndLedgers(int replicas) {
-  auto customer_db = DatabaseUrl("postgres", *dir, "customers");
+  auto customer_db = Database("customers");
   if (!customer_db.ok()) return customer_db.status();
-  auto ledger_db = DatabaseUrl("postgres", *dir, "ledger");
+  auto ledger_db = Database("ledger");
   if (!ledger_db.ok()) return ledger_db.status();
   auto ledger_ports = PickFreePorts(replicas);
   if (!ledger_ports.ok()) return ledger_ports.status();
@@ -102,7 +108,7 @@ absl::Status ScaleOutCluster::StartCustomersAndLedgers(int replicas) {
 }
 
 absl::Status ScaleOutCluster::StartReports(int replicas) {
-  auto report_db = DatabaseUrl("postgres", *dir, "report");
+  auto report_db = Database("report");
   if (!report_db.ok()) return report_db.status();
   for (int i = 0; i < replicas; ++i) {
     auto started = StartOne("report-svc", i,

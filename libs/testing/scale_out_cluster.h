@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/testing/cluster.h"
+#include "libs/testing/postgres_server.h"
 #include "libs/testing/redis_server.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/temp_dir.h"
@@ -26,11 +27,15 @@ struct ScaleOutOptions {
   int gateways = 2;
   std::vector<TestApiKey> api_keys;
   std::vector<std::string> gateway_args;  // extra flags for every gateway
+  // Where the databases go; null: the test binary's SharedPostgres(). Benchmarks, which
+  // have no test environment, start their own server and pass it here.
+  PostgresServer* postgres = nullptr;
 };
 
 class ScaleOutCluster {
  public:
-  // Needs the binary's shared PostgreSQL (libs/testing/postgres_environment.h).
+  // Needs options.postgres or the binary's shared PostgreSQL
+  // (libs/testing/postgres_environment.h).
   static absl::StatusOr<std::unique_ptr<ScaleOutCluster>> Start(ScaleOutOptions options);
 
   std::shared_ptr<grpc::Channel> Channel(const ServiceProcess& process) const;
@@ -45,6 +50,7 @@ class ScaleOutCluster {
  private:
   ScaleOutCluster() = default;
   absl::Status WriteKeys();
+  absl::StatusOr<std::string> Database(const std::string& name);
   absl::Status StartCustomersAndLedgers(int replicas);
   absl::Status StartReports(int replicas);
   absl::Status StartGateways(const ScaleOutOptions& options);
@@ -54,6 +60,7 @@ class ScaleOutCluster {
                                                            int port = 0);
 
   std::vector<std::string> shared_args_;  // --internal_key_file, --page_token_key_file
+  PostgresServer* postgres_ = nullptr;    // null: SharedPostgres()
 };
 
 // "ipv4:127.0.0.1:p1,127.0.0.1:p2,..." for the processes' ports.

@@ -12,7 +12,6 @@
 // - the sales/s reached with three replicas and with one are printed, not asserted (two
 //   cores: more replicas cannot be faster here, they must only not break).
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <iostream>
@@ -20,13 +19,11 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
@@ -36,6 +33,7 @@
 #include "kelola/report/v1/report_service.grpc.pb.h"
 #include "libs/errors/errors.h"
 #include "libs/testing/scale_out_cluster.h"
+#include "libs/testing/scale_out_load.h"
 #include "libs/testing/suite.h"
 
 namespace kelola::testing {
@@ -58,62 +56,12 @@ constexpr char kAloneKey[] = "so-alone-6f02c9e85d";
 constexpr int kLoadThreads = 8;
 
 // --- Calls through a gateway -------------------------------------------------------------
-
-struct Gateway {
-  explicit Gateway(const std::shared_ptr<grpc::Channel>& channel)
-      : customers(cv1::CustomerService::NewStub(channel)),
-        ledger(lv1::LedgerService::NewStub(channel)),
-        reports(rv1::ReportService::NewStub(channel)) {}
-  std::unique_ptr<cv1::CustomerService::Stub> customers;
-  std::unique_ptr<lv1::LedgerService::Stub> ledger;
-  std::unique_ptr<rv1::ReportService::Stub> reports;
-};
+// (Creating customers and recording sales, alone and as a load: libs/testing/scale_out_load.h.)
 
 // Runs `call` (a gRPC call on a fresh context with `key`) and returns its status.
 template <typename F>
 absl::Status Call(const std::string& key, F call) {
   return errors::FromGrpcStatus(call(ApiKeyContext(key).get()));
-}
-
-absl::StatusOr<cv1::Customer> CreateCustomer(Gateway& gateway, const std::string& key,
-                                             const std::string& name, const std::string& phone,
-                                             const std::string& request_id) {
-  cv1::CreateCustomerRequest request;
-  request.set_request_id(request_id);
-  request.mutable_customer()->set_display_name(name);
-  request.mutable_customer()->mutable_phone()->set_raw(phone);
-  cv1::CreateCustomerResponse response;
-  absl::Status status = Call(key, [&](grpc::ClientContext* context) {
-    return gateway.customers->CreateCustomer(context, request, &response);
-  });
-  if (!status.ok()) return status;
-  return response.customer();
-}
-
-// A sale of `total`, all of it on credit.
-lv1::RecordSaleRequest SaleRequest(const std::string& request_id, const std::string& customer,
-                                   int64_t total) {
-  lv1::RecordSaleRequest request;
-  request.set_request_id(request_id);
-  request.set_customer_id(customer);
-  request.set_store_id("toko-1");
-  lv1::SaleItem* item = request.add_items();
-  item->set_sku("BERAS-5KG");
-  item->set_name("Beras 5 kg");
-  item->set_quantity_milli(1000);
-  *item->mutable_unit_price() = Idr(total);
-  *request.mutable_total() = Idr(total);
-  return request;
-}
-
-absl::StatusOr<lv1::RecordSaleResponse> RecordSale(Gateway& gateway, const std::string& key,
-                                                   const lv1::RecordSaleRequest& request,
-                                                   absl::Duration timeout = absl::Seconds(10)) {
-  lv1::RecordSaleResponse response;
-  grpc::Status status =
-      gateway.ledger->RecordSale(ApiKeyContext(key, timeout).get(), request, &response);
-  if (!status.ok()) return errors::FromGrpcStatus(status);
-  return response;
 }
 
 absl::StatusOr<int64_t> RecordPayment(Gateway& gateway, const std::string& key,
@@ -209,96 +157,6 @@ absl::StatusOr<T> Poll(absl::Duration timeout, const std::function<absl::StatusO
   }
 }
 
-// --- Write load ---------------------------------------------------------------------------
-
-// One RecordSale a load thread made: the request, and what its first attempt returned.
-struct SaleAttempt {
-  lv1::RecordSaleRequest request;
-  absl::StatusCode code = absl::StatusCode::kUnknown;
-  std::string message;
-  std::string sale_id;  // when acknowledged
-};
-
-// Threads recording sales on their own customer with unique request_ids, each call through
-// the next gateway. Keeps every attempt for the checks after the load.
-class SaleLoad {
- public:
-  SaleLoad(std::vector<Gateway*> gateways, std::string key, std::vector<std::string> customers,
-           std::string prefix)
-      : gateways_(std::move(gateways)),
-        key_(std::move(key)),
-        customers_(std::move(customers)),
-        prefix_(std::move(prefix)) {}
-
-  void Start() {
-    for (size_t i = 0; i < customers_.size(); ++i) threads_.emplace_back([this, i] { Loop(i); });
-  }
-  void Stop() {
-    stop_.store(true);
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-  }
-  int64_t acknowledged() const { return acknowledged_.load(); }
-  // Call after Stop().
-  std::vector<SaleAttempt> attempts() {
-    absl::MutexLock lock(&mu_);
-    return attempts_;
-  }
-
-  // Waits until `more` further sales are acknowledged; false after `timeout`.
-  bool WaitForMore(int64_t more, absl::Duration timeout) const {
-    const int64_t target = acknowledged() + more;
-    const absl::Time give_up = absl::Now() + timeout;
-    while (acknowledged() < target) {
-      if (absl::Now() > give_up) return false;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return true;
-  }
-
-  // Sales acknowledged per second over `window`.
-  double Rate(absl::Duration window) const {
-    const int64_t before = acknowledged();
-    const absl::Time start = absl::Now();
-    absl::SleepFor(window);
-    return static_cast<double>(acknowledged() - before) /
-           absl::ToDoubleSeconds(absl::Now() - start);
-  }
-
- private:
-  void Loop(size_t thread) {
-    for (int n = 0; !stop_.load(); ++n) {
-      SaleAttempt attempt;
-      attempt.request = SaleRequest(absl::StrCat(prefix_, "-", thread, "-", n), customers_[thread],
-                                    1000 * (1 + n % 9));
-      Gateway& gateway = *gateways_[(thread + n) % gateways_.size()];
-      auto sold = RecordSale(gateway, key_, attempt.request, absl::Seconds(5));
-      attempt.code = sold.status().code();
-      attempt.message = std::string(sold.status().message());
-      if (sold.ok()) {
-        attempt.sale_id = sold->sale().sale_id();
-        acknowledged_.fetch_add(1);
-      }
-      {
-        absl::MutexLock lock(&mu_);
-        attempts_.push_back(std::move(attempt));
-      }
-      // A failed call comes back at once while a replica is down: not a busy loop.
-      if (!sold.ok()) absl::SleepFor(absl::Milliseconds(50));
-    }
-  }
-
-  const std::vector<Gateway*> gateways_;
-  const std::string key_;
-  const std::vector<std::string> customers_;
-  const std::string prefix_;
-  std::vector<std::thread> threads_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int64_t> acknowledged_{0};
-  absl::Mutex mu_;
-  std::vector<SaleAttempt> attempts_ ABSL_GUARDED_BY(mu_);
-};
-
 // --- The cluster --------------------------------------------------------------------------
 
 class ScaleOutTest : public ::testing::Test {
@@ -341,15 +199,9 @@ class ScaleOutTest : public ::testing::Test {
   // `count` customers of `key`'s tenant, created alternately through the gateways.
   std::vector<std::string> CreateCustomers(const std::string& key, const std::string& tag,
                                            int phone_base, int count) {
-    std::vector<std::string> ids;
-    for (int i = 0; i < count; ++i) {
-      auto created = CreateCustomer(gateway(i), key, absl::StrCat("Pelanggan ", tag, " ", i),
-                                    absl::StrCat("0813-", phone_base, "-", 1000 + i),
-                                    absl::StrCat("create-", tag, "-", i));
-      EXPECT_TRUE(created.ok()) << created.status();
-      if (created.ok()) ids.push_back(created->customer_id());
-    }
-    return ids;
+    auto ids = testing::CreateCustomers(all_gateways(), key, tag, phone_base, count);
+    EXPECT_TRUE(ids.ok()) << ids.status();
+    return ids.ok() ? *std::move(ids) : std::vector<std::string>();
   }
 
   // Kills replica `index` of every backend.

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -63,18 +64,45 @@ int64_t SqliteCheckpointer::inline_checkpoints() const {
 // Runs on the writer's thread after each commit, SQLite's write lock already released.
 int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema, int pages) {
   auto* checkpointer = static_cast<SqliteCheckpointer*>(self);
-  if (pages < checkpointer->threshold_pages_) return SQLITE_OK;
-  if (pages >= 4 * checkpointer->threshold_pages_) {
+  int64_t copied = checkpointer->copied_.load();
+  if (pages < copied) {  // the log was started again from its beginning
+    copied = 0;
+    checkpointer->copied_.store(0);
+  }
+  const int64_t pending = pages - copied;
+  bool finish = false;
+  {
+    absl::MutexLock lock(&checkpointer->mu_);
+    finish = std::exchange(checkpointer->finish_, false) && pending > 0;
+  }
+  if (finish) {  // the pages committed while the thread copied: few, and then the log restarts
+    checkpointer->Checkpoint(writer, schema);
+    return SQLITE_OK;
+  }
+  if (pending < checkpointer->threshold_pages_) return SQLITE_OK;
+  if (pending >= 4 * int64_t{checkpointer->threshold_pages_}) {
     // What SQLite's automatic checkpoint does. Busy (another checkpoint running) is no
     // error for the commit, which has taken place.
-    sqlite3_wal_checkpoint_v2(writer, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    checkpointer->Checkpoint(writer, schema);
     absl::MutexLock lock(&checkpointer->mu_);
     ++checkpointer->inline_;
     return SQLITE_OK;
   }
   absl::MutexLock lock(&checkpointer->mu_);
-  checkpointer->wanted_ = true;
+  if (!checkpointer->running_) checkpointer->wanted_ = true;
   return SQLITE_OK;
+}
+
+void SqliteCheckpointer::Checkpoint(sqlite3* db, const char* schema) {
+  int log = 0;
+  int copied = 0;
+  // Errors (busy behind another checkpoint, an I/O error) leave the pages in the log,
+  // where they are safe; a later commit asks again.
+  if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) ==
+          SQLITE_OK &&
+      copied >= 0) {
+    copied_.store(copied);
+  }
 }
 
 void SqliteCheckpointer::Loop() {
@@ -85,11 +113,12 @@ void SqliteCheckpointer::Loop() {
       mu_.Await(absl::Condition(&woken));
       if (stopping_) return;
       wanted_ = false;
+      running_ = true;
     }
-    // Errors (busy behind the backstop's checkpoint, an I/O error) leave the pages in the
-    // log, where they are safe; the next commit past the threshold wakes this again.
-    sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    Checkpoint(db_, "main");
     absl::MutexLock lock(&mu_);
+    running_ = false;
+    finish_ = true;
     ++background_;
   }
 }

@@ -6,19 +6,30 @@
 // SQLite's automatic checkpoint runs inside the committing call, on the writer's thread:
 // in a service that writes through one writer (group commit), every write waits while it
 // copies thousands of pages and syncs the file. Measured on ledger-svc's sales (SQLite, 64
-// clients): without those checkpoints in the write path, about 7 % more sales/s and half
-// the p99 (docs/benchmarks.md, "ledger-svc against the targets").
+// clients): p99 35–48 ms → 20–29 ms, a few % more sales/s
+// (docs/decisions/storage-driver-details.md).
 //
 // How: the writer connection's commit hook (sqlite3_wal_hook, which replaces the automatic
-// checkpoint) wakes this thread once the log holds `threshold_pages`; the thread runs a
-// PASSIVE checkpoint on its own connection, which copies what no reader still needs and
-// never blocks the writer. With synchronous=FULL it syncs the log before copying and the
-// file after, so durability is SQLite's own. The next write transaction after a complete
-// checkpoint starts the log again from its beginning.
+// checkpoint) wakes this thread once the log holds `threshold_pages` not yet checkpointed;
+// the thread runs a PASSIVE checkpoint on its own connection, which copies what no reader
+// still needs and never blocks the writer. Counting only pages not yet copied matters: a
+// log that was copied in full stays long until the next write transaction starts it
+// again, and waking on its length alone would checkpoint (and sync the file) after every
+// commit. With synchronous=FULL it syncs the log before copying and the
+// file after, so durability is SQLite's own.
 //
-// Backstop: a commit that finds the log at 4 × threshold_pages (the thread cannot keep
+// The log is reused from its beginning only by the first write transaction after a
+// checkpoint that copied all of it. Under steady writes a checkpoint on another thread
+// never does (commits add pages while it copies), so the log would grow for ever, and
+// every commit would extend the file (an fsync that also writes the file's metadata:
+// measured, half the single-insert rate). So the first commit after a background
+// checkpoint copies the few pages committed during it, inline: the log is then copied in
+// full and the next transaction starts it again.
+//
+// Backstop: a commit that finds 4 × threshold_pages not yet copied (the thread cannot keep
 // up, or a long reader pins old pages) checkpoints inline, as SQLite itself would have.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -56,12 +67,19 @@ class SqliteCheckpointer {
  private:
   SqliteCheckpointer(sqlite3* db, int threshold_pages);
   static int OnCommit(void* self, sqlite3* writer, const char* schema, int pages);
+  // Runs a PASSIVE checkpoint on `db` and remembers how far the log is copied.
+  void Checkpoint(sqlite3* db, const char* schema);
   void Loop();
 
   sqlite3* const db_;  // the thread's own connection
   const int threshold_pages_;
+  // Pages of the current log copied into the file by the last checkpoint.
+  std::atomic<int64_t> copied_{0};
   mutable absl::Mutex mu_;
   bool wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  // A background checkpoint finished; the next commit copies what it left.
+  bool finish_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t background_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t inline_ ABSL_GUARDED_BY(mu_) = 0;

@@ -80,6 +80,20 @@ TEST_F(SqliteCheckpointerTest, TheThreadCopiesTheLogIntoTheFileAndTheWriterNever
   sqlite3_close(writer);
 }
 
+TEST_F(SqliteCheckpointerTest, UnderSteadyWritesTheLogIsReusedInsteadOfGrowing) {
+  sqlite3* writer = OpenWriter();
+  auto checkpointer = SqliteCheckpointer::Start(path_, kThreshold, "FULL", absl::Seconds(5));
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
+  (*checkpointer)->Attach(writer);
+  // No pause between commits: every background checkpoint ends with pages committed
+  // meanwhile, which the next commit copies so that the log can start again.
+  Write(writer, 2000);  // about 5,000 pages, 20 MiB
+  EXPECT_GT((*checkpointer)->background_checkpoints(), 0);
+  EXPECT_GT(FileSize(""), 15 << 20);
+  EXPECT_LT(FileSize("-wal"), 4 << 20) << "the log grew instead of starting again";
+  sqlite3_close(writer);
+}
+
 TEST_F(SqliteCheckpointerTest, AReaderPinningTheLogMakesCommitsCheckpointInline) {
   sqlite3* writer = OpenWriter();
   Write(writer, 1);

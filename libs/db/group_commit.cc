@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/base/macros.h"
 #include "absl/strings/str_cat.h"
 
 namespace kelola::db {
@@ -47,41 +46,48 @@ absl::Status GroupCommitOptions::Validate() const {
   return absl::OkStatus();
 }
 
+GroupCommitter::GroupCommitter(Database& db, GroupCommitOptions options)
+    : db_(db), options_(options), writer_([this] { WriteLoop(); }) {}
+
+GroupCommitter::~GroupCommitter() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  writer_.join();
+}
+
 absl::Status GroupCommitter::Run(const TransactionFn& fn) {
   Request request;
   request.fn = &fn;
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(&request);
+  mu_.Await(absl::Condition(&request.done));
+  return request.status;
+}
+
+void GroupCommitter::WriteLoop() {
   std::vector<Request*> batch;
-  {
-    absl::MutexLock lock(&mu_);
-    queue_.push_back(&request);
-    // Wait until our request is done, or until we may lead a batch.
-    auto can_proceed = [this, &request]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return request.done || !leader_active_;
-    };
-    mu_.Await(absl::Condition(&can_proceed));
-    if (request.done) return request.status;
-    leader_active_ = true;
-    // The leader's own request always runs in the batch it leads: it is not done, so it
-    // is still queued, and nothing may answer it (or keep a pointer to this frame) but
-    // this call. The rest of the batch comes from the front of the queue, oldest first.
-    auto own = std::find(queue_.begin(), queue_.end(), &request);
-    ABSL_ASSERT(own != queue_.end());
-    if (own != queue_.end()) queue_.erase(own);
-    batch.push_back(&request);
-    while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
-      batch.push_back(queue_.front());
-      queue_.pop_front();
+  while (true) {
+    batch.clear();
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
+      mu_.Await(absl::Condition(&ready));
+      if (queue_.empty()) return;  // stopping, and nobody waits
+      // Everything that queued while the previous batch ran, oldest first.
+      while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
     }
-  }
-  RunBatch(batch);
-  {
+    RunBatch(batch);
     absl::MutexLock lock(&mu_);
     ++batches_;
     functions_ += static_cast<int64_t>(batch.size());
     for (Request* r : batch) r->done = true;
-    leader_active_ = false;
   }
-  return request.status;
 }
 
 void GroupCommitter::RunBatch(std::vector<Request*>& batch) {

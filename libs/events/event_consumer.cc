@@ -143,7 +143,11 @@ absl::StatusOr<std::vector<const type::v1::Event*>> EventConsumer::ApplyBatch(
     if (absl::Status handled = handler(tx, fresh); !handled.ok()) return handled;
     const int64_t last = fresh.back().sequence();
     const std::string holder = lease != nullptr ? lease->holder : "";
-    const int64_t until = lease != nullptr ? absl::ToUnixMicros(lease->now + lease->lease) : 0;
+    const int64_t until =
+        lease != nullptr
+            ? absl::ToUnixMicros((lease->clock != nullptr ? lease->clock->Now() : lease->now) +
+                                 lease->lease)
+            : 0;
     auto moved =
         !exists ? tx.Execute(
                       "INSERT INTO consumer_cursors (consumer, producer, sequence, holder, "
@@ -165,7 +169,9 @@ absl::StatusOr<std::vector<const type::v1::Event*>> EventConsumer::ApplyBatch(
   return applied;
 }
 
-CursorLease EventConsumer::Lease() const { return {options_.holder, clock_.Now(), options_.lease}; }
+CursorLease EventConsumer::Lease() const {
+  return {options_.holder, clock_.Now(), options_.lease, &clock_};
+}
 
 absl::StatusOr<std::optional<int64_t>> EventConsumer::TryAcquire() {
   const CursorLease lease = Lease();
@@ -423,7 +429,7 @@ void EventConsumer::ApplyLoop() {
       applied_ = std::max(applied_, batch.back().sequence());
     }
     if (!applied->empty()) {
-      renewed_ = lease.now;
+      renewed_ = clock_.Now();  // the batch renewed the lease as it moved the cursor
       if (options_.on_applied) {
         for (const type::v1::Event* event : *applied) options_.on_applied(*event);
       }

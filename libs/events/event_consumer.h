@@ -84,8 +84,11 @@ struct ConsumerOptions {
 // The lease a batch is applied under (EventConsumer::ApplyBatch).
 struct CursorLease {
   std::string holder;
-  absl::Time now;
+  absl::Time now;  // when the batch started: the lease is checked against it
   absl::Duration lease;
+  // Read again when the batch moves the cursor, so that the renewed lease runs from the
+  // end of a long batch, not from its start; null = `now`.
+  const Clock* clock = nullptr;
 };
 
 class EventConsumer {

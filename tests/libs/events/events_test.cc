@@ -234,6 +234,8 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
     options.max_backoff = absl::Milliseconds(100);
     options.max_batch = 64;
     options.max_queued_bytes = max_queued_bytes;
+    options.lease = kLease;
+    options.clock = &lease_clock_;
     options.on_applied = [this](const type::v1::Event&) { on_applied_calls_.fetch_add(1); };
     options.on_batch = [this](int size) {
       absl::MutexLock lock(&seen_mu_);
@@ -462,6 +464,29 @@ TEST_P(EventsTest, ADeadHoldersLeaseIsWaitedOutThenTakenOver) {
   EXPECT_EQ(CountApplied(), 0) << "applied while another replica's lease ran";
   lease_clock_.Advance(kLease);  // the crashed holder never renewed: its lease lapses
   ASSERT_TRUE(consumer->WaitForApplied(10, absl::Seconds(30)));
+  consumer->Stop();
+  ExpectAppliedExactlyOnce(10);
+}
+
+TEST_P(EventsTest, ABatchLongerThanTheLeaseRenewsItFromItsEnd) {
+  auto consumer = BatchConsumer([this](absl::Span<const type::v1::Event> events) {
+    if (events.back().sequence() == 10) lease_clock_.Advance(3 * kLease);  // a slow batch
+    return false;
+  });
+  consumer->Start();
+  Produce(10);
+  ASSERT_TRUE(consumer->WaitForApplied(10, absl::Seconds(30)));
+  int64_t until = 0;
+  absl::Status read = consumer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    auto rows = tx.Query("SELECT lease_until_us FROM consumer_cursors");
+    if (!rows.ok()) return rows.status();
+    until = rows->front().GetInt(0);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(read.ok()) << read;
+  // Renewed as of the batch's end: a standby does not take over a replica that is busy.
+  EXPECT_GT(until, absl::ToUnixMicros(lease_clock_.Now()));
+  EXPECT_TRUE(consumer->active());
   consumer->Stop();
   ExpectAppliedExactlyOnce(10);
 }

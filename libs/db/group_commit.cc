@@ -1,7 +1,5 @@
 #include "libs/db/group_commit.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 
 namespace kelola::db {

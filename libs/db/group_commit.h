@@ -57,7 +57,8 @@ class GroupCommitter final : public TransactionRunner {
   // fn's own error) or failed. The same rules as Database::InTransaction apply: fn may be
   // run more than once (a batch that hits a retryable conflict is run again as a whole),
   // so it keeps side effects to AfterCommit callbacks, which run only for functions whose
-  // savepoint was kept, after the commit.
+  // savepoint was kept, after the commit. fn and its callbacks run on the writer thread,
+  // not the caller's; fn must not call Run itself (it would wait for its own thread).
   absl::Status Run(const TransactionFn& fn) override;
 
   // Batches committed so far, and functions in them. For metrics and benchmarks.

@@ -10,6 +10,7 @@
 #include "customer-svc/domain/paging.h"
 #include "customer-svc/domain/tenant_rules.h"
 #include "kelola/customer/v1/events.pb.h"
+#include "libs/idempotency/idempotency.h"
 #include "libs/server/request_context.h"
 #include "libs/text/normalize.h"
 
@@ -91,7 +92,7 @@ store::WriteOptions Options(const server::RequestContext& rc, absl::string_view 
   o.request_id = request_id.empty() ? rc.request_id : std::string(request_id);
   o.scope = std::string(scope);
   o.idempotency_key = std::string(request_id);
-  o.request_hash = store::RequestFingerprint(copy);
+  o.request_hash = idempotency::Fingerprint(copy);
   return o;
 }
 

@@ -21,6 +21,7 @@
 #include "libs/csv/neutralize.h"
 #include "libs/csv/reader.h"
 #include "libs/errors/errors.h"
+#include "libs/idempotency/idempotency.h"
 #include "libs/log/log.h"
 #include "libs/server/request_context.h"
 #include "libs/server/request_parsing.h"
@@ -456,7 +457,7 @@ class RowApplier {
     input.set_customer_id(given_id);
     input.set_category_id(category_cell);
     // The fingerprint of the row's content (before time-dependent values).
-    const std::string fingerprint = store::RequestFingerprint(input);
+    const std::string fingerprint = idempotency::Fingerprint(input);
     input.clear_customer_id();
     input.clear_category_id();
     if (consent.has_value())

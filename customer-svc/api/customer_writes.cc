@@ -9,6 +9,7 @@
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/domain/tenant_rules.h"
 #include "kelola/customer/v1/events.pb.h"
+#include "libs/idempotency/idempotency.h"
 #include "libs/ids/ids.h"
 
 namespace kelola::customer::api {
@@ -58,7 +59,7 @@ std::string Fingerprint(google::protobuf::Message& copy) {
   // request_id is the key, not part of the content.
   const auto* field = copy.GetDescriptor()->FindFieldByName("request_id");
   if (field != nullptr) copy.GetReflection()->ClearField(&copy, field);
-  return store::RequestFingerprint(copy);
+  return idempotency::Fingerprint(copy);
 }
 
 store::WriteOptions Options(const server::RequestContext& rc, absl::string_view scope,

@@ -6,6 +6,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/auth/access_policy.h"
+#include "libs/idempotency/idempotency.h"
 #include "libs/server/request_context.h"
 
 namespace kelola::customer::api {
@@ -57,7 +58,7 @@ grpc::Status TenantServiceImpl::UpdateTenantSettings(grpc::ServerContext* contex
   options.request_id = request->request_id();
   options.scope = "UpdateTenantSettings";
   options.idempotency_key = request->request_id();
-  options.request_hash = store::RequestFingerprint(copy);
+  options.request_hash = idempotency::Fingerprint(copy);
   const std::vector<std::string> paths(request->update_mask().paths().begin(),
                                        request->update_mask().paths().end());
   absl::Status status = store_.Write(

@@ -230,7 +230,4 @@ std::unique_ptr<DirectoryStore> NewSqlDirectoryStore(db::Database& db, const Clo
                                                      const events::Outbox& outbox,
                                                      DirectoryStoreOptions options = {});
 
-// A stable fingerprint of a request (deterministic serialization, hashed), for idempotency.
-std::string RequestFingerprint(const google::protobuf::Message& request);
-
 }  // namespace kelola::customer::store

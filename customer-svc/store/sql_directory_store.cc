@@ -9,10 +9,9 @@
 #include "absl/strings/str_join.h"
 #include "customer-svc/domain/tenant_rules.h"
 #include "customer-svc/store/directory_store.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/errors/errors.h"
+#include "libs/idempotency/idempotency.h"
 #include "libs/phone/phone_normalizer.h"
 #include "libs/text/collation.h"
 #include "libs/text/normalize.h"
@@ -786,13 +785,10 @@ class SqlDirectoryStore final : public DirectoryStore {
         if (response != nullptr) response->Clear();
         // A replay of an earlier write?
         for (const auto& [scope, key] : keys) {
-          auto rows = t.Query(
-              "SELECT request_hash, response FROM idempotency_keys WHERE tenant_id = ? AND "
-              "scope = ? AND request_id = ?",
-              {tenant, scope, key});
-          if (!rows.ok()) return rows.status();
-          if (rows->empty()) continue;
-          if ((*rows)[0].GetText(0) != options.request_hash) {
+          auto stored = idempotency::Lookup(t, {tenant, scope, key});
+          if (!stored.ok()) return stored.status();
+          if (!stored->has_value()) continue;
+          if ((*stored)->request_hash != options.request_hash) {
             const bool is_request_id = key == options.idempotency_key && scope == options.scope;
             return errors::Error(
                 absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
@@ -801,7 +797,7 @@ class SqlDirectoryStore final : public DirectoryStore {
                 {{"field", is_request_id ? "request_id" : scope.substr(scope.rfind('.') + 1)},
                  {"value", key}});
           }
-          if (response != nullptr && !response->ParseFromString((*rows)[0].GetBytes(1))) {
+          if (response != nullptr && !response->ParseFromString((*stored)->response)) {
             return absl::InternalError("corrupt idempotency record");
           }
           return absl::OkStatus();
@@ -809,13 +805,11 @@ class SqlDirectoryStore final : public DirectoryStore {
         SqlDirectoryTx tx(t, tenant, clock_.Now(), outbox_, &options, &probe, &options_);
         absl::Status s = fn(tx);
         if (!s.ok()) return s;
+        const std::string stored_response =
+            response != nullptr ? response->SerializeAsString() : std::string();
         for (const auto& [scope, key] : keys) {
-          absl::Status n = t.ExecuteDeferred(
-              "INSERT INTO idempotency_keys (tenant_id, scope, request_id, request_hash, "
-              "response, create_time_micros, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-              {tenant, scope, key, options.request_hash,
-               db::Bytes{response != nullptr ? response->SerializeAsString() : std::string()},
-               absl::ToUnixMicros(tx.now()), TextOrNull(tx.subject())});
+          absl::Status n = idempotency::Record(t, {tenant, scope, key}, options.request_hash,
+                                               stored_response, tx.now(), tx.subject());
           if (!n.ok()) return n;
         }
         return absl::OkStatus();
@@ -885,25 +879,6 @@ std::unique_ptr<DirectoryStore> NewSqlDirectoryStore(db::Database& db, const Clo
                                                      const events::Outbox& outbox,
                                                      DirectoryStoreOptions options) {
   return std::make_unique<SqlDirectoryStore>(db, clock, outbox, std::move(options));
-}
-
-std::string RequestFingerprint(const google::protobuf::Message& request) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    request.SerializeToCodedStream(&coded);
-  }
-  // Two 64-bit FNV-1a hashes with different offsets: 128 bits, stable across builds.
-  uint64_t a = 14695981039346656037ULL, b = 0x84222325cbf29ce4ULL;
-  for (unsigned char c : bytes) {
-    a = (a ^ c) * 1099511628211ULL;
-    b = (b ^ c) * 0x100000001b3ULL;
-    b ^= b >> 29;
-  }
-  return absl::StrCat(absl::Hex(a, absl::kZeroPad16), absl::Hex(b, absl::kZeroPad16),
-                      absl::Hex(bytes.size()));
 }
 
 }  // namespace kelola::customer::store

@@ -6,8 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "ledger-svc/api/request_support.h"
 #include "ledger-svc/domain/sale_math.h"
 #include "libs/errors/errors.h"
@@ -82,17 +80,6 @@ bool ValidMethod(v1::PaymentMethod m) {
   return v1::PaymentMethod_IsValid(m) && m != v1::PAYMENT_METHOD_UNSPECIFIED;
 }
 
-std::string Fingerprint(const google::protobuf::Message& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
-
 // Replays a stored response when the request_id was seen: returns true when `response`
 // was filled (or `status` set to an error).
 template <typename Response>
@@ -100,7 +87,7 @@ bool Replay(LedgerStore& store, const LedgerContext& ctx, absl::string_view rpc,
             const std::string& request_id, const google::protobuf::Message& request,
             Response* response, grpc::Status* status) {
   if (!api::IsValidRequestId(request_id)) return false;  // refused by validation
-  auto found = store.FindReplay(ctx, rpc, request_id, Fingerprint(request));
+  auto found = store.FindReplay(ctx, rpc, request_id, idempotency::Print(request));
   if (!found.ok()) {
     *status = ToGrpc(found.status());
     return true;

@@ -22,7 +22,6 @@ using entries::CheckOpen;
 using entries::ComputeStats;
 using entries::CustomerRow;
 using entries::Err;
-using entries::Fingerprint;
 using entries::LockCustomerRow;
 using entries::M;
 using entries::Row;
@@ -90,7 +89,7 @@ absl::StatusOr<v1::SealCustomerResponse> LedgerStore::SealCustomer(
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   return RunIdempotent<v1::SealCustomerResponse>(
-      writer_, ctx, "SealCustomer", req.seal_id(), Fingerprint(req), now,
+      writer_, ctx, "SealCustomer", req.seal_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::SealCustomerResponse& out) -> absl::Status {
         const std::string& id = req.customer_id();
         LEDGER_ASSIGN_OR_RETURN(row, LockCustomerRow(tx, ctx, id));
@@ -100,7 +99,7 @@ absl::StatusOr<v1::SealCustomerResponse> LedgerStore::SealCustomer(
         // A seal withdrawn by UnsealCustomer stays withdrawn, even when this call reaches
         // the ledger after the withdrawal (a retry of a timed-out call).
         LEDGER_ASSIGN_OR_RETURN(
-            withdrawn, tx.Query("SELECT 1 FROM idempotency_keys WHERE tenant_id = ? AND rpc = "
+            withdrawn, tx.Query("SELECT 1 FROM idempotency_keys WHERE tenant_id = ? AND scope = "
                                 "'UnsealCustomer' AND request_id = ?",
                                 {ctx.tenant_id, req.seal_id()}));
         if (!withdrawn.empty()) {
@@ -142,7 +141,7 @@ absl::StatusOr<v1::UnsealCustomerResponse> LedgerStore::UnsealCustomer(
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   return RunIdempotent<v1::UnsealCustomerResponse>(
-      writer_, ctx, "UnsealCustomer", req.seal_id(), Fingerprint(req), now,
+      writer_, ctx, "UnsealCustomer", req.seal_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::UnsealCustomerResponse& out) -> absl::Status {
         const std::string& id = req.customer_id();
         LEDGER_ASSIGN_OR_RETURN(row, LockCustomerRow(tx, ctx, id));
@@ -161,7 +160,7 @@ absl::StatusOr<v1::UnsealCustomerResponse> LedgerStore::UnsealCustomer(
         // Forget the seal's stored answer, so that a retry of it arriving now runs again
         // and is refused as withdrawn (SealCustomer) instead of replaying "sealed".
         LEDGER_RETURN_IF_ERROR(
-            tx.Execute("DELETE FROM idempotency_keys WHERE tenant_id = ? AND rpc = "
+            tx.Execute("DELETE FROM idempotency_keys WHERE tenant_id = ? AND scope = "
                        "'SealCustomer' AND request_id = ?",
                        {ctx.tenant_id, req.seal_id()})
                 .status());
@@ -182,8 +181,8 @@ absl::StatusOr<v1::ReassignCustomerHistoryResponse> LedgerStore::ReassignCustome
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   return RunIdempotent<v1::ReassignCustomerHistoryResponse>(
-      writer_, ctx, "ReassignCustomerHistory", req.merge_operation_id(), Fingerprint(req), now,
-      [&](Transaction& tx, v1::ReassignCustomerHistoryResponse& out) -> absl::Status {
+      writer_, ctx, "ReassignCustomerHistory", req.merge_operation_id(), idempotency::Print(req),
+      now, [&](Transaction& tx, v1::ReassignCustomerHistoryResponse& out) -> absl::Status {
         const std::string& source = req.source_customer_id();
         const std::string& target = req.target_customer_id();
         // Both rows locked in id order, so that two merges of the same pair in opposite

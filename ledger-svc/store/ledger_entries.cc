@@ -6,8 +6,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "libs/time/time.h"
 
 namespace kelola::ledger::entries {
@@ -612,26 +610,19 @@ absl::StatusOr<int64_t> NextCounter(Transaction& tx, const std::string& tenant,
   return row.GetInt(0);
 }
 
-bool IsClaimTaken(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kAlreadyExists &&
-         absl::StrContains(status.message(), "idempotency_keys");
-}
-
 absl::StatusOr<std::optional<std::string>> FindStoredResponse(Transaction& tx,
                                                               const LedgerContext& ctx,
                                                               absl::string_view rpc,
                                                               const std::string& request_id,
-                                                              const std::string& fingerprint) {
-  LEDGER_ASSIGN_OR_RETURN(
-      rows, tx.Query("SELECT request, response FROM idempotency_keys WHERE tenant_id = ? "
-                     "AND rpc = ? AND request_id = ?",
-                     {ctx.tenant_id, std::string(rpc), request_id}));
-  if (rows.empty() || rows[0].IsNull(1)) return std::nullopt;
-  if (rows[0].GetBytes(0) != fingerprint) {
+                                                              const idempotency::Print& print) {
+  LEDGER_ASSIGN_OR_RETURN(stored,
+                          idempotency::Lookup(tx, {ctx.tenant_id, std::string(rpc), request_id}));
+  if (!stored.has_value()) return std::nullopt;
+  if (!print.Matches(stored->request_hash)) {
     return Err(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
                "request_id was already used for a different request", {{"request_id", request_id}});
   }
-  return rows[0].GetBytes(1);
+  return std::move(stored->response);
 }
 
 v1::SalePosition Position(const v1::Sale& sale) {
@@ -785,16 +776,6 @@ absl::Status AppendEvent(const events::Outbox& outbox, Transaction& tx, const Le
   e.request_id = request_id;
   e.principal = ctx.principal;
   return outbox.Append(tx, e);
-}
-
-std::string Fingerprint(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
 }
 
 absl::Status AppendLimitEvent(const events::Outbox& outbox, Transaction& tx,

@@ -27,6 +27,7 @@
 #include "libs/db/database.h"
 #include "libs/errors/errors.h"
 #include "libs/events/outbox.h"
+#include "libs/idempotency/idempotency.h"
 #include "libs/ids/ids.h"
 
 #define LEDGER_RETURN_IF_ERROR(expr) \
@@ -332,20 +333,13 @@ absl::Status AppendLimitEvent(const events::Outbox& outbox, Transaction& tx,
                               const std::string& subject_id, int64_t version,
                               const v1::CreditLimit* limit, const std::string& request_id);
 
-// Deterministic serialization: what "the same request" means for idempotency.
-std::string Fingerprint(const google::protobuf::Message& m);
-
-// Whether `status` is the refusal of a second claim of one request_id (the unique key of
-// idempotency_keys).
-bool IsClaimTaken(const absl::Status& status);
-
 // The stored response of the write `rpc` with `request_id` (nullopt when none);
 // ALREADY_EXISTS REQUEST_ID_REUSED when it was recorded for a different request.
 absl::StatusOr<std::optional<std::string>> FindStoredResponse(Transaction& tx,
                                                               const LedgerContext& ctx,
                                                               absl::string_view rpc,
                                                               const std::string& request_id,
-                                                              const std::string& fingerprint);
+                                                              const idempotency::Print& print);
 
 // Runs a write under its request_id: `body` runs after the claim of the request_id, and its
 // response is stored with the key, in the same transaction. The claim is a plain insert
@@ -355,27 +349,22 @@ absl::StatusOr<std::optional<std::string>> FindStoredResponse(Transaction& tx,
 template <typename Response>
 absl::StatusOr<Response> RunIdempotent(
     db::TransactionRunner& writer, const LedgerContext& ctx, absl::string_view rpc,
-    const std::string& request_id, const std::string& fingerprint, int64_t now_micros,
+    const std::string& request_id, const idempotency::Print& print, int64_t now_micros,
     const std::function<absl::Status(Transaction&, Response&)>& body) {
   Response out;
+  const idempotency::Key key{ctx.tenant_id, std::string(rpc), request_id};
   absl::Status status = writer.Run([&](Transaction& tx) -> absl::Status {
     out.Clear();
-    LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred(
-        "INSERT INTO idempotency_keys (tenant_id, rpc, request_id, request, "
-        "response, create_time_micros) VALUES (?, ?, ?, ?, NULL, ?)",
-        {ctx.tenant_id, std::string(rpc), request_id, Bytes{fingerprint}, now_micros}));
+    LEDGER_RETURN_IF_ERROR(idempotency::Claim(tx, key, print, absl::FromUnixMicros(now_micros)));
     LEDGER_RETURN_IF_ERROR(body(tx, out));
-    return tx.ExecuteDeferred(
-        "UPDATE idempotency_keys SET response = ? WHERE tenant_id = ? AND rpc = ? AND "
-        "request_id = ?",
-        {Bytes{out.SerializeAsString()}, ctx.tenant_id, std::string(rpc), request_id});
+    return idempotency::Remember(tx, key, out.SerializeAsString());
   });
   if (status.ok()) return out;
-  if (!IsClaimTaken(status)) return status;
+  if (!idempotency::IsClaimTaken(status)) return status;
   // A replay (rare): the earlier write's response.
   std::optional<std::string> stored;
   status = writer.Run([&](Transaction& tx) -> absl::Status {
-    LEDGER_ASSIGN_OR_RETURN(found, FindStoredResponse(tx, ctx, rpc, request_id, fingerprint));
+    LEDGER_ASSIGN_OR_RETURN(found, FindStoredResponse(tx, ctx, rpc, request_id, print));
     stored = std::move(found);
     return absl::OkStatus();
   });

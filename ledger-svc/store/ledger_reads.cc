@@ -36,7 +36,6 @@ using entries::DayText;
 using entries::Err;
 using entries::FindPayment;
 using entries::FindSale;
-using entries::Fingerprint;
 using entries::GetPaymentFacts;
 using entries::GetSaleFacts;
 using entries::InsertAllocation;

@@ -38,7 +38,6 @@ using entries::Err;
 using entries::FindPayment;
 using entries::FindSale;
 using entries::FindStoredResponse;
-using entries::Fingerprint;
 using entries::GetPaymentFacts;
 using entries::GetSaleFacts;
 using entries::InsertAllocation;
@@ -77,16 +76,15 @@ absl::CivilDay LedgerStore::Today(const LedgerContext& ctx) const {
   return absl::ToCivilDay(clock_.Now(), ctx.time_zone);
 }
 
-absl::StatusOr<std::optional<std::string>> LedgerStore::FindReplay(const LedgerContext& ctx,
-                                                                   absl::string_view rpc,
-                                                                   const std::string& request_id,
-                                                                   const std::string& fingerprint) {
+absl::StatusOr<std::optional<std::string>> LedgerStore::FindReplay(
+    const LedgerContext& ctx, absl::string_view rpc, const std::string& request_id,
+    const idempotency::Print& print) {
   std::optional<std::string> out;
   db::TransactionOptions options;
   options.read_only = true;
   absl::Status status = db_.InTransaction(
       [&](Transaction& tx) -> absl::Status {
-        LEDGER_ASSIGN_OR_RETURN(found, FindStoredResponse(tx, ctx, rpc, request_id, fingerprint));
+        LEDGER_ASSIGN_OR_RETURN(found, FindStoredResponse(tx, ctx, rpc, request_id, print));
         out = std::move(found);
         return absl::OkStatus();
       },
@@ -148,7 +146,7 @@ absl::StatusOr<v1::RecordSaleResponse> LedgerStore::WriteSale(const LedgerContex
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   auto result = RunIdempotent<v1::RecordSaleResponse>(
-      writer_, ctx, "RecordSale", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "RecordSale", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::RecordSaleResponse& out) -> absl::Status {
         const std::string& cur = ctx.currency;
         const std::string& customer = req.customer_id();
@@ -335,7 +333,7 @@ absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
   const absl::CivilDay today = Today(ctx);
   LEDGER_ASSIGN_OR_RETURN(numbers, numbers_.Reserve(ctx.tenant_id, {"payment"}));
   auto result = RunIdempotent<v1::RecordPaymentResponse>(
-      writer_, ctx, "RecordPayment", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "RecordPayment", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::RecordPaymentResponse& out) -> absl::Status {
         const std::string& cur = ctx.currency;
         const std::string& customer = req.customer_id();
@@ -461,7 +459,7 @@ absl::StatusOr<v1::ApplyCreditResponse> LedgerStore::ApplyCredit(
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   return RunIdempotent<v1::ApplyCreditResponse>(
-      writer_, ctx, "ApplyCredit", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "ApplyCredit", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::ApplyCreditResponse& out) -> absl::Status {
         const std::string& customer = req.customer_id();
         LEDGER_ASSIGN_OR_RETURN(before, LockCustomer(tx, ctx, customer));
@@ -551,7 +549,7 @@ absl::StatusOr<v1::VoidSaleResponse> LedgerStore::VoidSale(const LedgerContext& 
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   return RunIdempotent<v1::VoidSaleResponse>(
-      writer_, ctx, "VoidSale", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "VoidSale", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::VoidSaleResponse& out) -> absl::Status {
         LEDGER_ASSIGN_OR_RETURN(pre, GetSaleFacts(tx, ctx, req.sale_id()));
         const std::string customer = pre.record.customer_id();
@@ -647,7 +645,7 @@ absl::StatusOr<v1::VoidPaymentResponse> LedgerStore::VoidPayment(
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   return RunIdempotent<v1::VoidPaymentResponse>(
-      writer_, ctx, "VoidPayment", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "VoidPayment", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::VoidPaymentResponse& out) -> absl::Status {
         LEDGER_ASSIGN_OR_RETURN(pre, GetPaymentFacts(tx, ctx, req.payment_id()));
         const std::string customer = pre.record.customer_id();
@@ -712,7 +710,7 @@ absl::StatusOr<v1::RefundSaleResponse> LedgerStore::RefundSale(const LedgerConte
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
   return RunIdempotent<v1::RefundSaleResponse>(
-      writer_, ctx, "RefundSale", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "RefundSale", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::RefundSaleResponse& out) -> absl::Status {
         LEDGER_ASSIGN_OR_RETURN(pre, GetSaleFacts(tx, ctx, req.sale_id()));
         const std::string customer = pre.record.customer_id();
@@ -844,7 +842,7 @@ absl::StatusOr<v1::SetCreditLimitResponse> LedgerStore::SetCreditLimit(
     const LedgerContext& ctx, const v1::SetCreditLimitRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   return RunIdempotent<v1::SetCreditLimitResponse>(
-      writer_, ctx, "SetCreditLimit", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "SetCreditLimit", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::SetCreditLimitResponse& out) -> absl::Status {
         const auto [subject, subject_id] = Subject(req.credit_limit());
         if (subject == "customer") {  // no limit for a deleted or merged customer
@@ -883,7 +881,7 @@ absl::StatusOr<v1::DeleteCreditLimitResponse> LedgerStore::DeleteCreditLimit(
     const LedgerContext& ctx, const v1::DeleteCreditLimitRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   return RunIdempotent<v1::DeleteCreditLimitResponse>(
-      writer_, ctx, "DeleteCreditLimit", req.request_id(), Fingerprint(req), now,
+      writer_, ctx, "DeleteCreditLimit", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::DeleteCreditLimitResponse& out) -> absl::Status {
         const std::string subject = req.subject_case() == v1::DeleteCreditLimitRequest::kCategoryId
                                         ? "category"

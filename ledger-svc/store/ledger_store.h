@@ -23,6 +23,7 @@
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
 #include "libs/events/outbox.h"
+#include "libs/idempotency/idempotency.h"
 #include "libs/ids/ids.h"
 
 namespace kelola::ledger {
@@ -62,11 +63,11 @@ class LedgerStore {
 
   // The stored response of an earlier write with this request_id, if any (nullopt when
   // none); ALREADY_EXISTS REQUEST_ID_REUSED when its content differed. `rpc` names the
-  // method; `fingerprint` is the deterministic serialization of the request.
+  // method; `print` is the request's fingerprint (libs/idempotency).
   absl::StatusOr<std::optional<std::string>> FindReplay(const LedgerContext& ctx,
                                                         absl::string_view rpc,
                                                         const std::string& request_id,
-                                                        const std::string& fingerprint);
+                                                        const idempotency::Print& print);
 
   // Whether the customer may buy is decided inside the write, by the ledger's projection
   // of customer-svc's directory. For a customer the projection does not hold yet, the

@@ -1,7 +1,9 @@
 #include "ledger-svc/store/migrations.h"
 
+#include "absl/strings/str_replace.h"
 #include "ledger-svc/store/directory_projection.h"
 #include "libs/events/outbox.h"
+#include "libs/idempotency/idempotency.h"
 
 namespace kelola::ledger {
 namespace {
@@ -200,6 +202,42 @@ SELECT setval('allocation_entry_seq',
   return m;
 }
 
+// The remembered writes in the shape every service shares (libs/idempotency): `rpc`
+// becomes `scope`, and a row keeps, instead of the request's serialized bytes, its hash.
+// Rows stored before hold "bytes:" and the hex of those bytes, which idempotency::Print
+// still matches, so a device retrying a request recorded before the upgrade still gets its
+// response. A claim in progress had a NULL response; there is none in a committed table.
+db::Migration SharedIdempotencyKeys(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "idempotency keys in the shared shape";
+  const std::string create = idempotency::CreateTableSql();
+  m.sqlite = absl::StrCat(R"sql(
+ALTER TABLE idempotency_keys RENAME TO idempotency_keys_before;
+)sql",
+                          create, R"sql(
+INSERT INTO idempotency_keys (tenant_id, scope, request_id, request_hash, response,
+                              create_time_micros, subject_id)
+  SELECT tenant_id, rpc, request_id, 'bytes:' || lower(hex(request)), COALESCE(response, X''),
+         create_time_micros, NULL
+  FROM idempotency_keys_before;
+DROP TABLE idempotency_keys_before;
+)sql");
+  m.postgres = absl::StrCat(R"sql(
+ALTER TABLE idempotency_keys RENAME TO idempotency_keys_before;
+ALTER INDEX idempotency_keys_pkey RENAME TO idempotency_keys_before_pkey;
+)sql",
+                            absl::StrReplaceAll(create, {{"BLOB", "BYTEA"}}), R"sql(
+INSERT INTO idempotency_keys (tenant_id, scope, request_id, request_hash, response,
+                              create_time_micros, subject_id)
+  SELECT tenant_id, rpc, request_id, 'bytes:' || encode(request, 'hex'),
+         COALESCE(response, ''::bytea), create_time_micros, NULL
+  FROM idempotency_keys_before;
+DROP TABLE idempotency_keys_before;
+)sql");
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
@@ -219,6 +257,7 @@ std::vector<db::Migration> Migrations() {
       AllocationSequence(10),
       // 11: which replica consumes customer-svc's stream (event_consumer.h).
       events::CursorLeaseMigration(11),
+      SharedIdempotencyKeys(12),
   };
 }
 

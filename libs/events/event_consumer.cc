@@ -148,19 +148,22 @@ absl::StatusOr<std::vector<const type::v1::Event*>> EventConsumer::ApplyBatch(
             ? absl::ToUnixMicros((lease->clock != nullptr ? lease->clock->Now() : lease->now) +
                                  lease->lease)
             : 0;
-    auto moved =
-        !exists ? tx.Execute(
-                      "INSERT INTO consumer_cursors (consumer, producer, sequence, holder, "
-                      "lease_until_us) VALUES (?, ?, ?, ?, ?)",
-                      {consumer, producer, last, holder, until})
-        : lease != nullptr
-            ? tx.Execute(
-                  "UPDATE consumer_cursors SET sequence = ?, holder = ?, lease_until_us = ? "
-                  "WHERE consumer = ? AND producer = ?",
-                  {last, holder, until, consumer, producer})
-            : tx.Execute(
-                  "UPDATE consumer_cursors SET sequence = ? WHERE consumer = ? AND producer = ?",
-                  {last, consumer, producer});
+    absl::StatusOr<int64_t> moved;
+    if (!exists) {
+      moved = tx.Execute(
+          "INSERT INTO consumer_cursors (consumer, producer, sequence, holder, lease_until_us) "
+          "VALUES (?, ?, ?, ?, ?)",
+          {consumer, producer, last, holder, until});
+    } else if (lease != nullptr) {
+      moved = tx.Execute(
+          "UPDATE consumer_cursors SET sequence = ?, holder = ?, lease_until_us = ? "
+          "WHERE consumer = ? AND producer = ?",
+          {last, holder, until, consumer, producer});
+    } else {
+      moved =
+          tx.Execute("UPDATE consumer_cursors SET sequence = ? WHERE consumer = ? AND producer = ?",
+                     {last, consumer, producer});
+    }
     if (!moved.ok()) return moved.status();
     for (const type::v1::Event& event : fresh) applied.push_back(&event);
     return absl::OkStatus();
@@ -177,28 +180,19 @@ absl::StatusOr<std::optional<int64_t>> EventConsumer::TryAcquire() {
   const CursorLease lease = Lease();
   std::optional<int64_t> cursor;
   absl::Status status = db_.InTransaction([&](db::Transaction& tx) -> absl::Status {
-    cursor.reset();
-    if (absl::Status s = tx.Execute("INSERT INTO consumer_cursors (consumer, producer, sequence) "
-                                    "VALUES (?, ?, 0) ON CONFLICT (consumer, producer) DO NOTHING",
-                                    {options_.consumer, options_.producer})
-                             .status();
-        !s.ok()) {
-      return s;
-    }
-    // Free, lapsed or already ours: taken. One statement, so two replicas that try at
-    // once cannot both win.
-    auto taken = tx.Execute(
-        "UPDATE consumer_cursors SET holder = ?, lease_until_us = ? "
-        "WHERE consumer = ? AND producer = ? AND (holder = ? OR lease_until_us <= ?)",
-        {lease.holder, absl::ToUnixMicros(lease.now + lease.lease), options_.consumer,
-         options_.producer, lease.holder, absl::ToUnixMicros(lease.now)});
-    if (!taken.ok()) return taken.status();
-    if (*taken == 0) return absl::OkStatus();
-    auto rows =
-        tx.Query("SELECT sequence FROM consumer_cursors WHERE consumer = ? AND producer = ?",
-                 {options_.consumer, options_.producer});
+    // One statement: the row is created with the lease when there is none, and the lease
+    // taken when it is free, lapsed or already ours, so two replicas that try at once
+    // cannot both win. It returns the cursor only when the lease was taken.
+    auto rows = tx.Query(
+        "INSERT INTO consumer_cursors (consumer, producer, sequence, holder, lease_until_us) "
+        "VALUES (?, ?, 0, ?, ?) ON CONFLICT (consumer, producer) DO UPDATE SET "
+        "holder = excluded.holder, lease_until_us = excluded.lease_until_us "
+        "WHERE consumer_cursors.holder = excluded.holder OR consumer_cursors.lease_until_us <= ? "
+        "RETURNING sequence",
+        {options_.consumer, options_.producer, lease.holder,
+         absl::ToUnixMicros(lease.now + lease.lease), absl::ToUnixMicros(lease.now)});
     if (!rows.ok()) return rows.status();
-    if (!rows->empty()) cursor = rows->front().GetInt(0);
+    cursor = rows->empty() ? std::nullopt : std::optional<int64_t>(rows->front().GetInt(0));
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -209,20 +203,24 @@ absl::StatusOr<std::optional<int64_t>> EventConsumer::TryAcquire() {
 absl::StatusOr<bool> EventConsumer::RenewIfDue() {
   const CursorLease lease = Lease();
   if (lease.now - renewed_ < options_.lease / 3) return true;
-  int64_t renewed = 0;
+  absl::StatusOr<bool> renewed = SetOwnLease(lease.now + lease.lease);
+  if (renewed.ok() && *renewed) renewed_ = lease.now;
+  return renewed;
+}
+
+absl::StatusOr<bool> EventConsumer::SetOwnLease(absl::Time until) {
+  int64_t updated = 0;
   absl::Status status = db_.InTransaction([&](db::Transaction& tx) -> absl::Status {
-    auto updated = tx.Execute(
+    auto rows = tx.Execute(
         "UPDATE consumer_cursors SET lease_until_us = ? "
         "WHERE consumer = ? AND producer = ? AND holder = ?",
-        {absl::ToUnixMicros(lease.now + lease.lease), options_.consumer, options_.producer,
-         lease.holder});
-    if (!updated.ok()) return updated.status();
-    renewed = *updated;
+        {absl::ToUnixMicros(until), options_.consumer, options_.producer, options_.holder});
+    if (!rows.ok()) return rows.status();
+    updated = *rows;
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  if (renewed > 0) renewed_ = lease.now;
-  return renewed > 0;
+  return updated > 0;
 }
 
 void EventConsumer::Activate(int64_t cursor) {
@@ -245,26 +243,20 @@ void EventConsumer::Deactivate() {
 }
 
 void EventConsumer::Release() {
-  absl::Status status = db_.InTransaction([&](db::Transaction& tx) -> absl::Status {
-    return tx
-        .Execute(
-            "UPDATE consumer_cursors SET lease_until_us = 0 "
-            "WHERE consumer = ? AND producer = ? AND holder = ?",
-            {options_.consumer, options_.producer, options_.holder})
-        .status();
-  });
+  // Lapsed at once: a standby takes over at its next look.
+  absl::StatusOr<bool> released = SetOwnLease(absl::UnixEpoch());
   // Not fatal: a standby then waits for the lease to lapse.
-  if (!status.ok()) {
-    log::Warn("cannot release event consumer lease",
-              {{"consumer", options_.consumer}, {"error", std::string(status.message())}});
+  if (!released.ok()) {
+    log::Warn(
+        "cannot release event consumer lease",
+        {{"consumer", options_.consumer}, {"error", std::string(released.status().message())}});
   }
 }
 
 void EventConsumer::Backoff(absl::Duration& backoff) {
   thread_local std::mt19937_64 random(std::random_device{}());
   std::uniform_int_distribution<int64_t> jitter(0, absl::ToInt64Milliseconds(backoff) / 2);
-  const absl::Time until = absl::Now() + backoff + absl::Milliseconds(jitter(random));
-  while (!stopping_ && absl::Now() < until) absl::SleepFor(absl::Milliseconds(10));
+  Pause(backoff + absl::Milliseconds(jitter(random)));
   backoff = std::min(backoff * 2, options_.max_backoff);
 }
 

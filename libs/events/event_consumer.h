@@ -139,6 +139,8 @@ class EventConsumer {
   absl::StatusOr<std::optional<int64_t>> TryAcquire();
   // Extends the lease when a third of it has passed without a batch; false when lost.
   absl::StatusOr<bool> RenewIfDue();
+  // Sets this replica's lease to end at `until`; false when another replica holds it.
+  absl::StatusOr<bool> SetOwnLease(absl::Time until);
   // Becomes active from `cursor` (the reader then opens a stream from there) or stops
   // being active (the stream is cancelled and what was queued is dropped).
   void Activate(int64_t cursor);

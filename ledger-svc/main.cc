@@ -7,8 +7,8 @@
 #include "ledger-svc/api/ledger_internal_service.h"
 #include "ledger-svc/api/ledger_service.h"
 #include "ledger-svc/api/tenant_settings_cache.h"
+#include "ledger-svc/app/ledger_app.h"
 #include "ledger-svc/store/directory_projection.h"
-#include "ledger-svc/store/ledger_store.h"
 #include "ledger-svc/store/migrations.h"
 #include "libs/clock/clock.h"
 #include "libs/config/config.h"
@@ -81,10 +81,11 @@ int main(int argc, char** argv) {
   kelola::db::GroupCommitter group_commit(*db, batching);
   auto grouped = kelola::db::GroupCommitWanted(absl::GetFlag(FLAGS_group_commit), db->dialect());
   if (!grouped.ok()) kelola::config::Die("--group_commit", grouped.status());
-  kelola::ledger::LedgerStore store(*db, clock, ids, &notifier, *grouped ? &group_commit : nullptr);
-  kelola::ledger::TenantSettingsCache tenants(directory, clock, &store);
-  kelola::ledger::LedgerServiceImpl ledger_service(store, directory, tenants, clock);
-  kelola::ledger::LedgerInternalServiceImpl internal_service(store, tenants);
+  kelola::ledger::LedgerCore ledger(*db, clock, ids, &notifier, *grouped ? &group_commit : nullptr);
+  kelola::ledger::TenantSettingsCache tenants(directory, clock, &ledger.store);
+  kelola::ledger::LedgerServiceImpl ledger_service(ledger.store, ledger.app, directory, tenants,
+                                                   clock);
+  kelola::ledger::LedgerInternalServiceImpl internal_service(ledger.store, tenants);
 
   const int code = kelola::server::ServeUntilSignal(
       options, &registry, {&ledger_service, &internal_service, &event_service},

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "ledger-svc/api/ledger_commands.h"
 #include "ledger-svc/api/request_support.h"
 #include "ledger-svc/domain/sale_math.h"
 #include "libs/errors/errors.h"
@@ -172,10 +173,12 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
   // of customer-svc's directory. Only for a customer it does not hold yet is customer-svc
   // asked (and its answer remembered by the write).
   bool asked = false;
-  auto recorded = store_.RecordSale(*ctx, *req, [&]() -> absl::StatusOr<CustomerCheck> {
-    asked = true;
-    return directory_.CheckForSale(ctx->tenant_id, req->customer_id(), api::CallDeadline(*context));
-  });
+  auto recorded = app_.record_sale.Run(
+      *ctx, api::ToCommand(*req), idempotency::Print(*req), [&]() -> absl::StatusOr<CustomerCheck> {
+        asked = true;
+        return directory_.CheckForSale(ctx->tenant_id, req->customer_id(),
+                                       api::CallDeadline(*context));
+      });
   if (asked && !recorded.ok()) {
     // customer-svc's refusal (or silence) does not stand against a recorded request.
     return RefusedUnlessReplay(store_, *ctx, "RecordSale", req->request_id(), *req, response,

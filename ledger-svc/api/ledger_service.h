@@ -1,8 +1,9 @@
 #pragma once
 
-// kelola.ledger.v1.LedgerService: parses and validates requests, asks customer-svc
-// (CustomerDirectory) about a customer the ledger's projection of its directory does not
-// hold yet, calls the store and converts its status
+// kelola.ledger.v1.LedgerService: parses and validates requests, maps them to the app
+// layer's commands (writes) or store calls (reads), asks customer-svc (CustomerDirectory)
+// about a customer the ledger's projection of its directory does not hold yet, and
+// converts the status
 // once, with errors::ToGrpcStatus(status, "ledger.kelola.id").
 //
 // Tenant currency and time zone come from customer-svc's TenantSettings through
@@ -12,6 +13,7 @@
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
 #include "ledger-svc/api/request_support.h"
 #include "ledger-svc/api/tenant_settings_cache.h"
+#include "ledger-svc/app/ledger_app.h"
 #include "ledger-svc/domain/customer_directory.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "libs/clock/clock.h"
@@ -25,9 +27,16 @@ struct LedgerServiceOptions {
 
 class LedgerServiceImpl final : public v1::LedgerService::Service {
  public:
-  LedgerServiceImpl(LedgerStore& store, CustomerDirectory& directory, TenantSettingsCache& tenants,
-                    const Clock& clock, LedgerServiceOptions options = {})
-      : store_(store), directory_(directory), tenants_(tenants), clock_(clock), options_(options) {}
+  // Writes run through `app`'s use cases; reads and replays ask `store`.
+  LedgerServiceImpl(LedgerStore& store, LedgerApp& app, CustomerDirectory& directory,
+                    TenantSettingsCache& tenants, const Clock& clock,
+                    LedgerServiceOptions options = {})
+      : store_(store),
+        app_(app),
+        directory_(directory),
+        tenants_(tenants),
+        clock_(clock),
+        options_(options) {}
 
   grpc::Status RecordSale(grpc::ServerContext* context, const v1::RecordSaleRequest* request,
                           v1::RecordSaleResponse* response) override;
@@ -83,6 +92,7 @@ class LedgerServiceImpl final : public v1::LedgerService::Service {
                             const v1::RecordPaymentRequest& req);
 
   LedgerStore& store_;
+  LedgerApp& app_;
   CustomerDirectory& directory_;
   TenantSettingsCache& tenants_;
   const Clock& clock_;

@@ -14,6 +14,7 @@
 #include "kelola/ledger/v1/events.pb.h"
 #include "ledger-svc/store/ledger_entries.h"
 #include "ledger-svc/store/ledger_store.h"
+#include "ledger-svc/store/ledger_writer.h"
 
 namespace kelola::ledger {
 
@@ -88,8 +89,8 @@ absl::StatusOr<v1::SealCustomerResponse> LedgerStore::SealCustomer(
     const LedgerContext& ctx, const v1::SealCustomerRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
-  return RunIdempotent<v1::SealCustomerResponse>(
-      writer_, ctx, "SealCustomer", req.seal_id(), idempotency::Print(req), now,
+  return writes_.Run<v1::SealCustomerResponse>(
+      ctx, "SealCustomer", req.seal_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::SealCustomerResponse& out) -> absl::Status {
         const std::string& id = req.customer_id();
         LEDGER_ASSIGN_OR_RETURN(row, LockCustomerRow(tx, ctx, id));
@@ -131,8 +132,8 @@ absl::StatusOr<v1::SealCustomerResponse> LedgerStore::SealCustomer(
         event.set_ledger_version(stats.ledger_version());
         *event.mutable_stats() = stats;
         event.set_seal_id(req.seal_id());
-        return entries::AppendEvent(outbox_, tx, ctx, id, stats.ledger_version(), "", 0, event,
-                                    req.seal_id());
+        return entries::AppendEvent(writes_.outbox(), tx, ctx, id, stats.ledger_version(), "", 0,
+                                    event, req.seal_id());
       });
 }
 
@@ -140,8 +141,8 @@ absl::StatusOr<v1::UnsealCustomerResponse> LedgerStore::UnsealCustomer(
     const LedgerContext& ctx, const v1::UnsealCustomerRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
-  return RunIdempotent<v1::UnsealCustomerResponse>(
-      writer_, ctx, "UnsealCustomer", req.seal_id(), idempotency::Print(req), now,
+  return writes_.Run<v1::UnsealCustomerResponse>(
+      ctx, "UnsealCustomer", req.seal_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::UnsealCustomerResponse& out) -> absl::Status {
         const std::string& id = req.customer_id();
         LEDGER_ASSIGN_OR_RETURN(row, LockCustomerRow(tx, ctx, id));
@@ -171,8 +172,8 @@ absl::StatusOr<v1::UnsealCustomerResponse> LedgerStore::UnsealCustomer(
         event.set_ledger_version(stats.ledger_version());
         *event.mutable_stats() = stats;
         event.set_seal_id(req.seal_id());
-        return entries::AppendEvent(outbox_, tx, ctx, id, stats.ledger_version(), "", 0, event,
-                                    req.seal_id());
+        return entries::AppendEvent(writes_.outbox(), tx, ctx, id, stats.ledger_version(), "", 0,
+                                    event, req.seal_id());
       });
 }
 
@@ -180,9 +181,9 @@ absl::StatusOr<v1::ReassignCustomerHistoryResponse> LedgerStore::ReassignCustome
     const LedgerContext& ctx, const v1::ReassignCustomerHistoryRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
-  return RunIdempotent<v1::ReassignCustomerHistoryResponse>(
-      writer_, ctx, "ReassignCustomerHistory", req.merge_operation_id(), idempotency::Print(req),
-      now, [&](Transaction& tx, v1::ReassignCustomerHistoryResponse& out) -> absl::Status {
+  return writes_.Run<v1::ReassignCustomerHistoryResponse>(
+      ctx, "ReassignCustomerHistory", req.merge_operation_id(), idempotency::Print(req), now,
+      [&](Transaction& tx, v1::ReassignCustomerHistoryResponse& out) -> absl::Status {
         const std::string& source = req.source_customer_id();
         const std::string& target = req.target_customer_id();
         // Both rows locked in id order, so that two merges of the same pair in opposite
@@ -231,8 +232,8 @@ absl::StatusOr<v1::ReassignCustomerHistoryResponse> LedgerStore::ReassignCustome
                                   tx.QueryOne("SELECT version FROM credit_limits WHERE tenant_id "
                                               "= ? AND subject = 'customer' AND subject_id = ?",
                                               {ctx.tenant_id, source}));
-          LEDGER_RETURN_IF_ERROR(entries::AppendLimitEvent(outbox_, tx, ctx, "customer", source,
-                                                           limit_row.GetInt(0), nullptr,
+          LEDGER_RETURN_IF_ERROR(entries::AppendLimitEvent(writes_.outbox(), tx, ctx, "customer",
+                                                           source, limit_row.GetInt(0), nullptr,
                                                            req.merge_operation_id()));
         }
 
@@ -261,8 +262,9 @@ absl::StatusOr<v1::ReassignCustomerHistoryResponse> LedgerStore::ReassignCustome
         event.set_merge_operation_id(req.merge_operation_id());
         for (auto& id : sales) event.add_moved_sale_ids(std::move(id));
         for (auto& id : payments) event.add_moved_payment_ids(std::move(id));
-        return entries::AppendEvent(outbox_, tx, ctx, target, target_stats.ledger_version(), "", 0,
-                                    event, req.merge_operation_id());
+        return entries::AppendEvent(writes_.outbox(), tx, ctx, target,
+                                    target_stats.ledger_version(), "", 0, event,
+                                    req.merge_operation_id());
       });
 }
 

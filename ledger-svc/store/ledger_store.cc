@@ -18,6 +18,7 @@
 #include "ledger-svc/domain/sale_math.h"
 #include "ledger-svc/store/directory_projection.h"
 #include "ledger-svc/store/ledger_entries.h"
+#include "ledger-svc/store/ledger_writer.h"
 #include "libs/errors/errors.h"
 #include "libs/time/time.h"
 
@@ -94,246 +95,15 @@ absl::StatusOr<std::optional<std::string>> LedgerStore::FindReplay(
 }
 
 // ---------------------------------------------------------------------------------
-// RecordSale
-
-namespace {
-
-constexpr char kNotProjected[] = "CUSTOMER_NOT_PROJECTED";
-
-// Whether the customer of a sale may buy: customer-svc's answer when it was asked (which
-// the projection then remembers), else the projection's row (NOT_PROJECTED without one);
-// then the ledger's own seal and merge marks.
-absl::Status MayBuy(Transaction& tx, const LedgerContext& ctx, const std::string& customer,
-                    const entries::SaleCustomer& locked, const CustomerCheck* checked) {
-  if (checked == nullptr) {
-    if (!locked.directory.has_value()) {
-      return Err(absl::StatusCode::kNotFound, kNotProjected,
-                 "the ledger's projection of the directory does not hold the customer");
-    }
-    LEDGER_RETURN_IF_ERROR(SaleEligibility(*locked.directory));
-  } else if (checked->version > 0) {
-    customer_stream::CustomerRow row;
-    row.customer_id = customer;
-    row.version = checked->version;
-    row.category_id = checked->category_id;
-    LEDGER_RETURN_IF_ERROR(RememberDirectoryRow(tx, ctx.tenant_id, row));
-  }
-  return CheckOpen(locked.row, customer);
-}
-
-}  // namespace
-
-absl::StatusOr<v1::RecordSaleResponse> LedgerStore::RecordSale(
-    const LedgerContext& ctx, const v1::RecordSaleRequest& req,
-    const DirectoryQuestion& ask_directory) {
-  std::vector<std::string> counters = {"sale"};
-  if (req.amount_paid_now().amount_minor() > 0) counters.push_back("payment");
-  // Reserved once: a write run again after asking customer-svc uses the same numbers.
-  LEDGER_ASSIGN_OR_RETURN(numbers, numbers_.Reserve(ctx.tenant_id, counters));
-  auto written = WriteSale(ctx, req, numbers, nullptr);
-  if (written.ok() || !(written.status().code() == absl::StatusCode::kNotFound &&
-                        errors::Reason(written.status()) == kNotProjected)) {
-    return written;
-  }
-  LEDGER_ASSIGN_OR_RETURN(check, ask_directory());
-  return WriteSale(ctx, req, numbers, &check);
-}
-
-absl::StatusOr<v1::RecordSaleResponse> LedgerStore::WriteSale(const LedgerContext& ctx,
-                                                              const v1::RecordSaleRequest& req,
-                                                              const EntryNumbers& numbers,
-                                                              const CustomerCheck* checked) {
-  const int64_t now = absl::ToUnixMicros(clock_.Now());
-  const absl::CivilDay today = Today(ctx);
-  auto result = RunIdempotent<v1::RecordSaleResponse>(
-      writer_, ctx, "RecordSale", req.request_id(), idempotency::Print(req), now,
-      [&](Transaction& tx, v1::RecordSaleResponse& out) -> absl::Status {
-        const std::string& cur = ctx.currency;
-        const std::string& customer = req.customer_id();
-        std::string sale_id = req.sale_id();
-        if (!sale_id.empty()) {
-          LEDGER_ASSIGN_OR_RETURN(existing, FindSale(tx, ctx, sale_id));
-          if (existing.has_value()) {
-            return Err(absl::StatusCode::kAlreadyExists, "SALE_ID_EXISTS",
-                       "a sale with this sale_id exists", {{"sale_id", sale_id}});
-          }
-        } else {
-          sale_id = ids_.NewId();
-        }
-        std::vector<LineInput> lines;
-        for (const auto& item : req.items()) {
-          lines.push_back({item.quantity_milli(), item.unit_price().amount_minor(),
-                           item.line_discount().amount_minor()});
-        }
-        LEDGER_ASSIGN_OR_RETURN(totals, ComputeTotals(lines, req.order_discount().amount_minor()));
-        const int64_t paid_now = req.amount_paid_now().amount_minor();
-        const int64_t apply_credit = req.apply_credit().amount_minor();
-        const int64_t unpaid = totals.total - paid_now - apply_credit;
-        CustomerRow before;
-        if (!customer.empty()) {
-          LEDGER_ASSIGN_OR_RETURN(
-              locked, LockCustomerForSale(tx, ctx, customer,
-                                          checked != nullptr ? &checked->category_id : nullptr));
-          LEDGER_RETURN_IF_ERROR(MayBuy(tx, ctx, customer, locked, checked));
-          before = locked.row;
-          LEDGER_RETURN_IF_ERROR(
-              CheckCreditLimit(locked.effective_limit(), before.balance, unpaid, cur));
-        }
-        std::vector<CreditTake> credit_plan;
-        if (apply_credit > 0) {
-          LEDGER_ASSIGN_OR_RETURN(sources, CreditSources(tx, ctx, customer));
-          LEDGER_ASSIGN_OR_RETURN(takes, TakeCreditOldestFirst({apply_credit}, sources));
-          credit_plan = std::move(takes);
-        }
-        LEDGER_ASSIGN_OR_RETURN(number, numbers.Take(tx, ctx.tenant_id, "sale"));
-        const int64_t sale_time = req.has_sale_time() ? Micros(req.sale_time()) : now;
-
-        v1::Sale record;
-        record.set_sale_id(sale_id);
-        record.set_number(number);
-        record.set_customer_id(customer);
-        record.set_store_id(req.store_id());
-        for (int i = 0; i < req.items_size(); ++i) {
-          v1::SaleItem* item = record.add_items();
-          *item = req.items(i);
-          item->set_refunded_quantity_milli(0);
-          *item->mutable_unit_price() = M(req.items(i).unit_price().amount_minor(), cur);
-          *item->mutable_line_discount() = M(req.items(i).line_discount().amount_minor(), cur);
-          *item->mutable_line_amount() = M(totals.line_amounts[i], cur);
-        }
-        *record.mutable_subtotal() = M(totals.subtotal, cur);
-        *record.mutable_order_discount() = M(req.order_discount().amount_minor(), cur);
-        *record.mutable_total() = M(totals.total, cur);
-        SetTime(record.mutable_sale_time(), sale_time);
-        if (req.has_due_date()) *record.mutable_due_date() = req.due_date();
-        record.set_note(req.note());
-        record.set_external_reference(req.external_reference());
-        record.set_request_id(req.request_id());
-        record.set_recorded_by(ctx.principal);
-        SetTime(record.mutable_record_time(), now);
-        std::string payment_id;
-        if (paid_now > 0) {
-          payment_id = ids_.NewId();
-          record.set_sale_payment_id(payment_id);
-        }
-        std::string due_text;
-        if (req.has_due_date()) {
-          due_text = absl::StrFormat("%04d-%02d-%02d", req.due_date().year(),
-                                     req.due_date().month(), req.due_date().day());
-        }
-        LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred(
-            "INSERT INTO sales (tenant_id, sale_id, number, customer_id, store_id, "
-            "total, sale_time_micros, due_date, record) VALUES (?, ?, ?, ?, ?, ?, ?, "
-            "?, ?)",
-            {ctx.tenant_id, sale_id, number, customer, req.store_id(), totals.total, sale_time,
-             due_text.empty() ? db::Null() : Value(due_text), Bytes{record.SerializeAsString()}}));
-        v1::Payment p;                                // the payment made with the sale
-        std::vector<v1::Allocation> new_allocations;  // its allocation, when there is one
-        if (paid_now > 0) {
-          LEDGER_ASSIGN_OR_RETURN(pnumber, numbers.Take(tx, ctx.tenant_id, "payment"));
-          p.set_payment_id(payment_id);
-          p.set_number(pnumber);
-          p.set_customer_id(customer);
-          p.set_store_id(req.store_id());
-          *p.mutable_amount() = M(paid_now, cur);
-          p.set_method(req.payment_method());
-          p.set_method_detail(req.payment_method_detail());
-          p.set_reference(req.payment_reference());
-          SetTime(p.mutable_received_time(), sale_time);
-          p.set_origin(v1::PAYMENT_ORIGIN_SALE);
-          p.set_sale_id(sale_id);
-          p.set_request_id(req.request_id());
-          p.set_recorded_by(ctx.principal);
-          SetTime(p.mutable_record_time(), now);
-          LEDGER_RETURN_IF_ERROR(InsertPayment(tx, ctx, p, paid_now, sale_time));
-          std::string allocation_id;
-          LEDGER_RETURN_IF_ERROR(
-              InsertAllocation(tx, ctx, ids_, now, req.request_id(), sale_id, payment_id, paid_now,
-                               v1::ALLOCATION_KIND_SALE_PAYMENT, "", false, &allocation_id));
-          // The sale's only allocation so far, known without reading it back.
-          v1::Allocation& a = new_allocations.emplace_back();
-          a.set_allocation_id(allocation_id);
-          a.set_sale_id(sale_id);
-          a.set_sale_number(number);
-          a.set_payment_id(payment_id);
-          a.set_payment_number(pnumber);
-          a.set_payment_method(req.payment_method());
-          *a.mutable_amount() = M(paid_now, cur);
-          a.set_kind(v1::ALLOCATION_KIND_SALE_PAYMENT);
-          SetTime(a.mutable_create_time(), now);
-          a.set_created_by(ctx.principal);
-          a.set_request_id(req.request_id());
-        }
-        for (const CreditTake& take : credit_plan) {
-          LEDGER_RETURN_IF_ERROR(InsertAllocation(tx, ctx, ids_, now, req.request_id(), sale_id,
-                                                  take.payment_id, take.amount,
-                                                  v1::ALLOCATION_KIND_CREDIT));
-        }
-        // The new sale's facts are known without reading them back: paid by the payment made
-        // with it and the credit applied; no refunds, no void. Without refunds, the FULL view
-        // is the BASIC one plus the allocations.
-        SaleFacts facts;
-        facts.record = record;
-        facts.amounts.total = totals.total;
-        facts.amounts.paid = paid_now + apply_credit;
-        facts.sale_time_micros = sale_time;
-        if (req.has_due_date()) {
-          facts.due = time::ToCivilDay(req.due_date());
-        }
-        LEDGER_ASSIGN_OR_RETURN(sale, BuildSale(tx, ctx, facts, v1::SALE_VIEW_BASIC, today));
-        if (!credit_plan.empty()) {  // allocations of earlier payments: read back, with theirs
-          LEDGER_ASSIGN_OR_RETURN(allocations, LoadAllocations(tx, ctx, "sale_id", sale_id));
-          for (auto& a : allocations) *sale.add_allocations() = std::move(a);
-        } else {  // none, or only the one of the payment made with the sale
-          for (const v1::Allocation& a : new_allocations) *sale.add_allocations() = a;
-        }
-        *out.mutable_sale() = sale;
-        StatsDelta delta;
-        delta.new_sales.push_back({facts.amounts.net_total(), facts.sale_time_micros, facts.due,
-                                   facts.amounts.outstanding()});
-        delta.credit_used = apply_credit;
-        if (paid_now > 0) {
-          PaymentFacts pf;  // new, allocated in full to the sale
-          pf.record = p;
-          pf.amount = paid_now;
-          pf.allocated = paid_now;
-          delta.new_payments.push_back({pf.amount - pf.returned, sale_time,
-                                        pf.record.origin() == v1::PAYMENT_ORIGIN_PAYMENT,
-                                        pf.unallocated()});
-          LEDGER_ASSIGN_OR_RETURN(payment, BuildPayment(tx, ctx, pf, &new_allocations));
-          *out.mutable_sale_payment() = std::move(payment);
-        }
-        v1::SaleRecorded event;
-        event.set_customer_id(customer);
-        if (!customer.empty()) {
-          LEDGER_ASSIGN_OR_RETURN(
-              stats, BumpAndRecord(tx, ctx, customer, before, today, &delta, out, event));
-        }
-        *event.mutable_sale() = out.sale();
-        if (out.has_sale_payment()) *event.mutable_sale_payment() = out.sale_payment();
-        *event.add_affected_sales() = Position(out.sale());
-        return AppendEvent(outbox_, tx, ctx, customer, out.ledger_version(), sale_id, 1, event,
-                           req.request_id());
-      });
-  // A concurrent sale with the same client-chosen sale_id won the primary key.
-  if (!result.ok() && result.status().code() == absl::StatusCode::kAlreadyExists &&
-      errors::Reason(result.status()) == "ALREADY_EXISTS" && !req.sale_id().empty()) {
-    return Err(absl::StatusCode::kAlreadyExists, "SALE_ID_EXISTS",
-               "a sale with this sale_id exists", {{"sale_id", req.sale_id()}});
-  }
-  return result;
-}
-
-// ---------------------------------------------------------------------------------
 // RecordPayment
 
 absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
     const LedgerContext& ctx, const v1::RecordPaymentRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
-  LEDGER_ASSIGN_OR_RETURN(numbers, numbers_.Reserve(ctx.tenant_id, {"payment"}));
-  auto result = RunIdempotent<v1::RecordPaymentResponse>(
-      writer_, ctx, "RecordPayment", req.request_id(), idempotency::Print(req), now,
+  LEDGER_ASSIGN_OR_RETURN(numbers, writes_.Reserve(ctx.tenant_id, {"payment"}));
+  auto result = writes_.Run<v1::RecordPaymentResponse>(
+      ctx, "RecordPayment", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::RecordPaymentResponse& out) -> absl::Status {
         const std::string& cur = ctx.currency;
         const std::string& customer = req.customer_id();
@@ -439,8 +209,8 @@ absl::StatusOr<v1::RecordPaymentResponse> LedgerStore::RecordPayment(
         LEDGER_ASSIGN_OR_RETURN(stats, BumpAndRecord(tx, ctx, customer, before, today,
                                                      exact_delta ? &delta : nullptr, out, event));
         *event.mutable_payment() = out.payment();
-        return AppendEvent(outbox_, tx, ctx, customer, stats.ledger_version(), "", 0, event,
-                           req.request_id());
+        return AppendEvent(writes_.outbox(), tx, ctx, customer, stats.ledger_version(), "", 0,
+                           event, req.request_id());
       });
   // A concurrent payment with the same client-chosen payment_id won the primary key.
   if (!result.ok() && result.status().code() == absl::StatusCode::kAlreadyExists &&
@@ -458,8 +228,8 @@ absl::StatusOr<v1::ApplyCreditResponse> LedgerStore::ApplyCredit(
     const LedgerContext& ctx, const v1::ApplyCreditRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
-  return RunIdempotent<v1::ApplyCreditResponse>(
-      writer_, ctx, "ApplyCredit", req.request_id(), idempotency::Print(req), now,
+  return writes_.Run<v1::ApplyCreditResponse>(
+      ctx, "ApplyCredit", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::ApplyCreditResponse& out) -> absl::Status {
         const std::string& customer = req.customer_id();
         LEDGER_ASSIGN_OR_RETURN(before, LockCustomer(tx, ctx, customer));
@@ -536,8 +306,8 @@ absl::StatusOr<v1::ApplyCreditResponse> LedgerStore::ApplyCredit(
         LEDGER_ASSIGN_OR_RETURN(
             stats, BumpAndRecord(tx, ctx, customer, before, today, nullptr, out, event));
         *event.mutable_allocations() = out.allocations();
-        return AppendEvent(outbox_, tx, ctx, customer, stats.ledger_version(), "", 0, event,
-                           req.request_id());
+        return AppendEvent(writes_.outbox(), tx, ctx, customer, stats.ledger_version(), "", 0,
+                           event, req.request_id());
       });
 }
 
@@ -548,8 +318,8 @@ absl::StatusOr<v1::VoidSaleResponse> LedgerStore::VoidSale(const LedgerContext& 
                                                            const v1::VoidSaleRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
-  return RunIdempotent<v1::VoidSaleResponse>(
-      writer_, ctx, "VoidSale", req.request_id(), idempotency::Print(req), now,
+  return writes_.Run<v1::VoidSaleResponse>(
+      ctx, "VoidSale", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::VoidSaleResponse& out) -> absl::Status {
         LEDGER_ASSIGN_OR_RETURN(pre, GetSaleFacts(tx, ctx, req.sale_id()));
         const std::string customer = pre.record.customer_id();
@@ -632,7 +402,7 @@ absl::StatusOr<v1::VoidSaleResponse> LedgerStore::VoidSale(const LedgerContext& 
           LEDGER_ASSIGN_OR_RETURN(other_sale, BuildSale(tx, ctx, of, v1::SALE_VIEW_BASIC, today));
           *event.add_affected_sales() = Position(other_sale);
         }
-        return AppendEvent(outbox_, tx, ctx, customer, out.ledger_version(), req.sale_id(),
+        return AppendEvent(writes_.outbox(), tx, ctx, customer, out.ledger_version(), req.sale_id(),
                            walk_in_version, event, req.request_id());
       });
 }
@@ -644,8 +414,8 @@ absl::StatusOr<v1::VoidPaymentResponse> LedgerStore::VoidPayment(
     const LedgerContext& ctx, const v1::VoidPaymentRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
-  return RunIdempotent<v1::VoidPaymentResponse>(
-      writer_, ctx, "VoidPayment", req.request_id(), idempotency::Print(req), now,
+  return writes_.Run<v1::VoidPaymentResponse>(
+      ctx, "VoidPayment", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::VoidPaymentResponse& out) -> absl::Status {
         LEDGER_ASSIGN_OR_RETURN(pre, GetPaymentFacts(tx, ctx, req.payment_id()));
         const std::string customer = pre.record.customer_id();
@@ -697,8 +467,8 @@ absl::StatusOr<v1::VoidPaymentResponse> LedgerStore::VoidPayment(
         LEDGER_ASSIGN_OR_RETURN(
             stats, BumpAndRecord(tx, ctx, customer, before, today, nullptr, out, event));
         *event.mutable_payment() = out.payment();
-        return AppendEvent(outbox_, tx, ctx, customer, stats.ledger_version(), "", 0, event,
-                           req.request_id());
+        return AppendEvent(writes_.outbox(), tx, ctx, customer, stats.ledger_version(), "", 0,
+                           event, req.request_id());
       });
 }
 
@@ -709,8 +479,8 @@ absl::StatusOr<v1::RefundSaleResponse> LedgerStore::RefundSale(const LedgerConte
                                                                const v1::RefundSaleRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = Today(ctx);
-  return RunIdempotent<v1::RefundSaleResponse>(
-      writer_, ctx, "RefundSale", req.request_id(), idempotency::Print(req), now,
+  return writes_.Run<v1::RefundSaleResponse>(
+      ctx, "RefundSale", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::RefundSaleResponse& out) -> absl::Status {
         LEDGER_ASSIGN_OR_RETURN(pre, GetSaleFacts(tx, ctx, req.sale_id()));
         const std::string customer = pre.record.customer_id();
@@ -819,7 +589,7 @@ absl::StatusOr<v1::RefundSaleResponse> LedgerStore::RefundSale(const LedgerConte
         *event.mutable_refund() = refund;
         *event.mutable_sale() = out.sale();
         *event.add_affected_sales() = Position(out.sale());
-        return AppendEvent(outbox_, tx, ctx, customer, out.ledger_version(), req.sale_id(),
+        return AppendEvent(writes_.outbox(), tx, ctx, customer, out.ledger_version(), req.sale_id(),
                            walk_in_version, event, req.request_id());
       });
 }
@@ -841,8 +611,8 @@ std::pair<std::string, std::string> Subject(const v1::CreditLimit& limit) {
 absl::StatusOr<v1::SetCreditLimitResponse> LedgerStore::SetCreditLimit(
     const LedgerContext& ctx, const v1::SetCreditLimitRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
-  return RunIdempotent<v1::SetCreditLimitResponse>(
-      writer_, ctx, "SetCreditLimit", req.request_id(), idempotency::Print(req), now,
+  return writes_.Run<v1::SetCreditLimitResponse>(
+      ctx, "SetCreditLimit", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::SetCreditLimitResponse& out) -> absl::Status {
         const auto [subject, subject_id] = Subject(req.credit_limit());
         if (subject == "customer") {  // no limit for a deleted or merged customer
@@ -872,16 +642,16 @@ absl::StatusOr<v1::SetCreditLimitResponse> LedgerStore::SetCreditLimit(
                                                  "subject_id = ?",
                                                  {ctx.tenant_id, subject, subject_id}));
         *out.mutable_credit_limit() = limit;
-        return entries::AppendLimitEvent(outbox_, tx, ctx, subject, subject_id, row.GetInt(0),
-                                         &limit, req.request_id());
+        return entries::AppendLimitEvent(writes_.outbox(), tx, ctx, subject, subject_id,
+                                         row.GetInt(0), &limit, req.request_id());
       });
 }
 
 absl::StatusOr<v1::DeleteCreditLimitResponse> LedgerStore::DeleteCreditLimit(
     const LedgerContext& ctx, const v1::DeleteCreditLimitRequest& req) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
-  return RunIdempotent<v1::DeleteCreditLimitResponse>(
-      writer_, ctx, "DeleteCreditLimit", req.request_id(), idempotency::Print(req), now,
+  return writes_.Run<v1::DeleteCreditLimitResponse>(
+      ctx, "DeleteCreditLimit", req.request_id(), idempotency::Print(req), now,
       [&](Transaction& tx, v1::DeleteCreditLimitResponse& out) -> absl::Status {
         const std::string subject = req.subject_case() == v1::DeleteCreditLimitRequest::kCategoryId
                                         ? "category"
@@ -899,8 +669,8 @@ absl::StatusOr<v1::DeleteCreditLimitResponse> LedgerStore::DeleteCreditLimit(
                                                  "tenant_id = ? AND subject = ? AND "
                                                  "subject_id = ?",
                                                  {ctx.tenant_id, subject, subject_id}));
-        return entries::AppendLimitEvent(outbox_, tx, ctx, subject, subject_id, row.GetInt(0),
-                                         nullptr, req.request_id());
+        return entries::AppendLimitEvent(writes_.outbox(), tx, ctx, subject, subject_id,
+                                         row.GetInt(0), nullptr, req.request_id());
       });
 }
 
@@ -937,7 +707,8 @@ absl::StatusOr<v1::ListCreditLimitsResponse> LedgerStore::ListCreditLimits(
   for (const FilterTerm& t : terms) {
     if (t.field == "subject" && t.op == "=" && (t.value == "CUSTOMER" || t.value == "CATEGORY")) {
       where += " AND subject = ?";
-      params.push_back(std::string(t.value == "CUSTOMER" ? "customer" : "category"));
+      params.emplace_back(std::in_place_type<std::string>,
+                          t.value == "CUSTOMER" ? "customer" : "category");
     } else {
       return FilterError(t, "unsupported term");
     }

@@ -47,19 +47,13 @@ struct StoredTenantSettings {
   std::string ledger_currency;
 };
 
+class LedgerWriter;
+
 class LedgerStore {
  public:
-  // Writes go through `writer` (e.g. a db::GroupCommitter over `db`); nullptr = one
-  // transaction per write on `db`. Reads use `db` directly.
-  LedgerStore(db::Database& db, const Clock& clock, ids::IdGenerator& ids,
-              events::EventNotifier* notifier, db::TransactionRunner* writer = nullptr)
-      : db_(db),
-        direct_(db),
-        writer_(writer != nullptr ? *writer : direct_),
-        clock_(clock),
-        ids_(ids),
-        outbox_(clock, notifier),
-        numbers_(db) {}
+  // Writes go through `writes` (ledger_writer.h). Reads use `db` directly.
+  LedgerStore(db::Database& db, const Clock& clock, ids::IdGenerator& ids, LedgerWriter& writes)
+      : db_(db), writes_(writes), clock_(clock), ids_(ids) {}
 
   // The stored response of an earlier write with this request_id, if any (nullopt when
   // none); ALREADY_EXISTS REQUEST_ID_REUSED when its content differed. `rpc` names the
@@ -69,15 +63,6 @@ class LedgerStore {
                                                         const std::string& request_id,
                                                         const idempotency::Print& print);
 
-  // Whether the customer may buy is decided inside the write, by the ledger's projection
-  // of customer-svc's directory. For a customer the projection does not hold yet, the
-  // write is run again with `ask_directory`'s answer (customer-svc's CheckForSale, called
-  // outside any transaction), which the projection then remembers. Then the seal and merge
-  // marks.
-  using DirectoryQuestion = std::function<absl::StatusOr<CustomerCheck>()>;
-  absl::StatusOr<v1::RecordSaleResponse> RecordSale(const LedgerContext& ctx,
-                                                    const v1::RecordSaleRequest& request,
-                                                    const DirectoryQuestion& ask_directory);
   absl::StatusOr<v1::RecordPaymentResponse> RecordPayment(const LedgerContext& ctx,
                                                           const v1::RecordPaymentRequest& request);
   absl::StatusOr<v1::ApplyCreditResponse> ApplyCredit(const LedgerContext& ctx,
@@ -150,19 +135,10 @@ class LedgerStore {
 
  private:
   absl::CivilDay Today(const LedgerContext& ctx) const;
-  // RecordSale's write: with `checked`, customer-svc's answer about the customer.
-  absl::StatusOr<v1::RecordSaleResponse> WriteSale(const LedgerContext& ctx,
-                                                   const v1::RecordSaleRequest& req,
-                                                   const EntryNumbers& numbers,
-                                                   const CustomerCheck* checked);
-
   db::Database& db_;
-  db::DirectRunner direct_;
-  db::TransactionRunner& writer_;
+  LedgerWriter& writes_;
   const Clock& clock_;
   ids::IdGenerator& ids_;
-  events::Outbox outbox_;
-  NumberBlocks numbers_;
   size_t max_page_bytes_ = kDefaultMaxPageBytes;
 };
 

@@ -131,11 +131,12 @@ void LedgerApiTest::Start() {
   if (absl::EndsWith(GetParam(), "_group_commit")) {
     group_commit_ = std::make_unique<db::GroupCommitter>(*db_);
   }
-  store_ = std::make_unique<LedgerStore>(*db_, clock_, ids_, &notifier_, group_commit_.get());
-  store_->set_max_page_bytes(max_page_bytes_);
-  tenants_ = std::make_unique<TenantSettingsCache>(directory_, clock_, store_.get());
-  service_ = std::make_unique<LedgerServiceImpl>(*store_, directory_, *tenants_, clock_);
-  internal_service_ = std::make_unique<LedgerInternalServiceImpl>(*store_, *tenants_);
+  ledger_core_ = std::make_unique<LedgerCore>(*db_, clock_, ids_, &notifier_, group_commit_.get());
+  ledger_core_->store.set_max_page_bytes(max_page_bytes_);
+  tenants_ = std::make_unique<TenantSettingsCache>(directory_, clock_, &ledger_core_->store);
+  service_ = std::make_unique<LedgerServiceImpl>(ledger_core_->store, ledger_core_->app, directory_,
+                                                 *tenants_, clock_);
+  internal_service_ = std::make_unique<LedgerInternalServiceImpl>(ledger_core_->store, *tenants_);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -160,7 +161,7 @@ void LedgerApiTest::Stop() {
   internal_service_.reset();
   service_.reset();
   tenants_.reset();
-  store_.reset();
+  ledger_core_.reset();
   group_commit_.reset();
   sequencer_.reset();
   db_.reset();

@@ -25,6 +25,7 @@
 #include "ledger-svc/api/ledger_internal_service.h"
 #include "ledger-svc/api/ledger_service.h"
 #include "ledger-svc/api/tenant_settings_cache.h"
+#include "ledger-svc/app/ledger_app.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
@@ -140,7 +141,7 @@ class LedgerApiTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<db::GroupCommitter> group_commit_;
   // Numbers staged events on PostgreSQL, as in ledger-svc.
   std::unique_ptr<events::OutboxSequencer> sequencer_;
-  std::unique_ptr<LedgerStore> store_;
+  std::unique_ptr<LedgerCore> ledger_core_;
   // Made by Start(), like a process's cache: empty after each restart.
   std::unique_ptr<TenantSettingsCache> tenants_;
   std::unique_ptr<LedgerServiceImpl> service_;

@@ -1,0 +1,38 @@
+#pragma once
+
+// The ledger's write use cases, each over the same LedgerWriter, clock and ids, and
+// LedgerCore: the writer, the store (reads) and the use cases over one database, as main
+// and the tests build them.
+
+#include "ledger-svc/app/record_sale.h"
+#include "ledger-svc/store/ledger_store.h"
+#include "ledger-svc/store/ledger_writer.h"
+#include "libs/clock/clock.h"
+#include "libs/db/database.h"
+#include "libs/events/outbox.h"
+#include "libs/ids/ids.h"
+
+namespace kelola::ledger {
+
+struct LedgerApp {
+  LedgerApp(LedgerWriter& writer, const Clock& clock, ids::IdGenerator& ids)
+      : record_sale(writer, clock, ids) {}
+
+  RecordSale record_sale;
+};
+
+struct LedgerCore {
+  // Writes go through `runner` (e.g. a db::GroupCommitter over `db`); nullptr = one
+  // transaction per write on `db`.
+  LedgerCore(db::Database& db, const Clock& clock, ids::IdGenerator& ids,
+             events::EventNotifier* notifier, db::TransactionRunner* runner)
+      : writer(db, clock, notifier, runner),
+        store(db, clock, ids, writer),
+        app(writer, clock, ids) {}
+
+  LedgerWriter writer;
+  LedgerStore store;
+  LedgerApp app;
+};
+
+}  // namespace kelola::ledger

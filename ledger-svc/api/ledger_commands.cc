@@ -1,6 +1,7 @@
 #include "ledger-svc/api/ledger_commands.h"
 
 #include <optional>
+#include <vector>
 
 #include "libs/time/time.h"
 
@@ -10,6 +11,13 @@ namespace {
 std::optional<int64_t> OptionalMicros(bool has, const google::protobuf::Timestamp& ts) {
   if (!has) return std::nullopt;
   return time::ToUnixMicros(ts);
+}
+
+template <typename Allocations>
+std::vector<AllocationTarget> Targets(const Allocations& allocations) {
+  std::vector<AllocationTarget> targets;
+  for (const auto& a : allocations) targets.push_back({a.sale_id(), a.amount().amount_minor()});
+  return targets;
 }
 
 }  // namespace
@@ -31,6 +39,32 @@ RecordSaleCommand ToCommand(const v1::RecordSaleRequest& req) {
   cmd.payment_method = req.payment_method();
   cmd.payment_method_detail = req.payment_method_detail();
   cmd.payment_reference = req.payment_reference();
+  return cmd;
+}
+
+RecordPaymentCommand ToCommand(const v1::RecordPaymentRequest& req) {
+  RecordPaymentCommand cmd;
+  cmd.request_id = req.request_id();
+  cmd.payment_id = req.payment_id();
+  cmd.customer_id = req.customer_id();
+  cmd.store_id = req.store_id();
+  cmd.amount = req.amount().amount_minor();
+  cmd.method = req.method();
+  cmd.method_detail = req.method_detail();
+  cmd.reference = req.reference();
+  cmd.note = req.note();
+  cmd.received_time_micros = OptionalMicros(req.has_received_time(), req.received_time());
+  cmd.allocations = Targets(req.allocations());
+  cmd.keep_excess_as_credit = req.keep_excess_as_credit();
+  return cmd;
+}
+
+ApplyCreditCommand ToCommand(const v1::ApplyCreditRequest& req) {
+  ApplyCreditCommand cmd;
+  cmd.request_id = req.request_id();
+  cmd.customer_id = req.customer_id();
+  cmd.allocations = Targets(req.allocations());
+  if (req.has_max_amount()) cmd.max_amount = req.max_amount().amount_minor();
   return cmd;
 }
 

@@ -416,7 +416,8 @@ grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
     return RefusedUnlessReplay(store_, *ctx, "RecordPayment", req->request_id(), *req, response,
                                checked);
   }
-  return Respond(store_.RecordPayment(*ctx, *req), response);
+  return Respond(app_.record_payment.Run(*ctx, api::ToCommand(*req), idempotency::Print(*req)),
+                 response);
 }
 
 absl::Status LedgerServiceImpl::CheckPayment(const grpc::ServerContext& context, LedgerContext& ctx,
@@ -564,7 +565,8 @@ grpc::Status LedgerServiceImpl::ApplyCredit(grpc::ServerContext* context,
   if (overflow) {
     return ToGrpc(RequestAmountOverflow("allocations", "the amounts add up to more than 64 bits"));
   }
-  return Respond(store_.ApplyCredit(*ctx, *req), response);
+  return Respond(app_.apply_credit.Run(*ctx, api::ToCommand(*req), idempotency::Print(*req)),
+                 response);
 }
 
 grpc::Status LedgerServiceImpl::GetBalance(grpc::ServerContext* context,

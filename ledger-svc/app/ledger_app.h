@@ -4,6 +4,8 @@
 // LedgerCore: the writer, the store (reads) and the use cases over one database, as main
 // and the tests build them.
 
+#include "ledger-svc/app/apply_credit.h"
+#include "ledger-svc/app/record_payment.h"
 #include "ledger-svc/app/record_sale.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "ledger-svc/store/ledger_writer.h"
@@ -16,9 +18,13 @@ namespace kelola::ledger {
 
 struct LedgerApp {
   LedgerApp(LedgerWriter& writer, const Clock& clock, ids::IdGenerator& ids)
-      : record_sale(writer, clock, ids) {}
+      : record_sale(writer, clock, ids),
+        record_payment(writer, clock, ids),
+        apply_credit(writer, clock, ids) {}
 
   RecordSale record_sale;
+  RecordPayment record_payment;
+  ApplyCredit apply_credit;
 };
 
 struct LedgerCore {

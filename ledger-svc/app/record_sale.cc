@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "ledger-svc/app/client_ids.h"
 #include "ledger-svc/domain/credit_rules.h"
 #include "ledger-svc/domain/sale_eligibility.h"
 #include "ledger-svc/store/directory_projection.h"
@@ -102,12 +103,7 @@ absl::StatusOr<v1::RecordSaleResponse> RecordSale::WriteSale(const LedgerContext
         LEDGER_RETURN_IF_ERROR(Insert(w));
         return Respond(w, out);
       });
-  // A concurrent sale with the same client-chosen sale_id won the primary key.
-  if (!result.ok() && result.status().code() == absl::StatusCode::kAlreadyExists &&
-      errors::Reason(result.status()) == "ALREADY_EXISTS" && !cmd.sale_id.empty()) {
-    return SaleIdExists(cmd.sale_id);
-  }
-  return result;
+  return ClientIdTaken(std::move(result), cmd.sale_id, SaleIdExists(cmd.sale_id));
 }
 
 // The sale_id, the totals, whether the customer may buy and owe this much more, the credit

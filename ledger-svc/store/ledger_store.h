@@ -63,10 +63,6 @@ class LedgerStore {
                                                         const std::string& request_id,
                                                         const idempotency::Print& print);
 
-  absl::StatusOr<v1::RecordPaymentResponse> RecordPayment(const LedgerContext& ctx,
-                                                          const v1::RecordPaymentRequest& request);
-  absl::StatusOr<v1::ApplyCreditResponse> ApplyCredit(const LedgerContext& ctx,
-                                                      const v1::ApplyCreditRequest& request);
   absl::StatusOr<v1::VoidSaleResponse> VoidSale(const LedgerContext& ctx,
                                                 const v1::VoidSaleRequest& request);
   absl::StatusOr<v1::VoidPaymentResponse> VoidPayment(const LedgerContext& ctx,

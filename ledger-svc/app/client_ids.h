@@ -1,0 +1,24 @@
+#pragma once
+
+// Entries whose id the client may choose (sale_id, payment_id).
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "libs/errors/errors.h"
+
+namespace kelola::ledger {
+
+// `result` of a write, except that when a concurrent write with the same client-chosen
+// `client_id` won the primary key (the store's ALREADY_EXISTS), `taken`.
+template <typename Response>
+absl::StatusOr<Response> ClientIdTaken(absl::StatusOr<Response> result,
+                                       const std::string& client_id, const absl::Status& taken) {
+  if (!result.ok() && result.status().code() == absl::StatusCode::kAlreadyExists &&
+      errors::Reason(result.status()) == "ALREADY_EXISTS" && !client_id.empty()) {
+    return taken;
+  }
+  return result;
+}
+
+}  // namespace kelola::ledger

@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "customer-svc/domain/list_filter.h"
 #include "customer-svc/domain/list_page_token.h"
+#include "customer-svc/domain/search_scoring.h"
 #include "customer-svc/domain/search_text.h"
 #include "kelola/customer/v1/customer.pb.h"
 #include "libs/errors/errors.h"
@@ -44,8 +45,6 @@ constexpr int kStateErased = v1::CUSTOMER_STATE_ERASED;
 // Upper bound for prefix ranges over UTF-8 text compared bytewise: U+10FFFF.
 constexpr char kMaxCodePoint[] = "\xf4\x8f\xbf\xbf";
 constexpr int kMaxQueryChars = 200;
-constexpr int kTermsPerWord = 32;
-constexpr int kPrefixTermsScanned = 200;
 
 std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
@@ -583,87 +582,10 @@ absl::Status ApplyDoc(db::Transaction& tx, const std::string& tenant, const std:
   return absl::OkStatus();
 }
 
-// --- Search scoring ---
+// --- Search scoring (customer-svc/domain/search_scoring.h) ---
 
-struct FieldScore {
-  double score = 0;
-  bool exact = false;
-};
-
-// Scores fields against the search's words, prepared once per search. Every query word must
-// match a word of the field; the score is the mean of the best word scores, 1 when the field
-// equals the query. Word scores are remembered: names repeat across the candidates.
-class WordScorer {
- public:
-  WordScorer(const std::vector<std::string>& words, double threshold)
-      : joined_(absl::StrJoin(words, " ")), threshold_(threshold) {
-    for (const std::string& w : words) query_words_.emplace_back(w);
-    known_.resize(query_words_.size());
-  }
-
-  FieldScore Score(absl::string_view field_words) {
-    FieldScore out;
-    if (query_words_.empty() || field_words.empty()) return out;
-    if (joined_ == field_words) return {1.0, true};
-    std::vector<absl::string_view> words = absl::StrSplit(field_words, ' ', absl::SkipEmpty());
-    double sum = 0;
-    for (size_t i = 0; i < query_words_.size(); ++i) {
-      double best = 0;
-      for (absl::string_view w : words) best = std::max(best, WordScore(i, w));
-      if (best <= 0) return out;
-      sum += best;
-    }
-    out.score = std::min(0.99, sum / static_cast<double>(query_words_.size()));
-    return out;
-  }
-
- private:
-  double WordScore(size_t i, absl::string_view w) {
-    auto [it, inserted] = known_[i].try_emplace(w, 0.0);
-    if (inserted) {
-      it->second =
-          domain::WordScore(query_words_[i], std::string_view(w.data(), w.size()), threshold_);
-    }
-    return it->second;
-  }
-
-  std::vector<domain::QueryWord> query_words_;
-  const std::string joined_;
-  const double threshold_;
-  std::vector<absl::flat_hash_map<std::string, double>> known_;
-};
-
-FieldScore ScorePhone(const std::vector<std::string>& keys, const std::string& national) {
-  FieldScore best;
-  for (const auto& key : keys) {
-    const double ratio = static_cast<double>(key.size()) / static_cast<double>(national.size());
-    FieldScore s;
-    if (national == key) {
-      s = {1.0, true};
-    } else if (national.compare(0, key.size(), key) == 0) {
-      s = {0.75 + 0.2 * ratio, false};
-    } else if (national.find(key) != std::string::npos) {
-      s = {0.5 + 0.2 * ratio, false};
-    }
-    if (s.score > best.score) best = s;
-  }
-  return best;
-}
-
-FieldScore ScoreEmail(const std::string& query, const std::string& email) {
-  if (query.empty() || email.empty()) return {};
-  if (email == query) return {1.0, true};
-  if (email.compare(0, query.size(), query) == 0) {
-    return {0.6 + 0.3 * static_cast<double>(query.size()) / static_cast<double>(email.size()),
-            false};
-  }
-  return {};
-}
-
-struct TermCandidate {
-  std::string term;
-  double score = 0;
-};
+using domain::SearchScorer;
+using domain::TermCandidate;
 
 }  // namespace
 
@@ -1176,62 +1098,30 @@ absl::StatusOr<std::vector<std::vector<std::string>>> TermPostings(
   return out;
 }
 
-// Vocabulary words that query word `q` may mean, best first (at most kTermsPerWord).
+// Vocabulary words that query word `q` may mean, best first (at most domain::kTermsPerWord).
 absl::StatusOr<std::vector<TermCandidate>> CandidateTerms(const SearchContext& sc,
                                                           const std::string& q) {
-  std::map<std::string, double> scored;
-  const domain::QueryWord query(q);
+  domain::TermCandidates candidates(q, sc.threshold);
   auto prefix = sc.tx.Query(
       "SELECT term FROM search_vocab WHERE tenant_id = ? AND term >= ? AND term < ? ORDER BY "
       "term LIMIT ?",
-      {sc.tenant, q, absl::StrCat(q, kMaxCodePoint), static_cast<int64_t>(kPrefixTermsScanned)});
+      {sc.tenant, q, absl::StrCat(q, kMaxCodePoint),
+       static_cast<int64_t>(domain::kPrefixTermsScanned)});
   if (!prefix.ok()) return prefix.status();
-  for (const auto& r : *prefix) {
-    std::string term = r.GetText(0);
-    const double s = domain::WordScore(query, term, sc.threshold);
-    if (s > 0) scored[term] = s;
-  }
-  if (query.code_points >= 3) {
-    // Substring and spelling-variant matches through the trigrams of vocabulary words. The
-    // word-start trigram ("  x") would select every word with the same first letter; it is
-    // left out of the query and added back in the similarity below.
-    const std::vector<std::string>& grams = query.trigrams;
+  for (const auto& r : *prefix) candidates.AddPrefixWord(r.GetText(0));
+  // Substring and spelling-variant matches through the trigrams of vocabulary words.
+  const std::vector<std::string>& used = candidates.lookup_grams();
+  if (!used.empty()) {
     std::vector<Value> params = {sc.tenant};
-    std::vector<std::string> used;
-    for (const auto& g : grams) {
-      if (g.compare(0, 2, "  ") == 0) continue;
-      used.push_back(g);
-      params.push_back(g);
-    }
-    if (!used.empty()) {
-      auto rows = sc.tx.Query(absl::StrCat("SELECT term, COUNT(*) FROM search_vocab_grams WHERE "
-                                           "tenant_id = ? AND gram IN (",
-                                           Placeholders(used.size()), ") GROUP BY term"),
-                              params);
-      if (!rows.ok()) return rows.status();
-      const double query_grams = static_cast<double>(grams.size());
-      for (const auto& r : *rows) {
-        std::string term = r.GetText(0);
-        if (scored.count(term) > 0) continue;
-        const double common_upper = static_cast<double>(r.GetInt(1)) + 1;
-        // Jaccard <= common / |query grams|: skip words that cannot reach the threshold
-        // unless they contain the query.
-        if (common_upper < sc.threshold * query_grams && term.find(q) == std::string::npos) {
-          continue;
-        }
-        const double s = domain::WordScore(query, term, sc.threshold);
-        if (s > 0) scored[term] = s;
-      }
-    }
+    for (const auto& g : used) params.push_back(g);
+    auto rows = sc.tx.Query(absl::StrCat("SELECT term, COUNT(*) FROM search_vocab_grams WHERE "
+                                         "tenant_id = ? AND gram IN (",
+                                         Placeholders(used.size()), ") GROUP BY term"),
+                            params);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) candidates.AddGramWord(r.GetText(0), r.GetInt(1));
   }
-  std::vector<TermCandidate> out;
-  for (auto& [term, score] : scored) out.push_back({term, score});
-  std::sort(out.begin(), out.end(), [](const TermCandidate& a, const TermCandidate& b) {
-    if (a.score != b.score) return a.score > b.score;
-    return a.term < b.term;
-  });
-  if (out.size() > kTermsPerWord) out.resize(kTermsPerWord);
-  return out;
+  return candidates.Best();
 }
 
 }  // namespace
@@ -1304,8 +1194,8 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
       add(*ids);
     }
   }
-  const std::vector<std::string> words = domain::SearchWords(folded);
-  WordScorer scorer(words, sc.threshold);
+  SearchScorer scorer(folded, keys, sc.threshold);
+  const std::vector<std::string>& words = scorer.words();
   if (keys.empty() && !words.empty()) {
     // Names: the query word with the fewest postings drives; its candidate vocabulary words
     // are visited best first, each contributing its postings in customer_id order.
@@ -1393,35 +1283,16 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
     for (const auto& r : *rows) {
       SearchHit hit;
       hit.customer_id = r.GetText(0);
+      const std::string name_words = r.GetText(1), company_words = r.GetText(2);
+      const std::string email = r.GetText(4);
+      const std::vector<DocPhone> doc_phones = ParsePhones(r.GetText(3));
+      std::vector<domain::SearchPhone> phones;
+      for (const DocPhone& p : doc_phones) phones.push_back({p.position, p.e164, p.national});
+      std::vector<domain::ScoredMatch> scored =
+          scorer.Score({name_words, company_words, phones, email});
+      if (scored.empty()) continue;
       std::vector<SearchMatchInfo> matches;
-      const FieldScore name = scorer.Score(r.GetText(1));
-      if (name.score > 0) {
-        matches.push_back({v1::SEARCH_FIELD_DISPLAY_NAME, "", name.exact, name.score});
-      }
-      const FieldScore company = scorer.Score(r.GetText(2));
-      if (company.score > 0) {
-        matches.push_back({v1::SEARCH_FIELD_COMPANY_NAME, "", company.exact, company.score});
-      }
-      for (const DocPhone& p : ParsePhones(r.GetText(3))) {
-        const FieldScore ps = ScorePhone(keys, p.national);
-        if (ps.score > 0) {
-          matches.push_back(
-              {p.position == 0 ? v1::SEARCH_FIELD_PHONE : v1::SEARCH_FIELD_ADDITIONAL_PHONE, p.e164,
-               ps.exact, ps.score});
-        }
-      }
-      if (keys.empty()) {
-        const FieldScore es = ScoreEmail(folded, r.GetText(4));
-        if (es.score > 0) {
-          matches.push_back({v1::SEARCH_FIELD_EMAIL, r.GetText(4), es.exact, es.score});
-        }
-      }
-      if (matches.empty()) continue;
-      std::sort(matches.begin(), matches.end(),
-                [](const SearchMatchInfo& a, const SearchMatchInfo& b) {
-                  if (a.score != b.score) return a.score > b.score;
-                  return a.field < b.field;
-                });
+      for (auto& m : scored) matches.push_back({m.field, std::move(m.value), m.exact, m.score});
       hit.score = matches[0].score;
       hit.matches = std::move(matches);
       hits.push_back(std::move(hit));

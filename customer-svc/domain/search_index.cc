@@ -1,0 +1,527 @@
+#include "customer-svc/domain/search_index.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "customer-svc/domain/search_text.h"
+#include "libs/text/normalize.h"
+#include "libs/text/trigram.h"
+
+namespace kelola::customer::domain {
+namespace {
+
+// Upper bound for prefix ranges over UTF-8 text compared bytewise: U+10FFFF (as the SQL
+// search bounds its ranges).
+constexpr char kMaxCodePoint[] = "\xf4\x8f\xbf\xbf";
+// The driver word is chosen by the postings of its best readings, counted up to this.
+constexpr size_t kDriverReadings = 4;
+constexpr size_t kDriverCountCap = 4004;
+// A national number's suffixes shorter than this are not indexed (phone::SearchKeys drops
+// such keys).
+constexpr size_t kMinSuffix = phone::kMinSearchKeyDigits;
+// A phone's national number is stored once when it ends its E.164 form (this flag is off).
+constexpr uint8_t kNationalApart = 0x80;
+
+std::string JoinWords(const std::string& text) {
+  return absl::StrJoin(SearchWords(text::FoldForMatch(text)), " ");
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// Calls fn(position, e164, national) for each phone packed by PackPhones.
+template <typename Fn>
+void ForEachPhone(std::string_view packed, Fn fn) {
+  int position = 0;
+  for (size_t at = 0; at + 2 <= packed.size(); ++position) {
+    const size_t e164_size = static_cast<uint8_t>(packed[at]);
+    const uint8_t national_byte = static_cast<uint8_t>(packed[at + 1]);
+    const size_t national_size = national_byte & ~kNationalApart;
+    const std::string_view e164 = packed.substr(at + 2, e164_size);
+    at += 2 + e164_size;
+    std::string_view national;
+    if (national_byte & kNationalApart) {
+      national = packed.substr(at, national_size);
+      at += national_size;
+    } else {
+      national = e164.substr(e164.size() - national_size);
+    }
+    fn(position, e164, national);
+  }
+}
+
+std::string PackPhones(const std::vector<std::string>& phones) {
+  std::string out;
+  for (const std::string& e164 : phones) {
+    const std::string national = phone::SearchableNationalNumber(e164);
+    const bool apart = national.size() > e164.size() ||
+                       e164.compare(e164.size() - national.size(), national.size(), national) != 0;
+    out.push_back(static_cast<char>(std::min<size_t>(e164.size(), 255)));
+    out.push_back(
+        static_cast<char>(std::min<size_t>(national.size(), 127) | (apart ? kNationalApart : 0)));
+    out.append(e164.substr(0, 255));
+    if (apart) out.append(national.substr(0, 127));
+  }
+  return out;
+}
+
+// What the allocator hands out for `n` bytes (glibc-like: 8 bytes of header, 16-byte steps).
+size_t HeapBlock(size_t n) {
+  if (n == 0) return 0;
+  return std::max<size_t>(32, (n + 8 + 15) & ~size_t{15});
+}
+size_t StringHeap(const std::string& s) {
+  return s.capacity() > 15 ? HeapBlock(s.capacity() + 1) : 0;
+}
+template <typename T>
+size_t VectorHeap(const std::vector<T>& v) {
+  return HeapBlock(v.capacity() * sizeof(T));
+}
+// An ordered set's nodes: values at about 3/4 fill plus node headers.
+template <typename Set>
+size_t OrderedSetBytes(const Set& set) {
+  return set.size() * sizeof(typename Set::value_type) * 4 / 3 + set.size() / 8 * 16;
+}
+template <typename Set>
+size_t HashSetBytes(const Set& set) {
+  return set.capacity() * (sizeof(typename Set::value_type) + 1);
+}
+
+}  // namespace
+
+std::optional<SearchDoc> SearchDocOf(const v1::Customer& customer) {
+  if (customer.state() == v1::CUSTOMER_STATE_MERGED ||
+      customer.state() == v1::CUSTOMER_STATE_ERASED) {
+    return std::nullopt;
+  }
+  SearchDoc doc;
+  doc.customer_id = customer.customer_id();
+  doc.state = customer.state();
+  doc.name_words = JoinWords(customer.display_name());
+  doc.company_words = JoinWords(customer.company_name());
+  doc.email = text::FoldForMatch(customer.email());
+  if (customer.has_phone() && !customer.phone().e164().empty()) {
+    doc.phones.push_back(customer.phone().e164());
+  }
+  for (const auto& p : customer.additional_phones()) {
+    if (!p.e164().empty()) doc.phones.push_back(p.e164());
+  }
+  return doc;
+}
+
+// --- StringTable ---
+
+SearchIndex::StringTable::StringTable() : by_text_(0, Hash{&texts_}, Eq{&texts_}) {}
+
+size_t SearchIndex::StringTable::Hash::operator()(uint32_t id) const {
+  return (*this)((*texts)[id]);
+}
+
+size_t SearchIndex::StringTable::Hash::operator()(std::string_view text) const {
+  return absl::Hash<absl::string_view>()(absl::string_view(text.data(), text.size()));
+}
+
+uint32_t SearchIndex::StringTable::Find(std::string_view text) const {
+  auto it = by_text_.find(text);
+  return it == by_text_.end() ? kNone : *it;
+}
+
+uint32_t SearchIndex::StringTable::Add(std::string_view text) {
+  if (uint32_t id = Find(text); id != kNone) return id;
+  uint32_t id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+    texts_[id] = std::string(text);
+  } else {
+    id = static_cast<uint32_t>(texts_.size());
+    texts_.emplace_back(text);
+  }
+  by_text_.insert(id);
+  return id;
+}
+
+void SearchIndex::StringTable::Release(uint32_t id) {
+  by_text_.erase(id);
+  std::string().swap(texts_[id]);
+  free_.push_back(id);
+}
+
+size_t SearchIndex::StringTable::bytes() const {
+  size_t n = VectorHeap(texts_) + VectorHeap(free_) + HashSetBytes(by_text_);
+  for (const std::string& s : texts_) n += StringHeap(s);
+  return n;
+}
+
+// --- Orders ---
+
+bool SearchIndex::IdLess::operator()(Ordinal a, Ordinal b) const {
+  return index->IdOf(a) < index->IdOf(b);
+}
+
+std::string_view SearchIndex::Suffix(uint64_t entry) const {
+  const Ordinal ord = static_cast<Ordinal>(entry >> 16);
+  const int position = static_cast<int>((entry >> 8) & 0xFF);
+  const size_t offset = entry & 0xFF;
+  std::string_view out;
+  ForEachPhone(docs_[ord].phones, [&](int p, std::string_view, std::string_view national) {
+    if (p == position) out = national.substr(std::min(offset, national.size()));
+  });
+  return out;
+}
+
+bool SearchIndex::SuffixLess::operator()(uint64_t a, uint64_t b) const {
+  if (int c = index->Suffix(a).compare(index->Suffix(b)); c != 0) return c < 0;
+  if (int c = index->IdOf(a >> 16).compare(index->IdOf(b >> 16)); c != 0) return c < 0;
+  return (a & 0xFFFF) < (b & 0xFFFF);
+}
+bool SearchIndex::SuffixLess::operator()(uint64_t a, std::string_view b) const {
+  return index->Suffix(a) < b;
+}
+bool SearchIndex::SuffixLess::operator()(std::string_view a, uint64_t b) const {
+  return a < index->Suffix(b);
+}
+
+bool SearchIndex::EmailLess::operator()(Ordinal a, Ordinal b) const {
+  if (int c = index->docs_[a].email.compare(index->docs_[b].email); c != 0) return c < 0;
+  return index->IdOf(a) < index->IdOf(b);
+}
+bool SearchIndex::EmailLess::operator()(Ordinal a, std::string_view b) const {
+  return std::string_view(index->docs_[a].email) < b;
+}
+bool SearchIndex::EmailLess::operator()(std::string_view a, Ordinal b) const {
+  return a < std::string_view(index->docs_[b].email);
+}
+
+// --- Upkeep ---
+
+SearchIndex::SearchIndex(SearchIndexOptions options)
+    : options_(options),
+      vocabulary_(WordLess{&words_}),
+      whole_phones_(SuffixLess{this}),
+      inner_phones_(SuffixLess{this}),
+      emails_(EmailLess{this}) {}
+
+void SearchIndex::Upsert(const SearchDoc& doc) {
+  Ordinal ord = ids_.Find(doc.customer_id);
+  if (ord != kNone && docs_[ord].live) {
+    RemoveEntries(ord);
+  } else {
+    ord = ids_.Add(doc.customer_id);
+    if (docs_.size() <= ord) docs_.resize(ord + 1);
+    ++live_;
+  }
+  AddEntries(ord, doc);
+}
+
+void SearchIndex::Remove(std::string_view customer_id) {
+  const Ordinal ord = ids_.Find(customer_id);
+  if (ord == kNone || !docs_[ord].live) return;
+  RemoveEntries(ord);
+  docs_[ord] = Doc{};
+  ids_.Release(ord);
+  --live_;
+}
+
+namespace {
+
+template <typename Less>
+void InsertPosting(std::vector<uint32_t>& postings, uint32_t ord, Less less) {
+  auto it = std::lower_bound(postings.begin(), postings.end(), ord, less);
+  if (it == postings.end() || *it != ord) postings.insert(it, ord);
+}
+
+template <typename Less>
+void ErasePosting(std::vector<uint32_t>& postings, uint32_t ord, Less less) {
+  auto it = std::lower_bound(postings.begin(), postings.end(), ord, less);
+  if (it != postings.end() && *it == ord) postings.erase(it);
+  if (postings.empty()) std::vector<uint32_t>().swap(postings);
+}
+
+}  // namespace
+
+void SearchIndex::AddEntries(Ordinal ord, const SearchDoc& doc) {
+  const IdLess less{this};
+  Doc& d = docs_[ord];
+  d.live = true;
+  d.state = static_cast<uint8_t>(doc.state);
+  d.email = doc.email;
+  d.phones = PackPhones(doc.phones);
+  d.phones.shrink_to_fit();
+  std::set<std::string> unique;  // a word of both name and company has one posting
+  for (const std::string* field : {&doc.name_words, &doc.company_words}) {
+    for (std::string& w : SearchWords(*field)) unique.insert(std::move(w));
+  }
+  for (const std::string& w : unique) AddWord(w, ord);
+  for (const auto& [field, slot] :
+       {std::pair{&doc.name_words, &d.name}, std::pair{&doc.company_words, &d.company}}) {
+    if (field->empty()) continue;
+    const uint32_t id = fields_.Add(*field);
+    if (field_refs_.size() <= id) {
+      field_refs_.resize(id + 1);
+      field_postings_.resize(id + 1);
+    }
+    ++field_refs_[id];
+    InsertPosting(field_postings_[id], ord, less);
+    *slot = id;
+  }
+  ForEachPhone(d.phones, [&](int position, std::string_view, std::string_view national) {
+    for (size_t i = 0; i + kMinSuffix <= national.size() && i < 256; ++i) {
+      const uint64_t entry = uint64_t{ord} << 16 | uint64_t(position & 0xFF) << 8 | i;
+      (i == 0 ? whole_phones_ : inner_phones_).insert(entry);
+    }
+  });
+  if (!d.email.empty()) emails_.insert(ord);
+}
+
+void SearchIndex::RemoveEntries(Ordinal ord) {
+  const IdLess less{this};
+  Doc& d = docs_[ord];
+  if (!d.email.empty()) emails_.erase(ord);
+  ForEachPhone(d.phones, [&](int position, std::string_view, std::string_view national) {
+    for (size_t i = 0; i + kMinSuffix <= national.size() && i < 256; ++i) {
+      const uint64_t entry = uint64_t{ord} << 16 | uint64_t(position & 0xFF) << 8 | i;
+      (i == 0 ? whole_phones_ : inner_phones_).erase(entry);
+    }
+  });
+  std::set<std::string> unique;
+  for (uint32_t* slot : {&d.name, &d.company}) {
+    if (*slot == kNone) continue;
+    for (std::string& w : SearchWords(fields_.text(*slot))) unique.insert(std::move(w));
+  }
+  for (const std::string& w : unique) RemoveWord(words_.Find(w), ord);
+  for (uint32_t* slot : {&d.name, &d.company}) {
+    if (*slot == kNone) continue;
+    ErasePosting(field_postings_[*slot], ord, less);
+    if (--field_refs_[*slot] == 0) fields_.Release(*slot);
+    *slot = kNone;
+  }
+}
+
+void SearchIndex::AddWord(std::string_view word, Ordinal ord) {
+  const uint32_t id = words_.Add(word);
+  if (word_postings_.size() <= id) word_postings_.resize(id + 1);
+  if (word_postings_[id].empty()) {  // new to the vocabulary
+    vocabulary_.insert(id);
+    for (const std::string& gram : text::Trigrams(word)) {
+      if (!StartsWith(gram, "  ")) grams_[gram].push_back(id);
+    }
+  }
+  InsertPosting(word_postings_[id], ord, IdLess{this});
+}
+
+void SearchIndex::RemoveWord(uint32_t word, Ordinal ord) {
+  if (word == kNone) return;
+  ErasePosting(word_postings_[word], ord, IdLess{this});
+  if (!word_postings_[word].empty()) return;
+  vocabulary_.erase(word);
+  for (const std::string& gram : text::Trigrams(words_.text(word))) {
+    auto it = grams_.find(gram);
+    if (it == grams_.end()) continue;
+    auto& list = it->second;
+    list.erase(std::remove(list.begin(), list.end(), word), list.end());
+    if (list.empty()) grams_.erase(it);
+  }
+  words_.Release(word);
+}
+
+size_t SearchIndex::bytes() const {
+  size_t n = sizeof(*this) + ids_.bytes() + fields_.bytes() + words_.bytes();
+  n += VectorHeap(docs_) + VectorHeap(field_refs_) + VectorHeap(field_postings_) +
+       VectorHeap(word_postings_);
+  for (const Doc& d : docs_) n += StringHeap(d.phones) + StringHeap(d.email);
+  for (const auto& p : field_postings_) n += VectorHeap(p);
+  for (const auto& p : word_postings_) n += VectorHeap(p);
+  n += OrderedSetBytes(vocabulary_) + OrderedSetBytes(whole_phones_) +
+       OrderedSetBytes(inner_phones_) + OrderedSetBytes(emails_);
+  n += grams_.capacity() * (sizeof(std::pair<std::string, std::vector<uint32_t>>) + 1);
+  for (const auto& [gram, list] : grams_) n += StringHeap(gram) + VectorHeap(list);
+  return n;
+}
+
+// --- Search ---
+
+// The customers a search scores, each once, in the order found; every source takes the first
+// customers (in its own order) that pass the states and the filter, up to its budget.
+class SearchIndex::Candidates {
+ public:
+  Candidates(const SearchIndex& index, const std::vector<int>& states, Accept accept)
+      : index_(index), accept_(accept) {
+    for (int s : states) {
+      if (s >= 0 && s < 32) states_ |= uint32_t{1} << s;
+    }
+  }
+
+  bool Accepts(Ordinal ord) const {
+    return (states_ >> index_.docs_[ord].state & 1) != 0 && accept_(index_.IdOf(ord));
+  }
+
+  void Add(Ordinal ord) {
+    if (seen_.insert(ord).second) list_.push_back(ord);
+  }
+
+  // Adds the first `limit` accepted customers of `postings`; returns how many it took
+  // (customers already found count too, as rows of a SQL LIMIT do).
+  size_t AddFirst(const std::vector<Ordinal>& postings, size_t limit) {
+    size_t taken = 0;
+    for (Ordinal ord : postings) {
+      if (taken >= limit) break;
+      if (!Accepts(ord)) continue;
+      Add(ord);
+      ++taken;
+    }
+    return taken;
+  }
+
+  const std::vector<Ordinal>& list() const { return list_; }
+
+ private:
+  const SearchIndex& index_;
+  Accept accept_;
+  uint32_t states_ = 0;
+  absl::flat_hash_set<Ordinal> seen_;
+  std::vector<Ordinal> list_;
+};
+
+std::vector<TermCandidate> SearchIndex::Readings(const std::string& word) const {
+  TermCandidates candidates(word, options_.name_similarity_threshold);
+  const std::string upper = absl::StrCat(word, kMaxCodePoint);
+  int scanned = 0;
+  for (auto it = vocabulary_.lower_bound(std::string_view(word));
+       it != vocabulary_.end() && scanned < kPrefixTermsScanned; ++it, ++scanned) {
+    const std::string_view w = words_.text(*it);
+    if (!(w < upper)) break;
+    candidates.AddPrefixWord(w);
+  }
+  absl::flat_hash_map<uint32_t, int64_t> common;
+  for (const std::string& gram : candidates.lookup_grams()) {
+    auto it = grams_.find(gram);
+    if (it == grams_.end()) continue;
+    for (uint32_t w : it->second) ++common[w];
+  }
+  for (const auto& [w, n] : common) candidates.AddGramWord(words_.text(w), n);
+  return candidates.Best();
+}
+
+size_t SearchIndex::PostingCount(const std::vector<TermCandidate>& readings, size_t cap) const {
+  size_t n = 0;
+  for (size_t i = 0; i < readings.size() && i < kDriverReadings; ++i) {
+    const uint32_t w = words_.Find(readings[i].term);
+    if (w != kNone) n += word_postings_[w].size();
+  }
+  return std::min(n, cap);
+}
+
+void SearchIndex::GatherNames(const std::vector<std::string>& words, Candidates& out) const {
+  // The query word with the fewest postings drives; its readings are visited best first.
+  std::vector<TermCandidate> driver;
+  size_t driver_postings = SIZE_MAX;
+  for (const std::string& word : words) {
+    std::vector<TermCandidate> readings = Readings(word);
+    const size_t postings = words.size() > 1 ? PostingCount(readings, kDriverCountCap) : 0;
+    if (postings < driver_postings) {
+      driver = std::move(readings);
+      driver_postings = postings;
+    }
+  }
+  const size_t budget = static_cast<size_t>(std::max(0, options_.search_candidates));
+  // Exact whole names (display or company) first, however common their words are.
+  if (uint32_t whole = fields_.Find(absl::StrJoin(words, " ")); whole != kNone) {
+    out.AddFirst(field_postings_[whole], budget);
+  }
+  size_t remaining = words.size() > 1 ? budget * 2 : budget;
+  for (const TermCandidate& reading : driver) {
+    if (remaining == 0) break;
+    const uint32_t w = words_.Find(reading.term);
+    if (w == kNone) continue;
+    remaining -= out.AddFirst(word_postings_[w], remaining);
+  }
+}
+
+void SearchIndex::GatherPhones(const std::vector<std::string>& keys, Candidates& out) const {
+  const size_t budget = static_cast<size_t>(std::max(0, options_.search_candidates));
+  for (const std::string& key : keys) {
+    for (const auto* set : {&whole_phones_, &inner_phones_}) {
+      size_t taken = 0;
+      for (auto it = set->lower_bound(std::string_view(key));
+           it != set->end() && taken < budget && StartsWith(Suffix(*it), key); ++it) {
+        const Ordinal ord = static_cast<Ordinal>(*it >> 16);
+        if (!out.Accepts(ord)) continue;
+        out.Add(ord);
+        ++taken;
+      }
+    }
+  }
+}
+
+void SearchIndex::GatherEmails(const std::string& folded, Candidates& out) const {
+  const size_t budget = static_cast<size_t>(std::max(0, options_.search_candidates));
+  const std::string upper = absl::StrCat(folded, kMaxCodePoint);
+  size_t taken = 0;
+  for (auto it = emails_.lower_bound(std::string_view(folded));
+       it != emails_.end() && taken < budget && docs_[*it].email < upper; ++it) {
+    if (!out.Accepts(*it)) continue;
+    out.Add(*it);
+    ++taken;
+  }
+}
+
+SearchIndexResult SearchIndex::Search(const SearchIndexQuery& query) const {
+  return Search(query, [](std::string_view) { return true; });
+}
+
+SearchIndexResult SearchIndex::Search(const SearchIndexQuery& query, Accept accept) const {
+  const std::string folded = text::FoldForMatch(query.query);
+  SearchScorer scorer(folded, phones_.SearchKeys(query.query, query.phone_region),
+                      options_.name_similarity_threshold);
+  Candidates candidates(*this, query.states, accept);
+  GatherPhones(scorer.phone_keys(), candidates);
+  if (scorer.phone_keys().empty() && !scorer.words().empty()) {
+    GatherNames(scorer.words(), candidates);
+  }
+  if (scorer.phone_keys().empty() && folded.find(' ') == std::string::npos && folded.size() >= 2) {
+    GatherEmails(folded, candidates);
+  }
+  SearchIndexResult result;
+  absl::InlinedVector<SearchPhone, 4> phones;
+  for (Ordinal ord : candidates.list()) {
+    const Doc& d = docs_[ord];
+    phones.clear();
+    ForEachPhone(d.phones, [&](int position, std::string_view e164, std::string_view national) {
+      phones.push_back({position, e164, national});
+    });
+    std::vector<ScoredMatch> matches =
+        scorer.Score({d.name == kNone ? "" : fields_.text(d.name),
+                      d.company == kNone ? "" : fields_.text(d.company), phones, d.email});
+    if (matches.empty()) continue;
+    const double score = matches[0].score;
+    result.hits.push_back({std::string(IdOf(ord)), score, std::move(matches)});
+  }
+  auto before = [](const SearchIndexHit& a, const SearchIndexHit& b) {
+    return RelevanceBefore(a.score, a.customer_id, b.score, b.customer_id);
+  };
+  std::sort(result.hits.begin(), result.hits.end(), before);
+  if (query.after) {
+    const auto& [score, id] = *query.after;
+    result.hits.erase(std::remove_if(result.hits.begin(), result.hits.end(),
+                                     [&, &score = score, &id = id](const SearchIndexHit& h) {
+                                       return !RelevanceBefore(score, id, h.score, h.customer_id);
+                                     }),
+                      result.hits.end());
+  }
+  if (query.limit > 0 && result.hits.size() > query.limit) {
+    result.hits.resize(query.limit);
+    result.more = true;
+  }
+  return result;
+}
+
+}  // namespace kelola::customer::domain

@@ -1,0 +1,208 @@
+#pragma once
+
+// The quick-search index of one tenant, in memory (C11; docs/decisions/search-index.md).
+//
+// It answers what the SQL search tables answer today (store/customer_query.cc), with the same
+// candidates, scores and order: the same bounded candidate sources (phone suffixes, the whole
+// name, the readings of the query word with the fewest postings, email prefixes), each visited
+// in customer-id order up to the same budgets, scored by search_scoring.h.
+//
+// Layout: customers get dense uint32 ordinals (reused after removal); folded words map to
+// posting lists of ordinals kept in customer-id order (the SQL tie order, so "the first n that
+// pass the filter" is a prefix scan); trigrams map to vocabulary words (typo candidates); whole
+// name and company fields are interned and carry their own postings; phone national-number
+// suffixes and emails are ordinals in ordered sets compared through the documents.
+//
+// Threading: NOT thread-safe. Const methods (Search, size, bytes) may run concurrently with
+// one another but never with Upsert or Remove; the owner guards the index with a reader/writer
+// lock (absl::Mutex: ReaderLock to search, Lock to write).
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
+#include "customer-svc/domain/search_scoring.h"
+#include "kelola/customer/v1/customer.pb.h"
+#include "libs/phone/phone_normalizer.h"
+
+namespace kelola::customer::domain {
+
+// One customer as search sees it.
+struct SearchDoc {
+  std::string customer_id;
+  int state = v1::CUSTOMER_STATE_ACTIVE;
+  std::string name_words;           // SearchWords(FoldForMatch(display_name)) joined by ' '
+  std::string company_words;        // the same of company_name
+  std::vector<std::string> phones;  // E.164: primary first, then additional phones, none empty
+  std::string email;                // FoldForMatch(email)
+};
+
+// The document of a customer as written, or nullopt when search must not find it (MERGED,
+// ERASED): such a customer is Removed.
+std::optional<SearchDoc> SearchDocOf(const v1::Customer& customer);
+
+struct SearchIndexOptions {
+  // Names whose word trigram similarity reaches this match a query word (typos).
+  double name_similarity_threshold = 0.3;
+  // Bound on the customers each candidate source contributes (CustomerQueryOptions).
+  int search_candidates = 120;
+};
+
+struct SearchIndexQuery {
+  std::string query;                // trimmed (text::TrimmedName), not folded; not empty
+  std::string phone_region = "ID";  // the tenant's default phone region
+  std::vector<int> states = {v1::CUSTOMER_STATE_ACTIVE};  // states shown
+  // Paging in relevance order: only hits after (score, customer id), at most `limit` (0 = all).
+  std::optional<std::pair<double, std::string>> after;
+  size_t limit = 0;
+};
+
+struct SearchIndexHit {
+  std::string customer_id;
+  double score = 0;                  // (0, 1]
+  std::vector<ScoredMatch> matches;  // best first
+};
+
+struct SearchIndexResult {
+  std::vector<SearchIndexHit> hits;  // relevance order (RelevanceBefore)
+  bool more = false;                 // hits were left out by `limit`
+};
+
+class SearchIndex {
+ public:
+  using Accept = absl::FunctionRef<bool(std::string_view customer_id)>;
+
+  explicit SearchIndex(SearchIndexOptions options = {});
+  SearchIndex(const SearchIndex&) = delete;
+  SearchIndex& operator=(const SearchIndex&) = delete;
+
+  // Adds or replaces the customer `doc.customer_id` (after its write committed).
+  void Upsert(const SearchDoc& doc);
+  // Forgets a customer; unknown ids are ignored.
+  void Remove(std::string_view customer_id);
+
+  // Quick search among customers in `query.states` for which `accept` holds (the list filter,
+  // checked as candidates are gathered, as the SQL join does). A phone-like query matches
+  // phones only; others match names, company names and email prefixes.
+  SearchIndexResult Search(const SearchIndexQuery& query, Accept accept) const;
+  SearchIndexResult Search(const SearchIndexQuery& query) const;
+
+  size_t size() const { return live_; }
+  // Bytes held by the index, computed from container capacities (heap blocks rounded up to
+  // 16 bytes, ordered-set nodes estimated); O(customers).
+  size_t bytes() const;
+
+ private:
+  using Ordinal = uint32_t;
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  // Strings with dense ids, found by text; ids of released strings are reused.
+  class StringTable {
+   public:
+    StringTable();
+    uint32_t Find(std::string_view text) const;  // kNone when absent
+    uint32_t Add(std::string_view text);         // the existing id, or a new one
+    void Release(uint32_t id);
+    std::string_view text(uint32_t id) const { return texts_[id]; }
+    size_t capacity() const { return texts_.size(); }
+    size_t bytes() const;
+
+   private:
+    struct Hash {
+      using is_transparent = void;
+      const std::vector<std::string>* texts;
+      size_t operator()(uint32_t id) const;
+      size_t operator()(std::string_view text) const;
+    };
+    struct Eq {
+      using is_transparent = void;
+      const std::vector<std::string>* texts;
+      bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+      bool operator()(uint32_t a, std::string_view b) const { return (*texts)[a] == b; }
+      bool operator()(std::string_view a, uint32_t b) const { return a == (*texts)[b]; }
+    };
+    std::vector<std::string> texts_;
+    std::vector<uint32_t> free_;
+    absl::flat_hash_set<uint32_t, Hash, Eq> by_text_;
+  };
+
+  struct Doc {
+    uint32_t name = kNone;  // fields_ ids
+    uint32_t company = kNone;
+    uint8_t state = 0;
+    bool live = false;
+    std::string phones;  // per phone: e164 length, national length, e164, national
+    std::string email;
+  };
+
+  // Orders ordinals through their documents; `index` is the owning SearchIndex.
+  struct IdLess {
+    const SearchIndex* index;
+    bool operator()(Ordinal a, Ordinal b) const;
+  };
+  struct WordLess {
+    using is_transparent = void;
+    const StringTable* words;
+    bool operator()(uint32_t a, uint32_t b) const { return words->text(a) < words->text(b); }
+    bool operator()(uint32_t a, std::string_view b) const { return words->text(a) < b; }
+    bool operator()(std::string_view a, uint32_t b) const { return a < words->text(b); }
+  };
+  // Phone suffix entries: ordinal << 16 | position << 8 | offset into the national number;
+  // ordered by suffix, customer id, position.
+  struct SuffixLess {
+    using is_transparent = void;
+    const SearchIndex* index;
+    bool operator()(uint64_t a, uint64_t b) const;
+    bool operator()(uint64_t a, std::string_view b) const;
+    bool operator()(std::string_view a, uint64_t b) const;
+  };
+  // Ordinals with an email, ordered by email, customer id.
+  struct EmailLess {
+    using is_transparent = void;
+    const SearchIndex* index;
+    bool operator()(Ordinal a, Ordinal b) const;
+    bool operator()(Ordinal a, std::string_view b) const;
+    bool operator()(std::string_view a, Ordinal b) const;
+  };
+
+  class Candidates;
+
+  void AddEntries(Ordinal ord, const SearchDoc& doc);
+  void RemoveEntries(Ordinal ord);
+  void AddWord(std::string_view word, Ordinal ord);
+  void RemoveWord(uint32_t word, Ordinal ord);
+  std::string_view Suffix(uint64_t entry) const;
+  std::string_view IdOf(Ordinal ord) const { return ids_.text(ord); }
+
+  std::vector<TermCandidate> Readings(const std::string& word) const;
+  void GatherNames(const std::vector<std::string>& words, Candidates& out) const;
+  void GatherPhones(const std::vector<std::string>& keys, Candidates& out) const;
+  void GatherEmails(const std::string& folded, Candidates& out) const;
+  size_t PostingCount(const std::vector<TermCandidate>& readings, size_t cap) const;
+
+  const SearchIndexOptions options_;
+  const phone::PhoneNormalizer phones_;
+  StringTable ids_;  // customer id -> ordinal
+  std::vector<Doc> docs_;
+  size_t live_ = 0;
+  StringTable fields_;  // whole folded names and company names
+  std::vector<uint32_t> field_refs_;
+  std::vector<std::vector<Ordinal>> field_postings_;
+  StringTable words_;  // the vocabulary
+  std::vector<std::vector<Ordinal>> word_postings_;
+  absl::btree_set<uint32_t, WordLess> vocabulary_;                 // words in bytewise order
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> grams_;  // trigram -> words
+  absl::btree_set<uint64_t, SuffixLess> whole_phones_;             // offset 0
+  absl::btree_set<uint64_t, SuffixLess> inner_phones_;             // offsets >= 1
+  absl::btree_set<Ordinal, EmailLess> emails_;
+};
+
+}  // namespace kelola::customer::domain

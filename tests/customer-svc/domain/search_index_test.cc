@@ -1,0 +1,290 @@
+// The in-memory quick-search index of one tenant: name fragments, typos, Thai and Indonesian
+// names, phones typed any way, emails, states and filters, candidate budgets, paging, and
+// upkeep through updates and removals.
+
+#include "customer-svc/domain/search_index.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/phone/phone_normalizer.h"
+
+// Fixtures are aggregates whose trailing members keep their defaults.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace kelola::customer::domain {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+struct Person {
+  std::string id;
+  std::string name;
+  std::vector<std::string> phones;  // as typed
+  std::string email;
+  int state = v1::CUSTOMER_STATE_ACTIVE;
+  std::string company;
+  std::string region = "ID";
+};
+
+SearchDoc DocOf(const Person& p) {
+  static const phone::PhoneNormalizer* const kPhones = new phone::PhoneNormalizer();
+  v1::Customer c;
+  c.set_customer_id(p.id);
+  c.set_display_name(p.name);
+  c.set_company_name(p.company);
+  c.set_email(p.email);
+  c.set_state(static_cast<v1::CustomerState>(p.state));
+  for (size_t i = 0; i < p.phones.size(); ++i) {
+    auto normalized = kPhones->Normalize(p.phones[i], p.region);
+    EXPECT_TRUE(normalized.ok()) << p.phones[i] << ": " << normalized.status();
+    v1::Phone* out = i == 0 ? c.mutable_phone() : c.add_additional_phones();
+    out->set_raw(p.phones[i]);
+    if (normalized.ok()) out->set_e164(normalized->e164);
+  }
+  auto doc = SearchDocOf(c);
+  EXPECT_TRUE(doc.has_value());
+  return doc.value_or(SearchDoc{});
+}
+
+std::vector<Person> Indonesians() {
+  return {
+      {"c01", "Budi Santoso", {"0812-3456-789"}, "budi.santoso@gmail.com"},
+      {"c02", "Siti Nurhaliza", {"0813 9876 5432", "021 555 0123"}, "siti@yahoo.co.id"},
+      {"c03", "Débora Simanjuntak", {"0857-1111-2222"}, ""},
+      {"c04", "Agus Salim", {"0811 2222 3333"}, "agus@example.id", v1::CUSTOMER_STATE_ARCHIVED},
+      {"c05", "Budiman Hartono", {"0878 4444 5555"}, "", 1, "Toko Maju Jaya"},
+      {"c08", "Budi Santosa", {"0812 0000 1111"}, ""},
+  };
+}
+
+std::vector<Person> Thais() {
+  return {{"t01", "สมชาย ใจดี", {"081 234 5678"}, "", 1, "", "TH"},
+          {"t02", "ณัฐวุฒิ ศรีสุข", {"089 765 4321"}, "", 1, "", "TH"},
+          {"t03", "เกษม สุขใจ", {"086 111 2233"}, "", 1, "", "TH"}};
+}
+
+class SearchIndexTest : public ::testing::Test {
+ protected:
+  void Add(const std::vector<Person>& people) {
+    for (const Person& p : people) index_.Upsert(DocOf(p));
+  }
+
+  SearchIndexResult Search(const std::string& q, const std::string& region = "ID") {
+    SearchIndexQuery query;
+    query.query = q;
+    query.phone_region = region;
+    return index_.Search(query);
+  }
+
+  std::vector<std::string> Ids(const std::string& q, const std::string& region = "ID") {
+    std::vector<std::string> ids;
+    for (const auto& h : Search(q, region).hits) ids.push_back(h.customer_id);
+    return ids;
+  }
+
+  SearchIndex index_;
+};
+
+TEST_F(SearchIndexTest, NameFragmentsWhileTyping) {
+  Add(Indonesians());
+  // Exact words before longer words that start with the query.
+  EXPECT_THAT(Ids("bud"), ElementsAre("c01", "c08", "c05"));
+  EXPECT_THAT(Ids("budi"), ElementsAre("c01", "c08", "c05"));
+  EXPECT_THAT(Ids("Budi Santoso"), ElementsAre("c01", "c08"));
+  EXPECT_THAT(Ids("BUDI   SANTOSO  "), ElementsAre("c01", "c08"));
+  const auto exact = Search("Budi Santoso");
+  ASSERT_EQ(exact.hits.size(), 2u);
+  EXPECT_EQ(exact.hits[0].score, 1.0);
+  EXPECT_TRUE(exact.hits[0].matches[0].exact);
+  EXPECT_EQ(exact.hits[0].matches[0].field, v1::SEARCH_FIELD_DISPLAY_NAME);
+  EXPECT_LT(exact.hits[1].score, 1.0);
+  // Company names.
+  const auto company = Search("toko maju");
+  ASSERT_EQ(company.hits.size(), 1u);
+  EXPECT_EQ(company.hits[0].customer_id, "c05");
+  EXPECT_EQ(company.hits[0].matches[0].field, v1::SEARCH_FIELD_COMPANY_NAME);
+  EXPECT_THAT(Ids("zzzz"), IsEmpty());
+}
+
+TEST_F(SearchIndexTest, TyposAndAccents) {
+  Add(Indonesians());
+  EXPECT_THAT(Ids("budi santosa"), ElementsAre("c08", "c01"));
+  EXPECT_THAT(Ids("Simanjuntek"), ElementsAre("c03"));
+  EXPECT_THAT(Ids("Nurhalizah"), ElementsAre("c02"));
+  EXPECT_THAT(Ids("debora"), ElementsAre("c03"));
+  EXPECT_THAT(Ids("DÉBORA simanjuntak"), ElementsAre("c03"));
+}
+
+TEST_F(SearchIndexTest, ThaiNamesMatchInsideWords) {
+  Add(Thais());
+  EXPECT_THAT(Ids("ชาย", "TH"), ElementsAre("t01"));
+  EXPECT_THAT(Ids("สมชาย", "TH"), ElementsAre("t01"));
+  EXPECT_THAT(Ids("ใจดี", "TH"), ElementsAre("t01"));
+  EXPECT_THAT(Ids("วุฒิ", "TH"), ElementsAre("t02"));
+  // A word starting with the query ranks above one only containing it.
+  EXPECT_THAT(Ids("สุข", "TH"), ElementsAre("t03", "t02"));
+  EXPECT_THAT(Ids("สมชาย ใจดี", "TH"), ElementsAre("t01"));
+  EXPECT_THAT(Ids("สม", "TH"), ElementsAre("t01"));
+}
+
+TEST_F(SearchIndexTest, PhonesTypedAnyWay) {
+  Add(Indonesians());
+  for (const std::string q : {"0812-3456-789", "+62 812 3456 789", "628123456789", "08123456789",
+                              "(0812) 3456 789", "0812.3456.789"}) {
+    const auto result = Search(q);
+    ASSERT_FALSE(result.hits.empty()) << q;
+    EXPECT_EQ(result.hits[0].customer_id, "c01") << q;
+    EXPECT_EQ(result.hits[0].score, 1.0) << q;
+    EXPECT_EQ(result.hits[0].matches[0].field, v1::SEARCH_FIELD_PHONE) << q;
+    EXPECT_TRUE(result.hits[0].matches[0].exact) << q;
+    EXPECT_EQ(result.hits[0].matches[0].value, "+628123456789") << q;
+  }
+  EXPECT_EQ(Ids("0812-345")[0], "c01");
+  EXPECT_THAT(Ids("3456"), ElementsAre("c01"));
+  EXPECT_THAT(Ids("6789"), ElementsAre("c01"));
+  EXPECT_THAT(Ids("0812"), ElementsAre("c01", "c08"));
+  const auto additional = Search("021 555 0123");
+  ASSERT_EQ(additional.hits.size(), 1u);
+  EXPECT_EQ(additional.hits[0].customer_id, "c02");
+  EXPECT_EQ(additional.hits[0].matches[0].field, v1::SEARCH_FIELD_ADDITIONAL_PHONE);
+  EXPECT_THAT(Ids("08"), IsEmpty());
+  Add(Thais());
+  for (const std::string q : {"081 234 5678", "+66 81 234 5678", "66812345678", "๐๘๑ ๒๓๔"}) {
+    ASSERT_FALSE(Ids(q, "TH").empty()) << q;
+    EXPECT_EQ(Ids(q, "TH")[0], "t01") << q;
+  }
+}
+
+TEST_F(SearchIndexTest, EmailsByCaseInsensitivePrefix) {
+  Add(Indonesians());
+  const auto exact = Search("BUDI.SANTOSO@GMAIL.COM");
+  ASSERT_EQ(exact.hits.size(), 1u);
+  EXPECT_EQ(exact.hits[0].matches[0].field, v1::SEARCH_FIELD_EMAIL);
+  EXPECT_TRUE(exact.hits[0].matches[0].exact);
+  EXPECT_THAT(Ids("siti@ya"), ElementsAre("c02"));
+  const auto both = Search("siti");
+  ASSERT_EQ(both.hits.size(), 1u);
+  ASSERT_EQ(both.hits[0].matches.size(), 2u);
+  EXPECT_EQ(both.hits[0].matches[0].field, v1::SEARCH_FIELD_DISPLAY_NAME);
+  EXPECT_EQ(both.hits[0].matches[1].field, v1::SEARCH_FIELD_EMAIL);
+  EXPECT_EQ(both.hits[0].matches[1].value, "siti@yahoo.co.id");
+}
+
+TEST_F(SearchIndexTest, StatesAndFilterPredicate) {
+  Add(Indonesians());
+  EXPECT_THAT(Ids("agus"), IsEmpty());
+  SearchIndexQuery query;
+  query.query = "agus";
+  query.states = {v1::CUSTOMER_STATE_ACTIVE, v1::CUSTOMER_STATE_ARCHIVED};
+  EXPECT_EQ(index_.Search(query).hits.size(), 1u);
+  query.query = "budi";
+  query.states = {v1::CUSTOMER_STATE_ACTIVE};
+  const auto filtered = index_.Search(query, [](std::string_view id) { return id != "c01"; }).hits;
+  ASSERT_EQ(filtered.size(), 2u);
+  EXPECT_EQ(filtered[0].customer_id, "c08");
+  // Merged and erased customers have no document.
+  v1::Customer merged;
+  merged.set_customer_id("c09");
+  merged.set_state(v1::CUSTOMER_STATE_MERGED);
+  EXPECT_FALSE(SearchDocOf(merged).has_value());
+}
+
+TEST(SearchIndexBudgetTest, EachSourceTakesTheFirstAcceptedIdsUpToItsBudget) {
+  SearchIndex index({.name_similarity_threshold = 0.3, .search_candidates = 3});
+  for (int i = 9; i >= 0; --i) {
+    index.Upsert(DocOf({absl::StrCat("k", i), absl::StrCat("Wati Nomor", i), {}, ""}));
+  }
+  SearchIndexQuery query;
+  query.query = "wati";
+  std::vector<std::string> ids;
+  for (const auto& h : index.Search(query).hits) ids.push_back(h.customer_id);
+  EXPECT_THAT(ids, ElementsAre("k0", "k1", "k2"));
+  // The filter applies before the budget, as the SQL join does.
+  ids.clear();
+  for (const auto& h : index.Search(query, [](std::string_view id) { return id != "k1"; }).hits) {
+    ids.push_back(h.customer_id);
+  }
+  EXPECT_THAT(ids, ElementsAre("k0", "k2", "k3"));
+}
+
+TEST_F(SearchIndexTest, PagesAfterTheLastHit) {
+  Add(Indonesians());
+  SearchIndexQuery query;
+  query.query = "budi";
+  query.limit = 2;
+  const auto first = index_.Search(query);
+  ASSERT_EQ(first.hits.size(), 2u);
+  EXPECT_TRUE(first.more);
+  query.after.emplace(first.hits[1].score, first.hits[1].customer_id);
+  const auto second = index_.Search(query);
+  ASSERT_EQ(second.hits.size(), 1u);
+  EXPECT_EQ(second.hits[0].customer_id, "c05");
+  EXPECT_FALSE(second.more);
+}
+
+TEST_F(SearchIndexTest, UpdatesAndRemovalsLeaveNothingBehind) {
+  const size_t empty_bytes = index_.bytes();
+  Add(Indonesians());
+  EXPECT_EQ(index_.size(), 6u);
+  const size_t full_bytes = index_.bytes();
+  EXPECT_GT(full_bytes, empty_bytes);
+  // Renamed, phone dropped, email dropped.
+  index_.Upsert(DocOf({"c01", "Bambang Pamungkas", {}, ""}));
+  EXPECT_EQ(index_.size(), 6u);
+  EXPECT_THAT(Ids("budi"), ElementsAre("c08", "c05"));
+  EXPECT_THAT(Ids("bambang"), ElementsAre("c01"));
+  EXPECT_THAT(Ids("0812-3456-789"), IsEmpty());
+  EXPECT_THAT(Ids("budi.santoso@gmail.com"), IsEmpty());
+  // Archived, then restored.
+  Person archived{"c03", "Débora Simanjuntak", {"0857-1111-2222"}, ""};
+  archived.state = v1::CUSTOMER_STATE_ARCHIVED;
+  index_.Upsert(DocOf(archived));
+  EXPECT_THAT(Ids("debora"), IsEmpty());
+  archived.state = v1::CUSTOMER_STATE_ACTIVE;
+  index_.Upsert(DocOf(archived));
+  EXPECT_THAT(Ids("debora"), ElementsAre("c03"));
+  // Removed: gone from words, typos, phones and emails; unknown ids are ignored.
+  index_.Remove("c01");
+  index_.Remove("c01");
+  index_.Remove("nobody");
+  EXPECT_EQ(index_.size(), 5u);
+  EXPECT_THAT(Ids("bambang"), IsEmpty());
+  EXPECT_THAT(Ids("bambeng"), IsEmpty());
+  // A new customer takes the freed ordinal and is found.
+  index_.Upsert(DocOf({"c10", "Bambang Irawan", {"0812-3456-789"}, "b@x.id"}));
+  EXPECT_THAT(Ids("bambang"), ElementsAre("c10"));
+  EXPECT_THAT(Ids("0812-3456-789"), ElementsAre("c10"));
+  for (const Person& p : Indonesians()) index_.Remove(p.id);
+  index_.Remove("c10");
+  EXPECT_EQ(index_.size(), 0u);
+  EXPECT_THAT(Ids("budi"), IsEmpty());
+  EXPECT_THAT(Ids("siti@ya"), IsEmpty());
+  EXPECT_THAT(Ids("0813"), IsEmpty());
+}
+
+TEST(SearchIndexMemoryTest, WellUnderOneKibPerCustomer) {
+  SearchIndex index;
+  constexpr int kCustomers = 20000;
+  const char* given[] = {"Budi", "Siti", "Agus", "Dewi", "Rina", "Andi", "Putri", "Wahyu"};
+  const char* family[] = {"Santoso", "Wijaya", "Saputra", "Hidayat", "Pratama", "Kusuma"};
+  for (int i = 0; i < kCustomers; ++i) {
+    SearchDoc doc;
+    doc.customer_id = absl::StrCat("0190a3b2-7c4e-7d21-8f3a-", 100000000000 + i);
+    doc.name_words = absl::StrCat(absl::AsciiStrToLower(given[i % 8]), " ",
+                                  absl::AsciiStrToLower(family[i % 6]));
+    doc.phones = {absl::StrCat("+62812", 10000000 + i)};
+    doc.email = absl::StrCat("customer", i, "@gmail.com");
+    index.Upsert(doc);
+  }
+  EXPECT_EQ(index.size(), static_cast<size_t>(kCustomers));
+  EXPECT_LT(index.bytes() / kCustomers, 700u);
+}
+
+}  // namespace
+}  // namespace kelola::customer::domain

@@ -249,7 +249,6 @@ void ErasePosting(std::vector<uint32_t>& postings, uint32_t ord, Less less) {
 }  // namespace
 
 void SearchIndex::AddEntries(Ordinal ord, const SearchDoc& doc) {
-  const IdLess less{this};
   Doc& d = docs_[ord];
   d.live = true;
   d.state = static_cast<uint8_t>(doc.state);
@@ -270,16 +269,25 @@ void SearchIndex::AddEntries(Ordinal ord, const SearchDoc& doc) {
       field_postings_.resize(id + 1);
     }
     ++field_refs_[id];
-    InsertPosting(field_postings_[id], ord, less);
+    AddPosting(field_postings_[id], ord);
     *slot = id;
   }
   ForEachPhone(d.phones, [&](int position, std::string_view, std::string_view national) {
     for (size_t i = 0; i + kMinSuffix <= national.size() && i < 256; ++i) {
       const uint64_t entry = uint64_t{ord} << 16 | uint64_t(position & 0xFF) << 8 | i;
-      (i == 0 ? whole_phones_ : inner_phones_).insert(entry);
+      if (pending_ != nullptr) {
+        (i == 0 ? pending_->whole_phones : pending_->inner_phones).push_back(entry);
+      } else {
+        (i == 0 ? whole_phones_ : inner_phones_).insert(entry);
+      }
     }
   });
-  if (!d.email.empty()) emails_.insert(ord);
+  if (d.email.empty()) return;
+  if (pending_ != nullptr) {
+    pending_->emails.push_back(ord);
+  } else {
+    emails_.insert(ord);
+  }
 }
 
 void SearchIndex::RemoveEntries(Ordinal ord) {
@@ -315,7 +323,51 @@ void SearchIndex::AddWord(std::string_view word, Ordinal ord) {
       if (!StartsWith(gram, "  ")) grams_[gram].push_back(id);
     }
   }
-  InsertPosting(word_postings_[id], ord, IdLess{this});
+  AddPosting(word_postings_[id], ord);
+}
+
+void SearchIndex::AddPosting(std::vector<Ordinal>& postings, Ordinal ord) {
+  if (pending_ != nullptr) {
+    postings.push_back(ord);  // sorted by FinishLoad
+  } else {
+    InsertPosting(postings, ord, IdLess{this});
+  }
+}
+
+void SearchIndex::Load(const std::vector<SearchDoc>& docs) {
+  if (live_ != 0) {
+    for (const SearchDoc& doc : docs) Upsert(doc);
+    return;
+  }
+  Pending pending;
+  pending_ = &pending;
+  std::vector<const SearchDoc*> repeated;  // ids seen before: Upserted once the rest is sorted
+  for (const SearchDoc& doc : docs) {
+    const Ordinal ord = ids_.Find(doc.customer_id);
+    if (ord != kNone && docs_[ord].live) {
+      repeated.push_back(&doc);
+    } else {
+      Upsert(doc);
+    }
+  }
+  pending_ = nullptr;
+  FinishLoad(pending);
+  for (const SearchDoc* doc : repeated) Upsert(*doc);
+}
+
+void SearchIndex::FinishLoad(Pending& pending) {
+  const IdLess less{this};
+  for (auto& postings : word_postings_) std::sort(postings.begin(), postings.end(), less);
+  for (auto& postings : field_postings_) std::sort(postings.begin(), postings.end(), less);
+  // Sorted input goes into the ordered sets at their ends.
+  std::sort(pending.whole_phones.begin(), pending.whole_phones.end(), SuffixLess{this});
+  whole_phones_.insert(pending.whole_phones.begin(), pending.whole_phones.end());
+  std::vector<uint64_t>().swap(pending.whole_phones);
+  std::sort(pending.inner_phones.begin(), pending.inner_phones.end(), SuffixLess{this});
+  inner_phones_.insert(pending.inner_phones.begin(), pending.inner_phones.end());
+  std::vector<uint64_t>().swap(pending.inner_phones);
+  std::sort(pending.emails.begin(), pending.emails.end(), EmailLess{this});
+  emails_.insert(pending.emails.begin(), pending.emails.end());
 }
 
 void SearchIndex::RemoveWord(uint32_t word, Ordinal ord) {

@@ -88,6 +88,9 @@ class SearchIndex {
   void Upsert(const SearchDoc& doc);
   // Forgets a customer; unknown ids are ignored.
   void Remove(std::string_view customer_id);
+  // Adds many customers at once (start-up, a tenant's first search): the same index as
+  // Upserting them in order, built faster by appending and then sorting each structure once.
+  void Load(const std::vector<SearchDoc>& docs);
 
   // Quick search among customers in `query.states` for which `accept` holds (the list filter,
   // checked as candidates are gathered, as the SQL join does). A phone-like query matches
@@ -174,9 +177,17 @@ class SearchIndex {
   };
 
   class Candidates;
+  // Entries appended during Load, sorted when it ends.
+  struct Pending {
+    std::vector<uint64_t> whole_phones;
+    std::vector<uint64_t> inner_phones;
+    std::vector<Ordinal> emails;
+  };
 
   void AddEntries(Ordinal ord, const SearchDoc& doc);
   void RemoveEntries(Ordinal ord);
+  void AddPosting(std::vector<Ordinal>& postings, Ordinal ord);
+  void FinishLoad(Pending& pending);
   void AddWord(std::string_view word, Ordinal ord);
   void RemoveWord(uint32_t word, Ordinal ord);
   std::string_view Suffix(uint64_t entry) const;
@@ -203,6 +214,7 @@ class SearchIndex {
   absl::btree_set<uint64_t, SuffixLess> whole_phones_;             // offset 0
   absl::btree_set<uint64_t, SuffixLess> inner_phones_;             // offsets >= 1
   absl::btree_set<Ordinal, EmailLess> emails_;
+  Pending* pending_ = nullptr;  // set while loading
 };
 
 }  // namespace kelola::customer::domain

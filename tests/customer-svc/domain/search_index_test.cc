@@ -268,6 +268,36 @@ TEST_F(SearchIndexTest, UpdatesAndRemovalsLeaveNothingBehind) {
   EXPECT_THAT(Ids("0813"), IsEmpty());
 }
 
+TEST_F(SearchIndexTest, LoadBuildsWhatUpsertsBuild) {
+  std::vector<SearchDoc> docs;
+  for (const Person& p : Indonesians()) docs.push_back(DocOf(p));
+  for (const Person& p : Thais()) docs.push_back(DocOf(p));
+  docs.push_back(DocOf({"c01", "Bambang Pamungkas", {"0812-3456-789"}, ""}));  // later wins
+  SearchIndex loaded;
+  loaded.Load(docs);
+  for (const SearchDoc& doc : docs) index_.Upsert(doc);
+  EXPECT_EQ(loaded.size(), index_.size());
+  for (const std::string q : {"bud", "budi santosa", "bambang", "simanjuntek", "0812", "3456",
+                              "siti@ya", "สุข", "ชาย", "toko"}) {
+    SearchIndexQuery query;
+    query.query = q;
+    query.states = {v1::CUSTOMER_STATE_ACTIVE, v1::CUSTOMER_STATE_ARCHIVED};
+    const auto a = loaded.Search(query).hits;
+    const auto b = index_.Search(query).hits;
+    ASSERT_EQ(a.size(), b.size()) << q;
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].customer_id, b[i].customer_id) << q;
+      EXPECT_EQ(a[i].score, b[i].score) << q;
+    }
+  }
+  EXPECT_THAT(Ids("bambang"), ElementsAre("c01"));
+  // Loading into a non-empty index upserts.
+  loaded.Load({DocOf({"c20", "Wayan Sudirta", {}, ""})});
+  SearchIndexQuery wayan;
+  wayan.query = "wayan";
+  EXPECT_EQ(loaded.Search(wayan).hits.size(), 1u);
+}
+
 TEST(SearchIndexMemoryTest, WellUnderOneKibPerCustomer) {
   SearchIndex index;
   constexpr int kCustomers = 20000;

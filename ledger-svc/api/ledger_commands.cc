@@ -68,4 +68,50 @@ ApplyCreditCommand ToCommand(const v1::ApplyCreditRequest& req) {
   return cmd;
 }
 
+VoidSaleCommand ToCommand(const v1::VoidSaleRequest& req) {
+  return {req.request_id(), req.sale_id(), req.reason(), req.release_payments_as_credit()};
+}
+
+VoidPaymentCommand ToCommand(const v1::VoidPaymentRequest& req) {
+  return {req.request_id(), req.payment_id(), req.reason()};
+}
+
+RefundSaleCommand ToCommand(const v1::RefundSaleRequest& req) {
+  RefundSaleCommand cmd;
+  cmd.request_id = req.request_id();
+  cmd.sale_id = req.sale_id();
+  cmd.amount = req.amount().amount_minor();
+  cmd.items.assign(req.items().begin(), req.items().end());
+  cmd.reason = req.reason();
+  cmd.settlement = req.settlement();
+  cmd.payout_method = req.payout_method();
+  cmd.store_id = req.store_id();
+  cmd.refund_time_micros = OptionalMicros(req.has_refund_time(), req.refund_time());
+  return cmd;
+}
+
+SetCreditLimitCommand ToCommand(const v1::SetCreditLimitRequest& req) {
+  const v1::CreditLimit& limit = req.credit_limit();
+  SetCreditLimitCommand cmd;
+  cmd.request_id = req.request_id();
+  if (limit.subject_case() == v1::CreditLimit::kCategoryId) {
+    cmd.subject = {LimitSubject::kCategory, limit.category_id()};
+  } else {
+    cmd.subject = {LimitSubject::kCustomer, limit.customer_id()};
+  }
+  cmd.limit = limit.limit().amount_minor();
+  return cmd;
+}
+
+DeleteCreditLimitCommand ToCommand(const v1::DeleteCreditLimitRequest& req) {
+  DeleteCreditLimitCommand cmd;
+  cmd.request_id = req.request_id();
+  if (req.subject_case() == v1::DeleteCreditLimitRequest::kCategoryId) {
+    cmd.subject = {LimitSubject::kCategory, req.category_id()};
+  } else {
+    cmd.subject = {LimitSubject::kCustomer, req.customer_id()};
+  }
+  return cmd;
+}
+
 }  // namespace kelola::ledger::api

@@ -340,7 +340,8 @@ grpc::Status LedgerServiceImpl::VoidSale(grpc::ServerContext* context,
   CheckId(fields, "sale_id", req->sale_id(), true);
   CheckLength(fields, "reason", req->reason(), 500, true);
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
-  return Respond(store_.VoidSale(*ctx, *req), response);
+  return Respond(app_.void_sale.Run(*ctx, api::ToCommand(*req), idempotency::Print(*req)),
+                 response);
 }
 
 grpc::Status LedgerServiceImpl::RefundSale(grpc::ServerContext* context,
@@ -395,7 +396,8 @@ grpc::Status LedgerServiceImpl::RefundSale(grpc::ServerContext* context,
             options_.future_tolerance);
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
   if (auto st = money.CurrencyStatus(); !st.ok()) return ToGrpc(st);
-  return Respond(store_.RefundSale(*ctx, *req), response);
+  return Respond(app_.refund_sale.Run(*ctx, api::ToCommand(*req), idempotency::Print(*req)),
+                 response);
 }
 
 grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
@@ -521,7 +523,8 @@ grpc::Status LedgerServiceImpl::VoidPayment(grpc::ServerContext* context,
   CheckId(fields, "payment_id", req->payment_id(), true);
   CheckLength(fields, "reason", req->reason(), 500, true);
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
-  return Respond(store_.VoidPayment(*ctx, *req), response);
+  return Respond(app_.void_payment.Run(*ctx, api::ToCommand(*req), idempotency::Print(*req)),
+                 response);
 }
 
 grpc::Status LedgerServiceImpl::ApplyCredit(grpc::ServerContext* context,
@@ -665,7 +668,8 @@ grpc::Status LedgerServiceImpl::SetCreditLimit(grpc::ServerContext* context,
       return ToGrpc(check.status());
     }
   }
-  return Respond(store_.SetCreditLimit(*ctx, *req), response);
+  return Respond(app_.credit_limits.Set(*ctx, api::ToCommand(*req), idempotency::Print(*req)),
+                 response);
 }
 
 grpc::Status LedgerServiceImpl::DeleteCreditLimit(grpc::ServerContext* context,
@@ -695,7 +699,8 @@ grpc::Status LedgerServiceImpl::DeleteCreditLimit(grpc::ServerContext* context,
     fields.Add("subject", "customer_id or category_id is required");
   }
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
-  return Respond(store_.DeleteCreditLimit(*ctx, *req), response);
+  return Respond(app_.credit_limits.Delete(*ctx, api::ToCommand(*req), idempotency::Print(*req)),
+                 response);
 }
 
 grpc::Status LedgerServiceImpl::GetCreditLimit(grpc::ServerContext* context,

@@ -5,8 +5,11 @@
 // and the tests build them.
 
 #include "ledger-svc/app/apply_credit.h"
+#include "ledger-svc/app/credit_limits.h"
 #include "ledger-svc/app/record_payment.h"
 #include "ledger-svc/app/record_sale.h"
+#include "ledger-svc/app/refund_sale.h"
+#include "ledger-svc/app/void_entry.h"
 #include "ledger-svc/store/ledger_store.h"
 #include "ledger-svc/store/ledger_writer.h"
 #include "libs/clock/clock.h"
@@ -20,11 +23,19 @@ struct LedgerApp {
   LedgerApp(LedgerWriter& writer, const Clock& clock, ids::IdGenerator& ids)
       : record_sale(writer, clock, ids),
         record_payment(writer, clock, ids),
-        apply_credit(writer, clock, ids) {}
+        apply_credit(writer, clock, ids),
+        void_sale(writer, clock, ids),
+        void_payment(writer, clock, ids),
+        refund_sale(writer, clock, ids),
+        credit_limits(writer, clock) {}
 
   RecordSale record_sale;
   RecordPayment record_payment;
   ApplyCredit apply_credit;
+  VoidSale void_sale;
+  VoidPayment void_payment;
+  RefundSale refund_sale;
+  CreditLimits credit_limits;
 };
 
 struct LedgerCore {

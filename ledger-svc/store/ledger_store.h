@@ -63,17 +63,6 @@ class LedgerStore {
                                                         const std::string& request_id,
                                                         const idempotency::Print& print);
 
-  absl::StatusOr<v1::VoidSaleResponse> VoidSale(const LedgerContext& ctx,
-                                                const v1::VoidSaleRequest& request);
-  absl::StatusOr<v1::VoidPaymentResponse> VoidPayment(const LedgerContext& ctx,
-                                                      const v1::VoidPaymentRequest& request);
-  absl::StatusOr<v1::RefundSaleResponse> RefundSale(const LedgerContext& ctx,
-                                                    const v1::RefundSaleRequest& request);
-  absl::StatusOr<v1::SetCreditLimitResponse> SetCreditLimit(
-      const LedgerContext& ctx, const v1::SetCreditLimitRequest& request);
-  absl::StatusOr<v1::DeleteCreditLimitResponse> DeleteCreditLimit(
-      const LedgerContext& ctx, const v1::DeleteCreditLimitRequest& request);
-
   // The ledger's side of customer-svc's delete (C4) and merge (C7) protocols
   // (LedgerInternalService; customer_protocols.cc).
   absl::StatusOr<v1::SealCustomerResponse> SealCustomer(const LedgerContext& ctx,

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
   kelola::ledger::TenantSettingsCache tenants(directory, clock, &ledger.store);
   kelola::ledger::LedgerServiceImpl ledger_service(ledger.store, ledger.app, directory, tenants,
                                                    clock);
-  kelola::ledger::LedgerInternalServiceImpl internal_service(ledger.store, tenants);
+  kelola::ledger::LedgerInternalServiceImpl internal_service(ledger.app.customer_protocols,
+                                                             tenants);
 
   const int code = kelola::server::ServeUntilSignal(
       options, &registry, {&ledger_service, &internal_service, &event_service},

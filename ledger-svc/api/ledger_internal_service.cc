@@ -2,6 +2,7 @@
 
 #include "ledger-svc/api/request_support.h"
 #include "libs/errors/errors.h"
+#include "libs/idempotency/idempotency.h"
 #include "libs/server/request_context.h"
 
 namespace kelola::ledger {
@@ -43,7 +44,9 @@ grpc::Status LedgerInternalServiceImpl::SealCustomer(grpc::ServerContext* contex
   auto ctx = Context(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   if (auto s = CheckSealRequest(*request); !s.ok()) return ToGrpc(s);
-  return Respond(store_.SealCustomer(*ctx, *request), response);
+  return Respond(protocols_.Seal(*ctx, {request->seal_id(), request->customer_id()},
+                                 idempotency::Print(*request)),
+                 response);
 }
 
 grpc::Status LedgerInternalServiceImpl::UnsealCustomer(grpc::ServerContext* context,
@@ -52,7 +55,9 @@ grpc::Status LedgerInternalServiceImpl::UnsealCustomer(grpc::ServerContext* cont
   auto ctx = Context(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
   if (auto s = CheckSealRequest(*request); !s.ok()) return ToGrpc(s);
-  return Respond(store_.UnsealCustomer(*ctx, *request), response);
+  return Respond(protocols_.Unseal(*ctx, {request->seal_id(), request->customer_id()},
+                                   idempotency::Print(*request)),
+                 response);
 }
 
 grpc::Status LedgerInternalServiceImpl::ReassignCustomerHistory(
@@ -71,7 +76,9 @@ grpc::Status LedgerInternalServiceImpl::ReassignCustomerHistory(
                                 {{"customer_id", request->source_customer_id()}},
                                 {{"target_customer_id", "must differ from source_customer_id"}}));
   }
-  return Respond(store_.ReassignCustomerHistory(*ctx, *request), response);
+  const ReassignCommand cmd{request->merge_operation_id(), request->source_customer_id(),
+                            request->target_customer_id()};
+  return Respond(protocols_.Reassign(*ctx, cmd, idempotency::Print(*request)), response);
 }
 
 }  // namespace kelola::ledger

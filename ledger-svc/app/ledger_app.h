@@ -6,6 +6,7 @@
 
 #include "ledger-svc/app/apply_credit.h"
 #include "ledger-svc/app/credit_limits.h"
+#include "ledger-svc/app/customer_protocols.h"
 #include "ledger-svc/app/record_payment.h"
 #include "ledger-svc/app/record_sale.h"
 #include "ledger-svc/app/refund_sale.h"
@@ -27,7 +28,8 @@ struct LedgerApp {
         void_sale(writer, clock, ids),
         void_payment(writer, clock, ids),
         refund_sale(writer, clock, ids),
-        credit_limits(writer, clock) {}
+        credit_limits(writer, clock),
+        customer_protocols(writer, clock) {}
 
   RecordSale record_sale;
   RecordPayment record_payment;
@@ -36,6 +38,7 @@ struct LedgerApp {
   VoidPayment void_payment;
   RefundSale refund_sale;
   CreditLimits credit_limits;
+  CustomerProtocols customer_protocols;
 };
 
 struct LedgerCore {
@@ -43,9 +46,7 @@ struct LedgerCore {
   // transaction per write on `db`.
   LedgerCore(db::Database& db, const Clock& clock, ids::IdGenerator& ids,
              events::EventNotifier* notifier, db::TransactionRunner* runner)
-      : writer(db, clock, notifier, runner),
-        store(db, clock, ids, writer),
-        app(writer, clock, ids) {}
+      : writer(db, clock, notifier, runner), store(db, clock), app(writer, clock, ids) {}
 
   LedgerWriter writer;
   LedgerStore store;

@@ -1,8 +1,9 @@
 #pragma once
 
-// Internal to ledger-svc/store: the SQL over the ledger's entries shared by the writes
-// (ledger_store.cc) and the reads (ledger_reads.cc) of LedgerStore. Derived amounts are
-// sums over insert-only entries, computed in SQL; see docs/decisions/ledger-model.md.
+// The SQL over the ledger's entries, taking a transaction and plain values: the steps of
+// the writes (the app layer's use cases, app/, running them through LedgerWriter) and of
+// the reads (ledger_reads.cc). Derived amounts are sums over insert-only entries, computed
+// in SQL; see docs/decisions/ledger-model.md.
 
 #include <cstdint>
 #include <functional>

@@ -1,75 +1,23 @@
 #include "ledger-svc/store/ledger_store.h"
 
-#include <algorithm>
-#include <map>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
-#include "kelola/ledger/v1/events.pb.h"
 #include "ledger-svc/domain/filter_terms.h"
 #include "ledger-svc/domain/listing.h"
-#include "ledger-svc/domain/sale_eligibility.h"
-#include "ledger-svc/domain/sale_math.h"
-#include "ledger-svc/store/directory_projection.h"
 #include "ledger-svc/store/ledger_entries.h"
-#include "ledger-svc/store/ledger_writer.h"
 #include "libs/errors/errors.h"
 #include "libs/time/time.h"
 
 namespace kelola::ledger {
 
-using entries::AppendEvent;
-using entries::BuildPayment;
-using entries::BuildSale;
-using entries::BumpAndRecord;
-using entries::Bytes;
-using entries::CheckOpen;
-using entries::ComputeStats;
-using entries::CreditSources;
-using entries::CustomerRow;
-using entries::DayStartMicros;
-using entries::DayText;
 using entries::Err;
-using entries::FindPayment;
-using entries::FindSale;
 using entries::FindStoredResponse;
-using entries::GetPaymentFacts;
-using entries::GetSaleFacts;
-using entries::InsertAllocation;
-using entries::InsertPayment;
-using entries::InsertVoid;
-using entries::kPaymentSelect;
-using entries::kPaymentUnallocated;
-using entries::kSaleOutstanding;
-using entries::kSaleSelect;
-using entries::kSaleStatus;
-using entries::LoadAllocations;
-using entries::LoadRefunds;
-using entries::LoadVoidInfo;
-using entries::LockCustomer;
-using entries::LockCustomerForSale;
-using entries::M;
-using entries::Micros;
-using entries::NetAllocationsBySale;
-using entries::NextCounter;
-using entries::OpenSales;
-using entries::ParseDay;
-using entries::PaymentFacts;
-using entries::PaymentFactsFromRow;
-using entries::Position;
 using entries::Row;
-using entries::RunIdempotent;
-using entries::SaleFacts;
-using entries::SaleFactsFromRow;
-using entries::SetTime;
-using entries::StatsDelta;
-using entries::ToDate;
 using entries::Transaction;
 using entries::Value;
 

@@ -1,13 +1,11 @@
 #pragma once
 
-// The ledger's repository: every write is one database transaction that checks the
-// request_id, appends the new entries (never updating an entry in place), recomputes
-// the customer's statistics with ledger_version + 1 and appends the event to the
-// outbox. Requests reaching the store are already validated field by field
-// (api/ledger_service.cc); the store checks what needs the database (existence,
-// outstanding amounts, credit, limits).
+// The ledger's reads: entries, balances, statistics, receivables and credit limits, each
+// in one read-only snapshot; the stored responses of earlier writes; the tenant settings
+// kept for when customer-svc cannot answer. The writes are the app layer's use cases
+// (app/), each one transaction through LedgerWriter (ledger_writer.h) over the
+// statements of ledger_entries.h and entry_writes.h.
 
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,15 +14,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "kelola/ledger/v1/ledger_internal_service.pb.h"
 #include "kelola/ledger/v1/ledger_service.pb.h"
-#include "ledger-svc/domain/customer_directory.h"
-#include "ledger-svc/store/entry_numbers.h"
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
-#include "libs/events/outbox.h"
 #include "libs/idempotency/idempotency.h"
-#include "libs/ids/ids.h"
 
 namespace kelola::ledger {
 
@@ -47,13 +40,9 @@ struct StoredTenantSettings {
   std::string ledger_currency;
 };
 
-class LedgerWriter;
-
 class LedgerStore {
  public:
-  // Writes go through `writes` (ledger_writer.h). Reads use `db` directly.
-  LedgerStore(db::Database& db, const Clock& clock, ids::IdGenerator& ids, LedgerWriter& writes)
-      : db_(db), writes_(writes), clock_(clock), ids_(ids) {}
+  LedgerStore(db::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
   // The stored response of an earlier write with this request_id, if any (nullopt when
   // none); ALREADY_EXISTS REQUEST_ID_REUSED when its content differed. `rpc` names the
@@ -62,15 +51,6 @@ class LedgerStore {
                                                         absl::string_view rpc,
                                                         const std::string& request_id,
                                                         const idempotency::Print& print);
-
-  // The ledger's side of customer-svc's delete (C4) and merge (C7) protocols
-  // (LedgerInternalService; customer_protocols.cc).
-  absl::StatusOr<v1::SealCustomerResponse> SealCustomer(const LedgerContext& ctx,
-                                                        const v1::SealCustomerRequest& request);
-  absl::StatusOr<v1::UnsealCustomerResponse> UnsealCustomer(
-      const LedgerContext& ctx, const v1::UnsealCustomerRequest& request);
-  absl::StatusOr<v1::ReassignCustomerHistoryResponse> ReassignCustomerHistory(
-      const LedgerContext& ctx, const v1::ReassignCustomerHistoryRequest& request);
 
   absl::StatusOr<v1::Sale> GetSale(const LedgerContext& ctx, const std::string& sale_id,
                                    v1::SaleView view);
@@ -121,9 +101,7 @@ class LedgerStore {
  private:
   absl::CivilDay Today(const LedgerContext& ctx) const;
   db::Database& db_;
-  LedgerWriter& writes_;
   const Clock& clock_;
-  ids::IdGenerator& ids_;
   size_t max_page_bytes_ = kDefaultMaxPageBytes;
 };
 

@@ -136,7 +136,8 @@ void LedgerApiTest::Start() {
   tenants_ = std::make_unique<TenantSettingsCache>(directory_, clock_, &ledger_core_->store);
   service_ = std::make_unique<LedgerServiceImpl>(ledger_core_->store, ledger_core_->app, directory_,
                                                  *tenants_, clock_);
-  internal_service_ = std::make_unique<LedgerInternalServiceImpl>(ledger_core_->store, *tenants_);
+  internal_service_ =
+      std::make_unique<LedgerInternalServiceImpl>(ledger_core_->app.customer_protocols, *tenants_);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

@@ -11,6 +11,7 @@
 // the deadline of the call being served.
 
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
+#include "ledger-svc/api/ledger_validation.h"
 #include "ledger-svc/api/request_support.h"
 #include "ledger-svc/api/tenant_settings_cache.h"
 #include "ledger-svc/app/ledger_app.h"
@@ -85,7 +86,9 @@ class LedgerServiceImpl final : public v1::LedgerService::Service {
  private:
   // Tenant and principal of the call with the tenant's currency and time zone.
   absl::StatusOr<LedgerContext> Context(const grpc::ServerContext& context);
-  // The checks of a write before the store runs it (tenant settings into `ctx`, fields).
+  // When client times may be, by the server clock.
+  api::TimeRules Times() const { return {clock_.Now(), options_.future_tolerance}; }
+  // The checks of a write before it runs (tenant settings into `ctx`, fields).
   absl::Status CheckSale(const grpc::ServerContext& context, LedgerContext& ctx,
                          const v1::RecordSaleRequest& req);
   absl::Status CheckPayment(const grpc::ServerContext& context, LedgerContext& ctx,

@@ -1,5 +1,6 @@
 #include "ledger-svc/api/ledger_service.h"
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -77,6 +78,31 @@ std::vector<std::string> AllocatedSales(const Allocations& allocations) {
   std::vector<std::string> ids;
   for (const auto& a : allocations) ids.push_back(a.sale_id());
   return ids;
+}
+
+// GetCreditLimit's answer from the customer's own limit and its category's: the one that
+// applies (the customer's own first) and what is left of it above `balance`.
+void AnswerLimits(const std::optional<v1::CreditLimit>& own,
+                  const std::optional<v1::CreditLimit>& category, const type::v1::Money& balance,
+                  const std::string& currency, v1::GetCreditLimitResponse& response) {
+  *response.mutable_balance() = balance;
+  const v1::CreditLimit* effective = nullptr;
+  if (own.has_value()) {
+    *response.mutable_credit_limit() = *own;
+    effective = &*own;
+    response.set_effective_source(v1::CREDIT_LIMIT_SOURCE_CUSTOMER);
+  } else if (category.has_value()) {
+    effective = &*category;
+    response.set_effective_source(v1::CREDIT_LIMIT_SOURCE_CATEGORY);
+  } else {
+    response.set_effective_source(v1::CREDIT_LIMIT_SOURCE_NONE);
+  }
+  if (effective == nullptr) return;
+  *response.mutable_effective_limit() = effective->limit();
+  auto* available = response.mutable_available_credit();
+  available->set_currency_code(currency);
+  const int64_t left = effective->limit().amount_minor() - balance.amount_minor();
+  available->set_amount_minor(left > 0 ? left : 0);
 }
 
 }  // namespace
@@ -470,27 +496,8 @@ grpc::Status LedgerServiceImpl::GetCreditLimit(grpc::ServerContext* context,
   }
   auto balances = store_.GetBalances(*ctx, {req->customer_id()});
   if (!balances.ok()) return ToGrpc(balances.status());
-  const auto& balance = (*balances)[0].balance();
   response->set_category_id(category);
-  *response->mutable_balance() = balance;
-  const v1::CreditLimit* effective = nullptr;
-  if (own->has_value()) {
-    *response->mutable_credit_limit() = **own;
-    effective = &**own;
-    response->set_effective_source(v1::CREDIT_LIMIT_SOURCE_CUSTOMER);
-  } else if (cat.has_value()) {
-    effective = &*cat;
-    response->set_effective_source(v1::CREDIT_LIMIT_SOURCE_CATEGORY);
-  } else {
-    response->set_effective_source(v1::CREDIT_LIMIT_SOURCE_NONE);
-  }
-  if (effective != nullptr) {
-    *response->mutable_effective_limit() = effective->limit();
-    auto* available = response->mutable_available_credit();
-    available->set_currency_code(ctx->currency);
-    const int64_t left = effective->limit().amount_minor() - balance.amount_minor();
-    available->set_amount_minor(left > 0 ? left : 0);
-  }
+  AnswerLimits(*own, cat, (*balances)[0].balance(), ctx->currency, *response);
   return grpc::Status::OK;
 }
 

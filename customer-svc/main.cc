@@ -12,6 +12,7 @@
 #include "customer-svc/store/directory_store.h"
 #include "customer-svc/store/ledger_stats_feed.h"
 #include "customer-svc/store/migrations.h"
+#include "customer-svc/store/search_index_cache.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/clock/clock.h"
 #include "libs/config/config.h"
@@ -30,6 +31,9 @@ ABSL_FLAG(std::string, group_commit, "auto",
           "share one durable commit among concurrent writes (never acknowledged before it): "
           "on, off, or auto (on for SQLite, off for PostgreSQL)");
 ABSL_FLAG(int, group_commit_max_batch, 128, "most writes in one shared commit");
+ABSL_FLAG(int64_t, search_index_memory_mb, 2048,
+          "memory for the tenants' quick-search indexes; above it the coldest tenants' indexes "
+          "are dropped (loaded again on their next search)");
 ABSL_FLAG(absl::Duration, resume_interval, absl::Seconds(2),
           "how often unfinished merges and abandoned deletes are resumed");
 ABSL_FLAG(absl::Duration, abandoned_delete_after, absl::Minutes(2),
@@ -74,7 +78,18 @@ int main(int argc, char** argv) {
   if (*grouped) directory_options.writer = &group_commit;
   auto directory =
       kelola::customer::store::NewSqlDirectoryStore(*db, clock, outbox, directory_options);
-  kelola::customer::store::CustomerQuery query(clock);
+  // Quick search from memory: each tenant's index is loaded on its first search and follows
+  // the directory's own events (search_index_cache.h).
+  kelola::customer::store::SearchIndexCacheOptions index_options;
+  const int64_t index_mb = absl::GetFlag(FLAGS_search_index_memory_mb);
+  if (index_mb < 1) {
+    kelola::config::Die("--search_index_memory_mb",
+                        absl::InvalidArgumentError("must be at least 1"));
+  }
+  index_options.memory_budget_bytes = static_cast<size_t>(index_mb) << 20;
+  kelola::customer::store::SearchIndexCache search_indexes(*db, clock, index_options);
+  search_indexes.Start();
+  kelola::customer::store::CustomerQuery query(clock, {}, &search_indexes);
   kelola::customer::api::CustomerQueryHandlers queries(*directory, query);
 
   kelola::customer::api::CustomerImporter importer(*directory, ids, phones);
@@ -115,7 +130,8 @@ int main(int argc, char** argv) {
       options, &registry,
       {&customer_service, &category_service, &tenant_service, &internal_service, &event_service},
       [&] { return db->Ping(); },
-      {[&] { notifier.Shutdown(); }, [&] { stats_feed.Stop(); }, [&] { resumer.Stop(); }});
+      {[&] { notifier.Shutdown(); }, [&] { stats_feed.Stop(); }, [&] { resumer.Stop(); },
+       [&] { search_indexes.Stop(); }});
   // After the server has finished its calls: events of writes that were still committing
   // are numbered too, not left staged until the next start.
   sequencer.Stop();

@@ -48,6 +48,9 @@ constexpr int kMaxQueryChars = 200;
 
 std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
+// Customer ids bound in one IN (...) list.
+constexpr size_t kIdsPerStatement = 500;
+
 bool IsPg(const db::Transaction& tx) { return tx.dialect() == db::Dialect::kPostgres; }
 // Bytewise comparison of text on PostgreSQL (SQLite's default BINARY already is).
 const char* CollC(const db::Transaction& tx) { return IsPg(tx) ? " COLLATE \"C\"" : ""; }
@@ -673,9 +676,8 @@ absl::StatusOr<std::optional<CustomerStatsRecord>> GetStats(db::Transaction& tx,
 absl::StatusOr<absl::flat_hash_map<std::string, CustomerStatsRecord>> GetStatsOf(
     db::Transaction& tx, absl::string_view tenant, const std::vector<std::string>& customer_ids) {
   absl::flat_hash_map<std::string, CustomerStatsRecord> out;
-  constexpr size_t kChunk = 500;
-  for (size_t begin = 0; begin < customer_ids.size(); begin += kChunk) {
-    const size_t end = std::min(customer_ids.size(), begin + kChunk);
+  for (size_t begin = 0; begin < customer_ids.size(); begin += kIdsPerStatement) {
+    const size_t end = std::min(customer_ids.size(), begin + kIdsPerStatement);
     std::vector<Value> params = {std::string(tenant)};
     for (size_t i = begin; i < end; ++i) params.push_back(customer_ids[i]);
     auto rows = tx.Query(absl::StrCat("SELECT s.customer_id, ", kStatsColumns,
@@ -762,8 +764,9 @@ absl::Status RemoveFromIndex(db::Transaction& tx, absl::string_view tenant_view,
 
 // --- CustomerQuery ---
 
-CustomerQuery::CustomerQuery(const Clock& clock, CustomerQueryOptions options)
-    : clock_(clock), options_(options) {}
+CustomerQuery::CustomerQuery(const Clock& clock, CustomerQueryOptions options,
+                             SearchIndexCache* index)
+    : clock_(clock), options_(options), index_(index) {}
 
 namespace {
 
@@ -1124,58 +1127,16 @@ absl::StatusOr<std::vector<TermCandidate>> CandidateTerms(const SearchContext& s
   return candidates.Best();
 }
 
-}  // namespace
-
-absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::string_view tenant_view,
-                                                 const SearchOptions& options) const {
-  const std::string tenant(tenant_view);
-  auto trimmed = text::TrimmedName(Sv(options.query), kMaxQueryChars);
-  if (!trimmed.ok()) {
-    return errors::Error(absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
-                         "query must hold 1-200 characters", {},
-                         {{"query", "must hold 1-200 characters of text"}});
-  }
-  auto filter = domain::ParseListFilter(options.filter);
-  if (!filter.ok()) return filter.status();
-  auto page_size = domain::ListPageSize(options.page_size, domain::kSearchDefaultPageSize,
-                                        domain::kSearchMaxPageSize);
-  if (!page_size.ok()) return page_size.status();
-  const std::vector<int64_t> states = StatesOf(*filter, options.show_archived);
-  const std::string folded = text::FoldForMatch(Sv(*trimmed));
-  // Relevance (empty order_by) or one of the list orders over the matching customers.
-  std::optional<ListOrder> order;
-  if (!options.order_by.empty()) {
-    auto parsed = domain::ParseListOrder(options.order_by);
-    if (!parsed.ok()) return parsed.status();
-    order = *parsed;
-  }
-  const std::string binding = absl::StrCat(
-      "search\x1f", folded, "\x1f", filter->Canonical(), "\x1f", absl::StrJoin(states, ","), "\x1f",
-      options.phone_region, "\x1f", order ? order->Canonical() : "relevance");
-
-  FilterContext ctx;
-  // The last hit of the previous page: relevance score or sort key, and id.
-  std::optional<Ranked> after;
-  if (!options.page_token.empty()) {
-    auto values = domain::DecodeKeysetToken(options.page_token, "search", tenant, binding);
-    if (!values.ok()) return values.status();
-    Ranked last;
-    bool ok = values->size() == 4 && ContextFromValues(*values, &ctx);
-    if (ok && !order) ok = ParseDoubleBits((*values)[2], &last.score);
-    if (ok && order && !SortOf(*order).text_key) ok = absl::SimpleAtoi((*values)[2], &last.int_key);
-    if (!ok) return InvalidToken();
-    last.text_key = (*values)[2];
-    last.id = (*values)[3];
-    after = std::move(last);
-  } else {
-    auto first = FirstPageContext(tx, tenant, *filter, clock_.Now());
-    if (!first.ok()) return first.status();
-    ctx = *first;
-  }
-  const SearchContext sc{tx, tenant, states, *filter, ctx, options_.name_similarity_threshold};
+// The SQL search: candidates from the search tables, each source bounded, scored from
+// customer_query_docs.
+absl::StatusOr<std::vector<SearchHit>> SqlHits(const SearchContext& sc,
+                                               const phone::PhoneNormalizer& phone_keys, int budget,
+                                               const std::string& trimmed,
+                                               const std::string& region) {
+  db::Transaction& tx = sc.tx;
+  const std::string& tenant = sc.tenant;
+  const std::string folded = text::FoldForMatch(Sv(trimmed));
   const std::string coll = CollC(tx);
-
-  // 1. Candidates, each source bounded.
   std::vector<std::string> candidates;
   absl::flat_hash_set<std::string> seen;
   auto add = [&](const std::vector<std::string>& ids) {
@@ -1183,8 +1144,7 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
       if (seen.insert(id).second) candidates.push_back(id);
     }
   };
-  const int budget = options_.search_candidates;
-  const std::vector<std::string> keys = phones_.SearchKeys(Sv(*trimmed), Sv(options.phone_region));
+  const std::vector<std::string> keys = phone_keys.SearchKeys(Sv(trimmed), Sv(region));
   for (const auto& key : keys) {
     for (int64_t whole : {1, 0}) {
       auto ids = Postings(sc, "search_phones", "p.whole = ? AND p.suffix >= ? AND p.suffix < ?",
@@ -1266,11 +1226,10 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
     add(*ids);
   }
 
-  // 2. Score every candidate from its index document (no customer data read yet).
+  // Score every candidate from its index document (no customer data read yet).
   std::vector<SearchHit> hits;
-  constexpr size_t kChunk = 500;
-  for (size_t begin = 0; begin < candidates.size(); begin += kChunk) {
-    const size_t end = std::min(candidates.size(), begin + kChunk);
+  for (size_t begin = 0; begin < candidates.size(); begin += kIdsPerStatement) {
+    const size_t end = std::min(candidates.size(), begin + kIdsPerStatement);
     std::vector<Value> params = {tenant};
     for (size_t i = begin; i < end; ++i) params.push_back(candidates[i]);
     auto rows =
@@ -1298,6 +1257,121 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
       hits.push_back(std::move(hit));
     }
   }
+  return hits;
+}
+
+// The search over the tenant's index in memory (search_index_cache.h); nullopt while it is
+// not loaded. Conditions of the filter other than the state are checked per candidate in
+// SQL, where the SQL search joins them.
+absl::StatusOr<std::optional<std::vector<SearchHit>>> IndexedHits(const SearchContext& sc,
+                                                                  SearchIndexCache& index,
+                                                                  const std::string& trimmed,
+                                                                  const std::string& region) {
+  domain::SearchIndexQuery query;
+  query.query = trimmed;
+  query.phone_region = region;
+  query.states.assign(sc.states.begin(), sc.states.end());
+  ListFilter conditions = sc.filter;
+  conditions.state.reset();
+  const bool filtered = conditions.Canonical() != ListFilter().Canonical();
+  std::string sql =
+      absl::StrCat("SELECT 1 FROM customers c", StatsJoin(sc),
+                   " WHERE c.tenant_id = ? AND c.customer_id = ?", StatsJoinCondition(sc));
+  std::vector<Value> params = {sc.tenant, std::string()};
+  AppendFilter(sc.filter, sc.ctx, &sql, &params);
+  absl::Status failed;
+  auto accept = [&](std::string_view id) {
+    if (!filtered) return true;
+    if (!failed.ok()) return false;
+    params[1] = std::string(id);
+    auto rows = sc.tx.Query(sql, params);
+    if (!rows.ok()) failed = rows.status();
+    return rows.ok() && !rows->empty();
+  };
+  auto result = index.Search(sc.tx, sc.tenant, query, accept);
+  if (!result.ok()) return result.status();
+  if (!failed.ok()) return failed;
+  if (!result->has_value()) return std::optional<std::vector<SearchHit>>();
+  std::vector<SearchHit> hits;
+  hits.reserve((*result)->hits.size());
+  for (domain::SearchIndexHit& found : (*result)->hits) {
+    SearchHit& hit = hits.emplace_back();
+    hit.customer_id = std::move(found.customer_id);
+    hit.score = found.score;
+    for (auto& m : found.matches) {
+      hit.matches.push_back({m.field, std::move(m.value), m.exact, m.score});
+    }
+  }
+  return std::optional<std::vector<SearchHit>>(std::move(hits));
+}
+
+}  // namespace
+
+absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::string_view tenant_view,
+                                                 const SearchOptions& options) const {
+  const std::string tenant(tenant_view);
+  auto trimmed = text::TrimmedName(Sv(options.query), kMaxQueryChars);
+  if (!trimmed.ok()) {
+    return errors::Error(absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
+                         "query must hold 1-200 characters", {},
+                         {{"query", "must hold 1-200 characters of text"}});
+  }
+  auto filter = domain::ParseListFilter(options.filter);
+  if (!filter.ok()) return filter.status();
+  auto page_size = domain::ListPageSize(options.page_size, domain::kSearchDefaultPageSize,
+                                        domain::kSearchMaxPageSize);
+  if (!page_size.ok()) return page_size.status();
+  const std::vector<int64_t> states = StatesOf(*filter, options.show_archived);
+  const std::string folded = text::FoldForMatch(Sv(*trimmed));
+  // Relevance (empty order_by) or one of the list orders over the matching customers.
+  std::optional<ListOrder> order;
+  if (!options.order_by.empty()) {
+    auto parsed = domain::ParseListOrder(options.order_by);
+    if (!parsed.ok()) return parsed.status();
+    order = *parsed;
+  }
+  const std::string binding = absl::StrCat(
+      "search\x1f", folded, "\x1f", filter->Canonical(), "\x1f", absl::StrJoin(states, ","), "\x1f",
+      options.phone_region, "\x1f", order ? order->Canonical() : "relevance");
+
+  FilterContext ctx;
+  // The last hit of the previous page: relevance score or sort key, and id.
+  std::optional<Ranked> after;
+  if (!options.page_token.empty()) {
+    auto values = domain::DecodeKeysetToken(options.page_token, "search", tenant, binding);
+    if (!values.ok()) return values.status();
+    Ranked last;
+    bool ok = values->size() == 4 && ContextFromValues(*values, &ctx);
+    if (ok && !order) ok = ParseDoubleBits((*values)[2], &last.score);
+    if (ok && order && !SortOf(*order).text_key) ok = absl::SimpleAtoi((*values)[2], &last.int_key);
+    if (!ok) return InvalidToken();
+    last.text_key = (*values)[2];
+    last.id = (*values)[3];
+    after = std::move(last);
+  } else {
+    auto first = FirstPageContext(tx, tenant, *filter, clock_.Now());
+    if (!first.ok()) return first.status();
+    ctx = *first;
+  }
+  const SearchContext sc{tx, tenant, states, *filter, ctx, options_.name_similarity_threshold};
+
+  // 1. Candidates and their scores: from the tenant's index in memory when it is loaded,
+  // else from the SQL search tables.
+  std::vector<SearchHit> hits;
+  bool from_memory = false;
+  if (index_ != nullptr) {
+    auto found = IndexedHits(sc, *index_, *trimmed, options.phone_region);
+    if (!found.ok()) return found.status();
+    if (found->has_value()) {
+      hits = **std::move(found);
+      from_memory = true;
+    }
+  }
+  if (!from_memory) {
+    auto found = SqlHits(sc, phones_, options_.search_candidates, *trimmed, options.phone_region);
+    if (!found.ok()) return found.status();
+    hits = *std::move(found);
+  }
   // Order: relevance, or the requested list order (keys read for the scored hits only).
   std::vector<Ranked> ranked(hits.size());
   for (size_t i = 0; i < hits.size(); ++i) {
@@ -1310,8 +1384,8 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
     sort = SortOf(*order);
     absl::flat_hash_map<std::string, Ranked*> by_id;
     for (auto& r : ranked) by_id[r.id] = &r;
-    for (size_t begin = 0; begin < ranked.size(); begin += kChunk) {
-      const size_t end = std::min(ranked.size(), begin + kChunk);
+    for (size_t begin = 0; begin < ranked.size(); begin += kIdsPerStatement) {
+      const size_t end = std::min(ranked.size(), begin + kIdsPerStatement);
       std::vector<Value> params = {tenant};
       for (size_t i = begin; i < end; ++i) params.push_back(ranked[i].id);
       auto rows = tx.Query(
@@ -1392,6 +1466,19 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
         }
       }
     }
+    // A customer removed after the index saw it (PostgreSQL reads each statement afresh) is
+    // left out rather than answered empty.
+    size_t kept = 0;
+    for (size_t i = 0; i < hits.size(); ++i) {
+      if (hits[i].data.empty()) continue;
+      if (kept != i) {
+        hits[kept] = std::move(hits[i]);
+        ranked[kept] = std::move(ranked[i]);
+      }
+      ++kept;
+    }
+    hits.resize(kept);
+    ranked.resize(kept);
   }
   // Only as many results as fit the response budget; the next page continues after the last.
   const size_t keep = FitPage(hits.size(), options.max_page_bytes,

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "customer-svc/store/search_index_cache.h"
 #include "kelola/customer/v1/customer_service.pb.h"
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
@@ -179,7 +180,10 @@ struct CustomerQueryOptions {
 // The read side. Thread-safe (no mutable state); time comes from `clock`.
 class CustomerQuery {
  public:
-  explicit CustomerQuery(const Clock& clock, CustomerQueryOptions options = {});
+  // `index`: the tenants' quick-search indexes in memory (searches fall back to the SQL
+  // search tables while a tenant's index loads); nullptr = always the SQL search.
+  explicit CustomerQuery(const Clock& clock, CustomerQueryOptions options = {},
+                         SearchIndexCache* index = nullptr);
 
   // Quick search over names, phones and email, by relevance or in a list order. Errors:
   // INVALID_ARGUMENT (empty or too long query, negative page_size), INVALID_FILTER,
@@ -201,6 +205,7 @@ class CustomerQuery {
   const Clock& clock_;
   CustomerQueryOptions options_;
   phone::PhoneNormalizer phones_;
+  SearchIndexCache* index_;
 };
 
 }  // namespace kelola::customer::store

@@ -11,14 +11,17 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "customer-svc/domain/list_filter.h"
 #include "customer-svc/store/ledger_stats_feed.h"
 #include "customer-svc/store/migrations.h"
+#include "customer-svc/store/search_index_cache.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kelola/customer/v1/customer.pb.h"
+#include "kelola/customer/v1/events.pb.h"
 #include "kelola/ledger/v1/events.pb.h"
 #include "kelola/type/v1/event.pb.h"
 #include "libs/clock/clock.h"
@@ -26,6 +29,8 @@
 #include "libs/db/migrations.h"
 #include "libs/errors/errors.h"
 #include "libs/events/event_consumer.h"
+#include "libs/events/outbox.h"
+#include "libs/events/outbox_sequencer.h"
 #include "libs/phone/phone_normalizer.h"
 #include "libs/testing/postgres_environment.h"
 #include "libs/testing/temp_dir.h"
@@ -81,6 +86,22 @@ std::unique_ptr<db::Database> OpenDatabase(const std::string& driver, testing::T
   return *std::move(db);
 }
 
+// What every write of a customer does for search: its SQL search entries and a customer
+// event in the outbox (which the in-memory indexes follow).
+absl::Status Reindex(db::Transaction& tx, const std::string& tenant, const std::string& id) {
+  static const events::Outbox* const kOutbox = new events::Outbox(RealClock::Get(), nullptr);
+  if (absl::Status s = IndexCustomer(tx, tenant, id); !s.ok()) return s;
+  v1::CustomerArchived payload;  // any customer event: the index re-reads the row
+  payload.set_customer_id(id);
+  events::NewEvent event;
+  event.tenant_id = tenant;
+  event.aggregate_type = "customer";
+  event.aggregate_id = id;
+  event.aggregate_version = 1;
+  event.payload = &payload;
+  return kOutbox->Append(tx, event);
+}
+
 absl::Status Insert(db::Transaction& tx, const std::string& tenant, const Fixture& f) {
   static const phone::PhoneNormalizer* const kPhones = new phone::PhoneNormalizer();
   v1::Customer c;
@@ -120,7 +141,40 @@ absl::Status Insert(db::Transaction& tx, const std::string& tenant, const Fixtur
          normalized[i].national_significant_number});
     if (!n.ok()) return n.status();
   }
-  return IndexCustomer(tx, tenant, f.id);
+  return Reindex(tx, tenant, f.id);
+}
+
+// Renames an active customer, its phones and email dropped from its data (the caller
+// reindexes).
+absl::Status Rename(db::Transaction& tx, const std::string& tenant, const std::string& id,
+                    const std::string& name) {
+  v1::Customer c;
+  c.set_customer_id(id);
+  c.set_display_name(name);
+  c.set_state(v1::CUSTOMER_STATE_ACTIVE);
+  return tx
+      .Execute(
+          "UPDATE customers SET display_name = ?, name_folded = ?, data = ? WHERE tenant_id = ? "
+          "AND customer_id = ?",
+          {name, text::FoldForMatch(Sv(name)), db::Bytes{c.SerializeAsString()}, tenant, id})
+      .status();
+}
+
+// Moves a customer to `state` (column and data), as archive, restore and erase do.
+absl::Status SetState(db::Transaction& tx, const std::string& tenant, const std::string& id,
+                      v1::CustomerState state) {
+  auto rows =
+      tx.Query("SELECT data FROM customers WHERE tenant_id = ? AND customer_id = ?", {tenant, id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return absl::NotFoundError(id);
+  v1::Customer c;
+  if (!c.ParseFromString((*rows)[0].GetBytes(0))) return absl::InternalError("corrupt data");
+  c.set_state(state);
+  auto n =
+      tx.Execute("UPDATE customers SET state = ?, data = ? WHERE tenant_id = ? AND customer_id = ?",
+                 {static_cast<int64_t>(state), db::Bytes{c.SerializeAsString()}, tenant, id});
+  if (!n.ok()) return n.status();
+  return Reindex(tx, tenant, id);
 }
 
 CustomerStatsRecord Stats(int64_t spent, int64_t count, int64_t balance,
@@ -171,17 +225,25 @@ std::vector<Fixture> ThaiFixture() {
   return {a, b, c};
 }
 
+// Parameter: "<driver>" searches through the SQL search tables, "<driver>/memory" through
+// the tenants' indexes in memory (SearchIndexCache), which must answer the same.
 class CustomerQueryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     auto dir = testing::TempDir::Create("kelola-query");
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = *std::move(dir);
-    db_ = OpenDatabase(GetParam(), *dir_, "customers");
+    db_ = OpenDatabase(driver(), *dir_, "customers");
     ASSERT_NE(db_, nullptr);
-    query_ = std::make_unique<CustomerQuery>(clock_);
+    if (memory()) indexes_ = std::make_unique<SearchIndexCache>(*db_, clock_);
+    query_ = std::make_unique<CustomerQuery>(clock_, CustomerQueryOptions{}, indexes_.get());
   }
 
+  std::string driver() const { return GetParam().substr(0, GetParam().find('/')); }
+  bool memory() const { return GetParam().find("/memory") != std::string::npos; }
+
+  // Writes the customers; in memory mode the tenant's index is (re)loaded afterwards, and
+  // later changes reach it through their events.
   void Seed(const std::string& tenant, const std::vector<Fixture>& fixtures) {
     absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
       for (const auto& f : fixtures) {
@@ -190,6 +252,11 @@ class CustomerQueryTest : public ::testing::TestWithParam<std::string> {
       return absl::OkStatus();
     });
     ASSERT_TRUE(s.ok()) << s;
+    if (memory()) {
+      s = indexes_->Load(tenant);
+      ASSERT_TRUE(s.ok()) << s;
+      loaded_.insert(tenant);
+    }
   }
 
   void SetStats(const std::string& tenant, const std::string& id, const CustomerStatsRecord& st) {
@@ -198,9 +265,16 @@ class CustomerQueryTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(s.ok()) << s;
   }
 
+  // In memory mode on PostgreSQL, every other search first has the staged events numbered,
+  // so that catch-ups read both numbered and staged events.
   absl::StatusOr<SearchPage> Search(const std::string& query, SearchOptions options = {},
                                     const std::string& tenant = "t1") {
     options.query = query;
+    if (memory() && driver() == "postgres" && searches_ % 2 == 1) {
+      auto numbered = events::OutboxSequencer(*db_, nullptr).RunOnce();
+      if (!numbered.ok()) return numbered.status();
+    }
+    const int64_t served = memory() ? indexes_->stats().searches : 0;
     absl::StatusOr<SearchPage> out;
     absl::Status s = db_->InTransaction(
         [&](db::Transaction& tx) {
@@ -209,6 +283,10 @@ class CustomerQueryTest : public ::testing::TestWithParam<std::string> {
         },
         {.read_only = true});
     if (!s.ok()) return s;
+    ++searches_;
+    if (out.ok() && loaded_.contains(tenant)) {
+      EXPECT_EQ(indexes_->stats().searches, served + 1) << "not answered from memory: " << query;
+    }
     return out;
   }
 
@@ -267,6 +345,9 @@ class CustomerQueryTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<testing::TempDir> dir_;
   std::unique_ptr<db::Database> db_;
   FakeClock clock_{kNow};
+  std::unique_ptr<SearchIndexCache> indexes_;  // memory mode
+  absl::flat_hash_set<std::string> loaded_;    // tenants whose index was loaded
+  int searches_ = 0;
   std::unique_ptr<CustomerQuery> query_;
 };
 
@@ -385,13 +466,8 @@ TEST_P(CustomerQueryTest, ArchivedHiddenUnlessAskedMergedAndErasedNever) {
   EXPECT_TRUE(SearchIds("rina", archived).empty());
   EXPECT_TRUE(SearchIds("0815 8888 9999", archived).empty());
   // Restoring c04 (state change + IndexCustomer) makes it visible by default.
-  absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
-    auto n = tx.Execute(
-        "UPDATE customers SET state = 1 WHERE tenant_id = 't1' AND customer_id = "
-        "'c04'");
-    if (!n.ok()) return n.status();
-    return IndexCustomer(tx, "t1", "c04");
-  });
+  absl::Status s = db_->InTransaction(
+      [&](db::Transaction& tx) { return SetState(tx, "t1", "c04", v1::CUSTOMER_STATE_ACTIVE); });
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_THAT(SearchIds("agus"), ElementsAre("c04"));
 }
@@ -399,25 +475,20 @@ TEST_P(CustomerQueryTest, ArchivedHiddenUnlessAskedMergedAndErasedNever) {
 TEST_P(CustomerQueryTest, ReindexAndRemoveFollowChanges) {
   Seed("t1", SearchFixture());
   absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
-    v1::Customer c;
-    c.set_customer_id("c01");
-    c.set_display_name("Bambang Pamungkas");
-    auto n = tx.Execute(
-        "UPDATE customers SET display_name = ?, name_folded = ?, data = ? WHERE tenant_id = 't1' "
-        "AND customer_id = 'c01'",
-        {c.display_name(), text::FoldForMatch("Bambang Pamungkas"),
-         db::Bytes{c.SerializeAsString()}});
+    if (absl::Status r = Rename(tx, "t1", "c01", "Bambang Pamungkas"); !r.ok()) return r;
+    auto n =
+        tx.Execute("DELETE FROM customer_phones WHERE tenant_id = 't1' AND customer_id = 'c01'");
     if (!n.ok()) return n.status();
-    n = tx.Execute("DELETE FROM customer_phones WHERE tenant_id = 't1' AND customer_id = 'c01'");
-    if (!n.ok()) return n.status();
-    return IndexCustomer(tx, "t1", "c01");
+    return Reindex(tx, "t1", "c01");
   });
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_THAT(SearchIds("budi"), ElementsAre("c08", "c05"));
   EXPECT_THAT(SearchIds("bambang"), ElementsAre("c01"));
   EXPECT_TRUE(SearchIds("0812-3456-789").empty());
   EXPECT_TRUE(SearchIds("budi.santoso@gmail.com").empty());
-  s = db_->InTransaction([&](db::Transaction& tx) { return RemoveFromIndex(tx, "t1", "c01"); });
+  // Erased: the write's IndexCustomer removes every search entry (RemoveFromIndex).
+  s = db_->InTransaction(
+      [&](db::Transaction& tx) { return SetState(tx, "t1", "c01", v1::CUSTOMER_STATE_ERASED); });
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_TRUE(SearchIds("bambang").empty());
   // The vocabulary keeps no word of a removed customer (erasure, C17).
@@ -603,7 +674,7 @@ TEST_P(CustomerQueryTest, ReplayMigrationRewritesStatsFromTheNewestEvent) {
   auto dir = testing::TempDir::Create("kelola-replay");
   ASSERT_TRUE(dir.ok());
   std::string url = absl::StrCat("sqlite:", (*dir)->path(), "/old.db");
-  if (GetParam() != "sqlite") {
+  if (driver() != "sqlite") {
     auto created = testing::SharedPostgres()->CreateUniqueDatabase("replay");
     ASSERT_TRUE(created.ok()) << created.status();
     url = *created;
@@ -1030,7 +1101,7 @@ TEST_P(CustomerQueryTest, ConcurrentIndexingKeepsVocabularyConsistent) {
             auto n = tx.Execute("DELETE FROM customers WHERE tenant_id = 't1' AND customer_id = ?",
                                 {id});
             if (!n.ok()) return n.status();
-            return IndexCustomer(tx, "t1", id);  // a missing row is removed from the index
+            return Reindex(tx, "t1", id);  // a missing row is removed from the index
           });
           if (!s.ok()) ++failures;
         }
@@ -1058,7 +1129,90 @@ TEST_P(CustomerQueryTest, ConcurrentIndexingKeepsVocabularyConsistent) {
   EXPECT_EQ(SearchIds("budi").size(), 17u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Drivers, CustomerQueryTest, ::testing::Values("sqlite", "postgres"));
+// --- Search from memory (SearchIndexCache) ---
+
+// The ids a search through `query` answers for tenant `tenant`.
+std::vector<std::string> IdsOf(db::Database& db, const CustomerQuery& query,
+                               const std::string& tenant, const std::string& text) {
+  std::vector<std::string> ids;
+  SearchOptions options;
+  options.query = text;
+  absl::Status s = db.InTransaction(
+      [&](db::Transaction& tx) {
+        auto page = query.Search(tx, tenant, options);
+        if (!page.ok()) return page.status();
+        for (const auto& h : page->hits) ids.push_back(h.customer_id);
+        return absl::OkStatus();
+      },
+      {.read_only = true});
+  EXPECT_TRUE(s.ok()) << text << ": " << s;
+  return ids;
+}
+
+// Two replicas, each with its own indexes over the one database: a customer written through
+// one is found by the other at once (its search first applies the events committed before
+// it; on PostgreSQL also those the sequencer has not numbered yet), and so are renames and
+// erasures.
+TEST_P(CustomerQueryTest, MemoryIndexesOfReplicasFollowEachOthersWrites) {
+  if (!memory()) GTEST_SKIP() << "memory mode only";
+  Seed("t1", SearchFixture());
+  SearchIndexCache other(*db_, clock_);
+  ASSERT_TRUE(other.Load("t1").ok());
+  const CustomerQuery other_query(clock_, {}, &other);
+  absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
+    return Insert(tx, "t1", {"n01", "Wulan Sari", {"0896 1234 0000"}, "", 1, "", 1});
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(IdsOf(*db_, other_query, "t1", "wulan"), ElementsAre("n01"));
+  EXPECT_THAT(IdsOf(*db_, other_query, "t1", "0896 1234 0000"), ElementsAre("n01"));
+  EXPECT_THAT(SearchIds("wulan"), ElementsAre("n01"));  // numbered first on PostgreSQL
+  s = db_->InTransaction([&](db::Transaction& tx) {
+    if (absl::Status r = Rename(tx, "t1", "n01", "Wulan Anggraini"); !r.ok()) return r;
+    return Reindex(tx, "t1", "n01");
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(IdsOf(*db_, other_query, "t1", "anggraini"), ElementsAre("n01"));
+  EXPECT_TRUE(IdsOf(*db_, other_query, "t1", "0896 1234 0000").empty());
+  s = db_->InTransaction(
+      [&](db::Transaction& tx) { return SetState(tx, "t1", "n01", v1::CUSTOMER_STATE_ERASED); });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(IdsOf(*db_, other_query, "t1", "anggraini").empty());
+  EXPECT_TRUE(SearchIds("anggraini").empty());
+  EXPECT_EQ(other.stats().searches, 5);
+  EXPECT_EQ(other.stats().customers, SearchFixture().size() - 2);  // merged and erased left out
+}
+
+// Under a memory budget that holds one tenant, loading a second drops the colder one; its
+// next search is answered from SQL while it loads again in the background, and the one
+// after that from memory.
+TEST_P(CustomerQueryTest, MemoryBudgetDropsTheColdestTenant) {
+  if (!memory()) GTEST_SKIP() << "memory mode only";
+  Seed("t1", SearchFixture());
+  Seed("t2", {{"x01", "Budi Lain", {"0812-3456-789"}, "budi.santoso@gmail.com"}});
+  SearchIndexCacheOptions options;
+  options.memory_budget_bytes = 1;  // the tenant just used is always kept
+  SearchIndexCache small(*db_, clock_, options);
+  const CustomerQuery small_query(clock_, {}, &small);
+  ASSERT_TRUE(small.Load("t1").ok());
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(small.Load("t2").ok());
+  EXPECT_EQ(small.stats().tenants, 1u);
+  EXPECT_EQ(small.stats().evictions, 1);
+  EXPECT_THAT(IdsOf(*db_, small_query, "t1", "budi"), ElementsAre("c01", "c08", "c05"));
+  EXPECT_EQ(small.stats().searches, 0);  // from SQL; a load of t1 is queued
+  small.Start();
+  small.WaitIdle();
+  EXPECT_THAT(IdsOf(*db_, small_query, "t1", "budi"), ElementsAre("c01", "c08", "c05"));
+  EXPECT_EQ(small.stats().searches, 1);
+  EXPECT_EQ(small.stats().evictions, 2);
+  EXPECT_EQ(small.stats().loads, 3);
+  EXPECT_THAT(IdsOf(*db_, small_query, "t2", "budi"), ElementsAre("x01"));  // from SQL again
+  small.Stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, CustomerQueryTest,
+                         ::testing::Values("sqlite", "postgres", "sqlite/memory",
+                                           "postgres/memory"));
 INSTANTIATE_TEST_SUITE_P(Drivers, ListTest, ::testing::Values("sqlite", "postgres"));
 
 // --- Same results on both drivers ---

@@ -1,0 +1,353 @@
+#include "customer-svc/store/search_index_cache.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "kelola/customer/v1/customer.pb.h"
+#include "kelola/type/v1/event.pb.h"
+#include "libs/events/outbox.h"
+#include "libs/log/log.h"
+
+namespace kelola::customer::store {
+namespace {
+
+using db::Value;
+using ChangedCustomers = absl::flat_hash_map<std::string, std::vector<std::string>>;
+
+constexpr int kLoadChunk = 20000;   // customers read per statement while loading
+constexpr int kIdsChunk = 500;      // ids per IN (...) when re-reading changed customers
+constexpr int kEventsChunk = 2000;  // events read per statement when catching up
+constexpr const char* kCustomerAggregate = "customer";
+
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) absl::StrAppend(&out, i == 0 ? "?" : ", ?");
+  return out;
+}
+
+absl::StatusOr<v1::Customer> ParseCustomer(const db::Row& row, size_t column) {
+  v1::Customer customer;
+  if (!customer.ParseFromString(row.GetBytes(column))) {
+    return absl::InternalError(absl::StrCat("customer ", row.GetText(0), ": corrupt data"));
+  }
+  return customer;
+}
+
+// The search documents of `ids` as stored now; an id without a document (deleted, merged,
+// erased) maps to nullopt.
+absl::StatusOr<std::vector<std::pair<std::string, std::optional<domain::SearchDoc>>>> ReadDocs(
+    db::Transaction& tx, const std::string& tenant, const std::vector<std::string>& ids) {
+  std::vector<std::pair<std::string, std::optional<domain::SearchDoc>>> out;
+  for (size_t begin = 0; begin < ids.size(); begin += kIdsChunk) {
+    const size_t end = std::min(ids.size(), begin + kIdsChunk);
+    std::vector<Value> params = {tenant};
+    for (size_t i = begin; i < end; ++i) params.push_back(ids[i]);
+    auto rows = tx.Query(absl::StrCat("SELECT customer_id, data FROM customers WHERE tenant_id = ? "
+                                      "AND customer_id IN (",
+                                      Placeholders(end - begin), ")"),
+                         params);
+    if (!rows.ok()) return rows.status();
+    absl::flat_hash_map<std::string, std::optional<domain::SearchDoc>> found;
+    for (const db::Row& row : *rows) {
+      auto customer = ParseCustomer(row, 1);
+      if (!customer.ok()) return customer.status();
+      found[row.GetText(0)] = domain::SearchDocOf(*customer);
+    }
+    for (size_t i = begin; i < end; ++i) {
+      auto it = found.find(ids[i]);
+      out.emplace_back(ids[i], it == found.end() ? std::nullopt : std::move(it->second));
+    }
+  }
+  return out;
+}
+
+// Every document of `tenant` search can find, read in customer-id chunks.
+absl::StatusOr<std::vector<domain::SearchDoc>> ReadTenantDocs(db::Transaction& tx,
+                                                              const std::string& tenant) {
+  std::vector<domain::SearchDoc> docs;
+  std::string after;
+  for (;;) {
+    auto rows = tx.Query(
+        "SELECT customer_id, data FROM customers WHERE tenant_id = ? AND customer_id > ? AND "
+        "state NOT IN (?, ?) ORDER BY customer_id LIMIT ?",
+        {tenant, after, static_cast<int64_t>(v1::CUSTOMER_STATE_MERGED),
+         static_cast<int64_t>(v1::CUSTOMER_STATE_ERASED), static_cast<int64_t>(kLoadChunk)});
+    if (!rows.ok()) return rows.status();
+    for (const db::Row& row : *rows) {
+      auto customer = ParseCustomer(row, 1);
+      if (!customer.ok()) return customer.status();
+      if (auto doc = domain::SearchDocOf(*customer)) docs.push_back(*std::move(doc));
+    }
+    if (rows->size() < static_cast<size_t>(kLoadChunk)) return docs;
+    after = rows->back().GetText(0);
+  }
+}
+
+// Customers whose events PostgreSQL's writers have committed but the sequencer has not yet
+// numbered (outbox.h): tenant -> ids. Empty on SQLite, whose events are numbered at commit.
+absl::Status AddStagedCustomers(db::Transaction& tx, ChangedCustomers* ids) {
+  if (tx.dialect() != db::Dialect::kPostgres) return absl::OkStatus();
+  auto rows = tx.Query("SELECT tenant_id, aggregate_id FROM event_staging WHERE aggregate_type = ?",
+                       {std::string(kCustomerAggregate)});
+  if (!rows.ok()) return rows.status();
+  for (const db::Row& row : *rows) (*ids)[row.GetText(0)].push_back(row.GetText(1));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+SearchIndexCache::SearchIndexCache(db::Database& db, const Clock& clock,
+                                   SearchIndexCacheOptions options)
+    : db_(db), clock_(clock), options_(std::move(options)) {}
+
+SearchIndexCache::~SearchIndexCache() { Stop(); }
+
+void SearchIndexCache::Start() {
+  absl::MutexLock lock(&mu_);
+  if (loader_.joinable()) return;
+  stopping_ = false;
+  loader_ = std::thread([this] { LoaderLoop(); });
+}
+
+void SearchIndexCache::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (loader_.joinable()) loader_.join();
+}
+
+absl::StatusOr<std::optional<domain::SearchIndexResult>> SearchIndexCache::Search(
+    db::Transaction& tx, std::string_view tenant_view, const domain::SearchIndexQuery& query,
+    domain::SearchIndex::Accept accept) {
+  TenantPtr t = Find(std::string(tenant_view));
+  if (t == nullptr) return std::optional<domain::SearchIndexResult>();
+  if (absl::Status s = CatchUp(tx); !s.ok()) return s;
+  absl::ReaderMutexLock lock(&t->mu);
+  searches_.fetch_add(1, std::memory_order_relaxed);
+  return std::optional<domain::SearchIndexResult>(t->index.Search(query, accept));
+}
+
+// The tenant's index when ready (marked used); else queues its load and returns nullptr.
+SearchIndexCache::TenantPtr SearchIndexCache::Find(const std::string& tenant) {
+  absl::MutexLock lock(&mu_);
+  auto it = tenants_.find(tenant);
+  if (it != tenants_.end() && it->second->ready) {
+    it->second->last_used = clock_.Now();
+    return it->second;
+  }
+  if (it == tenants_.end() && std::find(queue_.begin(), queue_.end(), tenant) == queue_.end()) {
+    queue_.push_back(tenant);
+  }
+  return nullptr;
+}
+
+absl::Status SearchIndexCache::CatchUp(db::Transaction& tx) {
+  auto head = events::ReadHeadSequence(tx);
+  if (!head.ok()) return head.status();
+  ChangedCustomers changed;
+  if (absl::Status s = AddStagedCustomers(tx, &changed); !s.ok()) return s;
+  absl::MutexLock follow(&follow_mu_);
+  if (applied_ < 0) return absl::OkStatus();  // nothing loaded yet
+  if (*head <= applied_ && changed.empty()) return absl::OkStatus();
+  if (absl::Status s = ReadChanged(tx, applied_, *head, "", &changed); !s.ok()) return s;
+  applied_ = std::max(applied_, *head);
+  for (const auto& [tenant, ids] : changed) {
+    TenantPtr t;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = tenants_.find(tenant);
+      // Not in memory, or still loading: its load reads these changes itself.
+      if (it == tenants_.end() || !it->second->ready) continue;
+      t = it->second;
+    }
+    if (absl::Status s = Apply(tx, tenant, ids, *t); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SearchIndexCache::Load(std::string_view tenant_view) {
+  const std::string tenant(tenant_view);
+  auto t = std::make_shared<Tenant>(options_.index);
+  {
+    absl::MutexLock lock(&mu_);
+    tenants_[tenant] = t;  // not ready: searches answer from SQL, catch-ups pass it by
+  }
+  int64_t loaded_at = 0;  // the event sequence the loaded rows reflect (at least)
+  absl::Status status = db_.InTransaction(
+      [&](db::Transaction& tx) -> absl::Status {
+        auto head = events::ReadHeadSequence(tx);
+        if (!head.ok()) return head.status();
+        loaded_at = *head;
+        auto docs = ReadTenantDocs(tx, tenant);
+        if (!docs.ok()) return docs.status();
+        absl::MutexLock write(&t->mu);
+        t->index.Load(*docs);
+        return absl::OkStatus();
+      },
+      {.read_only = true});
+  if (status.ok()) status = FinishLoad(tenant, loaded_at, *t);
+  absl::MutexLock lock(&mu_);
+  auto it = tenants_.find(tenant);
+  if (!status.ok()) {
+    if (it != tenants_.end() && it->second == t) tenants_.erase(it);
+    return status;
+  }
+  t->ready = true;
+  t->last_used = clock_.Now();
+  ++loads_;
+  EvictOverBudget(tenant);
+  return absl::OkStatus();
+}
+
+// Applies what changed in the tenant between the load's rows and the catch-ups' position,
+// in a later transaction; catch-ups wait meanwhile, so nothing newer is applied before it.
+// The connection is taken before the lock: a catch-up holding the lock already has its own.
+absl::Status SearchIndexCache::FinishLoad(const std::string& tenant, int64_t loaded_at, Tenant& t) {
+  absl::Status status = db_.InTransaction(
+      [&](db::Transaction& tx) -> absl::Status {
+        absl::MutexLock follow(&follow_mu_);
+        if (applied_ < 0) applied_ = loaded_at;
+        ChangedCustomers changed;
+        if (absl::Status s = ReadChanged(tx, loaded_at, applied_, tenant, &changed); !s.ok()) {
+          return s;
+        }
+        return Apply(tx, tenant, changed[tenant], t);
+      },
+      {.read_only = true});
+  if (!status.ok()) return status;
+  const size_t bytes = [&] {
+    absl::ReaderMutexLock read(&t.mu);
+    return t.index.bytes();
+  }();
+  absl::MutexLock lock(&mu_);
+  t.bytes = bytes;
+  return absl::OkStatus();
+}
+
+// The customers of customer events in (after, upto], by tenant (only `tenant` when not
+// empty).
+absl::Status SearchIndexCache::ReadChanged(db::Transaction& tx, int64_t after, int64_t upto,
+                                           const std::string& tenant, ChangedCustomers* out) {
+  while (after < upto) {
+    auto batch = events::ReadEvents(tx, after, kEventsChunk);
+    if (!batch.ok()) return batch.status();
+    if (batch->empty()) break;
+    for (const type::v1::Event& e : *batch) {
+      if (e.sequence() > upto) return absl::OkStatus();
+      after = e.sequence();
+      if (e.aggregate_type() != kCustomerAggregate) continue;
+      if (!tenant.empty() && e.tenant_id() != tenant) continue;
+      (*out)[e.tenant_id()].push_back(e.aggregate_id());
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Re-reads `ids` and puts what search must find of them into the tenant's index.
+absl::Status SearchIndexCache::Apply(db::Transaction& tx, const std::string& tenant,
+                                     std::vector<std::string> ids, Tenant& t) {
+  if (ids.empty()) return absl::OkStatus();
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  auto docs = ReadDocs(tx, tenant, ids);
+  if (!docs.ok()) return docs.status();
+  absl::MutexLock write(&t.mu);
+  for (const auto& [id, doc] : *docs) {
+    if (doc.has_value()) {
+      t.index.Upsert(*doc);
+    } else {
+      t.index.Remove(id);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void SearchIndexCache::EvictOverBudget(const std::string& keep) {
+  for (;;) {
+    size_t total = 0;
+    std::string coldest;
+    absl::Time coldest_use = absl::InfiniteFuture();
+    for (const auto& [tenant, t] : tenants_) {
+      if (!t->ready) continue;
+      total += t->bytes;
+      if (tenant != keep && t->last_used < coldest_use) {
+        coldest = tenant;
+        coldest_use = t->last_used;
+      }
+    }
+    if (total <= options_.memory_budget_bytes || coldest.empty()) return;
+    log::Info("search index: dropped a cold tenant's index for the memory budget",
+              {{"tenant_id", coldest},
+               {"bytes", absl::StrCat(tenants_[coldest]->bytes)},
+               {"budget", absl::StrCat(options_.memory_budget_bytes)}});
+    tenants_.erase(coldest);
+    ++evictions_;
+  }
+}
+
+absl::Status SearchIndexCache::Follow() {
+  return db_.InTransaction([&](db::Transaction& tx) { return CatchUp(tx); }, {.read_only = true});
+}
+
+void SearchIndexCache::LoaderLoop() {
+  for (;;) {
+    std::string tenant;
+    {
+      absl::MutexLock lock(&mu_);
+      auto wake = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
+      mu_.AwaitWithTimeout(absl::Condition(&wake), options_.follow_interval);
+      if (stopping_) return;
+      if (!queue_.empty()) {
+        tenant = queue_.front();
+        queue_.erase(queue_.begin());
+        loading_ = true;
+      }
+    }
+    const absl::Status status = tenant.empty() ? Follow() : Load(tenant);
+    if (!status.ok()) {
+      log::Warn("search index: could not load or follow events",
+                {{"tenant_id", tenant}, {"error", status.ToString()}});
+    }
+    absl::MutexLock lock(&mu_);
+    loading_ = false;
+  }
+}
+
+void SearchIndexCache::WaitIdle() {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return stopping_ || (queue_.empty() && !loading_);
+  };
+  mu_.Await(absl::Condition(&idle));
+}
+
+SearchIndexCacheStats SearchIndexCache::stats() const {
+  SearchIndexCacheStats out;
+  std::vector<TenantPtr> ready;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [tenant, t] : tenants_) {
+      if (!t->ready) continue;
+      ready.push_back(t);
+      out.bytes += t->bytes;
+    }
+    out.loads = loads_;
+    out.searches = searches_.load(std::memory_order_relaxed);
+    out.evictions = evictions_;
+  }
+  out.tenants = ready.size();
+  for (const TenantPtr& t : ready) {
+    absl::ReaderMutexLock read(&t->mu);
+    out.customers += t->index.size();
+  }
+  {
+    absl::MutexLock follow(&follow_mu_);
+    out.applied = applied_;
+  }
+  return out;
+}
+
+}  // namespace kelola::customer::store

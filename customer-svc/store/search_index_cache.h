@@ -1,0 +1,130 @@
+#pragma once
+
+// The quick-search indexes of the tenants in use, in memory (C11, issue 13;
+// docs/decisions/search-index.md, "Serving search from memory").
+//
+// A tenant's domain::SearchIndex is loaded from the database on its first search and kept in
+// step with customer-svc's own event stream (the outbox, `events`): before every search the
+// cache applies the customer events committed since it last looked, re-reading those
+// customers' rows, so a search sees every write committed before it began, on every replica
+// (read-your-writes for any caller, without sticky routing). On PostgreSQL, events that are
+// committed but not yet numbered by the sequencer (`event_staging`) are applied too.
+//
+// Applying is serialized (one catch-up at a time, rows re-read at that moment), so an index
+// only ever moves forward. Tenants are evicted coldest first when the indexes' bytes pass the
+// memory budget; an evicted tenant is loaded again on its next search.
+//
+// Thread-safe.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "customer-svc/domain/search_index.h"
+#include "libs/clock/clock.h"
+#include "libs/db/database.h"
+
+namespace kelola::customer::store {
+
+struct SearchIndexCacheOptions {
+  domain::SearchIndexOptions index;
+  // Above this many bytes of indexes the coldest tenants are dropped (never the one just
+  // used).
+  size_t memory_budget_bytes = size_t{4} << 30;
+  // How often the loader thread applies new events when nobody searches (keeps catch-ups
+  // at search time short).
+  absl::Duration follow_interval = absl::Milliseconds(250);
+};
+
+struct SearchIndexCacheStats {
+  size_t tenants = 0;     // indexes loaded
+  size_t bytes = 0;       // their estimated bytes
+  size_t customers = 0;   // customers in them
+  int64_t applied = 0;    // events applied up to this sequence
+  int64_t loads = 0;      // indexes loaded since start
+  int64_t evictions = 0;  // indexes dropped for the budget
+  int64_t searches = 0;   // searches answered from memory
+};
+
+class SearchIndexCache {
+ public:
+  SearchIndexCache(db::Database& db, const Clock& clock, SearchIndexCacheOptions options = {});
+  ~SearchIndexCache();
+  SearchIndexCache(const SearchIndexCache&) = delete;
+  SearchIndexCache& operator=(const SearchIndexCache&) = delete;
+
+  // Starts / stops the loader thread (background loads, following events when idle).
+  void Start();
+  void Stop();
+
+  // Searches `tenant`'s index after applying the events committed before `tx` began.
+  // nullopt when the index is not loaded yet: its load is queued for the loader thread and
+  // the caller answers from SQL meanwhile. `accept` runs under the index's reader lock.
+  absl::StatusOr<std::optional<domain::SearchIndexResult>> Search(
+      db::Transaction& tx, std::string_view tenant, const domain::SearchIndexQuery& query,
+      domain::SearchIndex::Accept accept);
+
+  // Loads (or reloads) `tenant`'s index now, in its own transaction.
+  absl::Status Load(std::string_view tenant);
+  // Applies the events committed since the last catch-up, in its own transaction.
+  absl::Status Follow();
+  // Blocks until no load is queued or running (tests).
+  void WaitIdle();
+
+  SearchIndexCacheStats stats() const;
+
+ private:
+  struct Tenant {
+    explicit Tenant(const domain::SearchIndexOptions& options) : index(options) {}
+    absl::Mutex mu;  // reader lock to search, writer lock to change the index
+    domain::SearchIndex index ABSL_GUARDED_BY(mu);
+    // Guarded by the cache's mu_:
+    bool ready = false;
+    absl::Time last_used;
+    size_t bytes = 0;  // measured when loaded
+  };
+  using TenantPtr = std::shared_ptr<Tenant>;
+  using ChangedCustomers = absl::flat_hash_map<std::string, std::vector<std::string>>;
+
+  absl::Status CatchUp(db::Transaction& tx) ABSL_LOCKS_EXCLUDED(follow_mu_);
+  absl::Status FinishLoad(const std::string& tenant, int64_t loaded_at, Tenant& t)
+      ABSL_LOCKS_EXCLUDED(follow_mu_);
+  static absl::Status ReadChanged(db::Transaction& tx, int64_t after, int64_t upto,
+                                  const std::string& tenant, ChangedCustomers* out);
+  static absl::Status Apply(db::Transaction& tx, const std::string& tenant,
+                            std::vector<std::string> ids, Tenant& t);
+  TenantPtr Find(const std::string& tenant);
+  void EvictOverBudget(const std::string& keep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LoaderLoop();
+
+  db::Database& db_;
+  const Clock& clock_;
+  const SearchIndexCacheOptions options_;
+
+  // Catch-ups and the end of loads take turns, so rows re-read later are applied later.
+  mutable absl::Mutex follow_mu_;
+  int64_t applied_ ABSL_GUARDED_BY(follow_mu_) = -1;  // -1: not read yet
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, TenantPtr> tenants_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> queue_ ABSL_GUARDED_BY(mu_);  // tenants to load
+  bool loading_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t loads_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t evictions_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<int64_t> searches_{0};
+  std::thread loader_;
+};
+
+}  // namespace kelola::customer::store

@@ -80,16 +80,38 @@ int main(int argc, char** argv) {
       kelola::customer::store::NewSqlDirectoryStore(*db, clock, outbox, directory_options);
   // Quick search from memory: each tenant's index is loaded on its first search and follows
   // the directory's own events (search_index_cache.h).
+  const kelola::customer::store::CustomerQueryOptions query_options;
   kelola::customer::store::SearchIndexCacheOptions index_options;
+  // The same relevance settings as the SQL search, which answers while an index loads.
+  index_options.index.name_similarity_threshold = query_options.name_similarity_threshold;
+  index_options.index.search_candidates = query_options.search_candidates;
   const int64_t index_mb = absl::GetFlag(FLAGS_search_index_memory_mb);
-  if (index_mb < 1) {
+  if (index_mb < 1 || index_mb > (int64_t{1} << 30)) {
     kelola::config::Die("--search_index_memory_mb",
-                        absl::InvalidArgumentError("must be at least 1"));
+                        absl::InvalidArgumentError("must be between 1 and 2^30"));
   }
   index_options.memory_budget_bytes = static_cast<size_t>(index_mb) << 20;
   kelola::customer::store::SearchIndexCache search_indexes(*db, clock, index_options);
   search_indexes.Start();
-  kelola::customer::store::CustomerQuery query(clock, {}, &search_indexes);
+  registry.DeclareGauge("kelola_customer_search_index_tenants",
+                        "tenants whose quick-search index is in memory");
+  registry.DeclareGauge("kelola_customer_search_index_bytes",
+                        "bytes of the quick-search indexes in memory (measured at load)");
+  registry.DeclareGauge("kelola_customer_search_index_customers",
+                        "customers in the quick-search indexes in memory");
+  registry.DeclareGauge("kelola_customer_search_index_evictions",
+                        "indexes dropped for --search_index_memory_mb since start");
+  kelola::server::PeriodicTask index_gauges(absl::Seconds(5), [&] {
+    const auto stats = search_indexes.stats();
+    registry.Set("kelola_customer_search_index_tenants", {}, static_cast<double>(stats.tenants));
+    registry.Set("kelola_customer_search_index_bytes", {}, static_cast<double>(stats.bytes));
+    registry.Set("kelola_customer_search_index_customers", {},
+                 static_cast<double>(stats.customers));
+    registry.Set("kelola_customer_search_index_evictions", {},
+                 static_cast<double>(stats.evictions));
+  });
+  index_gauges.Start();
+  kelola::customer::store::CustomerQuery query(clock, query_options, &search_indexes);
   kelola::customer::api::CustomerQueryHandlers queries(*directory, query);
 
   kelola::customer::api::CustomerImporter importer(*directory, ids, phones);
@@ -131,7 +153,7 @@ int main(int argc, char** argv) {
       {&customer_service, &category_service, &tenant_service, &internal_service, &event_service},
       [&] { return db->Ping(); },
       {[&] { notifier.Shutdown(); }, [&] { stats_feed.Stop(); }, [&] { resumer.Stop(); },
-       [&] { search_indexes.Stop(); }});
+       [&] { index_gauges.Stop(); }, [&] { search_indexes.Stop(); }});
   // After the server has finished its calls: events of writes that were still committing
   // are numbered too, not left staged until the next start.
   sequencer.Stop();

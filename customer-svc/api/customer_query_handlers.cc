@@ -30,7 +30,7 @@ grpc::Status CustomerQueryHandlers::List(grpc::ServerContext* context,
   spec.page_size = request->page_size();
   spec.page_token = request->page_token();
   spec.show_archived = request->show_archived();
-  spec.want_total_size = true;
+  spec.want_total_size = request->include_total_size();
   absl::Status status = store_.Read(caller->tenant_id, [&](store::DirectoryTx& tx) -> absl::Status {
     auto settings = tx.Settings();
     if (!settings.ok()) return settings.status();

@@ -1261,36 +1261,25 @@ absl::StatusOr<std::vector<SearchHit>> SqlHits(const SearchContext& sc,
 }
 
 // The search over the tenant's index in memory (search_index_cache.h); nullopt while it is
-// not loaded. Conditions of the filter other than the state are checked per candidate in
-// SQL, where the SQL search joins them.
+// not loaded, and for a filter with conditions other than the state, which the index does
+// not hold (the SQL search joins them; checking them per candidate would cost a query per
+// posting).
 absl::StatusOr<std::optional<std::vector<SearchHit>>> IndexedHits(const SearchContext& sc,
                                                                   SearchIndexCache& index,
                                                                   const std::string& trimmed,
                                                                   const std::string& region) {
+  ListFilter conditions = sc.filter;
+  conditions.state.reset();
+  if (conditions.Canonical() != ListFilter().Canonical()) {
+    return std::optional<std::vector<SearchHit>>();
+  }
   domain::SearchIndexQuery query;
   query.query = trimmed;
   query.phone_region = region;
   query.states.assign(sc.states.begin(), sc.states.end());
-  ListFilter conditions = sc.filter;
-  conditions.state.reset();
-  const bool filtered = conditions.Canonical() != ListFilter().Canonical();
-  std::string sql =
-      absl::StrCat("SELECT 1 FROM customers c", StatsJoin(sc),
-                   " WHERE c.tenant_id = ? AND c.customer_id = ?", StatsJoinCondition(sc));
-  std::vector<Value> params = {sc.tenant, std::string()};
-  AppendFilter(sc.filter, sc.ctx, &sql, &params);
-  absl::Status failed;
-  auto accept = [&](std::string_view id) {
-    if (!filtered) return true;
-    if (!failed.ok()) return false;
-    params[1] = std::string(id);
-    auto rows = sc.tx.Query(sql, params);
-    if (!rows.ok()) failed = rows.status();
-    return rows.ok() && !rows->empty();
-  };
+  auto accept = [](std::string_view) { return true; };
   auto result = index.Search(sc.tx, sc.tenant, query, accept);
   if (!result.ok()) return result.status();
-  if (!failed.ok()) return failed;
   if (!result->has_value()) return std::optional<std::vector<SearchHit>>();
   std::vector<SearchHit> hits;
   hits.reserve((*result)->hits.size());

@@ -177,7 +177,8 @@ struct CustomerQueryOptions {
   int search_candidates = 120;
 };
 
-// The read side. Thread-safe (no mutable state); time comes from `clock`.
+// The read side. Thread-safe (its own state is immutable; the search indexes are
+// thread-safe); time comes from `clock`.
 class CustomerQuery {
  public:
   // `index`: the tenants' quick-search indexes in memory (searches fall back to the SQL

@@ -122,9 +122,22 @@ void SearchIndexCache::Stop() {
 absl::StatusOr<std::optional<domain::SearchIndexResult>> SearchIndexCache::Search(
     db::Transaction& tx, std::string_view tenant_view, const domain::SearchIndexQuery& query,
     domain::SearchIndex::Accept accept) {
-  TenantPtr t = Find(std::string(tenant_view));
+  const std::string tenant(tenant_view);
+  TenantPtr t = Find(tenant);
   if (t == nullptr) return std::optional<domain::SearchIndexResult>();
-  if (absl::Status s = CatchUp(tx); !s.ok()) return s;
+  if (absl::Status s = CatchUp(tx); !s.ok()) {
+    // Events unreadable now: the SQL search answers; the next catch-up starts from the same
+    // position, so nothing is skipped.
+    log::Warn("search index: could not apply new events; answering from SQL",
+              {{"tenant_id", tenant}, {"error", s.ToString()}});
+    return std::optional<domain::SearchIndexResult>();
+  }
+  {
+    // Dropped or reloaded meanwhile: its catch-up may have passed it by.
+    absl::MutexLock lock(&mu_);
+    auto it = tenants_.find(tenant);
+    if (it == tenants_.end() || it->second != t) return std::optional<domain::SearchIndexResult>();
+  }
   absl::ReaderMutexLock lock(&t->mu);
   searches_.fetch_add(1, std::memory_order_relaxed);
   return std::optional<domain::SearchIndexResult>(t->index.Search(query, accept));
@@ -138,22 +151,25 @@ SearchIndexCache::TenantPtr SearchIndexCache::Find(const std::string& tenant) {
     it->second->last_used = clock_.Now();
     return it->second;
   }
-  if (it == tenants_.end() && std::find(queue_.begin(), queue_.end(), tenant) == queue_.end()) {
+  if (it == tenants_.end() && tenant != popped_ &&
+      std::find(queue_.begin(), queue_.end(), tenant) == queue_.end()) {
     queue_.push_back(tenant);
   }
   return nullptr;
 }
 
 absl::Status SearchIndexCache::CatchUp(db::Transaction& tx) {
-  auto head = events::ReadHeadSequence(tx);
-  if (!head.ok()) return head.status();
+  // Staged events first, then the head: on PostgreSQL an event the sequencer numbers between
+  // the two statements is then in one of them (numbered events become visible together,
+  // above every earlier number).
   ChangedCustomers changed;
   if (absl::Status s = AddStagedCustomers(tx, &changed); !s.ok()) return s;
+  auto head = events::ReadHeadSequence(tx);
+  if (!head.ok()) return head.status();
   absl::MutexLock follow(&follow_mu_);
   if (applied_ < 0) return absl::OkStatus();  // nothing loaded yet
   if (*head <= applied_ && changed.empty()) return absl::OkStatus();
   if (absl::Status s = ReadChanged(tx, applied_, *head, "", &changed); !s.ok()) return s;
-  applied_ = std::max(applied_, *head);
   for (const auto& [tenant, ids] : changed) {
     TenantPtr t;
     {
@@ -163,24 +179,45 @@ absl::Status SearchIndexCache::CatchUp(db::Transaction& tx) {
       if (it == tenants_.end() || !it->second->ready) continue;
       t = it->second;
     }
-    if (absl::Status s = Apply(tx, tenant, ids, *t); !s.ok()) return s;
+    // A snapshot older than the load's rows (SQLite) has nothing newer for this tenant.
+    if (*head < t->loaded_at) continue;
+    if (absl::Status s = Apply(tx, tenant, ids, *t); !s.ok()) {
+      // Dropped rather than left behind: loaded afresh on its next search.
+      log::Warn("search index: could not apply changes; dropping the tenant's index",
+                {{"tenant_id", tenant}, {"error", s.ToString()}});
+      Drop(tenant, t);
+    }
   }
+  applied_ = std::max(applied_, *head);
   return absl::OkStatus();
+}
+
+void SearchIndexCache::Drop(const std::string& tenant, const TenantPtr& t) {
+  TenantPtr dropped;  // freed after the lock is released
+  absl::MutexLock lock(&mu_);
+  auto it = tenants_.find(tenant);
+  if (it == tenants_.end() || it->second != t) return;
+  dropped = std::move(it->second);
+  tenants_.erase(it);
 }
 
 absl::Status SearchIndexCache::Load(std::string_view tenant_view) {
   const std::string tenant(tenant_view);
   auto t = std::make_shared<Tenant>(options_.index);
+  TenantPtr previous;  // a reload's old index, freed after the lock is released
   {
     absl::MutexLock lock(&mu_);
-    tenants_[tenant] = t;  // not ready: searches answer from SQL, catch-ups pass it by
+    TenantPtr& slot = tenants_[tenant];
+    previous = std::move(slot);
+    slot = t;  // not ready: searches answer from SQL, catch-ups pass it by
   }
-  int64_t loaded_at = 0;  // the event sequence the loaded rows reflect (at least)
+  previous.reset();
+  const absl::Time start = clock_.Now();
   absl::Status status = db_.InTransaction(
       [&](db::Transaction& tx) -> absl::Status {
         auto head = events::ReadHeadSequence(tx);
         if (!head.ok()) return head.status();
-        loaded_at = *head;
+        t->loaded_at = *head;
         auto docs = ReadTenantDocs(tx, tenant);
         if (!docs.ok()) return docs.status();
         absl::MutexLock write(&t->mu);
@@ -188,43 +225,45 @@ absl::Status SearchIndexCache::Load(std::string_view tenant_view) {
         return absl::OkStatus();
       },
       {.read_only = true});
-  if (status.ok()) status = FinishLoad(tenant, loaded_at, *t);
-  absl::MutexLock lock(&mu_);
-  auto it = tenants_.find(tenant);
+  if (status.ok()) {
+    absl::ReaderMutexLock read(&t->mu);
+    t->bytes = t->index.bytes();
+  }
+  if (status.ok()) status = FinishLoad(tenant, *t);
   if (!status.ok()) {
-    if (it != tenants_.end() && it->second == t) tenants_.erase(it);
+    Drop(tenant, t);
     return status;
   }
-  t->ready = true;
-  t->last_used = clock_.Now();
+  absl::MutexLock lock(&mu_);
   ++loads_;
+  log::Info("search index: loaded",
+            {{"tenant_id", tenant},
+             {"bytes", absl::StrCat(t->bytes)},
+             {"seconds", absl::StrCat(absl::ToDoubleSeconds(clock_.Now() - start))}});
   EvictOverBudget(tenant);
   return absl::OkStatus();
 }
 
 // Applies what changed in the tenant between the load's rows and the catch-ups' position,
-// in a later transaction; catch-ups wait meanwhile, so nothing newer is applied before it.
+// in a later transaction, and makes the index ready, all while catch-ups wait: nothing
+// newer is applied before it, and no catch-up passes the tenant by after it.
 // The connection is taken before the lock: a catch-up holding the lock already has its own.
-absl::Status SearchIndexCache::FinishLoad(const std::string& tenant, int64_t loaded_at, Tenant& t) {
-  absl::Status status = db_.InTransaction(
+absl::Status SearchIndexCache::FinishLoad(const std::string& tenant, Tenant& t) {
+  return db_.InTransaction(
       [&](db::Transaction& tx) -> absl::Status {
         absl::MutexLock follow(&follow_mu_);
-        if (applied_ < 0) applied_ = loaded_at;
+        if (applied_ < 0) applied_ = t.loaded_at;
         ChangedCustomers changed;
-        if (absl::Status s = ReadChanged(tx, loaded_at, applied_, tenant, &changed); !s.ok()) {
+        if (absl::Status s = ReadChanged(tx, t.loaded_at, applied_, tenant, &changed); !s.ok()) {
           return s;
         }
-        return Apply(tx, tenant, changed[tenant], t);
+        if (absl::Status s = Apply(tx, tenant, changed[tenant], t); !s.ok()) return s;
+        absl::MutexLock lock(&mu_);
+        t.ready = true;
+        t.last_used = clock_.Now();
+        return absl::OkStatus();
       },
       {.read_only = true});
-  if (!status.ok()) return status;
-  const size_t bytes = [&] {
-    absl::ReaderMutexLock read(&t.mu);
-    return t.index.bytes();
-  }();
-  absl::MutexLock lock(&mu_);
-  t.bytes = bytes;
-  return absl::OkStatus();
 }
 
 // The customers of customer events in (after, upto], by tenant (only `tenant` when not
@@ -283,7 +322,7 @@ void SearchIndexCache::EvictOverBudget(const std::string& keep) {
               {{"tenant_id", coldest},
                {"bytes", absl::StrCat(tenants_[coldest]->bytes)},
                {"budget", absl::StrCat(options_.memory_budget_bytes)}});
-    tenants_.erase(coldest);
+    tenants_.erase(coldest);  // its readers keep it alive until they finish
     ++evictions_;
   }
 }
@@ -303,6 +342,7 @@ void SearchIndexCache::LoaderLoop() {
       if (!queue_.empty()) {
         tenant = queue_.front();
         queue_.erase(queue_.begin());
+        popped_ = tenant;  // not queued again before its Load marks it loading
         loading_ = true;
       }
     }
@@ -313,6 +353,7 @@ void SearchIndexCache::LoaderLoop() {
     }
     absl::MutexLock lock(&mu_);
     loading_ = false;
+    popped_.clear();
   }
 }
 

@@ -10,9 +10,10 @@
 // (read-your-writes for any caller, without sticky routing). On PostgreSQL, events that are
 // committed but not yet numbered by the sequencer (`event_staging`) are applied too.
 //
-// Applying is serialized (one catch-up at a time, rows re-read at that moment), so an index
-// only ever moves forward. Tenants are evicted coldest first when the indexes' bytes pass the
-// memory budget; an evicted tenant is loaded again on its next search.
+// Applying is serialized (one catch-up at a time, rows re-read at that moment), and a load
+// becomes ready only after it has applied what changed while it read, so an index only ever
+// moves forward (docs/decisions/search-index.md, "Order"). Tenants are evicted coldest first when
+// the indexes' bytes pass the memory budget; an evicted tenant is loaded again on its next search.
 //
 // Thread-safe.
 
@@ -89,17 +90,20 @@ class SearchIndexCache {
     explicit Tenant(const domain::SearchIndexOptions& options) : index(options) {}
     absl::Mutex mu;  // reader lock to search, writer lock to change the index
     domain::SearchIndex index ABSL_GUARDED_BY(mu);
+    // Set by the load before the index is shared:
+    int64_t loaded_at = 0;  // the events its rows reflect (at least)
+    size_t bytes = 0;       // measured when loaded
     // Guarded by the cache's mu_:
     bool ready = false;
     absl::Time last_used;
-    size_t bytes = 0;  // measured when loaded
   };
   using TenantPtr = std::shared_ptr<Tenant>;
   using ChangedCustomers = absl::flat_hash_map<std::string, std::vector<std::string>>;
 
   absl::Status CatchUp(db::Transaction& tx) ABSL_LOCKS_EXCLUDED(follow_mu_);
-  absl::Status FinishLoad(const std::string& tenant, int64_t loaded_at, Tenant& t)
-      ABSL_LOCKS_EXCLUDED(follow_mu_);
+  absl::Status FinishLoad(const std::string& tenant, Tenant& t) ABSL_LOCKS_EXCLUDED(follow_mu_);
+  // Forgets the tenant's index if it is still `t`.
+  void Drop(const std::string& tenant, const TenantPtr& t) ABSL_LOCKS_EXCLUDED(mu_);
   static absl::Status ReadChanged(db::Transaction& tx, int64_t after, int64_t upto,
                                   const std::string& tenant, ChangedCustomers* out);
   static absl::Status Apply(db::Transaction& tx, const std::string& tenant,
@@ -120,6 +124,7 @@ class SearchIndexCache {
   absl::flat_hash_map<std::string, TenantPtr> tenants_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> queue_ ABSL_GUARDED_BY(mu_);  // tenants to load
   bool loading_ ABSL_GUARDED_BY(mu_) = false;
+  std::string popped_ ABSL_GUARDED_BY(mu_);  // the tenant the loader took off the queue
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t loads_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t evictions_ ABSL_GUARDED_BY(mu_) = 0;

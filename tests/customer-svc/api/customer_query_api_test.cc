@@ -280,7 +280,7 @@ INSTANTIATE_TEST_SUITE_P(Drivers, CustomerStatsApiTest,
 
 // --- ListCustomers.total_size, SearchCustomers.order_by ---
 
-TEST_P(CustomerQueryApiTest, ListTotalSizeCountsEveryMatchOnEveryPage) {
+TEST_P(CustomerQueryApiTest, ListTotalSizeCountsEveryMatchOnEveryPageWhenAsked) {
   for (const char* name : {"Citra", "Adi", "Budi", "Dewi", "Eka"}) MustCreate(name);
   v1::Customer archived = MustCreate("Fajar");
   v1::ArchiveCustomerRequest archive;
@@ -290,6 +290,13 @@ TEST_P(CustomerQueryApiTest, ListTotalSizeCountsEveryMatchOnEveryPage) {
 
   v1::ListCustomersRequest request;
   request.set_page_size(2);
+  {
+    v1::ListCustomersResponse uncounted;  // counted only when asked
+    ASSERT_TRUE(customers_->ListCustomers(Ctx().get(), request, &uncounted).ok());
+    EXPECT_EQ(uncounted.total_size(), 0);
+    EXPECT_EQ(uncounted.customers_size(), 2);
+  }
+  request.set_include_total_size(true);
   std::vector<int> totals;
   int listed = 0;
   do {
@@ -303,6 +310,7 @@ TEST_P(CustomerQueryApiTest, ListTotalSizeCountsEveryMatchOnEveryPage) {
   EXPECT_THAT(totals, ElementsAre(5, 5, 5));  // ACTIVE only, on every page
 
   v1::ListCustomersRequest all;
+  all.set_include_total_size(true);
   all.set_show_archived(true);
   v1::ListCustomersResponse page;
   ASSERT_TRUE(customers_->ListCustomers(Ctx().get(), all, &page).ok());
@@ -394,6 +402,7 @@ TEST_P(LargePagesApiTest, ListPagesAreCutShortAndContinueAfterTheLastCustomer) {
     v1::ListCustomersRequest request;
     request.set_page_size(500);
     request.set_order_by(order_by);
+    request.set_include_total_size(true);
     std::map<std::string, int> seen;
     int pages = 0;
     do {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "ledger-svc/api/ledger_commands.h"
+#include "ledger-svc/api/ledger_queries.h"
 #include "ledger-svc/api/ledger_validation.h"
 #include "ledger-svc/api/request_support.h"
 #include "ledger-svc/domain/sale_math.h"
@@ -78,6 +79,21 @@ std::vector<std::string> AllocatedSales(const Allocations& allocations) {
   std::vector<std::string> ids;
   for (const auto& a : allocations) ids.push_back(a.sale_id());
   return ids;
+}
+
+// A List RPC: the request as the store's query (api/ledger_queries.h), the page `read`
+// returns as the response.
+template <typename Request, typename Response, typename Query, typename Page>
+grpc::Status AnswerList(LedgerStore& store,
+                        absl::StatusOr<Page> (LedgerStore::*read)(const LedgerContext&,
+                                                                  const Query&),
+                        const LedgerContext& ctx, const Request& req, Response* response) {
+  auto query = api::ToQuery(ctx, req);
+  if (!query.ok()) return ToGrpc(query.status());
+  auto page = (store.*read)(ctx, *query);
+  if (!page.ok()) return ToGrpc(page.status());
+  *response = api::ToResponse(ctx, req, *std::move(page));
+  return grpc::Status::OK;
 }
 
 // GetCreditLimit's answer from the customer's own limit and its category's: the one that
@@ -185,7 +201,7 @@ grpc::Status LedgerServiceImpl::ListSales(grpc::ServerContext* context,
   CheckId(fields, "customer_id", req->customer_id(), false);
   if (!v1::SaleView_IsValid(req->view())) fields.Add("view", "unknown view");
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
-  return Respond(store_.ListSales(*ctx, *req), response);
+  return AnswerList(store_, &LedgerStore::ListSales, *ctx, *req, response);
 }
 
 grpc::Status LedgerServiceImpl::VoidSale(grpc::ServerContext* context,
@@ -300,7 +316,7 @@ grpc::Status LedgerServiceImpl::ListPayments(grpc::ServerContext* context,
   errors::FieldErrors fields;
   CheckId(fields, "customer_id", req->customer_id(), false);
   if (!fields.empty()) return ToGrpc(fields.ToStatus());
-  return Respond(store_.ListPayments(*ctx, *req), response);
+  return AnswerList(store_, &LedgerStore::ListPayments, *ctx, *req, response);
 }
 
 grpc::Status LedgerServiceImpl::VoidPayment(grpc::ServerContext* context,
@@ -387,7 +403,7 @@ grpc::Status LedgerServiceImpl::ListReceivables(grpc::ServerContext* context,
                                                 v1::ListReceivablesResponse* response) {
   auto ctx = Context(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
-  return Respond(store_.ListReceivables(*ctx, *req), response);
+  return AnswerList(store_, &LedgerStore::ListReceivables, *ctx, *req, response);
 }
 
 grpc::Status LedgerServiceImpl::GetCustomerLedgerStats(
@@ -506,7 +522,7 @@ grpc::Status LedgerServiceImpl::ListCreditLimits(grpc::ServerContext* context,
                                                  v1::ListCreditLimitsResponse* response) {
   auto ctx = Context(*context);
   if (!ctx.ok()) return ToGrpc(ctx.status());
-  return Respond(store_.ListCreditLimits(*ctx, *req), response);
+  return AnswerList(store_, &LedgerStore::ListCreditLimits, *ctx, *req, response);
 }
 
 }  // namespace kelola::ledger

@@ -1,7 +1,8 @@
 #pragma once
 
 // kelola.ledger.v1.LedgerService: parses and validates requests, maps them to the app
-// layer's commands (writes) or store calls (reads), asks customer-svc (CustomerDirectory)
+// layer's commands (writes, ledger_commands.h), the store's list queries (lists,
+// ledger_queries.h) or store calls (other reads), asks customer-svc (CustomerDirectory)
 // about a customer the ledger's projection of its directory does not hold yet, and
 // converts the status
 // once, with errors::ToGrpcStatus(status, "ledger.kelola.id").

@@ -1,10 +1,11 @@
 #pragma once
 
 // The ledger's reads: entries, balances, statistics, receivables and credit limits, each
-// in one read-only snapshot; the stored responses of earlier writes; the tenant settings
-// kept for when customer-svc cannot answer. The writes are the app layer's use cases
-// (app/), each one transaction through LedgerWriter (ledger_writer.h) over the
-// statements of ledger_entries.h and entry_writes.h.
+// in one read-only snapshot, taking plain values (the lists: the queries of
+// list_queries.h); the stored responses of earlier writes; the tenant settings kept for
+// when customer-svc cannot answer. The writes are the app layer's use cases (app/), each
+// one transaction through LedgerWriter (ledger_writer.h) over the statements of
+// ledger_entries.h and entry_writes.h.
 
 #include <map>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "kelola/ledger/v1/ledger_service.pb.h"
+#include "ledger-svc/store/list_queries.h"
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
 #include "libs/idempotency/idempotency.h"
@@ -55,23 +57,25 @@ class LedgerStore {
   absl::StatusOr<v1::Sale> GetSale(const LedgerContext& ctx, const std::string& sale_id,
                                    v1::SaleView view);
   absl::StatusOr<v1::Payment> GetPayment(const LedgerContext& ctx, const std::string& payment_id);
-  absl::StatusOr<v1::ListSalesResponse> ListSales(const LedgerContext& ctx,
-                                                  const v1::ListSalesRequest& request);
-  absl::StatusOr<v1::ListPaymentsResponse> ListPayments(const LedgerContext& ctx,
-                                                        const v1::ListPaymentsRequest& request);
+  // A page of sales or payments of the query (list_queries.h), kept to the principal's
+  // stores (ctx.stores). A page ends early before its entries reach max_page_bytes.
+  absl::StatusOr<SalePage> ListSales(const LedgerContext& ctx, const SaleListQuery& query);
+  absl::StatusOr<PaymentPage> ListPayments(const LedgerContext& ctx, const PaymentListQuery& query);
   // Balances of several customers in one snapshot, in request order.
   absl::StatusOr<std::vector<v1::CustomerBalance>> GetBalances(
       const LedgerContext& ctx, const std::vector<std::string>& customer_ids);
   absl::StatusOr<v1::CustomerLedgerStats> GetStats(const LedgerContext& ctx,
                                                    const std::string& customer_id);
-  absl::StatusOr<v1::ListReceivablesResponse> ListReceivables(
-      const LedgerContext& ctx, const v1::ListReceivablesRequest& request);
+  // The customers who owe, from their open sales at the principal's stores, with the
+  // totals over every customer that matched. FAILED_PRECONDITION when a sum passes int64.
+  absl::StatusOr<ReceivablePage> ListReceivables(const LedgerContext& ctx,
+                                                 const ReceivableListQuery& query);
   // The subject's own limit (nullopt when none).
   absl::StatusOr<std::optional<v1::CreditLimit>> FindCreditLimit(const LedgerContext& ctx,
                                                                  absl::string_view subject,
                                                                  const std::string& subject_id);
-  absl::StatusOr<v1::ListCreditLimitsResponse> ListCreditLimits(
-      const LedgerContext& ctx, const v1::ListCreditLimitsRequest& request);
+  absl::StatusOr<CreditLimitPage> ListCreditLimits(const LedgerContext& ctx,
+                                                   const CreditLimitListQuery& query);
 
   // The tenant's currency and time zone as customer-svc last reported them (nullopt when
   // never), and storing a newer report. Only for when customer-svc cannot answer.

@@ -21,6 +21,7 @@
 #include "libs/events/event_service.h"
 #include "libs/events/outbox_sequencer.h"
 #include "libs/ids/ids.h"
+#include "libs/log/log.h"
 #include "libs/phone/phone_normalizer.h"
 #include "libs/server/periodic_task.h"
 #include "libs/server/startup.h"
@@ -92,6 +93,11 @@ int main(int argc, char** argv) {
   }
   index_options.memory_budget_bytes = static_cast<size_t>(index_mb) << 20;
   kelola::customer::store::SearchIndexCache search_indexes(*db, clock, index_options);
+  // Built at start for the tenants active lately (in the background; the budget applies).
+  if (absl::Status queued = search_indexes.QueueRecentlyActive(100000, 64); !queued.ok()) {
+    kelola::log::Warn("search index: could not find the recently active tenants",
+                      {{"error", queued.ToString()}});
+  }
   search_indexes.Start();
   registry.DeclareGauge("kelola_customer_search_index_tenants",
                         "tenants whose quick-search index is in memory");

@@ -111,6 +111,34 @@ void SearchIndexCache::Start() {
   loader_ = std::thread([this] { LoaderLoop(); });
 }
 
+absl::Status SearchIndexCache::QueueRecentlyActive(int64_t recent_events, int max_tenants) {
+  std::vector<std::string> tenants;
+  absl::Status status = db_.InTransaction(
+      [&](db::Transaction& tx) -> absl::Status {
+        auto head = events::ReadHeadSequence(tx);
+        if (!head.ok()) return head.status();
+        auto rows = tx.Query(
+            "SELECT tenant_id, MAX(sequence) AS newest FROM events WHERE sequence > ? AND "
+            "aggregate_type = ? GROUP BY tenant_id ORDER BY newest DESC LIMIT ?",
+            {*head - recent_events, std::string(kCustomerAggregate),
+             static_cast<int64_t>(max_tenants)});
+        if (!rows.ok()) return rows.status();
+        for (const db::Row& row : *rows) tenants.push_back(row.GetText(0));
+        return absl::OkStatus();
+      },
+      {.read_only = true});
+  if (!status.ok()) return status;
+  // The most active last: each load marks its tenant used, and the budget drops the
+  // least recently used first.
+  absl::MutexLock lock(&mu_);
+  for (auto it = tenants.rbegin(); it != tenants.rend(); ++it) {
+    if (!tenants_.contains(*it) && std::find(queue_.begin(), queue_.end(), *it) == queue_.end()) {
+      queue_.push_back(*it);
+    }
+  }
+  return absl::OkStatus();
+}
+
 void SearchIndexCache::Stop() {
   {
     absl::MutexLock lock(&mu_);

@@ -76,6 +76,11 @@ class SearchIndexCache {
       db::Transaction& tx, std::string_view tenant, const domain::SearchIndexQuery& query,
       domain::SearchIndex::Accept accept);
 
+  // Queues the loads of the tenants whose customers changed in the last `recent_events`
+  // events (at most `max_tenants`, the most recently active), so that their first search
+  // after a start is already answered from memory.
+  absl::Status QueueRecentlyActive(int64_t recent_events, int max_tenants);
+
   // Loads (or reloads) `tenant`'s index now, in its own transaction.
   absl::Status Load(std::string_view tenant);
   // Applies the events committed since the last catch-up, in its own transaction.

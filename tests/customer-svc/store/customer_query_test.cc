@@ -1244,6 +1244,31 @@ TEST_P(CustomerQueryTest, MemoryIndexesStayExactUnderConcurrentWritesLoadsAndSea
   }
 }
 
+// At start, the tenants whose customers changed lately are loaded in the background,
+// before their first search.
+TEST_P(CustomerQueryTest, MemoryIndexesOfRecentlyActiveTenantsLoadAtStart) {
+  if (!memory()) GTEST_SKIP() << "memory mode only";
+  Seed("t1", SearchFixture());
+  Seed("t2", {{"x01", "Budi Lain", {"0812-3456-789"}, "budi.santoso@gmail.com"}});
+  if (driver() == "postgres") {
+    ASSERT_TRUE(events::OutboxSequencer(*db_, nullptr).RunOnce().ok());
+  }
+  SearchIndexCache restarted(*db_, clock_);
+  const CustomerQuery restarted_query(clock_, {}, &restarted);
+  ASSERT_TRUE(restarted.QueueRecentlyActive(3, 10).ok());  // t2's 1 event and t1's last 2
+  restarted.Start();
+  restarted.WaitIdle();
+  EXPECT_EQ(restarted.stats().tenants, 2u);
+  EXPECT_THAT(IdsOf(*db_, restarted_query, "t1", "budi"), ElementsAre("c01", "c08", "c05"));
+  EXPECT_THAT(IdsOf(*db_, restarted_query, "t2", "budi"), ElementsAre("x01"));
+  EXPECT_EQ(restarted.stats().searches, 2);
+  SearchIndexCache quiet(*db_, clock_);
+  ASSERT_TRUE(quiet.QueueRecentlyActive(1, 10).ok());  // only the newest event's tenant
+  quiet.Start();
+  quiet.WaitIdle();
+  EXPECT_EQ(quiet.stats().tenants, 1u);
+}
+
 // Under a memory budget that holds one tenant, loading a second drops the colder one; its
 // next search is answered from SQL while it loads again in the background, and the one
 // after that from memory.

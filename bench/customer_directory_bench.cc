@@ -320,6 +320,12 @@ class Bench {
   }
 
   absl::Status MeasureExport() {
+    // The peak of the export alone, not of what ran before it (the search index's load).
+    if (!ResetPeakMemory(service_->pid())) {
+      report_.AddNote(
+          "export: the peak resident set could not be reset; its growth includes "
+          "earlier phases");
+    }
     const auto [hwm_before, rss_before] = Memory(service_->pid());
     const absl::Time start = absl::Now();
     v1::ExportCustomersRequest request;

@@ -32,4 +32,11 @@ ProcessMemory MemoryOf(pid_t pid) {
   return memory;
 }
 
+bool ResetPeakMemory(pid_t pid) {
+  std::ofstream out(absl::StrCat("/proc/", pid, "/clear_refs"));
+  out << "5";
+  out.flush();
+  return static_cast<bool>(out);
+}
+
 }  // namespace kelola::bench

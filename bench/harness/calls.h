@@ -24,5 +24,8 @@ struct ProcessMemory {
   int64_t resident_kib = 0;
 };
 ProcessMemory MemoryOf(pid_t pid);
+// Resets the process's peak resident set (VmHWM) to its current one (Linux clear_refs), so a
+// later MemoryOf(pid).peak_kib measures one phase only; false where that is refused.
+bool ResetPeakMemory(pid_t pid);
 
 }  // namespace kelola::bench

@@ -201,11 +201,7 @@ constexpr char kStatsColumns[] =
     "s.total_spent_minor, s.transaction_count, s.balance_minor, s.first_purchase_micros, "
     "s.last_purchase_micros, s.last_activity_micros, s.ledger_version";
 
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) absl::StrAppend(&out, i == 0 ? "?" : ", ?");
-  return out;
-}
+using db::Placeholders;
 
 std::string DoubleBits(double d) {
   uint64_t bits = 0;
@@ -1277,8 +1273,7 @@ absl::StatusOr<std::optional<std::vector<SearchHit>>> IndexedHits(const SearchCo
   query.query = trimmed;
   query.phone_region = region;
   query.states.assign(sc.states.begin(), sc.states.end());
-  auto accept = [](std::string_view) { return true; };
-  auto result = index.Search(sc.tx, sc.tenant, query, accept);
+  auto result = index.Search(sc.tx, sc.tenant, query);
   if (!result.ok()) return result.status();
   if (!result->has_value()) return std::optional<std::vector<SearchHit>>();
   std::vector<SearchHit> hits;

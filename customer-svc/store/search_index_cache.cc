@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "kelola/customer/v1/customer.pb.h"
 #include "kelola/type/v1/event.pb.h"
 #include "libs/events/outbox.h"
@@ -21,11 +20,7 @@ constexpr int kIdsChunk = 500;      // ids per IN (...) when re-reading changed 
 constexpr int kEventsChunk = 2000;  // events read per statement when catching up
 constexpr const char* kCustomerAggregate = "customer";
 
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) absl::StrAppend(&out, i == 0 ? "?" : ", ?");
-  return out;
-}
+using db::Placeholders;
 
 absl::StatusOr<v1::Customer> ParseCustomer(const db::Row& row, size_t column) {
   v1::Customer customer;
@@ -148,8 +143,7 @@ void SearchIndexCache::Stop() {
 }
 
 absl::StatusOr<std::optional<domain::SearchIndexResult>> SearchIndexCache::Search(
-    db::Transaction& tx, std::string_view tenant_view, const domain::SearchIndexQuery& query,
-    domain::SearchIndex::Accept accept) {
+    db::Transaction& tx, std::string_view tenant_view, const domain::SearchIndexQuery& query) {
   const std::string tenant(tenant_view);
   TenantPtr t = Find(tenant);
   if (t == nullptr) return std::optional<domain::SearchIndexResult>();
@@ -168,7 +162,7 @@ absl::StatusOr<std::optional<domain::SearchIndexResult>> SearchIndexCache::Searc
   }
   absl::ReaderMutexLock lock(&t->mu);
   searches_.fetch_add(1, std::memory_order_relaxed);
-  return std::optional<domain::SearchIndexResult>(t->index.Search(query, accept));
+  return std::optional<domain::SearchIndexResult>(t->index.Search(query));
 }
 
 // The tenant's index when ready (marked used); else queues its load and returns nullptr.

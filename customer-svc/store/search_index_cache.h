@@ -71,10 +71,9 @@ class SearchIndexCache {
 
   // Searches `tenant`'s index after applying the events committed before `tx` began.
   // nullopt when the index is not loaded yet: its load is queued for the loader thread and
-  // the caller answers from SQL meanwhile. `accept` runs under the index's reader lock.
+  // the caller answers from SQL meanwhile; also when the events cannot be read.
   absl::StatusOr<std::optional<domain::SearchIndexResult>> Search(
-      db::Transaction& tx, std::string_view tenant, const domain::SearchIndexQuery& query,
-      domain::SearchIndex::Accept accept);
+      db::Transaction& tx, std::string_view tenant, const domain::SearchIndexQuery& query);
 
   // Queues the loads of the tenants whose customers changed in the last `recent_events`
   // events (at most `max_tenants`, the most recently active), so that their first search

@@ -6,7 +6,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "customer-svc/domain/tenant_rules.h"
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/events.pb.h"
@@ -29,10 +28,7 @@ db::Value TextOrNull(const std::string& s) {
   return s;
 }
 
-std::string Placeholders(size_t n) {
-  std::vector<std::string> q(n, "?");
-  return absl::StrJoin(q, ", ");
-}
+using db::Placeholders;
 
 // The phones of a customer with the request field path each came from.
 struct PhoneRef {

@@ -32,6 +32,14 @@ using Value = std::variant<std::monostate, int64_t, double, std::string, Bytes>;
 
 inline Value Null() { return std::monostate{}; }
 
+// "?, ?, ?" for an IN (...) list of n values (n >= 1).
+inline std::string Placeholders(size_t n) {
+  std::string out;
+  out.reserve(n * 3);
+  for (size_t i = 0; i < n; ++i) out.append(i == 0 ? "?" : ", ?");
+  return out;
+}
+
 // One row of a result. Columns are addressed by position, in SELECT order.
 //
 // Cell types: SQLite returns the stored type. PostgreSQL (text result format) returns

@@ -1134,6 +1134,9 @@ TEST_P(CustomerQueryTest, ConcurrentIndexingKeepsVocabularyConsistent) {
 
 // --- Search from memory (SearchIndexCache) ---
 
+// The tests of the indexes in memory themselves: memory mode only.
+class MemorySearchTest : public CustomerQueryTest {};
+
 // The ids a search through `query` answers for tenant `tenant`.
 std::vector<std::string> IdsOf(db::Database& db, const CustomerQuery& query,
                                const std::string& tenant, const std::string& text) {
@@ -1156,8 +1159,7 @@ std::vector<std::string> IdsOf(db::Database& db, const CustomerQuery& query,
 // one is found by the other at once (its search first applies the events committed before
 // it; on PostgreSQL also those the sequencer has not numbered yet), and so are renames and
 // erasures.
-TEST_P(CustomerQueryTest, MemoryIndexesOfReplicasFollowEachOthersWrites) {
-  if (!memory()) GTEST_SKIP() << "memory mode only";
+TEST_P(MemorySearchTest, MemoryIndexesOfReplicasFollowEachOthersWrites) {
   Seed("t1", SearchFixture());
   SearchIndexCache other(*db_, clock_);
   ASSERT_TRUE(other.Load("t1").ok());
@@ -1187,8 +1189,7 @@ TEST_P(CustomerQueryTest, MemoryIndexesOfReplicasFollowEachOthersWrites) {
 
 // Writers change two tenants while their indexes are loaded again and again and searched
 // without pause; afterwards every search answered from memory equals the SQL search's.
-TEST_P(CustomerQueryTest, MemoryIndexesStayExactUnderConcurrentWritesLoadsAndSearches) {
-  if (!memory()) GTEST_SKIP() << "memory mode only";
+TEST_P(MemorySearchTest, MemoryIndexesStayExactUnderConcurrentWritesLoadsAndSearches) {
   Seed("t1", SearchFixture());
   Seed("t2", SearchFixture());
   SearchIndexCache cache(*db_, clock_);
@@ -1246,8 +1247,7 @@ TEST_P(CustomerQueryTest, MemoryIndexesStayExactUnderConcurrentWritesLoadsAndSea
 
 // At start, the tenants whose customers changed lately are loaded in the background,
 // before their first search.
-TEST_P(CustomerQueryTest, MemoryIndexesOfRecentlyActiveTenantsLoadAtStart) {
-  if (!memory()) GTEST_SKIP() << "memory mode only";
+TEST_P(MemorySearchTest, MemoryIndexesOfRecentlyActiveTenantsLoadAtStart) {
   Seed("t1", SearchFixture());
   Seed("t2", {{"x01", "Budi Lain", {"0812-3456-789"}, "budi.santoso@gmail.com"}});
   if (driver() == "postgres") {
@@ -1272,8 +1272,7 @@ TEST_P(CustomerQueryTest, MemoryIndexesOfRecentlyActiveTenantsLoadAtStart) {
 // Under a memory budget that holds one tenant, loading a second drops the colder one; its
 // next search is answered from SQL while it loads again in the background, and the one
 // after that from memory.
-TEST_P(CustomerQueryTest, MemoryBudgetDropsTheColdestTenant) {
-  if (!memory()) GTEST_SKIP() << "memory mode only";
+TEST_P(MemorySearchTest, MemoryBudgetDropsTheColdestTenant) {
   Seed("t1", SearchFixture());
   Seed("t2", {{"x01", "Budi Lain", {"0812-3456-789"}, "budi.santoso@gmail.com"}});
   SearchIndexCacheOptions options;
@@ -1301,6 +1300,8 @@ INSTANTIATE_TEST_SUITE_P(Drivers, CustomerQueryTest,
                          ::testing::Values("sqlite", "postgres", "sqlite/memory",
                                            "postgres/memory"));
 INSTANTIATE_TEST_SUITE_P(Drivers, ListTest, ::testing::Values("sqlite", "postgres"));
+INSTANTIATE_TEST_SUITE_P(Drivers, MemorySearchTest,
+                         ::testing::Values("sqlite/memory", "postgres/memory"));
 
 // --- Same results on both drivers ---
 

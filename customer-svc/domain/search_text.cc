@@ -49,7 +49,10 @@ size_t CodePoints(std::string_view s) {
 }
 
 QueryWord::QueryWord(std::string_view folded)
-    : text(folded), code_points(CodePoints(folded)), trigrams(text::Trigrams(folded)) {}
+    : text(folded),
+      code_points(CodePoints(folded)),
+      trigrams(text::Trigrams(folded)),
+      trigram_codes(text::TrigramCodesOf(folded)) {}
 
 double WordScore(const QueryWord& query, std::string_view w, double threshold) {
   const std::string_view q = query.text;
@@ -59,7 +62,7 @@ double WordScore(const QueryWord& query, std::string_view w, double threshold) {
   const double lw = static_cast<double>(CodePoints(w));
   if (w.size() > q.size() && w.substr(0, q.size()) == q) return 0.6 + 0.3 * lq / lw;
   if (lq >= 3 && w.find(q) != std::string_view::npos) return 0.4 + 0.3 * lq / lw;
-  const double sim = text::TrigramSetSimilarity(query.trigrams, text::Trigrams(w));
+  const double sim = text::TrigramCodeSimilarity(query.trigram_codes, text::TrigramCodesOf(w));
   if (sim >= threshold) return 0.6 * sim;
   return 0;
 }

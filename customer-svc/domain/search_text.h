@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "libs/text/trigram.h"
+
 namespace kelola::customer::domain {
 
 // The words of `folded` (FoldForMatch output): maximal runs of letters, digits and
@@ -31,6 +33,7 @@ struct QueryWord {
   std::string text;
   size_t code_points = 0;
   std::vector<std::string> trigrams;  // text::Trigrams
+  text::TrigramCodes trigram_codes;   // the same, as text::TrigramCodesOf
 };
 
 double WordScore(const QueryWord& q, std::string_view w, double threshold);

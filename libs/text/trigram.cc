@@ -82,12 +82,45 @@ std::vector<std::string> SubstringTrigrams(std::string_view folded) {
   return out;
 }
 
-double TrigramSetSimilarity(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+TrigramCodes TrigramCodesOf(std::string_view folded) {
+  // The padded windows of Trigrams(), kept as a rolling pair of the word's last two code
+  // points: "  w0", " w0 w1", ..., "w(n-2) w(n-1) " (a one-code-point word: "  w0", " w0 ").
+  constexpr uint64_t kSpace = ' ';
+  auto code = [](uint64_t a, uint64_t b, uint64_t c) { return a << 42 | b << 21 | c; };
+  TrigramCodes out;
+  uint64_t first = kSpace, second = kSpace;
+  bool in_word = false;
+  const auto* s = reinterpret_cast<const uint8_t*>(folded.data());
+  const int32_t length = static_cast<int32_t>(folded.size());
+  for (int32_t i = 0; i < length;) {
+    UChar32 c;
+    U8_NEXT(s, i, length, c);
+    if (IsWordChar(c)) {
+      out.push_back(code(first, second, static_cast<uint64_t>(c)));
+      first = second;
+      second = static_cast<uint64_t>(c);
+      in_word = true;
+    } else if (in_word) {
+      out.push_back(code(first, second, kSpace));
+      first = second = kSpace;
+      in_word = false;
+    }
+  }
+  if (in_word) out.push_back(code(first, second, kSpace));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+namespace {
+
+// |A ∩ B| / |A ∪ B| of two sorted, duplicate-free ranges, counted in one merge pass.
+template <typename Range, typename Compare>
+double SortedSetSimilarity(const Range& a, const Range& b, Compare compare) {
   if (a.empty() && b.empty()) return 0.0;
-  // Both sorted and unique: count the common ones in one merge pass.
   size_t common = 0;
   for (auto i = a.begin(), j = b.begin(); i != a.end() && j != b.end();) {
-    const int c = i->compare(*j);
+    const int c = compare(*i, *j);
     if (c == 0) {
       ++common;
       ++i;
@@ -100,6 +133,17 @@ double TrigramSetSimilarity(const std::vector<std::string>& a, const std::vector
   }
   const size_t union_size = a.size() + b.size() - common;
   return static_cast<double>(common) / static_cast<double>(union_size);
+}
+
+}  // namespace
+
+double TrigramSetSimilarity(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  return SortedSetSimilarity(
+      a, b, [](const std::string& x, const std::string& y) { return x.compare(y); });
+}
+
+double TrigramCodeSimilarity(const TrigramCodes& a, const TrigramCodes& b) {
+  return SortedSetSimilarity(a, b, [](uint64_t x, uint64_t y) { return x < y ? -1 : (x > y); });
 }
 
 double TrigramSimilarity(std::string_view a, std::string_view b) {

@@ -23,9 +23,12 @@
 // with a plain substring test on the folded text. Queries whose words are all shorter than
 // three code points have no substring trigrams: fall back to a scan/prefix match.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "absl/container/inlined_vector.h"
 
 namespace kelola::text {
 
@@ -42,6 +45,17 @@ std::vector<std::string> SubstringTrigrams(std::string_view folded);
 
 // |A ∩ B| / |A ∪ B| of two sorted, duplicate-free trigram lists; 0 when both are empty.
 double TrigramSetSimilarity(const std::vector<std::string>& a, const std::vector<std::string>& b);
+
+// The same trigrams as Trigrams(folded), each as one integer: its three code points, 21 bits
+// each, first code point highest. Sorted by value, without duplicates. For scoring many
+// words against one query without building strings: two words' code sets have the same
+// intersection and union sizes as their Trigrams().
+using TrigramCodes = absl::InlinedVector<uint64_t, 32>;
+TrigramCodes TrigramCodesOf(std::string_view folded);
+
+// |A ∩ B| / |A ∪ B| of two TrigramCodesOf() results; equal to TrigramSetSimilarity of the
+// words' Trigrams(); 0 when both are empty.
+double TrigramCodeSimilarity(const TrigramCodes& a, const TrigramCodes& b);
 
 // TrigramSetSimilarity(Trigrams(FoldForMatch(a)), Trigrams(FoldForMatch(b))), in [0, 1].
 // Folding is applied here, so raw user text can be passed.

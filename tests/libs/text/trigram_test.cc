@@ -117,5 +117,56 @@ TEST(TrigramSimilarityTest, SymmetricAndBounded) {
   }
 }
 
+TEST(TrigramCodesTest, OneCodePerTrigramOfTheWords) {
+  // "ab" padded: "  a", " ab", "ab " -- three trigrams of code points, first highest.
+  const uint64_t a = 'a', b = 'b', space = ' ';
+  EXPECT_THAT(TrigramCodesOf("ab"),
+              ElementsAre(space << 42 | space << 21 | a, space << 42 | a << 21 | b,
+                          a << 42 | b << 21 | space));
+  EXPECT_THAT(TrigramCodesOf(""), IsEmpty());
+  EXPECT_THAT(TrigramCodesOf(" -- "), IsEmpty());
+}
+
+// The codes are the strings' trigrams one for one: the same count for every text and the
+// same similarity for every pair, over Indonesian and Thai names, marks, digits,
+// punctuation, repeated words and invalid UTF-8.
+TEST(TrigramCodesTest, SameSetsAsTheStrings) {
+  const std::vector<std::string> texts = {"",
+                                          "a",
+                                          "ab",
+                                          "budi",
+                                          "budi santoso",
+                                          "santoso budi",
+                                          "budi budi",
+                                          "bu di",
+                                          "sri-rahayu",
+                                          "a.b.c",
+                                          "0812 3456",
+                                          "josé",
+                                          "สมชาย ใจดี",
+                                          "สมชาย",
+                                          "ชาย",
+                                          "นางสาว วิไล",
+                                          "ก่ข้",
+                                          "abc\xff\xfe"
+                                          "abc",
+                                          "aaaa",
+                                          "aaa aaa",
+                                          "x y z",
+                                          "ภ",
+                                          "ṡ̀ṡ̀",
+                                          "anii"};
+  for (const std::string& raw : texts) {
+    const std::string a = FoldForMatch(raw);
+    EXPECT_EQ(TrigramCodesOf(a).size(), Trigrams(a).size()) << raw;
+    for (const std::string& other : texts) {
+      const std::string b = FoldForMatch(other);
+      EXPECT_DOUBLE_EQ(TrigramCodeSimilarity(TrigramCodesOf(a), TrigramCodesOf(b)),
+                       TrigramSetSimilarity(Trigrams(a), Trigrams(b)))
+          << raw << " / " << other;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kelola::text

@@ -1,0 +1,246 @@
+#include "customer-svc/store/query_sql.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "customer-svc/domain/list_page_token.h"
+#include "libs/errors/errors.h"
+
+namespace kelola::customer::store::query_sql {
+namespace {
+
+using db::Placeholders;
+using db::Value;
+using domain::ListFilter;
+using domain::ListOrder;
+using domain::SortField;
+
+// An upper bound of what one customer adds to a page on the wire besides its stored data:
+// CustomerStats with two amounts, three times and two counters (about 110 bytes at most),
+// and the framing of the repeated field.
+constexpr size_t kCustomerOverheadBytes = 160;
+
+std::optional<absl::Time> OptTime(const db::Row& row, size_t i) {
+  auto v = row.GetOptionalInt(i);
+  if (!v) return std::nullopt;
+  return absl::FromUnixMicros(*v);
+}
+
+const char* SqlOp(domain::CompareOp op) {
+  switch (op) {
+    case domain::CompareOp::kEq:
+      return " = ";
+    case domain::CompareOp::kNe:
+      return " <> ";
+    case domain::CompareOp::kGt:
+      return " > ";
+    case domain::CompareOp::kGe:
+      return " >= ";
+    case domain::CompareOp::kLt:
+      return " < ";
+    case domain::CompareOp::kLe:
+      return " <= ";
+  }
+  return " = ";
+}
+
+}  // namespace
+
+bool IsPg(const db::Transaction& tx) { return tx.dialect() == db::Dialect::kPostgres; }
+
+const char* CollC(const db::Transaction& tx) { return IsPg(tx) ? " COLLATE \"C\"" : ""; }
+
+const char* CollDefault(const db::Transaction& tx) {
+  return IsPg(tx) ? " COLLATE \"default\"" : "";
+}
+
+CustomerStatsRecord StatsFromRow(const db::Row& row, size_t i) {
+  CustomerStatsRecord s;
+  s.total_spent_minor = row.GetInt(i);
+  s.transaction_count = row.GetInt(i + 1);
+  s.balance_minor = row.GetInt(i + 2);
+  s.first_purchase_time = OptTime(row, i + 3);
+  s.last_purchase_time = OptTime(row, i + 4);
+  s.last_activity_time = OptTime(row, i + 5);
+  s.ledger_version = row.GetInt(i + 6);
+  return s;
+}
+
+std::string DoubleBits(double d) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &d, sizeof(bits));
+  return absl::StrCat(bits);
+}
+
+bool ParseDoubleBits(const std::string& s, double* d) {
+  uint64_t bits = 0;
+  if (!absl::SimpleAtoi(s, &bits)) return false;
+  std::memcpy(d, &bits, sizeof(bits));
+  return std::isfinite(*d);
+}
+
+absl::Status InvalidToken() {
+  return errors::Error(absl::StatusCode::kInvalidArgument, domain::kReasonPageTokenInvalid,
+                       "page_token is invalid", {}, {{"page_token", "malformed"}});
+}
+
+std::vector<int64_t> StatesOf(const ListFilter& filter, bool show_archived) {
+  if (filter.state) return {*filter.state};
+  if (show_archived) return {kStateActive, kStateArchived};
+  return {kStateActive};
+}
+
+void AppendStates(const std::vector<int64_t>& states, std::string* sql,
+                  std::vector<Value>* params) {
+  if (states.size() == 1) {
+    absl::StrAppend(sql, " AND c.state = ?");
+  } else {
+    absl::StrAppend(sql, " AND c.state IN (", Placeholders(states.size()), ")");
+  }
+  for (int64_t s : states) params->emplace_back(s);
+}
+
+void AppendFilter(const ListFilter& f, const FilterContext& ctx, std::string* sql,
+                  std::vector<Value>* params) {
+  if (f.category) {
+    if (f.category->id.empty()) {
+      absl::StrAppend(sql, f.category->equal
+                               ? " AND (c.category_id IS NULL OR c.category_id = '')"
+                               : " AND (c.category_id IS NOT NULL AND c.category_id <> '')");
+    } else if (f.category->equal) {
+      absl::StrAppend(sql, " AND c.category_id = ?");
+      params->emplace_back(f.category->id);
+    } else {
+      absl::StrAppend(sql, " AND (c.category_id IS NULL OR c.category_id <> ?)");
+      params->emplace_back(f.category->id);
+    }
+  }
+  for (const auto& b : f.create_time) {
+    absl::StrAppend(sql, " AND c.create_time_micros", SqlOp(b.op), "?");
+    params->emplace_back(absl::ToUnixMicros(b.value));
+  }
+  if (f.has_balance) {
+    absl::StrAppend(sql, *f.has_balance ? " AND s.balance_minor > 0" : " AND s.balance_minor <= 0");
+  }
+  if (f.no_transactions) {
+    // No sales means nothing spent: the implied total_spent = 0 lets a total_spent sort
+    // seek to its range instead of scanning past every buyer.
+    absl::StrAppend(sql, *f.no_transactions
+                             ? " AND s.transaction_count = 0 AND s.total_spent_minor = 0"
+                             : " AND s.transaction_count > 0");
+  }
+  for (const auto& b : f.total_spent) {
+    absl::StrAppend(sql, " AND s.total_spent_minor", SqlOp(b.op), "?");
+    params->emplace_back(b.value);
+  }
+  if (f.top_spender_percent) {
+    if (ctx.top_threshold) {
+      absl::StrAppend(sql, " AND s.transaction_count > 0 AND s.total_spent_minor >= ?");
+      params->emplace_back(*ctx.top_threshold);
+    } else {
+      absl::StrAppend(sql, " AND 1 = 0");
+    }
+  }
+  constexpr int64_t kDayMicros = int64_t{86400} * 1000000;
+  // The activity key columns restate the condition so that an activity sort seeks to it.
+  if (f.active_within_days) {
+    const int64_t since = ctx.now_micros - *f.active_within_days * kDayMicros;
+    absl::StrAppend(sql,
+                    " AND s.last_activity_micros >= ? AND s.activity_desc_key >= ? AND "
+                    "s.activity_asc_key >= ?");
+    params->insert(params->end(), {since, since, since});
+  }
+  if (f.inactive_for_days) {
+    const int64_t since = ctx.now_micros - *f.inactive_for_days * kDayMicros;
+    absl::StrAppend(sql,
+                    " AND (s.last_activity_micros IS NULL OR s.last_activity_micros < ?)"
+                    " AND s.activity_desc_key < ? AND c.create_time_micros < ?");
+    params->insert(params->end(), {since, since, since});
+  }
+  if (f.consent) {
+    if (*f.consent == v1::MARKETING_CONSENT_STATE_GRANTED) {
+      absl::StrAppend(sql, " AND c.consent_granted = 1");
+    } else {
+      // customers.consent_granted is a flag; WITHDRAWN vs UNSPECIFIED comes from our docs.
+      absl::StrAppend(sql,
+                      " AND c.consent_granted = 0 AND COALESCE((SELECT d.consent_state FROM "
+                      "customer_query_docs d WHERE d.tenant_id = c.tenant_id AND d.customer_id = "
+                      "c.customer_id), 0) = ?");
+      params->emplace_back(static_cast<int64_t>(*f.consent));
+    }
+  }
+}
+
+absl::StatusOr<FilterContext> FirstPageContext(db::Transaction& tx, absl::string_view tenant,
+                                               const ListFilter& filter, absl::Time now) {
+  FilterContext ctx;
+  ctx.now_micros = absl::ToUnixMicros(now);
+  if (filter.top_spender_percent) {
+    auto count = tx.Query("SELECT buyers FROM customer_stats_summary WHERE tenant_id = ?",
+                          {std::string(tenant)});
+    if (!count.ok()) return count.status();
+    const int64_t m = count->empty() ? 0 : (*count)[0].GetInt(0);
+    if (m > 0) {
+      const int64_t k = (m * *filter.top_spender_percent + 99) / 100;
+      auto rows = tx.Query(
+          "SELECT total_spent_minor FROM customer_stats WHERE tenant_id = ? AND "
+          "transaction_count > 0 ORDER BY total_spent_minor DESC LIMIT 1 OFFSET ?",
+          {std::string(tenant), k - 1});
+      if (!rows.ok()) return rows.status();
+      if (!rows->empty()) ctx.top_threshold = (*rows)[0].GetInt(0);
+    }
+  }
+  return ctx;
+}
+
+std::vector<std::string> ContextValues(const FilterContext& ctx) {
+  return {absl::StrCat(ctx.now_micros), ctx.top_threshold ? absl::StrCat(*ctx.top_threshold) : ""};
+}
+
+bool ContextFromValues(const std::vector<std::string>& v, FilterContext* ctx) {
+  if (v.size() < 2 || !absl::SimpleAtoi(v[0], &ctx->now_micros)) return false;
+  if (!v[1].empty()) {
+    int64_t t = 0;
+    if (!absl::SimpleAtoi(v[1], &t)) return false;
+    ctx->top_threshold = t;
+  }
+  return true;
+}
+
+SortSpec SortOf(const ListOrder& order) {
+  SortSpec s;
+  switch (order.field) {
+    case SortField::kDisplayName:
+      s.text_key = true;
+      s.key = "c.name_sort_key";
+      s.index = order.descending ? "customers_query_name_desc" : "customers_by_name";
+      break;
+    case SortField::kCreateTime:
+      s.key = "c.create_time_micros";
+      s.index = order.descending ? "customers_query_created_desc" : "customers_by_created";
+      break;
+    case SortField::kTotalSpent:
+      s.customers_driven = false;
+      s.key = "s.total_spent_minor";
+      s.index = order.descending ? "customer_stats_spent_desc" : "customer_stats_spent_asc";
+      break;
+    case SortField::kBalance:
+      s.customers_driven = false;
+      s.key = "s.balance_minor";
+      s.index = order.descending ? "customer_stats_balance_desc" : "customer_stats_balance_asc";
+      break;
+    case SortField::kLastActivityTime:
+      s.customers_driven = false;
+      s.key = order.descending ? "s.activity_desc_key" : "s.activity_asc_key";
+      s.index = order.descending ? "customer_stats_activity_desc" : "customer_stats_activity_asc";
+      break;
+  }
+  s.id = s.customers_driven ? "c.customer_id" : "s.customer_id";
+  return s;
+}
+
+size_t PageItemBytes(size_t data_bytes) { return data_bytes + kCustomerOverheadBytes; }
+
+}  // namespace kelola::customer::store::query_sql

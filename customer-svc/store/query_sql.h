@@ -1,0 +1,127 @@
+#pragma once
+
+// Internal to customer-svc's query side (customer_query.h): the SQL pieces shared by the
+// stats projection, the search tables, lists, search and duplicates. Table aliases in the
+// SQL built here: c = customers, s = customer_stats.
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "customer-svc/domain/list_filter.h"
+#include "customer-svc/store/customer_query.h"
+#include "kelola/customer/v1/customer.pb.h"
+#include "libs/db/database.h"
+
+namespace kelola::customer::store::query_sql {
+
+// customer_stats.activity_asc_key / activity_desc_key of a customer without activity, so
+// that it sorts last in either direction.
+inline constexpr int64_t kNoActivityAscKey = std::numeric_limits<int64_t>::max();
+inline constexpr int64_t kNoActivityDescKey = std::numeric_limits<int64_t>::min();
+inline constexpr int kStateActive = v1::CUSTOMER_STATE_ACTIVE;
+inline constexpr int kStateArchived = v1::CUSTOMER_STATE_ARCHIVED;
+
+// Customer ids bound in one IN (...) list.
+inline constexpr size_t kIdsPerStatement = 500;
+
+// The 7 stats columns of customer_stats s, in the order StatsFromRow reads them.
+inline constexpr char kStatsColumns[] =
+    "s.total_spent_minor, s.transaction_count, s.balance_minor, s.first_purchase_micros, "
+    "s.last_purchase_micros, s.last_activity_micros, s.ledger_version";
+
+// The same characters as a std::string_view (for libs taking the standard type).
+inline std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+
+// Whether the transaction runs on PostgreSQL.
+bool IsPg(const db::Transaction& tx);
+
+// Bytewise comparison of text on PostgreSQL (SQLite's default BINARY already is): a
+// COLLATE clause to append, or "".
+const char* CollC(const db::Transaction& tx);
+
+// Our search tables' ids are COLLATE "C" on PostgreSQL; joined to customers (default
+// collation) they must compare in the default collation so the customers primary key is used.
+const char* CollDefault(const db::Transaction& tx);
+
+// Reads the kStatsColumns starting at column `i`: total, count, balance, first, last
+// purchase, last activity, ledger version.
+CustomerStatsRecord StatsFromRow(const db::Row& row, size_t i);
+
+// The exact bits of `d` as decimal text (page tokens carry scores without rounding).
+std::string DoubleBits(double d);
+
+// Reverses DoubleBits; false when `s` is not a number or not a finite double.
+bool ParseDoubleBits(const std::string& s, double* d);
+
+// INVALID_ARGUMENT PAGE_TOKEN_INVALID: a page token that decoded but holds bad values.
+absl::Status InvalidToken();
+
+// Which states a listing shows: a `state` term, else ACTIVE (+ ARCHIVED when asked).
+std::vector<int64_t> StatesOf(const domain::ListFilter& filter, bool show_archived);
+
+// What a listing's filter is evaluated against, fixed for all its pages.
+struct FilterContext {
+  int64_t now_micros = 0;
+  // top_spender_percent: the total_spent a customer needs; nullopt = nobody qualifies.
+  std::optional<int64_t> top_threshold;
+};
+
+// Appends " AND c.state ..." for `states` (not empty) to `sql`, its values to `params`.
+void AppendStates(const std::vector<int64_t>& states, std::string* sql,
+                  std::vector<db::Value>* params);
+
+// Appends the conditions of `f` other than the state (" AND ..." over c and s) to `sql`,
+// their values to `params`.
+void AppendFilter(const domain::ListFilter& f, const FilterContext& ctx, std::string* sql,
+                  std::vector<db::Value>* params);
+
+// The "now" and top-spender threshold of a listing: computed on the first page, carried in
+// the token afterwards (ContextValues) so that every page applies the same conditions.
+absl::StatusOr<FilterContext> FirstPageContext(db::Transaction& tx, absl::string_view tenant,
+                                               const domain::ListFilter& filter, absl::Time now);
+
+// The first two values of a page token: now and top-spender threshold.
+std::vector<std::string> ContextValues(const FilterContext& ctx);
+
+// Reads ContextValues back from the start of `v`; false when they are malformed.
+bool ContextFromValues(const std::vector<std::string>& v, FilterContext* ctx);
+
+// How a list order reads in SQL.
+struct SortSpec {
+  bool customers_driven = true;  // key column in customers (else customer_stats)
+  bool text_key = false;
+  std::string key;    // e.g. "c.name_sort_key"
+  std::string id;     // "c.customer_id" or "s.customer_id"
+  std::string index;  // SQLite INDEXED BY
+};
+
+// The key column, id column and index of a list order.
+SortSpec SortOf(const domain::ListOrder& order);
+
+// An upper bound of the bytes one customer with `data_bytes` of stored data takes in a page
+// on the wire (its stats and the framing included).
+size_t PageItemBytes(size_t data_bytes);
+
+// How many of the first `n` items fit in `budget` bytes, `size_of(i)` being item i's size;
+// at least one (a single customer is far below any budget). 0 = no budget.
+template <typename SizeOf>
+size_t FitPage(size_t n, size_t budget, SizeOf size_of) {
+  if (budget == 0) return n;
+  size_t used = 0;
+  for (size_t i = 0; i < n; ++i) {
+    used += size_of(i);
+    if (used > budget && i > 0) return i;
+  }
+  return n;
+}
+
+}  // namespace kelola::customer::store::query_sql

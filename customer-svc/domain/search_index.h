@@ -2,7 +2,7 @@
 
 // The quick-search index of one tenant, in memory (C11; docs/decisions/search-index.md).
 //
-// It answers what the SQL search tables answer today (store/customer_query.cc), with the same
+// It answers what the SQL search tables answer today (store/customer_search.cc), with the same
 // candidates, scores and order: the same bounded candidate sources (phone suffixes, the whole
 // name, the readings of the query word with the fewest postings, email prefixes), each visited
 // in customer-id order up to the same budgets, scored by search_scoring.h.

@@ -31,18 +31,6 @@ struct ListRow {
   int64_t int_key = 0;
 };
 
-// true if a sorts before b.
-bool Before(const ListRow& a, const ListRow& b, bool text_key, bool descending) {
-  int cmp = 0;
-  if (text_key) {
-    cmp = a.text_key.compare(b.text_key);
-  } else {
-    cmp = a.int_key < b.int_key ? -1 : (a.int_key > b.int_key ? 1 : 0);
-  }
-  if (cmp != 0) return descending ? cmp > 0 : cmp < 0;
-  return a.item.customer_id < b.item.customer_id;
-}
-
 // Where a page of a listing starts: the listing's filter context and, after the first page,
 // the last customer of the previous page and the total counted on the first page.
 struct ListCursor {
@@ -165,7 +153,8 @@ absl::StatusOr<std::vector<ListRow>> ReadListRows(const ListQuery& q,
                 std::make_move_iterator(part->end()));
   }
   std::sort(rows.begin(), rows.end(), [&](const ListRow& a, const ListRow& b) {
-    return Before(a, b, q.sort.text_key, q.order.descending);
+    return query_sql::SortsBefore(q.sort, q.order.descending, a.text_key, a.int_key,
+                                  a.item.customer_id, b.text_key, b.int_key, b.item.customer_id);
   });
   return rows;
 }

@@ -397,14 +397,8 @@ bool OrderPage(const SearchPlan& plan, const std::optional<Ranked>& after,
       if (a.score != b.score) return a.score > b.score;
       return a.id < b.id;
     }
-    int cmp = 0;
-    if (plan.sort->text_key) {
-      cmp = a.text_key.compare(b.text_key);
-    } else {
-      cmp = a.int_key < b.int_key ? -1 : (a.int_key > b.int_key ? 1 : 0);
-    }
-    if (cmp != 0) return plan.order->descending ? cmp > 0 : cmp < 0;
-    return a.id < b.id;
+    return query_sql::SortsBefore(*plan.sort, plan.order->descending, a.text_key, a.int_key, a.id,
+                                  b.text_key, b.int_key, b.id);
   };
   std::sort(ranked->begin(), ranked->end(), before);
   if (after) {

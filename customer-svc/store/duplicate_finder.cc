@@ -59,8 +59,7 @@ absl::StatusOr<DuplicatePlan> PlanDuplicates(db::Transaction& tx, const std::str
   auto page_size = domain::ListPageSize(options.page_size, 50, 200);
   if (!page_size.ok()) return page_size.status();
   plan.page_size = *page_size;
-  plan.states = options.show_archived ? std::vector<int64_t>{kStateActive, kStateArchived}
-                                      : std::vector<int64_t>{kStateActive};
+  plan.states = query_sql::StatesOf(domain::ListFilter(), options.show_archived);
   plan.binding =
       absl::StrCat("dups\x1f", options.customer_id, "\x1f", query_sql::DoubleBits(plan.min_score),
                    "\x1f", absl::StrJoin(plan.states, ","));
@@ -211,8 +210,8 @@ absl::StatusOr<PairCustomers> ReadPairCustomers(db::Transaction& tx, const std::
   }
   PairCustomers info;
   std::vector<std::string> id_list(ids.begin(), ids.end());
-  for (size_t begin = 0; begin < id_list.size(); begin += 500) {
-    const size_t end = std::min(id_list.size(), begin + 500);
+  for (size_t begin = 0; begin < id_list.size(); begin += query_sql::kIdsPerStatement) {
+    const size_t end = std::min(id_list.size(), begin + query_sql::kIdsPerStatement);
     std::vector<Value> params = {tenant};
     for (size_t i = begin; i < end; ++i) params.push_back(id_list[i]);
     auto rows =
@@ -297,9 +296,10 @@ void OrderAfter(const std::optional<std::tuple<double, std::string, std::string>
 }
 
 // A page's pair, the customer created first first.
-DuplicatePairInfo PairInfo(Scored& s, PairCustomers& info) {
-  const PairCustomer& a = info[s.lo];
-  const PairCustomer& b = info[s.hi];
+// Both customers are in `info` (ScorePairs keeps only such pairs).
+DuplicatePairInfo PairInfo(Scored& s, const PairCustomers& info) {
+  const PairCustomer& a = info.at(s.lo);
+  const PairCustomer& b = info.at(s.hi);
   const bool a_first = std::tie(a.create_micros, s.lo) <= std::tie(b.create_micros, s.hi);
   DuplicatePairInfo p;
   p.first_id = a_first ? s.lo : s.hi;
@@ -350,8 +350,8 @@ absl::StatusOr<DuplicatePage> CustomerQuery::FindDuplicates(db::Transaction& tx,
   const size_t keep =
       query_sql::FitPage(std::min(scored.size(), static_cast<size_t>(plan->page_size)),
                          options.max_page_bytes, [&](size_t i) {
-                           return query_sql::PageItemBytes((*info)[scored[i].lo].data.size()) +
-                                  query_sql::PageItemBytes((*info)[scored[i].hi].data.size()) + 32;
+                           return query_sql::PageItemBytes(info->at(scored[i].lo).data.size()) +
+                                  query_sql::PageItemBytes(info->at(scored[i].hi).data.size()) + 32;
                          });
   if (scored.size() > keep) {
     scored.resize(keep);

@@ -173,6 +173,25 @@ void AppendFilter(const ListFilter& f, const FilterContext& ctx, std::string* sq
   }
 }
 
+bool SortsBefore(const SortSpec& sort, bool descending, const std::string& a_text, int64_t a_int,
+                 const std::string& a_id, const std::string& b_text, int64_t b_int,
+                 const std::string& b_id) {
+  int cmp = 0;
+  if (sort.text_key) {
+    cmp = a_text.compare(b_text);
+  } else {
+    cmp = a_int < b_int ? -1 : (a_int > b_int ? 1 : 0);
+  }
+  if (cmp != 0) return descending ? cmp > 0 : cmp < 0;
+  return a_id < b_id;
+}
+
+bool FilterReadsStats(const ListFilter& f) {
+  return f.has_balance.has_value() || f.no_transactions.has_value() || !f.total_spent.empty() ||
+         f.top_spender_percent.has_value() || f.active_within_days.has_value() ||
+         f.inactive_for_days.has_value();
+}
+
 absl::StatusOr<FilterContext> FirstPageContext(db::Transaction& tx, absl::string_view tenant,
                                                const ListFilter& filter, absl::Time now) {
   FilterContext ctx;

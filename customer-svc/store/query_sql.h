@@ -29,6 +29,8 @@ inline constexpr int64_t kNoActivityAscKey = std::numeric_limits<int64_t>::max()
 inline constexpr int64_t kNoActivityDescKey = std::numeric_limits<int64_t>::min();
 inline constexpr int kStateActive = v1::CUSTOMER_STATE_ACTIVE;
 inline constexpr int kStateArchived = v1::CUSTOMER_STATE_ARCHIVED;
+inline constexpr int kStateMerged = v1::CUSTOMER_STATE_MERGED;
+inline constexpr int kStateErased = v1::CUSTOMER_STATE_ERASED;
 
 // Customer ids bound in one IN (...) list.
 inline constexpr size_t kIdsPerStatement = 500;
@@ -84,6 +86,10 @@ void AppendStates(const std::vector<int64_t>& states, std::string* sql,
 void AppendFilter(const domain::ListFilter& f, const FilterContext& ctx, std::string* sql,
                   std::vector<db::Value>* params);
 
+// Whether AppendFilter's conditions for `f` read customer_stats (s.*). Kept next to
+// AppendFilter: a new stats condition there must be listed here.
+bool FilterReadsStats(const domain::ListFilter& f);
+
 // The "now" and top-spender threshold of a listing: computed on the first page, carried in
 // the token afterwards (ContextValues) so that every page applies the same conditions.
 absl::StatusOr<FilterContext> FirstPageContext(db::Transaction& tx, absl::string_view tenant,
@@ -106,6 +112,12 @@ struct SortSpec {
 
 // The key column, id column and index of a list order.
 SortSpec SortOf(const domain::ListOrder& order);
+
+// Whether a row sorts before another in a list order: by their keys (the text keys when
+// `sort.text_key`, else the integer keys; reversed when `descending`), then by id ascending.
+bool SortsBefore(const SortSpec& sort, bool descending, const std::string& a_text, int64_t a_int,
+                 const std::string& a_id, const std::string& b_text, int64_t b_int,
+                 const std::string& b_id);
 
 // An upper bound of the bytes one customer with `data_bytes` of stored data takes in a page
 // on the wire (its stats and the framing included).

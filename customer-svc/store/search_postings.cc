@@ -16,21 +16,16 @@ using query_sql::AppendFilter;
 using query_sql::AppendStates;
 using query_sql::CollDefault;
 
-// Whether the filter reads customer_stats (s.*): searches join it only then, since the
-// join costs a lookup per posting.
-bool NeedsStats(const ListFilter& f) {
-  return f.has_balance.has_value() || f.no_transactions.has_value() || !f.total_spent.empty() ||
-         f.top_spender_percent.has_value() || f.active_within_days.has_value() ||
-         f.inactive_for_days.has_value();
-}
-
+// Searches join customer_stats only when the filter reads it: the join costs a lookup per
+// posting.
 std::string StatsJoin(const SearchContext& sc) {
-  return NeedsStats(sc.filter) ? " CROSS JOIN customer_stats s" : "";
+  return query_sql::FilterReadsStats(sc.filter) ? " CROSS JOIN customer_stats s" : "";
 }
 
 std::string StatsJoinCondition(const SearchContext& sc) {
-  return NeedsStats(sc.filter) ? " AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id"
-                               : "";
+  return query_sql::FilterReadsStats(sc.filter)
+             ? " AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id"
+             : "";
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 #pragma once
 
-// Internal to customer-svc's query side: reads of the SQL search tables (search_terms,
-// search_vocab, search_vocab_grams and the other posting tables) for one tenant, joined to
-// customers so that only customers passing a listing's states and filter are returned.
-// Used by the SQL search and by the duplicate finder.
+// Internal to customer-svc's query side: reads of the SQL search tables for one tenant.
+// Postings and TermPostings read posting tables (search_terms and the others) joined to
+// customers, so that only customers passing a listing's states and filter are returned;
+// CandidateTerms reads the vocabulary (search_vocab, search_vocab_grams). Used by the SQL
+// search and by the duplicate finder.
 
 #include <cstdint>
 #include <string>

@@ -346,8 +346,8 @@ using search_tables::Doc;
 using search_tables::DocOf;
 using search_tables::ReadDoc;
 
-constexpr int kStateMerged = v1::CUSTOMER_STATE_MERGED;
-constexpr int kStateErased = v1::CUSTOMER_STATE_ERASED;
+using query_sql::kStateErased;
+using query_sql::kStateMerged;
 
 }  // namespace
 

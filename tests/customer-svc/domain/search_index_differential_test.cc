@@ -1,4 +1,4 @@
-// The in-memory search index against today's SQL search (store/customer_query.cc on SQLite):
+// The in-memory search index against today's SQL search (store/customer_search.cc on SQLite):
 // the same synthetic customers written to both, the same queries, the same hits in the same
 // order with the same scores and matches -- also after renames, archives, merges and
 // deletions, with a filter, and with a candidate budget small enough to bind.

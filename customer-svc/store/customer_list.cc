@@ -14,6 +14,7 @@
 #include "customer-svc/domain/list_filter.h"
 #include "customer-svc/domain/list_page_token.h"
 #include "customer-svc/store/customer_query.h"
+#include "customer-svc/store/query_paging.h"
 #include "customer-svc/store/query_sql.h"
 
 namespace kelola::customer::store {
@@ -56,16 +57,16 @@ absl::StatusOr<ListCursor> ReadListCursor(db::Transaction& tx, const std::string
   // now, top-spender threshold, last key, last id[, total_size counted on the first page]
   if (values->size() < 4 || values->size() > 5 ||
       !query_sql::ContextFromValues(*values, &cursor.ctx)) {
-    return query_sql::InvalidToken();
+    return query_paging::InvalidToken();
   }
   cursor.after.emplace((*values)[2], (*values)[3]);
   int64_t unused = 0;
   if (!sort.text_key && !absl::SimpleAtoi(cursor.after->first, &unused)) {
-    return query_sql::InvalidToken();
+    return query_paging::InvalidToken();
   }
   if (values->size() == 5 && !(*values)[4].empty()) {
     int64_t total = 0;
-    if (!absl::SimpleAtoi((*values)[4], &total) || total < 0) return query_sql::InvalidToken();
+    if (!absl::SimpleAtoi((*values)[4], &total) || total < 0) return query_paging::InvalidToken();
     cursor.carried_total = total;
   }
   return cursor;
@@ -204,9 +205,9 @@ absl::StatusOr<ListPage> CustomerQuery::List(db::Transaction& tx, absl::string_v
     }
   }
   // At most page_size customers, and only as many as fit the response budget.
-  const size_t keep = query_sql::FitPage(
+  const size_t keep = query_paging::FitPage(
       std::min(rows->size(), static_cast<size_t>(*page_size)), spec.max_page_bytes,
-      [&](size_t i) { return query_sql::PageItemBytes((*rows)[i].item.data.size()); });
+      [&](size_t i) { return query_paging::PageItemBytes((*rows)[i].item.data.size()); });
   const bool more = rows->size() > keep;
   rows->resize(keep);
   if (more && !rows->empty()) {

@@ -19,6 +19,7 @@
 #include "customer-svc/domain/list_page_token.h"
 #include "customer-svc/domain/search_scoring.h"
 #include "customer-svc/store/customer_query.h"
+#include "customer-svc/store/query_paging.h"
 #include "customer-svc/store/query_sql.h"
 #include "customer-svc/store/search_postings.h"
 #include "customer-svc/store/search_tables.h"
@@ -56,7 +57,7 @@ struct Ranked {
 
 // A search result on the wire, bounded from above: the customer, its score and matches.
 size_t SearchHitBytes(const SearchHit& hit) {
-  size_t bytes = query_sql::PageItemBytes(hit.data.size()) + 16;
+  size_t bytes = query_paging::PageItemBytes(hit.data.size()) + 16;
   for (const SearchMatchInfo& m : hit.matches) bytes += m.value.size() + 16;
   return bytes;
 }
@@ -340,9 +341,9 @@ absl::StatusOr<SearchCursor> ReadSearchCursor(db::Transaction& tx, const std::st
   if (!values.ok()) return values.status();
   Ranked last;
   bool ok = values->size() == 4 && query_sql::ContextFromValues(*values, &cursor.ctx);
-  if (ok && !plan.order) ok = query_sql::ParseDoubleBits((*values)[2], &last.score);
+  if (ok && !plan.order) ok = query_paging::ParseDoubleBits((*values)[2], &last.score);
   if (ok && plan.order && !plan.sort->text_key) ok = absl::SimpleAtoi((*values)[2], &last.int_key);
-  if (!ok) return query_sql::InvalidToken();
+  if (!ok) return query_paging::InvalidToken();
   last.text_key = (*values)[2];
   last.id = (*values)[3];
   cursor.after = std::move(last);
@@ -504,8 +505,8 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
   // 3. The page's customers and stats; names as stored for the matches.
   if (absl::Status s = LoadPageCustomers(tx, tenant, &hits, &*ranked); !s.ok()) return s;
   // Only as many results as fit the response budget; the next page continues after the last.
-  const size_t keep = query_sql::FitPage(hits.size(), options.max_page_bytes,
-                                         [&](size_t i) { return SearchHitBytes(hits[i]); });
+  const size_t keep = query_paging::FitPage(hits.size(), options.max_page_bytes,
+                                            [&](size_t i) { return SearchHitBytes(hits[i]); });
   if (keep < hits.size()) {
     more = true;
     hits.resize(keep);
@@ -515,7 +516,7 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
   if (more && !ranked->empty()) {
     const Ranked& last = ranked->back();
     std::vector<std::string> values = query_sql::ContextValues(cursor->ctx);
-    values.push_back(!plan->order           ? query_sql::DoubleBits(last.score)
+    values.push_back(!plan->order           ? query_paging::DoubleBits(last.score)
                      : plan->sort->text_key ? last.text_key
                                             : absl::StrCat(last.int_key));
     values.push_back(last.id);

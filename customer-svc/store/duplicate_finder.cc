@@ -19,6 +19,7 @@
 #include "customer-svc/domain/search_scoring.h"
 #include "customer-svc/domain/search_text.h"
 #include "customer-svc/store/customer_query.h"
+#include "customer-svc/store/query_paging.h"
 #include "customer-svc/store/query_sql.h"
 #include "customer-svc/store/search_postings.h"
 #include "customer-svc/store/search_tables.h"
@@ -60,15 +61,15 @@ absl::StatusOr<DuplicatePlan> PlanDuplicates(db::Transaction& tx, const std::str
   if (!page_size.ok()) return page_size.status();
   plan.page_size = *page_size;
   plan.states = query_sql::StatesOf(domain::ListFilter(), options.show_archived);
-  plan.binding =
-      absl::StrCat("dups\x1f", options.customer_id, "\x1f", query_sql::DoubleBits(plan.min_score),
-                   "\x1f", absl::StrJoin(plan.states, ","));
+  plan.binding = absl::StrCat("dups\x1f", options.customer_id, "\x1f",
+                              query_paging::DoubleBits(plan.min_score), "\x1f",
+                              absl::StrJoin(plan.states, ","));
   if (!options.page_token.empty()) {
     auto values = domain::DecodeKeysetToken(options.page_token, "dups", tenant, plan.binding);
     if (!values.ok()) return values.status();
     double score = 0;
-    if (values->size() != 3 || !query_sql::ParseDoubleBits((*values)[0], &score)) {
-      return query_sql::InvalidToken();
+    if (values->size() != 3 || !query_paging::ParseDoubleBits((*values)[0], &score)) {
+      return query_paging::InvalidToken();
     }
     plan.after.emplace(score, (*values)[1], (*values)[2]);
   }
@@ -347,17 +348,17 @@ absl::StatusOr<DuplicatePage> CustomerQuery::FindDuplicates(db::Transaction& tx,
   OrderAfter(plan->after, &scored);
   DuplicatePage page;
   // At most page_size pairs, and only as many as fit the response budget (two customers each).
-  const size_t keep =
-      query_sql::FitPage(std::min(scored.size(), static_cast<size_t>(plan->page_size)),
-                         options.max_page_bytes, [&](size_t i) {
-                           return query_sql::PageItemBytes(info->at(scored[i].lo).data.size()) +
-                                  query_sql::PageItemBytes(info->at(scored[i].hi).data.size()) + 32;
-                         });
+  const size_t keep = query_paging::FitPage(
+      std::min(scored.size(), static_cast<size_t>(plan->page_size)), options.max_page_bytes,
+      [&](size_t i) {
+        return query_paging::PageItemBytes(info->at(scored[i].lo).data.size()) +
+               query_paging::PageItemBytes(info->at(scored[i].hi).data.size()) + 32;
+      });
   if (scored.size() > keep) {
     scored.resize(keep);
     page.next_page_token = domain::EncodeKeysetToken(
         "dups", tenant, plan->binding,
-        {query_sql::DoubleBits(scored.back().score), scored.back().lo, scored.back().hi});
+        {query_paging::DoubleBits(scored.back().score), scored.back().lo, scored.back().hi});
   }
   for (auto& s : scored) page.pairs.push_back(PairInfo(s, *info));
   return page;

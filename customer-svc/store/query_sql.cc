@@ -1,12 +1,7 @@
 #include "customer-svc/store/query_sql.h"
 
-#include <cmath>
-#include <cstring>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "customer-svc/domain/list_page_token.h"
-#include "libs/errors/errors.h"
 
 namespace kelola::customer::store::query_sql {
 namespace {
@@ -16,11 +11,6 @@ using db::Value;
 using domain::ListFilter;
 using domain::ListOrder;
 using domain::SortField;
-
-// An upper bound of what one customer adds to a page on the wire besides its stored data:
-// CustomerStats with two amounts, three times and two counters (about 110 bytes at most),
-// and the framing of the repeated field.
-constexpr size_t kCustomerOverheadBytes = 160;
 
 std::optional<absl::Time> OptTime(const db::Row& row, size_t i) {
   auto v = row.GetOptionalInt(i);
@@ -66,24 +56,6 @@ CustomerStatsRecord StatsFromRow(const db::Row& row, size_t i) {
   s.last_activity_time = OptTime(row, i + 5);
   s.ledger_version = row.GetInt(i + 6);
   return s;
-}
-
-std::string DoubleBits(double d) {
-  uint64_t bits = 0;
-  std::memcpy(&bits, &d, sizeof(bits));
-  return absl::StrCat(bits);
-}
-
-bool ParseDoubleBits(const std::string& s, double* d) {
-  uint64_t bits = 0;
-  if (!absl::SimpleAtoi(s, &bits)) return false;
-  std::memcpy(d, &bits, sizeof(bits));
-  return std::isfinite(*d);
-}
-
-absl::Status InvalidToken() {
-  return errors::Error(absl::StatusCode::kInvalidArgument, domain::kReasonPageTokenInvalid,
-                       "page_token is invalid", {}, {{"page_token", "malformed"}});
 }
 
 std::vector<int64_t> StatesOf(const ListFilter& filter, bool show_archived) {
@@ -259,7 +231,5 @@ SortSpec SortOf(const ListOrder& order) {
   s.id = s.customers_driven ? "c.customer_id" : "s.customer_id";
   return s;
 }
-
-size_t PageItemBytes(size_t data_bytes) { return data_bytes + kCustomerOverheadBytes; }
 
 }  // namespace kelola::customer::store::query_sql

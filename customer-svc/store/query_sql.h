@@ -58,15 +58,6 @@ const char* CollDefault(const db::Transaction& tx);
 // purchase, last activity, ledger version.
 CustomerStatsRecord StatsFromRow(const db::Row& row, size_t i);
 
-// The exact bits of `d` as decimal text (page tokens carry scores without rounding).
-std::string DoubleBits(double d);
-
-// Reverses DoubleBits; false when `s` is not a number or not a finite double.
-bool ParseDoubleBits(const std::string& s, double* d);
-
-// INVALID_ARGUMENT PAGE_TOKEN_INVALID: a page token that decoded but holds bad values.
-absl::Status InvalidToken();
-
 // Which states a listing shows: a `state` term, else ACTIVE (+ ARCHIVED when asked).
 std::vector<int64_t> StatesOf(const domain::ListFilter& filter, bool show_archived);
 
@@ -118,22 +109,5 @@ SortSpec SortOf(const domain::ListOrder& order);
 bool SortsBefore(const SortSpec& sort, bool descending, const std::string& a_text, int64_t a_int,
                  const std::string& a_id, const std::string& b_text, int64_t b_int,
                  const std::string& b_id);
-
-// An upper bound of the bytes one customer with `data_bytes` of stored data takes in a page
-// on the wire (its stats and the framing included).
-size_t PageItemBytes(size_t data_bytes);
-
-// How many of the first `n` items fit in `budget` bytes, `size_of(i)` being item i's size;
-// at least one (a single customer is far below any budget). 0 = no budget.
-template <typename SizeOf>
-size_t FitPage(size_t n, size_t budget, SizeOf size_of) {
-  if (budget == 0) return n;
-  size_t used = 0;
-  for (size_t i = 0; i < n; ++i) {
-    used += size_of(i);
-    if (used > budget && i > 0) return i;
-  }
-  return n;
-}
 
 }  // namespace kelola::customer::store::query_sql

@@ -33,8 +33,6 @@ namespace {
 using db::Placeholders;
 using db::Value;
 using domain::TermCandidate;
-using query_sql::kStateActive;
-using query_sql::kStateArchived;
 
 // Words held by at most this many customers pair them up in a whole-tenant search.
 constexpr int64_t kBlock = 64;

@@ -10,7 +10,6 @@ namespace {
 
 using db::Placeholders;
 using db::Value;
-using domain::ListFilter;
 using domain::TermCandidate;
 using query_sql::AppendFilter;
 using query_sql::AppendStates;

@@ -35,6 +35,9 @@ ABSL_FLAG(int, group_commit_max_batch, 128, "most writes in one shared commit");
 ABSL_FLAG(int64_t, search_index_memory_mb, 2048,
           "memory for the tenants' quick-search indexes; above it the coldest tenants' indexes "
           "are dropped (loaded again on their next search)");
+ABSL_FLAG(absl::Duration, search_index_load_wait, absl::Seconds(10),
+          "how long a search or duplicate check waits for its tenant's index to load before it "
+          "is refused with UNAVAILABLE (SEARCH_INDEX_LOADING); the load goes on");
 ABSL_FLAG(absl::Duration, resume_interval, absl::Seconds(2),
           "how often unfinished merges and abandoned deletes are resumed");
 ABSL_FLAG(absl::Duration, abandoned_delete_after, absl::Minutes(2),
@@ -65,9 +68,9 @@ int main(int argc, char** argv) {
       *db, notifier,
       kelola::events::EventTypesOf(kelola::customer::v1::CustomerCreated::descriptor()->file()),
       watch_options);
-  // Every write of a customer keeps its search index entries in the same transaction.
+  // Every write of a customer keeps its stats row (which lists join) in the same transaction.
   kelola::customer::store::DirectoryStoreOptions directory_options;
-  directory_options.on_customer_written = kelola::customer::store::IndexCustomer;
+  directory_options.on_customer_written = kelola::customer::store::KeepStatsRow;
   kelola::db::GroupCommitOptions batching;
   batching.max_batch = absl::GetFlag(FLAGS_group_commit_max_batch);
   if (absl::Status valid = batching.Validate(); !valid.ok()) {
@@ -83,7 +86,7 @@ int main(int argc, char** argv) {
   // the directory's own events (search_index_cache.h).
   const kelola::customer::store::CustomerQueryOptions query_options;
   kelola::customer::store::SearchIndexCacheOptions index_options;
-  // The same relevance settings as the SQL search, which answers while an index loads.
+  // The same relevance settings for searches and duplicate checks.
   index_options.index.name_similarity_threshold = query_options.name_similarity_threshold;
   index_options.index.search_candidates = query_options.search_candidates;
   const int64_t index_mb = absl::GetFlag(FLAGS_search_index_memory_mb);
@@ -92,6 +95,11 @@ int main(int argc, char** argv) {
                         absl::InvalidArgumentError("must be between 1 and 2^30"));
   }
   index_options.memory_budget_bytes = static_cast<size_t>(index_mb) << 20;
+  index_options.load_wait = absl::GetFlag(FLAGS_search_index_load_wait);
+  if (index_options.load_wait < absl::ZeroDuration()) {
+    kelola::config::Die("--search_index_load_wait",
+                        absl::InvalidArgumentError("must not be negative"));
+  }
   kelola::customer::store::SearchIndexCache search_indexes(*db, clock, index_options);
   // Built at start for the tenants active lately (in the background; the budget applies).
   if (absl::Status queued = search_indexes.QueueRecentlyActive(100000, 64); !queued.ok()) {
@@ -117,7 +125,7 @@ int main(int argc, char** argv) {
                  static_cast<double>(stats.evictions));
   });
   index_gauges.Start();
-  kelola::customer::store::CustomerQuery query(clock, query_options, &search_indexes);
+  kelola::customer::store::CustomerQuery query(clock, search_indexes, query_options);
   kelola::customer::api::CustomerQueryHandlers queries(*directory, query);
 
   kelola::customer::api::CustomerImporter importer(*directory, ids, phones);

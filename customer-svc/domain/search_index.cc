@@ -472,7 +472,8 @@ size_t SearchIndex::PostingCount(const std::vector<TermCandidate>& readings, siz
   return std::min(n, cap);
 }
 
-void SearchIndex::GatherNames(const std::vector<std::string>& words, Candidates& out) const {
+void SearchIndex::GatherNames(const std::vector<std::string>& words, size_t budget,
+                              Candidates& out) const {
   // The query word with the fewest postings drives; its readings are visited best first.
   std::vector<TermCandidate> driver;
   size_t driver_postings = SIZE_MAX;
@@ -484,7 +485,6 @@ void SearchIndex::GatherNames(const std::vector<std::string>& words, Candidates&
       driver_postings = postings;
     }
   }
-  const size_t budget = static_cast<size_t>(std::max(0, options_.search_candidates));
   // Exact whole names (display or company) first, however common their words are.
   if (uint32_t whole = fields_.Find(absl::StrJoin(words, " ")); whole != kNone) {
     out.AddFirst(field_postings_[whole], budget);
@@ -498,8 +498,8 @@ void SearchIndex::GatherNames(const std::vector<std::string>& words, Candidates&
   }
 }
 
-void SearchIndex::GatherPhones(const std::vector<std::string>& keys, Candidates& out) const {
-  const size_t budget = static_cast<size_t>(std::max(0, options_.search_candidates));
+void SearchIndex::GatherPhones(const std::vector<std::string>& keys, size_t budget,
+                               Candidates& out) const {
   for (const std::string& key : keys) {
     for (const auto* set : {&whole_phones_, &inner_phones_}) {
       size_t taken = 0;
@@ -514,8 +514,7 @@ void SearchIndex::GatherPhones(const std::vector<std::string>& keys, Candidates&
   }
 }
 
-void SearchIndex::GatherEmails(const std::string& folded, Candidates& out) const {
-  const size_t budget = static_cast<size_t>(std::max(0, options_.search_candidates));
+void SearchIndex::GatherEmails(const std::string& folded, size_t budget, Candidates& out) const {
   const std::string upper = absl::StrCat(folded, kMaxCodePoint);
   size_t taken = 0;
   for (auto it = emails_.lower_bound(std::string_view(folded));
@@ -535,12 +534,14 @@ SearchIndexResult SearchIndex::Search(const SearchIndexQuery& query, Accept acce
   SearchScorer scorer(folded, phones_.SearchKeys(query.query, query.phone_region),
                       options_.name_similarity_threshold);
   Candidates candidates(*this, query.states, accept);
-  GatherPhones(scorer.phone_keys(), candidates);
+  const size_t budget = static_cast<size_t>(std::max(
+      0, query.search_candidates > 0 ? query.search_candidates : options_.search_candidates));
+  GatherPhones(scorer.phone_keys(), budget, candidates);
   if (scorer.phone_keys().empty() && !scorer.words().empty()) {
-    GatherNames(scorer.words(), candidates);
+    GatherNames(scorer.words(), budget, candidates);
   }
   if (scorer.phone_keys().empty() && folded.find(' ') == std::string::npos && folded.size() >= 2) {
-    GatherEmails(folded, candidates);
+    GatherEmails(folded, budget, candidates);
   }
   SearchIndexResult result;
   absl::InlinedVector<SearchPhone, 4> phones;
@@ -574,6 +575,75 @@ SearchIndexResult SearchIndex::Search(const SearchIndexQuery& query, Accept acce
     result.more = true;
   }
   return result;
+}
+
+// --- Duplicate candidates ---
+
+std::vector<std::string> SearchIndex::NameNeighbours(std::string_view customer_id,
+                                                     const std::vector<int>& states,
+                                                     size_t budget) const {
+  const Ordinal self = ids_.Find(customer_id);
+  if (self == kNone || !docs_[self].live) return {};
+  const Doc& d = docs_[self];
+  Candidates out(*this, states, [](std::string_view) { return true; });
+  std::set<std::string> words;
+  for (uint32_t field : {d.name, d.company}) {
+    if (field == kNone) continue;
+    out.AddFirst(field_postings_[field], budget);
+    for (std::string& w : SearchWords(fields_.text(field))) words.insert(std::move(w));
+  }
+  for (const std::string& word : words) {
+    for (const TermCandidate& reading : Readings(word)) {
+      const uint32_t w = words_.Find(reading.term);
+      if (w != kNone) out.AddFirst(word_postings_[w], budget);
+    }
+  }
+  std::vector<std::string> ids;
+  for (Ordinal ord : out.list()) {
+    if (ord != self) ids.emplace_back(IdOf(ord));
+  }
+  return ids;
+}
+
+std::vector<std::string> SearchIndex::SameEmail(std::string_view customer_id) const {
+  const Ordinal self = ids_.Find(customer_id);
+  if (self == kNone || !docs_[self].live || docs_[self].email.empty()) return {};
+  const std::string_view email = docs_[self].email;
+  std::vector<std::string> ids;
+  for (auto it = emails_.lower_bound(email); it != emails_.end() && docs_[*it].email == email;
+       ++it) {
+    if (*it != self) ids.emplace_back(IdOf(*it));
+  }
+  return ids;
+}
+
+void SearchIndex::ForEachSmallGroup(size_t max_group, Group fn) const {
+  std::vector<std::string_view> ids;
+  for (const auto* lists : {&word_postings_, &field_postings_}) {
+    for (const std::vector<Ordinal>& postings : *lists) {
+      if (postings.size() < 2 || postings.size() > max_group) continue;
+      ids.clear();
+      for (Ordinal ord : postings) ids.push_back(IdOf(ord));
+      fn(ids);
+    }
+  }
+}
+
+void SearchIndex::ForEachEmailGroup(Group fn) const {
+  std::vector<std::string_view> ids;
+  std::string_view email;
+  auto flush = [&] {
+    if (ids.size() >= 2) fn(ids);
+    ids.clear();
+  };
+  for (Ordinal ord : emails_) {
+    if (docs_[ord].email != email) {
+      flush();
+      email = docs_[ord].email;
+    }
+    ids.push_back(IdOf(ord));
+  }
+  flush();
 }
 
 }  // namespace kelola::customer::domain

@@ -63,6 +63,8 @@ struct SearchIndexQuery {
   // Paging in relevance order: only hits after (score, customer id), at most `limit` (0 = all).
   std::optional<std::pair<double, std::string>> after;
   size_t limit = 0;
+  // Customers each candidate source contributes; 0: SearchIndexOptions::search_candidates.
+  int search_candidates = 0;
 };
 
 struct SearchIndexHit {
@@ -97,6 +99,22 @@ class SearchIndex {
   // phones only; others match names, company names and email prefixes.
   SearchIndexResult Search(const SearchIndexQuery& query, Accept accept) const;
   SearchIndexResult Search(const SearchIndexQuery& query) const;
+
+  // --- Duplicate candidates (C7) ---
+
+  // Customers in `states` holding the whole name or company of `customer_id`, a word of
+  // them, or a reading of such a word (a spelling variant): at most `budget` per field and
+  // reading, in customer-id order, `customer_id` left out. Empty for an unknown customer.
+  std::vector<std::string> NameNeighbours(std::string_view customer_id,
+                                          const std::vector<int>& states, size_t budget) const;
+  // Customers with the same (folded) email as `customer_id`, `customer_id` left out.
+  std::vector<std::string> SameEmail(std::string_view customer_id) const;
+  using Group = absl::FunctionRef<void(const std::vector<std::string_view>& customer_ids)>;
+  // Calls `fn` for each word, whole name and whole company held by 2 to `max_group`
+  // customers, with those customers in customer-id order.
+  void ForEachSmallGroup(size_t max_group, Group fn) const;
+  // Calls `fn` for each email held by two customers or more, with those customers.
+  void ForEachEmailGroup(Group fn) const;
 
   size_t size() const { return live_; }
   // Bytes held by the index, computed from container capacities (heap blocks rounded up to
@@ -194,9 +212,9 @@ class SearchIndex {
   std::string_view IdOf(Ordinal ord) const { return ids_.text(ord); }
 
   std::vector<TermCandidate> Readings(const std::string& word) const;
-  void GatherNames(const std::vector<std::string>& words, Candidates& out) const;
-  void GatherPhones(const std::vector<std::string>& keys, Candidates& out) const;
-  void GatherEmails(const std::string& folded, Candidates& out) const;
+  void GatherNames(const std::vector<std::string>& words, size_t budget, Candidates& out) const;
+  void GatherPhones(const std::vector<std::string>& keys, size_t budget, Candidates& out) const;
+  void GatherEmails(const std::string& folded, size_t budget, Candidates& out) const;
   size_t PostingCount(const std::vector<TermCandidate>& readings, size_t cap) const;
 
   const SearchIndexOptions options_;

@@ -3,17 +3,59 @@
 #include <vector>
 
 #include "customer-svc/store/customer_stats_projection.h"
-#include "customer-svc/store/search_tables.h"
 
 namespace kelola::customer::store {
+namespace {
 
-std::vector<db::Migration> CustomerQueryMigrations() {
-  return {stats_projection::StatsProjectionMigration(), search_tables::SearchTablesMigration(),
-          stats_projection::BuyersPerTenantMigration()};
+// Migration 21 created the six SQL search tables; search is served from memory since 23,
+// which drops them. A fresh database now gets only customer_query_docs from it, which 23
+// reads and drops.
+db::Migration SearchTablesSuperseded() {
+  constexpr char kScript[] = R"sql(
+CREATE TABLE customer_query_docs (
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  consent_state INTEGER NOT NULL DEFAULT 0,
+  name_words TEXT NOT NULL,
+  company_words TEXT NOT NULL,
+  phones TEXT NOT NULL,
+  email TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, customer_id));
+)sql";
+  return {21, "customer search index", kScript, ""};
 }
 
-CustomerQuery::CustomerQuery(const Clock& clock, CustomerQueryOptions options,
-                             SearchIndexCache* index)
+// Migration 23: search from memory only (docs/decisions/search-index.md, "No SQL search
+// tables"). The consent state that lists filter on moves from customer_query_docs into
+// customers (a customer without a document, merged or erased, keeps what consent_granted
+// tells); then the search tables go.
+db::Migration SearchFromMemory() {
+  constexpr char kScript[] = R"sql(
+ALTER TABLE customers ADD COLUMN consent_state INTEGER NOT NULL DEFAULT 0;
+UPDATE customers SET consent_state = 1 WHERE consent_granted = 1;
+UPDATE customers SET consent_state = (SELECT d.consent_state FROM customer_query_docs d
+  WHERE d.tenant_id = customers.tenant_id AND d.customer_id = customers.customer_id)
+  WHERE EXISTS (SELECT 1 FROM customer_query_docs d WHERE d.tenant_id = customers.tenant_id
+  AND d.customer_id = customers.customer_id);
+DROP TABLE customer_query_docs;
+DROP TABLE IF EXISTS search_terms;
+DROP TABLE IF EXISTS search_vocab;
+DROP TABLE IF EXISTS search_vocab_grams;
+DROP TABLE IF EXISTS search_phones;
+DROP TABLE IF EXISTS search_emails;
+)sql";
+  return {23, "search from memory only", kScript, ""};
+}
+
+}  // namespace
+
+std::vector<db::Migration> CustomerQueryMigrations() {
+  return {stats_projection::StatsProjectionMigration(), SearchTablesSuperseded(),
+          stats_projection::BuyersPerTenantMigration(), SearchFromMemory()};
+}
+
+CustomerQuery::CustomerQuery(const Clock& clock, SearchIndexCache& index,
+                             CustomerQueryOptions options)
     : clock_(clock), options_(options), index_(index) {}
 
 }  // namespace kelola::customer::store

@@ -5,14 +5,13 @@
 // lists with keyset page tokens, and duplicate candidates. Same SQL shape and the same
 // results on SQLite and PostgreSQL; see docs/decisions/customer-search.md.
 //
-// Tables (migrations 20-22, CustomerQueryMigrations()): customer_stats, customer_stats_summary,
-// customer_query_docs, search_terms, search_vocab, search_vocab_grams, search_phones,
-// search_emails; plus sort indexes on customers.
+// Tables (migrations 20-23, CustomerQueryMigrations()): customer_stats, customer_stats_summary;
+// plus sort indexes on customers. Search reads the tenants' indexes in memory
+// (search_index_cache.h), which follow customer-svc's event stream.
 //
 // Contract with the directory: every write of a customer row (create, update, archive,
-// restore, merge, erase, delete) calls IndexCustomer (or RemoveFromIndex after a delete)
-// in the same transaction. IndexCustomer also creates the customer's customer_stats row
-// (zeros) so that lists can join it.
+// restore, merge, erase, delete) calls KeepStatsRow in the same transaction, so that lists
+// can join the customer's customer_stats row.
 
 #include <cstddef>
 #include <cstdint>
@@ -34,8 +33,9 @@
 
 namespace kelola::customer::store {
 
-// Migrations 20 (stats projection and sort indexes), 21 (search index) and 22 (buyers per
-// tenant), appended to customer-svc's list after the directory's own migrations.
+// Migrations 20 (stats projection and sort indexes), 21 (superseded search tables), 22 (buyers
+// per tenant) and 23 (search from memory only), appended to customer-svc's list after the
+// directory's own migrations.
 std::vector<db::Migration> CustomerQueryMigrations();
 
 // Per-customer ledger statistics (C12, C13), as projected from ledger events.
@@ -64,17 +64,12 @@ absl::StatusOr<std::optional<CustomerStatsRecord>> GetStats(db::Transaction& tx,
 absl::StatusOr<absl::flat_hash_map<std::string, CustomerStatsRecord>> GetStatsOf(
     db::Transaction& tx, absl::string_view tenant, const std::vector<std::string>& customer_ids);
 
-// (Re)builds the search entries of one customer: name and company words, phones, email.
-// From `written` (the customer as just written, phones included) when given, else from its
-// customers / customer_phones rows. MERGED and ERASED customers (and missing rows) are
-// removed from the index. Ensures a customer_stats row exists.
-absl::Status IndexCustomer(db::Transaction& tx, absl::string_view tenant,
-                           absl::string_view customer_id, const v1::Customer* written = nullptr);
-
-// Removes every search entry of a customer (erase, delete). Stats rows stay (the ledger
-// keeps the id).
-absl::Status RemoveFromIndex(db::Transaction& tx, absl::string_view tenant,
-                             absl::string_view customer_id);
+// Keeps the customer_stats row of a customer, which lists join: creates it (zeros) when
+// missing, and deletes it when the customer row is gone (C4 delete: `written` is nullptr and
+// no row is left). The directory calls it after every write of a customer row
+// (DirectoryStoreOptions::on_customer_written).
+absl::Status KeepStatsRow(db::Transaction& tx, absl::string_view tenant,
+                          absl::string_view customer_id, const v1::Customer* written = nullptr);
 
 // gRPC clients refuse a message above 4 MiB by default (RESOURCE_EXHAUSTED), so a page of
 // customers must stay below that whatever the customers hold (a customer with every text
@@ -181,14 +176,14 @@ struct CustomerQueryOptions {
 // thread-safe); time comes from `clock`.
 class CustomerQuery {
  public:
-  // `index`: the tenants' quick-search indexes in memory (searches fall back to the SQL
-  // search tables while a tenant's index loads); nullptr = always the SQL search.
-  explicit CustomerQuery(const Clock& clock, CustomerQueryOptions options = {},
-                         SearchIndexCache* index = nullptr);
+  // `index`: the tenants' quick-search indexes in memory, which searches and duplicate checks
+  // read.
+  CustomerQuery(const Clock& clock, SearchIndexCache& index, CustomerQueryOptions options = {});
 
   // Quick search over names, phones and email, by relevance or in a list order. Errors:
   // INVALID_ARGUMENT (empty or too long query, negative page_size), INVALID_FILTER,
-  // INVALID_ORDER_BY, PAGE_TOKEN_MISMATCH, PAGE_TOKEN_INVALID.
+  // INVALID_ORDER_BY, PAGE_TOKEN_MISMATCH, PAGE_TOKEN_INVALID; UNAVAILABLE
+  // SEARCH_INDEX_LOADING / SEARCH_INDEX_UNAVAILABLE (search_index_cache.h).
   absl::StatusOr<SearchPage> Search(db::Transaction& tx, absl::string_view tenant,
                                     const SearchOptions& options) const;
 
@@ -198,15 +193,14 @@ class CustomerQuery {
                                 const ListSpec& spec) const;
 
   // Likely duplicate pairs, score desc then ids. Errors: INVALID_ARGUMENT (min_score),
-  // PAGE_TOKEN_*, NOT_FOUND CUSTOMER_NOT_FOUND (customer_id unknown).
+  // PAGE_TOKEN_*, NOT_FOUND CUSTOMER_NOT_FOUND (customer_id unknown); UNAVAILABLE as Search.
   absl::StatusOr<DuplicatePage> FindDuplicates(db::Transaction& tx, absl::string_view tenant,
                                                const DuplicateOptions& options) const;
 
  private:
   const Clock& clock_;
   CustomerQueryOptions options_;
-  phone::PhoneNormalizer phones_;
-  SearchIndexCache* index_;
+  SearchIndexCache& index_;
 };
 
 }  // namespace kelola::customer::store

@@ -1,10 +1,8 @@
 // CustomerQuery::Search (C11): quick search over names, phones and email, from the tenant's
-// index in memory when it is loaded, else from the SQL search tables; by relevance or in a
-// list order, keyset-paginated.
+// index in memory; by relevance or in a list order, keyset-paginated.
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,11 +19,8 @@
 #include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/query_paging.h"
 #include "customer-svc/store/query_sql.h"
-#include "customer-svc/store/search_postings.h"
-#include "customer-svc/store/search_tables.h"
 #include "kelola/customer/v1/customer.pb.h"
 #include "libs/errors/errors.h"
-#include "libs/phone/phone_normalizer.h"
 #include "libs/text/normalize.h"
 
 namespace kelola::customer::store {
@@ -35,14 +30,10 @@ using db::Placeholders;
 using db::Value;
 using domain::ListFilter;
 using domain::ListOrder;
-using domain::SearchScorer;
-using domain::TermCandidate;
 using query_sql::FilterContext;
 using query_sql::kIdsPerStatement;
 using query_sql::SortSpec;
 using query_sql::Sv;
-using search_postings::kMaxCodePoint;
-using search_postings::SearchContext;
 
 constexpr int kMaxQueryChars = 200;
 
@@ -62,209 +53,71 @@ size_t SearchHitBytes(const SearchHit& hit) {
   return bytes;
 }
 
-// --- The SQL search ---
+// --- Candidates from the index ---
 
-// Candidate customer ids in the order first found, each once.
-class Candidates {
- public:
-  void Add(const std::vector<std::string>& ids) {
-    for (const auto& id : ids) {
-      if (seen_.insert(id).second) ids_.push_back(id);
-    }
-  }
-  const std::vector<std::string>& ids() const { return ids_; }
-
- private:
-  std::vector<std::string> ids_;
-  absl::flat_hash_set<std::string> seen_;
+// What a search reads with: its transaction, tenant, listed states, filter and filter context.
+struct SearchContext {
+  db::Transaction& tx;
+  const std::string& tenant;
+  const std::vector<int64_t>& states;
+  const ListFilter& filter;
+  const FilterContext& ctx;
 };
 
-// Customers whose phones hold one of the phone search `keys`: whole numbers first, then
-// substrings; at most `budget` per key and kind.
-absl::Status AddPhoneCandidates(const SearchContext& sc, const std::vector<std::string>& keys,
-                                int budget, Candidates* candidates) {
-  const std::string coll = query_sql::CollC(sc.tx);
-  for (const auto& key : keys) {
-    for (int64_t whole : {1, 0}) {
-      auto ids = search_postings::Postings(
-          sc, "search_phones", "p.whole = ? AND p.suffix >= ? AND p.suffix < ?",
-          {whole, key, absl::StrCat(key, ":")},
-          absl::StrCat("p.suffix", coll, ", p.customer_id", coll), budget);
-      if (!ids.ok()) return ids.status();
-      candidates->Add(*ids);
-    }
-  }
-  return absl::OkStatus();
+// A filter with conditions beyond the state (category, consent, birthday, stats), which the
+// index does not hold, is checked in SQL over the scored hits; each candidate source of the
+// index then gathers this many times its usual budget, so that the filter still leaves
+// enough to rank (docs/decisions/search-index.md, "Filters").
+constexpr int kFilteredBudgetFactor = 8;
+
+bool FiltersBeyondState(const ListFilter& filter) {
+  ListFilter conditions = filter;
+  conditions.state.reset();
+  return conditions.Canonical() != ListFilter().Canonical();
 }
 
-// The vocabulary readings of each query word, and which word drives the name search.
-struct WordReadings {
-  std::vector<std::vector<TermCandidate>> terms_per_word;
-  size_t driver = 0;
-};
-
-// Reads the candidate terms of every query word; with several words, the driver is the word
-// whose best readings have the fewest postings.
-absl::StatusOr<WordReadings> ReadWordReadings(const SearchContext& sc,
-                                              const std::vector<std::string>& words) {
-  WordReadings out;
-  int64_t driver_postings = std::numeric_limits<int64_t>::max();
-  for (size_t i = 0; i < words.size(); ++i) {
-    auto terms = search_postings::CandidateTerms(sc, words[i]);
-    if (!terms.ok()) return terms.status();
-    if (words.size() > 1) {
-      // How common the word's best readings are (bounded count), to pick the driver.
-      std::vector<Value> params = {sc.tenant};
-      const size_t n = std::min<size_t>(terms->size(), 4);
-      for (size_t t = 0; t < n; ++t) params.push_back((*terms)[t].term);
-      int64_t postings = 0;
-      if (n > 0) {
-        auto count = sc.tx.QueryOne(
-            absl::StrCat("SELECT COUNT(*) FROM (SELECT 1 FROM search_terms WHERE tenant_id = ? "
-                         "AND term IN (",
-                         Placeholders(n), ") LIMIT 4004) x"),
-            params);
-        if (!count.ok()) return count.status();
-        postings = count->GetInt(0);
-      }
-      if (postings < driver_postings) {
-        out.driver = i;
-        driver_postings = postings;
-      }
-    }
-    out.terms_per_word.push_back(*std::move(terms));
-  }
-  return out;
-}
-
-// Names: the query word with the fewest postings drives; its candidate vocabulary words are
-// visited best first, each contributing its postings in customer_id order.
-absl::Status AddNameCandidates(const SearchContext& sc, const std::vector<std::string>& words,
-                               int budget, Candidates* candidates) {
-  auto readings_of = ReadWordReadings(sc, words);
-  if (!readings_of.ok()) return readings_of.status();
-  // Exact whole names (display or company) first, however common their words are; then
-  // the driver's readings, best first, until the budget is spent. Readings are fetched in
-  // growing groups (one statement each): common words fill the budget in the first group.
-  const int limit = words.size() > 1 ? budget * 2 : budget;
-  const std::vector<TermCandidate>& readings = readings_of->terms_per_word[readings_of->driver];
-  int remaining = limit;
-  size_t next = 0;
-  for (size_t group = 4; remaining > 0 && (next == 0 || next < readings.size()); group *= 2) {
-    std::vector<std::string> terms;
-    if (next == 0) terms.push_back(search_tables::WholeKey(absl::StrJoin(words, " ")));
-    const size_t first = next;
-    for (; next < readings.size() && next < first + group; ++next) {
-      terms.push_back(readings[next].term);
-    }
-    auto postings = search_postings::TermPostings(sc, terms, remaining);
-    if (!postings.ok()) return postings.status();
-    for (size_t i = 0; i < postings->size(); ++i) {
-      std::vector<std::string>& ids = (*postings)[i];
-      if (first == 0 && i == 0) {  // the whole-name key: its own budget
-        if (static_cast<int>(ids.size()) > budget) ids.resize(budget);
-        candidates->Add(ids);
-        continue;
-      }
-      if (remaining <= 0) break;
-      if (static_cast<int>(ids.size()) > remaining) ids.resize(remaining);
-      remaining -= static_cast<int>(ids.size());
-      candidates->Add(ids);
-    }
-    if (next >= readings.size()) break;
-  }
-  return absl::OkStatus();
-}
-
-// Scores every candidate from its index document (no customer data read yet); candidates
-// that no longer match are left out.
-absl::StatusOr<std::vector<SearchHit>> ScoreCandidates(const SearchContext& sc,
-                                                       SearchScorer& scorer,
-                                                       const std::vector<std::string>& candidates) {
-  std::vector<SearchHit> hits;
-  for (size_t begin = 0; begin < candidates.size(); begin += kIdsPerStatement) {
-    const size_t end = std::min(candidates.size(), begin + kIdsPerStatement);
+// The hits whose customer passes the filter's conditions other than the state.
+absl::StatusOr<std::vector<SearchHit>> KeepPassing(const SearchContext& sc,
+                                                   std::vector<SearchHit> hits) {
+  absl::flat_hash_set<std::string> passing;
+  for (size_t begin = 0; begin < hits.size(); begin += kIdsPerStatement) {
+    const size_t end = std::min(hits.size(), begin + kIdsPerStatement);
     std::vector<Value> params = {sc.tenant};
-    for (size_t i = begin; i < end; ++i) params.push_back(candidates[i]);
-    auto rows =
-        sc.tx.Query(absl::StrCat("SELECT customer_id, name_words, company_words, phones, email "
-                                 "FROM customer_query_docs WHERE tenant_id = ? AND "
-                                 "customer_id IN (",
-                                 Placeholders(end - begin), ")"),
-                    params);
+    for (size_t i = begin; i < end; ++i) params.push_back(hits[i].customer_id);
+    std::string sql = absl::StrCat(
+        "SELECT c.customer_id FROM customers c CROSS JOIN customer_stats s WHERE c.tenant_id = "
+        "? AND c.customer_id IN (",
+        Placeholders(end - begin),
+        ") AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id");
+    query_sql::AppendFilter(sc.filter, sc.ctx, &sql, &params);
+    auto rows = sc.tx.Query(sql, params);
     if (!rows.ok()) return rows.status();
-    for (const auto& r : *rows) {
-      SearchHit hit;
-      hit.customer_id = r.GetText(0);
-      const std::string name_words = r.GetText(1), company_words = r.GetText(2);
-      const std::string email = r.GetText(4);
-      const std::vector<search_tables::DocPhone> doc_phones =
-          search_tables::ParsePhones(r.GetText(3));
-      std::vector<domain::SearchPhone> phones;
-      for (const auto& p : doc_phones) phones.push_back({p.position, p.e164, p.national});
-      std::vector<domain::ScoredMatch> scored =
-          scorer.Score({name_words, company_words, phones, email});
-      if (scored.empty()) continue;
-      std::vector<SearchMatchInfo> matches;
-      for (auto& m : scored) matches.push_back({m.field, std::move(m.value), m.exact, m.score});
-      hit.score = matches[0].score;
-      hit.matches = std::move(matches);
-      hits.push_back(std::move(hit));
-    }
+    for (const auto& r : *rows) passing.insert(r.GetText(0));
   }
+  hits.erase(std::remove_if(hits.begin(), hits.end(),
+                            [&](const SearchHit& h) { return !passing.contains(h.customer_id); }),
+             hits.end());
   return hits;
 }
 
-// The SQL search: candidates from the search tables, each source bounded, scored from
-// customer_query_docs.
-absl::StatusOr<std::vector<SearchHit>> SqlHits(const SearchContext& sc,
-                                               const phone::PhoneNormalizer& phone_keys, int budget,
-                                               const std::string& trimmed,
-                                               const std::string& region) {
-  const std::string folded = text::FoldForMatch(Sv(trimmed));
-  Candidates candidates;
-  const std::vector<std::string> keys = phone_keys.SearchKeys(Sv(trimmed), Sv(region));
-  if (absl::Status s = AddPhoneCandidates(sc, keys, budget, &candidates); !s.ok()) return s;
-  SearchScorer scorer(folded, keys, sc.threshold);
-  const std::vector<std::string>& words = scorer.words();
-  if (keys.empty() && !words.empty()) {
-    if (absl::Status s = AddNameCandidates(sc, words, budget, &candidates); !s.ok()) return s;
-  }
-  if (keys.empty() && folded.find(' ') == std::string::npos && folded.size() >= 2) {
-    const std::string coll = query_sql::CollC(sc.tx);
-    auto ids =
-        search_postings::Postings(sc, "search_emails", "p.email >= ? AND p.email < ?",
-                                  {folded, absl::StrCat(folded, kMaxCodePoint)},
-                                  absl::StrCat("p.email", coll, ", p.customer_id", coll), budget);
-    if (!ids.ok()) return ids.status();
-    candidates.Add(*ids);
-  }
-  return ScoreCandidates(sc, scorer, candidates.ids());
-}
-
-// The search over the tenant's index in memory (search_index_cache.h); nullopt while it is
-// not loaded, and for a filter with conditions other than the state, which the index does
-// not hold (the SQL search joins them; checking them per candidate would cost a query per
-// posting).
-absl::StatusOr<std::optional<std::vector<SearchHit>>> IndexedHits(const SearchContext& sc,
-                                                                  SearchIndexCache& index,
-                                                                  const std::string& trimmed,
-                                                                  const std::string& region) {
-  ListFilter conditions = sc.filter;
-  conditions.state.reset();
-  if (conditions.Canonical() != ListFilter().Canonical()) {
-    return std::optional<std::vector<SearchHit>>();
-  }
+// The scored hits of a search from the tenant's index in memory (search_index_cache.h).
+absl::StatusOr<std::vector<SearchHit>> IndexedHits(const SearchContext& sc, SearchIndexCache& index,
+                                                   int budget, const std::string& trimmed,
+                                                   const std::string& region) {
+  const bool filtered = FiltersBeyondState(sc.filter);
   domain::SearchIndexQuery query;
   query.query = trimmed;
   query.phone_region = region;
   query.states.assign(sc.states.begin(), sc.states.end());
-  auto result = index.Search(sc.tx, sc.tenant, query);
-  if (!result.ok()) return result.status();
-  if (!result->has_value()) return std::optional<std::vector<SearchHit>>();
+  query.search_candidates = filtered ? budget * kFilteredBudgetFactor : budget;
+  domain::SearchIndexResult result;
+  absl::Status read = index.Read(sc.tx, sc.tenant, [&](const domain::SearchIndex& tenant_index) {
+    result = tenant_index.Search(query);
+  });
+  if (!read.ok()) return read;
   std::vector<SearchHit> hits;
-  hits.reserve((*result)->hits.size());
-  for (domain::SearchIndexHit& found : (*result)->hits) {
+  hits.reserve(result.hits.size());
+  for (domain::SearchIndexHit& found : result.hits) {
     SearchHit& hit = hits.emplace_back();
     hit.customer_id = std::move(found.customer_id);
     hit.score = found.score;
@@ -272,7 +125,8 @@ absl::StatusOr<std::optional<std::vector<SearchHit>>> IndexedHits(const SearchCo
       hit.matches.push_back({m.field, std::move(m.value), m.exact, m.score});
     }
   }
-  return std::optional<std::vector<SearchHit>>(std::move(hits));
+  if (!filtered) return hits;
+  return KeepPassing(sc, std::move(hits));
 }
 
 // --- Parse and plan ---
@@ -471,27 +325,13 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
   if (!plan.ok()) return plan.status();
   auto cursor = ReadSearchCursor(tx, tenant, options.page_token, *plan, clock_);
   if (!cursor.ok()) return cursor.status();
-  const SearchContext sc{tx,           tenant,      plan->states,
-                         plan->filter, cursor->ctx, options_.name_similarity_threshold};
+  const SearchContext sc{tx, tenant, plan->states, plan->filter, cursor->ctx};
 
-  // 1. Candidates and their scores: from the tenant's index in memory when it is loaded,
-  // else from the SQL search tables.
-  std::vector<SearchHit> hits;
-  bool from_memory = false;
-  if (index_ != nullptr) {
-    auto found = IndexedHits(sc, *index_, plan->trimmed, options.phone_region);
-    if (!found.ok()) return found.status();
-    if (found->has_value()) {
-      hits = **std::move(found);
-      from_memory = true;
-    }
-  }
-  if (!from_memory) {
-    auto found =
-        SqlHits(sc, phones_, options_.search_candidates, plan->trimmed, options.phone_region);
-    if (!found.ok()) return found.status();
-    hits = *std::move(found);
-  }
+  // 1. Candidates and their scores, from the tenant's index in memory.
+  auto found =
+      IndexedHits(sc, index_, options_.search_candidates, plan->trimmed, options.phone_region);
+  if (!found.ok()) return found.status();
+  std::vector<SearchHit> hits = *std::move(found);
   // 2. Order: relevance, or the requested list order (keys read for the scored hits only).
   auto ranked = RankHits(tx, tenant, hits, plan->sort);
   if (!ranked.ok()) return ranked.status();

@@ -175,4 +175,24 @@ absl::StatusOr<absl::flat_hash_map<std::string, CustomerStatsRecord>> GetStatsOf
   return out;
 }
 
+absl::Status KeepStatsRow(db::Transaction& tx, absl::string_view tenant_view,
+                          absl::string_view id_view, const v1::Customer* written) {
+  const std::string tenant(tenant_view), id(id_view);
+  if (written == nullptr) {
+    auto rows =
+        tx.Query("SELECT 1 FROM customers WHERE tenant_id = ? AND customer_id = ?", {tenant, id});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) {  // deleted (C4): nothing of it stays
+      return tx
+          .Execute("DELETE FROM customer_stats WHERE tenant_id = ? AND customer_id = ?",
+                   {tenant, id})
+          .status();
+    }
+  }
+  return tx.ExecuteDeferred(
+      "INSERT INTO customer_stats (tenant_id, customer_id, activity_asc_key, activity_desc_key) "
+      "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      {tenant, id, kNoActivityAscKey, kNoActivityDescKey});
+}
+
 }  // namespace kelola::customer::store

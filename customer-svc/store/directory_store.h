@@ -211,8 +211,8 @@ class DirectoryStore {
 
 // Called in the writing transaction after every write of a customer row and its phones
 // (create, update, archive, restore, consent, erase, category reassignment, merge) with the
-// customer as written, and after a delete with nullptr, e.g. to keep the search index of
-// customer_query.h in step (its IndexCustomer has this signature). A non-OK status rolls
+// customer as written, and after a delete with nullptr, e.g. to keep the stats rows of
+// customer_query.h in step (its KeepStatsRow has this signature). A non-OK status rolls
 // the write back.
 using CustomerWrittenHook =
     std::function<absl::Status(db::Transaction& tx, absl::string_view tenant_id,

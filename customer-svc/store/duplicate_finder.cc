@@ -1,5 +1,6 @@
 // CustomerQuery::FindDuplicates (C7): likely duplicate pairs of customers (same phone, same
-// email, similar names), scored and keyset-paginated.
+// email, similar names), scored and keyset-paginated. Phones are paired in SQL
+// (customer_phones); emails and name words through the tenant's search index in memory.
 
 #include <algorithm>
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -21,8 +23,6 @@
 #include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/query_paging.h"
 #include "customer-svc/store/query_sql.h"
-#include "customer-svc/store/search_postings.h"
-#include "customer-svc/store/search_tables.h"
 #include "kelola/customer/v1/customer.pb.h"
 #include "libs/errors/errors.h"
 #include "libs/text/trigram.h"
@@ -32,10 +32,11 @@ namespace {
 
 using db::Placeholders;
 using db::Value;
-using domain::TermCandidate;
 
 // Words held by at most this many customers pair them up in a whole-tenant search.
-constexpr int64_t kBlock = 64;
+constexpr size_t kBlock = 64;
+// Customers each field and spelling variant of one customer's name contributes.
+constexpr size_t kNeighbours = 200;
 
 // A request, checked: the score threshold, page size, listed states, token binding and
 // the last pair of the previous page (score, low id, high id).
@@ -120,73 +121,38 @@ absl::Status AddSamePhonePairs(db::Transaction& tx, const std::string& tenant,
   return absl::OkStatus();
 }
 
-// Pairs sharing an email (those of `customer_id` only when not empty).
-absl::Status AddSameEmailPairs(db::Transaction& tx, const std::string& tenant,
-                               const std::string& customer_id, CandidatePairs* pairs) {
-  // Same email: for one customer, a lookup by its folded email; else a self-join.
-  std::vector<Value> params = {tenant};
-  std::string where = " AND a.email <> ''";
-  if (!customer_id.empty()) {
-    auto doc = search_tables::ReadDoc(tx, tenant, customer_id);
-    if (!doc.ok()) return doc.status();
-    where = " AND a.email = ? AND a.customer_id = ?";
-    params.emplace_back(doc->has_value() ? (*doc)->email : std::string());
-    params.emplace_back(customer_id);
-  }
-  auto rows = tx.Query(
-      absl::StrCat("SELECT a.customer_id, b.customer_id FROM search_emails a CROSS JOIN "
-                   "search_emails b WHERE a.tenant_id = ?",
-                   where,
-                   " AND b.tenant_id = a.tenant_id AND b.email = a.email AND b.customer_id <> "
-                   "a.customer_id"),
-      params);
-  if (!rows.ok()) return rows.status();
-  for (const auto& r : *rows) {
-    pairs->Add(r.GetText(0), r.GetText(1), v1::DUPLICATE_REASON_SAME_EMAIL);
-  }
-  return absl::OkStatus();
-}
-
-// Name candidates of one customer: customers holding its words or their spelling variants.
-absl::Status AddWordPairsOf(const search_postings::SearchContext& sc,
-                            const std::string& customer_id, CandidatePairs* pairs) {
-  auto doc = search_tables::ReadDoc(sc.tx, sc.tenant, customer_id);
-  if (!doc.ok()) return doc.status();
-  if (!doc->has_value()) return absl::OkStatus();
-  for (const auto& word : (*doc)->Terms()) {
-    auto terms =
-        search_tables::IsWholeKey(word)
-            ? absl::StatusOr<std::vector<TermCandidate>>(std::vector<TermCandidate>{{word, 1.0}})
-            : search_postings::CandidateTerms(sc, word);
-    if (!terms.ok()) return terms.status();
-    for (const auto& t : *terms) {
-      auto ids =
-          search_postings::Postings(sc, "search_terms", "p.term = ?", {t.term},
-                                    absl::StrCat("p.customer_id", query_sql::CollC(sc.tx)), 200);
-      if (!ids.ok()) return ids.status();
-      for (const auto& id : *ids) pairs->Add(customer_id, id, 0);
+// Pairs sharing an email or a name word, from the tenant's index in memory. For one
+// customer: those with its email, and those holding its whole name or company, a word of
+// them or a spelling variant of one (at most kNeighbours per field and reading). For the
+// whole tenant: every email held by several customers, and the words, whole names and
+// companies held by at most kBlock customers.
+absl::Status AddIndexPairs(db::Transaction& tx, SearchIndexCache& index, const std::string& tenant,
+                           const std::string& customer_id, const std::vector<int64_t>& states,
+                           CandidatePairs* pairs) {
+  const std::vector<int> listed(states.begin(), states.end());
+  return index.Read(tx, tenant, [&](const domain::SearchIndex& found) {
+    if (!customer_id.empty()) {
+      for (const std::string& id : found.SameEmail(customer_id)) {
+        pairs->Add(customer_id, id, v1::DUPLICATE_REASON_SAME_EMAIL);
+      }
+      for (const std::string& id : found.NameNeighbours(customer_id, listed, kNeighbours)) {
+        pairs->Add(customer_id, id, 0);
+      }
+      return;
     }
-  }
-  return absl::OkStatus();
-}
-
-// Name candidates of the whole tenant: customers sharing a word held by at most kBlock.
-absl::Status AddSharedWordPairs(db::Transaction& tx, const std::string& tenant,
-                                CandidatePairs* pairs) {
-  auto rows = tx.Query(
-      "SELECT t.term, t.customer_id FROM search_terms t WHERE t.tenant_id = ? AND t.term IN "
-      "(SELECT term FROM search_terms WHERE tenant_id = ? GROUP BY term HAVING COUNT(*) "
-      "BETWEEN 2 AND ?) ORDER BY t.term, t.customer_id",
-      {tenant, tenant, kBlock});
-  if (!rows.ok()) return rows.status();
-  std::map<std::string, std::vector<std::string>> groups;
-  for (const auto& r : *rows) groups[r.GetText(0)].push_back(r.GetText(1));
-  for (const auto& [term, ids] : groups) {
-    for (size_t i = 0; i < ids.size(); ++i) {
-      for (size_t j = i + 1; j < ids.size(); ++j) pairs->Add(ids[i], ids[j], 0);
-    }
-  }
-  return absl::OkStatus();
+    auto add_group = [&](const std::vector<std::string_view>& ids, int reason) {
+      for (size_t i = 0; i < ids.size(); ++i) {
+        for (size_t j = i + 1; j < ids.size(); ++j) {
+          pairs->Add(std::string(ids[i]), std::string(ids[j]), reason);
+        }
+      }
+    };
+    found.ForEachEmailGroup([&](const std::vector<std::string_view>& ids) {
+      add_group(ids, v1::DUPLICATE_REASON_SAME_EMAIL);
+    });
+    found.ForEachSmallGroup(kBlock,
+                            [&](const std::vector<std::string_view>& ids) { add_group(ids, 0); });
+  });
 }
 
 // What the scoring and the page need of a customer of a pair.
@@ -323,19 +289,9 @@ absl::StatusOr<DuplicatePage> CustomerQuery::FindDuplicates(db::Transaction& tx,
   if (absl::Status s = AddSamePhonePairs(tx, tenant, options.customer_id, &pairs); !s.ok()) {
     return s;
   }
-  if (absl::Status s = AddSameEmailPairs(tx, tenant, options.customer_id, &pairs); !s.ok()) {
+  if (absl::Status s = AddIndexPairs(tx, index_, tenant, options.customer_id, plan->states, &pairs);
+      !s.ok()) {
     return s;
-  }
-  // Name candidates: customers sharing a word. For one customer, its words and their
-  // spelling variants; for the whole tenant, words held by at most kBlock customers.
-  if (!options.customer_id.empty()) {
-    const domain::ListFilter no_filter;
-    const query_sql::FilterContext no_ctx;
-    const search_postings::SearchContext sc{tx,        tenant, plan->states,
-                                            no_filter, no_ctx, options_.name_similarity_threshold};
-    if (absl::Status s = AddWordPairsOf(sc, options.customer_id, &pairs); !s.ok()) return s;
-  } else {
-    if (absl::Status s = AddSharedWordPairs(tx, tenant, &pairs); !s.ok()) return s;
   }
 
   // Details of every customer involved.

@@ -132,16 +132,8 @@ void AppendFilter(const ListFilter& f, const FilterContext& ctx, std::string* sq
     params->insert(params->end(), {since, since, since});
   }
   if (f.consent) {
-    if (*f.consent == v1::MARKETING_CONSENT_STATE_GRANTED) {
-      absl::StrAppend(sql, " AND c.consent_granted = 1");
-    } else {
-      // customers.consent_granted is a flag; WITHDRAWN vs UNSPECIFIED comes from our docs.
-      absl::StrAppend(sql,
-                      " AND c.consent_granted = 0 AND COALESCE((SELECT d.consent_state FROM "
-                      "customer_query_docs d WHERE d.tenant_id = c.tenant_id AND d.customer_id = "
-                      "c.customer_id), 0) = ?");
-      params->emplace_back(static_cast<int64_t>(*f.consent));
-    }
+    absl::StrAppend(sql, " AND c.consent_state = ?");
+    params->emplace_back(static_cast<int64_t>(*f.consent));
   }
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "kelola/customer/v1/customer.pb.h"
 #include "kelola/type/v1/event.pb.h"
+#include "libs/errors/errors.h"
 #include "libs/events/outbox.h"
 #include "libs/log/log.h"
 
@@ -142,42 +143,69 @@ void SearchIndexCache::Stop() {
   if (loader_.joinable()) loader_.join();
 }
 
-absl::StatusOr<std::optional<domain::SearchIndexResult>> SearchIndexCache::Search(
-    db::Transaction& tx, std::string_view tenant_view, const domain::SearchIndexQuery& query) {
+absl::Status SearchIndexCache::Read(db::Transaction& tx, std::string_view tenant_view,
+                                    absl::FunctionRef<void(const domain::SearchIndex&)> read) {
   const std::string tenant(tenant_view);
-  TenantPtr t = Find(tenant);
-  if (t == nullptr) return std::optional<domain::SearchIndexResult>();
-  if (absl::Status s = CatchUp(tx); !s.ok()) {
-    // Events unreadable now: the SQL search answers; the next catch-up starts from the same
-    // position, so nothing is skipped.
-    log::Warn("search index: could not apply new events; answering from SQL",
-              {{"tenant_id", tenant}, {"error", s.ToString()}});
-    return std::optional<domain::SearchIndexResult>();
+  // A tenant dropped or reloaded during the catch-up may have been passed by: look again.
+  for (int attempt = 0;; ++attempt) {
+    auto t = AwaitReady(tenant);
+    if (!t.ok()) return t.status();
+    if (absl::Status s = CatchUp(tx); !s.ok()) {
+      // The next catch-up starts from the same position, so nothing is skipped.
+      log::Warn("search index: could not apply new events",
+                {{"tenant_id", tenant}, {"error", s.ToString()}});
+      return errors::Error(absl::StatusCode::kUnavailable, "SEARCH_INDEX_UNAVAILABLE",
+                           "the search index could not be brought up to date; retry",
+                           {{"tenant_id", tenant}});
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = tenants_.find(tenant);
+      if ((it == tenants_.end() || it->second != *t) && attempt < 2) continue;
+    }
+    absl::ReaderMutexLock lock(&(*t)->mu);
+    searches_.fetch_add(1, std::memory_order_relaxed);
+    read((*t)->index);
+    return absl::OkStatus();
   }
-  {
-    // Dropped or reloaded meanwhile: its catch-up may have passed it by.
-    absl::MutexLock lock(&mu_);
-    auto it = tenants_.find(tenant);
-    if (it == tenants_.end() || it->second != t) return std::optional<domain::SearchIndexResult>();
-  }
-  absl::ReaderMutexLock lock(&t->mu);
-  searches_.fetch_add(1, std::memory_order_relaxed);
-  return std::optional<domain::SearchIndexResult>(t->index.Search(query));
 }
 
-// The tenant's index when ready (marked used); else queues its load and returns nullptr.
-SearchIndexCache::TenantPtr SearchIndexCache::Find(const std::string& tenant) {
+absl::StatusOr<SearchIndexCache::TenantPtr> SearchIndexCache::AwaitReady(
+    const std::string& tenant) {
   absl::MutexLock lock(&mu_);
-  auto it = tenants_.find(tenant);
-  if (it != tenants_.end() && it->second->ready) {
-    it->second->last_used = clock_.Now();
-    return it->second;
+  auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    auto it = tenants_.find(tenant);
+    return it != tenants_.end() && it->second->ready;
+  };
+  if (!ready()) {
+    if (!tenants_.contains(tenant) && tenant != popped_) {
+      // Ahead of the loads queued at start.
+      queue_.erase(std::remove(queue_.begin(), queue_.end(), tenant), queue_.end());
+      queue_.insert(queue_.begin(), tenant);
+    }
+    if (!loader_.joinable() && !stopping_) loader_ = std::thread([this] { LoaderLoop(); });
+    // Also done when the load ended without an index (failed), or the cache stops.
+    auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return stopping_ || ready() ||
+             (!tenants_.contains(tenant) && tenant != popped_ &&
+              std::find(queue_.begin(), queue_.end(), tenant) == queue_.end());
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&done), options_.load_wait);
+    if (!ready()) {
+      const bool loading =
+          !stopping_ && (tenants_.contains(tenant) || tenant == popped_ ||
+                         std::find(queue_.begin(), queue_.end(), tenant) != queue_.end());
+      return loading ? errors::Error(absl::StatusCode::kUnavailable, "SEARCH_INDEX_LOADING",
+                                     "the tenant's search index is loading; retry shortly",
+                                     {{"tenant_id", tenant}})
+                     : errors::Error(absl::StatusCode::kUnavailable, "SEARCH_INDEX_UNAVAILABLE",
+                                     "the tenant's search index could not be loaded; retry",
+                                     {{"tenant_id", tenant}});
+    }
   }
-  if (it == tenants_.end() && tenant != popped_ &&
-      std::find(queue_.begin(), queue_.end(), tenant) == queue_.end()) {
-    queue_.push_back(tenant);
-  }
-  return nullptr;
+  TenantPtr& t = tenants_[tenant];
+  t->last_used = clock_.Now();
+  return t;
 }
 
 absl::Status SearchIndexCache::CatchUp(db::Transaction& tx) {
@@ -256,13 +284,10 @@ absl::Status SearchIndexCache::Load(std::string_view tenant_view) {
     Drop(tenant, t);
     return status;
   }
-  absl::MutexLock lock(&mu_);
-  ++loads_;
   log::Info("search index: loaded",
             {{"tenant_id", tenant},
              {"bytes", absl::StrCat(t->bytes)},
              {"seconds", absl::StrCat(absl::ToDoubleSeconds(clock_.Now() - start))}});
-  EvictOverBudget(tenant);
   return absl::OkStatus();
 }
 
@@ -280,9 +305,12 @@ absl::Status SearchIndexCache::FinishLoad(const std::string& tenant, Tenant& t) 
           return s;
         }
         if (absl::Status s = Apply(tx, tenant, changed[tenant], t); !s.ok()) return s;
+        // Ready, counted and within the budget at once, as a waiting reader sees it.
         absl::MutexLock lock(&mu_);
         t.ready = true;
         t.last_used = clock_.Now();
+        ++loads_;
+        EvictOverBudget(tenant);
         return absl::OkStatus();
       },
       {.read_only = true});

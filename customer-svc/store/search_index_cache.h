@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -46,6 +47,8 @@ struct SearchIndexCacheOptions {
   // How often the loader thread applies new events when nobody searches (keeps catch-ups
   // at search time short).
   absl::Duration follow_interval = absl::Milliseconds(250);
+  // How long a read waits for its tenant's index to load before it is refused.
+  absl::Duration load_wait = absl::Seconds(10);
 };
 
 struct SearchIndexCacheStats {
@@ -55,7 +58,7 @@ struct SearchIndexCacheStats {
   int64_t applied = 0;    // events applied up to this sequence
   int64_t loads = 0;      // indexes loaded since start
   int64_t evictions = 0;  // indexes dropped for the budget
-  int64_t searches = 0;   // searches answered from memory
+  int64_t searches = 0;   // reads of an index (searches, duplicate checks)
 };
 
 class SearchIndexCache {
@@ -69,11 +72,14 @@ class SearchIndexCache {
   void Start();
   void Stop();
 
-  // Searches `tenant`'s index after applying the events committed before `tx` began.
-  // nullopt when the index is not loaded yet: its load is queued for the loader thread and
-  // the caller answers from SQL meanwhile; also when the events cannot be read.
-  absl::StatusOr<std::optional<domain::SearchIndexResult>> Search(
-      db::Transaction& tx, std::string_view tenant, const domain::SearchIndexQuery& query);
+  // Runs `read` on `tenant`'s index, under its reader lock, after applying the events
+  // committed before `tx` began. A tenant not in memory is loaded first by the loader
+  // thread (started here when need be), ahead of the loads queued at start; the caller waits
+  // at most `load_wait` for it and then gets UNAVAILABLE (reason SEARCH_INDEX_LOADING) while
+  // the load goes on. UNAVAILABLE (SEARCH_INDEX_UNAVAILABLE) too when the new events cannot be
+  // read or the load failed.
+  absl::Status Read(db::Transaction& tx, std::string_view tenant,
+                    absl::FunctionRef<void(const domain::SearchIndex&)> read);
 
   // Queues the loads of the tenants whose customers changed in the last `recent_events`
   // events (at most `max_tenants`, the most recently active), so that their first search
@@ -112,7 +118,8 @@ class SearchIndexCache {
                                   const std::string& tenant, ChangedCustomers* out);
   static absl::Status Apply(db::Transaction& tx, const std::string& tenant,
                             std::vector<std::string> ids, Tenant& t);
-  TenantPtr Find(const std::string& tenant);
+  // The tenant's index once ready (marked used), waiting at most load_wait for its load.
+  absl::StatusOr<TenantPtr> AwaitReady(const std::string& tenant);
   void EvictOverBudget(const std::string& keep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LoaderLoop();
 

@@ -190,9 +190,9 @@ class SqlDirectoryTx final : public DirectoryTx {
     absl::Status n = tx_.ExecuteDeferred(
         "INSERT INTO customers (tenant_id, customer_id, state, display_name, name_folded, "
         "name_sort_key, email_normalized, email_dedupe, category_id, consent_granted, "
-        "birthday_month, birthday_day, merged_into, create_time_micros, update_time_micros, "
-        "version, data, duplicate_allowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?)",
+        "consent_state, birthday_month, birthday_day, merged_into, create_time_micros, "
+        "update_time_micros, version, data, duplicate_allowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params);
     if (!n.ok()) return n;
     return WritePhones(r);
@@ -213,7 +213,8 @@ class SqlDirectoryTx final : public DirectoryTx {
     auto n = tx_.Execute(
         "UPDATE customers SET state = ?, display_name = ?, name_folded = ?, name_sort_key = ?, "
         "email_normalized = ?, email_dedupe = ?, category_id = ?, consent_granted = ?, "
-        "birthday_month = ?, birthday_day = ?, merged_into = ?, create_time_micros = ?, "
+        "consent_state = ?, birthday_month = ?, birthday_day = ?, merged_into = ?, "
+        "create_time_micros = ?, "
         "update_time_micros = ?, version = ?, data = ?, duplicate_allowed = ? WHERE tenant_id "
         "= ? AND customer_id = ?",
         params);
@@ -679,6 +680,7 @@ class SqlDirectoryTx final : public DirectoryTx {
         counted ? TextOrNull(c.email()) : db::Null(),
         TextOrNull(c.category_id()),
         static_cast<int64_t>(c.marketing_consent().state() == v1::MARKETING_CONSENT_STATE_GRANTED),
+        static_cast<int64_t>(c.marketing_consent().state()),
         has_birthday ? db::Value(static_cast<int64_t>(c.birthday().month())) : db::Null(),
         has_birthday ? db::Value(static_cast<int64_t>(c.birthday().day())) : db::Null(),
         TextOrNull(c.merged_into_customer_id()),

@@ -110,16 +110,17 @@ void DirectoryApiTest::SetUp() {
   sequencer_->Start();
   const uint32_t seed[] = {1, 2, 3, 4};
   ids_ = std::make_unique<ids::IdGenerator>(clock_, seed);
-  // Wired as in customer-svc's main: every write keeps the search index in step.
+  // Wired as in customer-svc's main: every write keeps its stats row in step.
   store::DirectoryStoreOptions options;
-  options.on_customer_written = store::IndexCustomer;
+  options.on_customer_written = store::KeepStatsRow;
   // "..._group_commit": writes share commits through a GroupCommitter, as in customer-svc.
   if (absl::EndsWith(GetParam(), "_group_commit")) {
     group_commit_ = std::make_unique<db::GroupCommitter>(*db_);
     options.writer = group_commit_.get();
   }
   store_ = store::NewSqlDirectoryStore(*db_, clock_, *outbox_, options);
-  query_ = std::make_unique<store::CustomerQuery>(clock_);
+  indexes_ = std::make_unique<store::SearchIndexCache>(*db_, clock_);
+  query_ = std::make_unique<store::CustomerQuery>(clock_, *indexes_);
   queries_ = std::make_unique<api::CustomerQueryHandlers>(*store_, *query_);
   base_importer_ = std::make_unique<api::CustomerImporter>(*store_, *ids_, phones_);
   base_exporter_ = std::make_unique<api::CustomerExporter>(*db_, *query_, *store_, clock_);
@@ -156,6 +157,7 @@ void DirectoryApiTest::TearDown() {
     server_->Wait();
   }
   if (sequencer_ != nullptr) sequencer_->Stop();
+  if (indexes_ != nullptr) indexes_->Stop();
   notifier_.Shutdown();
 }
 

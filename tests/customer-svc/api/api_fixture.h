@@ -102,6 +102,8 @@ class DirectoryApiTest : public ::testing::TestWithParam<std::string> {
   phone::PhoneNormalizer phones_;
   std::unique_ptr<db::GroupCommitter> group_commit_;
   std::unique_ptr<store::DirectoryStore> store_;
+  // The tenants' search indexes, loaded on their first search as in customer-svc.
+  std::unique_ptr<store::SearchIndexCache> indexes_;
   std::unique_ptr<store::CustomerQuery> query_;
   std::unique_ptr<api::CustomerQueryHandlers> queries_;
   std::unique_ptr<api::CustomerImporter> base_importer_;

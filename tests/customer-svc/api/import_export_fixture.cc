@@ -13,10 +13,10 @@ void ImportExportTest::SetUp() {
   DirectoryApiTest::SetUp();
   if (HasFatalFailure()) return;
   store::DirectoryStoreOptions options;
-  options.on_customer_written = store::IndexCustomer;
+  options.on_customer_written = store::KeepStatsRow;
   options.writer = group_commit_.get();  // as customer-svc's directory, for "..._group_commit"
   indexed_store_ = store::NewSqlDirectoryStore(*db_, clock_, *outbox_, options);
-  io_query_ = std::make_unique<store::CustomerQuery>(clock_);
+  io_query_ = std::make_unique<store::CustomerQuery>(clock_, *indexes_);
   importer_ = std::make_unique<api::CustomerImporter>(*indexed_store_, *ids_, phones_, Limits());
   exporter_ = std::make_unique<api::CustomerExporter>(*db_, *io_query_, *indexed_store_, clock_);
   io_queries_ = std::make_unique<api::CustomerQueryHandlers>(*indexed_store_, *io_query_);

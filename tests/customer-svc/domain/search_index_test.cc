@@ -205,12 +205,71 @@ TEST(SearchIndexBudgetTest, EachSourceTakesTheFirstAcceptedIdsUpToItsBudget) {
   std::vector<std::string> ids;
   for (const auto& h : index.Search(query).hits) ids.push_back(h.customer_id);
   EXPECT_THAT(ids, ElementsAre("k0", "k1", "k2"));
-  // The filter applies before the budget, as the SQL join does.
+  // The filter applies before the budget.
   ids.clear();
   for (const auto& h : index.Search(query, [](std::string_view id) { return id != "k1"; }).hits) {
     ids.push_back(h.customer_id);
   }
   EXPECT_THAT(ids, ElementsAre("k0", "k2", "k3"));
+  // A query may widen the budget (a filtered search gathers more before its SQL check).
+  query.search_candidates = 5;
+  ids.clear();
+  for (const auto& h : index.Search(query).hits) ids.push_back(h.customer_id);
+  EXPECT_THAT(ids, ElementsAre("k0", "k1", "k2", "k3", "k4"));
+}
+
+// Duplicate candidates (C7): one customer's name neighbours and same-email customers, and the
+// tenant's small groups.
+TEST_F(SearchIndexTest, DuplicateCandidatesOfOneCustomer) {
+  Add(Indonesians());
+  Add({{"c10", "Budi Santosa", {}, "BUDI.SANTOSO@gmail.com"},
+       {"c11", "Wulan Hartanto", {}, ""},
+       {"c12", "Siti Aminah", {}, "", v1::CUSTOMER_STATE_ARCHIVED},
+       {"c13", "Toko Maju Jaya", {}, ""}});
+  // Its words and their readings (santoso ~ santosa, budi ~ budiman), and its whole name;
+  // never itself, nor a customer sharing none of them (c11).
+  EXPECT_THAT(index_.NameNeighbours("c01", {v1::CUSTOMER_STATE_ACTIVE}, 200),
+              ::testing::UnorderedElementsAre("c05", "c08", "c10"));
+  // Listed states only; an unknown customer has none.
+  EXPECT_THAT(index_.NameNeighbours("c02", {v1::CUSTOMER_STATE_ACTIVE}, 200), IsEmpty());
+  EXPECT_THAT(
+      index_.NameNeighbours("c02", {v1::CUSTOMER_STATE_ACTIVE, v1::CUSTOMER_STATE_ARCHIVED}, 200),
+      ElementsAre("c12"));
+  EXPECT_THAT(index_.NameNeighbours("nobody", {v1::CUSTOMER_STATE_ACTIVE}, 200), IsEmpty());
+  // The company field counts as a name: "Toko Maju Jaya" is c05's company and c13's name.
+  EXPECT_THAT(index_.NameNeighbours("c13", {v1::CUSTOMER_STATE_ACTIVE}, 200), ElementsAre("c05"));
+  // At most `budget` per reading, in customer-id order.
+  EXPECT_THAT(index_.NameNeighbours("c01", {v1::CUSTOMER_STATE_ACTIVE}, 1),
+              ::testing::IsSupersetOf({"c05"}));
+  EXPECT_THAT(index_.SameEmail("c01"), ElementsAre("c10"));  // case folded
+  EXPECT_THAT(index_.SameEmail("c03"), IsEmpty());           // no email
+  index_.Remove("c10");
+  EXPECT_THAT(index_.SameEmail("c01"), IsEmpty());
+}
+
+TEST_F(SearchIndexTest, DuplicateGroupsOfTheTenant) {
+  Add(Indonesians());
+  Add({{"c10", "Budi Santosa", {}, "siti@yahoo.co.id"},
+       {"c11", "Siti Rahma", {}, "SITI@yahoo.co.id"}});
+  std::vector<std::vector<std::string>> emails;
+  index_.ForEachEmailGroup([&](const std::vector<std::string_view>& ids) {
+    emails.emplace_back(ids.begin(), ids.end());
+  });
+  EXPECT_THAT(emails, ElementsAre(ElementsAre("c02", "c10", "c11")));
+  std::vector<std::vector<std::string>> groups;
+  index_.ForEachSmallGroup(2, [&](const std::vector<std::string_view>& ids) {
+    groups.emplace_back(ids.begin(), ids.end());
+  });
+  // Groups of exactly two with max_group 2: "santosa" and the whole name "budi santosa"
+  // (c08, c10), "siti" (c02, c11); "budi" is held by three (c01, c08, c10).
+  EXPECT_THAT(groups,
+              ::testing::UnorderedElementsAre(ElementsAre("c08", "c10"), ElementsAre("c08", "c10"),
+                                              ElementsAre("c02", "c11")));
+  groups.clear();
+  index_.ForEachSmallGroup(64, [&](const std::vector<std::string_view>& ids) {
+    groups.emplace_back(ids.begin(), ids.end());
+  });
+  EXPECT_THAT(groups, ::testing::Contains(ElementsAre("c01", "c08", "c10")));
 }
 
 TEST_F(SearchIndexTest, PagesAfterTheLastHit) {

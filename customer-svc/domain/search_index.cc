@@ -17,8 +17,7 @@
 namespace kelola::customer::domain {
 namespace {
 
-// Upper bound for prefix ranges over UTF-8 text compared bytewise: U+10FFFF (as the SQL
-// search bounds its ranges).
+// Upper bound for prefix ranges over UTF-8 text compared bytewise: U+10FFFF.
 constexpr char kMaxCodePoint[] = "\xf4\x8f\xbf\xbf";
 // The driver word is chosen by the postings of its best readings, counted up to this.
 constexpr size_t kDriverReadings = 4;
@@ -421,7 +420,7 @@ class SearchIndex::Candidates {
   }
 
   // Adds the first `limit` accepted customers of `postings`; returns how many it took
-  // (customers already found count too, as rows of a SQL LIMIT do).
+  // (customers already found count too).
   size_t AddFirst(const std::vector<Ordinal>& postings, size_t limit) {
     size_t taken = 0;
     for (Ordinal ord : postings) {

@@ -2,15 +2,16 @@
 
 // The quick-search index of one tenant, in memory (C11; docs/decisions/search-index.md).
 //
-// It answers what the SQL search tables answer today (store/customer_search.cc), with the same
-// candidates, scores and order: the same bounded candidate sources (phone suffixes, the whole
-// name, the readings of the query word with the fewest postings, email prefixes), each visited
-// in customer-id order up to the same budgets, scored by search_scoring.h.
+// It is what quick search and the duplicate checks read (store/customer_search.cc,
+// store/duplicate_finder.cc): bounded candidate sources (phone suffixes, the whole name, the
+// readings of the query word with the fewest postings, email prefixes), each visited in
+// customer-id order up to its budget, scored by search_scoring.h. The candidates and order are
+// those of the SQL search tables it replaced (docs/decisions/search-index.md).
 //
 // Layout: customers get dense uint32 ordinals (reused after removal); folded words map to
-// posting lists of ordinals kept in customer-id order (the SQL tie order, so "the first n that
-// pass the filter" is a prefix scan); trigrams map to vocabulary words (typo candidates); whole
-// name and company fields are interned and carry their own postings; phone national-number
+// posting lists of ordinals kept in customer-id order (the tie order of relevance, so "the first n
+// that pass the filter" is a prefix scan); trigrams map to vocabulary words (typo candidates);
+// whole name and company fields are interned and carry their own postings; phone national-number
 // suffixes and emails are ordinals in ordered sets compared through the documents.
 //
 // Threading: NOT thread-safe. Const methods (Search, size, bytes) may run concurrently with
@@ -95,7 +96,7 @@ class SearchIndex {
   void Load(const std::vector<SearchDoc>& docs);
 
   // Quick search among customers in `query.states` for which `accept` holds (the list filter,
-  // checked as candidates are gathered, as the SQL join does). A phone-like query matches
+  // checked as candidates are gathered, before the budgets). A phone-like query matches
   // phones only; others match names, company names and email prefixes.
   SearchIndexResult Search(const SearchIndexQuery& query, Accept accept) const;
   SearchIndexResult Search(const SearchIndexQuery& query) const;

@@ -1,9 +1,8 @@
 #pragma once
 
 // Relevance of quick search (C11) as pure functions: how one customer's indexed fields score
-// against a query, and which vocabulary words a query word may mean. The SQL search
-// (store/customer_search.cc) and the in-memory index (search_index.h) both rank through these,
-// so they agree by construction. No SQL, no I/O.
+// against a query, and which vocabulary words a query word may mean. The in-memory index
+// (search_index.h) ranks through these. No SQL, no I/O.
 //
 // Inputs are folded (text::FoldForMatch): field words are SearchWords joined by one space,
 // emails folded, phones as their searchable national numbers (phone::SearchableNationalNumber).

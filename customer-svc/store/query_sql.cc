@@ -42,10 +42,6 @@ bool IsPg(const db::Transaction& tx) { return tx.dialect() == db::Dialect::kPost
 
 const char* CollC(const db::Transaction& tx) { return IsPg(tx) ? " COLLATE \"C\"" : ""; }
 
-const char* CollDefault(const db::Transaction& tx) {
-  return IsPg(tx) ? " COLLATE \"default\"" : "";
-}
-
 CustomerStatsRecord StatsFromRow(const db::Row& row, size_t i) {
   CustomerStatsRecord s;
   s.total_spent_minor = row.GetInt(i);

@@ -1,7 +1,7 @@
 #pragma once
 
 // Internal to customer-svc's query side (customer_query.h): the SQL pieces shared by the
-// stats projection, the search tables, lists, search and duplicates. Table aliases in the
+// stats projection, lists, search and duplicates. Table aliases in the
 // SQL built here: c = customers, s = customer_stats.
 
 #include <cstddef>
@@ -49,10 +49,6 @@ bool IsPg(const db::Transaction& tx);
 // Bytewise comparison of text on PostgreSQL (SQLite's default BINARY already is): a
 // COLLATE clause to append, or "".
 const char* CollC(const db::Transaction& tx);
-
-// Our search tables' ids are COLLATE "C" on PostgreSQL; joined to customers (default
-// collation) they must compare in the default collation so the customers primary key is used.
-const char* CollDefault(const db::Transaction& tx);
 
 // Reads the kStatsColumns starting at column `i`: total, count, balance, first, last
 // purchase, last activity, ledger version.

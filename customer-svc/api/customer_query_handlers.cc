@@ -56,6 +56,10 @@ grpc::Status CustomerQueryHandlers::Search(grpc::ServerContext* context,
                                            v1::SearchCustomersResponse* response) const {
   auto caller = server::ReadRequestContext(*context);
   if (!caller.ok()) return ToGrpc(caller.status());
+  // Waits for the tenant's index before taking a connection, which its load may need.
+  if (absl::Status ready = query_.AwaitSearchIndex(caller->tenant_id); !ready.ok()) {
+    return ToGrpc(ready);
+  }
   absl::Status status = store_.Read(caller->tenant_id, [&](store::DirectoryTx& tx) -> absl::Status {
     auto settings = tx.Settings();
     if (!settings.ok()) return settings.status();
@@ -107,6 +111,9 @@ grpc::Status CustomerQueryHandlers::FindDuplicates(grpc::ServerContext* context,
   options.show_archived = request->show_archived();
   options.page_size = request->page_size();
   options.page_token = request->page_token();
+  if (absl::Status ready = query_.AwaitSearchIndex(caller->tenant_id); !ready.ok()) {
+    return ToGrpc(ready);
+  }
   absl::Status status = store_.Read(caller->tenant_id, [&](store::DirectoryTx& tx) -> absl::Status {
     auto page = query_.FindDuplicates(tx.transaction(), caller->tenant_id, options);
     if (!page.ok()) return page.status();

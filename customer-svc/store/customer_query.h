@@ -187,6 +187,12 @@ class CustomerQuery {
   absl::StatusOr<SearchPage> Search(db::Transaction& tx, absl::string_view tenant,
                                     const SearchOptions& options) const;
 
+  // Waits until the tenant's search index is in memory (SearchIndexCache::AwaitLoaded): a
+  // Search or FindDuplicates caller calls it before opening its transaction.
+  absl::Status AwaitSearchIndex(absl::string_view tenant) const {
+    return index_.AwaitLoaded(std::string_view(tenant.data(), tenant.size()));
+  }
+
   // Filtered, sorted, keyset-paginated list. Errors: INVALID_FILTER, INVALID_ORDER_BY,
   // PAGE_TOKEN_MISMATCH, PAGE_TOKEN_INVALID, INVALID_ARGUMENT (negative page_size).
   absl::StatusOr<ListPage> List(db::Transaction& tx, absl::string_view tenant,

@@ -170,6 +170,10 @@ absl::Status SearchIndexCache::Read(db::Transaction& tx, std::string_view tenant
   }
 }
 
+absl::Status SearchIndexCache::AwaitLoaded(std::string_view tenant) {
+  return AwaitReady(std::string(tenant)).status();
+}
+
 absl::StatusOr<SearchIndexCache::TenantPtr> SearchIndexCache::AwaitReady(
     const std::string& tenant) {
   absl::MutexLock lock(&mu_);

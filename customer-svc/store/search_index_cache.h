@@ -3,17 +3,18 @@
 // The quick-search indexes of the tenants in use, in memory (C11, issue 13;
 // docs/decisions/search-index.md, "Serving search from memory").
 //
-// A tenant's domain::SearchIndex is loaded from the database on its first search and kept in
-// step with customer-svc's own event stream (the outbox, `events`): before every search the
-// cache applies the customer events committed since it last looked, re-reading those
-// customers' rows, so a search sees every write committed before it began, on every replica
-// (read-your-writes for any caller, without sticky routing). On PostgreSQL, events that are
-// committed but not yet numbered by the sequencer (`event_staging`) are applied too.
+// A tenant's domain::SearchIndex is loaded from the database on its first read (a search or a
+// duplicate check waits for it, up to load_wait) and kept in step with customer-svc's own
+// event stream (the outbox, `events`): before every read the cache applies the customer
+// events committed since it last looked, re-reading those customers' rows, so a search sees every
+// write committed before it began, on every replica (read-your-writes for any caller, without
+// sticky routing). On PostgreSQL, events that are committed but not yet numbered by the sequencer
+// (`event_staging`) are applied too.
 //
 // Applying is serialized (one catch-up at a time, rows re-read at that moment), and a load
 // becomes ready only after it has applied what changed while it read, so an index only ever
 // moves forward (docs/decisions/search-index.md, "Order"). Tenants are evicted coldest first when
-// the indexes' bytes pass the memory budget; an evicted tenant is loaded again on its next search.
+// the indexes' bytes pass the memory budget; an evicted tenant is loaded again on its next read.
 //
 // Thread-safe.
 
@@ -80,6 +81,10 @@ class SearchIndexCache {
   // read or the load failed.
   absl::Status Read(db::Transaction& tx, std::string_view tenant,
                     absl::FunctionRef<void(const domain::SearchIndex&)> read);
+  // Waits, as Read does, until `tenant`'s index is in memory, with the same errors. Called
+  // before the reader opens its transaction, so that waiting readers hold no connection the
+  // load needs.
+  absl::Status AwaitLoaded(std::string_view tenant);
 
   // Queues the loads of the tenants whose customers changed in the last `recent_events`
   // events (at most `max_tenants`, the most recently active), so that their first search

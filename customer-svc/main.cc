@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
   kelola::customer::store::CustomerQuery query(clock, search_indexes, query_options);
   kelola::customer::api::CustomerQueryHandlers queries(*directory, query);
 
-  kelola::customer::api::CustomerImporter importer(*directory, ids, phones);
+  kelola::customer::api::CustomerImporter importer(*directory, ids, phones, clock);
   kelola::customer::api::CustomerExporter exporter(*db, query, *directory, clock);
   // Delete (C4) and merge (C7) run their protocols with ledger-svc; what a crash or an
   // unreachable ledger leaves unfinished is resumed in the background.

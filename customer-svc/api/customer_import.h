@@ -5,14 +5,17 @@
 //
 // Rows are read as they arrive and applied in batches of `batch_rows`, one transaction per
 // batch and one SAVEPOINT per row, so that a bad row rolls back alone and the good rows of
-// the batch commit together (one fsync per batch, not per row). A dry run reads the whole
-// file (bounded by the limits) and applies it in one transaction that is rolled back.
+// the batch commit together (one fsync per batch, not per row). Each batch is read and
+// checked without the database (import_rows.h) while the previous one is written on a
+// thread of its own (import_applier.h). A dry run reads the whole file (bounded by the
+// limits) and applies it in one transaction that is rolled back.
 
 #include <cstdint>
 
 #include "customer-svc/store/directory_store.h"
 #include "grpcpp/grpcpp.h"
 #include "kelola/customer/v1/customer_service.grpc.pb.h"
+#include "libs/clock/clock.h"
 #include "libs/ids/ids.h"
 #include "libs/phone/phone_normalizer.h"
 
@@ -28,8 +31,9 @@ struct ImportLimits {
 class CustomerImporter {
  public:
   CustomerImporter(store::DirectoryStore& store, ids::IdGenerator& ids,
-                   const phone::PhoneNormalizer& phones, ImportLimits limits = {})
-      : store_(store), ids_(ids), phones_(phones), limits_(limits) {}
+                   const phone::PhoneNormalizer& phones, const Clock& clock,
+                   ImportLimits limits = {})
+      : store_(store), ids_(ids), phones_(phones), clock_(clock), limits_(limits) {}
 
   grpc::Status Import(grpc::ServerContext* context,
                       grpc::ServerReader<v1::ImportCustomersRequest>* reader,
@@ -39,6 +43,7 @@ class CustomerImporter {
   store::DirectoryStore& store_;
   ids::IdGenerator& ids_;
   const phone::PhoneNormalizer& phones_;
+  const Clock& clock_;
   const ImportLimits limits_;
 };
 

@@ -122,7 +122,7 @@ void DirectoryApiTest::SetUp() {
   indexes_ = std::make_unique<store::SearchIndexCache>(*db_, clock_);
   query_ = std::make_unique<store::CustomerQuery>(clock_, *indexes_);
   queries_ = std::make_unique<api::CustomerQueryHandlers>(*store_, *query_);
-  base_importer_ = std::make_unique<api::CustomerImporter>(*store_, *ids_, phones_);
+  base_importer_ = std::make_unique<api::CustomerImporter>(*store_, *ids_, phones_, clock_);
   base_exporter_ = std::make_unique<api::CustomerExporter>(*db_, *query_, *store_, clock_);
   deletion_ = std::make_unique<api::CustomerDeletion>(*store_, ledger_, *ids_, clock_);
   merges_ = std::make_unique<api::CustomerMergeSaga>(*store_, ledger_, *ids_, clock_);

@@ -1,0 +1,376 @@
+#include "customer-svc/api/import_applier.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "customer-svc/api/customer_writes.h"
+#include "customer-svc/api/handler_support.h"
+#include "customer-svc/domain/customer_rules.h"
+#include "libs/errors/errors.h"
+#include "libs/text/normalize.h"
+
+namespace kelola::customer::api {
+namespace {
+
+using store::DirectoryTx;
+using store::StoredCustomer;
+using v1::Customer;
+using v1::CustomerColumn;
+
+// Fingerprints of imported rows (idempotency_keys scope): a row seen before finds the
+// customer it created or matched, even without phone or e-mail.
+constexpr char kRowScope[] = "ImportCustomers.row";
+
+std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+
+absl::Status InvalidArgument(absl::string_view reason, absl::string_view message) {
+  return errors::Error(absl::StatusCode::kInvalidArgument, reason, message);
+}
+
+// The outcome of one row.
+enum class Outcome { kCreated, kUpdated, kSkipped, kUnchanged, kFailed };
+
+// Applies rows inside one DirectoryTx. Lives for one batch attempt.
+class RowApplier {
+ public:
+  RowApplier(DirectoryTx& tx, const Mapping& mapping, const v1::ImportCustomersHeader& options,
+             ids::IdGenerator& ids, BatchResult& result)
+      : tx_(tx), mapping_(mapping), options_(options), ids_(ids), result_(result) {}
+
+  absl::Status Begin() {
+    auto settings = tx_.Settings();
+    if (!settings.ok()) return settings.status();
+    settings_ = settings->settings;
+    // The default categories, before any row's savepoint (a failing row must not undo them).
+    if (mapping_.first.contains(v1::CUSTOMER_COLUMN_CATEGORY)) {
+      auto seeded = tx_.DefaultCategoriesSeeded();
+      if (!seeded.ok()) return seeded.status();
+      if (!*seeded) {
+        if (auto s = tx_.EnsureDefaultCategories(); !s.ok()) return s;
+      }
+    }
+    if (settings_.customer_limit() > 0) {
+      auto count = tx_.CountLimitedCustomers(/*lock=*/true);
+      if (!count.ok()) return count.status();
+      limited_count_ = *count;
+    }
+    return absl::OkStatus();
+  }
+
+  // Applies one prepared row in its own savepoint; a row problem is recorded, not returned.
+  // `row` is left as it is (a retried batch applies it again).
+  absl::Status Apply(const PreparedRow& row) {
+    row_errors_ = row.errors;
+    Customer normalized = row.normalized;
+    Outcome outcome = Outcome::kFailed;
+    std::string existing_id;
+    absl::Status status = ResolveCategory(row, normalized);
+    if (status.ok() && !row_errors_.empty()) {
+      status = InvalidArgument("INVALID_ROW", "the row is invalid");
+    }
+    if (status.ok()) {
+      status = tx_.InSavepoint([&]() -> absl::Status {
+        return ApplyRow(row, std::move(normalized), outcome, existing_id);
+      });
+    }
+    if (!status.ok()) {
+      if (!IsRowProblem(status)) return status;
+      if (row_errors_.empty()) AddStoreError(status);
+      outcome = Outcome::kFailed;
+    } else if (outcome == Outcome::kCreated && settings_.customer_limit() > 0) {
+      ++limited_count_;
+    }
+    switch (outcome) {
+      case Outcome::kCreated:
+        ++result_.created;
+        break;
+      case Outcome::kUpdated:
+        ++result_.updated;
+        break;
+      case Outcome::kUnchanged:
+        ++result_.unchanged;
+        break;
+      case Outcome::kSkipped: {
+        ++result_.skipped;
+        v1::ImportRowError e;
+        e.set_reason("CUSTOMER_DUPLICATE");
+        e.set_message("the row matches an existing customer with other data; left as it is");
+        e.set_outcome(v1::IMPORT_ROW_OUTCOME_SKIPPED);
+        e.set_existing_customer_id(existing_id);
+        row_errors_.push_back(std::move(e));
+        break;
+      }
+      case Outcome::kFailed:
+        ++result_.failed;
+        break;
+    }
+    for (auto& e : row_errors_) {
+      e.set_line(row.line);
+      if (e.outcome() == v1::IMPORT_ROW_OUTCOME_UNSPECIFIED) {
+        e.set_outcome(v1::IMPORT_ROW_OUTCOME_FAILED);
+      }
+      result_.errors.push_back(std::move(e));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static bool IsRowProblem(const absl::Status& s) {
+    switch (s.code()) {
+      case absl::StatusCode::kInvalidArgument:
+      case absl::StatusCode::kAlreadyExists:
+      case absl::StatusCode::kResourceExhausted:
+      case absl::StatusCode::kFailedPrecondition:
+      case absl::StatusCode::kNotFound:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  void AddError(CustomerColumn field, std::string reason, std::string message) {
+    row_errors_.push_back(RowError(mapping_, field, std::move(reason), std::move(message)));
+  }
+
+  void AddStoreError(const absl::Status& s) {
+    std::string reason = errors::Reason(s);
+    const auto metadata = errors::GetMetadata(s);
+    CustomerColumn field = v1::CUSTOMER_COLUMN_UNSPECIFIED;
+    if (reason == "CUSTOMER_DUPLICATE" || s.code() == absl::StatusCode::kAlreadyExists) {
+      reason = "CUSTOMER_DUPLICATE";
+      if (auto it = metadata.find("field"); it != metadata.end()) {
+        field = absl::StrContains(it->second, "email") ? v1::CUSTOMER_COLUMN_EMAIL
+                                                       : v1::CUSTOMER_COLUMN_PHONE;
+      }
+    }
+    AddError(field, reason, std::string(s.message()));
+    if (auto it = metadata.find("existing_customer_id"); it != metadata.end()) {
+      row_errors_.back().set_existing_customer_id(it->second);
+    }
+  }
+
+  // Sets the category of the row's customer from its cell; an unknown one is a row problem.
+  absl::Status ResolveCategory(const PreparedRow& row, Customer& normalized) {
+    if (row.category_cell.empty()) return absl::OkStatus();
+    auto category = CategoryOf(row.category_cell);
+    if (!category.ok()) return category.status();
+    if (category->has_value()) {
+      normalized.set_category_id(**category);
+      return absl::OkStatus();
+    }
+    row_errors_.insert(row_errors_.begin() + std::min(row.category_error_at, row_errors_.size()),
+                       RowError(mapping_, v1::CUSTOMER_COLUMN_CATEGORY, "UNKNOWN_CATEGORY",
+                                absl::StrCat("no category named '", row.category_cell, "'")));
+    return absl::OkStatus();
+  }
+
+  // The category of a cell: a name (folded) or an id.
+  absl::StatusOr<std::optional<std::string>> CategoryOf(const std::string& text) {
+    const std::string folded = text::FoldForMatch(Sv(text));
+    if (auto it = categories_.find(folded); it != categories_.end()) return it->second;
+    std::optional<std::string> id;
+    auto by_name = tx_.FindCategoryByName(folded);
+    if (!by_name.ok()) return by_name.status();
+    if (by_name->has_value()) {
+      id = (*by_name)->category.category_id();
+    } else {
+      auto by_id = tx_.FindCategory(text);
+      if (!by_id.ok()) return by_id.status();
+      if (by_id->has_value()) id = (*by_id)->category.category_id();
+    }
+    categories_[folded] = id;
+    return id;
+  }
+
+  // The row, checked and prepared, inside its savepoint; `normalized` is its customer.
+  absl::Status ApplyRow(const PreparedRow& row, Customer normalized, Outcome& outcome,
+                        std::string& existing_id) {
+    outcome = Outcome::kFailed;
+    const std::string& given_id = row.given_id;
+    const std::string& fingerprint = row.fingerprint;
+    if (row.sets_consent) {
+      *normalized.mutable_marketing_consent()->mutable_consent_time() = ToProto(tx_.now());
+    }
+
+    // 3. Which customer the row is about.
+    std::optional<StoredCustomer> match;
+    std::string id_for_create;
+    if (!given_id.empty()) {
+      auto id = domain::NormalizeCustomerId(given_id);
+      if (!id.ok()) {
+        AddError(v1::CUSTOMER_COLUMN_CUSTOMER_ID, "INVALID_VALUE",
+                 absl::StrCat("customer id '", given_id, "' is not a UUID"));
+        return InvalidArgument("INVALID_ROW", "the row is invalid");
+      }
+      auto found = tx_.FindCustomer(*id);
+      if (!found.ok()) return found.status();
+      if (found->has_value()) match = **found;
+      id_for_create = *id;
+    }
+    bool fingerprint_known = false;
+    if (!match.has_value()) {
+      auto subject = tx_.FindKeySubject(kRowScope, fingerprint);
+      if (!subject.ok()) return subject.status();
+      if (subject->has_value() && !(*subject)->empty()) {
+        auto found = tx_.FindCustomer(**subject);
+        if (!found.ok()) return found.status();
+        if (found->has_value() && (*found)->customer.state() != v1::CUSTOMER_STATE_MERGED &&
+            (*found)->customer.state() != v1::CUSTOMER_STATE_ERASED) {
+          match = **found;
+          fingerprint_known = true;
+        }
+      }
+    }
+    if (!match.has_value() && id_for_create.empty()) {
+      absl::Status dup = tx_.CheckDuplicates(normalized);
+      if (!dup.ok()) {
+        if (errors::Reason(dup) != "CUSTOMER_DUPLICATE") return dup;
+        const auto metadata = errors::GetMetadata(dup);
+        auto it = metadata.find("existing_customer_id");
+        if (it == metadata.end()) return dup;
+        auto found = tx_.FindCustomer(it->second);
+        if (!found.ok()) return found.status();
+        if (!found->has_value()) return dup;
+        match = **found;
+      }
+    }
+
+    // 4a. A new customer.
+    if (!match.has_value()) {
+      if (normalized.category_id().empty()) {
+        normalized.set_category_id(options_.default_category_id());
+      }
+      const std::string id = id_for_create.empty() ? ids_.NewId() : id_for_create;
+      KnownAboutNewCustomer known;
+      known.id_is_new = id_for_create.empty();
+      known.duplicates_checked = id_for_create.empty();  // checked above, in this transaction
+      auto created = InsertNewCustomer(
+          tx_, settings_, std::move(normalized), id,
+          /*allow_duplicate=*/false,
+          settings_.customer_limit() > 0 ? std::optional<int64_t>(limited_count_) : std::nullopt,
+          known);
+      if (!created.ok()) return created.status();
+      if (auto s = tx_.PutKeySubject(kRowScope, fingerprint, id); !s.ok()) return s;
+      outcome = Outcome::kCreated;
+      return absl::OkStatus();
+    }
+
+    // 4b. An existing customer: merge the row's non-empty cells into it.
+    const Customer& before = match->customer;
+    existing_id = before.customer_id();
+    if (before.state() == v1::CUSTOMER_STATE_MERGED) {
+      AddError(v1::CUSTOMER_COLUMN_UNSPECIFIED, "CUSTOMER_MERGED",
+               absl::StrCat("the customer was merged into ", before.merged_into_customer_id()));
+      row_errors_.back().set_existing_customer_id(existing_id);
+      return InvalidArgument("INVALID_ROW", "merged");
+    }
+    if (before.state() == v1::CUSTOMER_STATE_ERASED) {
+      AddError(v1::CUSTOMER_COLUMN_UNSPECIFIED, "CUSTOMER_ERASED",
+               "the customer's personal data was erased");
+      row_errors_.back().set_existing_customer_id(existing_id);
+      return InvalidArgument("INVALID_ROW", "erased");
+    }
+    if (before.state() == v1::CUSTOMER_STATE_MERGING) {
+      AddError(v1::CUSTOMER_COLUMN_UNSPECIFIED, "CUSTOMER_MERGED", "the customer is being merged");
+      row_errors_.back().set_existing_customer_id(existing_id);
+      return InvalidArgument("INVALID_ROW", "merging");
+    }
+    Customer next = Merge(before, normalized);
+    if (next.additional_phones_size() > domain::kMaxAdditionalPhones) {
+      AddError(v1::CUSTOMER_COLUMN_ADDITIONAL_PHONES, "TOO_MANY_PHONES",
+               absl::StrCat("the customer would have more than ", domain::kMaxAdditionalPhones,
+                            " additional phones"));
+      return InvalidArgument("INVALID_ROW", "too many phones");
+    }
+    const bool changed = !domain::ChangedPaths(before, next).empty();
+    if (changed && options_.on_duplicate() == v1::IMPORT_DUPLICATE_POLICY_UPDATE) {
+      auto saved = SaveCustomerChanges(tx_, settings_, *match, std::move(next),
+                                       /*allow_duplicate=*/false);
+      if (!saved.ok()) return saved.status();
+      outcome = Outcome::kUpdated;
+    } else {
+      outcome = changed ? Outcome::kSkipped : Outcome::kUnchanged;
+    }
+    if (!fingerprint_known && outcome != Outcome::kSkipped) {
+      if (auto s = tx_.PutKeySubject(kRowScope, fingerprint, existing_id); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  // `before` with the row's non-empty values; phones are added, not replaced.
+  static Customer Merge(const Customer& before, const Customer& row) {
+    Customer next = before;
+    next.set_display_name(row.display_name());
+    auto has_phone = [&](const std::string& e164) {
+      if (next.has_phone() && next.phone().e164() == e164) return true;
+      for (const auto& p : next.additional_phones()) {
+        if (p.e164() == e164) return true;
+      }
+      return false;
+    };
+    auto add_phone = [&](const v1::Phone& p) {
+      if (p.e164().empty() || has_phone(p.e164())) return;
+      if (!next.has_phone() || next.phone().e164().empty()) {
+        *next.mutable_phone() = p;
+      } else {
+        *next.add_additional_phones() = p;
+      }
+    };
+    if (row.has_phone()) add_phone(row.phone());
+    for (const auto& p : row.additional_phones()) add_phone(p);
+    if (!row.email().empty()) next.set_email(row.email());
+    const auto& a = row.address();
+    if (!a.text().empty()) next.mutable_address()->set_text(a.text());
+    if (!a.city().empty()) next.mutable_address()->set_city(a.city());
+    if (!a.province().empty()) next.mutable_address()->set_province(a.province());
+    if (!a.postal_code().empty()) next.mutable_address()->set_postal_code(a.postal_code());
+    if (!row.company_name().empty()) next.set_company_name(row.company_name());
+    if (!row.category_id().empty()) next.set_category_id(row.category_id());
+    if (!row.notes().empty()) next.set_notes(row.notes());
+    if (row.has_birthday() && row.birthday().month() != 0) {
+      *next.mutable_birthday() = row.birthday();
+    }
+    const auto& p = row.preferences();
+    if (p.favourite_products_size() > 0) {
+      *next.mutable_preferences()->mutable_favourite_products() = p.favourite_products();
+    }
+    if (!p.special_needs().empty())
+      next.mutable_preferences()->set_special_needs(p.special_needs());
+    if (p.preferred_channel() != v1::CONTACT_CHANNEL_UNSPECIFIED) {
+      next.mutable_preferences()->set_preferred_channel(p.preferred_channel());
+    }
+    return next;
+  }
+
+  DirectoryTx& tx_;
+  const Mapping& mapping_;
+  const v1::ImportCustomersHeader& options_;
+  ids::IdGenerator& ids_;
+  BatchResult& result_;
+  v1::TenantSettings settings_;
+  int64_t limited_count_ = 0;
+  absl::flat_hash_map<std::string, std::optional<std::string>> categories_;
+  std::vector<v1::ImportRowError> row_errors_;
+};
+
+}  // namespace
+
+absl::Status ApplyBatch(DirectoryTx& tx, const Mapping& mapping,
+                        const v1::ImportCustomersHeader& options, ids::IdGenerator& ids,
+                        const std::vector<PreparedRow>& rows, BatchResult& result) {
+  result = BatchResult();
+  RowApplier applier(tx, mapping, options, ids, result);
+  if (absl::Status s = applier.Begin(); !s.ok()) return s;
+  for (const PreparedRow& row : rows) {
+    if (absl::Status s = applier.Apply(row); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kelola::customer::api

@@ -114,13 +114,14 @@ absl::StatusOr<std::vector<ListRow>> QueryListRows(const ListQuery& q,
     const char* op_eq = q.order.descending ? " <= ?" : " >= ?";
     const char* op = q.order.descending ? " < ?" : " > ?";
     const std::string k = absl::StrCat(sort.key, sort.text_key ? coll : "");
-    absl::StrAppend(&sql, " AND ", k, op_eq, " AND (", k, op, " OR ", sort.id, coll, " > ?)");
+    absl::StrAppend(&sql, " AND ", k, op_eq, " AND (", k, op, " OR ", sort.id, coll, op, ")");
     params.push_back(key);
     params.push_back(key);
     params.push_back(after->second);
   }
-  absl::StrAppend(&sql, " ORDER BY ", sort.key, sort.text_key ? coll : "",
-                  q.order.descending ? " DESC" : "", ", ", sort.id, coll, " LIMIT ?");
+  const char* direction = q.order.descending ? " DESC" : "";
+  absl::StrAppend(&sql, " ORDER BY ", sort.key, sort.text_key ? coll : "", direction, ", ", sort.id,
+                  coll, direction, " LIMIT ?");
   params.emplace_back(static_cast<int64_t>(q.page_size + 1));
   auto rows = q.tx.Query(sql, params);
   if (!rows.ok()) return rows.status();

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "customer-svc/store/customer_stats_projection.h"
 
 namespace kelola::customer::store {
@@ -47,11 +48,33 @@ DROP TABLE IF EXISTS search_emails;
   return {23, "search from memory only", kScript, ""};
 }
 
+// Migration 24: one index per list order (docs/decisions/customer-indexes.md, "One index
+// per order"). A descending list breaks its ties by customer_id descending too, so the
+// ascending index serves it scanned backwards; the four indexes kept for descending orders
+// with ascending ties go. last_activity_time desc sorts on its own column
+// (activity_desc_key), whose index becomes ascending like the others.
+db::Migration OneIndexPerOrder() {
+  constexpr char kDrops[] = R"sql(
+DROP INDEX customer_stats_spent_desc;
+DROP INDEX customer_stats_balance_desc;
+DROP INDEX customers_query_name_desc;
+DROP INDEX customers_query_created_desc;
+DROP INDEX customer_stats_activity_desc;
+)sql";
+  return {24, "one index per list order",
+          absl::StrCat(kDrops,
+                       "CREATE INDEX customer_stats_activity_desc ON customer_stats (tenant_id, "
+                       "activity_desc_key, customer_id);\n"),
+          absl::StrCat(kDrops,
+                       "CREATE INDEX customer_stats_activity_desc ON customer_stats (tenant_id, "
+                       "activity_desc_key, customer_id COLLATE \"C\");\n")};
+}
+
 }  // namespace
 
 std::vector<db::Migration> CustomerQueryMigrations() {
   return {stats_projection::StatsProjectionMigration(), SearchTablesSuperseded(),
-          stats_projection::BuyersPerTenantMigration(), SearchFromMemory()};
+          stats_projection::BuyersPerTenantMigration(), SearchFromMemory(), OneIndexPerOrder()};
 }
 
 CustomerQuery::CustomerQuery(const Clock& clock, SearchIndexCache& index,

@@ -142,8 +142,8 @@ bool SortsBefore(const SortSpec& sort, bool descending, const std::string& a_tex
   } else {
     cmp = a_int < b_int ? -1 : (a_int > b_int ? 1 : 0);
   }
-  if (cmp != 0) return descending ? cmp > 0 : cmp < 0;
-  return a_id < b_id;
+  if (cmp == 0) cmp = a_id.compare(b_id);
+  return descending ? cmp > 0 : cmp < 0;
 }
 
 bool FilterReadsStats(const ListFilter& f) {
@@ -194,21 +194,21 @@ SortSpec SortOf(const ListOrder& order) {
     case SortField::kDisplayName:
       s.text_key = true;
       s.key = "c.name_sort_key";
-      s.index = order.descending ? "customers_query_name_desc" : "customers_by_name";
+      s.index = "customers_by_name";
       break;
     case SortField::kCreateTime:
       s.key = "c.create_time_micros";
-      s.index = order.descending ? "customers_query_created_desc" : "customers_by_created";
+      s.index = "customers_by_created";
       break;
     case SortField::kTotalSpent:
       s.customers_driven = false;
       s.key = "s.total_spent_minor";
-      s.index = order.descending ? "customer_stats_spent_desc" : "customer_stats_spent_asc";
+      s.index = "customer_stats_spent_asc";
       break;
     case SortField::kBalance:
       s.customers_driven = false;
       s.key = "s.balance_minor";
-      s.index = order.descending ? "customer_stats_balance_desc" : "customer_stats_balance_asc";
+      s.index = "customer_stats_balance_asc";
       break;
     case SortField::kLastActivityTime:
       s.customers_driven = false;

@@ -94,14 +94,15 @@ struct SortSpec {
   bool text_key = false;
   std::string key;    // e.g. "c.name_sort_key"
   std::string id;     // "c.customer_id" or "s.customer_id"
-  std::string index;  // SQLite INDEXED BY
+  std::string index;  // SQLite INDEXED BY (one ascending index for both directions)
 };
 
 // The key column, id column and index of a list order.
 SortSpec SortOf(const domain::ListOrder& order);
 
 // Whether a row sorts before another in a list order: by their keys (the text keys when
-// `sort.text_key`, else the integer keys; reversed when `descending`), then by id ascending.
+// `sort.text_key`, else the integer keys), then by id; both reversed when `descending`, so
+// that one ascending index serves both directions (scanned backwards for `desc`).
 bool SortsBefore(const SortSpec& sort, bool descending, const std::string& a_text, int64_t a_int,
                  const std::string& a_id, const std::string& b_text, int64_t b_int,
                  const std::string& b_id);

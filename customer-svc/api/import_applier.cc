@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "customer-svc/api/customer_writes.h"
@@ -33,6 +34,19 @@ absl::Status InvalidArgument(absl::string_view reason, absl::string_view message
   return errors::Error(absl::StatusCode::kInvalidArgument, reason, message);
 }
 
+// The values of `customer` that duplicate checks compare (C6): its phones' E.164 numbers,
+// appended to `e164s`, and its e-mail, appended to `emails`.
+void AppendContacts(const Customer& customer, std::vector<std::string>* e164s,
+                    std::vector<std::string>* emails) {
+  if (customer.has_phone() && !customer.phone().e164().empty()) {
+    e164s->push_back(customer.phone().e164());
+  }
+  for (const auto& p : customer.additional_phones()) {
+    if (!p.e164().empty()) e164s->push_back(p.e164());
+  }
+  if (!customer.email().empty()) emails->push_back(customer.email());
+}
+
 // The outcome of one row.
 enum class Outcome { kCreated, kUpdated, kSkipped, kUnchanged, kFailed };
 
@@ -43,7 +57,10 @@ class RowApplier {
              ids::IdGenerator& ids, BatchResult& result)
       : tx_(tx), mapping_(mapping), options_(options), ids_(ids), result_(result) {}
 
-  absl::Status Begin() {
+  // Reads what the batch needs before its first row: the settings, the plan count, and at
+  // once for all `rows`, their recorded fingerprints and which of their phones and e-mails
+  // some customer already holds.
+  absl::Status Begin(const std::vector<PreparedRow>& rows) {
     auto settings = tx_.Settings();
     if (!settings.ok()) return settings.status();
     settings_ = settings->settings;
@@ -60,6 +77,18 @@ class RowApplier {
       if (!count.ok()) return count.status();
       limited_count_ = *count;
     }
+    std::vector<std::string> keys, e164s, emails;
+    for (const PreparedRow& row : rows) {
+      if (!row.errors.empty()) continue;
+      keys.push_back(row.fingerprint);
+      AppendContacts(row.normalized, &e164s, &emails);
+    }
+    auto subjects = tx_.FindKeySubjects(kRowScope, keys);
+    if (!subjects.ok()) return subjects.status();
+    stored_subjects_ = *std::move(subjects);
+    auto held = tx_.HeldContacts(e164s, emails);
+    if (!held.ok()) return held.status();
+    held_contacts_ = *std::move(held);
     return absl::OkStatus();
   }
 
@@ -67,6 +96,8 @@ class RowApplier {
   // `row` is left as it is (a retried batch applies it again).
   absl::Status Apply(const PreparedRow& row) {
     row_errors_ = row.errors;
+    row_subject_.reset();
+    row_contacts_.clear();
     Customer normalized = row.normalized;
     Outcome outcome = Outcome::kFailed;
     std::string existing_id;
@@ -83,8 +114,11 @@ class RowApplier {
       if (!IsRowProblem(status)) return status;
       if (row_errors_.empty()) AddStoreError(status);
       outcome = Outcome::kFailed;
-    } else if (outcome == Outcome::kCreated && settings_.customer_limit() > 0) {
-      ++limited_count_;
+    } else {
+      // What the row wrote, for the rows after it (their savepoints see it too).
+      if (row_subject_) batch_subjects_[row.fingerprint] = *row_subject_;
+      batch_contacts_.insert(row_contacts_.begin(), row_contacts_.end());
+      if (outcome == Outcome::kCreated && settings_.customer_limit() > 0) ++limited_count_;
     }
     switch (outcome) {
       case Outcome::kCreated:
@@ -215,10 +249,9 @@ class RowApplier {
     }
     bool fingerprint_known = false;
     if (!match.has_value()) {
-      auto subject = tx_.FindKeySubject(kRowScope, fingerprint);
-      if (!subject.ok()) return subject.status();
-      if (subject->has_value() && !(*subject)->empty()) {
-        auto found = tx_.FindCustomer(**subject);
+      const std::optional<std::string> subject = RecordedSubject(fingerprint);
+      if (subject.has_value() && !subject->empty()) {
+        auto found = tx_.FindCustomer(*subject);
         if (!found.ok()) return found.status();
         if (found->has_value() && (*found)->customer.state() != v1::CUSTOMER_STATE_MERGED &&
             (*found)->customer.state() != v1::CUSTOMER_STATE_ERASED) {
@@ -227,7 +260,7 @@ class RowApplier {
         }
       }
     }
-    if (!match.has_value() && id_for_create.empty()) {
+    if (!match.has_value() && id_for_create.empty() && MayBeHeld(normalized)) {
       absl::Status dup = tx_.CheckDuplicates(normalized);
       if (!dup.ok()) {
         if (errors::Reason(dup) != "CUSTOMER_DUPLICATE") return dup;
@@ -247,6 +280,7 @@ class RowApplier {
         normalized.set_category_id(options_.default_category_id());
       }
       const std::string id = id_for_create.empty() ? ids_.NewId() : id_for_create;
+      AppendContacts(normalized, &row_contacts_, &row_contacts_);
       KnownAboutNewCustomer known;
       known.id_is_new = id_for_create.empty();
       known.duplicates_checked = id_for_create.empty();  // checked above, in this transaction
@@ -257,6 +291,7 @@ class RowApplier {
           known);
       if (!created.ok()) return created.status();
       if (auto s = tx_.PutKeySubject(kRowScope, fingerprint, id); !s.ok()) return s;
+      row_subject_ = id;
       outcome = Outcome::kCreated;
       return absl::OkStatus();
     }
@@ -290,6 +325,7 @@ class RowApplier {
     }
     const bool changed = !domain::ChangedPaths(before, next).empty();
     if (changed && options_.on_duplicate() == v1::IMPORT_DUPLICATE_POLICY_UPDATE) {
+      AppendContacts(next, &row_contacts_, &row_contacts_);
       auto saved = SaveCustomerChanges(tx_, settings_, *match, std::move(next),
                                        /*allow_duplicate=*/false);
       if (!saved.ok()) return saved.status();
@@ -299,8 +335,33 @@ class RowApplier {
     }
     if (!fingerprint_known && outcome != Outcome::kSkipped) {
       if (auto s = tx_.PutKeySubject(kRowScope, fingerprint, existing_id); !s.ok()) return s;
+      row_subject_ = existing_id;
     }
     return absl::OkStatus();
+  }
+
+  // The customer a row fingerprint was recorded for: by an earlier row of this batch, else
+  // as stored when the batch began.
+  std::optional<std::string> RecordedSubject(const std::string& fingerprint) const {
+    if (auto it = batch_subjects_.find(fingerprint); it != batch_subjects_.end()) {
+      return it->second;
+    }
+    if (auto it = stored_subjects_.find(fingerprint); it != stored_subjects_.end()) {
+      return it->second;
+    }
+    return std::nullopt;
+  }
+
+  // Whether a phone or the e-mail of `customer` may belong to another customer: held when
+  // the batch began or written by an earlier row of it. Only then is the duplicate check
+  // (CheckDuplicates) run; a value held by nobody cannot conflict.
+  bool MayBeHeld(const Customer& customer) const {
+    std::vector<std::string> contacts;
+    AppendContacts(customer, &contacts, &contacts);
+    for (const std::string& c : contacts) {
+      if (held_contacts_.contains(c) || batch_contacts_.contains(c)) return true;
+    }
+    return false;
   }
 
   // `before` with the row's non-empty values; phones are added, not replaced.
@@ -357,6 +418,12 @@ class RowApplier {
   int64_t limited_count_ = 0;
   absl::flat_hash_map<std::string, std::optional<std::string>> categories_;
   std::vector<v1::ImportRowError> row_errors_;
+  // Read when the batch began (Begin), then what its rows wrote.
+  absl::flat_hash_map<std::string, std::string> stored_subjects_, batch_subjects_;
+  absl::flat_hash_set<std::string> held_contacts_, batch_contacts_;
+  // What the row being applied wrote, kept once its savepoint is released.
+  std::optional<std::string> row_subject_;
+  std::vector<std::string> row_contacts_;
 };
 
 }  // namespace
@@ -366,7 +433,7 @@ absl::Status ApplyBatch(DirectoryTx& tx, const Mapping& mapping,
                         const std::vector<PreparedRow>& rows, BatchResult& result) {
   result = BatchResult();
   RowApplier applier(tx, mapping, options, ids, result);
-  if (absl::Status s = applier.Begin(); !s.ok()) return s;
+  if (absl::Status s = applier.Begin(rows); !s.ok()) return s;
   for (const PreparedRow& row : rows) {
     if (absl::Status s = applier.Apply(row); !s.ok()) return s;
   }

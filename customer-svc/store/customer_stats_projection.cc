@@ -52,6 +52,7 @@ CREATE TABLE customer_stats (
                   "total_spent_minor DESC) WHERE transaction_count > 0;\n");
   // Sorts over customers columns. SQLite uses migration 3's customers_by_name and
   // customers_by_created for the ascending orders; PostgreSQL needs "C" collation indexes.
+  // (Migration 24 drops the *_desc indexes: one index serves both directions.)
   absl::StrAppend(&sql,
                   "CREATE INDEX customers_query_name_desc ON customers (tenant_id, state, "
                   "name_sort_key",

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -131,6 +133,13 @@ class DirectoryTx {
   // fingerprint of an imported row): the customer a key was recorded for, or nullopt.
   virtual absl::StatusOr<std::optional<std::string>> FindKeySubject(absl::string_view scope,
                                                                     absl::string_view key) = 0;
+  // FindKeySubject of many keys at once: key -> customer for the keys recorded.
+  virtual absl::StatusOr<absl::flat_hash_map<std::string, std::string>> FindKeySubjects(
+      absl::string_view scope, const std::vector<std::string>& keys) = 0;
+  // Which of `e164s` and `emails` some customer holds for duplicate checks (C6: the values
+  // CheckDuplicates looks for), read at once; an empty set means none of them would conflict.
+  virtual absl::StatusOr<absl::flat_hash_set<std::string>> HeldContacts(
+      const std::vector<std::string>& e164s, const std::vector<std::string>& emails) = 0;
   // Records (or re-points) `key` in `scope` to `customer_id`.
   virtual absl::Status PutKeySubject(absl::string_view scope, absl::string_view key,
                                      absl::string_view customer_id) = 0;

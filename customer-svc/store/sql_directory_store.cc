@@ -54,6 +54,18 @@ std::vector<PhoneRef> PhonesOf(const v1::Customer& c) {
   return out;
 }
 
+// Calls fn(begin, end) for each run of at most 500 of `values` (the values bound in one
+// IN (...) list).
+template <typename Fn>
+absl::Status ForEachChunk(const std::vector<std::string>& values, Fn fn) {
+  constexpr size_t kPerStatement = 500;
+  for (size_t i = 0; i < values.size(); i += kPerStatement) {
+    const size_t n = std::min(kPerStatement, values.size() - i);
+    if (absl::Status s = fn(values.begin() + i, values.begin() + i + n); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 bool CountsForDuplicates(const CustomerRecord& r) {
   return r.customer.state() == v1::CUSTOMER_STATE_ACTIVE && !r.duplicate_allowed;
 }
@@ -637,6 +649,47 @@ class SqlDirectoryTx final : public DirectoryTx {
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return std::optional<std::string>();
     return std::optional<std::string>((*rows)[0].GetText(0));
+  }
+
+  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> FindKeySubjects(
+      absl::string_view scope, const std::vector<std::string>& keys) override {
+    absl::flat_hash_map<std::string, std::string> out;
+    absl::Status read = ForEachChunk(keys, [&](auto begin, auto end) -> absl::Status {
+      std::vector<db::Value> params = {tenant_, std::string(scope)};
+      params.insert(params.end(), begin, end);
+      auto rows = tx_.Query(absl::StrCat("SELECT request_id, subject_id FROM idempotency_keys "
+                                         "WHERE tenant_id = ? AND scope = ? AND request_id IN (",
+                                         Placeholders(end - begin), ")"),
+                            params);
+      if (!rows.ok()) return rows.status();
+      for (const auto& r : *rows) out[r.GetText(0)] = r.GetText(1);
+      return absl::OkStatus();
+    });
+    if (!read.ok()) return read;
+    return out;
+  }
+
+  absl::StatusOr<absl::flat_hash_set<std::string>> HeldContacts(
+      const std::vector<std::string>& e164s, const std::vector<std::string>& emails) override {
+    absl::flat_hash_set<std::string> out;
+    for (const auto& [values, sql] :
+         {std::pair{&e164s,
+                    "SELECT e164_dedupe FROM customer_phones WHERE tenant_id = ? AND "
+                    "e164_dedupe IN ("},
+          std::pair{&emails,
+                    "SELECT email_dedupe FROM customers WHERE tenant_id = ? AND "
+                    "email_dedupe IN ("}}) {
+      absl::Status read = ForEachChunk(*values, [&](auto begin, auto end) -> absl::Status {
+        std::vector<db::Value> params = {tenant_};
+        params.insert(params.end(), begin, end);
+        auto rows = tx_.Query(absl::StrCat(sql, Placeholders(end - begin), ")"), params);
+        if (!rows.ok()) return rows.status();
+        for (const auto& r : *rows) out.insert(r.GetText(0));
+        return absl::OkStatus();
+      });
+      if (!read.ok()) return read;
+    }
+    return out;
   }
 
   absl::Status PutKeySubject(absl::string_view scope, absl::string_view key,

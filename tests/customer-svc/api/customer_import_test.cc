@@ -198,6 +198,34 @@ TEST_P(CustomerImportTest, ReimportingTheSameFileChangesNothing) {
   EXPECT_EQ(AllEvents(), events);
 }
 
+// A batch reads its rows' fingerprints and held phones and e-mails once, before its first
+// row; each row still sees what the rows before it in the same batch wrote.
+TEST_P(CustomerImportTest, RowsOfOneBatchSeeTheRowsBeforeThem) {
+  const std::string csv =
+      "Nama,Telepon,Email\n"
+      "Rudi,081355550001,rudi@example.com\n"  // created
+      "Rudi,081355550001,rudi@example.com\n"  // the same row again: its fingerprint, unchanged
+      "Rudi Hartono,081355550001,\n"          // row 2's phone: Rudi, renamed
+      "Sari,,sari@example.com\n"              // created
+      "Sari Dewi,081355550009,SARI@example.com\n";  // row 5's e-mail: Sari, renamed, a phone
+  v1::ImportCustomersHeader header;
+  header.set_on_duplicate(v1::IMPORT_DUPLICATE_POLICY_UPDATE);
+  ImportResult r = Import(csv, header);
+  ASSERT_TRUE(r.status.ok()) << Decode(r.status);
+  EXPECT_EQ(r.response.created_count(), 2) << r.response.DebugString();
+  EXPECT_EQ(r.response.unchanged_count(), 1);
+  EXPECT_EQ(r.response.updated_count(), 2);
+  EXPECT_EQ(r.response.failed_count(), 0);
+  auto all = AllCustomers();
+  ASSERT_EQ(all.size(), 2u);
+  const v1::Customer* rudi = ByName(all, "Rudi Hartono");
+  const v1::Customer* sari = ByName(all, "Sari Dewi");
+  ASSERT_NE(rudi, nullptr);
+  ASSERT_NE(sari, nullptr);
+  EXPECT_EQ(rudi->email(), "rudi@example.com");
+  EXPECT_EQ(sari->phone().e164(), "+6281355550009");
+}
+
 TEST_P(CustomerImportTest, MatchedRowOnlyAddsPhonesAndFailsAloneOnAnotherCustomersPhone) {
   MustCreate("Joko", "081400000001", "joko@example.com");
   MustCreate("Lina", "081400000002");

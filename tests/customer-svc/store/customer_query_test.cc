@@ -65,9 +65,11 @@ struct Fixture {
   std::string region = "ID";
 };
 
-// A database of `driver` holding the migrations up to `upto` (all by default).
+// A database of `driver` holding the migrations up to `upto` (all by default), with at
+// most `pool_size` connections.
 std::unique_ptr<db::Database> OpenDatabase(const std::string& driver, testing::TempDir& dir,
-                                           const std::string& name, int upto = 1 << 30) {
+                                           const std::string& name, int upto = 1 << 30,
+                                           int pool_size = 8) {
   std::string url;
   if (driver == "sqlite") {
     url = absl::StrCat("sqlite:", dir.path(), "/", name, ".db");
@@ -79,6 +81,7 @@ std::unique_ptr<db::Database> OpenDatabase(const std::string& driver, testing::T
   }
   db::DatabaseOptions options;
   options.sqlite_synchronous = "NORMAL";
+  options.pool_size = pool_size;
   auto db = db::Open(url, options);
   EXPECT_TRUE(db.ok()) << db.status();
   if (!db.ok()) return nullptr;
@@ -1278,9 +1281,12 @@ TEST_P(MemorySearchTest, MemoryBudgetDropsTheColdestTenant) {
 
 // A search that cannot wait for its tenant's index to load is refused with UNAVAILABLE
 // (SEARCH_INDEX_LOADING), and so is a duplicate check; the load goes on, and once it is done
-// both are answered. Nothing falls back to a slower path.
+// both are answered. Nothing falls back to a slower path. The load is held back for sure:
+// the database has one connection, which the caller's own transaction holds while it waits.
 TEST_P(MemorySearchTest, SearchWhileTheIndexLoadsIsRefusedThenAnswered) {
-  absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
+  auto db = OpenDatabase(driver(), *dir_, "one-connection", 1 << 30, /*pool_size=*/1);
+  ASSERT_NE(db, nullptr);
+  absl::Status s = db->InTransaction([&](db::Transaction& tx) {
     for (const auto& f : SearchFixture()) {
       if (absl::Status st = Insert(tx, "t1", f); !st.ok()) return st;
     }
@@ -1288,25 +1294,27 @@ TEST_P(MemorySearchTest, SearchWhileTheIndexLoadsIsRefusedThenAnswered) {
   });
   ASSERT_TRUE(s.ok()) << s;
   SearchIndexCacheOptions options;
-  options.load_wait = absl::ZeroDuration();
-  SearchIndexCache impatient(*db_, clock_, options);
+  options.load_wait = absl::Milliseconds(100);
+  SearchIndexCache impatient(*db, clock_, options);
   const CustomerQuery impatient_query(clock_, impatient);
   SearchOptions search;
   search.query = "budi";
   absl::StatusOr<SearchPage> page;
-  s = db_->InTransaction(
+  absl::StatusOr<DuplicatePage> dups;
+  s = db->InTransaction(
       [&](db::Transaction& tx) {
         page = impatient_query.Search(tx, "t1", search);
+        dups = impatient_query.FindDuplicates(tx, "t1", {});
         return absl::OkStatus();
       },
       {.read_only = true});
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(page.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(errors::Reason(page.status()), "SEARCH_INDEX_LOADING");
+  EXPECT_EQ(errors::Reason(dups.status()), "SEARCH_INDEX_LOADING");
   impatient.WaitIdle();
-  EXPECT_THAT(IdsOf(*db_, impatient_query, "t1", "budi"), ElementsAre("c01", "c08", "c05"));
-  absl::StatusOr<DuplicatePage> dups;
-  s = db_->InTransaction(
+  EXPECT_THAT(IdsOf(*db, impatient_query, "t1", "budi"), ElementsAre("c01", "c08", "c05"));
+  s = db->InTransaction(
       [&](db::Transaction& tx) {
         dups = impatient_query.FindDuplicates(tx, "t1", {});
         return absl::OkStatus();

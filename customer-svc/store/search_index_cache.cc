@@ -161,7 +161,12 @@ absl::Status SearchIndexCache::Read(db::Transaction& tx, std::string_view tenant
     {
       absl::MutexLock lock(&mu_);
       auto it = tenants_.find(tenant);
-      if ((it == tenants_.end() || it->second != *t) && attempt < 2) continue;
+      if (it == tenants_.end() || it->second != *t) {
+        if (attempt < 2) continue;
+        return errors::Error(absl::StatusCode::kUnavailable, "SEARCH_INDEX_LOADING",
+                             "the tenant's search index is being reloaded; retry shortly",
+                             {{"tenant_id", tenant}});
+      }
     }
     absl::ReaderMutexLock lock(&(*t)->mu);
     searches_.fetch_add(1, std::memory_order_relaxed);

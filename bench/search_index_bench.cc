@@ -182,8 +182,8 @@ int Main(int argc, char** argv) {
   MeasureUpserts(data, n + 1000000, absl::GetFlag(FLAGS_upserts), mu, index, report);
   report.AddNote(
       "One process, no gRPC and no database: the index alone (issue 13). Search latencies are "
-      "of Search with a page of 20 under a reader lock, scoring every candidate as the SQL "
-      "search does; the service adds the page's customer rows and the round trip. bytes() is "
+      "of Search with a page of 20 under a reader lock, scoring every candidate the "
+      "service scores; the service adds the page's customer rows and the round trip. bytes() is "
       "the index's own count from container capacities; RSS growth is the process's resident "
       "set after building, against before (malloc_trim on both sides). Target (issue 13): "
       "every search kind p50 ≤ 5 ms and p99 ≤ 20 ms at 16 concurrent clients through the "

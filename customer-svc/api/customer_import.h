@@ -6,9 +6,9 @@
 // Rows are read as they arrive and applied in batches of `batch_rows`, one transaction per
 // batch and one SAVEPOINT per row, so that a bad row rolls back alone and the good rows of
 // the batch commit together (one fsync per batch, not per row). Each batch is read and
-// checked without the database (import_rows.h) while the previous one is written on a
-// thread of its own (import_applier.h). A dry run reads the whole file (bounded by the
-// limits) and applies it in one transaction that is rolled back.
+// checked without the database (import_rows.h) while the previous one is applied
+// (import_applier.h) on a thread of its own (BatchWriter, customer_import.cc). A dry run reads the
+// whole file (bounded by the limits) and applies it in one transaction that is rolled back.
 
 #include <cstdint>
 

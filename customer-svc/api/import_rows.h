@@ -62,7 +62,8 @@ struct PreparedRow {
                 std::string message, size_t at = SIZE_MAX);
 };
 
-// Reads rows of one file for one tenant. Thread-compatible; `phones` must outlive it.
+// Reads rows of one file for one tenant. Thread-compatible; `mapping` and `phones` must
+// outlive it.
 class RowPreparer {
  public:
   RowPreparer(const Mapping& mapping, const v1::TenantSettings& settings, absl::TimeZone tz,

@@ -27,16 +27,16 @@ CREATE TABLE customer_query_docs (
 }
 
 // Migration 23: search from memory only (docs/decisions/search-index.md, "No SQL search
-// tables"). The consent state that lists filter on moves from customer_query_docs into
-// customers (a customer without a document, merged or erased, keeps what consent_granted
-// tells); then the search tables go.
+// tables"). The consent state that lists filter on moves into customers, as the lists read it
+// until now: GRANTED where consent_granted is set, else the state of customer_query_docs
+// (UNSPECIFIED without a document: merged or erased); then the search tables go.
 db::Migration SearchFromMemory() {
   constexpr char kScript[] = R"sql(
 ALTER TABLE customers ADD COLUMN consent_state INTEGER NOT NULL DEFAULT 0;
 UPDATE customers SET consent_state = 1 WHERE consent_granted = 1;
 UPDATE customers SET consent_state = (SELECT d.consent_state FROM customer_query_docs d
   WHERE d.tenant_id = customers.tenant_id AND d.customer_id = customers.customer_id)
-  WHERE EXISTS (SELECT 1 FROM customer_query_docs d WHERE d.tenant_id = customers.tenant_id
+  WHERE consent_granted = 0 AND EXISTS (SELECT 1 FROM customer_query_docs d WHERE d.tenant_id = customers.tenant_id
   AND d.customer_id = customers.customer_id);
 DROP TABLE customer_query_docs;
 DROP TABLE IF EXISTS search_terms;

@@ -29,7 +29,6 @@
 #include "libs/clock/clock.h"
 #include "libs/db/database.h"
 #include "libs/db/migrations.h"
-#include "libs/phone/phone_normalizer.h"
 
 namespace kelola::customer::store {
 

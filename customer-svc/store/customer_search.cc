@@ -66,9 +66,10 @@ struct SearchContext {
 
 // A filter with conditions beyond the state (category, consent, birthday, stats), which the
 // index does not hold, is checked in SQL over the scored hits; each candidate source of the
-// index then gathers this many times its usual budget, so that the filter still leaves
-// enough to rank (docs/decisions/search-index.md, "Filters").
-constexpr int kFilteredBudgetFactor = 8;
+// index then gathers these many times its usual budget: the first, and the second when the
+// first left less than a page and may have been cut short by its budget
+// (docs/decisions/search-index.md, "Filters").
+constexpr int kFilteredBudgetFactors[] = {8, 64};
 
 bool FiltersBeyondState(const ListFilter& filter) {
   ListFilter conditions = filter;
@@ -100,16 +101,9 @@ absl::StatusOr<std::vector<SearchHit>> KeepPassing(const SearchContext& sc,
   return hits;
 }
 
-// The scored hits of a search from the tenant's index in memory (search_index_cache.h).
-absl::StatusOr<std::vector<SearchHit>> IndexedHits(const SearchContext& sc, SearchIndexCache& index,
-                                                   int budget, const std::string& trimmed,
-                                                   const std::string& region) {
-  const bool filtered = FiltersBeyondState(sc.filter);
-  domain::SearchIndexQuery query;
-  query.query = trimmed;
-  query.phone_region = region;
-  query.states.assign(sc.states.begin(), sc.states.end());
-  query.search_candidates = filtered ? budget * kFilteredBudgetFactor : budget;
+// The scored hits of `query` from the tenant's index in memory (search_index_cache.h).
+absl::StatusOr<std::vector<SearchHit>> ReadHits(const SearchContext& sc, SearchIndexCache& index,
+                                                const domain::SearchIndexQuery& query) {
   domain::SearchIndexResult result;
   absl::Status read = index.Read(sc.tx, sc.tenant, [&](const domain::SearchIndex& tenant_index) {
     result = tenant_index.Search(query);
@@ -125,8 +119,32 @@ absl::StatusOr<std::vector<SearchHit>> IndexedHits(const SearchContext& sc, Sear
       hit.matches.push_back({m.field, std::move(m.value), m.exact, m.score});
     }
   }
-  if (!filtered) return hits;
-  return KeepPassing(sc, std::move(hits));
+  return hits;
+}
+
+// The scored hits of a search that pass its filter; `wanted` is a page and one.
+absl::StatusOr<std::vector<SearchHit>> IndexedHits(const SearchContext& sc, SearchIndexCache& index,
+                                                   int budget, size_t wanted,
+                                                   const std::string& trimmed,
+                                                   const std::string& region) {
+  domain::SearchIndexQuery query;
+  query.query = trimmed;
+  query.phone_region = region;
+  query.states.assign(sc.states.begin(), sc.states.end());
+  query.search_candidates = budget;
+  if (!FiltersBeyondState(sc.filter)) return ReadHits(sc, index, query);
+  std::vector<SearchHit> passing;
+  for (int factor : kFilteredBudgetFactors) {
+    query.search_candidates = budget * factor;
+    auto hits = ReadHits(sc, index, query);
+    if (!hits.ok()) return hits.status();
+    const size_t found = hits->size();
+    auto kept = KeepPassing(sc, *std::move(hits));
+    if (!kept.ok()) return kept.status();
+    passing = *std::move(kept);
+    if (passing.size() >= wanted || found < static_cast<size_t>(query.search_candidates)) break;
+  }
+  return passing;
 }
 
 // --- Parse and plan ---
@@ -329,7 +347,8 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
 
   // 1. Candidates and their scores, from the tenant's index in memory.
   auto found =
-      IndexedHits(sc, index_, options_.search_candidates, plan->trimmed, options.phone_region);
+      IndexedHits(sc, index_, options_.search_candidates, static_cast<size_t>(plan->page_size) + 1,
+                  plan->trimmed, options.phone_region);
   if (!found.ok()) return found.status();
   std::vector<SearchHit> hits = *std::move(found);
   // 2. Order: relevance, or the requested list order (keys read for the scored hits only).

@@ -51,8 +51,8 @@ CREATE TABLE customer_stats (
                   "CREATE INDEX customer_stats_buyers ON customer_stats (tenant_id, "
                   "total_spent_minor DESC) WHERE transaction_count > 0;\n");
   // Sorts over customers columns. SQLite uses migration 3's customers_by_name and
-  // customers_by_created for the ascending orders; PostgreSQL needs "C" collation indexes.
-  // (Migration 24 drops the *_desc indexes: one index serves both directions.)
+  // customers_by_created (for both directions since migration 24, which drops the *_desc
+  // indexes below); PostgreSQL needs "C" collation indexes.
   absl::StrAppend(&sql,
                   "CREATE INDEX customers_query_name_desc ON customers (tenant_id, state, "
                   "name_sort_key",

@@ -18,7 +18,6 @@
 #include "absl/strings/str_join.h"
 #include "customer-svc/domain/list_filter.h"
 #include "customer-svc/domain/list_page_token.h"
-#include "customer-svc/domain/search_scoring.h"
 #include "customer-svc/domain/search_text.h"
 #include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/query_paging.h"

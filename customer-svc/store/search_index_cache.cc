@@ -268,7 +268,7 @@ absl::Status SearchIndexCache::Load(std::string_view tenant_view) {
     absl::MutexLock lock(&mu_);
     TenantPtr& slot = tenants_[tenant];
     previous = std::move(slot);
-    slot = t;  // not ready: searches answer from SQL, catch-ups pass it by
+    slot = t;  // not ready: readers wait for it, catch-ups pass it by
   }
   previous.reset();
   const absl::Time start = clock_.Now();

@@ -1326,8 +1326,8 @@ TEST_P(MemorySearchTest, SearchWhileTheIndexLoadsIsRefusedThenAnswered) {
 }
 
 // A filter beyond the state is checked in SQL over what the index found; each candidate
-// source then gathers kFilteredBudgetFactor (8) times its budget, so customers passing the
-// filter are found behind more than a plain budget of others that do not.
+// source then gathers 8 times its budget, so customers passing the filter are found behind
+// more than a plain budget of others that do not.
 TEST_P(MemorySearchTest, FilteredSearchLooksBeyondThePlainBudget) {
   std::vector<Fixture> fixtures;
   for (int i = 1; i <= 12; ++i) {
@@ -1346,6 +1346,26 @@ TEST_P(MemorySearchTest, FilteredSearchLooksBeyondThePlainBudget) {
   EXPECT_THAT(IdsOf(*db_, narrow_query, "t1", "budi", "category_id = \"vip\""),
               ElementsAre("b11", "b12"));
   EXPECT_THAT(IdsOf(*db_, narrow_query, "t1", "budi"), ElementsAre("b01", "b02"));  // plain
+}
+
+// A filter so selective that 8 times the budget finds nobody passing it: the search looks
+// again with 64 times the budget.
+TEST_P(MemorySearchTest, SelectiveFilterWidensTheSearchOnce) {
+  std::vector<Fixture> fixtures;
+  for (int i = 1; i <= 40; ++i) {
+    fixtures.push_back({absl::StrCat("b", i < 10 ? "0" : "", i),
+                        absl::StrCat("Budi ", i),
+                        {},
+                        "",
+                        1,
+                        i == 40 ? "vip" : "retail",
+                        10});
+  }
+  Seed("t1", fixtures);
+  CustomerQueryOptions narrow;
+  narrow.search_candidates = 2;  // 16, then 128 candidates per source
+  const CustomerQuery narrow_query(clock_, *indexes_, narrow);
+  EXPECT_THAT(IdsOf(*db_, narrow_query, "t1", "budi", "category_id = \"vip\""), ElementsAre("b40"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, CustomerQueryTest, ::testing::Values("sqlite", "postgres"));

@@ -146,10 +146,8 @@ void SearchIndexCache::Stop() {
 absl::Status SearchIndexCache::Read(db::Transaction& tx, std::string_view tenant_view,
                                     absl::FunctionRef<void(const domain::SearchIndex&)> read) {
   const std::string tenant(tenant_view);
-  // A tenant dropped or reloaded during the catch-up may have been passed by: look again.
   for (int attempt = 0;; ++attempt) {
-    auto t = AwaitReady(tenant);
-    if (!t.ok()) return t.status();
+    if (absl::Status ready = AwaitReady(tenant).status(); !ready.ok()) return ready;
     if (absl::Status s = CatchUp(tx); !s.ok()) {
       // The next catch-up starts from the same position, so nothing is skipped.
       log::Warn("search index: could not apply new events",
@@ -158,19 +156,24 @@ absl::Status SearchIndexCache::Read(db::Transaction& tx, std::string_view tenant
                            "the search index could not be brought up to date; retry",
                            {{"tenant_id", tenant}});
     }
+    // Whatever index is ready now has what the catch-up applied: it was ready during the
+    // catch-up (which applied to it), or became ready after it (FinishLoad applies up to the
+    // catch-ups' position). A reload swaps its index in that way.
+    TenantPtr current;
     {
       absl::MutexLock lock(&mu_);
       auto it = tenants_.find(tenant);
-      if (it == tenants_.end() || it->second != *t) {
-        if (attempt < 2) continue;
-        return errors::Error(absl::StatusCode::kUnavailable, "SEARCH_INDEX_LOADING",
-                             "the tenant's search index is being reloaded; retry shortly",
-                             {{"tenant_id", tenant}});
-      }
+      if (it != tenants_.end() && it->second->ready) current = it->second;
     }
-    absl::ReaderMutexLock lock(&(*t)->mu);
+    if (current == nullptr) {  // dropped meanwhile (the memory budget): loaded again
+      if (attempt < 2) continue;
+      return errors::Error(absl::StatusCode::kUnavailable, "SEARCH_INDEX_LOADING",
+                           "the tenant's search index is loading; retry shortly",
+                           {{"tenant_id", tenant}});
+    }
+    absl::ReaderMutexLock lock(&current->mu);
     searches_.fetch_add(1, std::memory_order_relaxed);
-    read((*t)->index);
+    read(current->index);
     return absl::OkStatus();
   }
 }
@@ -263,14 +266,14 @@ void SearchIndexCache::Drop(const std::string& tenant, const TenantPtr& t) {
 absl::Status SearchIndexCache::Load(std::string_view tenant_view) {
   const std::string tenant(tenant_view);
   auto t = std::make_shared<Tenant>(options_.index);
-  TenantPtr previous;  // a reload's old index, freed after the lock is released
   {
+    // A first load shows readers that the tenant is loading (not ready: they wait, catch-ups
+    // pass it by). A reload leaves the ready index in place, kept current by catch-ups and
+    // read meanwhile, until FinishLoad swaps the new one in.
     absl::MutexLock lock(&mu_);
     TenantPtr& slot = tenants_[tenant];
-    previous = std::move(slot);
-    slot = t;  // not ready: readers wait for it, catch-ups pass it by
+    if (slot == nullptr || !slot->ready) slot = t;
   }
-  previous.reset();
   const absl::Time start = clock_.Now();
   absl::Status status = db_.InTransaction(
       [&](db::Transaction& tx) -> absl::Status {
@@ -288,7 +291,7 @@ absl::Status SearchIndexCache::Load(std::string_view tenant_view) {
     absl::ReaderMutexLock read(&t->mu);
     t->bytes = t->index.bytes();
   }
-  if (status.ok()) status = FinishLoad(tenant, *t);
+  if (status.ok()) status = FinishLoad(tenant, t);
   if (!status.ok()) {
     Drop(tenant, t);
     return status;
@@ -304,20 +307,23 @@ absl::Status SearchIndexCache::Load(std::string_view tenant_view) {
 // in a later transaction, and makes the index ready, all while catch-ups wait: nothing
 // newer is applied before it, and no catch-up passes the tenant by after it.
 // The connection is taken before the lock: a catch-up holding the lock already has its own.
-absl::Status SearchIndexCache::FinishLoad(const std::string& tenant, Tenant& t) {
+absl::Status SearchIndexCache::FinishLoad(const std::string& tenant, const TenantPtr& t) {
+  TenantPtr replaced;  // a reload's old index, freed after the locks are released
   return db_.InTransaction(
       [&](db::Transaction& tx) -> absl::Status {
         absl::MutexLock follow(&follow_mu_);
-        if (applied_ < 0) applied_ = t.loaded_at;
+        if (applied_ < 0) applied_ = t->loaded_at;
         ChangedCustomers changed;
-        if (absl::Status s = ReadChanged(tx, t.loaded_at, applied_, tenant, &changed); !s.ok()) {
+        if (absl::Status s = ReadChanged(tx, t->loaded_at, applied_, tenant, &changed); !s.ok()) {
           return s;
         }
-        if (absl::Status s = Apply(tx, tenant, changed[tenant], t); !s.ok()) return s;
-        // Ready, counted and within the budget at once, as a waiting reader sees it.
+        if (absl::Status s = Apply(tx, tenant, changed[tenant], *t); !s.ok()) return s;
+        // Ready, in place, counted and within the budget at once, as a waiting reader sees it.
         absl::MutexLock lock(&mu_);
-        t.ready = true;
-        t.last_used = clock_.Now();
+        t->ready = true;
+        t->last_used = clock_.Now();
+        TenantPtr& slot = tenants_[tenant];
+        if (slot != t) replaced = std::exchange(slot, t);
         ++loads_;
         EvictOverBudget(tenant);
         return absl::OkStatus();

@@ -90,7 +90,8 @@ class SearchIndexCache {
   // after a start is already answered from memory.
   absl::Status QueueRecentlyActive(int64_t recent_events, int max_tenants);
 
-  // Loads (or reloads) `tenant`'s index now, in its own transaction.
+  // Loads (or reloads) `tenant`'s index now, in its own transactions. During a reload the
+  // index in memory keeps being read and kept current until the new one replaces it.
   absl::Status Load(std::string_view tenant);
   // Applies the events committed since the last catch-up, in its own transaction.
   absl::Status Follow();
@@ -115,7 +116,8 @@ class SearchIndexCache {
   using ChangedCustomers = absl::flat_hash_map<std::string, std::vector<std::string>>;
 
   absl::Status CatchUp(db::Transaction& tx) ABSL_LOCKS_EXCLUDED(follow_mu_);
-  absl::Status FinishLoad(const std::string& tenant, Tenant& t) ABSL_LOCKS_EXCLUDED(follow_mu_);
+  absl::Status FinishLoad(const std::string& tenant, const TenantPtr& t)
+      ABSL_LOCKS_EXCLUDED(follow_mu_);
   // Forgets the tenant's index if it is still `t`.
   void Drop(const std::string& tenant, const TenantPtr& t) ABSL_LOCKS_EXCLUDED(mu_);
   static absl::Status ReadChanged(db::Transaction& tx, int64_t after, int64_t upto,

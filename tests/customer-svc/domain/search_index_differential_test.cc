@@ -21,7 +21,6 @@
 namespace kelola::customer {
 namespace {
 
-constexpr char kTenant[] = "t1";
 constexpr int kBudget = 12;  // candidates per source: small, so that budgets bind
 
 const char* const kGiven[] = {"Budi",  "Siti",  "Agus",   "Dewi", "Rina",    "Andi",

@@ -672,14 +672,15 @@ class SqlDirectoryTx final : public DirectoryTx {
   absl::StatusOr<absl::flat_hash_set<std::string>> HeldContacts(
       const std::vector<std::string>& e164s, const std::vector<std::string>& emails) override {
     absl::flat_hash_set<std::string> out;
-    for (const auto& [values, sql] :
+    for (const auto& column :
          {std::pair{&e164s,
                     "SELECT e164_dedupe FROM customer_phones WHERE tenant_id = ? AND "
                     "e164_dedupe IN ("},
           std::pair{&emails,
                     "SELECT email_dedupe FROM customers WHERE tenant_id = ? AND "
                     "email_dedupe IN ("}}) {
-      absl::Status read = ForEachChunk(*values, [&](auto begin, auto end) -> absl::Status {
+      const char* const sql = column.second;
+      absl::Status read = ForEachChunk(*column.first, [&](auto begin, auto end) -> absl::Status {
         std::vector<db::Value> params = {tenant_};
         params.insert(params.end(), begin, end);
         auto rows = tx_.Query(absl::StrCat(sql, Placeholders(end - begin), ")"), params);

@@ -33,7 +33,7 @@ inline constexpr int kStateMerged = v1::CUSTOMER_STATE_MERGED;
 inline constexpr int kStateErased = v1::CUSTOMER_STATE_ERASED;
 
 // Customer ids bound in one IN (...) list.
-inline constexpr size_t kIdsPerStatement = 500;
+inline constexpr size_t kIdsPerStatement = db::kValuesPerInList;
 
 // The 7 stats columns of customer_stats s, in the order StatsFromRow reads them.
 inline constexpr char kStatsColumns[] =

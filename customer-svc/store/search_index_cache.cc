@@ -17,7 +17,6 @@ using db::Value;
 using ChangedCustomers = absl::flat_hash_map<std::string, std::vector<std::string>>;
 
 constexpr int kLoadChunk = 20000;   // customers read per statement while loading
-constexpr int kIdsChunk = 500;      // ids per IN (...) when re-reading changed customers
 constexpr int kEventsChunk = 2000;  // events read per statement when catching up
 constexpr const char* kCustomerAggregate = "customer";
 
@@ -36,8 +35,8 @@ absl::StatusOr<v1::Customer> ParseCustomer(const db::Row& row, size_t column) {
 absl::StatusOr<std::vector<std::pair<std::string, std::optional<domain::SearchDoc>>>> ReadDocs(
     db::Transaction& tx, const std::string& tenant, const std::vector<std::string>& ids) {
   std::vector<std::pair<std::string, std::optional<domain::SearchDoc>>> out;
-  for (size_t begin = 0; begin < ids.size(); begin += kIdsChunk) {
-    const size_t end = std::min(ids.size(), begin + kIdsChunk);
+  for (size_t begin = 0; begin < ids.size(); begin += db::kValuesPerInList) {
+    const size_t end = std::min(ids.size(), begin + db::kValuesPerInList);
     std::vector<Value> params = {tenant};
     for (size_t i = begin; i < end; ++i) params.push_back(ids[i]);
     auto rows = tx.Query(absl::StrCat("SELECT customer_id, data FROM customers WHERE tenant_id = ? "
@@ -147,7 +146,7 @@ absl::Status SearchIndexCache::Read(db::Transaction& tx, std::string_view tenant
                                     absl::FunctionRef<void(const domain::SearchIndex&)> read) {
   const std::string tenant(tenant_view);
   for (int attempt = 0;; ++attempt) {
-    if (absl::Status ready = AwaitReady(tenant).status(); !ready.ok()) return ready;
+    if (absl::Status ready = AwaitLoaded(tenant); !ready.ok()) return ready;
     if (absl::Status s = CatchUp(tx); !s.ok()) {
       // The next catch-up starts from the same position, so nothing is skipped.
       log::Warn("search index: could not apply new events",
@@ -178,16 +177,17 @@ absl::Status SearchIndexCache::Read(db::Transaction& tx, std::string_view tenant
   }
 }
 
-absl::Status SearchIndexCache::AwaitLoaded(std::string_view tenant) {
-  return AwaitReady(std::string(tenant)).status();
-}
-
-absl::StatusOr<SearchIndexCache::TenantPtr> SearchIndexCache::AwaitReady(
-    const std::string& tenant) {
+absl::Status SearchIndexCache::AwaitLoaded(std::string_view tenant_view) {
+  const std::string tenant(tenant_view);
   absl::MutexLock lock(&mu_);
   auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     auto it = tenants_.find(tenant);
     return it != tenants_.end() && it->second->ready;
+  };
+  // Being loaded, popped for loading, or queued.
+  auto pending = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return tenants_.contains(tenant) || tenant == popped_ ||
+           std::find(queue_.begin(), queue_.end(), tenant) != queue_.end();
   };
   if (!ready()) {
     if (!tenants_.contains(tenant) && tenant != popped_) {
@@ -197,27 +197,21 @@ absl::StatusOr<SearchIndexCache::TenantPtr> SearchIndexCache::AwaitReady(
     }
     if (!loader_.joinable() && !stopping_) loader_ = std::thread([this] { LoaderLoop(); });
     // Also done when the load ended without an index (failed), or the cache stops.
-    auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return stopping_ || ready() ||
-             (!tenants_.contains(tenant) && tenant != popped_ &&
-              std::find(queue_.begin(), queue_.end(), tenant) == queue_.end());
-    };
+    auto done = [&]()
+                    ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || ready() || !pending(); };
     mu_.AwaitWithTimeout(absl::Condition(&done), options_.load_wait);
     if (!ready()) {
-      const bool loading =
-          !stopping_ && (tenants_.contains(tenant) || tenant == popped_ ||
-                         std::find(queue_.begin(), queue_.end(), tenant) != queue_.end());
-      return loading ? errors::Error(absl::StatusCode::kUnavailable, "SEARCH_INDEX_LOADING",
-                                     "the tenant's search index is loading; retry shortly",
-                                     {{"tenant_id", tenant}})
-                     : errors::Error(absl::StatusCode::kUnavailable, "SEARCH_INDEX_UNAVAILABLE",
-                                     "the tenant's search index could not be loaded; retry",
-                                     {{"tenant_id", tenant}});
+      return !stopping_ && pending()
+                 ? errors::Error(absl::StatusCode::kUnavailable, "SEARCH_INDEX_LOADING",
+                                 "the tenant's search index is loading; retry shortly",
+                                 {{"tenant_id", tenant}})
+                 : errors::Error(absl::StatusCode::kUnavailable, "SEARCH_INDEX_UNAVAILABLE",
+                                 "the tenant's search index could not be loaded; retry",
+                                 {{"tenant_id", tenant}});
     }
   }
-  TenantPtr& t = tenants_[tenant];
-  t->last_used = clock_.Now();
-  return t;
+  tenants_[tenant]->last_used = clock_.Now();
+  return absl::OkStatus();
 }
 
 absl::Status SearchIndexCache::CatchUp(db::Transaction& tx) {

@@ -83,7 +83,7 @@ class SearchIndexCache {
   // Waits, as Read does, until `tenant`'s index is in memory, with the same errors. Called
   // before the reader opens its transaction, so that waiting readers hold no connection the
   // load needs.
-  absl::Status AwaitLoaded(std::string_view tenant);
+  absl::Status AwaitLoaded(std::string_view tenant) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Queues the loads of the tenants whose customers changed in the last `recent_events`
   // events (at most `max_tenants`, the most recently active), so that their first search
@@ -124,8 +124,6 @@ class SearchIndexCache {
                                   const std::string& tenant, ChangedCustomers* out);
   static absl::Status Apply(db::Transaction& tx, const std::string& tenant,
                             std::vector<std::string> ids, Tenant& t);
-  // The tenant's index once ready (marked used), waiting at most load_wait for its load.
-  absl::StatusOr<TenantPtr> AwaitReady(const std::string& tenant);
   void EvictOverBudget(const std::string& keep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LoaderLoop();
 

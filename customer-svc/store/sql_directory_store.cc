@@ -54,13 +54,12 @@ std::vector<PhoneRef> PhonesOf(const v1::Customer& c) {
   return out;
 }
 
-// Calls fn(begin, end) for each run of at most 500 of `values` (the values bound in one
-// IN (...) list).
+// Calls fn(begin, end) for each run of at most db::kValuesPerInList of `values` (the values
+// bound in one IN (...) list).
 template <typename Fn>
 absl::Status ForEachChunk(const std::vector<std::string>& values, Fn fn) {
-  constexpr size_t kPerStatement = 500;
-  for (size_t i = 0; i < values.size(); i += kPerStatement) {
-    const size_t n = std::min(kPerStatement, values.size() - i);
+  for (size_t i = 0; i < values.size(); i += db::kValuesPerInList) {
+    const size_t n = std::min(db::kValuesPerInList, values.size() - i);
     if (absl::Status s = fn(values.begin() + i, values.begin() + i + n); !s.ok()) return s;
   }
   return absl::OkStatus();

@@ -32,6 +32,9 @@ using Value = std::variant<std::monostate, int64_t, double, std::string, Bytes>;
 
 inline Value Null() { return std::monostate{}; }
 
+// Values bound in one IN (...) list: statements over many keys take them this many at a time.
+inline constexpr size_t kValuesPerInList = 500;
+
 // "?, ?, ?" for an IN (...) list of n values (n >= 1).
 inline std::string Placeholders(size_t n) {
   std::string out;

@@ -375,7 +375,7 @@ grpc::Status CustomerExporter::Export(grpc::ServerContext* context,
           page = *std::move(result);
           return absl::OkStatus();
         },
-        db::TransactionOptions{.read_only = true});
+        db::TransactionOptions{.read_only = true, .bulk_read = true});
     if (!listed.ok()) return ToGrpc(listed);
     for (const auto& item : page.items) {
       if (!customer.ParseFromString(item.data)) {

@@ -159,9 +159,11 @@ absl::Status ValidateOptions(const DatabaseOptions& options) {
       options.connect_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("DatabaseOptions timeouts must be positive");
   }
-  if (options.sqlite_cache_mib < 1 || options.sqlite_writer_cache_mib < 1) {
+  if (options.sqlite_cache_mib < 1 || options.sqlite_writer_cache_mib < 1 ||
+      options.sqlite_bulk_cache_mib < 1 || options.sqlite_bulk_readers < 1) {
     return absl::InvalidArgumentError(
-        "DatabaseOptions.sqlite_cache_mib and sqlite_writer_cache_mib must be at least 1");
+        "DatabaseOptions.sqlite_cache_mib, sqlite_writer_cache_mib, sqlite_bulk_cache_mib and "
+        "sqlite_bulk_readers must be at least 1");
   }
   const std::string sync = absl::AsciiStrToUpper(options.sqlite_synchronous);
   if (sync != "OFF" && sync != "NORMAL" && sync != "FULL" && sync != "EXTRA") {
@@ -195,6 +197,9 @@ std::string SqlForMessage(absl::string_view sql) {
 
 absl::Status RunWithRetries(const TransactionOptions& options,
                             absl::FunctionRef<AttemptResult()> attempt) {
+  if (options.bulk_read && !options.read_only) {
+    return absl::InvalidArgumentError("TransactionOptions.bulk_read needs read_only");
+  }
   thread_local absl::InsecureBitGen gen;
   const int max_attempts = std::max(1, options.max_attempts);
   absl::Status last;

@@ -122,6 +122,12 @@ struct TransactionOptions {
   bool read_only = false;
   // PostgreSQL only: SERIALIZABLE instead of READ COMMITTED.
   bool serializable = false;
+  // Read-only transactions only: a read that visits each page once (an export). On a SQLite
+  // file it runs on one of `sqlite_bulk_readers` connections kept for such reads, whose page
+  // cache is `sqlite_bulk_cache_mib`, so that a scan of the whole directory neither grows the
+  // process by the readers' full caches nor evicts the pages interactive reads keep there.
+  // PostgreSQL and SQLite in memory run it as any read. Without read_only: INVALID_ARGUMENT.
+  bool bulk_read = false;
   // How many times a transaction that failed with a retryable conflict (SQLite BUSY,
   // PostgreSQL serialization failure or deadlock) is run again before giving up.
   int max_attempts = 8;
@@ -195,6 +201,10 @@ struct DatabaseOptions {
   // writes keep touching (bulk imports, group-committed batches) stay in memory between
   // transactions instead of being read back from the OS.
   int sqlite_writer_cache_mib = 256;
+  // SQLite: connections kept for bulk reads (TransactionOptions.bulk_read) and the page cache
+  // of each, in MiB. Small: a bulk read rarely comes back to a page it has read.
+  int sqlite_bulk_readers = 2;
+  int sqlite_bulk_cache_mib = 2;
   // SQLite: WAL pages after which the WAL is copied back into the database file, by a
   // thread of the database's own rather than inside the committing write
   // (sqlite_checkpointer.h); 0 = never (PRAGMA wal_autocheckpoint=0). Larger than SQLite's

@@ -383,7 +383,8 @@ class SqliteDatabase final : public Database {
         options_(std::move(options)),
         pool_(memory_ ? 1 : options_.pool_size,
               [this] { return SqliteConnection::Open(path_, memory_, options_); }),
-        writer_pool_(1, [this] { return OpenWriter(); }) {}
+        writer_pool_(1, [this] { return OpenWriter(); }),
+        bulk_pool_(options_.sqlite_bulk_readers, [this] { return OpenBulkReader(); }) {}
 
   absl::Status Init() {
     // The first connection switches the file to WAL before any other is opened.
@@ -485,9 +486,12 @@ class SqliteDatabase final : public Database {
                             "write lock for longer than busy_timeout"),
               /*retryable=*/true};
     }
-    // A file database writes through its writer connection (held under the write lock);
-    // in memory there is only the one connection.
-    auto& pool = options.read_only || memory_ ? pool_ : writer_pool_;
+    // A file database writes through its writer connection (held under the write lock) and
+    // runs bulk reads on their own connections; in memory there is only the one connection.
+    auto& pool = memory_              ? pool_
+                 : !options.read_only ? writer_pool_
+                 : options.bulk_read  ? bulk_pool_
+                                      : pool_;
     absl::StatusOr<internal::ConnectionPool<SqliteConnection>::Lease> lease =
         pool.Acquire(options_.acquire_timeout);
     if (!lease.ok()) return {lease.status()};
@@ -527,6 +531,13 @@ class SqliteDatabase final : public Database {
     return conn;
   }
 
+  // A connection for bulk reads: a small page cache of its own.
+  absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenBulkReader() {
+    DatabaseOptions bulk = options_;
+    bulk.sqlite_cache_mib = options_.sqlite_bulk_cache_mib;
+    return SqliteConnection::Open(path_, memory_, bulk);
+  }
+
   const std::string path_;
   const bool memory_;
   const DatabaseOptions options_;
@@ -534,6 +545,7 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<SqliteCheckpointer> checkpointer_;
   internal::ConnectionPool<SqliteConnection> pool_;         // readers (and all, in memory)
   internal::ConnectionPool<SqliteConnection> writer_pool_;  // the file's writer connection
+  internal::ConnectionPool<SqliteConnection> bulk_pool_;    // bulk readers of a file
   absl::Mutex writer_mu_;
   bool writer_active_ ABSL_GUARDED_BY(writer_mu_) = false;
 };

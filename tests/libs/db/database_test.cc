@@ -3,6 +3,7 @@
 
 #include "libs/db/database.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <limits>
@@ -905,6 +906,21 @@ TEST(SqliteTest, DataSurvivesClosingAndReopening) {
   EXPECT_EQ(n, 2);
 }
 
+// The page cache (PRAGMA cache_size, in KiB) of the connection a transaction runs on.
+absl::StatusOr<int64_t> CacheKib(db::Database& database, const db::TransactionOptions& options) {
+  int64_t kib = 0;
+  absl::Status s = database.InTransaction(
+      [&](db::Transaction& tx) -> absl::Status {
+        absl::StatusOr<db::Row> row = tx.QueryOne("PRAGMA cache_size");
+        if (!row.ok()) return row.status();
+        kib = -row->GetInt(0);
+        return absl::OkStatus();
+      },
+      options);
+  if (!s.ok()) return s;
+  return kib;
+}
+
 TEST(SqliteTest, WritesRunOnTheWriterConnectionWithItsLargerCache) {
   absl::StatusOr<std::unique_ptr<kt::TempDir>> dir = kt::TempDir::Create("db-writer");
   ASSERT_TRUE(dir.ok()) << dir.status();
@@ -913,28 +929,66 @@ TEST(SqliteTest, WritesRunOnTheWriterConnectionWithItsLargerCache) {
   options.sqlite_writer_cache_mib = 7;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<db::Database> database,
                        db::Open("sqlite:" + (*dir)->Join("w.db"), options));
-  auto cache_kib = [&](bool read_only) -> absl::StatusOr<int64_t> {
-    int64_t kib = 0;
-    db::TransactionOptions tx_options;
-    tx_options.read_only = read_only;
-    absl::Status s = database->InTransaction(
-        [&](db::Transaction& tx) -> absl::Status {
-          absl::StatusOr<db::Row> row = tx.QueryOne("PRAGMA cache_size");
-          if (!row.ok()) return row.status();
-          kib = -row->GetInt(0);
-          return absl::OkStatus();
-        },
-        tx_options);
-    if (!s.ok()) return s;
-    return kib;
-  };
   for (int i = 0; i < 3; ++i) {  // whichever pooled connection a read gets
-    ASSERT_OK_AND_ASSIGN(int64_t reader_kib, cache_kib(/*read_only=*/true));
+    ASSERT_OK_AND_ASSIGN(int64_t reader_kib, CacheKib(*database, {.read_only = true}));
     EXPECT_EQ(reader_kib, 3 * 1024);
-    ASSERT_OK_AND_ASSIGN(int64_t writer_kib, cache_kib(/*read_only=*/false));
+    ASSERT_OK_AND_ASSIGN(int64_t writer_kib, CacheKib(*database, {}));
     EXPECT_EQ(writer_kib, 7 * 1024);
   }
   options.sqlite_writer_cache_mib = 0;
+  EXPECT_TRUE(absl::IsInvalidArgument(db::Open("sqlite::memory:", options).status()));
+}
+
+// A bulk read (an export's scan) runs on a connection of its own with a small page cache;
+// more concurrent bulk reads than those connections wait for one; a bulk write is refused.
+TEST(SqliteTest, BulkReadsRunOnTheirOwnConnectionsWithASmallCache) {
+  absl::StatusOr<std::unique_ptr<kt::TempDir>> dir = kt::TempDir::Create("db-bulk");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  db::DatabaseOptions options;
+  options.sqlite_cache_mib = 3;
+  options.sqlite_bulk_cache_mib = 1;
+  options.sqlite_bulk_readers = 2;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<db::Database> database,
+                       db::Open("sqlite:" + (*dir)->Join("b.db"), options));
+  const db::TransactionOptions bulk{.read_only = true, .bulk_read = true};
+  const db::TransactionOptions plain{.read_only = true};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(int64_t bulk_kib, CacheKib(*database, bulk));
+    EXPECT_EQ(bulk_kib, 1024);
+    ASSERT_OK_AND_ASSIGN(int64_t plain_kib, CacheKib(*database, plain));
+    EXPECT_EQ(plain_kib, 3 * 1024);
+  }
+
+  // Five concurrent bulk reads, two connections: never more than two at once, all served.
+  absl::Mutex mu;
+  int running = 0, most = 0;
+  std::vector<std::thread> readers;
+  std::vector<absl::Status> results(5);
+  for (int i = 0; i < 5; ++i) {
+    readers.emplace_back([&, i] {
+      results[i] = database->InTransaction(
+          [&](db::Transaction& tx) -> absl::Status {
+            {
+              absl::MutexLock lock(&mu);
+              most = std::max(most, ++running);
+            }
+            absl::SleepFor(absl::Milliseconds(50));
+            absl::MutexLock lock(&mu);
+            --running;
+            return tx.QueryOne("SELECT 1").status();
+          },
+          bulk);
+    });
+  }
+  for (auto& t : readers) t.join();
+  for (const absl::Status& s : results) EXPECT_TRUE(s.ok()) << s;
+  EXPECT_LE(most, 2);
+
+  absl::Status write =
+      database->InTransaction([](db::Transaction& tx) { return tx.QueryOne("SELECT 1").status(); },
+                              db::TransactionOptions{.bulk_read = true});
+  EXPECT_TRUE(absl::IsInvalidArgument(write)) << write;
+  options.sqlite_bulk_readers = 0;
   EXPECT_TRUE(absl::IsInvalidArgument(db::Open("sqlite::memory:", options).status()));
 }
 

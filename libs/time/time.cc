@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/any.pb.h"
@@ -42,7 +44,7 @@ void WarnOnce(const google::protobuf::Message& root, int64_t seconds, int32_t na
              {"nanos", absl::StrCat(nanos)}});
 }
 
-bool ClampIn(google::protobuf::Message* message, const google::protobuf::Message& root);
+bool ClampMessage(google::protobuf::Message* message, const google::protobuf::Message& root);
 
 // A Timestamp (generated or dynamic), clamped through reflection.
 bool ClampTimestamp(google::protobuf::Message* ts, const google::protobuf::Message& root) {
@@ -78,10 +80,12 @@ bool ClampAny(google::protobuf::Message* any, const google::protobuf::Message& r
   if (prototype == nullptr) return false;
   std::unique_ptr<google::protobuf::Message> inner(prototype->New());
   if (!inner->ParseFromString(r->GetString(*any, d->FindFieldByNumber(2)))) return false;
-  if (!ClampIn(inner.get(), root)) return false;
+  if (!ClampMessage(inner.get(), root)) return false;
   r->SetString(any, d->FindFieldByNumber(2), inner->SerializeAsString());
   return true;
 }
+
+bool ClampIn(google::protobuf::Message* message, const google::protobuf::Message& root);
 
 bool ClampMessage(google::protobuf::Message* message, const google::protobuf::Message& root) {
   const std::string& name = message->GetDescriptor()->full_name();
@@ -90,18 +94,48 @@ bool ClampMessage(google::protobuf::Message* message, const google::protobuf::Me
   return ClampIn(message, root);
 }
 
+// Whether a message of type `type` can hold a Timestamp or an Any anywhere inside it: a
+// search of the types its message fields reach, answered once per type and thread (stored
+// records are read by many threads; a Customer reaches a handful of types, most without
+// times, so their fields are not walked at every read).
+bool ReachesTimes(const google::protobuf::Descriptor* type) {
+  thread_local absl::flat_hash_map<const google::protobuf::Descriptor*, bool> known;
+  if (auto it = known.find(type); it != known.end()) return it->second;
+  std::vector<const google::protobuf::Descriptor*> pending = {type};
+  absl::flat_hash_set<const google::protobuf::Descriptor*> seen = {type};
+  bool reaches = false;
+  while (!pending.empty() && !reaches) {
+    const google::protobuf::Descriptor* d = pending.back();
+    pending.pop_back();
+    if (d->full_name() == "google.protobuf.Timestamp" || d->full_name() == "google.protobuf.Any") {
+      reaches = true;
+      break;
+    }
+    for (int i = 0; i < d->field_count(); ++i) {
+      const google::protobuf::FieldDescriptor* f = d->field(i);
+      if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+      if (seen.insert(f->message_type()).second) pending.push_back(f->message_type());
+    }
+  }
+  known.emplace(type, reaches);
+  return reaches;
+}
+
 bool ClampIn(google::protobuf::Message* message, const google::protobuf::Message& root) {
+  const auto* d = message->GetDescriptor();
   const auto* r = message->GetReflection();
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  r->ListFields(*message, &fields);
   bool changed = false;
-  for (const auto* f : fields) {
-    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+        !ReachesTimes(f->message_type())) {
+      continue;
+    }
     if (f->is_repeated()) {
-      for (int i = 0; i < r->FieldSize(*message, f); ++i) {
-        changed |= ClampMessage(r->MutableRepeatedMessage(message, f, i), root);
+      for (int j = 0; j < r->FieldSize(*message, f); ++j) {
+        changed |= ClampMessage(r->MutableRepeatedMessage(message, f, j), root);
       }
-    } else {
+    } else if (r->HasField(*message, f)) {
       changed |= ClampMessage(r->MutableMessage(message, f), root);
     }
   }

@@ -53,7 +53,9 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t);
 // messages, repeated and map fields, and google.protobuf.Any payloads of known types) into
 // the documented range, so that a record stored before the range was enforced still reads
 // and renders (JSON exports, events). Logs one warning per process the first time a value
-// is clamped. Returns whether anything was changed.
+// is clamped. Returns whether anything was changed. Only the fields whose types can reach a
+// Timestamp or an Any are visited (found once per type and thread): every customer a list or
+// an export returns passes through here.
 bool ClampStoredTimestamps(google::protobuf::Message* message);
 
 // Microseconds since the epoch, the form the databases store: rounded down.

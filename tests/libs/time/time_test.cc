@@ -1,8 +1,11 @@
 #include "libs/time/time.h"
 
 #include "gmock/gmock.h"
+#include "google/protobuf/any.pb.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "kelola/customer/v1/customer.pb.h"
 #include "libs/errors/errors.h"
 
 namespace kelola::time {
@@ -92,6 +95,40 @@ TEST(TimestampTest, WhatTheServicesWriteIsAlwaysValid) {
   // A stored out-of-range value reads back clamped, not as garbage.
   EXPECT_EQ(ToTime(Ts(0, -1)), absl::UnixEpoch());
   EXPECT_EQ(ToTime(Ts(INT64_MIN, 0)), absl::FromUnixSeconds(-62135596800));
+}
+
+// Stored records are clamped wherever their times sit: top-level and nested fields and
+// Any payloads; types that reach no Timestamp (a recursive Struct included) are left alone.
+TEST(TimestampTest, StoredTimesAreClampedWhereverTheySit) {
+  customer::v1::Customer c;
+  c.set_display_name("Budi");
+  c.mutable_phone()->set_e164("+6281234567890");
+  c.add_additional_phones()->set_e164("+6281234567891");
+  c.mutable_address()->set_city("Bandung");
+  *c.mutable_create_time() = Ts(1700000000, -1);
+  *c.mutable_marketing_consent()->mutable_consent_time() = Ts(-62135596801, 0);
+  const customer::v1::Customer before = c;
+  EXPECT_TRUE(ClampStoredTimestamps(&c));
+  EXPECT_EQ(c.create_time().seconds(), 1700000000);
+  EXPECT_EQ(c.create_time().nanos(), 0);
+  EXPECT_EQ(c.marketing_consent().consent_time().seconds(), -62135596800);
+  EXPECT_EQ(c.phone().e164(), before.phone().e164());
+  EXPECT_EQ(c.additional_phones(0).e164(), before.additional_phones(0).e164());
+  EXPECT_FALSE(ClampStoredTimestamps(&c));  // nothing left to clamp
+
+  google::protobuf::Any any;
+  any.PackFrom(Ts(253402300800, 0));
+  EXPECT_TRUE(ClampStoredTimestamps(&any));
+  google::protobuf::Timestamp unpacked;
+  ASSERT_TRUE(any.UnpackTo(&unpacked));
+  EXPECT_EQ(unpacked.seconds(), 253402300799);
+
+  google::protobuf::Struct nested;
+  (*(*nested.mutable_fields())["a"].mutable_struct_value()->mutable_fields())["b"].set_number_value(
+      1);
+  const std::string bytes = nested.SerializeAsString();
+  EXPECT_FALSE(ClampStoredTimestamps(&nested));
+  EXPECT_EQ(nested.SerializeAsString(), bytes);
 }
 
 TEST(DateTest, AcceptsTheExactLimits) {

@@ -179,9 +179,10 @@ TEST_P(CustomerIndexesTest, ListsReadOneIndexPerOrderInBothDirections) {
   }
 }
 
-// has_balance sorted by total_spent: the balance is in the index, so the customers without
-// one are skipped from their index entries (a covering read of the filter's columns), not
-// after reading their stats rows; about 70 % of a directory's buyers owe nothing.
+// has_balance sorted by total_spent: on SQLite the balance is in the index, so the customers
+// without one are skipped from their index entries (a covering read of the filter's
+// columns), not after reading their stats rows; about 70 % of a directory's buyers owe
+// nothing. PostgreSQL walks the same index backwards and filters the rows it reads.
 TEST_P(CustomerIndexesTest, TheBalanceFilterIsReadFromTheSpentIndex) {
   const std::string c = pg() ? " COLLATE \"C\"" : "";
   const std::string sql = absl::StrCat(
@@ -191,7 +192,7 @@ TEST_P(CustomerIndexesTest, TheBalanceFilterIsReadFromTheSpentIndex) {
       "s.customer_id",
       c, " DESC LIMIT 51");
   const std::string plan = Plan(sql, {"t1"});
-  EXPECT_THAT(plan, HasSubstr(pg() ? "Index Only Scan Backward using customer_stats_spent_asc"
+  EXPECT_THAT(plan, HasSubstr(pg() ? "Index Scan Backward using customer_stats_spent_asc"
                                    : "USING COVERING INDEX customer_stats_spent_asc"))
       << plan;
   EXPECT_THAT(plan, Not(HasSubstr(pg() ? "Sort" : "TEMP B-TREE"))) << plan;

@@ -464,6 +464,37 @@ TEST_P(CustomerImportTest, ANormalStreamImportsALastRowWithoutLineEnd) {
   EXPECT_EQ(ByName(all, "Budi Santoso")->phone().e164(), "+6281234567890");
 }
 
+// A database error in the middle of an import (not a row's problem: the disk, the server)
+// fails the call with that error. The batches committed before it stay, the failing batch
+// is rolled back whole, and nothing after it is applied. A trigger stands in for the fault:
+// it fails the insert of the customer named "Boom", the 20th row of the second batch.
+TEST_P(CustomerImportTest, ADatabaseErrorMidImportKeepsTheEarlierBatchesOnly) {
+  const bool pg = absl::StartsWith(GetParam(), "postgres");
+  absl::Status installed = db_->InTransaction([&](db::Transaction& tx) {
+    return tx.ExecuteScript(
+        pg ? "CREATE FUNCTION boom_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+             "IF NEW.display_name = 'Boom' THEN RAISE EXCEPTION 'disk on fire' USING ERRCODE = "
+             "'XX000'; END IF; RETURN NEW; END $$;\n"
+             "CREATE TRIGGER boom BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION "
+             "boom_on_insert();"
+           : "CREATE TRIGGER boom BEFORE INSERT ON customers WHEN NEW.display_name = 'Boom' "
+             "BEGIN SELECT abs(-9223372036854775807 - 1); END;");
+  });
+  ASSERT_TRUE(installed.ok()) << installed;
+  std::string csv = "Nama,Telepon\n";
+  for (int i = 0; i < 150; ++i) {  // three batches of 50 (the fixture's batch_rows)
+    absl::StrAppend(&csv, i == 69 ? std::string("Boom") : absl::StrCat("Pelanggan ", i), ",\n");
+  }
+  ImportResult r = Import(csv);
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INTERNAL) << Decode(r.status);
+  EXPECT_EQ(Customers(), 50);
+  auto all = AllCustomers();
+  EXPECT_NE(ByName(all, "Pelanggan 49"), nullptr);
+  EXPECT_EQ(ByName(all, "Pelanggan 50"), nullptr);
+  EXPECT_EQ(ByName(all, "Pelanggan 149"), nullptr);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customer_stats"), 50);
+}
+
 INSTANTIATE_TEST_SUITE_P(Drivers, CustomerImportTest,
                          ::testing::Values("sqlite", "postgres", "sqlite_group_commit",
                                            "postgres_group_commit"));

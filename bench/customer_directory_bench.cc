@@ -85,16 +85,47 @@ class Bench {
     if (auto s = MeasureSearch(); !s.ok()) return s;
     if (auto s = MeasureList(); !s.ok()) return s;
     if (auto s = MeasureCreate(); !s.ok()) return s;
+    if (auto s = MeasureImportIntoLoaded(); !s.ok()) return s;
     if (auto s = MeasureExport(); !s.ok()) return s;
     return service_->Stop();
   }
 
  private:
-  // Loads the customers through ImportCustomers, in files of kImportBatch rows.
+  // Loads the customers through ImportCustomers into an empty directory.
   absl::Status Load() {
     const int64_t n = absl::GetFlag(FLAGS_customers);
     const absl::Time start = absl::Now();
-    for (int64_t first = 0; first < n; first += kImportBatch) {
+    if (auto s = Import(0, n, "bench-load-"); !s.ok()) return s;
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    report_.AddRow({absl::StrCat(driver_, ": import ", n, " rows"),
+                    {{"measure", "rows/s"},
+                     {"p50 ms", "-"},
+                     {"p99 ms", "-"},
+                     {"value", Fixed(n / seconds, 0)}}});
+    return absl::OkStatus();
+  }
+
+  // New customers imported into the loaded directory (a tenth of it, at most 100,000), with
+  // its search index loaded and following the writes, as in a running service.
+  absl::Status MeasureImportIntoLoaded() {
+    const int64_t held = absl::GetFlag(FLAGS_customers);
+    const int64_t first = held + 2000000;  // creates use held + 1,000,000 on
+    const int64_t n = std::min<int64_t>(100000, std::max<int64_t>(1, held / 10));
+    const absl::Time start = absl::Now();
+    if (auto s = Import(first, first + n, "bench-grow-"); !s.ok()) return s;
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    report_.AddRow({absl::StrCat(driver_, ": import ", n, " rows into ", held, " customers"),
+                    {{"measure", "rows/s"},
+                     {"p50 ms", "-"},
+                     {"p99 ms", "-"},
+                     {"value", Fixed(n / seconds, 0)}}});
+    return absl::OkStatus();
+  }
+
+  // Imports the synthetic customers [first, last) in files of kImportBatch rows; a refused
+  // row is an error.
+  absl::Status Import(int64_t first_row, int64_t last_row, absl::string_view request_prefix) {
+    for (int64_t first = first_row; first < last_row; first += kImportBatch) {
       std::string csv;
       auto writer = csv::Writer::Create({}, [&](absl::string_view bytes) {
         csv.append(bytes.data(), bytes.size());
@@ -102,7 +133,7 @@ class Bench {
       });
       if (!writer.ok()) return writer.status();
       if (auto s = (*writer)->WriteRow({"Name", "Phone", "Email"}); !s.ok()) return s;
-      for (int64_t i = first; i < std::min(n, first + kImportBatch); ++i) {
+      for (int64_t i = first; i < std::min(last_row, first + kImportBatch); ++i) {
         SyntheticCustomer c = data_.Make(i);
         if (auto s = (*writer)->WriteRow({c.display_name, c.phone, c.email}); !s.ok()) return s;
       }
@@ -111,7 +142,7 @@ class Bench {
       auto context = Ctx();
       auto stream = stub_->ImportCustomers(context.get(), &response);
       v1::ImportCustomersRequest header;
-      header.mutable_header()->set_request_id(absl::StrCat("bench-load-", first));
+      header.mutable_header()->set_request_id(absl::StrCat(request_prefix, first));
       header.mutable_header()->set_on_duplicate(v1::IMPORT_DUPLICATE_POLICY_SKIP);
       stream->Write(header);
       for (size_t at = 0; at < csv.size(); at += 1 << 20) {
@@ -127,12 +158,6 @@ class Bench {
                          " rows, first: ", response.row_errors(0).DebugString()));
       }
     }
-    const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-    report_.AddRow({absl::StrCat(driver_, ": import ", n, " rows"),
-                    {{"measure", "rows/s"},
-                     {"p50 ms", "-"},
-                     {"p99 ms", "-"},
-                     {"value", Fixed(n / seconds, 0)}}});
     return absl::OkStatus();
   }
 
@@ -406,11 +431,14 @@ int Main(int argc, char** argv) {
     }
   }
   report.AddNote(
-      "Targets (issue 3) at 1,000,000 customers on SQLite: search p50 ≤ 5 ms and p99 ≤ 20 ms; "
-      "list with a filter and a stats sort, page of 50, p99 ≤ 20 ms; create with duplicate "
-      "check ≥ 2,000/s; import ≥ 20,000 rows/s; CSV export ≥ 50,000 rows/s with peak RSS "
-      "growth ≤ 64 MiB. Each call is one gRPC round trip on loopback from the benchmark "
-      "process to a customer-svc process; latencies include the client.");
+      "Targets (issue 13) at 1,000,000 customers on SQLite: search p50 ≤ 5 ms and p99 ≤ 20 "
+      "ms at 16 clients; list with a filter and a stats sort, page of 50, p99 ≤ 20 ms at 16 "
+      "clients; create with duplicate check ≥ 2,000/s; import ≥ 20,000 rows/s into an empty "
+      "directory (the first import row, at --customers=100000) and ≥ 10,000 rows/s into one "
+      "holding a million (the import into the loaded directory); CSV export ≥ 50,000 rows/s "
+      "with peak RSS growth ≤ 64 MiB. On PostgreSQL: import ≥ 5,000 rows/s, creates ≥ "
+      "1,000/s, searches as on SQLite. Each call is one gRPC round trip on loopback from the "
+      "benchmark process to a customer-svc process; latencies include the client.");
   absl::Status written = report.Write(absl::GetFlag(FLAGS_root));
   return written.ok() ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 #include "customer-svc/api/customer_import.h"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -115,6 +116,237 @@ void AddToResponse(BatchResult& result, int max_row_errors, v1::ImportCustomersR
   }
 }
 
+// The stream's first message: its header, checked.
+absl::StatusOr<v1::ImportCustomersHeader> ReadHeader(
+    grpc::ServerContext& context, grpc::ServerReader<v1::ImportCustomersRequest>& reader) {
+  v1::ImportCustomersRequest message;
+  if (!reader.Read(&message)) {
+    if (auto s = server::TakeReadParseFailure(context); !s.ok()) return s;
+  }
+  if (!message.has_header()) {
+    return InvalidArgument("IMPORT_HEADER_MISSING",
+                           "the first message of the stream must carry the header");
+  }
+  errors::FieldErrors bad;
+  if (auto s = domain::ValidateRequestId(message.header().request_id()); !s.ok()) {
+    bad.Add("header.request_id", std::string(s.message()));
+  }
+  if (!v1::ImportDuplicatePolicy_IsValid(message.header().on_duplicate())) {
+    bad.Add("header.on_duplicate", "unknown policy");
+  }
+  if (!bad.empty()) return bad.ToStatus();
+  return message.header();
+}
+
+// The tenant's settings, which rows are checked against (phone region, time zone), as the
+// import starts; the default category must exist.
+absl::StatusOr<v1::TenantSettings> SettingsForImport(store::DirectoryStore& store,
+                                                     const std::string& tenant,
+                                                     const v1::ImportCustomersHeader& options) {
+  v1::TenantSettings settings;
+  absl::Status s = store.Read(tenant, [&](DirectoryTx& tx) -> absl::Status {
+    auto read = tx.Settings();
+    if (!read.ok()) return read.status();
+    settings = read->settings;
+    if (options.default_category_id().empty()) return absl::OkStatus();
+    auto found = tx.FindCategory(options.default_category_id());
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) {
+      return NotFound("CATEGORY_NOT_FOUND", "category", "category_id",
+                      options.default_category_id());
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return settings;
+}
+
+// What an import call works with besides its own state.
+struct ImportDeps {
+  store::DirectoryStore& store;
+  ids::IdGenerator& ids;
+  const phone::PhoneNormalizer& phones;
+  const Clock& clock;
+  const ImportLimits& limits;
+};
+
+// One import call after its header: records read from the stream's chunks into batches,
+// each prepared while the previous one is written (BatchWriter), and the response.
+class ImportCall {
+ public:
+  ImportCall(const ImportDeps& deps, const server::RequestContext& rc,
+             const v1::ImportCustomersHeader& options, v1::TenantSettings settings,
+             absl::TimeZone tz, std::unique_ptr<csv::Reader> csv,
+             v1::ImportCustomersResponse* response)
+      : deps_(deps),
+        tenant_(rc.tenant_id),
+        options_(options),
+        settings_(std::move(settings)),
+        tz_(tz),
+        csv_(std::move(csv)),
+        response_(response),
+        writer_([this](const std::vector<PreparedRow>& rows, BatchResult& result) {
+          return WriteBatch(rows, result);
+        }) {
+    write_options_.principal = rc.principal;
+    write_options_.request_id = options.request_id().empty() ? rc.request_id : options.request_id();
+    write_options_.own_transaction = true;  // a batch of rows: its own commit
+    response_->Clear();
+    response_->set_dry_run(options.dry_run());
+  }
+
+  // Reads the rest of the stream and applies its rows.
+  absl::Status Run(grpc::ServerContext& context,
+                   grpc::ServerReader<v1::ImportCustomersRequest>& reader) {
+    v1::ImportCustomersRequest message;
+    bool cut = false;
+    while (reader.Read(&message)) {
+      if (context.IsCancelled()) {
+        cut = true;
+        break;
+      }
+      if (message.has_header()) {
+        return InvalidArgument("INVALID_ARGUMENT",
+                               "only the first message of the stream carries a header");
+      }
+      if (auto s = csv_->Feed(message.chunk()); !s.ok()) return ReaderError(s, deps_.limits);
+      if (auto s = Drain(); !s.ok()) return s;
+    }
+    // Read() returned false: the client half-closed (the file is complete), a message failed
+    // to parse (protobuf refused its UTF-8), or the call was cancelled, timed out, lost its
+    // connection or was ended by a shutdown. A stream that did not end normally may hold a
+    // truncated record after its last line end ("Budi,0812-3456-78" of
+    // "Budi,0812-3456-7890"): only the records that ended with a line end are complete, so
+    // the reader is not finished.
+    absl::Status unparsable = server::TakeReadParseFailure(context);
+    if (!unparsable.ok() || cut || StreamWasCut(context, *csv_)) return EndCut(unparsable);
+    csv_->Finish();
+    if (auto s = Drain(); !s.ok()) return s;
+    if (!mapping_.has_value()) {
+      return InvalidArgument("IMPORT_FILE_INVALID", "the file has no header row");
+    }
+    if (auto s = Flush(); !s.ok()) return s;
+    return Collect();
+  }
+
+ private:
+  // A stream that did not end normally: the complete rows read are applied, as a cut between
+  // two batches would leave them; then the call fails.
+  absl::Status EndCut(const absl::Status& unparsable) {
+    const bool dropped_tail = csv_->has_partial_record();
+    absl::Status applied = mapping_.has_value() && !options_.dry_run() ? Flush() : absl::OkStatus();
+    if (applied.ok()) applied = Collect();
+    log::Info(unparsable.ok() ? "import: stream cut before its end"
+                              : "import: stream ended by an unparsable message",
+              {{"rows_read", absl::StrCat(response_->row_count())},
+               {"unterminated_record_dropped", dropped_tail ? "true" : "false"},
+               {"applied", applied.ok() ? "true" : std::string(applied.message())}});
+    if (!applied.ok()) return applied;
+    if (!unparsable.ok()) return unparsable;
+    return absl::CancelledError(
+        "the stream was cut: its complete rows were applied, an unterminated last record was "
+        "not");
+  }
+
+  // Takes the complete records read so far: the header row maps the columns, data rows fill
+  // the batch, and a full batch is handed over (a dry run keeps one batch to the end).
+  absl::Status Drain() {
+    while (true) {
+      absl::StatusOr<bool> next = csv_->Next(&record_);
+      if (!next.ok()) return ReaderError(next.status(), deps_.limits);
+      if (!*next) return absl::OkStatus();
+      if (!mapping_.has_value()) {
+        auto mapped = MapColumns(record_.fields, options_);
+        if (!mapped.ok()) return mapped.status();
+        mapping_ = *std::move(mapped);
+        preparer_.emplace(*mapping_, settings_, tz_, deps_.phones);
+        for (size_t i = 0; i < mapping_->fields.size(); ++i) {
+          auto* m = response_->add_applied_column_mappings();
+          m->set_column(mapping_->headers[i]);
+          m->set_field(mapping_->fields[i]);
+        }
+        continue;
+      }
+      if (record_.IsBlank()) continue;
+      response_->set_row_count(response_->row_count() + 1);
+      if (batch_.size() <= batch_size_) batch_.emplace_back();
+      batch_[batch_size_].line = record_.line;
+      batch_[batch_size_].fields.swap(record_.fields);
+      ++batch_size_;
+      if (!options_.dry_run() && batch_size_ >= static_cast<size_t>(deps_.limits.batch_rows)) {
+        if (auto s = Flush(); !s.ok()) return s;
+      }
+    }
+  }
+
+  // Prepares the batch read so far and hands it to the writer once the previous one is done.
+  absl::Status Flush() {
+    if (batch_size_ == 0) return Collect();
+    std::vector<PreparedRow> prepared;
+    prepared.reserve(batch_size_);
+    const absl::Time now = deps_.clock.Now();
+    for (size_t i = 0; i < batch_size_; ++i) {
+      prepared.push_back(preparer_->Prepare(batch_[i], now));
+    }
+    batch_size_ = 0;
+    if (absl::Status s = Collect(); !s.ok()) return s;
+    writer_.Start(std::move(prepared));
+    return absl::OkStatus();
+  }
+
+  // Waits for the batch being written and adds what it did to the response.
+  absl::Status Collect() {
+    BatchResult result;
+    if (absl::Status s = writer_.Collect(result); !s.ok()) return s;
+    AddToResponse(result, deps_.limits.max_row_errors, response_);
+    return absl::OkStatus();
+  }
+
+  // One batch: its own transaction (rolled back for a dry run), then, when it wrote rows,
+  // fresh planner statistics. Runs on the writer's thread.
+  absl::Status WriteBatch(const std::vector<PreparedRow>& rows, BatchResult& result) {
+    absl::Status status = deps_.store.Write(
+        tenant_, write_options_,
+        [&](DirectoryTx& tx) -> absl::Status {
+          if (auto s = ApplyBatch(tx, *mapping_, options_, deps_.ids, rows, result); !s.ok()) {
+            return s;
+          }
+          if (options_.dry_run()) return absl::CancelledError("dry run: rolled back");
+          return absl::OkStatus();
+        },
+        nullptr);
+    if (options_.dry_run() && absl::IsCancelled(status)) status = absl::OkStatus();
+    if (!status.ok() || options_.dry_run()) return status;
+    written_since_refresh_ += result.created + result.updated;
+    auto refreshed = deps_.store.RefreshStatistics(written_since_refresh_);
+    if (!refreshed.ok()) {
+      log::Warn("import: planner statistics not refreshed",
+                {{"error", std::string(refreshed.status().message())}});
+    } else if (*refreshed) {
+      written_since_refresh_ = 0;
+    }
+    return absl::OkStatus();
+  }
+
+  const ImportDeps deps_;
+  const std::string tenant_;
+  const v1::ImportCustomersHeader options_;
+  const v1::TenantSettings settings_;
+  const absl::TimeZone tz_;
+  store::WriteOptions write_options_;
+  std::unique_ptr<csv::Reader> csv_;
+  v1::ImportCustomersResponse* response_;
+  csv::Record record_;
+  std::optional<Mapping> mapping_;       // once the header row is read
+  std::optional<RowPreparer> preparer_;  // once the header row is mapped
+  std::vector<Row> batch_;
+  size_t batch_size_ = 0;              // rows in `batch_` in use (their vectors are reused)
+  int64_t written_since_refresh_ = 0;  // rows written since the import last analyzed
+  // Last: destroyed first, so that a batch still being written finishes while the state it
+  // reads (the mapping, the options) is alive.
+  BatchWriter writer_;
+};
+
 }  // namespace
 
 grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
@@ -127,48 +359,12 @@ grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
   }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
-
-  v1::ImportCustomersRequest message;
-  if (!reader->Read(&message)) {
-    if (auto s = server::TakeReadParseFailure(*context); !s.ok()) return ToGrpc(s);
-  }
-  if (!message.has_header()) {
-    return ToGrpc(InvalidArgument("IMPORT_HEADER_MISSING",
-                                  "the first message of the stream must carry the header"));
-  }
-  const v1::ImportCustomersHeader options = message.header();
-  {
-    errors::FieldErrors bad;
-    if (auto s = domain::ValidateRequestId(options.request_id()); !s.ok()) {
-      bad.Add("header.request_id", std::string(s.message()));
-    }
-    if (!v1::ImportDuplicatePolicy_IsValid(options.on_duplicate())) {
-      bad.Add("header.on_duplicate", "unknown policy");
-    }
-    if (!bad.empty()) return ToGrpc(bad.ToStatus());
-  }
-  // The tenant's settings, which rows are checked against (phone region, time zone), as
-  // the import starts; the default category must exist.
-  v1::TenantSettings settings;
-  {
-    absl::Status s = store_.Read(rc->tenant_id, [&](DirectoryTx& tx) -> absl::Status {
-      auto read = tx.Settings();
-      if (!read.ok()) return read.status();
-      settings = read->settings;
-      if (options.default_category_id().empty()) return absl::OkStatus();
-      auto found = tx.FindCategory(options.default_category_id());
-      if (!found.ok()) return found.status();
-      if (!found->has_value()) {
-        return NotFound("CATEGORY_NOT_FOUND", "category", "category_id",
-                        options.default_category_id());
-      }
-      return absl::OkStatus();
-    });
-    if (!s.ok()) return ToGrpc(s);
-  }
-  auto tz = TenantZone(settings);
+  auto options = ReadHeader(*context, *reader);
+  if (!options.ok()) return ToGrpc(options.status());
+  auto settings = SettingsForImport(store_, rc->tenant_id, *options);
+  if (!settings.ok()) return ToGrpc(settings.status());
+  auto tz = TenantZone(*settings);
   if (!tz.ok()) return ToGrpc(tz.status());
-
   csv::ReaderOptions reader_options;
   reader_options.detect_delimiter = true;
   reader_options.max_input_bytes = limits_.max_bytes;
@@ -176,135 +372,9 @@ grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
   auto csv = csv::Reader::Create(reader_options);
   if (!csv.ok()) return ToGrpc(csv.status());
 
-  store::WriteOptions write_options;
-  write_options.principal = rc->principal;
-  write_options.request_id = options.request_id().empty() ? rc->request_id : options.request_id();
-  write_options.own_transaction = true;  // a batch of rows: its own commit
-
-  response->Clear();
-  response->set_dry_run(options.dry_run());
-  std::optional<Mapping> mapping;
-  std::vector<Row> batch;
-  size_t batch_size = 0;  // rows in `batch` in use (their vectors are reused)
-  csv::Record record;
-
-  std::optional<RowPreparer> preparer;  // once the header row is mapped
-  int64_t written_since_refresh = 0;    // rows this import wrote since it last analyzed
-  // One batch: its own transaction (rolled back for a dry run), then, when it wrote rows,
-  // fresh planner statistics. Runs on the writer's thread.
-  BatchWriter writer([&](const std::vector<PreparedRow>& rows, BatchResult& result) {
-    absl::Status status = store_.Write(
-        rc->tenant_id, write_options,
-        [&](DirectoryTx& tx) -> absl::Status {
-          if (auto s = ApplyBatch(tx, *mapping, options, ids_, rows, result); !s.ok()) return s;
-          if (options.dry_run()) return absl::CancelledError("dry run: rolled back");
-          return absl::OkStatus();
-        },
-        nullptr);
-    if (options.dry_run() && absl::IsCancelled(status)) status = absl::OkStatus();
-    if (!status.ok() || options.dry_run()) return status;
-    written_since_refresh += result.created + result.updated;
-    auto refreshed = store_.RefreshStatistics(written_since_refresh);
-    if (!refreshed.ok()) {
-      log::Warn("import: planner statistics not refreshed",
-                {{"error", std::string(refreshed.status().message())}});
-    } else if (*refreshed) {
-      written_since_refresh = 0;
-    }
-    return absl::OkStatus();
-  });
-  // Waits for the batch being written and adds what it did to the response.
-  auto collect = [&]() -> absl::Status {
-    BatchResult result;
-    if (absl::Status s = writer.Collect(result); !s.ok()) return s;
-    AddToResponse(result, limits_.max_row_errors, response);
-    return absl::OkStatus();
-  };
-  // Prepares the batch read so far and hands it to the writer once the previous one is done.
-  auto flush = [&]() -> absl::Status {
-    if (batch_size == 0) return collect();
-    std::vector<PreparedRow> prepared;
-    prepared.reserve(batch_size);
-    const absl::Time now = clock_.Now();
-    for (size_t i = 0; i < batch_size; ++i) prepared.push_back(preparer->Prepare(batch[i], now));
-    batch_size = 0;
-    if (absl::Status s = collect(); !s.ok()) return s;
-    writer.Start(std::move(prepared));
-    return absl::OkStatus();
-  };
-
-  auto drain = [&]() -> absl::Status {
-    while (true) {
-      absl::StatusOr<bool> next = (*csv)->Next(&record);
-      if (!next.ok()) return ReaderError(next.status(), limits_);
-      if (!*next) return absl::OkStatus();
-      if (!mapping.has_value()) {
-        auto mapped = MapColumns(record.fields, options);
-        if (!mapped.ok()) return mapped.status();
-        mapping = *std::move(mapped);
-        preparer.emplace(*mapping, settings, *tz, phones_);
-        for (size_t i = 0; i < mapping->fields.size(); ++i) {
-          auto* m = response->add_applied_column_mappings();
-          m->set_column(mapping->headers[i]);
-          m->set_field(mapping->fields[i]);
-        }
-        continue;
-      }
-      if (record.IsBlank()) continue;
-      response->set_row_count(response->row_count() + 1);
-      if (batch.size() <= batch_size) batch.emplace_back();
-      batch[batch_size].line = record.line;
-      batch[batch_size].fields.swap(record.fields);
-      ++batch_size;
-      if (!options.dry_run() && batch_size >= static_cast<size_t>(limits_.batch_rows)) {
-        if (auto s = flush(); !s.ok()) return s;
-      }
-    }
-  };
-
-  bool cut = false;
-  while (reader->Read(&message)) {
-    if (context->IsCancelled()) {
-      cut = true;
-      break;
-    }
-    if (message.has_header()) {
-      return ToGrpc(InvalidArgument("INVALID_ARGUMENT",
-                                    "only the first message of the stream carries a header"));
-    }
-    if (auto s = (*csv)->Feed(message.chunk()); !s.ok()) return ToGrpc(ReaderError(s, limits_));
-    if (auto s = drain(); !s.ok()) return ToGrpc(s);
-  }
-  // Read() returned false: the client half-closed (the file is complete), a message failed
-  // to parse (protobuf refused its UTF-8), or the call was cancelled, timed out, lost its
-  // connection or was ended by a shutdown. A stream that did not end normally may hold a
-  // truncated record after its last line end ("Budi,0812-3456-78" of "Budi,0812-3456-7890"):
-  // only the records that ended with a line end are complete, so the reader is not finished.
-  absl::Status unparsable = server::TakeReadParseFailure(*context);
-  if (!unparsable.ok() || cut || StreamWasCut(*context, **csv)) {
-    // The complete rows read are applied, as a cut between two batches would leave them.
-    const bool dropped_tail = (*csv)->has_partial_record();
-    absl::Status applied = mapping.has_value() && !options.dry_run() ? flush() : absl::OkStatus();
-    if (applied.ok()) applied = collect();
-    log::Info(unparsable.ok() ? "import: stream cut before its end"
-                              : "import: stream ended by an unparsable message",
-              {{"rows_read", absl::StrCat(response->row_count())},
-               {"unterminated_record_dropped", dropped_tail ? "true" : "false"},
-               {"applied", applied.ok() ? "true" : std::string(applied.message())}});
-    if (!applied.ok()) return ToGrpc(applied);
-    if (!unparsable.ok()) return ToGrpc(unparsable);
-    return grpc::Status(grpc::StatusCode::CANCELLED,
-                        "the stream was cut: its complete rows were applied, an unterminated "
-                        "last record was not");
-  }
-  (*csv)->Finish();
-  if (auto s = drain(); !s.ok()) return ToGrpc(s);
-  if (!mapping.has_value()) {
-    return ToGrpc(InvalidArgument("IMPORT_FILE_INVALID", "the file has no header row"));
-  }
-  if (auto s = flush(); !s.ok()) return ToGrpc(s);
-  if (auto s = collect(); !s.ok()) return ToGrpc(s);
-  return grpc::Status::OK;
+  ImportCall call(ImportDeps{store_, ids_, phones_, clock_, limits_}, *rc, *options,
+                  *std::move(settings), *tz, *std::move(csv), response);
+  return ToGrpc(call.Run(*context, *reader));
 }
 
 }  // namespace kelola::customer::api

@@ -122,8 +122,8 @@ class Bench {
     return absl::OkStatus();
   }
 
-  // Imports the synthetic customers [first, last) in files of kImportBatch rows; a refused
-  // row is an error.
+  // Imports the synthetic customers [first, last) in files of kImportBatch rows; a failed
+  // row is an error (rows skipped as duplicates count towards the rate).
   absl::Status Import(int64_t first_row, int64_t last_row, absl::string_view request_prefix) {
     for (int64_t first = first_row; first < last_row; first += kImportBatch) {
       std::string csv;

@@ -95,12 +95,15 @@ bool ClampMessage(google::protobuf::Message* message, const google::protobuf::Me
 }
 
 // Whether a message of type `type` can hold a Timestamp or an Any anywhere inside it: a
-// search of the types its message fields reach, answered once per type and thread (stored
-// records are read by many threads; a Customer reaches a handful of types, most without
-// times, so their fields are not walked at every read).
+// search of the types its message fields reach. The answers for compiled-in types are kept
+// per thread (stored records are read by many threads; a Customer reaches a handful of
+// types, most without times, so their fields are not walked at every read). Types of other
+// pools (dynamic messages) are searched every time: a pool may go and its addresses be
+// reused.
 bool ReachesTimes(const google::protobuf::Descriptor* type) {
   thread_local absl::flat_hash_map<const google::protobuf::Descriptor*, bool> known;
-  if (auto it = known.find(type); it != known.end()) return it->second;
+  const bool generated = type->file()->pool() == google::protobuf::DescriptorPool::generated_pool();
+  if (auto it = known.find(type); generated && it != known.end()) return it->second;
   std::vector<const google::protobuf::Descriptor*> pending = {type};
   absl::flat_hash_set<const google::protobuf::Descriptor*> seen = {type};
   bool reaches = false;
@@ -117,7 +120,7 @@ bool ReachesTimes(const google::protobuf::Descriptor* type) {
       if (seen.insert(f->message_type()).second) pending.push_back(f->message_type());
     }
   }
-  known.emplace(type, reaches);
+  if (generated) known.emplace(type, reaches);
   return reaches;
 }
 

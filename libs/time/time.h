@@ -55,7 +55,8 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t);
 // and renders (JSON exports, events). Logs one warning per process the first time a value
 // is clamped. Returns whether anything was changed. Only the fields whose types can reach a
 // Timestamp or an Any are visited (found once per type and thread): every customer a list or
-// an export returns passes through here.
+// an export returns passes through here. Extensions are not visited (no stored message has
+// any).
 bool ClampStoredTimestamps(google::protobuf::Message* message);
 
 // Microseconds since the epoch, the form the databases store: rounded down.

@@ -959,30 +959,52 @@ TEST(SqliteTest, BulkReadsRunOnTheirOwnConnectionsWithASmallCache) {
     EXPECT_EQ(plain_kib, 3 * 1024);
   }
 
-  // Five concurrent bulk reads, two connections: never more than two at once, all served.
+  // Two bulk reads hold both connections; a third waits until one of them ends, then runs.
   absl::Mutex mu;
-  int running = 0, most = 0;
-  std::vector<std::thread> readers;
-  std::vector<absl::Status> results(5);
-  for (int i = 0; i < 5; ++i) {
-    readers.emplace_back([&, i] {
-      results[i] = database->InTransaction(
-          [&](db::Transaction& tx) -> absl::Status {
-            {
-              absl::MutexLock lock(&mu);
-              most = std::max(most, ++running);
-            }
-            absl::SleepFor(absl::Milliseconds(50));
-            absl::MutexLock lock(&mu);
-            --running;
-            return tx.QueryOne("SELECT 1").status();
-          },
-          bulk);
-    });
+  int running = 0;
+  bool third_ran = false;
+  absl::Notification release;
+  auto hold = [&](db::Transaction& tx) -> absl::Status {
+    {
+      absl::MutexLock lock(&mu);
+      ++running;
+    }
+    release.WaitForNotification();
+    return tx.QueryOne("SELECT 1").status();
+  };
+  std::vector<absl::Status> results(3);
+  std::thread first([&] { results[0] = database->InTransaction(hold, bulk); });
+  std::thread second([&] { results[1] = database->InTransaction(hold, bulk); });
+  {
+    absl::MutexLock lock(&mu);
+    auto both = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) { return running == 2; };
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&both), absl::Seconds(10)));
   }
-  for (auto& t : readers) t.join();
+  std::thread third([&] {
+    results[2] = database->InTransaction(
+        [&](db::Transaction& tx) -> absl::Status {
+          {
+            absl::MutexLock lock(&mu);
+            third_ran = true;
+          }
+          return tx.QueryOne("SELECT 1").status();
+        },
+        bulk);
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_FALSE(third_ran) << "a third bulk read ran beside two on a pool of two";
+  }
+  // An ordinary read is not held up by the bulk reads.
+  absl::StatusOr<int64_t> plain_kib = CacheKib(*database, plain);
+  EXPECT_TRUE(plain_kib.ok()) << plain_kib.status();
+  release.Notify();
+  first.join();
+  second.join();
+  third.join();
   for (const absl::Status& s : results) EXPECT_TRUE(s.ok()) << s;
-  EXPECT_LE(most, 2);
+  EXPECT_TRUE(third_ran);
 
   absl::Status write =
       database->InTransaction([](db::Transaction& tx) { return tx.QueryOne("SELECT 1").status(); },

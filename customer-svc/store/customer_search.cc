@@ -31,7 +31,6 @@ using db::Value;
 using domain::ListFilter;
 using domain::ListOrder;
 using query_sql::FilterContext;
-using query_sql::kIdsPerStatement;
 using query_sql::SortSpec;
 using query_sql::Sv;
 
@@ -81,20 +80,22 @@ bool FiltersBeyondState(const ListFilter& filter) {
 absl::StatusOr<std::vector<SearchHit>> KeepPassing(const SearchContext& sc,
                                                    std::vector<SearchHit> hits) {
   absl::flat_hash_set<std::string> passing;
-  for (size_t begin = 0; begin < hits.size(); begin += kIdsPerStatement) {
-    const size_t end = std::min(hits.size(), begin + kIdsPerStatement);
-    std::vector<Value> params = {sc.tenant};
-    for (size_t i = begin; i < end; ++i) params.push_back(hits[i].customer_id);
-    std::string sql = absl::StrCat(
-        "SELECT c.customer_id FROM customers c CROSS JOIN customer_stats s WHERE c.tenant_id = "
-        "? AND c.customer_id IN (",
-        Placeholders(end - begin),
-        ") AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id");
-    query_sql::AppendFilter(sc.filter, sc.ctx, &sql, &params);
-    auto rows = sc.tx.Query(sql, params);
-    if (!rows.ok()) return rows.status();
-    for (const auto& r : *rows) passing.insert(r.GetText(0));
-  }
+  absl::Status read =
+      query_sql::ForEachInListChunk(hits.size(), [&](size_t begin, size_t end) -> absl::Status {
+        std::vector<Value> params = {sc.tenant};
+        for (size_t i = begin; i < end; ++i) params.push_back(hits[i].customer_id);
+        std::string sql = absl::StrCat(
+            "SELECT c.customer_id FROM customers c CROSS JOIN customer_stats s WHERE "
+            "c.tenant_id = ? AND c.customer_id IN (",
+            Placeholders(end - begin),
+            ") AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id");
+        query_sql::AppendFilter(sc.filter, sc.ctx, &sql, &params);
+        auto rows = sc.tx.Query(sql, params);
+        if (!rows.ok()) return rows.status();
+        for (const auto& r : *rows) passing.insert(r.GetText(0));
+        return absl::OkStatus();
+      });
+  if (!read.ok()) return read;
   hits.erase(std::remove_if(hits.begin(), hits.end(),
                             [&](const SearchHit& h) { return !passing.contains(h.customer_id); }),
              hits.end());
@@ -237,27 +238,29 @@ absl::StatusOr<std::vector<Ranked>> RankHits(db::Transaction& tx, const std::str
   if (!sort) return ranked;
   absl::flat_hash_map<std::string, Ranked*> by_id;
   for (auto& r : ranked) by_id[r.id] = &r;
-  for (size_t begin = 0; begin < ranked.size(); begin += kIdsPerStatement) {
-    const size_t end = std::min(ranked.size(), begin + kIdsPerStatement);
-    std::vector<Value> params = {tenant};
-    for (size_t i = begin; i < end; ++i) params.push_back(ranked[i].id);
-    auto rows = tx.Query(
-        absl::StrCat("SELECT c.customer_id, ", sort->key,
-                     " FROM customers c CROSS JOIN customer_stats s WHERE c.tenant_id = ? AND "
-                     "c.customer_id IN (",
-                     Placeholders(end - begin),
-                     ") AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id"),
-        params);
-    if (!rows.ok()) return rows.status();
-    for (const auto& r : *rows) {
-      Ranked* target = by_id[r.GetText(0)];
-      if (sort->text_key) {
-        target->text_key = r.GetText(1);
-      } else {
-        target->int_key = r.GetInt(1);
-      }
-    }
-  }
+  absl::Status read =
+      query_sql::ForEachInListChunk(ranked.size(), [&](size_t begin, size_t end) -> absl::Status {
+        std::vector<Value> params = {tenant};
+        for (size_t i = begin; i < end; ++i) params.push_back(ranked[i].id);
+        auto rows = tx.Query(
+            absl::StrCat("SELECT c.customer_id, ", sort->key,
+                         " FROM customers c CROSS JOIN customer_stats s WHERE c.tenant_id = ? "
+                         "AND c.customer_id IN (",
+                         Placeholders(end - begin),
+                         ") AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id"),
+            params);
+        if (!rows.ok()) return rows.status();
+        for (const auto& r : *rows) {
+          Ranked* target = by_id[r.GetText(0)];
+          if (sort->text_key) {
+            target->text_key = r.GetText(1);
+          } else {
+            target->int_key = r.GetInt(1);
+          }
+        }
+        return absl::OkStatus();
+      });
+  if (!read.ok()) return read;
   return ranked;
 }
 

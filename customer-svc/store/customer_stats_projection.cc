@@ -15,7 +15,6 @@ namespace {
 
 using db::Placeholders;
 using db::Value;
-using query_sql::kIdsPerStatement;
 using query_sql::kNoActivityAscKey;
 using query_sql::kNoActivityDescKey;
 using query_sql::kStatsColumns;
@@ -161,18 +160,20 @@ absl::StatusOr<std::optional<CustomerStatsRecord>> GetStats(db::Transaction& tx,
 absl::StatusOr<absl::flat_hash_map<std::string, CustomerStatsRecord>> GetStatsOf(
     db::Transaction& tx, absl::string_view tenant, const std::vector<std::string>& customer_ids) {
   absl::flat_hash_map<std::string, CustomerStatsRecord> out;
-  for (size_t begin = 0; begin < customer_ids.size(); begin += kIdsPerStatement) {
-    const size_t end = std::min(customer_ids.size(), begin + kIdsPerStatement);
-    std::vector<Value> params = {std::string(tenant)};
-    for (size_t i = begin; i < end; ++i) params.push_back(customer_ids[i]);
-    auto rows = tx.Query(absl::StrCat("SELECT s.customer_id, ", kStatsColumns,
-                                      " FROM customer_stats s WHERE s.tenant_id = ? AND "
-                                      "s.customer_id IN (",
-                                      Placeholders(end - begin), ")"),
-                         params);
-    if (!rows.ok()) return rows.status();
-    for (const auto& r : *rows) out[r.GetText(0)] = StatsFromRow(r, 1);
-  }
+  absl::Status read = query_sql::ForEachInListChunk(
+      customer_ids.size(), [&](size_t begin, size_t end) -> absl::Status {
+        std::vector<Value> params = {std::string(tenant)};
+        for (size_t i = begin; i < end; ++i) params.push_back(customer_ids[i]);
+        auto rows = tx.Query(absl::StrCat("SELECT s.customer_id, ", kStatsColumns,
+                                          " FROM customer_stats s WHERE s.tenant_id = ? AND "
+                                          "s.customer_id IN (",
+                                          Placeholders(end - begin), ")"),
+                             params);
+        if (!rows.ok()) return rows.status();
+        for (const auto& r : *rows) out[r.GetText(0)] = StatsFromRow(r, 1);
+        return absl::OkStatus();
+      });
+  if (!read.ok()) return read;
   return out;
 }
 

@@ -174,21 +174,23 @@ absl::StatusOr<PairCustomers> ReadPairCustomers(db::Transaction& tx, const std::
   }
   PairCustomers info;
   std::vector<std::string> id_list(ids.begin(), ids.end());
-  for (size_t begin = 0; begin < id_list.size(); begin += query_sql::kIdsPerStatement) {
-    const size_t end = std::min(id_list.size(), begin + query_sql::kIdsPerStatement);
-    std::vector<Value> params = {tenant};
-    for (size_t i = begin; i < end; ++i) params.push_back(id_list[i]);
-    auto rows =
-        tx.Query(absl::StrCat("SELECT customer_id, state, name_folded, create_time_micros, "
-                              "data FROM customers WHERE tenant_id = ? AND customer_id IN (",
-                              Placeholders(end - begin), ")"),
-                 params);
-    if (!rows.ok()) return rows.status();
-    for (const auto& r : *rows) {
-      info[r.GetText(0)] = {static_cast<int>(r.GetInt(1)), r.GetText(2), r.GetInt(3),
-                            r.GetBytes(4)};
-    }
-  }
+  absl::Status read =
+      query_sql::ForEachInListChunk(id_list.size(), [&](size_t begin, size_t end) -> absl::Status {
+        std::vector<Value> params = {tenant};
+        for (size_t i = begin; i < end; ++i) params.push_back(id_list[i]);
+        auto rows =
+            tx.Query(absl::StrCat("SELECT customer_id, state, name_folded, create_time_micros, "
+                                  "data FROM customers WHERE tenant_id = ? AND customer_id IN (",
+                                  Placeholders(end - begin), ")"),
+                     params);
+        if (!rows.ok()) return rows.status();
+        for (const auto& r : *rows) {
+          info[r.GetText(0)] = {static_cast<int>(r.GetInt(1)), r.GetText(2), r.GetInt(3),
+                                r.GetBytes(4)};
+        }
+        return absl::OkStatus();
+      });
+  if (!read.ok()) return read;
   return info;
 }
 

@@ -1,5 +1,7 @@
 #include "customer-svc/store/query_sql.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -37,6 +39,16 @@ const char* SqlOp(domain::CompareOp op) {
 }
 
 }  // namespace
+
+absl::Status ForEachInListChunk(size_t count,
+                                absl::FunctionRef<absl::Status(size_t begin, size_t end)> fn) {
+  for (size_t begin = 0; begin < count; begin += db::kValuesPerInList) {
+    if (absl::Status s = fn(begin, std::min(count, begin + db::kValuesPerInList)); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
 
 bool IsPg(const db::Transaction& tx) { return tx.dialect() == db::Dialect::kPostgres; }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -32,8 +33,10 @@ inline constexpr int kStateArchived = v1::CUSTOMER_STATE_ARCHIVED;
 inline constexpr int kStateMerged = v1::CUSTOMER_STATE_MERGED;
 inline constexpr int kStateErased = v1::CUSTOMER_STATE_ERASED;
 
-// Customer ids bound in one IN (...) list.
-inline constexpr size_t kIdsPerStatement = db::kValuesPerInList;
+// Calls fn(begin, end) for each run [begin, end) of at most db::kValuesPerInList of `count`
+// values, the values one IN (...) list binds, in order; stops at the first error.
+absl::Status ForEachInListChunk(size_t count,
+                                absl::FunctionRef<absl::Status(size_t begin, size_t end)> fn);
 
 // The 7 stats columns of customer_stats s, in the order StatsFromRow reads them.
 inline constexpr char kStatsColumns[] =

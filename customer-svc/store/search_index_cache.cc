@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "customer-svc/store/query_sql.h"
 #include "kelola/customer/v1/customer.pb.h"
 #include "kelola/type/v1/event.pb.h"
 #include "libs/errors/errors.h"
@@ -35,26 +36,28 @@ absl::StatusOr<v1::Customer> ParseCustomer(const db::Row& row, size_t column) {
 absl::StatusOr<std::vector<std::pair<std::string, std::optional<domain::SearchDoc>>>> ReadDocs(
     db::Transaction& tx, const std::string& tenant, const std::vector<std::string>& ids) {
   std::vector<std::pair<std::string, std::optional<domain::SearchDoc>>> out;
-  for (size_t begin = 0; begin < ids.size(); begin += db::kValuesPerInList) {
-    const size_t end = std::min(ids.size(), begin + db::kValuesPerInList);
-    std::vector<Value> params = {tenant};
-    for (size_t i = begin; i < end; ++i) params.push_back(ids[i]);
-    auto rows = tx.Query(absl::StrCat("SELECT customer_id, data FROM customers WHERE tenant_id = ? "
-                                      "AND customer_id IN (",
-                                      Placeholders(end - begin), ")"),
-                         params);
-    if (!rows.ok()) return rows.status();
-    absl::flat_hash_map<std::string, std::optional<domain::SearchDoc>> found;
-    for (const db::Row& row : *rows) {
-      auto customer = ParseCustomer(row, 1);
-      if (!customer.ok()) return customer.status();
-      found[row.GetText(0)] = domain::SearchDocOf(*customer);
-    }
-    for (size_t i = begin; i < end; ++i) {
-      auto it = found.find(ids[i]);
-      out.emplace_back(ids[i], it == found.end() ? std::nullopt : std::move(it->second));
-    }
-  }
+  absl::Status read =
+      query_sql::ForEachInListChunk(ids.size(), [&](size_t begin, size_t end) -> absl::Status {
+        std::vector<Value> params = {tenant};
+        for (size_t i = begin; i < end; ++i) params.push_back(ids[i]);
+        auto rows = tx.Query(absl::StrCat("SELECT customer_id, data FROM customers WHERE "
+                                          "tenant_id = ? AND customer_id IN (",
+                                          Placeholders(end - begin), ")"),
+                             params);
+        if (!rows.ok()) return rows.status();
+        absl::flat_hash_map<std::string, std::optional<domain::SearchDoc>> found;
+        for (const db::Row& row : *rows) {
+          auto customer = ParseCustomer(row, 1);
+          if (!customer.ok()) return customer.status();
+          found[row.GetText(0)] = domain::SearchDocOf(*customer);
+        }
+        for (size_t i = begin; i < end; ++i) {
+          auto it = found.find(ids[i]);
+          out.emplace_back(ids[i], it == found.end() ? std::nullopt : std::move(it->second));
+        }
+        return absl::OkStatus();
+      });
+  if (!read.ok()) return read;
   return out;
 }
 

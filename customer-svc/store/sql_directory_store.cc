@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "customer-svc/domain/tenant_rules.h"
 #include "customer-svc/store/directory_store.h"
+#include "customer-svc/store/query_sql.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/errors/errors.h"
 #include "libs/idempotency/idempotency.h"
@@ -52,17 +53,6 @@ std::vector<PhoneRef> PhonesOf(const v1::Customer& c) {
         {p.e164(), national(p.e164()), absl::StrCat("customer.additional_phones[", i, "]")});
   }
   return out;
-}
-
-// Calls fn(begin, end) for each run of at most db::kValuesPerInList of `values` (the values
-// bound in one IN (...) list).
-template <typename Fn>
-absl::Status ForEachChunk(const std::vector<std::string>& values, Fn fn) {
-  for (size_t i = 0; i < values.size(); i += db::kValuesPerInList) {
-    const size_t n = std::min(db::kValuesPerInList, values.size() - i);
-    if (absl::Status s = fn(values.begin() + i, values.begin() + i + n); !s.ok()) return s;
-  }
-  return absl::OkStatus();
 }
 
 bool CountsForDuplicates(const CustomerRecord& r) {
@@ -653,9 +643,9 @@ class SqlDirectoryTx final : public DirectoryTx {
   absl::StatusOr<absl::flat_hash_map<std::string, std::string>> FindKeySubjects(
       absl::string_view scope, const std::vector<std::string>& keys) override {
     absl::flat_hash_map<std::string, std::string> out;
-    absl::Status read = ForEachChunk(keys, [&](auto begin, auto end) -> absl::Status {
+    absl::Status read = query_sql::ForEachInListChunk(keys.size(), [&](size_t begin, size_t end) {
       std::vector<db::Value> params = {tenant_, std::string(scope)};
-      params.insert(params.end(), begin, end);
+      params.insert(params.end(), keys.begin() + begin, keys.begin() + end);
       auto rows = tx_.Query(absl::StrCat("SELECT request_id, subject_id FROM idempotency_keys "
                                          "WHERE tenant_id = ? AND scope = ? AND request_id IN (",
                                          Placeholders(end - begin), ")"),
@@ -679,14 +669,16 @@ class SqlDirectoryTx final : public DirectoryTx {
                     "SELECT email_dedupe FROM customers WHERE tenant_id = ? AND "
                     "email_dedupe IN ("}}) {
       const char* const sql = column.second;
-      absl::Status read = ForEachChunk(*column.first, [&](auto begin, auto end) -> absl::Status {
-        std::vector<db::Value> params = {tenant_};
-        params.insert(params.end(), begin, end);
-        auto rows = tx_.Query(absl::StrCat(sql, Placeholders(end - begin), ")"), params);
-        if (!rows.ok()) return rows.status();
-        for (const auto& r : *rows) out.insert(r.GetText(0));
-        return absl::OkStatus();
-      });
+      const std::vector<std::string>& values = *column.first;
+      absl::Status read =
+          query_sql::ForEachInListChunk(values.size(), [&](size_t begin, size_t end) {
+            std::vector<db::Value> params = {tenant_};
+            params.insert(params.end(), values.begin() + begin, values.begin() + end);
+            auto rows = tx_.Query(absl::StrCat(sql, Placeholders(end - begin), ")"), params);
+            if (!rows.ok()) return rows.status();
+            for (const auto& r : *rows) out.insert(r.GetText(0));
+            return absl::OkStatus();
+          });
       if (!read.ok()) return read;
     }
     return out;

@@ -5,7 +5,7 @@
 // lists with keyset page tokens, and duplicate candidates. Same SQL shape and the same
 // results on SQLite and PostgreSQL; see docs/decisions/customer-search.md.
 //
-// Tables (migrations 20-24, CustomerQueryMigrations()): customer_stats, customer_stats_summary;
+// Tables (migrations 20-25, CustomerQueryMigrations()): customer_stats, customer_stats_summary;
 // plus sort indexes on customers. Search reads the tenants' indexes in memory
 // (search_index_cache.h), which follow customer-svc's event stream.
 //
@@ -33,8 +33,9 @@
 namespace kelola::customer::store {
 
 // Migrations 20 (stats projection and sort indexes), 21 (superseded search tables), 22 (buyers
-// per tenant), 23 (search from memory only) and 24 (one index per list order), appended to
-// customer-svc's list after the directory's own migrations.
+// per tenant), 23 (search from memory only), 24 (one index per list order) and 25 (on SQLite,
+// the balance in the total_spent index), appended to customer-svc's list after the
+// directory's own migrations.
 std::vector<db::Migration> CustomerQueryMigrations();
 
 // Per-customer ledger statistics (C12, C13), as projected from ledger events.

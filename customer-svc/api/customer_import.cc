@@ -305,16 +305,21 @@ class ImportCall {
   // One batch: its own transaction (rolled back for a dry run), then, when it wrote rows,
   // fresh planner statistics. Runs on the writer's thread.
   absl::Status WriteBatch(const std::vector<PreparedRow>& rows, BatchResult& result) {
-    absl::Status status = deps_.store.Write(
-        tenant_, write_options_,
-        [&](DirectoryTx& tx) -> absl::Status {
-          if (auto s = ApplyBatch(tx, *mapping_, options_, deps_.ids, rows, result); !s.ok()) {
-            return s;
-          }
-          if (options_.dry_run()) return absl::CancelledError("dry run: rolled back");
-          return absl::OkStatus();
-        },
-        nullptr);
+    auto attempt = [&](RowSavepoints savepoints) {
+      return deps_.store.Write(
+          tenant_, write_options_,
+          [&](DirectoryTx& tx) -> absl::Status {
+            if (auto s = ApplyBatch(tx, *mapping_, options_, deps_.ids, savepoints, rows, result);
+                !s.ok()) {
+              return s;
+            }
+            if (options_.dry_run()) return absl::CancelledError("dry run: rolled back");
+            return absl::OkStatus();
+          },
+          nullptr);
+    };
+    absl::Status status = attempt(RowSavepoints::kAllButPlainNewRows);
+    if (NeedsRowByRow(status)) status = attempt(RowSavepoints::kEveryRow);
     if (options_.dry_run() && absl::IsCancelled(status)) status = absl::OkStatus();
     if (!status.ok() || options_.dry_run()) return status;
     written_since_refresh_ += result.created + result.updated;

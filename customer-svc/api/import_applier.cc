@@ -8,11 +8,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "customer-svc/api/customer_writes.h"
 #include "customer-svc/api/handler_support.h"
 #include "customer-svc/domain/customer_rules.h"
+#include "libs/db/database.h"
 #include "libs/errors/errors.h"
 #include "libs/text/normalize.h"
 
@@ -47,6 +49,17 @@ void AppendContacts(const Customer& customer, std::vector<std::string>* e164s,
   if (!customer.email().empty()) emails->push_back(customer.email());
 }
 
+constexpr char kRowByRowPayload[] = "kelola.customer/import-row-by-row";
+
+// A bare row (one without its savepoint) failed, or what it wrote did: the batch must run
+// again with every row in its savepoint, where the failure is that row's alone.
+absl::Status RowByRow(const absl::Status& cause) {
+  absl::Status status = absl::AbortedError(
+      absl::StrCat("a row written without its savepoint failed: ", cause.message()));
+  status.SetPayload(kRowByRowPayload, absl::Cord("1"));
+  return status;
+}
+
 // The outcome of one row.
 enum class Outcome { kCreated, kUpdated, kSkipped, kUnchanged, kFailed };
 
@@ -54,8 +67,13 @@ enum class Outcome { kCreated, kUpdated, kSkipped, kUnchanged, kFailed };
 class RowApplier {
  public:
   RowApplier(DirectoryTx& tx, const Mapping& mapping, const v1::ImportCustomersHeader& options,
-             ids::IdGenerator& ids, BatchResult& result)
-      : tx_(tx), mapping_(mapping), options_(options), ids_(ids), result_(result) {}
+             ids::IdGenerator& ids, RowSavepoints savepoints, BatchResult& result)
+      : tx_(tx),
+        mapping_(mapping),
+        options_(options),
+        ids_(ids),
+        savepoints_(savepoints),
+        result_(result) {}
 
   // Reads what the batch needs before its first row: the settings, the plan count, and at
   // once for all `rows`, their recorded fingerprints and which of their phones and e-mails
@@ -95,6 +113,12 @@ class RowApplier {
   // Applies one prepared row in its own savepoint; a row problem is recorded, not returned.
   // `row` is left as it is (a retried batch applies it again).
   absl::Status Apply(const PreparedRow& row) {
+    const bool bare = savepoints_ == RowSavepoints::kAllButPlainNewRows && IsPlainNewRow(row);
+    if (savepoints_ == RowSavepoints::kAllButPlainNewRows && !bare) {
+      // What the bare rows before it wrote, checked before this row's own statements (an
+      // error reported now would otherwise be taken for this row's).
+      if (absl::Status s = tx_.Sync(); !s.ok()) return db::IsConflict(s) ? s : RowByRow(s);
+    }
     row_errors_ = row.errors;
     row_subject_.reset();
     row_contacts_.clear();
@@ -102,15 +126,19 @@ class RowApplier {
     Outcome outcome = Outcome::kFailed;
     std::string existing_id;
     absl::Status status = ResolveCategory(row, normalized);
-    if (status.ok() && !row_errors_.empty()) {
+    const bool category_unknown = status.ok() && !row_errors_.empty();
+    if (category_unknown) {
       status = InvalidArgument("INVALID_ROW", "the row is invalid");
-    }
-    if (status.ok()) {
+    } else if (status.ok() && bare) {
+      status = ApplyRow(row, std::move(normalized), outcome, existing_id);
+    } else if (status.ok()) {
       status = tx_.InSavepoint([&]() -> absl::Status {
         return ApplyRow(row, std::move(normalized), outcome, existing_id);
       });
     }
     if (!status.ok()) {
+      // A bare row's statements cannot be undone alone: the batch runs again with savepoints.
+      if (bare && !category_unknown) return db::IsConflict(status) ? status : RowByRow(status);
       if (!IsRowProblem(status)) return status;
       if (row_errors_.empty()) AddStoreError(status);
       outcome = Outcome::kFailed;
@@ -155,6 +183,15 @@ class RowApplier {
   }
 
  private:
+  // Whether `row` creates a new customer that nothing can stop once its first statement ran:
+  // no id of its own, no recorded fingerprint, no phone or e-mail anyone may hold, and room
+  // under the plan limit. Its checks all run before its first write.
+  bool IsPlainNewRow(const PreparedRow& row) const {
+    if (!row.errors.empty() || !row.given_id.empty()) return false;
+    if (RecordedSubject(row.fingerprint).has_value() || MayBeHeld(row.normalized)) return false;
+    return settings_.customer_limit() <= 0 || limited_count_ < settings_.customer_limit();
+  }
+
   static bool IsRowProblem(const absl::Status& s) {
     switch (s.code()) {
       case absl::StatusCode::kInvalidArgument:
@@ -413,6 +450,7 @@ class RowApplier {
   const Mapping& mapping_;
   const v1::ImportCustomersHeader& options_;
   ids::IdGenerator& ids_;
+  const RowSavepoints savepoints_;
   BatchResult& result_;
   v1::TenantSettings settings_;
   int64_t limited_count_ = 0;
@@ -430,14 +468,22 @@ class RowApplier {
 
 absl::Status ApplyBatch(DirectoryTx& tx, const Mapping& mapping,
                         const v1::ImportCustomersHeader& options, ids::IdGenerator& ids,
-                        const std::vector<PreparedRow>& rows, BatchResult& result) {
+                        RowSavepoints savepoints, const std::vector<PreparedRow>& rows,
+                        BatchResult& result) {
   result = BatchResult();
-  RowApplier applier(tx, mapping, options, ids, result);
+  RowApplier applier(tx, mapping, options, ids, savepoints, result);
   if (absl::Status s = applier.Begin(rows); !s.ok()) return s;
   for (const PreparedRow& row : rows) {
     if (absl::Status s = applier.Apply(row); !s.ok()) return s;
   }
+  if (savepoints == RowSavepoints::kAllButPlainNewRows) {
+    if (absl::Status s = tx.Sync(); !s.ok()) return db::IsConflict(s) ? s : RowByRow(s);
+  }
   return absl::OkStatus();
+}
+
+bool NeedsRowByRow(const absl::Status& status) {
+  return status.GetPayload(kRowByRowPayload).has_value();
 }
 
 }  // namespace kelola::customer::api

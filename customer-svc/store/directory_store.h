@@ -128,6 +128,10 @@ class DirectoryTx {
   // rolled back (the rest of the transaction stays) and its status is returned. For imports,
   // which apply many rows per transaction, each row on its own.
   virtual absl::Status InSavepoint(const std::function<absl::Status()>& fn) = 0;
+  // Waits for the statements of this transaction that were sent without waiting (writes
+  // whose result nobody reads; PostgreSQL pipelines them) and returns the first error among
+  // them, which an ordinary read or write would otherwise report as its own.
+  virtual absl::Status Sync() = 0;
 
   // Remembered keys of the tenant outside the write's own idempotency record (e.g. the
   // fingerprint of an imported row): the customer a key was recorded for, or nullopt.

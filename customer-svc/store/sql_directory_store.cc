@@ -629,6 +629,8 @@ class SqlDirectoryTx final : public DirectoryTx {
     return status;
   }
 
+  absl::Status Sync() override { return tx_.Sync(); }
+
   absl::StatusOr<std::optional<std::string>> FindKeySubject(absl::string_view scope,
                                                             absl::string_view key) override {
     auto rows = tx_.Query(

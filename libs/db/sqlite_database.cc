@@ -105,9 +105,10 @@ std::string FindUniqueIndex(sqlite3* db, absl::string_view message) {
   return "";
 }
 
-bool IsBlank(const char* tail) {
+// Whether [tail, end) holds only blanks and semicolons (what follows a statement).
+bool IsBlank(const char* tail, const char* end) {
   if (tail == nullptr) return true;
-  for (; *tail != '\0'; ++tail) {
+  for (; tail < end; ++tail) {
     if (!absl::ascii_isspace(static_cast<unsigned char>(*tail)) && *tail != ';') return false;
   }
   return true;
@@ -207,25 +208,24 @@ class SqliteConnection {
   };
 
   absl::StatusOr<Statement> Prepare(absl::string_view sql, bool* retryable) {
-    std::string key(sql);
-    if (auto it = cache_.find(key); it != cache_.end()) return Statement(it->second, true);
+    if (auto it = cache_.find(sql); it != cache_.end()) return Statement(it->second, true);
     const bool cache = cache_.size() < kMaxCachedStatements;
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                       cache ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, &tail);
     if (rc != SQLITE_OK) return SqliteStatus(db_, rc, sql, retryable);
     if (stmt == nullptr) {
       return absl::InternalError(
           absl::StrCat("sqlite: empty statement (in: ", internal::SqlForMessage(sql), ")"));
     }
-    if (!IsBlank(tail)) {
+    if (!IsBlank(tail, sql.data() + sql.size())) {
       sqlite3_finalize(stmt);
       return absl::InternalError(
           absl::StrCat("sqlite: several statements given to Query/Execute; use ExecuteScript (in: ",
                        internal::SqlForMessage(sql), ")"));
     }
-    if (cache) cache_.emplace(std::move(key), stmt);
+    if (cache) cache_.emplace(std::string(sql), stmt);
     return Statement(stmt, cache);
   }
 

@@ -1,5 +1,9 @@
 #include "libs/events/outbox.h"
 
+#include <iterator>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "libs/time/time.h"
 
@@ -114,15 +118,15 @@ bool EventNotifier::shut_down() const {
 
 absl::Status Outbox::Append(db::Transaction& tx, const NewEvent& event) const {
   if (event.payload == nullptr) return absl::InvalidArgumentError("event without payload");
-  const std::vector<db::Value> values = {event.tenant_id,
-                                         event.payload->GetDescriptor()->full_name(),
-                                         event.aggregate_type,
-                                         event.aggregate_id,
-                                         event.aggregate_version,
-                                         absl::ToUnixMicros(clock_.Now()),
-                                         db::Bytes{event.payload->SerializeAsString()},
-                                         event.request_id,
-                                         event.principal};
+  std::vector<db::Value> values = {event.tenant_id,
+                                   event.payload->GetDescriptor()->full_name(),
+                                   event.aggregate_type,
+                                   event.aggregate_id,
+                                   event.aggregate_version,
+                                   absl::ToUnixMicros(clock_.Now()),
+                                   db::Bytes{event.payload->SerializeAsString()},
+                                   event.request_id,
+                                   event.principal};
   EventNotifier* notifier = notifier_;
   if (tx.dialect() == db::Dialect::kPostgres) {
     // No number and no lock here: the sequencer numbers the event after the commit.
@@ -135,15 +139,24 @@ absl::Status Outbox::Append(db::Transaction& tx, const NewEvent& event) const {
     if (notifier != nullptr) tx.AfterCommit([notifier] { notifier->Staged(); });
     return absl::OkStatus();
   }
-  // SQLite's single writer makes writers of events take turns until they commit.
-  auto inserted = tx.QueryOne(
+  // SQLite's single writer makes writers of events take turns until they commit: the write
+  // transaction (BEGIN IMMEDIATE) holds the lock from the read of the last number to the
+  // commit. Two statements rather than one INSERT … RETURNING, which builds a temporary
+  // table per event (measured: a third of the append's time in an import).
+  auto last = tx.QueryOne("SELECT COALESCE(MAX(sequence), 0) FROM events");
+  if (!last.ok()) return last.status();
+  const int64_t sequence = last->GetInt(0) + 1;
+  std::vector<db::Value> row;
+  row.reserve(values.size() + 1);
+  row.push_back(sequence);
+  row.insert(row.end(), std::make_move_iterator(values.begin()),
+             std::make_move_iterator(values.end()));
+  absl::Status inserted = tx.ExecuteDeferred(
       "INSERT INTO events (sequence, tenant_id, type, aggregate_type, aggregate_id, "
       "aggregate_version, occur_time_micros, payload, request_id, principal) "
-      "SELECT COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM events "
-      "RETURNING sequence",
-      values);
-  if (!inserted.ok()) return inserted.status();
-  const int64_t sequence = inserted->GetInt(0);
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      row);
+  if (!inserted.ok()) return inserted;
   if (notifier != nullptr) tx.AfterCommit([notifier, sequence] { notifier->Published(sequence); });
   return absl::OkStatus();
 }

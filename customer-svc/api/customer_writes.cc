@@ -97,6 +97,12 @@ void Stamp(Customer& c, int64_t version, absl::Time now) {
   *c.mutable_update_time() = ToProto(now);
 }
 
+void StampNewCustomer(Customer& c, absl::Time now) {
+  c.set_state(v1::CUSTOMER_STATE_ACTIVE);
+  *c.mutable_create_time() = ToProto(now);
+  Stamp(c, 1, now);
+}
+
 absl::Status CheckCategory(DirectoryTx& tx, const std::string& category_id,
                            errors::FieldErrors& errors) {
   if (category_id.empty()) return absl::OkStatus();
@@ -189,9 +195,7 @@ absl::StatusOr<Customer> InsertNewCustomer(DirectoryTx& tx, const v1::TenantSett
     if (auto s = tx.CheckDuplicates(customer); !s.ok()) return s;
   }
 
-  customer.set_state(v1::CUSTOMER_STATE_ACTIVE);
-  *customer.mutable_create_time() = ToProto(tx.now());
-  Stamp(customer, 1, tx.now());
+  StampNewCustomer(customer, tx.now());
   if (auto s = tx.InsertCustomer(RecordFor(customer, 1, allow_duplicate, settings)); !s.ok()) {
     return s;
   }

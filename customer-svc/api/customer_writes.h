@@ -70,6 +70,9 @@ store::CustomerRecord RecordFor(const v1::Customer& c, int64_t version, bool dup
 // Stamps a new version on `c` (etag, update_time).
 void Stamp(v1::Customer& c, int64_t version, absl::Time now);
 
+// Makes `c` a new customer as stored: ACTIVE, created `now`, version 1.
+void StampNewCustomer(v1::Customer& c, absl::Time now);
+
 // Stamps `c` with `version` and writes it (RecordFor) over the stored customer.
 absl::Status StoreVersion(store::DirectoryTx& tx, const v1::TenantSettings& settings,
                           v1::Customer& c, int64_t version, bool duplicate_allowed);

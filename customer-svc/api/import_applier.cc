@@ -54,6 +54,7 @@ constexpr char kRowByRowPayload[] = "kelola.customer/import-row-by-row";
 // A bare row (one without its savepoint) failed, or what it wrote did: the batch must run
 // again with every row in its savepoint, where the failure is that row's alone.
 absl::Status RowByRow(const absl::Status& cause) {
+  if (cause.GetPayload(kRowByRowPayload).has_value()) return cause;
   absl::Status status = absl::AbortedError(
       absl::StrCat("a row written without its savepoint failed: ", cause.message()));
   status.SetPayload(kRowByRowPayload, absl::Cord("1"));
@@ -110,10 +111,19 @@ class RowApplier {
     return absl::OkStatus();
   }
 
-  // Applies one prepared row in its own savepoint; a row problem is recorded, not returned.
-  // `row` is left as it is (a retried batch applies it again).
+  // Applies one prepared row: in its own savepoint, without one, or queued (RowSavepoints,
+  // Queue); a row problem is recorded, not returned. `row` is left as it is (a retried
+  // batch applies it again).
   absl::Status Apply(const PreparedRow& row) {
     const bool bare = savepoints_ == RowSavepoints::kAllButPlainNewRows && IsPlainNewRow(row);
+    // A bare row without consent to record is queued and written with the rows queued next
+    // to it (InsertNewCustomers); every other row first lets the queue go, in row order.
+    const bool queued =
+        bare && !row.sets_consent &&
+        row.normalized.marketing_consent().state() == v1::MARKETING_CONSENT_STATE_UNSPECIFIED;
+    if (!queued) {
+      if (absl::Status s = WriteQueue(); !s.ok()) return s;
+    }
     if (savepoints_ == RowSavepoints::kAllButPlainNewRows && !bare) {
       // What the bare rows before it wrote, checked before this row's own statements (an
       // error reported now would otherwise be taken for this row's).
@@ -129,6 +139,10 @@ class RowApplier {
     const bool category_unknown = status.ok() && !row_errors_.empty();
     if (category_unknown) {
       status = InvalidArgument("INVALID_ROW", "the row is invalid");
+    } else if (status.ok() && queued) {
+      Queue(row, std::move(normalized));
+      outcome = Outcome::kCreated;
+      if (queue_.size() >= kQueueRows) status = WriteQueue();
     } else if (status.ok() && bare) {
       status = ApplyRow(row, std::move(normalized), outcome, existing_id);
     } else if (status.ok()) {
@@ -182,7 +196,43 @@ class RowApplier {
     return absl::OkStatus();
   }
 
+  // The end of the batch: the queue written, and in kAllButPlainNewRows, every deferred
+  // statement's outcome known.
+  absl::Status Finish() {
+    if (absl::Status s = WriteQueue(); !s.ok()) return s;
+    if (savepoints_ != RowSavepoints::kAllButPlainNewRows) return absl::OkStatus();
+    absl::Status s = tx_.Sync();
+    return s.ok() || db::IsConflict(s) ? s : RowByRow(s);
+  }
+
  private:
+  // Writes the queued new customers (a failure among them is the batch's: RowByRow).
+  absl::Status WriteQueue() {
+    if (queue_.empty()) return absl::OkStatus();
+    absl::Status s = tx_.InsertNewCustomers(kRowScope, queue_);
+    queue_.clear();
+    if (s.ok() || db::IsConflict(s)) return s;
+    return RowByRow(s);
+  }
+
+  // Rows queued at most before they are written.
+  static constexpr size_t kQueueRows = 1024;
+
+  // A plain new customer, as InsertNewCustomer would create it, queued for WriteQueue.
+  void Queue(const PreparedRow& row, Customer normalized) {
+    if (normalized.category_id().empty()) {
+      normalized.set_category_id(options_.default_category_id());
+    }
+    normalized.set_customer_id(ids_.NewId());
+    StampNewCustomer(normalized, tx_.now());
+    AppendContacts(normalized, &row_contacts_, &row_contacts_);
+    row_subject_ = normalized.customer_id();
+    store::NewCustomerWrite& write = queue_.emplace_back();
+    *write.event.mutable_customer() = normalized;
+    write.record = RecordFor(std::move(normalized), 1, /*allow_duplicate=*/false, settings_);
+    write.key = row.fingerprint;
+  }
+
   // Whether `row` creates a new customer that nothing can stop once its first statement ran:
   // no id of its own, no recorded fingerprint, no phone or e-mail anyone may hold, and room
   // under the plan limit. Its checks all run before its first write.
@@ -462,6 +512,7 @@ class RowApplier {
   // What the row being applied wrote, kept once its savepoint is released.
   std::optional<std::string> row_subject_;
   std::vector<std::string> row_contacts_;
+  std::vector<store::NewCustomerWrite> queue_;  // bare rows not written yet (Queue)
 };
 
 }  // namespace
@@ -476,10 +527,7 @@ absl::Status ApplyBatch(DirectoryTx& tx, const Mapping& mapping,
   for (const PreparedRow& row : rows) {
     if (absl::Status s = applier.Apply(row); !s.ok()) return s;
   }
-  if (savepoints == RowSavepoints::kAllButPlainNewRows) {
-    if (absl::Status s = tx.Sync(); !s.ok()) return db::IsConflict(s) ? s : RowByRow(s);
-  }
-  return absl::OkStatus();
+  return applier.Finish();
 }
 
 bool NeedsRowByRow(const absl::Status& status) {

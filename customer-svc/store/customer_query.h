@@ -70,6 +70,10 @@ absl::StatusOr<absl::flat_hash_map<std::string, CustomerStatsRecord>> GetStatsOf
 // (DirectoryStoreOptions::on_customer_written).
 absl::Status KeepStatsRow(db::Transaction& tx, absl::string_view tenant,
                           absl::string_view customer_id, const v1::Customer* written = nullptr);
+// Creates the (zero) stats rows of new customers at once, with multi-row inserts
+// (DirectoryStoreOptions::on_customers_inserted).
+absl::Status KeepStatsRows(db::Transaction& tx, absl::string_view tenant,
+                           const std::vector<std::string>& customer_ids);
 
 // gRPC clients refuse a message above 4 MiB by default (RESOURCE_EXHAUSTED), so a page of
 // customers must stay below that whatever the customers hold (a customer with every text

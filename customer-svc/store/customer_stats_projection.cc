@@ -191,10 +191,20 @@ absl::Status KeepStatsRow(db::Transaction& tx, absl::string_view tenant_view,
           .status();
     }
   }
-  return tx.ExecuteDeferred(
-      "INSERT INTO customer_stats (tenant_id, customer_id, activity_asc_key, activity_desc_key) "
-      "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-      {tenant, id, kNoActivityAscKey, kNoActivityDescKey});
+  return KeepStatsRows(tx, tenant, {id});
+}
+
+absl::Status KeepStatsRows(db::Transaction& tx, absl::string_view tenant,
+                           const std::vector<std::string>& ids) {
+  std::vector<db::Value> values;
+  values.reserve(ids.size() * 4);
+  for (const std::string& id : ids) {
+    values.insert(values.end(), {std::string(tenant), id, kNoActivityAscKey, kNoActivityDescKey});
+  }
+  return db::InsertRows(
+      tx,
+      "INSERT INTO customer_stats (tenant_id, customer_id, activity_asc_key, activity_desc_key)", 4,
+      std::move(values), " ON CONFLICT DO NOTHING");
 }
 
 }  // namespace kelola::customer::store

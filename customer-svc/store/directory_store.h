@@ -27,6 +27,7 @@
 #include "google/protobuf/message.h"
 #include "kelola/customer/v1/category.pb.h"
 #include "kelola/customer/v1/customer.pb.h"
+#include "kelola/customer/v1/events.pb.h"
 #include "kelola/customer/v1/tenant.pb.h"
 #include "kelola/type/v1/event.pb.h"
 #include "libs/clock/clock.h"
@@ -49,6 +50,14 @@ struct CustomerRecord {
   int64_t version = 0;
   bool duplicate_allowed = false;
   std::string collation_locale = "id";
+};
+
+// A new customer with what its creation writes besides its row: its CustomerCreated event
+// and, under a scope given with it, the key (an import row's fingerprint) that finds it again.
+struct NewCustomerWrite {
+  CustomerRecord record;
+  v1::CustomerCreated event;
+  std::string key;
 };
 
 struct StoredSettings {
@@ -128,6 +137,12 @@ class DirectoryTx {
   // rolled back (the rest of the transaction stays) and its status is returned. For imports,
   // which apply many rows per transaction, each row on its own.
   virtual absl::Status InSavepoint(const std::function<absl::Status()>& fn) = 0;
+  // Writes new customers as InsertCustomer, Emit (aggregate "customer", version 1) and
+  // PutKeySubject(key_scope, key) would for each, in that order, with multi-row statements
+  // per table (deferred: errors come as Sync reports them). For an import's rows whose
+  // checks (id, duplicates, plan limit) have all run.
+  virtual absl::Status InsertNewCustomers(absl::string_view key_scope,
+                                          const std::vector<NewCustomerWrite>& customers) = 0;
   // Waits for the statements of this transaction that were sent without waiting (writes
   // whose result nobody reads; PostgreSQL pipelines them) and returns the first error among
   // them, which an ordinary read or write would otherwise report as its own.
@@ -231,8 +246,15 @@ using CustomerWrittenHook =
     std::function<absl::Status(db::Transaction& tx, absl::string_view tenant_id,
                                absl::string_view customer_id, const v1::Customer* written)>;
 
+// Runs in the transaction that inserted the new customers `ids` (InsertNewCustomers), in
+// place of a CustomerWrittenHook call for each.
+using CustomersInsertedHook = std::function<absl::Status(
+    db::Transaction& tx, absl::string_view tenant_id, const std::vector<std::string>& ids)>;
+
 struct DirectoryStoreOptions {
   CustomerWrittenHook on_customer_written;  // optional
+  // Optional; without it InsertNewCustomers calls on_customer_written for each customer.
+  CustomersInsertedHook on_customers_inserted;
   // Runs the write transactions, e.g. a db::GroupCommitter so that concurrent writes share
   // one durable commit; nullptr = one transaction per write.
   db::TransactionRunner* writer = nullptr;

@@ -3,6 +3,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -117,6 +121,25 @@ absl::Status FindConflict(db::Transaction& tx, const std::string& tenant,
   return absl::OkStatus();
 }
 
+// Multi-row inserts (db::InsertRows) of a customer's row, phones and key subjects.
+constexpr char kInsertCustomers[] =
+    "INSERT INTO customers (tenant_id, customer_id, state, display_name, name_folded, "
+    "name_sort_key, email_normalized, email_dedupe, category_id, consent_granted, "
+    "consent_state, birthday_month, birthday_day, merged_into, create_time_micros, "
+    "update_time_micros, version, data, duplicate_allowed)";
+constexpr size_t kCustomerColumns = 19;
+constexpr char kInsertPhones[] =
+    "INSERT INTO customer_phones (tenant_id, customer_id, position, e164, national_number, "
+    "e164_dedupe)";
+constexpr size_t kPhoneColumns = 6;
+constexpr char kInsertKeySubjects[] =
+    "INSERT INTO idempotency_keys (tenant_id, scope, request_id, request_hash, response, "
+    "create_time_micros, subject_id)";
+constexpr size_t kKeySubjectColumns = 7;
+constexpr char kKeySubjectConflict[] =
+    " ON CONFLICT (tenant_id, scope, request_id) DO UPDATE SET subject_id = "
+    "excluded.subject_id";
+
 class SqlDirectoryTx final : public DirectoryTx {
  public:
   SqlDirectoryTx(db::Transaction& tx, std::string tenant, absl::Time now,
@@ -187,16 +210,59 @@ class SqlDirectoryTx final : public DirectoryTx {
 
   absl::Status InsertCustomer(const CustomerRecord& r) override {
     if (probe_ != nullptr && CountsForDuplicates(r)) *probe_ = r.customer;
-    auto params = RowParams(r);
-    absl::Status n = tx_.ExecuteDeferred(
-        "INSERT INTO customers (tenant_id, customer_id, state, display_name, name_folded, "
-        "name_sort_key, email_normalized, email_dedupe, category_id, consent_granted, "
-        "consent_state, birthday_month, birthday_day, merged_into, create_time_micros, "
-        "update_time_micros, version, data, duplicate_allowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        params);
-    if (!n.ok()) return n;
+    if (absl::Status s = db::InsertRows(tx_, kInsertCustomers, kCustomerColumns, RowParams(r));
+        !s.ok()) {
+      return s;
+    }
     return WritePhones(r);
+  }
+
+  absl::Status InsertNewCustomers(absl::string_view key_scope,
+                                  const std::vector<NewCustomerWrite>& customers) override {
+    std::vector<db::Value> rows, phones, keys;
+    std::vector<events::NewEvent> events;
+    std::vector<std::string> ids;
+    rows.reserve(customers.size() * kCustomerColumns);
+    events.reserve(customers.size());
+    ids.reserve(customers.size());
+    for (const NewCustomerWrite& c : customers) {
+      const CustomerRecord& r = c.record;
+      const std::string& id = r.customer.customer_id();
+      if (probe_ != nullptr && CountsForDuplicates(r)) *probe_ = r.customer;
+      std::vector<db::Value> row = RowParams(r);
+      rows.insert(rows.end(), std::make_move_iterator(row.begin()),
+                  std::make_move_iterator(row.end()));
+      AppendPhoneRows(r, &phones);
+      events.push_back(EventFor(id, 1, c.event));
+      keys.insert(keys.end(), {tenant_, std::string(key_scope), c.key, std::string(),
+                               db::Bytes{std::string()}, absl::ToUnixMicros(now_), id});
+      ids.push_back(id);
+    }
+    if (absl::Status s = db::InsertRows(tx_, kInsertCustomers, kCustomerColumns, std::move(rows));
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = db::InsertRows(tx_, kInsertPhones, kPhoneColumns, std::move(phones));
+        !s.ok()) {
+      return s;
+    }
+    if (store_options_ != nullptr && store_options_->on_customers_inserted) {
+      if (absl::Status s = store_options_->on_customers_inserted(tx_, tenant_, ids); !s.ok()) {
+        return s;
+      }
+    } else if (store_options_ != nullptr && store_options_->on_customer_written) {
+      for (const NewCustomerWrite& c : customers) {
+        const v1::Customer& customer = c.record.customer;
+        if (absl::Status s = store_options_->on_customer_written(tx_, tenant_,
+                                                                 customer.customer_id(), &customer);
+            !s.ok()) {
+          return s;
+        }
+      }
+    }
+    if (absl::Status s = outbox_.AppendMany(tx_, events); !s.ok()) return s;
+    return db::InsertRows(tx_, kInsertKeySubjects, kKeySubjectColumns, std::move(keys),
+                          kKeySubjectConflict);
   }
 
   absl::Status UpdateCustomer(const CustomerRecord& r) override {
@@ -688,26 +754,17 @@ class SqlDirectoryTx final : public DirectoryTx {
 
   absl::Status PutKeySubject(absl::string_view scope, absl::string_view key,
                              absl::string_view customer_id) override {
-    return tx_.ExecuteDeferred(
-        "INSERT INTO idempotency_keys (tenant_id, scope, request_id, request_hash, response, "
-        "create_time_micros, subject_id) VALUES (?, ?, ?, '', ?, ?, ?) ON CONFLICT "
-        "(tenant_id, scope, request_id) DO UPDATE SET subject_id = excluded.subject_id",
-        {tenant_, std::string(scope), std::string(key), db::Bytes{std::string()},
-         absl::ToUnixMicros(now_), std::string(customer_id)});
+    return db::InsertRows(
+        tx_, kInsertKeySubjects, kKeySubjectColumns,
+        {tenant_, std::string(scope), std::string(key), std::string(), db::Bytes{std::string()},
+         absl::ToUnixMicros(now_), std::string(customer_id)},
+        kKeySubjectConflict);
   }
 
   absl::Status Emit(absl::string_view aggregate_type, absl::string_view aggregate_id,
                     int64_t aggregate_version, const google::protobuf::Message& payload) override {
-    events::NewEvent e;
-    e.tenant_id = tenant_;
+    events::NewEvent e = EventFor(aggregate_id, aggregate_version, payload);
     e.aggregate_type = std::string(aggregate_type);
-    e.aggregate_id = std::string(aggregate_id);
-    e.aggregate_version = aggregate_version;
-    e.payload = &payload;
-    if (options_ != nullptr) {
-      e.request_id = options_->request_id;
-      e.principal = options_->principal;
-    }
     return outbox_.Append(tx_, e);
   }
 
@@ -747,17 +804,35 @@ class SqlDirectoryTx final : public DirectoryTx {
   }
 
   absl::Status InsertPhones(const CustomerRecord& r) {
+    std::vector<db::Value> phones;
+    AppendPhoneRows(r, &phones);
+    return db::InsertRows(tx_, kInsertPhones, kPhoneColumns, std::move(phones));
+  }
+
+  // The customer_phones rows of `r` (kPhoneColumns values each), appended to `out`.
+  void AppendPhoneRows(const CustomerRecord& r, std::vector<db::Value>* out) {
     const bool counted = CountsForDuplicates(r);
     int64_t position = 0;
     for (const auto& p : PhonesOf(r.customer)) {
-      absl::Status n = tx_.ExecuteDeferred(
-          "INSERT INTO customer_phones (tenant_id, customer_id, position, e164, "
-          "national_number, e164_dedupe) VALUES (?, ?, ?, ?, ?, ?)",
-          {tenant_, r.customer.customer_id(), position++, p.e164, p.national,
-           counted ? db::Value(p.e164) : db::Null()});
-      if (!n.ok()) return n;
+      out->insert(out->end(), {tenant_, r.customer.customer_id(), position++, p.e164, p.national,
+                               counted ? db::Value(p.e164) : db::Null()});
     }
-    return absl::OkStatus();
+  }
+
+  // An event of this write about the customer `aggregate_id`.
+  events::NewEvent EventFor(absl::string_view aggregate_id, int64_t aggregate_version,
+                            const google::protobuf::Message& payload) const {
+    events::NewEvent e;
+    e.tenant_id = tenant_;
+    e.aggregate_type = "customer";
+    e.aggregate_id = std::string(aggregate_id);
+    e.aggregate_version = aggregate_version;
+    e.payload = &payload;
+    if (options_ != nullptr) {
+      e.request_id = options_->request_id;
+      e.principal = options_->principal;
+    }
+    return e;
   }
 
   std::vector<db::Value> CategoryParams(const StoredCategory& c) {

@@ -1,10 +1,13 @@
 #include "libs/db/database.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
@@ -111,6 +114,36 @@ absl::StatusOr<Row> Transaction::QueryOne(absl::string_view sql, const std::vect
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return absl::NotFoundError("query returned no row");
   return std::move(rows->front());
+}
+
+absl::Status InsertRows(Transaction& tx, absl::string_view head, size_t columns,
+                        std::vector<Value> values, absl::string_view tail) {
+  if (columns == 0 || values.size() % columns != 0) {
+    return absl::InternalError(absl::StrCat("InsertRows: ", values.size(),
+                                            " values are not rows of ", columns, " columns"));
+  }
+  const std::string row = absl::StrCat("(", Placeholders(columns), ")");
+  size_t done = 0;
+  for (size_t left = values.size() / columns; left > 0;) {
+    size_t n = kRowsPerInsert;
+    while (n > left) n /= 2;
+    std::string sql(head.data(), head.size());
+    sql.reserve(head.size() + 8 + n * (row.size() + 2) + tail.size());
+    sql.append(" VALUES ");
+    for (size_t i = 0; i < n; ++i) {
+      if (i > 0) sql.append(", ");
+      sql.append(row);
+    }
+    sql.append(tail.data(), tail.size());
+    const auto first = values.begin() + static_cast<std::ptrdiff_t>(done * columns);
+    std::vector<Value> params(
+        std::make_move_iterator(first),
+        std::make_move_iterator(first + static_cast<std::ptrdiff_t>(n * columns)));
+    if (absl::Status s = tx.ExecuteDeferred(sql, params); !s.ok()) return s;
+    done += n;
+    left -= n;
+  }
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ inline std::string Placeholders(size_t n) {
   return out;
 }
 
+// Rows per statement of InsertRows.
+inline constexpr size_t kRowsPerInsert = 256;
+
 // One row of a result. Columns are addressed by position, in SELECT order.
 //
 // Cell types: SQLite returns the stored type. PostgreSQL (text result format) returns
@@ -214,6 +217,15 @@ struct DatabaseOptions {
   // PostgreSQL: timeout for establishing a connection.
   absl::Duration connect_timeout = absl::Seconds(5);
 };
+
+// Inserts many rows with multi-row statements: `head` ("INSERT INTO t (a, b)"), then
+// " VALUES (?, ?), (?, ?) …", then `tail` (e.g. " ON CONFLICT … DO NOTHING"). `values` holds
+// the rows one after another, `columns` values each. The statements are deferred
+// (Transaction::ExecuteDeferred) and hold at most kRowsPerInsert rows, in counts that are
+// powers of two, so that a few statements, kept prepared by the drivers, serve any number
+// of rows. Rows go in the order given. No rows: nothing is sent.
+absl::Status InsertRows(Transaction& tx, absl::string_view head, size_t columns,
+                        std::vector<Value> values, absl::string_view tail = "");
 
 // A conflict between concurrent transactions (SQLite BUSY/LOCKED, PostgreSQL serialization
 // failure or deadlock): ABORTED, marked so that it can be told apart from a caller's own

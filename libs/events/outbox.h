@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "google/protobuf/message.h"
 #include "kelola/type/v1/event.pb.h"
 #include "libs/clock/clock.h"
@@ -87,6 +88,8 @@ class Outbox {
   // is woken after commit and numbers it. Callers that need the event's sequence read it
   // from the stream.
   absl::Status Append(db::Transaction& tx, const NewEvent& event) const;
+  // Appends `events` in `tx` in that order, as Append does each, with multi-row inserts.
+  absl::Status AppendMany(db::Transaction& tx, absl::Span<const NewEvent> events) const;
 
  private:
   const Clock& clock_;

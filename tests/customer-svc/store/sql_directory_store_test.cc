@@ -6,6 +6,8 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "customer-svc/store/directory_store.h"
 #include "tests/customer-svc/api/api_fixture.h"
 
@@ -118,6 +120,90 @@ TEST_P(SqlDirectoryStoreTest, WrittenHookRunsInTheWritingTransaction) {
   EXPECT_EQ(insert("refused").code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(written, (std::vector<std::string>{"accepted", "refused"}));
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customers"), 1);
+}
+
+// InsertNewCustomers writes what InsertCustomer, Emit and PutKeySubject would for each
+// customer, in multi-row statements: 300 customers are statements of 256, 32, 8 and 4 rows.
+// Without a hook for many, the hook for one runs for each customer, in order.
+TEST_P(SqlDirectoryStoreTest, NewCustomersAreWrittenAtOnceAsEachWouldBe) {
+  std::vector<std::string> written;
+  store::DirectoryStoreOptions options;
+  options.on_customer_written = [&](db::Transaction&, absl::string_view, absl::string_view id,
+                                    const v1::Customer* saved) -> absl::Status {
+    if (saved == nullptr || saved->customer_id() != id) return absl::InternalError("no customer");
+    written.push_back(std::string(id));
+    return absl::OkStatus();
+  };
+  auto hooked = store::NewSqlDirectoryStore(*db_, clock_, *outbox_, options);
+  std::vector<store::NewCustomerWrite> writes(300);
+  std::vector<std::string> ids, keys;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    v1::Customer& c = writes[i].record.customer;
+    c.set_customer_id(absl::StrCat("bulk-", absl::Dec(i, absl::kZeroPad3)));
+    c.set_display_name(absl::StrCat("Pelanggan ", i));
+    c.set_state(v1::CUSTOMER_STATE_ACTIVE);
+    c.mutable_phone()->set_e164(absl::StrCat("+62813", absl::Dec(i, absl::kZeroPad7)));
+    if (i % 3 == 0) {
+      c.add_additional_phones()->set_e164(absl::StrCat("+62814", absl::Dec(i, absl::kZeroPad7)));
+    }
+    writes[i].record.version = 1;
+    *writes[i].event.mutable_customer() = c;
+    writes[i].key = absl::StrCat("row-", i);
+    ids.push_back(c.customer_id());
+    keys.push_back(writes[i].key);
+  }
+  absl::flat_hash_map<std::string, std::string> subjects;
+  absl::Status status = hooked->Write(
+      "t1", {},
+      [&](store::DirectoryTx& tx) -> absl::Status {
+        if (absl::Status s = tx.InsertNewCustomers("bulk.scope", writes); !s.ok()) return s;
+        auto found = tx.FindKeySubjects("bulk.scope", keys);  // sees them in the transaction
+        if (!found.ok()) return found.status();
+        subjects = *std::move(found);
+        return absl::OkStatus();
+      },
+      nullptr);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(written, ids);
+  ASSERT_EQ(subjects.size(), 300u);
+  EXPECT_EQ(subjects["row-0"], "bulk-000");
+  EXPECT_EQ(subjects["row-299"], "bulk-299");
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customers WHERE tenant_id = 't1'"), 300);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customer_phones WHERE tenant_id = 't1'"), 400);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customer_phones WHERE customer_id = 'bulk-297' AND "
+                      "position = 1 AND e164 = '+628140000297' AND e164_dedupe = e164"),
+            1);
+  ASSERT_EQ(CountEvents("CustomerCreated"), 300);
+  std::vector<std::string> order;
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+                   auto rows = tx.Query(
+                       "SELECT aggregate_id, aggregate_version FROM events WHERE type = ? "
+                       "ORDER BY sequence",
+                       {std::string("kelola.customer.v1.CustomerCreated")});
+                   if (!rows.ok()) return rows.status();
+                   for (const auto& r : *rows) {
+                     if (r.GetInt(1) != 1) return absl::InternalError("version is not 1");
+                     order.push_back(r.GetText(0));
+                   }
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(order, ids);
+  // The stored customer is the one given.
+  std::optional<store::StoredCustomer> stored;
+  ASSERT_TRUE(hooked
+                  ->Read("t1",
+                         [&](store::DirectoryTx& tx) -> absl::Status {
+                           auto found = tx.FindCustomer("bulk-150");
+                           if (!found.ok()) return found.status();
+                           stored = *std::move(found);
+                           return absl::OkStatus();
+                         })
+                  .ok());
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->customer.display_name(), "Pelanggan 150");
+  EXPECT_EQ(stored->customer.phone().e164(), "+628130000150");
+  EXPECT_EQ(stored->version, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, SqlDirectoryStoreTest, ::testing::Values("sqlite", "postgres"));

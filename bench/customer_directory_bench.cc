@@ -14,7 +14,9 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -42,6 +44,8 @@ ABSL_FLAG(std::string, drivers, "sqlite,postgres", "storage drivers to measure")
 ABSL_FLAG(int, queries, 1000, "queries per search kind and client setting");
 ABSL_FLAG(int, creates, 4000, "customers created in the create measurement");
 ABSL_FLAG(uint64_t, seed, 20261124, "data set seed");
+ABSL_FLAG(std::vector<std::string>, service_flags, {},
+          "extra flags for customer-svc, e.g. --service_flags=--import_batch_rows=20000");
 
 namespace kelola::bench {
 namespace {
@@ -70,8 +74,11 @@ class Bench {
         data_(absl::GetFlag(FLAGS_seed)) {}
 
   absl::Status Run() {
-    auto service = testing::ServiceProcess::Start(
-        {"customer-svc", {"--db=" + db_url_, "--ledger=127.0.0.1:1"}, log_dir_});
+    std::vector<std::string> service_args = {"--db=" + db_url_, "--ledger=127.0.0.1:1"};
+    for (const std::string& flag : absl::GetFlag(FLAGS_service_flags)) {
+      service_args.push_back(flag);
+    }
+    auto service = testing::ServiceProcess::Start({"customer-svc", service_args, log_dir_});
     if (!service.ok()) return service.status();
     service_ = *std::move(service);
     grpc::ChannelArguments args;

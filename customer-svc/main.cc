@@ -38,6 +38,10 @@ ABSL_FLAG(int64_t, search_index_memory_mb, 2048,
 ABSL_FLAG(absl::Duration, search_index_load_wait, absl::Seconds(10),
           "how long a search or duplicate check waits for its tenant's index to load before it "
           "is refused with UNAVAILABLE (SEARCH_INDEX_LOADING); the load goes on");
+ABSL_FLAG(int, import_batch_rows, 5000,
+          "rows an import writes per transaction (1 to 100000): larger batches import faster "
+          "into a large directory, but other writes wait for each batch's commit (SQLite has "
+          "one writer)");
 ABSL_FLAG(absl::Duration, resume_interval, absl::Seconds(2),
           "how often unfinished merges and abandoned deletes are resumed");
 ABSL_FLAG(absl::Duration, abandoned_delete_after, absl::Minutes(2),
@@ -129,7 +133,13 @@ int main(int argc, char** argv) {
   kelola::customer::store::CustomerQuery query(clock, search_indexes, query_options);
   kelola::customer::api::CustomerQueryHandlers queries(*directory, query);
 
-  kelola::customer::api::CustomerImporter importer(*directory, ids, phones, clock);
+  kelola::customer::api::ImportLimits import_limits;
+  import_limits.batch_rows = absl::GetFlag(FLAGS_import_batch_rows);
+  if (import_limits.batch_rows < 1 || import_limits.batch_rows > 100000) {
+    kelola::config::Die("--import_batch_rows",
+                        absl::InvalidArgumentError("must be between 1 and 100000"));
+  }
+  kelola::customer::api::CustomerImporter importer(*directory, ids, phones, clock, import_limits);
   kelola::customer::api::CustomerExporter exporter(*db, query, *directory, clock);
   // Delete (C4) and merge (C7) run their protocols with ledger-svc; what a crash or an
   // unreachable ledger leaves unfinished is resumed in the background.

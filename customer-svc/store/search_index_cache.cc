@@ -226,10 +226,18 @@ absl::Status SearchIndexCache::CatchUp(db::Transaction& tx) {
   auto head = events::ReadHeadSequence(tx);
   if (!head.ok()) return head.status();
   absl::MutexLock follow(&follow_mu_);
+  std::vector<Update> updates;
+  if (absl::Status s = ReadUpdates(tx, std::move(changed), *head, &updates); !s.ok()) return s;
+  PutUpdates(updates, *head);
+  return absl::OkStatus();
+}
+
+absl::Status SearchIndexCache::ReadUpdates(db::Transaction& tx, ChangedCustomers changed,
+                                           int64_t head, std::vector<Update>* out) {
   if (applied_ < 0) return absl::OkStatus();  // nothing loaded yet
-  if (*head <= applied_ && changed.empty()) return absl::OkStatus();
-  if (absl::Status s = ReadChanged(tx, applied_, *head, "", &changed); !s.ok()) return s;
-  for (const auto& [tenant, ids] : changed) {
+  if (head <= applied_ && changed.empty()) return absl::OkStatus();
+  if (absl::Status s = ReadChanged(tx, applied_, head, "", &changed); !s.ok()) return s;
+  for (auto& [tenant, ids] : changed) {
     TenantPtr t;
     {
       absl::MutexLock lock(&mu_);
@@ -239,16 +247,58 @@ absl::Status SearchIndexCache::CatchUp(db::Transaction& tx) {
       t = it->second;
     }
     // A snapshot older than the load's rows (SQLite) has nothing newer for this tenant.
-    if (*head < t->loaded_at) continue;
-    if (absl::Status s = Apply(tx, tenant, ids, *t); !s.ok()) {
+    if (head < t->loaded_at) continue;
+    auto docs = ReadChangedDocs(tx, tenant, std::move(ids));
+    if (!docs.ok()) {
       // Dropped rather than left behind: loaded afresh on its next search.
       log::Warn("search index: could not apply changes; dropping the tenant's index",
-                {{"tenant_id", tenant}, {"error", s.ToString()}});
+                {{"tenant_id", tenant}, {"error", docs.status().ToString()}});
       Drop(tenant, t);
+      continue;
     }
+    out->push_back({std::move(t), *std::move(docs)});
   }
-  applied_ = std::max(applied_, *head);
   return absl::OkStatus();
+}
+
+void SearchIndexCache::PutUpdates(const std::vector<Update>& updates, int64_t head) {
+  if (applied_ < 0) return;
+  for (const Update& u : updates) Put(*u.tenant, u.docs);
+  applied_ = std::max(applied_, head);
+}
+
+// The follower reads what changed in a read transaction and puts it into the indexes after
+// the transaction, still in turn with the catch-ups (follow_mu_). Putting thousands of
+// customers into an index takes a while (an import's batch); a read transaction held that
+// long on SQLite keeps the write-ahead log from starting over, and it then grows by every
+// batch written meanwhile. One attempt, so that the mutex is never held while waiting for
+// a connection (the order is connection, then mutex; a failure is retried next round).
+absl::Status SearchIndexCache::Follow() {
+  bool locked = false;
+  std::vector<Update> updates;
+  int64_t head = 0;
+  absl::Status status = db_.InTransaction(
+      [&](db::Transaction& tx) -> absl::Status {
+        ChangedCustomers changed;
+        if (absl::Status s = AddStagedCustomers(tx, &changed); !s.ok()) return s;
+        auto read_head = events::ReadHeadSequence(tx);
+        if (!read_head.ok()) return read_head.status();
+        head = *read_head;
+        follow_mu_.Lock();
+        locked = true;
+        absl::Status read = ReadUpdates(tx, std::move(changed), head, &updates);
+        if (!read.ok()) {
+          locked = false;
+          follow_mu_.Unlock();
+        }
+        return read;
+      },
+      {.read_only = true, .max_attempts = 1});
+  if (locked) {
+    if (status.ok()) PutUpdates(updates, head);
+    follow_mu_.Unlock();
+  }
+  return status;
 }
 
 void SearchIndexCache::Drop(const std::string& tenant, const TenantPtr& t) {
@@ -350,20 +400,31 @@ absl::Status SearchIndexCache::ReadChanged(db::Transaction& tx, int64_t after, i
 // Re-reads `ids` and puts what search must find of them into the tenant's index.
 absl::Status SearchIndexCache::Apply(db::Transaction& tx, const std::string& tenant,
                                      std::vector<std::string> ids, Tenant& t) {
-  if (ids.empty()) return absl::OkStatus();
+  auto docs = ReadChangedDocs(tx, tenant, std::move(ids));
+  if (!docs.ok()) return docs.status();
+  Put(t, *docs);
+  return absl::OkStatus();
+}
+
+// What search must find of the customers `ids`, as stored now (nullopt: gone).
+absl::StatusOr<SearchIndexCache::Docs> SearchIndexCache::ReadChangedDocs(
+    db::Transaction& tx, const std::string& tenant, std::vector<std::string> ids) {
+  if (ids.empty()) return Docs();
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  auto docs = ReadDocs(tx, tenant, ids);
-  if (!docs.ok()) return docs.status();
+  return ReadDocs(tx, tenant, ids);
+}
+
+void SearchIndexCache::Put(Tenant& t, const Docs& docs) {
+  if (docs.empty()) return;
   absl::MutexLock write(&t.mu);
-  for (const auto& [id, doc] : *docs) {
+  for (const auto& [id, doc] : docs) {
     if (doc.has_value()) {
       t.index.Upsert(*doc);
     } else {
       t.index.Remove(id);
     }
   }
-  return absl::OkStatus();
 }
 
 void SearchIndexCache::EvictOverBudget(const std::string& keep) {
@@ -387,10 +448,6 @@ void SearchIndexCache::EvictOverBudget(const std::string& keep) {
     tenants_.erase(coldest);  // its readers keep it alive until they finish
     ++evictions_;
   }
-}
-
-absl::Status SearchIndexCache::Follow() {
-  return db_.InTransaction([&](db::Transaction& tx) { return CatchUp(tx); }, {.read_only = true});
 }
 
 void SearchIndexCache::LoaderLoop() {

@@ -22,9 +22,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -93,8 +95,9 @@ class SearchIndexCache {
   // Loads (or reloads) `tenant`'s index now, in its own transactions. During a reload the
   // index in memory keeps being read and kept current until the new one replaces it.
   absl::Status Load(std::string_view tenant);
-  // Applies the events committed since the last catch-up, in its own transaction.
-  absl::Status Follow();
+  // Applies the events committed since the last catch-up: reads them in its own transaction
+  // and puts them into the indexes after it.
+  absl::Status Follow() ABSL_NO_THREAD_SAFETY_ANALYSIS;
   // Blocks until no load is queued or running (tests).
   void WaitIdle();
 
@@ -115,7 +118,26 @@ class SearchIndexCache {
   using TenantPtr = std::shared_ptr<Tenant>;
   using ChangedCustomers = absl::flat_hash_map<std::string, std::vector<std::string>>;
 
+  // Re-read documents of changed customers, by id (nullopt: the customer is gone).
+  using Docs = std::vector<std::pair<std::string, std::optional<domain::SearchDoc>>>;
+  // What a catch-up puts into one tenant's index.
+  struct Update {
+    TenantPtr tenant;
+    Docs docs;
+  };
+
   absl::Status CatchUp(db::Transaction& tx) ABSL_LOCKS_EXCLUDED(follow_mu_);
+  // What changed since applied_ up to `head` (plus `changed`, the staged customers), read in
+  // `tx` for the tenants whose indexes are ready; a tenant whose documents cannot be read
+  // is dropped.
+  absl::Status ReadUpdates(db::Transaction& tx, ChangedCustomers changed, int64_t head,
+                           std::vector<Update>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(follow_mu_);
+  // Puts `updates` into their indexes and moves applied_ to `head`.
+  void PutUpdates(const std::vector<Update>& updates, int64_t head)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(follow_mu_);
+  static absl::StatusOr<Docs> ReadChangedDocs(db::Transaction& tx, const std::string& tenant,
+                                              std::vector<std::string> ids);
+  static void Put(Tenant& t, const Docs& docs);
   absl::Status FinishLoad(const std::string& tenant, const TenantPtr& t)
       ABSL_LOCKS_EXCLUDED(follow_mu_);
   // Forgets the tenant's index if it is still `t`.

@@ -11,6 +11,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/ledger_stats_feed.h"
 #include "kelola/ledger/v1/events.pb.h"
@@ -71,6 +73,24 @@ TEST_P(CustomerQueryApiTest, MoreFirstSearchesThanConnectionsAreAllAnswered) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(answered.load(), kSearches);
   EXPECT_EQ(indexes_->stats().loads, 1);
+}
+
+// The background follower keeps a loaded index current without any search asking: it
+// reads the new customers in a read transaction and puts them into the index after it.
+TEST_P(CustomerQueryApiTest, TheFollowerPutsNewCustomersIntoALoadedIndex) {
+  MustCreate("Budi Santoso", "0812-3456-7890");
+  ASSERT_EQ(Search("budi").size(), 1u);  // loads the tenant's index
+  ASSERT_EQ(indexes_->stats().customers, 1u);
+  const int64_t applied = indexes_->stats().applied;
+  MustCreate("Agus Salim", "0813-1111-2222");
+  MustCreate("Citra Dewi", "", "citra@example.com");
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (indexes_->stats().customers < 3 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(indexes_->stats().customers, 3u);
+  EXPECT_GT(indexes_->stats().applied, applied);
+  EXPECT_EQ(Search("citra").size(), 1u);
 }
 
 TEST_P(CustomerQueryApiTest, ArchivedCustomersLeaveSearchAndListsUnlessAsked) {

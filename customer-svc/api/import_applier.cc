@@ -218,11 +218,14 @@ class RowApplier {
   // Rows queued at most before they are written.
   static constexpr size_t kQueueRows = 1024;
 
+  // A new customer without a category gets the import's default one.
+  void DefaultCategory(Customer& customer) const {
+    if (customer.category_id().empty()) customer.set_category_id(options_.default_category_id());
+  }
+
   // A plain new customer, as InsertNewCustomer would create it, queued for WriteQueue.
   void Queue(const PreparedRow& row, Customer normalized) {
-    if (normalized.category_id().empty()) {
-      normalized.set_category_id(options_.default_category_id());
-    }
+    DefaultCategory(normalized);
     normalized.set_customer_id(ids_.NewId());
     StampNewCustomer(normalized, tx_.now());
     AppendContacts(normalized, &row_contacts_, &row_contacts_);
@@ -363,9 +366,7 @@ class RowApplier {
 
     // 4a. A new customer.
     if (!match.has_value()) {
-      if (normalized.category_id().empty()) {
-        normalized.set_category_id(options_.default_category_id());
-      }
+      DefaultCategory(normalized);
       const std::string id = id_for_create.empty() ? ids_.NewId() : id_for_create;
       AppendContacts(normalized, &row_contacts_, &row_contacts_);
       KnownAboutNewCustomer known;

@@ -94,6 +94,14 @@ absl::Status AddStagedCustomers(db::Transaction& tx, ChangedCustomers* ids) {
   return absl::OkStatus();
 }
 
+// Where a catch-up reads up to: the staged customers into `staged`, then the head. Staged
+// events first: on PostgreSQL an event the sequencer numbers between the two statements is
+// then in one of them (numbered events become visible together, above every earlier number).
+absl::StatusOr<int64_t> ReadCatchUpPosition(db::Transaction& tx, ChangedCustomers* staged) {
+  if (absl::Status s = AddStagedCustomers(tx, staged); !s.ok()) return s;
+  return events::ReadHeadSequence(tx);
+}
+
 }  // namespace
 
 SearchIndexCache::SearchIndexCache(db::Database& db, const Clock& clock,
@@ -218,12 +226,8 @@ absl::Status SearchIndexCache::AwaitLoaded(std::string_view tenant_view) {
 }
 
 absl::Status SearchIndexCache::CatchUp(db::Transaction& tx) {
-  // Staged events first, then the head: on PostgreSQL an event the sequencer numbers between
-  // the two statements is then in one of them (numbered events become visible together,
-  // above every earlier number).
   ChangedCustomers changed;
-  if (absl::Status s = AddStagedCustomers(tx, &changed); !s.ok()) return s;
-  auto head = events::ReadHeadSequence(tx);
+  auto head = ReadCatchUpPosition(tx, &changed);
   if (!head.ok()) return head.status();
   absl::MutexLock follow(&follow_mu_);
   std::vector<Update> updates;
@@ -280,8 +284,7 @@ absl::Status SearchIndexCache::Follow() {
   // The lock outlives the transaction on success: not a scope the analysis can follow.
   auto read = [&](db::Transaction& tx) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
     ChangedCustomers changed;
-    if (absl::Status s = AddStagedCustomers(tx, &changed); !s.ok()) return s;
-    auto read_head = events::ReadHeadSequence(tx);
+    auto read_head = ReadCatchUpPosition(tx, &changed);
     if (!read_head.ok()) return read_head.status();
     head = *read_head;
     follow_mu_.Lock();

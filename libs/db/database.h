@@ -162,6 +162,19 @@ class Database {
   // Cheap liveness probe used by health checks.
   virtual absl::Status Ping() = 0;
 
+  // Reclaims now, outside any transaction, the space of the rows deleted from `table` (a
+  // plain table name). PostgreSQL keeps deleted rows until a vacuum, and every scan of the
+  // table reads them: a queue table such as the outbox's staging table needs it more often
+  // than autovacuum's naptime. `truncate` also gives empty pages at the end back to the
+  // system (a moment's exclusive lock; leave it off while writers are busy). A vacuum
+  // already running on the table makes this one skip (OK). SQLite removes deleted rows at
+  // once: nothing to do there.
+  virtual absl::Status Vacuum(absl::string_view table, bool truncate) {
+    (void)table;
+    (void)truncate;
+    return absl::OkStatus();
+  }
+
   virtual Dialect dialect() const = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -536,6 +537,23 @@ class PostgresDatabase final : public Database {
     options.read_only = true;
     options.max_attempts = 2;  // A broken connection is reset on the second attempt.
     return InTransaction([](Transaction& tx) { return tx.Query("SELECT 1").status(); }, options);
+  }
+
+  absl::Status Vacuum(absl::string_view table, bool truncate) override {
+    if (table.empty() || !std::all_of(table.begin(), table.end(), [](char c) {
+          return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_';
+        })) {
+      return absl::InvalidArgumentError(absl::StrCat("postgres: not a table name: ", table));
+    }
+    absl::StatusOr<internal::ConnectionPool<PgConnection>::Lease> lease =
+        pool_.Acquire(options_.acquire_timeout);
+    if (!lease.ok()) return lease.status();
+    PgConnection& conn = **lease;
+    if (absl::Status s = conn.Ready(); !s.ok()) return s;
+    ErrorInfo info;
+    return conn.Exec(
+        absl::StrCat("VACUUM (SKIP_LOCKED, TRUNCATE ", truncate ? "true" : "false", ") ", table),
+        &info);
   }
 
   Dialect dialect() const override { return Dialect::kPostgres; }

@@ -58,6 +58,7 @@ absl::StatusOr<int64_t> OutboxSequencer::RunOnce() {
     auto batch = NumberBatch();
     if (!batch.ok()) return batch.status();
     total += batch->count;
+    unvacuumed_ += batch->count;
     if (batch->count > 0 && notifier_ != nullptr) notifier_->Published(batch->last_sequence);
     if (batch->count < options_.batch_limit) return total;
   }
@@ -95,11 +96,23 @@ void OutboxSequencer::Loop() {
       continue;
     }
     backoff = absl::ZeroDuration();
+    MaybeVacuum(/*quiet=*/*numbered == 0);
     const int64_t before = seen;
     seen = WaitForWork(seen);
     // Woken by a commit: commits landing meanwhile share the next run (one durable
     // commit of the sequencer per `gather` at most under load, instead of one per write).
     if (seen != before) stop_.WaitForNotificationWithTimeout(options_.gather);
+  }
+}
+
+void OutboxSequencer::MaybeVacuum(bool quiet) {
+  if (options_.vacuum_after_rows <= 0) return;
+  const int64_t rows = unvacuumed_.load();
+  if (rows == 0 || (!quiet && rows < options_.vacuum_after_rows)) return;
+  // A failure waits for the next threshold rather than being retried after every run.
+  unvacuumed_ -= rows;
+  if (absl::Status s = db_.Vacuum("event_staging", /*truncate=*/quiet); !s.ok()) {
+    log::Warn("outbox sequencer: vacuum of the staging table failed", {{"error", s.ToString()}});
   }
 }
 

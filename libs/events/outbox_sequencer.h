@@ -28,6 +28,7 @@
 // SQLite numbers events as they are appended; there Start() does nothing and RunOnce()
 // finds nothing to do.
 
+#include <atomic>
 #include <cstdint>
 #include <thread>
 
@@ -53,6 +54,12 @@ struct SequencerOptions {
   absl::Duration min_backoff = absl::Milliseconds(10);
   // How long a run waits, once woken by a commit, for more commits to number with it.
   absl::Duration gather = absl::Milliseconds(1);
+  // The rows a run deletes from `event_staging` stay in the table until a vacuum, and every
+  // read of the table (the next runs, customer-svc's search catch-ups) reads them again;
+  // autovacuum comes by once a minute at best. The sequencer vacuums the table itself after
+  // this many numbered rows (without giving pages back: writers are busy), and when a run
+  // finds nothing new after some were numbered (giving empty pages back). 0: never.
+  int64_t vacuum_after_rows = 5000;
 };
 
 class OutboxSequencer {
@@ -80,6 +87,9 @@ class OutboxSequencer {
   // One transaction: at most batch_limit staged rows numbered and moved.
   absl::StatusOr<Batch> NumberBatch();
   void Loop();
+  // Vacuums the staging table when vacuum_after_rows says so; `quiet`: the background
+  // thread's last run found nothing to number.
+  void MaybeVacuum(bool quiet);
   // Waits for a staged commit or the poll interval; returns the `seen` of the next wait.
   int64_t WaitForWork(int64_t seen);
 
@@ -88,6 +98,7 @@ class OutboxSequencer {
   const SequencerOptions options_;
   absl::Notification stop_;
   std::thread thread_;
+  std::atomic<int64_t> unvacuumed_{0};  // rows numbered (by any thread) since the last vacuum
 };
 
 }  // namespace kelola::events

@@ -1032,6 +1032,31 @@ TEST_P(SequencerTest, StagedRowsOfADeadProcessAreNumberedByThePoll) {
   EXPECT_EQ(events[0].sequence(), 1);
 }
 
+// The staged rows a sequencer moves into `events` stay in the staging table, and are read
+// by every later scan of it, until a vacuum: the sequencer vacuums the table itself, and
+// once the writers pause (a run finds nothing new) the table holds no page at all.
+TEST_P(SequencerTest, TheSequencerVacuumsTheStagingTableItEmptied) {
+  auto pages = [&] {
+    int64_t size = -1;
+    absl::Status status = producer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+      auto row = tx.QueryOne("SELECT pg_relation_size('event_staging')");
+      if (!row.ok()) return row.status();
+      size = row->GetInt(0);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(status.ok()) << status;
+    return size;
+  };
+  Produce(300);
+  ASSERT_EQ(AllEvents().size(), 300u);
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (pages() != 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(pages(), 0);
+  // And the table is still the staging table: the next writes are numbered as before.
+  Produce(3);
+  EXPECT_EQ(AllEvents().size(), 303u);
+}
+
 // A commit wakes the sequencer, which wakes watchers: long before its poll would.
 TEST_P(EventsTest, WatchersWakeOnceTheirEventsAreNumbered) {
   sequencer_->Stop();

@@ -83,23 +83,16 @@ absl::StatusOr<std::vector<domain::SearchDoc>> ReadTenantDocs(db::Transaction& t
   }
 }
 
-// Customers whose events PostgreSQL's writers have committed but the sequencer has not yet
-// numbered (outbox.h): tenant -> ids. Empty on SQLite, whose events are numbered at commit.
-absl::Status AddStagedCustomers(db::Transaction& tx, ChangedCustomers* ids) {
-  if (tx.dialect() != db::Dialect::kPostgres) return absl::OkStatus();
-  auto rows = tx.Query("SELECT tenant_id, aggregate_id FROM event_staging WHERE aggregate_type = ?",
-                       {std::string(kCustomerAggregate)});
-  if (!rows.ok()) return rows.status();
-  for (const db::Row& row : *rows) (*ids)[row.GetText(0)].push_back(row.GetText(1));
-  return absl::OkStatus();
-}
-
-// Where a catch-up reads up to: the staged customers into `staged`, then the head. Staged
-// events first: on PostgreSQL an event the sequencer numbers between the two statements is
-// then in one of them (numbered events become visible together, above every earlier number).
+// Where a catch-up reads up to: the head, and the customers whose events PostgreSQL's
+// writers have committed but the sequencer has not numbered yet (outbox.h) into `staged`
+// (tenant -> ids), in one statement.
 absl::StatusOr<int64_t> ReadCatchUpPosition(db::Transaction& tx, ChangedCustomers* staged) {
-  if (absl::Status s = AddStagedCustomers(tx, staged); !s.ok()) return s;
-  return events::ReadHeadSequence(tx);
+  auto position = events::ReadOutboxPosition(tx, kCustomerAggregate);
+  if (!position.ok()) return position.status();
+  for (events::StagedAggregate& a : position->staged) {
+    (*staged)[a.tenant_id].push_back(std::move(a.aggregate_id));
+  }
+  return position->head;
 }
 
 }  // namespace

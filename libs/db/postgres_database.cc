@@ -276,6 +276,7 @@ class PgConnection {
       PQreset(conn_);
       prepared_.clear();
       pending_.clear();
+      sync_sent_ = false;
       if (PQstatus(conn_) != CONNECTION_OK) {
         return absl::UnavailableError(
             absl::StrCat("postgres: reconnect failed: ", TrimMessage(PQerrorMessage(conn_))));
@@ -364,7 +365,8 @@ class PgConnection {
   absl::Status Sync(ErrorInfo* info, PgResult* kept = nullptr) {
     if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF) return absl::OkStatus();
     absl::Status first;
-    if (PQpipelineSync(conn_) != 1) return SendFailed("(pipeline sync)", info);
+    if (!sync_sent_ && PQpipelineSync(conn_) != 1) return SendFailed("(pipeline sync)", info);
+    sync_sent_ = false;
     size_t next = 0;
     size_t nulls = 0;
     while (true) {
@@ -399,6 +401,19 @@ class PgConnection {
     }
     return first;
   }
+
+  // Sends the sync of the statements sent so far without waiting for their results: the
+  // next Sync() (Ready(), when the connection is next taken) reads them, long arrived by
+  // then. For a read-only transaction's COMMIT, whose answer changes nothing.
+  absl::Status SyncLater(ErrorInfo* info) {
+    if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF) return absl::OkStatus();
+    if (PQpipelineSync(conn_) != 1) return SendFailed("(pipeline sync)", info);
+    sync_sent_ = true;
+    return absl::OkStatus();
+  }
+
+  // Whether statements were sent whose results nobody has read.
+  bool has_pending() const { return !pending_.empty(); }
 
   // Reads and drops whatever a pipeline still has pending (before a rollback or reuse).
   void Drain() {
@@ -449,6 +464,7 @@ class PgConnection {
     needs_reset_ = true;  // the pipeline's state is unknown
     info->broken = true;
     pending_.clear();
+    sync_sent_ = false;
     return s;
   }
 
@@ -464,6 +480,7 @@ class PgConnection {
   PGconn* conn_;
   absl::flat_hash_map<std::string, std::string> prepared_;  // sql + signature -> name
   std::vector<Pending> pending_;  // sent in pipeline mode, results not read yet
+  bool sync_sent_ = false;        // SyncLater() sent the sync of pending_
   int64_t next_statement_ = 0;
   bool drop_statements_ = false;
   bool needs_reset_ = false;
@@ -474,7 +491,7 @@ class PgTransaction final : public Transaction {
   PgTransaction(PgConnection* conn, ErrorInfo* info) : conn_(conn), info_(info) {}
 
   absl::StatusOr<Rows> Query(absl::string_view sql, const std::vector<Value>& params) override {
-    absl::StatusOr<PgResult> res = conn_->Run(sql, params, info_);
+    absl::StatusOr<PgResult> res = Noted(conn_->Run(sql, params, info_));
     if (!res.ok()) return res.status();
     const PGresult* r = res->get();
     const int nrows = PQntuples(r);
@@ -492,7 +509,7 @@ class PgTransaction final : public Transaction {
 
   absl::StatusOr<int64_t> Execute(absl::string_view sql,
                                   const std::vector<Value>& params) override {
-    absl::StatusOr<PgResult> res = conn_->Run(sql, params, info_);
+    absl::StatusOr<PgResult> res = Noted(conn_->Run(sql, params, info_));
     if (!res.ok()) return res.status();
     int64_t n = 0;
     if (!absl::SimpleAtoi(PQcmdTuples(res->get()), &n)) n = 0;
@@ -500,18 +517,34 @@ class PgTransaction final : public Transaction {
   }
 
   absl::Status ExecuteDeferred(absl::string_view sql, const std::vector<Value>& params) override {
-    return conn_->Send(sql, params, info_);
+    return Noted(conn_->Send(sql, params, info_));
   }
 
-  absl::Status Sync() override { return conn_->Sync(info_); }
+  absl::Status Sync() override { return Noted(conn_->Sync(info_)); }
 
-  absl::Status ExecuteScript(absl::string_view sql) override { return conn_->Exec(sql, info_); }
+  absl::Status ExecuteScript(absl::string_view sql) override {
+    return Noted(conn_->Exec(sql, info_));
+  }
+
+  // Whether a statement of this transaction failed (its caller may have gone on).
+  bool failed() const { return failed_; }
 
   Dialect dialect() const override { return Dialect::kPostgres; }
 
  private:
+  absl::Status Noted(absl::Status s) {
+    if (!s.ok()) failed_ = true;
+    return s;
+  }
+  template <typename T>
+  absl::StatusOr<T> Noted(absl::StatusOr<T> s) {
+    if (!s.ok()) failed_ = true;
+    return s;
+  }
+
   PgConnection* conn_;
   ErrorInfo* info_;
+  bool failed_ = false;
 };
 
 class PostgresDatabase final : public Database {
@@ -583,6 +616,16 @@ class PostgresDatabase final : public Database {
       // Nothing was committed, so a connection found broken (e.g. one that died while idle
       // in the pool, noticed at the first statement) is safe to reset and run again on.
       return {s, info.retryable || info.broken};
+    }
+    if (options.read_only && !options.serializable && !tx.failed() && !conn.has_pending()) {
+      // Every statement's result has been read and none failed: the COMMIT of a read-only
+      // transaction can only end it, so the caller does not wait for its answer (a round trip
+      // per read); the connection's next user reads it. A connection found broken then is
+      // reset as any other.
+      absl::Status sent = conn.Send("COMMIT", {}, &info);
+      if (sent.ok()) sent = conn.SyncLater(&info);
+      if (!sent.ok()) return {sent, info.retryable || info.broken};
+      return {absl::OkStatus(), false, tx.TakeAfterCommit()};
     }
     if (absl::Status sent = conn.Send("COMMIT", {}, &info, /*keep_result=*/true); !sent.ok()) {
       Rollback(conn);

@@ -194,4 +194,29 @@ absl::StatusOr<int64_t> ReadHeadSequence(db::Transaction& tx) {
   return row->GetInt(0);
 }
 
+absl::StatusOr<OutboxPosition> ReadOutboxPosition(db::Transaction& tx,
+                                                  std::string_view aggregate_type) {
+  OutboxPosition position;
+  if (tx.dialect() != db::Dialect::kPostgres) {
+    auto head = ReadHeadSequence(tx);
+    if (!head.ok()) return head.status();
+    position.head = *head;
+    return position;
+  }
+  // The head row first (its first column 1), then the staged aggregates.
+  auto rows = tx.Query(
+      "SELECT 1, COALESCE(MAX(sequence), 0), '', '' FROM events UNION ALL "
+      "SELECT 0, 0, tenant_id, aggregate_id FROM event_staging WHERE aggregate_type = ?",
+      {std::string(aggregate_type)});
+  if (!rows.ok()) return rows.status();
+  for (const db::Row& row : *rows) {
+    if (row.GetInt(0) == 1) {
+      position.head = row.GetInt(1);
+    } else {
+      position.staged.push_back({row.GetText(2), row.GetText(3)});
+    }
+  }
+  return position;
+}
+
 }  // namespace kelola::events

@@ -14,6 +14,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -101,5 +103,20 @@ absl::StatusOr<std::vector<type::v1::Event>> ReadEvents(db::Transaction& tx, int
                                                         int limit);
 // The sequence of the newest committed event (all tenants and types); 0 when none.
 absl::StatusOr<int64_t> ReadHeadSequence(db::Transaction& tx);
+
+// Where the outbox stands for a reader that follows one aggregate type: the newest
+// committed event's sequence and, on PostgreSQL, the aggregates of that type whose events
+// are committed but not numbered yet (staged), read in one statement, so in one snapshot: an
+// event the sequencer numbers meanwhile is in exactly one of the two.
+struct StagedAggregate {
+  std::string tenant_id;
+  std::string aggregate_id;
+};
+struct OutboxPosition {
+  int64_t head = 0;
+  std::vector<StagedAggregate> staged;  // empty on SQLite (numbered at commit)
+};
+absl::StatusOr<OutboxPosition> ReadOutboxPosition(db::Transaction& tx,
+                                                  std::string_view aggregate_type);
 
 }  // namespace kelola::events

@@ -788,6 +788,41 @@ TEST_P(DatabaseTest, PoolTimeoutIsUnavailable) {
   EXPECT_LT(waited, absl::Seconds(2));
 }
 
+// Reads and writes take turns on one connection: each read sees the write before it (on
+// PostgreSQL a read-only transaction's COMMIT is not waited for; the connection's next user
+// reads its answer). A read that went on after a failed statement is still refused there.
+TEST_P(DatabaseTest, ReadsAndWritesTakeTurnsOnOneConnection) {
+  db::DatabaseOptions options = Options();
+  options.pool_size = 1;
+  std::unique_ptr<db::Database> one;
+  if (IsMemory()) {
+    ASSERT_OK_AND_ASSIGN(one, db::Open("sqlite::memory:", options));
+  } else {
+    ASSERT_OK_AND_ASSIGN(one, OpenAnother(options));
+  }
+  ASSERT_OK(Script(*one, "CREATE TABLE turns (id BIGINT PRIMARY KEY)"));
+  for (int64_t i = 0; i < 40; ++i) {
+    ASSERT_OK(one->InTransaction([&](db::Transaction& tx) {
+      return tx.Execute("INSERT INTO turns (id) VALUES (?)", {i}).status();
+    }));
+    for (int read = 0; read < 2; ++read) {  // read-only transactions back to back, too
+      ASSERT_OK_AND_ASSIGN(int64_t count, Count(*one, "turns"));
+      EXPECT_EQ(count, i + 1);
+    }
+  }
+  absl::Status ignored = one->InTransaction(
+      [&](db::Transaction& tx) {
+        tx.Query("SELECT no_such_column FROM turns").status().IgnoreError();
+        return absl::OkStatus();
+      },
+      ReadOnly());
+  if (IsPostgres()) {
+    EXPECT_TRUE(absl::IsInternal(ignored)) << ignored;
+  }
+  ASSERT_OK_AND_ASSIGN(int64_t count, Count(*one, "turns"));
+  EXPECT_EQ(count, 40);
+}
+
 std::vector<db::Migration> TestMigrations(int up_to) {
   std::vector<db::Migration> all = {
       {1, "create items", "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT NOT NULL)", ""},

@@ -452,9 +452,12 @@ class PgConnection {
     bool keep_result = false;  // Run() waits for this result
   };
 
+  // Statements stay in libpq's buffer until a result is needed (the sync sends them all in
+  // one write), or until kMaxPipelined are pending. One write per round trip instead of one
+  // per statement: each write also wakes the server's backend to read it, and on busy
+  // cores those system calls and wake-ups cost more than starting early saves
+  // (docs/decisions/storage-driver-details.md).
   absl::Status AfterSend(ErrorInfo* info, bool caller_syncs = false) {
-    // Starts the server on the statement while the caller prepares the next one.
-    if (PQflush(conn_) < 0) return SendFailed("(pipeline flush)", info);
     if (!caller_syncs && pending_.size() >= kMaxPipelined) return Sync(info);
     return absl::OkStatus();
   }

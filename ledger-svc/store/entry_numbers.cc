@@ -1,5 +1,8 @@
 #include "ledger-svc/store/entry_numbers.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
 #include "ledger-svc/store/ledger_entries.h"
 
@@ -54,22 +57,33 @@ absl::StatusOr<EntryNumbers> NumberBlocks::Reserve(const std::string& tenant,
         continue;
       }
       block.refilling = true;
+      const absl::Time now = clock_.Now();
+      const int size =
+          block.size == 0 ? options_.min_block : NextSize(block.size, now - block.reserved);
       mu_.Unlock();
-      auto refilled = Refill(tenant, name);
+      auto refilled = Refill(tenant, name, size);
       mu_.Lock();
       block.refilling = false;
       if (!refilled.ok()) return refilled.status();
-      block.next = refilled->next;
-      block.end = refilled->end;
+      std::tie(block.next, block.end) = *refilled;
+      block.size = size;
+      block.reserved = now;
     }
     out.reserved_.emplace_back(name, block.next++);
   }
   return out;
 }
 
-absl::StatusOr<NumberBlocks::Block> NumberBlocks::Refill(const std::string& tenant,
-                                                         const std::string& name) {
-  Block block;
+int NumberBlocks::NextSize(int size, absl::Duration age) const {
+  if (age < options_.block_life / 2) return std::min(size * 2, options_.max_block);
+  if (age > options_.block_life * 4) return std::max(size / 2, options_.min_block);
+  return std::clamp(size, options_.min_block, options_.max_block);
+}
+
+absl::StatusOr<std::pair<int64_t, int64_t>> NumberBlocks::Refill(const std::string& tenant,
+                                                                 const std::string& name,
+                                                                 int size) {
+  std::pair<int64_t, int64_t> block;
   absl::Status status = db_.InTransaction([&](db::Transaction& tx) -> absl::Status {
     // Not flushed on its own: a write that uses a number commits durably after this
     // commit, and its flush takes this commit's WAL record with it. A block lost in a crash
@@ -79,9 +93,9 @@ absl::StatusOr<NumberBlocks::Block> NumberBlocks::Refill(const std::string& tena
         row, tx.QueryOne("INSERT INTO ledger_counters (tenant_id, name, value) VALUES (?, ?, ?) "
                          "ON CONFLICT (tenant_id, name) DO UPDATE SET value = "
                          "ledger_counters.value + excluded.value RETURNING value",
-                         {tenant, name, static_cast<int64_t>(block_)}));
-    block.end = row.GetInt(0) + 1;
-    block.next = block.end - block_;
+                         {tenant, name, static_cast<int64_t>(size)}));
+    block.second = row.GetInt(0) + 1;
+    block.first = block.second - size;
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

@@ -31,7 +31,7 @@ class LedgerWriter {
       : direct_(db),
         writer_(writer != nullptr ? *writer : direct_),
         outbox_(clock, notifier),
-        numbers_(db) {}
+        numbers_(db, clock) {}
 
   // Runs `body` in one transaction after claiming the key (tenant, `rpc`, `request_id`),
   // and stores its response with the key; a replay returns the stored response without

@@ -27,6 +27,7 @@
 // stored (read once per tenant and counter), so the writer runs no counter update per
 // write. A write rolled back leaves a gap.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -60,15 +61,15 @@ class EntryNumbers {
 
 // How many numbers a process reserves at once per tenant and counter (PostgreSQL).
 struct NumberBlockOptions {
-  int min_block = 32;
-  int max_block = 4096;
+  int min_block = 32;                            // taken as at least 1
+  int max_block = 4096;                          // taken as at least min_block
   absl::Duration block_life = absl::Seconds(1);  // how long a block should last
 };
 
 class NumberBlocks {
  public:
   NumberBlocks(db::Database& db, const Clock& clock, NumberBlockOptions options = {})
-      : db_(db), clock_(clock), options_(options) {}
+      : db_(db), clock_(clock), options_(Sane(options)) {}
 
   // One number of each counter in `names` for a write about to run (PostgreSQL; on SQLite
   // the write takes them itself, in memory). Called outside the write's transaction, which
@@ -89,6 +90,11 @@ class NumberBlocks {
     int size = 0;            // numbers in the last block reserved; 0 before the first
     absl::Time reserved;     // when it was reserved
   };
+  static NumberBlockOptions Sane(NumberBlockOptions options) {
+    options.min_block = std::max(options.min_block, 1);
+    options.max_block = std::max(options.max_block, options.min_block);
+    return options;
+  }
   // The size of the next block after one of `size` numbers reserved `age` ago.
   int NextSize(int size, absl::Duration age) const;
   // Reserves `size` numbers of `name` for `tenant` in a transaction of its own; returns

@@ -152,5 +152,15 @@ TEST_F(EntryNumbersTest, ConcurrentWritersGetUniqueNumbersAcrossTwoProcesses) {
   EXPECT_GE(Reserved("t", "sale"), *seen.rbegin());
 }
 
+TEST_F(EntryNumbersTest, SizesBelowOneAreTakenAsOne) {
+  NumberBlockOptions options;
+  options.min_block = 0;
+  options.max_block = -5;
+  NumberBlocks blocks(*db_, clock_, options);
+  for (int64_t n = 1; n <= 3; ++n) ASSERT_EQ(Take(blocks, "t", "sale"), n);
+  // Blocks of one number each: none grows past max_block, taken as min_block (1).
+  EXPECT_EQ(Reserved("t", "sale"), 3);
+}
+
 }  // namespace
 }  // namespace kelola::ledger

@@ -39,6 +39,8 @@ constexpr size_t kMaxCachedStatements = 512;
 // each, so the server never blocks writing them while the client is still sending (which
 // could deadlock a blocking connection).
 constexpr size_t kMaxPipelined = 256;
+// Pipelined statements sent to the server at once when no result is awaited (AfterSend).
+constexpr size_t kFlushEvery = 16;
 
 struct PgResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -453,12 +455,16 @@ class PgConnection {
   };
 
   // Statements stay in libpq's buffer until a result is needed (the sync sends them all in
-  // one write), or until kMaxPipelined are pending. One write per round trip instead of one
-  // per statement: each write also wakes the server's backend to read it, and on busy
-  // cores those system calls and wake-ups cost more than starting early saves
+  // one write) or kFlushEvery are waiting: a write of the ledger (up to about ten statements
+  // per round trip) goes out in one write instead of one per statement, each of which also
+  // woke the server's backend; a long run of deferred statements (an import's batch) still
+  // reaches the server in chunks, which it works on while the caller prepares the next
   // (docs/decisions/storage-driver-details.md).
   absl::Status AfterSend(ErrorInfo* info, bool caller_syncs = false) {
     if (!caller_syncs && pending_.size() >= kMaxPipelined) return Sync(info);
+    if (pending_.size() % kFlushEvery == 0 && PQflush(conn_) < 0) {
+      return SendFailed("(pipeline flush)", info);
+    }
     return absl::OkStatus();
   }
 

@@ -74,6 +74,12 @@ absl::StatusOr<EntryNumbers> NumberBlocks::Reserve(const std::string& tenant,
   return out;
 }
 
+NumberBlockOptions NumberBlocks::Sane(NumberBlockOptions options) {
+  options.min_block = std::max(options.min_block, 1);
+  options.max_block = std::max(options.max_block, options.min_block);
+  return options;
+}
+
 int NumberBlocks::NextSize(int size, absl::Duration age) const {
   if (age < options_.block_life / 2) return std::min(size * 2, options_.max_block);
   if (age > options_.block_life * 4) return std::max(size / 2, options_.min_block);

@@ -27,7 +27,6 @@
 // stored (read once per tenant and counter), so the writer runs no counter update per
 // write. A write rolled back leaves a gap.
 
-#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -90,11 +89,8 @@ class NumberBlocks {
     int size = 0;            // numbers in the last block reserved; 0 before the first
     absl::Time reserved;     // when it was reserved
   };
-  static NumberBlockOptions Sane(NumberBlockOptions options) {
-    options.min_block = std::max(options.min_block, 1);
-    options.max_block = std::max(options.max_block, options.min_block);
-    return options;
-  }
+  // `options` with sizes below one taken as one, and max_block at least min_block.
+  static NumberBlockOptions Sane(NumberBlockOptions options);
   // The size of the next block after one of `size` numbers reserved `age` ago.
   int NextSize(int size, absl::Duration age) const;
   // Reserves `size` numbers of `name` for `tenant` in a transaction of its own; returns

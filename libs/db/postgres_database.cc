@@ -461,7 +461,8 @@ class PgConnection {
   // reaches the server in chunks, which it works on while the caller prepares the next
   // (docs/decisions/storage-driver-details.md).
   absl::Status AfterSend(ErrorInfo* info, bool caller_syncs = false) {
-    if (!caller_syncs && pending_.size() >= kMaxPipelined) return Sync(info);
+    if (caller_syncs) return absl::OkStatus();  // its sync sends it
+    if (pending_.size() >= kMaxPipelined) return Sync(info);
     if (pending_.size() % kFlushEvery == 0 && PQflush(conn_) < 0) {
       return SendFailed("(pipeline flush)", info);
     }

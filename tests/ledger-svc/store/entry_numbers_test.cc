@@ -39,9 +39,12 @@ class EntryNumbersTest : public ::testing::Test {
     ASSERT_TRUE(db::ApplyMigrations(*db_, Migrations()).ok());
   }
 
-  // One number of `name` for `tenant`, as a write takes it.
-  int64_t Take(NumberBlocks& blocks, const std::string& tenant, const std::string& name) {
-    auto numbers = blocks.Reserve(tenant, {name});
+  // The number of `name` for `tenant` that a write reserving `reserve` (default: only
+  // `name`) takes.
+  int64_t Take(NumberBlocks& blocks, const std::string& tenant, const std::string& name,
+               std::vector<std::string> reserve = {}) {
+    if (reserve.empty()) reserve = {name};
+    auto numbers = blocks.Reserve(tenant, reserve);
     EXPECT_TRUE(numbers.ok()) << numbers.status();
     if (!numbers.ok()) return -1;
     int64_t value = -1;
@@ -129,16 +132,7 @@ TEST_F(EntryNumbersTest, ConcurrentWritersGetUniqueNumbersAcrossTwoProcesses) {
       NumberBlocks& blocks = w % 2 == 0 ? a : b;
       int64_t previous = 0;
       for (int i = 0; i < 200; ++i) {
-        auto numbers = blocks.Reserve("t", {"sale", "payment"});
-        ASSERT_TRUE(numbers.ok()) << numbers.status();
-        int64_t sale = 0;
-        ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
-                         auto taken = numbers->Take(tx, "t", "sale");
-                         if (!taken.ok()) return taken.status();
-                         sale = *taken;
-                         return absl::OkStatus();
-                       })
-                        .ok());
+        const int64_t sale = Take(blocks, "t", "sale", {"sale", "payment"});
         EXPECT_GT(sale, previous) << "numbers a writer takes increase";
         previous = sale;
         absl::MutexLock lock(&mu);

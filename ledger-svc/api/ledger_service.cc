@@ -275,8 +275,25 @@ grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
     return RefusedUnlessReplay(store_, *ctx, "RecordPayment", req->request_id(), *req, response,
                                checked);
   }
-  return Respond(app_.record_payment.Run(*ctx, api::ToCommand(*req), idempotency::Print(*req)),
-                 response);
+  // As in RecordSale, whether the customer may pay is decided inside the write from the
+  // ledger's projection; customer-svc is asked only about a customer it does not hold yet.
+  bool asked = false;
+  auto recorded = app_.record_payment.Run(
+      *ctx, api::ToCommand(*req), idempotency::Print(*req), [&]() -> absl::StatusOr<CustomerCheck> {
+        asked = true;
+        auto check = directory_.CheckForSale(ctx->tenant_id, req->customer_id(),
+                                             api::CallDeadline(*context));
+        // Archived customers may pay (what they owe, or credit); nothing to remember.
+        if (!check.ok() && errors::Reason(check.status()) == "CUSTOMER_ARCHIVED") {
+          return CustomerCheck{};
+        }
+        return check;
+      });
+  if (asked && !recorded.ok()) {
+    return RefusedUnlessReplay(store_, *ctx, "RecordPayment", req->request_id(), *req, response,
+                               recorded.status());
+  }
+  return Respond(std::move(recorded), response);
 }
 
 absl::Status LedgerServiceImpl::CheckPayment(const grpc::ServerContext& context, LedgerContext& ctx,
@@ -284,13 +301,7 @@ absl::Status LedgerServiceImpl::CheckPayment(const grpc::ServerContext& context,
   if (auto s = tenants_.ResolveForWrite(api::CallDeadline(context), ctx); !s.ok()) {
     return s;
   }
-  if (auto s = api::ValidatePayment(req, ctx, Times()); !s.ok()) return s;
-  auto check =
-      directory_.CheckForSale(ctx.tenant_id, req.customer_id(), api::CallDeadline(context));
-  if (!check.ok() && errors::Reason(check.status()) != "CUSTOMER_ARCHIVED") {
-    return check.status();  // archived customers may pay
-  }
-  return absl::OkStatus();
+  return api::ValidatePayment(req, ctx, Times());
 }
 
 grpc::Status LedgerServiceImpl::GetPayment(grpc::ServerContext* context,

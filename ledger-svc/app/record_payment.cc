@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger-svc/app/client_ids.h"
+#include "ledger-svc/domain/sale_eligibility.h"
 #include "libs/errors/errors.h"
 
 namespace kelola::ledger {
@@ -54,13 +55,21 @@ absl::Status CheckExcess(const RecordPaymentCommand& cmd, int64_t allocated, int
 // One run of the write: what it decided so far.
 struct RecordPayment::Write {
   Write(db::Transaction& tx, const LedgerContext& ctx, const RecordPaymentCommand& cmd,
-        const EntryNumbers& numbers, absl::CivilDay today, int64_t now_micros)
-      : tx(tx), ctx(ctx), cmd(cmd), numbers(numbers), today(today), now_micros(now_micros) {}
+        const EntryNumbers& numbers, const CustomerCheck* checked, absl::CivilDay today,
+        int64_t now_micros)
+      : tx(tx),
+        ctx(ctx),
+        cmd(cmd),
+        numbers(numbers),
+        checked(checked),
+        today(today),
+        now_micros(now_micros) {}
 
   db::Transaction& tx;
   const LedgerContext& ctx;
   const RecordPaymentCommand& cmd;
   const EntryNumbers& numbers;
+  const CustomerCheck* checked;
   absl::CivilDay today;
   int64_t now_micros = 0;
   std::string payment_id;
@@ -71,16 +80,26 @@ struct RecordPayment::Write {
   v1::Payment record;
 };
 
-absl::StatusOr<v1::RecordPaymentResponse> RecordPayment::Run(const LedgerContext& ctx,
-                                                             const RecordPaymentCommand& cmd,
-                                                             const idempotency::Print& print) {
+absl::StatusOr<v1::RecordPaymentResponse> RecordPayment::Run(
+    const LedgerContext& ctx, const RecordPaymentCommand& cmd, const idempotency::Print& print,
+    const DirectoryQuestion& ask_directory) {
+  // Reserved once: a write run again after asking customer-svc uses the same number.
+  LEDGER_ASSIGN_OR_RETURN(numbers, writer_.Reserve(ctx.tenant_id, {"payment"}));
+  auto written = WritePayment(ctx, cmd, print, numbers, nullptr);
+  if (written.ok() || !NotProjected(written.status())) return written;
+  LEDGER_ASSIGN_OR_RETURN(check, ask_directory());
+  return WritePayment(ctx, cmd, print, numbers, &check);
+}
+
+absl::StatusOr<v1::RecordPaymentResponse> RecordPayment::WritePayment(
+    const LedgerContext& ctx, const RecordPaymentCommand& cmd, const idempotency::Print& print,
+    const EntryNumbers& numbers, const CustomerCheck* checked) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), ctx.time_zone);
-  LEDGER_ASSIGN_OR_RETURN(numbers, writer_.Reserve(ctx.tenant_id, {"payment"}));
   auto result = writer_.Run<v1::RecordPaymentResponse>(
       ctx, "RecordPayment", cmd.request_id, print, now,
       [&](db::Transaction& tx, v1::RecordPaymentResponse& out) -> absl::Status {
-        Write w(tx, ctx, cmd, numbers, today, now);
+        Write w(tx, ctx, cmd, numbers, checked, today, now);
         LEDGER_RETURN_IF_ERROR(Decide(w));
         LEDGER_RETURN_IF_ERROR(Insert(w));
         return Respond(w, out);
@@ -98,9 +117,11 @@ absl::Status RecordPayment::Decide(Write& w) const {
   } else {
     w.payment_id = ids_.NewId();
   }
-  LEDGER_ASSIGN_OR_RETURN(before, entries::LockCustomer(w.tx, w.ctx, cmd.customer_id));
-  w.before = before;
-  int64_t owed = before.balance;
+  LEDGER_ASSIGN_OR_RETURN(locked, entries::LockCustomerWithDirectory(w.tx, w.ctx, cmd.customer_id));
+  LEDGER_RETURN_IF_ERROR(MayWrite(w.tx, w.ctx, cmd.customer_id, locked.row, locked.directory,
+                                  w.checked, PaymentEligibility));
+  w.before = locked.row;
+  int64_t owed = w.before.balance;
   if (!cmd.allocations.empty()) {
     LEDGER_ASSIGN_OR_RETURN(checked, CheckTargets(w.tx, w.ctx, cmd.customer_id, cmd.allocations,
                                                   ExceedDetail::kWithAmounts));

@@ -1,7 +1,9 @@
 #pragma once
 
 // RecordPayment: a customer pays, in one write. Inside the write's transaction: the
-// payment_id is checked, the customer's row locked, the payment allocated to the sales
+// payment_id is checked, the customer's row locked and whether the customer may pay
+// decided from the ledger's projection of customer-svc's directory (archived customers
+// may), the payment allocated to the sales
 // the client named or to the oldest open sales, more than owed refused unless kept as
 // credit; the payment and its allocations inserted; the customer's statistics moved by
 // the payment's delta (recomputed when a sale is named twice); the event appended.
@@ -13,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "kelola/ledger/v1/ledger_service.pb.h"
 #include "ledger-svc/app/allocation_targets.h"
+#include "ledger-svc/app/directory_check.h"
 #include "ledger-svc/store/ledger_writer.h"
 #include "libs/clock/clock.h"
 #include "libs/idempotency/idempotency.h"
@@ -51,12 +54,21 @@ class RecordPayment {
       : writer_(writer), clock_(clock), ids_(ids) {}
 
   // `print`: the fingerprint of the request the command came from (idempotency).
+  // `ask_directory` is called only for a customer the projection does not hold yet; an
+  // archived customer's refusal from customer-svc is the caller's to turn into an answer.
   absl::StatusOr<v1::RecordPaymentResponse> Run(const LedgerContext& ctx,
                                                 const RecordPaymentCommand& cmd,
-                                                const idempotency::Print& print);
+                                                const idempotency::Print& print,
+                                                const DirectoryQuestion& ask_directory);
 
  private:
   struct Write;
+  // The write, with `checked` customer-svc's answer when it was asked.
+  absl::StatusOr<v1::RecordPaymentResponse> WritePayment(const LedgerContext& ctx,
+                                                         const RecordPaymentCommand& cmd,
+                                                         const idempotency::Print& print,
+                                                         const EntryNumbers& numbers,
+                                                         const CustomerCheck* checked);
   absl::Status Decide(Write& w) const;
   absl::Status Insert(Write& w) const;
   absl::Status Respond(Write& w, v1::RecordPaymentResponse& out) const;

@@ -5,43 +5,15 @@
 #include <vector>
 
 #include "ledger-svc/app/client_ids.h"
+#include "ledger-svc/app/directory_check.h"
 #include "ledger-svc/domain/credit_rules.h"
 #include "ledger-svc/domain/sale_eligibility.h"
-#include "ledger-svc/store/directory_projection.h"
 #include "ledger-svc/store/entry_writes.h"
-#include "libs/errors/errors.h"
 
 namespace kelola::ledger {
 namespace {
 
 using entries::Err;
-
-constexpr char kNotProjected[] = "CUSTOMER_NOT_PROJECTED";
-
-// Whether the customer of a sale may buy: customer-svc's answer when it was asked (which
-// the projection then remembers), else the projection's row (NOT_PROJECTED without one);
-// then the ledger's own seal and merge marks.
-absl::Status MayBuy(db::Transaction& tx, const LedgerContext& ctx, const std::string& customer,
-                    const entries::SaleCustomer& locked, const CustomerCheck* checked) {
-  if (checked == nullptr) {
-    if (!locked.directory.has_value()) {
-      return Err(absl::StatusCode::kNotFound, kNotProjected,
-                 "the ledger's projection of the directory does not hold the customer");
-    }
-    LEDGER_RETURN_IF_ERROR(SaleEligibility(*locked.directory));
-  } else if (checked->version > 0) {
-    customer_stream::CustomerRow row;
-    row.customer_id = customer;
-    row.version = checked->version;
-    row.category_id = checked->category_id;
-    LEDGER_RETURN_IF_ERROR(RememberDirectoryRow(tx, ctx.tenant_id, row));
-  }
-  return entries::CheckOpen(locked.row, customer);
-}
-
-bool NotProjected(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kNotFound && errors::Reason(status) == kNotProjected;
-}
 
 absl::Status SaleIdExists(const std::string& sale_id) {
   return Err(absl::StatusCode::kAlreadyExists, "SALE_ID_EXISTS", "a sale with this sale_id exists",
@@ -124,7 +96,8 @@ absl::Status RecordSale::Decide(Write& w) const {
     LEDGER_ASSIGN_OR_RETURN(locked, entries::LockCustomerForSale(
                                         w.tx, w.ctx, cmd.customer_id,
                                         w.checked != nullptr ? &w.checked->category_id : nullptr));
-    LEDGER_RETURN_IF_ERROR(MayBuy(w.tx, w.ctx, cmd.customer_id, locked, w.checked));
+    LEDGER_RETURN_IF_ERROR(MayWrite(w.tx, w.ctx, cmd.customer_id, locked.row, locked.directory,
+                                    w.checked, SaleEligibility));
     w.before = locked.row;
     LEDGER_RETURN_IF_ERROR(
         CheckCreditLimit(locked.effective_limit(), w.before.balance, unpaid, w.ctx.currency));

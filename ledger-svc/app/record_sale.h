@@ -9,10 +9,9 @@
 // reserved once, before the write, so a write run again after asking customer-svc keeps
 // them.
 
-#include <functional>
-
 #include "absl/status/statusor.h"
 #include "kelola/ledger/v1/ledger_service.pb.h"
+#include "ledger-svc/app/directory_check.h"
 #include "ledger-svc/app/sale_records.h"
 #include "ledger-svc/domain/customer_directory.h"
 #include "ledger-svc/store/ledger_writer.h"
@@ -26,10 +25,6 @@ class RecordSale {
  public:
   RecordSale(LedgerWriter& writer, const Clock& clock, ids::IdGenerator& ids)
       : writer_(writer), clock_(clock), ids_(ids) {}
-
-  // customer-svc's answer about a customer the projection does not hold yet (called
-  // outside any transaction); the projection then remembers it.
-  using DirectoryQuestion = std::function<absl::StatusOr<CustomerCheck>()>;
 
   // `print`: the fingerprint of the request the command came from (idempotency).
   absl::StatusOr<v1::RecordSaleResponse> Run(const LedgerContext& ctx, const RecordSaleCommand& cmd,

@@ -26,4 +26,10 @@ absl::Status SaleEligibility(const customer_stream::CustomerRow& row) {
                        customer);
 }
 
+absl::Status PaymentEligibility(const customer_stream::CustomerRow& row) {
+  absl::Status sale = SaleEligibility(row);
+  if (errors::Reason(sale) == "CUSTOMER_ARCHIVED") return absl::OkStatus();
+  return sale;
+}
+
 }  // namespace kelola::ledger

@@ -364,16 +364,29 @@ CustomerRow CustomerRowOf(const Row& row) {
 // Locks the customer's ledger row (creating it), so that writes of one customer
 // serialize on both drivers. One statement: an upsert whose DO UPDATE takes the row lock
 // (PostgreSQL) like an UPDATE would.
+constexpr char kLockRowSql[] =
+    "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, balance, credit, "
+    "stats) VALUES (?, ?, 0, 0, 0, NULL) ON CONFLICT (tenant_id, customer_id) DO UPDATE SET "
+    "ledger_version = customer_ledgers.ledger_version RETURNING ledger_version, balance, "
+    "credit, stats, seal_id, merged_into";
+
 absl::StatusOr<CustomerRow> LockCustomerRow(Transaction& tx, const LedgerContext& ctx,
                                             const std::string& customer_id) {
-  LEDGER_ASSIGN_OR_RETURN(
-      row, tx.QueryOne("INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, "
-                       "balance, credit, stats) VALUES (?, ?, 0, 0, 0, NULL) ON CONFLICT "
-                       "(tenant_id, customer_id) DO UPDATE SET ledger_version = "
-                       "customer_ledgers.ledger_version RETURNING ledger_version, balance, "
-                       "credit, stats, seal_id, merged_into",
-                       {ctx.tenant_id, customer_id}));
+  LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne(kLockRowSql, {ctx.tenant_id, customer_id}));
   return CustomerRowOf(row);
+}
+
+absl::StatusOr<LockedCustomer> LockCustomerWithDirectory(Transaction& tx, const LedgerContext& ctx,
+                                                         const std::string& customer_id) {
+  // Built once per process; the projection's columns follow the row's six.
+  static const std::string kSql = absl::StrCat(
+      kLockRowSql, ", ",
+      DirectoryColumnsSql("customer_ledgers.tenant_id", "customer_ledgers.customer_id"));
+  LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne(kSql, {ctx.tenant_id, customer_id}));
+  LockedCustomer out;
+  out.row = CustomerRowOf(row);
+  out.directory = DirectoryRowOf(row, 6, customer_id);
+  return out;
 }
 
 namespace {

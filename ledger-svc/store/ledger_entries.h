@@ -249,6 +249,18 @@ absl::StatusOr<SaleCustomer> LockCustomerForSale(Transaction& tx, const LedgerCo
                                                  const std::string& customer_id,
                                                  const std::string* checked_category);
 
+// The customer's locked ledger row and the directory projection's row of it (nullopt when
+// the projection holds none).
+struct LockedCustomer {
+  CustomerRow row;
+  std::optional<customer_stream::CustomerRow> directory;
+};
+
+// LockCustomerRow (without the refusal) and the directory projection's row, in one
+// statement (RecordPayment).
+absl::StatusOr<LockedCustomer> LockCustomerWithDirectory(Transaction& tx, const LedgerContext& ctx,
+                                                         const std::string& customer_id);
+
 // OK when entries may be added for the customer, else CUSTOMER_SEALED / CUSTOMER_MERGED.
 absl::Status CheckOpen(const CustomerRow& row, const std::string& customer_id);
 

@@ -1,6 +1,7 @@
-// Whether a customer may buy, decided by the sale's own transaction from the ledger's
-// projection of customer-svc's directory (fed here with customer-svc's event payloads), with
-// customer-svc (FakeDirectory) asked only about customers the projection does not hold.
+// Whether a customer may buy or pay, decided by the sale's or payment's own transaction from
+// the ledger's projection of customer-svc's directory (fed here with customer-svc's event
+// payloads), with customer-svc (FakeDirectory) asked only about customers the projection
+// does not hold.
 
 #include "ledger-svc/store/directory_projection.h"
 
@@ -52,6 +53,21 @@ class DirectoryProjectionTest : public LedgerApiTest {
     directory_.SetUnavailable(true);
   }
 
+  // Version 2 of c1 archived, c2 merged into c3, c4 deleted and c5 erased.
+  static std::vector<type::v1::Event> ArchivedMergedDeletedErased() {
+    cv1::CustomerArchived archived;
+    archived.set_customer_id("c1");
+    cv1::CustomerMerged merged;
+    merged.set_source_customer_id("c2");
+    merged.set_target_customer_id("c3");
+    cv1::CustomerDeleted deleted;
+    deleted.set_customer_id("c4");
+    cv1::CustomerErased erased;
+    erased.set_customer_id("c5");
+    return {EventOf("c1", 2, archived), EventOf("c2", 2, merged), EventOf("c4", 2, deleted),
+            EventOf("c5", 2, erased)};
+  }
+
   Err SaleError(const std::string& request_id, const std::string& customer) {
     return Decode(TrySale(request_id, customer, 100, 0));
   }
@@ -91,18 +107,11 @@ TEST_P(DirectoryProjectionTest, AnUnseenCustomerIsAskedOnceAndRemembered) {
 }
 
 TEST_P(DirectoryProjectionTest, RefusalsFollowTheStream) {
-  cv1::CustomerArchived archived;
-  archived.set_customer_id("c1");
-  cv1::CustomerMerged merged;
-  merged.set_source_customer_id("c2");
-  merged.set_target_customer_id("c3");
-  cv1::CustomerDeleted deleted;
-  deleted.set_customer_id("c4");
-  cv1::CustomerErased erased;
-  erased.set_customer_id("c5");
   // One batch: each customer's events reduced in order and written once.
-  Apply({Created("c1", 1), EventOf("c1", 2, archived), Created("c2", 1), EventOf("c2", 2, merged),
-         Created("c4", 1), EventOf("c4", 2, deleted), Created("c5", 1), EventOf("c5", 2, erased)});
+  std::vector<type::v1::Event> events = {Created("c1", 1), Created("c2", 1), Created("c4", 1),
+                                         Created("c5", 1)};
+  for (type::v1::Event& e : ArchivedMergedDeletedErased()) events.push_back(std::move(e));
+  Apply(events);
   StopCustomerSvc();  // every answer below comes from the projection
   Err c1 = SaleError("s1", "c1");
   EXPECT_EQ(c1.code, grpc::StatusCode::FAILED_PRECONDITION);
@@ -157,6 +166,55 @@ TEST_P(DirectoryProjectionTest, ProjectionsOfOtherTenantsAndAggregatesAreKeptApa
   StopCustomerSvc();
   EXPECT_EQ(SaleError("s1", "c1").code, grpc::StatusCode::UNAVAILABLE);  // t1: not projected
   EXPECT_TRUE(TrySale("s2", "c1", 100, 0, nullptr, "t2").ok());
+}
+
+TEST_P(DirectoryProjectionTest, PaymentsFollowTheProjectionWhereArchivedCustomersMayPay) {
+  Apply({Created("c1", 1), Created("c2", 1), Created("c4", 1), Created("c5", 1)});
+  Sale("s1", "c1", 500, 0);
+  Sale("s5", "c5", 500, 0);
+  Apply(ArchivedMergedDeletedErased());
+  StopCustomerSvc();  // every answer below comes from the projection
+  v1::RecordPaymentResponse paid;
+  ASSERT_TRUE(Pay("p1", "c1", 200, &paid).ok());
+  EXPECT_EQ(paid.payment().allocations_size(), 1);
+  EXPECT_EQ(Balance("c1").balance().amount_minor(), 300);
+  ASSERT_TRUE(Pay("p5", "c5", 500).ok());
+  EXPECT_EQ(Balance("c5").balance().amount_minor(), 0);
+  Err c2 = Decode(Pay("p2", "c2", 100, nullptr, /*keep_excess=*/true));
+  EXPECT_EQ(c2.code, grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(c2.reason, "CUSTOMER_MERGED");
+  EXPECT_EQ(c2.metadata["merged_into_customer_id"], "c3");
+  Err c4 = Decode(Pay("p4", "c4", 100, nullptr, /*keep_excess=*/true));
+  EXPECT_EQ(c4.code, grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(c4.reason, "CUSTOMER_NOT_FOUND");
+  EXPECT_EQ(directory_.calls(), 0);
+  // A refused payment left nothing behind; a replay of a recorded one is answered as first.
+  EXPECT_EQ(Stats("c2").payment_count(), 0);
+  v1::RecordPaymentResponse again;
+  ASSERT_TRUE(Pay("p1", "c1", 200, &again).ok());
+  EXPECT_EQ(again.payment().payment_id(), paid.payment().payment_id());
+}
+
+TEST_P(DirectoryProjectionTest, AnUnseenCustomerPaysAfterOneQuestion) {
+  directory_.SetVersion("fresh", 3);
+  Sale("s1", "fresh", 300, 0);
+  ASSERT_TRUE(Pay("p1", "fresh", 100).ok());
+  ASSERT_TRUE(Pay("p2", "fresh", 100).ok());
+  EXPECT_EQ(directory_.calls(), 1);  // the sale's question; the payments use its answer
+  // customer-svc's refusal of an archived customer lets the payment through, remembering
+  // nothing; other refusals and silence stand, unless the request was recorded before.
+  directory_.Refuse(
+      "old", errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_ARCHIVED", "archived"));
+  ASSERT_TRUE(Pay("p3", "old", 100, nullptr, /*keep_excess=*/true).ok());
+  ASSERT_TRUE(Pay("p4", "old", 100, nullptr, /*keep_excess=*/true).ok());
+  EXPECT_EQ(directory_.calls(), 3);
+  EXPECT_EQ(Balance("old").credit().amount_minor(), 200);
+  directory_.Refuse("ghost",
+                    errors::Error(absl::StatusCode::kNotFound, "CUSTOMER_NOT_FOUND", "gone"));
+  EXPECT_EQ(Decode(Pay("p5", "ghost", 100, nullptr, true)).reason, "CUSTOMER_NOT_FOUND");
+  directory_.SetUnavailable(true);
+  EXPECT_EQ(Decode(Pay("p6", "unseen", 100, nullptr, true)).code, grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(Pay("p3", "old", 100, nullptr, true).ok());  // recorded: answered again
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, DirectoryProjectionTest,

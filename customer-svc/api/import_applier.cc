@@ -312,45 +312,57 @@ class RowApplier {
     return id;
   }
 
+  // Which stored customer a row is about, if any (step 3 of a row).
+  struct RowMatch {
+    std::optional<StoredCustomer> customer;
+    std::string id_for_create;       // the row's own customer id, when it names one
+    bool fingerprint_known = false;  // found through the row's recorded fingerprint
+  };
+
   // The row, checked and prepared, inside its savepoint; `normalized` is its customer.
   absl::Status ApplyRow(const PreparedRow& row, Customer normalized, Outcome& outcome,
                         std::string& existing_id) {
     outcome = Outcome::kFailed;
-    const std::string& given_id = row.given_id;
-    const std::string& fingerprint = row.fingerprint;
     if (row.sets_consent) {
       *normalized.mutable_marketing_consent()->mutable_consent_time() = ToProto(tx_.now());
     }
+    auto match = MatchRow(row, normalized);
+    if (!match.ok()) return match.status();
+    if (!match->customer.has_value()) {
+      return CreateFromRow(row, std::move(normalized), match->id_for_create, outcome);
+    }
+    return UpdateFromRow(row, normalized, *match, outcome, existing_id);
+  }
 
-    // 3. Which customer the row is about.
-    std::optional<StoredCustomer> match;
-    std::string id_for_create;
-    if (!given_id.empty()) {
-      auto id = domain::NormalizeCustomerId(given_id);
+  // 3. Which customer the row is about: the one it names by id, else the one its
+  // fingerprint was recorded for (a re-import), else the holder of one of its contacts.
+  absl::StatusOr<RowMatch> MatchRow(const PreparedRow& row, const Customer& normalized) {
+    RowMatch match;
+    if (!row.given_id.empty()) {
+      auto id = domain::NormalizeCustomerId(row.given_id);
       if (!id.ok()) {
         AddError(v1::CUSTOMER_COLUMN_CUSTOMER_ID, "INVALID_VALUE",
-                 absl::StrCat("customer id '", given_id, "' is not a UUID"));
+                 absl::StrCat("customer id '", row.given_id, "' is not a UUID"));
         return InvalidArgument("INVALID_ROW", "the row is invalid");
       }
       auto found = tx_.FindCustomer(*id);
       if (!found.ok()) return found.status();
-      if (found->has_value()) match = **found;
-      id_for_create = *id;
+      if (found->has_value()) match.customer = **found;
+      match.id_for_create = *id;
     }
-    bool fingerprint_known = false;
-    if (!match.has_value()) {
-      const std::optional<std::string> subject = RecordedSubject(fingerprint);
+    if (!match.customer.has_value()) {
+      const std::optional<std::string> subject = RecordedSubject(row.fingerprint);
       if (subject.has_value() && !subject->empty()) {
         auto found = tx_.FindCustomer(*subject);
         if (!found.ok()) return found.status();
         if (found->has_value() && (*found)->customer.state() != v1::CUSTOMER_STATE_MERGED &&
             (*found)->customer.state() != v1::CUSTOMER_STATE_ERASED) {
-          match = **found;
-          fingerprint_known = true;
+          match.customer = **found;
+          match.fingerprint_known = true;
         }
       }
     }
-    if (!match.has_value() && id_for_create.empty() && MayBeHeld(normalized)) {
+    if (!match.customer.has_value() && match.id_for_create.empty() && MayBeHeld(normalized)) {
       absl::Status dup = tx_.CheckDuplicates(normalized);
       if (!dup.ok()) {
         if (errors::Reason(dup) != "CUSTOMER_DUPLICATE") return dup;
@@ -360,50 +372,39 @@ class RowApplier {
         auto found = tx_.FindCustomer(it->second);
         if (!found.ok()) return found.status();
         if (!found->has_value()) return dup;
-        match = **found;
+        match.customer = **found;
       }
     }
+    return match;
+  }
 
-    // 4a. A new customer.
-    if (!match.has_value()) {
-      DefaultCategory(normalized);
-      const std::string id = id_for_create.empty() ? ids_.NewId() : id_for_create;
-      AppendContacts(normalized, &row_contacts_, &row_contacts_);
-      KnownAboutNewCustomer known;
-      known.id_is_new = id_for_create.empty();
-      known.duplicates_checked = id_for_create.empty();  // checked above, in this transaction
-      auto created = InsertNewCustomer(
-          tx_, settings_, std::move(normalized), id,
-          /*allow_duplicate=*/false,
-          settings_.customer_limit() > 0 ? std::optional<int64_t>(limited_count_) : std::nullopt,
-          known);
-      if (!created.ok()) return created.status();
-      if (auto s = tx_.PutKeySubject(kRowScope, fingerprint, id); !s.ok()) return s;
-      row_subject_ = id;
-      outcome = Outcome::kCreated;
-      return absl::OkStatus();
-    }
+  // 4a. A new customer, with the row's id when it names one.
+  absl::Status CreateFromRow(const PreparedRow& row, Customer normalized,
+                             const std::string& id_for_create, Outcome& outcome) {
+    DefaultCategory(normalized);
+    const std::string id = id_for_create.empty() ? ids_.NewId() : id_for_create;
+    AppendContacts(normalized, &row_contacts_, &row_contacts_);
+    KnownAboutNewCustomer known;
+    known.id_is_new = id_for_create.empty();
+    known.duplicates_checked = id_for_create.empty();  // checked by MatchRow, in this transaction
+    auto created = InsertNewCustomer(
+        tx_, settings_, std::move(normalized), id,
+        /*allow_duplicate=*/false,
+        settings_.customer_limit() > 0 ? std::optional<int64_t>(limited_count_) : std::nullopt,
+        known);
+    if (!created.ok()) return created.status();
+    if (auto s = tx_.PutKeySubject(kRowScope, row.fingerprint, id); !s.ok()) return s;
+    row_subject_ = id;
+    outcome = Outcome::kCreated;
+    return absl::OkStatus();
+  }
 
-    // 4b. An existing customer: merge the row's non-empty cells into it.
-    const Customer& before = match->customer;
+  // 4b. An existing customer: the row's non-empty cells merged into it.
+  absl::Status UpdateFromRow(const PreparedRow& row, const Customer& normalized,
+                             const RowMatch& match, Outcome& outcome, std::string& existing_id) {
+    const Customer& before = match.customer->customer;
     existing_id = before.customer_id();
-    if (before.state() == v1::CUSTOMER_STATE_MERGED) {
-      AddError(v1::CUSTOMER_COLUMN_UNSPECIFIED, "CUSTOMER_MERGED",
-               absl::StrCat("the customer was merged into ", before.merged_into_customer_id()));
-      row_errors_.back().set_existing_customer_id(existing_id);
-      return InvalidArgument("INVALID_ROW", "merged");
-    }
-    if (before.state() == v1::CUSTOMER_STATE_ERASED) {
-      AddError(v1::CUSTOMER_COLUMN_UNSPECIFIED, "CUSTOMER_ERASED",
-               "the customer's personal data was erased");
-      row_errors_.back().set_existing_customer_id(existing_id);
-      return InvalidArgument("INVALID_ROW", "erased");
-    }
-    if (before.state() == v1::CUSTOMER_STATE_MERGING) {
-      AddError(v1::CUSTOMER_COLUMN_UNSPECIFIED, "CUSTOMER_MERGED", "the customer is being merged");
-      row_errors_.back().set_existing_customer_id(existing_id);
-      return InvalidArgument("INVALID_ROW", "merging");
-    }
+    if (absl::Status refused = RefuseUnchangeable(before); !refused.ok()) return refused;
     Customer next = Merge(before, normalized);
     if (next.additional_phones_size() > domain::kMaxAdditionalPhones) {
       AddError(v1::CUSTOMER_COLUMN_ADDITIONAL_PHONES, "TOO_MANY_PHONES",
@@ -414,18 +415,44 @@ class RowApplier {
     const bool changed = !domain::ChangedPaths(before, next).empty();
     if (changed && options_.on_duplicate() == v1::IMPORT_DUPLICATE_POLICY_UPDATE) {
       AppendContacts(next, &row_contacts_, &row_contacts_);
-      auto saved = SaveCustomerChanges(tx_, settings_, *match, std::move(next),
+      auto saved = SaveCustomerChanges(tx_, settings_, *match.customer, std::move(next),
                                        /*allow_duplicate=*/false);
       if (!saved.ok()) return saved.status();
       outcome = Outcome::kUpdated;
     } else {
       outcome = changed ? Outcome::kSkipped : Outcome::kUnchanged;
     }
-    if (!fingerprint_known && outcome != Outcome::kSkipped) {
-      if (auto s = tx_.PutKeySubject(kRowScope, fingerprint, existing_id); !s.ok()) return s;
+    if (!match.fingerprint_known && outcome != Outcome::kSkipped) {
+      if (auto s = tx_.PutKeySubject(kRowScope, row.fingerprint, existing_id); !s.ok()) return s;
       row_subject_ = existing_id;
     }
     return absl::OkStatus();
+  }
+
+  // A row error (and INVALID_ROW) when the matched customer was merged, erased or is being
+  // merged: its data no longer takes changes.
+  absl::Status RefuseUnchangeable(const Customer& before) {
+    const char* reason = nullptr;
+    std::string message;
+    switch (before.state()) {
+      case v1::CUSTOMER_STATE_MERGED:
+        reason = "CUSTOMER_MERGED";
+        message = absl::StrCat("the customer was merged into ", before.merged_into_customer_id());
+        break;
+      case v1::CUSTOMER_STATE_ERASED:
+        reason = "CUSTOMER_ERASED";
+        message = "the customer's personal data was erased";
+        break;
+      case v1::CUSTOMER_STATE_MERGING:
+        reason = "CUSTOMER_MERGED";
+        message = "the customer is being merged";
+        break;
+      default:
+        return absl::OkStatus();
+    }
+    AddError(v1::CUSTOMER_COLUMN_UNSPECIFIED, reason, message);
+    row_errors_.back().set_existing_customer_id(before.customer_id());
+    return InvalidArgument("INVALID_ROW", message);
   }
 
   // The customer a row fingerprint was recorded for: by an earlier row of this batch, else

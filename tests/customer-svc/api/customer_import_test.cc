@@ -153,6 +153,25 @@ TEST_P(CustomerImportTest, DryRunReportsButWritesNothing) {
             0);
 }
 
+TEST_P(CustomerImportTest, ARowNamingAnErasedCustomerFailsAndChangesNothing) {
+  const v1::Customer erased = MustCreate("Dewi", "081322223333");
+  v1::EraseCustomerRequest erase;
+  erase.set_customer_id(erased.customer_id());
+  erase.set_reason("customer request");
+  v1::EraseCustomerResponse erase_response;
+  ASSERT_TRUE(customers_->EraseCustomer(Ctx().get(), erase, &erase_response).ok());
+  const int64_t events_before = AllEvents();
+  ImportResult r = Import(absl::StrCat("ID Pelanggan,Nama,Perusahaan\n", erased.customer_id(),
+                                       ",Dewi Lestari,Toko Dewi\n"));
+  ASSERT_TRUE(r.status.ok()) << Decode(r.status);
+  EXPECT_EQ(r.response.failed_count(), 1);
+  ASSERT_EQ(r.response.row_errors_size(), 1);
+  EXPECT_EQ(r.response.row_errors(0).reason(), "CUSTOMER_ERASED");
+  EXPECT_EQ(r.response.row_errors(0).existing_customer_id(), erased.customer_id());
+  EXPECT_EQ(AllEvents(), events_before);
+  EXPECT_EQ(Customers(), 1);
+}
+
 TEST_P(CustomerImportTest, DuplicatesAreSkippedOrUpdatedByChoice) {
   v1::Customer existing = MustCreate("Wayan", "081311112222", "wayan@example.com");
   const std::string csv =

@@ -154,17 +154,32 @@ grpc::Status LedgerServiceImpl::RecordSale(grpc::ServerContext* context,
   // asked (and its answer remembered by the write).
   bool asked = false;
   auto recorded = app_.record_sale.Run(
-      *ctx, api::ToCommand(*req), idempotency::Print(*req), [&]() -> absl::StatusOr<CustomerCheck> {
-        asked = true;
-        return directory_.CheckForSale(ctx->tenant_id, req->customer_id(),
-                                       api::CallDeadline(*context));
-      });
+      *ctx, api::ToCommand(*req), idempotency::Print(*req),
+      AskDirectory(*context, *ctx, req->customer_id(), /*archived_may_write=*/false, asked));
   if (asked && !recorded.ok()) {
     // customer-svc's refusal (or silence) does not stand against a recorded request.
     return RefusedUnlessReplay(store_, *ctx, "RecordSale", req->request_id(), *req, response,
                                recorded.status());
   }
   return Respond(std::move(recorded), response);
+}
+
+DirectoryQuestion LedgerServiceImpl::AskDirectory(const grpc::ServerContext& context,
+                                                  const LedgerContext& ctx,
+                                                  const std::string& customer_id,
+                                                  bool archived_may_write, bool& asked) {
+  return [this, &context, &ctx, &customer_id, archived_may_write,
+          &asked]() -> absl::StatusOr<CustomerCheck> {
+    asked = true;
+    auto check = directory_.CheckForSale(ctx.tenant_id, customer_id, api::CallDeadline(context));
+    // Archived customers may pay (what they owe, or credit): an answer, with nothing to
+    // remember.
+    if (archived_may_write && !check.ok() &&
+        errors::Reason(check.status()) == "CUSTOMER_ARCHIVED") {
+      return CustomerCheck{};
+    }
+    return check;
+  };
 }
 
 absl::Status LedgerServiceImpl::CheckSale(const grpc::ServerContext& context, LedgerContext& ctx,
@@ -279,16 +294,8 @@ grpc::Status LedgerServiceImpl::RecordPayment(grpc::ServerContext* context,
   // ledger's projection; customer-svc is asked only about a customer it does not hold yet.
   bool asked = false;
   auto recorded = app_.record_payment.Run(
-      *ctx, api::ToCommand(*req), idempotency::Print(*req), [&]() -> absl::StatusOr<CustomerCheck> {
-        asked = true;
-        auto check = directory_.CheckForSale(ctx->tenant_id, req->customer_id(),
-                                             api::CallDeadline(*context));
-        // Archived customers may pay (what they owe, or credit); nothing to remember.
-        if (!check.ok() && errors::Reason(check.status()) == "CUSTOMER_ARCHIVED") {
-          return CustomerCheck{};
-        }
-        return check;
-      });
+      *ctx, api::ToCommand(*req), idempotency::Print(*req),
+      AskDirectory(*context, *ctx, req->customer_id(), /*archived_may_write=*/true, asked));
   if (asked && !recorded.ok()) {
     return RefusedUnlessReplay(store_, *ctx, "RecordPayment", req->request_id(), *req, response,
                                recorded.status());

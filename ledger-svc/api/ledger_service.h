@@ -89,6 +89,12 @@ class LedgerServiceImpl final : public v1::LedgerService::Service {
   absl::StatusOr<LedgerContext> Context(const grpc::ServerContext& context);
   // When client times may be, by the server clock.
   api::TimeRules Times() const { return {clock_.Now(), options_.future_tolerance}; }
+  // The question RecordSale and RecordPayment ask customer-svc about a customer the
+  // projection does not hold yet (CheckForSale); sets `asked` when asked. With
+  // `archived_may_write`, customer-svc's CUSTOMER_ARCHIVED refusal is an answer.
+  DirectoryQuestion AskDirectory(const grpc::ServerContext& context, const LedgerContext& ctx,
+                                 const std::string& customer_id, bool archived_may_write,
+                                 bool& asked);
   // The checks of a write before it runs (tenant settings into `ctx`, fields).
   absl::Status CheckSale(const grpc::ServerContext& context, LedgerContext& ctx,
                          const v1::RecordSaleRequest& req);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ledger-svc/domain/customer_directory.h"
@@ -36,5 +37,19 @@ absl::Status MayWrite(db::Transaction& tx, const LedgerContext& ctx, const std::
 
 // Whether MayWrite failed for want of the projection's row: the caller asks customer-svc.
 bool NotProjected(const absl::Status& status);
+
+// Runs `write` deciding from the projection (no answer); when the projection does not hold
+// the customer, asks customer-svc once (outside any transaction) and runs `write` again
+// with the answer. `write` must keep what it reserved (numbers) across both runs.
+template <typename Response>
+absl::StatusOr<Response> WriteAskingOnce(
+    const DirectoryQuestion& ask_directory,
+    absl::FunctionRef<absl::StatusOr<Response>(const CustomerCheck*)> write) {
+  absl::StatusOr<Response> written = write(nullptr);
+  if (written.ok() || !NotProjected(written.status())) return written;
+  absl::StatusOr<CustomerCheck> check = ask_directory();
+  if (!check.ok()) return check.status();
+  return write(&*check);
+}
 
 }  // namespace kelola::ledger

@@ -85,10 +85,10 @@ absl::StatusOr<v1::RecordPaymentResponse> RecordPayment::Run(
     const DirectoryQuestion& ask_directory) {
   // Reserved once: a write run again after asking customer-svc uses the same number.
   LEDGER_ASSIGN_OR_RETURN(numbers, writer_.Reserve(ctx.tenant_id, {"payment"}));
-  auto written = WritePayment(ctx, cmd, print, numbers, nullptr);
-  if (written.ok() || !NotProjected(written.status())) return written;
-  LEDGER_ASSIGN_OR_RETURN(check, ask_directory());
-  return WritePayment(ctx, cmd, print, numbers, &check);
+  return WriteAskingOnce<v1::RecordPaymentResponse>(
+      ask_directory, [&](const CustomerCheck* checked) {
+        return WritePayment(ctx, cmd, print, numbers, checked);
+      });
 }
 
 absl::StatusOr<v1::RecordPaymentResponse> RecordPayment::WritePayment(

@@ -54,10 +54,9 @@ absl::StatusOr<v1::RecordSaleResponse> RecordSale::Run(const LedgerContext& ctx,
   if (cmd.paid_now > 0) counters.push_back("payment");
   // Reserved once: a write run again after asking customer-svc uses the same numbers.
   LEDGER_ASSIGN_OR_RETURN(numbers, writer_.Reserve(ctx.tenant_id, counters));
-  auto written = WriteSale(ctx, cmd, print, numbers, nullptr);
-  if (written.ok() || !NotProjected(written.status())) return written;
-  LEDGER_ASSIGN_OR_RETURN(check, ask_directory());
-  return WriteSale(ctx, cmd, print, numbers, &check);
+  return WriteAskingOnce<v1::RecordSaleResponse>(ask_directory, [&](const CustomerCheck* checked) {
+    return WriteSale(ctx, cmd, print, numbers, checked);
+  });
 }
 
 absl::StatusOr<v1::RecordSaleResponse> RecordSale::WriteSale(const LedgerContext& ctx,

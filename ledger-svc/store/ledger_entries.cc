@@ -363,7 +363,7 @@ CustomerRow CustomerRowOf(const Row& row) {
 
 // Locks the customer's ledger row (creating it), so that writes of one customer
 // serialize on both drivers. One statement: an upsert whose DO UPDATE takes the row lock
-// (PostgreSQL) like an UPDATE would.
+// (PostgreSQL) like an UPDATE would. Its six columns are read by CustomerRowOf.
 constexpr char kLockRowSql[] =
     "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, balance, credit, "
     "stats) VALUES (?, ?, 0, 0, 0, NULL) ON CONFLICT (tenant_id, customer_id) DO UPDATE SET "

@@ -6,8 +6,8 @@
 #include "customer-svc/api/customer_query_handlers.h"
 #include "customer-svc/api/customer_service.h"
 #include "customer-svc/api/grpc_ledger_protocol.h"
-#include "customer-svc/api/operations_resumer.h"
 #include "customer-svc/api/tenant_service_impl.h"
+#include "customer-svc/app/operations_resumer.h"
 #include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/directory_store.h"
 #include "customer-svc/store/ledger_stats_feed.h"
@@ -144,12 +144,12 @@ int main(int argc, char** argv) {
   // Delete (C4) and merge (C7) run their protocols with ledger-svc; what a crash or an
   // unreachable ledger leaves unfinished is resumed in the background.
   kelola::customer::api::GrpcLedgerProtocol ledger_protocol(ledger);
-  kelola::customer::api::CustomerDeletionOptions deletion_options;
+  kelola::customer::app::CustomerDeletionOptions deletion_options;
   deletion_options.stale_after = absl::GetFlag(FLAGS_abandoned_delete_after);
-  kelola::customer::api::CustomerDeletion deletion(*directory, ledger_protocol, ids, clock,
+  kelola::customer::app::CustomerDeletion deletion(*directory, ledger_protocol, ids, clock,
                                                    deletion_options);
-  kelola::customer::api::CustomerMergeSaga merges(*directory, ledger_protocol, ids, clock);
-  kelola::customer::api::OperationsResumer operations(merges, deletion, *directory, registry,
+  kelola::customer::app::CustomerMergeSaga merges(*directory, ledger_protocol, ids, clock);
+  kelola::customer::app::OperationsResumer operations(merges, deletion, *directory, registry,
                                                       clock);
   kelola::server::PeriodicTask resumer(absl::GetFlag(FLAGS_resume_interval),
                                        [&] { operations.RunOnce(); });

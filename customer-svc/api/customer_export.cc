@@ -11,9 +11,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "customer-svc/api/customer_columns.h"
-#include "customer-svc/api/customer_writes.h"
 #include "customer-svc/api/handler_support.h"
+#include "customer-svc/app/customer_columns.h"
+#include "customer-svc/app/customer_writes.h"
 #include "customer-svc/domain/list_filter.h"
 #include "libs/csv/writer.h"
 #include "libs/errors/errors.h"
@@ -123,9 +123,9 @@ std::string Cell(CustomerColumn column, const v1::Customer& c,
     case v1::CUSTOMER_COLUMN_MARKETING_CONSENT:
       switch (c.marketing_consent().state()) {
         case v1::MARKETING_CONSENT_STATE_GRANTED:
-          return YesNo(true, ctx.language);
+          return app::YesNo(true, ctx.language);
         case v1::MARKETING_CONSENT_STATE_WITHDRAWN:
-          return YesNo(false, ctx.language);
+          return app::YesNo(false, ctx.language);
         default:
           return "";
       }
@@ -250,7 +250,7 @@ grpc::Status CustomerExporter::Export(grpc::ServerContext* context,
   if (columns.empty()) columns = DefaultColumns();
   absl::flat_hash_set<int> seen;
   for (size_t i = 0; i < columns.size(); ++i) {
-    if (FindColumn(columns[i]) == nullptr) {
+    if (app::FindColumn(columns[i]) == nullptr) {
       bad.Add(absl::StrCat("columns[", i, "]"), "not an exportable column");
     } else if (!seen.insert(columns[i]).second) {
       bad.Add(absl::StrCat("columns[", i, "]"), "repeats an earlier column");
@@ -291,7 +291,7 @@ grpc::Status CustomerExporter::Export(grpc::ServerContext* context,
     auto settings = tx.Settings();
     if (!settings.ok()) return settings.status();
     ctx.language = lang.empty() ? settings->settings.language_code() : lang;
-    auto tz = TenantZone(settings->settings);
+    auto tz = app::TenantZone(settings->settings);
     if (!tz.ok()) return tz.status();
     ctx.tz = *tz;
     ctx.currency = settings->settings.currency_code();
@@ -318,7 +318,7 @@ grpc::Status CustomerExporter::Export(grpc::ServerContext* context,
   std::unique_ptr<csv::Writer> csv_writer;
   std::unique_ptr<pdf::TableWriter> pdf_writer;
   std::vector<std::string> headers;
-  for (CustomerColumn c : columns) headers.push_back(ColumnHeader(c, ctx.language));
+  for (CustomerColumn c : columns) headers.push_back(app::ColumnHeader(c, ctx.language));
   if (csv_format) {
     csv::WriterOptions options;
     options.chunk_bytes = limits_.chunk_bytes;

@@ -10,10 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "customer-svc/api/customer_writes.h"
 #include "customer-svc/api/handler_support.h"
-#include "customer-svc/api/import_applier.h"
-#include "customer-svc/api/import_rows.h"
+#include "customer-svc/app/customer_writes.h"
+#include "customer-svc/app/import_applier.h"
+#include "customer-svc/app/import_rows.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "libs/csv/reader.h"
 #include "libs/errors/errors.h"
@@ -69,7 +69,8 @@ bool StreamWasCut(const grpc::ServerContext& context, const csv::Reader& csv) {
 // handing over the next; the destructor waits for a batch still being written.
 class BatchWriter {
  public:
-  using WriteFn = std::function<absl::Status(const std::vector<PreparedRow>&, BatchResult&)>;
+  using WriteFn =
+      std::function<absl::Status(const std::vector<app::PreparedRow>&, app::BatchResult&)>;
 
   explicit BatchWriter(WriteFn write) : write_(std::move(write)) {}
   ~BatchWriter() {
@@ -79,7 +80,7 @@ class BatchWriter {
   BatchWriter& operator=(const BatchWriter&) = delete;
 
   // Waits for the batch being written; its status, and its result in `out`.
-  absl::Status Collect(BatchResult& out) {
+  absl::Status Collect(app::BatchResult& out) {
     if (!thread_.joinable()) return absl::OkStatus();
     thread_.join();
     out = std::move(result_);
@@ -87,21 +88,22 @@ class BatchWriter {
   }
 
   // Starts writing `rows` (after Collect).
-  void Start(std::vector<PreparedRow> rows) {
+  void Start(std::vector<app::PreparedRow> rows) {
     rows_ = std::move(rows);
     thread_ = std::thread([this] { status_ = write_(rows_, result_); });
   }
 
  private:
   WriteFn write_;
-  std::vector<PreparedRow> rows_;
-  BatchResult result_;
+  std::vector<app::PreparedRow> rows_;
+  app::BatchResult result_;
   absl::Status status_;
   std::thread thread_;
 };
 
 // Adds a batch's counts and row errors to the response (row errors up to `max_row_errors`).
-void AddToResponse(BatchResult& result, int max_row_errors, v1::ImportCustomersResponse* response) {
+void AddToResponse(app::BatchResult& result, int max_row_errors,
+                   v1::ImportCustomersResponse* response) {
   response->set_created_count(response->created_count() + result.created);
   response->set_updated_count(response->updated_count() + result.updated);
   response->set_skipped_count(response->skipped_count() + result.skipped);
@@ -185,7 +187,7 @@ class ImportCall {
         tz_(tz),
         csv_(std::move(csv)),
         response_(response),
-        writer_([this](const std::vector<PreparedRow>& rows, BatchResult& result) {
+        writer_([this](const std::vector<app::PreparedRow>& rows, app::BatchResult& result) {
           return WriteBatch(rows, result);
         }) {
     write_options_.principal = rc.principal;
@@ -256,7 +258,7 @@ class ImportCall {
       if (!next.ok()) return ReaderError(next.status(), deps_.limits);
       if (!*next) return absl::OkStatus();
       if (!mapping_.has_value()) {
-        auto mapped = MapColumns(record_.fields, options_);
+        auto mapped = app::MapColumns(record_.fields, options_);
         if (!mapped.ok()) return mapped.status();
         mapping_ = *std::move(mapped);
         preparer_.emplace(*mapping_, settings_, tz_, deps_.phones);
@@ -282,7 +284,7 @@ class ImportCall {
   // Prepares the batch read so far and hands it to the writer once the previous one is done.
   absl::Status Flush() {
     if (batch_size_ == 0) return Collect();
-    std::vector<PreparedRow> prepared;
+    std::vector<app::PreparedRow> prepared;
     prepared.reserve(batch_size_);
     const absl::Time now = deps_.clock.Now();
     for (size_t i = 0; i < batch_size_; ++i) {
@@ -296,7 +298,7 @@ class ImportCall {
 
   // Waits for the batch being written and adds what it did to the response.
   absl::Status Collect() {
-    BatchResult result;
+    app::BatchResult result;
     if (absl::Status s = writer_.Collect(result); !s.ok()) return s;
     AddToResponse(result, deps_.limits.max_row_errors, response_);
     return absl::OkStatus();
@@ -304,12 +306,13 @@ class ImportCall {
 
   // One batch: its own transaction (rolled back for a dry run), then, when it wrote rows,
   // fresh planner statistics. Runs on the writer's thread.
-  absl::Status WriteBatch(const std::vector<PreparedRow>& rows, BatchResult& result) {
-    auto attempt = [&](RowSavepoints savepoints) {
+  absl::Status WriteBatch(const std::vector<app::PreparedRow>& rows, app::BatchResult& result) {
+    auto attempt = [&](app::RowSavepoints savepoints) {
       return deps_.store.Write(
           tenant_, write_options_,
           [&](DirectoryTx& tx) -> absl::Status {
-            if (auto s = ApplyBatch(tx, *mapping_, options_, deps_.ids, savepoints, rows, result);
+            if (auto s =
+                    app::ApplyBatch(tx, *mapping_, options_, deps_.ids, savepoints, rows, result);
                 !s.ok()) {
               return s;
             }
@@ -318,8 +321,8 @@ class ImportCall {
           },
           nullptr);
     };
-    absl::Status status = attempt(RowSavepoints::kAllButPlainNewRows);
-    if (NeedsRowByRow(status)) status = attempt(RowSavepoints::kEveryRow);
+    absl::Status status = attempt(app::RowSavepoints::kAllButPlainNewRows);
+    if (app::NeedsRowByRow(status)) status = attempt(app::RowSavepoints::kEveryRow);
     if (options_.dry_run() && absl::IsCancelled(status)) status = absl::OkStatus();
     if (!status.ok() || options_.dry_run()) return status;
     written_since_refresh_ += result.created + result.updated;
@@ -342,9 +345,9 @@ class ImportCall {
   std::unique_ptr<csv::Reader> csv_;
   v1::ImportCustomersResponse* response_;
   csv::Record record_;
-  std::optional<Mapping> mapping_;       // once the header row is read
-  std::optional<RowPreparer> preparer_;  // once the header row is mapped
-  std::vector<Row> batch_;
+  std::optional<app::Mapping> mapping_;       // once the header row is read
+  std::optional<app::RowPreparer> preparer_;  // once the header row is mapped
+  std::vector<app::Row> batch_;
   size_t batch_size_ = 0;              // rows in `batch_` in use (their vectors are reused)
   int64_t written_since_refresh_ = 0;  // rows written since the import last analyzed
   // Last: destroyed first, so that a batch still being written finishes while the state it
@@ -368,7 +371,7 @@ grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
   if (!options.ok()) return ToGrpc(options.status());
   auto settings = SettingsForImport(store_, rc->tenant_id, *options);
   if (!settings.ok()) return ToGrpc(settings.status());
-  auto tz = TenantZone(*settings);
+  auto tz = app::TenantZone(*settings);
   if (!tz.ok()) return ToGrpc(tz.status());
   csv::ReaderOptions reader_options;
   reader_options.detect_delimiter = true;

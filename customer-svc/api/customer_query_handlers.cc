@@ -1,7 +1,7 @@
 #include "customer-svc/api/customer_query_handlers.h"
 
-#include "customer-svc/api/customer_stats.h"
 #include "customer-svc/api/handler_support.h"
+#include "customer-svc/app/customer_stats.h"
 #include "libs/server/request_context.h"
 #include "libs/time/time.h"
 
@@ -13,7 +13,7 @@ absl::Status ToCustomer(const std::string& data, const store::CustomerStatsRecor
                         const std::string& currency, v1::Customer* out) {
   if (!out->ParseFromString(data)) return absl::InternalError("unreadable stored customer");
   time::ClampStoredTimestamps(out);
-  SetStats(stats, currency, out);
+  app::SetStats(stats, currency, out);
   return absl::OkStatus();
 }
 

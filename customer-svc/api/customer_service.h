@@ -4,13 +4,13 @@
 // CustomerServiceImpl plus the query side (lists, search, duplicates), CSV import,
 // CSV/PDF export, delete (C4) and merge (C7), each delegated to its own class.
 
-#include "customer-svc/api/customer_deletion.h"
 #include "customer-svc/api/customer_export.h"
 #include "customer-svc/api/customer_import.h"
-#include "customer-svc/api/customer_merge_saga.h"
 #include "customer-svc/api/customer_query_handlers.h"
 #include "customer-svc/api/customer_service_impl.h"
 #include "customer-svc/api/handler_support.h"
+#include "customer-svc/app/customer_deletion.h"
+#include "customer-svc/app/customer_merge_saga.h"
 #include "libs/server/request_context.h"
 
 namespace kelola::customer::api {
@@ -20,7 +20,7 @@ class CustomerService final : public CustomerServiceImpl {
   CustomerService(store::DirectoryStore& store, const Clock& clock, ids::IdGenerator& ids,
                   const phone::PhoneNormalizer& phones, const CustomerQueryHandlers& queries,
                   CustomerImporter& importer, CustomerExporter& exporter,
-                  CustomerDeletion& deletion, CustomerMergeSaga& merges)
+                  app::CustomerDeletion& deletion, app::CustomerMergeSaga& merges)
       : CustomerServiceImpl(store, clock, ids, phones),
         queries_(queries),
         importer_(importer),
@@ -94,8 +94,8 @@ class CustomerService final : public CustomerServiceImpl {
   const CustomerQueryHandlers& queries_;
   CustomerImporter& importer_;
   CustomerExporter& exporter_;
-  CustomerDeletion& deletion_;
-  CustomerMergeSaga& merges_;
+  app::CustomerDeletion& deletion_;
+  app::CustomerMergeSaga& merges_;
 };
 
 }  // namespace kelola::customer::api

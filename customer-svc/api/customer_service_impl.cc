@@ -10,9 +10,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
-#include "customer-svc/api/customer_stats.h"
-#include "customer-svc/api/customer_writes.h"
 #include "customer-svc/api/handler_support.h"
+#include "customer-svc/app/customer_stats.h"
+#include "customer-svc/app/customer_writes.h"
 #include "customer-svc/domain/birthdays.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/domain/paging.h"
@@ -34,6 +34,15 @@ using store::CustomerRecord;
 using store::DirectoryTx;
 using store::StoredCustomer;
 using v1::Customer;
+
+// Who writes, and the request's idempotency key: its request_id with the fingerprint of
+// its content.
+template <typename Request>
+store::WriteOptions WriteKey(const server::RequestContext& rc, absl::string_view scope,
+                             const Request& request) {
+  Request copy = request;
+  return app::Options(rc, scope, request.request_id(), app::Fingerprint(copy));
+}
 
 // A JSON string literal (UTF-8 passes through; quotes, backslashes, controls escaped).
 std::string JsonString(absl::string_view text) {
@@ -131,17 +140,17 @@ grpc::Status CustomerServiceImpl::CreateCustomer(grpc::ServerContext* context,
   if (!rc.ok()) return ToGrpc(rc.status());
 
   errors::FieldErrors errors;
-  std::string given_id;
+  app::NewCustomerCommand cmd;
   if (!request->customer_id().empty()) {
     auto id = domain::NormalizeCustomerId(request->customer_id());
     if (!id.ok()) {
       errors.Add("customer_id", "must be a UUID such as 0190a3b2-7c4e-7d21-8f3a-1b2c3d4e5f60");
     } else {
-      given_id = *id;
+      cmd.customer_id = *id;
     }
   }
   if (!request->customer().customer_id().empty() &&
-      CanonicalId(request->customer().customer_id()) != given_id) {
+      app::CanonicalId(request->customer().customer_id()) != cmd.customer_id) {
     errors.Add("customer.customer_id", "must be empty or equal to customer_id");
   }
   if (auto s = domain::ValidateRequestId(request->request_id()); !s.ok()) {
@@ -150,66 +159,10 @@ grpc::Status CustomerServiceImpl::CreateCustomer(grpc::ServerContext* context,
   if (!request->has_customer()) errors.Add("customer", "required");
   if (!errors.empty()) return ToGrpc(errors.ToStatus());
 
-  v1::CreateCustomerRequest copy = *request;
-  store::WriteOptions options =
-      Options(*rc, "CreateCustomer", request->request_id(), Fingerprint(copy));
-  if (!given_id.empty()) options.extra_keys.emplace_back("CreateCustomer.customer_id", given_id);
-
-  // Validated here when the tenant's settings are known (TenantSettingsMemo); again in the
-  // transaction only if they changed meanwhile.
-  struct Validated {
-    int64_t settings_version = 0;
-    Customer customer;
-    errors::FieldErrors errors;
-  };
-  auto validate = [&](const store::StoredSettings& settings,
-                      absl::Time now) -> absl::StatusOr<Validated> {
-    auto tz = TenantZone(settings.settings);
-    if (!tz.ok()) return tz.status();
-    const domain::ValidationContext vc{settings.settings.default_phone_region(), now, *tz};
-    Validated v;
-    v.settings_version = settings.version;
-    v.customer = domain::NormalizeCustomer(request->customer(), vc, phones_, {true, true},
-                                           "customer", v.errors);
-    return v;
-  };
-  std::optional<Validated> early;
-  if (auto known = settings_memo_.Get(rc->tenant_id); known.has_value()) {
-    auto v = validate(*known, clock_.Now());
-    if (v.ok()) early = *std::move(v);
-  }
-
-  absl::Status status = store_.Write(
-      rc->tenant_id, options,
-      [&](DirectoryTx& tx) -> absl::Status {
-        auto settings = tx.Settings();
-        if (!settings.ok()) return settings.status();
-        settings_memo_.Put(rc->tenant_id, *settings);
-        Validated v;
-        if (early.has_value() && early->settings_version == settings->version) {
-          v = *early;  // a copy: the transaction may run again
-        } else {
-          auto fresh = validate(*settings, tx.now());
-          if (!fresh.ok()) return fresh.status();
-          v = *std::move(fresh);
-        }
-        Customer& customer = v.customer;
-        errors::FieldErrors& errors = v.errors;
-        if (auto s = CheckCategory(tx, customer.category_id(), errors); !s.ok()) return s;
-        if (!errors.empty()) return domain::ToValidationStatus(errors);
-
-        const std::string id = given_id.empty() ? ids_.NewId() : given_id;
-        KnownAboutNewCustomer known;
-        known.id_is_new = given_id.empty();
-        auto created = InsertNewCustomer(tx, settings->settings, std::move(customer), id,
-                                         request->allow_duplicate(), std::nullopt, known);
-        if (!created.ok()) return created.status();
-        tx.SetIdempotencySubject(id);
-        *response->mutable_customer() = *std::move(created);
-        return absl::OkStatus();
-      },
-      response);
-  return ToGrpc(status);
+  cmd.customer = request->customer();
+  cmd.allow_duplicate = request->allow_duplicate();
+  return ToGrpc(
+      create_.Run(rc->tenant_id, WriteKey(*rc, "CreateCustomer", *request), cmd, *response));
 }
 
 grpc::Status CustomerServiceImpl::GetCustomer(grpc::ServerContext* context,
@@ -219,12 +172,12 @@ grpc::Status CustomerServiceImpl::GetCustomer(grpc::ServerContext* context,
   if (!rc.ok()) return ToGrpc(rc.status());
   if (request->customer_id().empty()) return ToGrpc(InvalidField("customer_id", "required"));
   absl::Status status = store_.Read(rc->tenant_id, [&](DirectoryTx& tx) -> absl::Status {
-    auto found = MustFind(tx, CanonicalId(request->customer_id()));
+    auto found = app::MustFind(tx, app::CanonicalId(request->customer_id()));
     if (!found.ok()) return found.status();
     auto settings = tx.Settings();
     if (!settings.ok()) return settings.status();
     *response->mutable_customer() = found->customer;
-    return AttachStats(tx, settings->settings.currency_code(), {response->mutable_customer()});
+    return app::AttachStats(tx, settings->settings.currency_code(), {response->mutable_customer()});
   });
   return ToGrpc(status);
 }
@@ -249,7 +202,7 @@ grpc::Status CustomerServiceImpl::BatchGetCustomers(grpc::ServerContext* context
   absl::Status status = store_.Read(rc->tenant_id, [&](DirectoryTx& tx) -> absl::Status {
     response->Clear();
     for (const auto& raw : request->customer_ids()) {
-      auto found = tx.FindCustomer(CanonicalId(raw));
+      auto found = tx.FindCustomer(app::CanonicalId(raw));
       if (!found.ok()) return found.status();
       if (!found->has_value()) {
         if (!request->allow_missing()) {
@@ -264,7 +217,8 @@ grpc::Status CustomerServiceImpl::BatchGetCustomers(grpc::ServerContext* context
     if (!settings.ok()) return settings.status();
     std::vector<Customer*> customers;
     for (Customer& c : *response->mutable_customers()) customers.push_back(&c);
-    if (auto s = AttachStats(tx, settings->settings.currency_code(), customers); !s.ok()) return s;
+    if (auto s = app::AttachStats(tx, settings->settings.currency_code(), customers); !s.ok())
+      return s;
     return CheckResponseSize(*response);
   });
   if (!status.ok()) response->Clear();
@@ -282,108 +236,27 @@ grpc::Status CustomerServiceImpl::UpdateCustomer(grpc::ServerContext* context,
     errors.Add("request_id", std::string(s.message()));
   }
   if (!errors.empty()) return ToGrpc(errors.ToStatus());
-  const std::string id = CanonicalId(request->customer().customer_id());
-  v1::UpdateCustomerRequest copy = *request;
-
-  absl::Status status = store_.Write(
-      rc->tenant_id, Options(*rc, "UpdateCustomer", request->request_id(), Fingerprint(copy)),
-      [&](DirectoryTx& tx) -> absl::Status {
-        tx.SetIdempotencySubject(id);
-        auto current = MustFind(tx, id);
-        if (!current.ok()) return current.status();
-        if (auto s = CheckChangeable(current->customer); !s.ok()) return s;
-        if (auto s = domain::CheckEtag(request->customer().etag(), current->version); !s.ok()) {
-          return s;
-        }
-        auto candidate =
-            domain::ApplyUpdateMask(current->customer, request->customer(), request->update_mask());
-        if (!candidate.ok()) return candidate.status();
-        auto settings = tx.Settings();
-        if (!settings.ok()) return settings.status();
-        auto tz = TenantZone(settings->settings);
-        if (!tz.ok()) return tz.status();
-        const domain::ValidationContext vc{settings->settings.default_phone_region(), tx.now(),
-                                           *tz};
-        errors::FieldErrors errors = {};
-        domain::ValidationScope scope;
-        scope.phones = domain::MaskTouchesPhones(request->update_mask());
-        Customer next =
-            domain::NormalizeCustomer(*candidate, vc, phones_, scope, "customer", errors);
-        if (next.category_id() != current->customer.category_id()) {
-          if (auto s = CheckCategory(tx, next.category_id(), errors); !s.ok()) return s;
-        }
-        if (!errors.empty()) return domain::ToValidationStatus(errors);
-
-        auto saved = SaveCustomerChanges(tx, settings->settings, *current, std::move(next),
-                                         request->allow_duplicate());
-        if (!saved.ok()) return saved.status();
-        *response->mutable_customer() = *std::move(saved);
-        return absl::OkStatus();
-      },
-      response);
-  return ToGrpc(status);
+  app::CustomerUpdate cmd;
+  cmd.customer_id = app::CanonicalId(request->customer().customer_id());
+  cmd.patch = request->customer();
+  cmd.update_mask = request->update_mask();
+  cmd.allow_duplicate = request->allow_duplicate();
+  return ToGrpc(
+      change_.Update(rc->tenant_id, WriteKey(*rc, "UpdateCustomer", *request), cmd, *response));
 }
 
 namespace {
 
-// Archive and restore share everything but the direction.
-template <typename Request, typename Response>
-absl::Status ChangeState(store::DirectoryStore& store, const server::RequestContext& rc,
-                         const Request& request, Response* response, bool archive) {
-  if (request.customer_id().empty()) return InvalidField("customer_id", "required");
+// Archive and restore read the same request fields.
+template <typename Request>
+absl::StatusOr<app::StateChange> StateChangeOf(const Request& request) {
+  errors::FieldErrors errors;
+  if (request.customer_id().empty()) errors.Add("customer_id", "required");
   if (auto s = domain::ValidateRequestId(request.request_id()); !s.ok()) {
-    return InvalidField("request_id", s.message());
+    errors.Add("request_id", std::string(s.message()));
   }
-  const std::string id = CanonicalId(request.customer_id());
-  Request copy = request;
-  return store.Write(
-      rc.tenant_id,
-      Options(rc, archive ? "ArchiveCustomer" : "RestoreCustomer", request.request_id(),
-              Fingerprint(copy)),
-      [&](DirectoryTx& tx) -> absl::Status {
-        tx.SetIdempotencySubject(id);
-        auto current = MustFind(tx, id);
-        if (!current.ok()) return current.status();
-        if (auto s = CheckChangeable(current->customer); !s.ok()) return s;
-        if (auto s = domain::CheckEtag(request.etag(), current->version); !s.ok()) return s;
-        Customer c = current->customer;
-        const auto target = archive ? v1::CUSTOMER_STATE_ARCHIVED : v1::CUSTOMER_STATE_ACTIVE;
-        if (c.state() == target) {
-          *response->mutable_customer() = c;  // already there: no change, no event
-          return absl::OkStatus();
-        }
-        auto settings = tx.Settings();
-        if (!settings.ok()) return settings.status();
-        c.set_state(target);
-        if (archive) {
-          *c.mutable_archive_time() = ToProto(tx.now());
-        } else {
-          c.clear_archive_time();
-          // Restoring puts the phones and e-mail back into the duplicate indexes.
-          if (!current->duplicate_allowed) {
-            if (auto s = tx.CheckDuplicates(c); !s.ok()) return s;
-          }
-        }
-        const int64_t version = current->version + 1;
-        if (auto s = StoreVersion(tx, settings->settings, c, version, current->duplicate_allowed);
-            !s.ok()) {
-          return s;
-        }
-        absl::Status emitted;
-        if (archive) {
-          v1::CustomerArchived e;
-          e.set_customer_id(id);
-          emitted = tx.Emit("customer", id, version, e);
-        } else {
-          v1::CustomerRestored e;
-          e.set_customer_id(id);
-          emitted = tx.Emit("customer", id, version, e);
-        }
-        if (!emitted.ok()) return emitted;
-        *response->mutable_customer() = c;
-        return absl::OkStatus();
-      },
-      response);
+  if (!errors.empty()) return errors.ToStatus();
+  return app::StateChange{app::CanonicalId(request.customer_id()), request.etag()};
 }
 
 }  // namespace
@@ -398,7 +271,10 @@ grpc::Status CustomerServiceImpl::ArchiveCustomer(grpc::ServerContext* context,
   }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
-  return ToGrpc(ChangeState(store_, *rc, *request, response, /*archive=*/true));
+  auto cmd = StateChangeOf(*request);
+  if (!cmd.ok()) return ToGrpc(cmd.status());
+  return ToGrpc(
+      change_.Archive(rc->tenant_id, WriteKey(*rc, "ArchiveCustomer", *request), *cmd, *response));
 }
 
 grpc::Status CustomerServiceImpl::RestoreCustomer(grpc::ServerContext* context,
@@ -411,7 +287,10 @@ grpc::Status CustomerServiceImpl::RestoreCustomer(grpc::ServerContext* context,
   }
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
-  return ToGrpc(ChangeState(store_, *rc, *request, response, /*archive=*/false));
+  auto cmd = StateChangeOf(*request);
+  if (!cmd.ok()) return ToGrpc(cmd.status());
+  return ToGrpc(
+      change_.Restore(rc->tenant_id, WriteKey(*rc, "RestoreCustomer", *request), *cmd, *response));
 }
 
 grpc::Status CustomerServiceImpl::SetMarketingConsent(grpc::ServerContext* context,
@@ -443,42 +322,10 @@ grpc::Status CustomerServiceImpl::SetMarketingConsent(grpc::ServerContext* conte
     errors.Add("request_id", std::string(s.message()));
   }
   if (!errors.empty()) return ToGrpc(errors.ToStatus());
-  const std::string id = CanonicalId(request->customer_id());
-  v1::SetMarketingConsentRequest copy = *request;
-  absl::Status status = store_.Write(
-      rc->tenant_id, Options(*rc, "SetMarketingConsent", request->request_id(), Fingerprint(copy)),
-      [&](DirectoryTx& tx) -> absl::Status {
-        tx.SetIdempotencySubject(id);
-        auto current = MustFind(tx, id);
-        if (!current.ok()) return current.status();
-        if (auto s = CheckChangeable(current->customer); !s.ok()) return s;
-        v1::MarketingConsent decision;
-        decision.set_state(request->state());
-        decision.set_source(*source);
-        *decision.mutable_consent_time() = ToProto(when);
-        if (auto s = tx.AddConsent(id, decision); !s.ok()) return s;
-        Customer c = current->customer;
-        // The current consent is the decision with the latest consent_time.
-        if (!c.has_marketing_consent() || !c.marketing_consent().has_consent_time() ||
-            FromProto(c.marketing_consent().consent_time()) <= when) {
-          *c.mutable_marketing_consent() = decision;
-        }
-        auto settings = tx.Settings();
-        if (!settings.ok()) return settings.status();
-        const int64_t version = current->version + 1;
-        if (auto s = StoreVersion(tx, settings->settings, c, version, current->duplicate_allowed);
-            !s.ok()) {
-          return s;
-        }
-        v1::CustomerMarketingConsentChanged e;
-        e.set_customer_id(id);
-        *e.mutable_marketing_consent() = c.marketing_consent();
-        if (auto s = tx.Emit("customer", id, version, e); !s.ok()) return s;
-        *response->mutable_customer() = c;
-        return absl::OkStatus();
-      },
-      response);
-  return ToGrpc(status);
+  const app::ConsentDecision cmd{app::CanonicalId(request->customer_id()), request->state(),
+                                 *source, when};
+  return ToGrpc(change_.SetConsent(rc->tenant_id, WriteKey(*rc, "SetMarketingConsent", *request),
+                                   cmd, *response));
 }
 
 grpc::Status CustomerServiceImpl::EraseCustomer(grpc::ServerContext* context,
@@ -499,53 +346,9 @@ grpc::Status CustomerServiceImpl::EraseCustomer(grpc::ServerContext* context,
     errors.Add("request_id", std::string(s.message()));
   }
   if (!errors.empty()) return ToGrpc(errors.ToStatus());
-  const std::string id = CanonicalId(request->customer_id());
-  v1::EraseCustomerRequest copy = *request;
-  absl::Status status = store_.Write(
-      rc->tenant_id, Options(*rc, "EraseCustomer", request->request_id(), Fingerprint(copy)),
-      [&](DirectoryTx& tx) -> absl::Status {
-        auto current = MustFind(tx, id);
-        if (!current.ok()) return current.status();
-        const Customer& before = current->customer;
-        if (before.state() == v1::CUSTOMER_STATE_ERASED) {
-          *response->mutable_customer() = before;
-          return absl::OkStatus();
-        }
-        if (before.state() == v1::CUSTOMER_STATE_MERGING) return CheckChangeable(before);
-        if (auto s = domain::CheckEtag(request->etag(), current->version); !s.ok()) return s;
-        auto settings = tx.Settings();
-        if (!settings.ok()) return settings.status();
-        auto erase = [&](const StoredCustomer& stored) -> absl::StatusOr<Customer> {
-          Customer c = domain::Anonymized(stored.customer);
-          c.set_state(v1::CUSTOMER_STATE_ERASED);
-          c.set_merged_into_customer_id(stored.customer.merged_into_customer_id());
-          *c.mutable_erase_time() = ToProto(tx.now());
-          const int64_t version = stored.version + 1;
-          if (auto s = StoreVersion(tx, settings->settings, c, version, false); !s.ok()) {
-            return s;
-          }
-          if (auto s = tx.EraseTraces(c, *reason); !s.ok()) return s;
-          v1::CustomerErased e;
-          e.set_customer_id(c.customer_id());
-          if (auto s = tx.Emit("customer", c.customer_id(), version, e); !s.ok()) return s;
-          return c;
-        };
-        auto erased = erase(*current);
-        if (!erased.ok()) return erased.status();
-        // Customers merged into this one are the same person: their pointers keep no
-        // personal data either.
-        auto pointers = store::CustomersMergedInto(tx.transaction(), tx.tenant_id(), id);
-        if (!pointers.ok()) return pointers.status();
-        for (const std::string& pointer_id : *pointers) {
-          auto pointer = MustFind(tx, pointer_id);
-          if (!pointer.ok()) return pointer.status();
-          if (auto done = erase(*pointer); !done.ok()) return done.status();
-        }
-        *response->mutable_customer() = *std::move(erased);
-        return absl::OkStatus();
-      },
-      response);
-  return ToGrpc(status);
+  const app::Erasure cmd{app::CanonicalId(request->customer_id()), request->etag(), *reason};
+  return ToGrpc(
+      change_.Erase(rc->tenant_id, WriteKey(*rc, "EraseCustomer", *request), cmd, *response));
 }
 
 grpc::Status CustomerServiceImpl::ExportCustomerData(grpc::ServerContext* context,
@@ -559,11 +362,11 @@ grpc::Status CustomerServiceImpl::ExportCustomerData(grpc::ServerContext* contex
   auto rc = server::ReadRequestContext(*context);
   if (!rc.ok()) return ToGrpc(rc.status());
   if (request->customer_id().empty()) return ToGrpc(InvalidField("customer_id", "required"));
-  const std::string id = CanonicalId(request->customer_id());
+  const std::string id = app::CanonicalId(request->customer_id());
   google::protobuf::util::JsonPrintOptions json;
   json.preserve_proto_field_names = true;
   absl::Status status = store_.Read(rc->tenant_id, [&](DirectoryTx& tx) -> absl::Status {
-    auto current = MustFind(tx, id);
+    auto current = app::MustFind(tx, id);
     if (!current.ok()) return current.status();
     std::string customer_json;
     if (auto s =
@@ -585,11 +388,11 @@ grpc::Status CustomerServiceImpl::ExportCustomerData(grpc::ServerContext* contex
           "}"));
     }
     // Customers merged into this one (their pointers) and the merges it took part in.
-    auto merged = store::CustomersMergedInto(tx.transaction(), tx.tenant_id(), id);
+    auto merged = store::OperationRecords(tx).CustomersMergedInto(id);
     if (!merged.ok()) return merged.status();
     std::vector<std::string> merged_json;
     for (const std::string& m : *merged) merged_json.push_back(JsonString(m));
-    auto operations = store::MergeOperationsOf(tx.transaction(), tx.tenant_id(), id);
+    auto operations = store::OperationRecords(tx).MergesOf(id);
     if (!operations.ok()) return operations.status();
     std::vector<std::string> operation_json;
     for (const auto& op : *operations) {
@@ -645,7 +448,7 @@ grpc::Status CustomerServiceImpl::ListUpcomingBirthdays(
     response->Clear();
     auto settings = tx.Settings();
     if (!settings.ok()) return settings.status();
-    auto tz = TenantZone(settings->settings);
+    auto tz = app::TenantZone(settings->settings);
     if (!tz.ok()) return tz.status();
     const absl::CivilDay today = absl::ToCivilDay(tx.now(), *tz);
     auto candidates = tx.BirthdayCandidates(domain::WindowMonthDays(today, days));
@@ -714,11 +517,11 @@ grpc::Status CustomerServiceImpl::QuotePrice(grpc::ServerContext* context,
     const money::Money base{request->base_price().amount_minor(), currency};
     std::string category_id;
     if (!request->customer_id().empty()) {
-      auto customer = MustFind(tx, CanonicalId(request->customer_id()));
+      auto customer = app::MustFind(tx, app::CanonicalId(request->customer_id()));
       if (!customer.ok()) return customer.status();
       if (customer->customer.state() == v1::CUSTOMER_STATE_MERGED &&
           !customer->customer.merged_into_customer_id().empty()) {
-        auto survivor = MustFind(tx, customer->customer.merged_into_customer_id());
+        auto survivor = app::MustFind(tx, customer->customer.merged_into_customer_id());
         if (!survivor.ok()) return survivor.status();
         customer = std::move(survivor);
       }

@@ -2,10 +2,12 @@
 
 // gRPC handlers of kelola.customer.v1.CustomerService for the directory: create, read,
 // update, archive/restore, consent, erasure, data export, upcoming birthdays and price
-// quotes. Lists, search, duplicates, import/export, delete and merge are other classes'
-// (served together by CustomerService, customer_service.h).
+// quotes. The writes check the request's shape and hand a command to their use case
+// (app/create_customer.h, app/change_customer.h). Lists, search, duplicates, import/export, delete
+// and merge are other classes' (served together by CustomerService, customer_service.h).
 
-#include "customer-svc/api/customer_writes.h"
+#include "customer-svc/app/change_customer.h"
+#include "customer-svc/app/create_customer.h"
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/customer_service.grpc.pb.h"
 #include "libs/clock/clock.h"
@@ -18,7 +20,7 @@ class CustomerServiceImpl : public v1::CustomerService::Service {
  public:
   CustomerServiceImpl(store::DirectoryStore& store, const Clock& clock, ids::IdGenerator& ids,
                       const phone::PhoneNormalizer& phones)
-      : store_(store), clock_(clock), ids_(ids), phones_(phones) {}
+      : store_(store), clock_(clock), create_(store, clock, ids, phones), change_(store, phones) {}
 
   grpc::Status CreateCustomer(grpc::ServerContext* context,
                               const v1::CreateCustomerRequest* request,
@@ -52,11 +54,10 @@ class CustomerServiceImpl : public v1::CustomerService::Service {
                           v1::QuotePriceResponse* response) override;
 
  private:
-  store::DirectoryStore& store_;
+  store::DirectoryStore& store_;  // reads
   const Clock& clock_;
-  ids::IdGenerator& ids_;
-  const phone::PhoneNormalizer& phones_;
-  TenantSettingsMemo settings_memo_;
+  app::CreateCustomer create_;
+  app::ChangeCustomer change_;
 };
 
 }  // namespace kelola::customer::api

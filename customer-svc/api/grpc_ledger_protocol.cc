@@ -11,7 +11,8 @@ GrpcLedgerProtocol::GrpcLedgerProtocol(std::shared_ptr<grpc::Channel> channel,
                                        absl::Duration timeout)
     : stub_(ledger::v1::LedgerInternalService::NewStub(channel)), timeout_(timeout) {}
 
-std::unique_ptr<grpc::ClientContext> GrpcLedgerProtocol::Context(const LedgerTenant& tenant) const {
+std::unique_ptr<grpc::ClientContext> GrpcLedgerProtocol::Context(
+    const app::LedgerTenant& tenant) const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
   server::AttachServiceCredential(*context, tenant.tenant_id);
@@ -22,7 +23,7 @@ std::unique_ptr<grpc::ClientContext> GrpcLedgerProtocol::Context(const LedgerTen
   return context;
 }
 
-absl::Status GrpcLedgerProtocol::Seal(const LedgerTenant& tenant, const std::string& seal_id,
+absl::Status GrpcLedgerProtocol::Seal(const app::LedgerTenant& tenant, const std::string& seal_id,
                                       const std::string& customer_id) {
   ledger::v1::SealCustomerRequest request;
   request.set_seal_id(seal_id);
@@ -31,7 +32,7 @@ absl::Status GrpcLedgerProtocol::Seal(const LedgerTenant& tenant, const std::str
   return errors::FromGrpcStatus(stub_->SealCustomer(Context(tenant).get(), request, &response));
 }
 
-absl::StatusOr<bool> GrpcLedgerProtocol::Unseal(const LedgerTenant& tenant,
+absl::StatusOr<bool> GrpcLedgerProtocol::Unseal(const app::LedgerTenant& tenant,
                                                 const std::string& seal_id,
                                                 const std::string& customer_id) {
   ledger::v1::UnsealCustomerRequest request;
@@ -44,7 +45,7 @@ absl::StatusOr<bool> GrpcLedgerProtocol::Unseal(const LedgerTenant& tenant,
   return response.was_sealed();
 }
 
-absl::Status GrpcLedgerProtocol::Reassign(const LedgerTenant& tenant,
+absl::Status GrpcLedgerProtocol::Reassign(const app::LedgerTenant& tenant,
                                           const std::string& operation_id,
                                           const std::string& source_customer_id,
                                           const std::string& target_customer_id) {

@@ -20,28 +20,29 @@ absl::StatusOr<MergeOperationRecord> RecordFromRow(const db::Row& row) {
 
 }  // namespace
 
-absl::Status InsertMergeOperation(db::Transaction& tx, const std::string& tenant,
-                                  const MergeOperationRecord& r) {
+OperationRecords::OperationRecords(DirectoryTx& tx)
+    : tx_(tx.transaction()), tenant_(tx.tenant_id()) {}
+
+absl::Status OperationRecords::InsertMerge(const MergeOperationRecord& r) {
   const v1::MergeOperation& op = r.operation;
-  return tx
+  return tx_
       .Execute(
           "INSERT INTO merge_operations (tenant_id, merge_operation_id, source_customer_id, "
           "target_customer_id, state, previous_source_state, create_time_micros, "
           "update_time_micros, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          {tenant, op.merge_operation_id(), op.source_customer_id(), op.target_customer_id(),
+          {tenant_, op.merge_operation_id(), op.source_customer_id(), op.target_customer_id(),
            static_cast<int64_t>(op.state()), static_cast<int64_t>(r.previous_source_state),
            time::ToUnixMicros(op.create_time()), time::ToUnixMicros(op.update_time()),
            db::Bytes{op.SerializeAsString()}})
       .status();
 }
 
-absl::StatusOr<std::optional<MergeOperationRecord>> FindMergeOperation(db::Transaction& tx,
-                                                                       const std::string& tenant,
-                                                                       const std::string& id) {
-  auto rows = tx.Query(
+absl::StatusOr<std::optional<MergeOperationRecord>> OperationRecords::FindMerge(
+    const std::string& id) {
+  auto rows = tx_.Query(
       "SELECT record, previous_source_state FROM merge_operations WHERE tenant_id = ? AND "
       "merge_operation_id = ?",
-      {tenant, id});
+      {tenant_, id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::optional<MergeOperationRecord>();
   auto r = RecordFromRow((*rows)[0]);
@@ -49,37 +50,34 @@ absl::StatusOr<std::optional<MergeOperationRecord>> FindMergeOperation(db::Trans
   return std::optional<MergeOperationRecord>(*std::move(r));
 }
 
-absl::StatusOr<bool> AdvanceMergeOperation(db::Transaction& tx, const std::string& tenant,
-                                           v1::MergeOperationState from,
-                                           const v1::MergeOperation& op) {
-  auto n = tx.Execute(
+absl::StatusOr<bool> OperationRecords::AdvanceMerge(v1::MergeOperationState from,
+                                                    const v1::MergeOperation& op) {
+  auto n = tx_.Execute(
       "UPDATE merge_operations SET state = ?, update_time_micros = ?, record = ? WHERE "
       "tenant_id = ? AND merge_operation_id = ? AND state = ?",
       {static_cast<int64_t>(op.state()), time::ToUnixMicros(op.update_time()),
-       db::Bytes{op.SerializeAsString()}, tenant, op.merge_operation_id(),
+       db::Bytes{op.SerializeAsString()}, tenant_, op.merge_operation_id(),
        static_cast<int64_t>(from)});
   if (!n.ok()) return n.status();
   return *n == 1;
 }
 
-absl::StatusOr<bool> HasOpenMergeInto(db::Transaction& tx, const std::string& tenant,
-                                      const std::string& customer_id) {
-  auto rows = tx.Query(
+absl::StatusOr<bool> OperationRecords::HasOpenMergeInto(const std::string& customer_id) {
+  auto rows = tx_.Query(
       "SELECT 1 FROM merge_operations WHERE tenant_id = ? AND target_customer_id = ? AND state "
       "IN (?, ?) LIMIT 1",
-      {tenant, customer_id, kPending, kLedgerMoved});
+      {tenant_, customer_id, kPending, kLedgerMoved});
   if (!rows.ok()) return rows.status();
   return !rows->empty();
 }
 
-absl::StatusOr<std::vector<v1::MergeOperation>> MergeOperationsOf(db::Transaction& tx,
-                                                                  const std::string& tenant,
-                                                                  const std::string& customer_id) {
-  auto rows = tx.Query(
+absl::StatusOr<std::vector<v1::MergeOperation>> OperationRecords::MergesOf(
+    const std::string& customer_id) {
+  auto rows = tx_.Query(
       "SELECT record, previous_source_state FROM merge_operations WHERE tenant_id = ? AND "
       "(source_customer_id = ? OR target_customer_id = ?) ORDER BY create_time_micros, "
       "merge_operation_id",
-      {tenant, customer_id, customer_id});
+      {tenant_, customer_id, customer_id});
   if (!rows.ok()) return rows.status();
   std::vector<v1::MergeOperation> out;
   for (const auto& row : *rows) {
@@ -90,53 +88,49 @@ absl::StatusOr<std::vector<v1::MergeOperation>> MergeOperationsOf(db::Transactio
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> CustomersMergedInto(db::Transaction& tx,
-                                                             const std::string& tenant,
-                                                             const std::string& customer_id) {
-  auto rows = tx.Query(
+absl::StatusOr<std::vector<std::string>> OperationRecords::CustomersMergedInto(
+    const std::string& customer_id) {
+  auto rows = tx_.Query(
       "SELECT customer_id FROM customers WHERE tenant_id = ? AND merged_into = ? AND state = ? "
       "ORDER BY customer_id",
-      {tenant, customer_id, static_cast<int64_t>(v1::CUSTOMER_STATE_MERGED)});
+      {tenant_, customer_id, static_cast<int64_t>(v1::CUSTOMER_STATE_MERGED)});
   if (!rows.ok()) return rows.status();
   std::vector<std::string> out;
   for (const auto& row : *rows) out.push_back(row.GetText(0));
   return out;
 }
 
-absl::StatusOr<std::optional<std::string>> PendingDeleteSeal(db::Transaction& tx,
-                                                             const std::string& tenant,
-                                                             const std::string& customer_id) {
+absl::StatusOr<std::optional<std::string>> OperationRecords::PendingDeleteSeal(
+    const std::string& customer_id) {
   auto rows =
-      tx.Query("SELECT seal_id FROM pending_deletes WHERE tenant_id = ? AND customer_id = ?",
-               {tenant, customer_id});
+      tx_.Query("SELECT seal_id FROM pending_deletes WHERE tenant_id = ? AND customer_id = ?",
+                {tenant_, customer_id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::optional<std::string>();
   return std::optional<std::string>((*rows)[0].GetText(0));
 }
 
-absl::Status PutPendingDelete(db::Transaction& tx, const std::string& tenant,
-                              const std::string& customer_id, const std::string& seal_id,
-                              absl::Time now) {
-  return tx
+absl::Status OperationRecords::PutPendingDelete(const std::string& customer_id,
+                                                const std::string& seal_id, absl::Time now) {
+  return tx_
       .Execute(
           "INSERT INTO pending_deletes (tenant_id, customer_id, seal_id, create_time_micros) "
           "VALUES (?, ?, ?, ?)",
-          {tenant, customer_id, seal_id, absl::ToUnixMicros(now)})
+          {tenant_, customer_id, seal_id, absl::ToUnixMicros(now)})
       .status();
 }
 
-absl::StatusOr<bool> RemovePendingDelete(db::Transaction& tx, const std::string& tenant,
-                                         const std::string& customer_id,
-                                         const std::string& seal_id) {
-  auto n = tx.Execute(
+absl::StatusOr<bool> OperationRecords::RemovePendingDelete(const std::string& customer_id,
+                                                           const std::string& seal_id) {
+  auto n = tx_.Execute(
       "DELETE FROM pending_deletes WHERE tenant_id = ? AND customer_id = ? AND seal_id = ?",
-      {tenant, customer_id, seal_id});
+      {tenant_, customer_id, seal_id});
   if (!n.ok()) return n.status();
   return *n > 0;
 }
 
-absl::StatusOr<std::vector<OpenOperation>> OpenMergeOperations(db::Transaction& tx, int limit) {
-  auto rows = tx.Query(
+absl::StatusOr<std::vector<OpenOperation>> OperationRecords::OpenMerges(int limit) {
+  auto rows = tx_.Query(
       "SELECT tenant_id, merge_operation_id FROM merge_operations WHERE state IN (?, ?) ORDER BY "
       "update_time_micros LIMIT ?",
       {kPending, kLedgerMoved, static_cast<int64_t>(limit)});
@@ -146,10 +140,9 @@ absl::StatusOr<std::vector<OpenOperation>> OpenMergeOperations(db::Transaction& 
   return out;
 }
 
-absl::StatusOr<std::vector<OpenOperation>> StalePendingDeletes(db::Transaction& tx,
-                                                               absl::Time created_before,
-                                                               int limit) {
-  auto rows = tx.Query(
+absl::StatusOr<std::vector<OpenOperation>> OperationRecords::StalePendingDeletes(
+    absl::Time created_before, int limit) {
+  auto rows = tx_.Query(
       "SELECT tenant_id, seal_id, customer_id FROM pending_deletes WHERE create_time_micros < ? "
       "ORDER BY create_time_micros LIMIT ?",
       {absl::ToUnixMicros(created_before), static_cast<int64_t>(limit)});
@@ -159,14 +152,14 @@ absl::StatusOr<std::vector<OpenOperation>> StalePendingDeletes(db::Transaction& 
   return out;
 }
 
-absl::StatusOr<OpenOperationCounts> CountOpenOperations(db::Transaction& tx, absl::Time now) {
-  auto merges = tx.QueryOne(
+absl::StatusOr<OpenOperationCounts> OperationRecords::CountOpen(absl::Time now) {
+  auto merges = tx_.QueryOne(
       "SELECT COUNT(*), COALESCE(MIN(create_time_micros), 0) FROM merge_operations WHERE state "
       "IN (?, ?)",
       {kPending, kLedgerMoved});
   if (!merges.ok()) return merges.status();
-  auto deletes =
-      tx.QueryOne("SELECT COUNT(*), COALESCE(MIN(create_time_micros), 0) FROM pending_deletes", {});
+  auto deletes = tx_.QueryOne(
+      "SELECT COUNT(*), COALESCE(MIN(create_time_micros), 0) FROM pending_deletes", {});
   if (!deletes.ok()) return deletes.status();
   OpenOperationCounts out;
   out.open_merges = merges->GetInt(0);

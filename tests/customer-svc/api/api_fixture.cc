@@ -8,7 +8,7 @@
 
 namespace kelola::customer::testing_support {
 
-absl::Status ScriptedLedger::Seal(const api::LedgerTenant& tenant, const std::string& seal_id,
+absl::Status ScriptedLedger::Seal(const app::LedgerTenant& tenant, const std::string& seal_id,
                                   const std::string& customer_id) {
   absl::MutexLock lock(&mu_);
   last_tenant_ = tenant;
@@ -30,7 +30,7 @@ absl::Status ScriptedLedger::Seal(const api::LedgerTenant& tenant, const std::st
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> ScriptedLedger::Unseal(const api::LedgerTenant& tenant,
+absl::StatusOr<bool> ScriptedLedger::Unseal(const app::LedgerTenant& tenant,
                                             const std::string& seal_id,
                                             const std::string& customer_id) {
   absl::MutexLock lock(&mu_);
@@ -44,7 +44,7 @@ absl::StatusOr<bool> ScriptedLedger::Unseal(const api::LedgerTenant& tenant,
   return true;
 }
 
-absl::Status ScriptedLedger::Reassign(const api::LedgerTenant& tenant,
+absl::Status ScriptedLedger::Reassign(const app::LedgerTenant& tenant,
                                       const std::string& operation_id, const std::string& source,
                                       const std::string& target) {
   absl::MutexLock lock(&mu_);
@@ -79,7 +79,7 @@ int ScriptedLedger::reassign_calls() const {
   absl::MutexLock lock(&mu_);
   return reassign_calls_;
 }
-api::LedgerTenant ScriptedLedger::last_tenant() const {
+app::LedgerTenant ScriptedLedger::last_tenant() const {
   absl::MutexLock lock(&mu_);
   return last_tenant_;
 }
@@ -125,8 +125,8 @@ void DirectoryApiTest::SetUp() {
   queries_ = std::make_unique<api::CustomerQueryHandlers>(*store_, *query_);
   base_importer_ = std::make_unique<api::CustomerImporter>(*store_, *ids_, phones_, clock_);
   base_exporter_ = std::make_unique<api::CustomerExporter>(*db_, *query_, *store_, clock_);
-  deletion_ = std::make_unique<api::CustomerDeletion>(*store_, ledger_, *ids_, clock_);
-  merges_ = std::make_unique<api::CustomerMergeSaga>(*store_, ledger_, *ids_, clock_);
+  deletion_ = std::make_unique<app::CustomerDeletion>(*store_, ledger_, *ids_, clock_);
+  merges_ = std::make_unique<app::CustomerMergeSaga>(*store_, ledger_, *ids_, clock_);
   customer_service_ = std::make_unique<api::CustomerService>(*store_, clock_, *ids_, phones_,
                                                              *queries_, *base_importer_,
                                                              *base_exporter_, *deletion_, *merges_);

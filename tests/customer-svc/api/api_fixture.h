@@ -16,8 +16,8 @@
 #include "customer-svc/api/customer_internal_service_impl.h"
 #include "customer-svc/api/customer_query_handlers.h"
 #include "customer-svc/api/customer_service.h"
-#include "customer-svc/api/ledger_protocol.h"
 #include "customer-svc/api/tenant_service_impl.h"
+#include "customer-svc/app/ledger_protocol.h"
 #include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/directory_store.h"
 #include "gmock/gmock.h"
@@ -38,13 +38,13 @@ namespace kelola::customer::testing_support {
 // ledger-svc's side of delete and merge, scripted: a unit-test double for the saga logic
 // (the real protocol runs in tests/integration/customer_protocols_test.cc). Customers in
 // `with_history` refuse a seal; queued failures are returned by the next calls.
-class ScriptedLedger final : public api::LedgerProtocol {
+class ScriptedLedger final : public app::LedgerProtocol {
  public:
-  absl::Status Seal(const api::LedgerTenant& tenant, const std::string& seal_id,
+  absl::Status Seal(const app::LedgerTenant& tenant, const std::string& seal_id,
                     const std::string& customer_id) override;
-  absl::StatusOr<bool> Unseal(const api::LedgerTenant& tenant, const std::string& seal_id,
+  absl::StatusOr<bool> Unseal(const app::LedgerTenant& tenant, const std::string& seal_id,
                               const std::string& customer_id) override;
-  absl::Status Reassign(const api::LedgerTenant& tenant, const std::string& operation_id,
+  absl::Status Reassign(const app::LedgerTenant& tenant, const std::string& operation_id,
                         const std::string& source, const std::string& target) override;
 
   void AddHistory(const std::string& customer_id);
@@ -55,7 +55,7 @@ class ScriptedLedger final : public api::LedgerProtocol {
   std::map<std::string, std::string> seals() const;
   int reassign_calls() const;
   // The tenant of the latest call.
-  api::LedgerTenant last_tenant() const;
+  app::LedgerTenant last_tenant() const;
   int unseal_calls() const;
 
  private:
@@ -67,7 +67,7 @@ class ScriptedLedger final : public api::LedgerProtocol {
   std::deque<absl::Status> reassign_failures_;
   int reassign_calls_ = 0;
   int unseal_calls_ = 0;
-  api::LedgerTenant last_tenant_;
+  app::LedgerTenant last_tenant_;
 };
 
 class DirectoryApiTest : public ::testing::TestWithParam<std::string> {
@@ -109,8 +109,8 @@ class DirectoryApiTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<api::CustomerImporter> base_importer_;
   std::unique_ptr<api::CustomerExporter> base_exporter_;
   ScriptedLedger ledger_;
-  std::unique_ptr<api::CustomerDeletion> deletion_;
-  std::unique_ptr<api::CustomerMergeSaga> merges_;
+  std::unique_ptr<app::CustomerDeletion> deletion_;
+  std::unique_ptr<app::CustomerMergeSaga> merges_;
   std::unique_ptr<api::CustomerService> customer_service_;
   std::unique_ptr<api::CategoryServiceImpl> category_service_;
   std::unique_ptr<api::TenantServiceImpl> tenant_service_;

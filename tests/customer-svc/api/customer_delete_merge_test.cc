@@ -7,7 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "customer-svc/api/operations_resumer.h"
+#include "customer-svc/app/operations_resumer.h"
 #include "libs/metrics/metrics.h"
 #include "tests/customer-svc/api/api_fixture.h"
 
@@ -157,7 +157,7 @@ TEST_P(CustomerDeleteMergeTest, AbandonedDeleteIsUndone) {
   // A crash between the seal and the row removal leaves a pending delete and a seal.
   const v1::Customer c = MustCreate("Ketut");
   ASSERT_TRUE(
-      ledger_.Seal(api::LedgerTenant{"t1", "IDR", "Asia/Jakarta"}, "seal-1", c.customer_id()).ok());
+      ledger_.Seal(app::LedgerTenant{"t1", "IDR", "Asia/Jakarta"}, "seal-1", c.customer_id()).ok());
   absl::Status put = db_->InTransaction([&](db::Transaction& tx) {
     return tx
         .Execute(
@@ -428,7 +428,7 @@ TEST_P(CustomerDeleteMergeTest, ErasingASurvivorErasesWhatWasMergedIntoIt) {
 
 TEST_P(CustomerDeleteMergeTest, TheResumerFinishesOpenWorkAndReportsWhatIsLeft) {
   metrics::Registry registry;
-  api::OperationsResumer resumer(*merges_, *deletion_, *store_, registry, clock_);
+  app::OperationsResumer resumer(*merges_, *deletion_, *store_, registry, clock_);
   const v1::Customer target = MustCreate("Sari", "0812-9400-0001");
   const v1::Customer source = MustCreate("Sari P", "0812-9400-0002");
   ledger_.FailNextReassign(absl::UnavailableError("down"));

@@ -13,7 +13,7 @@
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/customer.pb.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 // Sets `out->stats` from the projection's record.
 void SetStats(const store::CustomerStatsRecord& stats, absl::string_view currency,
@@ -23,4 +23,4 @@ void SetStats(const store::CustomerStatsRecord& stats, absl::string_view currenc
 absl::Status AttachStats(store::DirectoryTx& tx, absl::string_view currency,
                          const std::vector<v1::Customer*>& customers);
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

@@ -1,4 +1,4 @@
-#include "customer-svc/api/import_applier.h"
+#include "customer-svc/app/import_applier.h"
 
 #include <algorithm>
 #include <optional>
@@ -11,14 +11,14 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "customer-svc/api/customer_writes.h"
-#include "customer-svc/api/handler_support.h"
+#include "customer-svc/app/customer_writes.h"
+#include "customer-svc/app/support.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "libs/db/database.h"
 #include "libs/errors/errors.h"
 #include "libs/text/normalize.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 namespace {
 
 using store::DirectoryTx;
@@ -562,4 +562,4 @@ bool NeedsRowByRow(const absl::Status& status) {
   return status.GetPayload(kRowByRowPayload).has_value();
 }
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

@@ -1,6 +1,6 @@
-#include "customer-svc/api/ledger_protocol.h"
+#include "customer-svc/app/ledger_protocol.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 bool IsTransient(const absl::Status& status) {
   switch (status.code()) {
@@ -35,4 +35,4 @@ absl::StatusOr<LedgerTenant> LoadLedgerTenant(store::DirectoryStore& store,
   return out;
 }
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

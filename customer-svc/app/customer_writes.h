@@ -8,11 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/customer.pb.h"
@@ -20,7 +17,7 @@
 #include "libs/errors/errors.h"
 #include "libs/server/request_context.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 // Client-supplied UUIDs are stored in lower case; other ids are looked up as given.
 std::string CanonicalId(absl::string_view id);
@@ -42,21 +39,6 @@ store::WriteOptions Options(const server::RequestContext& rc, absl::string_view 
 
 // The tenant's time zone; INTERNAL when it cannot be loaded.
 absl::StatusOr<absl::TimeZone> TenantZone(const v1::TenantSettings& settings);
-
-// The tenant settings each tenant's writes last read, so that a write can validate its
-// input before its transaction: a group-commit leader runs the transactions of many writes
-// one after another on one thread, and validation (phone parsing above all) done in each
-// handler's own thread beforehand runs beside it. The write re-reads the settings in its
-// transaction and validates again only when their version changed. Thread-safe.
-class TenantSettingsMemo {
- public:
-  std::optional<store::StoredSettings> Get(absl::string_view tenant) const;
-  void Put(absl::string_view tenant, const store::StoredSettings& settings);
-
- private:
-  mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, store::StoredSettings> by_tenant_ ABSL_GUARDED_BY(mu_);
-};
 
 // Checks category_id against the tenant's categories (seeding the defaults first),
 // recording a violation under "customer.category_id".
@@ -110,4 +92,4 @@ absl::StatusOr<v1::Customer> SaveCustomerChanges(store::DirectoryTx& tx,
                                                  const store::StoredCustomer& current,
                                                  v1::Customer next, bool allow_duplicate);
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

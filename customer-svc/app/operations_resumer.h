@@ -7,13 +7,13 @@
 //   kelola_customer_oldest_open_operation_seconds (gauge; alert when it keeps growing).
 // customer-svc runs RunOnce periodically (libs/server/periodic_task.h).
 
-#include "customer-svc/api/customer_deletion.h"
-#include "customer-svc/api/customer_merge_saga.h"
+#include "customer-svc/app/customer_deletion.h"
+#include "customer-svc/app/customer_merge_saga.h"
 #include "customer-svc/store/directory_store.h"
 #include "libs/clock/clock.h"
 #include "libs/metrics/metrics.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 class OperationsResumer {
  public:
@@ -32,4 +32,4 @@ class OperationsResumer {
   const Clock& clock_;
 };
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "customer-svc/api/import_rows.h"
+#include "customer-svc/app/import_rows.h"
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/customer_service.pb.h"
 #include "libs/ids/ids.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 // What one batch did.
 struct BatchResult {
@@ -46,4 +46,4 @@ absl::Status ApplyBatch(store::DirectoryTx& tx, const Mapping& mapping,
 // must roll back and the batch run again with RowSavepoints::kEveryRow.
 bool NeedsRowByRow(const absl::Status& status);
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

@@ -1,10 +1,10 @@
-#include "customer-svc/api/customer_stats.h"
+#include "customer-svc/app/customer_stats.h"
 
 #include <string>
 
-#include "customer-svc/api/handler_support.h"
+#include "customer-svc/app/support.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 void SetStats(const store::CustomerStatsRecord& stats, absl::string_view currency,
               v1::Customer* out) {
@@ -41,4 +41,4 @@ absl::Status AttachStats(store::DirectoryTx& tx, absl::string_view currency,
   return absl::OkStatus();
 }
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

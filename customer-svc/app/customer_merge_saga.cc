@@ -1,11 +1,11 @@
-#include "customer-svc/api/customer_merge_saga.h"
+#include "customer-svc/app/customer_merge_saga.h"
 
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "customer-svc/api/customer_writes.h"
-#include "customer-svc/api/handler_support.h"
+#include "customer-svc/app/customer_writes.h"
+#include "customer-svc/app/support.h"
 #include "customer-svc/domain/customer_merge.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/store/customer_operations.h"
@@ -13,7 +13,7 @@
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/errors/errors.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 namespace {
 
 using store::DirectoryTx;
@@ -90,7 +90,7 @@ absl::StatusOr<MergeOperation> CustomerMergeSaga::Merge(const server::RequestCon
         }
         // A customer that is itself receiving a merge is not merged away until that merge
         // has finished, so that no merge ends with its target gone.
-        auto receiving = store::HasOpenMergeInto(tx.transaction(), tenant, source);
+        auto receiving = store::OperationRecords(tx).HasOpenMergeInto(source);
         if (!receiving.ok()) return receiving.status();
         if (*receiving) {
           return errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_MERGE_IN_PROGRESS",
@@ -98,7 +98,7 @@ absl::StatusOr<MergeOperation> CustomerMergeSaga::Merge(const server::RequestCon
                                {{"customer_id", source}});
         }
         for (const std::string& id : {source, target}) {
-          auto deleting = store::PendingDeleteSeal(tx.transaction(), tenant, id);
+          auto deleting = store::OperationRecords(tx).PendingDeleteSeal(id);
           if (!deleting.ok()) return deleting.status();
           if (deleting->has_value()) {
             return errors::Error(absl::StatusCode::kAborted, "CONCURRENT_MODIFICATION",
@@ -119,7 +119,7 @@ absl::StatusOr<MergeOperation> CustomerMergeSaga::Merge(const server::RequestCon
         op.set_principal(rc.principal);
         op.set_request_id(request.request_id());
         record.previous_source_state = from.customer.state();
-        if (auto s = store::InsertMergeOperation(tx.transaction(), tenant, record); !s.ok()) {
+        if (auto s = store::OperationRecords(tx).InsertMerge(record); !s.ok()) {
           return s;
         }
         auto settings = tx.Settings();
@@ -149,7 +149,7 @@ absl::StatusOr<MergeOperation> CustomerMergeSaga::Load(const std::string& tenant
                                                        const std::string& id) {
   MergeOperation out;
   absl::Status status = store_.Read(tenant, [&](DirectoryTx& tx) -> absl::Status {
-    auto found = store::FindMergeOperation(tx.transaction(), tenant, id);
+    auto found = store::OperationRecords(tx).FindMerge(id);
     if (!found.ok()) return found.status();
     if (!found->has_value()) {
       return NotFound("MERGE_OPERATION_NOT_FOUND", "merge operation", "merge_operation_id", id);
@@ -196,8 +196,8 @@ absl::Status CustomerMergeSaga::MarkLedgerMoved(const std::string& tenant,
         MergeOperation next = op;
         next.set_state(v1::MERGE_OPERATION_STATE_LEDGER_MOVED);
         *next.mutable_update_time() = ToProto(tx.now());
-        return store::AdvanceMergeOperation(tx.transaction(), tenant,
-                                            v1::MERGE_OPERATION_STATE_PENDING, next)
+        return store::OperationRecords(tx)
+            .AdvanceMerge(v1::MERGE_OPERATION_STATE_PENDING, next)
             .status();
       },
       nullptr);
@@ -215,10 +215,10 @@ absl::Status CustomerMergeSaga::Fail(const std::string& tenant, const MergeOpera
         const std::string reason = errors::Reason(refusal);
         next.set_failure_reason(reason.empty() ? "LEDGER_REFUSED" : reason);
         next.set_failure_message(std::string(refusal.message()));
-        auto claimed = store::AdvanceMergeOperation(tx.transaction(), tenant,
-                                                    v1::MERGE_OPERATION_STATE_PENDING, next);
+        auto claimed =
+            store::OperationRecords(tx).AdvanceMerge(v1::MERGE_OPERATION_STATE_PENDING, next);
         if (!claimed.ok() || !*claimed) return claimed.status();
-        auto record = store::FindMergeOperation(tx.transaction(), tenant, op.merge_operation_id());
+        auto record = store::OperationRecords(tx).FindMerge(op.merge_operation_id());
         if (!record.ok()) return record.status();
         // The source returns to its previous state.
         auto src = MustFind(tx, op.source_customer_id());
@@ -249,8 +249,8 @@ absl::Status CustomerMergeSaga::Finalize(const std::string& tenant, const MergeO
         next.set_state(v1::MERGE_OPERATION_STATE_SUCCEEDED);
         *next.mutable_update_time() = ToProto(tx.now());
         *next.mutable_complete_time() = next.update_time();
-        auto claimed = store::AdvanceMergeOperation(tx.transaction(), tenant,
-                                                    v1::MERGE_OPERATION_STATE_LEDGER_MOVED, next);
+        auto claimed =
+            store::OperationRecords(tx).AdvanceMerge(v1::MERGE_OPERATION_STATE_LEDGER_MOVED, next);
         if (!claimed.ok() || !*claimed) return claimed.status();
         auto settings = tx.Settings();
         if (!settings.ok()) return settings.status();
@@ -305,7 +305,7 @@ absl::Status CustomerMergeSaga::Finalize(const std::string& tenant, const MergeO
         if (auto s = tx.Emit("customer", source, version, merged_event); !s.ok()) return s;
 
         // Customers merged into the source earlier now point at the target directly.
-        auto earlier = store::CustomersMergedInto(tx.transaction(), tenant, source);
+        auto earlier = store::OperationRecords(tx).CustomersMergedInto(source);
         if (!earlier.ok()) return earlier.status();
         for (const std::string& id : *earlier) {
           auto old = MustFind(tx, id);
@@ -325,7 +325,7 @@ absl::Status CustomerMergeSaga::Finalize(const std::string& tenant, const MergeO
 absl::Status CustomerMergeSaga::ResumeOpen() {
   std::vector<store::OpenOperation> open;
   absl::Status status = store_.Read("", [&](DirectoryTx& tx) -> absl::Status {
-    auto found = store::OpenMergeOperations(tx.transaction(), 100);
+    auto found = store::OperationRecords(tx).OpenMerges(100);
     if (!found.ok()) return found.status();
     open = *std::move(found);
     return absl::OkStatus();
@@ -339,4 +339,4 @@ absl::Status CustomerMergeSaga::ResumeOpen() {
   return first;
 }
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

@@ -1,4 +1,4 @@
-#include "customer-svc/api/import_rows.h"
+#include "customer-svc/app/import_rows.h"
 
 #include <algorithm>
 #include <optional>
@@ -12,14 +12,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "customer-svc/api/customer_columns.h"
-#include "customer-svc/api/handler_support.h"
+#include "customer-svc/app/customer_columns.h"
+#include "customer-svc/app/support.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "libs/csv/neutralize.h"
 #include "libs/errors/errors.h"
 #include "libs/idempotency/idempotency.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 namespace {
 
 using v1::Customer;
@@ -317,4 +317,4 @@ PreparedRow RowPreparer::Prepare(const Row& row, absl::Time now) const {
   return out;
 }
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

@@ -14,7 +14,7 @@
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/tenant.pb.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 // The tenant as ledger-svc needs it: its statistics and events are in the tenant's
 // currency and calendar.
@@ -47,4 +47,4 @@ class LedgerProtocol {
 // same operation id) rather than a decision.
 bool IsTransient(const absl::Status& status);
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

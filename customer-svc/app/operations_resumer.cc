@@ -1,11 +1,11 @@
-#include "customer-svc/api/operations_resumer.h"
+#include "customer-svc/app/operations_resumer.h"
 
 #include <string>
 
 #include "customer-svc/store/customer_operations.h"
 #include "libs/log/log.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 OperationsResumer::OperationsResumer(CustomerMergeSaga& merges, CustomerDeletion& deletion,
                                      store::DirectoryStore& store, metrics::Registry& registry,
@@ -28,7 +28,7 @@ void OperationsResumer::RunOnce() {
   }
   store::OpenOperationCounts counts;
   absl::Status status = store_.Read("", [&](store::DirectoryTx& tx) -> absl::Status {
-    auto found = store::CountOpenOperations(tx.transaction(), clock_.Now());
+    auto found = store::OperationRecords(tx).CountOpen(clock_.Now());
     if (!found.ok()) return found.status();
     counts = *found;
     return absl::OkStatus();
@@ -44,4 +44,4 @@ void OperationsResumer::RunOnce() {
                 absl::ToDoubleSeconds(counts.oldest_age));
 }
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

@@ -1,15 +1,15 @@
-#include "customer-svc/api/customer_deletion.h"
+#include "customer-svc/app/customer_deletion.h"
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "customer-svc/api/customer_writes.h"
+#include "customer-svc/app/customer_writes.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/store/customer_operations.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/errors/errors.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 namespace {
 
 constexpr char kScope[] = "DeleteCustomer";
@@ -21,7 +21,7 @@ absl::Status CheckDeletable(store::DirectoryTx& tx, const store::StoredCustomer&
   if (c.state() == v1::CUSTOMER_STATE_MERGED || c.state() == v1::CUSTOMER_STATE_MERGING) {
     return CheckChangeable(c);
   }
-  auto receiving = store::HasOpenMergeInto(tx.transaction(), tx.tenant_id(), c.customer_id());
+  auto receiving = store::OperationRecords(tx).HasOpenMergeInto(c.customer_id());
   if (!receiving.ok()) return receiving.status();
   if (*receiving) {
     return errors::Error(absl::StatusCode::kFailedPrecondition, "CUSTOMER_MERGE_IN_PROGRESS",
@@ -104,14 +104,14 @@ absl::Status CustomerDeletion::Delete(const server::RequestContext& rc,
         auto current = MustFind(tx, id);
         if (!current.ok()) return current.status();
         if (auto s = CheckDeletable(tx, *current, request.etag()); !s.ok()) return s;
-        auto pending = store::PendingDeleteSeal(tx.transaction(), tenant, id);
+        auto pending = store::OperationRecords(tx).PendingDeleteSeal(id);
         if (!pending.ok()) return pending.status();
         if (pending->has_value()) {
           return errors::Error(absl::StatusCode::kAborted, "CONCURRENT_MODIFICATION",
                                "another delete of this customer is in progress; retry",
                                {{"customer_id", id}});
         }
-        return store::PutPendingDelete(tx.transaction(), tenant, id, seal_id, tx.now());
+        return store::OperationRecords(tx).PutPendingDelete(id, seal_id, tx.now());
       },
       nullptr);
   if (!status.ok() || replayed) return status;
@@ -135,7 +135,7 @@ absl::Status CustomerDeletion::Delete(const server::RequestContext& rc,
         if (!current.ok()) return current.status();
         if (auto s = CheckDeletable(tx, *current, request.etag()); !s.ok()) return s;
         // A delete that took longer than --abandoned_delete_after was undone meanwhile.
-        auto pending = store::RemovePendingDelete(tx.transaction(), tenant, id, seal_id);
+        auto pending = store::OperationRecords(tx).RemovePendingDelete(id, seal_id);
         if (!pending.ok()) return pending.status();
         if (!*pending) {
           return errors::Error(absl::StatusCode::kAborted, "CONCURRENT_MODIFICATION",
@@ -162,8 +162,7 @@ absl::Status CustomerDeletion::Undo(const LedgerTenant& tenant, const std::strin
   return store_.Write(
       tenant.tenant_id, store::WriteOptions{},
       [&](store::DirectoryTx& tx) -> absl::Status {
-        return store::RemovePendingDelete(tx.transaction(), tenant.tenant_id, customer_id, seal_id)
-            .status();
+        return store::OperationRecords(tx).RemovePendingDelete(customer_id, seal_id).status();
       },
       nullptr);
 }
@@ -172,7 +171,7 @@ absl::Status CustomerDeletion::ResumeStale() {
   std::vector<store::OpenOperation> stale;
   absl::Status status = store_.Read("", [&](store::DirectoryTx& tx) -> absl::Status {
     auto found =
-        store::StalePendingDeletes(tx.transaction(), clock_.Now() - options_.stale_after, 100);
+        store::OperationRecords(tx).StalePendingDeletes(clock_.Now() - options_.stale_after, 100);
     if (!found.ok()) return found.status();
     stale = *std::move(found);
     return absl::OkStatus();
@@ -187,4 +186,4 @@ absl::Status CustomerDeletion::ResumeStale() {
   return first;
 }
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

@@ -16,14 +16,14 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "customer-svc/api/ledger_protocol.h"
+#include "customer-svc/app/ledger_protocol.h"
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/customer_service.pb.h"
 #include "libs/clock/clock.h"
 #include "libs/ids/ids.h"
 #include "libs/server/request_context.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 class CustomerMergeSaga {
  public:
@@ -61,4 +61,4 @@ class CustomerMergeSaga {
   [[maybe_unused]] const Clock& clock_;  // not read yet
 };
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

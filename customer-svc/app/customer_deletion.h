@@ -12,14 +12,14 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "customer-svc/api/ledger_protocol.h"
+#include "customer-svc/app/ledger_protocol.h"
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/customer_service.pb.h"
 #include "libs/clock/clock.h"
 #include "libs/ids/ids.h"
 #include "libs/server/request_context.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 struct CustomerDeletionOptions {
   // A pending delete older than this is abandoned and undone by ResumeStale.
@@ -50,4 +50,4 @@ class CustomerDeletion {
   CustomerDeletionOptions options_;
 };
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

@@ -18,7 +18,7 @@
 #include "kelola/customer/v1/tenant.pb.h"
 #include "libs/phone/phone_normalizer.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 // The field of each column of the file.
 struct Mapping {
@@ -83,4 +83,4 @@ class RowPreparer {
   const phone::PhoneNormalizer& phones_;
 };
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

@@ -1,9 +1,9 @@
-#include "customer-svc/api/customer_columns.h"
+#include "customer-svc/app/customer_columns.h"
 
 #include "absl/container/flat_hash_map.h"
 #include "libs/csv/header_map.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 using v1::CustomerColumn;
 
@@ -161,4 +161,4 @@ std::string YesNo(bool yes, absl::string_view language) {
   return yes ? "Yes" : "No";
 }
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

@@ -10,7 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "kelola/customer/v1/customer_service.pb.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 struct ColumnInfo {
   v1::CustomerColumn column;
@@ -36,4 +36,4 @@ std::string ColumnHeader(v1::CustomerColumn column, absl::string_view language);
 // "Ya"/"Yes"/"ใช่" and "Tidak"/"No"/"ไม่": marketing consent in exports.
 std::string YesNo(bool yes, absl::string_view language);
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

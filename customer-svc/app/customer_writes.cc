@@ -1,18 +1,18 @@
-#include "customer-svc/api/customer_writes.h"
+#include "customer-svc/app/customer_writes.h"
 
 #include <algorithm>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "customer-svc/api/handler_support.h"
+#include "customer-svc/app/support.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/domain/tenant_rules.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/idempotency/idempotency.h"
 #include "libs/ids/ids.h"
 
-namespace kelola::customer::api {
+namespace kelola::customer::app {
 
 using store::CustomerRecord;
 using store::DirectoryTx;
@@ -135,19 +135,6 @@ bool ContactChanged(const Customer& a, const Customer& b) {
   return a.email() != b.email() || phones(a) != phones(b);
 }
 
-std::optional<store::StoredSettings> TenantSettingsMemo::Get(absl::string_view tenant) const {
-  absl::MutexLock lock(&mu_);
-  auto it = by_tenant_.find(tenant);
-  if (it == by_tenant_.end()) return std::nullopt;
-  return it->second;
-}
-
-void TenantSettingsMemo::Put(absl::string_view tenant, const store::StoredSettings& settings) {
-  absl::MutexLock lock(&mu_);
-  auto [it, inserted] = by_tenant_.try_emplace(tenant, settings);
-  if (!inserted && it->second.version != settings.version) it->second = settings;
-}
-
 absl::StatusOr<Customer> InsertNewCustomer(DirectoryTx& tx, const v1::TenantSettings& settings,
                                            Customer customer, const std::string& id,
                                            bool allow_duplicate,
@@ -255,4 +242,4 @@ absl::StatusOr<Customer> SaveCustomerChanges(DirectoryTx& tx, const v1::TenantSe
   return next;
 }
 
-}  // namespace kelola::customer::api
+}  // namespace kelola::customer::app

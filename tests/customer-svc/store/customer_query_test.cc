@@ -6,9 +6,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -94,11 +98,16 @@ std::unique_ptr<db::Database> OpenDatabase(const std::string& driver, testing::T
   return *std::move(db);
 }
 
-// What every write of a customer does for the query side: its stats row and a customer event
-// in the outbox (which the indexes in memory follow).
+// What every write of a customer does for the query side: a deleted customer's stats row
+// goes, and a customer event lands in the outbox (which the indexes in memory follow).
 absl::Status Reindex(db::Transaction& tx, const std::string& tenant, const std::string& id) {
   static const events::Outbox* const kOutbox = new events::Outbox(RealClock::Get(), nullptr);
-  if (absl::Status s = KeepStatsRow(tx, tenant, id); !s.ok()) return s;
+  auto present =
+      tx.Query("SELECT 1 FROM customers WHERE tenant_id = ? AND customer_id = ?", {tenant, id});
+  if (!present.ok()) return present.status();
+  if (present->empty()) {
+    if (absl::Status s = DropStatsOfDeleted(tx, tenant, id, nullptr); !s.ok()) return s;
+  }
   v1::CustomerArchived payload;  // any customer event: the index re-reads the row
   payload.set_customer_id(id);
   events::NewEvent event;
@@ -334,10 +343,10 @@ class CustomerQueryTest : public ::testing::TestWithParam<std::string> {
   }
 
   // Every page of a listing, following tokens.
-  std::vector<std::string> AllPages(ListSpec spec) {
+  std::vector<std::string> AllPages(ListSpec spec, const std::string& tenant = "t1") {
     std::vector<std::string> ids;
     for (int guard = 0; guard < 100; ++guard) {
-      auto page = List(spec);
+      auto page = List(spec, tenant);
       EXPECT_TRUE(page.ok()) << page.status();
       if (!page.ok()) break;
       for (const auto& i : page->items) ids.push_back(i.customer_id);
@@ -825,7 +834,7 @@ class ListTest : public CustomerQueryTest {
     SetStats("t1", "a4", Stats(0, 0, 0, std::nullopt));
     SetStats("t1", "a5", Stats(0, 0, -5000, 10));  // credit, payment only
     SetStats("t1", "a6", Stats(700000, 20, 1000, 1));
-    // a7: no stats beyond the zero row that KeepStatsRow made.
+    // a7: no stats row at all (the ledger never told of it); a4 a row of zeros.
   }
 };
 
@@ -1015,6 +1024,100 @@ TEST_P(ListTest, PageTokensAreBoundAndStableUnderInserts) {
   EXPECT_EQ(errors::Reason(List(b, "t2").status()), "PAGE_TOKEN_INVALID");
   b.page_token = "garbage!";
   EXPECT_EQ(errors::Reason(List(b).status()), "PAGE_TOKEN_INVALID");
+}
+
+// Stats rows exist only for customers the ledger told of. In each stats order the others
+// come at the key of zero stats among those whose stats are zero, by id in the order's
+// direction; every page size walks the same listing, filtered or not, with archived
+// customers or without. The expected listing is computed here from the stats given.
+TEST_P(ListTest, StatsOrdersPlaceCustomersWithoutStatsAmongTheZeros) {
+  struct Known {
+    int state;
+    std::string category;
+    int days_ago;
+    std::optional<CustomerStatsRecord> stats;
+  };
+  std::map<std::string, Known> known;
+  std::vector<Fixture> fixtures;
+  for (int i = 0; i < 30; ++i) {
+    const std::string id = absl::StrCat("m", absl::Dec(i, absl::kZeroPad2));
+    Known k{i % 5 == 4 ? 2 : 1, i % 3 == 0 ? "retail" : "", 20 + i * 3, std::nullopt};
+    switch (i % 4) {
+      case 0:
+        break;  // the ledger never told of it
+      case 1:
+        k.stats = Stats(0, 0, 0, std::nullopt);  // told, all zero
+        break;
+      case 2:
+        k.stats = Stats(1000 * (i % 7), i % 7, (i % 3 - 1) * 500,
+                        i % 7 == 0 ? std::nullopt : std::optional(i));
+        break;
+      case 3:
+        k.stats = Stats(0, 0, -250 * (i % 2), 5);  // payments only
+        break;
+    }
+    known[id] = k;
+    fixtures.push_back(
+        {id, absl::StrCat("Pelanggan ", i), {}, "", k.state, k.category, k.days_ago});
+  }
+  Seed("mix", fixtures);
+  for (const auto& [id, k] : known) {
+    if (k.stats) SetStats("mix", id, *k.stats);
+  }
+  const absl::Time now = clock_.Now();
+  auto passes = [&](const std::string& filter, const Known& k) {
+    const CustomerStatsRecord st = k.stats.value_or(CustomerStatsRecord{});
+    if (filter == "no_transactions = true") return st.transaction_count == 0;
+    if (filter == "has_balance = false") return st.balance_minor <= 0;
+    if (filter == "category_id = \"retail\"") return k.category == "retail";
+    if (filter == "inactive_for_days = 30") {
+      const absl::Time since = now - absl::Hours(24 * 30);
+      return (!st.last_activity_time || *st.last_activity_time < since) &&
+             kNow - absl::Hours(24 * k.days_ago) < since;
+    }
+    return true;
+  };
+  auto key = [](const std::string& order, const Known& k) -> int64_t {
+    const CustomerStatsRecord st = k.stats.value_or(CustomerStatsRecord{});
+    if (absl::StartsWith(order, "total_spent")) return st.total_spent_minor;
+    if (absl::StartsWith(order, "balance")) return st.balance_minor;
+    if (!st.last_activity_time) {
+      return absl::EndsWith(order, "desc") ? std::numeric_limits<int64_t>::min()
+                                           : std::numeric_limits<int64_t>::max();
+    }
+    return absl::ToUnixMicros(*st.last_activity_time);
+  };
+  for (const std::string order : {"total_spent", "total_spent desc", "balance", "balance desc",
+                                  "last_activity_time", "last_activity_time desc"}) {
+    const bool desc = absl::EndsWith(order, "desc");
+    for (const std::string filter : {"", "no_transactions = true", "has_balance = false",
+                                     "category_id = \"retail\"", "inactive_for_days = 30"}) {
+      for (bool archived : {false, true}) {
+        std::vector<std::pair<int64_t, std::string>> expected_keys;
+        for (const auto& [id, k] : known) {
+          if ((k.state == 2 && !archived) || !passes(filter, k)) continue;
+          expected_keys.emplace_back(key(order, k), id);
+        }
+        std::sort(expected_keys.begin(), expected_keys.end());
+        if (desc) std::reverse(expected_keys.begin(), expected_keys.end());
+        std::vector<std::string> expected;
+        for (const auto& [k, id] : expected_keys) expected.push_back(id);
+        for (int page_size : {1, 3, 7, 100}) {
+          ListSpec spec;
+          spec.order_by = order;
+          spec.filter = filter;
+          spec.show_archived = archived;
+          spec.page_size = page_size;
+          spec.want_total_size = true;
+          EXPECT_EQ(AllPages(spec, "mix"), expected)
+              << order << " / " << filter << " / archived " << archived << " / " << page_size;
+          auto first = List(spec, "mix");
+          ASSERT_TRUE(first.ok()) << first.status();
+          EXPECT_EQ(first->total_size, static_cast<int64_t>(expected.size())) << filter;
+        }
+      }
+    }
+  }
 }
 
 // --- Duplicates (C7) ---
@@ -1432,6 +1535,60 @@ TEST_P(CustomerQueryTest, MigrationMovesConsentStateAndDropsTheSearchTables) {
         {.read_only = true});
     EXPECT_FALSE(s.ok()) << table << " is still there";
   }
+}
+
+// Migration 26: the zero stats rows written at each create until then go; rows the ledger
+// wrote stay, zero or not (their version says the ledger told of them). Lists read the
+// customers without a row as before.
+TEST_P(CustomerQueryTest, MigrationDropsTheZeroRowsMadeAtCreate) {
+  auto old = OpenDatabase(driver(), *dir_, "before26", 25);
+  ASSERT_NE(old, nullptr);
+  absl::Status s = old->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    for (const char* id : {"made", "told", "spent"}) {
+      auto n = tx.Execute(
+          "INSERT INTO customers (tenant_id, customer_id, state, display_name, name_folded, "
+          "name_sort_key, create_time_micros, update_time_micros, version, data) VALUES ('t1', "
+          "?, 1, ?, 'x', ?, 0, 0, 1, ?)",
+          {std::string(id), std::string(id), std::string(id), db::Bytes{""}});
+      if (!n.ok()) return n.status();
+    }
+    // "made": the zero row a create wrote; "told": zeros from the ledger (version 2);
+    // "spent": a buyer.
+    for (const auto& [id, spent, version] :
+         {std::tuple{"made", 0, 0}, {"told", 0, 2}, {"spent", 5000, 3}}) {
+      auto n = tx.Execute(
+          "INSERT INTO customer_stats (tenant_id, customer_id, total_spent_minor, "
+          "transaction_count, balance_minor, activity_asc_key, activity_desc_key, "
+          "ledger_version) VALUES ('t1', ?, ?, ?, 0, ?, ?, ?)",
+          {std::string(id), int64_t{spent}, int64_t{spent > 0 ? 1 : 0},
+           std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(),
+           int64_t{version}});
+      if (!n.ok()) return n.status();
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_TRUE(db::ApplyMigrations(*old, Migrations()).ok());
+  std::vector<std::string> kept;
+  absl::StatusOr<ListPage> page;
+  SearchIndexCache index(*old, clock_);
+  const CustomerQuery query(clock_, index);
+  s = old->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    auto rows = tx.Query("SELECT customer_id FROM customer_stats ORDER BY customer_id");
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) kept.push_back(r.GetText(0));
+    ListSpec spec;
+    spec.order_by = "total_spent desc";
+    page = query.List(tx, "t1", spec);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  index.Stop();
+  EXPECT_THAT(kept, ElementsAre("spent", "told"));
+  ASSERT_TRUE(page.ok()) << page.status();
+  std::vector<std::string> listed;
+  for (const auto& item : page->items) listed.push_back(item.customer_id);
+  EXPECT_THAT(listed, ElementsAre("spent", "told", "made"));
 }
 
 // --- Same results on both drivers ---

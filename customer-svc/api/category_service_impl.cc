@@ -9,6 +9,7 @@
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/domain/paging.h"
 #include "customer-svc/domain/tenant_rules.h"
+#include "customer-svc/store/category_records.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/idempotency/idempotency.h"
 #include "libs/server/request_context.h"
@@ -25,7 +26,7 @@ constexpr size_t kMaxDescriptionChars = 500;
 constexpr int kMaxPriceEntriesPerCall = 1000;
 
 absl::StatusOr<StoredCategory> MustFindCategory(DirectoryTx& tx, absl::string_view id) {
-  auto found = tx.FindCategory(id);
+  auto found = store::CategoryRecords(tx).FindCategory(id);
   if (!found.ok()) return found.status();
   if (!found->has_value()) return NotFound("CATEGORY_NOT_FOUND", "category", "category_id", id);
   return **found;
@@ -34,9 +35,10 @@ absl::StatusOr<StoredCategory> MustFindCategory(DirectoryTx& tx, absl::string_vi
 // The category with its output-only counts.
 absl::StatusOr<v1::Category> Decorated(DirectoryTx& tx, const StoredCategory& stored) {
   v1::Category out = stored.category;
-  auto customers = tx.CountCustomersInCategory(out.category_id());
+  store::CategoryRecords categories(tx);
+  auto customers = categories.CountCustomersInCategory(out.category_id());
   if (!customers.ok()) return customers.status();
-  auto entries = tx.CountPriceEntries(out.category_id());
+  auto entries = categories.CountPriceEntries(out.category_id());
   if (!entries.ok()) return entries.status();
   out.set_customer_count(*customers);
   out.set_price_list_entry_count(*entries);
@@ -44,7 +46,7 @@ absl::StatusOr<v1::Category> Decorated(DirectoryTx& tx, const StoredCategory& st
 }
 
 absl::Status CheckNameFree(DirectoryTx& tx, const std::string& name, absl::string_view self_id) {
-  auto other = tx.FindCategoryByName(text::FoldForMatch(name));
+  auto other = store::CategoryRecords(tx).FindCategoryByName(text::FoldForMatch(name));
   if (!other.ok()) return other.status();
   if (other->has_value() && (*other)->category.category_id() != self_id) {
     return errors::Error(
@@ -101,14 +103,16 @@ store::WriteOptions Options(const server::RequestContext& rc, absl::string_view 
 absl::Status CategoryServiceImpl::EnsureDefaults(const std::string& tenant_id) {
   bool seeded = false;
   absl::Status s = store_.Read(tenant_id, [&](DirectoryTx& tx) -> absl::Status {
-    auto r = tx.DefaultCategoriesSeeded();
+    auto r = store::CategoryRecords(tx).DefaultCategoriesSeeded();
     if (!r.ok()) return r.status();
     seeded = *r;
     return absl::OkStatus();
   });
   if (!s.ok() || seeded) return s;
   return store_.Write(
-      tenant_id, {}, [](DirectoryTx& tx) { return tx.EnsureDefaultCategories(); }, nullptr);
+      tenant_id, {},
+      [](DirectoryTx& tx) { return store::CategoryRecords(tx).EnsureDefaultCategories(); },
+      nullptr);
 }
 
 grpc::Status CategoryServiceImpl::CreateCategory(grpc::ServerContext* context,
@@ -135,10 +139,10 @@ grpc::Status CategoryServiceImpl::CreateCategory(grpc::ServerContext* context,
   absl::Status status = store_.Write(
       rc->tenant_id, Options(*rc, "CreateCategory", copy, request->request_id()),
       [&](DirectoryTx& tx) -> absl::Status {
-        if (auto s = tx.EnsureDefaultCategories(); !s.ok()) return s;
+        if (auto s = store::CategoryRecords(tx).EnsureDefaultCategories(); !s.ok()) return s;
         v1::Category c = category;
         c.set_category_id(request->category_id().empty() ? ids_.NewId() : request->category_id());
-        auto existing = tx.FindCategory(c.category_id());
+        auto existing = store::CategoryRecords(tx).FindCategory(c.category_id());
         if (!existing.ok()) return existing.status();
         if (existing->has_value()) {
           return errors::Error(
@@ -150,7 +154,7 @@ grpc::Status CategoryServiceImpl::CreateCategory(grpc::ServerContext* context,
         *c.mutable_create_time() = ToProto(tx.now());
         *c.mutable_update_time() = c.create_time();
         c.set_etag(domain::EtagFor(1));
-        if (auto s = tx.InsertCategory({c, 1}); !s.ok()) return s;
+        if (auto s = store::CategoryRecords(tx).InsertCategory({c, 1}); !s.ok()) return s;
         v1::CategoryChanged event;
         *event.mutable_category() = c;
         if (auto s = tx.Emit("category", c.category_id(), 1, event); !s.ok()) return s;
@@ -195,7 +199,7 @@ grpc::Status CategoryServiceImpl::ListCategories(grpc::ServerContext* context,
   if (auto s = EnsureDefaults(rc->tenant_id); !s.ok()) return ToGrpc(s);
   return ToGrpc(store_.Read(rc->tenant_id, [&](DirectoryTx& tx) -> absl::Status {
     response->Clear();
-    auto all = tx.ListCategories();
+    auto all = store::CategoryRecords(tx).ListCategories();
     if (!all.ok()) return all.status();
     response->set_total_size(static_cast<int32_t>(all->size()));
     const size_t begin = std::min<size_t>(*offset, all->size());
@@ -277,7 +281,7 @@ grpc::Status CategoryServiceImpl::UpdateCategory(grpc::ServerContext* context,
         const int64_t version = current->version + 1;
         c.set_etag(domain::EtagFor(version));
         *c.mutable_update_time() = ToProto(tx.now());
-        if (auto s = tx.UpdateCategory({c, version}); !s.ok()) return s;
+        if (auto s = store::CategoryRecords(tx).UpdateCategory({c, version}); !s.ok()) return s;
         v1::CategoryChanged event;
         *event.mutable_category() = c;
         if (auto s = tx.Emit("category", c.category_id(), version, event); !s.ok()) return s;
@@ -323,7 +327,7 @@ grpc::Status CategoryServiceImpl::DeleteCategory(grpc::ServerContext* context,
           auto t = MustFindCategory(tx, target);
           if (!t.ok()) return t.status();
         }
-        auto users = tx.CustomersInCategory(request->category_id());
+        auto users = store::CategoryRecords(tx).CustomersInCategory(request->category_id());
         if (!users.ok()) return users.status();
         if (!users->empty() && target.empty()) {
           return errors::Error(
@@ -353,7 +357,8 @@ grpc::Status CategoryServiceImpl::DeleteCategory(grpc::ServerContext* context,
           e.set_new_category_id(target);
           if (auto s = tx.Emit("customer", c.customer_id(), version, e); !s.ok()) return s;
         }
-        if (auto s = tx.DeleteCategory(request->category_id()); !s.ok()) return s;
+        if (auto s = store::CategoryRecords(tx).DeleteCategory(request->category_id()); !s.ok())
+          return s;
         v1::CategoryDeleted event;
         event.set_category_id(request->category_id());
         event.set_reassign_to_category_id(target);
@@ -428,7 +433,8 @@ grpc::Status CategoryServiceImpl::SetPriceListEntries(grpc::ServerContext* conte
           e.set_sku(in.sku());
           *e.mutable_price() = in.price();
           *e.mutable_update_time() = ToProto(tx.now());
-          if (auto s = tx.PutPriceEntry(request->category_id(), e); !s.ok()) return s;
+          if (auto s = store::CategoryRecords(tx).PutPriceEntry(request->category_id(), e); !s.ok())
+            return s;
           *event.add_set_entries() = e;
           *response->add_entries() = e;
         }
@@ -466,7 +472,7 @@ grpc::Status CategoryServiceImpl::DeletePriceListEntries(
         auto category = MustFindCategory(tx, request->category_id());
         if (!category.ok()) return category.status();
         const std::vector<std::string> skus(request->skus().begin(), request->skus().end());
-        auto n = tx.DeletePriceEntries(request->category_id(), skus);
+        auto n = store::CategoryRecords(tx).DeletePriceEntries(request->category_id(), skus);
         if (!n.ok()) return n.status();
         response->set_deleted_count(static_cast<int32_t>(*n));
         if (*n == 0) return absl::OkStatus();
@@ -496,7 +502,7 @@ grpc::Status CategoryServiceImpl::ListPriceListEntries(
     response->Clear();
     auto category = MustFindCategory(tx, request->category_id());
     if (!category.ok()) return category.status();
-    auto all = tx.PriceEntries(request->category_id());
+    auto all = store::CategoryRecords(tx).PriceEntries(request->category_id());
     if (!all.ok()) return all.status();
     std::vector<v1::PriceListEntry> entries;
     const std::set<std::string> wanted(request->skus().begin(), request->skus().end());

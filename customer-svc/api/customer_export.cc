@@ -15,6 +15,7 @@
 #include "customer-svc/app/customer_columns.h"
 #include "customer-svc/app/customer_writes.h"
 #include "customer-svc/domain/list_filter.h"
+#include "customer-svc/store/category_records.h"
 #include "libs/csv/writer.h"
 #include "libs/errors/errors.h"
 #include "libs/money/money.h"
@@ -295,7 +296,7 @@ grpc::Status CustomerExporter::Export(grpc::ServerContext* context,
     if (!tz.ok()) return tz.status();
     ctx.tz = *tz;
     ctx.currency = settings->settings.currency_code();
-    auto categories = tx.ListCategories();
+    auto categories = store::CategoryRecords(tx).ListCategories();
     if (!categories.ok()) return categories.status();
     for (const auto& c : *categories) {
       ctx.category_names[c.category.category_id()] = c.category.display_name();

@@ -15,6 +15,7 @@
 #include "customer-svc/app/import_applier.h"
 #include "customer-svc/app/import_rows.h"
 #include "customer-svc/domain/customer_rules.h"
+#include "customer-svc/store/category_records.h"
 #include "libs/csv/reader.h"
 #include "libs/errors/errors.h"
 #include "libs/log/log.h"
@@ -151,7 +152,7 @@ absl::StatusOr<v1::TenantSettings> SettingsForImport(store::DirectoryStore& stor
     if (!read.ok()) return read.status();
     settings = read->settings;
     if (options.default_category_id().empty()) return absl::OkStatus();
-    auto found = tx.FindCategory(options.default_category_id());
+    auto found = store::CategoryRecords(tx).FindCategory(options.default_category_id());
     if (!found.ok()) return found.status();
     if (!found->has_value()) {
       return NotFound("CATEGORY_NOT_FOUND", "category", "category_id",

@@ -18,6 +18,7 @@
 #include "customer-svc/domain/paging.h"
 #include "customer-svc/domain/pricing.h"
 #include "customer-svc/domain/tenant_rules.h"
+#include "customer-svc/store/category_records.h"
 #include "customer-svc/store/customer_operations.h"
 #include "customer-svc/store/customer_query.h"
 #include "google/protobuf/util/json_util.h"
@@ -530,13 +531,14 @@ grpc::Status CustomerServiceImpl::QuotePrice(grpc::ServerContext* context,
     std::optional<money::Money> list_price;
     int64_t discount = 0;
     if (!category_id.empty()) {
-      auto category = tx.FindCategory(category_id);
+      store::CategoryRecords categories(tx);
+      auto category = categories.FindCategory(category_id);
       if (!category.ok()) return category.status();
       if (!category->has_value()) {
         category_id.clear();  // deleted meanwhile: no rule
       } else {
         discount = (*category)->category.member_discount_basis_points();
-        auto entry = tx.FindPriceEntry(category_id, request->sku());
+        auto entry = categories.FindPriceEntry(category_id, request->sku());
         if (!entry.ok()) return entry.status();
         if (entry->has_value()) {
           list_price = money::Money{(*entry)->price().amount_minor(), currency};

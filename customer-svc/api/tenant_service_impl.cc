@@ -3,6 +3,7 @@
 #include "customer-svc/api/handler_support.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/domain/tenant_rules.h"
+#include "customer-svc/store/category_records.h"
 #include "google/protobuf/util/time_util.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/auth/access_policy.h"
@@ -81,7 +82,7 @@ grpc::Status TenantServiceImpl::UpdateTenantSettings(grpc::ServerContext* contex
           }
         }
         if (next->currency_code() != stored->settings.currency_code()) {
-          auto entries = tx.CountAllPriceEntries();
+          auto entries = store::CategoryRecords(tx).CountAllPriceEntries();
           if (!entries.ok()) return entries.status();
           if (*entries > 0) {
             return errors::Error(absl::StatusCode::kFailedPrecondition, "CURRENCY_LOCKED",

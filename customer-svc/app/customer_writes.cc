@@ -8,6 +8,7 @@
 #include "customer-svc/app/support.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/domain/tenant_rules.h"
+#include "customer-svc/store/category_records.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/idempotency/idempotency.h"
 #include "libs/ids/ids.h"
@@ -106,13 +107,14 @@ void StampNewCustomer(Customer& c, absl::Time now) {
 absl::Status CheckCategory(DirectoryTx& tx, const std::string& category_id,
                            errors::FieldErrors& errors) {
   if (category_id.empty()) return absl::OkStatus();
-  auto seeded = tx.DefaultCategoriesSeeded();
+  store::CategoryRecords categories(tx);
+  auto seeded = categories.DefaultCategoriesSeeded();
   if (!seeded.ok()) return seeded.status();
   if (!*seeded) {
-    absl::Status s = tx.EnsureDefaultCategories();
+    absl::Status s = categories.EnsureDefaultCategories();
     if (!s.ok()) return s;
   }
-  auto found = tx.FindCategory(category_id);
+  auto found = categories.FindCategory(category_id);
   if (!found.ok()) return found.status();
   if (!found->has_value()) errors.Add("customer.category_id", "no such category");
   return absl::OkStatus();

@@ -14,6 +14,7 @@
 #include "customer-svc/app/customer_writes.h"
 #include "customer-svc/app/support.h"
 #include "customer-svc/domain/customer_rules.h"
+#include "customer-svc/store/category_records.h"
 #include "libs/db/database.h"
 #include "libs/errors/errors.h"
 #include "libs/text/normalize.h"
@@ -85,10 +86,10 @@ class RowApplier {
     settings_ = settings->settings;
     // The default categories, before any row's savepoint (a failing row must not undo them).
     if (mapping_.first.contains(v1::CUSTOMER_COLUMN_CATEGORY)) {
-      auto seeded = tx_.DefaultCategoriesSeeded();
+      auto seeded = store::CategoryRecords(tx_).DefaultCategoriesSeeded();
       if (!seeded.ok()) return seeded.status();
       if (!*seeded) {
-        if (auto s = tx_.EnsureDefaultCategories(); !s.ok()) return s;
+        if (auto s = store::CategoryRecords(tx_).EnsureDefaultCategories(); !s.ok()) return s;
       }
     }
     if (settings_.customer_limit() > 0) {
@@ -299,12 +300,12 @@ class RowApplier {
     const std::string folded = text::FoldForMatch(Sv(text));
     if (auto it = categories_.find(folded); it != categories_.end()) return it->second;
     std::optional<std::string> id;
-    auto by_name = tx_.FindCategoryByName(folded);
+    auto by_name = store::CategoryRecords(tx_).FindCategoryByName(folded);
     if (!by_name.ok()) return by_name.status();
     if (by_name->has_value()) {
       id = (*by_name)->category.category_id();
     } else {
-      auto by_id = tx_.FindCategory(text);
+      auto by_id = store::CategoryRecords(tx_).FindCategory(text);
       if (!by_id.ok()) return by_id.status();
       if (by_id->has_value()) id = (*by_id)->category.category_id();
     }

@@ -163,33 +163,6 @@ class DirectoryTx {
   virtual absl::Status PutKeySubject(absl::string_view scope, absl::string_view key,
                                      absl::string_view customer_id) = 0;
 
-  // Categories (C9). EnsureDefaultCategories creates the default set once per tenant.
-  virtual absl::StatusOr<bool> DefaultCategoriesSeeded() = 0;
-  virtual absl::Status EnsureDefaultCategories() = 0;
-  virtual absl::StatusOr<std::optional<StoredCategory>> FindCategory(absl::string_view id) = 0;
-  virtual absl::StatusOr<std::optional<StoredCategory>> FindCategoryByName(
-      absl::string_view name_folded) = 0;
-  virtual absl::StatusOr<std::vector<StoredCategory>> ListCategories() = 0;
-  virtual absl::Status InsertCategory(const StoredCategory& category) = 0;
-  virtual absl::Status UpdateCategory(const StoredCategory& category) = 0;
-  // Deletes the category and its price list.
-  virtual absl::Status DeleteCategory(absl::string_view id) = 0;
-  // Customers (any state but MERGED/ERASED) assigned to the category.
-  virtual absl::StatusOr<std::vector<StoredCustomer>> CustomersInCategory(absl::string_view id) = 0;
-  virtual absl::StatusOr<int64_t> CountCustomersInCategory(absl::string_view id) = 0;
-
-  // Price lists (C10).
-  virtual absl::Status PutPriceEntry(absl::string_view category_id,
-                                     const v1::PriceListEntry& entry) = 0;
-  virtual absl::StatusOr<int64_t> DeletePriceEntries(absl::string_view category_id,
-                                                     const std::vector<std::string>& skus) = 0;
-  virtual absl::StatusOr<std::vector<v1::PriceListEntry>> PriceEntries(
-      absl::string_view category_id) = 0;
-  virtual absl::StatusOr<std::optional<v1::PriceListEntry>> FindPriceEntry(
-      absl::string_view category_id, absl::string_view sku) = 0;
-  virtual absl::StatusOr<int64_t> CountPriceEntries(absl::string_view category_id) = 0;
-  virtual absl::StatusOr<int64_t> CountAllPriceEntries() = 0;
-
   // Appends an event to the outbox (same transaction).
   virtual absl::Status Emit(absl::string_view aggregate_type, absl::string_view aggregate_id,
                             int64_t aggregate_version,

@@ -14,6 +14,7 @@
 #include "customer-svc/store/directory_store.h"
 #include "customer-svc/store/query_sql.h"
 #include "kelola/customer/v1/events.pb.h"
+#include "libs/db/row_values.h"
 #include "libs/errors/errors.h"
 #include "libs/idempotency/idempotency.h"
 #include "libs/phone/phone_normalizer.h"
@@ -265,11 +266,6 @@ class SqlDirectoryTx final : public DirectoryTx {
         tx_.ExecuteDeferred("DELETE FROM customer_phones WHERE tenant_id = ? AND customer_id = ?",
                             {tenant_, r.customer.customer_id()});
     if (!deleted.ok()) return deleted;
-    auto p = RowParams(r);
-    // Reorder for UPDATE: SET columns..., WHERE tenant_id, customer_id.
-    std::vector<db::Value> params(p.begin() + 2, p.end());
-    params.push_back(p[0]);
-    params.push_back(p[1]);
     auto n = tx_.Execute(
         "UPDATE customers SET state = ?, display_name = ?, name_folded = ?, name_sort_key = ?, "
         "email_normalized = ?, email_dedupe = ?, category_id = ?, consent_granted = ?, "
@@ -277,7 +273,7 @@ class SqlDirectoryTx final : public DirectoryTx {
         "create_time_micros = ?, "
         "update_time_micros = ?, version = ?, data = ?, duplicate_allowed = ? WHERE tenant_id "
         "= ? AND customer_id = ?",
-        params);
+        db::KeyLast(RowParams(r), 2));
     if (!n.ok()) return n.status();
     if (*n != 1) return absl::NotFoundError("customer row vanished");
     return WritePhones(r);
@@ -481,190 +477,6 @@ class SqlDirectoryTx final : public DirectoryTx {
   }
   const std::string& subject() const { return subject_; }
 
-  absl::StatusOr<bool> DefaultCategoriesSeeded() override {
-    auto rows = tx_.Query("SELECT 1 FROM tenant_category_seed WHERE tenant_id = ?", {tenant_});
-    if (!rows.ok()) return rows.status();
-    return !rows->empty();
-  }
-
-  absl::Status EnsureDefaultCategories() override {
-    auto seeded = tx_.Execute(
-        "INSERT INTO tenant_category_seed (tenant_id, create_time_micros) VALUES (?, ?) ON "
-        "CONFLICT (tenant_id) DO NOTHING",
-        {tenant_, absl::ToUnixMicros(now_)});
-    if (!seeded.ok()) return seeded.status();
-    if (*seeded == 0) return absl::OkStatus();
-    for (const auto& d : domain::DefaultCategories()) {
-      StoredCategory c;
-      c.version = 1;
-      c.category.set_category_id(d.id);
-      c.category.set_display_name(d.name);
-      *c.category.mutable_create_time() = time::TimestampFromUnixMicros(absl::ToUnixMicros(now_));
-      *c.category.mutable_update_time() = c.category.create_time();
-      c.category.set_etag("v1");
-      auto n = tx_.Execute(
-          "INSERT INTO categories (tenant_id, category_id, display_name, name_folded, "
-          "member_discount_bps, version, create_time_micros, update_time_micros, data) VALUES "
-          "(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-          CategoryParams(c));
-      if (!n.ok()) return n.status();
-    }
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<std::optional<StoredCategory>> FindCategory(absl::string_view id) override {
-    return OneCategory("category_id", std::string(id));
-  }
-  absl::StatusOr<std::optional<StoredCategory>> FindCategoryByName(
-      absl::string_view name_folded) override {
-    return OneCategory("name_folded", std::string(name_folded));
-  }
-
-  absl::StatusOr<std::vector<StoredCategory>> ListCategories() override {
-    auto rows = tx_.Query(
-        "SELECT data, version FROM categories WHERE tenant_id = ? ORDER BY name_folded, "
-        "category_id",
-        {tenant_});
-    if (!rows.ok()) return rows.status();
-    std::vector<StoredCategory> out;
-    for (const auto& row : *rows) {
-      StoredCategory c;
-      if (!c.category.ParseFromString(row.GetBytes(0))) {
-        return absl::InternalError("corrupt category row");
-      }
-      c.version = row.GetInt(1);
-      out.push_back(std::move(c));
-    }
-    return out;
-  }
-
-  absl::Status InsertCategory(const StoredCategory& c) override {
-    auto n = tx_.Execute(
-        "INSERT INTO categories (tenant_id, category_id, display_name, name_folded, "
-        "member_discount_bps, version, create_time_micros, update_time_micros, data) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        CategoryParams(c));
-    return n.status();
-  }
-
-  absl::Status UpdateCategory(const StoredCategory& c) override {
-    auto p = CategoryParams(c);
-    std::vector<db::Value> params(p.begin() + 2, p.end());
-    params.push_back(p[0]);
-    params.push_back(p[1]);
-    auto n = tx_.Execute(
-        "UPDATE categories SET display_name = ?, name_folded = ?, member_discount_bps = ?, "
-        "version = ?, create_time_micros = ?, update_time_micros = ?, data = ? WHERE "
-        "tenant_id = ? AND category_id = ?",
-        params);
-    return n.status();
-  }
-
-  absl::Status DeleteCategory(absl::string_view id) override {
-    auto n = tx_.Execute("DELETE FROM price_list_entries WHERE tenant_id = ? AND category_id = ?",
-                         {tenant_, std::string(id)});
-    if (!n.ok()) return n.status();
-    n = tx_.Execute("DELETE FROM categories WHERE tenant_id = ? AND category_id = ?",
-                    {tenant_, std::string(id)});
-    return n.status();
-  }
-
-  absl::StatusOr<std::vector<StoredCustomer>> CustomersInCategory(absl::string_view id) override {
-    auto rows = tx_.Query(
-        "SELECT data, version, duplicate_allowed FROM customers WHERE tenant_id = ? AND "
-        "category_id = ? AND state IN (?, ?, ?) ORDER BY customer_id",
-        {tenant_, std::string(id), static_cast<int64_t>(v1::CUSTOMER_STATE_ACTIVE),
-         static_cast<int64_t>(v1::CUSTOMER_STATE_ARCHIVED),
-         static_cast<int64_t>(v1::CUSTOMER_STATE_MERGING)});
-    if (!rows.ok()) return rows.status();
-    std::vector<StoredCustomer> out;
-    for (const auto& row : *rows) {
-      StoredCustomer c;
-      if (!c.customer.ParseFromString(row.GetBytes(0))) {
-        return absl::InternalError("corrupt customer row");
-      }
-      time::ClampStoredTimestamps(&c.customer);
-      c.version = row.GetInt(1);
-      c.duplicate_allowed = row.GetBool(2);
-      out.push_back(std::move(c));
-    }
-    return out;
-  }
-
-  absl::StatusOr<int64_t> CountCustomersInCategory(absl::string_view id) override {
-    auto row = tx_.QueryOne(
-        "SELECT COUNT(*) FROM customers WHERE tenant_id = ? AND category_id = ? AND state IN "
-        "(?, ?, ?)",
-        {tenant_, std::string(id), static_cast<int64_t>(v1::CUSTOMER_STATE_ACTIVE),
-         static_cast<int64_t>(v1::CUSTOMER_STATE_ARCHIVED),
-         static_cast<int64_t>(v1::CUSTOMER_STATE_MERGING)});
-    if (!row.ok()) return row.status();
-    return row->GetInt(0);
-  }
-
-  absl::Status PutPriceEntry(absl::string_view category_id,
-                             const v1::PriceListEntry& entry) override {
-    auto n = tx_.Execute(
-        "INSERT INTO price_list_entries (tenant_id, category_id, sku, price_minor, "
-        "currency_code, update_time_micros) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, "
-        "category_id, sku) DO UPDATE SET price_minor = excluded.price_minor, currency_code = "
-        "excluded.currency_code, update_time_micros = excluded.update_time_micros",
-        {tenant_, std::string(category_id), entry.sku(), entry.price().amount_minor(),
-         entry.price().currency_code(), Micros(entry.update_time())});
-    return n.status();
-  }
-
-  absl::StatusOr<int64_t> DeletePriceEntries(absl::string_view category_id,
-                                             const std::vector<std::string>& skus) override {
-    int64_t total = 0;
-    for (const auto& sku : skus) {
-      auto n = tx_.Execute(
-          "DELETE FROM price_list_entries WHERE tenant_id = ? AND category_id = ? AND sku = ?",
-          {tenant_, std::string(category_id), sku});
-      if (!n.ok()) return n.status();
-      total += *n;
-    }
-    return total;
-  }
-
-  absl::StatusOr<std::vector<v1::PriceListEntry>> PriceEntries(
-      absl::string_view category_id) override {
-    auto rows = tx_.Query(
-        "SELECT sku, price_minor, currency_code, update_time_micros FROM price_list_entries "
-        "WHERE tenant_id = ? AND category_id = ? ORDER BY sku",
-        {tenant_, std::string(category_id)});
-    if (!rows.ok()) return rows.status();
-    std::vector<v1::PriceListEntry> out;
-    for (const auto& row : *rows) out.push_back(EntryFromRow(row));
-    return out;
-  }
-
-  absl::StatusOr<std::optional<v1::PriceListEntry>> FindPriceEntry(absl::string_view category_id,
-                                                                   absl::string_view sku) override {
-    auto rows = tx_.Query(
-        "SELECT sku, price_minor, currency_code, update_time_micros FROM price_list_entries "
-        "WHERE tenant_id = ? AND category_id = ? AND sku = ?",
-        {tenant_, std::string(category_id), std::string(sku)});
-    if (!rows.ok()) return rows.status();
-    if (rows->empty()) return std::optional<v1::PriceListEntry>();
-    return std::optional<v1::PriceListEntry>(EntryFromRow((*rows)[0]));
-  }
-
-  absl::StatusOr<int64_t> CountPriceEntries(absl::string_view category_id) override {
-    auto row = tx_.QueryOne(
-        "SELECT COUNT(*) FROM price_list_entries WHERE tenant_id = ? AND category_id = ?",
-        {tenant_, std::string(category_id)});
-    if (!row.ok()) return row.status();
-    return row->GetInt(0);
-  }
-
-  absl::StatusOr<int64_t> CountAllPriceEntries() override {
-    auto row =
-        tx_.QueryOne("SELECT COUNT(*) FROM price_list_entries WHERE tenant_id = ?", {tenant_});
-    if (!row.ok()) return row.status();
-    return row->GetInt(0);
-  }
-
   absl::Status InSavepoint(const std::function<absl::Status()>& fn) override {
     // One fixed name per nesting depth, so that the statements stay in the driver's cache
     // of prepared statements (a new name per row would fill it).
@@ -825,43 +637,6 @@ class SqlDirectoryTx final : public DirectoryTx {
       e.request_id = options_->request_id;
       e.principal = options_->principal;
     }
-    return e;
-  }
-
-  std::vector<db::Value> CategoryParams(const StoredCategory& c) {
-    return {tenant_,
-            c.category.category_id(),
-            c.category.display_name(),
-            text::FoldForMatch(Sv(c.category.display_name())),
-            static_cast<int64_t>(c.category.member_discount_basis_points()),
-            c.version,
-            Micros(c.category.create_time()),
-            Micros(c.category.update_time()),
-            db::Bytes{c.category.SerializeAsString()}};
-  }
-
-  absl::StatusOr<std::optional<StoredCategory>> OneCategory(const char* column,
-                                                            const std::string& value) {
-    auto rows = tx_.Query(absl::StrCat("SELECT data, version FROM categories WHERE tenant_id = "
-                                       "? AND ",
-                                       column, " = ?"),
-                          {tenant_, value});
-    if (!rows.ok()) return rows.status();
-    if (rows->empty()) return std::optional<StoredCategory>();
-    StoredCategory c;
-    if (!c.category.ParseFromString((*rows)[0].GetBytes(0))) {
-      return absl::InternalError("corrupt category row");
-    }
-    c.version = (*rows)[0].GetInt(1);
-    return std::optional<StoredCategory>(std::move(c));
-  }
-
-  static v1::PriceListEntry EntryFromRow(const db::Row& row) {
-    v1::PriceListEntry e;
-    e.set_sku(row.GetText(0));
-    e.mutable_price()->set_amount_minor(row.GetInt(1));
-    e.mutable_price()->set_currency_code(row.GetText(2));
-    *e.mutable_update_time() = time::TimestampFromUnixMicros(row.GetInt(3));
     return e;
   }
 

@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "libs/db/migrations.h"
 #include "libs/db/postgres_database.h"
+#include "libs/db/row_values.h"
 #include "libs/testing/free_port.h"
 #include "libs/testing/postgres_server.h"
 #include "libs/testing/temp_dir.h"
@@ -916,6 +917,16 @@ INSTANTIATE_TEST_SUITE_P(AllDrivers, DatabaseTest,
 
 // ---------------------------------------------------------------------------------
 // Driver-specific behaviour.
+
+TEST(KeyLastTest, TheKeyMovesBehindTheOtherColumnsInOrder) {
+  const std::vector<db::Value> updated =
+      db::KeyLast({std::string("t1"), std::string("c1"), int64_t{7}, std::string("x")}, 2);
+  ASSERT_EQ(updated.size(), 4u);
+  EXPECT_EQ(std::get<int64_t>(updated[0]), 7);
+  EXPECT_EQ(std::get<std::string>(updated[1]), "x");
+  EXPECT_EQ(std::get<std::string>(updated[2]), "t1");
+  EXPECT_EQ(std::get<std::string>(updated[3]), "c1");
+}
 
 TEST(OpenTest, MalformedUrlsAreInvalidArgument) {
   for (const char* url :

@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
       watch_options);
   // Every write of a customer keeps its stats row (which lists join) in the same transaction.
   kelola::customer::store::DirectoryStoreOptions directory_options;
-  directory_options.on_customer_written = kelola::customer::store::DropStatsOfDeleted;
+  directory_options.on_customer_written = kelola::customer::store::KeepStatsRow;
+  directory_options.on_customers_inserted = kelola::customer::store::KeepStatsRows;
   kelola::db::GroupCommitOptions batching;
   batching.max_batch = absl::GetFlag(FLAGS_group_commit_max_batch);
   if (absl::Status valid = batching.Validate(); !valid.ok()) {

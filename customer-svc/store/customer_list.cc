@@ -25,7 +25,6 @@ using domain::ListFilter;
 using domain::ListOrder;
 using query_sql::FilterContext;
 using query_sql::SortSpec;
-using query_sql::StatsRows;
 
 struct ListRow {
   ListItem item;
@@ -84,32 +83,51 @@ struct ListQuery {
   int page_size;
 };
 
-// The keyset condition " AND key > last key OR (= and id > last id)" (reversed for desc).
-void AppendAfter(const ListQuery& q, const std::string& key, const std::string& id,
-                 std::string* sql, std::vector<Value>* params) {
-  const auto& after = q.cursor.after;
-  if (!after) return;
-  Value last = after->first;
-  if (!q.sort.text_key) {
-    int64_t k = 0;
-    (void)absl::SimpleAtoi(after->first, &k);  // checked when the token was read
-    last = k;
-  }
+// Up to page_size + 1 customers in `states` after the cursor, in the list order.
+absl::StatusOr<std::vector<ListRow>> QueryListRows(const ListQuery& q,
+                                                   const std::vector<int64_t>& states) {
+  const SortSpec& sort = q.sort;
   const std::string coll = query_sql::CollC(q.tx);
-  const char* op_eq = q.order.descending ? " <= ?" : " >= ?";
-  const char* op = q.order.descending ? " < ?" : " > ?";
-  const std::string k = absl::StrCat(key, q.sort.text_key ? coll : "");
-  absl::StrAppend(sql, " AND ", k, op_eq, " AND (", k, op, " OR ", id, coll, op, ")");
-  params->push_back(last);
-  params->push_back(last);
-  params->push_back(after->second);
-}
-
-// The rows of a statement selecting c.customer_id, c.data, the stats columns and the key.
-std::vector<ListRow> ToListRows(const SortSpec& sort, const std::vector<db::Row>& rows) {
+  std::vector<Value> params;
+  std::string sql = absl::StrCat("SELECT c.customer_id, c.data, ", query_sql::kStatsColumns, ", ",
+                                 sort.key, " FROM ");
+  const std::string indexed = query_sql::IsPg(q.tx) ? "" : absl::StrCat(" INDEXED BY ", sort.index);
+  if (sort.customers_driven) {
+    absl::StrAppend(&sql, "customers c", indexed,
+                    " CROSS JOIN customer_stats s WHERE c.tenant_id = ? AND s.tenant_id = "
+                    "c.tenant_id AND s.customer_id = c.customer_id");
+  } else {
+    absl::StrAppend(&sql, "customer_stats s", indexed,
+                    " CROSS JOIN customers c WHERE s.tenant_id = ? AND c.tenant_id = "
+                    "s.tenant_id AND c.customer_id = s.customer_id");
+  }
+  params.push_back(q.tenant);
+  query_sql::AppendStates(states, &sql, &params);
+  query_sql::AppendFilter(q.filter, q.cursor.ctx, &sql, &params);
+  if (const auto& after = q.cursor.after) {
+    Value key = after->first;
+    if (!sort.text_key) {
+      int64_t k = 0;
+      (void)absl::SimpleAtoi(after->first, &k);  // checked when the token was read
+      key = k;
+    }
+    const char* op_eq = q.order.descending ? " <= ?" : " >= ?";
+    const char* op = q.order.descending ? " < ?" : " > ?";
+    const std::string k = absl::StrCat(sort.key, sort.text_key ? coll : "");
+    absl::StrAppend(&sql, " AND ", k, op_eq, " AND (", k, op, " OR ", sort.id, coll, op, ")");
+    params.push_back(key);
+    params.push_back(key);
+    params.push_back(after->second);
+  }
+  const char* direction = q.order.descending ? " DESC" : "";
+  absl::StrAppend(&sql, " ORDER BY ", sort.key, sort.text_key ? coll : "", direction, ", ", sort.id,
+                  coll, direction, " LIMIT ?");
+  params.emplace_back(static_cast<int64_t>(q.page_size + 1));
+  auto rows = q.tx.Query(sql, params);
+  if (!rows.ok()) return rows.status();
   std::vector<ListRow> out;
-  out.reserve(rows.size());
-  for (const auto& r : rows) {
+  out.reserve(rows->size());
+  for (const auto& r : *rows) {
     ListRow row;
     row.item.customer_id = r.GetText(0);
     row.item.data = r.GetBytes(1);
@@ -124,119 +142,10 @@ std::vector<ListRow> ToListRows(const SortSpec& sort, const std::vector<db::Row>
   return out;
 }
 
-// Up to page_size + 1 customers in `states` after the cursor, in the list order: in a
-// customers order with their stats where they have some; in a stats order, those with
-// stats (the ones without: RowsWithoutStats).
-absl::StatusOr<std::vector<ListRow>> QueryListRows(const ListQuery& q,
-                                                   const std::vector<int64_t>& states) {
-  const SortSpec& sort = q.sort;
-  const std::string coll = query_sql::CollC(q.tx);
-  std::vector<Value> params;
-  std::string sql = absl::StrCat("SELECT c.customer_id, c.data, ", query_sql::kStatsColumns, ", ",
-                                 sort.key, " FROM ");
-  const std::string indexed = query_sql::IsPg(q.tx) ? "" : absl::StrCat(" INDEXED BY ", sort.index);
-  if (sort.customers_driven) {
-    absl::StrAppend(&sql, "customers c", indexed, " LEFT JOIN customer_stats s ON ",
-                    query_sql::kStatsOfCustomer, " WHERE c.tenant_id = ?");
-  } else {
-    absl::StrAppend(&sql, "customer_stats s", indexed,
-                    " CROSS JOIN customers c WHERE s.tenant_id = ? AND c.tenant_id = "
-                    "s.tenant_id AND c.customer_id = s.customer_id");
-  }
-  params.push_back(q.tenant);
-  query_sql::AppendStates(states, &sql, &params);
-  query_sql::AppendFilter(q.filter, q.cursor.ctx,
-                          sort.customers_driven ? StatsRows::kOuterJoined : StatsRows::kJoined,
-                          &sql, &params);
-  AppendAfter(q, sort.key, sort.id, &sql, &params);
-  const char* direction = q.order.descending ? " DESC" : "";
-  absl::StrAppend(&sql, " ORDER BY ", sort.key, sort.text_key ? coll : "", direction, ", ", sort.id,
-                  coll, direction, " LIMIT ?");
-  params.emplace_back(static_cast<int64_t>(q.page_size + 1));
-  auto rows = q.tx.Query(sql, params);
-  if (!rows.ok()) return rows.status();
-  return ToListRows(sort, *rows);
-}
-
-// Whether `a` comes strictly before `b` in the order of a stats sort's keys.
-bool KeyBefore(const ListQuery& q, int64_t a, int64_t b) {
-  return q.order.descending ? a > b : a < b;
-}
-
-// In a stats order, up to page_size + 1 customers in `states` without a stats row after
-// the cursor, in the list order: they all sort at the key of zero stats, by id. Read in
-// id order from the primary key on SQLite, from customers_by_state_id per state on
-// PostgreSQL (its primary key is not in bytewise order).
-absl::StatusOr<std::vector<ListRow>> RowsWithoutStats(const ListQuery& q,
-                                                      const std::vector<int64_t>& states) {
-  const SortSpec& sort = q.sort;
-  if (const auto& after = q.cursor.after) {
-    int64_t last = 0;
-    (void)absl::SimpleAtoi(after->first, &last);
-    if (KeyBefore(q, sort.absent_key, last)) return std::vector<ListRow>();  // passed them
-  }
-  const bool pg = query_sql::IsPg(q.tx);
-  const std::string key = query_sql::StatsColumn(StatsRows::kAbsent, sort.column);
-  std::vector<ListRow> out;
-  auto read = [&](const std::vector<int64_t>& some) -> absl::Status {
-    std::vector<Value> params;
-    std::string sql = absl::StrCat(
-        "SELECT c.customer_id, c.data, ", query_sql::kStatsColumns, ", ", key, " FROM customers c",
-        pg ? "" : " INDEXED BY sqlite_autoindex_customers_1", " LEFT JOIN customer_stats s ON ",
-        query_sql::kStatsOfCustomer, " WHERE c.tenant_id = ? AND s.customer_id IS NULL");
-    params.push_back(q.tenant);
-    query_sql::AppendStates(some, &sql, &params);
-    query_sql::AppendFilter(q.filter, q.cursor.ctx, StatsRows::kAbsent, &sql, &params);
-    AppendAfter(q, key, "c.customer_id", &sql, &params);
-    const char* direction = q.order.descending ? " DESC" : "";
-    absl::StrAppend(&sql, " ORDER BY c.customer_id", query_sql::CollC(q.tx), direction, " LIMIT ?");
-    params.emplace_back(static_cast<int64_t>(q.page_size + 1));
-    auto rows = q.tx.Query(sql, params);
-    if (!rows.ok()) return rows.status();
-    std::vector<ListRow> part = ToListRows(sort, *rows);
-    out.insert(out.end(), std::make_move_iterator(part.begin()),
-               std::make_move_iterator(part.end()));
-    return absl::OkStatus();
-  };
-  if (!pg) {
-    if (absl::Status s = read(states); !s.ok()) return s;
-    return out;
-  }
-  for (int64_t state : states) {
-    if (absl::Status s = read({state}); !s.ok()) return s;
-  }
-  return out;
-}
-
-// `rows` in the list order, at most `limit` of them.
-void SortRows(const ListQuery& q, size_t limit, std::vector<ListRow>& rows) {
-  std::sort(rows.begin(), rows.end(), [&](const ListRow& a, const ListRow& b) {
-    return query_sql::SortsBefore(q.sort, q.order.descending, a.text_key, a.int_key,
-                                  a.item.customer_id, b.text_key, b.int_key, b.item.customer_id);
-  });
-  if (rows.size() > limit) rows.resize(limit);
-}
-
-// The rows of a page (page_size + 1 at most), in the list order.
+// The rows of a page (page_size + 1 at most per statement), in the list order.
 absl::StatusOr<std::vector<ListRow>> ReadListRows(const ListQuery& q,
                                                   const std::vector<int64_t>& states) {
-  const size_t limit = static_cast<size_t>(q.page_size) + 1;
-  if (!q.sort.customers_driven) {
-    auto rows = QueryListRows(q, states);
-    if (!rows.ok()) return rows.status();
-    // Customers without stats come at the zero key: needed unless the page ends before it.
-    if (rows->size() == limit && KeyBefore(q, rows->back().int_key, q.sort.absent_key)) {
-      return rows;
-    }
-    auto without = RowsWithoutStats(q, states);
-    if (!without.ok()) return without.status();
-    if (without->empty()) return rows;
-    rows->insert(rows->end(), std::make_move_iterator(without->begin()),
-                 std::make_move_iterator(without->end()));
-    SortRows(q, limit, *rows);
-    return rows;
-  }
-  if (states.size() <= 1) return QueryListRows(q, states);
+  if (!q.sort.customers_driven || states.size() <= 1) return QueryListRows(q, states);
   // One index range per state (each in sort order), merged here.
   std::vector<ListRow> rows;
   for (int64_t state : states) {
@@ -245,17 +154,21 @@ absl::StatusOr<std::vector<ListRow>> ReadListRows(const ListQuery& q,
     rows.insert(rows.end(), std::make_move_iterator(part->begin()),
                 std::make_move_iterator(part->end()));
   }
-  SortRows(q, rows.size(), rows);
+  std::sort(rows.begin(), rows.end(), [&](const ListRow& a, const ListRow& b) {
+    return query_sql::SortsBefore(q.sort, q.order.descending, a.text_key, a.int_key,
+                                  a.item.customer_id, b.text_key, b.int_key, b.item.customer_id);
+  });
   return rows;
 }
 
 // The number of customers in `states` passing the filter.
 absl::StatusOr<int64_t> CountListed(const ListQuery& q, const std::vector<int64_t>& states) {
   std::vector<Value> params = {q.tenant};
-  std::string sql = absl::StrCat("SELECT COUNT(*) FROM customers c LEFT JOIN customer_stats s ON ",
-                                 query_sql::kStatsOfCustomer, " WHERE c.tenant_id = ?");
+  std::string sql =
+      "SELECT COUNT(*) FROM customers c CROSS JOIN customer_stats s WHERE c.tenant_id = ? AND "
+      "s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id";
   query_sql::AppendStates(states, &sql, &params);
-  query_sql::AppendFilter(q.filter, q.cursor.ctx, StatsRows::kOuterJoined, &sql, &params);
+  query_sql::AppendFilter(q.filter, q.cursor.ctx, &sql, &params);
   auto count = q.tx.QueryOne(sql, params);
   if (!count.ok()) return count.status();
   return count->GetInt(0);

@@ -85,21 +85,6 @@ CREATE INDEX customer_stats_spent_asc ON customer_stats (tenant_id, total_spent_
   return {25, "balance in the total_spent index", kSql, "SELECT 1;  -- SQLite only\n"};
 }
 
-// Migration 26: stats rows only for customers the ledger told of (docs/decisions/
-// customer-search.md, "Maintenance"). The zero rows written at each create until now go;
-// on PostgreSQL, whose primary key is not in bytewise order, the customers without a row
-// are read in a stats order through an index in customer_id order per state.
-db::Migration LazyStatsRows() {
-  constexpr char kDeleteZeroRows[] = R"sql(
-DELETE FROM customer_stats WHERE ledger_version = 0 AND transaction_count = 0
-  AND total_spent_minor = 0 AND balance_minor = 0 AND last_activity_micros IS NULL;
-)sql";
-  return {26, "stats rows made by the ledger only", kDeleteZeroRows,
-          absl::StrCat(kDeleteZeroRows,
-                       "CREATE INDEX customers_by_state_id ON customers (tenant_id, state, "
-                       "customer_id COLLATE \"C\");\n")};
-}
-
 }  // namespace
 
 std::vector<db::Migration> CustomerQueryMigrations() {
@@ -108,8 +93,7 @@ std::vector<db::Migration> CustomerQueryMigrations() {
           stats_projection::BuyersPerTenantMigration(),
           SearchFromMemory(),
           OneIndexPerOrder(),
-          BalanceInSpentIndex(),
-          LazyStatsRows()};
+          BalanceInSpentIndex()};
 }
 
 CustomerQuery::CustomerQuery(const Clock& clock, SearchIndexCache& index,

@@ -9,8 +9,9 @@
 // plus sort indexes on customers. Search reads the tenants' indexes in memory
 // (search_index_cache.h), which follow customer-svc's event stream.
 //
-// Contract with the directory: a delete calls DropStatsOfDeleted in the same transaction.
-// A customer has a customer_stats row only once the ledger told of it.
+// Contract with the directory: every write of a customer row (create, update, archive,
+// restore, merge, erase, delete) calls KeepStatsRow in the same transaction, so that lists
+// can join the customer's customer_stats row.
 
 #include <cstddef>
 #include <cstdint>
@@ -63,13 +64,16 @@ absl::StatusOr<std::optional<CustomerStatsRecord>> GetStats(db::Transaction& tx,
 absl::StatusOr<absl::flat_hash_map<std::string, CustomerStatsRecord>> GetStatsOf(
     db::Transaction& tx, absl::string_view tenant, const std::vector<std::string>& customer_ids);
 
-// A customer's customer_stats row is made by the stats feed when the ledger first tells of
-// the customer (UpsertStats), never at create: lists and searches left-join it and read
-// zero stats for customers without one. This removes the row of a deleted customer (C4:
-// `written` is nullptr); the directory calls it after every write of a customer row
+// Keeps the customer_stats row of a customer, which lists join: creates it (zeros) when
+// missing, and deletes it when the customer row is gone (C4 delete: `written` is nullptr and
+// no row is left). The directory calls it after every write of a customer row
 // (DirectoryStoreOptions::on_customer_written).
-absl::Status DropStatsOfDeleted(db::Transaction& tx, absl::string_view tenant,
-                                absl::string_view customer_id, const v1::Customer* written);
+absl::Status KeepStatsRow(db::Transaction& tx, absl::string_view tenant,
+                          absl::string_view customer_id, const v1::Customer* written = nullptr);
+// Creates the (zero) stats rows of new customers at once, with multi-row inserts
+// (DirectoryStoreOptions::on_customers_inserted).
+absl::Status KeepStatsRows(db::Transaction& tx, absl::string_view tenant,
+                           const std::vector<std::string>& customer_ids);
 
 // gRPC clients refuse a message above 4 MiB by default (RESOURCE_EXHAUSTED), so a page of
 // customers must stay below that whatever the customers hold (a customer with every text

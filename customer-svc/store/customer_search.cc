@@ -85,11 +85,11 @@ absl::StatusOr<std::vector<SearchHit>> KeepPassing(const SearchContext& sc,
         std::vector<Value> params = {sc.tenant};
         for (size_t i = begin; i < end; ++i) params.push_back(hits[i].customer_id);
         std::string sql = absl::StrCat(
-            "SELECT c.customer_id FROM customers c LEFT JOIN customer_stats s ON ",
-            query_sql::kStatsOfCustomer, " WHERE c.tenant_id = ? AND c.customer_id IN (",
-            Placeholders(end - begin), ")");
-        query_sql::AppendFilter(sc.filter, sc.ctx, query_sql::StatsRows::kOuterJoined, &sql,
-                                &params);
+            "SELECT c.customer_id FROM customers c CROSS JOIN customer_stats s WHERE "
+            "c.tenant_id = ? AND c.customer_id IN (",
+            Placeholders(end - begin),
+            ") AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id");
+        query_sql::AppendFilter(sc.filter, sc.ctx, &sql, &params);
         auto rows = sc.tx.Query(sql, params);
         if (!rows.ok()) return rows.status();
         for (const auto& r : *rows) passing.insert(r.GetText(0));
@@ -242,16 +242,13 @@ absl::StatusOr<std::vector<Ranked>> RankHits(db::Transaction& tx, const std::str
       query_sql::ForEachInListChunk(ranked.size(), [&](size_t begin, size_t end) -> absl::Status {
         std::vector<Value> params = {tenant};
         for (size_t i = begin; i < end; ++i) params.push_back(ranked[i].id);
-        const std::string key =
-            sort->customers_driven
-                ? sort->key
-                : query_sql::StatsColumn(query_sql::StatsRows::kOuterJoined, sort->column);
-        auto rows = tx.Query(absl::StrCat("SELECT c.customer_id, ", key,
-                                          " FROM customers c LEFT JOIN customer_stats s ON ",
-                                          query_sql::kStatsOfCustomer,
-                                          " WHERE c.tenant_id = ? AND c.customer_id IN (",
-                                          Placeholders(end - begin), ")"),
-                             params);
+        auto rows = tx.Query(
+            absl::StrCat("SELECT c.customer_id, ", sort->key,
+                         " FROM customers c CROSS JOIN customer_stats s WHERE c.tenant_id = ? "
+                         "AND c.customer_id IN (",
+                         Placeholders(end - begin),
+                         ") AND s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id"),
+            params);
         if (!rows.ok()) return rows.status();
         for (const auto& r : *rows) {
           Ranked* target = by_id[r.GetText(0)];
@@ -297,13 +294,14 @@ absl::Status LoadPageCustomers(db::Transaction& tx, const std::string& tenant,
   if (hits->empty()) return absl::OkStatus();
   std::vector<Value> params = {tenant};
   for (const auto& h : *hits) params.push_back(h.customer_id);
-  auto rows = tx.Query(
-      absl::StrCat("SELECT c.customer_id, c.data, ", query_sql::kStatsColumns,
-                   ", c.display_name FROM customers c LEFT JOIN customer_stats "
-                   "s ON ",
-                   query_sql::kStatsOfCustomer, " WHERE c.tenant_id = ? AND c.customer_id IN (",
-                   Placeholders(hits->size()), ")"),
-      params);
+  auto rows = tx.Query(absl::StrCat("SELECT c.customer_id, c.data, ", query_sql::kStatsColumns,
+                                    ", c.display_name FROM customers c CROSS JOIN "
+                                    "customer_stats s WHERE c.tenant_id = ? AND c.customer_id "
+                                    "IN (",
+                                    Placeholders(hits->size()),
+                                    ") AND s.tenant_id = c.tenant_id AND s.customer_id = "
+                                    "c.customer_id"),
+                       params);
   if (!rows.ok()) return rows.status();
   absl::flat_hash_map<std::string, const db::Row*> by_id;
   for (const auto& r : *rows) by_id[r.GetText(0)] = &r;

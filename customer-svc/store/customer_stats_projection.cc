@@ -177,15 +177,34 @@ absl::StatusOr<absl::flat_hash_map<std::string, CustomerStatsRecord>> GetStatsOf
   return out;
 }
 
-absl::Status DropStatsOfDeleted(db::Transaction& tx, absl::string_view tenant,
-                                absl::string_view customer_id, const v1::Customer* written) {
-  if (written != nullptr) return absl::OkStatus();  // a write: the ledger keeps the row
-  // Deleted (C4): nothing of it stays. A customer with a ledger history cannot be deleted,
-  // so there is rarely a row.
-  return tx
-      .Execute("DELETE FROM customer_stats WHERE tenant_id = ? AND customer_id = ?",
-               {std::string(tenant), std::string(customer_id)})
-      .status();
+absl::Status KeepStatsRow(db::Transaction& tx, absl::string_view tenant_view,
+                          absl::string_view id_view, const v1::Customer* written) {
+  const std::string tenant(tenant_view), id(id_view);
+  if (written == nullptr) {
+    auto rows =
+        tx.Query("SELECT 1 FROM customers WHERE tenant_id = ? AND customer_id = ?", {tenant, id});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) {  // deleted (C4): nothing of it stays
+      return tx
+          .Execute("DELETE FROM customer_stats WHERE tenant_id = ? AND customer_id = ?",
+                   {tenant, id})
+          .status();
+    }
+  }
+  return KeepStatsRows(tx, tenant, {id});
+}
+
+absl::Status KeepStatsRows(db::Transaction& tx, absl::string_view tenant,
+                           const std::vector<std::string>& ids) {
+  std::vector<db::Value> values;
+  values.reserve(ids.size() * 4);
+  for (const std::string& id : ids) {
+    values.insert(values.end(), {std::string(tenant), id, kNoActivityAscKey, kNoActivityDescKey});
+  }
+  return db::InsertRows(
+      tx,
+      "INSERT INTO customer_stats (tenant_id, customer_id, activity_asc_key, activity_desc_key)", 4,
+      std::move(values), " ON CONFLICT DO NOTHING");
 }
 
 }  // namespace kelola::customer::store

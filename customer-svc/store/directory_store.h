@@ -212,15 +212,22 @@ class DirectoryStore {
 
 // Called in the writing transaction after every write of a customer row and its phones
 // (create, update, archive, restore, consent, erase, category reassignment, merge) with the
-// customer as written, and after a delete with nullptr, e.g. to drop the stats row of
-// customer_query.h with the customer (its DropStatsOfDeleted has this signature). A non-OK
-// status rolls the write back.
+// customer as written, and after a delete with nullptr, e.g. to keep the stats rows of
+// customer_query.h in step (its KeepStatsRow has this signature). A non-OK status rolls
+// the write back.
 using CustomerWrittenHook =
     std::function<absl::Status(db::Transaction& tx, absl::string_view tenant_id,
                                absl::string_view customer_id, const v1::Customer* written)>;
 
+// Runs in the transaction that inserted the new customers `ids` (InsertNewCustomers), in
+// place of a CustomerWrittenHook call for each.
+using CustomersInsertedHook = std::function<absl::Status(
+    db::Transaction& tx, absl::string_view tenant_id, const std::vector<std::string>& ids)>;
+
 struct DirectoryStoreOptions {
   CustomerWrittenHook on_customer_written;  // optional
+  // Optional; without it InsertNewCustomers calls on_customer_written for each customer.
+  CustomersInsertedHook on_customers_inserted;
   // Runs the write transactions, e.g. a db::GroupCommitter so that concurrent writes share
   // one durable commit; nullptr = one transaction per write.
   db::TransactionRunner* writer = nullptr;

@@ -82,38 +82,8 @@ void AppendStates(const std::vector<int64_t>& states, std::string* sql,
   for (int64_t s : states) params->emplace_back(s);
 }
 
-std::string StatsColumn(StatsRows rows, absl::string_view column) {
-  // SQLite reads -9223372036854775808 as minus a REAL: the smallest int64 is written as a
-  // difference.
-  std::string zero = "0";
-  if (column == "last_activity_micros" || column == "first_purchase_micros" ||
-      column == "last_purchase_micros") {
-    zero = "NULL";
-  } else if (column == "activity_asc_key") {
-    zero = absl::StrCat(kNoActivityAscKey);
-  } else if (column == "activity_desc_key") {
-    zero = absl::StrCat("(", kNoActivityDescKey + 1, " - 1)");
-  }
-  switch (rows) {
-    case StatsRows::kJoined:
-      return absl::StrCat("s.", column);
-    case StatsRows::kOuterJoined:
-      return zero == "NULL" ? absl::StrCat("s.", column)
-                            : absl::StrCat("COALESCE(s.", column, ", ", zero, ")");
-    case StatsRows::kAbsent:
-      return zero;
-  }
-  return zero;
-}
-
-void AppendFilter(const ListFilter& f, const FilterContext& ctx, StatsRows rows, std::string* sql,
+void AppendFilter(const ListFilter& f, const FilterContext& ctx, std::string* sql,
                   std::vector<Value>* params) {
-  const std::string balance = StatsColumn(rows, "balance_minor");
-  const std::string count = StatsColumn(rows, "transaction_count");
-  const std::string spent = StatsColumn(rows, "total_spent_minor");
-  const std::string activity = StatsColumn(rows, "last_activity_micros");
-  const std::string desc_key = StatsColumn(rows, "activity_desc_key");
-  const std::string asc_key = StatsColumn(rows, "activity_asc_key");
   if (f.category) {
     if (f.category->id.empty()) {
       absl::StrAppend(sql, f.category->equal
@@ -132,21 +102,22 @@ void AppendFilter(const ListFilter& f, const FilterContext& ctx, StatsRows rows,
     params->emplace_back(absl::ToUnixMicros(b.value));
   }
   if (f.has_balance) {
-    absl::StrAppend(sql, " AND ", balance, *f.has_balance ? " > 0" : " <= 0");
+    absl::StrAppend(sql, *f.has_balance ? " AND s.balance_minor > 0" : " AND s.balance_minor <= 0");
   }
   if (f.no_transactions) {
     // No sales means nothing spent: the implied total_spent = 0 lets a total_spent sort
     // seek to its range instead of scanning past every buyer.
-    absl::StrAppend(sql, " AND ", count,
-                    *f.no_transactions ? absl::StrCat(" = 0 AND ", spent, " = 0") : " > 0");
+    absl::StrAppend(sql, *f.no_transactions
+                             ? " AND s.transaction_count = 0 AND s.total_spent_minor = 0"
+                             : " AND s.transaction_count > 0");
   }
   for (const auto& b : f.total_spent) {
-    absl::StrAppend(sql, " AND ", spent, SqlOp(b.op), "?");
+    absl::StrAppend(sql, " AND s.total_spent_minor", SqlOp(b.op), "?");
     params->emplace_back(b.value);
   }
   if (f.top_spender_percent) {
     if (ctx.top_threshold) {
-      absl::StrAppend(sql, " AND ", count, " > 0 AND ", spent, " >= ?");
+      absl::StrAppend(sql, " AND s.transaction_count > 0 AND s.total_spent_minor >= ?");
       params->emplace_back(*ctx.top_threshold);
     } else {
       absl::StrAppend(sql, " AND 1 = 0");
@@ -156,13 +127,16 @@ void AppendFilter(const ListFilter& f, const FilterContext& ctx, StatsRows rows,
   // The activity key columns restate the condition so that an activity sort seeks to it.
   if (f.active_within_days) {
     const int64_t since = ctx.now_micros - *f.active_within_days * kDayMicros;
-    absl::StrAppend(sql, " AND ", activity, " >= ? AND ", desc_key, " >= ? AND ", asc_key, " >= ?");
+    absl::StrAppend(sql,
+                    " AND s.last_activity_micros >= ? AND s.activity_desc_key >= ? AND "
+                    "s.activity_asc_key >= ?");
     params->insert(params->end(), {since, since, since});
   }
   if (f.inactive_for_days) {
     const int64_t since = ctx.now_micros - *f.inactive_for_days * kDayMicros;
-    absl::StrAppend(sql, " AND (", activity, " IS NULL OR ", activity, " < ?) AND ", desc_key,
-                    " < ? AND c.create_time_micros < ?");
+    absl::StrAppend(sql,
+                    " AND (s.last_activity_micros IS NULL OR s.last_activity_micros < ?)"
+                    " AND s.activity_desc_key < ? AND c.create_time_micros < ?");
     params->insert(params->end(), {since, since, since});
   }
   if (f.consent) {
@@ -240,22 +214,20 @@ SortSpec SortOf(const ListOrder& order) {
       break;
     case SortField::kTotalSpent:
       s.customers_driven = false;
-      s.column = "total_spent_minor";
+      s.key = "s.total_spent_minor";
       s.index = "customer_stats_spent_asc";
       break;
     case SortField::kBalance:
       s.customers_driven = false;
-      s.column = "balance_minor";
+      s.key = "s.balance_minor";
       s.index = "customer_stats_balance_asc";
       break;
     case SortField::kLastActivityTime:
       s.customers_driven = false;
-      s.column = order.descending ? "activity_desc_key" : "activity_asc_key";
-      s.absent_key = order.descending ? kNoActivityDescKey : kNoActivityAscKey;
+      s.key = order.descending ? "s.activity_desc_key" : "s.activity_asc_key";
       s.index = order.descending ? "customer_stats_activity_desc" : "customer_stats_activity_asc";
       break;
   }
-  if (!s.customers_driven) s.key = absl::StrCat("s.", s.column);
   s.id = s.customers_driven ? "c.customer_id" : "s.customer_id";
   return s;
 }

@@ -43,10 +43,6 @@ inline constexpr char kStatsColumns[] =
     "s.total_spent_minor, s.transaction_count, s.balance_minor, s.first_purchase_micros, "
     "s.last_purchase_micros, s.last_activity_micros, s.ledger_version";
 
-// The join condition of a customer's stats row (ON of a LEFT JOIN customer_stats s).
-inline constexpr char kStatsOfCustomer[] =
-    "s.tenant_id = c.tenant_id AND s.customer_id = c.customer_id";
-
 // The same characters as a std::string_view (for libs taking the standard type).
 inline std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
@@ -75,25 +71,10 @@ struct FilterContext {
 void AppendStates(const std::vector<int64_t>& states, std::string* sql,
                   std::vector<db::Value>* params);
 
-// A customer has a customer_stats row only once the ledger told of it (rows are made by the
-// stats feed, not at create), so a statement sees the stats of its customers in one of
-// three ways. Customers without a row have zero stats: nothing spent, no transactions, no
-// balance, no activity.
-enum class StatsRows {
-  kJoined,       // inner-joined: every customer read has a row (s.* as stored)
-  kOuterJoined,  // left-joined: s.* is NULL for customers without a row
-  kAbsent,       // the customers read are known to have no row
-};
-
-// The value of stats column `column` (e.g. "total_spent_minor") in SQL as `rows` sees it:
-// "s.<column>", COALESCE(s.<column>, zero) or the zero itself.
-std::string StatsColumn(StatsRows rows, absl::string_view column);
-
-// Appends the conditions of `f` other than the state (" AND ..." over c and s, the stats
-// as `rows` sees them) to `sql`, their values to `params`. Under kAbsent the stats
-// conditions are constants, which the databases evaluate once.
-void AppendFilter(const domain::ListFilter& f, const FilterContext& ctx, StatsRows rows,
-                  std::string* sql, std::vector<db::Value>* params);
+// Appends the conditions of `f` other than the state (" AND ..." over c and s) to `sql`,
+// their values to `params`.
+void AppendFilter(const domain::ListFilter& f, const FilterContext& ctx, std::string* sql,
+                  std::vector<db::Value>* params);
 
 // Whether AppendFilter's conditions for `f` read customer_stats (s.*). Kept next to
 // AppendFilter: a new stats condition there must be listed here.
@@ -114,10 +95,7 @@ bool ContextFromValues(const std::vector<std::string>& v, FilterContext* ctx);
 struct SortSpec {
   bool customers_driven = true;  // key column in customers (else customer_stats)
   bool text_key = false;
-  std::string key;     // e.g. "c.name_sort_key"
-  std::string column;  // stats orders: the key's customer_stats column
-  // Stats orders: the key of a customer without a stats row (zero stats).
-  int64_t absent_key = 0;
+  std::string key;    // e.g. "c.name_sort_key"
   std::string id;     // "c.customer_id" or "s.customer_id"
   std::string index;  // SQLite INDEXED BY (one ascending index for both directions)
 };

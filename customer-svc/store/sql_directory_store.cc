@@ -222,8 +222,10 @@ class SqlDirectoryTx final : public DirectoryTx {
                                   const std::vector<NewCustomerWrite>& customers) override {
     std::vector<db::Value> rows, phones, keys;
     std::vector<events::NewEvent> events;
+    std::vector<std::string> ids;
     rows.reserve(customers.size() * kCustomerColumns);
     events.reserve(customers.size());
+    ids.reserve(customers.size());
     for (const NewCustomerWrite& c : customers) {
       const CustomerRecord& r = c.record;
       const std::string& id = r.customer.customer_id();
@@ -235,6 +237,7 @@ class SqlDirectoryTx final : public DirectoryTx {
       events.push_back(EventFor(id, 1, c.event));
       keys.insert(keys.end(), {tenant_, std::string(key_scope), c.key, std::string(),
                                db::Bytes{std::string()}, absl::ToUnixMicros(now_), id});
+      ids.push_back(id);
     }
     if (absl::Status s = db::InsertRows(tx_, kInsertCustomers, kCustomerColumns, std::move(rows));
         !s.ok()) {
@@ -244,7 +247,11 @@ class SqlDirectoryTx final : public DirectoryTx {
         !s.ok()) {
       return s;
     }
-    if (store_options_ != nullptr && store_options_->on_customer_written) {
+    if (store_options_ != nullptr && store_options_->on_customers_inserted) {
+      if (absl::Status s = store_options_->on_customers_inserted(tx_, tenant_, ids); !s.ok()) {
+        return s;
+      }
+    } else if (store_options_ != nullptr && store_options_->on_customer_written) {
       for (const NewCustomerWrite& c : customers) {
         const v1::Customer& customer = c.record.customer;
         if (absl::Status s = store_options_->on_customer_written(tx_, tenant_,

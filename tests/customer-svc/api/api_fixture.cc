@@ -112,7 +112,8 @@ void DirectoryApiTest::SetUp() {
   ids_ = std::make_unique<ids::IdGenerator>(clock_, seed);
   // Wired as in customer-svc's main: every write keeps its stats row in step.
   store::DirectoryStoreOptions options;
-  options.on_customer_written = store::DropStatsOfDeleted;
+  options.on_customer_written = store::KeepStatsRow;
+  options.on_customers_inserted = store::KeepStatsRows;
   // "..._group_commit": writes share commits through a GroupCommitter, as in customer-svc.
   if (absl::EndsWith(GetParam(), "_group_commit")) {
     group_commit_ = std::make_unique<db::GroupCommitter>(*db_);

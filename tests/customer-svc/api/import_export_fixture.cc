@@ -13,7 +13,8 @@ void ImportExportTest::SetUp() {
   DirectoryApiTest::SetUp();
   if (HasFatalFailure()) return;
   store::DirectoryStoreOptions options;
-  options.on_customer_written = store::DropStatsOfDeleted;
+  options.on_customer_written = store::KeepStatsRow;
+  options.on_customers_inserted = store::KeepStatsRows;
   options.writer = group_commit_.get();  // as customer-svc's directory, for "..._group_commit"
   indexed_store_ = store::NewSqlDirectoryStore(*db_, clock_, *outbox_, options);
   io_query_ = std::make_unique<store::CustomerQuery>(clock_, *indexes_);

@@ -116,10 +116,7 @@ TEST_P(CustomerIndexesTest, OnlyTheKeptIndexesExist) {
       "customer_stats_activity_desc", "customer_stats_buyers"};
   if (pg()) {
     // Lists sort in "C" collation on PostgreSQL; these replace customers_by_name/_created.
-    // customers_by_state_id: customers without stats in a stats order (SQLite reads its
-    // primary key, whose order is bytewise there).
-    expected.insert(expected.end(), {"customers_query_name_asc", "customers_query_created_asc",
-                                     "customers_by_state_id"});
+    expected.insert(expected.end(), {"customers_query_name_asc", "customers_query_created_asc"});
   } else {
     // Named by the lists' INDEXED BY, for both directions.
     expected.insert(expected.end(), {"customers_by_name", "customers_by_created"});
@@ -179,27 +176,6 @@ TEST_P(CustomerIndexesTest, ListsReadOneIndexPerOrderInBothDirections) {
       EXPECT_THAT(plan, HasSubstr(o.index)) << sql << "\n" << plan;
       EXPECT_THAT(plan, Not(HasSubstr(pg() ? "Sort" : "TEMP B-TREE"))) << sql << "\n" << plan;
     }
-  }
-}
-
-// In a stats order, customers without a stats row (the ledger never told of them) come at
-// the zero key by customer_id: the statement of customer_list.cc's RowsWithoutStats reads
-// them in id order, one state at a time on PostgreSQL, with no sort step.
-TEST_P(CustomerIndexesTest, CustomersWithoutStatsComeInIdOrder) {
-  const std::string c = pg() ? " COLLATE \"C\"" : "";
-  for (const char* direction : {"", " DESC"}) {
-    const std::string sql = absl::StrCat(
-        "SELECT c.customer_id FROM customers c",
-        pg() ? "" : " INDEXED BY sqlite_autoindex_customers_1",
-        " LEFT JOIN customer_stats s ON s.tenant_id = c.tenant_id AND s.customer_id = "
-        "c.customer_id WHERE c.tenant_id = ? AND s.customer_id IS NULL AND c.state = ? AND 0 >= "
-        "? AND (0 > ? OR c.customer_id",
-        c, " > ?) ORDER BY c.customer_id", c, direction, " LIMIT 51");
-    const std::string plan = Plan(sql, {"t1", int64_t{1}, int64_t{0}, int64_t{0}, "c5"});
-    EXPECT_THAT(plan, HasSubstr(pg() ? "customers_by_state_id" : "sqlite_autoindex_customers_1"))
-        << sql << "\n"
-        << plan;
-    EXPECT_THAT(plan, Not(HasSubstr(pg() ? "Sort" : "TEMP B-TREE"))) << sql << "\n" << plan;
   }
 }
 

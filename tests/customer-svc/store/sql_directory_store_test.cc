@@ -124,7 +124,7 @@ TEST_P(SqlDirectoryStoreTest, WrittenHookRunsInTheWritingTransaction) {
 
 // InsertNewCustomers writes what InsertCustomer, Emit and PutKeySubject would for each
 // customer, in multi-row statements: 300 customers are statements of 256, 32, 8 and 4 rows.
-// The written hook runs for each customer, in order.
+// Without a hook for many, the hook for one runs for each customer, in order.
 TEST_P(SqlDirectoryStoreTest, NewCustomersAreWrittenAtOnceAsEachWouldBe) {
   std::vector<std::string> written;
   store::DirectoryStoreOptions options;

@@ -22,7 +22,6 @@
 #include "customer-svc/store/customer_operations.h"
 #include "customer-svc/store/customer_query.h"
 #include "google/protobuf/util/json_util.h"
-#include "kelola/customer/v1/events.pb.h"
 #include "libs/money/money.h"
 #include "libs/server/request_context.h"
 #include "libs/text/normalize.h"
@@ -31,9 +30,7 @@
 namespace kelola::customer::api {
 namespace {
 
-using store::CustomerRecord;
 using store::DirectoryTx;
-using store::StoredCustomer;
 using v1::Customer;
 
 // Who writes, and the request's idempotency key: its request_id with the fingerprint of

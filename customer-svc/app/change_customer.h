@@ -3,7 +3,8 @@
 // The writes of one existing customer, each one write: edit (C3), archive and restore
 // (C5), a marketing-consent decision and erasure (C17). Each finds the customer, refuses
 // what its state forbids (merged, being merged, erased) and a stale etag, stores the new
-// version and emits its event; a change to nothing stores nothing and emits nothing.
+// version and emits its event. An update that changes no field, and an archive or restore
+// of a customer already in that state, store nothing and emit nothing.
 
 #include <string>
 

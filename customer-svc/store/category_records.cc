@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "customer-svc/domain/tenant_rules.h"
+#include "customer-svc/store/customer_rows.h"
 #include "libs/db/row_values.h"
 #include "libs/text/normalize.h"
 #include "libs/time/time.h"
@@ -17,6 +18,12 @@ std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.s
 int64_t Micros(const google::protobuf::Timestamp& t) { return time::ToUnixMicros(t); }
 
 }  // namespace
+
+std::vector<db::Value> CategoryRecords::MemberParams(absl::string_view category_id) const {
+  return {tenant_, std::string(category_id), static_cast<int64_t>(v1::CUSTOMER_STATE_ACTIVE),
+          static_cast<int64_t>(v1::CUSTOMER_STATE_ARCHIVED),
+          static_cast<int64_t>(v1::CUSTOMER_STATE_MERGING)};
+}
 
 CategoryRecords::CategoryRecords(DirectoryTx& tx)
     : tx_(tx.transaction()), tenant_(tx.tenant_id()), now_(tx.now()) {}
@@ -110,20 +117,13 @@ absl::StatusOr<std::vector<StoredCustomer>> CategoryRecords::CustomersInCategory
   auto rows = tx_.Query(
       "SELECT data, version, duplicate_allowed FROM customers WHERE tenant_id = ? AND "
       "category_id = ? AND state IN (?, ?, ?) ORDER BY customer_id",
-      {tenant_, std::string(id), static_cast<int64_t>(v1::CUSTOMER_STATE_ACTIVE),
-       static_cast<int64_t>(v1::CUSTOMER_STATE_ARCHIVED),
-       static_cast<int64_t>(v1::CUSTOMER_STATE_MERGING)});
+      MemberParams(id));
   if (!rows.ok()) return rows.status();
   std::vector<StoredCustomer> out;
   for (const auto& row : *rows) {
-    StoredCustomer c;
-    if (!c.customer.ParseFromString(row.GetBytes(0))) {
-      return absl::InternalError("corrupt customer row");
-    }
-    time::ClampStoredTimestamps(&c.customer);
-    c.version = row.GetInt(1);
-    c.duplicate_allowed = row.GetBool(2);
-    out.push_back(std::move(c));
+    auto c = StoredCustomerFromRow(row);
+    if (!c.ok()) return c.status();
+    out.push_back(*std::move(c));
   }
   return out;
 }
@@ -132,9 +132,7 @@ absl::StatusOr<int64_t> CategoryRecords::CountCustomersInCategory(absl::string_v
   auto row = tx_.QueryOne(
       "SELECT COUNT(*) FROM customers WHERE tenant_id = ? AND category_id = ? AND state IN "
       "(?, ?, ?)",
-      {tenant_, std::string(id), static_cast<int64_t>(v1::CUSTOMER_STATE_ACTIVE),
-       static_cast<int64_t>(v1::CUSTOMER_STATE_ARCHIVED),
-       static_cast<int64_t>(v1::CUSTOMER_STATE_MERGING)});
+      MemberParams(id));
   if (!row.ok()) return row.status();
   return row->GetInt(0);
 }

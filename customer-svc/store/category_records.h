@@ -48,6 +48,9 @@ class CategoryRecords {
   absl::StatusOr<int64_t> CountAllPriceEntries();
 
  private:
+  // The tenant, the category and the states counted as its members (any but MERGED and
+  // ERASED), the values of CustomersInCategory and CountCustomersInCategory.
+  std::vector<db::Value> MemberParams(absl::string_view category_id) const;
   std::vector<db::Value> CategoryParams(const StoredCategory& c);
   absl::StatusOr<std::optional<StoredCategory>> OneCategory(const char* column,
                                                             const std::string& value);

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "customer-svc/domain/tenant_rules.h"
+#include "customer-svc/store/customer_rows.h"
 #include "customer-svc/store/directory_store.h"
 #include "customer-svc/store/query_sql.h"
 #include "kelola/customer/v1/events.pb.h"
@@ -195,14 +196,9 @@ class SqlDirectoryTx final : public DirectoryTx {
         {tenant_, std::string(id)});
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return std::optional<StoredCustomer>();
-    StoredCustomer out;
-    if (!out.customer.ParseFromString((*rows)[0].GetBytes(0))) {
-      return absl::InternalError("corrupt customer row");
-    }
-    time::ClampStoredTimestamps(&out.customer);
-    out.version = (*rows)[0].GetInt(1);
-    out.duplicate_allowed = (*rows)[0].GetBool(2);
-    return std::optional<StoredCustomer>(std::move(out));
+    auto out = StoredCustomerFromRow((*rows)[0]);
+    if (!out.ok()) return out.status();
+    return std::optional<StoredCustomer>(*std::move(out));
   }
 
   absl::Status CheckDuplicates(const v1::Customer& customer) override {

@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
                         absl::InvalidArgumentError("must be between 1 and 100000"));
   }
   kelola::customer::api::CustomerImporter importer(*directory, ids, phones, clock, import_limits);
-  kelola::customer::api::CustomerExporter exporter(*db, query, *directory, clock);
+  kelola::customer::api::CustomerExporter exporter(query, *directory, clock);
   // Delete (C4) and merge (C7) run their protocols with ledger-svc; what a crash or an
   // unreachable ledger leaves unfinished is resumed in the background.
   kelola::customer::api::GrpcLedgerProtocol ledger_protocol(ledger);

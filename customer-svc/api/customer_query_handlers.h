@@ -1,9 +1,10 @@
 #pragma once
 
 // The query side of kelola.customer.v1.CustomerService: ListCustomers (C12/C13),
-// SearchCustomers (C11) and FindDuplicates (C7). CustomerServiceImpl delegates to it; the
-// queries themselves live in store::CustomerQuery.
+// SearchCustomers (C11) and FindDuplicates (C7). CustomerService delegates to it; it maps
+// the requests to their use cases (app/query_customers.h).
 
+#include "customer-svc/app/query_customers.h"
 #include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/directory_store.h"
 #include "grpcpp/server_context.h"
@@ -15,7 +16,7 @@ namespace kelola::customer::api {
 class CustomerQueryHandlers {
  public:
   CustomerQueryHandlers(store::DirectoryStore& store, const store::CustomerQuery& query)
-      : store_(store), query_(query) {}
+      : queries_(store, query) {}
 
   grpc::Status List(grpc::ServerContext* context, const v1::ListCustomersRequest* request,
                     v1::ListCustomersResponse* response) const;
@@ -26,8 +27,7 @@ class CustomerQueryHandlers {
                               v1::FindDuplicatesResponse* response) const;
 
  private:
-  store::DirectoryStore& store_;
-  const store::CustomerQuery& query_;
+  const app::QueryCustomers queries_;
 };
 
 }  // namespace kelola::customer::api

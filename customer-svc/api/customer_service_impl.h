@@ -2,12 +2,14 @@
 
 // gRPC handlers of kelola.customer.v1.CustomerService for the directory: create, read,
 // update, archive/restore, consent, erasure, data export, upcoming birthdays and price
-// quotes. The writes check the request's shape and hand a command to their use case
-// (app/create_customer.h, app/change_customer.h). Lists, search, duplicates, import/export, delete
-// and merge are other classes' (served together by CustomerService, customer_service.h).
+// quotes. Each checks the request's shape and hands a command to its use case
+// (app/create_customer.h, app/change_customer.h, app/read_customers.h, app/quote_price.h). Lists,
+// search, duplicates, import/export, delete and merge are other classes' (served together by
+// CustomerService, customer_service.h).
 
 #include "customer-svc/app/change_customer.h"
 #include "customer-svc/app/create_customer.h"
+#include "customer-svc/app/read_customers.h"
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/customer_service.grpc.pb.h"
 #include "libs/clock/clock.h"
@@ -20,7 +22,11 @@ class CustomerServiceImpl : public v1::CustomerService::Service {
  public:
   CustomerServiceImpl(store::DirectoryStore& store, const Clock& clock, ids::IdGenerator& ids,
                       const phone::PhoneNormalizer& phones)
-      : store_(store), clock_(clock), create_(store, clock, ids, phones), change_(store, phones) {}
+      : store_(store),
+        clock_(clock),
+        create_(store, clock, ids, phones),
+        change_(store, phones),
+        reads_(store) {}
 
   grpc::Status CreateCustomer(grpc::ServerContext* context,
                               const v1::CreateCustomerRequest* request,
@@ -54,10 +60,11 @@ class CustomerServiceImpl : public v1::CustomerService::Service {
                           v1::QuotePriceResponse* response) override;
 
  private:
-  store::DirectoryStore& store_;  // reads
+  store::DirectoryStore& store_;  // price quotes
   const Clock& clock_;
   app::CreateCustomer create_;
   app::ChangeCustomer change_;
+  const app::ReadCustomers reads_;
 };
 
 }  // namespace kelola::customer::api

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "customer-svc/app/support.h"
+#include "customer-svc/store/directory_queries.h"
 
 namespace kelola::customer::app {
 
@@ -32,7 +33,7 @@ absl::Status AttachStats(store::DirectoryTx& tx, absl::string_view currency,
   std::vector<std::string> ids;
   ids.reserve(customers.size());
   for (const v1::Customer* c : customers) ids.push_back(c->customer_id());
-  auto stats = store::GetStatsOf(tx.transaction(), tx.tenant_id(), ids);
+  auto stats = store::StatsOf(tx, ids);
   if (!stats.ok()) return stats.status();
   for (v1::Customer* c : customers) {
     auto it = stats->find(c->customer_id());

@@ -86,8 +86,9 @@ class DirectoryTx {
   virtual ~DirectoryTx() = default;
 
   virtual const std::string& tenant_id() const = 0;
-  // The database transaction underneath, for other store components (the query side)
-  // that read or write in the same unit of work.
+  // The database transaction underneath, for the repositories of store/ that read or write
+  // in the same unit of work (CategoryRecords, OperationRecords, DirectoryQueries); app/ and
+  // api/ go through those.
   virtual db::Transaction& transaction() = 0;
   virtual absl::Time now() const = 0;
 
@@ -199,6 +200,10 @@ class DirectoryStore {
                              const TxFn& fn, google::protobuf::Message* response) = 0;
   // Runs `fn` in a read-only transaction.
   virtual absl::Status Read(absl::string_view tenant_id, const TxFn& fn) = 0;
+  // Read for a read that visits each page once (one page of an export): its transaction is
+  // a bulk read (db::TransactionOptions::bulk_read), kept off the page caches that
+  // interactive reads rely on.
+  virtual absl::Status BulkRead(absl::string_view tenant_id, const TxFn& fn) = 0;
   // After a bulk write (an import batch): brings the database's planner statistics up to
   // date when the directory changed much since they were gathered. PostgreSQL keeps a
   // statement's plan per connection; a plan made while the tables were nearly empty

@@ -746,8 +746,16 @@ class SqlDirectoryStore final : public DirectoryStore {
   }
 
   absl::Status Read(absl::string_view tenant_id, const TxFn& fn) override {
-    db::TransactionOptions options;
-    options.read_only = true;
+    return ReadOnly(tenant_id, fn, {.read_only = true});
+  }
+
+  absl::Status BulkRead(absl::string_view tenant_id, const TxFn& fn) override {
+    return ReadOnly(tenant_id, fn, {.read_only = true, .bulk_read = true});
+  }
+
+ private:
+  absl::Status ReadOnly(absl::string_view tenant_id, const TxFn& fn,
+                        const db::TransactionOptions& options) {
     return db_.InTransaction(
         [&](db::Transaction& t) -> absl::Status {
           SqlDirectoryTx tx(t, std::string(tenant_id), clock_.Now(), outbox_, nullptr, nullptr,
@@ -757,7 +765,6 @@ class SqlDirectoryStore final : public DirectoryStore {
         options);
   }
 
- private:
   db::Database& db_;
   const Clock& clock_;
   const events::Outbox& outbox_;

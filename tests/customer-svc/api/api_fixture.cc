@@ -124,7 +124,7 @@ void DirectoryApiTest::SetUp() {
   query_ = std::make_unique<store::CustomerQuery>(clock_, *indexes_);
   queries_ = std::make_unique<api::CustomerQueryHandlers>(*store_, *query_);
   base_importer_ = std::make_unique<api::CustomerImporter>(*store_, *ids_, phones_, clock_);
-  base_exporter_ = std::make_unique<api::CustomerExporter>(*db_, *query_, *store_, clock_);
+  base_exporter_ = std::make_unique<api::CustomerExporter>(*query_, *store_, clock_);
   deletion_ = std::make_unique<app::CustomerDeletion>(*store_, ledger_, *ids_, clock_);
   merges_ = std::make_unique<app::CustomerMergeSaga>(*store_, ledger_, *ids_, clock_);
   customer_service_ = std::make_unique<api::CustomerService>(*store_, clock_, *ids_, phones_,

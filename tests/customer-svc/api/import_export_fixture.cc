@@ -20,7 +20,7 @@ void ImportExportTest::SetUp() {
   io_query_ = std::make_unique<store::CustomerQuery>(clock_, *indexes_);
   importer_ =
       std::make_unique<api::CustomerImporter>(*indexed_store_, *ids_, phones_, clock_, Limits());
-  exporter_ = std::make_unique<api::CustomerExporter>(*db_, *io_query_, *indexed_store_, clock_);
+  exporter_ = std::make_unique<api::CustomerExporter>(*io_query_, *indexed_store_, clock_);
   io_queries_ = std::make_unique<api::CustomerQueryHandlers>(*indexed_store_, *io_query_);
   io_service_ =
       std::make_unique<api::CustomerService>(*indexed_store_, clock_, *ids_, phones_, *io_queries_,

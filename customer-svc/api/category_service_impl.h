@@ -1,8 +1,10 @@
 #pragma once
 
 // gRPC handlers of kelola.customer.v1.CategoryService (C9, C10): categories with their
-// default set per tenant, member discounts and price lists.
+// default set per tenant, member discounts and price lists. Each checks the request's shape
+// and hands a command to its use case (app/manage_categories.h).
 
+#include "customer-svc/app/manage_categories.h"
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/category_service.grpc.pb.h"
 #include "libs/clock/clock.h"
@@ -13,7 +15,7 @@ namespace kelola::customer::api {
 class CategoryServiceImpl : public v1::CategoryService::Service {
  public:
   CategoryServiceImpl(store::DirectoryStore& store, ids::IdGenerator& ids)
-      : store_(store), ids_(ids) {}
+      : categories_(store, ids) {}
 
   grpc::Status CreateCategory(grpc::ServerContext* context,
                               const v1::CreateCategoryRequest* request,
@@ -40,11 +42,7 @@ class CategoryServiceImpl : public v1::CategoryService::Service {
                                     v1::ListPriceListEntriesResponse* response) override;
 
  private:
-  // Creates the tenant's default categories if this is its first use (C9).
-  absl::Status EnsureDefaults(const std::string& tenant_id);
-
-  store::DirectoryStore& store_;
-  ids::IdGenerator& ids_;
+  app::ManageCategories categories_;
 };
 
 }  // namespace kelola::customer::api

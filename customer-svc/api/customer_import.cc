@@ -15,7 +15,6 @@
 #include "customer-svc/app/import_applier.h"
 #include "customer-svc/app/import_rows.h"
 #include "customer-svc/domain/customer_rules.h"
-#include "customer-svc/store/category_records.h"
 #include "libs/csv/reader.h"
 #include "libs/errors/errors.h"
 #include "libs/log/log.h"
@@ -24,8 +23,6 @@
 
 namespace kelola::customer::api {
 namespace {
-
-using store::DirectoryTx;
 
 absl::Status InvalidArgument(absl::string_view reason, absl::string_view message) {
   return errors::Error(absl::StatusCode::kInvalidArgument, reason, message);
@@ -141,27 +138,14 @@ absl::StatusOr<v1::ImportCustomersHeader> ReadHeader(
   return message.header();
 }
 
-// The tenant's settings, which rows are checked against (phone region, time zone), as the
-// import starts; the default category must exist.
-absl::StatusOr<v1::TenantSettings> SettingsForImport(store::DirectoryStore& store,
-                                                     const std::string& tenant,
-                                                     const v1::ImportCustomersHeader& options) {
-  v1::TenantSettings settings;
-  absl::Status s = store.Read(tenant, [&](DirectoryTx& tx) -> absl::Status {
-    auto read = tx.Settings();
-    if (!read.ok()) return read.status();
-    settings = read->settings;
-    if (options.default_category_id().empty()) return absl::OkStatus();
-    auto found = store::CategoryRecords(tx).FindCategory(options.default_category_id());
-    if (!found.ok()) return found.status();
-    if (!found->has_value()) {
-      return NotFound("CATEGORY_NOT_FOUND", "category", "category_id",
-                      options.default_category_id());
-    }
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return settings;
+// Who writes an import's batches. No idempotency key: a row finds what an earlier import of
+// it wrote by its fingerprint (a replayed import updates nothing twice).
+store::WriteOptions BatchWriteOptions(const server::RequestContext& rc,
+                                      const v1::ImportCustomersHeader& options) {
+  store::WriteOptions o;
+  o.principal = rc.principal;
+  o.request_id = options.request_id().empty() ? rc.request_id : options.request_id();
+  return o;
 }
 
 // What an import call works with besides its own state.
@@ -182,18 +166,15 @@ class ImportCall {
              absl::TimeZone tz, std::unique_ptr<csv::Reader> csv,
              v1::ImportCustomersResponse* response)
       : deps_(deps),
-        tenant_(rc.tenant_id),
         options_(options),
         settings_(std::move(settings)),
         tz_(tz),
         csv_(std::move(csv)),
         response_(response),
+        batches_(deps.store, deps.ids, rc.tenant_id, BatchWriteOptions(rc, options), options_),
         writer_([this](const std::vector<app::PreparedRow>& rows, app::BatchResult& result) {
-          return WriteBatch(rows, result);
+          return batches_.Write(*mapping_, rows, result);
         }) {
-    write_options_.principal = rc.principal;
-    write_options_.request_id = options.request_id().empty() ? rc.request_id : options.request_id();
-    write_options_.own_transaction = true;  // a batch of rows: its own commit
     response_->Clear();
     response_->set_dry_run(options.dry_run());
   }
@@ -305,52 +286,18 @@ class ImportCall {
     return absl::OkStatus();
   }
 
-  // One batch: its own transaction (rolled back for a dry run), then, when it wrote rows,
-  // fresh planner statistics. Runs on the writer's thread.
-  absl::Status WriteBatch(const std::vector<app::PreparedRow>& rows, app::BatchResult& result) {
-    auto attempt = [&](app::RowSavepoints savepoints) {
-      return deps_.store.Write(
-          tenant_, write_options_,
-          [&](DirectoryTx& tx) -> absl::Status {
-            if (auto s =
-                    app::ApplyBatch(tx, *mapping_, options_, deps_.ids, savepoints, rows, result);
-                !s.ok()) {
-              return s;
-            }
-            if (options_.dry_run()) return absl::CancelledError("dry run: rolled back");
-            return absl::OkStatus();
-          },
-          nullptr);
-    };
-    absl::Status status = attempt(app::RowSavepoints::kAllButPlainNewRows);
-    if (app::NeedsRowByRow(status)) status = attempt(app::RowSavepoints::kEveryRow);
-    if (options_.dry_run() && absl::IsCancelled(status)) status = absl::OkStatus();
-    if (!status.ok() || options_.dry_run()) return status;
-    written_since_refresh_ += result.created + result.updated;
-    auto refreshed = deps_.store.RefreshStatistics(written_since_refresh_);
-    if (!refreshed.ok()) {
-      log::Warn("import: planner statistics not refreshed",
-                {{"error", std::string(refreshed.status().message())}});
-    } else if (*refreshed) {
-      written_since_refresh_ = 0;
-    }
-    return absl::OkStatus();
-  }
-
   const ImportDeps deps_;
-  const std::string tenant_;
   const v1::ImportCustomersHeader options_;
   const v1::TenantSettings settings_;
   const absl::TimeZone tz_;
-  store::WriteOptions write_options_;
   std::unique_ptr<csv::Reader> csv_;
   v1::ImportCustomersResponse* response_;
   csv::Record record_;
   std::optional<app::Mapping> mapping_;       // once the header row is read
   std::optional<app::RowPreparer> preparer_;  // once the header row is mapped
   std::vector<app::Row> batch_;
-  size_t batch_size_ = 0;              // rows in `batch_` in use (their vectors are reused)
-  int64_t written_since_refresh_ = 0;  // rows written since the import last analyzed
+  size_t batch_size_ = 0;  // rows in `batch_` in use (their vectors are reused)
+  app::ImportBatches batches_;
   // Last: destroyed first, so that a batch still being written finishes while the state it
   // reads (the mapping, the options) is alive.
   BatchWriter writer_;
@@ -370,7 +317,7 @@ grpc::Status CustomerImporter::Import(grpc::ServerContext* context,
   if (!rc.ok()) return ToGrpc(rc.status());
   auto options = ReadHeader(*context, *reader);
   if (!options.ok()) return ToGrpc(options.status());
-  auto settings = SettingsForImport(store_, rc->tenant_id, *options);
+  auto settings = app::SettingsForImport(store_, rc->tenant_id, *options);
   if (!settings.ok()) return ToGrpc(settings.status());
   auto tz = app::TenantZone(*settings);
   if (!tz.ok()) return ToGrpc(tz.status());

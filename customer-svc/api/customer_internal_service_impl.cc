@@ -16,21 +16,7 @@ grpc::Status CustomerInternalServiceImpl::CheckCustomerForSale(
   auto id = ids::NormalizeId(request->customer_id());
   if (!id.ok()) return ToGrpc(InvalidField("customer_id", "not a customer id (UUID)"));
 
-  absl::Status status = store_.Read(caller->tenant_id, [&](store::DirectoryTx& tx) -> absl::Status {
-    auto found = tx.FindCustomer(*id);
-    if (!found.ok()) return found.status();
-    if (!found->has_value()) {
-      return NotFound("CUSTOMER_NOT_FOUND", "customer", "customer_id", *id);
-    }
-    const v1::Customer& customer = (*found)->customer;
-    response->set_state(customer.state());
-    response->set_allowed(customer.state() == v1::CUSTOMER_STATE_ACTIVE);
-    response->set_merged_into_customer_id(customer.merged_into_customer_id());
-    response->set_category_id(customer.category_id());
-    response->set_customer_version((*found)->version);
-    return absl::OkStatus();
-  });
-  return ToGrpc(status);
+  return ToGrpc(reads_.CheckForSale(caller->tenant_id, *id, *response));
 }
 
 }  // namespace kelola::customer::api

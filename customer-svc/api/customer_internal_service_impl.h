@@ -3,6 +3,7 @@
 // gRPC handlers of kelola.customer.v1.CustomerInternalService: questions other services
 // of the suite ask the directory (never exposed by the gateway).
 
+#include "customer-svc/app/read_customers.h"
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/customer_internal_service.grpc.pb.h"
 
@@ -10,7 +11,7 @@ namespace kelola::customer::api {
 
 class CustomerInternalServiceImpl : public v1::CustomerInternalService::Service {
  public:
-  explicit CustomerInternalServiceImpl(store::DirectoryStore& store) : store_(store) {}
+  explicit CustomerInternalServiceImpl(store::DirectoryStore& store) : reads_(store) {}
 
   // May a sale be recorded for this customer? Only ACTIVE customers may buy; a merged
   // customer names its survivor. NOT_FOUND for an unknown customer (or another tenant's).
@@ -19,7 +20,7 @@ class CustomerInternalServiceImpl : public v1::CustomerInternalService::Service 
                                     v1::CheckCustomerForSaleResponse* response) override;
 
  private:
-  store::DirectoryStore& store_;
+  const app::ReadCustomers reads_;
 };
 
 }  // namespace kelola::customer::api

@@ -20,15 +20,6 @@ namespace {
 
 using v1::Customer;
 
-// Who writes, and the request's idempotency key: its request_id with the fingerprint of
-// its content.
-template <typename Request>
-store::WriteOptions WriteKey(const server::RequestContext& rc, absl::string_view scope,
-                             const Request& request) {
-  Request copy = request;
-  return app::Options(rc, scope, request.request_id(), app::Fingerprint(copy));
-}
-
 // A BatchGetCustomers response must fit a gRPC message (clients refuse more than 4 MiB). It
 // has no pages, so one that would not fit fails with RESOURCE_EXHAUSTED RESPONSE_TOO_LARGE,
 // saying how many of the customers would have fitted: ask for them in smaller batches.

@@ -17,6 +17,7 @@
 #include "customer-svc/store/category_records.h"
 #include "libs/db/database.h"
 #include "libs/errors/errors.h"
+#include "libs/log/log.h"
 #include "libs/text/normalize.h"
 
 namespace kelola::customer::app {
@@ -561,6 +562,63 @@ absl::Status ApplyBatch(DirectoryTx& tx, const Mapping& mapping,
 
 bool NeedsRowByRow(const absl::Status& status) {
   return status.GetPayload(kRowByRowPayload).has_value();
+}
+
+absl::StatusOr<v1::TenantSettings> SettingsForImport(store::DirectoryStore& store,
+                                                     absl::string_view tenant,
+                                                     const v1::ImportCustomersHeader& options) {
+  v1::TenantSettings settings;
+  absl::Status s = store.Read(tenant, [&](store::DirectoryTx& tx) -> absl::Status {
+    auto read = tx.Settings();
+    if (!read.ok()) return read.status();
+    settings = read->settings;
+    if (options.default_category_id().empty()) return absl::OkStatus();
+    auto found = store::CategoryRecords(tx).FindCategory(options.default_category_id());
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) {
+      return NotFound("CATEGORY_NOT_FOUND", "category", "category_id",
+                      options.default_category_id());
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return settings;
+}
+
+ImportBatches::ImportBatches(store::DirectoryStore& store, ids::IdGenerator& ids,
+                             absl::string_view tenant, store::WriteOptions options,
+                             const v1::ImportCustomersHeader& header)
+    : store_(store), ids_(ids), tenant_(tenant), options_(std::move(options)), header_(header) {
+  options_.own_transaction = true;
+}
+
+absl::Status ImportBatches::Write(const Mapping& mapping, const std::vector<PreparedRow>& rows,
+                                  BatchResult& result) {
+  auto attempt = [&](RowSavepoints savepoints) {
+    return store_.Write(
+        tenant_, options_,
+        [&](store::DirectoryTx& tx) -> absl::Status {
+          if (auto s = ApplyBatch(tx, mapping, header_, ids_, savepoints, rows, result); !s.ok()) {
+            return s;
+          }
+          if (header_.dry_run()) return absl::CancelledError("dry run: rolled back");
+          return absl::OkStatus();
+        },
+        nullptr);
+  };
+  absl::Status status = attempt(RowSavepoints::kAllButPlainNewRows);
+  if (NeedsRowByRow(status)) status = attempt(RowSavepoints::kEveryRow);
+  if (header_.dry_run() && absl::IsCancelled(status)) status = absl::OkStatus();
+  if (!status.ok() || header_.dry_run()) return status;
+  written_since_refresh_ += result.created + result.updated;
+  auto refreshed = store_.RefreshStatistics(written_since_refresh_);
+  if (!refreshed.ok()) {
+    log::Warn("import: planner statistics not refreshed",
+              {{"error", std::string(refreshed.status().message())}});
+  } else if (*refreshed) {
+    written_since_refresh_ = 0;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace kelola::customer::app

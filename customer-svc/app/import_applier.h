@@ -4,9 +4,13 @@
 // customer, updates the one it matches (by id, by an earlier import of the same row, or as a
 // duplicate by phone or e-mail), or is reported as skipped or failed.
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "customer-svc/app/import_rows.h"
 #include "customer-svc/store/directory_store.h"
 #include "kelola/customer/v1/customer_service.pb.h"
@@ -45,5 +49,35 @@ absl::Status ApplyBatch(store::DirectoryTx& tx, const Mapping& mapping,
 // Whether ApplyBatch failed because a row without its savepoint did: the batch's transaction
 // must roll back and the batch run again with RowSavepoints::kEveryRow.
 bool NeedsRowByRow(const absl::Status& status);
+
+// The tenant's settings, which an import's rows are checked against (phone region, time
+// zone), as the import starts. NOT_FOUND CATEGORY_NOT_FOUND when the header names a default
+// category that does not exist.
+absl::StatusOr<v1::TenantSettings> SettingsForImport(store::DirectoryStore& store,
+                                                     absl::string_view tenant,
+                                                     const v1::ImportCustomersHeader& options);
+
+// Writes one import's batches, each in a transaction of its own (rolled back for a dry run):
+// ApplyBatch without savepoints for plain new rows, again row by row when one of those
+// failed; then, when rows were written, fresh planner statistics.
+class ImportBatches {
+ public:
+  // `options.own_transaction` is set: a batch does not share its commit.
+  ImportBatches(store::DirectoryStore& store, ids::IdGenerator& ids, absl::string_view tenant,
+                store::WriteOptions options, const v1::ImportCustomersHeader& header);
+
+  // Applies `rows` (`result` cleared by the caller). Returns what ApplyBatch returns beyond
+  // row errors; OK for a dry run that would have written.
+  absl::Status Write(const Mapping& mapping, const std::vector<PreparedRow>& rows,
+                     BatchResult& result);
+
+ private:
+  store::DirectoryStore& store_;
+  ids::IdGenerator& ids_;
+  const std::string tenant_;
+  store::WriteOptions options_;
+  const v1::ImportCustomersHeader& header_;
+  int64_t written_since_refresh_ = 0;  // rows written since the import last analyzed
+};
 
 }  // namespace kelola::customer::app

@@ -180,6 +180,21 @@ absl::Status ReadCustomers::ExportData(absl::string_view tenant, absl::string_vi
   return status;
 }
 
+absl::Status ReadCustomers::CheckForSale(absl::string_view tenant, absl::string_view customer_id,
+                                         v1::CheckCustomerForSaleResponse& response) const {
+  return store_.Read(tenant, [&](DirectoryTx& tx) -> absl::Status {
+    auto found = MustFind(tx, customer_id);
+    if (!found.ok()) return found.status();
+    const v1::Customer& customer = found->customer;
+    response.set_state(customer.state());
+    response.set_allowed(customer.state() == v1::CUSTOMER_STATE_ACTIVE);
+    response.set_merged_into_customer_id(customer.merged_into_customer_id());
+    response.set_category_id(customer.category_id());
+    response.set_customer_version(found->version);
+    return absl::OkStatus();
+  });
+}
+
 absl::Status ReadCustomers::UpcomingBirthdays(absl::string_view tenant, const BirthdayQuery& query,
                                               v1::ListUpcomingBirthdaysResponse& response) const {
   auto filter = ParseBirthdayFilter(query.filter);

@@ -2,7 +2,8 @@
 
 // Reads of a tenant's customers by id and by date (C2, C17, C18): one customer or a batch
 // with their ledger stats in the tenant's currency, everything kept about one customer (the
-// data export of C17), and the birthdays coming up in the tenant's time zone. Each runs in
+// data export of C17), whether a sale may name one, and the birthdays coming up in the
+// tenant's time zone. Each runs in
 // one read transaction.
 
 #include <string>
@@ -11,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "customer-svc/store/directory_store.h"
+#include "kelola/customer/v1/customer_internal_service.pb.h"
 #include "kelola/customer/v1/customer_service.pb.h"
 
 namespace kelola::customer::app {
@@ -40,6 +42,10 @@ class ReadCustomers {
   // history, the customers merged into it, the merges it took part in and its events.
   absl::Status ExportData(absl::string_view tenant, absl::string_view customer_id,
                           v1::ExportCustomerDataResponse& response) const;
+  // Whether a sale may name the customer (ledger-svc asks): only an ACTIVE customer may
+  // buy; a merged one names its survivor. NOT_FOUND CUSTOMER_NOT_FOUND.
+  absl::Status CheckForSale(absl::string_view tenant, absl::string_view customer_id,
+                            v1::CheckCustomerForSaleResponse& response) const;
   // Active customers whose birthday falls within the window, by date, then name. Errors:
   // INVALID_FILTER, PAGE_TOKEN_MISMATCH, PAGE_TOKEN_INVALID.
   absl::Status UpcomingBirthdays(absl::string_view tenant, const BirthdayQuery& query,

@@ -204,6 +204,20 @@ CREATE INDEX customers_by_merged_into ON customers (tenant_id, merged_into, cust
   return m;
 }
 
+// The stored messages (a customer's `data`, a remembered response) are never a condition of
+// a query: PostgreSQL gathers no statistics on them (ANALYZE otherwise samples and sorts
+// 30,000 of each). SQLite keeps no statistics.
+db::Migration NoStatisticsOnMessages(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "no planner statistics on stored messages";
+  m.sqlite = "SELECT 1;  -- PostgreSQL only\n";
+  m.postgres =
+      "ALTER TABLE customers ALTER COLUMN data SET STATISTICS 0;\n"
+      "ALTER TABLE idempotency_keys ALTER COLUMN response SET STATISTICS 0;\n";
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
@@ -216,6 +230,7 @@ std::vector<db::Migration> Migrations() {
       DirectoryFeatures(4),
       CustomerOperations(5),
       LeanerDirectoryIndexes(6),
+      NoStatisticsOnMessages(7),
   };
   // Versions 20-39: search index, stats projection and list indexes (customer_query.h).
   for (db::Migration& m : store::CustomerQueryMigrations()) all.push_back(std::move(m));

@@ -175,6 +175,7 @@ class Bench {
     std::mt19937_64 random(7);
     const absl::Time now = absl::Now();
     std::vector<std::string> ids;
+    int64_t owing = 0;  // customers seeded with a balance
     absl::Status status = (*db)->InTransaction([&](db::Transaction& tx) -> absl::Status {
       auto rows = tx.Query("SELECT customer_id FROM customers WHERE tenant_id = ?", {kTenant});
       if (!rows.ok()) return rows.status();
@@ -190,6 +191,7 @@ class Bench {
           if (stats.transaction_count == 0) continue;
           stats.total_spent_minor = static_cast<int64_t>(random() % 50000000) + 100000;
           stats.balance_minor = random() % 10 < 3 ? static_cast<int64_t>(random() % 2000000) : 0;
+          if (stats.balance_minor > 0) ++owing;
           stats.first_purchase_time = now - absl::Hours(24 * (400 + random() % 400));
           stats.last_purchase_time = now - absl::Hours(24 * (random() % 400));
           stats.last_activity_time = stats.last_purchase_time;
@@ -201,6 +203,39 @@ class Bench {
       });
       if (!status.ok()) return status;
     }
+    if ((*db)->dialect() != db::Dialect::kPostgres) return absl::OkStatus();
+    // customer-svc refreshes PostgreSQL's statistics of the projection after such a backfill
+    // (store/planner_statistics.h); until it has, lists plan from the rows as they were at
+    // import (all zeros). Measured here: how long after the backfill the planner's estimate
+    // of the customers who owe reaches half of them (bounded).
+    const absl::Time seeded = absl::Now();
+    bool current = false;
+    while (!current && absl::Now() < seeded + absl::Seconds(30)) {
+      status = (*db)->InTransaction([&](db::Transaction& tx) -> absl::Status {
+        auto plan = tx.Query(
+            "EXPLAIN SELECT customer_id FROM customer_stats WHERE tenant_id = 'bench' AND "
+            "balance_minor > 0");
+        if (!plan.ok()) return plan.status();
+        const std::string line = plan->empty() ? "" : (*plan)[0].GetText(0);
+        const size_t at = line.find(" rows=");
+        int64_t estimate = 0;
+        if (at != std::string::npos &&
+            absl::SimpleAtoi(line.substr(at + 6, line.find(' ', at + 6) - at - 6), &estimate)) {
+          current = estimate * 2 >= owing;
+        }
+        return absl::OkStatus();
+      });
+      if (!status.ok()) return status;
+      if (!current) absl::SleepFor(absl::Milliseconds(100));
+    }
+    report_.AddRow(
+        {absl::StrCat(driver_,
+                      ": planner's estimate of the debtors right after the stats backfill"),
+         {{"measure", "s"},
+          {"p50 ms", "-"},
+          {"p99 ms", "-"},
+          {"value", current ? Fixed(absl::ToDoubleSeconds(absl::Now() - seeded), 1)
+                            : std::string("> 30")}}});
     return absl::OkStatus();
   }
 

@@ -12,6 +12,7 @@
 #include "customer-svc/store/directory_store.h"
 #include "customer-svc/store/ledger_stats_feed.h"
 #include "customer-svc/store/migrations.h"
+#include "customer-svc/store/planner_statistics.h"
 #include "customer-svc/store/search_index_cache.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/clock/clock.h"
@@ -172,13 +173,25 @@ int main(int argc, char** argv) {
       *db, ledger, feed_options,
       kelola::events::BatchHandler(kelola::customer::store::ApplyLedgerEvents));
   stats_feed.Start();
+  // PostgreSQL plans lists from statistics: a burst of the feed's updates (a backfill after
+  // an import, the first sales of many customers) is analyzed within a second or two rather
+  // than at autovacuum's next round (planner_statistics.h).
+  kelola::server::PeriodicTask stats_planner(absl::Seconds(1), [&] {
+    auto refreshed = kelola::customer::store::RefreshIfStale(
+        *db, kelola::customer::store::StatsProjectionRule());
+    if (!refreshed.ok()) {
+      kelola::log::Warn("planner statistics of customer_stats not refreshed",
+                        {{"error", std::string(refreshed.status().message())}});
+    }
+  });
+  if (db->dialect() == kelola::db::Dialect::kPostgres) stats_planner.Start();
 
   const int code = kelola::server::ServeUntilSignal(
       options, &registry,
       {&customer_service, &category_service, &tenant_service, &internal_service, &event_service},
       [&] { return db->Ping(); },
-      {[&] { notifier.Shutdown(); }, [&] { stats_feed.Stop(); }, [&] { resumer.Stop(); },
-       [&] { index_gauges.Stop(); }, [&] { search_indexes.Stop(); }});
+      {[&] { notifier.Shutdown(); }, [&] { stats_feed.Stop(); }, [&] { stats_planner.Stop(); },
+       [&] { resumer.Stop(); }, [&] { index_gauges.Stop(); }, [&] { search_indexes.Stop(); }});
   // After the server has finished its calls: events of writes that were still committing
   // are numbered too, not left staged until the next start.
   sequencer.Stop();

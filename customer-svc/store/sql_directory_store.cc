@@ -13,6 +13,7 @@
 #include "customer-svc/domain/tenant_rules.h"
 #include "customer-svc/store/customer_rows.h"
 #include "customer-svc/store/directory_store.h"
+#include "customer-svc/store/planner_statistics.h"
 #include "customer-svc/store/query_sql.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/db/row_values.h"
@@ -654,19 +655,6 @@ class SqlDirectoryTx final : public DirectoryTx {
   int savepoint_depth_ = 0;
 };
 
-// RefreshStatistics: the statistics are stale once the customers changed by more than this
-// many rows plus this share of the rows they were taken from. A plan goes wrong when the
-// statistics are off by orders of magnitude (an empty table), not by a tenth: refreshing
-// when the table doubled keeps an import into an empty directory to a few ANALYZEs (at
-// autovacuum's tenth, one per batch: a third of the import's time at 100,000 rows), and
-// autovacuum still applies its own rule in the background.
-constexpr double kStaleAfterRows = 500;
-constexpr double kStaleAfterGrowth = 1.0;
-// The tables the directory's statements read, not the whole database (the outbox's, the
-// feeds'): ANALYZE samples every column of every table it is given.
-constexpr char kAnalyzeDirectory[] =
-    "ANALYZE customers, customer_phones, customer_stats, idempotency_keys";
-
 class SqlDirectoryStore final : public DirectoryStore {
  public:
   SqlDirectoryStore(db::Database& db, const Clock& clock, const events::Outbox& outbox,
@@ -738,23 +726,7 @@ class SqlDirectoryStore final : public DirectoryStore {
   }
 
   absl::StatusOr<bool> RefreshStatistics(int64_t rows_written) override {
-    if (db_.dialect() != db::Dialect::kPostgres) return false;
-    bool stale = false;
-    absl::Status s = db_.InTransaction([&](db::Transaction& t) -> absl::Status {
-      auto rows = t.Query(
-          "SELECT s.n_mod_since_analyze, GREATEST(c.reltuples, 0) FROM pg_stat_user_tables s "
-          "JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'customers'");
-      if (!rows.ok()) return rows.status();
-      if (rows->empty()) return absl::OkStatus();
-      const int64_t changed = std::max((*rows)[0].GetInt(0), rows_written);
-      stale = changed > kStaleAfterRows + kStaleAfterGrowth * (*rows)[0].GetDouble(1);
-      return absl::OkStatus();
-    });
-    if (!s.ok()) return s;
-    if (!stale) return false;
-    s = db_.InTransaction([](db::Transaction& t) { return t.ExecuteScript(kAnalyzeDirectory); });
-    if (!s.ok()) return s;
-    return true;
+    return RefreshIfStale(db_, DirectoryGrowthRule(), rows_written);
   }
 
   absl::Status Read(absl::string_view tenant_id, const TxFn& fn) override {

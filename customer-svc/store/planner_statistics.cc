@@ -6,11 +6,11 @@ namespace kelola::customer::store {
 
 StatisticsRule DirectoryGrowthRule() {
   return {"customers", 500, 1.0,
-          "ANALYZE customers, customer_phones, customer_stats, idempotency_keys"};
+          "ANALYZE (SKIP_LOCKED) customers, customer_phones, customer_stats, idempotency_keys"};
 }
 
 StatisticsRule StatsProjectionRule() {
-  return {"customer_stats", 500, 0.1, "ANALYZE customer_stats"};
+  return {"customer_stats", 500, 0.1, "ANALYZE (SKIP_LOCKED) customer_stats"};
 }
 
 absl::StatusOr<bool> RefreshIfStale(db::Database& db, const StatisticsRule& rule,

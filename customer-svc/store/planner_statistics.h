@@ -23,7 +23,9 @@ struct StatisticsRule {
   // last analysis counted.
   double min_rows = 500;
   double growth = 0.1;
-  std::string analyze;  // the ANALYZE statement run when stale
+  // The ANALYZE statement run when stale. SKIP_LOCKED: a table another session is analyzing
+  // (autovacuum, another replica) is left to it.
+  std::string analyze;
 };
 
 // The directory after an import's batch (inserts): stale when the customers roughly doubled,

@@ -6,6 +6,7 @@
 #include "customer-svc/app/support.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/store/customer_operations.h"
+#include "customer-svc/store/privacy_records.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/errors/errors.h"
 
@@ -128,7 +129,7 @@ absl::Status ChangeCustomer::SetConsent(const std::string& tenant,
     decision.set_state(cmd.state);
     decision.set_source(cmd.source);
     *decision.mutable_consent_time() = ToProto(cmd.consent_time);
-    if (auto s = tx.AddConsent(id, decision); !s.ok()) return s;
+    if (auto s = store::PrivacyRecords(tx).AddConsent(id, decision); !s.ok()) return s;
     Customer c = current.customer;
     // The current consent is the decision with the latest consent_time.
     if (!c.has_marketing_consent() || !c.marketing_consent().has_consent_time() ||
@@ -176,7 +177,7 @@ absl::Status ChangeCustomer::Erase(const std::string& tenant, const store::Write
           if (auto s = StoreVersion(tx, settings->settings, c, version, false); !s.ok()) {
             return s;
           }
-          if (auto s = tx.EraseTraces(c, cmd.reason); !s.ok()) return s;
+          if (auto s = store::PrivacyRecords(tx).EraseTraces(c, cmd.reason); !s.ok()) return s;
           v1::CustomerErased e;
           e.set_customer_id(c.customer_id());
           if (auto s = tx.Emit("customer", c.customer_id(), version, e); !s.ok()) return s;

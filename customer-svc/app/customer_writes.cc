@@ -9,6 +9,7 @@
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/domain/tenant_rules.h"
 #include "customer-svc/store/category_records.h"
+#include "customer-svc/store/privacy_records.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/idempotency/idempotency.h"
 #include "libs/ids/ids.h"
@@ -189,7 +190,8 @@ absl::StatusOr<Customer> InsertNewCustomer(DirectoryTx& tx, const v1::TenantSett
     return s;
   }
   if (customer.marketing_consent().state() != v1::MARKETING_CONSENT_STATE_UNSPECIFIED) {
-    if (auto s = tx.AddConsent(id, customer.marketing_consent()); !s.ok()) return s;
+    if (auto s = store::PrivacyRecords(tx).AddConsent(id, customer.marketing_consent()); !s.ok())
+      return s;
   }
   v1::CustomerCreated event;
   *event.mutable_customer() = customer;

@@ -17,6 +17,7 @@
 #include "customer-svc/domain/paging.h"
 #include "customer-svc/store/customer_operations.h"
 #include "customer-svc/store/customer_query.h"
+#include "customer-svc/store/privacy_records.h"
 #include "google/protobuf/util/json_util.h"
 #include "libs/errors/errors.h"
 #include "libs/log/log.h"
@@ -140,7 +141,7 @@ absl::Status ReadCustomers::ExportData(absl::string_view tenant, absl::string_vi
     if (!current.ok()) return current.status();
     auto customer_json = ToJson(current->customer);
     if (!customer_json.ok()) return customer_json.status();
-    auto history = tx.ConsentHistory(id);
+    auto history = store::PrivacyRecords(tx).ConsentHistory(id);
     if (!history.ok()) return history.status();
     std::vector<std::string> consents;
     for (const auto& r : *history) {
@@ -161,7 +162,7 @@ absl::Status ReadCustomers::ExportData(absl::string_view tenant, absl::string_vi
     if (!operations.ok()) return operations.status();
     auto operation_json = ToJsonEach(*operations);
     if (!operation_json.ok()) return operation_json.status();
-    auto events = tx.CustomerEvents(id);
+    auto events = store::PrivacyRecords(tx).CustomerEvents(id);
     if (!events.ok()) return events.status();
     auto event_json = ToJsonEach(*events);
     if (!event_json.ok()) return event_json.status();

@@ -87,10 +87,13 @@ class DirectoryTx {
 
   virtual const std::string& tenant_id() const = 0;
   // The database transaction underneath, for the repositories of store/ that read or write
-  // in the same unit of work (CategoryRecords, OperationRecords, DirectoryQueries); app/ and
-  // api/ go through those.
+  // in the same unit of work (CategoryRecords, OperationRecords, PrivacyRecords, DirectoryQueries);
+  // app/ and api/ go through those.
   virtual db::Transaction& transaction() = 0;
   virtual absl::Time now() const = 0;
+  // Who writes and the request's id (WriteOptions); empty in a read.
+  virtual const std::string& principal() const = 0;
+  virtual const std::string& request_id() const = 0;
 
   // Tenant settings (defaults when none are stored).
   virtual absl::StatusOr<StoredSettings> Settings() = 0;
@@ -116,20 +119,6 @@ class DirectoryTx {
   // Active customers with a birthday on one of the (month, day) pairs.
   virtual absl::StatusOr<std::vector<v1::Customer>> BirthdayCandidates(
       const std::vector<std::pair<int, int>>& month_days) = 0;
-
-  // Consent history (C17).
-  virtual absl::Status AddConsent(absl::string_view customer_id,
-                                  const v1::MarketingConsent& consent) = 0;
-  virtual absl::StatusOr<std::vector<ConsentRecord>> ConsentHistory(
-      absl::string_view customer_id) = 0;
-
-  // Erasure (C17): removes the consent history, rewrites the customer's earlier event
-  // payloads and remembered responses without personal data (`anonymized` replaces the
-  // customer in them), and records the audit row.
-  virtual absl::Status EraseTraces(const v1::Customer& anonymized, absl::string_view reason) = 0;
-  // The customer's own events, oldest first.
-  virtual absl::StatusOr<std::vector<type::v1::Event>> CustomerEvents(
-      absl::string_view customer_id) = 0;
 
   // The customer the idempotency record of this write is about (erasure scrubs it).
   virtual void SetIdempotencySubject(absl::string_view customer_id) = 0;

@@ -9,7 +9,6 @@
 #include "customer-svc/app/quote_price.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/domain/paging.h"
-#include "customer-svc/domain/tenant_rules.h"
 #include "customer-svc/store/customer_query.h"
 #include "libs/server/request_context.h"
 #include "libs/text/normalize.h"

@@ -143,8 +143,11 @@ constexpr char kKeySubjectConflict[] =
     " ON CONFLICT (tenant_id, scope, request_id) DO UPDATE SET subject_id = "
     "excluded.subject_id";
 
-// Who writes in a read transaction.
-const std::string kNobody;
+// Who writes in a read transaction: nobody.
+const std::string& Nobody() {
+  static const std::string* const kNobody = new std::string();
+  return *kNobody;
+}
 
 class SqlDirectoryTx final : public DirectoryTx {
  public:
@@ -163,10 +166,10 @@ class SqlDirectoryTx final : public DirectoryTx {
   db::Transaction& transaction() override { return tx_; }
   absl::Time now() const override { return now_; }
   const std::string& principal() const override {
-    return options_ != nullptr ? options_->principal : kNobody;
+    return options_ != nullptr ? options_->principal : Nobody();
   }
   const std::string& request_id() const override {
-    return options_ != nullptr ? options_->request_id : kNobody;
+    return options_ != nullptr ? options_->request_id : Nobody();
   }
 
   absl::StatusOr<StoredSettings> Settings() override {
@@ -303,8 +306,7 @@ class SqlDirectoryTx final : public DirectoryTx {
     auto n = tx_.Execute(
         "INSERT INTO deleted_customers (tenant_id, customer_id, delete_time_micros, principal, "
         "request_id) VALUES (?, ?, ?, ?, ?)",
-        {tenant_, id, absl::ToUnixMicros(now_), options_ ? options_->principal : std::string(),
-         options_ ? options_->request_id : std::string()});
+        {tenant_, id, absl::ToUnixMicros(now_), principal(), request_id()});
     if (!n.ok()) return n.status();
     if (store_options_ == nullptr || !store_options_->on_customer_written) return absl::OkStatus();
     return store_options_->on_customer_written(tx_, tenant_, id, nullptr);
@@ -521,10 +523,8 @@ class SqlDirectoryTx final : public DirectoryTx {
     e.aggregate_id = std::string(aggregate_id);
     e.aggregate_version = aggregate_version;
     e.payload = &payload;
-    if (options_ != nullptr) {
-      e.request_id = options_->request_id;
-      e.principal = options_->principal;
-    }
+    e.request_id = request_id();
+    e.principal = principal();
     return e;
   }
 

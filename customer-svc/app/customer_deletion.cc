@@ -6,6 +6,7 @@
 #include "customer-svc/app/customer_writes.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/store/customer_operations.h"
+#include "customer-svc/store/remembered_keys.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/errors/errors.h"
 
@@ -89,7 +90,7 @@ absl::Status CustomerDeletion::Delete(const server::RequestContext& rc,
         if (!settings.ok()) return settings.status();
         ledger_tenant = LedgerTenantOf(tenant, settings->settings);
         if (!request.request_id().empty()) {
-          auto subject = tx.FindKeySubject(kScope, request.request_id());
+          auto subject = store::RememberedKeys(tx).SubjectOf(kScope, request.request_id());
           if (!subject.ok()) return subject.status();
           if (subject->has_value()) {
             if (**subject != id) {

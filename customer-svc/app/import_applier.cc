@@ -15,6 +15,7 @@
 #include "customer-svc/app/support.h"
 #include "customer-svc/domain/customer_rules.h"
 #include "customer-svc/store/category_records.h"
+#include "customer-svc/store/remembered_keys.h"
 #include "libs/db/database.h"
 #include "libs/errors/errors.h"
 #include "libs/log/log.h"
@@ -104,7 +105,7 @@ class RowApplier {
       keys.push_back(row.fingerprint);
       AppendContacts(row.normalized, &e164s, &emails);
     }
-    auto subjects = tx_.FindKeySubjects(kRowScope, keys);
+    auto subjects = store::RememberedKeys(tx_).SubjectsOf(kRowScope, keys);
     if (!subjects.ok()) return subjects.status();
     stored_subjects_ = *std::move(subjects);
     auto held = tx_.HeldContacts(e164s, emails);
@@ -395,7 +396,7 @@ class RowApplier {
         settings_.customer_limit() > 0 ? std::optional<int64_t>(limited_count_) : std::nullopt,
         known);
     if (!created.ok()) return created.status();
-    if (auto s = tx_.PutKeySubject(kRowScope, row.fingerprint, id); !s.ok()) return s;
+    if (auto s = store::RememberedKeys(tx_).Put(kRowScope, row.fingerprint, id); !s.ok()) return s;
     row_subject_ = id;
     outcome = Outcome::kCreated;
     return absl::OkStatus();
@@ -425,7 +426,8 @@ class RowApplier {
       outcome = changed ? Outcome::kSkipped : Outcome::kUnchanged;
     }
     if (!match.fingerprint_known && outcome != Outcome::kSkipped) {
-      if (auto s = tx_.PutKeySubject(kRowScope, row.fingerprint, existing_id); !s.ok()) return s;
+      if (auto s = store::RememberedKeys(tx_).Put(kRowScope, row.fingerprint, existing_id); !s.ok())
+        return s;
       row_subject_ = existing_id;
     }
     return absl::OkStatus();

@@ -87,8 +87,8 @@ class DirectoryTx {
 
   virtual const std::string& tenant_id() const = 0;
   // The database transaction underneath, for the repositories of store/ that read or write
-  // in the same unit of work (CategoryRecords, OperationRecords, PrivacyRecords, DirectoryQueries);
-  // app/ and api/ go through those.
+  // in the same unit of work (CategoryRecords, OperationRecords, PrivacyRecords,
+  // RememberedKeys, DirectoryQueries); app/ and api/ go through those.
   virtual db::Transaction& transaction() = 0;
   virtual absl::Time now() const = 0;
   // Who writes and the request's id (WriteOptions); empty in a read.
@@ -105,6 +105,10 @@ class DirectoryTx {
   // field, value) when another customer counted for duplicate checks has one of the phones
   // or the email of `customer`.
   virtual absl::Status CheckDuplicates(const v1::Customer& customer) = 0;
+  // Which of `e164s` and `emails` some customer holds for duplicate checks (C6: the values
+  // CheckDuplicates looks for), read at once; an empty set means none of them would conflict.
+  virtual absl::StatusOr<absl::flat_hash_set<std::string>> HeldContacts(
+      const std::vector<std::string>& e164s, const std::vector<std::string>& emails) = 0;
   virtual absl::Status InsertCustomer(const CustomerRecord& record) = 0;
   // Replaces the row and the phones of record.customer.customer_id.
   virtual absl::Status UpdateCustomer(const CustomerRecord& record) = 0;
@@ -128,7 +132,7 @@ class DirectoryTx {
   // which apply many rows per transaction, each row on its own.
   virtual absl::Status InSavepoint(const std::function<absl::Status()>& fn) = 0;
   // Writes new customers as InsertCustomer, Emit (aggregate "customer", version 1) and
-  // PutKeySubject(key_scope, key) would for each, in that order, with multi-row statements
+  // RememberedKeys::Put(key_scope, key) would for each, in that order, with multi-row statements
   // per table (deferred: errors come as Sync reports them). For an import's rows whose
   // checks (id, duplicates, plan limit) have all run.
   virtual absl::Status InsertNewCustomers(absl::string_view key_scope,
@@ -137,21 +141,6 @@ class DirectoryTx {
   // whose result nobody reads; PostgreSQL pipelines them) and returns the first error among
   // them, which an ordinary read or write would otherwise report as its own.
   virtual absl::Status Sync() = 0;
-
-  // Remembered keys of the tenant outside the write's own idempotency record (e.g. the
-  // fingerprint of an imported row): the customer a key was recorded for, or nullopt.
-  virtual absl::StatusOr<std::optional<std::string>> FindKeySubject(absl::string_view scope,
-                                                                    absl::string_view key) = 0;
-  // FindKeySubject of many keys at once: key -> customer for the keys recorded.
-  virtual absl::StatusOr<absl::flat_hash_map<std::string, std::string>> FindKeySubjects(
-      absl::string_view scope, const std::vector<std::string>& keys) = 0;
-  // Which of `e164s` and `emails` some customer holds for duplicate checks (C6: the values
-  // CheckDuplicates looks for), read at once; an empty set means none of them would conflict.
-  virtual absl::StatusOr<absl::flat_hash_set<std::string>> HeldContacts(
-      const std::vector<std::string>& e164s, const std::vector<std::string>& emails) = 0;
-  // Records (or re-points) `key` in `scope` to `customer_id`.
-  virtual absl::Status PutKeySubject(absl::string_view scope, absl::string_view key,
-                                     absl::string_view customer_id) = 0;
 
   // Appends an event to the outbox (same transaction).
   virtual absl::Status Emit(absl::string_view aggregate_type, absl::string_view aggregate_id,

@@ -15,6 +15,7 @@
 #include "customer-svc/store/directory_store.h"
 #include "customer-svc/store/planner_statistics.h"
 #include "customer-svc/store/query_sql.h"
+#include "customer-svc/store/remembered_keys.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "libs/db/row_values.h"
 #include "libs/errors/errors.h"
@@ -135,14 +136,6 @@ constexpr char kInsertPhones[] =
     "INSERT INTO customer_phones (tenant_id, customer_id, position, e164, national_number, "
     "e164_dedupe)";
 constexpr size_t kPhoneColumns = 6;
-constexpr char kInsertKeySubjects[] =
-    "INSERT INTO idempotency_keys (tenant_id, scope, request_id, request_hash, response, "
-    "create_time_micros, subject_id)";
-constexpr size_t kKeySubjectColumns = 7;
-constexpr char kKeySubjectConflict[] =
-    " ON CONFLICT (tenant_id, scope, request_id) DO UPDATE SET subject_id = "
-    "excluded.subject_id";
-
 // Who writes in a read transaction: nobody.
 const std::string& Nobody() {
   static const std::string* const kNobody = new std::string();
@@ -244,8 +237,7 @@ class SqlDirectoryTx final : public DirectoryTx {
                   std::make_move_iterator(row.end()));
       AppendPhoneRows(r, &phones);
       events.push_back(EventFor(id, 1, c.event));
-      keys.insert(keys.end(), {tenant_, std::string(key_scope), c.key, std::string(),
-                               db::Bytes{std::string()}, absl::ToUnixMicros(now_), id});
+      AppendKeySubjectRow(tenant_, key_scope, c.key, id, now_, &keys);
       ids.push_back(id);
     }
     if (absl::Status s = db::InsertRows(tx_, kInsertCustomers, kCustomerColumns, std::move(rows));
@@ -271,8 +263,7 @@ class SqlDirectoryTx final : public DirectoryTx {
       }
     }
     if (absl::Status s = outbox_.AppendMany(tx_, events); !s.ok()) return s;
-    return db::InsertRows(tx_, kInsertKeySubjects, kKeySubjectColumns, std::move(keys),
-                          kKeySubjectConflict);
+    return PutKeySubjectRows(tx_, std::move(keys));
   }
 
   absl::Status UpdateCustomer(const CustomerRecord& r) override {
@@ -392,35 +383,6 @@ class SqlDirectoryTx final : public DirectoryTx {
 
   absl::Status Sync() override { return tx_.Sync(); }
 
-  absl::StatusOr<std::optional<std::string>> FindKeySubject(absl::string_view scope,
-                                                            absl::string_view key) override {
-    auto rows = tx_.Query(
-        "SELECT subject_id FROM idempotency_keys WHERE tenant_id = ? AND scope = ? AND "
-        "request_id = ?",
-        {tenant_, std::string(scope), std::string(key)});
-    if (!rows.ok()) return rows.status();
-    if (rows->empty()) return std::optional<std::string>();
-    return std::optional<std::string>((*rows)[0].GetText(0));
-  }
-
-  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> FindKeySubjects(
-      absl::string_view scope, const std::vector<std::string>& keys) override {
-    absl::flat_hash_map<std::string, std::string> out;
-    absl::Status read = query_sql::ForEachInListChunk(keys.size(), [&](size_t begin, size_t end) {
-      std::vector<db::Value> params = {tenant_, std::string(scope)};
-      params.insert(params.end(), keys.begin() + begin, keys.begin() + end);
-      auto rows = tx_.Query(absl::StrCat("SELECT request_id, subject_id FROM idempotency_keys "
-                                         "WHERE tenant_id = ? AND scope = ? AND request_id IN (",
-                                         Placeholders(end - begin), ")"),
-                            params);
-      if (!rows.ok()) return rows.status();
-      for (const auto& r : *rows) out[r.GetText(0)] = r.GetText(1);
-      return absl::OkStatus();
-    });
-    if (!read.ok()) return read;
-    return out;
-  }
-
   absl::StatusOr<absl::flat_hash_set<std::string>> HeldContacts(
       const std::vector<std::string>& e164s, const std::vector<std::string>& emails) override {
     absl::flat_hash_set<std::string> out;
@@ -445,15 +407,6 @@ class SqlDirectoryTx final : public DirectoryTx {
       if (!read.ok()) return read;
     }
     return out;
-  }
-
-  absl::Status PutKeySubject(absl::string_view scope, absl::string_view key,
-                             absl::string_view customer_id) override {
-    return db::InsertRows(
-        tx_, kInsertKeySubjects, kKeySubjectColumns,
-        {tenant_, std::string(scope), std::string(key), std::string(), db::Bytes{std::string()},
-         absl::ToUnixMicros(now_), std::string(customer_id)},
-        kKeySubjectConflict);
   }
 
   absl::Status Emit(absl::string_view aggregate_type, absl::string_view aggregate_id,

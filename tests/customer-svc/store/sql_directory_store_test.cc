@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "customer-svc/store/directory_store.h"
+#include "customer-svc/store/remembered_keys.h"
 #include "tests/customer-svc/api/api_fixture.h"
 
 namespace kelola::customer::testing_support {
@@ -122,7 +123,7 @@ TEST_P(SqlDirectoryStoreTest, WrittenHookRunsInTheWritingTransaction) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customers"), 1);
 }
 
-// InsertNewCustomers writes what InsertCustomer, Emit and PutKeySubject would for each
+// InsertNewCustomers writes what InsertCustomer, Emit and RememberedKeys::Put would for each
 // customer, in multi-row statements: 300 customers are statements of 256, 32, 8 and 4 rows.
 // Without a hook for many, the hook for one runs for each customer, in order.
 TEST_P(SqlDirectoryStoreTest, NewCustomersAreWrittenAtOnceAsEachWouldBe) {
@@ -153,13 +154,24 @@ TEST_P(SqlDirectoryStoreTest, NewCustomersAreWrittenAtOnceAsEachWouldBe) {
     keys.push_back(writes[i].key);
   }
   absl::flat_hash_map<std::string, std::string> subjects;
+  std::string repointed;
+  bool other_scope_found = true;
   absl::Status status = hooked->Write(
       "t1", {},
       [&](store::DirectoryTx& tx) -> absl::Status {
         if (absl::Status s = tx.InsertNewCustomers("bulk.scope", writes); !s.ok()) return s;
-        auto found = tx.FindKeySubjects("bulk.scope", keys);  // sees them in the transaction
+        store::RememberedKeys remembered(tx);
+        auto found = remembered.SubjectsOf("bulk.scope", keys);  // sees them in the transaction
         if (!found.ok()) return found.status();
         subjects = *std::move(found);
+        // Put re-points a key; SubjectOf reads one; a key of another scope is not found.
+        if (absl::Status s = remembered.Put("bulk.scope", "row-1", "bulk-000"); !s.ok()) return s;
+        auto one = remembered.SubjectOf("bulk.scope", "row-1");
+        if (!one.ok()) return one.status();
+        repointed = one->value_or("");
+        auto other = remembered.SubjectOf("other.scope", "row-1");
+        if (!other.ok()) return other.status();
+        other_scope_found = other->has_value();
         return absl::OkStatus();
       },
       nullptr);
@@ -168,6 +180,8 @@ TEST_P(SqlDirectoryStoreTest, NewCustomersAreWrittenAtOnceAsEachWouldBe) {
   ASSERT_EQ(subjects.size(), 300u);
   EXPECT_EQ(subjects["row-0"], "bulk-000");
   EXPECT_EQ(subjects["row-299"], "bulk-299");
+  EXPECT_EQ(repointed, "bulk-000");
+  EXPECT_FALSE(other_scope_found);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customers WHERE tenant_id = 't1'"), 300);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customer_phones WHERE tenant_id = 't1'"), 400);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customer_phones WHERE customer_id = 'bulk-297' AND "

@@ -116,8 +116,6 @@ std::string Jwks() {
 // ---------------------------------------------------------------------------------------
 // Calls
 
-using ContextFactory = std::function<std::unique_ptr<grpc::ClientContext>()>;
-
 std::unique_ptr<grpc::ClientContext> PlainContext() {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
@@ -132,27 +130,10 @@ ContextFactory WithHeader(std::string key, std::string value) {
   };
 }
 
-// One unary call on a stub's callback API: method(context, request, response, on_done).
-template <typename Request, typename Response>
-using StartFn = std::function<void(grpc::ClientContext*, const Request*, Response*,
-                                   std::function<void(grpc::Status)>)>;
-
 template <typename Request, typename Response>
 AsyncCall Unary(ContextFactory contexts, Request request, StartFn<Request, Response> start) {
-  struct Pending {
-    std::unique_ptr<grpc::ClientContext> context;
-    Request request;
-    Response response;
-  };
-  return [contexts = std::move(contexts), request = std::move(request),
-          start = std::move(start)](std::function<void(absl::Status)> done) {
-    auto* pending = new Pending{contexts(), request, {}};
-    start(pending->context.get(), &pending->request, &pending->response,
-          [pending, done = std::move(done)](grpc::Status status) {
-            delete pending;
-            done(errors::FromGrpcStatus(status));
-          });
-  };
+  return UnaryCall<Request, Response>(
+      std::move(contexts), [request = std::move(request)] { return request; }, std::move(start));
 }
 
 AsyncCall CardCall(std::shared_ptr<grpc::Channel> channel, ContextFactory contexts,

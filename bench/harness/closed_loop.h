@@ -6,10 +6,15 @@
 // itself is not what limits the rate it measures.
 
 #include <functional>
+#include <memory>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "bench/harness/latency.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/status.h"
+#include "libs/errors/errors.h"
 
 namespace kelola::bench {
 
@@ -22,6 +27,35 @@ struct ClosedLoopOptions {
   absl::Duration warmup = absl::Seconds(2);     // calls ending before it are not counted
   absl::Duration duration = absl::Seconds(10);  // the measured window after the warm-up
 };
+
+// A fresh context for each call (metadata, deadline).
+using ContextFactory = std::function<std::unique_ptr<grpc::ClientContext>()>;
+
+// Starts one unary call on a stub's callback API: method(context, request, response, on_done).
+template <typename Request, typename Response>
+using StartFn = std::function<void(grpc::ClientContext*, const Request*, Response*,
+                                   std::function<void(grpc::Status)>)>;
+
+// An AsyncCall that sends the request `make` builds for each call (a new request id, say)
+// with a context from `contexts`, and reports the call's status.
+template <typename Request, typename Response>
+AsyncCall UnaryCall(ContextFactory contexts, std::function<Request()> make,
+                    StartFn<Request, Response> start) {
+  struct Pending {
+    std::unique_ptr<grpc::ClientContext> context;
+    Request request;
+    Response response;
+  };
+  return [contexts = std::move(contexts), make = std::move(make),
+          start = std::move(start)](std::function<void(absl::Status)> done) {
+    auto* pending = new Pending{contexts(), make(), {}};
+    start(pending->context.get(), &pending->request, &pending->response,
+          [pending, done = std::move(done)](grpc::Status status) {
+            delete pending;
+            done(errors::FromGrpcStatus(status));
+          });
+  };
+}
 
 // Runs the loop for warmup + duration, then waits for the calls still in flight. Counts the
 // calls that started and ended inside the measured window; errors are counted apart.

@@ -4,7 +4,9 @@
 
 #include <fstream>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -13,7 +15,26 @@
 
 namespace kelola::bench {
 
+namespace {
+
+double MachineBusySeconds() {
+  std::ifstream in("/proc/stat");
+  std::string line;
+  std::getline(in, line);  // "cpu  user nice system idle iowait irq softirq steal ..."
+  std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+  int64_t busy = 0;
+  for (size_t i = 1; i < fields.size() && i <= 8; ++i) {
+    int64_t ticks = 0;
+    if (i == 4 || i == 5 || !absl::SimpleAtoi(fields[i], &ticks)) continue;  // idle, iowait
+    busy += ticks;
+  }
+  return static_cast<double>(busy) / sysconf(_SC_CLK_TCK);
+}
+
+}  // namespace
+
 double CpuSeconds(pid_t pid) {
+  if (pid == kWholeMachine) return MachineBusySeconds();
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
   std::stringstream content;
   content << in.rdbuf();

@@ -14,7 +14,13 @@
 
 namespace kelola::bench {
 
+// Stands for every process of the machine where a pid is asked for: CpuSeconds gives the
+// busy time of all cores (/proc/stat), so that a window can say what the processes it
+// names left to the others (the database's backends, the kernel's threads).
+inline constexpr pid_t kWholeMachine = -1;
+
 // User + system CPU seconds a process has used so far (/proc/PID/stat); 0 when it is gone.
+// For kWholeMachine, the seconds all cores spent neither idle nor waiting for I/O.
 double CpuSeconds(pid_t pid);
 
 struct ProcessCpu {

@@ -3,6 +3,7 @@
 #include "customer-svc/store/customer_query.h"
 #include "customer-svc/store/ledger_stats_feed.h"
 #include "libs/events/outbox.h"
+#include "libs/idempotency/idempotency.h"
 
 namespace kelola::customer {
 namespace {
@@ -218,6 +219,16 @@ db::Migration NoStatisticsOnMessages(int version) {
   return m;
 }
 
+// The remembered writes' subject index (erasure's lookup) holds only the rows that name a
+// customer: a write about no customer (settings, categories) adds no entry to it.
+db::Migration SubjectIndexWhereSet(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "remembered writes indexed by subject only where one is named";
+  m.sqlite = idempotency::SubjectIndexWhereSetSql();
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
@@ -231,6 +242,7 @@ std::vector<db::Migration> Migrations() {
       CustomerOperations(5),
       LeanerDirectoryIndexes(6),
       NoStatisticsOnMessages(7),
+      SubjectIndexWhereSet(8),
   };
   // Versions 20-39: search index, stats projection and list indexes (customer_query.h).
   for (db::Migration& m : store::CustomerQueryMigrations()) all.push_back(std::move(m));

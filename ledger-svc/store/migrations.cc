@@ -1,5 +1,6 @@
 #include "ledger-svc/store/migrations.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "ledger-svc/store/directory_projection.h"
 #include "libs/events/outbox.h"
@@ -238,6 +239,19 @@ DROP TABLE idempotency_keys_before;
   return m;
 }
 
+// Index entries that every sale and payment wrote and no query reads: customer ledgers by
+// balance (receivables are summed from the entries; the index also kept PostgreSQL from
+// updating the ledger row heap-only), and the remembered writes' subject index, which
+// holds, after this, only rows naming a subject (the ledger's name none).
+db::Migration LeanerWriteIndexes(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "no index of customer ledgers by balance; subject index only where set";
+  m.sqlite = absl::StrCat("DROP INDEX customer_ledgers_by_balance;\n",
+                          idempotency::SubjectIndexWhereSetSql());
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
@@ -258,6 +272,7 @@ std::vector<db::Migration> Migrations() {
       // 11: which replica consumes customer-svc's stream (event_consumer.h).
       events::CursorLeaseMigration(11),
       SharedIdempotencyKeys(12),
+      LeanerWriteIndexes(13),
   };
 }
 

@@ -54,6 +54,14 @@ CREATE INDEX idempotency_keys_by_subject ON idempotency_keys (tenant_id, subject
 )sql";
 }
 
+std::string SubjectIndexWhereSetSql() {
+  return R"sql(
+DROP INDEX idempotency_keys_by_subject;
+CREATE INDEX idempotency_keys_by_subject ON idempotency_keys (tenant_id, subject_id)
+  WHERE subject_id IS NOT NULL;
+)sql";
+}
+
 std::string Fingerprint(const google::protobuf::Message& request) {
   return HashOf(DeterministicBytes(request));
 }

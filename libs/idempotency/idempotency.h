@@ -26,6 +26,12 @@ namespace kelola::idempotency {
 // The statements that create the table and its index, for a service's migration.
 std::string CreateTableSql();
 
+// The statements that make the subject index hold only the rows that name a subject, for a
+// service's later migration: a write that remembers no subject (every sale and payment of
+// the ledger) then adds no entry to it. Erasure's lookup (subject_id = ?) reads it as
+// before.
+std::string SubjectIndexWhereSetSql();
+
 // What "the same request" means: the request's deterministic serialization, hashed to 128
 // bits (32 hex digits plus its length in hex). Stable across builds and processes.
 std::string Fingerprint(const google::protobuf::Message& request);

@@ -1,6 +1,6 @@
 // customer-svc's secondary indexes after every migration, on SQLite and PostgreSQL
-// (docs/decisions/customer-indexes.md): exactly the kept ones exist, the two over mostly
-// NULL columns are partial, and their queries pick them on a database without statistics
+// (docs/decisions/customer-indexes.md): exactly the kept ones exist, those over columns often
+// NULL are partial, and their queries pick them on a database without statistics
 // (SQLite keeps none). The search tables are left out: their indexes belong to search.
 
 #include <map>
@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "libs/db/database.h"
 #include "libs/db/migrations.h"
+#include "libs/testing/indexes.h"
 #include "libs/testing/suite.h"
 #include "libs/testing/temp_dir.h"
 
@@ -25,11 +26,16 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::UnorderedElementsAreArray;
 
-constexpr char kTables[] =
-    "'tenant_settings', 'customers', 'customer_phones', 'categories', 'price_list_entries', "
-    "'idempotency_keys', 'tenant_category_seed', 'consent_history', 'erasure_audit', "
-    "'deleted_customers', 'pending_deletes', 'merge_operations', 'customer_stats', "
-    "'customer_stats_summary'";
+// The directory's tables.
+std::vector<std::string> Tables() {
+  return {"tenant_settings",      "customers",
+          "customer_phones",      "categories",
+          "price_list_entries",   "idempotency_keys",
+          "tenant_category_seed", "consent_history",
+          "erasure_audit",        "deleted_customers",
+          "pending_deletes",      "merge_operations",
+          "customer_stats",       "customer_stats_summary"};
+}
 
 // The statements of BirthdayCandidates and CustomersMergedInto.
 constexpr char kBirthdays[] =
@@ -58,25 +64,9 @@ class CustomerIndexesTest : public ::testing::TestWithParam<std::string> {
 
   // Name -> definition of every secondary index on the directory's tables.
   std::map<std::string, std::string> Indexes() {
-    const std::string sql =
-        pg() ? absl::StrCat(
-                   "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = "
-                   "current_schema() AND indexname NOT LIKE '%\\_pkey' AND tablename IN (",
-                   kTables, ")")
-             : absl::StrCat(
-                   "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS "
-                   "NOT NULL AND tbl_name IN (",
-                   kTables, ")");
-    std::map<std::string, std::string> out;
-    absl::Status s = db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
-      auto rows = tx.Query(sql);
-      if (!rows.ok()) return rows.status();
-      out.clear();
-      for (const auto& r : *rows) out[r.GetText(0)] = r.GetText(1);
-      return absl::OkStatus();
-    });
-    EXPECT_TRUE(s.ok()) << s;
-    return out;
+    auto indexes = testing::IndexesOn(*db_, Tables(), /*with_keys=*/false);
+    EXPECT_TRUE(indexes.ok()) << indexes.status();
+    return indexes.ok() ? *std::move(indexes) : std::map<std::string, std::string>();
   }
 
   // The plan of `sql`, one node a line. PostgreSQL plans empty tables: sequential scans,
@@ -130,6 +120,15 @@ TEST_P(CustomerIndexesTest, MostlyNullColumnsAreIndexedOnlyWhereSet) {
   std::map<std::string, std::string> indexes = Indexes();
   EXPECT_THAT(indexes["customers_by_birthday"], HasSubstr("birthday_month IS NOT NULL"));
   EXPECT_THAT(indexes["customers_by_merged_into"], HasSubstr("merged_into IS NOT NULL"));
+  EXPECT_THAT(indexes["idempotency_keys_by_subject"], HasSubstr("subject_id IS NOT NULL"));
+}
+
+// Erasure's rewrite of a customer's remembered responses (PrivacyRecords::EraseTraces).
+TEST_P(CustomerIndexesTest, ErasureFindsRememberedResponsesThroughThePartialIndex) {
+  const std::string plan =
+      Plan("UPDATE idempotency_keys SET response = ? WHERE tenant_id = ? AND subject_id = ?",
+           {db::Bytes{std::string()}, "t1", "c1"});
+  EXPECT_THAT(plan, HasSubstr("idempotency_keys_by_subject")) << plan;
 }
 
 TEST_P(CustomerIndexesTest, BirthdaysSeekTheirMonthsThroughThePartialIndex) {

@@ -40,12 +40,7 @@ int main(int argc, char** argv) {
   db_options.sqlite_writer_cache_mib = 32;
   auto db = kelola::server::OpenDatabaseOrDie("--db", absl::GetFlag(FLAGS_db),
                                               kelola::ledger::Migrations(), db_options);
-  // Not PeerChannelOrDie: this channel reconnects within a second after an outage.
-  const std::string customer_address = absl::GetFlag(FLAGS_customer);
-  if (customer_address.empty()) {
-    kelola::config::Die("--customer", absl::InvalidArgumentError("a peer address is required"));
-  }
-  auto customer = kelola::ledger::NewCustomerChannel(customer_address);
+  auto customer = kelola::server::PeerChannelOrDie("--customer", absl::GetFlag(FLAGS_customer));
 
   const kelola::Clock& clock = kelola::RealClock::Get();
   const auto seed = kelola::ids::IdGenerator::OsSeed();

@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/client_context.h"
-#include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "libs/errors/errors.h"
 #include "libs/server/call_credentials.h"
@@ -21,21 +20,6 @@ absl::Status Unavailable(absl::string_view why) {
 }
 
 }  // namespace
-
-grpc::ChannelArguments CustomerChannelArguments() {
-  grpc::ChannelArguments args;
-  args.SetLoadBalancingPolicyName("round_robin");
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return args;
-}
-
-std::shared_ptr<grpc::Channel> NewCustomerChannel(const std::string& target) {
-  return grpc::CreateCustomChannel(target, server::PeerChannelCredentials(),
-                                   CustomerChannelArguments());
-}
 
 GrpcCustomerDirectory::GrpcCustomerDirectory(std::shared_ptr<grpc::Channel> channel,
                                              absl::Duration max_wait)

@@ -10,21 +10,11 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
-#include "grpcpp/support/channel_arguments.h"
 #include "kelola/customer/v1/customer_internal_service.grpc.pb.h"
 #include "kelola/customer/v1/tenant_service.grpc.pb.h"
 #include "ledger-svc/domain/customer_directory.h"
 
 namespace kelola::ledger {
-
-// Arguments of the channel to customer-svc. gRPC's default reconnect backoff grows to
-// 120 s, so after an outage the ledger kept refusing sales for many seconds after
-// customer-svc was back; these retry the connection every 100 ms growing to at most 1 s.
-grpc::ChannelArguments CustomerChannelArguments();
-
-// An insecure channel to customer-svc at `target` (HOST:PORT, dns:///…) with
-// CustomerChannelArguments().
-std::shared_ptr<grpc::Channel> NewCustomerChannel(const std::string& target);
 
 class GrpcCustomerDirectory final : public CustomerDirectory {
  public:

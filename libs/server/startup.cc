@@ -207,14 +207,21 @@ std::unique_ptr<db::Database> OpenDatabaseOrDie(absl::string_view setting, const
   return *std::move(db);
 }
 
+grpc::ChannelArguments PeerChannelArguments() {
+  grpc::ChannelArguments args;
+  args.SetLoadBalancingPolicyName("round_robin");
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  return args;
+}
+
 std::shared_ptr<grpc::Channel> PeerChannelOrDie(absl::string_view setting,
                                                 const std::string& target) {
   if (target.empty())
     config::Die(setting, absl::InvalidArgumentError("a peer address is required"));
-  grpc::ChannelArguments args;
-  args.SetLoadBalancingPolicyName("round_robin");
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-  return grpc::CreateCustomChannel(target, PeerChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, PeerChannelCredentials(), PeerChannelArguments());
 }
 
 int ServeUntilSignal(const ServerOptions& options, metrics::Registry* registry,

@@ -66,9 +66,16 @@ std::unique_ptr<db::Database> OpenDatabaseOrDie(absl::string_view setting, const
                                                 const std::vector<db::Migration>& migrations,
                                                 const db::DatabaseOptions& options = {});
 
-// A channel to a peer service: "HOST:PORT", "dns:///name:port" or "ipv4:a:p,b:p";
-// load-balanced round robin over every address, mutual TLS when the process has TLS
-// files. Exits on an empty target.
+// The arguments of every channel to a peer service: round robin over every address,
+// keepalive pings every 30 s, and reconnect attempts every 100 ms growing to at most 1 s.
+// gRPC's default backoff grows to 120 s, so a replica that came back after a while could go
+// without calls for minutes, and a caller whose other replicas had just died was refused
+// although one was up again.
+grpc::ChannelArguments PeerChannelArguments();
+
+// A channel to a peer service: "HOST:PORT", "dns:///name:port" or "ipv4:a:p,b:p", with
+// PeerChannelArguments(), mutual TLS when the process has TLS files. Exits on an empty
+// target.
 std::shared_ptr<grpc::Channel> PeerChannelOrDie(absl::string_view setting,
                                                 const std::string& target);
 

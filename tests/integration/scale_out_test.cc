@@ -523,13 +523,27 @@ TEST_F(ScaleOutTest, ThroughputAtThreeReplicasAndAtOne) {
 // into the report: their consumers resumed after the restart.
 TEST_F(ScaleOutTest, RestartedReplicasAloneCarryTheFlows) {
   KillReplicas(0);
-  auto created =
-      CreateCustomer(gateway(0), kAloneKey, "Budi Santoso", "0813-5553-1000", "create-alone");
+  // Right after a replica dies a gateway may still answer UNAVAILABLE (its next call finds
+  // the replica gone): the client tries again, with the same request_id for a write.
+  const auto any = [](const auto&) { return true; };
+  auto created = Poll<cv1::Customer>(
+      absl::Seconds(10),
+      [&] {
+        return CreateCustomer(gateway(0), kAloneKey, "Budi Santoso", "0813-5553-1000",
+                              "create-alone");
+      },
+      any);
   ASSERT_TRUE(created.ok()) << created.status();
   const std::string customer = created->customer_id();
-  auto sold = RecordSale(gateway(1), kAloneKey, SaleRequest("alone-sale", customer, 123400));
+  auto sold = Poll<lv1::RecordSaleResponse>(
+      absl::Seconds(10),
+      [&] {
+        return RecordSale(gateway(1), kAloneKey, SaleRequest("alone-sale", customer, 123400));
+      },
+      any);
   ASSERT_TRUE(sold.ok()) << sold.status();
-  auto card = GetCard(gateway(0), kAloneKey, customer);
+  auto card = Poll<rv1::SummaryCard>(
+      absl::Seconds(10), [&] { return GetCard(gateway(0), kAloneKey, customer); }, any);
   ASSERT_TRUE(card.ok()) << card.status();
   EXPECT_EQ(card->balance().amount_minor(), 123400);
   EXPECT_GE(card->ledger_version(), sold->customer_stats().ledger_version());

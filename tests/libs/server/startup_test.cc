@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,28 @@ TEST(StartupTest, LoopbackHosts) {
   for (const char* host : {"0.0.0.0", "[::]", "10.0.0.5", "128.0.0.1", "example.com", ""}) {
     EXPECT_FALSE(IsLoopbackHost(host)) << host;
   }
+}
+
+// Every peer channel retries a lost connection within a second (gRPC's own backoff grows
+// to two minutes): a replica that comes back takes calls again at once.
+TEST(StartupTest, PeerChannelsReconnectWithinASecond) {
+  grpc::ChannelArguments args = PeerChannelArguments();
+  grpc_channel_args c_args = args.c_channel_args();
+  std::map<std::string, int> ints;
+  std::string policy;
+  for (size_t i = 0; i < c_args.num_args; ++i) {
+    if (c_args.args[i].type == GRPC_ARG_INTEGER) {
+      ints[c_args.args[i].key] = c_args.args[i].value.integer;
+    }
+    if (c_args.args[i].type == GRPC_ARG_STRING &&
+        std::string(c_args.args[i].key) == GRPC_ARG_LB_POLICY_NAME) {
+      policy = c_args.args[i].value.string;
+    }
+  }
+  EXPECT_EQ(ints[GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS], 100);
+  EXPECT_EQ(ints[GRPC_ARG_MIN_RECONNECT_BACKOFF_MS], 100);
+  EXPECT_EQ(ints[GRPC_ARG_MAX_RECONNECT_BACKOFF_MS], 1000);
+  EXPECT_EQ(policy, "round_robin");
 }
 
 class StartupFileTest : public ::testing::Test {

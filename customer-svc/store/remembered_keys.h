@@ -1,9 +1,10 @@
 #pragma once
 
-// Keys the tenant's writes remember beside their own idempotency record: the fingerprint of
-// an imported row, the request that deleted a customer. Each names the customer it was
-// recorded for, so that the same row or request found again means that customer. A
-// repository over DirectoryTx, as PrivacyRecords (privacy_records.h) is for consent.
+// Keys the tenant's writes remembered with the customer they were for (idempotency_keys'
+// subject_id): the fingerprint of each imported row, and a write's own request id (a delete
+// asks which customer its request id deleted). The same row or request found again means
+// that customer. A repository over DirectoryTx, as PrivacyRecords (privacy_records.h) is
+// for consent.
 
 #include <optional>
 #include <string>

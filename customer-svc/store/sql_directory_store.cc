@@ -136,6 +136,7 @@ constexpr char kInsertPhones[] =
     "INSERT INTO customer_phones (tenant_id, customer_id, position, e164, national_number, "
     "e164_dedupe)";
 constexpr size_t kPhoneColumns = 6;
+
 // Who writes in a read transaction: nobody.
 const std::string& Nobody() {
   static const std::string* const kNobody = new std::string();

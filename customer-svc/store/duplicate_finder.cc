@@ -129,29 +129,42 @@ absl::Status AddIndexPairs(db::Transaction& tx, SearchIndexCache& index, const s
                            const std::string& customer_id, const std::vector<int64_t>& states,
                            CandidatePairs* pairs) {
   const std::vector<int> listed(states.begin(), states.end());
-  return index.Read(tx, tenant, [&](const domain::SearchIndex& found) {
+  // The groups are copied out under the index's reader lock and paired after it: a
+  // whole-tenant pass makes up to kBlock * (kBlock - 1) / 2 pairs a group, and the tenant's
+  // writers (and the searches that queue behind a waiting writer) wait only for the walk.
+  struct Group {
+    std::vector<std::string> ids;
+    int reason = 0;
+  };
+  std::vector<Group> groups;
+  absl::Status read = index.Read(tx, tenant, [&](const domain::SearchIndex& found) {
     if (!customer_id.empty()) {
-      for (const std::string& id : found.SameEmail(customer_id)) {
-        pairs->Add(customer_id, id, v1::DUPLICATE_REASON_SAME_EMAIL);
-      }
-      for (const std::string& id : found.NameNeighbours(customer_id, listed, kNeighbours)) {
-        pairs->Add(customer_id, id, 0);
-      }
+      groups.push_back({found.SameEmail(customer_id), v1::DUPLICATE_REASON_SAME_EMAIL});
+      groups.push_back({found.NameNeighbours(customer_id, listed, kNeighbours), 0});
       return;
     }
-    auto add_group = [&](const std::vector<std::string_view>& ids, int reason) {
-      for (size_t i = 0; i < ids.size(); ++i) {
-        for (size_t j = i + 1; j < ids.size(); ++j) {
-          pairs->Add(std::string(ids[i]), std::string(ids[j]), reason);
-        }
-      }
+    auto copy = [&](const std::vector<std::string_view>& ids, int reason) {
+      groups.push_back({std::vector<std::string>(ids.begin(), ids.end()), reason});
     };
     found.ForEachEmailGroup([&](const std::vector<std::string_view>& ids) {
-      add_group(ids, v1::DUPLICATE_REASON_SAME_EMAIL);
+      copy(ids, v1::DUPLICATE_REASON_SAME_EMAIL);
     });
     found.ForEachSmallGroup(kBlock,
-                            [&](const std::vector<std::string_view>& ids) { add_group(ids, 0); });
+                            [&](const std::vector<std::string_view>& ids) { copy(ids, 0); });
   });
+  if (!read.ok()) return read;
+  for (const Group& group : groups) {
+    const std::vector<std::string>& ids = group.ids;
+    if (!customer_id.empty()) {
+      // The customer and each of the others.
+      for (const std::string& id : ids) pairs->Add(customer_id, id, group.reason);
+      continue;
+    }
+    for (size_t i = 0; i < ids.size(); ++i) {
+      for (size_t j = i + 1; j < ids.size(); ++j) pairs->Add(ids[i], ids[j], group.reason);
+    }
+  }
+  return absl::OkStatus();
 }
 
 // What the scoring and the page need of a customer of a pair.

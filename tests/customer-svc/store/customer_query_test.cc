@@ -51,6 +51,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
+using ::testing::UnorderedElementsAre;
 
 std::string_view Sv(const std::string& s) { return s; }
 
@@ -1154,6 +1155,9 @@ TEST_P(CustomerQueryTest, FindDuplicates) {
   DuplicateOptions one;
   one.customer_id = "d4";
   EXPECT_THAT(find(one), ElementsAre("d3-d4:DUPLICATE_REASON_SIMILAR_NAME"));
+  one.customer_id = "d3";  // its email's holder and its name's
+  EXPECT_THAT(find(one), UnorderedElementsAre("d1-d3:DUPLICATE_REASON_SAME_EMAIL",
+                                              "d3-d4:DUPLICATE_REASON_SIMILAR_NAME"));
   DuplicateOptions paged;
   paged.page_size = 1;
   auto p1 = find(paged);

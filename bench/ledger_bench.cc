@@ -256,10 +256,13 @@ class LedgerBench {
   // difference over a phase is what the phase wrote, every index entry and page image.
   int64_t WalPosition() {
     if (driver_ != "postgres") return 0;
-    auto db = db::Open(ledger_db_);
-    if (!db.ok()) return 0;
+    if (wal_reader_ == nullptr) {
+      auto db = db::Open(ledger_db_);
+      if (!db.ok()) return 0;
+      wal_reader_ = *std::move(db);
+    }
     int64_t position = 0;
-    (void)(*db)->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    (void)wal_reader_->InTransaction([&](db::Transaction& tx) -> absl::Status {
       auto row = tx.QueryOne("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint", {});
       if (!row.ok()) return row.status();
       position = row->GetInt(0);
@@ -285,6 +288,7 @@ class LedgerBench {
   }
 
   std::string driver_, customer_db_, ledger_db_, baseline_db_, dir_;
+  std::unique_ptr<db::Database> wal_reader_;  // PostgreSQL: reads the WAL position
   Report& report_;
   std::unique_ptr<lv1::LedgerService::Stub> ledger_;
   std::vector<std::string> customer_ids_;

@@ -1,6 +1,7 @@
 #include "customer-svc/domain/search_index.h"
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 #include <string>
 #include <utility>
@@ -202,14 +203,26 @@ bool SearchIndex::EmailLess::operator()(std::string_view a, Ordinal b) const {
 
 // --- Upkeep ---
 
+namespace {
+
+// Generations of every index of the process, from one counter.
+uint64_t NextGeneration() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
 SearchIndex::SearchIndex(SearchIndexOptions options)
     : options_(options),
+      generation_(NextGeneration()),
       vocabulary_(WordLess{&words_}),
       whole_phones_(SuffixLess{this}),
       inner_phones_(SuffixLess{this}),
       emails_(EmailLess{this}) {}
 
 void SearchIndex::Upsert(const SearchDoc& doc) {
+  generation_ = NextGeneration();
   Ordinal ord = ids_.Find(doc.customer_id);
   if (ord != kNone && docs_[ord].live) {
     RemoveEntries(ord);
@@ -224,6 +237,7 @@ void SearchIndex::Upsert(const SearchDoc& doc) {
 void SearchIndex::Remove(std::string_view customer_id) {
   const Ordinal ord = ids_.Find(customer_id);
   if (ord == kNone || !docs_[ord].live) return;
+  generation_ = NextGeneration();
   RemoveEntries(ord);
   docs_[ord] = Doc{};
   ids_.Release(ord);
@@ -334,6 +348,7 @@ void SearchIndex::AddPosting(std::vector<Ordinal>& postings, Ordinal ord) {
 }
 
 void SearchIndex::Load(const std::vector<SearchDoc>& docs) {
+  generation_ = NextGeneration();
   if (live_ != 0) {
     for (const SearchDoc& doc : docs) Upsert(doc);
     return;

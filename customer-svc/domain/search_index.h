@@ -118,6 +118,10 @@ class SearchIndex {
   void ForEachEmailGroup(Group fn) const;
 
   size_t size() const { return live_; }
+  // Changes with every Upsert, Remove and Load, and differs between any two indexes of the
+  // process: the same generation read twice means the same index with the same content (a
+  // reader caches what it derived from the index under it; store/duplicate_lists.h).
+  uint64_t generation() const { return generation_; }
   // Bytes held by the index, computed from container capacities (heap blocks rounded up to
   // 16 bytes, ordered-set nodes estimated); O(customers).
   size_t bytes() const;
@@ -223,6 +227,7 @@ class SearchIndex {
   StringTable ids_;  // customer id -> ordinal
   std::vector<Doc> docs_;
   size_t live_ = 0;
+  uint64_t generation_;
   StringTable fields_;  // whole folded names and company names
   std::vector<uint32_t> field_refs_;
   std::vector<std::vector<Ordinal>> field_postings_;

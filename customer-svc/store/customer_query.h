@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "customer-svc/store/duplicate_lists.h"
 #include "customer-svc/store/search_index_cache.h"
 #include "kelola/customer/v1/customer_service.pb.h"
 #include "libs/clock/clock.h"
@@ -211,6 +213,8 @@ class CustomerQuery {
   const Clock& clock_;
   CustomerQueryOptions options_;
   SearchIndexCache& index_;
+  // Whole-tenant duplicate lists, kept for their next pages (shared by copies).
+  std::shared_ptr<DuplicateLists> duplicate_lists_ = std::make_shared<DuplicateLists>();
 };
 
 }  // namespace kelola::customer::store

@@ -3,10 +3,10 @@
 // (customer_phones); emails and name words through the tenant's search index in memory.
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -14,12 +14,14 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "customer-svc/domain/list_filter.h"
 #include "customer-svc/domain/list_page_token.h"
 #include "customer-svc/domain/search_text.h"
 #include "customer-svc/store/customer_query.h"
+#include "customer-svc/store/duplicate_lists.h"
 #include "customer-svc/store/query_paging.h"
 #include "customer-svc/store/query_sql.h"
 #include "kelola/customer/v1/customer.pb.h"
@@ -84,21 +86,61 @@ absl::StatusOr<DuplicatePlan> PlanDuplicates(db::Transaction& tx, const std::str
   return plan;
 }
 
-// Candidate pairs (low id, high id) -> reasons found so far.
+// Candidate pairs and the reasons found so far. Customers are numbered as they come (ids
+// interned once), so a whole-tenant pass, which may make many pairs per customer, hashes
+// and compares numbers, not id strings.
 class CandidatePairs {
  public:
-  using Map = std::map<std::pair<std::string, std::string>, std::set<int>>;
-
-  // Adds the pair {a, b} (nothing when a == b) with `reason` (0: none yet).
-  void Add(const std::string& a, const std::string& b, int reason) {
-    if (a == b) return;
-    auto& reasons = a < b ? pairs_[{a, b}] : pairs_[{b, a}];
-    if (reason != 0) reasons.insert(reason);
+  // The number of customer `id`.
+  uint32_t Number(const std::string& id) {
+    auto [it, added] = numbers_.try_emplace(id, static_cast<uint32_t>(ids_.size()));
+    if (added) ids_.push_back(id);
+    return it->second;
   }
-  const Map& pairs() const { return pairs_; }
+  // Adds the pair {a, b} (nothing when a == b) with `reason` (0: none yet).
+  void Add(uint32_t a, uint32_t b, int reason) {
+    if (a == b) return;
+    uint8_t& reasons = pairs_[Key(a, b)];
+    if (reason != 0) reasons |= static_cast<uint8_t>(1u << reason);
+  }
+  // Numbers the customers again in the order of their ids, so that a pair's smaller number
+  // is the customer whose id sorts first and numbers compare as ids do. No Number after it.
+  void SortIds() {
+    std::vector<uint32_t> order(ids_.size());
+    for (uint32_t n = 0; n < order.size(); ++n) order[n] = n;
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return ids_[a] < ids_[b]; });
+    std::vector<uint32_t> rank(ids_.size());
+    std::vector<std::string> sorted(ids_.size());
+    for (uint32_t r = 0; r < order.size(); ++r) {
+      rank[order[r]] = r;
+      sorted[r] = std::move(ids_[order[r]]);
+    }
+    absl::flat_hash_map<uint64_t, uint8_t> renumbered;
+    renumbered.reserve(pairs_.size());
+    for (const auto& [key, reasons] : pairs_) {
+      renumbered.emplace(Key(rank[First(key)], rank[Second(key)]), reasons);
+    }
+    ids_ = std::move(sorted);
+    pairs_ = std::move(renumbered);
+    numbers_.clear();
+  }
+
+  const std::string& id(uint32_t number) const { return ids_[number]; }
+  const std::vector<std::string>& ids() const { return ids_; }
+  std::vector<std::string> TakeIds() && { return std::move(ids_); }
+  // Pair key (smaller number << 32 | larger) -> bit set of reasons (1 << reason).
+  const absl::flat_hash_map<uint64_t, uint8_t>& pairs() const { return pairs_; }
+  static uint32_t First(uint64_t key) { return static_cast<uint32_t>(key >> 32); }
+  static uint32_t Second(uint64_t key) { return static_cast<uint32_t>(key); }
 
  private:
-  Map pairs_;
+  static uint64_t Key(uint32_t a, uint32_t b) {
+    return uint64_t{std::min(a, b)} << 32 | std::max(a, b);
+  }
+  std::vector<std::string> ids_;
+  absl::flat_hash_map<std::string, uint32_t> numbers_;
+  absl::flat_hash_map<uint64_t, uint8_t> pairs_;
 };
 
 // Pairs sharing a phone (those of `customer_id` only when not empty).
@@ -115,8 +157,10 @@ absl::Status AddSamePhonePairs(db::Transaction& tx, const std::string& tenant,
                    "a.customer_id"),
       params);
   if (!rows.ok()) return rows.status();
-  for (const auto& r : *rows)
-    pairs->Add(r.GetText(0), r.GetText(1), v1::DUPLICATE_REASON_SAME_PHONE);
+  for (const auto& r : *rows) {
+    pairs->Add(pairs->Number(r.GetText(0)), pairs->Number(r.GetText(1)),
+               v1::DUPLICATE_REASON_SAME_PHONE);
+  }
   return absl::OkStatus();
 }
 
@@ -124,9 +168,11 @@ absl::Status AddSamePhonePairs(db::Transaction& tx, const std::string& tenant,
 // customer: those with its email, and those holding its whole name or company, a word of
 // them or a spelling variant of one (at most kNeighbours per field and reading). For the
 // whole tenant: every email held by several customers, and the words, whole names and
-// companies held by at most kBlock customers.
+// companies held by at most kBlock customers. `kept` is told the index's generation first;
+// when it answers true (a list made from this generation is kept), no pair is added.
 absl::Status AddIndexPairs(db::Transaction& tx, SearchIndexCache& index, const std::string& tenant,
                            const std::string& customer_id, const std::vector<int64_t>& states,
+                           absl::FunctionRef<bool(uint64_t generation)> kept,
                            CandidatePairs* pairs) {
   const std::vector<int> listed(states.begin(), states.end());
   // The groups are copied out under the index's reader lock and paired after it: a
@@ -138,6 +184,7 @@ absl::Status AddIndexPairs(db::Transaction& tx, SearchIndexCache& index, const s
   };
   std::vector<Group> groups;
   absl::Status read = index.Read(tx, tenant, [&](const domain::SearchIndex& found) {
+    if (kept(found.generation())) return;
     if (!customer_id.empty()) {
       groups.push_back({found.SameEmail(customer_id), v1::DUPLICATE_REASON_SAME_EMAIL});
       groups.push_back({found.NameNeighbours(customer_id, listed, kNeighbours), 0});
@@ -153,141 +200,200 @@ absl::Status AddIndexPairs(db::Transaction& tx, SearchIndexCache& index, const s
                             [&](const std::vector<std::string_view>& ids) { copy(ids, 0); });
   });
   if (!read.ok()) return read;
+  std::vector<uint32_t> numbers;
   for (const Group& group : groups) {
-    const std::vector<std::string>& ids = group.ids;
+    numbers.clear();
+    for (const std::string& id : group.ids) numbers.push_back(pairs->Number(id));
     if (!customer_id.empty()) {
       // The customer and each of the others.
-      for (const std::string& id : ids) pairs->Add(customer_id, id, group.reason);
+      const uint32_t self = pairs->Number(customer_id);
+      for (uint32_t other : numbers) pairs->Add(self, other, group.reason);
       continue;
     }
-    for (size_t i = 0; i < ids.size(); ++i) {
-      for (size_t j = i + 1; j < ids.size(); ++j) pairs->Add(ids[i], ids[j], group.reason);
+    for (size_t i = 0; i < numbers.size(); ++i) {
+      for (size_t j = i + 1; j < numbers.size(); ++j) {
+        pairs->Add(numbers[i], numbers[j], group.reason);
+      }
     }
   }
   return absl::OkStatus();
 }
 
-// What the scoring and the page need of a customer of a pair.
-struct PairCustomer {
-  int state = 0;
-  std::string name;
-  int64_t create_micros = 0;
-  std::string data;
-};
-
-using PairCustomers = absl::flat_hash_map<std::string, PairCustomer>;
-
-// The customers of every pair, by id (missing customers are absent).
-absl::StatusOr<PairCustomers> ReadPairCustomers(db::Transaction& tx, const std::string& tenant,
-                                                const CandidatePairs::Map& pairs) {
-  std::set<std::string> ids;
-  for (const auto& [pair, reasons] : pairs) {
-    ids.insert(pair.first);
-    ids.insert(pair.second);
-  }
-  PairCustomers info;
-  std::vector<std::string> id_list(ids.begin(), ids.end());
-  absl::Status read =
-      query_sql::ForEachInListChunk(id_list.size(), [&](size_t begin, size_t end) -> absl::Status {
+// Reads `columns` (after customer_id) of the customers `numbers` (of `ids`) and calls `fn`
+// with each row and its customer's number; missing customers are not called.
+absl::Status ForEachCustomer(db::Transaction& tx, const std::string& tenant,
+                             const std::vector<std::string>& ids,
+                             const std::vector<uint32_t>& numbers, const char* columns,
+                             absl::FunctionRef<void(uint32_t, const db::Row&)> fn) {
+  return query_sql::ForEachInListChunk(
+      numbers.size(), [&](size_t begin, size_t end) -> absl::Status {
         std::vector<Value> params = {tenant};
-        for (size_t i = begin; i < end; ++i) params.push_back(id_list[i]);
+        absl::flat_hash_map<absl::string_view, uint32_t> chunk;
+        for (size_t i = begin; i < end; ++i) {
+          params.push_back(ids[numbers[i]]);
+          chunk.emplace(ids[numbers[i]], numbers[i]);
+        }
         auto rows =
-            tx.Query(absl::StrCat("SELECT customer_id, state, name_folded, create_time_micros, "
-                                  "data FROM customers WHERE tenant_id = ? AND customer_id IN (",
+            tx.Query(absl::StrCat("SELECT customer_id, ", columns,
+                                  " FROM customers WHERE tenant_id = ? AND customer_id IN (",
                                   Placeholders(end - begin), ")"),
                      params);
         if (!rows.ok()) return rows.status();
         for (const auto& r : *rows) {
-          info[r.GetText(0)] = {static_cast<int>(r.GetInt(1)), r.GetText(2), r.GetInt(3),
-                                r.GetBytes(4)};
+          auto it = chunk.find(r.GetText(0));
+          if (it != chunk.end()) fn(it->second, r);
         }
         return absl::OkStatus();
+      });
+}
+
+// What scoring needs of a customer of a pair.
+struct PairCustomer {
+  bool found = false;
+  int state = 0;
+  std::string name;  // folded
+};
+
+// The state and folded name of every customer of a pair, by number.
+absl::StatusOr<std::vector<PairCustomer>> ReadPairCustomers(db::Transaction& tx,
+                                                            const std::string& tenant,
+                                                            const std::vector<std::string>& ids) {
+  std::vector<PairCustomer> info(ids.size());
+  std::vector<uint32_t> all(ids.size());
+  for (uint32_t n = 0; n < all.size(); ++n) all[n] = n;
+  absl::Status read = ForEachCustomer(
+      tx, tenant, ids, all, "state, name_folded", [&](uint32_t n, const db::Row& r) {
+        info[n] = {true, static_cast<int>(r.GetInt(1)), r.GetText(2)};
       });
   if (!read.ok()) return read;
   return info;
 }
 
-struct Scored {
-  double score;
-  std::string lo, hi;
-  std::vector<v1::DuplicateReason> reasons;
-};
-
 // The pairs of listed customers reaching `min_score`: 1 with a shared contact, else their
 // names' similarity (SIMILAR_NAME from `name_threshold`). In no particular order.
-std::vector<Scored> ScorePairs(const CandidatePairs::Map& pairs, const PairCustomers& info,
-                               const std::vector<int64_t>& states, double name_threshold,
-                               double min_score) {
-  auto listed = [&](const std::string& id) -> const PairCustomer* {
-    auto it = info.find(id);
-    if (it == info.end()) return nullptr;
-    if (std::find(states.begin(), states.end(), it->second.state) == states.end()) return nullptr;
-    return &it->second;
+std::vector<ScoredPair> ScorePairs(const CandidatePairs& pairs,
+                                   const std::vector<PairCustomer>& info,
+                                   const std::vector<int64_t>& states, double name_threshold,
+                                   double min_score) {
+  std::vector<char> listed(info.size());
+  for (size_t n = 0; n < info.size(); ++n) {
+    listed[n] =
+        info[n].found && std::find(states.begin(), states.end(), info[n].state) != states.end();
+  }
+  std::vector<std::optional<text::TrigramCodes>> grams(info.size());
+  auto grams_of = [&](uint32_t n) -> const text::TrigramCodes& {
+    if (!grams[n]) grams[n] = text::TrigramCodesOf(domain::StripHonorifics(info[n].name));
+    return *grams[n];
   };
-  std::vector<Scored> scored;
-  // std::map: references stay valid while it grows.
-  std::map<std::string, std::vector<std::string>> grams_cache;
-  auto grams_of = [&](const std::string& id,
-                      const std::string& name) -> const std::vector<std::string>& {
-    auto it = grams_cache.find(id);
-    if (it == grams_cache.end()) {
-      it = grams_cache.emplace(id, text::Trigrams(domain::StripHonorifics(name))).first;
-    }
-    return it->second;
-  };
-  for (const auto& [pair, found] : pairs) {
-    const PairCustomer* a = listed(pair.first);
-    const PairCustomer* b = listed(pair.second);
-    if (a == nullptr || b == nullptr) continue;
-    std::set<int> reasons = found;
-    const double sim =
-        text::TrigramSetSimilarity(grams_of(pair.first, a->name), grams_of(pair.second, b->name));
-    if (sim >= name_threshold) reasons.insert(v1::DUPLICATE_REASON_SIMILAR_NAME);
-    if (reasons.empty()) continue;
-    const bool contact = reasons.count(v1::DUPLICATE_REASON_SAME_PHONE) > 0 ||
-                         reasons.count(v1::DUPLICATE_REASON_SAME_EMAIL) > 0;
-    const double score = contact ? 1.0 : sim;
+  constexpr uint8_t kContact =
+      1u << v1::DUPLICATE_REASON_SAME_PHONE | 1u << v1::DUPLICATE_REASON_SAME_EMAIL;
+  std::vector<ScoredPair> scored;
+  for (const auto& [key, found] : pairs.pairs()) {
+    const uint32_t lo = CandidatePairs::First(key);
+    const uint32_t hi = CandidatePairs::Second(key);
+    if (!listed[lo] || !listed[hi]) continue;
+    uint8_t reasons = found;
+    const double sim = text::TrigramCodeSimilarity(grams_of(lo), grams_of(hi));
+    if (sim >= name_threshold) reasons |= 1u << v1::DUPLICATE_REASON_SIMILAR_NAME;
+    if (reasons == 0) continue;
+    const double score = (reasons & kContact) != 0 ? 1.0 : sim;
     if (score < min_score) continue;
-    Scored s{score, pair.first, pair.second, {}};
-    for (int r : reasons) s.reasons.push_back(static_cast<v1::DuplicateReason>(r));
-    scored.push_back(std::move(s));
+    scored.push_back({score, lo, hi, reasons});
   }
   return scored;
 }
 
-// Sorts `scored` (score desc, then ids) and drops the pairs up to the cursor `after`.
-void OrderAfter(const std::optional<std::tuple<double, std::string, std::string>>& after,
-                std::vector<Scored>* scored) {
-  std::sort(scored->begin(), scored->end(), [](const Scored& a, const Scored& b) {
-    if (a.score != b.score) return a.score > b.score;
-    if (a.lo != b.lo) return a.lo < b.lo;
-    return a.hi < b.hi;
+// The duplicate list of `pairs` (the index's, before the phones are added), in page order.
+absl::StatusOr<std::shared_ptr<const DuplicateList>> MakeList(
+    db::Transaction& tx, const std::string& tenant, const std::string& customer_id,
+    const DuplicatePlan& plan, double name_threshold, uint64_t generation, CandidatePairs pairs) {
+  if (absl::Status s = AddSamePhonePairs(tx, tenant, customer_id, &pairs); !s.ok()) return s;
+  pairs.SortIds();
+  auto info = ReadPairCustomers(tx, tenant, pairs.ids());
+  if (!info.ok()) return info.status();
+  auto list = std::make_shared<DuplicateList>();
+  list->generation = generation;
+  list->binding = plan.binding;
+  list->pairs = ScorePairs(pairs, *info, plan.states, name_threshold, plan.min_score);
+  // Numbers compare as ids do (SortIds).
+  std::sort(list->pairs.begin(), list->pairs.end(), [](const ScoredPair& a, const ScoredPair& b) {
+    return std::tie(b.score, a.lo, a.hi) < std::tie(a.score, b.lo, b.hi);
   });
-  if (after) {
-    const auto& [score, lo, hi] = *after;
-    scored->erase(std::remove_if(scored->begin(), scored->end(),
-                                 [score = score, &lo = lo, &hi = hi](const Scored& s) {
-                                   if (s.score != score) return s.score > score;
-                                   return std::tie(s.lo, s.hi) <= std::tie(lo, hi);
-                                 }),
-                  scored->end());
-  }
+  list->ids = std::move(pairs).TakeIds();
+  return list;
 }
 
-// A page's pair, the customer created first first.
-// Both customers are in `info` (ScorePairs keeps only such pairs).
-DuplicatePairInfo PairInfo(Scored& s, const PairCustomers& info) {
-  const PairCustomer& a = info.at(s.lo);
-  const PairCustomer& b = info.at(s.hi);
-  const bool a_first = std::tie(a.create_micros, s.lo) <= std::tie(b.create_micros, s.hi);
-  DuplicatePairInfo p;
-  p.first_id = a_first ? s.lo : s.hi;
-  p.second_id = a_first ? s.hi : s.lo;
-  p.first_data = a_first ? a.data : b.data;
-  p.second_data = a_first ? b.data : a.data;
-  p.score = s.score;
-  p.reasons = std::move(s.reasons);
-  return p;
+// The page of `list` after the plan's cursor, with its customers as stored now (a pair
+// whose customer was removed since the list was made is left out).
+absl::StatusOr<DuplicatePage> ReadPage(db::Transaction& tx, const std::string& tenant,
+                                       const DuplicatePlan& plan, size_t max_page_bytes,
+                                       const DuplicateList& list) {
+  size_t start = 0;
+  if (plan.after) {
+    const auto& [score, lo, hi] = *plan.after;
+    start = static_cast<size_t>(
+        std::partition_point(list.pairs.begin(), list.pairs.end(),
+                             [&, score = score, &lo = lo, &hi = hi](const ScoredPair& p) {
+                               if (p.score != score) return p.score > score;
+                               return std::tie(list.ids[p.lo], list.ids[p.hi]) <= std::tie(lo, hi);
+                             }) -
+        list.pairs.begin());
+  }
+  const size_t candidates =
+      std::min(list.pairs.size() - start, static_cast<size_t>(plan.page_size));
+  std::vector<uint32_t> shown;
+  for (size_t i = start; i < start + candidates; ++i) {
+    shown.push_back(list.pairs[i].lo);
+    shown.push_back(list.pairs[i].hi);
+  }
+  std::sort(shown.begin(), shown.end());
+  shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
+  struct Stored {
+    int64_t create_micros = 0;
+    std::string data;
+  };
+  absl::flat_hash_map<uint32_t, Stored> stored;
+  absl::Status read = ForEachCustomer(tx, tenant, list.ids, shown, "create_time_micros, data",
+                                      [&](uint32_t n, const db::Row& r) {
+                                        stored[n] = {r.GetInt(1), r.GetBytes(2)};
+                                      });
+  if (!read.ok()) return read;
+  auto bytes_of = [&](uint32_t n) {
+    auto it = stored.find(n);
+    return query_paging::PageItemBytes(it == stored.end() ? 0 : it->second.data.size());
+  };
+  // At most page_size pairs, and only as many as fit the response budget (two customers each).
+  const size_t keep = query_paging::FitPage(candidates, max_page_bytes, [&](size_t i) {
+    return bytes_of(list.pairs[start + i].lo) + bytes_of(list.pairs[start + i].hi) + 32;
+  });
+  DuplicatePage page;
+  for (size_t i = start; i < start + keep; ++i) {
+    const ScoredPair& s = list.pairs[i];
+    auto a = stored.find(s.lo);
+    auto b = stored.find(s.hi);
+    if (a == stored.end() || b == stored.end()) continue;
+    // The customer created first first: the suggested survivor.
+    const bool a_first =
+        std::tie(a->second.create_micros, s.lo) <= std::tie(b->second.create_micros, s.hi);
+    DuplicatePairInfo& p = page.pairs.emplace_back();
+    p.first_id = list.ids[a_first ? s.lo : s.hi];
+    p.second_id = list.ids[a_first ? s.hi : s.lo];
+    p.first_data = (a_first ? a : b)->second.data;
+    p.second_data = (a_first ? b : a)->second.data;
+    p.score = s.score;
+    for (int reason = 1; reason < 8; ++reason) {
+      if ((s.reasons & (1u << reason)) != 0) {
+        p.reasons.push_back(static_cast<v1::DuplicateReason>(reason));
+      }
+    }
+  }
+  if (start + keep < list.pairs.size()) {
+    const ScoredPair& last = list.pairs[start + keep - 1];
+    page.next_page_token = domain::EncodeKeysetToken(
+        "dups", tenant, plan.binding,
+        {query_paging::DoubleBits(last.score), list.ids[last.lo], list.ids[last.hi]});
+  }
+  return page;
 }
 
 }  // namespace
@@ -299,37 +405,29 @@ absl::StatusOr<DuplicatePage> CustomerQuery::FindDuplicates(db::Transaction& tx,
   auto plan = PlanDuplicates(tx, tenant, options);
   if (!plan.ok()) return plan.status();
 
+  // The index first: its catch-up applies every write committed before this read, so the
+  // generation it then has tells whether the list kept for the tenant is still the list.
+  const bool whole = options.customer_id.empty();
+  uint64_t generation = 0;
+  std::shared_ptr<const DuplicateList> list;
   CandidatePairs pairs;
-  if (absl::Status s = AddSamePhonePairs(tx, tenant, options.customer_id, &pairs); !s.ok()) {
-    return s;
+  absl::Status indexed = AddIndexPairs(
+      tx, index_, tenant, options.customer_id, plan->states,
+      [&](uint64_t g) {
+        generation = g;
+        if (whole) list = duplicate_lists_->Find(tenant, g, plan->binding);
+        return list != nullptr;
+      },
+      &pairs);
+  if (!indexed.ok()) return indexed;
+  if (list == nullptr) {
+    auto made = MakeList(tx, tenant, options.customer_id, *plan, options_.duplicate_name_threshold,
+                         generation, std::move(pairs));
+    if (!made.ok()) return made.status();
+    list = *std::move(made);
+    if (whole) duplicate_lists_->Put(tenant, list);
   }
-  if (absl::Status s = AddIndexPairs(tx, index_, tenant, options.customer_id, plan->states, &pairs);
-      !s.ok()) {
-    return s;
-  }
-
-  // Details of every customer involved.
-  auto info = ReadPairCustomers(tx, tenant, pairs.pairs());
-  if (!info.ok()) return info.status();
-  std::vector<Scored> scored = ScorePairs(pairs.pairs(), *info, plan->states,
-                                          options_.duplicate_name_threshold, plan->min_score);
-  OrderAfter(plan->after, &scored);
-  DuplicatePage page;
-  // At most page_size pairs, and only as many as fit the response budget (two customers each).
-  const size_t keep = query_paging::FitPage(
-      std::min(scored.size(), static_cast<size_t>(plan->page_size)), options.max_page_bytes,
-      [&](size_t i) {
-        return query_paging::PageItemBytes(info->at(scored[i].lo).data.size()) +
-               query_paging::PageItemBytes(info->at(scored[i].hi).data.size()) + 32;
-      });
-  if (scored.size() > keep) {
-    scored.resize(keep);
-    page.next_page_token = domain::EncodeKeysetToken(
-        "dups", tenant, plan->binding,
-        {query_paging::DoubleBits(scored.back().score), scored.back().lo, scored.back().hi});
-  }
-  for (auto& s : scored) page.pairs.push_back(PairInfo(s, *info));
-  return page;
+  return ReadPage(tx, tenant, *plan, options.max_page_bytes, *list);
 }
 
 }  // namespace kelola::customer::store

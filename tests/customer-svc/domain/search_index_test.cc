@@ -91,6 +91,35 @@ class SearchIndexTest : public ::testing::Test {
   SearchIndex index_;
 };
 
+// The generation moves with every change and with nothing else, and no two indexes share
+// one (what a reader caches from an index is keyed by it).
+TEST_F(SearchIndexTest, GenerationMovesWithEveryChangeOnly) {
+  const uint64_t empty = index_.generation();
+  Add(Indonesians());
+  const uint64_t loaded = index_.generation();
+  EXPECT_NE(loaded, empty);
+  Search("budi");
+  index_.SameEmail("c01");
+  index_.ForEachSmallGroup(64, [](const std::vector<std::string_view>&) {});
+  EXPECT_EQ(index_.generation(), loaded);
+  index_.Remove("nobody");  // not held: nothing changes
+  EXPECT_EQ(index_.generation(), loaded);
+  index_.Upsert(DocOf({"c09", "Budi Hartono"}));
+  const uint64_t upserted = index_.generation();
+  EXPECT_NE(upserted, loaded);
+  index_.Remove("c09");
+  EXPECT_NE(index_.generation(), upserted);
+  EXPECT_NE(index_.generation(), loaded);  // the same customers again, yet another generation
+
+  SearchIndex other;
+  EXPECT_NE(other.generation(), index_.generation());
+  const uint64_t before_load = other.generation();
+  std::vector<SearchDoc> docs;
+  for (const Person& p : Thais()) docs.push_back(DocOf(p));
+  other.Load(docs);
+  EXPECT_NE(other.generation(), before_load);
+}
+
 TEST_F(SearchIndexTest, NameFragmentsWhileTyping) {
   Add(Indonesians());
   // Exact words before longer words that start with the query.

@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "customer-svc/domain/list_filter.h"
 #include "customer-svc/store/ledger_stats_feed.h"
@@ -51,6 +52,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
+using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
 std::string_view Sv(const std::string& s) { return s; }
@@ -268,6 +270,17 @@ class CustomerQueryTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(s.ok()) << s;
     s = indexes_->Load(tenant);
     ASSERT_TRUE(s.ok()) << s;
+  }
+
+  // A page of tenant t1's duplicate pairs, read in a transaction of its own.
+  absl::StatusOr<DuplicatePage> Duplicates(const DuplicateOptions& options) {
+    absl::StatusOr<DuplicatePage> page;
+    absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
+      page = query_->FindDuplicates(tx, "t1", options);
+      return page.status();
+    });
+    if (!s.ok()) return s;
+    return page;
   }
 
   void SetStats(const std::string& tenant, const std::string& id, const CustomerStatsRecord& st) {
@@ -1177,6 +1190,174 @@ TEST_P(CustomerQueryTest, FindDuplicates) {
   s = db_->InTransaction(
       [&](db::Transaction& tx) { return query_->FindDuplicates(tx, "t1", missing).status(); });
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+}
+
+// Pages of any size walk the whole list in its order (score, then the ids), and each pair
+// carries its two stored customers, the one created first first, though only a page's
+// customers are read in full.
+TEST_P(CustomerQueryTest, FindDuplicatesPagesWalkTheWholeList) {
+  std::vector<Fixture> fixtures;
+  // Groups of names held a few times (similar names), two of them with a shared phone,
+  // and customers with a shared email across groups: scores of 1 and below, many ties.
+  const std::vector<std::string> names = {"Budi Santoso",   "Budi Santosa", "Dewi Lestari",
+                                          "Dewi Lestari",   "Dewi Lestary", "Rina Wulandari",
+                                          "Rina Wulandari", "Agus Salim",   "Agus Salimin"};
+  for (int i = 0; i < 27; ++i) {
+    Fixture f;
+    f.id = absl::StrFormat("p%02d", (i * 7) % 27);  // ids not in creation order
+    f.name = names[i % names.size()];
+    if (i % 9 == 0) f.phones = {"0812-7777-0001"};
+    if (i % 9 == 3) f.phones = {absl::StrCat("0813-5555-", 1000 + i)};
+    if (i % 5 == 1) f.email = absl::StrCat("shared", i % 3, "@x.id");
+    f.days_ago = 100 - i;
+    fixtures.push_back(f);
+  }
+  Seed("t1", fixtures);
+  auto walk = [&](int page_size, std::vector<DuplicatePairInfo>* out) {
+    DuplicateOptions options;
+    options.page_size = page_size;
+    for (int pages = 0; pages < 1000; ++pages) {
+      absl::StatusOr<DuplicatePage> page = Duplicates(options);
+      ASSERT_TRUE(page.ok()) << page.status();
+      EXPECT_LE(page->pairs.size(), static_cast<size_t>(page_size));
+      for (auto& pair : page->pairs) out->push_back(std::move(pair));
+      if (page->next_page_token.empty()) return;
+      options.page_token = page->next_page_token;
+    }
+    FAIL() << "no last page";
+  };
+  std::vector<DuplicatePairInfo> whole;
+  walk(200, &whole);
+  ASSERT_GT(whole.size(), 20u);
+  for (size_t i = 0; i < whole.size(); ++i) {
+    const DuplicatePairInfo& p = whole[i];
+    v1::Customer first, second;
+    ASSERT_TRUE(first.ParseFromString(p.first_data)) << i;
+    ASSERT_TRUE(second.ParseFromString(p.second_data)) << i;
+    EXPECT_EQ(first.customer_id(), p.first_id);
+    EXPECT_EQ(second.customer_id(), p.second_id);
+    EXPECT_LE(std::make_pair(first.create_time().seconds(), first.create_time().nanos()),
+              std::make_pair(second.create_time().seconds(), second.create_time().nanos()));
+    if (i > 0) {
+      const DuplicatePairInfo& q = whole[i - 1];
+      auto ids = [](const DuplicatePairInfo& d) { return std::minmax(d.first_id, d.second_id); };
+      EXPECT_TRUE(q.score > p.score || (q.score == p.score && ids(q) < ids(p))) << i;
+    }
+  }
+  for (int page_size : {1, 2, 7}) {
+    std::vector<DuplicatePairInfo> paged;
+    walk(page_size, &paged);
+    ASSERT_EQ(paged.size(), whole.size()) << page_size;
+    for (size_t i = 0; i < whole.size(); ++i) {
+      EXPECT_EQ(paged[i].first_id, whole[i].first_id) << page_size << " " << i;
+      EXPECT_EQ(paged[i].second_id, whole[i].second_id) << page_size << " " << i;
+      EXPECT_EQ(paged[i].first_data, whole[i].first_data) << page_size << " " << i;
+      EXPECT_EQ(paged[i].reasons, whole[i].reasons) << page_size << " " << i;
+    }
+  }
+}
+
+// The whole-tenant list is kept for its next pages (DuplicateLists) only while no customer
+// changed: a created, deleted or archived customer is in the next page and walk at once, and
+// a page token of the list before the write continues in the list after it.
+TEST_P(CustomerQueryTest, FindDuplicatesListFollowsWrites) {
+  Seed("t1", {
+                 {"a1", "Budi Santoso", {"0812-1111-0001"}},
+                 {"a2", "Budi Santosa", {}},
+                 {"a3", "Siti Aminah", {}},
+                 {"a5", "Siti Aminah", {"0812-1111-0005"}},
+                 {"a6", "Joko Susilo", {}},
+             });
+  auto page = [&](const DuplicateOptions& options) {
+    absl::StatusOr<DuplicatePage> out = Duplicates(options);
+    EXPECT_TRUE(out.ok()) << out.status();
+    return out.value_or(DuplicatePage{});
+  };
+  auto names = [](const DuplicatePage& p) {
+    std::vector<std::string> out;
+    for (const auto& pair : p.pairs) out.push_back(pair.first_id + "-" + pair.second_id);
+    return out;
+  };
+  auto walk = [&](bool archived) {
+    DuplicateOptions options;
+    options.show_archived = archived;
+    options.page_size = 1;
+    std::vector<std::string> out;
+    for (;;) {
+      DuplicatePage p = page(options);
+      for (const std::string& n : names(p)) out.push_back(n);
+      if (p.next_page_token.empty()) return out;
+      options.page_token = p.next_page_token;
+    }
+  };
+  EXPECT_THAT(walk(false), ElementsAre("a3-a5", "a1-a2"));
+  DuplicateOptions first;
+  first.page_size = 1;
+  DuplicatePage p1 = page(first);
+  ASSERT_THAT(names(p1), ElementsAre("a3-a5"));
+
+  // A new customer with a5's phone: its pair (score 1, after a3-a5) is on the next page of
+  // the token taken before it.
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) {
+                   return Insert(tx, "t1", {"z1", "Wulan Sari", {"0812 1111 0005"}});
+                 })
+                  .ok());
+  DuplicateOptions next = first;
+  next.page_token = p1.next_page_token;
+  EXPECT_THAT(names(page(next)), ElementsAre("a5-z1"));
+  EXPECT_THAT(walk(false), ElementsAre("a3-a5", "a5-z1", "a1-a2"));
+
+  // Deleted: its pair is gone.
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) {
+                   auto n = tx.Execute(
+                       "DELETE FROM customers WHERE tenant_id = 't1' AND customer_id = 'a2'", {});
+                   if (!n.ok()) return n.status();
+                   return Reindex(tx, "t1", "a2");
+                 })
+                  .ok());
+  EXPECT_THAT(walk(false), ElementsAre("a3-a5", "a5-z1"));
+
+  // Archived: listed only with the archived customers.
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) {
+                   return SetState(tx, "t1", "a5", v1::CUSTOMER_STATE_ARCHIVED);
+                 })
+                  .ok());
+  EXPECT_THAT(walk(false), IsEmpty());
+  EXPECT_THAT(walk(true), ElementsAre("a3-a5", "a5-z1"));
+  EXPECT_THAT(walk(false), IsEmpty());
+}
+
+// The kept lists: found by tenant, index generation and request only, the least recently
+// used dropped for the byte budget, none kept above it.
+TEST(DuplicateListsTest, KeptByGenerationAndRequestWithinBudget) {
+  auto list = [](uint64_t generation, size_t pairs) {
+    auto l = std::make_shared<DuplicateList>();
+    l->generation = generation;
+    l->binding = "b";
+    l->ids = {"c1", "c2"};
+    l->pairs.resize(pairs);
+    return l;
+  };
+  DuplicateLists lists(list(1, 1000)->bytes() * 2 + 100);  // room for two
+  lists.Put("t1", list(1, 1000));
+  EXPECT_NE(lists.Find("t1", 1, "b"), nullptr);
+  EXPECT_EQ(lists.Find("t1", 2, "b"), nullptr);
+  EXPECT_EQ(lists.Find("t1", 1, "other request"), nullptr);
+  EXPECT_EQ(lists.Find("t2", 1, "b"), nullptr);
+  lists.Put("t2", list(5, 1000));
+  EXPECT_NE(lists.Find("t1", 1, "b"), nullptr);  // t1 used last: t2 is the coldest
+  lists.Put("t3", list(7, 1000));
+  EXPECT_NE(lists.Find("t1", 1, "b"), nullptr);
+  EXPECT_EQ(lists.Find("t2", 5, "b"), nullptr);
+  EXPECT_NE(lists.Find("t3", 7, "b"), nullptr);
+  lists.Put("t1", list(2, 1000));  // in place of t1's older list
+  EXPECT_EQ(lists.Find("t1", 1, "b"), nullptr);
+  EXPECT_NE(lists.Find("t1", 2, "b"), nullptr);
+  EXPECT_NE(lists.Find("t3", 7, "b"), nullptr);
+  lists.Put("t4", list(9, 100000));  // larger than the budget: not kept, nothing dropped
+  EXPECT_EQ(lists.Find("t4", 9, "b"), nullptr);
+  EXPECT_NE(lists.Find("t1", 2, "b"), nullptr);
+  EXPECT_NE(lists.Find("t3", 7, "b"), nullptr);
 }
 
 TEST_P(CustomerQueryTest, ConcurrentWritesAndDeletesKeepSearchExact) {

@@ -1452,6 +1452,44 @@ TEST_P(MemorySearchTest, MemoryIndexesOfReplicasFollowEachOthersWrites) {
   EXPECT_EQ(other.stats().customers, SearchFixture().size() - 2);  // merged and erased left out
 }
 
+// Read-your-writes under load: writers on one replica create customers and search for each
+// at once, through their own replica and another, while more searches run on both; every
+// search finds what its caller wrote before it.
+TEST_P(MemorySearchTest, ConcurrentWritersFindTheirWritesOnEveryReplica) {
+  Seed("t1", SearchFixture());
+  SearchIndexCache other(*db_, clock_);
+  ASSERT_TRUE(other.Load("t1").ok());
+  const CustomerQuery other_query(clock_, other);
+  std::atomic<int> missed{0};
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 6; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < 15; ++i) {
+        const std::string id = absl::StrCat("rw", w, "x", i);
+        const std::string word = absl::StrCat("Kirana", std::string(1, static_cast<char>('a' + w)),
+                                              std::string(1, static_cast<char>('a' + i)));
+        absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
+          return Insert(tx, "t1", {id, word + " Lestari", {}, "", 1, "", 1});
+        });
+        if (!s.ok()) ++missed;
+        const CustomerQuery& replica = i % 2 == 0 ? *query_ : other_query;
+        const std::vector<std::string> found = IdsOf(*db_, replica, "t1", word);
+        if (std::find(found.begin(), found.end(), id) == found.end()) ++missed;
+      }
+    });
+  }
+  for (int r = 0; r < 4; ++r) {
+    threads.emplace_back([&, r] {
+      while (writing) IdsOf(*db_, r % 2 == 0 ? *query_ : other_query, "t1", "lestari");
+    });
+  }
+  for (int w = 0; w < 6; ++w) threads[w].join();
+  writing = false;
+  for (size_t t = 6; t < threads.size(); ++t) threads[t].join();
+  EXPECT_EQ(missed.load(), 0);
+}
+
 // Writers change two tenants while their indexes are loaded again and again and searched
 // without pause; afterwards every search answers what an index loaded afresh answers.
 TEST_P(MemorySearchTest, MemoryIndexesStayExactUnderConcurrentWritesLoadsAndSearches) {

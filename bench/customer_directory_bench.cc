@@ -407,7 +407,7 @@ class Bench {
       return s;
     });
     AddLatencyRow(absl::StrCat("duplicates of the whole directory, first page of 50 (", pairs,
-                               " pairs), list made anew"),
+                               " pairs on it), list made anew"),
                   first);
     v1::FindDuplicatesRequest request;
     v1::FindDuplicatesResponse response;

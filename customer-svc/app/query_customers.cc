@@ -80,9 +80,11 @@ absl::Status QueryCustomers::FindDuplicates(absl::string_view tenant,
                                             const store::DuplicateOptions& options,
                                             v1::FindDuplicatesResponse& response) const {
   if (absl::Status ready = query_.AwaitSearchIndex(tenant); !ready.ok()) return ready;
+  store::DuplicateOptions read_options = options;
+  read_options.index_generation = query_.IndexGeneration(tenant);  // before the transaction
   absl::Status status = store_.Read(tenant, [&](store::DirectoryTx& tx) -> absl::Status {
     response.Clear();
-    auto page = store::DirectoryQueries(query_, tx).FindDuplicates(options);
+    auto page = store::DirectoryQueries(query_, tx).FindDuplicates(read_options);
     if (!page.ok()) return page.status();
     for (const store::DuplicatePairInfo& info : page->pairs) {
       v1::DuplicatePair* pair = response.add_pairs();

@@ -118,9 +118,10 @@ class SearchIndex {
   void ForEachEmailGroup(Group fn) const;
 
   size_t size() const { return live_; }
-  // Changes with every Upsert, Remove and Load, and differs between any two indexes of the
-  // process: the same generation read twice means the same index with the same content (a
-  // reader caches what it derived from the index under it; store/duplicate_lists.h).
+  // Changes with every Upsert, Remove of a customer it holds, and Load, and differs between
+  // any two indexes of the process: the same generation read twice means the same index with the
+  // same content (a reader caches what it derived from the index under it;
+  // store/duplicate_lists.h).
   uint64_t generation() const { return generation_; }
   // Bytes held by the index, computed from container capacities (heap blocks rounded up to
   // 16 bytes, ordered-set nodes estimated); O(customers).

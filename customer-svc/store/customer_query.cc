@@ -98,6 +98,9 @@ std::vector<db::Migration> CustomerQueryMigrations() {
 
 CustomerQuery::CustomerQuery(const Clock& clock, SearchIndexCache& index,
                              CustomerQueryOptions options)
-    : clock_(clock), options_(options), index_(index) {}
+    : clock_(clock),
+      options_(options),
+      index_(index),
+      duplicate_lists_(std::make_shared<DuplicateLists>(options.duplicate_lists_bytes)) {}
 
 }  // namespace kelola::customer::store

@@ -153,6 +153,11 @@ struct DuplicateOptions {
   int page_size = 0;  // 0 -> 50, above 200 -> 200
   std::string page_token;
   size_t max_page_bytes = kMaxPageBytes;  // a page's size on the wire (see kMaxPageBytes)
+  // The tenant's index generation read before the transaction began
+  // (CustomerQuery::IndexGeneration). A whole-tenant list is kept for the next pages only
+  // when the index is still at it after the read: then every row the list was made from is
+  // at least as new as the index (DuplicateLists). 0: the list is not kept.
+  uint64_t index_generation = 0;
 };
 
 struct DuplicatePairInfo {
@@ -176,6 +181,8 @@ struct CustomerQueryOptions {
   double duplicate_name_threshold = 0.5;
   // Bound on the customers one search scores (see the decision record).
   int search_candidates = 120;
+  // Memory for the whole-tenant duplicate lists kept for their next pages (DuplicateLists).
+  size_t duplicate_lists_bytes = size_t{64} << 20;
 };
 
 // The read side. Thread-safe (its own state is immutable; the search indexes are
@@ -198,6 +205,11 @@ class CustomerQuery {
   absl::Status AwaitSearchIndex(absl::string_view tenant) const {
     return index_.AwaitLoaded(std::string_view(tenant.data(), tenant.size()));
   }
+  // The generation of the tenant's index in memory (0 when none is ready), for
+  // DuplicateOptions::index_generation.
+  uint64_t IndexGeneration(absl::string_view tenant) const {
+    return index_.Generation(std::string_view(tenant.data(), tenant.size()));
+  }
 
   // Filtered, sorted, keyset-paginated list. Errors: INVALID_FILTER, INVALID_ORDER_BY,
   // PAGE_TOKEN_MISMATCH, PAGE_TOKEN_INVALID, INVALID_ARGUMENT (negative page_size).
@@ -214,7 +226,7 @@ class CustomerQuery {
   CustomerQueryOptions options_;
   SearchIndexCache& index_;
   // Whole-tenant duplicate lists, kept for their next pages (shared by copies).
-  std::shared_ptr<DuplicateLists> duplicate_lists_ = std::make_shared<DuplicateLists>();
+  std::shared_ptr<DuplicateLists> duplicate_lists_;
 };
 
 }  // namespace kelola::customer::store

@@ -86,6 +86,8 @@ absl::StatusOr<DuplicatePlan> PlanDuplicates(db::Transaction& tx, const std::str
   return plan;
 }
 
+static_assert(v1::DuplicateReason_MAX < 8, "reasons are kept as bits of a uint8_t");
+
 // Candidate pairs and the reasons found so far. Customers are numbered as they come (ids
 // interned once), so a whole-tenant pass, which may make many pairs per customer, hashes
 // and compares numbers, not id strings.
@@ -126,7 +128,6 @@ class CandidatePairs {
     numbers_.clear();
   }
 
-  const std::string& id(uint32_t number) const { return ids_[number]; }
   const std::vector<std::string>& ids() const { return ids_; }
   std::vector<std::string> TakeIds() && { return std::move(ids_); }
   // Pair key (smaller number << 32 | larger) -> bit set of reasons (1 << reason).
@@ -319,6 +320,7 @@ absl::StatusOr<std::shared_ptr<const DuplicateList>> MakeList(
   std::sort(list->pairs.begin(), list->pairs.end(), [](const ScoredPair& a, const ScoredPair& b) {
     return std::tie(b.score, a.lo, a.hi) < std::tie(a.score, b.lo, b.hi);
   });
+  list->pairs.shrink_to_fit();
   list->ids = std::move(pairs).TakeIds();
   return list;
 }
@@ -425,7 +427,13 @@ absl::StatusOr<DuplicatePage> CustomerQuery::FindDuplicates(db::Transaction& tx,
                          generation, std::move(pairs));
     if (!made.ok()) return made.status();
     list = *std::move(made);
-    if (whole) duplicate_lists_->Put(tenant, list);
+    // Kept only when the index did not move since before the transaction began: on SQLite
+    // the transaction reads one snapshot, and the index may meanwhile have applied writes
+    // that snapshot does not hold (another reader's catch-up); a list made from older rows
+    // must not be kept under the newer generation.
+    if (whole && options.index_generation != 0 && generation == options.index_generation) {
+      duplicate_lists_->Put(tenant, list);
+    }
   }
   return ReadPage(tx, tenant, *plan, options.max_page_bytes, *list);
 }

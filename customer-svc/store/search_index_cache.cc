@@ -181,6 +181,18 @@ absl::Status SearchIndexCache::Read(db::Transaction& tx, std::string_view tenant
   }
 }
 
+uint64_t SearchIndexCache::Generation(std::string_view tenant_view) const {
+  TenantPtr t;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = tenants_.find(std::string(tenant_view));
+    if (it == tenants_.end() || !it->second->ready) return 0;
+    t = it->second;
+  }
+  absl::ReaderMutexLock read(&t->mu);
+  return t->index.generation();
+}
+
 absl::Status SearchIndexCache::AwaitLoaded(std::string_view tenant_view) {
   const std::string tenant(tenant_view);
   absl::MutexLock lock(&mu_);

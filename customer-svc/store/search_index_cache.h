@@ -86,6 +86,9 @@ class SearchIndexCache {
   // before the reader opens its transaction, so that waiting readers hold no connection the
   // load needs.
   absl::Status AwaitLoaded(std::string_view tenant) ABSL_LOCKS_EXCLUDED(mu_);
+  // The generation of `tenant`'s ready index (domain::SearchIndex::generation), 0 when none
+  // is ready.
+  uint64_t Generation(std::string_view tenant) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Queues the loads of the tenants whose customers changed in the last `recent_events`
   // events (at most `max_tenants`, the most recently active), so that their first search

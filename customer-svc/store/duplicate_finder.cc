@@ -31,7 +31,6 @@
 namespace kelola::customer::store {
 namespace {
 
-using db::Placeholders;
 using db::Value;
 
 // Words held by at most this many customers pair them up in a whole-tenant search.
@@ -220,32 +219,12 @@ absl::Status AddIndexPairs(db::Transaction& tx, SearchIndexCache& index, const s
   return absl::OkStatus();
 }
 
-// Reads `columns` (after customer_id) of the customers `numbers` (of `ids`) and calls `fn`
-// with each row and its customer's number; missing customers are not called.
-absl::Status ForEachCustomer(db::Transaction& tx, const std::string& tenant,
-                             const std::vector<std::string>& ids,
-                             const std::vector<uint32_t>& numbers, const char* columns,
-                             absl::FunctionRef<void(uint32_t, const db::Row&)> fn) {
-  return query_sql::ForEachInListChunk(
-      numbers.size(), [&](size_t begin, size_t end) -> absl::Status {
-        std::vector<Value> params = {tenant};
-        absl::flat_hash_map<absl::string_view, uint32_t> chunk;
-        for (size_t i = begin; i < end; ++i) {
-          params.push_back(ids[numbers[i]]);
-          chunk.emplace(ids[numbers[i]], numbers[i]);
-        }
-        auto rows =
-            tx.Query(absl::StrCat("SELECT customer_id, ", columns,
-                                  " FROM customers WHERE tenant_id = ? AND customer_id IN (",
-                                  Placeholders(end - begin), ")"),
-                     params);
-        if (!rows.ok()) return rows.status();
-        for (const auto& r : *rows) {
-          auto it = chunk.find(r.GetText(0));
-          if (it != chunk.end()) fn(it->second, r);
-        }
-        return absl::OkStatus();
-      });
+// The number of customer `id` among `ids`, sorted as CandidatePairs::SortIds leaves them;
+// nullopt when it is not there.
+std::optional<uint32_t> NumberOf(const std::vector<std::string>& ids, const std::string& id) {
+  auto it = std::lower_bound(ids.begin(), ids.end(), id);
+  if (it == ids.end() || *it != id) return std::nullopt;
+  return static_cast<uint32_t>(it - ids.begin());
 }
 
 // What scoring needs of a customer of a pair.
@@ -260,11 +239,11 @@ absl::StatusOr<std::vector<PairCustomer>> ReadPairCustomers(db::Transaction& tx,
                                                             const std::string& tenant,
                                                             const std::vector<std::string>& ids) {
   std::vector<PairCustomer> info(ids.size());
-  std::vector<uint32_t> all(ids.size());
-  for (uint32_t n = 0; n < all.size(); ++n) all[n] = n;
-  absl::Status read = ForEachCustomer(
-      tx, tenant, ids, all, "state, name_folded", [&](uint32_t n, const db::Row& r) {
-        info[n] = {true, static_cast<int>(r.GetInt(1)), r.GetText(2)};
+  absl::Status read =
+      query_sql::ForEachCustomerRow(tx, tenant, ids, "state, name_folded", [&](const db::Row& r) {
+        if (auto n = NumberOf(ids, r.GetText(0))) {
+          info[*n] = {true, static_cast<int>(r.GetInt(1)), r.GetText(2)};
+        }
       });
   if (!read.ok()) return read;
   return info;
@@ -350,15 +329,17 @@ absl::StatusOr<DuplicatePage> ReadPage(db::Transaction& tx, const std::string& t
   }
   std::sort(shown.begin(), shown.end());
   shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
+  std::vector<std::string> shown_ids;
+  for (uint32_t n : shown) shown_ids.push_back(list.ids[n]);
   struct Stored {
     int64_t create_micros = 0;
     std::string data;
   };
   absl::flat_hash_map<uint32_t, Stored> stored;
-  absl::Status read = ForEachCustomer(tx, tenant, list.ids, shown, "create_time_micros, data",
-                                      [&](uint32_t n, const db::Row& r) {
-                                        stored[n] = {r.GetInt(1), r.GetBytes(2)};
-                                      });
+  absl::Status read = query_sql::ForEachCustomerRow(
+      tx, tenant, shown_ids, "create_time_micros, data", [&](const db::Row& r) {
+        if (auto n = NumberOf(list.ids, r.GetText(0))) stored[*n] = {r.GetInt(1), r.GetBytes(2)};
+      });
   if (!read.ok()) return read;
   auto bytes_of = [&](uint32_t n) {
     auto it = stored.find(n);
@@ -431,7 +412,7 @@ absl::StatusOr<DuplicatePage> CustomerQuery::FindDuplicates(db::Transaction& tx,
     // the transaction reads one snapshot, and the index may meanwhile have applied writes
     // that snapshot does not hold (another reader's catch-up); a list made from older rows
     // must not be kept under the newer generation.
-    if (whole && options.index_generation != 0 && generation == options.index_generation) {
+    if (whole && generation == options.index_generation) {
       duplicate_lists_->Put(tenant, list);
     }
   }

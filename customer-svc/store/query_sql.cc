@@ -50,6 +50,22 @@ absl::Status ForEachInListChunk(size_t count,
   return absl::OkStatus();
 }
 
+absl::Status ForEachCustomerRow(db::Transaction& tx, const std::string& tenant,
+                                const std::vector<std::string>& ids, absl::string_view columns,
+                                absl::FunctionRef<void(const db::Row&)> fn) {
+  return ForEachInListChunk(ids.size(), [&](size_t begin, size_t end) -> absl::Status {
+    std::vector<db::Value> params = {tenant};
+    for (size_t i = begin; i < end; ++i) params.push_back(ids[i]);
+    auto rows = tx.Query(absl::StrCat("SELECT customer_id, ", columns,
+                                      " FROM customers WHERE tenant_id = ? AND customer_id IN (",
+                                      db::Placeholders(end - begin), ")"),
+                         params);
+    if (!rows.ok()) return rows.status();
+    for (const db::Row& row : *rows) fn(row);
+    return absl::OkStatus();
+  });
+}
+
 bool IsPg(const db::Transaction& tx) { return tx.dialect() == db::Dialect::kPostgres; }
 
 const char* CollC(const db::Transaction& tx) { return IsPg(tx) ? " COLLATE \"C\"" : ""; }

@@ -38,6 +38,13 @@ inline constexpr int kStateErased = v1::CUSTOMER_STATE_ERASED;
 absl::Status ForEachInListChunk(size_t count,
                                 absl::FunctionRef<absl::Status(size_t begin, size_t end)> fn);
 
+// Calls fn(row) for each row of `SELECT customer_id, <columns> FROM customers` of `tenant`'s
+// customers `ids`, read in IN-list chunks; ids without a row are not called, and rows come in
+// no particular order. Stops at the first error.
+absl::Status ForEachCustomerRow(db::Transaction& tx, const std::string& tenant,
+                                const std::vector<std::string>& ids, absl::string_view columns,
+                                absl::FunctionRef<void(const db::Row&)> fn);
+
 // The 7 stats columns of customer_stats s, in the order StatsFromRow reads them.
 inline constexpr char kStatsColumns[] =
     "s.total_spent_minor, s.transaction_count, s.balance_minor, s.first_purchase_micros, "

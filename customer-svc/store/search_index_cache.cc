@@ -21,8 +21,6 @@ constexpr int kLoadChunk = 20000;   // customers read per statement while loadin
 constexpr int kEventsChunk = 2000;  // events read per statement when catching up
 constexpr const char* kCustomerAggregate = "customer";
 
-using db::Placeholders;
-
 absl::StatusOr<v1::Customer> ParseCustomer(const db::Row& row, size_t column) {
   v1::Customer customer;
   if (!customer.ParseFromString(row.GetBytes(column))) {
@@ -35,29 +33,25 @@ absl::StatusOr<v1::Customer> ParseCustomer(const db::Row& row, size_t column) {
 // erased) maps to nullopt.
 absl::StatusOr<std::vector<std::pair<std::string, std::optional<domain::SearchDoc>>>> ReadDocs(
     db::Transaction& tx, const std::string& tenant, const std::vector<std::string>& ids) {
-  std::vector<std::pair<std::string, std::optional<domain::SearchDoc>>> out;
+  absl::flat_hash_map<std::string, std::optional<domain::SearchDoc>> found;
+  absl::Status corrupt;
   absl::Status read =
-      query_sql::ForEachInListChunk(ids.size(), [&](size_t begin, size_t end) -> absl::Status {
-        std::vector<Value> params = {tenant};
-        for (size_t i = begin; i < end; ++i) params.push_back(ids[i]);
-        auto rows = tx.Query(absl::StrCat("SELECT customer_id, data FROM customers WHERE "
-                                          "tenant_id = ? AND customer_id IN (",
-                                          Placeholders(end - begin), ")"),
-                             params);
-        if (!rows.ok()) return rows.status();
-        absl::flat_hash_map<std::string, std::optional<domain::SearchDoc>> found;
-        for (const db::Row& row : *rows) {
-          auto customer = ParseCustomer(row, 1);
-          if (!customer.ok()) return customer.status();
-          found[row.GetText(0)] = domain::SearchDocOf(*customer);
+      query_sql::ForEachCustomerRow(tx, tenant, ids, "data", [&](const db::Row& row) {
+        auto customer = ParseCustomer(row, 1);
+        if (!customer.ok()) {
+          corrupt.Update(customer.status());
+          return;
         }
-        for (size_t i = begin; i < end; ++i) {
-          auto it = found.find(ids[i]);
-          out.emplace_back(ids[i], it == found.end() ? std::nullopt : std::move(it->second));
-        }
-        return absl::OkStatus();
+        found[row.GetText(0)] = domain::SearchDocOf(*customer);
       });
   if (!read.ok()) return read;
+  if (!corrupt.ok()) return corrupt;
+  std::vector<std::pair<std::string, std::optional<domain::SearchDoc>>> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    auto it = found.find(id);
+    out.emplace_back(id, it == found.end() ? std::nullopt : std::move(it->second));
+  }
   return out;
 }
 

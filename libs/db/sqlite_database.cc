@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "libs/db/driver.h"
 #include "libs/db/sqlite_checkpointer.h"
+#include "libs/db/sqlite_log_buffer.h"
 
 namespace kelola::db {
 namespace {
@@ -128,13 +129,15 @@ void ConfigureSqliteOnce() {
 // One sqlite3 handle with its prepared statements. Used by one thread at a time.
 class SqliteConnection {
  public:
+  // `vfs`: nullptr for SQLite's default.
   static absl::StatusOr<std::unique_ptr<SqliteConnection>> Open(const std::string& path,
                                                                 bool memory,
-                                                                const DatabaseOptions& options) {
+                                                                const DatabaseOptions& options,
+                                                                const char* vfs = nullptr) {
     ConfigureSqliteOnce();
     sqlite3* db = nullptr;
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+    const int rc = sqlite3_open_v2(path.c_str(), &db, flags, vfs);
     auto conn = std::unique_ptr<SqliteConnection>(new SqliteConnection(db));
     if (rc != SQLITE_OK) {
       absl::Status s = SqliteStatus(db, rc, "", nullptr);
@@ -526,7 +529,11 @@ class SqliteDatabase final : public Database {
   absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenWriter() {
     DatabaseOptions writer = options_;
     writer.sqlite_cache_mib = options_.sqlite_writer_cache_mib;
-    auto conn = SqliteConnection::Open(path_, memory_, writer);
+    // Its appends to the log are gathered until the commit's sync and written in parts of
+    // 64 KiB (sqlite_log_buffer.h); safe only where every commit syncs the log.
+    const std::string sync = absl::AsciiStrToUpper(options_.sqlite_synchronous);
+    const char* vfs = !memory_ && (sync == "FULL" || sync == "EXTRA") ? BufferedLogVfs() : nullptr;
+    auto conn = SqliteConnection::Open(path_, memory_, writer, vfs);
     if (conn.ok() && checkpointer_ != nullptr) checkpointer_->Attach((*conn)->db());
     return conn;
   }

@@ -14,6 +14,7 @@
 #include "libs/db/database.h"
 #include "libs/db/migrations.h"
 #include "libs/testing/temp_dir.h"
+#include "tests/libs/db/raw_sqlite.h"
 
 namespace kelola::db {
 namespace {
@@ -38,12 +39,7 @@ class SqliteCheckpointerTest : public ::testing::Test {
     Exec(db, "CREATE TABLE IF NOT EXISTS blobs (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
     return db;
   }
-  static void Exec(sqlite3* db, const std::string& sql) {
-    char* error = nullptr;
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-        << sql << ": " << (error != nullptr ? error : "");
-    sqlite3_free(error);
-  }
+  static void Exec(sqlite3* db, const std::string& sql) { ExecRaw(db, sql); }
   // `count` transactions of one 8 KiB row each (two or three pages).
   static void Write(sqlite3* db, int count) {
     for (int i = 0; i < count; ++i) Exec(db, "INSERT INTO blobs (body) VALUES (zeroblob(8192))");

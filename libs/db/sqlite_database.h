@@ -17,7 +17,8 @@ namespace kelola::db {
 // busy_timeout and foreign_keys=ON on every connection. Write transactions start with
 // BEGIN IMMEDIATE and are serialized inside the process before they touch SQLite (so
 // writers queue on a mutex instead of polling in SQLite's busy handler); read-only
-// transactions use BEGIN DEFERRED and run concurrently with the writer.
+// transactions use BEGIN DEFERRED and run concurrently with the writer. With synchronous
+// FULL or EXTRA the writer connection writes its log through sqlite_log_buffer.h.
 absl::StatusOr<std::unique_ptr<Database>> OpenSqlite(absl::string_view path,
                                                      const DatabaseOptions& options = {});
 

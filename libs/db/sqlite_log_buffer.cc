@@ -9,6 +9,10 @@
 #include <new>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+
 namespace kelola::db {
 namespace {
 
@@ -18,16 +22,22 @@ constexpr size_t kMaxBuffered = size_t{8} << 20;
 // The default VFS writes at most 128 KiB - 1 per call (its write keeps 17 bits of the size),
 // so the gathered bytes go out in parts of 64 KiB.
 constexpr size_t kWritePart = size_t{64} << 10;
+// The shared-memory lock SQLite holds while it writes the log (WAL_WRITE_LOCK).
+constexpr int kWriteLock = 0;
 
 // What SQLite allocates for each open file: this header, then the default VFS's file.
 struct LogFile {
   sqlite3_file base;     // pMethods: this VFS's methods
   sqlite3_file* real;    // the default VFS's file, right after this header
-  bool is_log;           // a write-ahead log: appends are gathered
-  std::string* pending;  // bytes not written yet (is_log only)
+  bool is_log;           // a write-ahead log whose appends are gathered
+  std::string* pending;  // bytes not written yet (is_log only); keeps its capacity
   sqlite3_int64 pending_at;
+  const char* name;   // a main database file: the name SQLite opened it with
+  LogFile* log;       // a main database file: its connection's gathering log, if open
+  LogFile* database;  // a gathering log: its connection's main database file
 };
 
+// SQLite aligns what it allocates to 8 bytes; the default VFS's file starts on 16.
 constexpr size_t kHeaderSize = (sizeof(LogFile) + 15) & ~size_t{15};
 
 sqlite3_vfs* Base() {
@@ -38,23 +48,49 @@ sqlite3_vfs* Base() {
 LogFile* Of(sqlite3_file* file) { return reinterpret_cast<LogFile*>(file); }
 sqlite3_file* Real(sqlite3_file* file) { return Of(file)->real; }
 
-// Writes what is gathered, at its place in the file.
+// This VFS's main database files by the name SQLite opened them with. SQLite opens a
+// connection's log with a name from which sqlite3_filename_database() gives back that very
+// pointer, so a log finds its connection's database file here (each connection has a name
+// buffer of its own).
+absl::Mutex& DatabasesMutex() {
+  static absl::Mutex mu(absl::kConstInit);
+  return mu;
+}
+absl::flat_hash_map<const char*, LogFile*>& Databases()
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(DatabasesMutex()) {
+  static auto* databases = new absl::flat_hash_map<const char*, LogFile*>();
+  return *databases;
+}
+
+// Writes what is gathered, at its place in the file. After a failed write the bytes not
+// written stay gathered and the error is returned: the next sync, read or write tries again,
+// so nothing SQLite may still count on is dropped.
 int Flush(LogFile* f) {
   if (f->pending == nullptr || f->pending->empty()) return SQLITE_OK;
-  const std::string& pending = *f->pending;
+  std::string& pending = *f->pending;
+  size_t at = 0;
   int rc = SQLITE_OK;
-  for (size_t at = 0; at < pending.size() && rc == SQLITE_OK; at += kWritePart) {
+  while (at < pending.size()) {
     const size_t part = std::min(kWritePart, pending.size() - at);
     rc = f->real->pMethods->xWrite(f->real, pending.data() + at, static_cast<int>(part),
                                    f->pending_at + static_cast<sqlite3_int64>(at));
+    if (rc != SQLITE_OK) break;
+    at += part;
   }
-  f->pending->clear();
+  pending.erase(0, at);
+  f->pending_at += static_cast<sqlite3_int64>(at);
   return rc;
 }
 
 int Close(sqlite3_file* file) {
   LogFile* f = Of(file);
   const int flushed = Flush(f);
+  if (f->database != nullptr) f->database->log = nullptr;
+  if (f->log != nullptr) f->log->database = nullptr;
+  if (f->name != nullptr) {
+    absl::MutexLock lock(&DatabasesMutex());
+    Databases().erase(f->name);
+  }
   const int rc = f->real->pMethods->xClose(f->real);
   delete f->pending;
   f->pending = nullptr;
@@ -72,16 +108,20 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
   std::string& pending = *f->pending;
   const auto size = static_cast<size_t>(amount);
   // Anywhere but at the end of what is gathered (SQLite rewriting a frame of the same
-  // transaction, or starting the log again), or too much: the gathered bytes go first.
+  // transaction, or starting the log again), or too much: the gathered bytes go first, so
+  // the file sees every write in SQLite's order.
   if (!pending.empty() && (offset != f->pending_at + static_cast<sqlite3_int64>(pending.size()) ||
                            pending.size() + size > kMaxBuffered)) {
     if (const int rc = Flush(f); rc != SQLITE_OK) return rc;
   }
-  // Larger than a part (SQLite writes a page, a frame header or a log header at a time):
-  // as it comes.
-  if (size > kWritePart) return f->real->pMethods->xWrite(f->real, data, amount, offset);
   if (pending.empty()) f->pending_at = offset;
-  pending.append(static_cast<const char*>(data), size);
+  try {
+    pending.append(static_cast<const char*>(data), size);
+  } catch (const std::bad_alloc&) {
+    // No memory for it: what is gathered, then this write, straight to the file.
+    if (const int rc = Flush(f); rc != SQLITE_OK) return rc;
+    return f->real->pMethods->xWrite(f->real, data, amount, offset);
+  }
   return SQLITE_OK;
 }
 
@@ -121,10 +161,27 @@ int DeviceCharacteristics(sqlite3_file* file) {
 int ShmMap(sqlite3_file* file, int region, int size, int extend, void volatile** out) {
   return Real(file)->pMethods->xShmMap(Real(file), region, size, extend, out);
 }
+// (Called on the main database file.) When SQLite gives up the log's write lock, whatever is
+// still gathered belongs to no commit (a commit's sync wrote its frames): frames of a
+// transaction that spilled and rolled back. They are written while the lock is still held,
+// as SQLite itself would have written them, and then let go, so that nothing of this
+// connection reaches the log after another writer may have written there.
 int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
-  return Real(file)->pMethods->xShmLock(Real(file), offset, n, flags);
+  LogFile* f = Of(file);
+  if (f->log != nullptr && offset <= kWriteLock && kWriteLock < offset + n &&
+      flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE)) {
+    (void)Flush(f->log);  // beyond the log's last commit: harmless if it fails
+    f->log->pending->clear();
+  }
+  return f->real->pMethods->xShmLock(f->real, offset, n, flags);
 }
-void ShmBarrier(sqlite3_file* file) { Real(file)->pMethods->xShmBarrier(Real(file)); }
+// Before SQLite publishes a commit in the shared index: a backstop, the commit's sync has
+// written its frames already (see the header).
+void ShmBarrier(sqlite3_file* file) {
+  LogFile* f = Of(file);
+  if (f->log != nullptr) (void)Flush(f->log);
+  f->real->pMethods->xShmBarrier(f->real);
+}
 int ShmUnmap(sqlite3_file* file, int remove) {
   return Real(file)->pMethods->xShmUnmap(Real(file), remove);
 }
@@ -166,8 +223,7 @@ sqlite3_io_methods MethodsOfVersion(int version) {
   return m;
 }
 
-int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
-  (void)vfs;
+int Open(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   LogFile* f = Of(file);
   std::memset(f, 0, sizeof(LogFile));
   f->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kHeaderSize);
@@ -182,10 +238,29 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
   static const sqlite3_io_methods kByVersion[] = {MethodsOfVersion(1), MethodsOfVersion(2),
                                                   MethodsOfVersion(3)};
   const int version = f->real->pMethods->iVersion;
-  f->is_log = (flags & SQLITE_OPEN_WAL) != 0;
-  if (f->is_log) f->pending = new (std::nothrow) std::string();
-  if (f->is_log && f->pending == nullptr) f->is_log = false;  // no memory: write through
   f->base.pMethods = &kByVersion[version < 1 ? 0 : version > 3 ? 2 : version - 1];
+  if ((flags & SQLITE_OPEN_MAIN_DB) != 0 && name != nullptr) {
+    f->name = name;
+    absl::MutexLock lock(&DatabasesMutex());
+    Databases()[name] = f;
+    return SQLITE_OK;
+  }
+  if ((flags & SQLITE_OPEN_WAL) == 0 || name == nullptr) return SQLITE_OK;
+  // Gathered only where SQLite writes no frame after a commit's sync: without powersafe
+  // overwrite it pads a commit to a sector with frames written after the sync, which the
+  // commit then publishes.
+  const int characteristics = f->real->pMethods->xDeviceCharacteristics(f->real);
+  if ((characteristics & SQLITE_IOCAP_POWERSAFE_OVERWRITE) == 0) return SQLITE_OK;
+  {
+    absl::MutexLock lock(&DatabasesMutex());
+    auto it = Databases().find(sqlite3_filename_database(name));
+    if (it == Databases().end() || it->second->log != nullptr) return SQLITE_OK;
+    f->pending = new (std::nothrow) std::string();
+    if (f->pending == nullptr) return SQLITE_OK;  // no memory: written as it comes
+    f->is_log = true;
+    f->database = it->second;
+    it->second->log = f;
+  }
   return SQLITE_OK;
 }
 

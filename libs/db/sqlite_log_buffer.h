@@ -1,14 +1,13 @@
 #pragma once
 
 // A SQLite VFS that gathers a connection's appends to its write-ahead log in memory and
-// writes them with one call when the log is synced (every commit, with synchronous=FULL),
-// read, sized, truncated or closed, instead of with two system calls per page (SQLite
-// writes a frame's 24-byte header and its page apart).
+// writes them, in parts of 64 KiB, when the log is synced (every commit, with
+// synchronous=FULL), read, sized, truncated or closed, instead of with two system calls per
+// page (SQLite writes a frame's 24-byte header and its page apart).
 //
-// Why: in ledger-svc's group-committed sales on SQLite, writing the log's frames took a
-// fifth of the writer thread's time, nearly all of it in the kernel's entry into and way
-// through pwrite, about 400 calls a commit (docs/benchmarks.md). The bytes are the same;
-// the calls are fewer.
+// Why: in ledger-svc's group-committed sales on SQLite, pwrite took a fifth of the writer
+// thread's time, about 500 calls a commit (docs/benchmarks.md). The bytes are the same; the
+// calls are fewer.
 //
 // Safe because the buffer holds only frames no one may read yet: a commit's frames become
 // visible to other connections only after its sync (which writes the buffer first), and
@@ -18,7 +17,13 @@
 // commit they belong to was synced, so before it was acknowledged. Files other than a
 // write-ahead log are passed through untouched. Only for connections whose commits sync
 // the log (synchronous=FULL or EXTRA): with NORMAL a commit becomes visible without a
-// sync, and the buffer could hide its frames from readers.
+// sync. Guards besides, from SQLite's source (wal.c): a log without powersafe overwrite
+// (SQLite then pads a commit with frames written after its sync) is not gathered; the
+// buffer is written before SQLite publishes a commit in the shared index (xShmBarrier);
+// and when SQLite gives up the log's write lock, what is left (frames of a transaction
+// that spilled and rolled back) is written while the lock is still held and let go, so
+// that nothing of this connection reaches the log after another writer may have written
+// there. A failed write keeps the bytes not written and returns the error.
 
 namespace kelola::db {
 

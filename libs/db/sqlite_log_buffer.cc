@@ -26,10 +26,11 @@ constexpr int kWriteLock = 0;
 
 // What SQLite allocates for each open file: this header, then the default VFS's file.
 struct LogFile {
-  sqlite3_file base;     // pMethods: this VFS's methods
-  sqlite3_file* real;    // the default VFS's file, right after this header
-  bool is_log;           // a write-ahead log whose appends are gathered
-  std::string* pending;  // bytes not written yet (is_log only); keeps its capacity
+  sqlite3_file base;   // pMethods: this VFS's methods
+  sqlite3_file* real;  // the default VFS's file, right after this header
+  // A write-ahead log whose appends are gathered: the bytes not written yet (keeps its
+  // capacity); null for every other file.
+  std::string* pending;
   sqlite3_int64 pending_at;
   const char* name;   // a main database file: the name SQLite opened it with
   LogFile* log;       // a main database file: its connection's gathering log, if open
@@ -105,7 +106,7 @@ int Read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
 
 int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   LogFile* f = Of(file);
-  if (!f->is_log) return f->real->pMethods->xWrite(f->real, data, amount, offset);
+  if (f->pending == nullptr) return f->real->pMethods->xWrite(f->real, data, amount, offset);
   std::string& pending = *f->pending;
   const auto size = static_cast<size_t>(amount);
   // Anywhere but at the end of what is gathered (SQLite rewriting a frame of the same
@@ -258,7 +259,6 @@ int Open(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out
     if (it == Databases().end() || it->second->log != nullptr) return SQLITE_OK;
     f->pending = new (std::nothrow) std::string();
     if (f->pending == nullptr) return SQLITE_OK;  // no memory: written as it comes
-    f->is_log = true;
     f->database = it->second;
     it->second->log = f;
   }

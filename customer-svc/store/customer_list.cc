@@ -121,8 +121,7 @@ absl::StatusOr<std::vector<ListRow>> QueryListRows(const ListQuery& q,
   }
   const char* direction = q.order.descending ? " DESC" : "";
   absl::StrAppend(&sql, " ORDER BY ", sort.key, sort.text_key ? coll : "", direction, ", ", sort.id,
-                  coll, direction, " LIMIT ?");
-  params.emplace_back(static_cast<int64_t>(q.page_size + 1));
+                  coll, direction, db::LimitRows(q.page_size + 1));
   auto rows = q.tx.Query(sql, params);
   if (!rows.ok()) return rows.status();
   std::vector<ListRow> out;

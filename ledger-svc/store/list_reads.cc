@@ -155,9 +155,8 @@ std::string EntryPageSql(absl::string_view select, const std::string& inner, std
     params->insert(params->end(), {after->time_micros, after->time_micros, after->number});
   }
   const char* dir = ascending ? "ASC" : "DESC";
-  params->emplace_back(std::in_place_type<int64_t>, page_size + 1);
   return absl::StrCat("SELECT * FROM (", select, inner, ") d", where, " ORDER BY ", time_column,
-                      " ", dir, ", number ", dir, " LIMIT ?");
+                      " ", dir, ", number ", dir, db::LimitRows(page_size + 1));
 }
 
 // Reads a page of entries with `sql` (EntryPageSql): the records `build` makes of the rows,
@@ -417,10 +416,10 @@ absl::StatusOr<CreditLimitPage> LedgerStore::ListCreditLimits(const LedgerContex
     params.insert(params.end(),
                   {after.key, after.key, after.subject_id, after.subject_id, after.subject});
   }
-  params.emplace_back(std::in_place_type<int64_t>, query.page_size + 1);
-  const std::string sql = absl::StrCat("SELECT record, ", key_col, ", subject_id, subject FROM ",
-                                       "credit_limits WHERE ", where, " ORDER BY ", key_col,
-                                       " DESC, subject_id ASC, subject ASC LIMIT ?");
+  const std::string sql =
+      absl::StrCat("SELECT record, ", key_col, ", subject_id, subject FROM ",
+                   "credit_limits WHERE ", where, " ORDER BY ", key_col,
+                   " DESC, subject_id ASC, subject ASC", db::LimitRows(query.page_size + 1));
   CreditLimitPage page;
   absl::Status status = db_.InTransaction(
       [&](Transaction& tx) -> absl::Status {

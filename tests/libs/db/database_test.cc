@@ -181,6 +181,14 @@ class DatabaseTest : public ::testing::TestWithParam<Backend> {
     return db::Open(url_, options);
   }
 
+  // A Database of one connection on the same data (:memory: gets a fresh one).
+  absl::StatusOr<std::unique_ptr<db::Database>> OpenOneConnection() {
+    db::DatabaseOptions options = Options();
+    options.pool_size = 1;
+    if (IsMemory()) return db::Open("sqlite::memory:", options);
+    return OpenAnother(options);
+  }
+
   std::unique_ptr<kt::TempDir> dir_;
   kt::PostgresServer* server_ = nullptr;
   std::string url_;
@@ -793,14 +801,7 @@ TEST_P(DatabaseTest, PoolTimeoutIsUnavailable) {
 // PostgreSQL a read-only transaction's COMMIT is not waited for; the connection's next user
 // reads its answer). A read that went on after a failed statement is still refused there.
 TEST_P(DatabaseTest, ReadsAndWritesTakeTurnsOnOneConnection) {
-  db::DatabaseOptions options = Options();
-  options.pool_size = 1;
-  std::unique_ptr<db::Database> one;
-  if (IsMemory()) {
-    ASSERT_OK_AND_ASSIGN(one, db::Open("sqlite::memory:", options));
-  } else {
-    ASSERT_OK_AND_ASSIGN(one, OpenAnother(options));
-  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<db::Database> one, OpenOneConnection());
   ASSERT_OK(Script(*one, "CREATE TABLE turns (id BIGINT PRIMARY KEY)"));
   for (int64_t i = 0; i < 40; ++i) {
     ASSERT_OK(one->InTransaction([&](db::Transaction& tx) {
@@ -822,6 +823,59 @@ TEST_P(DatabaseTest, ReadsAndWritesTakeTurnsOnOneConnection) {
   }
   ASSERT_OK_AND_ASSIGN(int64_t count, Count(*one, "turns"));
   EXPECT_EQ(count, 40);
+}
+
+// A page's row limit written into the statement (db::LimitRows) pages as a bound one
+// would, and on PostgreSQL lets the connection keep one generic plan for the statement
+// instead of planning it at every execution (with `LIMIT ?` PostgreSQL never does: a
+// generic plan cannot know the limit; this test fails with the limit bound, checked). Read
+// through pg_prepared_statements, which shows the statements of the session it is asked in:
+// one connection here.
+TEST_P(DatabaseTest, PageLimitInTheStatementKeepsOnePlan) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<db::Database> one, OpenOneConnection());
+  ASSERT_OK(Script(*one,
+                   "CREATE TABLE pages (tenant TEXT NOT NULL, k TEXT NOT NULL, id BIGINT NOT NULL, "
+                   "PRIMARY KEY (tenant, k, id))"));
+  // Enough rows that a plan for "10 % of them" (what a generic plan assumes of a bound
+  // limit) costs more than one for the 21 asked for.
+  ASSERT_OK(Script(*one,
+                   "INSERT INTO pages (tenant, k, id) WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL "
+                   "SELECT i + 1 FROM n WHERE i < 19999) SELECT CASE WHEN i % 4 = 0 THEN 'small' "
+                   "ELSE 'large' END, 'k' || (50000 - i), i FROM n; ANALYZE pages"));
+  const std::string sql =
+      absl::StrCat("SELECT id FROM pages WHERE tenant = ? ORDER BY k, id", db::LimitRows(21));
+  EXPECT_EQ(db::LimitRows(21), " LIMIT 21");
+  for (int run = 0; run < 10; ++run) {
+    const std::string tenant = run % 2 == 0 ? "large" : "small";
+    std::vector<int64_t> ids;
+    ASSERT_OK(one->InTransaction(
+        [&](db::Transaction& tx) -> absl::Status {
+          ids.clear();
+          auto rows = tx.Query(sql, {tenant});
+          if (!rows.ok()) return rows.status();
+          for (const db::Row& row : *rows) ids.push_back(row.GetInt(0));
+          return absl::OkStatus();
+        },
+        ReadOnly()));
+    // The highest ids have the lowest keys ("k" + (50000 - id), five digits).
+    ASSERT_EQ(ids.size(), 21u) << tenant;
+    EXPECT_EQ(ids.front(), tenant == "large" ? 19999 : 19996) << tenant;
+    EXPECT_EQ(ids.back(), tenant == "large" ? 19973 : 19916) << tenant;
+  }
+  if (!IsPostgres()) return;
+  int64_t generic_plans = -1;
+  ASSERT_OK(one->InTransaction(
+      [&](db::Transaction& tx) -> absl::Status {
+        auto rows = tx.Query(
+            "SELECT generic_plans FROM pg_prepared_statements WHERE statement LIKE "
+            "'SELECT id FROM pages WHERE tenant = $1%'");
+        if (!rows.ok()) return rows.status();
+        if (rows->size() != 1) return absl::InternalError("the page statement is not prepared");
+        generic_plans = (*rows)[0].GetInt(0);
+        return absl::OkStatus();
+      },
+      ReadOnly()));
+  EXPECT_GE(generic_plans, 1);
 }
 
 std::vector<db::Migration> TestMigrations(int up_to) {

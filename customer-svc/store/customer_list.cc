@@ -83,7 +83,8 @@ struct ListQuery {
   int page_size;
 };
 
-// Up to page_size + 1 customers in `states` after the cursor, in the list order.
+// The customers in `states` after the cursor, in the list order: page_size + 1 or a few more
+// when there are as many (db::LimitAtLeast); List keeps a page of them.
 absl::StatusOr<std::vector<ListRow>> QueryListRows(const ListQuery& q,
                                                    const std::vector<int64_t>& states) {
   const SortSpec& sort = q.sort;
@@ -121,7 +122,7 @@ absl::StatusOr<std::vector<ListRow>> QueryListRows(const ListQuery& q,
   }
   const char* direction = q.order.descending ? " DESC" : "";
   absl::StrAppend(&sql, " ORDER BY ", sort.key, sort.text_key ? coll : "", direction, ", ", sort.id,
-                  coll, direction, db::LimitRows(q.page_size + 1));
+                  coll, direction, db::LimitAtLeast(q.page_size + 1));
   auto rows = q.tx.Query(sql, params);
   if (!rows.ok()) return rows.status();
   std::vector<ListRow> out;
@@ -141,7 +142,7 @@ absl::StatusOr<std::vector<ListRow>> QueryListRows(const ListQuery& q,
   return out;
 }
 
-// The rows of a page (page_size + 1 at most per statement), in the list order.
+// The rows of a page (QueryListRows' limit per statement), in the list order.
 absl::StatusOr<std::vector<ListRow>> ReadListRows(const ListQuery& q,
                                                   const std::vector<int64_t>& states) {
   if (!q.sort.customers_driven || states.size() <= 1) return QueryListRows(q, states);

@@ -142,8 +142,8 @@ std::string EntryScope(const LedgerContext& ctx, absl::string_view alias,
 }
 
 // A page's SELECT over `select` + `inner` (EntryScope) filtered by `where`, ordered by
-// (`time_column`, number), after `after`, one row more than the page to tell whether more
-// follow.
+// (`time_column`, number), after `after`, at least one row more than the page to tell
+// whether more follow (db::LimitAtLeast; ReadEntryPage keeps the page).
 std::string EntryPageSql(absl::string_view select, const std::string& inner, std::string where,
                          absl::string_view time_column, bool ascending,
                          const std::optional<EntryKey>& after, int page_size,
@@ -156,7 +156,7 @@ std::string EntryPageSql(absl::string_view select, const std::string& inner, std
   }
   const char* dir = ascending ? "ASC" : "DESC";
   return absl::StrCat("SELECT * FROM (", select, inner, ") d", where, " ORDER BY ", time_column,
-                      " ", dir, ", number ", dir, db::LimitRows(page_size + 1));
+                      " ", dir, ", number ", dir, db::LimitAtLeast(page_size + 1));
 }
 
 // Reads a page of entries with `sql` (EntryPageSql): the records `build` makes of the rows,
@@ -419,7 +419,7 @@ absl::StatusOr<CreditLimitPage> LedgerStore::ListCreditLimits(const LedgerContex
   const std::string sql =
       absl::StrCat("SELECT record, ", key_col, ", subject_id, subject FROM ",
                    "credit_limits WHERE ", where, " ORDER BY ", key_col,
-                   " DESC, subject_id ASC, subject ASC", db::LimitRows(query.page_size + 1));
+                   " DESC, subject_id ASC, subject ASC", db::LimitAtLeast(query.page_size + 1));
   CreditLimitPage page;
   absl::Status status = db_.InTransaction(
       [&](Transaction& tx) -> absl::Status {

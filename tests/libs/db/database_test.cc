@@ -825,7 +825,7 @@ TEST_P(DatabaseTest, ReadsAndWritesTakeTurnsOnOneConnection) {
   EXPECT_EQ(count, 40);
 }
 
-// A page's row limit written into the statement (db::LimitRows) pages as a bound one
+// A page's row limit written into the statement (db::LimitAtLeast) pages as a bound one
 // would, and on PostgreSQL lets the connection keep one generic plan for the statement
 // instead of planning it at every execution (with `LIMIT ?` PostgreSQL never does: a
 // generic plan cannot know the limit; this test fails with the limit bound, checked). Read
@@ -843,8 +843,17 @@ TEST_P(DatabaseTest, PageLimitInTheStatementKeepsOnePlan) {
                    "SELECT i + 1 FROM n WHERE i < 19999) SELECT CASE WHEN i % 4 = 0 THEN 'small' "
                    "ELSE 'large' END, 'k' || (50000 - i), i FROM n; ANALYZE pages"));
   const std::string sql =
-      absl::StrCat("SELECT id FROM pages WHERE tenant = ? ORDER BY k, id", db::LimitRows(21));
-  EXPECT_EQ(db::LimitRows(21), " LIMIT 21");
+      absl::StrCat("SELECT id FROM pages WHERE tenant = ? ORDER BY k, id", db::LimitAtLeast(21));
+  // A handful of limits, each at least the rows asked for.
+  EXPECT_EQ(db::LimitAtLeast(1), " LIMIT 2");
+  EXPECT_EQ(db::LimitAtLeast(2), " LIMIT 2");
+  EXPECT_EQ(db::LimitAtLeast(3), " LIMIT 11");
+  EXPECT_EQ(db::LimitAtLeast(21), " LIMIT 21");
+  EXPECT_EQ(db::LimitAtLeast(22), " LIMIT 51");
+  EXPECT_EQ(db::LimitAtLeast(501), " LIMIT 501");
+  EXPECT_EQ(db::LimitAtLeast(502), " LIMIT 1001");
+  EXPECT_EQ(db::LimitAtLeast(1001), " LIMIT 1001");
+  EXPECT_EQ(db::LimitAtLeast(1002), " LIMIT 1501");
   for (int run = 0; run < 10; ++run) {
     const std::string tenant = run % 2 == 0 ? "large" : "small";
     std::vector<int64_t> ids;

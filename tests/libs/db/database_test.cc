@@ -844,16 +844,6 @@ TEST_P(DatabaseTest, PageLimitInTheStatementKeepsOnePlan) {
                    "ELSE 'large' END, 'k' || (50000 - i), i FROM n; ANALYZE pages"));
   const std::string sql =
       absl::StrCat("SELECT id FROM pages WHERE tenant = ? ORDER BY k, id", db::LimitAtLeast(21));
-  // A handful of limits, each at least the rows asked for.
-  EXPECT_EQ(db::LimitAtLeast(1), " LIMIT 2");
-  EXPECT_EQ(db::LimitAtLeast(2), " LIMIT 2");
-  EXPECT_EQ(db::LimitAtLeast(3), " LIMIT 11");
-  EXPECT_EQ(db::LimitAtLeast(21), " LIMIT 21");
-  EXPECT_EQ(db::LimitAtLeast(22), " LIMIT 51");
-  EXPECT_EQ(db::LimitAtLeast(501), " LIMIT 501");
-  EXPECT_EQ(db::LimitAtLeast(502), " LIMIT 1001");
-  EXPECT_EQ(db::LimitAtLeast(1001), " LIMIT 1001");
-  EXPECT_EQ(db::LimitAtLeast(1002), " LIMIT 1501");
   for (int run = 0; run < 10; ++run) {
     const std::string tenant = run % 2 == 0 ? "large" : "small";
     std::vector<int64_t> ids;
@@ -989,6 +979,18 @@ TEST(KeyLastTest, TheKeyMovesBehindTheOtherColumnsInOrder) {
   EXPECT_EQ(std::get<std::string>(updated[1]), "x");
   EXPECT_EQ(std::get<std::string>(updated[2]), "t1");
   EXPECT_EQ(std::get<std::string>(updated[3]), "c1");
+}
+
+TEST(LimitAtLeastTest, AHandfulOfLimitsEachAtLeastTheRowsAskedFor) {
+  EXPECT_EQ(db::LimitAtLeast(1), " LIMIT 2");
+  EXPECT_EQ(db::LimitAtLeast(2), " LIMIT 2");
+  EXPECT_EQ(db::LimitAtLeast(3), " LIMIT 11");
+  EXPECT_EQ(db::LimitAtLeast(21), " LIMIT 21");
+  EXPECT_EQ(db::LimitAtLeast(22), " LIMIT 51");
+  EXPECT_EQ(db::LimitAtLeast(501), " LIMIT 501");
+  EXPECT_EQ(db::LimitAtLeast(502), " LIMIT 1001");
+  EXPECT_EQ(db::LimitAtLeast(1001), " LIMIT 1001");
+  EXPECT_EQ(db::LimitAtLeast(1002), " LIMIT 1501");
 }
 
 TEST(OpenTest, MalformedUrlsAreInvalidArgument) {

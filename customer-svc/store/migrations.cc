@@ -254,6 +254,9 @@ std::vector<db::Migration> Migrations() {
   all.push_back(events::OutboxStagingMigration(50));
   // Version 51: which replica consumes ledger-svc's stream (event_consumer.h).
   all.push_back(events::CursorLeaseMigration(51));
+  // Version 52: every search reads the customers staged for the sequencer
+  // (search_index_cache.h), by an index rather than over the whole staging table.
+  all.push_back(events::OutboxStagingByTypeMigration(52));
   return all;
 }
 

@@ -54,6 +54,14 @@ db::Migration OutboxStagingMigration(int version) {
   return m;
 }
 
+db::Migration OutboxStagingByTypeMigration(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "event outbox staging by aggregate type";
+  m.sqlite = "CREATE INDEX event_staging_by_type ON event_staging (aggregate_type, id);\n";
+  return m;
+}
+
 db::Migration CursorMigration(int version) {
   db::Migration m;
   m.version = version;

@@ -37,6 +37,12 @@ db::Migration OutboxMigration(int version);
 // sequence, keyed by an increasing id), a later migration of the producer. Used on
 // PostgreSQL only; created on SQLite too so that both schemas match.
 db::Migration OutboxStagingMigration(int version);
+// An index of the staging table by aggregate type, for producers that read their staged
+// aggregates (ReadOutboxPosition) on every read: the read then costs the staged rows, not
+// the table's pages. A burst of writes (an import) leaves those pages behind, empty, until
+// a vacuum truncates the table, and truncation needs a moment when no transaction has the
+// table open, which a steady stream of such reads never leaves.
+db::Migration OutboxStagingByTypeMigration(int version);
 // The table of consumer positions (`consumer_cursors`) as one migration of the consumer.
 db::Migration CursorMigration(int version);
 // The lease of the active replica of each consumer (event_consumer.h), on the same table:

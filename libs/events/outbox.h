@@ -40,8 +40,8 @@ db::Migration OutboxStagingMigration(int version);
 // An index of the staging table by aggregate type, for producers that read their staged
 // aggregates (ReadOutboxPosition) on every read: the read then costs the staged rows, not
 // the table's pages. A burst of writes (an import) leaves those pages behind, empty, until
-// a vacuum truncates the table, and truncation needs a moment when no transaction has the
-// table open, which a steady stream of such reads never leaves.
+// the sequencer's vacuum gives them back once writers pause, and only if no transaction
+// holds the table then (every such read does).
 db::Migration OutboxStagingByTypeMigration(int version);
 // The table of consumer positions (`consumer_cursors`) as one migration of the consumer.
 db::Migration CursorMigration(int version);

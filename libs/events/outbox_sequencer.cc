@@ -108,9 +108,17 @@ void OutboxSequencer::Loop() {
 void OutboxSequencer::MaybeVacuum(bool quiet) {
   if (options_.vacuum_after_rows <= 0) return;
   const int64_t rows = unvacuumed_.load();
-  if (rows == 0 || (!quiet && rows < options_.vacuum_after_rows)) return;
+  if (quiet) {
+    // Once writers pause: the rows numbered since the last vacuum, or the empty pages a
+    // vacuum without truncation left (also when that vacuum came right at the end of a
+    // burst and left no row to count).
+    if (rows == 0 && !pages_left_) return;
+  } else if (rows < options_.vacuum_after_rows) {
+    return;
+  }
   // A failure waits for the next threshold rather than being retried after every run.
   unvacuumed_ -= rows;
+  pages_left_ = !quiet;
   if (absl::Status s = db_.Vacuum("event_staging", /*truncate=*/quiet); !s.ok()) {
     log::Warn("outbox sequencer: vacuum of the staging table failed", {{"error", s.ToString()}});
   }

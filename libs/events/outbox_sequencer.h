@@ -58,7 +58,8 @@ struct SequencerOptions {
   // read of the table (the next runs, customer-svc's search catch-ups) reads them again;
   // autovacuum comes by once a minute at best. The sequencer vacuums the table itself after
   // this many numbered rows (without giving pages back: writers are busy), and when a run
-  // finds nothing new after some were numbered (giving empty pages back). 0: never.
+  // finds nothing new after some were numbered or after a vacuum that kept its pages
+  // (giving empty pages back). 0: never.
   int64_t vacuum_after_rows = 5000;
 };
 
@@ -99,6 +100,8 @@ class OutboxSequencer {
   absl::Notification stop_;
   std::thread thread_;
   std::atomic<int64_t> unvacuumed_{0};  // rows numbered (by any thread) since the last vacuum
+  // The last vacuum did not give empty pages back (the background thread's alone).
+  bool pages_left_ = false;
 };
 
 }  // namespace kelola::events

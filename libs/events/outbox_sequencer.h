@@ -100,8 +100,9 @@ class OutboxSequencer {
   absl::Notification stop_;
   std::thread thread_;
   std::atomic<int64_t> unvacuumed_{0};  // rows numbered (by any thread) since the last vacuum
-  // The last vacuum did not give empty pages back (the background thread's alone).
-  bool pages_left_ = false;
+  // The last vacuum did not give empty pages back (the background thread's alone); at
+  // start, a previous process may have left some.
+  bool pages_left_ = true;
 };
 
 }  // namespace kelola::events

@@ -991,6 +991,15 @@ TEST_P(ConcurrentEventsTest, ConcurrentWritersMakeOneGaplessStreamInAggregateOrd
 class ReplicaSequencersTest : public ConcurrentEventsTest {};
 class SequencerTest : public EventsTest {
  protected:
+  // Leaves `db`'s staging table to the sequencer's vacuums alone (autovacuum could give
+  // its pages back meanwhile).
+  static void NoAutovacuum(db::Database& db) {
+    absl::Status status = db.InTransaction([](db::Transaction& tx) -> absl::Status {
+      return tx.Execute("ALTER TABLE event_staging SET (autovacuum_enabled = off)").status();
+    });
+    ASSERT_TRUE(status.ok()) << status;
+  }
+
   // The producer's staging table's size on disk; -1 when it cannot be read.
   int64_t StagingBytes() {
     int64_t size = -1;
@@ -1050,6 +1059,7 @@ TEST_P(SequencerTest, StagedRowsOfADeadProcessAreNumberedByThePoll) {
 // by every later scan of it, until a vacuum: the sequencer vacuums the table itself, and
 // once the writers pause (a run finds nothing new) the table holds no page at all.
 TEST_P(SequencerTest, TheSequencerVacuumsTheStagingTableItEmptied) {
+  NoAutovacuum(*producer_db_);
   Produce(300);
   ASSERT_EQ(AllEvents().size(), 300u);
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -1064,6 +1074,7 @@ TEST_P(SequencerTest, TheSequencerVacuumsTheStagingTableItEmptied) {
 // pages) counts every numbered row, and the pages are still given back once writers pause.
 TEST_P(SequencerTest, PagesLeftByTheThresholdVacuumAreGivenBackWhenQuiet) {
   sequencer_->Stop();
+  NoAutovacuum(*producer_db_);
   const Outbox silent{clock_, nullptr};
   absl::Status staged = producer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
     for (int i = 0; i < 200; ++i) {
@@ -1098,6 +1109,7 @@ TEST_P(SequencerTest, StagedAggregatesAreReadByTheirIndexAfterABurst) {
   std::unique_ptr<db::Database> reader = OpenDb(
       "reader", {OutboxMigration(1), OutboxStagingMigration(2), OutboxStagingByTypeMigration(3)});
   ASSERT_NE(reader, nullptr);
+  NoAutovacuum(*reader);
   absl::Status burst = reader->InTransaction([](db::Transaction& tx) -> absl::Status {
     return tx
         .Execute(

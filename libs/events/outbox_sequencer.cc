@@ -108,15 +108,12 @@ void OutboxSequencer::Loop() {
 void OutboxSequencer::MaybeVacuum(bool quiet) {
   if (options_.vacuum_after_rows <= 0) return;
   const int64_t rows = unvacuumed_.load();
-  if (quiet) {
-    // Once writers pause: the rows numbered since the last vacuum, or the empty pages a
-    // vacuum without truncation left (also when that vacuum came right at the end of a
-    // burst and left no row to count).
-    if (rows == 0 && !pages_left_) return;
-  } else if (rows < options_.vacuum_after_rows) {
-    return;
-  }
-  // A failure waits for the next threshold rather than being retried after every run.
+  // Once writers pause: the rows numbered since the last vacuum, or the empty pages a vacuum
+  // without truncation left (also when it came right at the end of a burst, leaving no row
+  // to count). A failure is not retried after every run: it waits for the next threshold,
+  // or, for one that kept its pages, the next quiet run.
+  const bool due = quiet ? (rows > 0 || pages_left_) : rows >= options_.vacuum_after_rows;
+  if (!due) return;
   unvacuumed_ -= rows;
   pages_left_ = !quiet;
   if (absl::Status s = db_.Vacuum("event_staging", /*truncate=*/quiet); !s.ok()) {

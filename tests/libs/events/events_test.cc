@@ -295,17 +295,20 @@ class EventsTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(status.ok()) << status;
   }
 
-  int64_t CountApplied() {
-    int64_t n = -1;
-    absl::Status status = consumer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
-      auto rows = tx.Query("SELECT COUNT(*) FROM applied");
-      if (!rows.ok()) return rows.status();
-      n = rows->front().GetInt(0);
+  // The integer `sql` reads (one row, one column) from `db`; -1 when it cannot be read.
+  static int64_t ReadInt(db::Database& db, const std::string& sql) {
+    int64_t value = -1;
+    absl::Status status = db.InTransaction([&](db::Transaction& tx) -> absl::Status {
+      auto row = tx.QueryOne(sql);
+      if (!row.ok()) return row.status();
+      value = row->GetInt(0);
       return absl::OkStatus();
     });
     EXPECT_TRUE(status.ok()) << status;
-    return n;
+    return value;
   }
+
+  int64_t CountApplied() { return ReadInt(*consumer_db_, "SELECT COUNT(*) FROM applied"); }
 
   // Every sequence 1..n applied exactly once (the primary key refuses a second apply).
   void ExpectAppliedExactlyOnce(int64_t n) {
@@ -1002,15 +1005,7 @@ class SequencerTest : public EventsTest {
 
   // The producer's staging table's size on disk; -1 when it cannot be read.
   int64_t StagingBytes() {
-    int64_t size = -1;
-    absl::Status status = producer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
-      auto row = tx.QueryOne("SELECT pg_relation_size('event_staging')");
-      if (!row.ok()) return row.status();
-      size = row->GetInt(0);
-      return absl::OkStatus();
-    });
-    EXPECT_TRUE(status.ok()) << status;
-    return size;
+    return ReadInt(*producer_db_, "SELECT pg_relation_size('event_staging')");
   }
 };
 

@@ -35,6 +35,7 @@ SELECT COUNT(*), COALESCE(MAX(sequence), 0) FROM ins
 void OutboxSequencer::Start() {
   if (db_.dialect() != db::Dialect::kPostgres || thread_.joinable()) return;
   thread_ = std::thread([this] { Loop(); });
+  vacuum_thread_ = std::thread([this] { VacuumLoop(); });
 }
 
 void OutboxSequencer::Stop() {
@@ -43,6 +44,13 @@ void OutboxSequencer::Stop() {
   // Wakes the thread if it waits for a staged commit; it sees stop_ and ends.
   if (notifier_ != nullptr) notifier_->Staged();
   thread_.join();
+  {
+    // A vacuum asked for and not begun is left (the next start vacuums); one in progress is
+    // waited for.
+    absl::MutexLock lock(&vacuum_mu_);
+    vacuum_stopping_ = true;
+  }
+  vacuum_thread_.join();
   // Writes that committed while the thread was ending: numbered now rather than at the next
   // start (or by another replica's poll).
   if (auto last = RunOnce(); !last.ok()) {
@@ -116,8 +124,26 @@ void OutboxSequencer::MaybeVacuum(bool quiet) {
   if (!due) return;
   unvacuumed_ -= rows;
   pages_left_ = !quiet;
-  if (absl::Status s = db_.Vacuum("event_staging", /*truncate=*/quiet); !s.ok()) {
-    log::Warn("outbox sequencer: vacuum of the staging table failed", {{"error", s.ToString()}});
+  // Asked while one runs: one more after it, giving pages back if either asked for that.
+  absl::MutexLock lock(&vacuum_mu_);
+  vacuum_asked_ = true;
+  vacuum_truncate_ = vacuum_truncate_ || quiet;
+}
+
+void OutboxSequencer::VacuumLoop() {
+  while (true) {
+    bool truncate = false;
+    {
+      absl::MutexLock lock(&vacuum_mu_);
+      vacuum_mu_.Await(absl::Condition(this, &OutboxSequencer::VacuumAskedOrStopping));
+      if (vacuum_stopping_) return;
+      truncate = vacuum_truncate_;
+      vacuum_asked_ = false;
+      vacuum_truncate_ = false;
+    }
+    if (absl::Status s = db_.Vacuum("event_staging", truncate); !s.ok()) {
+      log::Warn("outbox sequencer: vacuum of the staging table failed", {{"error", s.ToString()}});
+    }
   }
 }
 

@@ -23,7 +23,9 @@
 // Latency: a commit that staged events wakes this process's sequencer (EventNotifier::
 // Staged), which numbers them in one short transaction and wakes stream watchers
 // (EventNotifier::Published). Rows that a replica staged and could not number because
-// its process died are numbered by any sequencer's next poll.
+// its process died are numbered by any sequencer's next poll. The staging table's vacuums
+// run on a thread of their own: one that gives pages back may wait up to five seconds for
+// the table, and numbering goes on meanwhile.
 //
 // SQLite numbers events as they are appended; there Start() does nothing and RunOnce()
 // finds nothing to do.
@@ -32,7 +34,9 @@
 #include <cstdint>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "libs/db/database.h"
@@ -72,7 +76,8 @@ class OutboxSequencer {
   OutboxSequencer(const OutboxSequencer&) = delete;
   OutboxSequencer& operator=(const OutboxSequencer&) = delete;
 
-  // Starts the background thread (PostgreSQL only). Stop() waits for a run in progress.
+  // Starts the background threads (PostgreSQL only). Stop() waits for a run and a vacuum in
+  // progress.
   void Start();
   void Stop();
 
@@ -88,9 +93,16 @@ class OutboxSequencer {
   // One transaction: at most batch_limit staged rows numbered and moved.
   absl::StatusOr<Batch> NumberBatch();
   void Loop();
-  // Vacuums the staging table when vacuum_after_rows says so; `quiet`: the background
-  // thread's last run found nothing to number.
+  // Asks for a vacuum of the staging table when vacuum_after_rows says so; `quiet`: the
+  // background thread's last run found nothing to number.
   void MaybeVacuum(bool quiet);
+  // The vacuum thread: runs what MaybeVacuum asked for, one vacuum at a time. Not the
+  // numbering thread: a vacuum that gives pages back needs the table alone for a moment,
+  // and PostgreSQL keeps trying for up to five seconds while readers hold the table.
+  void VacuumLoop();
+  bool VacuumAskedOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(vacuum_mu_) {
+    return vacuum_asked_ || vacuum_stopping_;
+  }
   // Waits for a staged commit or the poll interval; returns the `seen` of the next wait.
   int64_t WaitForWork(int64_t seen);
 
@@ -100,9 +112,14 @@ class OutboxSequencer {
   absl::Notification stop_;
   std::thread thread_;
   std::atomic<int64_t> unvacuumed_{0};  // rows numbered (by any thread) since the last vacuum
-  // The last vacuum did not give empty pages back (the background thread's alone); at
-  // start, a previous process may have left some.
+  // The last vacuum asked for did not give empty pages back (the background thread's
+  // alone); at start, a previous process may have left some.
   bool pages_left_ = true;
+  std::thread vacuum_thread_;
+  absl::Mutex vacuum_mu_;
+  bool vacuum_asked_ ABSL_GUARDED_BY(vacuum_mu_) = false;
+  bool vacuum_truncate_ ABSL_GUARDED_BY(vacuum_mu_) = false;  // of the vacuum asked for
+  bool vacuum_stopping_ ABSL_GUARDED_BY(vacuum_mu_) = false;
 };
 
 }  // namespace kelola::events

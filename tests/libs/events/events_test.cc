@@ -8,9 +8,11 @@
 #include <set>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/types/span.h"
 #include "google/protobuf/wrappers.pb.h"
@@ -1094,6 +1096,58 @@ TEST_P(SequencerTest, PagesLeftByTheThresholdVacuumAreGivenBackWhenQuiet) {
   sequencer.Stop();
   EXPECT_EQ(AllEvents().size(), 200u);
   EXPECT_EQ(StagingBytes(), 0);
+}
+
+// A vacuum that gives pages back needs the staging table alone for a moment, and while a
+// reader holds the table PostgreSQL keeps trying for up to five seconds: numbering goes on
+// meanwhile, so that no event waits for the vacuum.
+TEST_P(SequencerTest, NumberingGoesOnWhileAVacuumWaitsForTheTable) {
+  NoAutovacuum(*producer_db_);
+  auto holder_db = db::Open(producer_url_);
+  ASSERT_TRUE(holder_db.ok()) << holder_db.status();
+  absl::Notification held;
+  absl::Notification release;
+  std::thread holder([&] {
+    absl::Status s = (*holder_db)->InTransaction([&](db::Transaction& tx) -> absl::Status {
+      // What a reading transaction holds until it ends (and no snapshot, which would keep
+      // the rows numbered from now on from being vacuumed).
+      absl::Status read = tx.Execute("LOCK TABLE event_staging IN ACCESS SHARE MODE").status();
+      held.Notify();
+      release.WaitForNotification();
+      return read;
+    });
+    EXPECT_TRUE(s.ok()) << s;
+  });
+  absl::Cleanup end_hold = [&] {
+    if (!release.HasBeenNotified()) release.Notify();
+    holder.join();
+  };
+  held.WaitForNotification();
+  Produce(300);  // then a quiet run vacuums, giving the emptied pages back
+
+  // The vacuum has reached its truncation and waits for the table.
+  const std::string truncating =
+      "SELECT COUNT(*) FROM pg_stat_progress_vacuum WHERE relid = 'event_staging'::regclass "
+      "AND phase = 'truncating heap'";
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (ReadInt(*producer_db_, truncating) == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(ReadInt(*producer_db_, truncating), 1) << "no vacuum waiting to truncate";
+
+  // A commit now is numbered by the background run while the vacuum still waits.
+  google::protobuf::StringValue payload;
+  payload.set_value("during the vacuum");
+  absl::Status status = producer_db_->InTransaction([&](db::Transaction& tx) {
+    return outbox_.Append(tx, {"t1", "item", "y", 1, &payload, "", ""});
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(notifier_.WaitForNewerThan(300, absl::Seconds(3)))
+      << "the event waited for the vacuum";
+  EXPECT_EQ(ReadInt(*producer_db_, truncating), 1) << "the vacuum no longer waits";
+  std::move(end_hold).Invoke();
+  Number();
+  EXPECT_EQ(AllEvents().size(), 301u);
 }
 
 // A producer that reads its staged aggregates on every read (customer-svc's searches) has

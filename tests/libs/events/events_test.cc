@@ -1112,7 +1112,7 @@ TEST_P(SequencerTest, NumberingGoesOnWhileAVacuumWaitsForTheTable) {
       // What a reading transaction holds until it ends (and no snapshot, which would keep
       // the rows numbered from now on from being vacuumed).
       absl::Status read = tx.Execute("LOCK TABLE event_staging IN ACCESS SHARE MODE").status();
-      held.Notify();
+      if (!held.HasBeenNotified()) held.Notify();
       release.WaitForNotification();
       return read;
     });
@@ -1122,8 +1122,22 @@ TEST_P(SequencerTest, NumberingGoesOnWhileAVacuumWaitsForTheTable) {
     if (!release.HasBeenNotified()) release.Notify();
     holder.join();
   };
-  held.WaitForNotification();
-  Produce(300);  // then a quiet run vacuums, giving the emptied pages back
+  ASSERT_TRUE(held.WaitForNotificationWithTimeout(absl::Seconds(20))) << "the table not held";
+  // 300 events in one commit, numbered here; the background run then finds nothing new and
+  // asks for the vacuum that gives the emptied pages back (one only: no pause in between).
+  const Outbox silent{clock_, nullptr};
+  absl::Status staged = producer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+    for (int i = 0; i < 300; ++i) {
+      google::protobuf::StringValue payload;
+      payload.set_value(absl::StrCat("held-", i));
+      if (absl::Status s = silent.Append(tx, {"t1", "item", "x", 1, &payload, "", ""}); !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(staged.ok()) << staged;
+  Number();
 
   // The vacuum has reached its truncation and waits for the table.
   const std::string truncating =

@@ -1005,6 +1005,23 @@ class SequencerTest : public EventsTest {
     ASSERT_TRUE(status.ok()) << status;
   }
 
+  // Stages `count` events in one commit without waking the sequencer (as a replica that
+  // died before numbering them would leave them).
+  void StageInOneCommit(int count) {
+    const Outbox silent{clock_, nullptr};
+    absl::Status staged = producer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
+      for (int i = 0; i < count; ++i) {
+        google::protobuf::StringValue payload;
+        payload.set_value(absl::StrCat("burst-", i));
+        if (absl::Status s = silent.Append(tx, {"t1", "item", "x", 1, &payload, "", ""}); !s.ok()) {
+          return s;
+        }
+      }
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(staged.ok()) << staged;
+  }
+
   // The producer's staging table's size on disk; -1 when it cannot be read.
   int64_t StagingBytes() {
     return ReadInt(*producer_db_, "SELECT pg_relation_size('event_staging')");
@@ -1072,18 +1089,7 @@ TEST_P(SequencerTest, TheSequencerVacuumsTheStagingTableItEmptied) {
 TEST_P(SequencerTest, PagesLeftByTheThresholdVacuumAreGivenBackWhenQuiet) {
   sequencer_->Stop();
   NoAutovacuum(*producer_db_);
-  const Outbox silent{clock_, nullptr};
-  absl::Status staged = producer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
-    for (int i = 0; i < 200; ++i) {
-      google::protobuf::StringValue payload;
-      payload.set_value(absl::StrCat("burst-", i));
-      if (absl::Status s = silent.Append(tx, {"t1", "item", "x", 1, &payload, "", ""}); !s.ok()) {
-        return s;
-      }
-    }
-    return absl::OkStatus();
-  });
-  ASSERT_TRUE(staged.ok()) << staged;
+  ASSERT_NO_FATAL_FAILURE(StageInOneCommit(200));
   ASSERT_GT(StagingBytes(), 0);
   SequencerOptions options = kSequencerOptions;
   options.vacuum_after_rows = 200;  // the burst's first run reaches it exactly
@@ -1125,18 +1131,7 @@ TEST_P(SequencerTest, NumberingGoesOnWhileAVacuumWaitsForTheTable) {
   ASSERT_TRUE(held.WaitForNotificationWithTimeout(absl::Seconds(20))) << "the table not held";
   // 300 events in one commit, numbered here; the background run then finds nothing new and
   // asks for the vacuum that gives the emptied pages back (one only: no pause in between).
-  const Outbox silent{clock_, nullptr};
-  absl::Status staged = producer_db_->InTransaction([&](db::Transaction& tx) -> absl::Status {
-    for (int i = 0; i < 300; ++i) {
-      google::protobuf::StringValue payload;
-      payload.set_value(absl::StrCat("held-", i));
-      if (absl::Status s = silent.Append(tx, {"t1", "item", "x", 1, &payload, "", ""}); !s.ok()) {
-        return s;
-      }
-    }
-    return absl::OkStatus();
-  });
-  ASSERT_TRUE(staged.ok()) << staged;
+  ASSERT_NO_FATAL_FAILURE(StageInOneCommit(300));
   Number();
 
   // The vacuum has reached its truncation and waits for the table.

@@ -35,7 +35,8 @@ SELECT COUNT(*), COALESCE(MAX(sequence), 0) FROM ins
 void OutboxSequencer::Start() {
   if (db_.dialect() != db::Dialect::kPostgres || thread_.joinable()) return;
   thread_ = std::thread([this] { Loop(); });
-  vacuum_thread_ = std::thread([this] { VacuumLoop(); });
+  // With vacuums off (vacuum_after_rows 0) nothing would ever be asked of the thread.
+  if (options_.vacuum_after_rows > 0) vacuum_thread_ = std::thread([this] { VacuumLoop(); });
 }
 
 void OutboxSequencer::Stop() {
@@ -50,7 +51,7 @@ void OutboxSequencer::Stop() {
     absl::MutexLock lock(&vacuum_mu_);
     vacuum_stopping_ = true;
   }
-  vacuum_thread_.join();
+  if (vacuum_thread_.joinable()) vacuum_thread_.join();
   // Writes that committed while the thread was ending: numbered now rather than at the next
   // start (or by another replica's poll).
   if (auto last = RunOnce(); !last.ok()) {

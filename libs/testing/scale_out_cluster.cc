@@ -83,24 +83,29 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ScaleOutCluster::StartOne(
 }
 
 // customer-svc and ledger-svc call each other: ledger-svc's ports are picked first, so
-// that every customer-svc replica can be told all of them before they listen.
+// that every customer-svc replica can be told all of them before they listen. The
+// customer-svc replicas' ports are picked with them: a port picked on its own once they
+// started could be one of ledger-svc's, free until ledger-svc binds it (seen: a ledger-svc
+// replica refused its port, and calls to it reached a customer-svc).
 absl::Status ScaleOutCluster::StartCustomersAndLedgers(int replicas) {
   auto customer_db = Database("customers");
   if (!customer_db.ok()) return customer_db.status();
   auto ledger_db = Database("ledger");
   if (!ledger_db.ok()) return ledger_db.status();
-  auto ledger_ports = PickFreePorts(replicas);
-  if (!ledger_ports.ok()) return ledger_ports.status();
+  auto ports = PickFreePorts(2 * replicas);
+  if (!ports.ok()) return ports.status();
+  const std::vector<int> ledger_ports(ports->begin(), ports->begin() + replicas);
   for (int i = 0; i < replicas; ++i) {
     auto started = StartOne("customer-svc", i,
-                            {"--db=" + *customer_db, "--ledger=" + Ipv4Target(*ledger_ports)});
+                            {"--db=" + *customer_db, "--ledger=" + Ipv4Target(ledger_ports)},
+                            (*ports)[replicas + i]);
     if (!started.ok()) return started.status();
     customers.push_back(*std::move(started));
   }
   for (int i = 0; i < replicas; ++i) {
     auto started =
         StartOne("ledger-svc", i, {"--db=" + *ledger_db, "--customer=" + Ipv4Target(customers)},
-                 (*ledger_ports)[i]);
+                 ledger_ports[i]);
     if (!started.ok()) return started.status();
     ledgers.push_back(*std::move(started));
   }

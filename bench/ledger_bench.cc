@@ -28,6 +28,7 @@
 #include "bench/harness/latency.h"
 #include "bench/harness/process_cpu.h"
 #include "bench/harness/report.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "kelola/customer/v1/customer_service.grpc.pb.h"
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
@@ -92,8 +93,10 @@ class LedgerBench {
     if (!ledger.ok()) return ledger.status();
     auto customers = cv1::CustomerService::NewStub(
         grpc::CreateChannel((*customer)->address(), grpc::InsecureChannelCredentials()));
-    ledger_ = lv1::LedgerService::NewStub(
-        grpc::CreateChannel((*ledger)->address(), grpc::InsecureChannelCredentials()));
+    auto ledger_channel =
+        grpc::CreateChannel((*ledger)->address(), grpc::InsecureChannelCredentials());
+    ledger_ = lv1::LedgerService::NewStub(ledger_channel);
+    generic_ = std::make_unique<grpc::GenericStub>(ledger_channel);
 
     CustomerData data(99);
     for (int i = 0; i < absl::GetFlag(FLAGS_customers); ++i) {
@@ -128,14 +131,19 @@ class LedgerBench {
       const int64_t wal_bytes = WalPosition() - wal_before;
       LoadResult payments = Load<lv1::RecordPaymentResponse>(
           clients, duration, [this](int64_t i) { return PaymentCall(i); });
+      CpuWindow floor_cpu(processes, absl::Now(), absl::Now() + duration);
+      LoadResult floor = Floor(clients, duration);
+      std::vector<ProcessCpu> floor_cost = floor_cpu.Finish();
       AddRow("RecordSale", sales, baseline);
       AddRow("RecordPayment", payments, baseline);
+      AddRow("floor: gRPC health check", floor, baseline);
       report_.AddRow({absl::StrCat(driver_, ": baseline insert, ", clients, " clients"),
                       {{"writes/s", Row(baseline)},
                        {"p50 ms", Fixed(baseline.latency.p50_ms, 2)},
                        {"p99 ms", Fixed(baseline.latency.p99_ms, 2)},
                        {"× baseline", "1.0"}}});
-      AddCpuNote(clients, sales, cpu);
+      AddCpuNote(clients, "RecordSale", "sale", sales, cpu);
+      AddCpuNote(clients, "floor: gRPC health check", "call", floor, floor_cost);
       if (wal_before > 0 && sales.operations > 0) {
         report_.AddNote(absl::StrCat(driver_, " RecordSale, ", clients,
                                      " clients: WAL written per sale ",
@@ -238,18 +246,41 @@ class LedgerBench {
                                       }));
   }
 
-  // What each process spent per sale in the sale phase; "the rest" is the machine's busy
-  // time the named processes do not account for (PostgreSQL's backends, kernel threads).
-  void AddCpuNote(int clients, const LoadResult& sales, const std::vector<ProcessCpu>& cpu) {
-    if (sales.operations == 0 || cpu.size() < 4) return;
-    auto per_sale = [&](double seconds) { return Fixed(seconds * 1e6 / sales.operations, 0); };
+  // What each process spent per call in a phase; "the rest" is the machine's busy time the
+  // named processes do not account for (PostgreSQL's backends, kernel threads).
+  void AddCpuNote(int clients, const std::string& phase, const std::string& unit,
+                  const LoadResult& calls, const std::vector<ProcessCpu>& cpu) {
+    if (calls.operations == 0 || cpu.size() < 4) return;
+    auto per_call = [&](double seconds) { return Fixed(seconds * 1e6 / calls.operations, 0); };
     const double named = cpu[0].seconds + cpu[1].seconds + cpu[2].seconds;
-    report_.AddNote(absl::StrCat(
-        driver_, " RecordSale, ", clients, " clients, CPU per sale (µs): ", cpu[0].name, " ",
-        per_sale(cpu[0].seconds), ", ", cpu[1].name, " ", per_sale(cpu[1].seconds), ", ",
-        cpu[2].name, " ", per_sale(cpu[2].seconds), ", the rest of the machine ",
-        per_sale(std::max(0.0, cpu[3].seconds - named)), " (all: ", per_sale(cpu[3].seconds),
-        ")."));
+    report_.AddNote(absl::StrCat(driver_, " ", phase, ", ", clients, " clients, CPU per ", unit,
+                                 " (µs): ", cpu[0].name, " ", per_call(cpu[0].seconds), ", ",
+                                 cpu[1].name, " ", per_call(cpu[1].seconds), ", ", cpu[2].name, " ",
+                                 per_call(cpu[2].seconds), ", the rest of the machine ",
+                                 per_call(std::max(0.0, cpu[3].seconds - named)),
+                                 " (all: ", per_call(cpu[3].seconds), ")."));
+  }
+
+  // The floor under every write: gRPC's health check on ledger-svc, one unary round trip
+  // through the same channel, server and interceptors as a sale, with none of the ledger's
+  // work and no database. What a sale costs above it is the ledger's and the database's.
+  LoadResult Floor(int clients, absl::Duration duration) {
+    ClosedLoopOptions options;
+    options.outstanding = clients;
+    options.warmup = absl::ZeroDuration();
+    options.duration = duration;
+    return RunClosedLoop(
+        options, UnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+                     [] { return Ctx(); },
+                     [] {
+                       grpc::Slice empty("");  // a HealthCheckRequest for the whole server
+                       return grpc::ByteBuffer(&empty, 1);
+                     },
+                     [this](grpc::ClientContext* c, const grpc::ByteBuffer* q, grpc::ByteBuffer* r,
+                            std::function<void(grpc::Status)> done) {
+                       generic_->UnaryCall(c, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+                                           q, r, std::move(done));
+                     }));
   }
 
   // PostgreSQL's WAL insert position in bytes (0 on SQLite or when it cannot be read): the
@@ -291,6 +322,7 @@ class LedgerBench {
   std::unique_ptr<db::Database> wal_reader_;  // PostgreSQL: reads the WAL position
   Report& report_;
   std::unique_ptr<lv1::LedgerService::Stub> ledger_;
+  std::unique_ptr<grpc::GenericStub> generic_;  // the floor's health checks
   std::vector<std::string> customer_ids_;
   std::atomic<int64_t> counter_{0};
 };
@@ -346,7 +378,9 @@ int Main(int argc, char** argv) {
       "database doing one durable single-row INSERT transaction per request from as many "
       "threads, without gRPC. SQLite: synchronous=FULL, group commit on. PostgreSQL: fsync=on, "
       "synchronous_commit=on, full_page_writes=on, group commit off (concurrent transactions, "
-      "8 connections). ledger-svc runs with its defaults. The clients: ",
+      "8 connections). ledger-svc runs with its defaults. The floor is gRPC's health check on "
+      "ledger-svc from the same client over the same channel: a unary round trip through the "
+      "same server and interceptors with none of the ledger's work. The clients: ",
       absl::GetFlag(FLAGS_client) == "threads"
           ? "one thread per client, each blocking on its call"
           : "a closed loop on gRPC's callback API, as many calls in flight as clients",

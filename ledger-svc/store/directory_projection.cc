@@ -1,5 +1,6 @@
 #include "ledger-svc/store/directory_projection.h"
 
+#include <iterator>
 #include <map>
 #include <utility>
 
@@ -13,6 +14,7 @@ using customer_stream::CustomerState;
 
 // The projection's columns, in the order DirectoryRowOf reads them.
 constexpr const char* kColumns[] = {"version", "state", "merged_into", "category_id"};
+static_assert(std::size(kColumns) == kDirectoryColumns);
 
 absl::StatusOr<std::optional<CustomerRow>> Load(db::Transaction& tx, const std::string& tenant_id,
                                                 const std::string& customer_id) {

@@ -9,6 +9,7 @@
 // only by a newer one, so the stream and the answers may arrive in any order. See
 // docs/decisions/ledger-customer-projection.md.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -36,6 +37,9 @@ absl::Status ApplyDirectoryEvents(db::Transaction& tx, absl::Span<const type::v1
 // as four scalar subqueries, for a statement that reads them with other things
 // (LockCustomerForSale); `tenant` and `customer` are SQL expressions.
 std::string DirectoryColumnsSql(absl::string_view tenant, absl::string_view customer);
+
+// How many columns DirectoryColumnsSql gives.
+inline constexpr size_t kDirectoryColumns = 4;
 
 // The customer's row from the columns DirectoryColumnsSql gave, starting at `first`;
 // nullopt when the projection holds none.

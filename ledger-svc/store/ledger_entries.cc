@@ -361,28 +361,51 @@ CustomerRow CustomerRowOf(const Row& row) {
 
 }  // namespace
 
+// The statement that locks and reads a customer's ledger row `l`: its six columns, which
+// CustomerRowOf reads, then `columns`, from `from` (ending in a comma, or empty) and the
+// row. On PostgreSQL it takes the row lock (FOR UPDATE: it waits for a writer of the same
+// customer, then reads the row that writer left) without writing a new version of the row,
+// as the upsert that locked it before did on every write; its other columns read as of
+// the statement's start. SQLite's single writer serializes the writes by itself.
+struct LockSql {
+  LockSql(absl::string_view columns, absl::string_view from) {
+    const std::string select = absl::StrCat(
+        "SELECT l.ledger_version, l.balance, l.credit, l.stats, l.seal_id, l.merged_into",
+        columns.empty() ? "" : ", ", columns, " FROM ", from,
+        " customer_ledgers l WHERE l.tenant_id = ? AND l.customer_id = ?");
+    sqlite = select;
+    postgres = absl::StrCat(select, " FOR UPDATE OF l");
+  }
+  std::string sqlite, postgres;
+};
+
 // Locks the customer's ledger row (creating it), so that writes of one customer
-// serialize on both drivers. One statement: an upsert whose DO UPDATE takes the row lock
-// (PostgreSQL) like an UPDATE would. Its six columns are read by CustomerRowOf.
-constexpr char kLockRowSql[] =
-    "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, balance, credit, "
-    "stats) VALUES (?, ?, 0, 0, 0, NULL) ON CONFLICT (tenant_id, customer_id) DO UPDATE SET "
-    "ledger_version = customer_ledgers.ledger_version RETURNING ledger_version, balance, "
-    "credit, stats, seal_id, merged_into";
+// serialize on both drivers, and reads it with `sql`; `params` are those of its FROM. One
+// round trip: the insert of a missing row goes out with the SELECT
+// (decisions/ledger-write-path.md).
+absl::StatusOr<Row> LockAndRead(Transaction& tx, const LedgerContext& ctx,
+                                const std::string& customer_id, const LockSql& sql,
+                                std::vector<Value> params) {
+  LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred(
+      "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, balance, credit, "
+      "stats) VALUES (?, ?, 0, 0, 0, NULL) ON CONFLICT (tenant_id, customer_id) DO NOTHING",
+      {ctx.tenant_id, customer_id}));
+  params.insert(params.end(), {ctx.tenant_id, customer_id});
+  return tx.QueryOne(tx.dialect() == db::Dialect::kPostgres ? sql.postgres : sql.sqlite, params);
+}
 
 absl::StatusOr<CustomerRow> LockCustomerRow(Transaction& tx, const LedgerContext& ctx,
                                             const std::string& customer_id) {
-  LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne(kLockRowSql, {ctx.tenant_id, customer_id}));
+  static const LockSql kSql("", "");
+  LEDGER_ASSIGN_OR_RETURN(row, LockAndRead(tx, ctx, customer_id, kSql, {}));
   return CustomerRowOf(row);
 }
 
 absl::StatusOr<LockedCustomer> LockCustomerWithDirectory(Transaction& tx, const LedgerContext& ctx,
                                                          const std::string& customer_id) {
   // Built once per process; the projection's columns follow the row's six.
-  static const std::string kSql = absl::StrCat(
-      kLockRowSql, ", ",
-      DirectoryColumnsSql("customer_ledgers.tenant_id", "customer_ledgers.customer_id"));
-  LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne(kSql, {ctx.tenant_id, customer_id}));
+  static const LockSql kSql(DirectoryColumnsSql("l.tenant_id", "l.customer_id"), "");
+  LEDGER_ASSIGN_OR_RETURN(row, LockAndRead(tx, ctx, customer_id, kSql, {}));
   LockedCustomer out;
   out.row = CustomerRowOf(row);
   out.directory = DirectoryRowOf(row, 6, customer_id);
@@ -391,32 +414,23 @@ absl::StatusOr<LockedCustomer> LockCustomerWithDirectory(Transaction& tx, const 
 
 namespace {
 
-// LockCustomerForSale's statement; the category stored with the row is a parameter when
-// customer-svc was asked (`checked`), else the directory projection's.
-std::string SaleLockSql(bool checked) {
-  const char* category =
-      checked ? "?"
-              : "COALESCE((SELECT d.category_id FROM directory_customers d WHERE d.tenant_id = ? "
-                "AND d.customer_id = ?), '')";
-  // One statement, one round trip: the lock, the category (stored for receivables by
-  // category), the credit limits that may apply and the projection's row. On PostgreSQL
-  // the subqueries read as of the statement's start, before any wait for the row lock: a
-  // sale that waited behind a SetCreditLimit of the same customer is checked against the
-  // limit it started under, as if it had come first (decisions/ledger-write-path.md).
-  return absl::StrCat(
-      "INSERT INTO customer_ledgers (tenant_id, customer_id, ledger_version, balance, credit, "
-      "category_id, stats) VALUES (?, ?, 0, 0, 0, ",
-      category,
-      ", NULL) ON CONFLICT (tenant_id, customer_id) DO UPDATE SET category_id = "
-      "excluded.category_id RETURNING ledger_version, balance, credit, stats, seal_id, "
-      "merged_into, "
-      "(SELECT limit_minor FROM credit_limits l WHERE l.tenant_id = customer_ledgers.tenant_id "
-      "AND l.deleted = 0 AND l.subject = 'customer' AND l.subject_id = "
-      "customer_ledgers.customer_id), "
-      "(SELECT limit_minor FROM credit_limits l WHERE l.tenant_id = customer_ledgers.tenant_id "
-      "AND l.deleted = 0 AND l.subject = 'category' AND l.subject_id = "
-      "customer_ledgers.category_id AND customer_ledgers.category_id <> ''), ",
-      DirectoryColumnsSql("customer_ledgers.tenant_id", "customer_ledgers.customer_id"));
+// LockCustomerForSale's statement. After the row's six columns: the credit limits that may
+// apply, the projection's row, the category stored with the ledger row and the one it
+// should hold, `k`: a parameter when customer-svc was asked (`checked`), else the
+// projection's. The category limit is the one of the category the row should hold.
+LockSql SaleLockSql(bool checked) {
+  return LockSql(
+      absl::StrCat("(SELECT c.limit_minor FROM credit_limits c WHERE c.tenant_id = l.tenant_id "
+                   "AND c.deleted = 0 AND c.subject = 'customer' AND c.subject_id = "
+                   "l.customer_id), "
+                   "(SELECT c.limit_minor FROM credit_limits c WHERE c.tenant_id = l.tenant_id "
+                   "AND c.deleted = 0 AND c.subject = 'category' AND c.subject_id = "
+                   "k.category_id AND k.category_id <> ''), ",
+                   DirectoryColumnsSql("l.tenant_id", "l.customer_id"),
+                   ", l.category_id, k.category_id"),
+      checked ? "(SELECT CAST(? AS TEXT) AS category_id) k,"
+              : "(SELECT COALESCE((SELECT d.category_id FROM directory_customers d WHERE "
+                "d.tenant_id = ? AND d.customer_id = ?), '') AS category_id) k,");
 }
 
 }  // namespace
@@ -424,22 +438,34 @@ std::string SaleLockSql(bool checked) {
 absl::StatusOr<SaleCustomer> LockCustomerForSale(Transaction& tx, const LedgerContext& ctx,
                                                  const std::string& customer_id,
                                                  const std::string* checked_category) {
-  // Built once per process, not per sale.
-  static const std::string kFromProjection = SaleLockSql(false);
-  static const std::string kChecked = SaleLockSql(true);
-  const std::string& sql = checked_category != nullptr ? kChecked : kFromProjection;
-  std::vector<Value> params = {ctx.tenant_id, customer_id};
+  // Built once per process, not per sale. On PostgreSQL the limits read as of the
+  // statement's start, before any wait for the row lock: a sale that waited behind a
+  // SetCreditLimit of the same customer is checked against the limit it started under, as
+  // if it had come first (decisions/ledger-write-path.md).
+  static const LockSql kFromProjection = SaleLockSql(false);
+  static const LockSql kChecked = SaleLockSql(true);
+  std::vector<Value> params;
   if (checked_category != nullptr) {
     params.push_back(*checked_category);
   } else {
-    params.insert(params.end(), {ctx.tenant_id, customer_id});
+    params = {ctx.tenant_id, customer_id};
   }
-  LEDGER_ASSIGN_OR_RETURN(row, tx.QueryOne(sql, params));
+  LEDGER_ASSIGN_OR_RETURN(row, LockAndRead(tx, ctx, customer_id,
+                                           checked_category != nullptr ? kChecked : kFromProjection,
+                                           std::move(params)));
   SaleCustomer out;
   out.row = CustomerRowOf(row);
   out.own_limit = row.GetOptionalInt(6);
   out.category_limit = row.GetOptionalInt(7);
   out.directory = DirectoryRowOf(row, 8, customer_id);
+  // The category is stored with the row for receivables by category; written only when it
+  // changed, with the rest of the write.
+  const size_t stored = 8 + kDirectoryColumns;
+  if (row.GetText(stored) != row.GetText(stored + 1)) {
+    LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred(
+        "UPDATE customer_ledgers SET category_id = ? WHERE tenant_id = ? AND customer_id = ?",
+        {row.GetText(stored + 1), ctx.tenant_id, customer_id}));
+  }
   return out;
 }
 

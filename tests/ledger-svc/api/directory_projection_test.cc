@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "kelola/customer/v1/events.pb.h"
 #include "tests/ledger-svc/api/ledger_api_fixture.h"
 
@@ -87,6 +88,37 @@ TEST_P(DirectoryProjectionTest, AProjectedCustomerBuysWithoutCustomerSvc) {
   ASSERT_TRUE(ledger_->ListReceivables(ctx.get(), by_category, &receivables).ok());
   ASSERT_EQ(receivables.receivables_size(), 1);
   EXPECT_EQ(receivables.receivables(0).customer_id(), "c1");
+}
+
+// The ledger row stores the customer's category only when it changed: the next sale after
+// a move to another category moves the customer's receivables with it.
+TEST_P(DirectoryProjectionTest, ACategoryChangeIsStoredWithTheNextSale) {
+  Apply({Created("c1", 1, "grosir")});
+  StopCustomerSvc();
+  Sale("s1", "c1", 100, 0);
+  cv1::CustomerCategoryChanged moved;
+  moved.set_customer_id("c1");
+  moved.set_new_category_id("eceran");
+  Apply({EventOf("c1", 2, moved)});
+  Sale("s2", "c1", 100, 0);
+  auto receivables_of = [&](const std::string& category) {
+    v1::ListReceivablesRequest request;
+    request.set_filter(absl::StrCat("category_id = \"", category, "\""));
+    v1::ListReceivablesResponse response;
+    auto ctx = Ctx();
+    EXPECT_TRUE(ledger_->ListReceivables(ctx.get(), request, &response).ok());
+    return response.receivables_size();
+  };
+  EXPECT_EQ(receivables_of("grosir"), 0);
+  ASSERT_EQ(receivables_of("eceran"), 1);
+  EXPECT_EQ(Balance("c1").balance().amount_minor(), 200);
+  // Back to no category: the row holds none either.
+  cv1::CustomerCategoryChanged cleared;
+  cleared.set_customer_id("c1");
+  Apply({EventOf("c1", 3, cleared)});
+  Sale("s3", "c1", 100, 0);
+  EXPECT_EQ(receivables_of("eceran"), 0);
+  EXPECT_EQ(directory_.calls(), 0);
 }
 
 TEST_P(DirectoryProjectionTest, AnUnseenCustomerIsAskedOnceAndRemembered) {

@@ -359,29 +359,28 @@ CustomerRow CustomerRowOf(const Row& row) {
   return out;
 }
 
-}  // namespace
-
 // The statement that locks and reads a customer's ledger row `l`: its six columns, which
-// CustomerRowOf reads, then `columns`, from `from` (ending in a comma, or empty) and the
-// row. On PostgreSQL it takes the row lock (FOR UPDATE: it waits for a writer of the same
-// customer, then reads the row that writer left) without writing a new version of the row,
-// as the upsert that locked it before did on every write; its other columns read as of
-// the statement's start. SQLite's single writer serializes the writes by itself.
+// CustomerRowOf reads, then `columns`, which take no parameters, from the tables in
+// `tables` (joined before the row; their parameters come first) and the row. On
+// PostgreSQL it takes the row lock (FOR NO KEY UPDATE, the lock an UPDATE of the row
+// takes: it waits for a writer of the same customer, then reads the row that writer left)
+// without writing a new version of the row; its other columns read as of the SELECT's
+// start. SQLite's single writer serializes the writes by itself.
 struct LockSql {
-  LockSql(absl::string_view columns, absl::string_view from) {
+  explicit LockSql(absl::string_view columns, absl::string_view tables = "") {
     const std::string select = absl::StrCat(
         "SELECT l.ledger_version, l.balance, l.credit, l.stats, l.seal_id, l.merged_into",
-        columns.empty() ? "" : ", ", columns, " FROM ", from,
-        " customer_ledgers l WHERE l.tenant_id = ? AND l.customer_id = ?");
+        columns.empty() ? "" : ", ", columns, " FROM ", tables, tables.empty() ? "" : ", ",
+        "customer_ledgers l WHERE l.tenant_id = ? AND l.customer_id = ?");
     sqlite = select;
-    postgres = absl::StrCat(select, " FOR UPDATE OF l");
+    postgres = absl::StrCat(select, " FOR NO KEY UPDATE OF l");
   }
   std::string sqlite, postgres;
 };
 
 // Locks the customer's ledger row (creating it), so that writes of one customer
-// serialize on both drivers, and reads it with `sql`; `params` are those of its FROM. One
-// round trip: the insert of a missing row goes out with the SELECT
+// serialize on both drivers, and reads it with `sql`; `params` are those of its tables.
+// One round trip: the insert of a missing row goes out with the SELECT
 // (decisions/ledger-write-path.md).
 absl::StatusOr<Row> LockAndRead(Transaction& tx, const LedgerContext& ctx,
                                 const std::string& customer_id, const LockSql& sql,
@@ -394,9 +393,11 @@ absl::StatusOr<Row> LockAndRead(Transaction& tx, const LedgerContext& ctx,
   return tx.QueryOne(tx.dialect() == db::Dialect::kPostgres ? sql.postgres : sql.sqlite, params);
 }
 
+}  // namespace
+
 absl::StatusOr<CustomerRow> LockCustomerRow(Transaction& tx, const LedgerContext& ctx,
                                             const std::string& customer_id) {
-  static const LockSql kSql("", "");
+  static const LockSql kSql("");
   LEDGER_ASSIGN_OR_RETURN(row, LockAndRead(tx, ctx, customer_id, kSql, {}));
   return CustomerRowOf(row);
 }
@@ -404,7 +405,7 @@ absl::StatusOr<CustomerRow> LockCustomerRow(Transaction& tx, const LedgerContext
 absl::StatusOr<LockedCustomer> LockCustomerWithDirectory(Transaction& tx, const LedgerContext& ctx,
                                                          const std::string& customer_id) {
   // Built once per process; the projection's columns follow the row's six.
-  static const LockSql kSql(DirectoryColumnsSql("l.tenant_id", "l.customer_id"), "");
+  static const LockSql kSql(DirectoryColumnsSql("l.tenant_id", "l.customer_id"));
   LEDGER_ASSIGN_OR_RETURN(row, LockAndRead(tx, ctx, customer_id, kSql, {}));
   LockedCustomer out;
   out.row = CustomerRowOf(row);
@@ -428,9 +429,9 @@ LockSql SaleLockSql(bool checked) {
                    "k.category_id AND k.category_id <> ''), ",
                    DirectoryColumnsSql("l.tenant_id", "l.customer_id"),
                    ", l.category_id, k.category_id"),
-      checked ? "(SELECT CAST(? AS TEXT) AS category_id) k,"
+      checked ? "(SELECT CAST(? AS TEXT) AS category_id) k"
               : "(SELECT COALESCE((SELECT d.category_id FROM directory_customers d WHERE "
-                "d.tenant_id = ? AND d.customer_id = ?), '') AS category_id) k,");
+                "d.tenant_id = ? AND d.customer_id = ?), '') AS category_id) k");
 }
 
 }  // namespace
@@ -438,10 +439,10 @@ LockSql SaleLockSql(bool checked) {
 absl::StatusOr<SaleCustomer> LockCustomerForSale(Transaction& tx, const LedgerContext& ctx,
                                                  const std::string& customer_id,
                                                  const std::string* checked_category) {
-  // Built once per process, not per sale. On PostgreSQL the limits read as of the
-  // statement's start, before any wait for the row lock: a sale that waited behind a
-  // SetCreditLimit of the same customer is checked against the limit it started under, as
-  // if it had come first (decisions/ledger-write-path.md).
+  // Built once per process, not per sale. On PostgreSQL the limits read as of the SELECT's
+  // start, before any wait for the row lock: a sale that waited behind a SetCreditLimit of
+  // the same customer (which locks the row without changing it) is checked against the
+  // limit it started under, as if it had come first (decisions/ledger-write-path.md).
   static const LockSql kFromProjection = SaleLockSql(false);
   static const LockSql kChecked = SaleLockSql(true);
   std::vector<Value> params;

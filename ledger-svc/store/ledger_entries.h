@@ -241,10 +241,10 @@ absl::StatusOr<CustomerRow> LockCustomer(Transaction& tx, const LedgerContext& c
 absl::StatusOr<CustomerRow> LockCustomerRow(Transaction& tx, const LedgerContext& ctx,
                                             const std::string& customer_id);
 
-// LockCustomerRow for a sale (without the refusal), in one statement with the credit
-// limits and the directory projection's row. Stores the customer's category with the row
-// (receivables by category): `checked_category` when customer-svc was asked, else the
-// projection's.
+// LockCustomerRow for a sale (without the refusal), reading the credit limits and the
+// directory projection's row in the locking statement (one round trip). Stores the
+// customer's category with the row when it changed (receivables by category):
+// `checked_category` when customer-svc was asked, else the projection's.
 absl::StatusOr<SaleCustomer> LockCustomerForSale(Transaction& tx, const LedgerContext& ctx,
                                                  const std::string& customer_id,
                                                  const std::string* checked_category);

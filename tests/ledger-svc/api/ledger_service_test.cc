@@ -858,6 +858,32 @@ TEST_P(LedgerServiceTest, ConcurrentPaymentsNeverOverAllocate) {
   }
 }
 
+// The first writes of a customer the ledger has no row for yet, all at once: each inserts
+// the row or finds it inserted, then locks it; none is lost and the versions have no gap.
+TEST_P(LedgerServiceTest, ConcurrentFirstSalesOfANewCustomerAllCount) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&, i] {
+      v1::RecordSaleRequest r = SaleRequest(absl::StrCat("first-", i), "cust-new", 1000, 0);
+      v1::RecordSaleResponse resp;
+      auto ctx = Ctx();
+      if (ledger_->RecordSale(ctx.get(), r, &resp).ok()) ok.fetch_add(1);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 12);
+  auto stats = Stats("cust-new");
+  EXPECT_EQ(stats.balance().amount_minor(), 12 * 1000);
+  EXPECT_EQ(stats.ledger_version(), 12);
+  EXPECT_EQ(stats.transaction_count(), 12);
+  auto events = Events();
+  ASSERT_EQ(events.size(), 12u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].aggregate_version(), static_cast<int64_t>(i + 1));
+  }
+}
+
 TEST_P(LedgerServiceTest, ClientIdsAndWalkInCorrections) {
   v1::RecordSaleRequest r = SaleRequest("c1", "", 1000, 1000);
   r.set_sale_id("pos-7-0001");

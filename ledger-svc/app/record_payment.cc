@@ -104,7 +104,7 @@ absl::StatusOr<v1::RecordPaymentResponse> RecordPayment::WritePayment(
         LEDGER_RETURN_IF_ERROR(Insert(w));
         return Respond(w, out);
       });
-  return ClientIdTaken(std::move(result), cmd.payment_id, PaymentIdExists(cmd.payment_id));
+  return ClientIdTaken(std::move(result), cmd.payment_id, PaymentIdExists);
 }
 
 // The payment_id, the customer, the allocations and whether the rest may be credit.

@@ -74,7 +74,7 @@ absl::StatusOr<v1::RecordSaleResponse> RecordSale::WriteSale(const LedgerContext
         LEDGER_RETURN_IF_ERROR(Insert(w));
         return Respond(w, out);
       });
-  return ClientIdTaken(std::move(result), cmd.sale_id, SaleIdExists(cmd.sale_id));
+  return ClientIdTaken(std::move(result), cmd.sale_id, SaleIdExists);
 }
 
 // The sale_id, the totals, whether the customer may buy and owe this much more, the credit

@@ -394,12 +394,6 @@ struct Case {
   std::vector<std::vector<ProcessCpu>> cpu;  // per run: CPU used in the measured window
 };
 
-double Median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
 struct Figures {
   double qps = 0, p50_ms = 0, p99_ms = 0;
   int64_t errors = 0;

@@ -6,11 +6,13 @@
 // processes; ledger-svc runs with its defaults (group commit on). The clients are a closed
 // loop on gRPC's callback API (--client=callback) or one thread per client blocking on each
 // call (--client=threads); the CPU each process used per sale is reported with the rates.
+// Every phase runs once per round (--rounds); the figures are medians over the rounds.
 //
 //   scripts/bench ledger
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <functional>
@@ -42,6 +44,9 @@
 ABSL_FLAG(std::string, root, ".", "repository root (results and docs are written there)");
 ABSL_FLAG(std::string, drivers, "sqlite,postgres", "storage drivers to measure");
 ABSL_FLAG(int, seconds, 8, "seconds per measurement");
+ABSL_FLAG(int, rounds, 3,
+          "rounds of the measurements (every phase once per round); each figure is the median "
+          "over them");
 ABSL_FLAG(int, customers, 500, "customers the sales are spread over");
 ABSL_FLAG(std::vector<std::string>, clients, std::vector<std::string>({"1", "16", "64"}),
           "concurrent clients of each measurement, comma-separated (e.g. 16 to profile)");
@@ -68,8 +73,6 @@ kelola::type::v1::Money Idr(int64_t minor) {
   m.set_currency_code("IDR");
   return m;
 }
-
-std::string Row(const LoadResult& r) { return Fixed(r.per_second, 0); }
 
 class LedgerBench {
  public:
@@ -117,53 +120,108 @@ class LedgerBench {
         {"customer-svc", (*customer)->pid()},
         {"bench client", getpid()},
         {"machine", kWholeMachine}};
+    const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
     for (const std::string& count : absl::GetFlag(FLAGS_clients)) {
       int clients = 0;
       if (!absl::SimpleAtoi(count, &clients) || clients < 1) {
         return absl::InvalidArgumentError(absl::StrCat("--clients: not a count: ", count));
       }
-      LoadResult baseline = Baseline(clients, duration);
-      const int64_t wal_before = WalPosition();
-      CpuWindow sale_cpu(processes, absl::Now(), absl::Now() + duration);
-      LoadResult sales = Load<lv1::RecordSaleResponse>(clients, duration,
-                                                       [this](int64_t i) { return SaleCall(i); });
-      std::vector<ProcessCpu> cpu = sale_cpu.Finish();
-      const int64_t wal_bytes = WalPosition() - wal_before;
-      LoadResult payments = Load<lv1::RecordPaymentResponse>(
-          clients, duration, [this](int64_t i) { return PaymentCall(i); });
-      CpuWindow floor_cpu(processes, absl::Now(), absl::Now() + duration);
-      LoadResult floor = Floor(clients, duration);
-      std::vector<ProcessCpu> floor_cost = floor_cpu.Finish();
-      AddRow("RecordSale", sales, baseline);
-      AddRow("RecordPayment", payments, baseline);
-      AddRow("floor: gRPC health check", floor, baseline);
-      report_.AddRow({absl::StrCat(driver_, ": baseline insert, ", clients, " clients"),
-                      {{"writes/s", Row(baseline)},
-                       {"p50 ms", Fixed(baseline.latency.p50_ms, 2)},
-                       {"p99 ms", Fixed(baseline.latency.p99_ms, 2)},
-                       {"× baseline", "1.0"}}});
-      AddCpuNote(clients, "RecordSale", "sale", sales, cpu);
-      AddCpuNote(clients, "floor: gRPC health check", "call", floor, floor_cost);
-      if (wal_before > 0 && sales.operations > 0) {
-        report_.AddNote(absl::StrCat(driver_, " RecordSale, ", clients,
-                                     " clients: WAL written per sale ",
-                                     wal_bytes / sales.operations, " bytes (the whole server)."));
-      }
+      // Every phase once per round, so that the machine's drift spreads over all of them.
+      std::vector<Round> runs;
+      for (int r = 0; r < rounds; ++r) runs.push_back(RunRound(clients, duration, processes));
+      AddRows(clients, runs);
     }
     if (auto s = (*ledger)->Stop(); !s.ok()) return s;
     return (*customer)->Stop();
   }
 
  private:
-  void AddRow(const std::string& what, const LoadResult& r, const LoadResult& baseline) {
-    report_.AddRow({absl::StrCat(driver_, ": ", what, ", ", r.clients, " clients"),
-                    {{"writes/s", Row(r)},
-                     {"p50 ms", Fixed(r.latency.p50_ms, 2)},
-                     {"p99 ms", Fixed(r.latency.p99_ms, 2)},
-                     {"× baseline", Fixed(r.per_second / std::max(1.0, baseline.per_second), 1)}}});
-    if (r.errors > 0) {
-      report_.AddNote(absl::StrCat(driver_, " ", what, " ", r.clients, " clients: ", r.errors,
-                                   " errors, first: ", r.first_error));
+  // One round of the phases for one number of clients: the baseline, the sales (with the
+  // CPU each process used and PostgreSQL's WAL), the payments and the floor (with its CPU).
+  struct Round {
+    LoadResult baseline, sales, payments, floor;
+    std::vector<ProcessCpu> sale_cpu, floor_cpu;
+    int64_t wal_bytes = -1;  // -1: not measured (SQLite)
+  };
+
+  Round RunRound(int clients, absl::Duration duration,
+                 const std::vector<std::pair<std::string, pid_t>>& processes) {
+    Round round;
+    round.baseline = Baseline(clients, duration);
+    const int64_t wal_before = WalPosition();
+    CpuWindow sale_cpu(processes, absl::Now(), absl::Now() + duration);
+    round.sales =
+        Load<lv1::RecordSaleResponse>(clients, duration, [this](int64_t i) { return SaleCall(i); });
+    round.sale_cpu = sale_cpu.Finish();
+    if (wal_before > 0) round.wal_bytes = WalPosition() - wal_before;
+    round.payments = Load<lv1::RecordPaymentResponse>(clients, duration,
+                                                      [this](int64_t i) { return PaymentCall(i); });
+    CpuWindow floor_cpu(processes, absl::Now(), absl::Now() + duration);
+    round.floor = Floor(clients, duration);
+    round.floor_cpu = floor_cpu.Finish();
+    return round;
+  }
+
+  // The rows and notes of one number of clients: medians over the rounds. The ratio to the
+  // baseline is the median of each round's ratio (a write and the baseline measured minutes
+  // apart on this machine can differ by half); "range" is the lowest and highest rate.
+  void AddRows(int clients, const std::vector<Round>& runs) {
+    auto phase = [&](const LoadResult Round::*field) {
+      std::vector<LoadResult> out;
+      for (const Round& r : runs) out.push_back(r.*field);
+      return out;
+    };
+    const std::vector<LoadResult> baseline = phase(&Round::baseline);
+    AddRow("RecordSale", phase(&Round::sales), baseline);
+    AddRow("RecordPayment", phase(&Round::payments), baseline);
+    AddRow("floor: gRPC health check", phase(&Round::floor), {});
+    AddRow("baseline insert", baseline, baseline);
+    std::vector<std::pair<LoadResult, std::vector<ProcessCpu>>> sale_cpu, floor_cpu;
+    std::vector<double> wal_per_sale;
+    for (const Round& r : runs) {
+      sale_cpu.emplace_back(r.sales, r.sale_cpu);
+      floor_cpu.emplace_back(r.floor, r.floor_cpu);
+      if (r.wal_bytes >= 0 && r.sales.operations > 0) {
+        wal_per_sale.push_back(static_cast<double>(r.wal_bytes) / r.sales.operations);
+      }
+    }
+    AddCpuNote(clients, "RecordSale", "sale", sale_cpu);
+    AddCpuNote(clients, "floor: gRPC health check", "call", floor_cpu);
+    if (!wal_per_sale.empty()) {
+      report_.AddNote(absl::StrCat(
+          driver_, " RecordSale, ", clients, " clients: WAL written per sale ",
+          Fixed(Median(wal_per_sale), 0), " bytes (the whole server; median over the rounds)."));
+    }
+  }
+
+  // A row of medians over the rounds; `baseline` empty: a row with no ratio to it.
+  void AddRow(const std::string& what, const std::vector<LoadResult>& runs,
+              const std::vector<LoadResult>& baseline) {
+    std::vector<double> rates, p50, p99, ratios;
+    int64_t errors = 0;
+    std::string first_error;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const LoadResult& r = runs[i];
+      rates.push_back(r.per_second);
+      p50.push_back(r.latency.p50_ms);
+      p99.push_back(r.latency.p99_ms);
+      if (i < baseline.size())
+        ratios.push_back(r.per_second / std::max(1.0, baseline[i].per_second));
+      errors += r.errors;
+      if (first_error.empty()) first_error = r.first_error;
+    }
+    const auto [low, high] = std::minmax_element(rates.begin(), rates.end());
+    const int clients = runs.empty() ? 0 : runs.front().clients;
+    report_.AddRow(
+        {absl::StrCat(driver_, ": ", what, ", ", clients, " clients"),
+         {{"writes/s", Fixed(Median(rates), 0)},
+          {"range", runs.empty() ? "-" : absl::StrCat(Fixed(*low, 0), "–", Fixed(*high, 0))},
+          {"p50 ms", Fixed(Median(p50), 2)},
+          {"p99 ms", Fixed(Median(p99), 2)},
+          {"× baseline", ratios.empty() ? "—" : Fixed(Median(ratios), 2)}}});
+    if (errors > 0) {
+      report_.AddNote(absl::StrCat(driver_, " ", what, " ", clients, " clients: ", errors,
+                                   " errors in all rounds, first: ", first_error));
     }
   }
 
@@ -222,6 +280,16 @@ class LedgerBench {
     ledger_->async()->RecordPayment(c, q, r, std::move(done));
   }
 
+  // A closed loop of `clients` calls in flight for `duration`; as with threads, every call
+  // of the window counts (no warm-up).
+  static ClosedLoopOptions Window(int clients, absl::Duration duration) {
+    ClosedLoopOptions options;
+    options.outstanding = clients;
+    options.warmup = absl::ZeroDuration();
+    options.duration = duration;
+    return options;
+  }
+
   // `clients` concurrent callers for `duration`, the i-th call sending make(i).
   template <typename Response, typename MakeRequest>
   LoadResult Load(int clients, absl::Duration duration, MakeRequest make) {
@@ -234,53 +302,53 @@ class LedgerBench {
         return FromGrpc(Send(Ctx().get(), request, &response));
       });
     }
-    ClosedLoopOptions options;
-    options.outstanding = clients;
-    options.warmup = absl::ZeroDuration();  // as with threads, every call of the window counts
-    options.duration = duration;
-    return RunClosedLoop(options, UnaryCall<Request, Response>(
-                                      [] { return Ctx(); }, [&] { return make(next++); },
-                                      [this](grpc::ClientContext* c, const Request* q, Response* r,
-                                             std::function<void(grpc::Status)> done) {
-                                        Start(c, q, r, std::move(done));
-                                      }));
+    return RunClosedLoop(
+        Window(clients, duration),
+        UnaryCall<Request, Response>(
+            [] { return Ctx(); }, [&] { return make(next++); },
+            [this](grpc::ClientContext* c, const Request* q, Response* r,
+                   std::function<void(grpc::Status)> done) { Start(c, q, r, std::move(done)); }));
   }
 
-  // What each process spent per call in a phase; "the rest" is the machine's busy time the
-  // named processes do not account for (PostgreSQL's backends, kernel threads).
+  // What each process spent per call in a phase, the median over the rounds of each figure
+  // on its own; "the rest" is the machine's busy time the named processes do not account
+  // for (PostgreSQL's backends, kernel threads).
   void AddCpuNote(int clients, const std::string& phase, const std::string& unit,
-                  const LoadResult& calls, const std::vector<ProcessCpu>& cpu) {
-    if (calls.operations == 0 || cpu.size() < 4) return;
-    auto per_call = [&](double seconds) { return Fixed(seconds * 1e6 / calls.operations, 0); };
-    const double named = cpu[0].seconds + cpu[1].seconds + cpu[2].seconds;
+                  const std::vector<std::pair<LoadResult, std::vector<ProcessCpu>>>& runs) {
+    std::vector<std::vector<double>> per_call(5);  // the three processes, the rest, all
+    for (const auto& [calls, cpu] : runs) {
+      if (calls.operations == 0 || cpu.size() < 4) continue;
+      const double n = static_cast<double>(calls.operations);
+      const double named = cpu[0].seconds + cpu[1].seconds + cpu[2].seconds;
+      for (size_t p = 0; p < 3; ++p) per_call[p].push_back(cpu[p].seconds * 1e6 / n);
+      per_call[3].push_back(std::max(0.0, cpu[3].seconds - named) * 1e6 / n);
+      per_call[4].push_back(cpu[3].seconds * 1e6 / n);
+    }
+    if (per_call[4].empty()) return;
+    const std::vector<ProcessCpu>& names = runs.front().second;
+    auto us = [&](size_t p) { return Fixed(Median(per_call[p]), 0); };
     report_.AddNote(absl::StrCat(driver_, " ", phase, ", ", clients, " clients, CPU per ", unit,
-                                 " (µs): ", cpu[0].name, " ", per_call(cpu[0].seconds), ", ",
-                                 cpu[1].name, " ", per_call(cpu[1].seconds), ", ", cpu[2].name, " ",
-                                 per_call(cpu[2].seconds), ", the rest of the machine ",
-                                 per_call(std::max(0.0, cpu[3].seconds - named)),
-                                 " (all: ", per_call(cpu[3].seconds), ")."));
+                                 " (µs, medians over the rounds): ", names[0].name, " ", us(0),
+                                 ", ", names[1].name, " ", us(1), ", ", names[2].name, " ", us(2),
+                                 ", the rest of the machine ", us(3), " (all: ", us(4), ")."));
   }
 
   // The floor under every write: gRPC's health check on ledger-svc, one unary round trip
   // through the same channel, server and interceptors as a sale, with none of the ledger's
   // work and no database. What a sale costs above it is the ledger's and the database's.
   LoadResult Floor(int clients, absl::Duration duration) {
-    ClosedLoopOptions options;
-    options.outstanding = clients;
-    options.warmup = absl::ZeroDuration();
-    options.duration = duration;
-    return RunClosedLoop(
-        options, UnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
-                     [] { return Ctx(); },
-                     [] {
-                       grpc::Slice empty("");  // a HealthCheckRequest for the whole server
-                       return grpc::ByteBuffer(&empty, 1);
-                     },
-                     [this](grpc::ClientContext* c, const grpc::ByteBuffer* q, grpc::ByteBuffer* r,
-                            std::function<void(grpc::Status)> done) {
-                       generic_->UnaryCall(c, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
-                                           q, r, std::move(done));
-                     }));
+    return RunClosedLoop(Window(clients, duration),
+                         UnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+                             [] { return Ctx(); },
+                             [] {
+                               grpc::Slice empty("");  // a HealthCheckRequest for the whole server
+                               return grpc::ByteBuffer(&empty, 1);
+                             },
+                             [this](grpc::ClientContext* c, const grpc::ByteBuffer* q,
+                                    grpc::ByteBuffer* r, std::function<void(grpc::Status)> done) {
+                               generic_->UnaryCall(c, "/grpc.health.v1.Health/Check",
+                                                   grpc::StubOptions(), q, r, std::move(done));
+                             }));
   }
 
   // PostgreSQL's WAL insert position in bytes (0 on SQLite or when it cannot be read): the
@@ -308,11 +376,12 @@ class LedgerBench {
     if (!db.ok()) return {};
     (void)db::ApplyMigrations(
         **db, {{1, "baseline", "CREATE TABLE baseline (id TEXT PRIMARY KEY, amount BIGINT)", ""}});
+    const int64_t run = ++baseline_runs_;  // ids of their own in every round
     return RunClients(clients, int64_t{1} << 40, duration, [&](int c, int64_t i) {
       return (*db)->InTransaction([&](db::Transaction& tx) {
         return tx
             .Execute("INSERT INTO baseline (id, amount) VALUES (?, ?)",
-                     {absl::StrCat(clients, "-", c, "-", i), i})
+                     {absl::StrCat(run, "-", c, "-", i), i})
             .status();
       });
     });
@@ -325,6 +394,7 @@ class LedgerBench {
   std::unique_ptr<grpc::GenericStub> generic_;  // the floor's health checks
   std::vector<std::string> customer_ids_;
   std::atomic<int64_t> counter_{0};
+  int64_t baseline_runs_ = 0;
 };
 
 int Main(int argc, char** argv) {
@@ -371,6 +441,11 @@ int Main(int argc, char** argv) {
     }
   }
   report.AddNote(absl::StrCat(
+      "Figures are medians over ", std::max(1, absl::GetFlag(FLAGS_rounds)), " rounds of ",
+      absl::GetFlag(FLAGS_seconds),
+      " s phases (every phase once per round: baseline, sales, payments, floor; this machine's "
+      "speed drifts by more than the targets' margins between runs); range is the lowest and "
+      "highest rate over the rounds; × baseline is the median of each round's ratio. "
       "Each RecordSale is a credit sale of two items for one of the customers, partly paid "
       "(ledger-svc checks the customer in its projection of customer-svc's directory, then "
       "writes the sale, its payment, allocation, stats, idempotency record and event in one "

@@ -75,13 +75,6 @@ struct Measurement {
   std::vector<double> ledger_cpu_s;  // CPU each running ledger-svc replica used in the window
 };
 
-double Median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const size_t mid = values.size() / 2;
-  return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-}
-
 // The figures of a load's attempts: throughput and latency of those answered in
 // [from, until), failures over all of them.
 Measurement Summarize(const std::vector<SaleAttempt>& attempts, absl::Time from, absl::Time until) {

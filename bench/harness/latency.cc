@@ -29,6 +29,13 @@ void LatencyRecorder::Merge(const std::vector<absl::Duration>& ds) {
   samples_.insert(samples_.end(), ds.begin(), ds.end());
 }
 
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t mid = values.size() / 2;
+  return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
 LatencySummary LatencyRecorder::Summarize() const {
   std::vector<absl::Duration> sorted;
   {

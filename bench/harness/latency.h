@@ -46,6 +46,10 @@ struct LoadResult {
   LatencySummary latency;
 };
 
+// The median of `values` (the mean of the middle two for an even count); 0 for none. The
+// benchmarks repeat their measurements in rounds on this shared machine and quote medians.
+double Median(std::vector<double> values);
+
 // Runs `op(client, index)` from `clients` threads until `total_operations` have been
 // issued in all (each client takes the next index) or `max_duration` has passed.
 LoadResult RunClients(int clients, int64_t total_operations, absl::Duration max_duration,

@@ -48,12 +48,14 @@ absl::StatusOr<CheckedTargets> CheckTargets(db::Transaction& tx, const LedgerCon
   return out;
 }
 
-absl::StatusOr<std::vector<PlannedAllocation>> PlanOldestFirst(db::Transaction& tx,
-                                                               const LedgerContext& ctx,
-                                                               const std::string& customer_id,
-                                                               int64_t budget) {
-  LEDGER_ASSIGN_OR_RETURN(open, entries::OpenSales(tx, ctx, customer_id, budget));
-  return AllocateOldestFirst(budget, open);
+absl::StatusOr<OldestFirstPlan> PlanOldestFirst(db::Transaction& tx, const LedgerContext& ctx,
+                                                const std::string& customer_id, int64_t budget,
+                                                std::optional<SalePlace> settled_before) {
+  LEDGER_ASSIGN_OR_RETURN(open, entries::OpenSales(tx, ctx, customer_id, budget, settled_before));
+  OldestFirstPlan out;
+  out.allocations = AllocateOldestFirst(budget, open);
+  out.settled_before = SettledBeforeAfterPlan(settled_before, open, out.allocations);
+  return out;
 }
 
 int64_t PlannedTotal(const std::vector<PlannedAllocation>& plan) {

@@ -38,11 +38,17 @@ absl::StatusOr<CheckedTargets> CheckTargets(db::Transaction& tx, const LedgerCon
                                             const std::vector<AllocationTarget>& targets,
                                             ExceedDetail detail);
 
-// Up to `budget` over the customer's open sales, oldest first.
-absl::StatusOr<std::vector<PlannedAllocation>> PlanOldestFirst(db::Transaction& tx,
-                                                               const LedgerContext& ctx,
-                                                               const std::string& customer_id,
-                                                               int64_t budget);
+// Up to `budget` over the customer's open sales, oldest first, and where the customer's
+// open sales begin once it is allocated (SettledBeforeAfterPlan).
+struct OldestFirstPlan {
+  std::vector<PlannedAllocation> allocations;
+  std::optional<SalePlace> settled_before;
+};
+
+// `settled_before`: the customer's row's (CustomerRow::settled_before), read from there.
+absl::StatusOr<OldestFirstPlan> PlanOldestFirst(db::Transaction& tx, const LedgerContext& ctx,
+                                                const std::string& customer_id, int64_t budget,
+                                                std::optional<SalePlace> settled_before);
 
 int64_t PlannedTotal(const std::vector<PlannedAllocation>& plan);
 

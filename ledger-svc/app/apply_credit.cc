@@ -25,7 +25,7 @@ absl::StatusOr<v1::ApplyCreditResponse> ApplyCredit::Run(const LedgerContext& ct
         LEDGER_ASSIGN_OR_RETURN(before, entries::LockCustomer(tx, ctx, cmd.customer_id));
         LEDGER_ASSIGN_OR_RETURN(sources, entries::CreditSources(tx, ctx, cmd.customer_id));
         LEDGER_ASSIGN_OR_RETURN(credit, TotalCredit(sources));
-        LEDGER_ASSIGN_OR_RETURN(plan, Plan(tx, ctx, cmd, credit));
+        LEDGER_ASSIGN_OR_RETURN(plan, Plan(tx, ctx, cmd, credit, before.settled_before));
         std::vector<int64_t> amounts;
         for (const auto& target : plan) amounts.push_back(target.amount);
         LEDGER_ASSIGN_OR_RETURN(takes, TakeCreditOldestFirst(amounts, sources));
@@ -53,10 +53,9 @@ absl::StatusOr<v1::ApplyCreditResponse> ApplyCredit::Run(const LedgerContext& ct
 
 // The named sales (checked, and covered by the credit), else the oldest open sales up to
 // the credit and max_amount.
-absl::StatusOr<std::vector<PlannedAllocation>> ApplyCredit::Plan(db::Transaction& tx,
-                                                                 const LedgerContext& ctx,
-                                                                 const ApplyCreditCommand& cmd,
-                                                                 int64_t credit) const {
+absl::StatusOr<std::vector<PlannedAllocation>> ApplyCredit::Plan(
+    db::Transaction& tx, const LedgerContext& ctx, const ApplyCreditCommand& cmd, int64_t credit,
+    std::optional<SalePlace> settled_before) const {
   if (!cmd.allocations.empty()) {
     LEDGER_ASSIGN_OR_RETURN(
         checked, CheckTargets(tx, ctx, cmd.customer_id, cmd.allocations, ExceedDetail::kPlain));
@@ -65,7 +64,10 @@ absl::StatusOr<std::vector<PlannedAllocation>> ApplyCredit::Plan(db::Transaction
   }
   int64_t budget = credit;
   if (cmd.max_amount.has_value()) budget = std::min(budget, *cmd.max_amount);
-  return PlanOldestFirst(tx, ctx, cmd.customer_id, budget);
+  // Read from where the customer's open sales begin; the write leaves it unknown again
+  // (BumpCustomer's default), as every write other than sales and payments does.
+  LEDGER_ASSIGN_OR_RETURN(plan, PlanOldestFirst(tx, ctx, cmd.customer_id, budget, settled_before));
+  return std::move(plan.allocations);
 }
 
 // The sales paid and the allocations made, the statistics recomputed, and the event.

@@ -46,9 +46,9 @@ class ApplyCredit {
                                               const idempotency::Print& print);
 
  private:
-  absl::StatusOr<std::vector<PlannedAllocation>> Plan(db::Transaction& tx, const LedgerContext& ctx,
-                                                      const ApplyCreditCommand& cmd,
-                                                      int64_t credit) const;
+  absl::StatusOr<std::vector<PlannedAllocation>> Plan(
+      db::Transaction& tx, const LedgerContext& ctx, const ApplyCreditCommand& cmd, int64_t credit,
+      std::optional<SalePlace> settled_before) const;
   absl::Status Respond(db::Transaction& tx, const LedgerContext& ctx, const ApplyCreditCommand& cmd,
                        const entries::CustomerRow& before,
                        const std::vector<PlannedAllocation>& plan,

@@ -75,6 +75,7 @@ struct RecordPayment::Write {
   std::string payment_id;
   entries::CustomerRow before;
   std::vector<PlannedAllocation> plan;
+  std::optional<SalePlace> settled_before;  // where the customer's open sales begin after it
   int64_t allocated = 0;
   int64_t received_micros = 0;
   v1::Payment record;
@@ -127,9 +128,12 @@ absl::Status RecordPayment::Decide(Write& w) const {
                                                   ExceedDetail::kWithAmounts));
     owed = checked.outstanding;
     w.plan = std::move(checked.plan);
+    w.settled_before = w.before.settled_before;  // settling named sales reopens none
   } else {
-    LEDGER_ASSIGN_OR_RETURN(plan, PlanOldestFirst(w.tx, w.ctx, cmd.customer_id, cmd.amount));
-    w.plan = std::move(plan);
+    LEDGER_ASSIGN_OR_RETURN(
+        plan, PlanOldestFirst(w.tx, w.ctx, cmd.customer_id, cmd.amount, w.before.settled_before));
+    w.plan = std::move(plan.allocations);
+    w.settled_before = plan.settled_before;
   }
   w.allocated = PlannedTotal(w.plan);
   return CheckExcess(cmd, w.allocated, owed);
@@ -175,9 +179,9 @@ absl::Status RecordPayment::Respond(Write& w, v1::RecordPaymentResponse& out) co
     *event.add_affected_sales() = entries::Position(sale);
     *out.add_allocated_sales() = std::move(sale);
   }
-  LEDGER_ASSIGN_OR_RETURN(stats,
-                          entries::BumpAndRecord(w.tx, w.ctx, w.cmd.customer_id, w.before, w.today,
-                                                 exact_delta ? &delta : nullptr, out, event));
+  LEDGER_ASSIGN_OR_RETURN(
+      stats, entries::BumpAndRecord(w.tx, w.ctx, w.cmd.customer_id, w.before, w.today,
+                                    exact_delta ? &delta : nullptr, out, event, w.settled_before));
   *event.mutable_payment() = out.payment();
   return entries::AppendEvent(writer_.outbox(), w.tx, w.ctx, w.cmd.customer_id,
                               stats.ledger_version(), "", 0, event, w.cmd.request_id);

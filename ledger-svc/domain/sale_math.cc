@@ -109,6 +109,22 @@ std::vector<PlannedAllocation> AllocateOldestFirst(int64_t amount,
   return out;
 }
 
+std::optional<SalePlace> SettledBeforeAfterPlan(std::optional<SalePlace> from,
+                                                const std::vector<OpenSale>& open,
+                                                const std::vector<PlannedAllocation>& plan) {
+  if (plan.empty()) return from;
+  for (auto it = open.rbegin(); it != open.rend(); ++it) {
+    if (it->sale_id == plan.back().sale_id) return it->place;
+  }
+  return from;  // not one of `open`: nothing is known beyond `from`
+}
+
+std::optional<SalePlace> SettledBeforeWithSale(std::optional<SalePlace> bound, SalePlace sale,
+                                               bool open) {
+  if (!bound.has_value() || !open || !(sale < *bound)) return bound;
+  return sale;
+}
+
 int64_t AverageOrder(int64_t total_spent, int64_t count) {
   if (count <= 0) return 0;
   const __int128 t = total_spent;

@@ -78,10 +78,24 @@ struct SaleAmounts {
 int32_t DaysOverdue(const std::optional<absl::CivilDay>& due_date, int64_t outstanding,
                     absl::CivilDay today);
 
+// A sale's place in a customer's oldest-first order: its sale time, then its number.
+struct SalePlace {
+  int64_t time_micros = 0;
+  int64_t number = 0;
+  friend bool operator<(const SalePlace& a, const SalePlace& b) {
+    return a.time_micros != b.time_micros ? a.time_micros < b.time_micros : a.number < b.number;
+  }
+  friend bool operator==(const SalePlace& a, const SalePlace& b) {
+    return a.time_micros == b.time_micros && a.number == b.number;
+  }
+};
+
 // An open sale as seen by the automatic allocator.
 struct OpenSale {
   std::string sale_id;
   int64_t outstanding = 0;
+  SalePlace place;
+  std::optional<absl::CivilDay> due;
 };
 
 struct PlannedAllocation {
@@ -93,6 +107,23 @@ struct PlannedAllocation {
 // first), each at most its outstanding amount. The rest is amount - sum(result).
 std::vector<PlannedAllocation> AllocateOldestFirst(int64_t amount,
                                                    const std::vector<OpenSale>& open_sales);
+
+// Where a customer's open sales begin ("settled before"): every sale of the customer placed
+// before it is settled, so that the oldest-first allocator need not read them again. A
+// customer's ledger row keeps it; nullopt means unknown (read from the first sale).
+//
+// After `plan` was allocated over `open` (both oldest first, `open` read from `from`): the
+// place of the last sale that received an allocation, since every open sale before it was
+// covered in full and the sales between them were settled already; `from` when nothing was
+// allocated.
+std::optional<SalePlace> SettledBeforeAfterPlan(std::optional<SalePlace> from,
+                                                const std::vector<OpenSale>& open,
+                                                const std::vector<PlannedAllocation>& plan);
+
+// After a new sale at `sale` that is open (something outstanding) or not: an open sale
+// placed before the bound (a sale recorded late with an earlier sale time) moves it back.
+std::optional<SalePlace> SettledBeforeWithSale(std::optional<SalePlace> bound, SalePlace sale,
+                                               bool open);
 
 // total_spent / count rounded half up; 0 when count is 0.
 int64_t AverageOrder(int64_t total_spent, int64_t count);

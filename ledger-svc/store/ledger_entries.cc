@@ -356,11 +356,16 @@ CustomerRow CustomerRowOf(const Row& row) {
   if (!row.IsNull(3)) out.stats = row.GetBytes(3);
   if (!row.IsNull(4)) out.seal_id = row.GetText(4);
   if (!row.IsNull(5)) out.merged_into = row.GetText(5);
+  if (!row.IsNull(6) && !row.IsNull(7))
+    out.settled_before = SalePlace{row.GetInt(6), row.GetInt(7)};
   return out;
 }
 
-// The statement that locks and reads a customer's ledger row `l`: its six columns, which
-// CustomerRowOf reads, then `columns`, which take no parameters, from the tables in
+// The columns CustomerRowOf reads; a lock's further columns follow them.
+constexpr size_t kLedgerRowColumns = 8;
+
+// The statement that locks and reads a customer's ledger row `l`: its kLedgerRowColumns
+// columns, which CustomerRowOf reads, then `columns`, which take no parameters, from the tables in
 // `tables` (joined before the row; their parameters come first) and the row. On
 // PostgreSQL it takes the row lock (FOR NO KEY UPDATE, the lock an UPDATE of the row
 // takes: it waits for a writer of the same customer, then reads the row that writer left)
@@ -369,7 +374,8 @@ CustomerRow CustomerRowOf(const Row& row) {
 struct LockSql {
   explicit LockSql(absl::string_view columns, absl::string_view tables = "") {
     const std::string select = absl::StrCat(
-        "SELECT l.ledger_version, l.balance, l.credit, l.stats, l.seal_id, l.merged_into",
+        "SELECT l.ledger_version, l.balance, l.credit, l.stats, l.seal_id, l.merged_into, "
+        "l.settled_before_time, l.settled_before_number",
         columns.empty() ? "" : ", ", columns, " FROM ", tables, tables.empty() ? "" : ", ",
         "customer_ledgers l WHERE l.tenant_id = ? AND l.customer_id = ?");
     sqlite = select;
@@ -404,18 +410,18 @@ absl::StatusOr<CustomerRow> LockCustomerRow(Transaction& tx, const LedgerContext
 
 absl::StatusOr<LockedCustomer> LockCustomerWithDirectory(Transaction& tx, const LedgerContext& ctx,
                                                          const std::string& customer_id) {
-  // Built once per process; the projection's columns follow the row's six.
+  // Built once per process; the projection's columns follow the row's.
   static const LockSql kSql(DirectoryColumnsSql("l.tenant_id", "l.customer_id"));
   LEDGER_ASSIGN_OR_RETURN(row, LockAndRead(tx, ctx, customer_id, kSql, {}));
   LockedCustomer out;
   out.row = CustomerRowOf(row);
-  out.directory = DirectoryRowOf(row, 6, customer_id);
+  out.directory = DirectoryRowOf(row, kLedgerRowColumns, customer_id);
   return out;
 }
 
 namespace {
 
-// LockCustomerForSale's statement. After the row's six columns: the credit limits that may
+// LockCustomerForSale's statement. After the row's columns: the credit limits that may
 // apply, the projection's row, the category stored with the ledger row and the one it
 // should hold, `k`: a parameter when customer-svc was asked (`checked`), else the
 // projection's. The category limit is the one of the category the row should hold.
@@ -456,12 +462,12 @@ absl::StatusOr<SaleCustomer> LockCustomerForSale(Transaction& tx, const LedgerCo
                                            std::move(params)));
   SaleCustomer out;
   out.row = CustomerRowOf(row);
-  out.own_limit = row.GetOptionalInt(6);
-  out.category_limit = row.GetOptionalInt(7);
-  out.directory = DirectoryRowOf(row, 8, customer_id);
+  out.own_limit = row.GetOptionalInt(kLedgerRowColumns);
+  out.category_limit = row.GetOptionalInt(kLedgerRowColumns + 1);
+  out.directory = DirectoryRowOf(row, kLedgerRowColumns + 2, customer_id);
   // The category is stored with the row for receivables by category; written only when it
   // changed, with the rest of the write.
-  const size_t stored = 8 + kDirectoryColumns;
+  const size_t stored = kLedgerRowColumns + 2 + kDirectoryColumns;
   if (row.GetText(stored) != row.GetText(stored + 1)) {
     LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred(
         "UPDATE customer_ledgers SET category_id = ? WHERE tenant_id = ? AND customer_id = ?",
@@ -509,7 +515,8 @@ absl::StatusOr<CustomerRow> ReadCustomerRow(Transaction& tx, const LedgerContext
 std::optional<v1::CustomerLedgerStats> ApplyStatsDelta(const v1::CustomerLedgerStats& stats,
                                                        const StatsDelta& delta, int64_t version,
                                                        absl::CivilDay today,
-                                                       const std::string& currency) {
+                                                       const std::string& currency,
+                                                       const OpenSalesAfter* open_after) {
   v1::CustomerLedgerStats st = stats;
   auto opt_time = [](bool has, const google::protobuf::Timestamp& ts) {
     return has ? std::optional<int64_t>(Micros(ts)) : std::nullopt;
@@ -540,18 +547,32 @@ std::optional<v1::CustomerLedgerStats> ApplyStatsDelta(const v1::CustomerLedgerS
   };
 
   // Existing sales paid by this write: only the running sums change, unless a sale that
-  // closes is the one a minimum or maximum came from (then the other open sales decide).
+  // closes is the one a minimum or maximum came from: then the open sales after the write
+  // (`open_after`) decide them.
+  bool oldest_from_open_sales = false, due_from_open_sales = false;
   for (const StatsDelta::PaidSale& p : delta.paid_sales) {
     if (p.after < 0 || p.before < p.after) return std::nullopt;
     const int32_t d = DaysOverdue(p.due, p.before, today);
     if (p.after == 0) {
-      if (!oldest_open || p.time_micros <= *oldest_open) return std::nullopt;
-      if (p.due && (!earliest_due || *p.due <= *earliest_due)) return std::nullopt;
-      if (d > 0 && d >= days_overdue) return std::nullopt;
+      if (!oldest_open || p.time_micros <= *oldest_open) oldest_from_open_sales = true;
+      if ((p.due && (!earliest_due || *p.due <= *earliest_due)) || (d > 0 && d >= days_overdue)) {
+        due_from_open_sales = true;
+      }
       --open;
     }
     balance -= p.before - p.after;
     if (d > 0) overdue -= p.before - p.after;
+  }
+  if (oldest_from_open_sales || due_from_open_sales) {
+    if (open_after == nullptr || (due_from_open_sales && !open_after->due_read)) {
+      return std::nullopt;
+    }
+    if (oldest_from_open_sales) oldest_open = open_after->oldest_time_micros;
+    if (due_from_open_sales) {
+      earliest_due = open_after->earliest_due;
+      // An open sale's days overdue count from its due date: the most from the earliest.
+      days_overdue = std::max(0, DaysOverdue(earliest_due, 1, today));
+    }
   }
   for (const StatsDelta::NewSale& s : delta.new_sales) {
     touch(s.time_micros);
@@ -611,17 +632,38 @@ std::optional<v1::CustomerLedgerStats> ApplyStatsDelta(const v1::CustomerLedgerS
 absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(Transaction& tx, const LedgerContext& ctx,
                                                      const std::string& customer_id,
                                                      const CustomerRow& before,
-                                                     absl::CivilDay today,
-                                                     const StatsDelta* delta) {
-  std::optional<v1::CustomerLedgerStats> applied;
+                                                     absl::CivilDay today, const StatsDelta* delta,
+                                                     std::optional<SalePlace> settled_before) {
+  // The stored statistics, when the delta applies to them: of the version before this write
+  // and as of today (overdue amounts move with the calendar).
+  std::optional<v1::CustomerLedgerStats> stored;
   if (delta != nullptr && !before.stats.empty()) {
-    v1::CustomerLedgerStats stored;
+    v1::CustomerLedgerStats parsed;
     const type::v1::Date today_date = ToDate(today);
-    if (stored.ParseFromString(before.stats) && stored.ledger_version() == before.version &&
-        stored.as_of_date().year() == today_date.year() &&
-        stored.as_of_date().month() == today_date.month() &&
-        stored.as_of_date().day() == today_date.day()) {
-      applied = ApplyStatsDelta(stored, *delta, before.version + 1, today, ctx.currency);
+    if (parsed.ParseFromString(before.stats) && parsed.ledger_version() == before.version &&
+        parsed.as_of_date().year() == today_date.year() &&
+        parsed.as_of_date().month() == today_date.month() &&
+        parsed.as_of_date().day() == today_date.day()) {
+      stored = std::move(parsed);
+    }
+  }
+  std::optional<v1::CustomerLedgerStats> applied;
+  if (stored.has_value()) {
+    applied = ApplyStatsDelta(*stored, *delta, before.version + 1, today, ctx.currency);
+    if (!applied.has_value() &&
+        std::any_of(delta->paid_sales.begin(), delta->paid_sales.end(),
+                    [](const StatsDelta::PaidSale& p) { return p.after == 0; })) {
+      // The write closed the sale a minimum came from (an oldest-first payment closes the
+      // oldest open sale): the open sales after it decide, read from where they begin, not
+      // the whole history that a recomputation reads. The first of them gives the oldest;
+      // all of them only when the due dates are needed too.
+      for (bool with_due : {false, true}) {
+        LEDGER_ASSIGN_OR_RETURN(open_after,
+                                ReadOpenSalesAfter(tx, ctx, customer_id, settled_before, with_due));
+        applied =
+            ApplyStatsDelta(*stored, *delta, before.version + 1, today, ctx.currency, &open_after);
+        if (applied.has_value()) break;
+      }
     }
   }
   v1::CustomerLedgerStats st;
@@ -634,9 +676,13 @@ absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(Transaction& tx, const Ledg
   }
   LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred(
       "UPDATE customer_ledgers SET ledger_version = ?, balance = ?, credit = ?, "
-      "stats = ? WHERE tenant_id = ? AND customer_id = ?",
+      "stats = ?, settled_before_time = ?, settled_before_number = ? WHERE tenant_id = ? AND "
+      "customer_id = ?",
       {st.ledger_version(), st.balance().amount_minor(), st.credit().amount_minor(),
-       Bytes{st.SerializeAsString()}, ctx.tenant_id, customer_id}));
+       Bytes{st.SerializeAsString()},
+       settled_before ? db::Value(settled_before->time_micros) : db::Null(),
+       settled_before ? db::Value(settled_before->number) : db::Null(), ctx.tenant_id,
+       customer_id}));
   return st;
 }
 
@@ -748,37 +794,52 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> NetAllocationsBySal
 // not compute the outstanding amount of every sale of the customer).
 absl::StatusOr<std::vector<OpenSale>> OpenSales(Transaction& tx, const LedgerContext& ctx,
                                                 const std::string& customer_id,
-                                                std::optional<int64_t> cover) {
-  std::vector<OpenSale> out;
-  if (!cover.has_value()) {
-    LEDGER_ASSIGN_OR_RETURN(
-        rows,
-        tx.Query(absl::StrCat("SELECT sale_id, ", kSaleOutstanding, " FROM (", kSaleSelect,
-                              " WHERE s.tenant_id = ? AND s.customer_id = ?) d WHERE ",
-                              kSaleOutstanding, " > 0 ORDER BY sale_time_micros ASC, number ASC"),
-                 {ctx.tenant_id, customer_id}));
-    for (const Row& row : rows) out.push_back({row.GetText(0), row.GetInt(1)});
-    return out;
-  }
+                                                std::optional<int64_t> cover,
+                                                std::optional<SalePlace> from) {
+  // Pages along sales_by_customer from `from` (inclusive: the keyset below is exclusive, and
+  // numbers are whole), each sale's outstanding amount computed as the page reads it.
   constexpr int64_t kPage = 8;
-  static const std::string kPageSql = absl::StrCat(
-      "SELECT sale_id, ", kSaleOutstanding, ", sale_time_micros, number FROM (", kSaleSelect,
-      " WHERE s.tenant_id = ? AND s.customer_id = ? AND (s.sale_time_micros > ? OR "
-      "(s.sale_time_micros = ? AND s.number > ?))) d WHERE ",
-      kSaleOutstanding, " > 0 ORDER BY sale_time_micros ASC, number ASC LIMIT ?");
-  int64_t after_time = std::numeric_limits<int64_t>::min();
-  int64_t after_number = std::numeric_limits<int64_t>::min();
+  static const std::string kPageSql =
+      absl::StrCat("SELECT sale_id, ", kSaleOutstanding,
+                   ", sale_time_micros, number, due_date FROM (", kSaleSelect,
+                   " WHERE s.tenant_id = ? AND s.customer_id = ? AND (s.sale_time_micros > ? OR "
+                   "(s.sale_time_micros = ? AND s.number > ?))) d WHERE ",
+                   kSaleOutstanding, " > 0 ORDER BY sale_time_micros ASC, number ASC LIMIT ?");
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  int64_t after_time = from ? from->time_micros : kMin;
+  int64_t after_number = from && from->number > kMin ? from->number - 1 : kMin;
+  std::vector<OpenSale> out;
   int64_t covered = 0;
-  while (covered < *cover) {
+  while (!cover.has_value() || covered < *cover) {
     LEDGER_ASSIGN_OR_RETURN(rows, tx.Query(kPageSql, {ctx.tenant_id, customer_id, after_time,
                                                       after_time, after_number, kPage}));
     for (const Row& row : rows) {
-      out.push_back({row.GetText(0), row.GetInt(1)});
+      out.push_back({row.GetText(0), row.GetInt(1), SalePlace{row.GetInt(2), row.GetInt(3)},
+                     row.IsNull(4) ? std::nullopt : ParseDay(row.GetText(4))});
       covered += row.GetInt(1);
       after_time = row.GetInt(2);
       after_number = row.GetInt(3);
     }
     if (static_cast<int64_t>(rows.size()) < kPage) break;
+  }
+  return out;
+}
+
+absl::StatusOr<OpenSalesAfter> ReadOpenSalesAfter(Transaction& tx, const LedgerContext& ctx,
+                                                  const std::string& customer_id,
+                                                  std::optional<SalePlace> from, bool with_due) {
+  // Without the due dates, one page: the first open sale is the oldest.
+  LEDGER_ASSIGN_OR_RETURN(
+      open,
+      OpenSales(tx, ctx, customer_id, with_due ? std::nullopt : std::optional<int64_t>(1), from));
+  OpenSalesAfter out;
+  out.due_read = with_due;
+  for (const OpenSale& sale : open) {
+    if (!out.oldest_time_micros || sale.place.time_micros < *out.oldest_time_micros) {
+      out.oldest_time_micros = sale.place.time_micros;
+    }
+    if (sale.due && (!out.earliest_due || *sale.due < *out.earliest_due))
+      out.earliest_due = sale.due;
   }
   return out;
 }

@@ -112,6 +112,8 @@ struct CustomerRow {
   std::string seal_id;
   // The survivor the customer was merged into (C7); empty when not merged.
   std::string merged_into;
+  // Where the customer's open sales begin (SettledBeforeAfterPlan); nullopt: unknown.
+  std::optional<SalePlace> settled_before;
 };
 
 // A customer's ledger row locked for a sale, and what the sale needs besides.
@@ -157,12 +159,31 @@ struct StatsDelta {
   int64_t credit_used = 0;  // credit of existing payments allocated by this write
 };
 
+// The customer's open sales after a write, read when the write closes the sale that a
+// minimum or maximum of the statistics came from: the oldest sale time (the first open
+// sale) and, when `due_read`, the earliest due date among them all (which also gives
+// days_overdue).
+struct OpenSalesAfter {
+  std::optional<int64_t> oldest_time_micros;
+  bool due_read = false;
+  std::optional<absl::CivilDay> earliest_due;
+};
+
 // `stats` with `delta` applied, as of `today` at `version`; nullopt when the delta cannot
-// be applied exactly (the caller recomputes).
+// be applied exactly (the caller recomputes). A delta that closes the sale the oldest open
+// time came from needs `open_after`; one that closes the sale the earliest due date or
+// days_overdue came from needs it with `due_read`.
 std::optional<v1::CustomerLedgerStats> ApplyStatsDelta(const v1::CustomerLedgerStats& stats,
                                                        const StatsDelta& delta, int64_t version,
                                                        absl::CivilDay today,
-                                                       const std::string& currency);
+                                                       const std::string& currency,
+                                                       const OpenSalesAfter* open_after = nullptr);
+
+// OpenSalesAfter from the customer's open sales, read from `from` on: the first of them,
+// or, `with_due`, all of them.
+absl::StatusOr<OpenSalesAfter> ReadOpenSalesAfter(Transaction& tx, const LedgerContext& ctx,
+                                                  const std::string& customer_id,
+                                                  std::optional<SalePlace> from, bool with_due);
 
 // An error with a kelola.ledger.v1.ErrorReason name (errors::Error).
 absl::Status Err(absl::StatusCode code, absl::string_view reason, absl::string_view message,
@@ -270,22 +291,23 @@ absl::StatusOr<CustomerRow> ReadCustomerRow(Transaction& tx, const LedgerContext
                                             const std::string& customer_id);
 
 // Stores the customer's statistics at version + 1: the stored ones with `delta` applied
-// when possible (see StatsDelta), else recomputed from the entries.
-absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(Transaction& tx, const LedgerContext& ctx,
-                                                     const std::string& customer_id,
-                                                     const CustomerRow& before,
-                                                     absl::CivilDay today,
-                                                     const StatsDelta* delta = nullptr);
+// when possible (see StatsDelta), else recomputed from the entries. With them, where the
+// customer's open sales begin: `settled_before` as the write worked it out, or unknown
+// (nullopt), which every write that may reopen a sale or move sales leaves by default.
+absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(
+    Transaction& tx, const LedgerContext& ctx, const std::string& customer_id,
+    const CustomerRow& before, absl::CivilDay today, const StatsDelta* delta = nullptr,
+    std::optional<SalePlace> settled_before = std::nullopt);
 
 // BumpCustomer, and the new statistics recorded in the write's response (ledger_version,
 // customer_stats) and event (customer_id, ledger_version, stats); returns them.
 template <typename Response, typename Event>
-absl::StatusOr<v1::CustomerLedgerStats> BumpAndRecord(Transaction& tx, const LedgerContext& ctx,
-                                                      const std::string& customer_id,
-                                                      const CustomerRow& before,
-                                                      absl::CivilDay today, const StatsDelta* delta,
-                                                      Response& out, Event& event) {
-  LEDGER_ASSIGN_OR_RETURN(stats, BumpCustomer(tx, ctx, customer_id, before, today, delta));
+absl::StatusOr<v1::CustomerLedgerStats> BumpAndRecord(
+    Transaction& tx, const LedgerContext& ctx, const std::string& customer_id,
+    const CustomerRow& before, absl::CivilDay today, const StatsDelta* delta, Response& out,
+    Event& event, std::optional<SalePlace> settled_before = std::nullopt) {
+  LEDGER_ASSIGN_OR_RETURN(stats,
+                          BumpCustomer(tx, ctx, customer_id, before, today, delta, settled_before));
   out.set_ledger_version(stats.ledger_version());
   *out.mutable_customer_stats() = stats;
   event.set_customer_id(customer_id);
@@ -322,11 +344,13 @@ absl::Status InsertVoid(Transaction& tx, const LedgerContext& ctx, absl::string_
 absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> NetAllocationsBySale(
     Transaction& tx, const LedgerContext& ctx, const std::string& sale_id);
 
-// Open sales of a customer, oldest first; with `cover`, only as many of the oldest as
-// it takes for their outstanding amounts to reach `cover` (all when they do not).
+// Open sales of a customer, oldest first, from `from` on (every sale placed before it is
+// settled: CustomerRow::settled_before); with `cover`, only as many of the oldest as it
+// takes for their outstanding amounts to reach `cover` (all when they do not).
 absl::StatusOr<std::vector<OpenSale>> OpenSales(Transaction& tx, const LedgerContext& ctx,
                                                 const std::string& customer_id,
-                                                std::optional<int64_t> cover = std::nullopt);
+                                                std::optional<int64_t> cover = std::nullopt,
+                                                std::optional<SalePlace> from = std::nullopt);
 
 // Active payments of a customer holding credit, oldest first.
 absl::StatusOr<std::vector<CreditSource>> CreditSources(Transaction& tx, const LedgerContext& ctx,

@@ -252,6 +252,20 @@ db::Migration LeanerWriteIndexes(int version) {
   return m;
 }
 
+// Where each customer's open sales begin (CustomerRow::settled_before): the oldest-first
+// allocator reads a customer's sales from there instead of computing the outstanding
+// amount of every settled sale first. NULL (every row now) reads from the first sale.
+db::Migration SettledBefore(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "where each customer's open sales begin";
+  m.sqlite = R"sql(
+ALTER TABLE customer_ledgers ADD COLUMN settled_before_time BIGINT;
+ALTER TABLE customer_ledgers ADD COLUMN settled_before_number BIGINT;
+)sql";
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
@@ -273,6 +287,7 @@ std::vector<db::Migration> Migrations() {
       events::CursorLeaseMigration(11),
       SharedIdempotencyKeys(12),
       LeanerWriteIndexes(13),
+      SettledBefore(14),
   };
 }
 

@@ -4,6 +4,7 @@
 // (tests/ledger-svc/api/ledger_api_fixture.h).
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -350,6 +351,74 @@ TEST_P(LedgerServiceTest, PaymentsAllocateOldestFirstAndRefuseOverpayment) {
   auto ctx4 = Ctx();
   ASSERT_TRUE(ledger_->ListPayments(ctx4.get(), list, &payments).ok());
   EXPECT_EQ(payments.payments_size(), 2);
+}
+
+// Where a customer's open sales begin, as its ledger row keeps it (settled_before): the
+// sale time and number of the first sale an oldest-first payment may have to read.
+std::optional<std::pair<int64_t, int64_t>> SettledBefore(db::Database& db,
+                                                         const std::string& customer) {
+  std::optional<std::pair<int64_t, int64_t>> out;
+  absl::Status s = db.InTransaction([&](db::Transaction& tx) -> absl::Status {
+    auto row = tx.QueryOne(
+        "SELECT settled_before_time, settled_before_number FROM customer_ledgers WHERE "
+        "tenant_id = 't1' AND customer_id = ?",
+        {customer});
+    if (!row.ok()) return row.status();
+    if (!row->IsNull(0)) out = std::make_pair(row->GetInt(0), row->GetInt(1));
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+std::pair<int64_t, int64_t> PlaceOf(const v1::Sale& sale) {
+  return {absl::ToUnixMicros(absl::FromUnixSeconds(sale.sale_time().seconds()) +
+                             absl::Nanoseconds(sale.sale_time().nanos())),
+          sale.number()};
+}
+
+TEST_P(LedgerServiceTest, OldestFirstPaymentsReadFromWhereTheOpenSalesBegin) {
+  auto s1 = Sale("s1", "cust-1", 1000, 0);
+  auto s2 = Sale("s2", "cust-1", 1000, 0);
+  Sale("s3", "cust-1", 1000, 0);
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), std::nullopt);  // not known until a payment reads
+  v1::RecordPaymentResponse p1;
+  ASSERT_TRUE(Pay("p1", "cust-1", 1500, &p1).ok());  // s1 paid, s2 half
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(s2.sale()));
+  v1::RecordPaymentResponse p2;
+  ASSERT_TRUE(Pay("p2", "cust-1", 200, &p2).ok());
+  ASSERT_EQ(p2.payment().allocations_size(), 1);
+  EXPECT_EQ(p2.payment().allocations(0).sale_id(), s2.sale().sale_id());
+
+  // Voiding p1 makes s1 owe again: the next payment pays it first.
+  v1::VoidPaymentRequest vp;
+  vp.set_request_id("vp1");
+  vp.set_payment_id(p1.payment().payment_id());
+  vp.set_reason("recorded twice");
+  v1::VoidPaymentResponse vpr;
+  auto c1 = Ctx();
+  ASSERT_TRUE(ledger_->VoidPayment(c1.get(), vp, &vpr).ok());
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), std::nullopt);
+  v1::RecordPaymentResponse p3;
+  ASSERT_TRUE(Pay("p3", "cust-1", 400, &p3).ok());
+  ASSERT_EQ(p3.payment().allocations_size(), 1);
+  EXPECT_EQ(p3.payment().allocations(0).sale_id(), s1.sale().sale_id());
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(s1.sale()));
+
+  // A sale recorded late, with a sale time before s1's, is paid before s1.
+  v1::RecordSaleRequest late = SaleRequest("s0", "cust-1", 700, 0);
+  *late.mutable_sale_time() = Ts(clock_.Now() - absl::Hours(1));
+  v1::RecordSaleResponse s0;
+  auto c2 = Ctx();
+  ASSERT_TRUE(ledger_->RecordSale(c2.get(), late, &s0).ok());
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(s0.sale()));
+  v1::RecordPaymentResponse p4;
+  ASSERT_TRUE(Pay("p4", "cust-1", 900, &p4).ok());
+  ASSERT_EQ(p4.payment().allocations_size(), 2);
+  EXPECT_EQ(p4.payment().allocations(0).sale_id(), s0.sale().sale_id());
+  EXPECT_EQ(p4.payment().allocations(0).amount().amount_minor(), 700);
+  EXPECT_EQ(p4.payment().allocations(1).sale_id(), s1.sale().sale_id());
+  EXPECT_EQ(Balance("cust-1").balance().amount_minor(), 3700 - 400 - 900 - 200);
 }
 
 TEST_P(LedgerServiceTest, ExplicitAllocationsAreChecked) {
@@ -1114,6 +1183,24 @@ TEST_P(LedgerServiceTest, IncrementalStatisticsEqualARecomputation) {
   sale("s7", 700, 0, 0, -1);
   pay("p5", 100, false);
   pay("p6", 50000, true);  // pays everything, the rest is credit
+  // Closing the oldest open sale while others stay open: the open sales after the payment,
+  // read from where they begin, decide the oldest time, the earliest due date and the days
+  // overdue.
+  sale("s8", 1000, 0, 10, 12);  // due in two days, the oldest
+  sale("s9", 1000, 0, 9, 3);    // overdue six days: the earliest due date
+  sale("s10", 1000, 0, 8, -1);  // no due date
+  sale("s11", 1000, 0, 7, 4);   // overdue three days
+  pay("p7", 1000, false);       // closes s8: s9 is the oldest now
+  pay("p8", 1000, false);       // closes s9: s11's due date and days overdue now
+  pay("p9", 1500, false);       // closes s10, half of s11
+  pay("p10", 500, false);       // closes s11: nothing open
+  // More open sales than a page: after the oldest closes, the earliest due date is on the
+  // tenth, past the page that gives the oldest open sale.
+  sale("t0", 100, 0, 20, 1);  // the oldest, overdue 19 days: the earliest due date
+  for (int i = 1; i <= 8; ++i) sale(absl::StrCat("t", i), 100, 0, 20 - i, -1);
+  sale("t9", 100, 0, 10, 2);  // overdue 8 days
+  pay("p11", 100, false);     // closes t0
+  pay("p12", 900, false);     // closes t1 to t9
 }
 
 // Oldest-first allocation reads the open sales in pages (of 8) until the payment is

@@ -50,13 +50,52 @@ TEST(SaleMathTest, DaysOverdue) {
 }
 
 TEST(SaleMathTest, AllocateOldestFirst) {
-  auto plan = AllocateOldestFirst(250, {{"a", 100}, {"b", 0}, {"c", 100}, {"d", 100}});
+  auto plan = AllocateOldestFirst(
+      250, {{"a", 100, {}, {}}, {"b", 0, {}, {}}, {"c", 100, {}, {}}, {"d", 100, {}, {}}});
   ASSERT_EQ(plan.size(), 3u);
   EXPECT_EQ(plan[0].sale_id, "a");
   EXPECT_EQ(plan[1].sale_id, "c");
   EXPECT_EQ(plan[2].sale_id, "d");
   EXPECT_EQ(plan[2].amount, 50);
-  EXPECT_TRUE(AllocateOldestFirst(0, {{"a", 100}}).empty());
+  EXPECT_TRUE(AllocateOldestFirst(0, {{"a", 100, {}, {}}}).empty());
+}
+
+TEST(SaleMathTest, SalePlacesOrderBySaleTimeThenNumber) {
+  EXPECT_LT((SalePlace{10, 9}), (SalePlace{11, 1}));
+  EXPECT_LT((SalePlace{10, 1}), (SalePlace{10, 2}));
+  EXPECT_FALSE((SalePlace{10, 2}) < (SalePlace{10, 2}));
+}
+
+TEST(SaleMathTest, SettledBeforeMovesToTheLastSaleAPlanPays) {
+  const std::vector<OpenSale> open = {
+      {"a", 100, {10, 1}, {}}, {"b", 100, {20, 2}, {}}, {"c", 100, {30, 3}, {}}};
+  // a paid in full, b in part: everything before b is settled; b itself is not.
+  auto after = SettledBeforeAfterPlan(SalePlace{5, 0}, open, AllocateOldestFirst(150, open));
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(*after, (SalePlace{20, 2}));
+  // From an unknown start, the same.
+  EXPECT_EQ(SettledBeforeAfterPlan(std::nullopt, open, AllocateOldestFirst(150, open)),
+            (SalePlace{20, 2}));
+  // Exactly a and b: b is settled too, but the bound stays at it (read again, at no cost).
+  EXPECT_EQ(SettledBeforeAfterPlan(std::nullopt, open, AllocateOldestFirst(200, open)),
+            (SalePlace{20, 2}));
+  // Nothing allocated (no open sale, or nothing to give): the bound stays where it was.
+  EXPECT_EQ(SettledBeforeAfterPlan(SalePlace{5, 0}, {}, {}), (SalePlace{5, 0}));
+  EXPECT_EQ(SettledBeforeAfterPlan(std::nullopt, open, AllocateOldestFirst(0, open)), std::nullopt);
+  // A plan over other sales than `open` teaches nothing.
+  EXPECT_EQ(SettledBeforeAfterPlan(SalePlace{5, 0}, open, {{"z", 10}}), (SalePlace{5, 0}));
+}
+
+TEST(SaleMathTest, AnOpenSalePlacedBeforeTheBoundMovesItBack) {
+  const SalePlace bound{100, 50};
+  // A new sale after the bound, open or settled: unchanged.
+  EXPECT_EQ(SettledBeforeWithSale(bound, {200, 60}, true), bound);
+  // Recorded late with an earlier sale time: open moves the bound back to it.
+  EXPECT_EQ(SettledBeforeWithSale(bound, {50, 61}, true), (SalePlace{50, 61}));
+  // ... paid in full at once: it is settled, the bound stays.
+  EXPECT_EQ(SettledBeforeWithSale(bound, {50, 61}, false), bound);
+  // Unknown stays unknown.
+  EXPECT_EQ(SettledBeforeWithSale(std::nullopt, {50, 61}, true), std::nullopt);
 }
 
 TEST(SaleMathTest, AverageOrderRoundsHalfUp) {

@@ -172,9 +172,9 @@ absl::Status RecordSale::Respond(Write& w, v1::RecordSaleResponse& out) const {
   if (!cmd.customer_id.empty()) {
     // Where the customer's open sales begin stays, unless this sale is open and placed before
     // it (recorded late, with an earlier sale time).
-    const int64_t unpaid = w.totals.total - cmd.paid_now - cmd.apply_credit;
     const std::optional<SalePlace> settled_before = SettledBeforeWithSale(
-        w.before.settled_before, SalePlace{w.sale.sale_time_micros, w.sale.number}, unpaid > 0);
+        w.before.settled_before, SalePlace{w.sale.sale_time_micros, w.sale.number},
+        facts.amounts.outstanding() > 0);
     LEDGER_ASSIGN_OR_RETURN(
         stats, entries::BumpAndRecord(w.tx, w.ctx, cmd.customer_id, w.before, w.today, &delta, out,
                                       event, settled_before));

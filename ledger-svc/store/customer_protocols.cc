@@ -12,7 +12,7 @@ absl::Status StoreCustomer(db::Transaction& tx, const LedgerContext& ctx, const 
       .Execute(
           "UPDATE customer_ledgers SET ledger_version = ?, balance = ?, credit = ?, stats = ?, "
           "seal_id = ?, merged_into = ?, settled_before_time = NULL, settled_before_number = "
-          "NULL WHERE tenant_id = ? AND customer_id = ?",
+          "NULL, settled_before_version = NULL WHERE tenant_id = ? AND customer_id = ?",
           {stats.ledger_version(), stats.balance().amount_minor(), stats.credit().amount_minor(),
            Bytes{stats.SerializeAsString()}, seal_id.empty() ? db::Null() : db::Value(seal_id),
            merged_into.empty() ? db::Null() : db::Value(merged_into), ctx.tenant_id, id})

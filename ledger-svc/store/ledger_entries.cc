@@ -356,13 +356,17 @@ CustomerRow CustomerRowOf(const Row& row) {
   if (!row.IsNull(3)) out.stats = row.GetBytes(3);
   if (!row.IsNull(4)) out.seal_id = row.GetText(4);
   if (!row.IsNull(5)) out.merged_into = row.GetText(5);
-  if (!row.IsNull(6) && !row.IsNull(7))
+  // Trusted only when written by the write that made the row's version: a write that does
+  // not keep it (a ledger-svc from before it, during a rolling upgrade) bumps the version
+  // and leaves it behind.
+  if (!row.IsNull(6) && !row.IsNull(7) && !row.IsNull(8) && row.GetInt(8) == out.version) {
     out.settled_before = SalePlace{row.GetInt(6), row.GetInt(7)};
+  }
   return out;
 }
 
 // The columns CustomerRowOf reads; a lock's further columns follow them.
-constexpr size_t kLedgerRowColumns = 8;
+constexpr size_t kLedgerRowColumns = 9;
 
 // The statement that locks and reads a customer's ledger row `l`: its kLedgerRowColumns
 // columns, which CustomerRowOf reads, then `columns`, which take no parameters, from the tables in
@@ -375,7 +379,7 @@ struct LockSql {
   explicit LockSql(absl::string_view columns, absl::string_view tables = "") {
     const std::string select = absl::StrCat(
         "SELECT l.ledger_version, l.balance, l.credit, l.stats, l.seal_id, l.merged_into, "
-        "l.settled_before_time, l.settled_before_number",
+        "l.settled_before_time, l.settled_before_number, l.settled_before_version",
         columns.empty() ? "" : ", ", columns, " FROM ", tables, tables.empty() ? "" : ", ",
         "customer_ledgers l WHERE l.tenant_id = ? AND l.customer_id = ?");
     sqlite = select;
@@ -676,13 +680,13 @@ absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(Transaction& tx, const Ledg
   }
   LEDGER_RETURN_IF_ERROR(tx.ExecuteDeferred(
       "UPDATE customer_ledgers SET ledger_version = ?, balance = ?, credit = ?, "
-      "stats = ?, settled_before_time = ?, settled_before_number = ? WHERE tenant_id = ? AND "
-      "customer_id = ?",
+      "stats = ?, settled_before_time = ?, settled_before_number = ?, settled_before_version = ? "
+      "WHERE tenant_id = ? AND customer_id = ?",
       {st.ledger_version(), st.balance().amount_minor(), st.credit().amount_minor(),
        Bytes{st.SerializeAsString()},
        settled_before ? db::Value(settled_before->time_micros) : db::Null(),
-       settled_before ? db::Value(settled_before->number) : db::Null(), ctx.tenant_id,
-       customer_id}));
+       settled_before ? db::Value(settled_before->number) : db::Null(),
+       settled_before ? db::Value(st.ledger_version()) : db::Null(), ctx.tenant_id, customer_id}));
   return st;
 }
 

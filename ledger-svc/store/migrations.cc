@@ -266,6 +266,17 @@ ALTER TABLE customer_ledgers ADD COLUMN settled_before_number BIGINT;
   return m;
 }
 
+// The ledger version at which settled_before was written: the bound is trusted only at
+// that version, so that a write that does not keep it (a ledger-svc from before migration
+// 14, still running during a rolling upgrade) cannot leave a bound that is no longer true.
+db::Migration SettledBeforeVersion(int version) {
+  db::Migration m;
+  m.version = version;
+  m.name = "the ledger version at which settled_before was written";
+  m.sqlite = "ALTER TABLE customer_ledgers ADD COLUMN settled_before_version BIGINT;\n";
+  return m;
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
@@ -288,6 +299,7 @@ std::vector<db::Migration> Migrations() {
       SharedIdempotencyKeys(12),
       LeanerWriteIndexes(13),
       SettledBefore(14),
+      SettledBeforeVersion(15),
   };
 }
 

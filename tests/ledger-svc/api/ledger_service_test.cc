@@ -380,7 +380,7 @@ std::pair<int64_t, int64_t> PlaceOf(const v1::Sale& sale) {
 TEST_P(LedgerServiceTest, OldestFirstPaymentsReadFromWhereTheOpenSalesBegin) {
   auto s1 = Sale("s1", "cust-1", 1000, 0);
   auto s2 = Sale("s2", "cust-1", 1000, 0);
-  Sale("s3", "cust-1", 1000, 0);
+  auto s3 = Sale("s3", "cust-1", 1000, 0);
   EXPECT_EQ(SettledBefore(*db_, "cust-1"), std::nullopt);  // not known until a payment reads
   v1::RecordPaymentResponse p1;
   ASSERT_TRUE(Pay("p1", "cust-1", 1500, &p1).ok());  // s1 paid, s2 half
@@ -419,6 +419,26 @@ TEST_P(LedgerServiceTest, OldestFirstPaymentsReadFromWhereTheOpenSalesBegin) {
   EXPECT_EQ(p4.payment().allocations(0).amount().amount_minor(), 700);
   EXPECT_EQ(p4.payment().allocations(1).sale_id(), s1.sale().sale_id());
   EXPECT_EQ(Balance("cust-1").balance().amount_minor(), 3700 - 400 - 900 - 200);
+
+  // A bound that the row's last write did not set is not trusted: a ledger-svc from before
+  // it (during a rolling upgrade) bumps the version and leaves the bound behind. Here the
+  // bound left says s3, with s1 and s2 still open before it.
+  const auto wrong = PlaceOf(s3.sale());
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) {
+                   return tx
+                       .Execute(
+                           "UPDATE customer_ledgers SET ledger_version = ledger_version + 1, "
+                           "settled_before_time = ?, settled_before_number = ? WHERE tenant_id "
+                           "= 't1' AND customer_id = 'cust-1'",
+                           {wrong.first, wrong.second})
+                       .status();
+                 })
+                  .ok());
+  v1::RecordPaymentResponse p5;
+  ASSERT_TRUE(Pay("p5", "cust-1", 100, &p5).ok());
+  ASSERT_EQ(p5.payment().allocations_size(), 1);
+  EXPECT_EQ(p5.payment().allocations(0).sale_id(), s1.sale().sale_id());
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(s1.sale()));
 }
 
 TEST_P(LedgerServiceTest, ExplicitAllocationsAreChecked) {

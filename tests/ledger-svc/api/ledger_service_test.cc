@@ -441,6 +441,58 @@ TEST_P(LedgerServiceTest, OldestFirstPaymentsReadFromWhereTheOpenSalesBegin) {
   EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(s1.sale()));
 }
 
+// The writes other than sales and oldest-first payments: a payment with explicit
+// allocations keeps the bound (settling named sales reopens none); a refund and applied
+// credit forget it (BumpCustomer's default), and the payment after them reads from the
+// first sale and finds the oldest open one.
+TEST_P(LedgerServiceTest, OtherWritesKeepOrForgetWhereTheOpenSalesBegin) {
+  Sale("s1", "cust-1", 1000, 0);
+  auto s2 = Sale("s2", "cust-1", 1000, 0);
+  auto s3 = Sale("s3", "cust-1", 1000, 0);
+  ASSERT_TRUE(Pay("p1", "cust-1", 1200).ok());  // s1 paid, s2 owes 800
+  ASSERT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(s2.sale()));
+  v1::RecordPaymentResponse named;
+  ASSERT_TRUE(Pay("p2", "cust-1", 1000, &named, false, {{s3.sale().sale_id(), 1000}}).ok());
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(s2.sale()));
+  EXPECT_EQ(named.customer_stats().open_sale_count(), 1);
+
+  // A refund of part of s2: forgotten; the next payment still pays s2.
+  v1::RefundSaleRequest rf;
+  rf.set_request_id("rf1");
+  rf.set_sale_id(s2.sale().sale_id());
+  *rf.mutable_amount() = Idr(100);
+  rf.set_reason("returned goods");
+  v1::RefundSaleResponse rfr;
+  auto c1 = Ctx();
+  ASSERT_TRUE(ledger_->RefundSale(c1.get(), rf, &rfr).ok());
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), std::nullopt);
+  v1::RecordPaymentResponse p3;
+  ASSERT_TRUE(Pay("p3", "cust-1", 100, &p3).ok());
+  ASSERT_EQ(p3.payment().allocations_size(), 1);
+  EXPECT_EQ(p3.payment().allocations(0).sale_id(), s2.sale().sale_id());
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(s2.sale()));
+
+  // Credit applied oldest first: pays s2's rest, then forgets the bound.
+  ASSERT_TRUE(Pay("dep", "cust-1", 900, nullptr, /*keep_excess=*/true).ok());  // 600 to s2
+  auto s4 = Sale("s4", "cust-1", 1000, 0);
+  v1::ApplyCreditRequest ac;
+  ac.set_request_id("ac1");
+  ac.set_customer_id("cust-1");
+  v1::ApplyCreditResponse acr;
+  auto c2 = Ctx();
+  ASSERT_TRUE(ledger_->ApplyCredit(c2.get(), ac, &acr).ok());
+  ASSERT_EQ(acr.allocations_size(), 1);
+  EXPECT_EQ(acr.allocations(0).sale_id(), s4.sale().sale_id());
+  EXPECT_EQ(acr.allocations(0).amount().amount_minor(), 300);
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), std::nullopt);
+  v1::RecordPaymentResponse p4;
+  ASSERT_TRUE(Pay("p4", "cust-1", 700, &p4).ok());
+  ASSERT_EQ(p4.payment().allocations_size(), 1);
+  EXPECT_EQ(p4.payment().allocations(0).sale_id(), s4.sale().sale_id());
+  EXPECT_EQ(p4.customer_stats().open_sale_count(), 0);
+  EXPECT_EQ(Balance("cust-1").balance().amount_minor(), 0);
+}
+
 TEST_P(LedgerServiceTest, ExplicitAllocationsAreChecked) {
   auto mine = Sale("a1", "cust-1", 1000, 0);
   auto theirs = Sale("a2", "cust-2", 1000, 0);

@@ -801,8 +801,9 @@ absl::StatusOr<std::vector<OpenSale>> OpenSales(Transaction& tx, const LedgerCon
                                                 std::optional<int64_t> cover,
                                                 std::optional<SalePlace> from) {
   // Pages along sales_by_customer from `from` (inclusive: the keyset below is exclusive, and
-  // numbers are whole), each sale's outstanding amount computed as the page reads it.
-  constexpr int64_t kPage = 8;
+  // numbers are whole), each sale's outstanding amount computed as the page reads it; all
+  // of them (no `cover`) in one page, one statement.
+  const int64_t page = cover.has_value() ? 8 : std::numeric_limits<int64_t>::max();
   static const std::string kPageSql =
       absl::StrCat("SELECT sale_id, ", kSaleOutstanding,
                    ", sale_time_micros, number, due_date FROM (", kSaleSelect,
@@ -816,7 +817,7 @@ absl::StatusOr<std::vector<OpenSale>> OpenSales(Transaction& tx, const LedgerCon
   int64_t covered = 0;
   while (!cover.has_value() || covered < *cover) {
     LEDGER_ASSIGN_OR_RETURN(rows, tx.Query(kPageSql, {ctx.tenant_id, customer_id, after_time,
-                                                      after_time, after_number, kPage}));
+                                                      after_time, after_number, page}));
     for (const Row& row : rows) {
       out.push_back({row.GetText(0), row.GetInt(1), SalePlace{row.GetInt(2), row.GetInt(3)},
                      row.IsNull(4) ? std::nullopt : ParseDay(row.GetText(4))});
@@ -824,7 +825,7 @@ absl::StatusOr<std::vector<OpenSale>> OpenSales(Transaction& tx, const LedgerCon
       after_time = row.GetInt(2);
       after_number = row.GetInt(3);
     }
-    if (static_cast<int64_t>(rows.size()) < kPage) break;
+    if (static_cast<int64_t>(rows.size()) < page) break;
   }
   return out;
 }

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdio>
 #include <functional>
+#include <thread>
 #include <type_traits>
 
 #include "absl/flags/flag.h"
@@ -140,14 +141,16 @@ class LedgerBench {
   // CPU each process used and PostgreSQL's WAL), the payments and the floor (with its CPU).
   struct Round {
     LoadResult baseline, sales, payments, floor;
-    std::vector<ProcessCpu> sale_cpu, floor_cpu;
+    std::vector<ProcessCpu> baseline_cpu, sale_cpu, floor_cpu;
     int64_t wal_bytes = -1;  // -1: not measured (SQLite)
   };
 
   Round RunRound(int clients, absl::Duration duration,
                  const std::vector<std::pair<std::string, pid_t>>& processes) {
     Round round;
+    CpuWindow baseline_cpu(processes, absl::Now(), absl::Now() + duration);
     round.baseline = Baseline(clients, duration);
+    round.baseline_cpu = baseline_cpu.Finish();
     const int64_t wal_before = WalPosition();
     CpuWindow sale_cpu(processes, absl::Now(), absl::Now() + duration);
     round.sales =
@@ -176,9 +179,10 @@ class LedgerBench {
     AddRow("RecordPayment", phase(&Round::payments), baseline);
     AddRow("floor: gRPC health check", phase(&Round::floor), {});
     AddRow("baseline insert", baseline, baseline);
-    std::vector<std::pair<LoadResult, std::vector<ProcessCpu>>> sale_cpu, floor_cpu;
+    std::vector<std::pair<LoadResult, std::vector<ProcessCpu>>> baseline_cpu, sale_cpu, floor_cpu;
     std::vector<double> wal_per_sale;
     for (const Round& r : runs) {
+      baseline_cpu.emplace_back(r.baseline, r.baseline_cpu);
       sale_cpu.emplace_back(r.sales, r.sale_cpu);
       floor_cpu.emplace_back(r.floor, r.floor_cpu);
       if (r.wal_bytes >= 0 && r.sales.operations > 0) {
@@ -187,6 +191,7 @@ class LedgerBench {
     }
     AddCpuNote(clients, "RecordSale", "sale", sale_cpu);
     AddCpuNote(clients, "floor: gRPC health check", "call", floor_cpu);
+    AddCpuNote(clients, "baseline insert", "insert", baseline_cpu);
     if (!wal_per_sale.empty()) {
       report_.AddNote(absl::StrCat(
           driver_, " RecordSale, ", clients, " clients: WAL written per sale ",
@@ -316,6 +321,8 @@ class LedgerBench {
   void AddCpuNote(int clients, const std::string& phase, const std::string& unit,
                   const std::vector<std::pair<LoadResult, std::vector<ProcessCpu>>>& runs) {
     std::vector<std::vector<double>> per_call(5);  // the three processes, the rest, all
+    std::vector<double> busy;  // the machine's busy share of its cores over the phase
+    const double cores = std::max(1u, std::thread::hardware_concurrency());
     for (const auto& [calls, cpu] : runs) {
       if (calls.operations == 0 || cpu.size() < 4) continue;
       const double n = static_cast<double>(calls.operations);
@@ -323,14 +330,17 @@ class LedgerBench {
       for (size_t p = 0; p < 3; ++p) per_call[p].push_back(cpu[p].seconds * 1e6 / n);
       per_call[3].push_back(std::max(0.0, cpu[3].seconds - named) * 1e6 / n);
       per_call[4].push_back(cpu[3].seconds * 1e6 / n);
+      const double seconds = absl::ToDoubleSeconds(calls.elapsed);
+      if (seconds > 0) busy.push_back(100 * cpu[3].seconds / (seconds * cores));
     }
     if (per_call[4].empty()) return;
     const std::vector<ProcessCpu>& names = runs.front().second;
     auto us = [&](size_t p) { return Fixed(Median(per_call[p]), 0); };
-    report_.AddNote(absl::StrCat(driver_, " ", phase, ", ", clients, " clients, CPU per ", unit,
-                                 " (µs, medians over the rounds): ", names[0].name, " ", us(0),
-                                 ", ", names[1].name, " ", us(1), ", ", names[2].name, " ", us(2),
-                                 ", the rest of the machine ", us(3), " (all: ", us(4), ")."));
+    report_.AddNote(absl::StrCat(
+        driver_, " ", phase, ", ", clients, " clients, CPU per ", unit,
+        " (µs, medians over the rounds): ", names[0].name, " ", us(0), ", ", names[1].name, " ",
+        us(1), ", ", names[2].name, " ", us(2), ", the rest of the machine ", us(3),
+        " (all: ", us(4), "); the machine busy ", Fixed(Median(busy), 0), " % of its cores."));
   }
 
   // The floor under every write: gRPC's health check on ledger-svc, one unary round trip

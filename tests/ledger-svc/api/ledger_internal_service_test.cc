@@ -784,6 +784,30 @@ TEST_P(LedgerInternalServiceTest, ReassignOfASourceWithoutHistoryMergesItToo) {
   ExpectStatsCurrent(into_new.target_stats(), "brand-new", "merge into a new target");
 }
 
+// A merge that brings the target a sale older than its open ones: the target's next
+// oldest-first payment pays the moved sale first (the target's ledger row forgets where its
+// open sales began, as every write but sales and oldest-first payments does).
+TEST_P(LedgerInternalServiceTest, AMergedOlderSaleIsPaidFirst) {
+  Sale("t1", "target", 1000, 0);
+  auto t2 = Sale("t2", "target", 1000, 0);
+  v1::RecordPaymentResponse before;
+  ASSERT_TRUE(Pay("tp1", "target", 1200, &before).ok());  // t1 paid, t2 owes 800
+  v1::RecordSaleRequest old = SaleRequest("b0", "source", 500, 0);
+  *old.mutable_sale_time() = Ts(clock_.Now() - absl::Hours(5));
+  v1::RecordSaleResponse b0;
+  auto c = Ctx();
+  ASSERT_TRUE(ledger_->RecordSale(c.get(), old, &b0).ok());
+  ASSERT_TRUE(Reassign("m-old", "source", "target").ok());
+  v1::RecordPaymentResponse after;
+  ASSERT_TRUE(Pay("tp2", "target", 600, &after).ok());
+  ASSERT_EQ(after.payment().allocations_size(), 2);
+  EXPECT_EQ(after.payment().allocations(0).sale_id(), b0.sale().sale_id());
+  EXPECT_EQ(after.payment().allocations(0).amount().amount_minor(), 500);
+  EXPECT_EQ(after.payment().allocations(1).sale_id(), t2.sale().sale_id());
+  EXPECT_EQ(after.payment().allocations(1).amount().amount_minor(), 100);
+  EXPECT_EQ(Balance("target").balance().amount_minor(), 700);
+}
+
 // ---------------------------------------------------------------------------------
 // Events of the seal protocol
 

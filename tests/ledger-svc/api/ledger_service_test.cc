@@ -493,6 +493,59 @@ TEST_P(LedgerServiceTest, OtherWritesKeepOrForgetWhereTheOpenSalesBegin) {
   EXPECT_EQ(Balance("cust-1").balance().amount_minor(), 0);
 }
 
+// Sales recorded at one time are paid in the order of their numbers, and the bound
+// follows them; a voided sale forgets the bound, and the payments after it skip the void.
+TEST_P(LedgerServiceTest, SalesAtOneTimeAndVoidedSalesKeepTheOldestFirstOrder) {
+  const google::protobuf::Timestamp at = Ts(clock_.Now() - absl::Hours(2));
+  std::vector<v1::RecordSaleResponse> e(3);
+  for (int i = 0; i < 3; ++i) {
+    v1::RecordSaleRequest r = SaleRequest(absl::StrCat("e", i), "cust-1", 1000, 0);
+    *r.mutable_sale_time() = at;
+    auto c = Ctx();
+    ASSERT_TRUE(ledger_->RecordSale(c.get(), r, &e[i]).ok());
+  }
+  ASSERT_EQ(PlaceOf(e[0].sale()).first, PlaceOf(e[2].sale()).first);
+  ASSERT_LT(PlaceOf(e[0].sale()), PlaceOf(e[1].sale()));
+  ASSERT_LT(PlaceOf(e[1].sale()), PlaceOf(e[2].sale()));
+  v1::RecordPaymentResponse p1;
+  ASSERT_TRUE(Pay("p1", "cust-1", 1500, &p1).ok());  // e0 paid, e1 half
+  ASSERT_EQ(p1.payment().allocations_size(), 2);
+  EXPECT_EQ(p1.payment().allocations(0).sale_id(), e[0].sale().sale_id());
+  EXPECT_EQ(p1.payment().allocations(1).sale_id(), e[1].sale().sale_id());
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(e[1].sale()));
+  v1::RecordPaymentResponse p2;
+  ASSERT_TRUE(Pay("p2", "cust-1", 600, &p2).ok());  // e1's rest, then e2
+  ASSERT_EQ(p2.payment().allocations_size(), 2);
+  EXPECT_EQ(p2.payment().allocations(0).sale_id(), e[1].sale().sale_id());
+  EXPECT_EQ(p2.payment().allocations(0).amount().amount_minor(), 500);
+  EXPECT_EQ(p2.payment().allocations(1).sale_id(), e[2].sale().sale_id());
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(e[2].sale()));
+
+  // An open sale before e2, voided: the bound is forgotten, and the next payment, reading
+  // from the first sale, skips the void and pays e2.
+  v1::RecordSaleRequest early = SaleRequest("v0", "cust-1", 700, 0);
+  *early.mutable_sale_time() = Ts(clock_.Now() - absl::Hours(3));
+  v1::RecordSaleResponse v0;
+  auto c1 = Ctx();
+  ASSERT_TRUE(ledger_->RecordSale(c1.get(), early, &v0).ok());
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(v0.sale()));
+  v1::VoidSaleRequest vs;
+  vs.set_request_id("vs1");
+  vs.set_sale_id(v0.sale().sale_id());
+  vs.set_reason("wrong customer");
+  v1::VoidSaleResponse vsr;
+  auto c2 = Ctx();
+  ASSERT_TRUE(ledger_->VoidSale(c2.get(), vs, &vsr).ok());
+  EXPECT_EQ(SettledBefore(*db_, "cust-1"), std::nullopt);
+  v1::RecordPaymentResponse p3;
+  ASSERT_TRUE(Pay("p3", "cust-1", 900, &p3).ok());
+  ASSERT_EQ(p3.payment().allocations_size(), 1);
+  EXPECT_EQ(p3.payment().allocations(0).sale_id(), e[2].sale().sale_id());
+  EXPECT_EQ(p3.payment().allocations(0).amount().amount_minor(), 900);
+  EXPECT_EQ(p3.customer_stats().open_sale_count(), 0);
+  EXPECT_EQ(Balance("cust-1").balance().amount_minor(), 0);
+}
+
 TEST_P(LedgerServiceTest, ExplicitAllocationsAreChecked) {
   auto mine = Sale("a1", "cust-1", 1000, 0);
   auto theirs = Sale("a2", "cust-2", 1000, 0);

@@ -61,9 +61,20 @@ int64_t SqliteCheckpointer::inline_checkpoints() const {
   return inline_;
 }
 
+int64_t SqliteCheckpointer::follow_up_checkpoints() const {
+  absl::MutexLock lock(&mu_);
+  return follow_ups_;
+}
+
+int64_t SqliteCheckpointer::finished_pages() const {
+  absl::MutexLock lock(&mu_);
+  return finished_pages_;
+}
+
 // Runs on the writer's thread after each commit, SQLite's write lock already released.
 int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema, int pages) {
   auto* checkpointer = static_cast<SqliteCheckpointer*>(self);
+  checkpointer->log_pages_.store(pages);
   int64_t copied = checkpointer->copied_.load();
   if (pages < copied) {  // the log was started again from its beginning
     copied = 0;
@@ -77,6 +88,8 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema
   }
   if (finish) {  // the pages committed while the thread copied: few, and then the log restarts
     checkpointer->Checkpoint(writer, schema);
+    absl::MutexLock lock(&checkpointer->mu_);
+    checkpointer->finished_pages_ += pending;
     return SQLITE_OK;
   }
   if (pending < checkpointer->threshold_pages_) return SQLITE_OK;
@@ -116,10 +129,19 @@ void SqliteCheckpointer::Loop() {
       running_ = true;
     }
     Checkpoint(db_, "main");
+    // The pages committed while it copied, copied again here while they are many: each pass
+    // is shorter than the one before, so that the writer's finishing copy stays small.
+    int follow_ups = 0;
+    while (follow_ups < kMaxFollowUps &&
+           log_pages_.load() - copied_.load() > threshold_pages_ / kFinishFraction) {
+      Checkpoint(db_, "main");
+      ++follow_ups;
+    }
     absl::MutexLock lock(&mu_);
     running_ = false;
     finish_ = true;
     ++background_;
+    follow_ups_ += follow_ups;
   }
 }
 

@@ -24,7 +24,11 @@
 // every commit would extend the file (an fsync that also writes the file's metadata:
 // measured, half the single-insert rate). So the first commit after a background
 // checkpoint copies the few pages committed during it, inline: the log is then copied in
-// full and the next transaction starts it again.
+// full and the next transaction starts it again. They are few because the thread first
+// copies them itself, in passes that grow shorter, while they are more than a
+// thirty-second of the threshold (at most four more passes): a single pass left the writer
+// 2,000–2,800 pages to copy, 7–8 ms of reads on its thread every third of a second, at the
+// ledger's 64-client sales (docs/benchmarks.md).
 //
 // Backstop: a commit that finds 4 × threshold_pages not yet copied (the thread cannot keep
 // up, or a long reader pins old pages) checkpoints inline, as SQLite itself would have.
@@ -60,9 +64,13 @@ class SqliteCheckpointer {
   // object is destroyed.
   void Attach(sqlite3* writer);
 
-  // Checkpoints run by the thread, and inline by the backstop. For tests and metrics.
+  // Checkpoints run by the thread, and inline by the backstop; the thread's further passes
+  // over what was committed while it copied; the pages the writer's finishing copies found
+  // left. For tests and metrics.
   int64_t background_checkpoints() const;
   int64_t inline_checkpoints() const;
+  int64_t follow_up_checkpoints() const;
+  int64_t finished_pages() const;
 
  private:
   SqliteCheckpointer(sqlite3* db, int threshold_pages);
@@ -71,10 +79,17 @@ class SqliteCheckpointer {
   void Checkpoint(sqlite3* db, const char* schema);
   void Loop();
 
+  // The thread copies again what was committed during its pass while that is more than
+  // threshold_pages / kFinishFraction, at most kMaxFollowUps times.
+  static constexpr int kFinishFraction = 32;
+  static constexpr int kMaxFollowUps = 4;
+
   sqlite3* const db_;  // the thread's own connection
   const int threshold_pages_;
   // Pages of the current log copied into the file by the last checkpoint.
   std::atomic<int64_t> copied_{0};
+  // Pages in the log after the last commit.
+  std::atomic<int64_t> log_pages_{0};
   mutable absl::Mutex mu_;
   bool wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool running_ ABSL_GUARDED_BY(mu_) = false;
@@ -83,6 +98,8 @@ class SqliteCheckpointer {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t background_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t inline_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t follow_ups_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t finished_pages_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

@@ -82,9 +82,12 @@ TEST_F(SqliteCheckpointerTest, UnderSteadyWritesTheLogIsReusedInsteadOfGrowing) 
   ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
   (*checkpointer)->Attach(writer);
   // No pause between commits: every background checkpoint ends with pages committed
-  // meanwhile, which the next commit copies so that the log can start again.
+  // meanwhile, which the thread copies again while they are many, and the next commit
+  // copies the rest so that the log can start again.
   Write(writer, 2000);  // about 5,000 pages, 20 MiB
   EXPECT_GT((*checkpointer)->background_checkpoints(), 0);
+  // The thread copied again what was committed during its passes, leaving the writer less.
+  EXPECT_GT((*checkpointer)->follow_up_checkpoints(), 0);
   EXPECT_GT(FileSize(""), 15 << 20);
   EXPECT_LT(FileSize("-wal"), 4 << 20) << "the log grew instead of starting again";
   sqlite3_close(writer);

@@ -19,6 +19,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
@@ -116,6 +117,7 @@ class LedgerBench {
     }
 
     const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+    phase_ = duration;
     const std::vector<std::pair<std::string, pid_t>> processes = {
         {"ledger-svc", (*ledger)->pid()},
         {"customer-svc", (*customer)->pid()},
@@ -148,9 +150,7 @@ class LedgerBench {
   Round RunRound(int clients, absl::Duration duration,
                  const std::vector<std::pair<std::string, pid_t>>& processes) {
     Round round;
-    CpuWindow baseline_cpu(processes, absl::Now(), absl::Now() + duration);
-    round.baseline = Baseline(clients, duration);
-    round.baseline_cpu = baseline_cpu.Finish();
+    round.baseline = Baseline(clients, duration, processes, &round.baseline_cpu);
     const int64_t wal_before = WalPosition();
     CpuWindow sale_cpu(processes, absl::Now(), absl::Now() + duration);
     round.sales =
@@ -330,8 +330,8 @@ class LedgerBench {
       for (size_t p = 0; p < 3; ++p) per_call[p].push_back(cpu[p].seconds * 1e6 / n);
       per_call[3].push_back(std::max(0.0, cpu[3].seconds - named) * 1e6 / n);
       per_call[4].push_back(cpu[3].seconds * 1e6 / n);
-      const double seconds = absl::ToDoubleSeconds(calls.elapsed);
-      if (seconds > 0) busy.push_back(100 * cpu[3].seconds / (seconds * cores));
+      // Over the CPU window (the phase's length), the same interval the seconds were taken in.
+      busy.push_back(100 * cpu[3].seconds / (absl::ToDoubleSeconds(phase_) * cores));
     }
     if (per_call[4].empty()) return;
     const std::vector<ProcessCpu>& names = runs.front().second;
@@ -380,13 +380,18 @@ class LedgerBench {
     return position;
   }
 
-  // One durable single-row insert transaction per request, from `clients` threads.
-  LoadResult Baseline(int clients, absl::Duration duration) {
+  // One durable single-row insert transaction per request, from `clients` threads; the CPU
+  // the processes used while they ran goes to `cpu`.
+  LoadResult Baseline(int clients, absl::Duration duration,
+                      const std::vector<std::pair<std::string, pid_t>>& processes,
+                      std::vector<ProcessCpu>* cpu) {
     auto db = db::Open(baseline_db_);
     if (!db.ok()) return {};
     (void)db::ApplyMigrations(
         **db, {{1, "baseline", "CREATE TABLE baseline (id TEXT PRIMARY KEY, amount BIGINT)", ""}});
     const int64_t run = ++baseline_runs_;  // ids of their own in every round
+    CpuWindow window(processes, absl::Now(), absl::Now() + duration);
+    absl::Cleanup finish = [&] { *cpu = window.Finish(); };
     return RunClients(clients, int64_t{1} << 40, duration, [&](int c, int64_t i) {
       return (*db)->InTransaction([&](db::Transaction& tx) {
         return tx
@@ -405,6 +410,7 @@ class LedgerBench {
   std::vector<std::string> customer_ids_;
   std::atomic<int64_t> counter_{0};
   int64_t baseline_runs_ = 0;
+  absl::Duration phase_ = absl::Seconds(1);  // each phase's length (--seconds)
 };
 
 int Main(int argc, char** argv) {

@@ -66,11 +66,6 @@ int64_t SqliteCheckpointer::follow_up_checkpoints() const {
   return follow_ups_;
 }
 
-int64_t SqliteCheckpointer::finished_pages() const {
-  absl::MutexLock lock(&mu_);
-  return finished_pages_;
-}
-
 // Runs on the writer's thread after each commit, SQLite's write lock already released.
 int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema, int pages) {
   auto* checkpointer = static_cast<SqliteCheckpointer*>(self);
@@ -79,6 +74,7 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema
   if (pages < copied) {  // the log was started again from its beginning
     copied = 0;
     checkpointer->copied_.store(0);
+    checkpointer->restarts_.fetch_add(1);
   }
   const int64_t pending = pages - copied;
   bool finish = false;
@@ -88,8 +84,6 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema
   }
   if (finish) {  // the pages committed while the thread copied: few, and then the log restarts
     checkpointer->Checkpoint(writer, schema);
-    absl::MutexLock lock(&checkpointer->mu_);
-    checkpointer->finished_pages_ += pending;
     return SQLITE_OK;
   }
   if (pending < checkpointer->threshold_pages_) return SQLITE_OK;
@@ -106,16 +100,23 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema
   return SQLITE_OK;
 }
 
-void SqliteCheckpointer::Checkpoint(sqlite3* db, const char* schema) {
+bool SqliteCheckpointer::Checkpoint(sqlite3* db, const char* schema) {
   int log = 0;
   int copied = 0;
   // Errors (busy behind another checkpoint, an I/O error) leave the pages in the log,
   // where they are safe; a later commit asks again.
-  if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) ==
-          SQLITE_OK &&
-      copied >= 0) {
-    copied_.store(copied);
+  if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) !=
+          SQLITE_OK ||
+      copied < 0) {
+    return false;
   }
+  copied_.store(copied);
+  return true;
+}
+
+bool SqliteCheckpointer::Stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
 }
 
 void SqliteCheckpointer::Loop() {
@@ -128,18 +129,22 @@ void SqliteCheckpointer::Loop() {
       wanted_ = false;
       running_ = true;
     }
-    Checkpoint(db_, "main");
-    // The pages committed while it copied, copied again here while they are many: each pass
-    // is shorter than the one before, so that the writer's finishing copy stays small.
+    const int64_t restarts = restarts_.load();
+    bool copied = Checkpoint(db_, "main");
+    // What was committed while it copied, copied again here while that is more than a small
+    // part of the threshold, so that the writer's finishing copy is small. Each pass copies
+    // what was committed during the one before, usually less. A failed pass (busy behind the
+    // backstop's copy), a log started again or stopping ends them.
     int follow_ups = 0;
-    while (follow_ups < kMaxFollowUps &&
-           log_pages_.load() - copied_.load() > threshold_pages_ / kFinishFraction) {
-      Checkpoint(db_, "main");
-      ++follow_ups;
+    while (copied && follow_ups < kMaxFollowUps && restarts_.load() == restarts &&
+           log_pages_.load() - copied_.load() > threshold_pages_ / kFinishFraction && !Stopping()) {
+      copied = Checkpoint(db_, "main");
+      if (copied) ++follow_ups;
     }
     absl::MutexLock lock(&mu_);
     running_ = false;
-    finish_ = true;
+    // A log started again meanwhile was copied in full: nothing is left for the writer.
+    finish_ = restarts_.load() == restarts;
     ++background_;
     follow_ups_ += follow_ups;
   }

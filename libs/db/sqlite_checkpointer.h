@@ -25,10 +25,11 @@
 // measured, half the single-insert rate). So the first commit after a background
 // checkpoint copies the few pages committed during it, inline: the log is then copied in
 // full and the next transaction starts it again. They are few because the thread first
-// copies them itself, in passes that grow shorter, while they are more than a
-// thirty-second of the threshold (at most four more passes): a single pass left the writer
-// 2,000–2,800 pages to copy, 7–8 ms of reads on its thread every third of a second, at the
-// ledger's 64-client sales (docs/benchmarks.md).
+// copies them itself, each further pass copying what was committed during the one before,
+// while that is more than a thirty-second of the threshold (at most four more passes): a
+// single pass left the writer 1,500–2,800 pages to copy, 7–8 ms of reads on its thread
+// every third of a second, at the ledger's 64-client sales
+// (docs/decisions/storage-driver-details.md).
 //
 // Backstop: a commit that finds 4 × threshold_pages not yet copied (the thread cannot keep
 // up, or a long reader pins old pages) checkpoints inline, as SQLite itself would have.
@@ -65,18 +66,18 @@ class SqliteCheckpointer {
   void Attach(sqlite3* writer);
 
   // Checkpoints run by the thread, and inline by the backstop; the thread's further passes
-  // over what was committed while it copied; the pages the writer's finishing copies found
-  // left. For tests and metrics.
+  // (those that copied) over what was committed while it copied. For tests and metrics.
   int64_t background_checkpoints() const;
   int64_t inline_checkpoints() const;
   int64_t follow_up_checkpoints() const;
-  int64_t finished_pages() const;
 
  private:
   SqliteCheckpointer(sqlite3* db, int threshold_pages);
   static int OnCommit(void* self, sqlite3* writer, const char* schema, int pages);
-  // Runs a PASSIVE checkpoint on `db` and remembers how far the log is copied.
-  void Checkpoint(sqlite3* db, const char* schema);
+  // Runs a PASSIVE checkpoint on `db` and remembers how far the log is copied; false if it
+  // could not run (busy behind another checkpoint, an I/O error).
+  bool Checkpoint(sqlite3* db, const char* schema);
+  bool Stopping() const ABSL_LOCKS_EXCLUDED(mu_);
   void Loop();
 
   // The thread copies again what was committed during its pass while that is more than
@@ -88,8 +89,10 @@ class SqliteCheckpointer {
   const int threshold_pages_;
   // Pages of the current log copied into the file by the last checkpoint.
   std::atomic<int64_t> copied_{0};
-  // Pages in the log after the last commit.
+  // Pages in the log after the last commit, and how many times the log was started again
+  // (so that the thread can tell the log it copied from a new one).
   std::atomic<int64_t> log_pages_{0};
+  std::atomic<int64_t> restarts_{0};
   mutable absl::Mutex mu_;
   bool wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool running_ ABSL_GUARDED_BY(mu_) = false;
@@ -99,7 +102,6 @@ class SqliteCheckpointer {
   int64_t background_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t inline_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t follow_ups_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t finished_pages_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

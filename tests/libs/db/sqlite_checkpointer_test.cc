@@ -86,7 +86,7 @@ TEST_F(SqliteCheckpointerTest, UnderSteadyWritesTheLogIsReusedInsteadOfGrowing) 
   // copies the rest so that the log can start again.
   Write(writer, 2000);  // about 5,000 pages, 20 MiB
   EXPECT_GT((*checkpointer)->background_checkpoints(), 0);
-  // The thread copied again what was committed during its passes, leaving the writer less.
+  // The thread copied again what was committed during its passes.
   EXPECT_GT((*checkpointer)->follow_up_checkpoints(), 0);
   EXPECT_GT(FileSize(""), 15 << 20);
   EXPECT_LT(FileSize("-wal"), 4 << 20) << "the log grew instead of starting again";

@@ -331,7 +331,9 @@ class LedgerBench {
       per_call[3].push_back(std::max(0.0, cpu[3].seconds - named) * 1e6 / n);
       per_call[4].push_back(cpu[3].seconds * 1e6 / n);
       // Over the CPU window (the phase's length), the same interval the seconds were taken in.
-      busy.push_back(100 * cpu[3].seconds / (absl::ToDoubleSeconds(phase_) * cores));
+      if (phase_ > absl::ZeroDuration()) {
+        busy.push_back(100 * cpu[3].seconds / (absl::ToDoubleSeconds(phase_) * cores));
+      }
     }
     if (per_call[4].empty()) return;
     const std::vector<ProcessCpu>& names = runs.front().second;

@@ -130,22 +130,27 @@ void SqliteCheckpointer::Loop() {
       running_ = true;
     }
     const int64_t restarts = restarts_.load();
-    bool copied = Checkpoint(db_, "main");
+    const bool first = Checkpoint(db_, "main");
     // What was committed while it copied, copied again here while that is more than a small
     // part of the threshold, so that the writer's finishing copy is small. Each pass copies
-    // what was committed during the one before, usually less. A failed pass (busy behind the
-    // backstop's copy), a log started again or stopping ends them.
+    // what was committed during the one before, usually less. A pass that failed (busy behind
+    // the backstop's copy) or copied nothing new (a reader holds the log), a log started
+    // again, or stopping ends them.
     int follow_ups = 0;
-    while (copied && follow_ups < kMaxFollowUps && restarts_.load() == restarts &&
+    bool copying = first;
+    while (copying && follow_ups < kMaxFollowUps && restarts_.load() == restarts &&
            log_pages_.load() - copied_.load() > threshold_pages_ / kFinishFraction && !Stopping()) {
-      copied = Checkpoint(db_, "main");
-      if (copied) ++follow_ups;
+      const int64_t before = copied_.load();
+      copying = Checkpoint(db_, "main") && copied_.load() > before;
+      if (copying) ++follow_ups;
     }
     absl::MutexLock lock(&mu_);
     running_ = false;
-    // A log started again meanwhile was copied in full: nothing is left for the writer.
-    finish_ = restarts_.load() == restarts;
-    ++background_;
+    // The writer finishes only what a pass that ran left of the same log. A log started
+    // again was copied in full: its new pages wait for the next wake. After a failed pass,
+    // commits past the threshold wake the thread again.
+    finish_ = first && restarts_.load() == restarts;
+    if (first) ++background_;
     follow_ups_ += follow_ups;
   }
 }

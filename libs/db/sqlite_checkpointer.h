@@ -65,8 +65,9 @@ class SqliteCheckpointer {
   // object is destroyed.
   void Attach(sqlite3* writer);
 
-  // Checkpoints run by the thread, and inline by the backstop; the thread's further passes
-  // (those that copied) over what was committed while it copied. For tests and metrics.
+  // Checkpoints the thread ran (not those that failed), and inline by the backstop; the
+  // thread's further passes that copied what was committed while it copied. For tests
+  // and metrics.
   int64_t background_checkpoints() const;
   int64_t inline_checkpoints() const;
   int64_t follow_up_checkpoints() const;
@@ -96,7 +97,8 @@ class SqliteCheckpointer {
   mutable absl::Mutex mu_;
   bool wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool running_ ABSL_GUARDED_BY(mu_) = false;
-  // A background checkpoint finished; the next commit copies what it left.
+  // A background checkpoint finished on the log as it is; the next commit copies what it
+  // left.
   bool finish_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t background_ ABSL_GUARDED_BY(mu_) = 0;

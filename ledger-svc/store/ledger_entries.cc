@@ -516,6 +516,27 @@ absl::StatusOr<CustomerRow> ReadCustomerRow(Transaction& tx, const LedgerContext
   return out;
 }
 
+OpenSalesNeeded NeededOpenSales(const v1::CustomerLedgerStats& stats, const StatsDelta& delta,
+                                absl::CivilDay today) {
+  std::optional<int64_t> oldest_open;
+  if (stats.has_oldest_open_sale_time()) oldest_open = Micros(stats.oldest_open_sale_time());
+  std::optional<absl::CivilDay> earliest_due;
+  if (stats.has_earliest_open_due_date()) {
+    earliest_due = time::ToCivilDay(stats.earliest_open_due_date());
+  }
+  OpenSalesNeeded need;
+  for (const StatsDelta::PaidSale& p : delta.paid_sales) {
+    if (p.after != 0) continue;
+    const int32_t d = DaysOverdue(p.due, p.before, today);
+    if (!oldest_open || p.time_micros <= *oldest_open) need.oldest = true;
+    if ((p.due && (!earliest_due || *p.due <= *earliest_due)) ||
+        (d > 0 && d >= stats.days_overdue())) {
+      need.due = true;
+    }
+  }
+  return need;
+}
+
 std::optional<v1::CustomerLedgerStats> ApplyStatsDelta(const v1::CustomerLedgerStats& stats,
                                                        const StatsDelta& delta, int64_t version,
                                                        absl::CivilDay today,
@@ -553,26 +574,17 @@ std::optional<v1::CustomerLedgerStats> ApplyStatsDelta(const v1::CustomerLedgerS
   // Existing sales paid by this write: only the running sums change, unless a sale that
   // closes is the one a minimum or maximum came from: then the open sales after the write
   // (`open_after`) decide them.
-  bool oldest_from_open_sales = false, due_from_open_sales = false;
   for (const StatsDelta::PaidSale& p : delta.paid_sales) {
     if (p.after < 0 || p.before < p.after) return std::nullopt;
-    const int32_t d = DaysOverdue(p.due, p.before, today);
-    if (p.after == 0) {
-      if (!oldest_open || p.time_micros <= *oldest_open) oldest_from_open_sales = true;
-      if ((p.due && (!earliest_due || *p.due <= *earliest_due)) || (d > 0 && d >= days_overdue)) {
-        due_from_open_sales = true;
-      }
-      --open;
-    }
+    if (p.after == 0) --open;
     balance -= p.before - p.after;
-    if (d > 0) overdue -= p.before - p.after;
+    if (DaysOverdue(p.due, p.before, today) > 0) overdue -= p.before - p.after;
   }
-  if (oldest_from_open_sales || due_from_open_sales) {
-    if (open_after == nullptr || (due_from_open_sales && !open_after->due_read)) {
-      return std::nullopt;
-    }
-    if (oldest_from_open_sales) oldest_open = open_after->oldest_time_micros;
-    if (due_from_open_sales) {
+  const OpenSalesNeeded need = NeededOpenSales(stats, delta, today);
+  if (need.oldest || need.due) {
+    if (open_after == nullptr || (need.due && !open_after->due_read)) return std::nullopt;
+    if (need.oldest) oldest_open = open_after->oldest_time_micros;
+    if (need.due) {
       earliest_due = open_after->earliest_due;
       // An open sale's days overdue count from its due date: the most from the earliest.
       days_overdue = std::max(0, DaysOverdue(earliest_due, 1, today));
@@ -653,22 +665,19 @@ absl::StatusOr<v1::CustomerLedgerStats> BumpCustomer(Transaction& tx, const Ledg
   }
   std::optional<v1::CustomerLedgerStats> applied;
   if (stored.has_value()) {
-    applied = ApplyStatsDelta(*stored, *delta, before.version + 1, today, ctx.currency);
-    if (!applied.has_value() &&
-        std::any_of(delta->paid_sales.begin(), delta->paid_sales.end(),
-                    [](const StatsDelta::PaidSale& p) { return p.after == 0; })) {
-      // The write closed the sale a minimum came from (an oldest-first payment closes the
-      // oldest open sale): the open sales after it decide, read from where they begin, not
-      // the whole history that a recomputation reads. The first of them gives the oldest;
-      // all of them only when the due dates are needed too.
-      for (bool with_due : {false, true}) {
-        LEDGER_ASSIGN_OR_RETURN(open_after,
-                                ReadOpenSalesAfter(tx, ctx, customer_id, settled_before, with_due));
-        applied =
-            ApplyStatsDelta(*stored, *delta, before.version + 1, today, ctx.currency, &open_after);
-        if (applied.has_value()) break;
-      }
+    // When the write closed the sale a minimum came from (an oldest-first payment closes the
+    // oldest open sale), the open sales after it decide, read from where they begin, not the
+    // whole history that a recomputation reads: the first of them gives the oldest; all of
+    // them only when the due dates are needed too.
+    const OpenSalesNeeded need = NeededOpenSales(*stored, *delta, today);
+    std::optional<OpenSalesAfter> open_after;
+    if (need.oldest || need.due) {
+      LEDGER_ASSIGN_OR_RETURN(read,
+                              ReadOpenSalesAfter(tx, ctx, customer_id, settled_before, need.due));
+      open_after = std::move(read);
     }
+    applied = ApplyStatsDelta(*stored, *delta, before.version + 1, today, ctx.currency,
+                              open_after.has_value() ? &*open_after : nullptr);
   }
   v1::CustomerLedgerStats st;
   if (applied.has_value()) {
@@ -839,12 +848,12 @@ absl::StatusOr<OpenSalesAfter> ReadOpenSalesAfter(Transaction& tx, const LedgerC
       OpenSales(tx, ctx, customer_id, with_due ? std::nullopt : std::optional<int64_t>(1), from));
   OpenSalesAfter out;
   out.due_read = with_due;
+  // In order of sale time: the first is the oldest.
+  if (!open.empty()) out.oldest_time_micros = open.front().place.time_micros;
   for (const OpenSale& sale : open) {
-    if (!out.oldest_time_micros || sale.place.time_micros < *out.oldest_time_micros) {
-      out.oldest_time_micros = sale.place.time_micros;
-    }
-    if (sale.due && (!out.earliest_due || *sale.due < *out.earliest_due))
+    if (sale.due && (!out.earliest_due || *sale.due < *out.earliest_due)) {
       out.earliest_due = sale.due;
+    }
   }
   return out;
 }

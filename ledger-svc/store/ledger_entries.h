@@ -169,6 +169,16 @@ struct OpenSalesAfter {
   std::optional<absl::CivilDay> earliest_due;
 };
 
+// Which of the statistics' minimums a sale the delta closes came from, so that the open
+// sales after the write must decide them: the oldest open sale time, and the earliest due
+// date with days_overdue.
+struct OpenSalesNeeded {
+  bool oldest = false;
+  bool due = false;
+};
+OpenSalesNeeded NeededOpenSales(const v1::CustomerLedgerStats& stats, const StatsDelta& delta,
+                                absl::CivilDay today);
+
 // `stats` with `delta` applied, as of `today` at `version`; nullopt when the delta cannot
 // be applied exactly (the caller recomputes). A delta that closes the sale the oldest open
 // time came from needs `open_after`; one that closes the sale the earliest due date or

@@ -37,10 +37,11 @@ int main(int argc, char** argv) {
   // on its transactions' ends: with 256 MiB that walk was the top SQLite entry of a sale's
   // profile (docs/benchmarks.md, about 4 % of sales/s at 64 clients).
   // A checkpoint every 40,000 log pages rather than 10,000: after each one the group-commit
-  // writer copies what was committed during it and syncs the file before the log can start
-  // again, about 20 ms in which no write commits. Four times rarer pauses took the sales'
-  // p99 at 64 clients from 45-50 to 30-36 ms (docs/benchmarks.md); the log file grows to
-  // about 160 MiB instead of 40.
+  // writer copies what the checkpoint thread's passes left and syncs the file before the log
+  // can start again, a pause in which no write commits (18-21 ms every 0.5-0.7 s at 10,000
+  // pages; 38-52 ms every 1.4-1.5 s at 40,000). Fewer, longer pauses took the sales' p99 at
+  // 64 clients from 45-51 to 30-43 ms in five alternating pairs (docs/benchmarks.md); the
+  // log file grows to about 180 MiB instead of 40 (docs/operations.md).
   kelola::db::DatabaseOptions db_options;
   db_options.sqlite_writer_cache_mib = 32;
   db_options.sqlite_wal_autocheckpoint_pages = 40000;

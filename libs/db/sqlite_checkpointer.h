@@ -28,7 +28,7 @@
 // copies them itself, each further pass copying what was committed during the one before,
 // while that is more than a thirty-second of the threshold (at most four more passes): a
 // single pass left the writer 1,500–2,800 pages to copy, 7–8 ms of reads on its thread
-// every third of a second, at the ledger's 64-client sales
+// every third of a second, at the ledger's 64-client sales with a threshold of 10,000 pages
 // (docs/decisions/storage-driver-details.md).
 //
 // Backstop: a commit that finds 4 × threshold_pages not yet copied (the thread cannot keep

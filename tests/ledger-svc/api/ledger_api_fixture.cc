@@ -215,6 +215,43 @@ v1::RecordSaleResponse LedgerApiTest::Sale(const std::string& request_id,
   return resp;
 }
 
+v1::RecordSaleResponse LedgerApiTest::SaleAt(const std::string& request_id,
+                                             const std::string& customer, int64_t total,
+                                             int64_t paid, absl::Time sale_time) {
+  v1::RecordSaleRequest r = SaleRequest(request_id, customer, total, paid);
+  *r.mutable_sale_time() = Ts(sale_time);
+  v1::RecordSaleResponse resp;
+  auto ctx = Ctx();
+  grpc::Status s = ledger_->RecordSale(ctx.get(), r, &resp);
+  EXPECT_TRUE(s.ok()) << request_id << ": " << s.error_message();
+  return resp;
+}
+
+grpc::Status LedgerApiTest::VoidSale(const std::string& request_id, const std::string& sale_id,
+                                     const std::string& reason, v1::VoidSaleResponse* resp,
+                                     bool release_payments_as_credit) {
+  v1::VoidSaleRequest r;
+  r.set_request_id(request_id);
+  r.set_sale_id(sale_id);
+  r.set_reason(reason);
+  r.set_release_payments_as_credit(release_payments_as_credit);
+  v1::VoidSaleResponse ignored;
+  auto ctx = Ctx();
+  return ledger_->VoidSale(ctx.get(), r, resp != nullptr ? resp : &ignored);
+}
+
+grpc::Status LedgerApiTest::VoidPayment(const std::string& request_id,
+                                        const std::string& payment_id, const std::string& reason,
+                                        v1::VoidPaymentResponse* resp) {
+  v1::VoidPaymentRequest r;
+  r.set_request_id(request_id);
+  r.set_payment_id(payment_id);
+  r.set_reason(reason);
+  v1::VoidPaymentResponse ignored;
+  auto ctx = Ctx();
+  return ledger_->VoidPayment(ctx.get(), r, resp != nullptr ? resp : &ignored);
+}
+
 grpc::Status LedgerApiTest::Pay(const std::string& request_id, const std::string& customer,
                                 int64_t amount, v1::RecordPaymentResponse* resp, bool keep_excess,
                                 std::vector<std::pair<std::string, int64_t>> allocations) {

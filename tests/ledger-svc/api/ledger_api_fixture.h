@@ -116,6 +116,16 @@ class LedgerApiTest : public ::testing::TestWithParam<std::string> {
   // Records the sale (fails the test if refused), then advances the clock a minute.
   v1::RecordSaleResponse Sale(const std::string& request_id, const std::string& customer,
                               int64_t total, int64_t paid, const std::string& tenant = "t1");
+  // Records the sale with `sale_time` as its sale time (fails the test if refused); the
+  // clock stays where it is.
+  v1::RecordSaleResponse SaleAt(const std::string& request_id, const std::string& customer,
+                                int64_t total, int64_t paid, absl::Time sale_time);
+  // Voids a sale or a payment of tenant "t1"; the response goes to `resp` when given.
+  grpc::Status VoidSale(const std::string& request_id, const std::string& sale_id,
+                        const std::string& reason, v1::VoidSaleResponse* resp = nullptr,
+                        bool release_payments_as_credit = false);
+  grpc::Status VoidPayment(const std::string& request_id, const std::string& payment_id,
+                           const std::string& reason, v1::VoidPaymentResponse* resp = nullptr);
   // A QRIS payment, allocated oldest first unless `allocations` (sale_id, amount) are given;
   // advances the clock a minute.
   grpc::Status Pay(const std::string& request_id, const std::string& customer, int64_t amount,

@@ -252,15 +252,7 @@ TEST_P(LedgerInternalServiceTest, SealRefusesACustomerWithAnyHistoryAndChangesNo
   Sale("s2", "paid", 1000, 1000);
   // A voided sale.
   auto voided = Sale("s3", "voided", 1000, 0);
-  {
-    v1::VoidSaleRequest vs;
-    vs.set_request_id("vs1");
-    vs.set_sale_id(voided.sale().sale_id());
-    vs.set_reason("mistake");
-    v1::VoidSaleResponse vsr;
-    auto ctx = Ctx();
-    ASSERT_TRUE(ledger_->VoidSale(ctx.get(), vs, &vsr).ok());
-  }
+  { ASSERT_TRUE(VoidSale("vs1", voided.sale().sale_id(), "mistake").ok()); }
   // Only a payment, kept as credit.
   ASSERT_TRUE(Pay("p1", "payer", 2000, nullptr, /*keep_excess=*/true).ok());
 
@@ -401,15 +393,7 @@ TEST_P(LedgerInternalServiceTest, ReassignMovesTheWholeHistoryToTheTarget) {
   auto s3 = Sale("src-s3", src, 5000, 0);
   auto s4 = Sale("src-s4", src, 6000, 6000);
   auto s5 = Sale("src-s5", src, 2000, 0);
-  {
-    v1::VoidSaleRequest vs;
-    vs.set_request_id("src-void");
-    vs.set_sale_id(s3.sale().sale_id());
-    vs.set_reason("mistake");
-    v1::VoidSaleResponse vsr;
-    auto ctx = Ctx();
-    ASSERT_TRUE(ledger_->VoidSale(ctx.get(), vs, &vsr).ok());
-  }
+  { ASSERT_TRUE(VoidSale("src-void", s3.sale().sale_id(), "mistake").ok()); }
   {
     v1::RefundSaleRequest rf;
     rf.set_request_id("src-refund");
@@ -642,13 +626,8 @@ TEST_P(LedgerInternalServiceTest, ReassignMovesTheWholeHistoryToTheTarget) {
   // The moved sales are the target's now: void, refund, pay and credit work through it,
   // and every write's stats match a recomputation.
   {
-    v1::VoidSaleRequest vs;
-    vs.set_request_id("tgt-void-s5");
-    vs.set_sale_id(s5.sale().sale_id());
-    vs.set_reason("wrong customer");
     v1::VoidSaleResponse vsr;
-    auto ctx = Ctx();
-    ASSERT_TRUE(ledger_->VoidSale(ctx.get(), vs, &vsr).ok());
+    ASSERT_TRUE(VoidSale("tgt-void-s5", s5.sale().sale_id(), "wrong customer", &vsr).ok());
     EXPECT_EQ(vsr.sale().customer_id(), tgt);
     EXPECT_EQ(vsr.ledger_version(), merged.target_ledger_version() + 1);
     EXPECT_EQ(vsr.customer_stats().balance().amount_minor(), 19000);
@@ -792,11 +771,7 @@ TEST_P(LedgerInternalServiceTest, AMergedOlderSaleIsPaidFirst) {
   auto t2 = Sale("t2", "target", 1000, 0);
   v1::RecordPaymentResponse before;
   ASSERT_TRUE(Pay("tp1", "target", 1200, &before).ok());  // t1 paid, t2 owes 800
-  v1::RecordSaleRequest old = SaleRequest("b0", "source", 500, 0);
-  *old.mutable_sale_time() = Ts(clock_.Now() - absl::Hours(5));
-  v1::RecordSaleResponse b0;
-  auto c = Ctx();
-  ASSERT_TRUE(ledger_->RecordSale(c.get(), old, &b0).ok());
+  const v1::RecordSaleResponse b0 = SaleAt("b0", "source", 500, 0, clock_.Now() - absl::Hours(5));
   ASSERT_TRUE(Reassign("m-old", "source", "target").ok());
   v1::RecordPaymentResponse after;
   ASSERT_TRUE(Pay("tp2", "target", 600, &after).ok());

@@ -391,13 +391,7 @@ TEST_P(LedgerServiceTest, OldestFirstPaymentsReadFromWhereTheOpenSalesBegin) {
   EXPECT_EQ(p2.payment().allocations(0).sale_id(), s2.sale().sale_id());
 
   // Voiding p1 makes s1 owe again: the next payment pays it first.
-  v1::VoidPaymentRequest vp;
-  vp.set_request_id("vp1");
-  vp.set_payment_id(p1.payment().payment_id());
-  vp.set_reason("recorded twice");
-  v1::VoidPaymentResponse vpr;
-  auto c1 = Ctx();
-  ASSERT_TRUE(ledger_->VoidPayment(c1.get(), vp, &vpr).ok());
+  ASSERT_TRUE(VoidPayment("vp1", p1.payment().payment_id(), "recorded twice").ok());
   EXPECT_EQ(SettledBefore(*db_, "cust-1"), std::nullopt);
   v1::RecordPaymentResponse p3;
   ASSERT_TRUE(Pay("p3", "cust-1", 400, &p3).ok());
@@ -406,11 +400,7 @@ TEST_P(LedgerServiceTest, OldestFirstPaymentsReadFromWhereTheOpenSalesBegin) {
   EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(s1.sale()));
 
   // A sale recorded late, with a sale time before s1's, is paid before s1.
-  v1::RecordSaleRequest late = SaleRequest("s0", "cust-1", 700, 0);
-  *late.mutable_sale_time() = Ts(clock_.Now() - absl::Hours(1));
-  v1::RecordSaleResponse s0;
-  auto c2 = Ctx();
-  ASSERT_TRUE(ledger_->RecordSale(c2.get(), late, &s0).ok());
+  const v1::RecordSaleResponse s0 = SaleAt("s0", "cust-1", 700, 0, clock_.Now() - absl::Hours(1));
   EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(s0.sale()));
   v1::RecordPaymentResponse p4;
   ASSERT_TRUE(Pay("p4", "cust-1", 900, &p4).ok());
@@ -496,14 +486,9 @@ TEST_P(LedgerServiceTest, OtherWritesKeepOrForgetWhereTheOpenSalesBegin) {
 // Sales recorded at one time are paid in the order of their numbers, and the bound
 // follows them; a voided sale forgets the bound, and the payments after it skip the void.
 TEST_P(LedgerServiceTest, SalesAtOneTimeAndVoidedSalesKeepTheOldestFirstOrder) {
-  const google::protobuf::Timestamp at = Ts(clock_.Now() - absl::Hours(2));
-  std::vector<v1::RecordSaleResponse> e(3);
-  for (int i = 0; i < 3; ++i) {
-    v1::RecordSaleRequest r = SaleRequest(absl::StrCat("e", i), "cust-1", 1000, 0);
-    *r.mutable_sale_time() = at;
-    auto c = Ctx();
-    ASSERT_TRUE(ledger_->RecordSale(c.get(), r, &e[i]).ok());
-  }
+  const absl::Time at = clock_.Now() - absl::Hours(2);
+  std::vector<v1::RecordSaleResponse> e;
+  for (int i = 0; i < 3; ++i) e.push_back(SaleAt(absl::StrCat("e", i), "cust-1", 1000, 0, at));
   ASSERT_EQ(PlaceOf(e[0].sale()).first, PlaceOf(e[2].sale()).first);
   ASSERT_LT(PlaceOf(e[0].sale()), PlaceOf(e[1].sale()));
   ASSERT_LT(PlaceOf(e[1].sale()), PlaceOf(e[2].sale()));
@@ -523,19 +508,9 @@ TEST_P(LedgerServiceTest, SalesAtOneTimeAndVoidedSalesKeepTheOldestFirstOrder) {
 
   // An open sale before e2, voided: the bound is forgotten, and the next payment, reading
   // from the first sale, skips the void and pays e2.
-  v1::RecordSaleRequest early = SaleRequest("v0", "cust-1", 700, 0);
-  *early.mutable_sale_time() = Ts(clock_.Now() - absl::Hours(3));
-  v1::RecordSaleResponse v0;
-  auto c1 = Ctx();
-  ASSERT_TRUE(ledger_->RecordSale(c1.get(), early, &v0).ok());
+  const v1::RecordSaleResponse v0 = SaleAt("v0", "cust-1", 700, 0, clock_.Now() - absl::Hours(3));
   EXPECT_EQ(SettledBefore(*db_, "cust-1"), PlaceOf(v0.sale()));
-  v1::VoidSaleRequest vs;
-  vs.set_request_id("vs1");
-  vs.set_sale_id(v0.sale().sale_id());
-  vs.set_reason("wrong customer");
-  v1::VoidSaleResponse vsr;
-  auto c2 = Ctx();
-  ASSERT_TRUE(ledger_->VoidSale(c2.get(), vs, &vsr).ok());
+  ASSERT_TRUE(VoidSale("vs1", v0.sale().sale_id(), "wrong customer").ok());
   EXPECT_EQ(SettledBefore(*db_, "cust-1"), std::nullopt);
   v1::RecordPaymentResponse p3;
   ASSERT_TRUE(Pay("p3", "cust-1", 900, &p3).ok());
@@ -700,14 +675,10 @@ TEST_P(LedgerServiceTest, EventsFollowEveryChangeInOrderWithVersions) {
   v1::RecordPaymentResponse pay;
   ASSERT_TRUE(Pay("p1", "cust-1", 400, &pay).ok());
   Sale("w1", "", 300, 300);
-  v1::VoidSaleRequest vs;
-  vs.set_request_id("v1");
-  vs.set_sale_id(s1.sale().sale_id());
-  vs.set_reason("mistake");
-  vs.set_release_payments_as_credit(true);
   v1::VoidSaleResponse vsr;
-  auto ctx = Ctx();
-  ASSERT_TRUE(ledger_->VoidSale(ctx.get(), vs, &vsr).ok());
+  ASSERT_TRUE(VoidSale("v1", s1.sale().sale_id(), "mistake", &vsr,
+                       /*release_payments_as_credit=*/true)
+                  .ok());
 
   auto events = Events();
   ASSERT_EQ(events.size(), 4u);
@@ -1171,13 +1142,8 @@ TEST_P(LedgerServiceTest, StatisticsFollowTheEntries) {
   EXPECT_EQ(recorded.stats().SerializeAsString(), stats.SerializeAsString());
 
   // Voiding the payment: its release entries show in the sale's detail.
-  v1::VoidPaymentRequest vp;
-  vp.set_request_id("vp");
-  vp.set_payment_id(pay.payment().payment_id());
-  vp.set_reason("bounced transfer");
   v1::VoidPaymentResponse vpr;
-  auto c1 = Ctx();
-  ASSERT_TRUE(ledger_->VoidPayment(c1.get(), vp, &vpr).ok());
+  ASSERT_TRUE(VoidPayment("vp", pay.payment().payment_id(), "bounced transfer", &vpr).ok());
   v1::GetSaleRequest get;
   get.set_sale_id(s2.sale().sale_id());
   v1::GetSaleResponse got;
@@ -1285,23 +1251,14 @@ TEST_P(LedgerServiceTest, IncrementalStatisticsEqualARecomputation) {
   ASSERT_TRUE(ledger_->RefundSale(c1.get(), rf, &rfr).ok());
   clock_.Advance(absl::Minutes(1));
   check(rfr.customer_stats(), "refund");
-  v1::VoidPaymentRequest vp;
-  vp.set_request_id("vp");
-  vp.set_payment_id(p3.payment().payment_id());
-  vp.set_reason("bounced");
   v1::VoidPaymentResponse vpr;
-  auto c2 = Ctx();
-  ASSERT_TRUE(ledger_->VoidPayment(c2.get(), vp, &vpr).ok());
+  ASSERT_TRUE(VoidPayment("vp", p3.payment().payment_id(), "bounced", &vpr).ok());
   clock_.Advance(absl::Minutes(1));
   check(vpr.customer_stats(), "void payment");
-  v1::VoidSaleRequest vs;
-  vs.set_request_id("vs");
-  vs.set_sale_id(s2.sale().sale_id());
-  vs.set_reason("mistake");
-  vs.set_release_payments_as_credit(true);
   v1::VoidSaleResponse vsr;
-  auto c3 = Ctx();
-  ASSERT_TRUE(ledger_->VoidSale(c3.get(), vs, &vsr).ok());
+  ASSERT_TRUE(VoidSale("vs", s2.sale().sale_id(), "mistake", &vsr,
+                       /*release_payments_as_credit=*/true)
+                  .ok());
   clock_.Advance(absl::Minutes(1));
   check(vsr.customer_stats(), "void sale");
   // Incremental again on top of recomputed statistics.
@@ -1421,13 +1378,8 @@ TEST_P(LedgerServiceTest, VoidingASaleTakesCreditAppliedFromItsPaymentBack) {
   EXPECT_EQ(Balance("cust-1").balance().amount_minor(), 0);
   EXPECT_EQ(Balance("cust-1").credit().amount_minor(), 100);
   // Voiding s1 voids its payment, so s2 owes again and the credit is gone.
-  v1::VoidSaleRequest vs;
-  vs.set_request_id("vs");
-  vs.set_sale_id(s1.sale().sale_id());
-  vs.set_reason("wrong sale");
   v1::VoidSaleResponse vsr;
-  auto c3 = Ctx();
-  ASSERT_TRUE(ledger_->VoidSale(c3.get(), vs, &vsr).ok());
+  ASSERT_TRUE(VoidSale("vs", s1.sale().sale_id(), "wrong sale", &vsr).ok());
   EXPECT_EQ(vsr.customer_stats().balance().amount_minor(), 300);
   EXPECT_EQ(vsr.customer_stats().credit().amount_minor(), 0);
   v1::SaleVoided event;

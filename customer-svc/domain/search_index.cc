@@ -33,6 +33,32 @@ std::string JoinWords(const std::string& text) {
   return absl::StrJoin(SearchWords(text::FoldForMatch(text)), " ");
 }
 
+// The first four characters of a phone suffix as a 16-bit number that orders as the text
+// does, so that most comparisons of two suffix entries need neither document: a nibble per
+// character, 0 past the end, 2-11 for the digits '0'-'9', and 1 or 12 for a character below
+// or above them (the rest is then left 0, because two such characters can differ while
+// their nibbles do not). Equal heads are compared on the text.
+uint64_t SuffixHead(std::string_view suffix) {
+  uint64_t head = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    uint64_t nibble = 0;
+    if (i < suffix.size()) {
+      const auto c = static_cast<unsigned char>(suffix[i]);
+      nibble = c < '0' ? 1 : c > '9' ? 12 : 2 + (c - '0');
+    }
+    head = head << 4 | nibble;
+    if (nibble == 1 || nibble == 12) return head << (4 * (3 - i));
+  }
+  return head;
+}
+
+// A phone suffix entry: the suffix's head (above), the document's ordinal, the phone's
+// position and the suffix's offset into the national number.
+uint64_t SuffixEntry(std::string_view national, uint32_t ord, int position, size_t offset) {
+  return SuffixHead(national.substr(offset)) << 48 | uint64_t{ord} << 16 |
+         uint64_t(position & 0xFF) << 8 | offset;
+}
+
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
 }
@@ -168,7 +194,7 @@ bool SearchIndex::IdLess::operator()(Ordinal a, Ordinal b) const {
 }
 
 std::string_view SearchIndex::Suffix(uint64_t entry) const {
-  const Ordinal ord = static_cast<Ordinal>(entry >> 16);
+  const auto ord = static_cast<Ordinal>(entry >> 16);  // the head is cut off
   const int position = static_cast<int>((entry >> 8) & 0xFF);
   const size_t offset = entry & 0xFF;
   std::string_view out;
@@ -179,14 +205,19 @@ std::string_view SearchIndex::Suffix(uint64_t entry) const {
 }
 
 bool SearchIndex::SuffixLess::operator()(uint64_t a, uint64_t b) const {
+  if ((a >> 48) != (b >> 48)) return (a >> 48) < (b >> 48);
   if (int c = index->Suffix(a).compare(index->Suffix(b)); c != 0) return c < 0;
-  if (int c = index->IdOf(a >> 16).compare(index->IdOf(b >> 16)); c != 0) return c < 0;
+  const auto ord_a = static_cast<Ordinal>(a >> 16);
+  const auto ord_b = static_cast<Ordinal>(b >> 16);
+  if (int c = index->IdOf(ord_a).compare(index->IdOf(ord_b)); c != 0) return c < 0;
   return (a & 0xFFFF) < (b & 0xFFFF);
 }
 bool SearchIndex::SuffixLess::operator()(uint64_t a, std::string_view b) const {
+  if (const uint64_t head = SuffixHead(b); (a >> 48) != head) return (a >> 48) < head;
   return index->Suffix(a) < b;
 }
 bool SearchIndex::SuffixLess::operator()(std::string_view a, uint64_t b) const {
+  if (const uint64_t head = SuffixHead(a); head != (b >> 48)) return head < (b >> 48);
   return a < index->Suffix(b);
 }
 
@@ -287,7 +318,7 @@ void SearchIndex::AddEntries(Ordinal ord, const SearchDoc& doc) {
   }
   ForEachPhone(d.phones, [&](int position, std::string_view, std::string_view national) {
     for (size_t i = 0; i + kMinSuffix <= national.size() && i < 256; ++i) {
-      const uint64_t entry = uint64_t{ord} << 16 | uint64_t(position & 0xFF) << 8 | i;
+      const uint64_t entry = SuffixEntry(national, ord, position, i);
       if (pending_ != nullptr) {
         (i == 0 ? pending_->whole_phones : pending_->inner_phones).push_back(entry);
       } else {
@@ -309,7 +340,7 @@ void SearchIndex::RemoveEntries(Ordinal ord) {
   if (!d.email.empty()) emails_.erase(ord);
   ForEachPhone(d.phones, [&](int position, std::string_view, std::string_view national) {
     for (size_t i = 0; i + kMinSuffix <= national.size() && i < 256; ++i) {
-      const uint64_t entry = uint64_t{ord} << 16 | uint64_t(position & 0xFF) << 8 | i;
+      const uint64_t entry = SuffixEntry(national, ord, position, i);
       (i == 0 ? whole_phones_ : inner_phones_).erase(entry);
     }
   });
@@ -519,7 +550,7 @@ void SearchIndex::GatherPhones(const std::vector<std::string>& keys, size_t budg
       size_t taken = 0;
       for (auto it = set->lower_bound(std::string_view(key));
            it != set->end() && taken < budget && StartsWith(Suffix(*it), key); ++it) {
-        const Ordinal ord = static_cast<Ordinal>(*it >> 16);
+        const auto ord = static_cast<Ordinal>(*it >> 16);
         if (!out.Accepts(ord)) continue;
         out.Add(ord);
         ++taken;

@@ -182,8 +182,9 @@ class SearchIndex {
     bool operator()(uint32_t a, std::string_view b) const { return words->text(a) < b; }
     bool operator()(std::string_view a, uint32_t b) const { return a < words->text(b); }
   };
-  // Phone suffix entries: ordinal << 16 | position << 8 | offset into the national number;
-  // ordered by suffix, customer id, position.
+  // Phone suffix entries: head << 48 | ordinal << 16 | position << 8 | offset into the
+  // national number, where the head is the suffix's first four characters as a number that
+  // orders as they do (search_index.cc); ordered by suffix, customer id, position.
   struct SuffixLess {
     using is_transparent = void;
     const SearchIndex* index;

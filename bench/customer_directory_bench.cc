@@ -44,6 +44,10 @@ ABSL_FLAG(std::string, drivers, "sqlite,postgres", "storage drivers to measure")
 ABSL_FLAG(int, queries, 1000, "queries per search kind and client setting");
 ABSL_FLAG(int, creates, 4000, "customers created in the create measurement");
 ABSL_FLAG(uint64_t, seed, 20261124, "data set seed");
+ABSL_FLAG(std::vector<std::string>, phases,
+          std::vector<std::string>({"search", "list", "duplicates", "create", "import", "export"}),
+          "what is measured after the load (a subset is for experiments: the report then holds "
+          "only its rows)");
 ABSL_FLAG(std::vector<std::string>, service_flags, {},
           "extra flags for customer-svc, e.g. --service_flags=--import_batch_rows=20000");
 
@@ -89,12 +93,15 @@ class Bench {
     if (auto s = Load(); !s.ok()) return s;
     if (auto s = SeedStats(); !s.ok()) return s;
     if (auto s = LoadSearchIndex(); !s.ok()) return s;
-    if (auto s = MeasureSearch(); !s.ok()) return s;
-    if (auto s = MeasureList(); !s.ok()) return s;
-    if (auto s = MeasureDuplicates(); !s.ok()) return s;
-    if (auto s = MeasureCreate(); !s.ok()) return s;
-    if (auto s = MeasureImportIntoLoaded(); !s.ok()) return s;
-    if (auto s = MeasureExport(); !s.ok()) return s;
+    const std::pair<const char*, absl::Status (Bench::*)()> phases[] = {
+        {"search", &Bench::MeasureSearch},           {"list", &Bench::MeasureList},
+        {"duplicates", &Bench::MeasureDuplicates},   {"create", &Bench::MeasureCreate},
+        {"import", &Bench::MeasureImportIntoLoaded}, {"export", &Bench::MeasureExport}};
+    const std::vector<std::string> wanted = absl::GetFlag(FLAGS_phases);
+    for (const auto& [phase, measure] : phases) {
+      if (std::find(wanted.begin(), wanted.end(), phase) == wanted.end()) continue;
+      if (auto s = (this->*measure)(); !s.ok()) return s;
+    }
     return service_->Stop();
   }
 

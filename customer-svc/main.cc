@@ -54,9 +54,12 @@ int main(int argc, char** argv) {
                                                    "customer-svc --db=URL --ledger=ADDR [flags]");
   // SQLite: the write-ahead log is copied into the database every 40,000 pages instead of
   // 10,000, as in ledger-svc. An import into a large directory dirties pages all over its
-  // indexes, and a longer log copies each of them fewer times: imports at a million
-  // customers ran 17-22 % faster in two alternating pairs, the creates' p99 was lower in
-  // both (docs/benchmarks.md); the log file grows to about 180 MiB (docs/operations.md).
+  // indexes, and fewer, longer checkpoint rounds should copy each of them fewer times:
+  // imports at a million customers ran 17-23 % faster in two alternating pairs, the
+  // creates' p99 was lower in both; measured with the index change of the same day, three
+  // more pairs were mixed for the imports (-4 to +26 %) and halved the creates' p99
+  // (docs/benchmarks.md). The log file grows to about 180 MiB, 309 MiB measured while
+  // importing a million (docs/operations.md).
   kelola::db::DatabaseOptions db_options;
   db_options.sqlite_wal_autocheckpoint_pages = 40000;
   auto db = kelola::server::OpenDatabaseOrDie("--db", absl::GetFlag(FLAGS_db),

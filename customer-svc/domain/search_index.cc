@@ -56,7 +56,7 @@ uint64_t SuffixHead(std::string_view suffix) {
 // position and the suffix's offset into the national number.
 uint64_t SuffixEntry(std::string_view national, uint32_t ord, int position, size_t offset) {
   return SuffixHead(national.substr(offset)) << 48 | uint64_t{ord} << 16 |
-         uint64_t(position & 0xFF) << 8 | offset;
+         uint64_t(position & 0xFF) << 8 | (offset & 0xFF);
 }
 
 bool StartsWith(std::string_view s, std::string_view prefix) {

@@ -12,7 +12,8 @@
 // posting lists of ordinals kept in customer-id order (the tie order of relevance, so "the first n
 // that pass the filter" is a prefix scan); trigrams map to vocabulary words (typo candidates);
 // whole name and company fields are interned and carry their own postings; phone national-number
-// suffixes and emails are ordinals in ordered sets compared through the documents.
+// suffixes and emails are ordinals in ordered sets compared through the documents (a phone
+// suffix entry first by the head of the suffix it carries).
 //
 // Threading: NOT thread-safe. Const methods (Search, size, bytes) may run concurrently with
 // one another but never with Upsert or Remove; the owner guards the index with a reader/writer

@@ -228,6 +228,12 @@ absl::Status SearchIndexCache::CatchUp(db::Transaction& tx) {
   ChangedCustomers changed;
   auto head = ReadCatchUpPosition(tx, &changed);
   if (!head.ok()) return head.status();
+  // Every ready index holds what this snapshot holds: nothing to read, no turn to wait for
+  // (searches would otherwise queue at the lock one by one).
+  if (changed.empty() && *head <= applied_published_.load(std::memory_order_acquire)) {
+    current_reads_.fetch_add(1, std::memory_order_relaxed);
+    return absl::OkStatus();
+  }
   absl::MutexLock follow(&follow_mu_);
   std::vector<Update> updates;
   if (absl::Status s = ReadUpdates(tx, std::move(changed), *head, &updates); !s.ok()) return s;
@@ -268,6 +274,7 @@ void SearchIndexCache::PutUpdates(const std::vector<Update>& updates, int64_t he
   if (applied_ < 0) return;
   for (const Update& u : updates) Put(*u.tenant, u.docs);
   applied_ = std::max(applied_, head);
+  applied_published_.store(applied_, std::memory_order_release);
 }
 
 // The follower reads what changed in a read transaction and puts it into the indexes after
@@ -375,6 +382,7 @@ absl::Status SearchIndexCache::FinishLoad(const std::string& tenant, const Tenan
         if (slot != t) replaced = std::exchange(slot, t);
         ++loads_;
         EvictOverBudget(tenant);
+        applied_published_.store(applied_, std::memory_order_release);
         return absl::OkStatus();
       },
       {.read_only = true});
@@ -498,6 +506,7 @@ SearchIndexCacheStats SearchIndexCache::stats() const {
     }
     out.loads = loads_;
     out.searches = searches_.load(std::memory_order_relaxed);
+    out.current_reads = current_reads_.load(std::memory_order_relaxed);
     out.evictions = evictions_;
   }
   out.tenants = ready.size();

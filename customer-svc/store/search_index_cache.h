@@ -61,6 +61,9 @@ struct SearchIndexCacheStats {
   int64_t loads = 0;      // indexes loaded since start
   int64_t evictions = 0;  // indexes dropped for the budget
   int64_t searches = 0;   // reads of an index (searches, duplicate checks)
+  // Reads whose snapshot held nothing the indexes had not applied: they took no turn at
+  // the catch-up lock.
+  int64_t current_reads = 0;
 };
 
 class SearchIndexCache {
@@ -159,6 +162,9 @@ class SearchIndexCache {
   // Catch-ups and the end of loads take turns, so rows re-read later are applied later.
   mutable absl::Mutex follow_mu_;
   int64_t applied_ ABSL_GUARDED_BY(follow_mu_) = -1;  // -1: not read yet
+  // applied_, published once every ready index holds it (stored under follow_mu_): a
+  // catch-up whose snapshot holds nothing newer returns without taking its turn.
+  std::atomic<int64_t> applied_published_{-1};
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, TenantPtr> tenants_ ABSL_GUARDED_BY(mu_);
@@ -169,6 +175,7 @@ class SearchIndexCache {
   int64_t loads_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t evictions_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<int64_t> searches_{0};
+  std::atomic<int64_t> current_reads_{0};
   std::thread loader_;
 };
 

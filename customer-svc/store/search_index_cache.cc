@@ -155,7 +155,9 @@ absl::Status SearchIndexCache::Read(db::Transaction& tx, std::string_view tenant
     }
     // Whatever index is ready now has what the catch-up applied: it was ready during the
     // catch-up (which applied to it), or became ready after it (FinishLoad applies up to the
-    // catch-ups' position). A reload swaps its index in that way.
+    // catch-ups' position). A reload swaps its index in that way. A catch-up that applied
+    // nothing found the published position at or past its snapshot, and every index ready
+    // at or after that position was published holds it.
     TenantPtr current;
     {
       absl::MutexLock lock(&mu_);
@@ -231,7 +233,7 @@ absl::Status SearchIndexCache::CatchUp(db::Transaction& tx) {
   // Every ready index holds what this snapshot holds: nothing to read, no turn to wait for
   // (searches would otherwise queue at the lock one by one).
   if (changed.empty() && *head <= applied_published_.load(std::memory_order_acquire)) {
-    current_reads_.fetch_add(1, std::memory_order_relaxed);
+    catch_ups_skipped_.fetch_add(1, std::memory_order_relaxed);
     return absl::OkStatus();
   }
   absl::MutexLock follow(&follow_mu_);
@@ -506,7 +508,7 @@ SearchIndexCacheStats SearchIndexCache::stats() const {
     }
     out.loads = loads_;
     out.searches = searches_.load(std::memory_order_relaxed);
-    out.current_reads = current_reads_.load(std::memory_order_relaxed);
+    out.catch_ups_skipped = catch_ups_skipped_.load(std::memory_order_relaxed);
     out.evictions = evictions_;
   }
   out.tenants = ready.size();

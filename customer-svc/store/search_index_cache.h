@@ -61,9 +61,9 @@ struct SearchIndexCacheStats {
   int64_t loads = 0;      // indexes loaded since start
   int64_t evictions = 0;  // indexes dropped for the budget
   int64_t searches = 0;   // reads of an index (searches, duplicate checks)
-  // Reads whose snapshot held nothing the indexes had not applied: they took no turn at
-  // the catch-up lock.
-  int64_t current_reads = 0;
+  // Catch-ups that found nothing to apply (a snapshot holding nothing the indexes lack) and
+  // took no turn at the catch-up lock.
+  int64_t catch_ups_skipped = 0;
 };
 
 class SearchIndexCache {
@@ -175,7 +175,7 @@ class SearchIndexCache {
   int64_t loads_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t evictions_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<int64_t> searches_{0};
-  std::atomic<int64_t> current_reads_{0};
+  std::atomic<int64_t> catch_ups_skipped_{0};
   std::thread loader_;
 };
 

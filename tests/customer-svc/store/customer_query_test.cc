@@ -1498,16 +1498,20 @@ TEST_P(MemorySearchTest, MemoryIndexesOfReplicasFollowEachOthersWrites) {
   SearchIndexCache other(*db_, clock_);
   ASSERT_TRUE(other.Load("t1").ok());
   const CustomerQuery other_query(clock_, other);
+  EXPECT_THAT(IdsOf(*db_, other_query, "t1", "budi"), ElementsAre("c01", "c08", "c05"));
+  if (driver() == "sqlite") {
+    EXPECT_EQ(other.stats().catch_ups_skipped, 1);  // nothing new since the load
+  }
   absl::Status s = db_->InTransaction([&](db::Transaction& tx) {
     return Insert(tx, "t1", {"n01", "Wulan Sari", {"0896 1234 0000"}, "", 1, "", 1});
   });
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_THAT(IdsOf(*db_, other_query, "t1", "wulan"), ElementsAre("n01"));
-  EXPECT_EQ(other.stats().current_reads, 0);  // it applied the new customer
   EXPECT_THAT(IdsOf(*db_, other_query, "t1", "0896 1234 0000"), ElementsAre("n01"));
-  // Nothing new since: no catch-up turn (on PostgreSQL only once the sequencer numbered it).
+  // The first search applied the new customer, the second found nothing new. On
+  // PostgreSQL a customer still staged for the sequencer is read again by every catch-up.
   if (driver() == "sqlite") {
-    EXPECT_EQ(other.stats().current_reads, 1);
+    EXPECT_EQ(other.stats().catch_ups_skipped, 2);
   }
   EXPECT_THAT(SearchIds("wulan"), ElementsAre("n01"));  // numbered first on PostgreSQL
   s = db_->InTransaction([&](db::Transaction& tx) {
@@ -1522,7 +1526,7 @@ TEST_P(MemorySearchTest, MemoryIndexesOfReplicasFollowEachOthersWrites) {
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_TRUE(IdsOf(*db_, other_query, "t1", "anggraini").empty());
   EXPECT_TRUE(SearchIds("anggraini").empty());
-  EXPECT_EQ(other.stats().searches, 5);
+  EXPECT_EQ(other.stats().searches, 6);
   EXPECT_EQ(other.stats().customers, SearchFixture().size() - 2);  // merged and erased left out
 }
 

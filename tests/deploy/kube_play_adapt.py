@@ -11,7 +11,10 @@ podman 4.3 plays Pods, Deployments, ConfigMaps and PersistentVolumeClaims only, 
   (owned by the pod's user, mode defaultMode), since podman 4.3 has no Secret objects;
 - gRPC probes become an exec liveness probe running the image's kelola-health (podman
   runs exec, HTTP and TCP probes only); readiness and startup probes are dropped;
-- the gateway's port is published on 127.0.0.1:GATEWAY_PORT (a Service's job);
+- the gateway's port is published on 127.0.0.1:GATEWAY_PORT (a Service's job), and no other
+  port is declared: podman 4.3 publishes every containerPort on the host's 0.0.0.0, with or
+  without a hostPort, so a port another process on the host held (50052 once, while the
+  suite ran) failed the play; the pods reach each other over their network without them;
 - the Redis image is REDIS_IMAGE, a stand-in built from Debian's redis-server
   (deploy/compose/images/redis), as the official image cannot be pulled here;
 - Services, NetworkPolicies, PodDisruptionBudgets, ServiceAccounts and HPAs are dropped:
@@ -61,10 +64,14 @@ def adapt_pod_spec(spec, secrets, secrets_dir, gateway_port, redis_image):
             container["livenessProbe"] = {
                 "exec": {"command": ["/usr/local/bin/kelola-health"]},
                 "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 18}
-        for port in container.get("ports", []):
-            if port.get("containerPort") == 50051:
-                port["hostPort"] = int(gateway_port)
-                port["hostIP"] = "127.0.0.1"
+        ports = [p for p in container.get("ports", []) if p.get("containerPort") == 50051]
+        for port in ports:
+            port["hostPort"] = int(gateway_port)
+            port["hostIP"] = "127.0.0.1"
+        if ports:
+            container["ports"] = ports
+        else:
+            container.pop("ports", None)
     for field in ("topologySpreadConstraints", "serviceAccountName", "automountServiceAccountToken"):
         spec.pop(field, None)
 

@@ -29,6 +29,18 @@ constexpr size_t kMinSuffix = phone::kMinSearchKeyDigits;
 // A phone's national number is stored once when it ends its E.164 form (this flag is off).
 constexpr uint8_t kNationalApart = 0x80;
 
+// How many postings ahead a search asks for a document's cache lines.
+constexpr size_t kPrefetchAhead = 8;
+
+void Prefetch(const void* p) { __builtin_prefetch(p); }
+
+// Both ends of an object that may straddle two cache lines.
+template <typename T>
+void PrefetchObject(const T& object) {
+  Prefetch(&object);
+  Prefetch(reinterpret_cast<const char*>(&object) + sizeof(T) - 1);
+}
+
 std::string JoinWords(const std::string& text) {
   return absl::StrJoin(SearchWords(text::FoldForMatch(text)), " ");
 }
@@ -181,6 +193,10 @@ void SearchIndex::StringTable::Release(uint32_t id) {
   free_.push_back(id);
 }
 
+void SearchIndex::StringTable::PrefetchEntry(uint32_t id) const { Prefetch(&texts_[id]); }
+
+void SearchIndex::StringTable::PrefetchText(uint32_t id) const { Prefetch(texts_[id].data()); }
+
 size_t SearchIndex::StringTable::bytes() const {
   size_t n = VectorHeap(texts_) + VectorHeap(free_) + HashSetBytes(by_text_);
   for (const std::string& s : texts_) n += StringHeap(s);
@@ -297,6 +313,10 @@ void SearchIndex::AddEntries(Ordinal ord, const SearchDoc& doc) {
   d.live = true;
   d.state = static_cast<uint8_t>(doc.state);
   d.email = doc.email;
+  d.email_head = {};
+  for (size_t i = 0; i < d.email_head.size() && i < d.email.size(); ++i) {
+    d.email_head[i] = d.email[i];
+  }
   d.phones = PackPhones(doc.phones);
   d.phones.shrink_to_fit();
   std::set<std::string> unique;  // a word of both name and company has one posting
@@ -450,7 +470,8 @@ size_t SearchIndex::bytes() const {
 // customers (in its own order) that pass the states and the filter, up to its budget.
 class SearchIndex::Candidates {
  public:
-  Candidates(const SearchIndex& index, const std::vector<int>& states, Accept accept)
+  // `accept` may be null (every customer in `states`).
+  Candidates(const SearchIndex& index, const std::vector<int>& states, const Accept* accept)
       : index_(index), accept_(accept) {
     for (int s : states) {
       if (s >= 0 && s < 32) states_ |= uint32_t{1} << s;
@@ -458,7 +479,8 @@ class SearchIndex::Candidates {
   }
 
   bool Accepts(Ordinal ord) const {
-    return (states_ >> index_.docs_[ord].state & 1) != 0 && accept_(index_.IdOf(ord));
+    return (states_ >> index_.docs_[ord].state & 1) != 0 &&
+           (accept_ == nullptr || (*accept_)(index_.IdOf(ord)));
   }
 
   void Add(Ordinal ord) {
@@ -469,8 +491,12 @@ class SearchIndex::Candidates {
   // (customers already found count too).
   size_t AddFirst(const std::vector<Ordinal>& postings, size_t limit) {
     size_t taken = 0;
-    for (Ordinal ord : postings) {
-      if (taken >= limit) break;
+    for (size_t i = 0; i < postings.size() && taken < limit; ++i) {
+      // The documents lie at random places: ask for one a few postings ahead.
+      if (i + kPrefetchAhead < postings.size()) {
+        PrefetchObject(index_.docs_[postings[i + kPrefetchAhead]]);
+      }
+      const Ordinal ord = postings[i];
       if (!Accepts(ord)) continue;
       Add(ord);
       ++taken;
@@ -482,7 +508,7 @@ class SearchIndex::Candidates {
 
  private:
   const SearchIndex& index_;
-  Accept accept_;
+  const Accept* accept_;
   uint32_t states_ = 0;
   absl::flat_hash_set<Ordinal> seen_;
   std::vector<Ordinal> list_;
@@ -571,10 +597,22 @@ void SearchIndex::GatherEmails(const std::string& folded, size_t budget, Candida
 }
 
 SearchIndexResult SearchIndex::Search(const SearchIndexQuery& query) const {
-  return Search(query, [](std::string_view) { return true; });
+  return SearchAccepted(query, nullptr);
 }
 
 SearchIndexResult SearchIndex::Search(const SearchIndexQuery& query, Accept accept) const {
+  return SearchAccepted(query, &accept);
+}
+
+bool SearchIndex::EmailMayStartWith(const Doc& d, std::string_view folded) {
+  for (size_t i = 0; i < folded.size() && i < d.email_head.size(); ++i) {
+    if (d.email_head[i] != folded[i]) return false;
+  }
+  return !d.email.empty();
+}
+
+SearchIndexResult SearchIndex::SearchAccepted(const SearchIndexQuery& query,
+                                              const Accept* accept) const {
   const std::string folded = text::FoldForMatch(query.query);
   SearchScorer scorer(folded, phones_.SearchKeys(query.query, query.phone_region),
                       options_.name_similarity_threshold);
@@ -588,36 +626,69 @@ SearchIndexResult SearchIndex::Search(const SearchIndexQuery& query, Accept acce
   if (scorer.phone_keys().empty() && folded.find(' ') == std::string::npos && folded.size() >= 2) {
     GatherEmails(folded, budget, candidates);
   }
-  SearchIndexResult result;
+  // Every candidate is scored; only the page's hits (after the cursor, at most `limit`) are
+  // ordered fully and copied out with their ids.
+  struct Scored {
+    double score = 0;
+    Ordinal ord = 0;
+    std::vector<ScoredMatch> matches;
+  };
+  const std::vector<Ordinal>& list = candidates.list();
+  // The candidates' documents and names lie at random places of a large index: their cache
+  // lines are asked for all at once, a step at a time, rather than waited for one by one.
+  // Only what the query can match is read: phones for a phone query, else names and the
+  // emails whose first bytes agree with it.
+  const bool phone_query = !scorer.phone_keys().empty();
+  for (Ordinal ord : list) PrefetchObject(docs_[ord]);
+  if (!phone_query) {
+    for (Ordinal ord : list) {
+      if (docs_[ord].name != kNone) fields_.PrefetchEntry(docs_[ord].name);
+    }
+    for (Ordinal ord : list) {
+      if (docs_[ord].name != kNone) fields_.PrefetchText(docs_[ord].name);
+    }
+  }
+  std::vector<Scored> scored;
+  scored.reserve(list.size());
   absl::InlinedVector<SearchPhone, 4> phones;
-  for (Ordinal ord : candidates.list()) {
+  for (Ordinal ord : list) {
     const Doc& d = docs_[ord];
     phones.clear();
-    ForEachPhone(d.phones, [&](int position, std::string_view e164, std::string_view national) {
-      phones.push_back({position, e164, national});
-    });
+    if (phone_query) {
+      ForEachPhone(d.phones, [&](int position, std::string_view e164, std::string_view national) {
+        phones.push_back({position, e164, national});
+      });
+    }
+    const std::string_view email =
+        !phone_query && EmailMayStartWith(d, folded) ? std::string_view(d.email) : "";
     std::vector<ScoredMatch> matches =
         scorer.Score({d.name == kNone ? "" : fields_.text(d.name),
-                      d.company == kNone ? "" : fields_.text(d.company), phones, d.email});
+                      d.company == kNone ? "" : fields_.text(d.company), phones, email});
     if (matches.empty()) continue;
     const double score = matches[0].score;
-    result.hits.push_back({std::string(IdOf(ord)), score, std::move(matches)});
+    if (query.after &&
+        !RelevanceBefore(query.after->first, query.after->second, score, IdOf(ord))) {
+      continue;
+    }
+    scored.push_back({score, ord, std::move(matches)});
   }
-  auto before = [](const SearchIndexHit& a, const SearchIndexHit& b) {
-    return RelevanceBefore(a.score, a.customer_id, b.score, b.customer_id);
+  auto before = [this](const Scored& a, const Scored& b) {
+    return RelevanceBefore(a.score, IdOf(a.ord), b.score, IdOf(b.ord));
   };
-  std::sort(result.hits.begin(), result.hits.end(), before);
-  if (query.after) {
-    const auto& [score, id] = *query.after;
-    result.hits.erase(std::remove_if(result.hits.begin(), result.hits.end(),
-                                     [&, &score = score, &id = id](const SearchIndexHit& h) {
-                                       return !RelevanceBefore(score, id, h.score, h.customer_id);
-                                     }),
-                      result.hits.end());
-  }
-  if (query.limit > 0 && result.hits.size() > query.limit) {
-    result.hits.resize(query.limit);
+  SearchIndexResult result;
+  size_t keep = scored.size();
+  if (query.limit > 0 && keep > query.limit) {
+    keep = query.limit;
     result.more = true;
+    std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(keep),
+                      scored.end(), before);
+  } else {
+    std::sort(scored.begin(), scored.end(), before);
+  }
+  result.hits.reserve(keep);
+  for (size_t i = 0; i < keep; ++i) {
+    result.hits.push_back(
+        {std::string(IdOf(scored[i].ord)), scored[i].score, std::move(scored[i].matches)});
   }
   return result;
 }
@@ -630,7 +701,7 @@ std::vector<std::string> SearchIndex::NameNeighbours(std::string_view customer_i
   const Ordinal self = ids_.Find(customer_id);
   if (self == kNone || !docs_[self].live) return {};
   const Doc& d = docs_[self];
-  Candidates out(*this, states, [](std::string_view) { return true; });
+  Candidates out(*this, states, nullptr);
   std::set<std::string> words;
   for (uint32_t field : {d.name, d.company}) {
     if (field == kNone) continue;

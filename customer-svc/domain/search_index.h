@@ -19,6 +19,7 @@
 // one another but never with Upsert or Remove; the owner guards the index with a reader/writer
 // lock (absl::Mutex: ReaderLock to search, Lock to write).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -140,6 +141,10 @@ class SearchIndex {
     uint32_t Add(std::string_view text);         // the existing id, or a new one
     void Release(uint32_t id);
     std::string_view text(uint32_t id) const { return texts_[id]; }
+    // Asks for the cache line of a string's entry, then, once it is there, of its text: a
+    // search fetches many at random places of a large table (SearchIndex::Search).
+    void PrefetchEntry(uint32_t id) const;
+    void PrefetchText(uint32_t id) const;
     size_t capacity() const { return texts_.size(); }
     size_t bytes() const;
 
@@ -167,6 +172,9 @@ class SearchIndex {
     uint32_t company = kNone;
     uint8_t state = 0;
     bool live = false;
+    // The email's first bytes, zero after its end: a search reads the email itself only when
+    // it may start with the query (in the Doc's padding; the Doc stays 80 bytes).
+    std::array<char, 4> email_head{};
     std::string phones;  // per phone: e164 length, national length, e164, national
     std::string email;
   };
@@ -218,6 +226,9 @@ class SearchIndex {
   void RemoveWord(uint32_t word, Ordinal ord);
   std::string_view Suffix(uint64_t entry) const;
   std::string_view IdOf(Ordinal ord) const { return ids_.text(ord); }
+  // `accept` may be null: every customer in the states is accepted.
+  SearchIndexResult SearchAccepted(const SearchIndexQuery& query, const Accept* accept) const;
+  static bool EmailMayStartWith(const Doc& d, std::string_view folded);
 
   std::vector<TermCandidate> Readings(const std::string& word) const;
   void GatherNames(const std::vector<std::string>& words, size_t budget, Candidates& out) const;

@@ -123,17 +123,27 @@ absl::StatusOr<std::vector<SearchHit>> ReadHits(const SearchContext& sc, SearchI
   return hits;
 }
 
-// The scored hits of a search that pass its filter; `wanted` is a page and one.
+// The scored hits of a search that pass its filter; `wanted` is a page and one. In relevance
+// order (`relevance`) with no filter beyond the state, the index itself keeps only the hits
+// after the cursor `after` and at most `wanted` of them, in order: the page the caller's
+// ordering would cut from all of them, without copying out the rest.
 absl::StatusOr<std::vector<SearchHit>> IndexedHits(const SearchContext& sc, SearchIndexCache& index,
                                                    int budget, size_t wanted,
                                                    const std::string& trimmed,
-                                                   const std::string& region) {
+                                                   const std::string& region, bool relevance,
+                                                   const std::optional<Ranked>& after) {
   domain::SearchIndexQuery query;
   query.query = trimmed;
   query.phone_region = region;
   query.states.assign(sc.states.begin(), sc.states.end());
   query.search_candidates = budget;
-  if (!FiltersBeyondState(sc.filter)) return ReadHits(sc, index, query);
+  if (!FiltersBeyondState(sc.filter)) {
+    if (relevance) {
+      if (after) query.after = std::make_pair(after->score, after->id);
+      query.limit = wanted;
+    }
+    return ReadHits(sc, index, query);
+  }
   std::vector<SearchHit> passing;
   for (int factor : kFilteredBudgetFactors) {
     query.search_candidates = budget * factor;
@@ -351,7 +361,7 @@ absl::StatusOr<SearchPage> CustomerQuery::Search(db::Transaction& tx, absl::stri
   // 1. Candidates and their scores, from the tenant's index in memory.
   auto found =
       IndexedHits(sc, index_, options_.search_candidates, static_cast<size_t>(plan->page_size) + 1,
-                  plan->trimmed, options.phone_region);
+                  plan->trimmed, options.phone_region, !plan->order, cursor->after);
   if (!found.ok()) return found.status();
   std::vector<SearchHit> hits = *std::move(found);
   // 2. Order: relevance, or the requested list order (keys read for the scored hits only).

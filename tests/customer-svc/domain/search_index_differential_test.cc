@@ -123,23 +123,43 @@ class SearchIndexDifferentialTest : public ::testing::Test {
     return index;
   }
 
+  // All hits, or with `page_size` the pages one after another (each after the last hit of the
+  // one before, as a search's page token asks).
   std::vector<domain::SearchIndexHit> Hits(const domain::SearchIndex& index, const std::string& q,
                                            const std::string& region, bool archived,
-                                           const std::string& category) const {
+                                           const std::string& category,
+                                           size_t page_size = 0) const {
     domain::SearchIndexQuery query;
     auto trimmed = text::TrimmedName(q, 200);
     EXPECT_TRUE(trimmed.ok());
     query.query = trimmed.value_or("");
     query.phone_region = region;
     if (archived) query.states.push_back(v1::CUSTOMER_STATE_ARCHIVED);
-    return index
-        .Search(query,
-                [&](std::string_view id) {
-                  if (category.empty()) return true;
-                  auto it = customers_.find(std::string(id));
-                  return it != customers_.end() && it->second.category_id() == category;
-                })
-        .hits;
+    query.limit = page_size;
+    auto in_category = [&](std::string_view id) {
+      auto it = customers_.find(std::string(id));
+      return it != customers_.end() && it->second.category_id() == category;
+    };
+    std::vector<domain::SearchIndexHit> hits;
+    bool more_promised = false;
+    while (true) {
+      domain::SearchIndexResult result =
+          category.empty() ? index.Search(query) : index.Search(query, in_category);
+      if (more_promised) {
+        EXPECT_FALSE(result.hits.empty()) << "`more` with nothing after";
+      }
+      if (page_size > 0) {
+        EXPECT_LE(result.hits.size(), page_size);
+      }
+      if (result.more) {
+        EXPECT_EQ(result.hits.size(), page_size) << "`more` on a short page";
+      }
+      for (auto& h : result.hits) hits.push_back(std::move(h));
+      if (!result.more) break;
+      more_promised = true;
+      query.after.emplace(hits.back().score, hits.back().customer_id);
+    }
+    return hits;
   }
 
   // Runs `q` on both indexes and compares every hit; returns the number of hits.
@@ -150,6 +170,15 @@ class SearchIndexDifferentialTest : public ::testing::Test {
                               category.empty() ? "" : " category " + category));
     const std::vector<domain::SearchIndexHit> want = Hits(fresh, q, region, archived, category);
     const std::vector<domain::SearchIndexHit> got = Hits(*kept_, q, region, archived, category);
+    // Paged by the index itself (a limit and the last hit), the same hits in the same order.
+    const std::vector<domain::SearchIndexHit> paged =
+        Hits(*kept_, q, region, archived, category, /*page_size=*/7);
+    EXPECT_EQ(paged.size(), got.size());
+    for (size_t i = 0; i < std::min(paged.size(), got.size()); ++i) {
+      EXPECT_EQ(paged[i].customer_id, got[i].customer_id) << "paged hit " << i;
+      EXPECT_EQ(paged[i].score, got[i].score) << "paged hit " << i;
+      EXPECT_EQ(paged[i].matches.size(), got[i].matches.size()) << "paged hit " << i;
+    }
     EXPECT_EQ(want.size(), got.size());
     for (size_t i = 0; i < std::min(want.size(), got.size()); ++i) {
       SCOPED_TRACE(absl::StrCat("hit ", i));

@@ -302,15 +302,15 @@ class Bench {
   // A load of concurrent clients (RunClients) and customer-svc's CPU time over it.
   struct Measured {
     LoadResult load;
-    double service_cpu_us_per_op = 0;
+    double service_cpu_us_per_op = -1;  // -1: no operation ended
   };
   Measured RunWithCpu(int clients, int64_t total_operations,
                       const std::function<absl::Status(int client, int64_t index)>& op) {
     const double before = CpuSeconds(service_->pid());
     Measured m{RunClients(clients, total_operations, absl::Minutes(5), op)};
     const double used = CpuSeconds(service_->pid()) - before;
-    const int64_t calls = m.load.operations + m.load.errors;
-    if (calls > 0) m.service_cpu_us_per_op = used * 1e6 / static_cast<double>(calls);
+    const int64_t operations = m.load.operations + m.load.errors;
+    if (operations > 0) m.service_cpu_us_per_op = used * 1e6 / static_cast<double>(operations);
     return m;
   }
 
@@ -322,7 +322,7 @@ class Bench {
              {"p50 ms", Fixed(r.latency.p50_ms, 2)},
              {"p99 ms", Fixed(r.latency.p99_ms, 2)},
              {"value", Fixed(r.per_second, 0)}}},
-           Fixed(m.service_cpu_us_per_op, 0));
+           m.service_cpu_us_per_op < 0 ? "-" : Fixed(m.service_cpu_us_per_op, 0));
     if (r.errors > 0)
       report_.AddNote(absl::StrCat(what, ": ", r.errors, " errors, first: ", r.first_error));
   }
@@ -587,8 +587,8 @@ int Main(int argc, char** argv) {
       "1,000/s, searches as on SQLite. Each call is one gRPC round trip on loopback from the "
       "benchmark process to a customer-svc process; latencies include the client. "
       "customer-svc CPU µs/op: the CPU time customer-svc used during a load (/proc), over its "
-      "operations; on this two-core machine a load at 16 clients is bound by the CPU all its "
-      "processes use per call, so this column moves less between runs than the latencies.");
+      "operations (a search is one call, a list operation one or two); on a machine of few "
+      "cores a load at 16 clients is bound by the CPU all its processes use per call.");
   absl::Status written = report.Write(absl::GetFlag(FLAGS_root));
   return written.ok() ? 0 : 1;
 }

@@ -34,7 +34,7 @@ constexpr size_t kPrefetchAhead = 8;
 
 void Prefetch(const void* p) { __builtin_prefetch(p); }
 
-// Both ends of an object that may straddle two cache lines.
+// Both ends of an object that may straddle two cache lines (a document: 80 bytes).
 template <typename T>
 void PrefetchObject(const T& object) {
   Prefetch(&object);
@@ -636,8 +636,8 @@ SearchIndexResult SearchIndex::SearchAccepted(const SearchIndexQuery& query,
   const std::vector<Ordinal>& list = candidates.list();
   // The candidates' documents and names lie at random places of a large index: their cache
   // lines are asked for all at once, a step at a time, rather than waited for one by one.
-  // Only what the query can match is read: phones for a phone query, else names and the
-  // emails whose first bytes agree with it.
+  // Only what the query can match is read: a phone query reads no email, the others read no
+  // phones, and an email only where its first bytes agree with the query.
   const bool phone_query = !scorer.phone_keys().empty();
   for (Ordinal ord : list) PrefetchObject(docs_[ord]);
   if (!phone_query) {
@@ -666,13 +666,16 @@ SearchIndexResult SearchIndex::SearchAccepted(const SearchIndexQuery& query,
                       d.company == kNone ? "" : fields_.text(d.company), phones, email});
     if (matches.empty()) continue;
     const double score = matches[0].score;
-    if (query.after &&
-        !RelevanceBefore(query.after->first, query.after->second, score, IdOf(ord))) {
-      continue;
+    if (query.after) {
+      // Only hits after the cursor in relevance order; the id is read on an equal score only.
+      const auto& [after_score, after_id] = *query.after;
+      if (score != after_score ? score > after_score : !(after_id < IdOf(ord))) continue;
     }
     scored.push_back({score, ord, std::move(matches)});
   }
+  // RelevanceBefore, the ids (at random places) read on equal scores only.
   auto before = [this](const Scored& a, const Scored& b) {
+    if (a.score != b.score) return a.score > b.score;
     return RelevanceBefore(a.score, IdOf(a.ord), b.score, IdOf(b.ord));
   };
   SearchIndexResult result;

@@ -173,7 +173,7 @@ class SearchIndex {
     uint8_t state = 0;
     bool live = false;
     // The email's first bytes, zero after its end: a search reads the email itself only when
-    // it may start with the query (in the Doc's padding; the Doc stays 80 bytes).
+    // it may start with the query (in the Doc's padding).
     std::array<char, 4> email_head{};
     std::string phones;  // per phone: e164 length, national length, e164, national
     std::string email;

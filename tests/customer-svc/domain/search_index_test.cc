@@ -248,7 +248,12 @@ TEST_F(SearchIndexTest, EmailsByCaseInsensitivePrefix) {
 // an email changed or dropped by an update still match exactly as the emails themselves say.
 TEST_F(SearchIndexTest, EmailsThroughTheirFirstBytes) {
   Add(Indonesians());
-  Add({{"e01", "Rudi Hartono", {}, "ab@x.id"}, {"e02", "Wati Lestari", {}, "abcd@x.id"}});
+  Add({{"e01", "Rudi Hartono", {}, "ab@x.id"},
+       {"e02", "Wati Lestari", {}, "abcd@x.id"},
+       {"e03", "Yanti Putri", {}, "z@b"}});
+  EXPECT_THAT(Ids("z@b"), ElementsAre("e03"));  // shorter than the four bytes kept
+  EXPECT_THAT(Ids("z@"), ElementsAre("e03"));
+  EXPECT_THAT(Ids("z@bc"), IsEmpty());
   EXPECT_THAT(Ids("ab"), ElementsAre("e01", "e02"));
   EXPECT_THAT(Ids("ab@"), ElementsAre("e01"));
   EXPECT_THAT(Ids("ab@x.id"), ElementsAre("e01"));

@@ -314,9 +314,7 @@ void SearchIndex::AddEntries(Ordinal ord, const SearchDoc& doc) {
   d.state = static_cast<uint8_t>(doc.state);
   d.email = doc.email;
   d.email_head = {};
-  for (size_t i = 0; i < d.email_head.size() && i < d.email.size(); ++i) {
-    d.email_head[i] = d.email[i];
-  }
+  d.email.copy(d.email_head.data(), d.email_head.size());
   d.phones = PackPhones(doc.phones);
   d.phones.shrink_to_fit();
   std::set<std::string> unique;  // a word of both name and company has one posting
@@ -669,7 +667,10 @@ SearchIndexResult SearchIndex::SearchAccepted(const SearchIndexQuery& query,
     if (query.after) {
       // Only hits after the cursor in relevance order; the id is read on an equal score only.
       const auto& [after_score, after_id] = *query.after;
-      if (score != after_score ? score > after_score : !(after_id < IdOf(ord))) continue;
+      if (score != after_score ? score > after_score
+                               : !RelevanceBefore(after_score, after_id, score, IdOf(ord))) {
+        continue;
+      }
     }
     scored.push_back({score, ord, std::move(matches)});
   }

@@ -9,6 +9,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "customer-svc/domain/search_text.h"
@@ -45,31 +46,32 @@ std::string JoinWords(const std::string& text) {
   return absl::StrJoin(SearchWords(text::FoldForMatch(text)), " ");
 }
 
-// The first four characters of a phone suffix as a 16-bit number that orders as the text
-// does, so that most comparisons of two suffix entries need neither document: a nibble per
-// character, 0 past the end, 2-11 for the digits '0'-'9', and 1 or 12 for a character below
-// or above them (the rest is then left 0, because two such characters can differ while
-// their nibbles do not). Equal heads are compared on the text.
-uint64_t SuffixHead(std::string_view suffix) {
-  uint64_t head = 0;
-  for (size_t i = 0; i < 4; ++i) {
+// A phone suffix's first twelve characters as 48 bits that order as the text does, so that
+// most comparisons of two suffix entries need neither document: a nibble per character, 0
+// past the end, 2-11 for the digits '0'-'9', and 1 or 12 for a character below or above them.
+// Past such a character the nibbles are all 15: two such characters can differ while their
+// nibbles do not, so only the text tells. Equal nibbles mean equal suffixes when they end
+// within the twelve (WholeSuffix); otherwise the texts are compared.
+constexpr size_t kSuffixNibbles = 12;
+
+uint64_t SuffixNibbles(std::string_view suffix) {
+  uint64_t out = 0;
+  for (size_t i = 0; i < kSuffixNibbles; ++i) {
     uint64_t nibble = 0;
     if (i < suffix.size()) {
       const auto c = static_cast<unsigned char>(suffix[i]);
       nibble = c < '0' ? 1 : c > '9' ? 12 : 2 + (c - '0');
     }
-    head = head << 4 | nibble;
-    if (nibble == 1 || nibble == 12) return head << (4 * (3 - i));
+    out = out << 4 | nibble;
+    if (nibble == 1 || nibble == 12) {
+      for (++i; i < kSuffixNibbles; ++i) out = out << 4 | 0xF;
+    }
   }
-  return head;
+  return out;
 }
 
-// A phone suffix entry: the suffix's head (above), the document's ordinal, the phone's
-// position and the suffix's offset into the national number.
-uint64_t SuffixEntry(std::string_view national, uint32_t ord, int position, size_t offset) {
-  return SuffixHead(national.substr(offset)) << 48 | uint64_t{ord} << 16 |
-         uint64_t(position & 0xFF) << 8 | (offset & 0xFF);
-}
+// Whether nibbles hold their whole suffix: it ends within the twelve, digits only.
+bool WholeSuffix(uint64_t nibbles) { return (nibbles & 0xF) == 0; }
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
@@ -209,32 +211,55 @@ bool SearchIndex::IdLess::operator()(Ordinal a, Ordinal b) const {
   return index->IdOf(a) < index->IdOf(b);
 }
 
-std::string_view SearchIndex::Suffix(uint64_t entry) const {
-  const auto ord = static_cast<Ordinal>(entry >> 16);  // the head is cut off
-  const int position = static_cast<int>((entry >> 8) & 0xFF);
-  const size_t offset = entry & 0xFF;
+SearchIndex::PhoneEntry SearchIndex::SuffixEntry(std::string_view national, Ordinal ord,
+                                                 int position, size_t offset) {
+  const uint64_t nibbles = SuffixNibbles(national.substr(offset));
+  return {static_cast<uint32_t>(nibbles >> 16),
+          static_cast<uint32_t>((nibbles & 0xFFFF) << 16 | uint64_t(position & 0xFF) << 8 |
+                                (offset & 0xFF)),
+          ord};
+}
+
+std::string_view SearchIndex::Suffix(const PhoneEntry& entry) const {
   std::string_view out;
-  ForEachPhone(docs_[ord].phones, [&](int p, std::string_view, std::string_view national) {
-    if (p == position) out = national.substr(std::min(offset, national.size()));
+  ForEachPhone(docs_[entry.ord].phones, [&](int p, std::string_view, std::string_view national) {
+    if (p == entry.position()) out = national.substr(std::min(entry.offset(), national.size()));
   });
   return out;
 }
 
-bool SearchIndex::SuffixLess::operator()(uint64_t a, uint64_t b) const {
-  if ((a >> 48) != (b >> 48)) return (a >> 48) < (b >> 48);
-  if (int c = index->Suffix(a).compare(index->Suffix(b)); c != 0) return c < 0;
-  const auto ord_a = static_cast<Ordinal>(a >> 16);
-  const auto ord_b = static_cast<Ordinal>(b >> 16);
-  if (int c = index->IdOf(ord_a).compare(index->IdOf(ord_b)); c != 0) return c < 0;
-  return (a & 0xFFFF) < (b & 0xFFFF);
+SearchIndex::SuffixKey::SuffixKey(std::string_view text)
+    : text(text), nibbles(SuffixNibbles(text)), known(0) {
+  const bool digits = std::all_of(text.begin(), text.end(), absl::ascii_isdigit);
+  if (digits && text.size() <= kSuffixNibbles) known = text.size();
 }
-bool SearchIndex::SuffixLess::operator()(uint64_t a, std::string_view b) const {
-  if (const uint64_t head = SuffixHead(b); (a >> 48) != head) return (a >> 48) < head;
-  return index->Suffix(a) < b;
+
+bool SearchIndex::SuffixStartsWith(const PhoneEntry& entry, const SuffixKey& key) const {
+  if (key.known < key.text.size()) return StartsWith(Suffix(entry), key.text);
+  const size_t drop = 4 * (kSuffixNibbles - key.known);
+  return entry.nibbles() >> drop == key.nibbles >> drop;
 }
-bool SearchIndex::SuffixLess::operator()(std::string_view a, uint64_t b) const {
-  if (const uint64_t head = SuffixHead(a); head != (b >> 48)) return head < (b >> 48);
-  return a < index->Suffix(b);
+
+bool SearchIndex::SuffixLess::operator()(const PhoneEntry& a, const PhoneEntry& b) const {
+  const uint64_t na = a.nibbles();
+  if (const uint64_t nb = b.nibbles(); na != nb) return na < nb;
+  if (!WholeSuffix(na)) {
+    if (int c = index->Suffix(a).compare(index->Suffix(b)); c != 0) return c < 0;
+  }
+  if (a.ord != b.ord) {
+    if (int c = index->IdOf(a.ord).compare(index->IdOf(b.ord)); c != 0) return c < 0;
+  }
+  return (a.tail & 0xFFFF) < (b.tail & 0xFFFF);
+}
+bool SearchIndex::SuffixLess::operator()(const PhoneEntry& a, const SuffixKey& b) const {
+  const uint64_t na = a.nibbles();
+  if (na != b.nibbles) return na < b.nibbles;
+  return !WholeSuffix(na) && index->Suffix(a) < b.text;
+}
+bool SearchIndex::SuffixLess::operator()(const SuffixKey& a, const PhoneEntry& b) const {
+  const uint64_t nb = b.nibbles();
+  if (a.nibbles != nb) return a.nibbles < nb;
+  return !WholeSuffix(nb) && a.text < index->Suffix(b);
 }
 
 bool SearchIndex::EmailLess::operator()(Ordinal a, Ordinal b) const {
@@ -336,7 +361,7 @@ void SearchIndex::AddEntries(Ordinal ord, const SearchDoc& doc) {
   }
   ForEachPhone(d.phones, [&](int position, std::string_view, std::string_view national) {
     for (size_t i = 0; i + kMinSuffix <= national.size() && i < 256; ++i) {
-      const uint64_t entry = SuffixEntry(national, ord, position, i);
+      const PhoneEntry entry = SuffixEntry(national, ord, position, i);
       if (pending_ != nullptr) {
         (i == 0 ? pending_->whole_phones : pending_->inner_phones).push_back(entry);
       } else {
@@ -358,7 +383,7 @@ void SearchIndex::RemoveEntries(Ordinal ord) {
   if (!d.email.empty()) emails_.erase(ord);
   ForEachPhone(d.phones, [&](int position, std::string_view, std::string_view national) {
     for (size_t i = 0; i + kMinSuffix <= national.size() && i < 256; ++i) {
-      const uint64_t entry = SuffixEntry(national, ord, position, i);
+      const PhoneEntry entry = SuffixEntry(national, ord, position, i);
       (i == 0 ? whole_phones_ : inner_phones_).erase(entry);
     }
   });
@@ -425,10 +450,10 @@ void SearchIndex::FinishLoad(Pending& pending) {
   // Sorted input goes into the ordered sets at their ends.
   std::sort(pending.whole_phones.begin(), pending.whole_phones.end(), SuffixLess{this});
   whole_phones_.insert(pending.whole_phones.begin(), pending.whole_phones.end());
-  std::vector<uint64_t>().swap(pending.whole_phones);
+  std::vector<PhoneEntry>().swap(pending.whole_phones);
   std::sort(pending.inner_phones.begin(), pending.inner_phones.end(), SuffixLess{this});
   inner_phones_.insert(pending.inner_phones.begin(), pending.inner_phones.end());
-  std::vector<uint64_t>().swap(pending.inner_phones);
+  std::vector<PhoneEntry>().swap(pending.inner_phones);
   std::sort(pending.emails.begin(), pending.emails.end(), EmailLess{this});
   emails_.insert(pending.emails.begin(), pending.emails.end());
 }
@@ -569,14 +594,14 @@ void SearchIndex::GatherNames(const std::vector<std::string>& words, size_t budg
 
 void SearchIndex::GatherPhones(const std::vector<std::string>& keys, size_t budget,
                                Candidates& out) const {
-  for (const std::string& key : keys) {
+  for (const std::string& text : keys) {
+    const SuffixKey key(text);
     for (const auto* set : {&whole_phones_, &inner_phones_}) {
       size_t taken = 0;
-      for (auto it = set->lower_bound(std::string_view(key));
-           it != set->end() && taken < budget && StartsWith(Suffix(*it), key); ++it) {
-        const auto ord = static_cast<Ordinal>(*it >> 16);
-        if (!out.Accepts(ord)) continue;
-        out.Add(ord);
+      for (auto it = set->lower_bound(key);
+           it != set->end() && taken < budget && SuffixStartsWith(*it, key); ++it) {
+        if (!out.Accepts(it->ord)) continue;
+        out.Add(it->ord);
         ++taken;
       }
     }

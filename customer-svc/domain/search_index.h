@@ -12,8 +12,9 @@
 // posting lists of ordinals kept in customer-id order (the tie order of relevance, so "the first n
 // that pass the filter" is a prefix scan); trigrams map to vocabulary words (typo candidates);
 // whole name and company fields are interned and carry their own postings; phone national-number
-// suffixes and emails are ordinals in ordered sets compared through the documents (a phone
-// suffix entry first by the head of the suffix it carries).
+// suffixes are ordered sets of entries that carry a suffix's first twelve characters (the
+// documents are read only past them and for the customer id on equal suffixes); emails are
+// ordinals in an ordered set compared through the documents.
 //
 // Threading: NOT thread-safe. Const methods (Search, size, bytes) may run concurrently with
 // one another but never with Upsert or Remove; the owner guards the index with a reader/writer
@@ -191,15 +192,33 @@ class SearchIndex {
     bool operator()(uint32_t a, std::string_view b) const { return words->text(a) < b; }
     bool operator()(std::string_view a, uint32_t b) const { return a < words->text(b); }
   };
-  // Phone suffix entries: head << 48 | ordinal << 16 | position << 8 | offset into the
-  // national number, where the head is the suffix's first four characters as a number that
-  // orders as they do (search_index.cc); ordered by suffix, customer id, position.
+  // A phone suffix entry: the suffix's first twelve characters as nibbles that order as the
+  // text does (SuffixNibbles in search_index.cc), the phone's position and the suffix's
+  // offset into the national number, and the document's ordinal; ordered by suffix,
+  // customer id, position. Suffixes that differ in their first twelve characters are
+  // compared without reading either document.
+  struct PhoneEntry {
+    uint32_t head;  // nibbles of characters 1-8
+    uint32_t tail;  // nibbles of characters 9-12 << 16 | position << 8 | offset
+    Ordinal ord;
+    uint64_t nibbles() const { return uint64_t{head} << 16 | tail >> 16; }
+    int position() const { return static_cast<int>((tail >> 8) & 0xFF); }
+    size_t offset() const { return tail & 0xFF; }
+  };
+  // A text looked up among the suffixes, with its nibbles; `known` of its first characters
+  // are decided by them (all of it when it is twelve digits or fewer, none otherwise).
+  struct SuffixKey {
+    explicit SuffixKey(std::string_view text);
+    std::string_view text;
+    uint64_t nibbles;
+    size_t known;
+  };
   struct SuffixLess {
     using is_transparent = void;
     const SearchIndex* index;
-    bool operator()(uint64_t a, uint64_t b) const;
-    bool operator()(uint64_t a, std::string_view b) const;
-    bool operator()(std::string_view a, uint64_t b) const;
+    bool operator()(const PhoneEntry& a, const PhoneEntry& b) const;
+    bool operator()(const PhoneEntry& a, const SuffixKey& b) const;
+    bool operator()(const SuffixKey& a, const PhoneEntry& b) const;
   };
   // Ordinals with an email, ordered by email, customer id.
   struct EmailLess {
@@ -213,8 +232,8 @@ class SearchIndex {
   class Candidates;
   // Entries appended during Load, sorted when it ends.
   struct Pending {
-    std::vector<uint64_t> whole_phones;
-    std::vector<uint64_t> inner_phones;
+    std::vector<PhoneEntry> whole_phones;
+    std::vector<PhoneEntry> inner_phones;
     std::vector<Ordinal> emails;
   };
 
@@ -224,7 +243,10 @@ class SearchIndex {
   void FinishLoad(Pending& pending);
   void AddWord(std::string_view word, Ordinal ord);
   void RemoveWord(uint32_t word, Ordinal ord);
-  std::string_view Suffix(uint64_t entry) const;
+  static PhoneEntry SuffixEntry(std::string_view national, Ordinal ord, int position,
+                                size_t offset);
+  std::string_view Suffix(const PhoneEntry& entry) const;
+  bool SuffixStartsWith(const PhoneEntry& entry, const SuffixKey& key) const;
   std::string_view IdOf(Ordinal ord) const { return ids_.text(ord); }
   // `accept` may be null: every customer in the states is accepted.
   SearchIndexResult SearchAccepted(const SearchIndexQuery& query, const Accept* accept) const;
@@ -249,8 +271,8 @@ class SearchIndex {
   std::vector<std::vector<Ordinal>> word_postings_;
   absl::btree_set<uint32_t, WordLess> vocabulary_;                 // words in bytewise order
   absl::flat_hash_map<std::string, std::vector<uint32_t>> grams_;  // trigram -> words
-  absl::btree_set<uint64_t, SuffixLess> whole_phones_;             // offset 0
-  absl::btree_set<uint64_t, SuffixLess> inner_phones_;             // offsets >= 1
+  absl::btree_set<PhoneEntry, SuffixLess> whole_phones_;           // offset 0
+  absl::btree_set<PhoneEntry, SuffixLess> inner_phones_;           // offsets >= 1
   absl::btree_set<Ordinal, EmailLess> emails_;
   Pending* pending_ = nullptr;  // set while loading
 };

@@ -191,9 +191,8 @@ TEST_F(SearchIndexTest, PhonesTypedAnyWay) {
   }
 }
 
-// The phone suffixes are ordered by their first four digits before their documents are
-// read: suffixes that share those digits and differ after them, that are prefixes of one
-// another or shorter than four digits are each found by keys of three digits and more, in
+// Suffixes that share their first digits and differ after them, that are prefixes of one
+// another or only three digits long are each found by keys of three digits and more, in
 // an index loaded at once as in one built by upserts, and are gone after an update and a
 // removal.
 TEST_F(SearchIndexTest, PhoneSuffixesSharingTheirFirstDigits) {
@@ -226,6 +225,73 @@ TEST_F(SearchIndexTest, PhoneSuffixesSharingTheirFirstDigits) {
   index_.Remove("p4");
   EXPECT_THAT(Ids("3456700"), ::testing::UnorderedElementsAre("p2", "p5"));
   EXPECT_THAT(Ids("12345678"), ElementsAre("p1"));
+}
+
+// A suffix entry carries the suffix's first twelve characters: suffixes longer than that
+// which share them are told apart by their text (here national numbers of fourteen digits,
+// two of them equal), keys of twelve digits and fewer are matched on the entry alone and
+// longer ones on the text, in an index loaded at once as in one built by upserts, also after
+// an update and a removal.
+TEST_F(SearchIndexTest, PhoneSuffixesBeyondTheirFirstTwelveCharacters) {
+  auto doc = [](const std::string& id, const std::string& e164) {
+    SearchDoc d;
+    d.customer_id = id;
+    d.name_words = "toko";
+    d.phones = {e164};
+    return d;
+  };
+  const std::vector<SearchDoc> docs = {doc("l3", "+4930123456789012"),
+                                       doc("l1", "+4930123456789012"),
+                                       doc("l2", "+4930123456789013"), doc("l4", "+4930123456789")};
+  const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
+      {"30123456789012", {"l1", "l3"}},           // fourteen digits: the text decides
+      {"30123456789013", {"l2"}},                 //
+      {"3012345678901", {"l1", "l2", "l3"}},      // thirteen
+      {"301234567890", {"l1", "l2", "l3"}},       // twelve: the entry alone
+      {"30123456789", {"l1", "l2", "l3", "l4"}},  // l4's whole number
+      {"123456789012", {"l1", "l3"}},             // inner suffixes of twelve digits
+      {"23456789013", {"l2"}},
+      {"3456789", {"l1", "l2", "l3", "l4"}}};
+  SearchIndex loaded;
+  loaded.Load(docs);
+  for (const SearchDoc& d : docs) index_.Upsert(d);
+  auto found = [](const SearchIndex& index, const std::string& q) {
+    SearchIndexQuery query;
+    query.query = q;
+    std::vector<std::string> ids;
+    for (const auto& h : index.Search(query).hits) ids.push_back(h.customer_id);
+    return ids;
+  };
+  for (const auto& [q, ids] : expected) {
+    EXPECT_THAT(found(index_, q), ::testing::UnorderedElementsAreArray(ids)) << q;
+    EXPECT_THAT(found(loaded, q), ::testing::UnorderedElementsAreArray(ids)) << q << " (loaded)";
+  }
+  index_.Upsert(doc("l1", "+4930123456789999"));
+  index_.Remove("l3");
+  EXPECT_THAT(found(index_, "30123456789012"), IsEmpty());
+  EXPECT_THAT(found(index_, "30123456789999"), ElementsAre("l1"));
+  EXPECT_THAT(found(index_, "3012345678901"), ElementsAre("l2"));
+  EXPECT_THAT(found(index_, "301234567899"), ElementsAre("l1"));
+}
+
+// Equal suffixes are ordered by customer id: a source whose budget binds on a suffix that
+// forty customers share contributes the first customers by id, whatever order they came in.
+TEST_F(SearchIndexTest, EqualPhoneSuffixesInCustomerIdOrder) {
+  std::vector<Person> people;
+  for (int i = 0; i < 40; ++i) {
+    const int n = (i * 17) % 40;  // out of id order
+    people.push_back({absl::StrCat("s", n < 10 ? "0" : "", n),
+                      "Toko",
+                      {absl::StrCat("0812 00", 10 + n, " 5678")},
+                      ""});
+  }
+  Add(people);
+  SearchIndexQuery query;
+  query.query = "5678";
+  query.search_candidates = 5;
+  std::vector<std::string> ids;
+  for (const auto& h : index_.Search(query).hits) ids.push_back(h.customer_id);
+  EXPECT_THAT(ids, ElementsAre("s00", "s01", "s02", "s03", "s04"));
 }
 
 TEST_F(SearchIndexTest, EmailsByCaseInsensitivePrefix) {

@@ -50,8 +50,8 @@ std::string JoinWords(const std::string& text) {
 // most comparisons of two suffix entries need neither document: a nibble per character, 0
 // past the end, 2-11 for the digits '0'-'9', and 1 or 12 for a character below or above them.
 // Past such a character the nibbles are all 15: two such characters can differ while their
-// nibbles do not, so only the text tells. Equal nibbles mean equal suffixes when they end
-// within the twelve (WholeSuffix); otherwise the texts are compared.
+// nibbles do not, so only the text tells. Equal nibbles mean equal suffixes when the
+// suffixes are at most eleven digits long (WholeSuffix); otherwise the texts are compared.
 constexpr size_t kSuffixNibbles = 12;
 
 uint64_t SuffixNibbles(std::string_view suffix) {
@@ -70,7 +70,8 @@ uint64_t SuffixNibbles(std::string_view suffix) {
   return out;
 }
 
-// Whether nibbles hold their whole suffix: it ends within the twelve, digits only.
+// Whether nibbles hold their whole suffix: at most eleven digits (the twelfth nibble is past
+// its end).
 bool WholeSuffix(uint64_t nibbles) { return (nibbles & 0xF) == 0; }
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
@@ -254,7 +255,10 @@ bool SearchIndex::SuffixLess::operator()(const PhoneEntry& a, const PhoneEntry& 
 bool SearchIndex::SuffixLess::operator()(const PhoneEntry& a, const SuffixKey& b) const {
   const uint64_t na = a.nibbles();
   if (na != b.nibbles) return na < b.nibbles;
-  return !WholeSuffix(na) && index->Suffix(a) < b.text;
+  // Equal nibbles and a key of at most twelve digits: the suffix starts with the key, so it
+  // is not before it (what lower_bound asks).
+  if (WholeSuffix(na) || b.known == b.text.size()) return false;
+  return index->Suffix(a) < b.text;
 }
 bool SearchIndex::SuffixLess::operator()(const SuffixKey& a, const PhoneEntry& b) const {
   const uint64_t nb = b.nibbles();

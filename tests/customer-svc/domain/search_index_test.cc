@@ -229,9 +229,9 @@ TEST_F(SearchIndexTest, PhoneSuffixesSharingTheirFirstDigits) {
 
 // A suffix entry carries the suffix's first twelve characters: suffixes longer than that
 // which share them are told apart by their text (here national numbers of fourteen digits,
-// two of them equal), keys of twelve digits and fewer are matched on the entry alone and
-// longer ones on the text, in an index loaded at once as in one built by upserts, also after
-// an update and a removal.
+// two of them equal), keys of twelve digits and fewer are looked up and matched on the
+// entries and longer ones on the text, in an index loaded at once as in one built by upserts,
+// and in the latter after an update and a removal.
 TEST_F(SearchIndexTest, PhoneSuffixesBeyondTheirFirstTwelveCharacters) {
   auto doc = [](const std::string& id, const std::string& e164) {
     SearchDoc d;

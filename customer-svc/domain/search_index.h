@@ -12,9 +12,9 @@
 // posting lists of ordinals kept in customer-id order (the tie order of relevance, so "the first n
 // that pass the filter" is a prefix scan); trigrams map to vocabulary words (typo candidates);
 // whole name and company fields are interned and carry their own postings; phone national-number
-// suffixes are ordered sets of entries that carry a suffix's first twelve characters (the
-// documents are read only past them and for the customer id on equal suffixes); emails are
-// ordinals in an ordered set compared through the documents.
+// suffixes are ordered sets of entries that carry a suffix's first twelve characters (a
+// suffix's text is read only past them; equal suffixes are ordered by customer id); emails
+// are ordinals in an ordered set compared through the documents.
 //
 // Threading: NOT thread-safe. Const methods (Search, size, bytes) may run concurrently with
 // one another but never with Upsert or Remove; the owner guards the index with a reader/writer

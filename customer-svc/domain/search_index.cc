@@ -693,20 +693,19 @@ SearchIndexResult SearchIndex::SearchAccepted(const SearchIndexQuery& query,
                       d.company == kNone ? "" : fields_.text(d.company), phones, email});
     if (matches.empty()) continue;
     const double score = matches[0].score;
-    if (query.after) {
-      // Only hits after the cursor in relevance order; the id is read on an equal score only.
+    if (query.after) {  // only hits after the cursor in relevance order
       const auto& [after_score, after_id] = *query.after;
-      if (score != after_score ? score > after_score
-                               : !RelevanceBefore(after_score, after_id, score, IdOf(ord))) {
+      if (!RelevanceBeforeById(
+              after_score, [&] { return std::string_view(after_id); }, score,
+              [&] { return IdOf(ord); })) {
         continue;
       }
     }
     scored.push_back({score, ord, std::move(matches)});
   }
-  // RelevanceBefore, the ids (at random places) read on equal scores only.
   auto before = [this](const Scored& a, const Scored& b) {
-    if (a.score != b.score) return a.score > b.score;
-    return RelevanceBefore(a.score, IdOf(a.ord), b.score, IdOf(b.ord));
+    return RelevanceBeforeById(
+        a.score, [&] { return IdOf(a.ord); }, b.score, [&] { return IdOf(b.ord); });
   };
   SearchIndexResult result;
   size_t keep = scored.size();

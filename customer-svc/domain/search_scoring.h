@@ -98,11 +98,19 @@ class SearchScorer {
   WordScorer names_;
 };
 
-// Relevance order of hits: higher score first, then customer id ascending (bytewise).
+// Relevance order of hits: higher score first, then customer id ascending (bytewise). The
+// ids come from calling `id_a` and `id_b`, on equal scores only: where ids lie at random
+// places in memory, most comparisons then read none.
+template <typename IdA, typename IdB>
+bool RelevanceBeforeById(double score_a, const IdA& id_a, double score_b, const IdB& id_b) {
+  if (score_a != score_b) return score_a > score_b;
+  return std::string_view(id_a()) < std::string_view(id_b());
+}
+
 inline bool RelevanceBefore(double score_a, std::string_view id_a, double score_b,
                             std::string_view id_b) {
-  if (score_a != score_b) return score_a > score_b;
-  return id_a < id_b;
+  return RelevanceBeforeById(
+      score_a, [&] { return id_a; }, score_b, [&] { return id_b; });
 }
 
 struct TermCandidate {

@@ -694,7 +694,8 @@ SearchIndexResult SearchIndex::SearchAccepted(const SearchIndexQuery& query,
     if (matches.empty()) continue;
     const double score = matches[0].score;
     if (query.after) {  // only hits after the cursor in relevance order
-      const auto& [after_score, after_id] = *query.after;
+      const double after_score = query.after->first;
+      const std::string& after_id = query.after->second;
       if (!RelevanceBeforeById(
               after_score, [&] { return std::string_view(after_id); }, score,
               [&] { return IdOf(ord); })) {

@@ -233,6 +233,9 @@ absl::Status RunWithRetries(const TransactionOptions& options,
   if (options.bulk_read && !options.read_only) {
     return absl::InvalidArgumentError("TransactionOptions.bulk_read needs read_only");
   }
+  if (options.bulk_write && options.read_only) {
+    return absl::InvalidArgumentError("TransactionOptions.bulk_write is for write transactions");
+  }
   thread_local absl::InsecureBitGen gen;
   const int max_attempts = std::max(1, options.max_attempts);
   absl::Status last;

@@ -153,6 +153,12 @@ struct TransactionOptions {
   // process by the readers' full caches nor evicts the pages interactive reads keep there.
   // PostgreSQL and SQLite in memory run it as any read. Without read_only: INVALID_ARGUMENT.
   bool bulk_read = false;
+  // Write transactions only: one of a run of large writes (an import's batches). On a SQLite
+  // file its commit leaves the log to be copied into the file after
+  // `sqlite_bulk_wal_autocheckpoint_pages` rather than `sqlite_wal_autocheckpoint_pages`
+  // (sqlite_checkpointer.h). PostgreSQL and SQLite in memory run it as any write. With
+  // read_only: INVALID_ARGUMENT.
+  bool bulk_write = false;
   // How many times a transaction that failed with a retryable conflict (SQLite BUSY,
   // PostgreSQL serialization failure or deadlock) is run again before giving up.
   int max_attempts = 8;
@@ -249,6 +255,10 @@ struct DatabaseOptions {
   // default (1000), so that index pages every write touches are copied once per checkpoint
   // rather than many times.
   int sqlite_wal_autocheckpoint_pages = 10000;
+  // SQLite: the same for the commits of bulk writes (TransactionOptions.bulk_write); 0 (or
+  // less than sqlite_wal_autocheckpoint_pages) = the same threshold as any commit. The log
+  // file grows to about this many pages during a bulk write.
+  int sqlite_bulk_wal_autocheckpoint_pages = 0;
   // PostgreSQL: timeout for establishing a connection.
   absl::Duration connect_timeout = absl::Seconds(5);
 };

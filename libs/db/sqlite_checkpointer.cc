@@ -13,7 +13,7 @@ namespace kelola::db {
 
 absl::StatusOr<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(
     const std::string& path, int threshold_pages, const std::string& synchronous,
-    absl::Duration busy_timeout) {
+    absl::Duration busy_timeout, int bulk_threshold_pages) {
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr); rc != SQLITE_OK) {
@@ -31,14 +31,16 @@ absl::StatusOr<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(
     sqlite3_close_v2(db);
     return failed;
   }
-  auto checkpointer =
-      std::unique_ptr<SqliteCheckpointer>(new SqliteCheckpointer(db, threshold_pages));
+  auto checkpointer = std::unique_ptr<SqliteCheckpointer>(
+      new SqliteCheckpointer(db, threshold_pages, bulk_threshold_pages));
   checkpointer->thread_ = std::thread([self = checkpointer.get()] { self->Loop(); });
   return checkpointer;
 }
 
-SqliteCheckpointer::SqliteCheckpointer(sqlite3* db, int threshold_pages)
-    : db_(db), threshold_pages_(std::max(threshold_pages, 1)) {}
+SqliteCheckpointer::SqliteCheckpointer(sqlite3* db, int threshold_pages, int bulk_threshold_pages)
+    : db_(db),
+      threshold_pages_(std::max(threshold_pages, 1)),
+      bulk_threshold_pages_(std::max(bulk_threshold_pages, threshold_pages_)) {}
 
 SqliteCheckpointer::~SqliteCheckpointer() {
   {
@@ -86,8 +88,13 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema
     checkpointer->Checkpoint(writer, schema);
     return SQLITE_OK;
   }
-  if (pending < checkpointer->threshold_pages_) return SQLITE_OK;
-  if (pending >= 4 * int64_t{checkpointer->threshold_pages_}) {
+  const int64_t threshold = checkpointer->bulk_commits_.load(std::memory_order_relaxed)
+                                ? checkpointer->bulk_threshold_pages_
+                                : checkpointer->threshold_pages_;
+  if (pending < threshold) return SQLITE_OK;
+  // The backstop counts from the bulk threshold for every commit: an ordinary commit that
+  // follows bulk ones finds their long log, which is the thread's to copy.
+  if (pending >= 4 * int64_t{checkpointer->bulk_threshold_pages_}) {
     // What SQLite's automatic checkpoint does. Busy (another checkpoint running) is no
     // error for the commit, which has taken place.
     checkpointer->Checkpoint(writer, schema);

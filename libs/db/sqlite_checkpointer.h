@@ -33,6 +33,15 @@
 //
 // Backstop: a commit that finds 4 × threshold_pages not yet copied (the thread cannot keep
 // up, or a long reader pins old pages) checkpoints inline, as SQLite itself would have.
+//
+// Bulk writes (an import's batches, TransactionOptions::bulk_write) wake the thread at
+// `bulk_threshold_pages` instead, and the backstop is then 4 × that for every commit (an
+// ordinary commit after bulk ones wakes the thread rather than copying their log itself). Each
+// batch dirties index leaves all over the file, mostly the same ones as the batch before; a
+// checkpoint copies a page once however many commits wrote it, so copying after more batches copies
+// fewer pages a row, and the batches' commits share the disk with fewer copies. The log then grows
+// to about bulk_threshold_pages before it is copied; the next ordinary commit past
+// `threshold_pages` has it copied as usual (docs/decisions/storage-driver-details.md).
 
 #include <atomic>
 #include <cstdint>
@@ -53,10 +62,12 @@ class SqliteCheckpointer {
  public:
   // Opens the checkpointing connection to the database file at `path` (already in WAL
   // mode) and starts the thread. `synchronous` is the PRAGMA synchronous value.
+  // `bulk_threshold_pages` 0 (or below `threshold_pages`): bulk writes as any other.
   static absl::StatusOr<std::unique_ptr<SqliteCheckpointer>> Start(const std::string& path,
                                                                    int threshold_pages,
                                                                    const std::string& synchronous,
-                                                                   absl::Duration busy_timeout);
+                                                                   absl::Duration busy_timeout,
+                                                                   int bulk_threshold_pages = 0);
   ~SqliteCheckpointer();  // stops and joins the thread (a running checkpoint finishes)
   SqliteCheckpointer(const SqliteCheckpointer&) = delete;
   SqliteCheckpointer& operator=(const SqliteCheckpointer&) = delete;
@@ -64,6 +75,10 @@ class SqliteCheckpointer {
   // Hands `writer`'s checkpoints to this object. `writer` must be closed before this
   // object is destroyed.
   void Attach(sqlite3* writer);
+
+  // Whether the writer's commits from now on are those of a bulk write. Called by the
+  // writer's thread before each commit.
+  void SetBulkCommits(bool bulk) { bulk_commits_.store(bulk, std::memory_order_relaxed); }
 
   // Checkpoints the thread ran (not those that failed), and inline by the backstop; the
   // thread's further passes that copied what was committed while it copied. For tests
@@ -73,7 +88,7 @@ class SqliteCheckpointer {
   int64_t follow_up_checkpoints() const;
 
  private:
-  SqliteCheckpointer(sqlite3* db, int threshold_pages);
+  SqliteCheckpointer(sqlite3* db, int threshold_pages, int bulk_threshold_pages);
   static int OnCommit(void* self, sqlite3* writer, const char* schema, int pages);
   // Runs a PASSIVE checkpoint on `db` and remembers how far the log is copied; false if it
   // could not run (busy behind another checkpoint, an I/O error).
@@ -88,6 +103,8 @@ class SqliteCheckpointer {
 
   sqlite3* const db_;  // the thread's own connection
   const int threshold_pages_;
+  const int bulk_threshold_pages_;  // at least threshold_pages_
+  std::atomic<bool> bulk_commits_{false};
   // Pages of the current log copied into the file by the last checkpoint.
   std::atomic<int64_t> copied_{0};
   // Pages in the log after the last commit, and how many times the log was started again

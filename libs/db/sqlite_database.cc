@@ -396,9 +396,9 @@ class SqliteDatabase final : public Database {
     if (!conn.ok()) return conn.status();
     pool_.Add(*std::move(conn));
     if (!memory_ && options_.sqlite_wal_autocheckpoint_pages > 0) {
-      auto checkpointer =
-          SqliteCheckpointer::Start(path_, options_.sqlite_wal_autocheckpoint_pages,
-                                    options_.sqlite_synchronous, options_.busy_timeout);
+      auto checkpointer = SqliteCheckpointer::Start(
+          path_, options_.sqlite_wal_autocheckpoint_pages, options_.sqlite_synchronous,
+          options_.busy_timeout, options_.sqlite_bulk_wal_autocheckpoint_pages);
       if (!checkpointer.ok()) return checkpointer.status();
       checkpointer_ = *std::move(checkpointer);
     }
@@ -517,6 +517,10 @@ class SqliteDatabase final : public Database {
       conn.RollbackIfOpen();
       return {s, tx.conflict()};
     }
+    // The commit's log pages are counted against a bulk write's threshold or the usual one.
+    if (!options.read_only && checkpointer_ != nullptr) {
+      checkpointer_->SetBulkCommits(options.bulk_write);
+    }
     s = conn.Exec("COMMIT", &retryable);
     if (!s.ok()) {
       conn.RollbackIfOpen();
@@ -534,7 +538,20 @@ class SqliteDatabase final : public Database {
     const std::string sync = absl::AsciiStrToUpper(options_.sqlite_synchronous);
     const char* vfs = !memory_ && (sync == "FULL" || sync == "EXTRA") ? BufferedLogVfs() : nullptr;
     auto conn = SqliteConnection::Open(path_, memory_, writer, vfs);
-    if (conn.ok() && checkpointer_ != nullptr) checkpointer_->Attach((*conn)->db());
+    if (!conn.ok() || checkpointer_ == nullptr) return conn;
+    checkpointer_->Attach((*conn)->db());
+    // A bulk write grows the log past its usual length (sqlite_checkpointer.h); the first
+    // commit after the log is next started again cuts the file back to twice the usual
+    // threshold, which ordinary writes do not reach (so their commits do not extend it).
+    if (options_.sqlite_bulk_wal_autocheckpoint_pages > options_.sqlite_wal_autocheckpoint_pages) {
+      constexpr int64_t kPageBytes = 4096;  // SQLite's default, which these files keep
+      const int64_t limit = int64_t{2} * options_.sqlite_wal_autocheckpoint_pages * kPageBytes;
+      if (absl::Status s =
+              (*conn)->Exec(absl::StrCat("PRAGMA journal_size_limit=", limit), nullptr);
+          !s.ok()) {
+        return s;
+      }
+    }
     return conn;
   }
 

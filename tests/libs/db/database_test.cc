@@ -1164,6 +1164,10 @@ TEST(SqliteTest, BulkReadsRunOnTheirOwnConnectionsWithASmallCache) {
       database->InTransaction([](db::Transaction& tx) { return tx.QueryOne("SELECT 1").status(); },
                               db::TransactionOptions{.bulk_read = true});
   EXPECT_TRUE(absl::IsInvalidArgument(write)) << write;
+  absl::Status read =
+      database->InTransaction([](db::Transaction& tx) { return tx.QueryOne("SELECT 1").status(); },
+                              db::TransactionOptions{.read_only = true, .bulk_write = true});
+  EXPECT_TRUE(absl::IsInvalidArgument(read)) << read;
   options.sqlite_bulk_readers = 0;
   EXPECT_TRUE(absl::IsInvalidArgument(db::Open("sqlite::memory:", options).status()));
 }

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <string>
@@ -44,6 +45,18 @@ class SqliteCheckpointerTest : public ::testing::Test {
   static void Write(sqlite3* db, int count) {
     for (int i = 0; i < count; ++i) Exec(db, "INSERT INTO blobs (body) VALUES (zeroblob(8192))");
   }
+  // The database at path_, opened with `options`, with a table `rows (id, body)`.
+  absl::StatusOr<std::unique_ptr<Database>> OpenWithRows(const DatabaseOptions& options,
+                                                         const std::string& id_type) {
+    auto db = Open(absl::StrCat("sqlite:", path_), options);
+    if (!db.ok()) return db.status();
+    const std::string table =
+        absl::StrCat("CREATE TABLE rows (id ", id_type, " PRIMARY KEY, body BLOB NOT NULL)");
+    if (absl::Status s = ApplyMigrations(**db, {{1, "rows", table, ""}}); !s.ok()) return s;
+    return db;
+  }
+  // Frames in the log file (its header is 32 bytes, each frame's 24).
+  int64_t LogFrames() const { return std::max<int64_t>(FileSize("-wal") - 32, 0) / (4096 + 24); }
   int64_t FileSize(const std::string& suffix) const {
     std::error_code error;
     const auto size = std::filesystem::file_size(path_ + suffix, error);
@@ -112,6 +125,87 @@ TEST_F(SqliteCheckpointerTest, AReaderPinningTheLogMakesCommitsCheckpointInline)
   sqlite3_close(writer);
 }
 
+TEST_F(SqliteCheckpointerTest, BulkCommitsLeaveTheLogLongerUntilAnOrdinaryCommit) {
+  sqlite3* writer = OpenWriter();
+  auto checkpointer =
+      SqliteCheckpointer::Start(path_, kThreshold, "FULL", absl::Seconds(5), 16 * kThreshold);
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
+  (*checkpointer)->Attach(writer);
+  (*checkpointer)->SetBulkCommits(true);
+  // Past four times the usual threshold, short of the bulk one.
+  while (LogFrames() <= 5 * kThreshold) Write(writer, 1);
+  // Had a commit woken the thread, its checkpoint would be done within this wait.
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ((*checkpointer)->background_checkpoints(), 0);
+  EXPECT_EQ((*checkpointer)->inline_checkpoints(), 0);
+  // An ordinary commit wakes the thread, and does not copy the long log itself.
+  (*checkpointer)->SetBulkCommits(false);
+  Write(writer, 1);
+  EXPECT_EQ((*checkpointer)->inline_checkpoints(), 0);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while ((*checkpointer)->background_checkpoints() == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ((*checkpointer)->background_checkpoints(), 1);
+  EXPECT_GT(FileSize(""), 5 * kThreshold * 4096 / 2);  // the rows reached the file
+  sqlite3_close(writer);
+}
+
+TEST_F(SqliteCheckpointerTest, PastFourTimesTheBulkThresholdCommitsCheckpointInline) {
+  sqlite3* writer = OpenWriter();
+  Write(writer, 1);
+  auto checkpointer =
+      SqliteCheckpointer::Start(path_, kThreshold, "FULL", absl::Seconds(5), 2 * kThreshold);
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
+  (*checkpointer)->Attach(writer);
+  (*checkpointer)->SetBulkCommits(true);
+  sqlite3* reader = nullptr;  // pins the log, as in the test above
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &reader), SQLITE_OK);
+  Exec(reader, "BEGIN");
+  Exec(reader, "SELECT COUNT(*) FROM blobs");
+  while (LogFrames() <= 5 * kThreshold) Write(writer, 1);  // past 4 × the usual threshold
+  EXPECT_EQ((*checkpointer)->inline_checkpoints(), 0);
+  while (LogFrames() <= 9 * kThreshold) Write(writer, 1);  // past 4 × the bulk threshold
+  EXPECT_GT((*checkpointer)->inline_checkpoints(), 0);
+  Exec(reader, "COMMIT");
+  sqlite3_close(reader);
+  sqlite3_close(writer);
+}
+
+TEST_F(SqliteCheckpointerTest, ADatabasesBulkWritesUseTheBulkThresholdAndTheLogShrinksAfter) {
+  DatabaseOptions options;
+  options.sqlite_wal_autocheckpoint_pages = 16;
+  options.sqlite_bulk_wal_autocheckpoint_pages = 100000;
+  auto db = OpenWithRows(options, "INTEGER");
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto insert = [&](int rows, TransactionOptions tx_options) {
+    for (int i = 0; i < rows; ++i) {
+      absl::Status s = (*db)->InTransaction(
+          [](Transaction& tx) {
+            return tx.Execute("INSERT INTO rows (body) VALUES (zeroblob(6000))", {}).status();
+          },
+          tx_options);
+      ASSERT_TRUE(s.ok()) << s;
+    }
+  };
+  // Past 16 pages many times over: ordinary commits would have the log copied and started
+  // again all along; bulk ones leave it growing.
+  insert(300, {.bulk_write = true});
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_GT(FileSize("-wal"), 300 * 6000);
+  EXPECT_LT(FileSize(""), 300 * 6000) << "the log was copied during the bulk writes";
+  insert(1, {});
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (FileSize("") < 300 * 6000 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_GT(FileSize(""), 300 * 6000) << "an ordinary commit did not have the log copied";
+  // The log copied in full, the next write starts it again, and its commit cuts the file
+  // back to twice the usual threshold (32 pages of 4 KiB).
+  insert(1, {});
+  EXPECT_LE(FileSize("-wal"), 2 * 16 * 4096) << "the log file kept its bulk size";
+}
+
 TEST_F(SqliteCheckpointerTest, ADatabaseCheckpointingInTheBackgroundKeepsEveryCommit) {
   DatabaseOptions options;
   options.sqlite_wal_autocheckpoint_pages = 16;  // a checkpoint every few commits
@@ -119,13 +213,8 @@ TEST_F(SqliteCheckpointerTest, ADatabaseCheckpointingInTheBackgroundKeepsEveryCo
   constexpr int kWriters = 4;
   constexpr int kRows = 150;
   {
-    auto db = Open(url, options);
+    auto db = OpenWithRows(options, "TEXT");
     ASSERT_TRUE(db.ok()) << db.status();
-    ASSERT_TRUE(ApplyMigrations(**db, {{1, "rows",
-                                        "CREATE TABLE rows (id TEXT PRIMARY KEY, body BLOB NOT "
-                                        "NULL)",
-                                        ""}})
-                    .ok());
     std::atomic<int> failures{0};
     std::atomic<bool> writing{true};
     std::vector<std::thread> threads;

@@ -58,10 +58,17 @@ int main(int argc, char** argv) {
   // imports at a million customers ran 17-23 % faster in two alternating pairs, the
   // creates' p99 was lower in both; measured with the index change of the same day, three
   // more pairs were mixed for the imports (-4 to +26 %) and halved the creates' p99
-  // (docs/benchmarks.md). The log file grows to about 180 MiB, 309 MiB measured while
-  // importing a million (docs/operations.md).
+  // (docs/benchmarks.md). The log file grows to about 180 MiB.
+  // An import's batches are bulk writes, after which the log is copied every 120,000 pages:
+  // most of a batch's pages are index leaves the batches before dirtied too, copied once
+  // for several batches instead of about every second one. Imports ran faster in each of
+  // four alternating pairs at a million (4-49 % into the loaded million, 11-16 % into the
+  // empty directory); the log file reached 671 and 925 MiB during them, and is cut back to
+  // 320 MB afterwards (docs/decisions/storage-driver-details.md, "Bulk writes";
+  // docs/operations.md).
   kelola::db::DatabaseOptions db_options;
   db_options.sqlite_wal_autocheckpoint_pages = 40000;
+  db_options.sqlite_bulk_wal_autocheckpoint_pages = 120000;
   auto db = kelola::server::OpenDatabaseOrDie("--db", absl::GetFlag(FLAGS_db),
                                               kelola::customer::Migrations(), db_options);
   auto ledger = kelola::server::PeerChannelOrDie("--ledger", absl::GetFlag(FLAGS_ledger));

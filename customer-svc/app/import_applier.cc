@@ -591,7 +591,7 @@ ImportBatches::ImportBatches(store::DirectoryStore& store, ids::IdGenerator& ids
                              absl::string_view tenant, store::WriteOptions options,
                              const v1::ImportCustomersHeader& header)
     : store_(store), ids_(ids), tenant_(tenant), options_(std::move(options)), header_(header) {
-  options_.own_transaction = true;
+  options_.bulk = true;
 }
 
 absl::Status ImportBatches::Write(const Mapping& mapping, const std::vector<PreparedRow>& rows,

@@ -62,7 +62,7 @@ absl::StatusOr<v1::TenantSettings> SettingsForImport(store::DirectoryStore& stor
 // failed; then, when rows were written, fresh planner statistics.
 class ImportBatches {
  public:
-  // `options.own_transaction` is set: a batch does not share its commit.
+  // `options.bulk` is set: a batch does not share its commit, and commits as a bulk write.
   ImportBatches(store::DirectoryStore& store, ids::IdGenerator& ids, absl::string_view tenant,
                 store::WriteOptions options, const v1::ImportCustomersHeader& header);
 

@@ -161,10 +161,10 @@ struct WriteOptions {
   std::string request_hash;
   // Further keys checked and recorded the same way (e.g. a client-supplied customer id).
   std::vector<std::pair<std::string, std::string>> extra_keys;  // (scope, key)
-  // A large write (an import batch) commits in a transaction of its own instead of sharing
-  // one with concurrent writes (DirectoryStoreOptions::writer), so that they do not wait
-  // for it.
-  bool own_transaction = false;
+  // One of a run of large writes (an import's batches): it commits in a transaction of its
+  // own instead of sharing one with concurrent writes (DirectoryStoreOptions::writer), so
+  // that they do not wait for it, and as a bulk write (db::TransactionOptions::bulk_write).
+  bool bulk = false;
 };
 
 using TxFn = std::function<absl::Status(DirectoryTx&)>;

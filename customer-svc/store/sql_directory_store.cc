@@ -509,7 +509,7 @@ class SqlDirectoryStore final : public DirectoryStore {
     absl::Status status;
     for (int attempt = 0; attempt < 4; ++attempt) {
       std::optional<v1::Customer> probe;
-      const bool shared = options_.writer != nullptr && !options.own_transaction;
+      const bool shared = options_.writer != nullptr && !options.bulk;
       const db::TransactionFn attempt_fn = [&](db::Transaction& t) -> absl::Status {
         probe.reset();
         if (response != nullptr) response->Clear();
@@ -544,7 +544,8 @@ class SqlDirectoryStore final : public DirectoryStore {
         }
         return absl::OkStatus();
       };
-      status = shared ? options_.writer->Run(attempt_fn) : db_.InTransaction(attempt_fn);
+      status = shared ? options_.writer->Run(attempt_fn)
+                      : db_.InTransaction(attempt_fn, {.bulk_write = options.bulk});
       if (status.ok() || !absl::IsAlreadyExists(status) ||
           errors::Reason(status) != "ALREADY_EXISTS") {
         return status;

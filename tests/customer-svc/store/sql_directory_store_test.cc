@@ -4,12 +4,17 @@
 // effectively does).
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "customer-svc/store/directory_store.h"
+#include "customer-svc/store/migrations.h"
 #include "customer-svc/store/remembered_keys.h"
+#include "libs/db/database.h"
+#include "libs/db/migrations.h"
 #include "tests/customer-svc/api/api_fixture.h"
 
 namespace kelola::customer::testing_support {
@@ -218,6 +223,51 @@ TEST_P(SqlDirectoryStoreTest, NewCustomersAreWrittenAtOnceAsEachWouldBe) {
   EXPECT_EQ(stored->customer.display_name(), "Pelanggan 150");
   EXPECT_EQ(stored->customer.phone().e164(), "+628130000150");
   EXPECT_EQ(stored->version, 1);
+}
+
+// An import's batches are bulk writes: on a SQLite file their commits leave the log to
+// grow to the bulk threshold before it is copied (libs/db/sqlite_checkpointer.h).
+TEST_P(SqlDirectoryStoreTest, BulkWritesLetTheSqliteLogGrowToTheBulkThreshold) {
+  if (GetParam() != "sqlite") GTEST_SKIP() << "the log of a SQLite file";
+  db::DatabaseOptions db_options;
+  db_options.sqlite_wal_autocheckpoint_pages = 16;
+  db_options.sqlite_bulk_wal_autocheckpoint_pages = 1000000;
+  const std::string path = absl::StrCat(dir_->path(), "/bulk.db");
+  auto db = db::Open(absl::StrCat("sqlite:", path), db_options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE(db::ApplyMigrations(**db, Migrations()).ok());
+  auto store = store::NewSqlDirectoryStore(**db, clock_, *outbox_, {});
+  auto log_bytes = [&] {
+    std::error_code error;
+    const auto size = std::filesystem::file_size(path + "-wal", error);
+    return error ? int64_t{0} : static_cast<int64_t>(size);
+  };
+  int written = 0;
+  auto write = [&](bool bulk) {
+    store::WriteOptions options;
+    options.bulk = bulk;
+    const std::string id =
+        absl::StrCat("00000000-0000-7000-8000-", absl::Dec(++written, absl::kZeroPad12));
+    absl::Status s = store->Write(
+        "t1", options,
+        [&](store::DirectoryTx& tx) -> absl::Status {
+          store::CustomerRecord r;
+          r.customer.set_customer_id(id);
+          r.customer.set_display_name(std::string(3000, 'b'));
+          r.customer.set_state(v1::CUSTOMER_STATE_ACTIVE);
+          r.version = 1;
+          return tx.InsertCustomer(r);
+        },
+        nullptr);
+    ASSERT_TRUE(s.ok()) << s;
+  };
+  // Ordinary writes: the log is copied every 16 pages and started again.
+  for (int i = 0; i < 300; ++i) write(false);
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_LT(log_bytes(), 1 << 20);
+  // Bulk writes of as many pages again: the log holds them all.
+  for (int i = 0; i < 300; ++i) write(true);
+  EXPECT_GT(log_bytes(), 2 << 20);
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, SqlDirectoryStoreTest, ::testing::Values("sqlite", "postgres"));

@@ -203,6 +203,11 @@ class Database {
     return absl::OkStatus();
   }
 
+  // Says that a run of bulk writes (TransactionOptions.bulk_write) has ended. On a SQLite
+  // file the log they left is copied now, on the checkpoint thread, rather than at the next
+  // ordinary commit. Elsewhere nothing to do.
+  virtual void BulkWritesEnded() {}
+
   virtual Dialect dialect() const = 0;
 };
 
@@ -256,8 +261,9 @@ struct DatabaseOptions {
   // rather than many times.
   int sqlite_wal_autocheckpoint_pages = 10000;
   // SQLite: the same for the commits of bulk writes (TransactionOptions.bulk_write); 0 (or
-  // less than sqlite_wal_autocheckpoint_pages) = the same threshold as any commit. The log
-  // file grows to about this many pages during a bulk write.
+  // less than sqlite_wal_autocheckpoint_pages) = the same threshold as any commit. During
+  // bulk writes the log grows past this many pages (by what is committed while it is
+  // copied), and its file is then cut back to twice sqlite_wal_autocheckpoint_pages.
   int sqlite_bulk_wal_autocheckpoint_pages = 0;
   // PostgreSQL: timeout for establishing a connection.
   absl::Duration connect_timeout = absl::Seconds(5);

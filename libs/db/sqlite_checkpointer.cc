@@ -77,7 +77,10 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema
     copied = 0;
     checkpointer->copied_.store(0);
     checkpointer->restarts_.fetch_add(1);
+    checkpointer->bulk_log_.store(false, std::memory_order_relaxed);
   }
+  const bool bulk = checkpointer->bulk_commits_.load(std::memory_order_relaxed);
+  if (bulk) checkpointer->bulk_log_.store(true, std::memory_order_relaxed);
   const int64_t pending = pages - copied;
   bool finish = false;
   {
@@ -88,13 +91,15 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema
     checkpointer->Checkpoint(writer, schema);
     return SQLITE_OK;
   }
-  const int64_t threshold = checkpointer->bulk_commits_.load(std::memory_order_relaxed)
-                                ? checkpointer->bulk_threshold_pages_
-                                : checkpointer->threshold_pages_;
+  const int64_t threshold =
+      bulk ? checkpointer->bulk_threshold_pages_ : checkpointer->threshold_pages_;
   if (pending < threshold) return SQLITE_OK;
-  // The backstop counts from the bulk threshold for every commit: an ordinary commit that
-  // follows bulk ones finds their long log, which is the thread's to copy.
-  if (pending >= 4 * int64_t{checkpointer->bulk_threshold_pages_}) {
+  // An ordinary commit that follows bulk ones finds their long log, which is the thread's
+  // to copy: the backstop counts from the bulk threshold until the log starts again.
+  const int64_t backstop = checkpointer->bulk_log_.load(std::memory_order_relaxed)
+                               ? checkpointer->bulk_threshold_pages_
+                               : checkpointer->threshold_pages_;
+  if (pending >= 4 * backstop) {
     // What SQLite's automatic checkpoint does. Busy (another checkpoint running) is no
     // error for the commit, which has taken place.
     checkpointer->Checkpoint(writer, schema);
@@ -105,6 +110,12 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema
   absl::MutexLock lock(&checkpointer->mu_);
   if (!checkpointer->running_) checkpointer->wanted_ = true;
   return SQLITE_OK;
+}
+
+void SqliteCheckpointer::BulkWritesEnded() {
+  if (log_pages_.load() - copied_.load() < threshold_pages_) return;
+  absl::MutexLock lock(&mu_);
+  if (!running_) wanted_ = true;
 }
 
 bool SqliteCheckpointer::Checkpoint(sqlite3* db, const char* schema) {

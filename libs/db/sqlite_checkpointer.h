@@ -35,8 +35,11 @@
 // up, or a long reader pins old pages) checkpoints inline, as SQLite itself would have.
 //
 // Bulk writes (an import's batches, TransactionOptions::bulk_write) wake the thread at
-// `bulk_threshold_pages` instead, and the backstop is then 4 × that for every commit (an
-// ordinary commit after bulk ones wakes the thread rather than copying their log itself). Each
+// `bulk_threshold_pages` instead. Until the log is next started again, the backstop is
+// 4 × that for every commit: an ordinary commit after bulk ones wakes the thread rather
+// than copying their whole log itself (it may still finish the thread's last pass, as
+// above: what was committed during it). BulkWritesEnded() wakes the thread when a run of
+// them ends. Each
 // batch dirties index leaves all over the file, mostly the same ones as the batch before; a
 // checkpoint copies a page once however many commits wrote it, so copying after more batches copies
 // fewer pages a row, and the batches' commits share the disk with fewer copies. The log then grows
@@ -77,8 +80,12 @@ class SqliteCheckpointer {
   void Attach(sqlite3* writer);
 
   // Whether the writer's commits from now on are those of a bulk write. Called by the
-  // writer's thread before each commit.
+  // writer's thread around a bulk write's commit.
   void SetBulkCommits(bool bulk) { bulk_commits_.store(bulk, std::memory_order_relaxed); }
+
+  // A run of bulk writes has ended: wakes the thread if the log holds the usual threshold
+  // of pages not yet copied.
+  void BulkWritesEnded();
 
   // Checkpoints the thread ran (not those that failed), and inline by the backstop; the
   // thread's further passes that copied what was committed while it copied. For tests
@@ -105,6 +112,9 @@ class SqliteCheckpointer {
   const int threshold_pages_;
   const int bulk_threshold_pages_;  // at least threshold_pages_
   std::atomic<bool> bulk_commits_{false};
+  // A bulk commit wrote to the log since it was last started again (the backstop counts
+  // from the bulk threshold). Only the writer's commits use it.
+  std::atomic<bool> bulk_log_{false};
   // Pages of the current log copied into the file by the last checkpoint.
   std::atomic<int64_t> copied_{0};
   // Pages in the log after the last commit, and how many times the log was started again

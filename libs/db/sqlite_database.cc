@@ -405,6 +405,10 @@ class SqliteDatabase final : public Database {
     return absl::OkStatus();
   }
 
+  void BulkWritesEnded() override {
+    if (checkpointer_ != nullptr) checkpointer_->BulkWritesEnded();
+  }
+
   absl::Status InTransaction(const TransactionFn& fn, const TransactionOptions& options) override {
     return internal::RunWithRetries(options, [&] { return Attempt(fn, options); });
   }
@@ -517,11 +521,11 @@ class SqliteDatabase final : public Database {
       conn.RollbackIfOpen();
       return {s, tx.conflict()};
     }
-    // The commit's log pages are counted against a bulk write's threshold or the usual one.
-    if (!options.read_only && checkpointer_ != nullptr) {
-      checkpointer_->SetBulkCommits(options.bulk_write);
-    }
+    // A bulk write's commit counts its log pages against the bulk threshold.
+    const bool bulk_commit = options.bulk_write && checkpointer_ != nullptr;
+    if (bulk_commit) checkpointer_->SetBulkCommits(true);
     s = conn.Exec("COMMIT", &retryable);
+    if (bulk_commit) checkpointer_->SetBulkCommits(false);
     if (!s.ok()) {
       conn.RollbackIfOpen();
       return {s, retryable};
@@ -542,10 +546,12 @@ class SqliteDatabase final : public Database {
     checkpointer_->Attach((*conn)->db());
     // A bulk write grows the log past its usual length (sqlite_checkpointer.h); the first
     // commit after the log is next started again cuts the file back to twice the usual
-    // threshold, which ordinary writes do not reach (so their commits do not extend it).
+    // threshold's frames, which ordinary writes seldom reach (so their commits seldom
+    // extend it).
     if (options_.sqlite_bulk_wal_autocheckpoint_pages > options_.sqlite_wal_autocheckpoint_pages) {
-      constexpr int64_t kPageBytes = 4096;  // SQLite's default, which these files keep
-      const int64_t limit = int64_t{2} * options_.sqlite_wal_autocheckpoint_pages * kPageBytes;
+      // A frame is a page of SQLite's default size, which these files keep, and its header.
+      constexpr int64_t kFrameBytes = 4096 + 24;
+      const int64_t limit = int64_t{2} * options_.sqlite_wal_autocheckpoint_pages * kFrameBytes;
       if (absl::Status s =
               (*conn)->Exec(absl::StrCat("PRAGMA journal_size_limit=", limit), nullptr);
           !s.ok()) {

@@ -61,10 +61,10 @@ int main(int argc, char** argv) {
   // (docs/benchmarks.md). The log file grows to about 180 MiB.
   // An import's batches are bulk writes, after which the log is copied every 120,000 pages:
   // most of a batch's pages are index leaves the batches before dirtied too, copied once
-  // for several batches instead of about every second one. Imports ran faster in each of
-  // four alternating pairs at a million (4-49 % into the loaded million, 11-16 % into the
-  // empty directory); the log file reached 671 and 925 MiB during them, and is cut back to
-  // 320 MB afterwards (docs/decisions/storage-driver-details.md, "Bulk writes";
+  // for several batches instead of about every second one. In two alternating pairs at a
+  // million, imports into the loaded million ran 16 % and 6 % faster, into the empty
+  // directory 12 % and 11 %; the log file reached 671 and 925 MiB during them, and is cut
+  // back to 330 MB afterwards (docs/decisions/storage-driver-details.md, "Bulk writes";
   // docs/operations.md).
   kelola::db::DatabaseOptions db_options;
   db_options.sqlite_wal_autocheckpoint_pages = 40000;

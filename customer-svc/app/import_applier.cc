@@ -594,6 +594,10 @@ ImportBatches::ImportBatches(store::DirectoryStore& store, ids::IdGenerator& ids
   options_.bulk = true;
 }
 
+ImportBatches::~ImportBatches() {
+  if (wrote_) store_.BulkWritesEnded();
+}
+
 absl::Status ImportBatches::Write(const Mapping& mapping, const std::vector<PreparedRow>& rows,
                                   BatchResult& result) {
   auto attempt = [&](RowSavepoints savepoints) {
@@ -613,6 +617,7 @@ absl::Status ImportBatches::Write(const Mapping& mapping, const std::vector<Prep
   if (header_.dry_run() && absl::IsCancelled(status)) status = absl::OkStatus();
   if (!status.ok() || header_.dry_run()) return status;
   written_since_refresh_ += result.created + result.updated;
+  wrote_ = wrote_ || result.created + result.updated > 0;
   auto refreshed = store_.RefreshStatistics(written_since_refresh_);
   if (!refreshed.ok()) {
     log::Warn("import: planner statistics not refreshed",

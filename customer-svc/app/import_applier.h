@@ -65,6 +65,11 @@ class ImportBatches {
   // `options.bulk` is set: a batch does not share its commit, and commits as a bulk write.
   ImportBatches(store::DirectoryStore& store, ids::IdGenerator& ids, absl::string_view tenant,
                 store::WriteOptions options, const v1::ImportCustomersHeader& header);
+  // Ends the run of bulk writes if a batch was written (DirectoryStore::BulkWritesEnded),
+  // however the import ended.
+  ~ImportBatches();
+  ImportBatches(const ImportBatches&) = delete;
+  ImportBatches& operator=(const ImportBatches&) = delete;
 
   // Applies `rows` (`result` cleared by the caller). Returns what ApplyBatch returns beyond
   // row errors; OK for a dry run that would have written.
@@ -78,6 +83,7 @@ class ImportBatches {
   store::WriteOptions options_;
   const v1::ImportCustomersHeader& header_;
   int64_t written_since_refresh_ = 0;  // rows written since the import last analyzed
+  bool wrote_ = false;                 // a batch committed rows
 };
 
 }  // namespace kelola::customer::app

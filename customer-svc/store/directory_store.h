@@ -191,6 +191,11 @@ class DirectoryStore {
   // second (they are flushed at most once a second), so the caller's count decides too.
   // Answers whether the statistics were refreshed.
   virtual absl::StatusOr<bool> RefreshStatistics(int64_t rows_written) = 0;
+
+  // A run of bulk writes (WriteOptions::bulk) has ended: what they left in SQLite's log is
+  // copied into the file now rather than at the next ordinary write
+  // (db::Database::BulkWritesEnded).
+  virtual void BulkWritesEnded() = 0;
 };
 
 // Called in the writing transaction after every write of a customer row and its phones

@@ -568,6 +568,8 @@ class SqlDirectoryStore final : public DirectoryStore {
     return RefreshIfStale(db_, DirectoryGrowthRule(), rows_written);
   }
 
+  void BulkWritesEnded() override { db_.BulkWritesEnded(); }
+
   absl::Status Read(absl::string_view tenant_id, const TxFn& fn) override {
     return ReadOnly(tenant_id, fn, {.read_only = true});
   }

@@ -107,13 +107,15 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3* writer, const char* schema
     ++checkpointer->inline_;
     return SQLITE_OK;
   }
-  absl::MutexLock lock(&checkpointer->mu_);
-  if (!checkpointer->running_) checkpointer->wanted_ = true;
+  checkpointer->Wake();
   return SQLITE_OK;
 }
 
 void SqliteCheckpointer::BulkWritesEnded() {
-  if (log_pages_.load() - copied_.load() < threshold_pages_) return;
+  if (log_pages_.load() - copied_.load() >= threshold_pages_) Wake();
+}
+
+void SqliteCheckpointer::Wake() {
   absl::MutexLock lock(&mu_);
   if (!running_) wanted_ = true;
 }

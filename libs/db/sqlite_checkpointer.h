@@ -100,6 +100,8 @@ class SqliteCheckpointer {
   // Runs a PASSIVE checkpoint on `db` and remembers how far the log is copied; false if it
   // could not run (busy behind another checkpoint, an I/O error).
   bool Checkpoint(sqlite3* db, const char* schema);
+  // Has the thread run a checkpoint, unless one is running.
+  void Wake() ABSL_LOCKS_EXCLUDED(mu_);
   bool Stopping() const ABSL_LOCKS_EXCLUDED(mu_);
   void Loop();
 

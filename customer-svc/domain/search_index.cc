@@ -229,6 +229,18 @@ std::string_view SearchIndex::Suffix(const PhoneEntry& entry) const {
   return out;
 }
 
+std::string_view SearchIndex::E164(const PhoneEntry& entry) const {
+  std::string_view out;
+  ForEachPhone(docs_[entry.ord].phones, [&](int p, std::string_view e164, std::string_view) {
+    if (p == entry.position()) out = e164;
+  });
+  return out;
+}
+
+bool SearchIndex::SameNational(const PhoneEntry& a, const PhoneEntry& b) const {
+  return a.nibbles() == b.nibbles() && (WholeSuffix(a.nibbles()) || Suffix(a) == Suffix(b));
+}
+
 SearchIndex::SuffixKey::SuffixKey(std::string_view text)
     : text(text), nibbles(SuffixNibbles(text)), known(0) {
   const bool digits = std::all_of(text.begin(), text.end(), absl::ascii_isdigit);
@@ -776,6 +788,65 @@ void SearchIndex::ForEachSmallGroup(size_t max_group, Group fn) const {
       fn(ids);
     }
   }
+}
+
+// Every phone has its whole-number entry: a stored phone is a possible number, whose
+// national number has more than kMinSuffix digits. Entries of one national number lie
+// together, in customer-id order; the same national number may come from several countries,
+// so the E.164s decide among them.
+std::vector<std::string> SearchIndex::SamePhone(std::string_view customer_id) const {
+  const Ordinal self = ids_.Find(customer_id);
+  if (self == kNone || !docs_[self].live) return {};
+  std::vector<Ordinal> found;
+  ForEachPhone(docs_[self].phones,
+               [&](int position, std::string_view e164, std::string_view national) {
+                 if (national.size() < kMinSuffix) return;
+                 const PhoneEntry mine = SuffixEntry(national, self, position, 0);
+                 for (auto it = whole_phones_.lower_bound(SuffixKey(national));
+                      it != whole_phones_.end() && it->nibbles() == mine.nibbles(); ++it) {
+                   if (it->ord != self && SameNational(*it, mine) && E164(*it) == e164) {
+                     found.push_back(it->ord);
+                   }
+                 }
+               });
+  std::vector<std::string> ids;
+  ids.reserve(found.size());
+  for (Ordinal ord : found) ids.emplace_back(IdOf(ord));
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+void SearchIndex::ForEachPhoneGroup(Group fn) const {
+  std::vector<const PhoneEntry*> run;                        // the entries of one national number
+  std::vector<std::pair<std::string_view, Ordinal>> phones;  // theirs: E.164, document
+  std::vector<std::string_view> ids;
+  // The E.164s are read only where a national number is held twice (seldom, over a tenant).
+  auto flush = [&] {
+    if (run.size() >= 2) {
+      phones.clear();
+      for (const PhoneEntry* entry : run) phones.emplace_back(E164(*entry), entry->ord);
+      // A stable sort keeps each E.164's entries in customer-id order.
+      std::stable_sort(phones.begin(), phones.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (size_t i = 0; i < phones.size();) {
+        ids.clear();
+        size_t j = i;
+        for (; j < phones.size() && phones[j].first == phones[i].first; ++j) {
+          const std::string_view id = IdOf(phones[j].second);
+          if (ids.empty() || ids.back() != id) ids.push_back(id);  // a customer's phone twice
+        }
+        if (ids.size() >= 2) fn(ids);
+        i = j;
+      }
+    }
+    run.clear();
+  };
+  for (const PhoneEntry& entry : whole_phones_) {
+    if (!run.empty() && !SameNational(*run.back(), entry)) flush();
+    run.push_back(&entry);
+  }
+  flush();
 }
 
 void SearchIndex::ForEachEmailGroup(Group fn) const {

@@ -119,6 +119,12 @@ class SearchIndex {
   void ForEachSmallGroup(size_t max_group, Group fn) const;
   // Calls `fn` for each email held by two customers or more, with those customers.
   void ForEachEmailGroup(Group fn) const;
+  // Customers holding a phone (the same E.164) of `customer_id`, `customer_id` left out, in
+  // customer-id order. Empty for an unknown customer.
+  std::vector<std::string> SamePhone(std::string_view customer_id) const;
+  // Calls `fn` for each phone (E.164) held by two customers or more, with those customers in
+  // customer-id order.
+  void ForEachPhoneGroup(Group fn) const;
 
   size_t size() const { return live_; }
   // Changes with every Upsert, Remove of a customer it holds, and Load, and differs between
@@ -246,6 +252,10 @@ class SearchIndex {
   static PhoneEntry SuffixEntry(std::string_view national, Ordinal ord, int position,
                                 size_t offset);
   std::string_view Suffix(const PhoneEntry& entry) const;
+  // The E.164 of the phone an entry was made from.
+  std::string_view E164(const PhoneEntry& entry) const;
+  // Whether two whole-phone entries hold the same national number.
+  bool SameNational(const PhoneEntry& a, const PhoneEntry& b) const;
   bool SuffixStartsWith(const PhoneEntry& entry, const SuffixKey& key) const;
   std::string_view IdOf(Ordinal ord) const { return ids_.text(ord); }
   // `accept` may be null: every customer in the states is accepted.

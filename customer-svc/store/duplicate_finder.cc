@@ -1,6 +1,7 @@
 // CustomerQuery::FindDuplicates (C7): likely duplicate pairs of customers (same phone, same
-// email, similar names), scored and keyset-paginated. Phones are paired in SQL
-// (customer_phones); emails and name words through the tenant's search index in memory.
+// email, similar names), scored and keyset-paginated. Candidate pairs come from the tenant's
+// search index in memory (phones, emails, name words); the customers' states and names for
+// scoring, and the page, from SQL.
 
 #include <algorithm>
 #include <cstddef>
@@ -30,8 +31,6 @@
 
 namespace kelola::customer::store {
 namespace {
-
-using db::Value;
 
 // Words held by at most this many customers pair them up in a whole-tenant search.
 constexpr size_t kBlock = 64;
@@ -143,33 +142,13 @@ class CandidatePairs {
   absl::flat_hash_map<uint64_t, uint8_t> pairs_;
 };
 
-// Pairs sharing a phone (those of `customer_id` only when not empty).
-absl::Status AddSamePhonePairs(db::Transaction& tx, const std::string& tenant,
-                               const std::string& customer_id, CandidatePairs* pairs) {
-  const bool one = !customer_id.empty();
-  std::vector<Value> params = {tenant};
-  if (one) params.push_back(customer_id);
-  auto rows = tx.Query(
-      absl::StrCat("SELECT a.customer_id, b.customer_id FROM customer_phones a CROSS JOIN "
-                   "customer_phones b WHERE a.tenant_id = ?",
-                   one ? " AND a.customer_id = ?" : "",
-                   " AND b.tenant_id = a.tenant_id AND b.e164 = a.e164 AND b.customer_id <> "
-                   "a.customer_id"),
-      params);
-  if (!rows.ok()) return rows.status();
-  for (const auto& r : *rows) {
-    pairs->Add(pairs->Number(r.GetText(0)), pairs->Number(r.GetText(1)),
-               v1::DUPLICATE_REASON_SAME_PHONE);
-  }
-  return absl::OkStatus();
-}
-
-// Pairs sharing an email or a name word, from the tenant's index in memory. For one
-// customer: those with its email, and those holding its whole name or company, a word of
-// them or a spelling variant of one (at most kNeighbours per field and reading). For the
-// whole tenant: every email held by several customers, and the words, whole names and
-// companies held by at most kBlock customers. `kept` is told the index's generation first;
-// when it answers true (a list made from this generation is kept), no pair is added.
+// Pairs sharing a phone, an email or a name word, from the tenant's index in memory. For one
+// customer: those with a phone or the email it has, and those holding its whole name or
+// company, a word of them or a spelling variant of one (at most kNeighbours per field and
+// reading). For the whole tenant: every phone and every email held by several customers, and
+// the words, whole names and companies held by at most kBlock customers. `kept` is told the index's
+// generation first; when it answers true (a list made from this generation is kept), no pair is
+// added.
 absl::Status AddIndexPairs(db::Transaction& tx, SearchIndexCache& index, const std::string& tenant,
                            const std::string& customer_id, const std::vector<int64_t>& states,
                            absl::FunctionRef<bool(uint64_t generation)> kept,
@@ -186,6 +165,7 @@ absl::Status AddIndexPairs(db::Transaction& tx, SearchIndexCache& index, const s
   absl::Status read = index.Read(tx, tenant, [&](const domain::SearchIndex& found) {
     if (kept(found.generation())) return;
     if (!customer_id.empty()) {
+      groups.push_back({found.SamePhone(customer_id), v1::DUPLICATE_REASON_SAME_PHONE});
       groups.push_back({found.SameEmail(customer_id), v1::DUPLICATE_REASON_SAME_EMAIL});
       groups.push_back({found.NameNeighbours(customer_id, listed, kNeighbours), 0});
       return;
@@ -193,6 +173,9 @@ absl::Status AddIndexPairs(db::Transaction& tx, SearchIndexCache& index, const s
     auto copy = [&](const std::vector<std::string_view>& ids, int reason) {
       groups.push_back({std::vector<std::string>(ids.begin(), ids.end()), reason});
     };
+    found.ForEachPhoneGroup([&](const std::vector<std::string_view>& ids) {
+      copy(ids, v1::DUPLICATE_REASON_SAME_PHONE);
+    });
     found.ForEachEmailGroup([&](const std::vector<std::string_view>& ids) {
       copy(ids, v1::DUPLICATE_REASON_SAME_EMAIL);
     });
@@ -283,11 +266,10 @@ std::vector<ScoredPair> ScorePairs(const CandidatePairs& pairs,
   return scored;
 }
 
-// The duplicate list of `pairs` (the index's, before the phones are added), in page order.
+// The duplicate list of `pairs` (the index's), in page order.
 absl::StatusOr<std::shared_ptr<const DuplicateList>> MakeList(
     db::Transaction& tx, const std::string& tenant, const std::string& customer_id,
     const DuplicatePlan& plan, double name_threshold, uint64_t generation, CandidatePairs pairs) {
-  if (absl::Status s = AddSamePhonePairs(tx, tenant, customer_id, &pairs); !s.ok()) return s;
   pairs.SortIds();
   auto info = ReadPairCustomers(tx, tenant, pairs.ids());
   if (!info.ok()) return info.status();

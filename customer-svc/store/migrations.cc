@@ -229,6 +229,14 @@ db::Migration SubjectIndexWhereSet(int version) {
   return m;
 }
 
+// FindDuplicates pairs customers sharing a phone from the tenant's search index in memory,
+// as it pairs emails: customer_phones_by_e164, which served only that, goes. Every new
+// phone added an entry at a random place of it.
+db::Migration SamePhoneFromTheIndex(int version) {
+  return {version, "same-phone duplicates from the search index",
+          "DROP INDEX customer_phones_by_e164;\n"};
+}
+
 }  // namespace
 
 std::vector<db::Migration> Migrations() {
@@ -243,6 +251,7 @@ std::vector<db::Migration> Migrations() {
       LeanerDirectoryIndexes(6),
       NoStatisticsOnMessages(7),
       SubjectIndexWhereSet(8),
+      SamePhoneFromTheIndex(9),
   };
   // Versions 20-39: search index, stats projection and list indexes (customer_query.h).
   for (db::Migration& m : store::CustomerQueryMigrations()) all.push_back(std::move(m));

@@ -404,6 +404,47 @@ TEST_F(SearchIndexTest, DuplicateCandidatesOfOneCustomer) {
   EXPECT_THAT(index_.SameEmail("c01"), IsEmpty());
 }
 
+// The same phone is the same E.164, however typed, among any of a customer's phones; the
+// same national number from another country is not.
+TEST_F(SearchIndexTest, CustomersSharingAPhone) {
+  Add(Indonesians());
+  Add({{"c20", "Budi S.", {"+62 812 3456 789"}, ""},               // c01's phone
+       {"c21", "Rina", {"0899 1234 5678", "(021) 5550123"}, ""},   // c02's second phone
+       {"c22", "Agus", {"0811-2222-3333", "0811-2222-3333"}, ""},  // c04's, twice
+       {"c23", "Pak Budi", {"0812 345 678"}, ""},                  // national 812345678
+       {"t09", "สมชาย", {"081 234 5678"}, "", 1, "", "TH"}});      // the same, in Thailand
+  EXPECT_THAT(index_.SamePhone("c01"), ElementsAre("c20"));
+  EXPECT_THAT(index_.SamePhone("c20"), ElementsAre("c01"));
+  EXPECT_THAT(index_.SamePhone("c02"), ElementsAre("c21"));
+  EXPECT_THAT(index_.SamePhone("c21"), ElementsAre("c02"));
+  EXPECT_THAT(index_.SamePhone("c04"), ElementsAre("c22"));  // archived ones too
+  EXPECT_THAT(index_.SamePhone("c22"), ElementsAre("c04"));
+  // c23's and t09's numbers are one national number (a search finds both by it).
+  EXPECT_THAT(Ids("812345678"), ::testing::IsSupersetOf({"c23", "t09"}));
+  EXPECT_THAT(index_.SamePhone("c23"), IsEmpty());
+  EXPECT_THAT(index_.SamePhone("t09"), IsEmpty());
+  EXPECT_THAT(index_.SamePhone("nobody"), IsEmpty());
+
+  std::vector<std::vector<std::string>> groups;
+  auto collect = [&] {
+    groups.clear();
+    index_.ForEachPhoneGroup([&](const std::vector<std::string_view>& ids) {
+      groups.emplace_back(ids.begin(), ids.end());
+    });
+  };
+  collect();
+  EXPECT_THAT(groups,
+              ::testing::UnorderedElementsAre(ElementsAre("c01", "c20"), ElementsAre("c02", "c21"),
+                                              ElementsAre("c04", "c22")));
+  Add({{"c24", "Budi lagi", {"0812-3456-789"}, ""}});
+  index_.Remove("c21");
+  collect();
+  EXPECT_THAT(groups, ::testing::UnorderedElementsAre(ElementsAre("c01", "c20", "c24"),
+                                                      ElementsAre("c04", "c22")));
+  EXPECT_THAT(index_.SamePhone("c02"), IsEmpty());
+  EXPECT_THAT(index_.SamePhone("c01"), ElementsAre("c20", "c24"));
+}
+
 TEST_F(SearchIndexTest, DuplicateGroupsOfTheTenant) {
   Add(Indonesians());
   Add({{"c10", "Budi Santosa", {}, "siti@yahoo.co.id"},

@@ -234,7 +234,7 @@ db::Migration SubjectIndexWhereSet(int version) {
 // phone added an entry at a random place of it.
 db::Migration SamePhoneFromTheIndex(int version) {
   return {version, "same-phone duplicates from the search index",
-          "DROP INDEX customer_phones_by_e164;\n"};
+          "DROP INDEX customer_phones_by_e164;\n", /*postgres: the same*/ ""};
 }
 
 }  // namespace

@@ -12,8 +12,7 @@
 namespace kelola::db {
 
 absl::StatusOr<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(
-    const std::string& path, int threshold_pages, const std::string& synchronous,
-    absl::Duration busy_timeout, int bulk_threshold_pages) {
+    const std::string& path, const SqliteCheckpointerOptions& options) {
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr); rc != SQLITE_OK) {
@@ -22,9 +21,9 @@ absl::StatusOr<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(
     sqlite3_close_v2(db);
     return failed;
   }
-  sqlite3_busy_timeout(db, static_cast<int>(absl::ToInt64Milliseconds(busy_timeout)));
+  sqlite3_busy_timeout(db, static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
   const std::string pragma =
-      absl::StrCat("PRAGMA synchronous=", absl::AsciiStrToUpper(synchronous));
+      absl::StrCat("PRAGMA synchronous=", absl::AsciiStrToUpper(options.synchronous));
   if (const int rc = sqlite3_exec(db, pragma.c_str(), nullptr, nullptr, nullptr); rc != SQLITE_OK) {
     absl::Status failed = absl::InternalError(
         absl::StrCat("sqlite: cannot set up the checkpoint connection: ", sqlite3_errmsg(db)));
@@ -32,7 +31,7 @@ absl::StatusOr<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(
     return failed;
   }
   auto checkpointer = std::unique_ptr<SqliteCheckpointer>(
-      new SqliteCheckpointer(db, threshold_pages, bulk_threshold_pages));
+      new SqliteCheckpointer(db, options.threshold_pages, options.bulk_threshold_pages));
   checkpointer->thread_ = std::thread([self = checkpointer.get()] { self->Loop(); });
   return checkpointer;
 }

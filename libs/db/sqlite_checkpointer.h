@@ -35,15 +35,14 @@
 // up, or a long reader pins old pages) checkpoints inline, as SQLite itself would have.
 //
 // Bulk writes (an import's batches, TransactionOptions::bulk_write) wake the thread at
-// `bulk_threshold_pages` instead. Until the log is next started again, the backstop is
-// 4 × that for every commit: an ordinary commit after bulk ones wakes the thread rather
-// than copying their whole log itself (it may still finish the thread's last pass, as
-// above: what was committed during it). BulkWritesEnded() wakes the thread when a run of
-// them ends. Each
+// `bulk_threshold_pages` instead. Until the log is next started again, the backstop is 4 ×
+// that for every commit: an ordinary commit after bulk ones wakes the thread rather than
+// copying their whole log itself (it may still finish the thread's last pass, as above: what
+// was committed during it). BulkWritesEnded() wakes the thread when a run of them ends. Each
 // batch dirties index leaves all over the file, mostly the same ones as the batch before; a
-// checkpoint copies a page once however many commits wrote it, so copying after more batches copies
-// fewer pages a row, and the batches' commits share the disk with fewer copies. The log then grows
-// to about bulk_threshold_pages before it is copied; the next ordinary commit past
+// checkpoint copies a page once however many commits wrote it, so copying after more batches
+// copies fewer pages a row, and the batches' commits share the disk with fewer copies. The log
+// then grows to about bulk_threshold_pages before it is copied; the next ordinary commit past
 // `threshold_pages` has it copied as usual (docs/decisions/storage-driver-details.md).
 
 #include <atomic>
@@ -61,16 +60,21 @@ struct sqlite3;
 
 namespace kelola::db {
 
+struct SqliteCheckpointerOptions {
+  // Log pages not yet copied that wake the thread after a commit (above); at least 1.
+  int threshold_pages = 10000;
+  // For bulk commits; 0 (or below threshold_pages): bulk writes as any other.
+  int bulk_threshold_pages = 0;
+  std::string synchronous = "FULL";  // the checkpointing connection's PRAGMA synchronous
+  absl::Duration busy_timeout = absl::Seconds(5);
+};
+
 class SqliteCheckpointer {
  public:
   // Opens the checkpointing connection to the database file at `path` (already in WAL
-  // mode) and starts the thread. `synchronous` is the PRAGMA synchronous value.
-  // `bulk_threshold_pages` 0 (or below `threshold_pages`): bulk writes as any other.
-  static absl::StatusOr<std::unique_ptr<SqliteCheckpointer>> Start(const std::string& path,
-                                                                   int threshold_pages,
-                                                                   const std::string& synchronous,
-                                                                   absl::Duration busy_timeout,
-                                                                   int bulk_threshold_pages = 0);
+  // mode) and starts the thread.
+  static absl::StatusOr<std::unique_ptr<SqliteCheckpointer>> Start(
+      const std::string& path, const SqliteCheckpointerOptions& options);
   ~SqliteCheckpointer();  // stops and joins the thread (a running checkpoint finishes)
   SqliteCheckpointer(const SqliteCheckpointer&) = delete;
   SqliteCheckpointer& operator=(const SqliteCheckpointer&) = delete;

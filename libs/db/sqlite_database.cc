@@ -396,9 +396,12 @@ class SqliteDatabase final : public Database {
     if (!conn.ok()) return conn.status();
     pool_.Add(*std::move(conn));
     if (!memory_ && options_.sqlite_wal_autocheckpoint_pages > 0) {
-      auto checkpointer = SqliteCheckpointer::Start(
-          path_, options_.sqlite_wal_autocheckpoint_pages, options_.sqlite_synchronous,
-          options_.busy_timeout, options_.sqlite_bulk_wal_autocheckpoint_pages);
+      SqliteCheckpointerOptions checkpoints;
+      checkpoints.threshold_pages = options_.sqlite_wal_autocheckpoint_pages;
+      checkpoints.bulk_threshold_pages = options_.sqlite_bulk_wal_autocheckpoint_pages;
+      checkpoints.synchronous = options_.sqlite_synchronous;
+      checkpoints.busy_timeout = options_.busy_timeout;
+      auto checkpointer = SqliteCheckpointer::Start(path_, checkpoints);
       if (!checkpointer.ok()) return checkpointer.status();
       checkpointer_ = *std::move(checkpointer);
     }

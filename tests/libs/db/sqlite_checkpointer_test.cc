@@ -45,11 +45,18 @@ class SqliteCheckpointerTest : public ::testing::Test {
   static void Write(sqlite3* db, int count) {
     for (int i = 0; i < count; ++i) Exec(db, "INSERT INTO blobs (body) VALUES (zeroblob(8192))");
   }
+  // The checkpointer's options these tests start from: kThreshold, no bulk threshold.
+  static SqliteCheckpointerOptions Options() {
+    SqliteCheckpointerOptions options;
+    options.threshold_pages = kThreshold;
+    return options;
+  }
   // A checkpointer of the file whose bulk threshold is `bulk_threshold`, attached to
   // `writer`, its commits bulk ones.
   std::unique_ptr<SqliteCheckpointer> StartBulk(sqlite3* writer, int bulk_threshold) {
-    auto checkpointer =
-        SqliteCheckpointer::Start(path_, kThreshold, "FULL", absl::Seconds(5), bulk_threshold);
+    SqliteCheckpointerOptions options = Options();
+    options.bulk_threshold_pages = bulk_threshold;
+    auto checkpointer = SqliteCheckpointer::Start(path_, options);
     EXPECT_TRUE(checkpointer.ok()) << checkpointer.status();
     if (!checkpointer.ok()) return nullptr;
     (*checkpointer)->Attach(writer);
@@ -97,7 +104,7 @@ class SqliteCheckpointerTest : public ::testing::Test {
 
 TEST_F(SqliteCheckpointerTest, TheThreadCopiesTheLogIntoTheFileAndTheWriterNeverDoes) {
   sqlite3* writer = OpenWriter();
-  auto checkpointer = SqliteCheckpointer::Start(path_, kThreshold, "FULL", absl::Seconds(5));
+  auto checkpointer = SqliteCheckpointer::Start(path_, Options());
   ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
   (*checkpointer)->Attach(writer);
   for (int round = 0; round < 20; ++round) {
@@ -119,7 +126,7 @@ TEST_F(SqliteCheckpointerTest, TheThreadCopiesTheLogIntoTheFileAndTheWriterNever
 
 TEST_F(SqliteCheckpointerTest, UnderSteadyWritesTheLogIsReusedInsteadOfGrowing) {
   sqlite3* writer = OpenWriter();
-  auto checkpointer = SqliteCheckpointer::Start(path_, kThreshold, "FULL", absl::Seconds(5));
+  auto checkpointer = SqliteCheckpointer::Start(path_, Options());
   ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
   (*checkpointer)->Attach(writer);
   // No pause between commits: every background checkpoint ends with pages committed
@@ -137,7 +144,7 @@ TEST_F(SqliteCheckpointerTest, UnderSteadyWritesTheLogIsReusedInsteadOfGrowing) 
 TEST_F(SqliteCheckpointerTest, AReaderPinningTheLogMakesCommitsCheckpointInline) {
   sqlite3* writer = OpenWriter();
   Write(writer, 1);
-  auto checkpointer = SqliteCheckpointer::Start(path_, kThreshold, "FULL", absl::Seconds(5));
+  auto checkpointer = SqliteCheckpointer::Start(path_, Options());
   ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
   (*checkpointer)->Attach(writer);
   // The log pinned by a reader outgrows the backstop, and commits take their turn at

@@ -18,8 +18,9 @@ void ImportExportTest::SetUp() {
   options.writer = group_commit_.get();  // as customer-svc's directory, for "..._group_commit"
   indexed_store_ = store::NewSqlDirectoryStore(*db_, clock_, *outbox_, options);
   io_query_ = std::make_unique<store::CustomerQuery>(clock_, *indexes_);
+  import_store_ = std::make_unique<CountingStore>(*indexed_store_);
   importer_ =
-      std::make_unique<api::CustomerImporter>(*indexed_store_, *ids_, phones_, clock_, Limits());
+      std::make_unique<api::CustomerImporter>(*import_store_, *ids_, phones_, clock_, Limits());
   exporter_ = std::make_unique<api::CustomerExporter>(*io_query_, *indexed_store_, clock_);
   io_queries_ = std::make_unique<api::CustomerQueryHandlers>(*indexed_store_, *io_query_);
   io_service_ =

@@ -4,6 +4,7 @@
 // directory store that keeps the search/list index in step (as customer-svc/main.cc does).
 // The `customers_` stub talks to that server.
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,39 @@ struct ExportResult {
   std::string file_name;
 };
 
+// The importer's store: the fixture's, counting the writes by kind and the ends of runs of
+// bulk writes that pass through it.
+class CountingStore final : public store::DirectoryStore {
+ public:
+  explicit CountingStore(store::DirectoryStore& store) : store_(store) {}
+
+  absl::Status Write(absl::string_view tenant_id, const store::WriteOptions& options,
+                     const store::TxFn& fn, google::protobuf::Message* response) override {
+    ++(options.bulk ? bulk_writes : other_writes);
+    return store_.Write(tenant_id, options, fn, response);
+  }
+  absl::Status Read(absl::string_view tenant_id, const store::TxFn& fn) override {
+    return store_.Read(tenant_id, fn);
+  }
+  absl::Status BulkRead(absl::string_view tenant_id, const store::TxFn& fn) override {
+    return store_.BulkRead(tenant_id, fn);
+  }
+  absl::StatusOr<bool> RefreshStatistics(int64_t rows_written) override {
+    return store_.RefreshStatistics(rows_written);
+  }
+  void BulkWritesEnded() override {
+    ++bulk_ends;
+    store_.BulkWritesEnded();
+  }
+
+  std::atomic<int> bulk_writes{0};
+  std::atomic<int> other_writes{0};
+  std::atomic<int> bulk_ends{0};
+
+ private:
+  store::DirectoryStore& store_;
+};
+
 class ImportExportTest : public DirectoryApiTest {
  protected:
   void SetUp() override;
@@ -43,6 +77,7 @@ class ImportExportTest : public DirectoryApiTest {
   std::vector<v1::Customer> AllCustomers(const std::string& tenant = "t1");
 
   std::unique_ptr<store::DirectoryStore> indexed_store_;
+  std::unique_ptr<CountingStore> import_store_;  // the importer's: indexed_store_, counted
   std::unique_ptr<store::CustomerQuery> io_query_;
   std::unique_ptr<api::CustomerImporter> importer_;
   std::unique_ptr<api::CustomerExporter> exporter_;

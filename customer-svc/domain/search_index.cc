@@ -790,8 +790,9 @@ void SearchIndex::ForEachSmallGroup(size_t max_group, Group fn) const {
   }
 }
 
-// Every phone has its whole-number entry: a stored phone is a possible number, whose
-// national number has more than kMinSuffix digits. Entries of one national number lie
+// Every phone has its whole-number entry, which needs a national number of at least
+// kMinSuffix digits: a stored phone is a possible number (phone::PhoneNormalizer), and no
+// region's possible numbers are that short. Entries of one national number lie
 // together, in customer-id order; the same national number may come from several countries,
 // so the E.164s decide among them.
 std::vector<std::string> SearchIndex::SamePhone(std::string_view customer_id) const {

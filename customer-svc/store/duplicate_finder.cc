@@ -268,8 +268,8 @@ std::vector<ScoredPair> ScorePairs(const CandidatePairs& pairs,
 
 // The duplicate list of `pairs` (the index's), in page order.
 absl::StatusOr<std::shared_ptr<const DuplicateList>> MakeList(
-    db::Transaction& tx, const std::string& tenant, const std::string& customer_id,
-    const DuplicatePlan& plan, double name_threshold, uint64_t generation, CandidatePairs pairs) {
+    db::Transaction& tx, const std::string& tenant, const DuplicatePlan& plan,
+    double name_threshold, uint64_t generation, CandidatePairs pairs) {
   pairs.SortIds();
   auto info = ReadPairCustomers(tx, tenant, pairs.ids());
   if (!info.ok()) return info.status();
@@ -386,8 +386,8 @@ absl::StatusOr<DuplicatePage> CustomerQuery::FindDuplicates(db::Transaction& tx,
       &pairs);
   if (!indexed.ok()) return indexed;
   if (list == nullptr) {
-    auto made = MakeList(tx, tenant, options.customer_id, *plan, options_.duplicate_name_threshold,
-                         generation, std::move(pairs));
+    auto made = MakeList(tx, tenant, *plan, options_.duplicate_name_threshold, generation,
+                         std::move(pairs));
     if (!made.ok()) return made.status();
     list = *std::move(made);
     // Kept only when the index did not move since before the transaction began: on SQLite

@@ -524,7 +524,7 @@ TEST_P(CustomerImportTest, ADatabaseErrorMidImportKeepsTheEarlierBatchesOnly) {
   EXPECT_EQ(ByName(all, "Pelanggan 50"), nullptr);
   EXPECT_EQ(ByName(all, "Pelanggan 149"), nullptr);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM customer_stats"), 50);
-  EXPECT_EQ(import_store_->bulk_ends, 1);  // the run of the batch that committed, ended
+  EXPECT_EQ(import_store_->bulk_ends(), 1);  // the run of the batch that committed, ended
 }
 
 // An import's batches commit as bulk writes (a SQLite log is copied after more of them:
@@ -540,20 +540,20 @@ TEST_P(CustomerImportTest, BatchesAreBulkWritesWhoseRunTheImportEnds) {
   dry.set_dry_run(true);
   ImportResult r = Import(csv, dry);
   ASSERT_TRUE(r.status.ok()) << Decode(r.status);
-  EXPECT_EQ(import_store_->bulk_ends, 0);
-  const int dry_writes = import_store_->bulk_writes;
+  EXPECT_EQ(import_store_->bulk_ends(), 0);
+  const int dry_writes = import_store_->bulk_writes();
 
   r = Import(csv);
   ASSERT_TRUE(r.status.ok()) << Decode(r.status);
   EXPECT_EQ(r.response.created_count(), 150);
-  EXPECT_EQ(import_store_->bulk_writes - dry_writes, 3);  // the three batches
-  EXPECT_EQ(import_store_->other_writes, 0);
-  EXPECT_EQ(import_store_->bulk_ends, 1);
+  EXPECT_EQ(import_store_->bulk_writes() - dry_writes, 3);  // the three batches
+  EXPECT_EQ(import_store_->other_writes(), 0);
+  EXPECT_EQ(import_store_->bulk_ends(), 1);
 
   r = Import(csv);  // the same rows: nothing to write
   ASSERT_TRUE(r.status.ok()) << Decode(r.status);
   EXPECT_EQ(r.response.created_count(), 0);
-  EXPECT_EQ(import_store_->bulk_ends, 1);
+  EXPECT_EQ(import_store_->bulk_ends(), 1);
 }
 
 // Rows that create a plain new customer are written without a savepoint of their own. When

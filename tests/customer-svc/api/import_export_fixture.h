@@ -12,6 +12,7 @@
 #include "customer-svc/api/customer_export.h"
 #include "customer-svc/api/customer_import.h"
 #include "customer-svc/store/customer_query.h"
+#include "customer-svc/store/directory_store.h"
 #include "tests/customer-svc/api/api_fixture.h"
 
 namespace kelola::customer::testing_support {
@@ -38,7 +39,7 @@ class CountingStore final : public store::DirectoryStore {
 
   absl::Status Write(absl::string_view tenant_id, const store::WriteOptions& options,
                      const store::TxFn& fn, google::protobuf::Message* response) override {
-    ++(options.bulk ? bulk_writes : other_writes);
+    ++(options.bulk ? bulk_writes_ : other_writes_);
     return store_.Write(tenant_id, options, fn, response);
   }
   absl::Status Read(absl::string_view tenant_id, const store::TxFn& fn) override {
@@ -51,16 +52,19 @@ class CountingStore final : public store::DirectoryStore {
     return store_.RefreshStatistics(rows_written);
   }
   void BulkWritesEnded() override {
-    ++bulk_ends;
+    ++bulk_ends_;
     store_.BulkWritesEnded();
   }
 
-  std::atomic<int> bulk_writes{0};
-  std::atomic<int> other_writes{0};
-  std::atomic<int> bulk_ends{0};
+  int bulk_writes() const { return bulk_writes_; }
+  int other_writes() const { return other_writes_; }
+  int bulk_ends() const { return bulk_ends_; }
 
  private:
   store::DirectoryStore& store_;
+  std::atomic<int> bulk_writes_{0};
+  std::atomic<int> other_writes_{0};
+  std::atomic<int> bulk_ends_{0};
 };
 
 class ImportExportTest : public DirectoryApiTest {

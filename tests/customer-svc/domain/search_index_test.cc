@@ -445,6 +445,34 @@ TEST_F(SearchIndexTest, CustomersSharingAPhone) {
   EXPECT_THAT(index_.SamePhone("c01"), ElementsAre("c20", "c24"));
 }
 
+// Past twelve digits, numbers are told apart by their text (the entries' nibbles hold twelve);
+// an index built at once (Load) pairs as one built customer by customer.
+TEST_F(SearchIndexTest, CustomersSharingALongPhoneInAnIndexBuiltAtOnce) {
+  std::vector<SearchDoc> docs;
+  for (const Person& p : std::vector<Person>{
+           {"d01", "Andi", {"0812 3456 78901"}, ""},                     // twelve digits
+           {"d02", "Andi W", {"+62 812-3456-78901"}, ""},                // d01's
+           {"d03", "Dewi", {"0812 3456 7890"}, ""},                      // its first eleven
+           {"g01", "Hans", {"+49 30 1234567890"}, "", 1, "", "DE"},      // twelve digits
+           {"g02", "Jonas", {"+49 30 12345678901"}, "", 1, "", "DE"},    // thirteen
+           {"g03", "Lena", {"030 12345678901"}, "", 1, "", "DE"},        // g02's
+           {"g04", "Paul", {"+49 30 12345678902"}, "", 1, "", "DE"}}) {  // the last differs
+    docs.push_back(DocOf(p));
+  }
+  index_.Load(docs);
+  EXPECT_THAT(index_.SamePhone("d01"), ElementsAre("d02"));
+  EXPECT_THAT(index_.SamePhone("d03"), IsEmpty());
+  EXPECT_THAT(index_.SamePhone("g01"), IsEmpty());
+  EXPECT_THAT(index_.SamePhone("g02"), ElementsAre("g03"));
+  EXPECT_THAT(index_.SamePhone("g04"), IsEmpty());
+  std::vector<std::vector<std::string>> groups;
+  index_.ForEachPhoneGroup([&](const std::vector<std::string_view>& ids) {
+    groups.emplace_back(ids.begin(), ids.end());
+  });
+  EXPECT_THAT(groups, ::testing::UnorderedElementsAre(ElementsAre("d01", "d02"),
+                                                      ElementsAre("g02", "g03")));
+}
+
 TEST_F(SearchIndexTest, DuplicateGroupsOfTheTenant) {
   Add(Indonesians());
   Add({{"c10", "Budi Santosa", {}, "siti@yahoo.co.id"},

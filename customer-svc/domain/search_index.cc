@@ -237,10 +237,6 @@ std::string_view SearchIndex::E164(const PhoneEntry& entry) const {
   return out;
 }
 
-bool SearchIndex::SameNational(const PhoneEntry& a, const PhoneEntry& b) const {
-  return a.nibbles() == b.nibbles() && (WholeSuffix(a.nibbles()) || Suffix(a) == Suffix(b));
-}
-
 SearchIndex::SuffixKey::SuffixKey(std::string_view text)
     : text(text), nibbles(SuffixNibbles(text)), known(0) {
   const bool digits = std::all_of(text.begin(), text.end(), absl::ascii_isdigit);
@@ -792,9 +788,9 @@ void SearchIndex::ForEachSmallGroup(size_t max_group, Group fn) const {
 
 // Every phone has its whole-number entry, which needs a national number of at least
 // kMinSuffix digits: a stored phone is a possible number (phone::PhoneNormalizer), and no
-// region's possible numbers are that short. Entries of one national number lie
-// together, in customer-id order; the same national number may come from several countries,
-// so the E.164s decide among them.
+// region's possible numbers are that short. The entries of one phone number lie among those
+// whose first twelve characters agree (their nibbles), which lie together; the E.164s decide
+// among them (the same national number may come from several countries).
 std::vector<std::string> SearchIndex::SamePhone(std::string_view customer_id) const {
   const Ordinal self = ids_.Find(customer_id);
   if (self == kNone || !docs_[self].live) return {};
@@ -802,12 +798,10 @@ std::vector<std::string> SearchIndex::SamePhone(std::string_view customer_id) co
   ForEachPhone(docs_[self].phones,
                [&](int position, std::string_view e164, std::string_view national) {
                  if (national.size() < kMinSuffix) return;
-                 const PhoneEntry mine = SuffixEntry(national, self, position, 0);
-                 for (auto it = whole_phones_.lower_bound(SuffixKey(national));
-                      it != whole_phones_.end() && it->nibbles() == mine.nibbles(); ++it) {
-                   if (it->ord != self && SameNational(*it, mine) && E164(*it) == e164) {
-                     found.push_back(it->ord);
-                   }
+                 const SuffixKey key(national);
+                 for (auto it = whole_phones_.lower_bound(key);
+                      it != whole_phones_.end() && it->nibbles() == key.nibbles; ++it) {
+                   if (it->ord != self && E164(*it) == e164) found.push_back(it->ord);
                  }
                });
   std::vector<std::string> ids;
@@ -819,10 +813,10 @@ std::vector<std::string> SearchIndex::SamePhone(std::string_view customer_id) co
 }
 
 void SearchIndex::ForEachPhoneGroup(Group fn) const {
-  std::vector<const PhoneEntry*> run;                        // the entries of one national number
+  std::vector<const PhoneEntry*> run;  // entries whose first twelve characters agree
   std::vector<std::pair<std::string_view, Ordinal>> phones;  // theirs: E.164, document
   std::vector<std::string_view> ids;
-  // The E.164s are read only where a national number is held twice (seldom, over a tenant).
+  // The E.164s are read only where a run holds two entries or more (seldom, over a tenant).
   auto flush = [&] {
     if (run.size() >= 2) {
       phones.clear();
@@ -844,7 +838,7 @@ void SearchIndex::ForEachPhoneGroup(Group fn) const {
     run.clear();
   };
   for (const PhoneEntry& entry : whole_phones_) {
-    if (!run.empty() && !SameNational(*run.back(), entry)) flush();
+    if (!run.empty() && run.back()->nibbles() != entry.nibbles()) flush();
     run.push_back(&entry);
   }
   flush();

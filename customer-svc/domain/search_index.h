@@ -254,8 +254,6 @@ class SearchIndex {
   std::string_view Suffix(const PhoneEntry& entry) const;
   // The E.164 of the phone an entry was made from.
   std::string_view E164(const PhoneEntry& entry) const;
-  // Whether two whole-phone entries hold the same national number.
-  bool SameNational(const PhoneEntry& a, const PhoneEntry& b) const;
   bool SuffixStartsWith(const PhoneEntry& entry, const SuffixKey& key) const;
   std::string_view IdOf(Ordinal ord) const { return ids_.text(ord); }
   // `accept` may be null: every customer in the states is accepted.

@@ -146,9 +146,9 @@ class CandidatePairs {
 // customer: those with a phone or the email it has, and those holding its whole name or
 // company, a word of them or a spelling variant of one (at most kNeighbours per field and
 // reading). For the whole tenant: every phone and every email held by several customers, and
-// the words, whole names and companies held by at most kBlock customers. `kept` is told the index's
-// generation first; when it answers true (a list made from this generation is kept), no pair is
-// added.
+// the words, whole names and companies held by at most kBlock customers. `kept` is told the
+// index's generation first; when it answers true (a list made from this generation is kept),
+// no pair is added.
 absl::Status AddIndexPairs(db::Transaction& tx, SearchIndexCache& index, const std::string& tenant,
                            const std::string& customer_id, const std::vector<int64_t>& states,
                            absl::FunctionRef<bool(uint64_t generation)> kept,

@@ -445,8 +445,8 @@ TEST_F(SearchIndexTest, CustomersSharingAPhone) {
   EXPECT_THAT(index_.SamePhone("c01"), ElementsAre("c20", "c24"));
 }
 
-// Past twelve digits, numbers are told apart by their text (the entries' nibbles hold twelve);
-// an index built at once (Load) pairs as one built customer by customer.
+// Past twelve digits, numbers are told apart by more than the entries' nibbles (which hold
+// twelve); an index built at once (Load) pairs as one built customer by customer.
 TEST_F(SearchIndexTest, CustomersSharingALongPhoneInAnIndexBuiltAtOnce) {
   std::vector<SearchDoc> docs;
   for (const Person& p : std::vector<Person>{

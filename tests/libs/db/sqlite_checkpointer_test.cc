@@ -45,6 +45,11 @@ class SqliteCheckpointerTest : public ::testing::Test {
   static void Write(sqlite3* db, int count) {
     for (int i = 0; i < count; ++i) Exec(db, "INSERT INTO blobs (body) VALUES (zeroblob(8192))");
   }
+  // Had anything woken the thread, its checkpoint would be done within this wait.
+  static void ExpectNoBackgroundCheckpoint(const SqliteCheckpointer& checkpointer) {
+    absl::SleepFor(absl::Milliseconds(300));
+    EXPECT_EQ(checkpointer.background_checkpoints(), 0);
+  }
   // The checkpointer's options these tests start from: kThreshold, no bulk threshold.
   static SqliteCheckpointerOptions Options() {
     SqliteCheckpointerOptions options;
@@ -162,9 +167,7 @@ TEST_F(SqliteCheckpointerTest, BulkCommitsLeaveTheLogLongerUntilAnOrdinaryCommit
   ASSERT_NE(checkpointer, nullptr);
   // Past four times the usual threshold, short of the bulk one.
   while (LogFrames() <= 5 * kThreshold) Write(writer, 1);
-  // Had a commit woken the thread, its checkpoint would be done within this wait.
-  absl::SleepFor(absl::Milliseconds(300));
-  EXPECT_EQ(checkpointer->background_checkpoints(), 0);
+  ExpectNoBackgroundCheckpoint(*checkpointer);
   EXPECT_EQ(checkpointer->inline_checkpoints(), 0);
   // An ordinary commit wakes the thread, and does not copy the long log itself.
   checkpointer->SetBulkCommits(false);
@@ -188,8 +191,7 @@ TEST_F(SqliteCheckpointerTest, TheEndOfBulkWritesWakesTheThread) {
   ASSERT_NE(checkpointer, nullptr);
   Write(writer, 5);  // short of the usual threshold: nothing to copy yet
   checkpointer->BulkWritesEnded();
-  absl::SleepFor(absl::Milliseconds(300));
-  EXPECT_EQ(checkpointer->background_checkpoints(), 0);
+  ExpectNoBackgroundCheckpoint(*checkpointer);
   while (LogFrames() <= 2 * kThreshold) Write(writer, 1);
   checkpointer->SetBulkCommits(false);
   EXPECT_EQ(checkpointer->background_checkpoints(), 0);

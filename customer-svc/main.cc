@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
                         "customers in the quick-search indexes in memory");
   registry.DeclareGauge("kelola_customer_search_index_evictions",
                         "indexes dropped for --search_index_memory_mb since start");
-  kelola::server::PeriodicTask index_gauges(absl::Seconds(5), [&] {
+  kelola::server::PeriodicTask index_gauges("index-gauges", absl::Seconds(5), [&] {
     const auto stats = search_indexes.stats();
     registry.Set("kelola_customer_search_index_tenants", {}, static_cast<double>(stats.tenants));
     registry.Set("kelola_customer_search_index_bytes", {}, static_cast<double>(stats.bytes));
@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
   kelola::customer::app::CustomerMergeSaga merges(*directory, ledger_protocol, ids, clock);
   kelola::customer::app::OperationsResumer operations(merges, deletion, *directory, registry,
                                                       clock);
-  kelola::server::PeriodicTask resumer(absl::GetFlag(FLAGS_resume_interval),
+  kelola::server::PeriodicTask resumer("op-resumer", absl::GetFlag(FLAGS_resume_interval),
                                        [&] { operations.RunOnce(); });
   resumer.Start();
   kelola::customer::api::CustomerService customer_service(*directory, clock, ids, phones, queries,
@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
   // PostgreSQL plans lists from statistics: a burst of the feed's updates (a backfill after
   // an import, the first sales of many customers) is analyzed within a second or two rather
   // than at autovacuum's next round (planner_statistics.h).
-  kelola::server::PeriodicTask stats_planner(absl::Seconds(1), [&] {
+  kelola::server::PeriodicTask stats_planner("stats-planner", absl::Seconds(1), [&] {
     auto refreshed = kelola::customer::store::RefreshIfStale(
         *db, kelola::customer::store::StatsProjectionRule());
     if (!refreshed.ok()) {

@@ -20,6 +20,7 @@
 #include "libs/log/log.h"
 #include "libs/server/request_context.h"
 #include "libs/server/request_parsing.h"
+#include "libs/threads/thread_name.h"
 
 namespace kelola::customer::api {
 namespace {
@@ -88,7 +89,10 @@ class BatchWriter {
   // Starts writing `rows` (after Collect).
   void Start(std::vector<app::PreparedRow> rows) {
     rows_ = std::move(rows);
-    thread_ = std::thread([this] { status_ = write_(rows_, result_); });
+    thread_ = std::thread([this] {
+      threads::NameThisThread("import-writer");
+      status_ = write_(rows_, result_);
+    });
   }
 
  private:

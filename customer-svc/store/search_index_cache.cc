@@ -10,6 +10,7 @@
 #include "libs/errors/errors.h"
 #include "libs/events/outbox.h"
 #include "libs/log/log.h"
+#include "libs/threads/thread_name.h"
 
 namespace kelola::customer::store {
 namespace {
@@ -463,6 +464,7 @@ void SearchIndexCache::EvictOverBudget(const std::string& keep) {
 }
 
 void SearchIndexCache::LoaderLoop() {
+  threads::NameThisThread("index-loader");
   for (;;) {
     std::string tenant;
     {

@@ -7,6 +7,7 @@
 #include "libs/errors/errors.h"
 #include "libs/events/event_service.h"
 #include "libs/log/log.h"
+#include "libs/threads/thread_name.h"
 
 namespace kelola::gateway {
 namespace {
@@ -34,7 +35,10 @@ CardInvalidator::CardInvalidator(std::shared_ptr<grpc::Channel> ledger, CardCach
 CardInvalidator::~CardInvalidator() { Stop(); }
 
 void CardInvalidator::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    threads::NameThisThread("card-invalidate");
+    Run();
+  });
 }
 
 void CardInvalidator::Stop() {

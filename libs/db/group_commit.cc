@@ -1,6 +1,7 @@
 #include "libs/db/group_commit.h"
 
 #include "absl/strings/str_cat.h"
+#include "libs/threads/thread_name.h"
 
 namespace kelola::db {
 
@@ -65,6 +66,7 @@ absl::Status GroupCommitter::Run(const TransactionFn& fn) {
 }
 
 void GroupCommitter::WriteLoop() {
+  threads::NameThisThread("group-commit");
   std::vector<Request*> batch;
   while (true) {
     batch.clear();

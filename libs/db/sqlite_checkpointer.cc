@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "libs/threads/thread_name.h"
 
 namespace kelola::db {
 
@@ -32,7 +33,10 @@ absl::StatusOr<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(
   }
   auto checkpointer = std::unique_ptr<SqliteCheckpointer>(
       new SqliteCheckpointer(db, options.threshold_pages, options.bulk_threshold_pages));
-  checkpointer->thread_ = std::thread([self = checkpointer.get()] { self->Loop(); });
+  checkpointer->thread_ = std::thread([self = checkpointer.get()] {
+    threads::NameThisThread("sqlite-ckpt");
+    self->Loop();
+  });
   return checkpointer;
 }
 

@@ -10,6 +10,7 @@
 #include "libs/errors/errors.h"
 #include "libs/events/event_service.h"
 #include "libs/log/log.h"
+#include "libs/threads/thread_name.h"
 
 namespace kelola::events {
 namespace {
@@ -64,8 +65,14 @@ void EventConsumer::Start() {
     queued_bytes_ = 0;
     active_ = false;
   }
-  reader_ = std::thread([this] { ReadLoop(); });
-  applier_ = std::thread([this] { ApplyLoop(); });
+  reader_ = std::thread([this] {
+    threads::NameThisThread("events-read");
+    ReadLoop();
+  });
+  applier_ = std::thread([this] {
+    threads::NameThisThread("events-apply");
+    ApplyLoop();
+  });
 }
 
 void EventConsumer::Stop() {

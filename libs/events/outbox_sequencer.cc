@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "libs/log/log.h"
+#include "libs/threads/thread_name.h"
 
 namespace kelola::events {
 namespace {
@@ -34,9 +35,16 @@ SELECT COUNT(*), COALESCE(MAX(sequence), 0) FROM ins
 
 void OutboxSequencer::Start() {
   if (db_.dialect() != db::Dialect::kPostgres || thread_.joinable()) return;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    threads::NameThisThread("outbox-seq");
+    Loop();
+  });
   // With vacuums off (vacuum_after_rows 0) nothing would ever be asked of the thread.
-  if (options_.vacuum_after_rows > 0) vacuum_thread_ = std::thread([this] { VacuumLoop(); });
+  if (options_.vacuum_after_rows > 0)
+    vacuum_thread_ = std::thread([this] {
+      threads::NameThisThread("outbox-vacuum");
+      VacuumLoop();
+    });
 }
 
 void OutboxSequencer::Stop() {

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "libs/threads/thread_name.h"
 
 namespace kelola::metrics {
 namespace {
@@ -72,7 +73,10 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::str
 
 HttpEndpoint::HttpEndpoint(int fd, int port, const Registry* registry, std::function<bool()> ready)
     : fd_(fd), port_(port), registry_(registry), ready_(std::move(ready)) {
-  thread_ = std::thread([this] { Serve(); });
+  thread_ = std::thread([this] {
+    threads::NameThisThread("metrics-http");
+    Serve();
+  });
 }
 
 HttpEndpoint::~HttpEndpoint() { Stop(); }

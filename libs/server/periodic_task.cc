@@ -1,5 +1,7 @@
 #include "libs/server/periodic_task.h"
 
+#include "libs/threads/thread_name.h"
+
 namespace kelola::server {
 
 void PeriodicTask::Start() {
@@ -7,7 +9,10 @@ void PeriodicTask::Start() {
     absl::MutexLock lock(&mu_);
     stopping_ = false;
   }
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    threads::NameThisThread(name_);
+    Loop();
+  });
 }
 
 void PeriodicTask::Stop() {

@@ -11,6 +11,7 @@
 #include "libs/log/log.h"
 #include "libs/server/request_parsing.h"
 #include "libs/server/request_text.h"
+#include "libs/threads/thread_name.h"
 
 namespace kelola::server {
 namespace {
@@ -187,7 +188,10 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   }
 
   host->UpdateReadiness();
-  host->readiness_thread_ = std::thread([raw = host.get()] { raw->ReadinessLoop(); });
+  host->readiness_thread_ = std::thread([raw = host.get()] {
+    threads::NameThisThread("readiness");
+    raw->ReadinessLoop();
+  });
   return host;
 }
 

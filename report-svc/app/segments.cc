@@ -1,6 +1,7 @@
 #include "report-svc/app/segments.h"
 
 #include "libs/log/log.h"
+#include "libs/threads/thread_name.h"
 #include "report-svc/domain/calendar.h"
 
 namespace kelola::report::app {
@@ -32,7 +33,11 @@ v1::CustomerSegment Segments::SegmentOf(const domain::CardRow& card,
 
 Segments::Segments(store::FactIndex& facts, SegmentsOptions options)
     : facts_(facts), options_(options) {
-  if (!options_.compute_inline) worker_ = std::thread([this] { Work(); });
+  if (!options_.compute_inline)
+    worker_ = std::thread([this] {
+      threads::NameThisThread("segments");
+      Work();
+    });
 }
 
 Segments::~Segments() {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/log/log.h"
+#include "libs/threads/thread_name.h"
 #include "report-svc/domain/calendar.h"
 #include "report-svc/store/customer_dimension.h"
 #include "report-svc/store/summary_cards.h"
@@ -297,6 +298,7 @@ FactIndex::~FactIndex() {
 
 void FactIndex::StartLoading(absl::Duration follow_interval, absl::Duration follow_idle) {
   loader_ = std::thread([this, follow_interval, follow_idle] {
+    threads::NameThisThread("fact-loader");
     absl::Status loaded = LoadAll();
     {
       absl::MutexLock lock(&load_mu_);

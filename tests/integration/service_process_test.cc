@@ -3,9 +3,14 @@
 
 #include "libs/testing/service_process.h"
 
+#include <filesystem>
 #include <fstream>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "libs/testing/postgres_server.h"
 #include "libs/testing/temp_dir.h"
@@ -130,6 +135,57 @@ TEST(ServiceProcessTest, GatewayIsReadyOnlyWithItsBackends) {
   EXPECT_FALSE(WaitForServing((*gateway)->address(), absl::Milliseconds(100)).ok());
   ASSERT_TRUE((*report)->Restart().ok());
   EXPECT_TRUE(WaitForServing((*gateway)->address(), absl::Seconds(15)).ok());
+}
+
+// The threads a service starts of its own carry names (libs/threads), as `top -H` and a
+// profile show them: the writers, the checkpointer, the event stream's reader and applier.
+std::set<std::string> ThreadNames(pid_t pid) {
+  std::set<std::string> names;
+  for (const auto& task :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"))) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.insert(name);
+  }
+  return names;
+}
+
+TEST(ServiceProcessTest, ThreadsOfTheServicesOwnCarryNames) {
+  auto dir = TempDir::Create("kelola-services");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  const std::string d = (*dir)->path();
+  auto ledger = ServiceProcess::Start(
+      {"ledger-svc", {"--db=sqlite:" + d + "/l.db", "--customer=127.0.0.1:1"}, d});
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  auto customer = ServiceProcess::Start(
+      {"customer-svc", {"--db=sqlite:" + d + "/c.db", "--ledger=" + (*ledger)->address()}, d});
+  ASSERT_TRUE(customer.ok()) << customer.status();
+
+  // The names missing from a process, after waiting for threads a service starts once it
+  // answers (the index's loader).
+  auto missing_threads = [](pid_t pid, const std::vector<std::string>& names) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    std::set<std::string> seen = ThreadNames(pid);
+    auto missing = [&] {
+      std::string out;
+      for (const std::string& name : names) {
+        if (!seen.count(name)) absl::StrAppend(&out, out.empty() ? "" : ", ", name);
+      }
+      return out;
+    };
+    while (!missing().empty() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+      seen = ThreadNames(pid);
+    }
+    return missing();
+  };
+  EXPECT_EQ(missing_threads((*ledger)->pid(), {"group-commit", "sqlite-ckpt", "readiness"}), "");
+  EXPECT_EQ(missing_threads((*customer)->pid(),
+                            {"group-commit", "sqlite-ckpt", "index-loader", "op-resumer",
+                             "events-read", "events-apply", "readiness"}),
+            "");
+  EXPECT_TRUE((*customer)->Stop().ok()) << (*customer)->LogTail();
+  EXPECT_TRUE((*ledger)->Stop().ok()) << (*ledger)->LogTail();
 }
 
 }  // namespace

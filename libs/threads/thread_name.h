@@ -5,6 +5,7 @@
 // and gdb show them. Each such thread names itself first, so that a profile or a stuck
 // process says which part of the service a thread is; gRPC's own threads keep gRPC's names.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 

@@ -161,8 +161,8 @@ TEST(ServiceProcessTest, ThreadsOfTheServicesOwnCarryNames) {
       {"customer-svc", {"--db=sqlite:" + d + "/c.db", "--ledger=" + (*ledger)->address()}, d});
   ASSERT_TRUE(customer.ok()) << customer.status();
 
-  // The names missing from a process, after waiting for threads a service starts once it
-  // answers (the index's loader).
+  // The names missing from a process. Every thread named here starts before the service
+  // answers, but names itself a moment after it starts: the names are waited for.
   auto missing_threads = [](pid_t pid, const std::vector<std::string>& names) {
     const absl::Time deadline = absl::Now() + absl::Seconds(10);
     std::set<std::string> seen = ThreadNames(pid);

@@ -89,10 +89,7 @@ class BatchWriter {
   // Starts writing `rows` (after Collect).
   void Start(std::vector<app::PreparedRow> rows) {
     rows_ = std::move(rows);
-    thread_ = std::thread([this] {
-      threads::NameThisThread("import-writer");
-      status_ = write_(rows_, result_);
-    });
+    thread_ = threads::Start("import-writer", [this] { status_ = write_(rows_, result_); });
   }
 
  private:

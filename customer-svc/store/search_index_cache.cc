@@ -102,7 +102,7 @@ void SearchIndexCache::Start() {
   absl::MutexLock lock(&mu_);
   if (loader_.joinable()) return;
   stopping_ = false;
-  loader_ = std::thread([this] { LoaderLoop(); });
+  loader_ = threads::Start("index-loader", [this] { LoaderLoop(); });
 }
 
 absl::Status SearchIndexCache::QueueRecentlyActive(int64_t recent_events, int max_tenants) {
@@ -208,7 +208,8 @@ absl::Status SearchIndexCache::AwaitLoaded(std::string_view tenant_view) {
       queue_.erase(std::remove(queue_.begin(), queue_.end(), tenant), queue_.end());
       queue_.insert(queue_.begin(), tenant);
     }
-    if (!loader_.joinable() && !stopping_) loader_ = std::thread([this] { LoaderLoop(); });
+    if (!loader_.joinable() && !stopping_)
+      loader_ = threads::Start("index-loader", [this] { LoaderLoop(); });
     // Also done when the load ended without an index (failed), or the cache stops.
     auto done = [&]()
                     ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || ready() || !pending(); };
@@ -464,7 +465,6 @@ void SearchIndexCache::EvictOverBudget(const std::string& keep) {
 }
 
 void SearchIndexCache::LoaderLoop() {
-  threads::NameThisThread("index-loader");
   for (;;) {
     std::string tenant;
     {

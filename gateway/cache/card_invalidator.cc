@@ -35,10 +35,7 @@ CardInvalidator::CardInvalidator(std::shared_ptr<grpc::Channel> ledger, CardCach
 CardInvalidator::~CardInvalidator() { Stop(); }
 
 void CardInvalidator::Start() {
-  thread_ = std::thread([this] {
-    threads::NameThisThread("card-invalidate");
-    Run();
-  });
+  thread_ = threads::Start("card-invalidate", [this] { Run(); });
 }
 
 void CardInvalidator::Stop() {

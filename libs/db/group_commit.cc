@@ -46,7 +46,9 @@ absl::Status GroupCommitOptions::Validate() const {
 }
 
 GroupCommitter::GroupCommitter(Database& db, GroupCommitOptions options)
-    : db_(db), options_(options), writer_([this] { WriteLoop(); }) {}
+    : db_(db),
+      options_(options),
+      writer_(threads::Start("group-commit", [this] { WriteLoop(); })) {}
 
 GroupCommitter::~GroupCommitter() {
   {
@@ -66,7 +68,6 @@ absl::Status GroupCommitter::Run(const TransactionFn& fn) {
 }
 
 void GroupCommitter::WriteLoop() {
-  threads::NameThisThread("group-commit");
   std::vector<Request*> batch;
   while (true) {
     batch.clear();

@@ -33,10 +33,8 @@ absl::StatusOr<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(
   }
   auto checkpointer = std::unique_ptr<SqliteCheckpointer>(
       new SqliteCheckpointer(db, options.threshold_pages, options.bulk_threshold_pages));
-  checkpointer->thread_ = std::thread([self = checkpointer.get()] {
-    threads::NameThisThread("sqlite-ckpt");
-    self->Loop();
-  });
+  checkpointer->thread_ =
+      threads::Start("sqlite-ckpt", [self = checkpointer.get()] { self->Loop(); });
   return checkpointer;
 }
 

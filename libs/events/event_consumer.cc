@@ -65,14 +65,8 @@ void EventConsumer::Start() {
     queued_bytes_ = 0;
     active_ = false;
   }
-  reader_ = std::thread([this] {
-    threads::NameThisThread("events-read");
-    ReadLoop();
-  });
-  applier_ = std::thread([this] {
-    threads::NameThisThread("events-apply");
-    ApplyLoop();
-  });
+  reader_ = threads::Start("events-read", [this] { ReadLoop(); });
+  applier_ = threads::Start("events-apply", [this] { ApplyLoop(); });
 }
 
 void EventConsumer::Stop() {

@@ -35,16 +35,11 @@ SELECT COUNT(*), COALESCE(MAX(sequence), 0) FROM ins
 
 void OutboxSequencer::Start() {
   if (db_.dialect() != db::Dialect::kPostgres || thread_.joinable()) return;
-  thread_ = std::thread([this] {
-    threads::NameThisThread("outbox-seq");
-    Loop();
-  });
+  thread_ = threads::Start("outbox-seq", [this] { Loop(); });
   // With vacuums off (vacuum_after_rows 0) nothing would ever be asked of the thread.
-  if (options_.vacuum_after_rows > 0)
-    vacuum_thread_ = std::thread([this] {
-      threads::NameThisThread("outbox-vacuum");
-      VacuumLoop();
-    });
+  if (options_.vacuum_after_rows > 0) {
+    vacuum_thread_ = threads::Start("outbox-vacuum", [this] { VacuumLoop(); });
+  }
 }
 
 void OutboxSequencer::Stop() {

@@ -73,10 +73,7 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::str
 
 HttpEndpoint::HttpEndpoint(int fd, int port, const Registry* registry, std::function<bool()> ready)
     : fd_(fd), port_(port), registry_(registry), ready_(std::move(ready)) {
-  thread_ = std::thread([this] {
-    threads::NameThisThread("metrics-http");
-    Serve();
-  });
+  thread_ = threads::Start("metrics-http", [this] { Serve(); });
 }
 
 HttpEndpoint::~HttpEndpoint() { Stop(); }

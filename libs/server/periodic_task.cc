@@ -9,10 +9,7 @@ void PeriodicTask::Start() {
     absl::MutexLock lock(&mu_);
     stopping_ = false;
   }
-  thread_ = std::thread([this] {
-    threads::NameThisThread(name_);
-    Loop();
-  });
+  thread_ = threads::Start(name_, [this] { Loop(); });
 }
 
 void PeriodicTask::Stop() {

@@ -188,10 +188,8 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   }
 
   host->UpdateReadiness();
-  host->readiness_thread_ = std::thread([raw = host.get()] {
-    threads::NameThisThread("readiness");
-    raw->ReadinessLoop();
-  });
+  host->readiness_thread_ =
+      threads::Start("readiness", [raw = host.get()] { raw->ReadinessLoop(); });
   return host;
 }
 

@@ -2,12 +2,18 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+#include <utility>
+
 namespace kelola::threads {
 
-void NameThisThread(std::string_view name) {
-  const std::string cut(name.substr(0, kMaxNameBytes));
-  // Fails only for a name over the limit, which the cut rules out.
-  pthread_setname_np(pthread_self(), cut.c_str());
+std::thread Start(std::string name, std::function<void()> body) {
+  name.resize(std::min(name.size(), kMaxNameBytes));
+  return std::thread([name = std::move(name), body = std::move(body)] {
+    // Fails only for a name over the limit, which the cut rules out.
+    pthread_setname_np(pthread_self(), name.c_str());
+    body();
+  });
 }
 
 std::string ThisThreadName() {

@@ -33,11 +33,7 @@ v1::CustomerSegment Segments::SegmentOf(const domain::CardRow& card,
 
 Segments::Segments(store::FactIndex& facts, SegmentsOptions options)
     : facts_(facts), options_(options) {
-  if (!options_.compute_inline)
-    worker_ = std::thread([this] {
-      threads::NameThisThread("segments");
-      Work();
-    });
+  if (!options_.compute_inline) worker_ = threads::Start("segments", [this] { Work(); });
 }
 
 Segments::~Segments() {

@@ -297,8 +297,7 @@ FactIndex::~FactIndex() {
 }
 
 void FactIndex::StartLoading(absl::Duration follow_interval, absl::Duration follow_idle) {
-  loader_ = std::thread([this, follow_interval, follow_idle] {
-    threads::NameThisThread("fact-loader");
+  loader_ = threads::Start("fact-loader", [this, follow_interval, follow_idle] {
     absl::Status loaded = LoadAll();
     {
       absl::MutexLock lock(&load_mu_);

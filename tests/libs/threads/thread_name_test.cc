@@ -10,10 +10,7 @@ namespace {
 
 std::string NameIn(std::string_view name) {
   std::string seen;
-  std::thread t([&] {
-    NameThisThread(name);
-    seen = ThisThreadName();
-  });
+  std::thread t = Start(std::string(name), [&] { seen = ThisThreadName(); });
   t.join();
   return seen;
 }

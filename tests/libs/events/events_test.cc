@@ -1076,7 +1076,7 @@ TEST_P(SequencerTest, TheSequencerVacuumsTheStagingTableItEmptied) {
   NoAutovacuum(*producer_db_);
   Produce(300);
   ASSERT_EQ(AllEvents().size(), 300u);
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
   while (StagingBytes() != 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
   EXPECT_EQ(StagingBytes(), 0);
   // And the table is still the staging table: the next writes are numbered as before.
@@ -1095,7 +1095,7 @@ TEST_P(SequencerTest, PagesLeftByTheThresholdVacuumAreGivenBackWhenQuiet) {
   options.vacuum_after_rows = 200;  // the burst's first run reaches it exactly
   OutboxSequencer sequencer(*producer_db_, nullptr, options);
   sequencer.Start();
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
   while ((AllEvents().size() != 200u || StagingBytes() != 0) && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(50));
   }

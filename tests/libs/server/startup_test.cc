@@ -46,18 +46,35 @@ TEST(StartupTest, PeerChannelsReconnectWithinASecond) {
   EXPECT_EQ(policy, "round_robin");
 }
 
+// The files of a test are written to a temporary directory. A death test's child (the
+// threadsafe style runs the test again in a new process, which then exits without tearing
+// down) uses its parent's directory, named in the environment, so that it leaves none of
+// its own behind.
 class StartupFileTest : public ::testing::Test {
  protected:
+  static constexpr char kParentDir[] = "KELOLA_STARTUP_TEST_DIR";
+
   void SetUp() override {
+    if (const char* parent = std::getenv(kParentDir); parent != nullptr) {
+      path_ = parent;
+      return;
+    }
     auto dir = testing::TempDir::Create("kelola-startup");
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = *std::move(dir);
+    path_ = dir_->path();
+    setenv(kParentDir, path_.c_str(), 1);
   }
+  void TearDown() override {
+    if (dir_ != nullptr) unsetenv(kParentDir);
+  }
+  std::string Join(const std::string& name) const { return path_ + "/" + name; }
   std::string Write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_->Join(name)) << text;
-    return dir_->Join(name);
+    std::ofstream(Join(name)) << text;
+    return Join(name);
   }
-  std::unique_ptr<testing::TempDir> dir_;
+  std::unique_ptr<testing::TempDir> dir_;  // null in a death test's child
+  std::string path_;
 };
 
 TEST_F(StartupFileTest, InternalKeyFile) {
@@ -65,7 +82,7 @@ TEST_F(StartupFileTest, InternalKeyFile) {
   auto read = ReadInternalKey(Write("ok", "# the internal key\n\n  " + key + "  \n"));
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(*read, key);
-  EXPECT_FALSE(ReadInternalKey(dir_->Join("missing")).ok());
+  EXPECT_FALSE(ReadInternalKey(Join("missing")).ok());
   EXPECT_FALSE(ReadInternalKey(Write("empty", "# nothing\n")).ok());
   EXPECT_FALSE(ReadInternalKey(Write("short", "too short\n")).ok());
   EXPECT_FALSE(ReadInternalKey(Write("two", key + "\n" + key + "\n")).ok());

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "libs/errors/errors.h"
 #include "libs/events/event_service.h"
 #include "libs/log/log.h"
@@ -34,6 +35,15 @@ BatchHandler EventByEvent(EventHandler handler) {
     }
     return absl::OkStatus();
   };
+}
+
+// The threads of a consumer are named for what it follows: the last part of its name
+// ("report-svc.cards" -> "cards-read", "cards-apply"), so that two consumers in one process
+// are told apart. Without a dot the whole name is used, "events" when it is empty.
+std::string ThreadNamePrefix(absl::string_view consumer) {
+  const size_t dot = consumer.rfind('.');
+  absl::string_view last = dot == absl::string_view::npos ? consumer : consumer.substr(dot + 1);
+  return last.empty() ? "events" : std::string(last);
 }
 
 }  // namespace
@@ -65,8 +75,9 @@ void EventConsumer::Start() {
     queued_bytes_ = 0;
     active_ = false;
   }
-  reader_ = threads::Start("events-read", [this] { ReadLoop(); });
-  applier_ = threads::Start("events-apply", [this] { ApplyLoop(); });
+  const std::string name = ThreadNamePrefix(options_.consumer);
+  reader_ = threads::Start(absl::StrCat(name, "-read"), [this] { ReadLoop(); });
+  applier_ = threads::Start(absl::StrCat(name, "-apply"), [this] { ApplyLoop(); });
 }
 
 void EventConsumer::Stop() {

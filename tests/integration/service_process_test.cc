@@ -98,6 +98,16 @@ TEST(ServiceProcessTest, CustomerServiceStopsCleanlyWithItsLedgerUpOrDown) {
   }
 }
 
+// report-svc on SQLite in `dir`, following `ledger` and `customer`.
+absl::StatusOr<std::unique_ptr<ServiceProcess>> StartReportSvc(const std::string& dir,
+                                                               const ServiceProcess& ledger,
+                                                               const ServiceProcess& customer) {
+  return ServiceProcess::Start({"report-svc",
+                                {"--db=sqlite:" + dir + "/r.db", "--ledger=" + ledger.address(),
+                                 "--customer=" + customer.address()},
+                                dir});
+}
+
 TEST(ServiceProcessTest, GatewayIsReadyOnlyWithItsBackends) {
   auto dir = TempDir::Create("kelola-services");
   ASSERT_TRUE(dir.ok()) << dir.status();
@@ -108,11 +118,7 @@ TEST(ServiceProcessTest, GatewayIsReadyOnlyWithItsBackends) {
   auto ledger = ServiceProcess::Start(
       {"ledger-svc", {"--db=sqlite:" + d + "/l.db", "--customer=" + (*customer)->address()}, d});
   ASSERT_TRUE(ledger.ok()) << ledger.status();
-  auto report =
-      ServiceProcess::Start({"report-svc",
-                             {"--db=sqlite:" + d + "/r.db", "--ledger=" + (*ledger)->address(),
-                              "--customer=" + (*customer)->address()},
-                             d});
+  auto report = StartReportSvc(d, **ledger, **customer);
   ASSERT_TRUE(report.ok()) << report.status();
   // Redis is not running at all: the gateway is still ready (the cache is optional).
   std::ofstream(d + "/internal.key") << "0123456789abcdef0123456789abcdef0123456789abcdef\n";
@@ -138,7 +144,7 @@ TEST(ServiceProcessTest, GatewayIsReadyOnlyWithItsBackends) {
 }
 
 // The threads a service starts of its own carry names (libs/threads), as `top -H` and a
-// profile show them: the writers, the checkpointer, the event stream's reader and applier.
+// profile show them: the writers, the checkpointer, each event stream's reader and applier.
 std::set<std::string> ThreadNames(pid_t pid) {
   std::set<std::string> names;
   for (const auto& task :
@@ -160,6 +166,8 @@ TEST(ServiceProcessTest, ThreadsOfTheServicesOwnCarryNames) {
   auto customer = ServiceProcess::Start(
       {"customer-svc", {"--db=sqlite:" + d + "/c.db", "--ledger=" + (*ledger)->address()}, d});
   ASSERT_TRUE(customer.ok()) << customer.status();
+  auto report = StartReportSvc(d, **ledger, **customer);
+  ASSERT_TRUE(report.ok()) << report.status();
 
   // The names missing from a process. Every thread named here starts before the service
   // answers, but names itself a moment after it starts: the names are waited for.
@@ -179,11 +187,18 @@ TEST(ServiceProcessTest, ThreadsOfTheServicesOwnCarryNames) {
     }
     return missing();
   };
-  EXPECT_EQ(missing_threads((*ledger)->pid(), {"group-commit", "sqlite-ckpt", "readiness"}), "");
-  EXPECT_EQ(missing_threads((*customer)->pid(),
-                            {"group-commit", "sqlite-ckpt", "index-loader", "op-resumer",
-                             "events-read", "events-apply", "readiness"}),
+  EXPECT_EQ(missing_threads((*ledger)->pid(), {"group-commit", "sqlite-ckpt", "directory-read",
+                                               "directory-apply", "readiness"}),
             "");
+  EXPECT_EQ(
+      missing_threads((*customer)->pid(), {"group-commit", "sqlite-ckpt", "index-loader",
+                                           "op-resumer", "stats-read", "stats-apply", "readiness"}),
+      "");
+  // report-svc follows two streams; each consumer's threads say which.
+  EXPECT_EQ(missing_threads((*report)->pid(), {"cards-read", "cards-apply", "customers-read",
+                                               "customers-apply", "fact-loader", "readiness"}),
+            "");
+  EXPECT_TRUE((*report)->Stop().ok()) << (*report)->LogTail();
   EXPECT_TRUE((*customer)->Stop().ok()) << (*customer)->LogTail();
   EXPECT_TRUE((*ledger)->Stop().ok()) << (*ledger)->LogTail();
 }

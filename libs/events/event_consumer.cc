@@ -37,13 +37,15 @@ BatchHandler EventByEvent(EventHandler handler) {
   };
 }
 
-// The threads of a consumer are named for what it follows: the last part of its name
+// The threads of a consumer are named after the last part of its name
 // ("report-svc.cards" -> "cards-read", "cards-apply"), so that two consumers in one process
-// are told apart. Without a dot the whole name is used, "events" when it is empty.
+// are told apart; without a dot the whole name, "events" when it is empty. The part is cut
+// so that "-apply" still fits in the bytes a thread's name keeps.
 std::string ThreadNamePrefix(absl::string_view consumer) {
+  constexpr size_t kMaxPrefix = threads::kMaxNameBytes - (sizeof("-apply") - 1);
   const size_t dot = consumer.rfind('.');
   absl::string_view last = dot == absl::string_view::npos ? consumer : consumer.substr(dot + 1);
-  return last.empty() ? "events" : std::string(last);
+  return last.empty() ? "events" : std::string(last.substr(0, kMaxPrefix));
 }
 
 }  // namespace

@@ -471,11 +471,12 @@ TEST_F(GatewayUnderLoadTest, RedisPausedCallsDoNotWaitForRedis) {
 // Plain forwarding under concurrency, Redis healthy: 8 clients recording payments (a route
 // with a write observer) and reading customers (one without) for a few seconds.
 //
-// It guards a race the gateway had: a unary backend call could end and free its stream
-// between a response reaching the caller and the next StartRead on the backend side, and
-// the gateway aborted under load. ProxyCall now holds the backend call open while a read
-// may still start (AddHold, released by StopReading); unary routes are forwarded as unary
-// calls (UnaryProxyCall).
+// Both routes are unary, so this is UnaryProxyCall under load. The gateway once forwarded
+// unary methods as bidirectional streams too, and aborted under this load: the backend
+// call could end and free its stream between a response reaching the caller and the next
+// StartRead. Unary routes are now forwarded as unary calls; ProxyCall forwards only the
+// streaming routes and holds the backend call open while a read may still start (AddHold,
+// released by StopReading).
 TEST_F(GatewayUnderLoadTest, ForwardedCallsUnderLoadKeepTheGatewayAlive) {
   std::atomic<int> calls{0};
   std::atomic<int> failures{0};

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
@@ -30,6 +31,7 @@
 #include "libs/events/outbox_sequencer.h"
 #include "libs/testing/postgres_environment.h"
 #include "libs/testing/temp_dir.h"
+#include "libs/threads/thread_name.h"
 
 namespace kelola::events {
 namespace {
@@ -494,6 +496,24 @@ TEST_P(EventsTest, ABatchLongerThanTheLeaseRenewsItFromItsEnd) {
   EXPECT_TRUE(consumer->active());
   consumer->Stop();
   ExpectAppliedExactlyOnce(10);
+}
+
+// A consumer's events are applied on a thread named after the consumer, as `top -H` shows
+// it: "test-consumer" has no dot, so its whole name, cut so that "-apply" fits in 15 bytes.
+TEST_P(EventsTest, EventsAreAppliedOnAThreadNamedForTheConsumer) {
+  absl::Mutex mu;
+  std::set<std::string> names;
+  auto consumer = BatchConsumer([&](absl::Span<const type::v1::Event>) {
+    absl::MutexLock lock(&mu);
+    names.insert(threads::ThisThreadName());
+    return false;
+  });
+  consumer->Start();
+  Produce(3);
+  ASSERT_TRUE(consumer->WaitForApplied(3, absl::Seconds(30)));
+  consumer->Stop();
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(names, std::set<std::string>{"test-cons-apply"});
 }
 
 TEST_P(EventsTest, ALostLeaseStopsApplyingAndResumesFromTheCursorWithoutGaps) {

@@ -52,10 +52,10 @@ TEST(StartupTest, PeerChannelsReconnectWithinASecond) {
 // its own behind.
 class StartupFileTest : public ::testing::Test {
  protected:
-  static constexpr char kParentDir[] = "KELOLA_STARTUP_TEST_DIR";
+  static constexpr char kParentDirEnv[] = "KELOLA_STARTUP_TEST_DIR";
 
   void SetUp() override {
-    if (const char* parent = std::getenv(kParentDir); parent != nullptr) {
+    if (const char* parent = std::getenv(kParentDirEnv); parent != nullptr) {
       path_ = parent;
       return;
     }
@@ -63,10 +63,10 @@ class StartupFileTest : public ::testing::Test {
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = *std::move(dir);
     path_ = dir_->path();
-    setenv(kParentDir, path_.c_str(), 1);
+    setenv(kParentDirEnv, path_.c_str(), 1);
   }
   void TearDown() override {
-    if (dir_ != nullptr) unsetenv(kParentDir);
+    if (dir_ != nullptr) unsetenv(kParentDirEnv);
   }
   std::string Join(const std::string& name) const { return path_ + "/" + name; }
   std::string Write(const std::string& name, const std::string& text) {

@@ -445,8 +445,9 @@ TEST_F(GatewayUnderLoadTest, RedisKilledAndRestartedUnderLoadFailsNoCall) {
 // A paused Redis accepts connections and answers nothing: each command waits for the
 // gateway's Redis timeout (50 ms), then the breaker stops asking. No call may wait for Redis
 // to come back. The bound is two seconds of a three-second pause rather than a tight figure:
-// a timed assertion fails on a loaded machine (1.18 s was seen under a disk-filling load),
-// while a call that waited for Redis takes up to the whole pause.
+// a timed assertion fails on a loaded machine (1.18 s was seen while another process wrote
+// 1.5 GB files with fdatasync in a loop), while a call that waited for Redis takes up to the
+// whole pause.
 TEST_F(GatewayUnderLoadTest, RedisPausedCallsDoNotWaitForRedis) {
   Load load(*client_, customers_);
   load.Start();

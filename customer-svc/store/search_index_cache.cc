@@ -102,6 +102,10 @@ void SearchIndexCache::Start() {
   absl::MutexLock lock(&mu_);
   if (loader_.joinable()) return;
   stopping_ = false;
+  StartLoader();
+}
+
+void SearchIndexCache::StartLoader() {
   loader_ = threads::Start("index-loader", [this] { LoaderLoop(); });
 }
 
@@ -208,8 +212,7 @@ absl::Status SearchIndexCache::AwaitLoaded(std::string_view tenant_view) {
       queue_.erase(std::remove(queue_.begin(), queue_.end(), tenant), queue_.end());
       queue_.insert(queue_.begin(), tenant);
     }
-    if (!loader_.joinable() && !stopping_)
-      loader_ = threads::Start("index-loader", [this] { LoaderLoop(); });
+    if (!loader_.joinable() && !stopping_) StartLoader();
     // Also done when the load ended without an index (failed), or the cache stops.
     auto done = [&]()
                     ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || ready() || !pending(); };

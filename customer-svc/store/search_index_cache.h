@@ -154,6 +154,8 @@ class SearchIndexCache {
                             std::vector<std::string> ids, Tenant& t);
   void EvictOverBudget(const std::string& keep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LoaderLoop();
+  // Starts the thread of LoaderLoop (named index-loader) into loader_.
+  void StartLoader() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   db::Database& db_;
   const Clock& clock_;

@@ -11,4 +11,9 @@ namespace kelola::testing {
 // The binary's server; nullptr only if its start failed (that failure is reported).
 PostgresServer* SharedPostgres();
 
+// Each test's databases on the shared server are dropped when the test ends, except those
+// made before it (in SetUpTestSuite) and those it made before calling this: state a test
+// builds once and leaves for the suite's later tests.
+void KeepDatabasesForTheSuite();
+
 }  // namespace kelola::testing

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -305,7 +307,21 @@ absl::StatusOr<std::string> PostgresServer::CreateDatabase(absl::string_view nam
   if (absl::Status s = Execute("postgres", absl::StrCat("CREATE DATABASE ", name)); !s.ok()) {
     return s;
   }
+  created_.emplace_back(name);
   return UrlFor(name);
+}
+
+std::vector<std::string> PostgresServer::TakeCreatedDatabases() {
+  absl::MutexLock lock(&mu_);
+  return std::exchange(created_, {});
+}
+
+absl::Status PostgresServer::DropDatabase(absl::string_view name) {
+  if (!ValidDatabaseName(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("database name \"", name, "\" must match [a-z_][a-z0-9_]{0,62}"));
+  }
+  return Execute("postgres", absl::StrCat("DROP DATABASE IF EXISTS ", name, " WITH (FORCE)"));
 }
 
 absl::StatusOr<std::string> PostgresServer::CreateUniqueDatabase(absl::string_view prefix) {

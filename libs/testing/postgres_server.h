@@ -58,6 +58,11 @@ class PostgresServer {
   absl::StatusOr<std::string> CreateDatabase(absl::string_view name);
   // Like CreateDatabase with a generated unique name "<prefix>_<n>".
   absl::StatusOr<std::string> CreateUniqueDatabase(absl::string_view prefix = "test");
+  // The names of the databases CreateDatabase made since the last call (the shared
+  // environment drops those a test made once it ends).
+  std::vector<std::string> TakeCreatedDatabases();
+  // Drops `name`, ending its sessions first (DROP DATABASE ... WITH (FORCE)).
+  absl::Status DropDatabase(absl::string_view name);
 
   // Whether the server can CREATE EXTENSION `name` (e.g. "pg_trgm").
   bool ExtensionAvailable(absl::string_view name);
@@ -80,6 +85,7 @@ class PostgresServer {
   std::unique_ptr<Process> process_;
   absl::Mutex mu_;
   int next_database_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> created_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kelola::testing

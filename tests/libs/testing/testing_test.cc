@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -254,6 +255,24 @@ TEST(PostgresServerTest, StartCreateDatabaseConnect) {
     PQfinish(conn);
   }
   EXPECT_FALSE(server.ExtensionAvailable("no_such_extension"));
+
+  // The databases made are handed over once, then dropped even while a session is open.
+  const std::string unique_name = unique->substr(unique->rfind('/') + 1);
+  EXPECT_EQ(server.TakeCreatedDatabases(), (std::vector<std::string>{"harness_one", unique_name}));
+  EXPECT_TRUE(server.TakeCreatedDatabases().empty());
+  PGconn* open = PQconnectdb(url->c_str());
+  ASSERT_EQ(PQstatus(open), CONNECTION_OK) << PQerrorMessage(open);
+  EXPECT_TRUE(server.DropDatabase("harness_one").ok());
+  PGresult* after = PQexec(open, "SELECT 1");
+  EXPECT_NE(PQresultStatus(after), PGRES_TUPLES_OK) << "the open session was ended";
+  PQclear(after);
+  PQfinish(open);
+  PGconn* again = PQconnectdb(url->c_str());
+  EXPECT_NE(PQstatus(again), CONNECTION_OK) << "harness_one is gone";
+  PQfinish(again);
+  EXPECT_TRUE(server.DropDatabase("harness_one").ok()) << "dropping a missing database is no error";
+  EXPECT_TRUE(absl::IsInvalidArgument(server.DropDatabase("Bad-Name")));
+  EXPECT_TRUE(server.CreateDatabase("harness_one").ok()) << "the name is free again";
 
   pg->reset();
   EXPECT_FALSE(Exists(data_dir));

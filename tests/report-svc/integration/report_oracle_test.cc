@@ -27,6 +27,7 @@
 #include "kelola/customer/v1/customer_service.grpc.pb.h"
 #include "kelola/ledger/v1/ledger_service.grpc.pb.h"
 #include "kelola/report/v1/report_service.grpc.pb.h"
+#include "libs/testing/postgres_environment.h"
 #include "libs/testing/suite.h"
 #include "libs/time/time.h"
 #include "tests/report-svc/integration/report_cluster.h"
@@ -692,7 +693,10 @@ class ReportOracleTest : public ::testing::TestWithParam<std::string> {
 
   void SetUp() override {
     std::unique_ptr<World>& world = Worlds()[GetParam()];
-    if (world == nullptr) world = BuildWorld(GetParam());
+    if (world == nullptr) {
+      world = BuildWorld(GetParam());
+      KeepDatabasesForTheSuite();  // the world serves the suite's later tests
+    }
     world_ = world.get();
     ASSERT_TRUE(world_->status.ok())
         << "seed " << world_->seed << ": " << world_->status << "\n"

@@ -33,7 +33,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "bench/harness/closed_loop.h"
 #include "bench/harness/latency.h"
@@ -160,16 +159,10 @@ AsyncCall CustomerCall(std::shared_ptr<grpc::Channel> channel, ContextFactory co
 
 // The same calls made blocking from one thread per outstanding call (--client=threads).
 LoadResult RunThreads(const ClosedLoopOptions& options, const AsyncCall& call) {
-  auto blocking = [&](int, int64_t) {
-    absl::Notification finished;
-    absl::Status result;
-    call([&](absl::Status status) {
-      result = std::move(status);
-      finished.Notify();
-    });
-    finished.WaitForNotification();
-    return result;
+  const IndexedAsyncCall indexed = [&](int64_t, std::function<void(absl::Status)> done) {
+    call(std::move(done));
   };
+  auto blocking = [&](int, int64_t) { return CallAndWait(indexed, 0); };
   (void)RunClients(options.outstanding, int64_t{1} << 40, options.warmup, blocking);
   return RunClients(options.outstanding, int64_t{1} << 40, options.duration, blocking);
 }
@@ -623,7 +616,8 @@ void AddRows(Report& report, const std::vector<Case>& cases, const AuthCosts& au
             "thread gave a lower null RPC rate)",
       ", one channel per target, the same for every target. The null RPC server is a child "
       "process answering GetSummaryCard with the same card bytes on gRPC's synchronous server "
-      "with the services' thread limit (256) and no interceptors: the same threading as the "
+      "set up as the services set theirs (a thread limit of 256, the pollers kept) and with "
+      "no interceptors: the same threading as the "
       "gateway's GetSummaryCard handler, none of its work. The direct GetCustomer carries an "
       "internal credential signed like the gateway's. The gateway runs with its defaults "
       "except a rate limit too high to refuse anything (its Redis script still runs on every "
@@ -677,9 +671,10 @@ void AddWhy(Report& report, const std::vector<Case>& cases) {
 int Main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_null_rpc_port) > 0) {
-    absl::Status s =
-        ServeNullRpc(absl::GetFlag(FLAGS_null_rpc_port), absl::GetFlag(FLAGS_null_rpc_card),
-                     absl::GetFlag(FLAGS_null_rpc_threads));
+    NullRpcOptions options;
+    options.max_threads = absl::GetFlag(FLAGS_null_rpc_threads);
+    absl::Status s = ServeNullRpc(absl::GetFlag(FLAGS_null_rpc_port),
+                                  absl::GetFlag(FLAGS_null_rpc_card), options);
     std::fprintf(stderr, "null RPC server: %s\n", s.ToString().c_str());
     return 1;
   }

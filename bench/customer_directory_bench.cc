@@ -10,6 +10,8 @@
 // ImportCustomers. Their ledger stats are written straight into customer-svc's projection
 // table (the ledger feeds it in production), as the only setup that bypasses the API.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <functional>
@@ -27,6 +29,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bench/harness/calls.h"
+#include "bench/harness/closed_loop.h"
 #include "bench/harness/customer_data.h"
 #include "bench/harness/latency.h"
 #include "bench/harness/process_cpu.h"
@@ -54,6 +57,9 @@ ABSL_FLAG(std::vector<std::string>, phases,
           std::vector<std::string>(std::begin(kPhases), std::end(kPhases)),
           "what is measured after the load (a subset is for experiments: the report then says "
           "which)");
+ABSL_FLAG(std::string, client, "callback",
+          "load client: callback (a closed loop on gRPC's callback API: as many calls in flight "
+          "as clients) or threads (one blocking call per client thread)");
 ABSL_FLAG(std::vector<std::string>, service_flags, {},
           "extra flags for customer-svc, e.g. --service_flags=--import_batch_rows=20000");
 
@@ -292,25 +298,40 @@ class Bench {
     return absl::OkStatus();
   }
 
-  // Every row has the same columns; customer-svc's CPU time per operation is measured for
-  // the loads of calls only (RunWithCpu).
-  void AddRow(ResultRow row, const std::string& service_cpu = "-") {
+  // Every row has the same columns; customer-svc's and the client's CPU time per operation
+  // are measured for the loads of calls only (RunWithCpu).
+  void AddRow(ResultRow row, const std::string& service_cpu = "-",
+              const std::string& client_cpu = "-") {
     row.values.emplace_back("customer-svc CPU µs/op", service_cpu);
+    row.values.emplace_back("client CPU µs/op", client_cpu);
     report_.AddRow(std::move(row));
   }
 
-  // A load of concurrent clients (RunClients) and customer-svc's CPU time over it.
+  // A load of concurrent clients and customer-svc's CPU time over it. Each client has one
+  // operation in flight at a time: a closed loop on gRPC's callback API (--client=callback)
+  // or a thread making each call on the synchronous stub (--client=threads, Call).
   struct Measured {
     LoadResult load;
     double service_cpu_us_per_op = -1;  // -1: no operation ended
+    double client_cpu_us_per_op = -1;   // this process's
   };
-  Measured RunWithCpu(int clients, int64_t total_operations,
-                      const std::function<absl::Status(int client, int64_t index)>& op) {
+  Measured RunWithCpu(int clients, int64_t total_operations, const IndexedAsyncCall& op) {
     const double before = CpuSeconds(service_->pid());
-    Measured m{RunClients(clients, total_operations, absl::Minutes(5), op)};
+    const double client_before = CpuSeconds(getpid());
+    Measured m;
+    if (absl::GetFlag(FLAGS_client) == "threads") {
+      m.load = RunClients(clients, total_operations, absl::Minutes(5),
+                          [&](int, int64_t i) { return CallAndWait(op, i); });
+    } else {
+      m.load = RunClosedLoopCount(clients, total_operations, absl::Minutes(5), op);
+    }
     const double used = CpuSeconds(service_->pid()) - before;
+    const double client_used = CpuSeconds(getpid()) - client_before;
     const int64_t operations = m.load.operations + m.load.errors;
-    if (operations > 0) m.service_cpu_us_per_op = used * 1e6 / static_cast<double>(operations);
+    if (operations > 0) {
+      m.service_cpu_us_per_op = used * 1e6 / static_cast<double>(operations);
+      m.client_cpu_us_per_op = client_used * 1e6 / static_cast<double>(operations);
+    }
     return m;
   }
 
@@ -322,9 +343,75 @@ class Bench {
              {"p50 ms", Fixed(r.latency.p50_ms, 2)},
              {"p99 ms", Fixed(r.latency.p99_ms, 2)},
              {"value", Fixed(r.per_second, 0)}}},
-           m.service_cpu_us_per_op < 0 ? "-" : Fixed(m.service_cpu_us_per_op, 0));
+           m.service_cpu_us_per_op < 0 ? "-" : Fixed(m.service_cpu_us_per_op, 0),
+           m.client_cpu_us_per_op < 0 ? "-" : Fixed(m.client_cpu_us_per_op, 0));
     if (r.errors > 0)
       report_.AddNote(absl::StrCat(what, ": ", r.errors, " errors, first: ", r.first_error));
+  }
+
+  // One unary call of customer-svc with a fresh context; `done` gets its status and
+  // response. --client=callback starts it on the callback API (`async` calls the stub's
+  // async() method) and returns; --client=threads makes it on the synchronous stub
+  // (`blocking`), the calling thread waiting for the answer, and calls `done` before
+  // returning.
+  template <typename Request, typename Response, typename Blocking, typename Async>
+  static void Call(const Blocking& blocking, const Async& async, Request request,
+                   std::function<void(absl::Status, const Response&)> done) {
+    if (absl::GetFlag(FLAGS_client) == "threads") {
+      Response response;
+      absl::Status status = FromGrpc(blocking(Ctx().get(), request, &response));
+      done(std::move(status), response);
+      return;
+    }
+    struct Pending {
+      std::unique_ptr<grpc::ClientContext> context;
+      Request request;
+      Response response;
+    };
+    auto* pending = new Pending{Ctx(), std::move(request), {}};
+    async(pending->context.get(), &pending->request, &pending->response,
+          [pending, done = std::move(done)](grpc::Status status) {
+            done(FromGrpc(status), pending->response);
+            delete pending;
+          });
+  }
+  void Search(v1::SearchCustomersRequest request,
+              std::function<void(absl::Status, const v1::SearchCustomersResponse&)> done) {
+    Call([this](auto* c, const auto& q, auto* r) { return stub_->SearchCustomers(c, q, r); },
+         [this](auto* c, auto* q, auto* r, auto cb) {
+           stub_->async()->SearchCustomers(c, q, r, std::move(cb));
+         },
+         std::move(request), std::move(done));
+  }
+  void List(v1::ListCustomersRequest request,
+            std::function<void(absl::Status, const v1::ListCustomersResponse&)> done) {
+    Call([this](auto* c, const auto& q, auto* r) { return stub_->ListCustomers(c, q, r); },
+         [this](auto* c, auto* q, auto* r, auto cb) {
+           stub_->async()->ListCustomers(c, q, r, std::move(cb));
+         },
+         std::move(request), std::move(done));
+  }
+  void FindDuplicates(v1::FindDuplicatesRequest request,
+                      std::function<void(absl::Status, const v1::FindDuplicatesResponse&)> done) {
+    Call([this](auto* c, const auto& q, auto* r) { return stub_->FindDuplicates(c, q, r); },
+         [this](auto* c, auto* q, auto* r, auto cb) {
+           stub_->async()->FindDuplicates(c, q, r, std::move(cb));
+         },
+         std::move(request), std::move(done));
+  }
+  void Create(v1::CreateCustomerRequest request,
+              std::function<void(absl::Status, const v1::CreateCustomerResponse&)> done) {
+    Call([this](auto* c, const auto& q, auto* r) { return stub_->CreateCustomer(c, q, r); },
+         [this](auto* c, auto* q, auto* r, auto cb) {
+           stub_->async()->CreateCustomer(c, q, r, std::move(cb));
+         },
+         std::move(request), std::move(done));
+  }
+  // `done` with the call's status only.
+  template <typename Response>
+  static std::function<void(absl::Status, const Response&)> StatusOnly(
+      std::function<void(absl::Status)> done) {
+    return [done = std::move(done)](absl::Status s, const Response&) { done(std::move(s)); };
   }
 
   // The queries a cashier types: a name fragment, phone digits typed with a dash, a name
@@ -363,14 +450,14 @@ class Bench {
   absl::Status MeasureSearch() {
     for (const auto& [what, queries] : SearchQueries()) {
       for (int clients : {1, 16}) {
-        Measured r = RunWithCpu(
-            clients, static_cast<int64_t>(queries.size()), [&, &queries = queries](int, int64_t i) {
-              v1::SearchCustomersRequest request;
-              request.set_query(queries[i]);
-              request.set_page_size(20);
-              v1::SearchCustomersResponse response;
-              return FromGrpc(stub_->SearchCustomers(Ctx().get(), request, &response));
-            });
+        Measured r = RunWithCpu(clients, static_cast<int64_t>(queries.size()),
+                                [&, &queries = queries](int64_t i, auto done) {
+                                  v1::SearchCustomersRequest request;
+                                  request.set_query(queries[i]);
+                                  request.set_page_size(20);
+                                  Search(std::move(request),
+                                         StatusOnly<v1::SearchCustomersResponse>(std::move(done)));
+                                });
         AddLatencyRow(what, r);
       }
     }
@@ -379,12 +466,11 @@ class Bench {
     // search's last step does, without the index, the catch-up or the scoring.
     const int count = absl::GetFlag(FLAGS_queries);
     for (int clients : {1, 16}) {
-      Measured r = RunWithCpu(clients, count, [&](int, int64_t) {
+      Measured r = RunWithCpu(clients, count, [&](int64_t, auto done) {
         v1::ListCustomersRequest request;
         request.set_order_by("display_name");
         request.set_page_size(20);
-        v1::ListCustomersResponse response;
-        return FromGrpc(stub_->ListCustomers(Ctx().get(), request, &response));
+        List(std::move(request), StatusOnly<v1::ListCustomersResponse>(std::move(done)));
       });
       AddLatencyRow("floor of a search: list of 20 by display_name, no index", r);
     }
@@ -401,18 +487,22 @@ class Bench {
     const int count = absl::GetFlag(FLAGS_queries);
     for (const auto& [filter, order_by] : lists) {
       for (int clients : {1, 16}) {
-        Measured r =
-            RunWithCpu(clients, count, [&, &filter = filter, &order_by = order_by](int, int64_t i) {
+        Measured r = RunWithCpu(
+            clients, count, [&, &filter = filter, &order_by = order_by](int64_t i, auto done) {
               v1::ListCustomersRequest request;
               request.set_filter(filter);
               request.set_order_by(order_by);
               request.set_page_size(50);
-              v1::ListCustomersResponse response;
-              absl::Status s = FromGrpc(stub_->ListCustomers(Ctx().get(), request, &response));
-              if (!s.ok() || i % 2 == 0 || response.next_page_token().empty()) return s;
-              // Every other call also reads the next page, as a scrolling user does.
-              request.set_page_token(response.next_page_token());
-              return FromGrpc(stub_->ListCustomers(Ctx().get(), request, &response));
+              List(request, [this, i, request, done = std::move(done)](
+                                absl::Status s, const v1::ListCustomersResponse& first) mutable {
+                if (!s.ok() || i % 2 == 0 || first.next_page_token().empty()) {
+                  done(std::move(s));
+                  return;
+                }
+                // Every other call also reads the next page, as a scrolling user does.
+                request.set_page_token(first.next_page_token());
+                List(std::move(request), StatusOnly<v1::ListCustomersResponse>(std::move(done)));
+              });
             });
         AddLatencyRow(absl::StrCat("list `", filter.empty() ? "all" : filter, "` by ", order_by,
                                    ", page of 50"),
@@ -432,13 +522,14 @@ class Bench {
   absl::Status MeasureDuplicates() {
     const int count = std::max(1, absl::GetFlag(FLAGS_queries) / 20);
     int64_t pairs = 0;
-    Measured first = RunWithCpu(1, count, [&](int, int64_t i) {
+    Measured first = RunWithCpu(1, count, [&](int64_t i, auto done) {
       v1::FindDuplicatesRequest request;
       request.set_min_score(0.6 + static_cast<double>(i) * 1e-6);
-      v1::FindDuplicatesResponse response;
-      absl::Status s = FromGrpc(stub_->FindDuplicates(Ctx().get(), request, &response));
-      pairs = response.pairs_size();
-      return s;
+      FindDuplicates(std::move(request), [&pairs, done = std::move(done)](
+                                             absl::Status s, const v1::FindDuplicatesResponse& r) {
+        pairs = r.pairs_size();
+        done(std::move(s));
+      });
     });
     AddLatencyRow(absl::StrCat("duplicates of the whole directory, first page of 50 (", pairs,
                                " pairs on it), list made anew"),
@@ -450,9 +541,8 @@ class Bench {
     }
     if (response.next_page_token().empty()) return absl::OkStatus();
     request.set_page_token(response.next_page_token());
-    Measured next = RunWithCpu(1, count * 10, [&](int, int64_t) {
-      v1::FindDuplicatesResponse page;
-      return FromGrpc(stub_->FindDuplicates(Ctx().get(), request, &page));
+    Measured next = RunWithCpu(1, count * 10, [&](int64_t, auto done) {
+      FindDuplicates(request, StatusOnly<v1::FindDuplicatesResponse>(std::move(done)));
     });
     AddLatencyRow("duplicates of the whole directory, second page of 50, list kept", next);
     return absl::OkStatus();
@@ -461,15 +551,14 @@ class Bench {
   absl::Status MeasureCreate() {
     const int64_t base = absl::GetFlag(FLAGS_customers) + 1000000;
     const int64_t count = absl::GetFlag(FLAGS_creates);
-    Measured r = RunWithCpu(16, count, [&](int, int64_t i) {
+    Measured r = RunWithCpu(16, count, [&](int64_t i, auto done) {
       SyntheticCustomer c = data_.Make(base + i);
       v1::CreateCustomerRequest request;
       request.set_request_id(absl::StrCat("bench-create-", base + i));
       request.mutable_customer()->set_display_name(c.display_name);
       request.mutable_customer()->mutable_phone()->set_raw(c.phone);
       request.mutable_customer()->set_email(c.email);
-      v1::CreateCustomerResponse response;
-      return FromGrpc(stub_->CreateCustomer(Ctx().get(), request, &response));
+      Create(std::move(request), StatusOnly<v1::CreateCustomerResponse>(std::move(done)));
     });
     AddLatencyRow("create with duplicate check", r);
     return absl::OkStatus();
@@ -551,9 +640,14 @@ int Main(int argc, char** argv) {
   for (char& c : name) {
     if (c == ',') c = '_';
   }
+  const std::string client = absl::GetFlag(FLAGS_client);
+  if (client != "callback" && client != "threads") {
+    std::fprintf(stderr, "--client: callback or threads, not %s\n", client.c_str());
+    return 1;
+  }
   Report report(name, absl::StrCat("customer-svc with ", n, " customers (", drivers, ")"),
-                absl::StrCat("build/bench/customer_directory_bench --customers=", n,
-                             " --drivers=", drivers, *phases));
+                absl::StrCat("build/bench/customer_directory_bench --customers=", n, " --drivers=",
+                             drivers, *phases, client == "callback" ? "" : " --client=threads"));
   std::unique_ptr<testing::PostgresServer> postgres;
   for (const std::string& driver :
        std::vector<std::string>(absl::StrSplit(absl::GetFlag(FLAGS_drivers), ','))) {
@@ -585,10 +679,13 @@ int Main(int argc, char** argv) {
       "holding a million (the import into the loaded directory); CSV export ≥ 50,000 rows/s "
       "with peak RSS growth ≤ 64 MiB. On PostgreSQL: import ≥ 5,000 rows/s, creates ≥ "
       "1,000/s, searches as on SQLite. Each call is one gRPC round trip on loopback from the "
-      "benchmark process to a customer-svc process; latencies include the client. "
+      "benchmark process to a customer-svc process; latencies include the client. A client "
+      "has one operation in flight at a time; the clients are a closed loop on gRPC's "
+      "callback API (--client=threads: one thread per client waiting for each call). "
       "customer-svc CPU µs/op: the CPU time customer-svc used during a load (/proc), over its "
-      "operations (a search is one call, a list operation one or two); on a machine of few "
-      "cores a load at 16 clients is bound by the CPU all its processes use per call.");
+      "operations (a search is one call, a list operation one or two); client CPU µs/op the "
+      "same for this benchmark's process; on a machine of few cores a load at 16 clients is "
+      "bound by the CPU all its processes use per call.");
   absl::Status written = report.Write(absl::GetFlag(FLAGS_root));
   return written.ok() ? 0 : 1;
 }

@@ -61,4 +61,16 @@ AsyncCall UnaryCall(ContextFactory contexts, std::function<Request()> make,
 // calls that started and ended inside the measured window; errors are counted apart.
 LoadResult RunClosedLoop(const ClosedLoopOptions& options, const AsyncCall& call);
 
+// Starts call number `index` and returns; `done` must then be called exactly once.
+using IndexedAsyncCall = std::function<void(int64_t index, std::function<void(absl::Status)> done)>;
+
+// The closed loop over a fixed number of calls, the counterpart of RunClients (latency.h):
+// `outstanding` calls in flight, calls 0, 1, 2, ... started in turn until `total` have
+// started or `max_duration` has passed; every call that ends is counted.
+LoadResult RunClosedLoopCount(int outstanding, int64_t total, absl::Duration max_duration,
+                              const IndexedAsyncCall& call);
+
+// Runs an IndexedAsyncCall from a thread that waits for it (for RunClients).
+absl::Status CallAndWait(const IndexedAsyncCall& call, int64_t index);
+
 }  // namespace kelola::bench

@@ -319,7 +319,7 @@ class Bench {
     const double before = CpuSeconds(service_->pid());
     const double client_before = CpuSeconds(getpid());
     Measured m;
-    if (absl::GetFlag(FLAGS_client) == "threads") {
+    if (blocking_clients_) {
       m.load = RunClients(clients, total_operations, absl::Minutes(5),
                           [&](int, int64_t i) { return CallAndWait(op, i); });
     } else {
@@ -355,9 +355,9 @@ class Bench {
   // (`blocking`), the calling thread waiting for the answer, and calls `done` before
   // returning.
   template <typename Request, typename Response, typename Blocking, typename Async>
-  static void Call(const Blocking& blocking, const Async& async, Request request,
-                   std::function<void(absl::Status, const Response&)> done) {
-    if (absl::GetFlag(FLAGS_client) == "threads") {
+  void Call(const Blocking& blocking, const Async& async, Request request,
+            std::function<void(absl::Status, const Response&)> done) const {
+    if (blocking_clients_) {
       Response response;
       absl::Status status = FromGrpc(blocking(Ctx().get(), request, &response));
       done(std::move(status), response);
@@ -609,6 +609,7 @@ class Bench {
   std::unique_ptr<testing::ServiceProcess> service_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::CustomerService::Stub> stub_;
+  const bool blocking_clients_ = absl::GetFlag(FLAGS_client) == "threads";  // read once
 };
 
 // " --phases=..." when only some phases run, so that the report says what it holds; an

@@ -3,8 +3,9 @@
 // API with the handler run inline, and the callback API with the handler handed to a pool
 // of threads (what a handler that blocks on a database needs). Each server is the null RPC
 // server (bench/harness/null_rpc_server.h) in a process of its own, answering the same
-// card; each call first spends a fixed CPU time in its handler (0 µs, and about what a
-// customer search costs customer-svc), so that the figures say what each threading model
+// card; each call first spends a fixed CPU time in its handler (0 µs, and 300 µs: about half
+// of what a name search costs customer-svc at a million), so that the figures say what each
+// threading model
 // adds to a call and how it shares two cores among CPU-bound handlers. The client is the
 // closed loop on gRPC's callback API that the other benchmarks use.
 //

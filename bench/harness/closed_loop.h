@@ -58,7 +58,9 @@ AsyncCall UnaryCall(ContextFactory contexts, std::function<Request()> make,
 }
 
 // Runs the loop for warmup + duration, then waits for the calls still in flight. Counts the
-// calls that started and ended inside the measured window; errors are counted apart.
+// calls that started and ended inside the measured window; errors are counted apart. A
+// call's `done` starts the slot's next call, so it must not run before `call` returns (as
+// gRPC's callback API never does): called inline, the calls would nest on one stack.
 LoadResult RunClosedLoop(const ClosedLoopOptions& options, const AsyncCall& call);
 
 // Starts call number `index` and returns; `done` must then be called exactly once.
@@ -66,11 +68,13 @@ using IndexedAsyncCall = std::function<void(int64_t index, std::function<void(ab
 
 // The closed loop over a fixed number of calls, the counterpart of RunClients (latency.h):
 // `outstanding` calls in flight, calls 0, 1, 2, ... started in turn until `total` have
-// started or `max_duration` has passed; every call that ends is counted.
+// started or `max_duration` has passed; every call that ends is counted. As in
+// RunClosedLoop, `done` must not run before `call` returns.
 LoadResult RunClosedLoopCount(int outstanding, int64_t total, absl::Duration max_duration,
                               const IndexedAsyncCall& call);
 
-// Runs an IndexedAsyncCall from a thread that waits for it (for RunClients).
+// Runs an IndexedAsyncCall from a thread that waits for it (for RunClients); here `done` may
+// run inline.
 absl::Status CallAndWait(const IndexedAsyncCall& call, int64_t index);
 
 }  // namespace kelola::bench

@@ -11,9 +11,10 @@ namespace kelola::testing {
 // The binary's server; nullptr only if its start failed (that failure is reported).
 PostgresServer* SharedPostgres();
 
-// Each test's databases on the shared server are dropped when the test ends, except those
-// made before it (in SetUpTestSuite) and those it made before calling this: state a test
-// builds once and leaves for the suite's later tests.
+// Each test's databases on the shared server are dropped when the test ends, and a
+// suite's own (made in its SetUpTestSuite) when the suite ends. This keeps the databases the
+// calling test has made so far until its suite ends too: state a test builds once and
+// leaves for the suite's later tests.
 void KeepDatabasesForTheSuite();
 
 }  // namespace kelola::testing

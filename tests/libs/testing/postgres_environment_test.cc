@@ -1,15 +1,14 @@
 // The shared PostgreSQL environment drops the databases a test made once the test has
-// ended, and leaves those made for a whole suite (in SetUpTestSuite, or kept by a test). The tests
-// of each suite run in the order written (gtest's default); each later test skips when the earlier
-// one did not run.
+// ended, and a suite's own (made in SetUpTestSuite, or kept by a test with
+// KeepDatabasesForTheSuite) once the suite has ended. The suites and their tests run in the
+// order written (gtest's default); a test that looks at what an earlier one left skips when
+// that one did not run.
 #include "libs/testing/postgres_environment.h"
 
 #include <libpq-fe.h>
 
-#include <memory>
 #include <string>
 
-#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace {
@@ -33,66 +32,71 @@ bool DatabaseExists(const std::string& name) {
 
 std::string NameOf(const std::string& url) { return url.substr(url.rfind('/') + 1); }
 
+// What the first suite made, for the tests after it ("" until made).
+std::string& SuiteDatabase() {
+  static auto* name = new std::string;
+  return *name;
+}
+std::string& KeptDatabase() {
+  static auto* name = new std::string;
+  return *name;
+}
+std::string& TestDatabase() {
+  static auto* name = new std::string;
+  return *name;
+}
+PGconn* left_open = nullptr;
+
 class PostgresEnvironmentTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     ASSERT_NE(kt::SharedPostgres(), nullptr);
     auto url = kt::SharedPostgres()->CreateUniqueDatabase("suite");
     ASSERT_TRUE(url.ok()) << url.status();
-    suite_database_ = new std::string(NameOf(*url));
+    SuiteDatabase() = NameOf(*url);
   }
   static void TearDownTestSuite() {
-    delete suite_database_;
-    suite_database_ = nullptr;
-    delete kept_database_;
-    kept_database_ = nullptr;
+    if (left_open != nullptr) PQfinish(left_open);
+    left_open = nullptr;
   }
-
-  static std::string* suite_database_;
-  static std::string* test_database_;
-  static std::string* kept_database_;
-  static PGconn* left_open_;
 };
-
-std::string* PostgresEnvironmentTest::suite_database_ = nullptr;
-std::string* PostgresEnvironmentTest::test_database_ = nullptr;
-std::string* PostgresEnvironmentTest::kept_database_ = nullptr;
-PGconn* PostgresEnvironmentTest::left_open_ = nullptr;
 
 TEST_F(PostgresEnvironmentTest, ATestMakesADatabaseAndLeavesASessionOpen) {
   // Made first and kept: state built once for the suite's later tests.
   auto kept = kt::SharedPostgres()->CreateUniqueDatabase("kept_for_the_suite");
   ASSERT_TRUE(kept.ok()) << kept.status();
-  kept_database_ = new std::string(NameOf(*kept));
+  KeptDatabase() = NameOf(*kept);
   kt::KeepDatabasesForTheSuite();
   auto url = kt::SharedPostgres()->CreateUniqueDatabase("made_by_a_test");
   ASSERT_TRUE(url.ok()) << url.status();
-  test_database_ = new std::string(NameOf(*url));
-  EXPECT_TRUE(DatabaseExists(*test_database_));
+  TestDatabase() = NameOf(*url);
+  EXPECT_TRUE(DatabaseExists(TestDatabase()));
   // Still connected when the test ends, as a background thread of a test might be.
-  left_open_ = PQconnectdb(url->c_str());
-  ASSERT_EQ(PQstatus(left_open_), CONNECTION_OK) << PQerrorMessage(left_open_);
+  left_open = PQconnectdb(url->c_str());
+  ASSERT_EQ(PQstatus(left_open), CONNECTION_OK) << PQerrorMessage(left_open);
 }
 
-TEST_F(PostgresEnvironmentTest, TheTestsDatabaseIsGoneAndTheSuitesStays) {
-  if (test_database_ == nullptr) GTEST_SKIP() << "runs after the test that makes a database";
-  EXPECT_FALSE(DatabaseExists(*test_database_));
-  PGresult* res = PQexec(left_open_, "SELECT 1");
+TEST_F(PostgresEnvironmentTest, TheTestsDatabaseIsGoneAndTheSuitesStay) {
+  if (TestDatabase().empty()) GTEST_SKIP() << "runs after the test that makes a database";
+  EXPECT_FALSE(DatabaseExists(TestDatabase()));
+  PGresult* res = PQexec(left_open, "SELECT 1");
   EXPECT_NE(PQresultStatus(res), PGRES_TUPLES_OK) << "its session was ended";
   PQclear(res);
-  PQfinish(left_open_);
-  left_open_ = nullptr;
-  delete test_database_;
-  test_database_ = nullptr;
-  ASSERT_NE(suite_database_, nullptr);
-  EXPECT_TRUE(DatabaseExists(*suite_database_));
-  ASSERT_NE(kept_database_, nullptr);
-  EXPECT_TRUE(DatabaseExists(*kept_database_));
+  EXPECT_TRUE(DatabaseExists(SuiteDatabase()));
+  EXPECT_TRUE(DatabaseExists(KeptDatabase()));
 }
 
 TEST_F(PostgresEnvironmentTest, TheSuitesDatabaseOutlivesEachTest) {
-  ASSERT_NE(suite_database_, nullptr);
-  EXPECT_TRUE(DatabaseExists(*suite_database_));
+  ASSERT_FALSE(SuiteDatabase().empty());
+  EXPECT_TRUE(DatabaseExists(SuiteDatabase()));
+}
+
+TEST(PostgresEnvironmentAfterASuiteTest, TheEndedSuitesDatabasesAreGone) {
+  if (SuiteDatabase().empty()) GTEST_SKIP() << "runs after PostgresEnvironmentTest";
+  EXPECT_FALSE(DatabaseExists(SuiteDatabase()));
+  if (!KeptDatabase().empty()) {
+    EXPECT_FALSE(DatabaseExists(KeptDatabase()));
+  }
 }
 
 }  // namespace

@@ -2,15 +2,13 @@
 
 #include <time.h>
 
-#include <deque>
 #include <fstream>
 #include <functional>
 #include <sstream>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "bench/harness/thread_pool.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/resource_quota.h"
 #include "kelola/report/v1/report_service.grpc.pb.h"
@@ -52,50 +50,9 @@ class SyncService final : public rv1::ReportService::Service {
   const absl::Duration work_;
 };
 
-// A fixed set of threads taking functions from one queue.
-class Pool {
- public:
-  explicit Pool(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
-  }
-  ~Pool() {
-    {
-      absl::MutexLock lock(&mu_);
-      stopping_ = true;
-    }
-    for (std::thread& t : threads_) t.join();
-  }
-  void Post(std::function<void()> fn) {
-    absl::MutexLock lock(&mu_);
-    queue_.push_back(std::move(fn));
-  }
-
- private:
-  void Work() {
-    while (true) {
-      std::function<void()> fn;
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(this, &Pool::Ready));
-        if (queue_.empty()) return;
-        fn = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      fn();
-    }
-  }
-
-  bool Ready() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); }
-
-  absl::Mutex mu_;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_;
-};
-
 class CallbackService final : public rv1::ReportService::CallbackService {
  public:
-  CallbackService(rv1::SummaryCard card, absl::Duration work, Pool* pool)
+  CallbackService(rv1::SummaryCard card, absl::Duration work, ThreadPool* pool)
       : card_(std::move(card)), work_(work), pool_(pool) {}
 
   grpc::ServerUnaryReactor* GetSummaryCard(grpc::CallbackServerContext* context,
@@ -118,7 +75,7 @@ class CallbackService final : public rv1::ReportService::CallbackService {
  private:
   const rv1::SummaryCard card_;
   const absl::Duration work_;
-  Pool* const pool_;  // nullptr: inline
+  ThreadPool* const pool_;  // nullptr: inline
 };
 
 }  // namespace
@@ -151,13 +108,13 @@ absl::Status ServeNullRpc(int port, const std::string& card_file, const NullRpcO
   if (!in || !card.ParseFromString(bytes.str())) {
     return absl::InvalidArgumentError(absl::StrCat("no card in ", card_file));
   }
-  std::unique_ptr<Pool> pool;
+  std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<grpc::Service> service;
   if (options.threading == NullRpcThreading::kSync) {
     service = std::make_unique<SyncService>(std::move(card), options.work);
   } else {
     if (options.threading == NullRpcThreading::kCallbackPool) {
-      pool = std::make_unique<Pool>(options.max_threads);
+      pool = std::make_unique<ThreadPool>("null-rpc-pool", options.max_threads);
     }
     service = std::make_unique<CallbackService>(std::move(card), options.work, pool.get());
   }

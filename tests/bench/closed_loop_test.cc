@@ -4,64 +4,25 @@
 #include "bench/harness/closed_loop.h"
 
 #include <atomic>
-#include <deque>
 #include <functional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/harness/thread_pool.h"
 #include "gtest/gtest.h"
 
 namespace kelola::bench {
 namespace {
 
-// Completes calls on threads of its own, as gRPC's callback threads would: never on the
-// caller's stack, and several at once.
-class Completer {
- public:
-  Completer() {
-    for (int i = 0; i < 3; ++i) threads_.emplace_back([this] { Run(); });
-  }
-  ~Completer() {
-    {
-      absl::MutexLock lock(&mu_);
-      stopping_ = true;
-    }
-    for (std::thread& t : threads_) t.join();
-  }
-  void Post(std::function<void()> fn) {
-    absl::MutexLock lock(&mu_);
-    queue_.push_back(std::move(fn));
-  }
-
- private:
-  bool Ready() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); }
-  void Run() {
-    while (true) {
-      std::function<void()> fn;
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(this, &Completer::Ready));
-        if (queue_.empty()) return;
-        fn = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      fn();
-    }
-  }
-
-  absl::Mutex mu_;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_;
-};
+// Each test completes its calls on a pool of three threads, as gRPC's callback threads
+// would: never on the caller's stack, and several at once.
+constexpr int kCompleters = 3;
 
 TEST(RunClosedLoopCountTest, StartsEveryIndexOnceWithAtMostTheCallsInFlight) {
-  Completer completer;
+  ThreadPool completer("completer", kCompleters);
   constexpr int64_t kTotal = 1000;
   std::vector<std::atomic<int>> started(kTotal);
   std::atomic<int> in_flight{0}, most_in_flight{0};
@@ -89,7 +50,7 @@ TEST(RunClosedLoopCountTest, StartsEveryIndexOnceWithAtMostTheCallsInFlight) {
 }
 
 TEST(RunClosedLoopCountTest, StopsStartingCallsAfterItsTime) {
-  Completer completer;
+  ThreadPool completer("completer", kCompleters);
   std::atomic<int64_t> calls{0};
   const IndexedAsyncCall call = [&](int64_t, std::function<void(absl::Status)> done) {
     calls.fetch_add(1);
@@ -105,7 +66,7 @@ TEST(RunClosedLoopCountTest, StopsStartingCallsAfterItsTime) {
 }
 
 TEST(CallAndWaitTest, ReturnsTheCallsStatusOnceItEnds) {
-  Completer completer;
+  ThreadPool completer("completer", kCompleters);
   std::atomic<bool> ended{false};
   const IndexedAsyncCall call = [&](int64_t index, std::function<void(absl::Status)> done) {
     completer.Post([&, index, done = std::move(done)] {
